@@ -1,0 +1,197 @@
+// Validation of user input. Every problem is reported at once, each with the field path a user
+// reads in YAML (`spec.containers[0].resources.memory`) and a message that says what fits.
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { InvalidError, type FieldError } from './errors.js';
+import { kindInfo, resolveKind } from './kinds.js';
+import { parseMemory } from './quantity.js';
+import {
+  API_VERSION,
+  NamespaceSpecSchema,
+  NodeSpecSchema,
+  ObjectMetaSchema,
+  ServiceSpecSchema,
+  type AnyObject,
+  type Kind,
+  type Manifest,
+  type ServiceSpec,
+} from './schema.js';
+
+const SPEC_SCHEMAS: Partial<Record<Kind, TSchema>> = {
+  Service: ServiceSpecSchema,
+  Node: NodeSpecSchema,
+  Namespace: NamespaceSpecSchema,
+};
+
+const compiled = new Map<TSchema, ReturnType<typeof Compile>>();
+function checker(schema: TSchema): ReturnType<typeof Compile> {
+  let c = compiled.get(schema);
+  if (!c) {
+    c = Compile(schema);
+    compiled.set(schema, c);
+  }
+  return c;
+}
+
+/** `/spec/containers/0/image` -> `spec.containers[0].image` */
+export function pointerToPath(prefix: string, pointer: string): string {
+  let out = prefix;
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^[0-9]+$/.test(part) ? `[${part}]` : out ? `.${part}` : part;
+  }
+  return out;
+}
+
+function schemaAt(root: TSchema, schemaPath: string): Record<string, unknown> | undefined {
+  let node: unknown = root;
+  for (const raw of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node !== null && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** Checks `value` against `schema`; returns field errors with paths under `prefix`. */
+export function schemaErrors(schema: TSchema, value: unknown, prefix: string): FieldError[] {
+  const c = checker(schema);
+  if (c.Check(value)) return [];
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of c.Errors(value)) {
+    let path = pointerToPath(prefix, e.instancePath);
+    let message: string;
+    const s = schemaAt(schema, e.schemaPath);
+    if (e.keyword === 'boolean') continue; // reported once more below as additionalProperties
+    if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      for (const name of extra) {
+        const p = path ? `${path}.${name}` : name;
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push({ path: p, message: 'unknown field; check its spelling and indentation' });
+        }
+      }
+      continue;
+    }
+    if (e.keyword === 'required') {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      for (const name of missing) {
+        const p = path ? `${path}.${name}` : name;
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push({ path: p, message: 'is required' });
+        }
+      }
+      continue;
+    }
+    // A failed union reports each branch; the union's own errorMessage says it once.
+    const parentUnion = schemaAt(schema, e.schemaPath.replace(/\/anyOf\/[0-9]+$/, ''));
+    if (typeof s?.errorMessage === 'string') message = s.errorMessage;
+    else if (typeof parentUnion?.errorMessage === 'string') message = parentUnion.errorMessage;
+    else if (e.keyword === 'type') message = `must be ${String((s?.type as string | undefined) ?? 'of another type')}`;
+    else message = e.message;
+    if (!path) path = prefix || '(document)';
+    if (seen.has(path)) continue;
+    seen.add(path);
+    out.push({ path, message });
+  }
+  return out;
+}
+
+function serviceSemanticErrors(spec: ServiceSpec): FieldError[] {
+  const out: FieldError[] = [];
+  const containerNames = new Set<string>();
+  const portNames = new Map<string, string>();
+  const containerPorts = new Map<string, string>();
+  spec.containers.forEach((c, i) => {
+    const at = `spec.containers[${i}]`;
+    if (containerNames.has(c.name)) out.push({ path: `${at}.name`, message: `duplicate container name "${c.name}"` });
+    containerNames.add(c.name);
+    if (c.resources?.memory !== undefined) {
+      const bytes = parseMemory(c.resources.memory);
+      if (bytes !== undefined && bytes < 6 * 2 ** 20) out.push({ path: `${at}.resources.memory`, message: 'must be at least 6Mi (Docker refuses less)' });
+    }
+    (c.ports ?? []).forEach((p, j) => {
+      const pat = `${at}.ports[${j}]`;
+      // Containers of one instance share a network namespace: names and ports are instance-wide.
+      if (portNames.has(p.name)) out.push({ path: `${pat}.name`, message: `duplicate port name "${p.name}" (also at ${portNames.get(p.name)})` });
+      portNames.set(p.name, pat);
+      const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`;
+      if (containerPorts.has(key)) out.push({ path: `${pat}.containerPort`, message: `port ${key} is already declared at ${containerPorts.get(key)}; containers of one instance share localhost` });
+      containerPorts.set(key, pat);
+    });
+  });
+  spec.containers.forEach((c, i) => {
+    const hc = c.healthCheck;
+    if (!hc) return;
+    const at = `spec.containers[${i}].healthCheck`;
+    const kinds = [hc.http, hc.tcp, hc.exec].filter((x) => x !== undefined).length;
+    if (kinds !== 1) out.push({ path: at, message: 'must set exactly one of http, tcp or exec' });
+    for (const [k, probe] of [['http', hc.http], ['tcp', hc.tcp]] as const) {
+      if (probe && typeof probe.port === 'string' && !portNames.has(probe.port)) {
+        out.push({ path: `${at}.${k}.port`, message: `names no port; declare "${probe.port}" in ports[] or give a port number` });
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * Validates a manifest as a user submitted it. Returns it typed, or throws InvalidError (422)
+ * listing every problem. `expect` pins kind/namespace/name when the URL already names them.
+ */
+export function validateManifest(input: unknown, expect?: { kind?: Kind; namespace?: string; name?: string }): Manifest {
+  const errors: FieldError[] = [];
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidError('the document must be an object with apiVersion, kind, metadata and spec', [{ path: '(document)', message: 'must be an object' }]);
+  }
+  const doc = input as Record<string, unknown>;
+  for (const key of Object.keys(doc)) {
+    if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key)) errors.push({ path: key, message: 'unknown field; a document has apiVersion, kind, metadata and spec' });
+  }
+  if (doc.apiVersion !== API_VERSION) errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
+  const info = typeof doc.kind === 'string' ? resolveKind(doc.kind) : undefined;
+  if (!info || info.kind !== doc.kind) {
+    errors.push({ path: 'kind', message: `must be one of Service, Node, Namespace${info ? ` (did you mean ${info.kind}?)` : ''}` });
+  } else if (!info.userWritable) {
+    errors.push({ path: 'kind', message: `${info.kind} objects are written by Gantry only` });
+  } else if (expect?.kind && expect.kind !== info.kind) {
+    errors.push({ path: 'kind', message: `must be ${expect.kind} at this URL` });
+  }
+  errors.push(...schemaErrors(ObjectMetaSchema, doc.metadata, 'metadata'));
+  const meta = doc.metadata as Record<string, unknown> | undefined;
+  if (expect?.name && meta && typeof meta.name === 'string' && meta.name !== expect.name) {
+    errors.push({ path: 'metadata.name', message: `must be ${expect.name} to match the URL` });
+  }
+  if (info && meta && !info.namespaced && meta.namespace !== undefined) {
+    errors.push({ path: 'metadata.namespace', message: `${info.kind} objects are not namespaced; remove it` });
+  }
+  if (expect?.namespace && meta && typeof meta.namespace === 'string' && meta.namespace !== expect.namespace) {
+    errors.push({ path: 'metadata.namespace', message: `must be ${expect.namespace} to match the URL` });
+  }
+  const specSchema = info ? SPEC_SCHEMAS[info.kind] : undefined;
+  if (specSchema) {
+    const spec = doc.spec ?? (info?.kind === 'Namespace' ? {} : undefined);
+    if (spec === undefined) errors.push({ path: 'spec', message: 'is required' });
+    else {
+      const specErrors = schemaErrors(specSchema, spec, 'spec');
+      errors.push(...specErrors);
+      if (specErrors.length === 0 && info?.kind === 'Service') errors.push(...serviceSemanticErrors(spec as ServiceSpec));
+    }
+  }
+  if (errors.length > 0) {
+    const what = info ? `${info.kind.toLowerCase()}${meta && typeof meta.name === 'string' ? ` "${meta.name}"` : ''}` : 'document';
+    throw new InvalidError(`${what} is invalid: ${errors.length} problem${errors.length > 1 ? 's' : ''}`, errors);
+  }
+  const manifest = { ...doc } as unknown as Manifest;
+  delete (manifest as { status?: unknown }).status; // status is Gantry's to write
+  if (info?.kind === 'Namespace' && manifest.spec === undefined) (manifest as { spec: unknown }).spec = {};
+  return manifest;
+}
+
+export function isNamespaced(kind: Kind): boolean {
+  return kindInfo(kind).namespaced;
+}
+
+export type { AnyObject };

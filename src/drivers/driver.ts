@@ -1,0 +1,108 @@
+// The Driver interface (docs/architecture.md, "Agent and drivers"): what the agent asks of a
+// container runtime. Container-level operations; the agent composes instances out of them.
+// Implementations: docker/docker-driver.ts (dockerode) and fake/fake-driver.ts (in memory).
+import type { ContainerSpec, HealthCheck } from '../core/index.js';
+
+export interface InstanceRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface Fingerprint {
+  driver: string;
+  /** Millicores. */
+  cpu: number;
+  /** Bytes. */
+  memory: number;
+  /** Free-form facts for `describe node`: os, kernel, engine version. */
+  info: Record<string, string>;
+}
+
+export interface ContainerLaunch {
+  instance: InstanceRef;
+  spec: ContainerSpec;
+  /** 0 for the first container, which owns the instance's network namespace and publishes every port. */
+  index: number;
+  /** For index > 0: the first container's id, whose network namespace this one joins. */
+  networkOf?: string | undefined;
+  /** For index 0: all ports of all the instance's containers (they share one network namespace). */
+  publish: { name: string; containerPort: number; protocol: 'tcp' | 'udp'; hostPort?: number | undefined }[];
+  /** Environment from the spec plus what Gantry injects (GANTRY_INSTANCE ...). */
+  env: Record<string, string>;
+  /** Fixed per instance so it survives restarts. */
+  hostname: string;
+}
+
+export interface ContainerState {
+  id: string;
+  instance: InstanceRef;
+  /** The container's name within its instance (spec.containers[].name). */
+  container: string;
+  running: boolean;
+  /** Created but never started, or exited. */
+  exitCode?: number | undefined;
+  oomKilled?: boolean | undefined;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  /** Port name -> host port, for published ports (only on the first container). */
+  hostPorts: Record<string, number>;
+  /** Host address the ports are bound to, as a client would dial it. */
+  hostIP?: string | undefined;
+  pid?: number | undefined;
+  error?: string | undefined;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  message?: string | undefined;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tail?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export type DriverEvent = { id: string; action: 'start' | 'die' | 'oom' | 'destroy' };
+
+export interface Driver {
+  readonly name: string;
+  fingerprint(): Promise<Fingerprint>;
+  /** Pulls only when absent. Throws AppError NOT_FOUND 'image "x" not found ...' when it cannot be had. */
+  ensureImage(image: string): Promise<void>;
+  /** Creates (does not start) a labelled container; returns its id. */
+  create(launch: ContainerLaunch): Promise<string>;
+  start(id: string): Promise<ContainerState>;
+  /** Stop signal, then SIGKILL after timeoutSeconds. Idempotent: no error when already stopped. */
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  /** Force-removes the container. Idempotent: no error when already gone. */
+  destroy(id: string): Promise<void>;
+  inspect(id: string): Promise<ContainerState | undefined>;
+  /** Every container this driver's node owns (by label), running or not. */
+  recover(): Promise<ContainerState[]>;
+  /** Plain-text log lines (stdout and stderr interleaved). Ends when not following, or on abort. */
+  logs(id: string, opts: LogOptions): AsyncIterable<string>;
+  exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** Runs one health check against a running container (http/tcp via its published host port). */
+  probe(state: ContainerState, ports: ContainerSpec['ports'], check: HealthCheck, timeoutMs: number): Promise<ProbeResult>;
+  /** Container lifecycle events for this node's containers, until the signal aborts. */
+  events(signal: AbortSignal): AsyncIterable<DriverEvent>;
+  close(): Promise<void>;
+}
+
+/** Labels every Gantry container carries; the agent touches no container without them. */
+export const LABELS = {
+  cluster: 'io.gantry.cluster',
+  node: 'io.gantry.node',
+  namespace: 'io.gantry.namespace',
+  instance: 'io.gantry.instance',
+  instanceUid: 'io.gantry.instance-uid',
+  container: 'io.gantry.container',
+  index: 'io.gantry.index',
+} as const;
