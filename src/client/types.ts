@@ -33,7 +33,7 @@ export interface InstanceStatusResult {
 export interface GantryClient {
   readonly server: string;
   healthz(): Promise<boolean>;
-  version(): Promise<{ version: string; apiVersion: string; revision: number }>;
+  version(): Promise<{ version: string; apiVersion: string; revision: number; clusterId: string }>;
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K>>;
   list<K extends Kind>(kind: K, opts?: ClientListOptions): Promise<{ items: ObjectOf<K>[]; revision: number }>;
   create<M extends Manifest>(manifest: M): Promise<AnyObject>;
