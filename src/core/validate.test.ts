@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { applyDefaults } from './defaults.js';
+import { InvalidError } from './errors.js';
+import { validateManifest } from './validate.js';
+
+function aService(spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = { name: 'web' }) {
+  return {
+    apiVersion: 'gantry/v1',
+    kind: 'Service',
+    metadata,
+    spec: { replicas: 2, containers: [{ name: 'app', image: 'hello:1', ports: [{ name: 'http', containerPort: 8080 }] }], ...spec },
+  };
+}
+
+function problems(input: unknown): { path: string; message: string }[] {
+  try {
+    validateManifest(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvalidError);
+    return (e as InvalidError).details ?? [];
+  }
+  throw new Error('expected the manifest to be rejected');
+}
+
+describe('validateManifest', () => {
+  it('accepts a valid service and applies defaults that show in the stored object', () => {
+    const m = applyDefaults(validateManifest(aService()));
+    expect(m.metadata.namespace).toBe('default');
+    expect(m.spec).toMatchObject({ replicas: 2, restartPolicy: 'Always' });
+    const c = (m.spec as { containers: { resources: unknown; ports: { protocol: string }[] }[] }).containers[0]!;
+    expect(c.resources).toEqual({ cpu: 0.1, memory: '128Mi' });
+    expect(c.ports[0]!.protocol).toBe('tcp');
+  });
+
+  it('reports every problem at once with YAML field paths', () => {
+    const p = problems(aService({ replicas: -1, containers: [{ name: 'app', image: 'x', resources: { memory: 'lots' }, colour: 'red' }] }));
+    expect(p).toEqual(
+      expect.arrayContaining([
+        { path: 'spec.replicas', message: 'must be a whole number from 0 to 100000' },
+        { path: 'spec.containers[0].resources.memory', message: 'must be a quantity like 128Mi' },
+        { path: 'spec.containers[0].colour', message: expect.stringContaining('unknown field') },
+      ]),
+    );
+    expect(p).toHaveLength(3);
+  });
+
+  it('rejects unknown top-level and metadata fields, wrong kinds and versions', () => {
+    const p = problems({ ...aService(), apiVersion: 'v1', kind: 'Deployment', extra: 1 });
+    expect(p.map((x) => x.path).sort()).toEqual(['apiVersion', 'extra', 'kind']);
+    expect(problems(aService({}, { name: 'web', owner: 'me' }))).toEqual([{ path: 'metadata.owner', message: expect.stringContaining('unknown field') }]);
+  });
+
+  it('rejects names that are not DNS labels', () => {
+    expect(problems(aService({}, { name: 'Web_1' }))[0]?.path).toBe('metadata.name');
+  });
+
+  it('refuses Gantry-only kinds from users', () => {
+    expect(problems({ apiVersion: 'gantry/v1', kind: 'Instance', metadata: { name: 'x' }, spec: {} })[0]).toEqual({
+      path: 'kind',
+      message: 'Instance objects are written by Gantry only',
+    });
+  });
+
+  it('checks what a schema cannot: duplicate names and ports, health check port references', () => {
+    const p = problems(
+      aService({
+        containers: [
+          { name: 'a', image: 'x', ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'admin' } } },
+          { name: 'a', image: 'y', ports: [{ name: 'http', containerPort: 80 }], healthCheck: { tcp: { port: 80 }, exec: { command: ['true'] } } },
+        ],
+      }),
+    );
+    expect(p.map((x) => x.path).sort()).toEqual([
+      'spec.containers[0].healthCheck.http.port',
+      'spec.containers[1].healthCheck',
+      'spec.containers[1].name',
+      'spec.containers[1].ports[0].containerPort',
+      'spec.containers[1].ports[0].name',
+    ]);
+  });
+
+  it('pins kind, name and namespace to the URL', () => {
+    expect(() => validateManifest(aService(), { kind: 'Service', name: 'api' })).toThrow(InvalidError);
+    expect(problems({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1', namespace: 'default' }, spec: {} })[0]?.path).toBe('metadata.namespace');
+  });
+
+  it('rejects a document that is not an object', () => {
+    expect(problems('replicas: 3')[0]?.path).toBe('(document)');
+    expect(problems(null)[0]?.path).toBe('(document)');
+  });
+});

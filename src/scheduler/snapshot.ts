@@ -1,0 +1,94 @@
+// From stored objects to the scheduler's inputs: a node with what is already placed on it, and
+// an instance as a placement request. Pure functions of the objects given.
+import { DEFAULT_NAMESPACE, parseCpu, parseMemory } from '../core/index.js';
+import type { ContainerSpec, GantryNode, Instance } from '../core/index.js';
+import type { NodeSnapshot, PlacementRequest } from './types.js';
+
+/** Instances in these phases hold no resources on their node any more. */
+const FINISHED_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed']);
+
+export function serviceKeyOf(instance: Instance): string {
+  return `${instance.metadata.namespace ?? DEFAULT_NAMESPACE}/${instance.spec.service}`;
+}
+
+/** Host ports an instance's containers bind, as `8080/tcp`. */
+export function hostPortsOf(containers: readonly ContainerSpec[]): string[] {
+  const out: string[] = [];
+  for (const c of containers) {
+    for (const p of c.ports ?? []) {
+      if (p.hostPort !== undefined) out.push(`${p.hostPort}/${p.protocol ?? 'tcp'}`);
+    }
+  }
+  return out;
+}
+
+/** True when `instance` is bound to `nodeName` and still holds resources there. */
+function holdsResourcesOn(instance: Instance, nodeName: string): boolean {
+  return instance.spec.node === nodeName && !FINISHED_PHASES.has(instance.status?.phase ?? 'Pending');
+}
+
+/**
+ * The scheduler's view of `node`: its limits and what the given instances already use on it.
+ * `instances` may hold instances of other nodes; only those bound to this node count.
+ */
+export function buildNodeSnapshot(node: GantryNode, instances: readonly Instance[]): NodeSnapshot {
+  const name = node.metadata.name;
+  const used = { cpu: 0, memory: 0 };
+  const hostPorts = new Set<string>();
+  const serviceCounts = new Map<string, number>();
+  for (const inst of instances) {
+    if (!holdsResourcesOn(inst, name)) continue;
+    used.cpu += inst.spec.resources.cpu;
+    used.memory += inst.spec.resources.memory;
+    for (const p of hostPortsOf(inst.spec.containers)) hostPorts.add(p);
+    const key = serviceKeyOf(inst);
+    serviceCounts.set(key, (serviceCounts.get(key) ?? 0) + 1);
+  }
+  const spec = node.spec;
+  return {
+    name,
+    labels: node.metadata.labels ?? {},
+    ready: node.status?.ready === true,
+    unschedulable: spec.unschedulable === true,
+    capacity: { cpu: node.status?.capacity.cpu ?? 0, memory: node.status?.capacity.memory ?? 0 },
+    overcommit: { cpu: spec.overcommit?.cpu ?? 1, memory: spec.overcommit?.memory ?? 1 },
+    reserved: {
+      cpu: spec.reserved?.cpu !== undefined ? (parseCpu(spec.reserved.cpu) ?? 0) : 0,
+      memory: spec.reserved?.memory !== undefined ? (parseMemory(spec.reserved.memory) ?? 0) : 0,
+    },
+    used,
+    hostPorts,
+    serviceCounts,
+  };
+}
+
+/**
+ * Snapshots of every node in one pass over the instances (grouped by `spec.node`), for callers
+ * holding the whole cluster: calling buildNodeSnapshot per node would scan all instances N times.
+ */
+export function buildNodeSnapshots(nodes: readonly GantryNode[], instances: readonly Instance[]): NodeSnapshot[] {
+  const byNode = new Map<string, Instance[]>();
+  for (const inst of instances) {
+    const n = inst.spec.node;
+    if (n === undefined) continue;
+    let list = byNode.get(n);
+    if (!list) {
+      list = [];
+      byNode.set(n, list);
+    }
+    list.push(inst);
+  }
+  return nodes.map((node) => buildNodeSnapshot(node, byNode.get(node.metadata.name) ?? []));
+}
+
+export function placementRequestFor(instance: Instance): PlacementRequest {
+  const spec = instance.spec;
+  return {
+    id: `${instance.metadata.namespace ?? DEFAULT_NAMESPACE}/${instance.metadata.name}`,
+    serviceKey: serviceKeyOf(instance),
+    resources: { cpu: spec.resources.cpu, memory: spec.resources.memory },
+    hostPorts: hostPortsOf(spec.containers),
+    constraints: spec.placement?.constraints ?? [],
+    spread: spec.placement?.spread ?? [],
+  };
+}

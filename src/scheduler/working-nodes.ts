@@ -1,0 +1,114 @@
+// The plan's view of the cluster: the input snapshots, with a private copy of each node the plan
+// has placed on (copy on write), and per-service spread counts that include the plan's own
+// placements. The input snapshots are never changed.
+import { spreadValue } from './rank.js';
+import type { NodeSnapshot, PlacementRequest } from './types.js';
+
+interface OwnedNode extends NodeSnapshot {
+  used: { cpu: number; memory: number };
+  hostPorts: Set<string>;
+  serviceCounts: Map<string, number>;
+}
+
+export class WorkingNodes {
+  private readonly view: NodeSnapshot[];
+  private readonly owned = new Map<number, OwnedNode>();
+  /** service key -> indices of nodes holding it; built on first spread request, then kept current. */
+  private serviceNodes: Map<string, Set<number>> | undefined;
+  /** service key -> label key -> label value -> instance count. */
+  private readonly spreadTables = new Map<string, Map<string, Map<string, number>>>();
+
+  constructor(nodes: readonly NodeSnapshot[]) {
+    this.view = nodes.slice();
+  }
+
+  get size(): number {
+    return this.view.length;
+  }
+
+  node(index: number): NodeSnapshot {
+    const n = this.view[index];
+    if (!n) throw new RangeError(`no node at index ${index}`);
+    return n;
+  }
+
+  /** Counts of `serviceKey` per value of label `key`, placements made so far included. */
+  spreadCounts(serviceKey: string, key: string): ReadonlyMap<string, number> {
+    let byKey = this.spreadTables.get(serviceKey);
+    if (!byKey) {
+      byKey = new Map();
+      this.spreadTables.set(serviceKey, byKey);
+    }
+    let counts = byKey.get(key);
+    if (!counts) {
+      counts = new Map();
+      for (const i of this.nodesHolding(serviceKey)) {
+        const n = this.node(i);
+        const v = spreadValue(n, key);
+        counts.set(v, (counts.get(v) ?? 0) + (n.serviceCounts.get(serviceKey) ?? 0));
+      }
+      byKey.set(key, counts);
+    }
+    return counts;
+  }
+
+  /** Records `req` on node `index`, so later decisions see its resources, ports and service. */
+  place(index: number, req: PlacementRequest): void {
+    const n = this.own(index);
+    n.used.cpu += req.resources.cpu;
+    n.used.memory += req.resources.memory;
+    for (const p of req.hostPorts) n.hostPorts.add(p);
+    n.serviceCounts.set(req.serviceKey, (n.serviceCounts.get(req.serviceKey) ?? 0) + 1);
+    if (this.serviceNodes) {
+      let set = this.serviceNodes.get(req.serviceKey);
+      if (!set) {
+        set = new Set();
+        this.serviceNodes.set(req.serviceKey, set);
+      }
+      set.add(index);
+    }
+    const byKey = this.spreadTables.get(req.serviceKey);
+    if (byKey) {
+      for (const [key, counts] of byKey) {
+        const v = spreadValue(n, key);
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+    }
+  }
+
+  private own(index: number): OwnedNode {
+    let n = this.owned.get(index);
+    if (!n) {
+      const src = this.node(index);
+      n = {
+        ...src,
+        used: { ...src.used },
+        hostPorts: new Set(src.hostPorts),
+        serviceCounts: new Map(src.serviceCounts),
+      };
+      this.owned.set(index, n);
+      this.view[index] = n;
+    }
+    return n;
+  }
+
+  private nodesHolding(serviceKey: string): Iterable<number> {
+    if (!this.serviceNodes) {
+      // One pass over the cluster per plan, and only when some request asks for spread.
+      const index = new Map<string, Set<number>>();
+      for (let i = 0; i < this.view.length; i++) {
+        for (const [svc, count] of this.node(i).serviceCounts) {
+          if (count <= 0) continue;
+          let set = index.get(svc);
+          if (!set) {
+            set = new Set();
+            index.set(svc, set);
+          }
+          set.add(i);
+        }
+      }
+      this.serviceNodes = index;
+    }
+    return this.serviceNodes.get(serviceKey) ?? [];
+  }
+}

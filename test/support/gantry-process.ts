@@ -1,0 +1,142 @@
+// Runs the built CLI as a user would (bin/gantry), in a temporary data dir, with ports published
+// on 127.0.0.1. Everything a test starts is owned here and cleaned up by `close()`: processes by
+// PID, containers by the cluster id label, the data dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { containersWithLabels, removeContainers } from './docker-cli.js';
+import { waitFor } from './wait.js';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+const BIN = join(REPO, 'bin/gantry');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GantryProcesses {
+  readonly procs = new Set<ChildProcess>();
+  url = '';
+  token = '';
+  clusterId = '';
+
+  private constructor(readonly dataDir: string) {}
+
+  static async create(): Promise<GantryProcesses> {
+    return new GantryProcesses(await mkdtemp(join(tmpdir(), 'gantry-e2e-')));
+  }
+
+  /** Starts a long-running gantry command (up, server, agent); its output goes to a log file. */
+  spawn(name: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+    const log = openSync(join(this.dataDir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: REPO,
+      env: { ...process.env, GANTRY_HOME: this.dataDir, GANTRY_LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    this.procs.add(child);
+    child.once('exit', () => this.procs.delete(child));
+    return child;
+  }
+
+  logOf(name: string): string {
+    try {
+      return readFileSync(join(this.dataDir, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** `gantry up` on a free port, ports published on 127.0.0.1; waits until its node is ready. */
+  async up(extra: string[] = []): Promise<ChildProcess> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    const child = this.spawn('up', ['up', '--listen', `127.0.0.1:${port}`, '--publish-address', '127.0.0.1', '--name', 'e2e-node', ...extra]);
+    await this.waitReady('up');
+    await waitFor('the local node to be ready', async () => {
+      const r = await this.cli(['get', 'nodes', '-o', 'json']);
+      const nodes = JSON.parse(r.stdout) as { items: { status?: { ready?: boolean } }[] };
+      return nodes.items.some((n) => n.status?.ready === true);
+    }, 60_000);
+    return child;
+  }
+
+  /** Waits for /healthz, then reads the admin token and the cluster id. */
+  async waitReady(logName: string): Promise<void> {
+    await waitFor(`gantry to answer on ${this.url} (log: ${this.logOf(logName).slice(-2000)})`, async () => {
+      const r = await fetch(`${this.url}/healthz`);
+      return r.ok;
+    }, 60_000);
+    this.token = readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
+    this.clusterId = readFileSync(join(this.dataDir, 'cluster-id'), 'utf8').trim();
+  }
+
+  agentToken(): string {
+    return readFileSync(join(this.dataDir, 'agent.token'), 'utf8').trim();
+  }
+
+  /** Runs one CLI command to completion. */
+  async cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+    return new Promise((res, rej) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: REPO,
+        env: { ...process.env, GANTRY_HOME: this.dataDir, GANTRY_ADDR: this.url, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', rej);
+      child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+
+  /** Writes `yaml` to a file in the data dir and applies it. */
+  async apply(yaml: string): Promise<CliResult> {
+    const file = join(this.dataDir, `apply-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, yaml);
+    return this.cli(['apply', '-f', file]);
+  }
+
+  async getJson<T = unknown>(args: string[]): Promise<T> {
+    const r = await this.cli([...args, '-o', 'json']);
+    if (r.code !== 0) throw new Error(`gantry ${args.join(' ')} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  async stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Ends every process this harness started, removes this cluster's containers and the data dir. */
+  async close(): Promise<void> {
+    await Promise.all([...this.procs].map((p) => this.stop(p)));
+    if (this.clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': this.clusterId }));
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
