@@ -1,0 +1,98 @@
+// The SQLite side of the store: schema, load at open, and one transaction per batch of changes.
+// Only sqlite-store.ts uses it; reads never come here (they are served from the mirror).
+import Database from 'better-sqlite3';
+import type { AnyObject } from '../core/index.js';
+import { deepFreeze } from './deep-freeze.js';
+import type { WatchEvent, WatchEventType } from './store.js';
+import type { Change } from './txn-planner.js';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS objects (
+    kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+    revision INTEGER NOT NULL, data JSON NOT NULL,
+    PRIMARY KEY (kind, namespace, name)
+  );
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS history (
+    revision INTEGER PRIMARY KEY, type TEXT NOT NULL,
+    kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, data JSON NOT NULL
+  );
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', 1);
+`;
+
+export interface LoadedState {
+  revision: number;
+  objects: AnyObject[];
+  /** The kept history, oldest first, consecutive revisions. */
+  history: WatchEvent[];
+}
+
+export class SqliteDb {
+  private readonly db: Database.Database;
+  private readonly upsertObject: Database.Statement<[string, string, string, number, string]>;
+  private readonly deleteObject: Database.Statement<[string, string, string]>;
+  private readonly insertHistory: Database.Statement<[number, string, string, string, string, string]>;
+  private readonly trimHistory: Database.Statement<[number]>;
+  private readonly setRevision: Database.Statement<[number]>;
+  private readonly commitTxn: (changes: readonly Change[], revision: number) => void;
+
+  constructor(
+    readonly path: string,
+    private readonly historyLimit: number,
+  ) {
+    this.db = new Database(path);
+    try {
+      // WAL lets readers of the file (backups, sqlite3 CLI) run beside the writer; NORMAL sync
+      // is safe with WAL (a power cut can lose the last commits, never corrupt the file).
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    this.upsertObject = this.db.prepare(
+      `INSERT INTO objects (kind, namespace, name, revision, data) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (kind, namespace, name) DO UPDATE SET revision = excluded.revision, data = excluded.data`,
+    );
+    this.deleteObject = this.db.prepare('DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?');
+    this.insertHistory = this.db.prepare(
+      'INSERT INTO history (revision, type, kind, namespace, name, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.trimHistory = this.db.prepare('DELETE FROM history WHERE revision <= ?');
+    this.setRevision = this.db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'");
+    this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number) => {
+      for (const c of changes) {
+        const ns = c.namespace ?? '';
+        if (c.type === 'DELETED') this.deleteObject.run(c.kind, ns, c.name);
+        else this.upsertObject.run(c.kind, ns, c.name, c.revision, c.json);
+        this.insertHistory.run(c.revision, c.type, c.kind, ns, c.name, c.json);
+      }
+      this.setRevision.run(revision);
+      this.trimHistory.run(revision - this.historyLimit);
+    });
+  }
+
+  load(): LoadedState {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: number };
+    const revision = row.value;
+    const objects = (this.db.prepare('SELECT data FROM objects ORDER BY rowid').all() as { data: string }[]).map(
+      (r) => deepFreeze(JSON.parse(r.data) as AnyObject),
+    );
+    // A smaller historyLimit than the file was written with takes effect here.
+    const rows = this.db
+      .prepare('SELECT revision, type, data FROM history WHERE revision > ? ORDER BY revision')
+      .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; data: string }[];
+    const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(r.data) as AnyObject) }));
+    return { revision, objects, history };
+  }
+
+  /** Writes the changes and the new revision in one transaction: all or nothing. */
+  commit(changes: readonly Change[], revision: number): void {
+    this.commitTxn(changes, revision);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

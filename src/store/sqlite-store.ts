@@ -1,0 +1,141 @@
+// The embedded Store: SQLite (WAL) for durability, an in-memory mirror for reads, and a watch
+// hub fed after each commit. Every write runs synchronously inside the async method, so writes
+// are ordered by call and a txn is one SQLite transaction plus one pass over the mirror.
+//
+// Objects returned by get, list, watch and the write methods are deep-frozen and shared between
+// all callers: never mutate them; copy first (structuredClone, or spread the parts you change).
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../core/index.js';
+import type { AnyObject, Kind, ObjectOf } from '../core/index.js';
+import { ObjectMirror } from './object-mirror.js';
+import { SqliteDb } from './sqlite-db.js';
+import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, WatchEvent, WatchOptions } from './store.js';
+import { planTxn } from './txn-planner.js';
+import type { Change } from './txn-planner.js';
+import { WatchHub } from './watch-hub.js';
+
+export interface SqliteStoreOptions {
+  /** Changes kept for watches to resume from (default 100,000). */
+  historyLimit?: number;
+  /** A watch this many events behind its writer ends with EXPIRED (default 200,000). */
+  maxWatchBuffer?: number;
+  /** Clock for createdAt; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+export const DEFAULT_HISTORY_LIMIT = 100_000;
+export const DEFAULT_MAX_WATCH_BUFFER = 200_000;
+
+/** Opens (or creates) the store in the file at `path`; ':memory:' for a throwaway store. */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(path, opts);
+}
+
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite';
+  private readonly db: SqliteDb;
+  private readonly mirror = new ObjectMirror();
+  private readonly hub: WatchHub;
+  private readonly now: () => Date;
+  private revision: number;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    opts: SqliteStoreOptions = {},
+  ) {
+    const historyLimit = Math.max(1, Math.floor(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT));
+    this.now = opts.now ?? (() => new Date());
+    this.db = new SqliteDb(path, historyLimit);
+    const loaded = this.db.load();
+    this.revision = loaded.revision;
+    for (const o of loaded.objects) this.mirror.set(o);
+    this.hub = new WatchHub({
+      revision: loaded.revision,
+      history: loaded.history,
+      historyLimit,
+      maxBuffered: opts.maxWatchBuffer ?? DEFAULT_MAX_WATCH_BUFFER,
+    });
+  }
+
+  async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K> | undefined> {
+    this.checkOpen();
+    return this.mirror.get(kind, namespace, name) as ObjectOf<K> | undefined;
+  }
+
+  async list<K extends Kind>(kind: K, opts: ListOptions = {}): Promise<ListResult<ObjectOf<K>>> {
+    this.checkOpen();
+    // Synchronous, so no write can land between the items and the revision.
+    return { items: this.mirror.list(kind, opts.namespace) as ObjectOf<K>[], revision: this.revision };
+  }
+
+  async create<O extends AnyObject>(obj: NewObject<O>): Promise<O> {
+    return this.apply([{ op: 'create', object: obj }])[0]?.object as O;
+  }
+
+  async update<O extends AnyObject>(obj: O): Promise<O> {
+    return this.apply([{ op: 'update', object: obj }])[0]?.object as O;
+  }
+
+  async delete(kind: Kind, namespace: string | undefined, name: string, opts: { revision?: number } = {}): Promise<AnyObject> {
+    return (this.apply([{ op: 'delete', kind, namespace, name, revision: opts.revision }])[0] as TxnResult).object;
+  }
+
+  async txn(ops: readonly TxnOp[]): Promise<TxnResult[]> {
+    return this.apply(ops);
+  }
+
+  /** After close() the watch is simply empty, so loops shutting down with the store end quietly. */
+  watch(opts: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    return this.hub.watch(opts, signal);
+  }
+
+  async currentRevision(): Promise<number> {
+    this.checkOpen();
+    return this.revision;
+  }
+
+  /** Ends every watch and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.close();
+    this.db.close();
+  }
+
+  /** Watches currently open: for tests and metrics. */
+  get watchCount(): number {
+    return this.hub.watcherCount;
+  }
+
+  /** Plan against the mirror, commit to SQLite, then (only after the commit) apply and publish. */
+  private apply(ops: readonly TxnOp[]): TxnResult[] {
+    this.checkOpen();
+    if (ops.length === 0) return [];
+    const changes = planTxn(
+      { view: this.mirror, revision: this.revision, now: this.now().toISOString(), newUid: randomUUID },
+      ops,
+    );
+    const revision = this.revision + changes.length;
+    this.db.commit(changes, revision);
+    this.revision = revision;
+    const events: WatchEvent[] = [];
+    const results: TxnResult[] = [];
+    for (const c of changes) {
+      if (c.type === 'DELETED') this.mirror.delete(c.kind, c.namespace, c.name);
+      else this.mirror.set(c.object);
+      events.push({ type: c.type, revision: c.revision, object: c.object });
+      results.push({ op: opOf(c), object: c.object });
+    }
+    this.hub.publish(events);
+    return results;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new AppError('UNAVAILABLE', `the store at ${this.path} is closed: open it again (openSqliteStore)`);
+  }
+}
+
+function opOf(c: Change): TxnResult['op'] {
+  return c.type === 'ADDED' ? 'create' : c.type === 'MODIFIED' ? 'update' : 'delete';
+}

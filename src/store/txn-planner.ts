@@ -1,0 +1,122 @@
+// Turns store operations into changes without writing anything: every check (exists, CAS,
+// scope) runs against the mirror plus the changes planned so far in the same transaction, so a
+// failure anywhere leaves SQLite, the mirror and the revision untouched. Each op gets its own
+// revision, in order, as the Store interface promises.
+import { ConflictError, InvalidError, KINDS, NotFoundError, objectKey } from '../core/index.js';
+import type { AnyObject, Kind } from '../core/index.js';
+import { deepFreeze } from './deep-freeze.js';
+import type { TxnOp, WatchEventType } from './store.js';
+
+/** One planned change: what the objects table, the history and the watchers receive. */
+export interface Change {
+  type: WatchEventType;
+  revision: number;
+  kind: Kind;
+  namespace: string | undefined;
+  name: string;
+  /** The frozen object as stored; for DELETED, the last stored object at the delete's revision. */
+  object: AnyObject;
+  /** `object` as JSON: the objects row (not for DELETED) and the history row. */
+  json: string;
+}
+
+export interface ObjectView {
+  get(kind: Kind, namespace: string | undefined, name: string): AnyObject | undefined;
+}
+
+export interface PlanContext {
+  view: ObjectView;
+  /** The store's revision before this transaction. */
+  revision: number;
+  /** createdAt for objects created by this transaction (one instant for the whole txn). */
+  now: string;
+  newUid: () => string;
+}
+
+export function describeObject(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind.toLowerCase()} "${namespace ? `${namespace}/` : ''}${name}"`;
+}
+
+export function planTxn(ctx: PlanContext, ops: readonly TxnOp[]): Change[] {
+  // null marks an object deleted earlier in this transaction.
+  const overlay = new Map<string, AnyObject | null>();
+  const lookup = (kind: Kind, ns: string | undefined, name: string): AnyObject | undefined => {
+    const planned = overlay.get(objectKey(kind, ns, name));
+    return planned === null ? undefined : (planned ?? ctx.view.get(kind, ns, name));
+  };
+  const changes: Change[] = [];
+  let revision = ctx.revision;
+  for (const op of ops) {
+    revision += 1;
+    const change = planOne(op, revision, lookup, ctx);
+    overlay.set(objectKey(change.kind, change.namespace, change.name), change.type === 'DELETED' ? null : change.object);
+    changes.push(change);
+  }
+  return changes;
+}
+
+type Lookup = (kind: Kind, ns: string | undefined, name: string) => AnyObject | undefined;
+
+function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext): Change {
+  if (op.op === 'delete') {
+    const prev = lookup(op.kind, op.namespace, op.name);
+    if (!prev) throw new NotFoundError(op.kind, op.namespace, op.name);
+    const what = describeObject(op.kind, op.namespace, op.name);
+    if (op.revision !== undefined && op.revision !== prev.metadata.revision) {
+      throw new ConflictError(
+        `${what} was changed: it is at revision ${prev.metadata.revision}, the delete expected revision ${op.revision}; read it again and retry`,
+      );
+    }
+    // prev is already deep-frozen, so only the new envelope and metadata need freezing.
+    const object = deepFreeze({ ...prev, metadata: { ...prev.metadata, revision } });
+    return { type: 'DELETED', revision, kind: op.kind, namespace: op.namespace, name: op.name, object, json: JSON.stringify(object) };
+  }
+
+  const input = op.object;
+  const { kind } = input;
+  const { namespace, name } = input.metadata;
+  checkIdentity(kind, namespace, name);
+  const prev = lookup(kind, namespace, name);
+  const what = describeObject(kind, namespace, name);
+  let stored: AnyObject;
+  if (op.op === 'create') {
+    if (prev) {
+      throw new ConflictError(`${what} already exists (revision ${prev.metadata.revision}): update it with metadata.revision, or delete it first`);
+    }
+    stored = { ...input, metadata: { ...input.metadata, uid: ctx.newUid(), revision, createdAt: ctx.now } } as AnyObject;
+  } else {
+    if (!prev) throw new NotFoundError(kind, namespace, name);
+    const sent = (input.metadata as { revision?: number }).revision;
+    if (sent !== prev.metadata.revision) {
+      const based = sent === undefined ? 'the update sent no metadata.revision' : `the update was based on revision ${sent}`;
+      throw new ConflictError(`${what} was changed: it is at revision ${prev.metadata.revision}, ${based}; read it again and retry`);
+    }
+    // uid and createdAt belong to the store: an update cannot change them.
+    stored = { ...input, metadata: { ...input.metadata, uid: prev.metadata.uid, createdAt: prev.metadata.createdAt, revision } } as AnyObject;
+  }
+  // The JSON round trip gives the store its own copy (callers keep theirs mutable) that is
+  // exactly what a reopen would load: undefined fields are gone in both.
+  const json = JSON.stringify(stored);
+  const object = deepFreeze(JSON.parse(json) as AnyObject);
+  return { type: prev ? 'MODIFIED' : 'ADDED', revision, kind, namespace, name, object, json };
+}
+
+function checkIdentity(kind: Kind, namespace: string | undefined, name: string): void {
+  const info = KINDS.find((k) => k.kind === kind);
+  if (!info) {
+    throw new InvalidError(`unknown kind "${String(kind)}"`, [{ path: 'kind', message: `must be one of ${KINDS.map((k) => k.kind).join(', ')}` }]);
+  }
+  if (typeof name !== 'string' || name === '') {
+    throw new InvalidError(`${kind.toLowerCase()} has no name`, [{ path: 'metadata.name', message: 'is required' }]);
+  }
+  if (info.namespaced && !namespace) {
+    throw new InvalidError(`${describeObject(kind, namespace, name)} needs a namespace`, [
+      { path: 'metadata.namespace', message: `is required for ${kind} (it is namespaced)` },
+    ]);
+  }
+  if (!info.namespaced && namespace) {
+    throw new InvalidError(`${describeObject(kind, namespace, name)} is cluster-scoped`, [
+      { path: 'metadata.namespace', message: `must be absent: ${kind} objects do not live in a namespace` },
+    ]);
+  }
+}

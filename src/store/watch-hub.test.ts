@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, isAppError } from '../core/index.js';
+import type { AnyObject, Kind } from '../core/index.js';
+import type { WatchEvent } from './store.js';
+import { WatchHub } from './watch-hub.js';
+import { range, revisionsOf, take } from './test-helpers.js';
+
+function anEvent(revision: number, kind: Kind = 'Service', namespace: string | undefined = 'default'): WatchEvent {
+  const object = {
+    apiVersion: API_VERSION,
+    kind,
+    metadata: { name: `o${revision}`, namespace, uid: `u${revision}`, revision, createdAt: '2030-01-01T00:00:00Z' },
+    spec: {},
+  } as unknown as AnyObject;
+  return { type: 'ADDED', revision, object };
+}
+
+function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: number; maxBuffered?: number } = {}): WatchHub {
+  return new WatchHub({ revision: 0, history: [], historyLimit: 100, maxBuffered: 1_000, ...opts });
+}
+
+const forever = () => new AbortController().signal;
+
+describe('WatchHub', () => {
+  it('keeps only the last historyLimit changes, across compactions of its buffer', async () => {
+    const hub = aHub({ historyLimit: 3 });
+    for (let r = 1; r <= 10; r++) hub.publish([anEvent(r)]);
+    expect(hub.oldestRevision).toBe(8);
+    expect(revisionsOf(await take(hub.watch({ fromRevision: 7 }, forever()), 3))).toEqual([8, 9, 10]);
+    expect(revisionsOf(await take(hub.watch({ fromRevision: 9 }, forever()), 1))).toEqual([10]);
+    const err = await take(hub.watch({ fromRevision: 6 }, forever()), 1).catch((e: unknown) => e);
+    expect(isAppError(err, 'EXPIRED')).toBe(true);
+  });
+
+  it('resumes from history it was loaded with (a reopened store)', async () => {
+    const hub = aHub({ revision: 5, history: [anEvent(4), anEvent(5)] });
+    expect(revisionsOf(await take(hub.watch({ fromRevision: 3 }, forever()), 2))).toEqual([4, 5]);
+    await expect(take(hub.watch({ fromRevision: 2 }, forever()), 1)).rejects.toThrow(/too old/);
+  });
+
+  it('treats a hub without history as able to serve exactly from its revision', async () => {
+    const hub = aHub({ revision: 7 });
+    const w = hub.watch({ fromRevision: 7 }, forever());
+    hub.publish([anEvent(8)]);
+    expect(revisionsOf(await take(w, 1))).toEqual([8]);
+    await expect(take(hub.watch({ fromRevision: 6 }, forever()), 1)).rejects.toThrow(/EXPIRED|too old/);
+  });
+
+  it('skips changes up to a fromRevision that lies in the future', async () => {
+    const hub = aHub();
+    const w = hub.watch({ fromRevision: 2 }, forever());
+    hub.publish([anEvent(1), anEvent(2), anEvent(3)]);
+    expect(revisionsOf(await take(w, 1))).toEqual([3]);
+  });
+
+  it('routes events by kind and namespace to the watchers that asked', async () => {
+    const hub = aHub();
+    const services = hub.watch({ kind: 'Service' }, forever());
+    const nodes = hub.watch({ kind: 'Node' }, forever());
+    const everything = hub.watch({}, forever());
+    const inB = hub.watch({ namespace: 'b' }, forever());
+    hub.publish([anEvent(1, 'Node', undefined), anEvent(2, 'Service', 'a'), anEvent(3, 'Service', 'b')]);
+    expect(revisionsOf(await take(services, 2))).toEqual([2, 3]);
+    expect(revisionsOf(await take(nodes, 1))).toEqual([1]);
+    expect(revisionsOf(await take(everything, 3))).toEqual([1, 2, 3]);
+    expect(revisionsOf(await take(inB, 1))).toEqual([3]);
+  });
+
+  it('forgets a watcher whose consumer stops reading (break in for-await)', async () => {
+    const hub = aHub();
+    const w = hub.watch({}, forever());
+    hub.publish([anEvent(1), anEvent(2)]);
+    expect(hub.watcherCount).toBe(1);
+    await take(w, 1);
+    expect(hub.watcherCount).toBe(0);
+  });
+
+  it('ends a watcher whose replay alone exceeds its buffer bound with EXPIRED', async () => {
+    const hub = aHub({ maxBuffered: 5 });
+    hub.publish(range(1, 20).map((r) => anEvent(r)));
+    await expect(take(hub.watch({ fromRevision: 0 }, forever()), 1)).rejects.toThrow(/list again/);
+    expect(hub.watcherCount).toBe(0);
+  });
+
+  it('ends every watcher on close, and any later watch at once', async () => {
+    const hub = aHub();
+    const a = hub.watch({}, forever());
+    const b = hub.watch({ kind: 'Node' }, forever());
+    const pending = a.next();
+    hub.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(await b.next()).toEqual({ done: true, value: undefined });
+    expect(await take(hub.watch({}, forever()), 1)).toEqual([]);
+    expect(hub.watcherCount).toBe(0);
+  });
+
+  it('delivers events published while the consumer waits, in order', async () => {
+    const hub = aHub();
+    const w = hub.watch({}, forever());
+    const first = w.next();
+    hub.publish([anEvent(1), anEvent(2)]);
+    expect((await first).value).toMatchObject({ revision: 1 });
+    expect((await w.next()).value).toMatchObject({ revision: 2 });
+  });
+});
