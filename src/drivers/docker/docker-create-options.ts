@@ -1,0 +1,117 @@
+// What Gantry asks of Docker for one container, as plain data: a pure function of the launch and
+// the node's settings, so every limit and label can be checked without a daemon.
+import type Docker from 'dockerode';
+import { DEFAULT_CPU, DEFAULT_MEMORY, InvalidError, parseCpu, parseMemory } from '../../core/index.js';
+import { LABELS, type ContainerLaunch } from '../driver.js';
+
+/** Port name -> `containerPort/protocol`, kept on the first container so inspect can map host ports back to names after an agent restart. */
+export const PORTS_LABEL = 'io.gantry.ports';
+
+export interface CreateContext {
+  clusterId: string;
+  nodeName: string;
+  /** Host address published ports bind to. */
+  publishAddress: string;
+  pidsLimit: number;
+  /** Makes the Docker name unique, so a recreated container never collides with the old one. */
+  nameSuffix: string;
+  /** Added to the driver's own labels (tests mark their containers with io.gantry.test=1). */
+  extraLabels?: Readonly<Record<string, string>> | undefined;
+}
+
+export type PublishedPort = ContainerLaunch['publish'][number];
+
+export function containerName(launch: ContainerLaunch, suffix: string): string {
+  return `gantry-${launch.instance.namespace}-${launch.instance.name}-${launch.spec.name}-${suffix}`;
+}
+
+export function encodePortsLabel(publish: readonly PublishedPort[]): string {
+  return publish.map((p) => `${p.name}=${p.containerPort}/${p.protocol}`).join(',');
+}
+
+/** Inverse of encodePortsLabel: `containerPort/protocol` -> port name. Malformed entries are skipped. */
+export function decodePortsLabel(label: string | undefined): Map<string, string> {
+  const byKey = new Map<string, string>();
+  for (const entry of (label ?? '').split(',')) {
+    const m = /^([^=]+)=([0-9]+\/(?:tcp|udp))$/.exec(entry.trim());
+    if (m?.[1] && m[2]) byKey.set(m[2], m[1]);
+  }
+  return byKey;
+}
+
+function limits(launch: ContainerLaunch): { memory: number; nanoCpus: number } {
+  const where = `spec.containers[${launch.index}].resources`;
+  // Limits are always set (DESIGN.md §7): an unset request falls back to the core default.
+  const memory = parseMemory(launch.spec.resources?.memory ?? DEFAULT_MEMORY);
+  const cpu = parseCpu(launch.spec.resources?.cpu ?? DEFAULT_CPU);
+  if (memory === undefined) throw new InvalidError(`container "${launch.spec.name}" has an invalid memory quantity`, [{ path: `${where}.memory`, message: 'must be a quantity like 128Mi' }]);
+  if (cpu === undefined) throw new InvalidError(`container "${launch.spec.name}" has an invalid cpu quantity`, [{ path: `${where}.cpu`, message: 'must be a cpu quantity like 0.25 or 250m' }]);
+  return { memory, nanoCpus: cpu * 1_000_000 };
+}
+
+export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext): Docker.ContainerCreateOptions {
+  const { instance, spec, index } = launch;
+  const first = index === 0;
+  if (!first && !launch.networkOf) {
+    throw new InvalidError(`container "${spec.name}" of instance ${instance.namespace}/${instance.name} has index ${index} but no networkOf`, [
+      { path: 'networkOf', message: 'containers after the first must join the first container\'s network' },
+    ]);
+  }
+  const labels: Record<string, string> = {
+    ...ctx.extraLabels,
+    [LABELS.cluster]: ctx.clusterId,
+    [LABELS.node]: ctx.nodeName,
+    [LABELS.namespace]: instance.namespace,
+    [LABELS.instance]: instance.name,
+    [LABELS.instanceUid]: instance.uid,
+    [LABELS.container]: spec.name,
+    [LABELS.index]: String(index),
+  };
+  if (first && launch.publish.length > 0) labels[PORTS_LABEL] = encodePortsLabel(launch.publish);
+
+  const { memory, nanoCpus } = limits(launch);
+  const hostConfig: Docker.HostConfig = {
+    Init: true,
+    Memory: memory,
+    NanoCpus: nanoCpus,
+    PidsLimit: ctx.pidsLimit,
+    Privileged: false,
+    // The agent restarts with backoff and reports every restart; Docker restarting behind its back
+    // would hide crashes and fight the agent's own decisions.
+    RestartPolicy: { Name: 'no' },
+    LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+  };
+
+  const options: Docker.ContainerCreateOptions = {
+    name: containerName(launch, ctx.nameSuffix),
+    Image: spec.image,
+    Labels: labels,
+    Env: Object.entries(launch.env)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`),
+    HostConfig: hostConfig,
+  };
+  // Kubernetes semantics: command replaces the image's ENTRYPOINT (and Docker then drops the
+  // image's CMD too), args replace its CMD.
+  if (spec.command && spec.command.length > 0) options.Entrypoint = [...spec.command];
+  if (spec.args && spec.args.length > 0) options.Cmd = [...spec.args];
+
+  if (first) {
+    options.Hostname = launch.hostname;
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of launch.publish) {
+      const key = `${p.containerPort}/${p.protocol}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostIp: ctx.publishAddress, HostPort: p.hostPort ? String(p.hostPort) : '' });
+    }
+    if (launch.publish.length > 0) {
+      options.ExposedPorts = exposed;
+      hostConfig.PortBindings = bindings;
+    }
+  } else {
+    // Docker rejects a hostname or ports on a container that joins another's network namespace.
+    hostConfig.NetworkMode = `container:${launch.networkOf}`;
+  }
+  return options;
+}

@@ -1,0 +1,192 @@
+// The Driver over a real dockerd (dockerode). Containers are found only by this cluster's and
+// node's labels, so two agents sharing one dockerd never touch each other's containers.
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { AppError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
+import {
+  LABELS,
+  type ContainerLaunch,
+  type ContainerState,
+  type Driver,
+  type DriverEvent,
+  type ExecResult,
+  type Fingerprint,
+  type LogOptions,
+  type ProbeResult,
+} from '../driver.js';
+import { buildCreateOptions } from './docker-create-options.js';
+import { dockerReason, dockerStatus } from './docker-errors.js';
+import { streamEvents } from './docker-events.js';
+import { runExec } from './docker-exec.js';
+import { ensureImage } from './docker-image.js';
+import { readLogs } from './docker-logs.js';
+import { runProbe } from './docker-probe.js';
+import { ownedBy, toContainerState } from './docker-state.js';
+
+export interface DockerDriverOptions {
+  clusterId: string;
+  nodeName: string;
+  /** Host address published ports bind to; tests use 127.0.0.1. */
+  publishAddress: string;
+  /** Default /var/run/docker.sock. */
+  socketPath?: string | undefined;
+  /** Per-container PIDs limit; default 1024. */
+  pidsLimit?: number | undefined;
+  logger?: Logger | undefined;
+  /** Labels added to every container besides the driver's own (tests add io.gantry.test=1). */
+  extraLabels?: Readonly<Record<string, string>> | undefined;
+}
+
+const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomSuffix(): string {
+  return Array.from(randomBytes(4), (b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join('');
+}
+
+export class DockerDriver implements Driver {
+  readonly name = 'docker';
+  private readonly docker: Docker;
+  private readonly pidsLimit: number;
+  /** Aborted by close(): ends every stream, exec and pull this driver started. */
+  private readonly lifetime = new AbortController();
+
+  constructor(private readonly opts: DockerDriverOptions) {
+    this.docker = new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
+    this.pidsLimit = opts.pidsLimit ?? 1024;
+  }
+
+  private get labelFilters(): string[] {
+    return [`${LABELS.cluster}=${this.opts.clusterId}`, `${LABELS.node}=${this.opts.nodeName}`];
+  }
+
+  async fingerprint(): Promise<Fingerprint> {
+    const info = (await this.docker.info()) as {
+      NCPU?: number;
+      MemTotal?: number;
+      OperatingSystem?: string;
+      KernelVersion?: string;
+      ServerVersion?: string;
+      CgroupVersion?: string;
+      CgroupDriver?: string;
+    };
+    return {
+      driver: this.name,
+      cpu: (info.NCPU ?? 0) * 1000,
+      memory: info.MemTotal ?? 0,
+      info: {
+        os: info.OperatingSystem ?? 'unknown',
+        kernel: info.KernelVersion ?? 'unknown',
+        engineVersion: info.ServerVersion ?? 'unknown',
+        cgroup: `v${info.CgroupVersion ?? '?'} (${info.CgroupDriver ?? 'unknown driver'})`,
+      },
+    };
+  }
+
+  ensureImage(image: string): Promise<void> {
+    return ensureImage(this.docker, image, this.lifetime.signal);
+  }
+
+  async create(launch: ContainerLaunch): Promise<string> {
+    const options = buildCreateOptions(launch, {
+      clusterId: this.opts.clusterId,
+      nodeName: this.opts.nodeName,
+      publishAddress: this.opts.publishAddress,
+      pidsLimit: this.pidsLimit,
+      nameSuffix: randomSuffix(),
+      extraLabels: this.opts.extraLabels,
+    });
+    try {
+      const container = await this.docker.createContainer(options);
+      this.opts.logger?.info(
+        { namespace: launch.instance.namespace, name: launch.instance.name, container: launch.spec.name, id: container.id },
+        'container created',
+      );
+      return container.id;
+    } catch (e) {
+      const status = dockerStatus(e);
+      const what = `container "${launch.spec.name}" of instance ${launch.instance.namespace}/${launch.instance.name}`;
+      if (status === 404) throw new AppError('NOT_FOUND', `cannot create ${what}: ${dockerReason(e)}; call ensureImage first`);
+      if (status === 409) throw new AppError('CONFLICT', `cannot create ${what}: ${dockerReason(e)}`);
+      throw new AppError('UNAVAILABLE', `cannot create ${what}: ${dockerReason(e)}`);
+    }
+  }
+
+  async start(id: string): Promise<ContainerState> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (e) {
+      const status = dockerStatus(e);
+      if (status === 404) throw new AppError('NOT_FOUND', `container ${id.slice(0, 12)} not found; recreate it`);
+      // 304: already running, which is what the caller wants.
+      if (status !== 304) {
+        const reason = dockerReason(e);
+        // A fixed host port someone else holds: retrying here will not help, another node might.
+        const code = /already allocated|address already in use/.test(reason) ? 'CONFLICT' : 'UNAVAILABLE';
+        throw new AppError(code, `cannot start container ${id.slice(0, 12)}: ${reason}`);
+      }
+    }
+    const state = await this.inspect(id);
+    if (!state) throw new AppError('NOT_FOUND', `container ${id.slice(0, 12)} vanished right after it started`);
+    return state;
+  }
+
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (e) {
+      const status = dockerStatus(e);
+      if (status !== 304 && status !== 404) throw new AppError('UNAVAILABLE', `cannot stop container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      const status = dockerStatus(e);
+      // 409 "removal already in progress": someone else is doing what we asked.
+      if (status === 404 || (status === 409 && /already in progress/.test(dockerReason(e)))) return;
+      throw new AppError('UNAVAILABLE', `cannot remove container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+  }
+
+  async inspect(id: string): Promise<ContainerState | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if (dockerStatus(e) === 404) return undefined;
+      throw new AppError('UNAVAILABLE', `cannot inspect container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+    // Another node's or a non-Gantry container is none of this driver's business.
+    if (!ownedBy(info.Config.Labels, this.opts.clusterId, this.opts.nodeName)) return undefined;
+    return toContainerState(info, this.opts.publishAddress);
+  }
+
+  async recover(): Promise<ContainerState[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters } });
+    const states = await Promise.all(list.map((c) => this.inspect(c.Id)));
+    return states.filter((s): s is ContainerState => s !== undefined);
+  }
+
+  logs(id: string, opts: LogOptions): AsyncIterable<string> {
+    return readLogs(this.docker, id, opts, this.lifetime.signal);
+  }
+
+  exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    return runExec(this.docker, id, command, timeoutMs, this.lifetime.signal);
+  }
+
+  probe(state: ContainerState, ports: ContainerSpec['ports'], check: HealthCheck, timeoutMs: number): Promise<ProbeResult> {
+    return runProbe(state, ports, check, timeoutMs, (command, t) => this.exec(state.id, command, t));
+  }
+
+  events(signal: AbortSignal): AsyncIterable<DriverEvent> {
+    return streamEvents(this.docker, this.labelFilters, AbortSignal.any([signal, this.lifetime.signal]), this.opts.logger);
+  }
+
+  async close(): Promise<void> {
+    this.lifetime.abort();
+  }
+}

@@ -1,0 +1,284 @@
+// An in-memory Driver: instant containers for unit tests and for the hollow nodes of
+// `gantry sim` (thousands of nodes in one process). Per container it keeps one small record and
+// no timer; events and followed logs wake through one listener set per driver.
+import { AppError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
+import type {
+  ContainerLaunch,
+  ContainerState,
+  Driver,
+  DriverEvent,
+  ExecResult,
+  Fingerprint,
+  InstanceRef,
+  LogOptions,
+  ProbeResult,
+} from '../driver.js';
+import { seededRandom, seedFrom, type Random } from './seeded-random.js';
+
+export interface FakeDriverOptions {
+  nodeName: string;
+  /** Millicores; default 32000. */
+  cpu?: number;
+  /** Bytes; default 128Gi. */
+  memory?: number;
+  /** Each start waits this long; default 0 (instant). */
+  startLatencyMs?: number;
+  /** Chance from 0 to 1 that a start fails; default 0. */
+  failureRate?: number;
+  /** Seed of the randomness behind failureRate; default derived from nodeName. */
+  seed?: number;
+  /** Images ensureImage and create treat as unobtainable. */
+  missingImages?: string[];
+}
+
+interface FakeContainer {
+  id: string;
+  instance: InstanceRef;
+  container: string;
+  image: string;
+  running: boolean;
+  exitCode?: number | undefined;
+  oomKilled?: boolean | undefined;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  error?: string | undefined;
+  hostPorts: Record<string, number>;
+}
+
+type Listener = (e: DriverEvent) => void;
+
+const FIRST_HOST_PORT = 30000;
+const HOST_IP = '127.0.0.1';
+
+export class FakeDriver implements Driver {
+  readonly name = 'fake';
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly listeners = new Set<Listener>();
+  private readonly missing: ReadonlySet<string>;
+  private readonly random: Random;
+  private readonly probeResults = new Map<string, boolean>();
+  private readonly execResults = new Map<string, ExecResult>();
+  private nextId = 1;
+  private nextHostPort = FIRST_HOST_PORT;
+  private closed = false;
+
+  constructor(private readonly opts: FakeDriverOptions) {
+    this.missing = new Set(opts.missingImages ?? []);
+    this.random = seededRandom(opts.seed ?? seedFrom(opts.nodeName));
+  }
+
+  // ---- test hooks ----
+
+  /** The container's process exits with `exitCode` (an OOM kill when `oomKilled`); emits oom and die. */
+  crash(id: string, exitCode = 1, oomKilled = false): void {
+    const c = this.mustGet(id);
+    if (!c.running) return;
+    c.running = false;
+    c.exitCode = exitCode;
+    c.oomKilled = oomKilled || undefined;
+    c.finishedAt = new Date().toISOString();
+    if (oomKilled) this.emit({ id, action: 'oom' });
+    this.emit({ id, action: 'die' });
+  }
+
+  /** Health checks of every container of `instanceName` return `ok` from now on. */
+  setProbeResult(instanceName: string, ok: boolean): void {
+    this.probeResults.set(instanceName, ok);
+  }
+
+  /** exec in any container of `instanceName` returns `result` from now on (default exit code 0, no output). */
+  setExecResult(instanceName: string, result: ExecResult): void {
+    this.execResults.set(instanceName, result);
+  }
+
+  // ---- Driver ----
+
+  async fingerprint(): Promise<Fingerprint> {
+    return {
+      driver: this.name,
+      cpu: this.opts.cpu ?? 32_000,
+      memory: this.opts.memory ?? 128 * 2 ** 30,
+      info: { os: 'fake', kernel: 'fake', engineVersion: 'fake-1', cgroup: 'none' },
+    };
+  }
+
+  async ensureImage(image: string): Promise<void> {
+    if (this.missing.has(image)) {
+      throw new AppError('NOT_FOUND', `image "${image}" not found locally and could not be pulled: fake driver lists it in missingImages`);
+    }
+  }
+
+  async create(launch: ContainerLaunch): Promise<string> {
+    await this.ensureImage(launch.spec.image);
+    const id = `fake-${this.opts.nodeName}-${(this.nextId++).toString(36)}`;
+    const hostPorts: Record<string, number> = {};
+    if (launch.index === 0) {
+      for (const p of launch.publish) hostPorts[p.name] = p.hostPort ?? this.nextHostPort++;
+    }
+    this.containers.set(id, {
+      id,
+      instance: { ...launch.instance },
+      container: launch.spec.name,
+      image: launch.spec.image,
+      running: false,
+      hostPorts,
+    });
+    return id;
+  }
+
+  async start(id: string): Promise<ContainerState> {
+    const latency = this.opts.startLatencyMs ?? 0;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    const c = this.mustGet(id);
+    if (c.running) return this.toState(c);
+    if (this.random() < (this.opts.failureRate ?? 0)) {
+      c.exitCode = 128;
+      c.error = 'simulated start failure (fake driver failureRate)';
+      c.finishedAt = new Date().toISOString();
+      throw new AppError('UNAVAILABLE', `cannot start container ${id}: ${c.error}`);
+    }
+    c.running = true;
+    c.exitCode = undefined;
+    c.oomKilled = undefined;
+    c.error = undefined;
+    c.finishedAt = undefined;
+    c.startedAt = new Date().toISOString();
+    this.emit({ id, action: 'start' });
+    return this.toState(c);
+  }
+
+  async stop(id: string, _timeoutSeconds: number): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c?.running) return;
+    c.running = false;
+    // 143 = killed by SIGTERM, what a well-behaved process reports.
+    c.exitCode = 143;
+    c.finishedAt = new Date().toISOString();
+    this.emit({ id, action: 'die' });
+  }
+
+  async destroy(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    if (c.running) await this.stop(id, 0);
+    this.containers.delete(id);
+    this.emit({ id, action: 'destroy' });
+  }
+
+  async inspect(id: string): Promise<ContainerState | undefined> {
+    const c = this.containers.get(id);
+    return c ? this.toState(c) : undefined;
+  }
+
+  async recover(): Promise<ContainerState[]> {
+    return [...this.containers.values()].map((c) => this.toState(c));
+  }
+
+  async *logs(id: string, opts: LogOptions): AsyncGenerator<string, void, undefined> {
+    const c = this.mustGet(id);
+    const lines = [
+      `fake: ${c.container} of ${c.instance.namespace}/${c.instance.name} on ${this.opts.nodeName}`,
+      `fake: image ${c.image}`,
+      c.running ? 'fake: running' : `fake: exited with code ${c.exitCode ?? 0}`,
+    ];
+    const tail = opts.tail === undefined ? lines : opts.tail <= 0 ? [] : lines.slice(-opts.tail);
+    for (const line of tail) yield line;
+    // Re-read: the container may have died or gone while the caller consumed the lines.
+    if (!opts.follow || !this.containers.get(id)?.running) return;
+    // Following: nothing more is written; end when the container goes away or the caller stops.
+    await this.until((e) => e.id === id && (e.action === 'destroy' || e.action === 'die'), opts.signal);
+  }
+
+  async exec(id: string, _command: readonly string[], _timeoutMs: number): Promise<ExecResult> {
+    const c = this.mustGet(id);
+    if (!c.running) throw new AppError('CONFLICT', `cannot exec in container ${id}: it is not running; start it first`);
+    return this.execResults.get(c.instance.name) ?? { exitCode: 0, output: '' };
+  }
+
+  async probe(state: ContainerState, _ports: ContainerSpec['ports'], check: HealthCheck, _timeoutMs: number): Promise<ProbeResult> {
+    const c = this.containers.get(state.id);
+    if (!c?.running) return { ok: false, message: 'container is not running' };
+    const ok = this.probeResults.get(c.instance.name) ?? true;
+    if (ok) return { ok };
+    const what = check.http ? `GET ${check.http.path ?? '/'} -> 500` : check.tcp ? `connect ${HOST_IP}: ECONNREFUSED` : 'exit code 1';
+    return { ok, message: `${what} (fake driver setProbeResult)` };
+  }
+
+  async *events(signal: AbortSignal): AsyncGenerator<DriverEvent, void, undefined> {
+    const queue: DriverEvent[] = [];
+    let wake: (() => void) | undefined;
+    const listener: Listener = (e) => {
+      queue.push(e);
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.listeners.add(listener);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!signal.aborted && !this.closed) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      this.listeners.delete(listener);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Wake every waiting events()/logs() consumer so it sees `closed` and ends.
+    for (const l of [...this.listeners]) l({ id: '', action: 'destroy' });
+  }
+
+  // ---- internals ----
+
+  private emit(e: DriverEvent): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+
+  /** Resolves on the first event matching `match`, on abort, or on close. */
+  private until(match: (e: DriverEvent) => boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.listeners.delete(listener);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const listener: Listener = (e) => {
+        if (this.closed || match(e)) done();
+      };
+      this.listeners.add(listener);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private mustGet(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new AppError('NOT_FOUND', `container ${id} not found on fake node ${this.opts.nodeName}`);
+    return c;
+  }
+
+  private toState(c: FakeContainer): ContainerState {
+    const state: ContainerState = {
+      id: c.id,
+      instance: { ...c.instance },
+      container: c.container,
+      running: c.running,
+      hostPorts: { ...c.hostPorts },
+      hostIP: HOST_IP,
+    };
+    if (!c.running) state.exitCode = c.exitCode ?? 0;
+    if (c.oomKilled) state.oomKilled = true;
+    if (c.startedAt) state.startedAt = c.startedAt;
+    if (c.finishedAt) state.finishedAt = c.finishedAt;
+    if (c.error) state.error = c.error;
+    return state;
+  }
+}
