@@ -1,0 +1,114 @@
+// The controller manager: informers feed work queues, queues feed reconcilers. Everything stops
+// when `signal` aborts; `done` resolves once every loop, timer and watch has ended.
+import type { Logger } from 'pino';
+import type { Instance } from '../core/index.js';
+import type { Store } from '../store/store.js';
+import { gcEvents } from './event-recorder.js';
+import { Informer } from './informer.js';
+import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
+import { NodeController } from './node-controller.js';
+import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
+import { ServiceController } from './service-controller.js';
+import { sleep } from './sleep.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ControllerOptions {
+  /** A node silent this long is marked not ready and its instances Lost. */
+  nodeGracePeriodMs: number;
+  /** Every key is reconciled at least this often, events or not. */
+  resyncIntervalMs: number;
+  /** Scheduler seed, for reproducible placement in tests and simulations. */
+  seed?: number;
+}
+
+export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = { nodeGracePeriodMs: 15_000, resyncIntervalMs: 30_000 };
+
+export interface ControllerDeps {
+  store: Store;
+  logger: Logger;
+  signal: AbortSignal;
+  options?: Partial<ControllerOptions>;
+}
+
+const NODE_CHECK_INTERVAL_MS = 1000;
+const EVENT_GC_INTERVAL_MS = 60_000;
+
+export function startControllers(deps: ControllerDeps): { done: Promise<void> } {
+  const { store, signal } = deps;
+  const options = { ...DEFAULT_CONTROLLER_OPTIONS, ...deps.options };
+  const logger = deps.logger.child({ component: 'controllers' });
+  const resyncIntervalMs = options.resyncIntervalMs;
+
+  const services = new Informer({ store, kind: 'Service', logger, resyncIntervalMs });
+  const instances = new Informer({ store, kind: 'Instance', logger, resyncIntervalMs });
+  const nodes = new Informer({ store, kind: 'Node', logger, resyncIntervalMs });
+
+  const serviceQueue = new WorkQueue();
+  const schedulingQueue = new WorkQueue();
+
+  const enqueueService = (o: { metadata: { namespace?: string | undefined; name: string } }) =>
+    serviceQueue.add(nsKey(o.metadata.namespace, o.metadata.name));
+  const enqueueOwner = (i: Instance) => serviceQueue.add(nsKey(i.metadata.namespace, i.spec.service));
+  const enqueueScheduling = () => schedulingQueue.add(SCHEDULING_KEY);
+  // Placement changes when work appears or when room frees up on a node.
+  const mattersToScheduler = (i: Instance) => isUnboundPending(i) || isFinished(i);
+
+  services.addHandlers({ onAdd: enqueueService, onUpdate: (_o, n) => enqueueService(n), onDelete: enqueueService });
+  instances.addHandlers({
+    onAdd: (i) => {
+      enqueueOwner(i);
+      if (mattersToScheduler(i)) enqueueScheduling();
+    },
+    onUpdate: (_o, i) => {
+      enqueueOwner(i);
+      if (mattersToScheduler(i)) enqueueScheduling();
+    },
+    onDelete: (i) => {
+      enqueueOwner(i);
+      if (i.spec.node) enqueueScheduling();
+    },
+  });
+  nodes.addHandlers({ onAdd: enqueueScheduling, onUpdate: enqueueScheduling, onDelete: enqueueScheduling });
+
+  const serviceController = new ServiceController({ store, logger: logger.child({ controller: 'service' }) });
+  const schedulingController = new SchedulingController({
+    store,
+    logger: logger.child({ controller: 'scheduling' }),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  });
+  const nodeController = new NodeController({
+    store,
+    logger: logger.child({ controller: 'node' }),
+    nodeGracePeriodMs: options.nodeGracePeriodMs,
+  });
+
+  const onError = (name: string) => (key: string, err: unknown) => logger.warn({ controller: name, key, err }, 'reconcile failed; retrying with backoff');
+  const loops = [
+    services.run(signal),
+    instances.run(signal),
+    nodes.run(signal),
+    serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service')),
+    schedulingQueue.run(() => schedulingController.reconcile(), signal, 1, onError('scheduling')),
+    every(NODE_CHECK_INTERVAL_MS, signal, () => nodeController.check(), (err) => logger.warn({ controller: 'node', err }, 'node check failed')),
+    every(EVENT_GC_INTERVAL_MS, signal, async () => {
+      const deleted = await gcEvents(store);
+      if (deleted > 0) logger.info({ deleted }, 'old events deleted');
+    }, (err) => logger.warn({ err }, 'event gc failed')),
+  ];
+  logger.info({ options }, 'controllers started');
+  const done = Promise.all(loops).then(() => logger.info('controllers stopped'));
+  return { done };
+}
+
+/** Runs `fn` every `ms` (never overlapping) until `signal` aborts. */
+async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: unknown) => void): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await fn();
+    } catch (err) {
+      if (signal.aborted) break;
+      onError(err);
+    }
+    await sleep(ms, signal);
+  }
+}

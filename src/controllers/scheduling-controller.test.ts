@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Instance } from '../core/index.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { newInstanceFor } from './instance-template.js';
+import { SchedulingController } from './scheduling-controller.js';
+import { ServiceController } from './service-controller.js';
+import { GiB, TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom } from './test-builders.js';
+
+let store: SqliteStore;
+afterEach(async () => {
+  await store.close();
+});
+
+async function withService(replicas: number, memory = '128Mi'): Promise<void> {
+  const svc = await store.create(aService({ replicas, memory }));
+  await new ServiceController({ store, logger: quietLogger(), random: seededRandom(3) }).reconcile(`default/${svc.metadata.name}`);
+}
+
+function aScheduler(clock = new TestClock()): SchedulingController {
+  return new SchedulingController({ store, logger: quietLogger(), seed: 42, now: clock.date });
+}
+
+describe('SchedulingController', () => {
+  it('binds every pending instance to a ready node, in one txn, never to a node that is not ready', async () => {
+    store = aStore();
+    await store.create(aNode({ name: 'n1' }));
+    await store.create(aNode({ name: 'down', ready: false }));
+    await withService(4);
+    let txns = 0;
+    const txn = store.txn.bind(store);
+    store.txn = async (ops) => {
+      txns++;
+      return txn(ops);
+    };
+    expect(await aScheduler().reconcile()).toBeUndefined();
+    expect(txns).toBe(1);
+    const list = await instancesOf(store);
+    expect(list).toHaveLength(4);
+    for (const i of list) {
+      expect(i.spec.node).toBe('n1');
+      expect(i.status?.node).toBe('n1');
+      expect(i.status?.phase).toBe('Pending');
+    }
+  });
+
+  it('leaves what does not fit unbound with a reason, and records one FailedScheduling event per reason', async () => {
+    store = aStore();
+    await store.create(aNode({ name: 'n1', memory: 1 * GiB }));
+    await withService(1, '2Gi');
+    const scheduler = aScheduler();
+    const result = await scheduler.reconcile();
+    expect(result).toEqual({ requeueAfterMs: 10_000 });
+    const [inst] = await instancesOf(store);
+    expect(inst!.spec.node).toBeUndefined();
+    expect(inst!.status?.reason).toBe('Unschedulable');
+    expect(inst!.status?.message).toContain('insufficient memory');
+
+    await scheduler.reconcile();
+    await scheduler.reconcile();
+    const events = (await store.list('Event')).items.filter((e) => e.spec.reason === 'FailedScheduling');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.spec).toMatchObject({ type: 'Warning', count: 1, involved: { kind: 'Instance', name: inst!.metadata.name } });
+
+    // A node big enough arrives: the instance is placed and its reason cleared.
+    await store.create(aNode({ name: 'big', memory: 4 * GiB }));
+    expect(await scheduler.reconcile()).toBeUndefined();
+    const [placed] = await instancesOf(store);
+    expect(placed!.spec.node).toBe('big');
+    expect(placed!.status?.reason).toBeUndefined();
+    expect(placed!.status?.message).toBeUndefined();
+  });
+
+  it('re-checks a plan against the state at commit time and never overfills a node', async () => {
+    store = aStore();
+    // Room for exactly two 1Gi instances.
+    await store.create(aNode({ name: 'n1', memory: 2 * GiB }));
+    await withService(2, '1Gi');
+    const svc = (await store.get('Service', 'default', 'web'))!;
+    // Between plan and commit another writer binds an instance that takes half the node.
+    const currentRevision = store.currentRevision.bind(store);
+    let raced = false;
+    store.currentRevision = async () => {
+      if (!raced) {
+        raced = true;
+        const intruder = newInstanceFor(svc, 'intruder');
+        await store.create<Instance>({ ...intruder, spec: { ...intruder.spec, node: 'n1' }, status: { phase: 'Running', ready: true, containers: [] } });
+      }
+      return currentRevision();
+    };
+    await aScheduler().reconcile();
+    const onNode = (await instancesOf(store)).filter((i) => i.spec.node === 'n1');
+    expect(onNode).toHaveLength(2); // the intruder and one of ours
+    const pending = (await instancesOf(store)).filter((i) => !i.spec.node);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.status?.reason).toBe('Unschedulable');
+  });
+
+  it('does nothing when nothing is pending', async () => {
+    store = aStore();
+    await store.create(aNode({ name: 'n1' }));
+    const rev = await store.currentRevision();
+    expect(await aScheduler().reconcile()).toBeUndefined();
+    expect(await store.currentRevision()).toBe(rev);
+  });
+});

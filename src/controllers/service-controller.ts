@@ -1,0 +1,117 @@
+// The service controller: key `namespace/name`. Re-reads the Service and its instances from the
+// store, takes the smallest step toward `spec.replicas` live instances of the current template
+// (one store txn), then writes status if it changed (CAS; a conflict requeues).
+import type { Logger } from 'pino';
+import { isAppError, type Instance, type Service } from '../core/index.js';
+import type { Store, TxnOp } from '../store/store.js';
+import { recordEvent } from './event-recorder.js';
+import { instanceName, newInstanceFor, templateHashOf } from './instance-template.js';
+import { splitKey } from './instance-phase.js';
+import { planService } from './service-plan.js';
+import { sameStatus, serviceStatus } from './service-status.js';
+import type { HandlerResult } from './work-queue.js';
+
+export interface ServiceControllerOptions {
+  store: Store;
+  logger: Logger;
+  /** Delay before the second replacement of a finished instance; doubles per repeat. */
+  replaceBackoffBaseMs?: number;
+  replaceBackoffMaxMs?: number;
+  /** A service healthy this long since its last replacement starts its backoff afresh. */
+  backoffResetMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface Backoff {
+  failures: number;
+  nextAllowedAt: number;
+  lastReplacedAt: number;
+}
+
+export class ServiceController {
+  /** Per service key; in memory, so a restart forgives (at worst one fast replacement). */
+  private readonly backoff = new Map<string, Backoff>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: ServiceControllerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const { store, logger } = this.opts;
+    const { namespace, name } = splitKey(key);
+    const service = await store.get('Service', namespace, name);
+    const instances = (await store.list('Instance', { namespace })).items.filter((i) => i.spec.service === name);
+
+    if (!service) {
+      this.backoff.delete(key);
+      if (instances.length === 0) return;
+      await store.txn(instances.map((i) => deleteOp(i)));
+      logger.info({ namespace, name, deleted: instances.length }, 'service gone; deleted its instances');
+      return;
+    }
+
+    const now = this.now();
+    const b = this.backoff.get(key);
+    const plan = planService(service, instances, templateHashOf(service), !b || now >= b.nextAllowedAt, b ? new Date(b.nextAllowedAt).toISOString() : '');
+
+    const created: Instance[] = [];
+    if (plan.create > 0 || plan.remove.length > 0) {
+      const ops: TxnOp[] = plan.remove.map((i) => deleteOp(i));
+      for (let n = 0; n < plan.create; n++) ops.push({ op: 'create', object: newInstanceFor(service, instanceName(name, this.random)) });
+      const results = await store.txn(ops);
+      for (const r of results) if (r.op === 'create' && r.object.kind === 'Instance') created.push(r.object);
+      logger.info(
+        { namespace, name, revision: service.metadata.revision, created: plan.create, deleted: plan.remove.length, reason: plan.progress.reason },
+        'service reconciled instances',
+      );
+    }
+    if (plan.replacements > 0) await this.noteReplacement(key, service, instances, now);
+    else if (plan.progress.reason === 'Complete' && b && now - b.lastReplacedAt >= (this.opts.backoffResetMs ?? 600_000)) {
+      this.backoff.delete(key);
+    }
+
+    const removed = new Set(plan.remove.map((i) => i.metadata.name));
+    const after = [...instances.filter((i) => !removed.has(i.metadata.name)), ...created];
+    const status = serviceStatus(service, after, plan.progress, new Date(now).toISOString());
+    if (!sameStatus(service.status, status)) {
+      try {
+        await store.update<Service>({ ...service, status });
+      } catch (err) {
+        // Someone changed the Service meanwhile: its event requeues us; re-read then.
+        if (isAppError(err, 'CONFLICT')) return { requeueAfterMs: 0 };
+        if (isAppError(err, 'NOT_FOUND')) return;
+        throw err;
+      }
+    }
+    if (plan.heldBack.length > 0 && b) return { requeueAfterMs: Math.max(0, b.nextAllowedAt - now) };
+    return;
+  }
+
+  private async noteReplacement(key: string, service: Service, instances: readonly Instance[], now: number): Promise<void> {
+    const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
+    const base = this.opts.replaceBackoffBaseMs ?? 1000;
+    const delay = Math.min(base * 2 ** Math.min(failures - 1, 30), this.opts.replaceBackoffMaxMs ?? 120_000);
+    this.backoff.set(key, { failures, nextAllowedAt: now + delay, lastReplacedAt: now });
+    const failed = instances.find((i) => i.status?.phase === 'Failed' || i.status?.phase === 'Lost');
+    if (failed) {
+      const why = failed.status?.message ? `: ${failed.status.message}` : '';
+      await recordEvent(
+        this.opts.store,
+        { kind: 'Service', namespace: service.metadata.namespace, name: service.metadata.name },
+        'Warning',
+        'ReplacedInstance',
+        `replaced ${failed.status?.phase ?? 'finished'} instance${why}`,
+        'service-controller',
+        new Date(now),
+      );
+    }
+  }
+}
+
+function deleteOp(i: Instance): TxnOp {
+  return { op: 'delete', kind: 'Instance', namespace: i.metadata.namespace, name: i.metadata.name };
+}
