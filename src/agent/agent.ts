@@ -1,0 +1,167 @@
+// The agent that runs on every Docker host: registers its node, heartbeats, watches the Instances
+// bound to it and runs them through a Driver, reporting their status. The composition root of
+// src/agent; see README.md for the picture.
+import type { Logger } from 'pino';
+import { describeError, type AnyObject, type Instance } from '../core/index.js';
+import type { ClientWatchEvent, GantryClient } from '../client/types.js';
+import { watchWithResume } from '../client/watch-loop.js';
+import type { Driver } from '../drivers/driver.js';
+import { AgentServer } from './agent-server.js';
+import { InstanceSupervisor } from './instance-supervisor.js';
+import { NodeRegistrar } from './node-registrar.js';
+import type { BackoffOptions } from './restart-backoff.js';
+import { sleep } from './sleep.js';
+import { StatusReporter } from './status-reporter.js';
+
+export interface AgentOptions {
+  client: GantryClient;
+  driver: Driver;
+  nodeName: string;
+  labels: Record<string, string>;
+  /** How other hosts and clients reach this node and its published ports; default 127.0.0.1. */
+  address?: string | undefined;
+  /** host[:port] of the agent's log endpoint; default 127.0.0.1:0. */
+  agentListen?: string | undefined;
+  agentToken: string;
+  logger: Logger;
+  /** Default 5000. */
+  heartbeatIntervalMs?: number | undefined;
+  /** Container restart back-off; default 1 s doubling to 5 min. */
+  restartBackoff?: BackoffOptions | undefined;
+  /** How often every instance re-inspects its containers, in case a driver event was missed; default 5000. */
+  inspectIntervalMs?: number | undefined;
+  /** Status batching interval; default 250. */
+  statusFlushMs?: number | undefined;
+  /** Grace before SIGKILL when stopping containers; default 10. */
+  stopGraceSeconds?: number | undefined;
+}
+
+export class Agent {
+  private server: AgentServer | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.log = opts.logger.child({ node: opts.nodeName });
+  }
+
+  /** The URL of the agent's log endpoint, once run() has started it. */
+  get agentUrl(): string | undefined {
+    return this.server?.url;
+  }
+
+  /** Runs until the signal aborts. Leaves every container running when it returns. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { client, driver, nodeName } = this.opts;
+    const address = this.opts.address ?? '127.0.0.1';
+    const fingerprint = await this.retry('fingerprint the container runtime', () => driver.fingerprint(), signal);
+    if (!fingerprint) return;
+
+    const reporter = new StatusReporter({ client, logger: this.log, flushIntervalMs: this.opts.statusFlushMs });
+    const supervisor = new InstanceSupervisor({
+      driver,
+      nodeName,
+      hostIP: address,
+      logger: this.log,
+      reporter,
+      restartBackoff: this.opts.restartBackoff,
+      stopGraceSeconds: this.opts.stopGraceSeconds,
+    });
+    const server = new AgentServer({
+      driver,
+      token: this.opts.agentToken,
+      owns: (id) => supervisor.owns(id),
+      logger: this.log,
+      listen: this.opts.agentListen,
+      advertiseHost: address,
+    });
+    await server.listen();
+    this.server = server;
+    reporter.start();
+    try {
+      const registrar = new NodeRegistrar({
+        client,
+        nodeName,
+        labels: this.opts.labels,
+        address,
+        agentUrl: server.url,
+        fingerprint,
+        heartbeatIntervalMs: this.opts.heartbeatIntervalMs ?? 5000,
+        logger: this.log,
+      });
+      const tasks = [registrar.run(signal)];
+      // Nothing starts before we know which containers exist: that is what prevents duplicates.
+      const recovered = await this.retry('list existing containers', () => driver.recover(), signal);
+      if (recovered) {
+        this.log.info({ containers: recovered.length }, 'found existing containers');
+        supervisor.setRecovered(recovered);
+        tasks.push(
+          this.watchInstances(supervisor, signal),
+          this.followDriverEvents(supervisor, signal),
+          this.inspectPeriodically(supervisor, signal),
+        );
+      }
+      await Promise.allSettled(tasks);
+    } finally {
+      await supervisor.shutdown();
+      await reporter.stop();
+      await server.close();
+      this.log.info('agent stopped');
+    }
+  }
+
+  /** Lists and watches this node's Instances, resuming after disconnects (relist on EXPIRED). */
+  private async watchInstances(supervisor: InstanceSupervisor, signal: AbortSignal): Promise<void> {
+    const handlers = {
+      onSync: (items: AnyObject[]) => supervisor.sync(items.filter((o): o is Instance => o.kind === 'Instance')),
+      onEvent: (ev: ClientWatchEvent) => supervisor.handle(ev),
+    };
+    while (!signal.aborted) {
+      try {
+        await watchWithResume(this.opts.client, 'Instance', { fieldSelector: `spec.node=${this.opts.nodeName}` }, signal, handlers, this.log);
+      } catch (e) {
+        // Only a handler bug ends watchWithResume: log it and start over from a fresh list.
+        this.log.error({ err: describeError(e) }, 'instance watch handler failed; listing again');
+        await sleep(1000, signal);
+      }
+    }
+  }
+
+  private async followDriverEvents(supervisor: InstanceSupervisor, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        for await (const ev of this.opts.driver.events(signal)) {
+          failures = 0;
+          supervisor.onDriverEvent(ev);
+        }
+      } catch (e) {
+        if (signal.aborted) return;
+        failures++;
+        this.log.warn({ err: describeError(e) }, 'driver event stream failed; periodic inspection covers the gap');
+      }
+      await sleep(Math.min(10_000, 250 * 2 ** Math.min(failures, 10)), signal);
+    }
+  }
+
+  private async inspectPeriodically(supervisor: InstanceSupervisor, signal: AbortSignal): Promise<void> {
+    const interval = this.opts.inspectIntervalMs ?? 5000;
+    while (!signal.aborted) {
+      await sleep(interval, signal);
+      supervisor.pokeAll();
+    }
+  }
+
+  /** Retries `fn` with back-off until it succeeds; undefined if the signal aborted first. */
+  private async retry<T>(what: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 10));
+        this.log.warn({ err: describeError(e), retryInMs: delay }, `could not ${what}; will retry`);
+        await sleep(delay, signal);
+      }
+    }
+    return undefined;
+  }
+}

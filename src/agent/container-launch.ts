@@ -1,0 +1,40 @@
+// What the driver needs to create one container of an instance: the pod-style network (index 0
+// owns it and publishes every port of every container), a fixed hostname and Gantry's env vars.
+import type { Instance } from '../core/index.js';
+import type { ContainerLaunch } from '../drivers/driver.js';
+
+export interface LaunchContext {
+  nodeName: string;
+  /** The node address, injected as GANTRY_HOST_IP. */
+  hostIP: string;
+}
+
+export function buildLaunch(instance: Instance, index: number, ctx: LaunchContext, networkOf?: string): ContainerLaunch {
+  const spec = instance.spec.containers[index];
+  if (!spec) throw new RangeError(`instance ${instance.metadata.name} has no container #${index}`);
+  const namespace = instance.metadata.namespace ?? 'default';
+  const name = instance.metadata.name;
+  const publish =
+    index === 0
+      ? instance.spec.containers.flatMap((c) =>
+          (c.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', hostPort: p.hostPort })),
+        )
+      : [];
+  return {
+    instance: { namespace, name, uid: instance.metadata.uid },
+    spec,
+    index,
+    networkOf: index === 0 ? undefined : networkOf,
+    publish,
+    // Gantry's variables come last so a spec cannot spoof them.
+    env: {
+      ...(spec.env ?? {}),
+      GANTRY_INSTANCE: name,
+      GANTRY_SERVICE: instance.spec.service,
+      GANTRY_NAMESPACE: namespace,
+      GANTRY_NODE: ctx.nodeName,
+      GANTRY_HOST_IP: ctx.hostIP,
+    },
+    hostname: name,
+  };
+}

@@ -1,0 +1,83 @@
+// Registers this node (its spec, then its status with capacity and agent URL) and keeps it alive
+// with heartbeats. The server being down never stops the agent: every failure is logged and
+// retried with back-off, and a server that forgot the node (NOT_FOUND) gets it registered again.
+import type { Logger } from 'pino';
+import { API_VERSION, describeError, isAppError, type Manifest, type NodeStatus } from '../core/index.js';
+import type { GantryClient } from '../client/types.js';
+import type { Fingerprint } from '../drivers/driver.js';
+import { sleep } from './sleep.js';
+
+export interface NodeRegistrarOptions {
+  client: GantryClient;
+  nodeName: string;
+  labels: Record<string, string>;
+  address: string;
+  agentUrl: string;
+  fingerprint: Fingerprint;
+  heartbeatIntervalMs: number;
+  logger: Logger;
+}
+
+export class NodeRegistrar {
+  constructor(private readonly opts: NodeRegistrarOptions) {}
+
+  /** Creates or updates the Node, keeping what an operator set in its spec, then writes its status. */
+  async register(): Promise<void> {
+    const { client, nodeName, labels, address, fingerprint: fp } = this.opts;
+    const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
+      if (isAppError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    });
+    const manifest: Manifest = {
+      apiVersion: API_VERSION,
+      kind: 'Node',
+      metadata: { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } },
+      // An operator's unschedulable/overcommit/reserved survive an agent restart.
+      spec: { ...(existing?.spec ?? {}), address },
+    };
+    await client.apply(manifest);
+    const now = new Date().toISOString();
+    const status: NodeStatus = {
+      ready: true,
+      capacity: { cpu: fp.cpu, memory: fp.memory },
+      driver: fp.driver,
+      address,
+      agentUrl: this.opts.agentUrl,
+      lastHeartbeat: now,
+      info: fp.info,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now }],
+    };
+    await client.updateNodeStatus(nodeName, status);
+    this.opts.logger.info({ node: nodeName, address, agentUrl: this.opts.agentUrl, cpu: fp.cpu, memory: fp.memory }, 'node registered');
+  }
+
+  /** Registers (retrying until it works), then heartbeats every interval until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { client, nodeName, heartbeatIntervalMs: interval, logger } = this.opts;
+    let registered = false;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (registered) {
+          await client.heartbeat(nodeName);
+        } else {
+          await this.register();
+          registered = true;
+        }
+        failures = 0;
+      } catch (e) {
+        if (signal.aborted) return;
+        if (registered && isAppError(e, 'NOT_FOUND')) {
+          logger.warn({ node: nodeName }, 'server does not know this node; registering again');
+          registered = false;
+          continue;
+        }
+        failures++;
+        logger.warn({ node: nodeName, err: describeError(e), failures }, registered ? 'heartbeat failed' : 'node registration failed; will retry');
+      }
+      // Retries come quicker than heartbeats, but never rarer: a slow retry would mark the node lost.
+      const delay = failures === 0 ? interval : Math.min(interval, 250 * 2 ** Math.min(failures, 10));
+      await sleep(delay, signal);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// Sends instance status to the server in batches: many changes within one flush interval become
+// one request, an instance's status is sent only when it differs from what the server last
+// accepted, and failed sends are retried with back-off (the latest status wins).
+import type { Logger } from 'pino';
+import { canonicalJson, describeError, type InstanceStatus } from '../core/index.js';
+import type { GantryClient, InstanceStatusReport } from '../client/types.js';
+
+export interface StatusReporterOptions {
+  client: GantryClient;
+  logger: Logger;
+  /** Default 250 ms. */
+  flushIntervalMs?: number | undefined;
+  /** Items per request; default 500. */
+  maxBatch?: number | undefined;
+  /** Longest wait between retries while the server fails; default 10 s. */
+  maxRetryDelayMs?: number | undefined;
+}
+
+const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+// updatedAt is stamped when sending, so it must not make an unchanged status look changed.
+const fingerprint = (s: InstanceStatus): string => canonicalJson({ ...s, updatedAt: undefined });
+
+export class StatusReporter {
+  private readonly pending = new Map<string, InstanceStatusReport>();
+  /** Fingerprint of the status the server last accepted, per instance. */
+  private readonly accepted = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private failures = 0;
+  private stopped = true;
+  private readonly intervalMs: number;
+  private readonly maxBatch: number;
+  private readonly maxRetryDelayMs: number;
+
+  constructor(private readonly opts: StatusReporterOptions) {
+    this.intervalMs = opts.flushIntervalMs ?? 250;
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxRetryDelayMs = opts.maxRetryDelayMs ?? 10_000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.arm(this.intervalMs);
+  }
+
+  /** Queues the latest status of one instance; replaces any status not yet sent. */
+  report(namespace: string, name: string, status: InstanceStatus): void {
+    const key = keyOf(namespace, name);
+    if (this.accepted.get(key) === fingerprint(status)) {
+      this.pending.delete(key);
+      return;
+    }
+    this.pending.set(key, { namespace, name, status });
+  }
+
+  /** Drops everything about a deleted instance. */
+  forget(namespace: string, name: string): void {
+    const key = keyOf(namespace, name);
+    this.pending.delete(key);
+    this.accepted.delete(key);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Sends what is pending now; never throws. */
+  async flush(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    if (this.pending.size === 0) return;
+    this.inFlight = this.sendBatch().finally(() => {
+      this.inFlight = undefined;
+    });
+    await this.inFlight;
+  }
+
+  /** Stops the timer and makes one last attempt to send what is pending. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private arm(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().then(() => {
+        const backoff = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
+        this.arm(backoff);
+      });
+    }, delayMs);
+  }
+
+  private async sendBatch(): Promise<void> {
+    const batch: InstanceStatusReport[] = [];
+    for (const [key, item] of this.pending) {
+      if (batch.length >= this.maxBatch) break;
+      this.pending.delete(key);
+      batch.push({ ...item, status: { ...item.status, updatedAt: new Date().toISOString() } });
+    }
+    try {
+      const results = await this.opts.client.reportInstanceStatus(batch);
+      const byKey = new Map(results.map((r) => [keyOf(r.namespace, r.name), r]));
+      for (const item of batch) {
+        const key = keyOf(item.namespace, item.name);
+        const r = byKey.get(key);
+        if (r?.ok) {
+          this.accepted.set(key, fingerprint(item.status));
+        } else if (r?.error?.code === 'NOT_FOUND') {
+          // The instance was deleted; its runner is being removed too.
+          this.forget(item.namespace, item.name);
+        } else {
+          this.opts.logger.warn({ namespace: item.namespace, name: item.name, error: r?.error }, 'instance status rejected; will retry');
+          this.requeue(item);
+        }
+      }
+      this.failures = 0;
+    } catch (e) {
+      this.failures++;
+      this.opts.logger.warn({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
+      for (const item of batch) this.requeue(item);
+    }
+  }
+
+  private requeue(item: InstanceStatusReport): void {
+    const key = keyOf(item.namespace, item.name);
+    // A newer status queued while this one was in flight wins.
+    if (!this.pending.has(key)) this.pending.set(key, item);
+  }
+}

@@ -1,0 +1,251 @@
+// Test doubles for the agent: an in-memory GantryClient that records what the agent sends and
+// lets a test push Instance watch events, plus builders so tests read like behaviour.
+import { randomUUID } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import {
+  API_VERSION,
+  AppError,
+  NotFoundError,
+  type AnyObject,
+  type ContainerSpec,
+  type GantryNode,
+  type Instance,
+  type InstanceStatus,
+  type Kind,
+  type Manifest,
+  type NodeStatus,
+  type ObjectOf,
+  type RestartPolicy,
+} from '../core/index.js';
+import type {
+  ApplyResult,
+  ClientListOptions,
+  ClientWatchEvent,
+  GantryClient,
+  InstanceStatusReport,
+  InstanceStatusResult,
+} from '../client/types.js';
+
+export const silentLogger = (): Logger => pino({ level: 'silent' });
+
+export function aContainer(name = 'app', overrides: Partial<ContainerSpec> = {}): ContainerSpec {
+  return { name, image: 'busybox:1.36', resources: { cpu: 0.1, memory: '64Mi' }, ...overrides };
+}
+
+export function anInstance(opts: {
+  name?: string;
+  namespace?: string;
+  service?: string;
+  node?: string;
+  containers?: ContainerSpec[];
+  restartPolicy?: RestartPolicy;
+} = {}): Instance {
+  const service = opts.service ?? 'web';
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Instance',
+    metadata: {
+      name: opts.name ?? `${service}-a1b2c`,
+      namespace: opts.namespace ?? 'default',
+      uid: randomUUID(),
+      revision: 1,
+      createdAt: new Date().toISOString(),
+      labels: { 'gantry.io/service': service },
+    },
+    spec: {
+      service,
+      node: opts.node ?? 'n1',
+      containers: opts.containers ?? [aContainer()],
+      restartPolicy: opts.restartPolicy ?? 'Always',
+      resources: { cpu: 100, memory: 64 * 2 ** 20 },
+      templateHash: 'abc123',
+    },
+    status: { phase: 'Pending', ready: false, containers: [] },
+  };
+}
+
+/** Polls `check` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 3000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const unsupported = (what: string): never => {
+  throw new AppError('INTERNAL', `${what} is not implemented by FakeGantryClient`);
+};
+
+export class FakeGantryClient implements GantryClient {
+  readonly server = 'fake://gantry';
+  readonly applies: Manifest[] = [];
+  readonly nodeStatusUpdates: { name: string; status: NodeStatus }[] = [];
+  readonly statusBatches: InstanceStatusReport[][] = [];
+  readonly nodes = new Map<string, GantryNode>();
+  heartbeats = 0;
+  listCalls = 0;
+  /** The next this-many list calls fail with UNAVAILABLE. */
+  failLists = 0;
+  /** Every call fails with UNAVAILABLE while true (the server is down). */
+  down = false;
+  private readonly instances = new Map<string, Instance>();
+  private readonly history: ClientWatchEvent[] = [];
+  private readonly wakers = new Set<() => void>();
+  private revision = 1;
+  private expireGeneration = 0;
+
+  addInstance(inst: Instance): void {
+    this.instances.set(this.key(inst), inst);
+    this.push('ADDED', inst);
+  }
+
+  deleteInstance(inst: Instance): void {
+    this.instances.delete(this.key(inst));
+    this.push('DELETED', inst);
+  }
+
+  /** Deletes without a watch event (as if the event fell into a gap), then ends every watch with EXPIRED. */
+  deleteInstanceUnseen(inst: Instance): void {
+    this.instances.delete(this.key(inst));
+    this.expireGeneration++;
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  /** The status the agent last reported for an instance. */
+  statusOf(inst: Instance): InstanceStatus | undefined {
+    return this.instances.get(this.key(inst))?.status;
+  }
+
+  async healthz(): Promise<boolean> {
+    return !this.down;
+  }
+
+  async version(): Promise<{ version: string; apiVersion: string; revision: number; clusterId: string }> {
+    this.check();
+    return { version: 'test', apiVersion: API_VERSION, revision: this.revision, clusterId: 'test-cluster' };
+  }
+
+  async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K>> {
+    this.check();
+    const obj = kind === 'Node' ? this.nodes.get(name) : kind === 'Instance' ? this.instances.get(`${namespace ?? 'default'}/${name}`) : undefined;
+    if (!obj) throw new NotFoundError(kind, namespace, name);
+    return obj as ObjectOf<K>;
+  }
+
+  async list<K extends Kind>(kind: K, opts: ClientListOptions = {}): Promise<{ items: ObjectOf<K>[]; revision: number }> {
+    this.check();
+    this.listCalls++;
+    if (this.failLists > 0) {
+      this.failLists--;
+      throw new AppError('UNAVAILABLE', 'list failed (FakeGantryClient.failLists)');
+    }
+    if (kind !== 'Instance') return unsupported(`list ${kind}`);
+    const node = /^spec\.node=(.*)$/.exec(opts.fieldSelector ?? '')?.[1];
+    const items = [...this.instances.values()].filter((i) => node === undefined || i.spec.node === node);
+    return { items: items as ObjectOf<K>[], revision: this.revision };
+  }
+
+  async create(): Promise<AnyObject> {
+    return unsupported('create');
+  }
+
+  async apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {
+    this.check();
+    this.applies.push(structuredClone(manifest));
+    if (manifest.kind !== 'Node') return unsupported(`apply ${manifest.kind}`);
+    const prev = this.nodes.get(manifest.metadata.name);
+    const node: GantryNode = {
+      ...(manifest as Manifest<GantryNode>),
+      metadata: { ...manifest.metadata, uid: prev?.metadata.uid ?? `node-${manifest.metadata.name}`, revision: ++this.revision, createdAt: new Date().toISOString() },
+      status: prev?.status,
+    };
+    this.nodes.set(node.metadata.name, node);
+    return { object: node, result: prev ? 'configured' : 'created' };
+  }
+
+  async delete(): Promise<AnyObject> {
+    return unsupported('delete');
+  }
+
+  async scale(): Promise<ObjectOf<'Service'>> {
+    return unsupported('scale');
+  }
+
+  async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
+    this.check();
+    const node = this.nodes.get(name);
+    if (!node) throw new NotFoundError('Node', undefined, name);
+    node.status = status;
+    this.nodeStatusUpdates.push({ name, status });
+    return node;
+  }
+
+  async heartbeat(nodeName: string): Promise<void> {
+    this.check();
+    if (!this.nodes.has(nodeName)) throw new NotFoundError('Node', undefined, nodeName);
+    this.heartbeats++;
+  }
+
+  async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
+    this.check();
+    this.statusBatches.push(structuredClone([...items]));
+    return items.map((item) => {
+      const inst = this.instances.get(`${item.namespace}/${item.name}`);
+      if (!inst) return { namespace: item.namespace, name: item.name, ok: false, error: { code: 'NOT_FOUND', message: 'instance not found' } };
+      const next: Instance = { ...inst, status: item.status, metadata: { ...inst.metadata, revision: this.revision + 1 } };
+      this.instances.set(this.key(next), next);
+      this.push('MODIFIED', next);
+      return { namespace: item.namespace, name: item.name, ok: true };
+    });
+  }
+
+  async *watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
+    this.check();
+    if (kind !== 'Instance') return;
+    const node = /^spec\.node=(.*)$/.exec(opts.fieldSelector ?? '')?.[1];
+    let seen = opts.revision ?? this.revision;
+    const generation = this.expireGeneration;
+    while (!signal.aborted) {
+      if (generation !== this.expireGeneration) throw new AppError('EXPIRED', 'watch revision expired (FakeGantryClient.deleteInstanceUnseen)');
+      const next = this.history.filter((e) => e.revision > seen);
+      for (const ev of next) {
+        seen = ev.revision;
+        const inst = ev.object as Instance | undefined;
+        if (node === undefined || inst?.spec.node === node) yield ev;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.wakers.delete(wake);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.wakers.add(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  async *logs(): AsyncIterable<string> {
+    yield unsupported('logs');
+  }
+
+  private key(inst: Instance): string {
+    return `${inst.metadata.namespace ?? 'default'}/${inst.metadata.name}`;
+  }
+
+  private push(type: ClientWatchEvent['type'], object: Instance): void {
+    this.history.push({ type, revision: ++this.revision, object: structuredClone(object) });
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  private check(): void {
+    if (this.down) throw new AppError('UNAVAILABLE', 'server is down (FakeGantryClient.down)');
+  }
+}
