@@ -1,0 +1,89 @@
+// The composition of the HTTP API: Fastify with our auth, error shape and routes. buildApp owns
+// nothing it was given (the store, the logger); it owns its open streams and closes them on
+// app.close().
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { API_VERSION, DEFAULT_NAMESPACE, isAppError } from '../core/index.js';
+import type { Store } from '../store/store.js';
+import { registerAuth, type Role } from './auth.js';
+import { registerErrorHandler } from './error-handler.js';
+import { registerInstanceRoutes } from './instance-routes.js';
+import { registerNodeRoutes } from './node-routes.js';
+import { registerObjectRoutes } from './object-routes.js';
+import { OpenStreams } from './open-streams.js';
+import type { RouteDeps } from './route-deps.js';
+import { registerServiceRoutes } from './service-routes.js';
+import { trackUnusedSockets } from './unused-sockets.js';
+
+export interface ApiDeps {
+  store: Store;
+  /** token -> role; compared in constant time. */
+  tokens: ReadonlyMap<string, Role>;
+  logger: Logger;
+  version: string;
+  clusterId: string;
+  /** Sent to agents when proxying logs. */
+  agentToken?: string;
+  /** Idle watch streams get a BOOKMARK this often; default 10 s. */
+  bookmarkIntervalMs?: number;
+  /** Clock for heartbeats; tests pin it. */
+  now?: () => Date;
+  /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
+  bodyLimit?: number;
+}
+
+async function ensureDefaultNamespace(store: Store, logger: Logger): Promise<void> {
+  if (await store.get('Namespace', undefined, DEFAULT_NAMESPACE)) return;
+  try {
+    await store.create({ apiVersion: API_VERSION, kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE, generation: 1 }, spec: {} });
+    logger.info({ kind: 'Namespace', name: DEFAULT_NAMESPACE }, 'created the default namespace');
+  } catch (e) {
+    if (!isAppError(e, 'CONFLICT')) throw e; // another server made it first
+  }
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  await ensureDefaultNamespace(deps.store, deps.logger);
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Per-request info lines are too noisy with thousands of agents; see the onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? 16 * 2 ** 20,
+    forceCloseConnections: 'idle',
+    // Fastify types the app by the pino Logger it was given; callers see the base logger type.
+  }) as unknown as FastifyInstance;
+  const streams = new OpenStreams();
+  const routeDeps: RouteDeps = {
+    store: deps.store,
+    logger: deps.logger,
+    streams,
+    bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
+    agentToken: deps.agentToken,
+  };
+
+  registerErrorHandler(app);
+  registerAuth(app, deps.tokens);
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  // Watches and followed logs never end by themselves: end them so close() does not hang.
+  const sockets = trackUnusedSockets(app.server);
+  app.addHook('preClose', async () => {
+    streams.abortAll();
+    sockets.destroyUnused();
+  });
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+  app.get('/api/v1/version', async () => ({
+    version: deps.version,
+    apiVersion: API_VERSION,
+    revision: await deps.store.currentRevision(),
+    clusterId: deps.clusterId,
+  }));
+  registerObjectRoutes(app, routeDeps);
+  registerServiceRoutes(app, routeDeps);
+  registerInstanceRoutes(app, routeDeps);
+  registerNodeRoutes(app, routeDeps, deps.now ?? (() => new Date()));
+  await app.ready();
+  return app;
+}

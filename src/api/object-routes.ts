@@ -1,0 +1,124 @@
+// Generic routes for every kind in core/kinds.ts: list (and watch), get, create, apply, delete and
+// the status subresource. Each route names the roles that may call it (see auth.ts).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  API_VERSION,
+  ConflictError,
+  DEFAULT_NAMESPACE,
+  KINDS,
+  NotFoundError,
+  type AnyObject,
+  type KindInfo,
+} from '../core/index.js';
+import { applyObject, createObject, parseManifest } from './apply.js';
+import type { Role, RouteAccess } from './auth.js';
+import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
+import { selectorPredicate } from './selectors.js';
+import { parseStatusBody, writeStatus } from './status-writes.js';
+import { serveWatch } from './watch-stream.js';
+
+export const STATUS_FORBIDDEN = 'status is written by Gantry; change spec instead';
+
+/** Who may create and apply objects of a kind. */
+function writeAccess(k: KindInfo): RouteAccess {
+  if (!k.userWritable) {
+    return { roles: [], forbidden: `${k.kind} objects are written by Gantry only${k.kind === 'Instance' ? '; apply a Service and Gantry creates its instances' : ''}` };
+  }
+  // Agents register their own node; everything else users own is admin-only.
+  const roles: Role[] = k.kind === 'Node' ? ['admin', 'agent'] : ['admin'];
+  return { roles, forbidden: `only an admin token may change ${k.plural}; the agent token registers nodes and writes status` };
+}
+
+function statusAccess(k: KindInfo): RouteAccess {
+  const roles: Role[] = k.kind === 'Node' || k.kind === 'Instance' ? ['agent'] : [];
+  return { roles, forbidden: STATUS_FORBIDDEN };
+}
+
+const deleteAccess = (k: KindInfo): RouteAccess => ({ roles: ['admin'], forbidden: `only an admin token may delete ${k.plural}` });
+
+async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply): Promise<unknown> {
+  const predicate = selectorPredicate(query);
+  if (queryFlag(query, 'watch')) {
+    await serveWatch(reply, {
+      store: deps.store,
+      streams: deps.streams,
+      logger: deps.logger,
+      kind: k.kind,
+      namespace,
+      predicate,
+      fromRevision: queryInt(query, 'revision'),
+      bookmarkIntervalMs: deps.bookmarkIntervalMs,
+    });
+    return reply;
+  }
+  const { items, revision } = await deps.store.list(k.kind, namespace === undefined ? {} : { namespace });
+  return { apiVersion: API_VERSION, kind: 'List', metadata: { revision }, items: predicate ? items.filter(predicate) : items };
+}
+
+async function deleteObject(deps: RouteDeps, k: KindInfo, namespace: string | undefined, name: string): Promise<AnyObject> {
+  if (k.kind === 'Namespace') {
+    if (name === DEFAULT_NAMESPACE) throw new ConflictError('the default namespace cannot be deleted; it holds objects applied without a namespace');
+    if (!(await deps.store.get('Namespace', undefined, name))) throw new NotFoundError('Namespace', undefined, name);
+    const services = (await deps.store.list('Service', { namespace: name })).items;
+    if (services.length > 0) {
+      const names = services.slice(0, 5).map((s) => s.metadata.name).join(', ');
+      throw new ConflictError(
+        `namespace "${name}" still holds ${services.length} service${services.length > 1 ? 's' : ''} (${names}${services.length > 5 ? ', ...' : ''}); delete them first: gantry delete service NAME -n ${name}`,
+      );
+    }
+  }
+  const deleted = await deps.store.delete(k.kind, namespace, name);
+  deps.logger.info({ kind: k.kind, namespace, name, revision: deleted.metadata.revision }, 'deleted');
+  return deleted;
+}
+
+function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void {
+  const base = k.namespaced ? `/api/v1/namespaces/:namespace/${k.plural}` : `/api/v1/${k.plural}`;
+  const nsOf = (p: Params): string | undefined => (k.namespaced ? p.namespace : undefined);
+  const at = (p: Params): { kind: typeof k.kind; namespace: string | undefined; name: string } => ({ kind: k.kind, namespace: nsOf(p), name: p.name ?? '' });
+
+  app.get<{ Params: Params; Querystring: Query }>(base, async (req, reply) => listOrWatch(deps, k, nsOf(req.params), req.query, reply));
+  if (k.namespaced) {
+    app.get<{ Querystring: Query }>(`/api/v1/${k.plural}`, async (req, reply) => listOrWatch(deps, k, undefined, req.query, reply));
+  }
+
+  app.get<{ Params: Params }>(`${base}/:name`, async (req) => {
+    const { kind, namespace, name } = at(req.params);
+    const obj = await deps.store.get(kind, namespace, name);
+    if (!obj) throw new NotFoundError(kind, namespace, name);
+    return obj;
+  });
+
+  app.post<{ Params: Params; Body: unknown }>(base, { config: writeAccess(k) }, async (req, reply) => {
+    const body = req.body as { metadata?: { name?: unknown } } | undefined;
+    const name = typeof body?.metadata?.name === 'string' ? body.metadata.name : '';
+    const manifest = parseManifest(req.body, { kind: k.kind, namespace: nsOf(req.params), name });
+    const created = await createObject(deps.store, manifest);
+    deps.logger.info({ kind: k.kind, namespace: created.metadata.namespace, name: created.metadata.name, revision: created.metadata.revision }, 'created');
+    return reply.code(201).header('x-gantry-result', 'created').send(created);
+  });
+
+  app.put<{ Params: Params; Body: unknown }>(`${base}/:name`, { config: writeAccess(k) }, async (req, reply) => {
+    const manifest = parseManifest(req.body, at(req.params));
+    const { object, result } = await applyObject(deps.store, manifest);
+    if (result !== 'unchanged') {
+      deps.logger.info({ kind: k.kind, namespace: object.metadata.namespace, name: object.metadata.name, revision: object.metadata.revision, result }, 'applied');
+    }
+    return reply.code(result === 'created' ? 201 : 200).header('x-gantry-result', result).send(object);
+  });
+
+  app.delete<{ Params: Params }>(`${base}/:name`, { config: deleteAccess(k) }, async (req) => {
+    const { namespace, name } = at(req.params);
+    return deleteObject(deps, k, namespace, name);
+  });
+
+  app.put<{ Params: Params; Body: unknown }>(`${base}/:name/status`, { config: statusAccess(k) }, async (req) => {
+    const { kind, namespace, name } = at(req.params);
+    const { status, revision } = parseStatusBody(kind, req.body);
+    return writeStatus(deps.store, kind, namespace, name, status, revision);
+  });
+}
+
+export function registerObjectRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  for (const k of KINDS) registerKind(app, deps, k);
+}

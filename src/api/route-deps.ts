@@ -1,0 +1,32 @@
+// What every routes file receives from buildApp, and small request helpers they share.
+import type { Logger } from 'pino';
+import { AppError } from '../core/index.js';
+import type { Store } from '../store/store.js';
+import type { OpenStreams } from './open-streams.js';
+
+export interface RouteDeps {
+  store: Store;
+  logger: Logger;
+  streams: OpenStreams;
+  bookmarkIntervalMs: number;
+  agentToken: string | undefined;
+}
+
+/** A query flag: `1`/`true` is on, absent/`0`/`false` is off, anything else is malformed. */
+export function queryFlag(query: Record<string, unknown>, name: string): boolean {
+  const v = query[name];
+  if (v === undefined || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true' || v === '') return true;
+  throw new AppError('MALFORMED', `query parameter ${name} must be 1 or 0`);
+}
+
+/** A non-negative integer query parameter, or undefined when absent. */
+export function queryInt(query: Record<string, unknown>, name: string): number | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]{1,15}$/.test(v)) throw new AppError('MALFORMED', `query parameter ${name} must be a whole number`);
+  return Number(v);
+}
+
+export type Params = Record<string, string | undefined>;
+export type Query = Record<string, unknown>;

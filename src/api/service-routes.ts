@@ -1,0 +1,53 @@
+// PUT /api/v1/namespaces/{ns}/services/{name}/scale: change only spec.replicas.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { InvalidError, isAppError, NotFoundError, schemaErrors, type Service } from '../core/index.js';
+import type { Store } from '../store/store.js';
+import type { Params, RouteDeps } from './route-deps.js';
+
+const ScaleSchema = Type.Object(
+  { replicas: Type.Integer({ minimum: 0, maximum: 100_000, errorMessage: 'must be a whole number from 0 to 100000' }) },
+  { additionalProperties: false },
+);
+
+const MAX_ATTEMPTS = 5;
+
+export function parseScaleBody(body: unknown): number {
+  const errors = schemaErrors(ScaleSchema, body, '');
+  if (errors.length > 0) throw new InvalidError('scale needs { "replicas": N } with N from 0 to 100000', errors);
+  return (body as { replicas: number }).replicas;
+}
+
+/** Sets spec.replicas (generation + 1); no write when it already has that value. */
+export async function scaleService(store: Store, namespace: string, name: string, replicas: number): Promise<{ service: Service; changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const svc = await store.get('Service', namespace, name);
+    if (!svc) throw new NotFoundError('Service', namespace, name);
+    if (svc.spec.replicas === replicas) return { service: svc, changed: false };
+    const next: Service = {
+      ...svc,
+      metadata: { ...svc.metadata, generation: (svc.metadata.generation ?? 1) + 1 },
+      spec: { ...svc.spec, replicas },
+    };
+    try {
+      return { service: await store.update(next), changed: true };
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+export function registerServiceRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.put<{ Params: Params; Body: unknown }>(
+    '/api/v1/namespaces/:namespace/services/:name/scale',
+    { config: { roles: ['admin'], forbidden: 'only an admin token may scale services' } },
+    async (req, reply) => {
+      const replicas = parseScaleBody(req.body);
+      const namespace = req.params.namespace ?? '';
+      const name = req.params.name ?? '';
+      const { service, changed } = await scaleService(deps.store, namespace, name, replicas);
+      if (changed) deps.logger.info({ kind: 'Service', namespace, name, replicas, revision: service.metadata.revision }, 'scaled');
+      return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send(service);
+    },
+  );
+}

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GantryNode, Instance, NodeStatus } from '../core/index.js';
+import { AGENT, aNode, anInstance, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.close();
+});
+
+const nodeStatus = (over: Partial<NodeStatus> = {}): NodeStatus => ({
+  ready: false,
+  capacity: { cpu: 4000, memory: 8 * 2 ** 30 },
+  driver: 'fake',
+  agentUrl: 'http://127.0.0.1:1',
+  conditions: [],
+  ...over,
+});
+
+describe('status subresource', () => {
+  it('replaces an instance status and never its spec', async () => {
+    h = await startHarness();
+    const inst = await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    const res = await h.call({
+      method: 'PUT',
+      url: '/api/v1/namespaces/default/instances/web-aaaaa/status',
+      token: AGENT,
+      payload: { status: aRunningStatus() },
+    });
+    expect(res.statusCode).toBe(200);
+    const stored = (await h.store.get('Instance', 'default', 'web-aaaaa'))!;
+    expect(stored.status?.phase).toBe('Running');
+    expect(stored.spec).toEqual(inst.spec);
+  });
+
+  it('answers 409 for a stale revision and 422 with paths for a bad status', async () => {
+    h = await startHarness();
+    const inst = await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    const url = '/api/v1/namespaces/default/instances/web-aaaaa/status';
+    await h.call({ method: 'PUT', url, token: AGENT, payload: { status: aRunningStatus('one') } });
+    const stale = await h.call({ method: 'PUT', url, token: AGENT, payload: { status: aRunningStatus('two'), metadata: { revision: inst.metadata.revision } } });
+    expect(stale.statusCode).toBe(409);
+    const bad = await h.call({ method: 'PUT', url, token: AGENT, payload: { status: { phase: 'Dancing', ready: true, containers: [] } } });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path)).toContain('status.phase');
+  });
+
+  it('lets an agent write node status, but not an admin', async () => {
+    h = await startHarness();
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
+    const url = '/api/v1/nodes/n1/status';
+    expect((await h.call({ method: 'PUT', url, payload: { status: nodeStatus() } })).statusCode).toBe(403);
+    const res = await h.call({ method: 'PUT', url, token: AGENT, payload: { status: nodeStatus() } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<GantryNode>().status?.capacity.cpu).toBe(4000);
+  });
+
+  it('keeps node status when the agent registers the node again', async () => {
+    h = await startHarness();
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status: nodeStatus() } });
+    const res = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1', { rack: 'a' }), token: AGENT });
+    expect(res.headers['x-gantry-result']).toBe('configured');
+    expect(res.json<GantryNode>().status?.driver).toBe('fake');
+  });
+});
+
+describe('batched instance status', () => {
+  it('writes all reports in one transaction and skips gone instances', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    await h.store.create(anInstance('web-bbbbb', { node: 'n1' }));
+    const before = await h.store.currentRevision();
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/status/instances',
+      token: AGENT,
+      payload: {
+        items: [
+          { namespace: 'default', name: 'web-aaaaa', status: aRunningStatus('a') },
+          { namespace: 'default', name: 'gone-zzzzz', status: aRunningStatus('z') },
+          { namespace: 'default', name: 'web-bbbbb', status: aRunningStatus('b') },
+        ],
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const { results } = res.json<{ results: { name: string; ok: boolean; error?: { code: string } }[] }>();
+    expect(results.map((r) => [r.name, r.ok, r.error?.code])).toEqual([
+      ['web-aaaaa', true, undefined],
+      ['gone-zzzzz', false, 'NOT_FOUND'],
+      ['web-bbbbb', true, undefined],
+    ]);
+    expect(await h.store.currentRevision()).toBe(before + 2);
+    expect((await h.store.get('Instance', 'default', 'web-bbbbb'))?.status?.containers[0]?.containerId).toBe('b');
+  });
+
+  it('writes nothing for an unchanged status, and reports an invalid one per item', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('a') }));
+    const before = await h.store.currentRevision();
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/status/instances',
+      token: AGENT,
+      payload: {
+        items: [
+          { namespace: 'default', name: 'web-aaaaa', status: aRunningStatus('a') },
+          { namespace: 'default', name: 'web-aaaaa', status: { phase: 'Nope' } },
+        ],
+      },
+    });
+    const { results } = res.json<{ results: { ok: boolean; error?: { code: string } }[] }>();
+    expect(results.map((r) => r.ok)).toEqual([true, false]);
+    expect(results[1]?.error?.code).toBe('INVALID');
+    expect(await h.store.currentRevision()).toBe(before);
+  });
+
+  it('is for agents only', async () => {
+    h = await startHarness();
+    const res = await h.call({ method: 'POST', url: '/api/v1/status/instances', payload: { items: [] } });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('handles a thousand reports in one request', async () => {
+    h = await startHarness();
+    const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'create' as const, object: anInstance(`web-${String(i).padStart(5, '0')}`, { node: 'n1' }) }));
+    await h.store.txn(ops);
+    const items = ops.map((o) => ({ namespace: 'default', name: o.object.metadata.name, status: aRunningStatus(o.object.metadata.name) }));
+    const res = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: AGENT, payload: { items } });
+    expect(res.json<{ results: { ok: boolean }[] }>().results.every((r) => r.ok)).toBe(true);
+    const listed = await h.store.list('Instance');
+    expect(listed.items.filter((i: Instance) => i.status?.phase === 'Running')).toHaveLength(1000);
+  });
+});
+
+describe('heartbeat', () => {
+  it('answers 404 for a node that is not registered', async () => {
+    h = await startHarness();
+    const res = await h.call({ method: 'POST', url: '/api/v1/nodes/n9/heartbeat', token: AGENT });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.message).toMatch(/not registered/);
+  });
+
+  it('marks the node ready and stamps lastHeartbeat', async () => {
+    const now = new Date('2030-01-02T03:04:05.000Z');
+    h = await startHarness({ now: () => now });
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status: nodeStatus({ ready: false }) } });
+    const res = await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: AGENT });
+    expect(res.statusCode).toBe(204);
+    const node = (await h.store.get('Node', undefined, 'n1'))!;
+    expect(node.status).toMatchObject({ ready: true, lastHeartbeat: now.toISOString(), driver: 'fake' });
+  });
+
+  it('is for agents only', async () => {
+    h = await startHarness();
+    expect((await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat' })).statusCode).toBe(403);
+  });
+});

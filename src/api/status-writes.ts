@@ -1,0 +1,152 @@
+// Writes of what is true now: status subresources, the agents' batched instance reports and node
+// heartbeats. They replace status only, never spec, and never create objects.
+import Type from 'typebox';
+import {
+  AppError,
+  canonicalJson,
+  InstanceStatusSchema,
+  isAppError,
+  NodeStatusSchema,
+  NotFoundError,
+  schemaErrors,
+  ServiceStatusSchema,
+  InvalidError,
+  type AnyObject,
+  type GantryNode,
+  type Instance,
+  type InstanceStatus,
+  type Kind,
+  type NodeStatus,
+} from '../core/index.js';
+import type { TSchema } from 'typebox';
+import type { Store, TxnOp } from '../store/store.js';
+
+const STATUS_SCHEMAS: Partial<Record<Kind, TSchema>> = {
+  Service: ServiceStatusSchema,
+  Instance: InstanceStatusSchema,
+  Node: NodeStatusSchema,
+};
+
+const MAX_ATTEMPTS = 5;
+
+/** The status write body: `{ status, metadata?: { revision } }`. */
+const StatusBodySchema = Type.Object(
+  {
+    status: Type.Unknown(),
+    metadata: Type.Optional(Type.Object({ revision: Type.Optional(Type.Integer({ minimum: 0 })) })),
+  },
+  { additionalProperties: false },
+);
+
+export function parseStatusBody(kind: Kind, body: unknown): { status: unknown; revision: number | undefined } {
+  const errors = schemaErrors(StatusBodySchema, body, '');
+  if (errors.length > 0) throw new InvalidError('the status body is invalid; send { "status": {...}, "metadata": { "revision"? } }', errors);
+  const b = body as { status: unknown; metadata?: { revision?: number } };
+  checkStatus(kind, b.status);
+  return { status: b.status, revision: b.metadata?.revision };
+}
+
+function checkStatus(kind: Kind, status: unknown): void {
+  const schema = STATUS_SCHEMAS[kind];
+  if (!schema) throw new AppError('FORBIDDEN', `${kind} objects have no status to write`);
+  const errors = schemaErrors(schema, status, 'status');
+  if (errors.length > 0) throw new InvalidError(`${kind.toLowerCase()} status is invalid: ${errors.length} problem${errors.length > 1 ? 's' : ''}`, errors);
+}
+
+/** Replaces an object's status (CAS on `revision` when given, else retried on races). */
+export async function writeStatus(store: Store, kind: Kind, namespace: string | undefined, name: string, status: unknown, revision?: number): Promise<AnyObject> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await store.get(kind, namespace, name);
+    if (!current) throw new NotFoundError(kind, namespace, name);
+    if (revision !== undefined && revision !== current.metadata.revision) {
+      throw new AppError('CONFLICT', `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
+    }
+    if (canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
+    try {
+      return await store.update({ ...current, status } as AnyObject);
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') || revision !== undefined || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+export interface InstanceReport {
+  namespace: string;
+  name: string;
+  status: unknown;
+}
+
+export interface InstanceReportResult {
+  namespace: string;
+  name: string;
+  ok: boolean;
+  error?: { code: string; message: string };
+}
+
+const fail = (r: InstanceReport, e: AppError): InstanceReportResult => ({ namespace: r.namespace, name: r.name, ok: false, error: { code: e.code, message: e.message } });
+
+/**
+ * Applies a batch of instance statuses in one store transaction: reads each instance, skips the
+ * gone and the unchanged (no write, no watch event), then commits the rest together. A lost race
+ * re-reads the batch; if it keeps losing, items are written one by one so one hot instance cannot
+ * fail the others.
+ */
+export async function reportInstanceStatuses(store: Store, reports: readonly InstanceReport[]): Promise<InstanceReportResult[]> {
+  const results = new Map<number, InstanceReportResult>();
+  const valid: number[] = [];
+  reports.forEach((r, i) => {
+    try {
+      checkStatus('Instance', r.status);
+      valid.push(i);
+    } catch (e) {
+      results.set(i, fail(r, e as AppError));
+    }
+  });
+  for (let attempt = 1; attempt <= 3 && valid.length > 0; attempt++) {
+    const current = await Promise.all(valid.map((i) => store.get('Instance', reports[i]!.namespace, reports[i]!.name)));
+    const ops: TxnOp[] = [];
+    const pending = new Map<number, InstanceReportResult>();
+    valid.forEach((i, k) => {
+      const r = reports[i]!;
+      const inst = current[k];
+      if (!inst) pending.set(i, fail(r, new NotFoundError('Instance', r.namespace, r.name)));
+      else {
+        pending.set(i, { namespace: r.namespace, name: r.name, ok: true });
+        if (canonicalJson(inst.status ?? null) !== canonicalJson(r.status)) ops.push({ op: 'update', object: { ...inst, status: r.status as InstanceStatus } as Instance });
+      }
+    });
+    try {
+      if (ops.length > 0) await store.txn(ops);
+      for (const [i, res] of pending) results.set(i, res);
+      return reports.map((_, i) => results.get(i)!);
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') && !isAppError(e, 'NOT_FOUND')) throw e;
+    }
+  }
+  for (const i of valid) {
+    const r = reports[i]!;
+    try {
+      await writeStatus(store, 'Instance', r.namespace, r.name, r.status);
+      results.set(i, { namespace: r.namespace, name: r.name, ok: true });
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      results.set(i, fail(r, e));
+    }
+  }
+  return reports.map((_, i) => results.get(i)!);
+}
+
+/** Marks a registered node ready and stamps its heartbeat; 404 tells the agent to register again. */
+export async function heartbeat(store: Store, name: string, now: Date): Promise<GantryNode> {
+  for (let attempt = 1; ; attempt++) {
+    const node = await store.get('Node', undefined, name);
+    if (!node) throw new AppError('NOT_FOUND', `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
+    // Until the agent writes its fingerprint, the node has no capacity: placement will skip it.
+    const base: NodeStatus = node.status ?? { ready: false, capacity: { cpu: 0, memory: 0 }, driver: 'unknown', conditions: [] };
+    try {
+      return await store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: now.toISOString() } });
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Builders and a harness for API tests: a real in-memory SQLite store behind a real app.
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import type { AnyObject, Instance, InstanceStatus, Manifest } from '../core/index.js';
+import type { NewObject } from '../store/store.js';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import { buildApp, type ApiDeps } from './app.js';
+
+export const ADMIN = 'admin-token-0123456789';
+export const AGENT = 'agent-token-0123456789';
+
+export interface Harness {
+  app: FastifyInstance;
+  store: SqliteStore;
+  /** inject with the admin token unless `token` says otherwise (null: no token). */
+  call(opts: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(over: Partial<ApiDeps> & { historyLimit?: number } = {}): Promise<Harness> {
+  const store = openSqliteStore(':memory:', { historyLimit: over.historyLimit ?? 1000 });
+  const app = await buildApp({
+    store,
+    tokens: new Map([
+      [ADMIN, 'admin'],
+      [AGENT, 'agent'],
+    ]),
+    logger: pino({ level: 'silent' }),
+    version: '0.0.0-test',
+    clusterId: 'test-cluster',
+    ...over,
+  });
+  return {
+    app,
+    store,
+    call: ({ token = ADMIN, headers, ...rest }) =>
+      app.inject({ ...rest, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers } }),
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+export function aService(name: string, over: { namespace?: string; replicas?: number; image?: string; labels?: Record<string, string>; memory?: string } = {}): Manifest {
+  return {
+    apiVersion: 'gantry/v1',
+    kind: 'Service',
+    metadata: { name, namespace: over.namespace ?? 'default', ...(over.labels ? { labels: over.labels } : {}) },
+    spec: {
+      replicas: over.replicas ?? 2,
+      containers: [{ name: 'main', image: over.image ?? 'busybox:1.36', ...(over.memory ? { resources: { memory: over.memory } } : {}) }],
+    },
+  };
+}
+
+export function aNamespace(name: string): Manifest {
+  return { apiVersion: 'gantry/v1', kind: 'Namespace', metadata: { name }, spec: {} };
+}
+
+export function aNode(name: string, labels: Record<string, string> = {}): Manifest {
+  return { apiVersion: 'gantry/v1', kind: 'Node', metadata: { name, labels }, spec: { address: '127.0.0.1' } };
+}
+
+export function aRunningStatus(containerId = 'c0ffee', over: Partial<InstanceStatus> = {}): InstanceStatus {
+  return {
+    phase: 'Running',
+    ready: true,
+    containers: [{ name: 'main', containerId, state: 'running', restartCount: 0, hostPorts: {} }],
+    ...over,
+  };
+}
+
+/** An Instance as the service controller makes it (stored directly: users cannot create them). */
+export function anInstance(name: string, over: { namespace?: string; service?: string; node?: string; status?: InstanceStatus } = {}): NewObject<Instance> {
+  const service = over.service ?? 'web';
+  return {
+    apiVersion: 'gantry/v1',
+    kind: 'Instance',
+    metadata: { name, namespace: over.namespace ?? 'default', labels: { 'gantry.io/service': service } },
+    spec: {
+      service,
+      ...(over.node ? { node: over.node } : {}),
+      containers: [{ name: 'main', image: 'busybox:1.36' }],
+      restartPolicy: 'Always',
+      resources: { cpu: 100, memory: 128 * 2 ** 20 },
+      templateHash: 'abc',
+    },
+    status: over.status ?? { phase: 'Pending', ready: false, containers: [] },
+  };
+}
+
+export type { AnyObject };

@@ -1,0 +1,136 @@
+// Watch streams over a real listening server, read with the real HTTP client.
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAppError } from '../core/index.js';
+import { createHttpClient } from '../client/http-client.js';
+import type { ClientWatchEvent, GantryClient } from '../client/types.js';
+import { ADMIN, AGENT, anInstance, aService, startHarness, type Harness } from './test-helpers.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.close();
+});
+
+async function listen(harness: Harness, token = ADMIN): Promise<GantryClient> {
+  await harness.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = harness.app.server.address() as AddressInfo;
+  return createHttpClient({ server: `http://127.0.0.1:${port}`, token });
+}
+
+/** Reads `n` events (or until the signal aborts) from a watch. */
+async function take(it: AsyncIterable<ClientWatchEvent>, n: number, ac: AbortController): Promise<ClientWatchEvent[]> {
+  const out: ClientWatchEvent[] = [];
+  for await (const ev of it) {
+    out.push(ev);
+    if (out.length >= n) break;
+  }
+  ac.abort();
+  return out;
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('watch stream', () => {
+  it('replays from a revision, then follows live changes', async () => {
+    h = await startHarness();
+    const client = await listen(h);
+    const from = await h.store.currentRevision();
+    await client.apply(aService('one'));
+    const ac = new AbortController();
+    const events = take(client.watch('Service', { namespace: 'default', revision: from }, ac.signal), 3, ac);
+    await client.apply(aService('two'));
+    await client.delete('Service', 'default', 'one');
+    const got = await events;
+    expect(got.map((e) => [e.type, e.object?.metadata.name])).toEqual([
+      ['ADDED', 'one'],
+      ['ADDED', 'two'],
+      ['DELETED', 'one'],
+    ]);
+    expect(got.map((e) => e.revision)).toEqual([from + 1, from + 2, from + 3]);
+  });
+
+  it('resumes from the last revision seen without repeating it', async () => {
+    h = await startHarness();
+    const client = await listen(h);
+    await client.apply(aService('one'));
+    const ac1 = new AbortController();
+    const [first] = await take(client.watch('Service', { revision: 0 }, ac1.signal), 1, ac1);
+    await client.apply(aService('two'));
+    const ac2 = new AbortController();
+    const [next] = await take(client.watch('Service', { revision: first!.revision }, ac2.signal), 1, ac2);
+    expect(next?.object?.metadata.name).toBe('two');
+  });
+
+  it('answers EXPIRED (410) before streaming when the revision is too old', async () => {
+    h = await startHarness({ historyLimit: 3 });
+    const client = await listen(h);
+    for (let i = 0; i < 6; i++) await client.apply(aService(`s${i}`));
+    const ac = new AbortController();
+    const err = await take(client.watch('Service', { revision: 1 }, ac.signal), 1, ac).catch((e: unknown) => e);
+    expect(isAppError(err, 'EXPIRED')).toBe(true);
+  });
+
+  it('sends BOOKMARKs carrying the revision when idle', async () => {
+    h = await startHarness({ bookmarkIntervalMs: 50 });
+    const client = await listen(h);
+    const rev = await h.store.currentRevision();
+    const ac = new AbortController();
+    const got = await take(client.watch('Service', {}, ac.signal), 2, ac);
+    expect(got).toEqual([
+      { type: 'BOOKMARK', revision: rev },
+      { type: 'BOOKMARK', revision: rev },
+    ]);
+  });
+
+  it('filters by fieldSelector like the list does', async () => {
+    h = await startHarness();
+    const client = await listen(h, AGENT);
+    const ac = new AbortController();
+    const events = take(client.watch('Instance', { fieldSelector: 'spec.node=n1' }, ac.signal), 2, ac);
+    await until(() => h.store.watchCount === 1);
+    await h.store.create(anInstance('web-aaaaa', { node: 'n2' }));
+    await h.store.create(anInstance('web-bbbbb', { node: 'n1' }));
+    await h.store.create(anInstance('web-ccccc', { node: 'n1', namespace: 'default' }));
+    expect((await events).map((e) => e.object?.metadata.name)).toEqual(['web-bbbbb', 'web-ccccc']);
+  });
+
+  it('stops the store watch when the client goes away', async () => {
+    h = await startHarness();
+    const client = await listen(h);
+    const ac = new AbortController();
+    const iterating = (async () => {
+      for await (const _ of client.watch('Service', {}, ac.signal)) void _;
+    })();
+    await until(() => h.store.watchCount === 1);
+    ac.abort();
+    await iterating;
+    await until(() => h.store.watchCount === 0);
+    // An aborting client leaves a fresh keep-alive socket behind; close must not wait for it.
+    const started = Date.now();
+    await h.app.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('lets app.close() end open watches instead of hanging', async () => {
+    h = await startHarness();
+    const client = await listen(h);
+    const ac = new AbortController();
+    const seen: ClientWatchEvent[] = [];
+    const iterating = (async () => {
+      for await (const ev of client.watch('Service', {}, ac.signal)) seen.push(ev);
+    })();
+    await until(() => h.store.watchCount === 1);
+    const started = Date.now();
+    await h.app.close();
+    await iterating; // the stream ended: the client's loop finished on its own
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(h.store.watchCount).toBe(0);
+    ac.abort();
+  });
+});

@@ -1,0 +1,239 @@
+// GantryClient over HTTP with the global fetch (undici in Node 20). Errors from the server arrive
+// as the AppError the server threw (code, message, field details), so the CLI can print a 422's
+// field paths; a server that cannot be reached is one UNAVAILABLE error that says how to start it.
+import {
+  AppError,
+  DEFAULT_NAMESPACE,
+  kindInfo,
+  type AnyObject,
+  type Kind,
+  type Manifest,
+  type NodeStatus,
+  type ObjectOf,
+  type Service,
+} from '../core/index.js';
+import { ndjsonLines } from './ndjson.js';
+import type {
+  ApplyResult,
+  ClientListOptions,
+  ClientOptions,
+  ClientWatchEvent,
+  GantryClient,
+  InstanceStatusReport,
+  InstanceStatusResult,
+} from './types.js';
+
+const enc = encodeURIComponent;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+interface CallOptions {
+  body?: unknown;
+  query?: URLSearchParams;
+  /** Streams pass their own signal and get no timeout. */
+  signal?: AbortSignal | undefined;
+}
+
+function isAbort(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
+}
+
+function causeOf(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause as { code?: string; message?: string } | undefined;
+  return cause?.code ?? cause?.message ?? e.message;
+}
+
+/** The URL of a kind's collection: namespaced kinds without a namespace list all namespaces. */
+export function collectionPath(kind: Kind, namespace: string | undefined): string {
+  const k = kindInfo(kind);
+  if (!k.namespaced || namespace === undefined) return `/api/v1/${k.plural}`;
+  return `/api/v1/namespaces/${enc(namespace)}/${k.plural}`;
+}
+
+/** The URL of one object; a namespaced kind without a namespace means the default one. */
+export function objectPath(kind: Kind, namespace: string | undefined, name: string): string {
+  const ns = kindInfo(kind).namespaced ? (namespace ?? DEFAULT_NAMESPACE) : undefined;
+  return `${collectionPath(kind, ns)}/${enc(name)}`;
+}
+
+function selectorQuery(opts: ClientListOptions | undefined): URLSearchParams {
+  const q = new URLSearchParams();
+  if (opts?.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+  if (opts?.labelSelector) q.set('labelSelector', opts.labelSelector);
+  return q;
+}
+
+export class HttpClient implements GantryClient {
+  readonly server: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: ClientOptions) {
+    this.server = opts.server.replace(/\/+$/, '');
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  async healthz(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.server}/healthz`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const body = (await res.json()) as { ok?: unknown };
+      return res.ok && body.ok === true;
+    } catch {
+      return false;
+    }
+  }
+
+  async version(): Promise<{ version: string; apiVersion: string; revision: number; clusterId: string }> {
+    return (await this.json('GET', '/api/v1/version')) as { version: string; apiVersion: string; revision: number; clusterId: string };
+  }
+
+  async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K>> {
+    return (await this.json('GET', objectPath(kind, namespace, name))) as ObjectOf<K>;
+  }
+
+  async list<K extends Kind>(kind: K, opts?: ClientListOptions): Promise<{ items: ObjectOf<K>[]; revision: number }> {
+    const body = (await this.json('GET', collectionPath(kind, opts?.namespace), { query: selectorQuery(opts) })) as {
+      items: ObjectOf<K>[];
+      metadata: { revision: number };
+    };
+    return { items: body.items, revision: body.metadata.revision };
+  }
+
+  async create<M extends Manifest>(manifest: M): Promise<AnyObject> {
+    const ns = kindInfo(manifest.kind).namespaced ? (manifest.metadata.namespace ?? DEFAULT_NAMESPACE) : undefined;
+    return (await this.json('POST', collectionPath(manifest.kind, ns), { body: manifest })) as AnyObject;
+  }
+
+  async apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {
+    const res = await this.call('PUT', objectPath(manifest.kind, manifest.metadata.namespace, manifest.metadata.name), { body: manifest });
+    const header = res.headers.get('x-gantry-result');
+    const result: ApplyResult = header === 'created' || header === 'unchanged' ? header : res.status === 201 ? 'created' : 'configured';
+    return { object: (await res.json()) as AnyObject, result };
+  }
+
+  async delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject> {
+    return (await this.json('DELETE', objectPath(kind, namespace, name))) as AnyObject;
+  }
+
+  async scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>> {
+    return (await this.json('PUT', `${objectPath('Service', namespace, name)}/scale`, { body: { replicas } })) as Service;
+  }
+
+  async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
+    return (await this.json('PUT', `${objectPath('Node', undefined, name)}/status`, { body: { status } })) as ObjectOf<'Node'>;
+  }
+
+  async heartbeat(nodeName: string): Promise<void> {
+    const res = await this.call('POST', `${objectPath('Node', undefined, nodeName)}/heartbeat`);
+    await res.body?.cancel();
+  }
+
+  async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
+    const body = (await this.json('POST', '/api/v1/status/instances', { body: { items } })) as { results: InstanceStatusResult[] };
+    return body.results;
+  }
+
+  async *watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
+    const query = selectorQuery(opts);
+    query.set('watch', '1');
+    if (opts.revision !== undefined) query.set('revision', String(opts.revision));
+    let res: Response;
+    try {
+      res = await this.call('GET', collectionPath(kind, opts.namespace), { query, signal });
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    try {
+      // Leaving the loop early (break, return) cancels the body and so the connection.
+      for await (const line of ndjsonLines(res.body as AsyncIterable<Uint8Array>)) yield line as ClientWatchEvent;
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof SyntaxError) throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} sent a line that is not JSON: ${e.message}`);
+      throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} was cut off: ${causeOf(e)}; resume from the last revision seen`);
+    }
+  }
+
+  async *logs(
+    namespace: string,
+    name: string,
+    opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined },
+    signal?: AbortSignal,
+  ): AsyncIterable<string> {
+    const query = new URLSearchParams();
+    if (opts.container) query.set('container', opts.container);
+    if (opts.follow) query.set('follow', '1');
+    if (opts.tail !== undefined) query.set('tail', String(opts.tail));
+    const ac = new AbortController();
+    const linked = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
+    let res: Response;
+    try {
+      res = await this.call('GET', `${objectPath('Instance', namespace, name)}/log`, { query, signal: linked });
+    } catch (e) {
+      if (signal?.aborted) return;
+      throw e;
+    }
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        const text = decoder.decode(chunk, { stream: true });
+        if (text) yield text;
+      }
+      const rest = decoder.decode();
+      if (rest) yield rest;
+    } catch (e) {
+      if (signal?.aborted) return;
+      throw new AppError('UNAVAILABLE', `log of instance ${namespace}/${name} was cut off: ${causeOf(e)}`);
+    } finally {
+      ac.abort(); // the consumer stopped early: close the connection
+    }
+  }
+
+  /** A JSON call: the parsed body, or undefined for 204. */
+  private async json(method: string, path: string, opts: CallOptions = {}): Promise<unknown> {
+    const res = await this.call(method, path, opts);
+    if (res.status === 204) return undefined;
+    return res.json();
+  }
+
+  /** Sends a request; non-2xx answers and network failures become AppErrors. */
+  private async call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {
+    const q = opts.query?.toString();
+    const url = `${this.server}${path}${q ? `?${q}` : ''}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal ?? AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      if (isAbort(e)) throw new AppError('UNAVAILABLE', `the Gantry server at ${this.server} did not answer ${method} ${path} within ${this.timeoutMs} ms`);
+      throw new AppError(
+        'UNAVAILABLE',
+        `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`,
+      );
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const err = AppError.fromBody(res.status, body);
+    // A proxy or a non-Gantry server answered: show what it said.
+    if (body === undefined && text) throw new AppError(err.code, `${err.message} from ${this.server}: ${text.slice(0, 200)}`);
+    throw err;
+  }
+}
+
+export function createHttpClient(opts: ClientOptions): GantryClient {
+  return new HttpClient(opts);
+}

@@ -1,0 +1,5 @@
+// The typed client of the Gantry API: what the CLI, the agent, the simulator and tests use.
+export type * from './types.js';
+export { createHttpClient, HttpClient, collectionPath, objectPath } from './http-client.js';
+export { watchWithResume, type WatchHandlers, type WatchLoopTiming } from './watch-loop.js';
+export { ndjsonLines } from './ndjson.js';
