@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Makes this checkout ready to run: npm dependencies, a fresh build, a Docker engine that answers,
+# busybox for the example image, and the example image itself. Idempotent and quiet when there is
+# nothing to do. Parts can be skipped: ENSURE_DEPS=0 ENSURE_BUILD=0 ENSURE_DOCKER=0 ENSURE_IMAGE=0
+# (ENSURE_DOCKER=0 also skips the image).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'ensure: %s\n' "$*" >&2; }
+die() { printf 'ensure: %s\n' "$*" >&2; exit 1; }
+
+is_debian_root() { [ -f /etc/debian_version ] && [ "$(id -u)" = 0 ]; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  say "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# (a) npm dependencies. better-sqlite3 builds from source against the Node headers in /usr.
+ensure_deps() {
+  if [ -f package-lock.json ]; then
+    if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      say "installing npm dependencies (npm ci; better-sqlite3 builds from source, about 2 minutes)"
+      npm_config_nodedir=/usr npm ci --no-fund --no-audit
+    fi
+  elif [ ! -d node_modules ]; then
+    say "installing npm dependencies (npm install)"
+    npm_config_nodedir=/usr npm install --no-fund --no-audit
+  fi
+}
+
+# (b) the build, when dist/ is missing or older than any source file (tests and READMEs aside).
+ensure_build() {
+  local stamp=dist/.build-stamp
+  if [ -f "$stamp" ] && [ -z "$(find src tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" \
+      -type f ! -name '*.test.ts' ! -name '*.md' -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  say "building (npm run build)"
+  # Stamp the start, not the end: a file saved during the build makes the next run build again.
+  local started
+  started=$(mktemp)
+  npm run -s build
+  mkdir -p dist
+  mv -f "$started" "$stamp"
+  chmod 644 "$stamp"
+}
+
+docker_answers() { docker info >/dev/null 2>&1; }
+
+# (c) a Docker engine, and a static busybox for the example image.
+ensure_docker() {
+  if ! command -v docker >/dev/null 2>&1 || ! docker_answers; then
+    if ! is_debian_root; then
+      die "Docker does not answer ('docker info' fails). Install Docker Engine (Debian: apt-get install docker.io), start it, make sure this user may use /var/run/docker.sock, then run this again."
+    fi
+    command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+    command -v docker >/dev/null 2>&1 || apt_install docker.io
+    if ! docker_answers; then
+      local pidfile=/var/run/gantry-dockerd.pid
+      if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        say "waiting for dockerd (pid $(cat "$pidfile"))"
+      else
+        say "starting dockerd --live-restore (log: /var/log/gantry-dockerd.log)"
+        nohup dockerd --live-restore >>/var/log/gantry-dockerd.log 2>&1 &
+        echo $! >"$pidfile"
+      fi
+      local i
+      for i in $(seq 1 60); do
+        docker_answers && break
+        sleep 1
+      done
+      docker_answers || die "dockerd did not answer within 60 s; see /var/log/gantry-dockerd.log"
+      say "docker is up"
+    fi
+  fi
+  # The example image is FROM scratch: it needs a statically linked busybox.
+  if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+    if is_debian_root; then
+      apt_install busybox-static
+    else
+      die "a static /bin/busybox is needed for the example image: install busybox-static (Debian), then run this again."
+    fi
+  fi
+}
+
+# (d) the example image of examples/hello.yaml.
+ensure_image() {
+  docker image inspect gantry-examples/hello:1 >/dev/null 2>&1 || bash scripts/build-example-image.sh
+}
+
+[ "${ENSURE_DEPS:-1}" = 0 ] || ensure_deps
+[ "${ENSURE_BUILD:-1}" = 0 ] || ensure_build
+if [ "${ENSURE_DOCKER:-1}" != 0 ]; then
+  ensure_docker
+  [ "${ENSURE_IMAGE:-1}" = 0 ] || ensure_image
+fi

@@ -1,0 +1,41 @@
+// `gantry agent`: runs this host's containers for a Gantry server.
+import { Command } from '@commander-js/extra-typings';
+import { runNodeAgent, parseDriverKind } from './agent-root.js';
+import type { CliContext } from './context.js';
+import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
+import { shutdownOnSignals } from './signals.js';
+
+export function agentCommand(ctx: CliContext) {
+  return new Command('agent')
+    .description('run a node agent: register this host and run the instances placed on it (--server, --token: the agent token)')
+    .option('--driver <driver>', 'docker or fake', 'docker')
+    .option('--name <name>', 'node name (default: the host name)')
+    .option('--labels <list>', 'node labels for placement, e.g. rack=a,pool=web')
+    .option('--publish-address <ip>', 'host address published container ports bind to', '0.0.0.0')
+    .option('--address <ip>', 'address clients use to reach this node (default 127.0.0.1)')
+    .option('--agent-listen <host:port>', "address of the agent's log endpoint", '127.0.0.1:0')
+    .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .action(async (opts, cmd) => {
+      const g = globalOptions(cmd);
+      const dataDir = resolveDataDir(ctx, g);
+      const driver = parseDriverKind(opts.driver);
+      const labels = parseLabelsOption(opts.labels);
+      const nodeName = nodeNameOption(opts.name);
+      const server = resolveServer(ctx, g);
+      const agentToken = await resolveToken(ctx, g, 'agent.token');
+      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const client = ctx.connect({ server, token: agentToken });
+      const stop = shutdownOnSignals();
+      try {
+        ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
+        await runNodeAgent(
+          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, agentListen: opts.agentListen, logger },
+          stop.signal,
+        );
+      } finally {
+        stop.dispose();
+        logger.flush();
+      }
+    });
+}

@@ -1,0 +1,57 @@
+// Composition root of a node: builds the driver and the Agent and runs them until the signal
+// aborts. Used by `gantry agent` and `gantry up`. Containers keep running when it returns; the
+// next agent on this node adopts them.
+import type { Logger } from 'pino';
+import { Agent } from '../agent/agent.js';
+import type { GantryClient } from '../client/types.js';
+import { AppError } from '../core/index.js';
+import { DockerDriver } from '../drivers/docker/docker-driver.js';
+import type { Driver } from '../drivers/driver.js';
+import { FakeDriver } from '../drivers/fake/fake-driver.js';
+
+export const DRIVER_KINDS = ['docker', 'fake'] as const;
+export type DriverKind = (typeof DRIVER_KINDS)[number];
+
+export interface NodeAgentOptions {
+  /** A client authenticated with the agent token. */
+  client: GantryClient;
+  agentToken: string;
+  driver: DriverKind;
+  nodeName: string;
+  labels: Record<string, string>;
+  /** Host address published container ports bind to (docker driver). */
+  publishAddress: string;
+  /** How clients reach this node's ports; the agent defaults to 127.0.0.1. */
+  address?: string | undefined;
+  agentListen?: string | undefined;
+  logger: Logger;
+}
+
+export function parseDriverKind(value: string): DriverKind {
+  if ((DRIVER_KINDS as readonly string[]).includes(value)) return value as DriverKind;
+  throw new AppError('MALFORMED', `--driver must be one of ${DRIVER_KINDS.join(', ')}, not "${value}"`);
+}
+
+export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal): Promise<void> {
+  const { clusterId } = await opts.client.version();
+  const driver: Driver =
+    opts.driver === 'docker'
+      ? new DockerDriver({ clusterId, nodeName: opts.nodeName, publishAddress: opts.publishAddress, logger: opts.logger })
+      : new FakeDriver({ nodeName: opts.nodeName });
+  const agent = new Agent({
+    client: opts.client,
+    driver,
+    nodeName: opts.nodeName,
+    labels: opts.labels,
+    address: opts.address,
+    agentListen: opts.agentListen,
+    agentToken: opts.agentToken,
+    logger: opts.logger,
+  });
+  opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
+  try {
+    await agent.run(signal);
+  } finally {
+    await driver.close();
+  }
+}

@@ -1,0 +1,47 @@
+// The server's data directory: the SQLite database and the secrets made at first start. Secrets
+// are created with O_EXCL, so two servers racing on one directory cannot end up with two tokens.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface ClusterSecrets {
+  adminToken: string;
+  agentToken: string;
+  clusterId: string;
+}
+
+export async function ensureDataDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+/** Reads `<dir>/<file>`, or writes `make()` there (mode 0600) when absent. */
+export async function readOrCreateSecret(dir: string, file: string, make: () => string): Promise<string> {
+  const path = join(dir, file);
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    if (text) return text;
+    throw new Error(`${path} is empty: delete it to have a new one made, or restore it from a backup`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const value = make();
+  try {
+    await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    return value;
+  } catch (e) {
+    // Another process made it between our read and our write: theirs wins.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
+    throw e;
+  }
+}
+
+export async function ensureClusterSecrets(dir: string): Promise<ClusterSecrets> {
+  await ensureDataDir(dir);
+  const token = () => randomBytes(32).toString('hex');
+  return {
+    adminToken: await readOrCreateSecret(dir, 'admin.token', token),
+    agentToken: await readOrCreateSecret(dir, 'agent.token', token),
+    clusterId: await readOrCreateSecret(dir, 'cluster-id', () => randomBytes(6).toString('hex')),
+  };
+}

@@ -1,0 +1,24 @@
+// `gantry describe KIND NAME`: one object in detail, with its events.
+import { Command } from '@commander-js/extra-typings';
+import { DEFAULT_NAMESPACE } from '../core/index.js';
+import type { CliContext } from './context.js';
+import { formatDescribe } from './describe-format.js';
+import { clientFor } from './global-options.js';
+import { resolveKindArg } from './kind-arg.js';
+
+export function describeCommand(ctx: CliContext) {
+  return new Command('describe')
+    .description('show one object in detail, with its events')
+    .argument('<kind>', 'services, instances, nodes, events, namespaces (or an alias)')
+    .argument('<name>', 'the object name')
+    .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
+    .action(async (kindWord, name, opts, cmd) => {
+      const info = resolveKindArg(kindWord);
+      const client = await clientFor(ctx, cmd);
+      const namespace = info.namespaced ? opts.namespace : undefined;
+      const obj = await client.get(info.kind, namespace, name);
+      // Events of cluster-wide objects (nodes) may be recorded in any namespace.
+      const events = (await client.list('Event', { namespace })).items;
+      ctx.stdout(formatDescribe(obj, events, ctx.now()));
+    });
+}

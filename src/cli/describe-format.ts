@@ -1,0 +1,54 @@
+// The text of `gantry describe`: metadata as aligned fields, spec and status as indented YAML,
+// then the object's events as a table.
+import { stringify } from 'yaml';
+import type { AnyObject, GantryEvent } from '../core/index.js';
+import { formatAge } from './age.js';
+import { formatLabels } from './get-columns.js';
+import { formatTable } from './table.js';
+
+function indent(text: string, by: string): string {
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
+}
+
+function yamlBlock(title: string, value: unknown): string {
+  const empty = value === undefined || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+  return empty ? `${title}:  <none>\n` : `${title}:\n${indent(stringify(value, { lineWidth: 0 }), '  ')}\n`;
+}
+
+/** Events about one object: same kind, name and (for namespaced objects) namespace. */
+export function eventsFor(obj: AnyObject, events: readonly GantryEvent[]): GantryEvent[] {
+  return events
+    .filter((e) => {
+      const inv = e.spec.involved;
+      if (inv.kind !== obj.kind || inv.name !== obj.metadata.name) return false;
+      return obj.metadata.namespace === undefined || inv.namespace === undefined || inv.namespace === obj.metadata.namespace;
+    })
+    .sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
+}
+
+export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], now: Date): string {
+  const m = obj.metadata;
+  const fields: [string, string][] = [
+    ['Name', m.name],
+    ...(m.namespace !== undefined ? [['Namespace', m.namespace] as [string, string]] : []),
+    ['Kind', obj.kind],
+    ['Labels', formatLabels(m.labels)],
+    ['Annotations', formatLabels(m.annotations)],
+    ['UID', m.uid],
+    ['Revision', String(m.revision)],
+    ...(m.generation !== undefined ? [['Generation', String(m.generation)] as [string, string]] : []),
+    ['Created', `${m.createdAt} (${formatAge(m.createdAt, now)} ago)`],
+  ];
+  const width = Math.max(...fields.map(([k]) => k.length)) + 2;
+  let out = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n') + '\n';
+  out += yamlBlock('Spec', obj.spec);
+  out += yamlBlock('Status', obj.status);
+  const mine = eventsFor(obj, events);
+  if (mine.length === 0) return `${out}Events:  <none>\n`;
+  const rows = mine.map((e) => [e.spec.type, e.spec.reason, formatAge(e.spec.lastTime, now), e.spec.source, e.spec.count > 1 ? `${e.spec.message} (x${e.spec.count})` : e.spec.message]);
+  return `${out}Events:\n${indent(formatTable(['TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'], rows), '  ')}\n`;
+}

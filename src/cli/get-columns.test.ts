@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { formatPorts, tableFor } from './get-columns.js';
+import { aNode, anEvent, anInstance, aService, NOW } from './test-helpers.js';
+
+const plain = { wide: false, allNamespaces: false, now: NOW };
+
+describe('tableFor', () => {
+  it('shows services as ready/replicas with their age, sorted by name', () => {
+    const t = tableFor('Service', [aService('web', { replicas: 3, ready: 1 }), aService('api', { replicas: 2, ready: 2, ageSeconds: 30 })], plain);
+    expect(t.headers).toEqual(['NAME', 'READY', 'AGE']);
+    expect(t.rows).toEqual([
+      ['api', '2/2', '30s'],
+      ['web', '1/3', '5m'],
+    ]);
+  });
+
+  it('adds images and generation to services with -o wide', () => {
+    const t = tableFor('Service', [aService('web', { image: 'nginx:1' })], { ...plain, wide: true });
+    expect(t.headers).toEqual(['NAME', 'READY', 'AGE', 'IMAGES', 'GENERATION']);
+    expect(t.rows[0]).toEqual(['web', '3/3', '5m', 'nginx:1', '1']);
+  });
+
+  it('shows instances with node, phase and published ports', () => {
+    const t = tableFor('Instance', [anInstance('web-abcde', { node: 'n1', hostPort: 32768, restarts: 2 }), anInstance('web-zzzzz')], plain);
+    expect(t.headers).toEqual(['NAME', 'SERVICE', 'NODE', 'PHASE', 'READY', 'PORTS', 'RESTARTS', 'AGE']);
+    expect(t.rows).toEqual([
+      ['web-abcde', 'web', 'n1', 'Running', 'true', 'http:127.0.0.1:32768', '2', '60s'],
+      ['web-zzzzz', 'web', '<none>', 'Pending', 'false', '<none>', '0', '60s'],
+    ]);
+  });
+
+  it('adds containers and the message to instances with -o wide', () => {
+    const t = tableFor('Instance', [anInstance('web-abcde', { message: 'image "x" not found' })], { ...plain, wide: true });
+    expect(t.rows[0]?.slice(-2)).toEqual(['web', 'image "x" not found']);
+  });
+
+  it('shows node capacity, labels and instance counts when given', () => {
+    const nodes = [aNode('n1', { labels: { rack: 'a', pool: 'web' } }), aNode('n2', { ready: false })];
+    const t = tableFor('Node', nodes, { ...plain, instancesPerNode: new Map([['n1', 4]]) });
+    expect(t.headers).toEqual(['NAME', 'READY', 'CPU', 'MEMORY', 'INSTANCES', 'LABELS', 'AGE']);
+    expect(t.rows).toEqual([
+      ['n1', 'true', '2', '4Gi', '4', 'rack=a,pool=web', '60m'],
+      ['n2', 'false', '2', '4Gi', '0', '<none>', '60m'],
+    ]);
+    expect(tableFor('Node', nodes, plain).headers).not.toContain('INSTANCES');
+  });
+
+  it('lists events oldest first, naming the object and counting repeats', () => {
+    const t = tableFor('Event', [
+      anEvent('e2', { involved: { kind: 'Instance', name: 'web-abcde' }, reason: 'Started', ageSeconds: 5, count: 3, message: 'started' }),
+      anEvent('e1', { involved: { kind: 'Service', name: 'web' }, reason: 'Created', ageSeconds: 50 }),
+    ], plain);
+    expect(t.headers).toEqual(['LAST', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(t.rows).toEqual([
+      ['50s', 'Normal', 'Created', 'service/web', 'placed'],
+      ['5s', 'Normal', 'Started', 'instance/web-abcde', 'started (x3)'],
+    ]);
+  });
+
+  it('puts a NAMESPACE column first with -A, for namespaced kinds only', () => {
+    const all = { ...plain, allNamespaces: true };
+    const t = tableFor('Service', [aService('web', { namespace: 'team-b' }), aService('web', { namespace: 'team-a' })], all);
+    expect(t.headers[0]).toBe('NAMESPACE');
+    expect(t.rows.map((r) => r[0])).toEqual(['team-a', 'team-b']);
+    expect(tableFor('Node', [aNode('n1')], all).headers[0]).toBe('NAME');
+  });
+});
+
+describe('formatPorts', () => {
+  it('leaves out the host when the instance has none', () => {
+    const i = anInstance('web-abcde', { node: 'n1', hostPort: 30000 });
+    delete i.status!.hostIP;
+    expect(formatPorts(i)).toBe('http:30000');
+  });
+});

@@ -1,0 +1,119 @@
+// The columns `gantry get` prints for each kind, as pure functions of the objects.
+import { formatCpu, formatMemory, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service } from '../core/index.js';
+import { formatAge } from './age.js';
+import { objectRef } from './kind-arg.js';
+
+export interface ColumnOptions {
+  wide: boolean;
+  /** Adds a NAMESPACE column first (for `-A`). */
+  allNamespaces: boolean;
+  now: Date;
+  /** Instances per node name, for the nodes table; the column is left out when absent. */
+  instancesPerNode?: ReadonlyMap<string, number> | undefined;
+}
+
+export interface Table {
+  headers: string[];
+  rows: string[][];
+}
+
+const NONE = '<none>';
+
+function serviceTable(items: Service[], o: ColumnOptions): Table {
+  const headers = ['NAME', 'READY', 'AGE', ...(o.wide ? ['IMAGES', 'GENERATION'] : [])];
+  const rows = items.map((s) => [
+    s.metadata.name,
+    `${s.status?.readyReplicas ?? 0}/${s.spec.replicas ?? 0}`,
+    formatAge(s.metadata.createdAt, o.now),
+    ...(o.wide ? [s.spec.containers.map((c) => c.image).join(','), String(s.metadata.generation ?? '')] : []),
+  ]);
+  return { headers, rows };
+}
+
+/** `http:127.0.0.1:32768,admin:127.0.0.1:32769` from the containers' published ports. */
+export function formatPorts(i: Instance): string {
+  const host = i.status?.hostIP;
+  const ports = (i.status?.containers ?? []).flatMap((c) =>
+    Object.entries(c.hostPorts).map(([name, port]) => (host ? `${name}:${host}:${port}` : `${name}:${port}`)),
+  );
+  return ports.length > 0 ? ports.join(',') : NONE;
+}
+
+function instanceTable(items: Instance[], o: ColumnOptions): Table {
+  const headers = ['NAME', 'SERVICE', 'NODE', 'PHASE', 'READY', 'PORTS', 'RESTARTS', 'AGE', ...(o.wide ? ['CONTAINERS', 'MESSAGE'] : [])];
+  const rows = items.map((i) => [
+    i.metadata.name,
+    i.spec.service,
+    i.spec.node ?? NONE,
+    i.status?.phase ?? 'Pending',
+    String(i.status?.ready ?? false),
+    formatPorts(i),
+    String((i.status?.containers ?? []).reduce((n, c) => n + c.restartCount, 0)),
+    formatAge(i.metadata.createdAt, o.now),
+    ...(o.wide ? [i.spec.containers.map((c) => c.name).join(','), i.status?.message ?? ''] : []),
+  ]);
+  return { headers, rows };
+}
+
+export function formatLabels(labels: Record<string, string> | undefined): string {
+  const pairs = Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? pairs.join(',') : NONE;
+}
+
+function nodeTable(items: GantryNode[], o: ColumnOptions): Table {
+  const counts = o.instancesPerNode;
+  const headers = ['NAME', 'READY', 'CPU', 'MEMORY', ...(counts ? ['INSTANCES'] : []), 'LABELS', 'AGE', ...(o.wide ? ['DRIVER', 'ADDRESS'] : [])];
+  const rows = items.map((n) => [
+    n.metadata.name,
+    String(n.status?.ready ?? false),
+    n.status ? formatCpu(n.status.capacity.cpu) : NONE,
+    n.status ? formatMemory(n.status.capacity.memory) : NONE,
+    ...(counts ? [String(counts.get(n.metadata.name) ?? 0)] : []),
+    formatLabels(n.metadata.labels),
+    formatAge(n.metadata.createdAt, o.now),
+    ...(o.wide ? [n.status?.driver ?? NONE, n.status?.address ?? n.spec.address ?? NONE] : []),
+  ]);
+  return { headers, rows };
+}
+
+function eventTable(items: GantryEvent[], o: ColumnOptions): Table {
+  const rows = items.map((e) => [
+    formatAge(e.spec.lastTime, o.now),
+    e.spec.type,
+    e.spec.reason,
+    objectRef(e.spec.involved.kind, e.spec.involved.name),
+    e.spec.count > 1 ? `${e.spec.message} (x${e.spec.count})` : e.spec.message,
+  ]);
+  return { headers: ['LAST', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], rows };
+}
+
+function namespaceTable(items: Namespace[], o: ColumnOptions): Table {
+  return { headers: ['NAME', 'AGE'], rows: items.map((n) => [n.metadata.name, formatAge(n.metadata.createdAt, o.now)]) };
+}
+
+function sortKey(o: AnyObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+function eventTime(o: AnyObject): string {
+  return o.kind === 'Event' ? o.spec.lastTime : '';
+}
+
+/** The table for a list of objects of one kind. */
+export function tableFor(kind: Kind, unsorted: readonly AnyObject[], o: ColumnOptions): Table {
+  // Events read as a timeline, oldest first; everything else by namespace and name, like kubectl.
+  const items = [...unsorted].sort((a, b) =>
+    kind === 'Event' ? eventTime(a).localeCompare(eventTime(b)) : sortKey(a).localeCompare(sortKey(b)),
+  );
+  const of = <K extends Kind>(k: K) => items.filter((i): i is Extract<AnyObject, { kind: K }> => i.kind === k);
+  let t: Table;
+  switch (kind) {
+    case 'Service': t = serviceTable(of('Service'), o); break;
+    case 'Instance': t = instanceTable(of('Instance'), o); break;
+    case 'Node': t = nodeTable(of('Node'), o); break;
+    case 'Event': t = eventTable(of('Event'), o); break;
+    case 'Namespace': t = namespaceTable(of('Namespace'), o); break;
+  }
+  if (!o.allNamespaces || kind === 'Node' || kind === 'Namespace') return t;
+  return { headers: ['NAMESPACE', ...t.headers], rows: t.rows.map((r, idx) => [items[idx]?.metadata.namespace ?? '', ...r]) };
+}

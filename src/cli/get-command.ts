@@ -1,0 +1,48 @@
+// `gantry get KIND [NAME]`: a table, or the full objects with -o json|yaml.
+import { Command } from '@commander-js/extra-typings';
+import { DEFAULT_NAMESPACE, type AnyObject } from '../core/index.js';
+import type { CliContext } from './context.js';
+import { tableFor } from './get-columns.js';
+import { clientFor } from './global-options.js';
+import { resolveKindArg } from './kind-arg.js';
+import { parseOutputFormat, renderObjects } from './output-format.js';
+import { formatTable } from './table.js';
+
+export function getCommand(ctx: CliContext) {
+  return new Command('get')
+    .description('list objects of a kind (services, instances, nodes, events, namespaces), or show one')
+    .argument('<kind>', 'services|svc, instances|inst, nodes|no, events|ev, namespaces|ns')
+    .argument('[name]', 'one object by name')
+    .option('-o, --output <format>', 'wide, json or yaml')
+    .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
+    .option('-A, --all-namespaces', 'objects of every namespace')
+    .action(async (kindWord, name, opts, cmd) => {
+      const info = resolveKindArg(kindWord);
+      const format = parseOutputFormat(opts.output);
+      const client = await clientFor(ctx, cmd);
+      const all = Boolean(opts.allNamespaces) && name === undefined;
+      const namespace = info.namespaced && !all ? opts.namespace : undefined;
+      let items: AnyObject[];
+      if (name !== undefined) {
+        const one = await client.get(info.kind, namespace, name);
+        if (format === 'json' || format === 'yaml') return ctx.stdout(renderObjects(format, one));
+        items = [one];
+      } else {
+        items = (await client.list(info.kind, { namespace })).items;
+        if (format === 'json' || format === 'yaml') return ctx.stdout(renderObjects(format, items));
+      }
+      if (items.length === 0) {
+        ctx.stderr(info.namespaced && !all ? `No ${info.plural} in namespace ${opts.namespace}.\n` : `No ${info.plural}.\n`);
+        return;
+      }
+      let instancesPerNode: Map<string, number> | undefined;
+      if (info.kind === 'Node') {
+        instancesPerNode = new Map();
+        for (const i of (await client.list('Instance')).items) {
+          if (i.spec.node) instancesPerNode.set(i.spec.node, (instancesPerNode.get(i.spec.node) ?? 0) + 1);
+        }
+      }
+      const t = tableFor(info.kind, items, { wide: format === 'wide', allNamespaces: all && info.namespaced, now: ctx.now(), instancesPerNode });
+      ctx.stdout(formatTable(t.headers, t.rows));
+    });
+}

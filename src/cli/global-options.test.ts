@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { NO_TOKEN_MESSAGE, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { testContext } from './test-helpers.js';
+
+const homeToken = { '/home/tester/.gantry/admin.token': 'from-file\n' };
+
+describe('resolveToken', () => {
+  it('takes the flag over the environment and the file', async () => {
+    const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env' }, files: homeToken });
+    expect(await resolveToken(ctx, { token: 'from-flag' })).toBe('from-flag');
+  });
+
+  it('takes GANTRY_TOKEN over the file', async () => {
+    const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env' }, files: homeToken });
+    expect(await resolveToken(ctx, {})).toBe('from-env');
+  });
+
+  it('reads admin.token from the data dir, trimmed', async () => {
+    expect(await resolveToken(testContext({ files: homeToken }), {})).toBe('from-file');
+  });
+
+  it('follows --data-dir, then GANTRY_HOME, to the token file', async () => {
+    const files = { '/srv/g/admin.token': 'flag-dir', '/env/g/admin.token': 'env-dir', '/env/g/agent.token': 'agent' };
+    const ctx = testContext({ env: { GANTRY_HOME: '/env/g' }, files });
+    expect(await resolveToken(ctx, { dataDir: '/srv/g' })).toBe('flag-dir');
+    expect(await resolveToken(ctx, {})).toBe('env-dir');
+    expect(await resolveToken(ctx, {}, 'agent.token')).toBe('agent');
+  });
+
+  it('says exactly what to do when there is no token anywhere', async () => {
+    await expect(resolveToken(testContext(), {})).rejects.toThrow(NO_TOKEN_MESSAGE);
+    expect(NO_TOKEN_MESSAGE).toBe('no token: start Gantry with `npm run up`, or pass --token / GANTRY_TOKEN');
+  });
+});
+
+describe('resolveServer and resolveDataDir', () => {
+  it('prefer the flag, then the environment, then the default', () => {
+    const env = { GANTRY_ADDR: 'http://10.0.0.1:7070/', GANTRY_HOME: '~/g' };
+    expect(resolveServer(testContext({ env }), { server: 'http://h:1' })).toBe('http://h:1');
+    expect(resolveServer(testContext({ env }), {})).toBe('http://10.0.0.1:7070');
+    expect(resolveServer(testContext(), {})).toBe('http://127.0.0.1:7070');
+    expect(resolveDataDir(testContext({ env }), {})).toBe('/home/tester/g');
+    expect(resolveDataDir(testContext(), {})).toBe('/home/tester/.gantry');
+  });
+});

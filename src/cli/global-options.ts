@@ -1,0 +1,58 @@
+// Global options and how they resolve: a flag wins over the environment, which wins over the
+// default. The token falls back to the file `gantry up` writes, so a local user needs no flags.
+import { join } from 'node:path';
+import { AppError } from '../core/index.js';
+import type { GantryClient } from '../client/types.js';
+import type { CliContext, Connection } from './context.js';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
+
+export interface GlobalOptions {
+  server?: string | undefined;
+  token?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+export const NO_TOKEN_MESSAGE = 'no token: start Gantry with `npm run up`, or pass --token / GANTRY_TOKEN';
+
+/** Reads the global options of any (sub)command without trusting their types. */
+export function globalOptions(cmd: { optsWithGlobals(): unknown }): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return { server: str(o.server), token: str(o.token), dataDir: str(o.dataDir) };
+}
+
+export function resolveDataDir(ctx: CliContext, g: GlobalOptions): string {
+  const dir = g.dataDir ?? (ctx.env.GANTRY_HOME || undefined) ?? join(ctx.homeDir, '.gantry');
+  return dir.startsWith('~/') ? join(ctx.homeDir, dir.slice(2)) : dir;
+}
+
+export function resolveServer(ctx: CliContext, g: GlobalOptions): string {
+  return (g.server ?? (ctx.env.GANTRY_ADDR || undefined) ?? DEFAULT_SERVER).replace(/\/+$/, '');
+}
+
+/** Flag, then GANTRY_TOKEN, then `<data dir>/admin.token` (agents: `agent.token`). */
+export async function resolveToken(ctx: CliContext, g: GlobalOptions, fileName = 'admin.token'): Promise<string> {
+  if (g.token) return g.token;
+  if (ctx.env.GANTRY_TOKEN) return ctx.env.GANTRY_TOKEN;
+  const file = join(resolveDataDir(ctx, g), fileName);
+  let text: string;
+  try {
+    text = await ctx.readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('UNAUTHORIZED', NO_TOKEN_MESSAGE);
+    throw new AppError('UNAUTHORIZED', `cannot read the token file ${file}: ${(e as Error).message}; pass --token / GANTRY_TOKEN instead`);
+  }
+  const token = text.trim();
+  if (!token) throw new AppError('UNAUTHORIZED', `the token file ${file} is empty: ${NO_TOKEN_MESSAGE}`);
+  return token;
+}
+
+export async function resolveConnection(ctx: CliContext, g: GlobalOptions): Promise<Connection> {
+  return { server: resolveServer(ctx, g), token: await resolveToken(ctx, g) };
+}
+
+/** Resolves the connection of a subcommand and builds its client. */
+export async function clientFor(ctx: CliContext, cmd: { optsWithGlobals(): unknown }): Promise<GantryClient> {
+  return ctx.connect(await resolveConnection(ctx, globalOptions(cmd)));
+}

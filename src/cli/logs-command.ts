@@ -1,0 +1,31 @@
+// `gantry logs INSTANCE`: the container log, streamed with -f until Ctrl-C.
+import { Command } from '@commander-js/extra-typings';
+import { DEFAULT_NAMESPACE } from '../core/index.js';
+import type { CliContext } from './context.js';
+import { clientFor } from './global-options.js';
+import { parseCount } from './parse-count.js';
+import { shutdownOnSignals } from './signals.js';
+
+export function logsCommand(ctx: CliContext) {
+  return new Command('logs')
+    .description("print an instance's container log")
+    .argument('<instance>', 'the instance name (see `gantry get instances`)')
+    .option('-c, --container <name>', 'the container, when the instance has several')
+    .option('-f, --follow', 'keep streaming new lines until Ctrl-C')
+    .option('--tail <n>', 'only the last N lines')
+    .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
+    .action(async (instance, opts, cmd) => {
+      const tail = opts.tail === undefined ? undefined : parseCount(opts.tail, '--tail');
+      const client = await clientFor(ctx, cmd);
+      const stop = shutdownOnSignals();
+      try {
+        const chunks = client.logs(opts.namespace, instance, { container: opts.container, follow: Boolean(opts.follow), tail }, stop.signal);
+        for await (const chunk of chunks) ctx.stdout(chunk);
+      } catch (e) {
+        // Ctrl-C is how a user ends `logs -f`: not a failure.
+        if (!stop.signal.aborted) throw e;
+      } finally {
+        stop.dispose();
+      }
+    });
+}

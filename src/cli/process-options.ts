@@ -1,0 +1,31 @@
+// Options shared by the long-running commands (up, server, agent): logging and node identity.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { AppError, parseDuration, parseLabelList } from '../core/index.js';
+import type { CliContext } from './context.js';
+import { createLogger, logLevelFrom } from './logger.js';
+import { nodeNameFromHostname } from './node-name.js';
+
+export function processLogger(ctx: CliContext, dataDir: string, toFile: boolean | undefined): Logger {
+  return createLogger({ level: logLevelFrom(ctx.env), dataDir, toFile: Boolean(toFile) });
+}
+
+export function parseLabelsOption(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  try {
+    return parseLabelList(text);
+  } catch (e) {
+    throw new AppError('MALFORMED', `--labels: ${(e as Error).message} (e.g. rack=a,pool=web)`);
+  }
+}
+
+export function nodeNameOption(name: string | undefined): string {
+  return name ?? nodeNameFromHostname(hostname());
+}
+
+export function durationOption(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new AppError('MALFORMED', `${what} must be a duration like 15s or 1m, not "${text}"`);
+  return ms;
+}

@@ -1,0 +1,163 @@
+// The command tree against a fake client: output, error text and exit codes as a user sees them.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { ApplyResult, GantryClient } from '../client/types.js';
+import { AppError, InvalidError, type Manifest } from '../core/index.js';
+import { runCli } from './run-cli.js';
+import { aService, fakeClient, testContext } from './test-helpers.js';
+
+const token = { GANTRY_TOKEN: 't0k3n' };
+const twoServices = `apiVersion: gantry/v1
+kind: Service
+metadata:
+  name: web
+spec:
+  containers: [{ name: web, image: x }]
+---
+apiVersion: gantry/v1
+kind: Service
+metadata:
+  name: api
+spec:
+  replicas: -1
+  containers: [{ name: api, image: x }]
+`;
+
+function applyingClient(results: Record<string, ApplyResult | Error>, seen: Manifest[] = []): GantryClient {
+  return fakeClient({
+    apply: (m) => {
+      seen.push(m);
+      const r = results[m.metadata.name];
+      if (r instanceof Error) return Promise.reject(r);
+      return Promise.resolve({ object: aService(m.metadata.name), result: r ?? 'created' });
+    },
+  });
+}
+
+describe('gantry apply', () => {
+  it('applies each document and prints what happened to it', async () => {
+    const seen: Manifest[] = [];
+    const ctx = testContext({ env: token, files: { 'app.yaml': twoServices.replace('replicas: -1', 'replicas: 2') }, client: applyingClient({ web: 'created', api: 'unchanged' }, seen) });
+    expect(await runCli(ctx, ['apply', '-f', 'app.yaml'])).toBe(0);
+    expect(ctx.out).toBe('service/web created\nservice/api unchanged\n');
+    expect(seen.map((m) => m.metadata.name)).toEqual(['web', 'api']);
+    expect(ctx.connections).toEqual([{ server: 'http://127.0.0.1:7070', token: 't0k3n' }]);
+  });
+
+  it('prints 422 details one per line, goes on with the rest, and exits 1', async () => {
+    const invalid = new InvalidError('service "api" is invalid: 1 problem', [{ path: 'spec.replicas', message: 'must be a whole number from 0 to 100000' }]);
+    const ctx = testContext({ env: token, stdin: twoServices, client: applyingClient({ api: invalid }) });
+    expect(await runCli(ctx, ['apply', '-f', '-'])).toBe(1);
+    expect(ctx.out).toBe('service/web created\n');
+    expect(ctx.err).toBe('error: <stdin>:8: service/api: service "api" is invalid: 1 problem\n  spec.replicas: must be a whole number from 0 to 100000\n');
+  });
+
+  it('sends nothing when the file has a YAML error', async () => {
+    const seen: Manifest[] = [];
+    const ctx = testContext({ env: token, files: { 'bad.yaml': 'kind: Service\nmetadata:\n  name: a: b\n' }, client: applyingClient({}, seen) });
+    expect(await runCli(ctx, ['apply', '-f', 'bad.yaml'])).toBe(1);
+    expect(ctx.err).toMatch(/^error: bad\.yaml:3:9: /);
+    expect(seen).toEqual([]);
+  });
+
+  it('fills the namespace from -n only where the document names none', async () => {
+    const seen: Manifest[] = [];
+    const ctx = testContext({ env: token, files: { 'app.yaml': twoServices.replace('replicas: -1', 'replicas: 2').replace('name: api', 'name: api\n  namespace: keep') }, client: applyingClient({}, seen) });
+    await runCli(ctx, ['apply', '-n', 'team-a', '-f', 'app.yaml']);
+    expect(seen.map((m) => m.metadata.namespace)).toEqual(['team-a', 'keep']);
+  });
+
+  it('says which file is missing', async () => {
+    const ctx = testContext({ env: token });
+    expect(await runCli(ctx, ['apply', '-f', 'nope.yaml'])).toBe(1);
+    expect(ctx.err).toBe('error: cannot read nope.yaml: no such file\n');
+  });
+});
+
+describe('gantry get', () => {
+  const listing = (namespaces: (string | undefined)[]) =>
+    fakeClient({
+      list: ((_kind: unknown, opts?: { namespace?: string }) => {
+        namespaces.push(opts?.namespace);
+        return Promise.resolve({ items: [aService('web')], revision: 9 });
+      }) as GantryClient['list'],
+    });
+
+  it('prints a table of the default namespace', async () => {
+    const namespaces: (string | undefined)[] = [];
+    const ctx = testContext({ env: token, client: listing(namespaces) });
+    expect(await runCli(ctx, ['get', 'svc'])).toBe(0);
+    expect(ctx.out).toBe('NAME   READY   AGE\nweb    3/3     5m\n');
+    expect(namespaces).toEqual(['default']);
+  });
+
+  it('prints a List with -o yaml, across namespaces with -A', async () => {
+    const namespaces: (string | undefined)[] = [];
+    const ctx = testContext({ env: token, client: listing(namespaces) });
+    expect(await runCli(ctx, ['get', 'services', '-A', '-o', 'yaml'])).toBe(0);
+    const doc = parse(ctx.out) as { kind: string; items: { metadata: { name: string } }[] };
+    expect(doc.kind).toBe('List');
+    expect(doc.items.map((i) => i.metadata.name)).toEqual(['web']);
+    expect(namespaces).toEqual([undefined]);
+  });
+
+  it('prints one object as itself with -o json', async () => {
+    const ctx = testContext({ env: token, client: fakeClient({ get: (() => Promise.resolve(aService('web'))) as GantryClient['get'] }) });
+    expect(await runCli(ctx, ['get', 'svc', 'web', '-o', 'json'])).toBe(0);
+    expect((JSON.parse(ctx.out) as { kind: string }).kind).toBe('Service');
+  });
+
+  it('rejects an unknown kind or format before calling the server', async () => {
+    const ctx = testContext({ env: token });
+    expect(await runCli(ctx, ['get', 'pods'])).toBe(1);
+    expect(ctx.err).toContain('error: unknown kind "pods": use one of services (svc)');
+    expect(ctx.connections).toEqual([]);
+    const ctx2 = testContext({ env: token });
+    expect(await runCli(ctx2, ['get', 'svc', '-o', 'xml'])).toBe(1);
+    expect(ctx2.err).toBe('error: unknown output format "xml": use one of wide, json, yaml\n');
+  });
+
+  it('prints a server error without a stack trace and exits 1', async () => {
+    const ctx = testContext({ env: token, client: fakeClient({ get: (() => Promise.reject(new AppError('NOT_FOUND', 'service "default/nope" not found'))) }) });
+    expect(await runCli(ctx, ['get', 'svc', 'nope'])).toBe(1);
+    expect(ctx.err).toBe('error: service "default/nope" not found\n');
+  });
+});
+
+describe('gantry scale, delete and usage errors', () => {
+  it('scales a service', async () => {
+    const calls: unknown[][] = [];
+    const client = fakeClient({ scale: (ns, name, n) => (calls.push([ns, name, n]), Promise.resolve(aService(name, { replicas: n }))) });
+    const ctx = testContext({ env: token, client });
+    expect(await runCli(ctx, ['scale', 'service', 'web', '--replicas', '5'])).toBe(0);
+    expect(calls).toEqual([['default', 'web', 5]]);
+    expect(ctx.out).toBe('service/web scaled to 5\n');
+  });
+
+  it('refuses a replica count that is not a whole number', async () => {
+    const ctx = testContext({ env: token });
+    expect(await runCli(ctx, ['scale', 'svc', 'web', '--replicas', 'lots'])).toBe(1);
+    expect(ctx.err).toBe('error: --replicas must be a whole number, not "lots"\n');
+  });
+
+  it('deletes a cluster-wide object without a namespace', async () => {
+    const calls: unknown[][] = [];
+    const client = fakeClient({ delete: (kind, ns, name) => (calls.push([kind, ns, name]), Promise.resolve(aService(name))) });
+    const ctx = testContext({ env: token, client });
+    expect(await runCli(ctx, ['delete', 'node', 'n1'])).toBe(0);
+    expect(calls).toEqual([['Node', undefined, 'n1']]);
+    expect(ctx.out).toBe('node/n1 deleted\n');
+  });
+
+  it('reports a missing argument through commander with exit code 1', async () => {
+    const ctx = testContext({ env: token });
+    expect(await runCli(ctx, ['describe', 'svc'])).toBe(1);
+    expect(ctx.err).toContain("error: missing required argument 'name'");
+  });
+
+  it('tells a user without a token how to get one', async () => {
+    const ctx = testContext();
+    expect(await runCli(ctx, ['get', 'svc'])).toBe(1);
+    expect(ctx.err).toBe('error: no token: start Gantry with `npm run up`, or pass --token / GANTRY_TOKEN\n');
+  });
+});

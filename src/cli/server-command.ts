@@ -1,0 +1,44 @@
+// `gantry server`: the control plane alone; agents on other hosts join it.
+import { join } from 'node:path';
+import { Command } from '@commander-js/extra-typings';
+import type { CliContext } from './context.js';
+import { globalOptions, resolveDataDir } from './global-options.js';
+import { parseListen, urlOf } from './listen-address.js';
+import { durationOption, processLogger } from './process-options.js';
+import { startServer } from './server-root.js';
+import { shutdownOnSignals } from './signals.js';
+
+export function serverCommand(ctx: CliContext) {
+  return new Command('server')
+    .description('run the control plane (API, store, controllers); agents join with `gantry agent`')
+    .option('--listen <host:port>', 'address of the API', '127.0.0.1:7070')
+    .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
+    .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .action(async (opts, cmd) => {
+      const dataDir = resolveDataDir(ctx, globalOptions(cmd));
+      const { host, port } = parseListen(opts.listen);
+      const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
+      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const stop = shutdownOnSignals();
+      try {
+        const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs });
+        const reachable = host === '0.0.0.0' || host === '::' ? urlOf('<this-host-address>', port) : server.url;
+        ctx.stdout(
+          [
+            `Gantry server listening on ${server.url} (data in ${dataDir})`,
+            `Admin token: ${join(dataDir, 'admin.token')}`,
+            'Agents join with:',
+            `  gantry agent --server ${reachable} --token $(cat ${join(dataDir, 'agent.token')})`,
+            'Stop with Ctrl-C.',
+            '',
+          ].join('\n'),
+        );
+        await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+        logger.info('shutting down');
+        await server.close();
+      } finally {
+        stop.dispose();
+        logger.flush();
+      }
+    });
+}

@@ -1,0 +1,57 @@
+// startServer with the real store, API and controllers on a free loopback port.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHttpClient } from '../client/http-client.js';
+import { isAppError } from '../core/index.js';
+import { startServer } from './server-root.js';
+
+describe('startServer', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'gantry-server-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the API with the tokens it wrote, and keeps its identity across restarts', async () => {
+    const logger = pino({ level: 'silent' });
+    const first = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
+    try {
+      expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await readFile(join(dataDir, 'admin.token'), 'utf8')).trim()).toBe(first.adminToken);
+      const admin = createHttpClient({ server: first.url, token: first.adminToken });
+      expect((await admin.version()).clusterId).toBe(first.clusterId);
+      expect((await admin.list('Namespace')).items.map((n) => n.metadata.name)).toContain('default');
+      const stranger = createHttpClient({ server: first.url, token: 'wrong' });
+      await expect(stranger.version()).rejects.toSatisfy((e: unknown) => isAppError(e, 'UNAUTHORIZED'));
+    } finally {
+      await first.close();
+    }
+    const second = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
+    try {
+      expect([second.clusterId, second.adminToken, second.agentToken]).toEqual([first.clusterId, first.adminToken, first.agentToken]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('closes the store when the port is taken', async () => {
+    const logger = pino({ level: 'silent' });
+    const first = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
+    try {
+      const port = new URL(first.url).port;
+      const other = await mkdtemp(join(tmpdir(), 'gantry-server-'));
+      try {
+        await expect(startServer({ dataDir: other, listen: `127.0.0.1:${port}`, logger })).rejects.toThrow(/EADDRINUSE/);
+      } finally {
+        await rm(other, { recursive: true, force: true });
+      }
+    } finally {
+      await first.close();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+// Composition root of the control plane: the only place that builds the store, the API and the
+// controllers and wires them together. Used by `gantry server` and `gantry up`.
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import type { Role } from '../api/auth.js';
+import { startControllers } from '../controllers/index.js';
+import { AppError } from '../core/index.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import { ensureClusterSecrets } from './data-dir.js';
+import { parseListen, urlOf } from './listen-address.js';
+import { packageVersion } from './version-info.js';
+
+export interface StartServerOptions {
+  dataDir: string;
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  logger: Logger;
+  nodeGracePeriodMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  adminToken: string;
+  agentToken: string;
+  clusterId: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const { host, port } = parseListen(opts.listen);
+  const secrets = await ensureClusterSecrets(opts.dataDir);
+  const logger = opts.logger;
+  const store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  const controllerStop = new AbortController();
+  let controllers: { done: Promise<void> } | undefined;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  try {
+    const tokens = new Map<string, Role>([
+      [secrets.adminToken, 'admin'],
+      [secrets.agentToken, 'agent'],
+    ]);
+    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken };
+    app = await buildApp(apiDeps);
+    controllers = startControllers({
+      store,
+      logger,
+      signal: controllerStop.signal,
+      ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),
+    });
+    await app.listen({ host, port });
+  } catch (e) {
+    controllerStop.abort();
+    await controllers?.done.catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    await store.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new AppError('UNAVAILABLE', `${opts.listen} is already in use (EADDRINUSE): is another Gantry running? Stop it, or pass --listen with a free port`);
+    }
+    throw e;
+  }
+  const bound = app.server.address() as AddressInfo;
+  const url = urlOf(host, bound.port);
+  logger.info({ url, dataDir: opts.dataDir, clusterId: secrets.clusterId }, 'gantry server listening');
+  const running = app;
+  const started = controllers;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      controllerStop.abort();
+      await started.done;
+      await running.close();
+      await store.close();
+      logger.info({ url }, 'gantry server stopped');
+    })();
+    return closing;
+  };
+  return { url, ...secrets, close };
+}

@@ -1,0 +1,56 @@
+// `gantry up`: the single-machine cloud. Server and one local Docker agent in one process, data in
+// the data dir. Ctrl-C stops Gantry; the containers keep running and are adopted on the next `up`.
+import { join } from 'node:path';
+import { Command } from '@commander-js/extra-typings';
+import { parseDriverKind, runNodeAgent } from './agent-root.js';
+import type { CliContext } from './context.js';
+import { globalOptions, resolveDataDir } from './global-options.js';
+import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
+import { startServer } from './server-root.js';
+import { shutdownOnSignals } from './signals.js';
+
+export function upCommand(ctx: CliContext) {
+  return new Command('up')
+    .description('run the server and a local Docker agent in one process')
+    .option('--listen <host:port>', 'address of the API', '127.0.0.1:7070')
+    .option('--publish-address <ip>', 'host address published container ports bind to', '0.0.0.0')
+    .option('--address <ip>', 'address clients use to reach published ports (default 127.0.0.1)')
+    .option('--name <name>', 'node name (default: the host name)')
+    .option('--labels <list>', 'node labels for placement, e.g. rack=a')
+    .option('--driver <driver>', 'docker, or fake for a demo without Docker', 'docker')
+    .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .action(async (opts, cmd) => {
+      const dataDir = resolveDataDir(ctx, globalOptions(cmd));
+      const labels = parseLabelsOption(opts.labels);
+      const nodeName = nodeNameOption(opts.name);
+      const driver = parseDriverKind(opts.driver);
+      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const stop = shutdownOnSignals();
+      try {
+        const server = await startServer({ dataDir, listen: opts.listen, logger });
+        try {
+          ctx.stdout(
+            [
+              `Gantry is up at ${server.url} (node "${nodeName}", ${driver} driver, data in ${dataDir})`,
+              `  admin token: ${join(dataDir, 'admin.token')} (bin/gantry reads it from there)`,
+              '  next:        bin/gantry apply -f examples/hello.yaml',
+              '               bin/gantry get instances',
+              '  stop:        Ctrl-C (containers keep running; the next `up` adopts them)',
+              '',
+            ].join('\n'),
+          );
+          const client = ctx.connect({ server: server.url, token: server.agentToken });
+          await runNodeAgent(
+            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, logger },
+            stop.signal,
+          );
+        } finally {
+          logger.info('shutting down');
+          await server.close();
+        }
+      } finally {
+        stop.dispose();
+        logger.flush();
+      }
+    });
+}
