@@ -29,19 +29,19 @@ describe('parseManifests', () => {
   it('names the file, line and column of a YAML syntax error', () => {
     const text = `${service('a')}---\nkind: Service\nmetadata:\n  name: b: c\n`;
     const message = parseError(text);
-    expect(message).toMatch(/^app\.yaml:10:9: Nested mappings are not allowed/);
+    expect(message).toMatch(/^app\.yaml, line 10, column 9: Nested mappings are not allowed/);
     expect(message).toContain('name: b: c'); // the snippet with a caret
   });
 
   it('reports a duplicate key with its position', () => {
-    expect(parseError('kind: Service\nkind: Node\n')).toMatch(/^app\.yaml:2:1: Map keys must be unique/);
+    expect(parseError('kind: Service\nkind: Node\n')).toMatch(/^app\.yaml, line 2, column 1: Map keys must be unique/);
   });
 
   it('rejects a document without a known kind or a name before anything is sent', () => {
-    expect(parseError(`${service('a')}---\nmetadata: { name: b }\n`)).toMatch(/^app\.yaml:8: the document has no kind/);
-    expect(parseError('kind: Widget\nmetadata: { name: b }\n')).toMatch(/^app\.yaml:1: unknown kind "Widget": use one of Service, Instance, Node/);
+    expect(parseError(`${service('a')}---\nmetadata: { name: b }\n`)).toMatch(/^app\.yaml, line 8: the document has no kind/);
+    expect(parseError('kind: Widget\nmetadata: { name: b }\n')).toMatch(/^app\.yaml, line 1: unknown kind "Widget": use one of Service, Instance, Node/);
     expect(parseError('kind: service\nmetadata: { name: b }\n')).toContain('kind "service" must be written Service');
-    expect(parseError('kind: Service\nspec: {}\n')).toContain('app.yaml:1: the Service has no metadata.name');
-    expect(parseError('- a\n- b\n')).toContain('app.yaml:1: a document must be a mapping');
+    expect(parseError('kind: Service\nspec: {}\n')).toContain('app.yaml, line 1: the Service has no metadata.name');
+    expect(parseError('- a\n- b\n')).toContain('app.yaml, line 1: a document must be a mapping');
   });
 });

@@ -6,7 +6,7 @@ import { AppError, KINDS, resolveKind, type Manifest } from '../core/index.js';
 export interface ParsedDocument {
   /** 1-based position among the file's non-empty documents. */
   index: number;
-  /** 1-based line where the document starts: `file:line` names it in messages. */
+  /** 1-based line where the document starts: `file, line N` names it in messages. */
   line: number;
   manifest: Manifest;
 }
@@ -18,7 +18,7 @@ function yamlMessage(message: string): { headline: string; snippet: string } {
   return { headline, snippet };
 }
 
-/** Parses every document; throws AppError MALFORMED naming `file:line:col` on the first problem. */
+/** Parses every document; throws AppError MALFORMED naming the file, line and column on the first problem. */
 export function parseManifests(text: string, file: string): ParsedDocument[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true });
@@ -29,13 +29,13 @@ export function parseManifests(text: string, file: string): ParsedDocument[] {
     if (err) {
       const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
       const { headline, snippet } = yamlMessage(err.message);
-      throw new AppError('MALFORMED', `${file}:${pos.line}:${pos.col}: ${headline}${snippet ? `\n${snippet}` : ''}`);
+      throw new AppError('MALFORMED', `${file}, line ${pos.line}, column ${pos.col}: ${headline}${snippet ? `\n${snippet}` : ''}`);
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue; // an empty document, e.g. a trailing `---`
     const start = doc.contents?.range[0] ?? doc.range[0];
     const line = lineCounter.linePos(start).line;
-    const where = `${file}:${line}`;
+    const where = `${file}, line ${line}`;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new AppError('MALFORMED', `${where}: a document must be a mapping with apiVersion, kind, metadata and spec`);
     }

@@ -56,7 +56,7 @@ describe('gantry apply', () => {
     const seen: Manifest[] = [];
     const ctx = testContext({ env: token, files: { 'bad.yaml': 'kind: Service\nmetadata:\n  name: a: b\n' }, client: applyingClient({}, seen) });
     expect(await runCli(ctx, ['apply', '-f', 'bad.yaml'])).toBe(1);
-    expect(ctx.err).toMatch(/^error: bad\.yaml:3:9: /);
+    expect(ctx.err).toMatch(/^error: bad\.yaml, line 3, column 9: /);
     expect(seen).toEqual([]);
   });
 
