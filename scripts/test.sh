@@ -22,13 +22,32 @@ step() {
 
 step typecheck npm run -s typecheck
 step lint npm run -s lint
-step unit npx vitest run --project unit
-step e2e npx vitest run --project e2e --no-file-parallelism
+reports=$(mktemp -d)
+trap 'rm -rf "$reports"' EXIT
+step unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$reports/unit.json"
+step e2e npx vitest run --project e2e --no-file-parallelism --reporter=default --reporter=json --outputFile.json="$reports/e2e.json"
 
+# One closing line in the plain form CI reads: "N passed, N failed". Tests come from vitest's
+# JSON reports; a failed step that ran no test (typecheck, lint, a crash) counts as one failure.
+counts=$(node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  for (const f of process.argv.slice(1)) {
+    try { const r = JSON.parse(fs.readFileSync(f, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests; } catch {}
+  }
+  console.log(passed, failed);
+' "$reports/unit.json" "$reports/e2e.json")
+passed=${counts% *}
+failed_tests=${counts#* }
+
+failed_steps=0
+for r in "${results[@]}"; do
+  case "$r" in
+    "typecheck FAILED" | "lint FAILED") failed_steps=$((failed_steps + 1)) ;;
+  esac
+done
+if [ "$failed" != 0 ] && [ "$failed_tests" = 0 ] && [ "$failed_steps" = 0 ]; then failed_steps=1; fi
 summary=$(IFS=,; echo "${results[*]}")
-if [ "$failed" = 0 ]; then
-  printf '\ntest: all passed (%s)\n' "${summary//,/, }"
-else
-  printf '\ntest: FAILED (%s)\n' "${summary//,/, }"
-fi
+printf '\nsteps: %s\n' "${summary//,/, }"
+printf 'test: %d passed, %d failed\n' "$passed" "$((failed_tests + failed_steps))"
 exit "$failed"
