@@ -44,3 +44,12 @@ describe('quantities', () => {
     );
   });
 });
+
+describe('formatMemory', () => {
+  it('is exact where a unit divides, and readable where none does', () => {
+    expect(formatMemory(128 * 2 ** 20)).toBe('128Mi');
+    expect(formatMemory(24_684_092 * 1024)).toBe('23.5Gi');
+    expect(formatMemory(1536 * 2 ** 20)).toBe('1536Mi');
+    expect(formatMemory(512)).toBe('512');
+  });
+});

@@ -26,11 +26,15 @@ export function parseCpu(q: string | number): number | undefined {
   return m[2] === 'm' ? Math.round(Number(m[1])) : Math.round(Number(m[1]) * 1000);
 }
 
+/** Exact in the largest binary unit giving a short whole number (`128Mi`), else one decimal (`23.5Gi`). */
 export function formatMemory(bytes: number): string {
-  for (const [unit, size] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  const units = [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const;
+  for (const [unit, size] of units) {
+    if (bytes >= size && bytes % size === 0 && bytes / size < 10_000) return `${bytes / size}${unit}`;
   }
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)}Mi`;
+  for (const [unit, size] of units) {
+    if (bytes >= size) return `${(bytes / size).toFixed(1)}${unit}`;
+  }
   return String(bytes);
 }
 
