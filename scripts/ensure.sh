@@ -26,8 +26,12 @@ apt_install() {
 ensure_deps() {
   if [ -f package-lock.json ]; then
     if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-      say "installing npm dependencies (npm ci; better-sqlite3 builds from source, about 2 minutes)"
-      npm_config_nodedir=/usr npm ci --no-fund --no-audit
+      # `npm install`, not `npm ci`: npm 11's ci refuses this lock because the registry here
+      # serves no lock entries for other platforms' optional packages (rollup's), though
+      # install resolves the very same versions from the lock.
+      say "installing npm dependencies (npm install; better-sqlite3 builds from source, about 2 minutes)"
+      npm_config_nodedir=/usr npm install --no-fund --no-audit
+      touch node_modules/.package-lock.json
     fi
   elif [ ! -d node_modules ]; then
     say "installing npm dependencies (npm install)"
