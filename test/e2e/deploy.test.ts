@@ -1,40 +1,29 @@
 // The spine, end to end on a real dockerd: apply, serve, heal, scale, delete.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { containersWithLabels, docker } from '../support/docker-cli.js';
-import { GantryProcesses } from '../support/gantry-process.js';
+import { useGantryUp } from '../support/gantry-process.js';
 import { endpointOf, httpGet, instancesOf, readyCount, webService } from '../support/instances.js';
-import { ensureTestImage } from '../support/test-image.js';
 import { waitFor } from '../support/wait.js';
 
 describe('deploy a replicated service on real Docker', () => {
-  let g: GantryProcesses;
-  let image: string;
+  const t = useGantryUp();
 
-  beforeAll(async () => {
-    image = await ensureTestImage();
-    g = await GantryProcesses.create();
-    await g.up();
-  });
-  afterAll(async () => {
-    await g?.close();
-  });
-
-  const running = () => containersWithLabels({ 'io.gantry.cluster': g.clusterId }, false);
+  const running = () => containersWithLabels({ 'io.gantry.cluster': t.g.clusterId }, false);
 
   it('runs 3 replicas that each answer HTTP on their published host port', async () => {
-    const r = await g.apply(webService('web', 3, image));
+    const r = await t.g.apply(webService('web', 3, t.image));
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('service/web created');
 
     const items = await waitFor('3 ready instances', async () => {
-      const list = await instancesOf(g, 'web');
+      const list = await instancesOf(t.g, 'web');
       return list.length === 3 && readyCount(list) === 3 ? list : undefined;
     });
     expect(await running()).toHaveLength(3);
     const answers = await Promise.all(items.map((i) => httpGet(endpointOf(i))));
     expect(answers.map((a) => a.trim()).sort()).toEqual(items.map((i) => i.metadata.name).sort());
 
-    const table = await g.cli(['get', 'instances']);
+    const table = await t.g.cli(['get', 'instances']);
     expect(table.stdout).toMatch(/NAME\s+SERVICE\s+NODE\s+PHASE\s+READY/);
     for (const i of items) {
       const line = table.stdout.split('\n').find((l) => l.startsWith(i.metadata.name));
@@ -43,38 +32,38 @@ describe('deploy a replicated service on real Docker', () => {
       expect(line).toContain(`127.0.0.1:${endpointOf(i).split(':').pop()}`);
     }
 
-    const again = await g.apply(webService('web', 3, image));
+    const again = await t.g.apply(webService('web', 3, t.image));
     expect(again.stdout.trim()).toBe('service/web unchanged');
   });
 
   it('restarts a killed container, which answers again', async () => {
-    const [victim] = await instancesOf(g, 'web');
+    const [victim] = await instancesOf(t.g, 'web');
     const id = victim!.status!.containers[0]!.containerId!;
     await docker('kill', id);
     const healed = await waitFor('the killed instance to be restarted and ready', async () => {
-      const i = (await instancesOf(g, 'web')).find((x) => x.metadata.name === victim!.metadata.name);
+      const i = (await instancesOf(t.g, 'web')).find((x) => x.metadata.name === victim!.metadata.name);
       return i && i.status?.ready && (i.status.containers[0]?.restartCount ?? 0) >= 1 ? i : undefined;
     });
     expect((await httpGet(endpointOf(healed))).trim()).toBe(victim!.metadata.name);
   });
 
   it('scales to 5 and back to 1 with exactly that many containers', async () => {
-    expect((await g.cli(['scale', 'service', 'web', '--replicas', '5'])).code).toBe(0);
-    await waitFor('5 ready instances', async () => readyCount(await instancesOf(g, 'web')) === 5 && (await running()).length === 5);
-    expect((await g.cli(['scale', 'service', 'web', '--replicas', '1'])).code).toBe(0);
-    await waitFor('1 instance and 1 container', async () => (await instancesOf(g, 'web')).length === 1 && (await running()).length === 1);
-    const svc = await g.getJson<{ status: { replicas: number; readyReplicas: number } }>(['get', 'service', 'web']);
+    expect((await t.g.cli(['scale', 'service', 'web', '--replicas', '5'])).code).toBe(0);
+    await waitFor('5 ready instances', async () => readyCount(await instancesOf(t.g, 'web')) === 5 && (await running()).length === 5);
+    expect((await t.g.cli(['scale', 'service', 'web', '--replicas', '1'])).code).toBe(0);
+    await waitFor('1 instance and 1 container', async () => (await instancesOf(t.g, 'web')).length === 1 && (await running()).length === 1);
+    const svc = await t.g.getJson<{ status: { replicas: number; readyReplicas: number } }>(['get', 'service', 'web']);
     await waitFor('service status to say 1/1', async () => {
-      const s = await g.getJson<{ status: { replicas: number; readyReplicas: number } }>(['get', 'service', 'web']);
+      const s = await t.g.getJson<{ status: { replicas: number; readyReplicas: number } }>(['get', 'service', 'web']);
       return s.status.replicas === 1 && s.status.readyReplicas === 1;
     });
     expect(svc.status).toBeDefined();
   });
 
   it('leaves no labelled container after delete', async () => {
-    const r = await g.cli(['delete', 'service', 'web']);
+    const r = await t.g.cli(['delete', 'service', 'web']);
     expect(r.code).toBe(0);
-    await waitFor('every container of the cluster to be gone', async () => (await containersWithLabels({ 'io.gantry.cluster': g.clusterId })).length === 0);
-    expect(await instancesOf(g, 'web')).toEqual([]);
+    await waitFor('every container of the cluster to be gone', async () => (await containersWithLabels({ 'io.gantry.cluster': t.g.clusterId })).length === 0);
+    expect(await instancesOf(t.g, 'web')).toEqual([]);
   });
 });

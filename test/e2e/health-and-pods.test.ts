@@ -1,33 +1,22 @@
 // Health checks drive readiness and restarts; containers of one instance share localhost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { docker } from '../support/docker-cli.js';
-import { GantryProcesses } from '../support/gantry-process.js';
+import { useGantryUp } from '../support/gantry-process.js';
 import { instancesOf } from '../support/instances.js';
-import { ensureTestImage } from '../support/test-image.js';
 import { waitFor } from '../support/wait.js';
 
 describe('health checks and multi-container instances', () => {
-  let g: GantryProcesses;
-  let image: string;
-
-  beforeAll(async () => {
-    image = await ensureTestImage();
-    g = await GantryProcesses.create();
-    await g.up();
-  });
-  afterAll(async () => {
-    await g?.close();
-  });
+  const t = useGantryUp();
 
   it('an exec health check that starts failing makes the instance not ready, then restarts it', async () => {
-    const r = await g.apply(`apiVersion: gantry/v1
+    const r = await t.g.apply(`apiVersion: gantry/v1
 kind: Service
 metadata: { name: probed }
 spec:
   replicas: 1
   containers:
     - name: app
-      image: ${image}
+      image: ${t.image}
       command: ["/bin/sh", "-c", "touch /tmp/healthy && exec sleep 100000"]
       resources: { memory: 16Mi }
       healthCheck:
@@ -38,44 +27,44 @@ spec:
 `);
     expect(r.code).toBe(0);
     const [first] = await waitFor('the probed instance to be ready', async () => {
-      const l = await instancesOf(g, 'probed');
+      const l = await instancesOf(t.g, 'probed');
       return l[0]?.status?.ready ? l : undefined;
     });
     const id = first!.status!.containers[0]!.containerId!;
     await docker('exec', id, 'rm', '/tmp/healthy');
 
-    await waitFor('the instance to become not ready', async () => (await instancesOf(g, 'probed'))[0]?.status?.ready === false, 30_000, 100);
+    await waitFor('the instance to become not ready', async () => (await instancesOf(t.g, 'probed'))[0]?.status?.ready === false, 30_000, 100);
     const healed = await waitFor('the container to be restarted and ready again', async () => {
-      const i = (await instancesOf(g, 'probed'))[0];
+      const i = (await instancesOf(t.g, 'probed'))[0];
       return i?.status?.ready && (i.status.containers[0]?.restartCount ?? 0) >= 1 ? i : undefined;
     });
     expect(healed.metadata.name).toBe(first!.metadata.name);
   });
 
   it('the second container of an instance reaches the first on localhost', async () => {
-    const r = await g.apply(`apiVersion: gantry/v1
+    const r = await t.g.apply(`apiVersion: gantry/v1
 kind: Service
 metadata: { name: pod }
 spec:
   replicas: 1
   containers:
     - name: server
-      image: ${image}
+      image: ${t.image}
       command: ["/bin/sh", "-c", "mkdir -p /www && echo from-the-server > /www/index.html && exec httpd -f -p 8080 -h /www"]
       resources: { memory: 16Mi }
       ports: [{ name: http, containerPort: 8080 }]
     - name: sidecar
-      image: ${image}
+      image: ${t.image}
       command: ["/bin/sh", "-c", "while true; do wget -qO- http://127.0.0.1:8080/ || echo not-yet; sleep 1; done"]
       resources: { memory: 16Mi }
 `);
     expect(r.code).toBe(0);
     const inst = await waitFor('the pod instance to run', async () => {
-      const i = (await instancesOf(g, 'pod'))[0];
+      const i = (await instancesOf(t.g, 'pod'))[0];
       return i?.status?.phase === 'Running' ? i : undefined;
     });
     const logs = await waitFor('the sidecar to have reached the server', async () => {
-      const l = await g.cli(['logs', inst.metadata.name, '-c', 'sidecar']);
+      const l = await t.g.cli(['logs', inst.metadata.name, '-c', 'sidecar']);
       return l.stdout.includes('from-the-server') ? l.stdout : undefined;
     }, 30_000, 500);
     expect(logs).toContain('from-the-server');

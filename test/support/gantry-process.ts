@@ -7,7 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { containersWithLabels, removeContainers } from './docker-cli.js';
+import { ensureTestImage } from './test-image.js';
 import { waitFor } from './wait.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -139,4 +141,18 @@ export class GantryProcesses {
     if (this.clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': this.clusterId }));
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** For a test file: `gantry up` (and the test image) before its tests, full clean-up after. */
+export function useGantryUp(): { g: GantryProcesses; image: string } {
+  const ctx = {} as { g: GantryProcesses; image: string };
+  beforeAll(async () => {
+    ctx.image = await ensureTestImage();
+    ctx.g = await GantryProcesses.create();
+    await ctx.g.up();
+  });
+  afterAll(async () => {
+    await ctx.g?.close();
+  });
+  return ctx;
 }
