@@ -7,6 +7,7 @@ import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import { watchWithResume } from '../client/watch-loop.js';
 import type { Driver } from '../drivers/driver.js';
 import { AgentServer } from './agent-server.js';
+import { EventReporter } from './event-reporter.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
 import type { BackoffOptions } from './restart-backoff.js';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   inspectIntervalMs?: number | undefined;
   /** Status batching interval; default 250. */
   statusFlushMs?: number | undefined;
+  /** Event batching interval; default 1000. */
+  eventFlushMs?: number | undefined;
   /** Grace before SIGKILL when stopping containers; default 10. */
   stopGraceSeconds?: number | undefined;
 }
@@ -57,7 +60,9 @@ export class Agent {
     if (!fingerprint) return;
 
     const reporter = new StatusReporter({ client, logger: this.log, flushIntervalMs: this.opts.statusFlushMs });
+    const events = new EventReporter({ client, logger: this.log, source: `agent/${nodeName}`, flushIntervalMs: this.opts.eventFlushMs });
     const supervisor = new InstanceSupervisor({
+      events,
       driver,
       nodeName,
       hostIP: address,
@@ -77,6 +82,7 @@ export class Agent {
     await server.listen();
     this.server = server;
     reporter.start();
+    events.start();
     try {
       const registrar = new NodeRegistrar({
         client,
@@ -87,6 +93,7 @@ export class Agent {
         fingerprint,
         heartbeatIntervalMs: this.opts.heartbeatIntervalMs ?? 5000,
         logger: this.log,
+        events,
       });
       const tasks = [registrar.run(signal)];
       // Nothing starts before we know which containers exist: that is what prevents duplicates.
@@ -104,6 +111,7 @@ export class Agent {
     } finally {
       await supervisor.shutdown();
       await reporter.stop();
+      await events.stop();
       await server.close();
       this.log.info('agent stopped');
     }

@@ -14,8 +14,11 @@ export interface HealthCheckerOptions {
   target: () => ContainerState | undefined;
   /** Called on every change of `healthy`. */
   onChange: (healthy: boolean) => void;
-  /** Called once when `retries` probes failed in a row; probing then stops until start(). */
-  onUnhealthy: (message: string) => void;
+  /**
+   * Called once when `retries` probes failed in a row; probing then stops until start().
+   * `reason` is the last probe's own message ("GET / -> 500").
+   */
+  onUnhealthy: (message: string, failures: number, reason: string) => void;
   logger: Logger;
 }
 
@@ -99,7 +102,7 @@ export class HealthChecker {
       if (this.failures >= this.retries) {
         this.setHealthy(false);
         this.opts.logger.info({ failures: this.failures, reason: message }, 'health check failed; container unhealthy');
-        this.opts.onUnhealthy(this.lastMessageText);
+        this.opts.onUnhealthy(this.lastMessageText, this.failures, message ?? 'no reason given');
         return;
       }
     }

@@ -22,6 +22,8 @@ export class ImageGate {
     private readonly driver: Driver,
     backoff: BackoffOptions,
     private readonly log: Logger,
+    /** Each failed attempt, with the driver's own message (the same every time, so events aggregate). */
+    private readonly onFailure?: (problem: ImageProblem, error: string) => void,
   ) {
     this.backoff = new RestartBackoff(backoff);
   }
@@ -50,6 +52,7 @@ export class ImageGate {
         const reason = isAppError(e, 'NOT_FOUND') ? 'ImageNotFound' : 'ImagePullFailed';
         this.problemNow = { image, reason, message: `${describeError(e)} (retrying in ${formatDelay(delay)})` };
         this.log.warn({ image, retryInMs: delay, err: describeError(e) }, 'image not available');
+        this.onFailure?.(this.problemNow, describeError(e));
         return false;
       }
     }

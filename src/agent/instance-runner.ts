@@ -11,6 +11,7 @@ import { HealthChecker } from './health-checker.js';
 import { ImageGate } from './image-gate.js';
 import { buildInstanceStatus, type StatusInput } from './instance-status.js';
 import { DEFAULT_BACKOFF, RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
+import { backOffMessage, notRestartingMessage, startedMessage, unhealthyMessage, type RunnerEventSink } from './runner-events.js';
 import { WakeTimer } from './wake-timer.js';
 
 export interface InstanceRunnerOptions {
@@ -26,6 +27,8 @@ export interface InstanceRunnerOptions {
   /** Grace before SIGKILL when stopping; default 10 s. */
   stopGraceSeconds?: number | undefined;
   onStatus: (instance: Instance, status: InstanceStatus) => void;
+  /** Events about this instance (Started, BackOff, Unhealthy ...). */
+  onEvent?: RunnerEventSink | undefined;
 }
 
 export class InstanceRunner {
@@ -50,7 +53,7 @@ export class InstanceRunner {
     this.log = opts.logger.child({ namespace, name, uid });
     this.grace = opts.stopGraceSeconds ?? 10;
     const backoff = opts.restartBackoff ?? DEFAULT_BACKOFF;
-    this.images = new ImageGate(opts.driver, backoff, this.log);
+    this.images = new ImageGate(opts.driver, backoff, this.log, (problem, error) => this.event('Warning', problem.reason, error));
     this.errorBackoff = new RestartBackoff(backoff);
     const allPorts = opts.instance.spec.containers.flatMap((c) => c.ports ?? []);
     this.slots = opts.instance.spec.containers.map((spec, index) => {
@@ -63,8 +66,9 @@ export class InstanceRunner {
           // Ports are published on the first container, which owns the network namespace.
           target: () => slot.state && { ...slot.state, hostPorts: this.slots[0]?.state?.hostPorts ?? {}, hostIP: this.slots[0]?.state?.hostIP },
           onChange: () => this.publish(),
-          onUnhealthy: (message) => {
+          onUnhealthy: (message, failures, reason) => {
             slot.unhealthy = message;
+            this.event('Warning', 'Unhealthy', unhealthyMessage(slot, failures, reason, this.instance.spec.restartPolicy));
             this.poke();
           },
           logger: this.log.child({ container: spec.name }),
@@ -90,6 +94,11 @@ export class InstanceRunner {
   /** Whether a container id belongs to this instance (for routing driver events and logs). */
   owns(id: string): boolean {
     return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id);
+  }
+
+  /** Names of the containers that exist now (what removing the instance stops). */
+  get containerNames(): string[] {
+    return this.slots.filter((s) => s.id !== undefined).map((s) => s.spec.name);
   }
 
   /** A newer revision of the same instance (status updates mostly): kept for reports. */
@@ -178,10 +187,22 @@ export class InstanceRunner {
   }
 
   private onExit(slot: Slot, now: number): void {
-    const decision = applyExit(slot, this.instance.spec.restartPolicy, now);
+    const policy = this.instance.spec.restartPolicy;
+    const decision = applyExit(slot, policy, now);
     const exitCode = slot.state?.exitCode;
-    if (decision === 'done') this.log.info({ container: slot.spec.name, exitCode }, 'container exited; not restarting (restart policy)');
-    else this.log.info({ container: slot.spec.name, exitCode, restartInMs: (slot.restartAt ?? now) - now }, 'container exited; restarting after back-off');
+    if (decision === 'done') {
+      this.log.info({ container: slot.spec.name, exitCode }, 'container exited; not restarting (restart policy)');
+      if (hasFailed(slot)) this.event('Warning', 'Failed', notRestartingMessage(slot, policy));
+      else this.event('Normal', 'Completed', `container ${slot.spec.name} exited with code 0`);
+      return;
+    }
+    const delay = (slot.restartAt ?? now) - now;
+    this.log.info({ container: slot.spec.name, exitCode, restartInMs: delay }, 'container exited; restarting after back-off');
+    this.event('Warning', 'BackOff', backOffMessage(slot, delay));
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.closed) this.opts.onEvent?.(type, reason, message);
   }
 
   /** OnFailure/Never: decides Succeeded or Failed, and stops what still runs of a failed instance. */
@@ -246,6 +267,7 @@ export class InstanceRunner {
       slot.restartAt = now + delay;
       slot.message = `${describeError(e)}; back-off ${formatDelay(delay)}`;
       this.log.warn({ container: slot.spec.name, err: describeError(e), retryInMs: delay }, 'container failed to start');
+      this.event('Warning', 'FailedStart', `could not start container ${slot.spec.name}: ${describeError(e)}`);
       return;
     }
     if (slot.everRan) slot.restartCount++;
@@ -254,6 +276,7 @@ export class InstanceRunner {
     slot.killedByHealth = false;
     slot.message = undefined;
     this.log.info({ container: slot.spec.name, id: slot.id, restartCount: slot.restartCount }, 'container started');
+    this.event('Normal', 'Started', startedMessage(slot));
     if (slot.index === 0) await this.recreatePodMembers();
   }
 

@@ -2,9 +2,10 @@
 // with heartbeats. The server being down never stops the agent: every failure is logged and
 // retried with back-off, and a server that forgot the node (NOT_FOUND) gets it registered again.
 import type { Logger } from 'pino';
-import { API_VERSION, describeError, isAppError, type Manifest, type NodeStatus } from '../core/index.js';
+import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, type Manifest, type NodeStatus } from '../core/index.js';
 import type { GantryClient } from '../client/types.js';
 import type { Fingerprint } from '../drivers/driver.js';
+import type { EventReporter } from './event-reporter.js';
 import { sleep } from './sleep.js';
 
 export interface NodeRegistrarOptions {
@@ -16,6 +17,7 @@ export interface NodeRegistrarOptions {
   fingerprint: Fingerprint;
   heartbeatIntervalMs: number;
   logger: Logger;
+  events?: EventReporter | undefined;
 }
 
 export class NodeRegistrar {
@@ -49,6 +51,12 @@ export class NodeRegistrar {
     };
     await client.updateNodeStatus(nodeName, status);
     this.opts.logger.info({ node: nodeName, address, agentUrl: this.opts.agentUrl, cpu: fp.cpu, memory: fp.memory }, 'node registered');
+    this.opts.events?.emit(
+      { kind: 'Node', name: nodeName },
+      'Normal',
+      'Registered',
+      `registered node ${nodeName} at ${address}: ${formatCpu(fp.cpu)} CPU, ${formatMemory(fp.memory)} memory, driver ${fp.driver}`,
+    );
   }
 
   /** Registers (retrying until it works), then heartbeats every interval until the signal aborts. */

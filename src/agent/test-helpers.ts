@@ -21,6 +21,7 @@ import type {
   ApplyResult,
   ClientListOptions,
   ClientWatchEvent,
+  EventReport,
   GantryClient,
   InstanceStatusReport,
   InstanceStatusResult,
@@ -88,6 +89,8 @@ export class FakeGantryClient implements GantryClient {
   readonly applies: Manifest[] = [];
   readonly nodeStatusUpdates: { name: string; status: NodeStatus }[] = [];
   readonly statusBatches: InstanceStatusReport[][] = [];
+  /** Every event batch the agent sent, with its source. */
+  readonly eventBatches: { items: EventReport[]; source: string | undefined }[] = [];
   readonly nodes = new Map<string, GantryNode>();
   heartbeats = 0;
   listCalls = 0;
@@ -204,6 +207,16 @@ export class FakeGantryClient implements GantryClient {
       this.push('MODIFIED', next);
       return { namespace: item.namespace, name: item.name, ok: true };
     });
+  }
+
+  async recordEvents(items: readonly EventReport[], source?: string): Promise<void> {
+    this.check();
+    this.eventBatches.push({ items: structuredClone([...items]), source });
+  }
+
+  /** Events sent so far, optionally only those with `reason`. */
+  events(reason?: string): EventReport[] {
+    return this.eventBatches.flatMap((b) => b.items).filter((e) => reason === undefined || e.reason === reason);
   }
 
   async *watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {

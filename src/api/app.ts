@@ -3,10 +3,12 @@
 // app.close().
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { EventRecorder } from '../controllers/event-recorder.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { registerAuth, type Role } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
+import { registerEventRoutes } from './event-routes.js';
 import { registerInstanceRoutes } from './instance-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   now?: () => Date;
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
   bodyLimit?: number;
+  /** Records agents' events; share the controllers' one so repeats aggregate. Default: a new one. */
+  events?: EventRecorder | undefined;
 }
 
 async function ensureDefaultNamespace(store: Store, logger: Logger): Promise<void> {
@@ -59,6 +63,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     streams,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
     agentToken: deps.agentToken,
+    events: deps.events ?? new EventRecorder(deps.store),
   };
 
   registerErrorHandler(app);
@@ -84,6 +89,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerServiceRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, deps.now ?? (() => new Date()));
+  registerEventRoutes(app, routeDeps);
   await app.ready();
   return app;
 }

@@ -1,5 +1,6 @@
 // What every routes file receives from buildApp, and small request helpers they share.
 import type { Logger } from 'pino';
+import type { EventRecorder } from '../controllers/event-recorder.js';
 import { AppError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';
@@ -10,6 +11,7 @@ export interface RouteDeps {
   streams: OpenStreams;
   bookmarkIntervalMs: number;
   agentToken: string | undefined;
+  events: EventRecorder;
 }
 
 /** A query flag: `1`/`true` is on, absent/`0`/`false` is off, anything else is malformed. */

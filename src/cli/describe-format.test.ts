@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventsFor, formatDescribe } from './describe-format.js';
-import { anEvent, aService, NOW } from './test-helpers.js';
+import { aNode, anEvent, anInstance, aService, NOW } from './test-helpers.js';
 
 describe('formatDescribe', () => {
   const web = aService('web');
@@ -26,5 +26,20 @@ describe('formatDescribe', () => {
 
   it('says <none> when nothing happened', () => {
     expect(formatDescribe(web, [], NOW)).toMatch(/Events: {2}<none>\n$/);
+  });
+
+  it('shows an instance its own events (repeats counted), and a node the events recorded about it', () => {
+    const inst = anInstance('web-abcde', {});
+    const all = [
+      anEvent('i1', { involved: { kind: 'Instance', name: 'web-abcde', namespace: 'default' }, reason: 'Started', message: 'started container web (id 1a2b3c4d5e6f)', count: 2, ageSeconds: 30 }),
+      anEvent('i2', { involved: { kind: 'Instance', name: 'web-abcde', namespace: 'default' }, type: 'Warning', reason: 'BackOff', message: 'container web exited with code 137; restarting in 1s (restart 1)', ageSeconds: 31 }),
+      anEvent('s1', { involved: { kind: 'Service', name: 'web', namespace: 'default' }, reason: 'ScalingUp', message: 'created 1 instance (web-abcde)' }),
+      anEvent('n1', { involved: { kind: 'Node', name: 'node-1' }, reason: 'Registered', message: 'registered node node-1' }),
+    ];
+    const text = formatDescribe(inst, all, NOW);
+    expect(text).toMatch(/Warning +BackOff +31s +scheduler +container web exited with code 137; restarting in 1s \(restart 1\)\n/);
+    expect(text).toMatch(/Normal +Started +30s +scheduler +started container web \(id 1a2b3c4d5e6f\) \(x2\)\n$/);
+    expect(text).not.toContain('ScalingUp');
+    expect(eventsFor(aNode('node-1'), all).map((e) => e.metadata.name)).toEqual(['n1']);
   });
 });

@@ -55,6 +55,9 @@ describe('tableFor', () => {
       ['50s', 'Normal', 'Created', 'service/web', 'placed'],
       ['5s', 'Normal', 'Started', 'instance/web-abcde', 'started (x3)'],
     ]);
+    const wide = tableFor('Event', [anEvent('e1', { involved: { kind: 'Service', name: 'web' }, message: 'placed web-abcde on n1' })], { ...plain, wide: true });
+    expect(wide.headers).toEqual(['LAST', 'TYPE', 'REASON', 'OBJECT', 'FROM', 'MESSAGE']);
+    expect(wide.rows[0]?.slice(3)).toEqual(['service/web', 'scheduler', 'placed web-abcde on n1']);
   });
 
   it('puts a NAMESPACE column first with -A, for namespaced kinds only', () => {

@@ -82,9 +82,11 @@ function eventTable(items: GantryEvent[], o: ColumnOptions): Table {
     e.spec.type,
     e.spec.reason,
     objectRef(e.spec.involved.kind, e.spec.involved.name),
+    // Who saw it: the agent of which node, or which controller.
+    ...(o.wide ? [e.spec.source] : []),
     e.spec.count > 1 ? `${e.spec.message} (x${e.spec.count})` : e.spec.message,
   ]);
-  return { headers: ['LAST', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], rows };
+  return { headers: ['LAST', 'TYPE', 'REASON', 'OBJECT', ...(o.wide ? ['FROM'] : []), 'MESSAGE'], rows };
 }
 
 function namespaceTable(items: Namespace[], o: ColumnOptions): Table {

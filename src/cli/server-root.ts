@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import type { Role } from '../api/auth.js';
+import { EventRecorder } from '../controllers/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { AppError } from '../core/index.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
@@ -41,10 +42,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       [secrets.adminToken, 'admin'],
       [secrets.agentToken, 'agent'],
     ]);
-    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken };
+    // One recorder for agents' events (API) and the controllers' own, so repeats aggregate.
+    const events = new EventRecorder(store);
+    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events };
     app = await buildApp(apiDeps);
     controllers = startControllers({
       store,
+      events,
       logger,
       signal: controllerStop.signal,
       ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),

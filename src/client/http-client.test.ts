@@ -88,4 +88,22 @@ describe('requests', () => {
     expect(list.revision).toBe(7);
     expect(seen[0]?.url).toBe('/api/v1/instances?fieldSelector=spec.node%3Dn1');
   });
+
+  it('posts events with their source, and passes a 422 on', async () => {
+    const { url, seen } = await answer(200, JSON.stringify({ recorded: 1 }));
+    const event = { involved: { kind: 'Instance', namespace: 'default', name: 'web-abcde' }, type: 'Normal', reason: 'Started', message: 'started container web' } as const;
+    await createHttpClient({ server: url, token: 't' }).recordEvents([event], 'agent/n1');
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/events' });
+    expect(JSON.parse(seen[0]!.body)).toEqual({ items: [event], source: 'agent/n1' });
+  });
+
+  it('gives a rejected event batch to the caller as INVALID', async () => {
+    const body = { error: { code: 'INVALID', message: 'the event batch is invalid', details: [{ path: 'items[0].reason', message: 'must be one CamelCase word' }] } };
+    const { url } = await answer(422, JSON.stringify(body));
+    const err = await createHttpClient({ server: url, token: 't' })
+      .recordEvents([{ involved: { kind: 'Node', name: 'n1' }, type: 'Normal', reason: 'bad reason', message: 'x' }])
+      .catch((e: unknown) => e);
+    expect(isAppError(err, 'INVALID')).toBe(true);
+    expect((err as AppError).details?.[0]?.path).toBe('items[0].reason');
+  });
 });

@@ -18,6 +18,7 @@ import type {
   ClientListOptions,
   ClientOptions,
   ClientWatchEvent,
+  EventReport,
   GantryClient,
   InstanceStatusReport,
   InstanceStatusResult,
@@ -132,6 +133,10 @@ export class HttpClient implements GantryClient {
   async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
     const body = (await this.json('POST', '/api/v1/status/instances', { body: { items } })) as { results: InstanceStatusResult[] };
     return body.results;
+  }
+
+  async recordEvents(items: readonly EventReport[], source?: string): Promise<void> {
+    await this.json('POST', '/api/v1/events', { body: { items, ...(source !== undefined ? { source } : {}) } });
   }
 
   async *watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {

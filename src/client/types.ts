@@ -30,6 +30,15 @@ export interface InstanceStatusResult {
   error?: { code: string; message: string } | undefined;
 }
 
+/** One event an agent reports (POST /api/v1/events); the server aggregates repeats. */
+export interface EventReport {
+  involved: { kind: Kind; namespace?: string | undefined; name: string };
+  type: 'Normal' | 'Warning';
+  /** One CamelCase word: BackOff, Started. */
+  reason: string;
+  message: string;
+}
+
 export interface GantryClient {
   readonly server: string;
   healthz(): Promise<boolean>;
@@ -45,6 +54,8 @@ export interface GantryClient {
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;
   reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]>;
+  /** Role agent only; at most 1,000 items. `source` says who saw it (default "agent"). */
+  recordEvents(items: readonly EventReport[], source?: string): Promise<void>;
   /**
    * Yields events until `signal` aborts; throws AppError EXPIRED (410) when `revision` is too old
    * and other AppErrors on HTTP errors. Does not reconnect by itself: callers resume from the last

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { gcEvents, recordEvent } from './event-recorder.js';
+import { EventRecorder, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
 import { TestClock, aStore } from './test-builders.js';
 
 let store: SqliteStore;
@@ -50,5 +50,63 @@ describe('recordEvent', () => {
     clock.advance(11 * 60_000);
     expect(await gcEvents(store, 3_600_000, clock.date())).toBe(1);
     expect((await store.list('Event')).items.map((e) => e.spec.reason)).toEqual(['Young']);
+  });
+});
+
+const crash = (name: string, message = 'container app exited with code 1'): EventInput => ({
+  involved: { kind: 'Instance', namespace: 'prod', name },
+  type: 'Warning',
+  reason: 'BackOff',
+  message,
+});
+
+describe('EventRecorder', () => {
+  it('records a batch in one transaction, counting repeats within it, without listing', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    const recorder = new EventRecorder(store, { now: clock.date });
+    await recorder.record(web, 'Normal', 'Started', 'started container app', 'agent/n1');
+    const list = vi.spyOn(store, 'list');
+    const txn = vi.spyOn(store, 'txn');
+    const stored = await recorder.recordAll([crash('a-1'), crash('a-2'), crash('a-1'), crash('a-1', 'other')], 'agent/n1');
+    expect(txn).toHaveBeenCalledTimes(1);
+    expect(list).not.toHaveBeenCalled();
+    expect(stored.map((e) => e.spec.involved.name)).toEqual(['a-1', 'a-2', 'a-1', 'a-1']);
+    expect(stored[0]).toBe(stored[2]);
+    expect(stored[0]!.spec).toMatchObject({ count: 2, source: 'agent/n1' });
+    expect((await store.list('Event', { namespace: 'prod' })).items).toHaveLength(4);
+  });
+
+  it('bumps an event recorded before it existed (after a restart), then through its index', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await recordEvent(store, web, 'Warning', 'BackOff', 'crashed', 'agent', clock.date());
+    const recorder = new EventRecorder(store, { now: clock.date });
+    clock.advance(60_000);
+    const list = vi.spyOn(store, 'list');
+    expect((await recorder.record(web, 'Warning', 'BackOff', 'crashed', 'agent')).spec.count).toBe(2);
+    expect((await recorder.record(web, 'Warning', 'BackOff', 'crashed', 'agent')).spec.count).toBe(3);
+    expect(list).toHaveBeenCalledTimes(1); // the namespace, once
+    expect((await store.list('Event')).items).toHaveLength(1);
+  });
+
+  it('creates a new event when the one it would bump was garbage-collected', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    const recorder = new EventRecorder(store, { now: clock.date });
+    const first = await recorder.record(web, 'Warning', 'BackOff', 'crashed', 'agent');
+    await store.delete('Event', 'prod', first.metadata.name);
+    const again = await recorder.record(web, 'Warning', 'BackOff', 'crashed', 'agent');
+    expect(again.metadata.name).not.toBe(first.metadata.name);
+    expect(again.spec.count).toBe(1);
+  });
+
+  it('never creates two events for concurrent repeats', async () => {
+    store = aStore();
+    const recorder = new EventRecorder(store);
+    const all = await Promise.all(Array.from({ length: 20 }, () => recorder.record(web, 'Normal', 'Pulled', 'same', 'agent')));
+    expect(new Set(all.map((e) => e.metadata.name)).size).toBe(1);
+    const [only] = (await store.list('Event')).items;
+    expect(only?.spec.count).toBe(20);
   });
 });

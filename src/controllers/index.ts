@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import { gcEvents } from './event-recorder.js';
+import { EventRecorder, gcEvents } from './event-recorder.js';
 import { Informer } from './informer.js';
 import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
@@ -28,6 +28,8 @@ export interface ControllerDeps {
   logger: Logger;
   signal: AbortSignal;
   options?: Partial<ControllerOptions>;
+  /** The server shares one recorder between the API and the controllers, so repeats aggregate. */
+  events?: EventRecorder | undefined;
 }
 
 const NODE_CHECK_INTERVAL_MS = 1000;
@@ -38,6 +40,7 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   const options = { ...DEFAULT_CONTROLLER_OPTIONS, ...deps.options };
   const logger = deps.logger.child({ component: 'controllers' });
   const resyncIntervalMs = options.resyncIntervalMs;
+  const events = deps.events ?? new EventRecorder(store);
 
   const services = new Informer({ store, kind: 'Service', logger, resyncIntervalMs });
   const instances = new Informer({ store, kind: 'Instance', logger, resyncIntervalMs });
@@ -70,14 +73,16 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   });
   nodes.addHandlers({ onAdd: enqueueScheduling, onUpdate: enqueueScheduling, onDelete: enqueueScheduling });
 
-  const serviceController = new ServiceController({ store, logger: logger.child({ controller: 'service' }) });
+  const serviceController = new ServiceController({ store, events, logger: logger.child({ controller: 'service' }) });
   const schedulingController = new SchedulingController({
     store,
+    events,
     logger: logger.child({ controller: 'scheduling' }),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   const nodeController = new NodeController({
     store,
+    events,
     logger: logger.child({ controller: 'node' }),
     nodeGracePeriodMs: options.nodeGracePeriodMs,
   });

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { isAppError, setCondition, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import { recordEvent } from './event-recorder.js';
+import { EventRecorder } from './event-recorder.js';
 import { isFinished } from './instance-phase.js';
 
 export interface NodeControllerOptions {
@@ -13,6 +13,8 @@ export interface NodeControllerOptions {
   logger: Logger;
   nodeGracePeriodMs: number;
   now?: () => number;
+  /** Shared with the API in the server; a private one otherwise. */
+  events?: EventRecorder | undefined;
 }
 
 export class NodeController {
@@ -21,9 +23,11 @@ export class NodeController {
   /** Not-ready nodes whose instances are all marked Lost: no need to scan instances again. */
   private readonly lostDone = new Set<string>();
   private readonly now: () => number;
+  private readonly events: EventRecorder;
 
   constructor(private readonly opts: NodeControllerOptions) {
     this.now = opts.now ?? Date.now;
+    this.events = opts.events ?? new EventRecorder(opts.store);
   }
 
   /** One pass over every node; run it every second. */
@@ -108,8 +112,7 @@ export class NodeController {
         throw err;
       }
       this.opts.logger.warn({ namespace: inst.metadata.namespace, name: inst.metadata.name, node: name }, 'instance lost with its node');
-      await recordEvent(
-        this.opts.store,
+      await this.events.record(
         { kind: 'Instance', namespace: inst.metadata.namespace, name: inst.metadata.name },
         'Warning',
         'InstanceLost',
@@ -122,7 +125,7 @@ export class NodeController {
   }
 
   private async event(node: GantryNode, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    await recordEvent(this.opts.store, { kind: 'Node', name: node.metadata.name }, type, reason, message, 'node-controller', new Date(this.now()));
+    await this.events.record({ kind: 'Node', name: node.metadata.name }, type, reason, message, 'node-controller', new Date(this.now()));
   }
 }
 

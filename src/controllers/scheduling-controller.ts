@@ -8,7 +8,8 @@ import { isAppError, type GantryNode, type Instance, type InstanceStatus } from 
 import { buildNodeSnapshots, fits, placementRequestFor, schedule } from '../scheduler/index.js';
 import type { NodeSnapshot, PlacementRequest } from '../scheduler/index.js';
 import type { Store, TxnOp } from '../store/store.js';
-import { recordEvent } from './event-recorder.js';
+import { EventRecorder } from './event-recorder.js';
+import { listSome } from './event-text.js';
 import { isUnboundPending, nsKey } from './instance-phase.js';
 import type { HandlerResult } from './work-queue.js';
 
@@ -24,6 +25,8 @@ export interface SchedulingControllerOptions {
   /** While something stays unplaced, try again this often (node events also retry). */
   retryIntervalMs?: number;
   now?: () => Date;
+  /** Shared with the API in the server; a private one otherwise. */
+  events?: EventRecorder | undefined;
 }
 
 interface ClusterState {
@@ -35,20 +38,22 @@ interface ClusterState {
 export class SchedulingController {
   private pass = 0;
   private readonly seed: number;
+  private readonly events: EventRecorder;
 
   constructor(private readonly opts: SchedulingControllerOptions) {
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.events = opts.events ?? new EventRecorder(opts.store);
   }
 
   async reconcile(): Promise<HandlerResult> {
     const { store, logger } = this.opts;
     const maxAttempts = this.opts.maxAttempts ?? 3;
     let unplaced = new Map<string, string>();
-    let bound = 0;
+    const placed: Instance[] = [];
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const state = await this.readState();
       const pending = state.instances.filter(isUnboundPending);
-      if (pending.length === 0) return;
+      if (pending.length === 0) break; // an earlier attempt may have placed some: report them
       const snapshots = buildNodeSnapshots(state.nodes, state.instances);
       const plan = schedule(snapshots, pending.map(placementRequestFor), { seed: this.seed + this.pass++ }, state.revision);
 
@@ -71,7 +76,7 @@ export class SchedulingController {
       if (ops.length > 0) {
         try {
           await store.txn(ops);
-          bound += ops.length;
+          for (const op of ops) if (op.op === 'update' && op.object.kind === 'Instance') placed.push(op.object);
         } catch (err) {
           // One instance changed under us (CAS): the whole batch waits for the next attempt.
           if (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND')) throw err;
@@ -81,7 +86,8 @@ export class SchedulingController {
       if (stale === 0) break;
       logger.debug({ attempt, stale, revision: plan.revision }, 'placements went stale; planning again');
     }
-    if (bound > 0) logger.info({ bound, unplaced: unplaced.size }, 'scheduled instances');
+    if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size }, 'scheduled instances');
+    await this.reportPlacements(placed);
     await this.reportFailures(unplaced);
     const leftover = (await store.list('Instance')).items.some(isUnboundPending);
     return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
@@ -91,6 +97,27 @@ export class SchedulingController {
     const nodes = await this.opts.store.list('Node');
     const instances = await this.opts.store.list('Instance');
     return { revision: Math.max(nodes.revision, instances.revision), nodes: nodes.items, instances: instances.items };
+  }
+
+  /** One Scheduled event per service for this pass: which instance went to which node. */
+  private async reportPlacements(placed: readonly Instance[]): Promise<void> {
+    const byService = new Map<string, Instance[]>();
+    for (const inst of placed) {
+      const key = nsKey(inst.metadata.namespace, inst.spec.service);
+      byService.set(key, [...(byService.get(key) ?? []), inst]);
+    }
+    for (const list of byService.values()) {
+      const first = list[0]!;
+      const where = list.map((i) => `${i.metadata.name} on ${i.spec.node ?? '?'}`);
+      await this.events.record(
+        { kind: 'Service', namespace: first.metadata.namespace, name: first.spec.service },
+        'Normal',
+        'Scheduled',
+        `placed ${listSome(where)}`,
+        'scheduler',
+        this.opts.now?.(),
+      );
+    }
   }
 
   /** Sets reason and message on instances that did not fit; an event only when the reason is new. */
@@ -109,8 +136,7 @@ export class SchedulingController {
         throw err;
       }
       logger.info({ namespace: inst.metadata.namespace, name: inst.metadata.name, reason: message }, 'instance unschedulable');
-      await recordEvent(
-        store,
+      await this.events.record(
         { kind: 'Instance', namespace: inst.metadata.namespace, name: inst.metadata.name },
         'Warning',
         'FailedScheduling',

@@ -4,10 +4,11 @@
 import type { Logger } from 'pino';
 import { isAppError, type Instance, type Service } from '../core/index.js';
 import type { Store, TxnOp } from '../store/store.js';
-import { recordEvent } from './event-recorder.js';
+import { EventRecorder } from './event-recorder.js';
+import { count, listSome } from './event-text.js';
 import { instanceName, newInstanceFor, templateHashOf } from './instance-template.js';
-import { splitKey } from './instance-phase.js';
-import { planService } from './service-plan.js';
+import { isFinished, splitKey } from './instance-phase.js';
+import { planService, type ServicePlan } from './service-plan.js';
 import { sameStatus, serviceStatus } from './service-status.js';
 import type { HandlerResult } from './work-queue.js';
 
@@ -21,6 +22,8 @@ export interface ServiceControllerOptions {
   backoffResetMs?: number;
   now?: () => number;
   random?: () => number;
+  /** Shared with the API in the server; a private one otherwise. */
+  events?: EventRecorder | undefined;
 }
 
 interface Backoff {
@@ -34,10 +37,12 @@ export class ServiceController {
   private readonly backoff = new Map<string, Backoff>();
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly events: EventRecorder;
 
   constructor(private readonly opts: ServiceControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    this.events = opts.events ?? new EventRecorder(opts.store);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -68,8 +73,9 @@ export class ServiceController {
         { namespace, name, revision: service.metadata.revision, created: plan.create, deleted: plan.remove.length, reason: plan.progress.reason },
         'service reconciled instances',
       );
+      await this.recordChanges(service, plan, created, now);
     }
-    if (plan.replacements > 0) await this.noteReplacement(key, service, instances, now);
+    if (plan.replacements > 0) this.noteReplacement(key, now);
     else if (plan.progress.reason === 'Complete' && b && now - b.lastReplacedAt >= (this.opts.backoffResetMs ?? 600_000)) {
       this.backoff.delete(key);
     }
@@ -91,25 +97,46 @@ export class ServiceController {
     return;
   }
 
-  private async noteReplacement(key: string, service: Service, instances: readonly Instance[], now: number): Promise<void> {
+  private noteReplacement(key: string, now: number): void {
     const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
     const base = this.opts.replaceBackoffBaseMs ?? 1000;
     const delay = Math.min(base * 2 ** Math.min(failures - 1, 30), this.opts.replaceBackoffMaxMs ?? 120_000);
     this.backoff.set(key, { failures, nextAllowedAt: now + delay, lastReplacedAt: now });
-    const failed = instances.find((i) => i.status?.phase === 'Failed' || i.status?.phase === 'Lost');
-    if (failed) {
-      const why = failed.status?.message ? `: ${failed.status.message}` : '';
-      await recordEvent(
-        this.opts.store,
-        { kind: 'Service', namespace: service.metadata.namespace, name: service.metadata.name },
-        'Warning',
-        'ReplacedInstance',
-        `replaced ${failed.status?.phase ?? 'finished'} instance${why}`,
-        'service-controller',
-        new Date(now),
-      );
+  }
+
+  /** Tells, on the Service, what this pass did to its instances. */
+  private async recordChanges(service: Service, plan: ServicePlan, created: readonly Instance[], now: number): Promise<void> {
+    const involved = { kind: 'Service', namespace: service.metadata.namespace, name: service.metadata.name };
+    const names = (list: readonly Instance[]) => listSome(list.map((i) => i.metadata.name));
+    const record = (reason: string, message: string) => this.events.record(involved, 'Normal', reason, message, 'service-controller', new Date(now));
+    const { reason } = plan.progress;
+    if (reason === 'RollingUpdate') {
+      const parts = [created.length > 0 ? `created ${names(created)}` : '', plan.remove.length > 0 ? `deleted ${names(plan.remove)}` : ''];
+      await record('RollingUpdate', `${parts.filter(Boolean).join(', ')} (new template ${templateHashOf(service)})`);
+      return;
+    }
+    if (plan.replacements > 0) {
+      const replaced = plan.remove.filter(isFinished).slice(0, plan.replacements);
+      await record('Replacing', replacingMessage(replaced));
+    }
+    const added = created.length - plan.replacements;
+    if (added > 0) await record('ScalingUp', `created ${count(added, 'instance')} (${names(created.slice(plan.replacements))})`);
+    if (reason === 'ScalingDown') {
+      const live = plan.remove.filter((i) => !isFinished(i));
+      if (live.length > 0) await record('ScalingDown', `deleted ${count(live.length, 'instance')} (${names(live)})`);
     }
   }
+}
+
+/** "replacing failed instance web-abcde: container "app" exited with code 1", or a list. */
+function replacingMessage(replaced: readonly Instance[]): string {
+  const first = replaced[0];
+  if (replaced.length === 1 && first) {
+    const why = first.status?.message ? `: ${first.status.message}` : '';
+    return `replacing ${(first.status?.phase ?? 'failed').toLowerCase()} instance ${first.metadata.name}${why}`;
+  }
+  const each = replaced.map((i) => `${i.metadata.name} (${i.status?.phase ?? 'Failed'})`);
+  return `replacing ${count(replaced.length, 'finished instance')}: ${listSome(each)}`;
 }
 
 function deleteOp(i: Instance): TxnOp {

@@ -7,6 +7,8 @@ import { waitFor } from '../support/wait.js';
 
 describe('deploy a replicated service on real Docker', () => {
   const t = useGantryUp();
+  /** The instance whose container the restart test killed. */
+  let killed = '';
 
   const running = () => containersWithLabels({ 'io.gantry.cluster': t.g.clusterId }, false);
 
@@ -38,6 +40,7 @@ describe('deploy a replicated service on real Docker', () => {
 
   it('restarts a killed container, which answers again', async () => {
     const [victim] = await instancesOf(t.g, 'web');
+    killed = victim!.metadata.name;
     const id = victim!.status!.containers[0]!.containerId!;
     await docker('kill', id);
     const healed = await waitFor('the killed instance to be restarted and ready', async () => {
@@ -45,6 +48,29 @@ describe('deploy a replicated service on real Docker', () => {
       return i && i.status?.ready && (i.status.containers[0]?.restartCount ?? 0) >= 1 ? i : undefined;
     });
     expect((await httpGet(endpointOf(healed))).trim()).toBe(victim!.metadata.name);
+  });
+
+  it('tells what happened as events: on the instance, on the service, and in get events', async () => {
+    expect(killed).not.toBe('');
+    // The agent sends events about once a second: wait for the restart's BackOff to arrive.
+    const described = await waitFor('Started and BackOff on the killed instance', async () => {
+      const r = await t.g.cli(['describe', 'instance', killed]);
+      return r.code === 0 && /BackOff/.test(r.stdout) ? r.stdout : undefined;
+    }, 30_000);
+    const events = described.slice(described.indexOf('Events:'));
+    expect(events).toMatch(/Normal +Started +.*started container web \(id [0-9a-f]{12}\)/);
+    expect(events).toMatch(/Warning +BackOff +.*container web exited with code 137; restarting in \S+ \(restart 1\)/);
+    expect(events).toContain('agent/e2e-node');
+
+    const service = await t.g.cli(['describe', 'service', 'web']);
+    expect(service.stdout).toMatch(/Normal +ScalingUp +.*created 3 instances/);
+    expect(service.stdout).toMatch(/Normal +Scheduled +.*placed web-[a-z0-9]{5} on e2e-node/);
+
+    const all = await t.g.cli(['get', 'events']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/LAST +TYPE +REASON +OBJECT +MESSAGE/);
+    expect(all.stdout).toMatch(/ScalingUp +service\/web +created 3 instances/);
+    expect(all.stdout).toMatch(/Registered +node\/e2e-node/);
   });
 
   it('scales to 5 and back to 1 with exactly that many containers', async () => {
