@@ -1,0 +1,126 @@
+// `gantry sim`: thousands of hollow nodes (the real agent on a fake driver) in one process, to
+// load the control plane without Docker hosts. With --embedded it also runs the server. See
+// src/sim/README.md.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from '@commander-js/extra-typings';
+import type { Logger } from 'pino';
+import { AppError } from '../core/index.js';
+import { fdBudgetWarning, openFileLimit } from '../sim/fd-budget.js';
+import { DEFAULT_POOLS, DEFAULT_RAMP, startHollowNodes, type HollowProgress } from '../sim/hollow-nodes.js';
+import { formatMemoryReport, sampleMemory } from '../sim/memory-report.js';
+import { DEFAULT_CAPACITY, parseCapacity, parsePoolWeights } from '../sim/sim-flags.js';
+import type { CliContext } from './context.js';
+import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { parseCount } from './parse-count.js';
+import { durationOption, processLogger } from './process-options.js';
+import { startServer, type RunningServer } from './server-root.js';
+import { shutdownOnSignals } from './signals.js';
+
+function parseRate(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new AppError('MALFORMED', `--failure-rate must be a number from 0 to 1, like 0.001, not "${text}"`);
+  return n;
+}
+
+function atLeastOne(text: string, what: string): number {
+  const n = parseCount(text, what);
+  if (n < 1) throw new AppError('MALFORMED', `${what} must be at least 1`);
+  return n;
+}
+
+/** Thousands of agents logging every registration drown the output: warn unless asked for more. */
+function agentLogger(ctx: CliContext, logger: Logger): Logger {
+  return ctx.env.GANTRY_LOG_LEVEL ? logger : logger.child({}, { level: 'warn' });
+}
+
+const progressLine = (p: HollowProgress): string =>
+  `registered ${p.registered}/${p.total} nodes (${p.started} started, ${(p.elapsedMs / 1000).toFixed(1)}s)\n`;
+
+export function simCommand(ctx: CliContext) {
+  return new Command('sim')
+    .description('run N hollow nodes (real agents on a fake driver) in one process to load a server (--server, --token: the agent token)')
+    .requiredOption('--nodes <n>', 'number of hollow nodes')
+    .option('--racks <n>', 'label rack=r<i mod n>', '10')
+    .option('--pools <weights>', 'weights of the pool label, e.g. web=0.8,batch=0.2')
+    .option('--capacity <list>', 'capacity of each node, e.g. cpu=32,memory=128Gi')
+    .option('--start-latency <duration>', 'how long each container start takes, e.g. 50ms', '0ms')
+    .option('--failure-rate <p>', 'chance from 0 to 1 that a container start fails', '0')
+    .option('--name-prefix <prefix>', 'node names are <prefix>-0000, <prefix>-0001, ...', 'hollow')
+    .option('--seed <n>', 'seed of pools and start failures (same seed, same cluster)', '1')
+    .option('--ramp <n>', 'agents started per wave; the next wave waits until these registered', String(DEFAULT_RAMP))
+    .option('--heartbeat-interval <duration>', 'heartbeat interval of every agent', '5s')
+    .option('--embedded', 'also run a server in this process (data in --data-dir if given, else a temporary directory)')
+    .option('--listen <host:port>', 'API address of the --embedded server', '127.0.0.1:0')
+    .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .action(async (opts, cmd) => {
+      const g = globalOptions(cmd);
+      const nodes = atLeastOne(opts.nodes, '--nodes');
+      const racks = atLeastOne(opts.racks, '--racks');
+      const ramp = atLeastOne(opts.ramp, '--ramp');
+      const seed = parseCount(opts.seed, '--seed');
+      const pools = opts.pools ? parsePoolWeights(opts.pools) : DEFAULT_POOLS;
+      const capacity = opts.capacity ? parseCapacity(opts.capacity) : DEFAULT_CAPACITY;
+      const startLatencyMs = durationOption(opts.startLatency, '--start-latency');
+      const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
+      const failureRate = parseRate(opts.failureRate);
+      if (heartbeatIntervalMs === 0) throw new AppError('MALFORMED', '--heartbeat-interval must be above 0, e.g. 5s');
+
+      const fdWarning = fdBudgetWarning(nodes, Boolean(opts.embedded), openFileLimit());
+      if (fdWarning) ctx.stderr(`warning: ${fdWarning}\n`);
+      // Only an explicit --data-dir: a simulation must not fill the user's real ~/.gantry with hollow nodes.
+      const tempDir = opts.embedded && !g.dataDir ? await mkdtemp(join(tmpdir(), 'gantry-sim-')) : undefined;
+      const dataDir = tempDir ?? resolveDataDir(ctx, g);
+      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const stop = shutdownOnSignals();
+      let server: RunningServer | undefined;
+      try {
+        let url: string;
+        let token: string;
+        if (opts.embedded) {
+          server = await startServer({ dataDir, listen: opts.listen, logger });
+          url = server.url;
+          token = server.agentToken;
+          ctx.stdout(
+            [
+              `Gantry server (embedded) at ${url}, data in ${dataDir}${tempDir ? ' (removed on exit)' : ''}`,
+              `  admin token: ${join(dataDir, 'admin.token')}`,
+              `  try:         bin/gantry --server ${url} --token $(cat ${join(dataDir, 'admin.token')}) get nodes`,
+              '',
+            ].join('\n'),
+          );
+        } else {
+          url = resolveServer(ctx, g);
+          token = await resolveToken(ctx, g, 'agent.token');
+        }
+        ctx.stderr(`starting ${nodes} hollow nodes against ${url} in waves of ${ramp}; stop with Ctrl-C\n`);
+        const before = sampleMemory();
+        const hollow = startHollowNodes(
+          { server: url, token, nodes, racks, pools, capacity, startLatencyMs, failureRate, namePrefix: opts.namePrefix, seed, ramp, heartbeatIntervalMs, logger: agentLogger(ctx, logger), onProgress: (p) => ctx.stderr(progressLine(p)) },
+          stop.signal,
+        );
+        const t0 = Date.now();
+        try {
+          await hollow.ready;
+          const after = sampleMemory();
+          ctx.stdout(`${nodes} hollow nodes registered in ${((Date.now() - t0) / 1000).toFixed(1)}s; ${formatMemoryReport(before, after, nodes)}\n`);
+          await new Promise<void>((resolve) => {
+            if (stop.signal.aborted) return resolve();
+            stop.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        } catch (e) {
+          // Ctrl-C during the ramp is a normal way to stop.
+          if (!stop.signal.aborted) throw e;
+        } finally {
+          ctx.stderr(`stopping ${hollow.registeredCount()} hollow nodes\n`);
+          await hollow.stop();
+        }
+      } finally {
+        await server?.close();
+        if (tempDir) await rm(tempDir, { recursive: true, force: true });
+        stop.dispose();
+        logger.flush();
+      }
+    });
+}
