@@ -6,6 +6,7 @@ import {
   AppError,
   applyDefaults,
   canonicalJson,
+  ConflictError,
   isAppError,
   kindInfo,
   validateManifest,
@@ -93,6 +94,20 @@ export async function createObject(store: Store, m: Manifest): Promise<AnyObject
   return store.create(initialObject(m));
 }
 
+/**
+ * The CAS update. A 409 on a revision the user pinned most often comes from a file that still
+ * carries the metadata.revision of an earlier export: say how to apply it anyway.
+ */
+async function updatePinned(store: Store, next: AnyObject, userRevision: number | undefined): Promise<AnyObject> {
+  try {
+    return await store.update(next);
+  } catch (e) {
+    if (userRevision === undefined || !isAppError(e, 'CONFLICT')) throw e;
+    const hint = 'or remove metadata.revision from the file';
+    throw new ConflictError(/read it again and retry$/.test(e.message) ? `${e.message}, ${hint}` : `${e.message}; read it again and retry, ${hint}`);
+  }
+}
+
 /** PUT: create or replace; see the file comment. */
 export async function applyObject(store: Store, m: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {
   const userRevision = m.metadata.revision;
@@ -105,7 +120,7 @@ export async function applyObject(store: Store, m: Manifest): Promise<{ object: 
       }
       const next = mergeApply(existing, m);
       if (!next) return { object: existing, result: 'unchanged' };
-      return { object: await store.update(next), result: 'configured' };
+      return { object: await updatePinned(store, next, userRevision), result: 'configured' };
     } catch (e) {
       // Lost a race with another writer (or a concurrent create/delete): re-read and try again,
       // unless the user pinned a revision, in which case the 409 is the answer.

@@ -3,7 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
+import { shortenFetchBodyTimeout } from '../client/test-helpers.js';
 import { isAppError, type GantryNode } from '../core/index.js';
+import { isLoopbackHost } from './log-proxy.js';
 import { ADMIN, anInstance, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 
 interface FakeAgent {
@@ -14,7 +16,8 @@ interface FakeAgent {
   close(): Promise<void>;
 }
 
-async function startFakeAgent(): Promise<FakeAgent> {
+/** `quietMs`: a non-following log sends its second line only after this long. `status`: answer this instead. */
+async function startFakeAgent(opts: { quietMs?: number; status?: number } = {}): Promise<FakeAgent> {
   let markClosed: () => void = () => undefined;
   const agent: FakeAgent = {
     url: '',
@@ -29,7 +32,16 @@ async function startFakeAgent(): Promise<FakeAgent> {
       res.writeHead(404).end('no such container');
       return;
     }
+    if (opts.status !== undefined) {
+      res.writeHead(opts.status).end('{"error":"unauthorized"}');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/plain' });
+    if (opts.quietMs !== undefined) {
+      res.write('line 1\n');
+      setTimeout(() => res.end('line 2\n'), opts.quietMs);
+      return;
+    }
     res.write('line 1\nline 2\n');
     if (new URL(req.url ?? '', 'http://x').searchParams.get('follow') === '1') {
       res.on('close', () => markClosed());
@@ -48,15 +60,19 @@ async function startFakeAgent(): Promise<FakeAgent> {
 
 let h: Harness;
 let agent: FakeAgent | undefined;
+let restoreFetch: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await h.close();
   await agent?.close();
   agent = undefined;
+  await restoreFetch?.();
+  restoreFetch = undefined;
 });
 
-async function withNode(agentUrl: string): Promise<void> {
+async function withNode(agentUrl: string, address?: string): Promise<void> {
   const node = await h.store.create<GantryNode>({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });
-  await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', agentUrl, conditions: [] } });
+  const at = address !== undefined ? { address } : {};
+  await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', agentUrl, ...at, conditions: [] } });
 }
 
 const logUrl = (q = ''): string => `/api/v1/namespaces/default/instances/web-aaaaa/log${q}`;
@@ -113,6 +129,45 @@ describe('log proxy', () => {
     await agent.followClosed; // the proxy let go of the upstream request
   });
 
+  it('keeps a quiet log open longer than fetch would allow between chunks', async () => {
+    restoreFetch = await shortenFetchBodyTimeout(150);
+    agent = await startFakeAgent({ quietMs: 1600 }); // undici checks its timers about once a second
+    h = await startHarness();
+    await withNode(agent.url);
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
+    const res = await h.call({ method: 'GET', url: logUrl() });
+    expect(res.body).toBe('line 1\nline 2\n');
+  });
+
+  it('refuses, without sending the token anywhere, an agent on another host that listens on loopback', async () => {
+    agent = await startFakeAgent();
+    h = await startHarness({ agentToken: 'agent-secret' });
+    await withNode(agent.url, '192.0.2.10'); // a documentation address: never contacted
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
+    const res = await h.call({ method: 'GET', url: logUrl() });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.message).toBe("node n1's agent listens on 127.0.0.1 only; restart it with --agent-listen 0.0.0.0:7071 (and --address)");
+    expect(agent.requests).toEqual([]);
+  });
+
+  it('still proxies to a loopback agent on a node whose address is loopback too', async () => {
+    agent = await startFakeAgent();
+    h = await startHarness();
+    await withNode(agent.url, '127.0.0.1');
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
+    expect((await h.call({ method: 'GET', url: logUrl() })).statusCode).toBe(200);
+  });
+
+  it('says so when the agent rejects the agent token', async () => {
+    agent = await startFakeAgent({ status: 401 });
+    h = await startHarness({ agentToken: 'old-secret' });
+    await withNode(agent.url);
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
+    const res = await h.call({ method: 'GET', url: logUrl() });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.message).toBe("the agent on node n1 rejected the server's agent token: it runs with a different agent.token");
+  });
+
   it('gives the client a 404 as an AppError', async () => {
     h = await startHarness();
     await h.app.listen({ host: '127.0.0.1', port: 0 });
@@ -121,5 +176,12 @@ describe('log proxy', () => {
       for await (const _ of client.logs('default', 'nope', {})) void _;
     })().catch((e: unknown) => e);
     expect(isAppError(err, 'NOT_FOUND')).toBe(true);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows loopback names and addresses, bracketed or not', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', 'a.localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '10.0.0.5', '192.0.2.10', 'node-1.example', '::', '[2001:db8::1]', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
   });
 });

@@ -1,10 +1,10 @@
 // GET .../instances/{name}/log: find the instance's node and container, and stream the log from
 // that node's agent back to the caller. The upstream request is owned by the response: when the
-// caller leaves (or the app closes) it is aborted.
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+// caller leaves (or the app closes) it is aborted. It goes over node:http (streamGet), not fetch:
+// fetch would cut a followed log that stays quiet for 5 minutes.
 import type { FastifyReply } from 'fastify';
-import { AppError, NotFoundError, type Instance } from '../core/index.js';
+import { streamGet, type StreamResponse } from '../client/stream-get.js';
+import { AppError, NotFoundError, type GantryNode, type Instance } from '../core/index.js';
 import type { RouteDeps } from './route-deps.js';
 
 export interface LogRequest {
@@ -28,6 +28,30 @@ export function containerIdFor(inst: Instance, container: string | undefined): {
   return { container: wanted, containerId: id };
 }
 
+/** localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped), as a URL hostname or a bare address. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
+  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  return /^::ffff:127\./.test(h);
+}
+
+/**
+ * An agent on another host that advertises a loopback URL (its default listen address) would make
+ * the server call itself, with the agent token. Refuse that before any request is sent.
+ */
+function checkAgentReachable(node: GantryNode, agentUrl: URL): void {
+  if (!isLoopbackHost(agentUrl.hostname)) return;
+  const address = node.status?.address ?? node.spec.address;
+  if (address === undefined || address === '' || isLoopbackHost(address)) return;
+  const name = node.metadata.name;
+  throw new AppError(
+    'UNAVAILABLE',
+    `node ${name}'s agent listens on ${agentUrl.hostname} only; restart it with --agent-listen 0.0.0.0:7071 (and --address)`,
+  );
+}
+
 export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogRequest): Promise<FastifyReply> {
   const inst = await deps.store.get('Instance', r.namespace, r.name);
   if (!inst) throw new NotFoundError('Instance', r.namespace, r.name);
@@ -39,6 +63,7 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   if (!agentUrl) throw new AppError('UNAVAILABLE', `node "${nodeName}" has not published its agent URL; is its agent running? (gantry get nodes)`);
 
   const url = new URL(`${agentUrl.replace(/\/+$/, '')}/v1/containers/${encodeURIComponent(containerId)}/log`);
+  if (node) checkAgentReachable(node, url);
   if (r.follow) url.searchParams.set('follow', '1');
   if (r.tail !== undefined) url.searchParams.set('tail', String(r.tail));
 
@@ -49,22 +74,25 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
     reply.raw.off('close', onClose);
     ac.abort();
   };
-  let upstream: Response;
+  let upstream: StreamResponse;
   try {
-    upstream = await fetch(url, { headers: deps.agentToken ? { authorization: `Bearer ${deps.agentToken}` } : {}, signal: ac.signal });
+    upstream = await streamGet(url, deps.agentToken ? { authorization: `Bearer ${deps.agentToken}` } : {}, ac.signal);
   } catch (e) {
     release();
-    const cause = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
+    const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
     throw new AppError('UNAVAILABLE', `cannot reach the agent of node "${nodeName}" at ${agentUrl}: ${cause}; check that the agent runs (gantry get nodes)`);
   }
-  if (!upstream.ok || !upstream.body) {
+  if (upstream.status < 200 || upstream.status >= 300) {
     release();
-    await upstream.body?.cancel().catch(() => undefined);
+    upstream.body.destroy();
     if (upstream.status === 404) throw new AppError('NOT_FOUND', `container ${container} of instance ${r.name} is gone from node "${nodeName}"; see gantry describe instance ${r.name}`);
+    if (upstream.status === 401) {
+      throw new AppError('UNAVAILABLE', `the agent on node ${nodeName} rejected the server's agent token: it runs with a different agent.token`);
+    }
     throw new AppError('UNAVAILABLE', `the agent of node "${nodeName}" answered HTTP ${upstream.status} for the log of instance ${r.name}`);
   }
   deps.logger.debug({ namespace: r.namespace, name: r.name, container, node: nodeName, follow: r.follow }, 'log proxy opened');
-  const body = Readable.fromWeb(upstream.body as NodeReadableStream<Uint8Array>);
+  const body = upstream.body;
   body.once('close', release);
   return reply.code(200).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(body);
 }

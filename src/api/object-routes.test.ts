@@ -94,6 +94,7 @@ describe('apply', () => {
     const res = await h.call({ method: 'PUT', url: svcUrl('web'), payload: stale });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('CONFLICT');
+    expect(res.json().error.message).toMatch(/; read it again and retry, or remove metadata\.revision from the file$/);
     expect((await h.store.get('Service', 'default', 'web'))?.spec.replicas).toBe(5);
   });
 

@@ -44,6 +44,16 @@ describe('status subresource', () => {
     expect(bad.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path)).toContain('status.phase');
   });
 
+  it('answers 409 when a status would bring a Lost instance back to life', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: { phase: 'Lost', ready: false, containers: [] } }));
+    const url = '/api/v1/namespaces/default/instances/web-aaaaa/status';
+    const res = await h.call({ method: 'PUT', url, token: AGENT, payload: { status: aRunningStatus() } });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: 'CONFLICT', message: 'instance web-aaaaa is Lost; it will be replaced' });
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.phase).toBe('Lost');
+  });
+
   it('lets an agent write node status, but not an admin', async () => {
     h = await startHarness();
     await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
@@ -114,6 +124,43 @@ describe('batched instance status', () => {
     expect(await h.store.currentRevision()).toBe(before);
   });
 
+  it('refuses to bring a Lost instance back to life, item by item', async () => {
+    h = await startHarness();
+    const lost = { ...aRunningStatus('a'), phase: 'Lost' as const, ready: false, reason: 'NodeLost' };
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: lost }));
+    await h.store.create(anInstance('web-bbbbb', { node: 'n1' }));
+    await h.store.create(anInstance('web-ccccc', { node: 'n1', status: { ...lost, phase: 'Failed' } }));
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/status/instances',
+      token: AGENT,
+      payload: {
+        items: [
+          { namespace: 'default', name: 'web-aaaaa', status: aRunningStatus('a') },
+          { namespace: 'default', name: 'web-bbbbb', status: aRunningStatus('b') },
+          { namespace: 'default', name: 'web-ccccc', status: { phase: 'Starting', ready: false, containers: [] } },
+        ],
+      },
+    });
+    const { results } = res.json<{ results: { name: string; ok: boolean; error?: { code: string; message: string } }[] }>();
+    expect(results.map((r) => [r.name, r.ok, r.error])).toEqual([
+      ['web-aaaaa', false, { code: 'CONFLICT', message: 'instance web-aaaaa is Lost; it will be replaced' }],
+      ['web-bbbbb', true, undefined],
+      ['web-ccccc', false, { code: 'CONFLICT', message: 'instance web-ccccc is Failed; it will be replaced' }],
+    ]);
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.phase).toBe('Lost');
+    expect((await h.store.get('Instance', 'default', 'web-bbbbb'))?.status?.phase).toBe('Running');
+  });
+
+  it('still lets a finished instance move to another finished phase', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: { phase: 'Lost', ready: false, containers: [] } }));
+    const failed = { phase: 'Failed' as const, ready: false, containers: [], reason: 'ContainerFailed' };
+    const res = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: AGENT, payload: { items: [{ namespace: 'default', name: 'web-aaaaa', status: failed }] } });
+    expect(res.json<{ results: { ok: boolean }[] }>().results[0]?.ok).toBe(true);
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.phase).toBe('Failed');
+  });
+
   it('is for agents only', async () => {
     h = await startHarness();
     const res = await h.call({ method: 'POST', url: '/api/v1/status/instances', payload: { items: [] } });
@@ -149,6 +196,29 @@ describe('heartbeat', () => {
     expect(res.statusCode).toBe(204);
     const node = (await h.store.get('Node', undefined, 'n1'))!;
     expect(node.status).toMatchObject({ ready: true, lastHeartbeat: now.toISOString(), driver: 'fake' });
+  });
+
+  it('turns the Ready condition back to True when a lost node heartbeats again', async () => {
+    const now = new Date('2030-01-02T03:04:05.000Z');
+    h = await startHarness({ now: () => now });
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
+    const lost = { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: 'node n1 stopped sending heartbeats', lastTransitionTime: '2030-01-01T00:00:00.000Z' };
+    const other = { type: 'DiskPressure', status: 'False' as const };
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status: nodeStatus({ ready: false, conditions: [other, lost] }) } });
+    await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: AGENT });
+    const node = (await h.store.get('Node', undefined, 'n1'))!;
+    expect(node.status?.ready).toBe(true);
+    expect(node.status?.conditions).toEqual([
+      other,
+      { type: 'Ready', status: 'True', reason: 'NodeHeartbeating', message: 'node n1 is sending heartbeats', lastTransitionTime: now.toISOString() },
+    ]);
+    // Later heartbeats leave the condition (and its transition time) alone.
+    const before = node.metadata.revision;
+    now.setTime(now.getTime() + 5000);
+    await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: AGENT });
+    const again = (await h.store.get('Node', undefined, 'n1'))!;
+    expect(again.metadata.revision).toBeGreaterThan(before);
+    expect(again.status?.conditions).toEqual(node.status?.conditions);
   });
 
   it('is for agents only', async () => {

@@ -8,7 +8,9 @@ import {
   isAppError,
   NodeStatusSchema,
   NotFoundError,
+  getCondition,
   schemaErrors,
+  setCondition,
   ServiceStatusSchema,
   InvalidError,
   type AnyObject,
@@ -53,6 +55,23 @@ function checkStatus(kind: Kind, status: unknown): void {
   if (errors.length > 0) throw new InvalidError(`${kind.toLowerCase()} status is invalid: ${errors.length} problem${errors.length > 1 ? 's' : ''}`, errors);
 }
 
+const FINISHED_PHASES: ReadonlySet<string> = new Set(['Lost', 'Failed', 'Succeeded']);
+
+/**
+ * A finished instance (Lost, Failed, Succeeded) never runs again: the service controller replaces
+ * it. An agent that comes back after its node was declared lost still reports the old containers
+ * as running; accepting that would count the instance twice (old and replacement). Finished to
+ * finished (Failed after Lost) stays allowed.
+ */
+function revivalConflict(current: AnyObject, status: unknown): AppError | undefined {
+  if (current.kind !== 'Instance') return undefined;
+  const was = current.status?.phase;
+  const next = (status as Partial<InstanceStatus> | null)?.phase;
+  if (was === undefined || !FINISHED_PHASES.has(was) || next === undefined || FINISHED_PHASES.has(next)) return undefined;
+  const fate = was === 'Succeeded' ? 'it has completed and does not run again' : 'it will be replaced';
+  return new AppError('CONFLICT', `instance ${current.metadata.name} is ${was}; ${fate}`);
+}
+
 /** Replaces an object's status (CAS on `revision` when given, else retried on races). */
 export async function writeStatus(store: Store, kind: Kind, namespace: string | undefined, name: string, status: unknown, revision?: number): Promise<AnyObject> {
   for (let attempt = 1; ; attempt++) {
@@ -62,6 +81,8 @@ export async function writeStatus(store: Store, kind: Kind, namespace: string | 
       throw new AppError('CONFLICT', `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
     }
     if (canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
+    const revival = revivalConflict(current, status);
+    if (revival) throw revival;
     try {
       return await store.update({ ...current, status } as AnyObject);
     } catch (e) {
@@ -109,7 +130,9 @@ export async function reportInstanceStatuses(store: Store, reports: readonly Ins
     valid.forEach((i, k) => {
       const r = reports[i]!;
       const inst = current[k];
+      const revival = inst ? revivalConflict(inst, r.status) : undefined;
       if (!inst) pending.set(i, fail(r, new NotFoundError('Instance', r.namespace, r.name)));
+      else if (revival) pending.set(i, fail(r, revival));
       else {
         pending.set(i, { namespace: r.namespace, name: r.name, ok: true });
         if (canonicalJson(inst.status ?? null) !== canonicalJson(r.status)) ops.push({ op: 'update', object: { ...inst, status: r.status as InstanceStatus } as Instance });
@@ -143,8 +166,15 @@ export async function heartbeat(store: Store, name: string, now: Date): Promise<
     if (!node) throw new AppError('NOT_FOUND', `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
     // Until the agent writes its fingerprint, the node has no capacity: placement will skip it.
     const base: NodeStatus = node.status ?? { ready: false, capacity: { cpu: 0, memory: 0 }, driver: 'unknown', conditions: [] };
+    const at = now.toISOString();
+    // Coming back from not ready: the node controller's Ready=False/NodeLost must not outlive it.
+    const readyCondition = getCondition(base.conditions, 'Ready');
+    const conditions =
+      base.ready && readyCondition?.status !== 'False'
+        ? base.conditions
+        : setCondition(base.conditions, { type: 'Ready', status: 'True', reason: 'NodeHeartbeating', message: `node ${name} is sending heartbeats` }, at);
     try {
-      return await store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: now.toISOString() } });
+      return await store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: at, conditions } });
     } catch (e) {
       if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
     }

@@ -30,6 +30,18 @@ const FIRST_ANSWER_MS = 50;
 
 type Next = IteratorResult<WatchEvent>;
 
+/**
+ * Whether an idle stream's BOOKMARK may carry the store's current revision rather than the last
+ * event it saw. That promises the client that nothing it wants lies at or below the revision, which
+ * holds only when the store hands every committed change to its watchers in the commit's own tick:
+ * the SQLite store publishes synchronously after each commit, so a watch waiting for its next event
+ * (empty buffer) has been given everything up to currentRevision(). An asynchronous backend (etcd)
+ * would need progress notifications instead; it keeps the last event's revision.
+ */
+function bookmarksMayUseStoreRevision(store: Store): boolean {
+  return store.backend === 'sqlite';
+}
+
 function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
@@ -78,24 +90,39 @@ export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Pr
   log.debug('watch opened');
 
   let lastRevision = from;
+  // True only while the loop waits for the store's next event, i.e. it has written (or filtered
+  // out) everything the store has handed it.
+  let idle = false;
+  const storeRevisionIsSafe = bookmarksMayUseStoreRevision(o.store);
   const write = async (line: object): Promise<void> => {
     bookmark.refresh();
     if (!res.write(`${JSON.stringify(line)}\n`)) await waitForDrain(res, ac.signal);
   };
-  // Carries the last revision the stream has passed, filtered-out changes included, so a client
-  // resuming from it neither misses nor repeats anything.
+  const sendBookmark = async (): Promise<void> => {
+    // Read the store's revision in the same tick as `idle`: see bookmarksMayUseStoreRevision.
+    const pending = idle && storeRevisionIsSafe ? o.store.currentRevision().catch(() => 0) : undefined;
+    const storeRevision = (await pending) ?? 0;
+    if (res.writableEnded || ac.signal.aborted) return;
+    // Events may have been written while we waited: never move back behind them.
+    lastRevision = Math.max(lastRevision, storeRevision);
+    res.write(`${JSON.stringify({ type: 'BOOKMARK', revision: lastRevision })}\n`);
+  };
   const bookmark = setTimeout(function tick() {
-    if (!res.writableEnded && !ac.signal.aborted) res.write(`${JSON.stringify({ type: 'BOOKMARK', revision: lastRevision })}\n`);
-    bookmark.refresh();
+    sendBookmark()
+      .catch((e: unknown) => log.warn({ err: e }, 'watch bookmark failed'))
+      .finally(() => {
+        if (!ac.signal.aborted) bookmark.refresh();
+      });
   }, o.bookmarkIntervalMs);
-  const aborted = new Promise<Next>((resolve) => {
-    if (ac.signal.aborted) resolve({ done: true, value: undefined });
-    ac.signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
-  });
 
   try {
     for (;;) {
-      const r = first ?? (await Promise.race([next, aborted]));
+      idle = first === undefined;
+      // No race against an abort promise here: the store's watch ends on abort and settles this
+      // read with done (a race would leave one reaction per event on a promise that lives as long
+      // as the stream).
+      const r = first ?? (await next);
+      idle = false;
       first = undefined;
       if (r.done || ac.signal.aborted) break;
       const ev = r.value;

@@ -8,6 +8,16 @@ import { durationOption, processLogger } from './process-options.js';
 import { startServer } from './server-root.js';
 import { shutdownOnSignals } from './signals.js';
 
+/**
+ * How an agent joins. The token goes in through GANTRY_TOKEN, not --token: a command-line argument
+ * is readable by every local user (ps, /proc/<pid>/cmdline) for as long as the agent runs. An agent
+ * on another host must also listen beyond loopback, or the server cannot proxy its logs.
+ */
+export function agentJoinHint(dataDir: string, serverUrl: string, otherHosts: boolean): string {
+  const remote = otherHosts ? ' --address <agent-host-address> --agent-listen 0.0.0.0:7071' : '';
+  return `GANTRY_TOKEN=$(cat ${join(dataDir, 'agent.token')}) gantry agent --server ${serverUrl}${remote}`;
+}
+
 export function serverCommand(ctx: CliContext) {
   return new Command('server')
     .description('run the control plane (API, store, controllers); agents join with `gantry agent`')
@@ -22,13 +32,14 @@ export function serverCommand(ctx: CliContext) {
       const stop = shutdownOnSignals();
       try {
         const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs });
-        const reachable = host === '0.0.0.0' || host === '::' ? urlOf('<this-host-address>', port) : server.url;
+        const otherHosts = host === '0.0.0.0' || host === '::';
+        const reachable = otherHosts ? urlOf('<this-host-address>', port) : server.url;
         ctx.stdout(
           [
             `Gantry server listening on ${server.url} (data in ${dataDir})`,
             `Admin token: ${join(dataDir, 'admin.token')}`,
             'Agents join with:',
-            `  gantry agent --server ${reachable} --token $(cat ${join(dataDir, 'agent.token')})`,
+            `  ${agentJoinHint(dataDir, reachable, otherHosts)}`,
             'Stop with Ctrl-C.',
             '',
           ].join('\n'),

@@ -1,6 +1,7 @@
-// GantryClient over HTTP with the global fetch (undici in Node 20). Errors from the server arrive
-// as the AppError the server threw (code, message, field details), so the CLI can print a 422's
-// field paths; a server that cannot be reached is one UNAVAILABLE error that says how to start it.
+// GantryClient over HTTP: the global fetch (undici in Node 20) for calls, node:http for watches
+// and logs (stream-get.ts: no 300 s body timeout). Errors from the server arrive as the AppError
+// the server threw (code, message, field details), so the CLI can print a 422's field paths; a
+// server that cannot be reached is one UNAVAILABLE error that says how to start it.
 import {
   AppError,
   DEFAULT_NAMESPACE,
@@ -13,6 +14,7 @@ import {
   type Service,
 } from '../core/index.js';
 import { ndjsonLines } from './ndjson.js';
+import { readText, streamGet, type StreamResponse } from './stream-get.js';
 import type {
   ApplyResult,
   ClientListOptions,
@@ -26,6 +28,16 @@ import type {
 
 const enc = encodeURIComponent;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Three of the server's 10 s bookmark intervals: a watch silent for longer is dead. */
+const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 30_000;
+
+export interface HttpClientOptions extends ClientOptions {
+  /**
+   * A watch that receives nothing (not even a BOOKMARK) for this long is closed with UNAVAILABLE,
+   * so watchWithResume reconnects: this catches half-open connections. Default 30 s.
+   */
+  watchIdleTimeoutMs?: number | undefined;
+}
 
 interface CallOptions {
   body?: unknown;
@@ -68,11 +80,13 @@ export class HttpClient implements GantryClient {
   readonly server: string;
   private readonly token: string;
   private readonly timeoutMs: number;
+  private readonly watchIdleTimeoutMs: number;
 
-  constructor(opts: ClientOptions) {
+  constructor(opts: HttpClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.watchIdleTimeoutMs = opts.watchIdleTimeoutMs ?? DEFAULT_WATCH_IDLE_TIMEOUT_MS;
   }
 
   async healthz(): Promise<boolean> {
@@ -143,20 +157,44 @@ export class HttpClient implements GantryClient {
     const query = selectorQuery(opts);
     query.set('watch', '1');
     if (opts.revision !== undefined) query.set('revision', String(opts.revision));
-    let res: Response;
+    const idleMs = this.watchIdleTimeoutMs;
+    const ac = new AbortController();
+    let stalled = false;
+    let consuming = false;
+    // Fed by every line, BOOKMARKs included. Time the consumer spends on a line does not count.
+    const idle = setTimeout(function check() {
+      if (consuming) return void idle.refresh();
+      stalled = true;
+      ac.abort();
+    }, idleMs);
     try {
-      res = await this.call('GET', collectionPath(kind, opts.namespace), { query, signal });
-    } catch (e) {
-      if (signal.aborted) return;
-      throw e;
-    }
-    try {
-      // Leaving the loop early (break, return) cancels the body and so the connection.
-      for await (const line of ndjsonLines(res.body as AsyncIterable<Uint8Array>)) yield line as ClientWatchEvent;
-    } catch (e) {
-      if (signal.aborted) return;
-      if (e instanceof SyntaxError) throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} sent a line that is not JSON: ${e.message}`);
-      throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} was cut off: ${causeOf(e)}; resume from the last revision seen`);
+      let res: StreamResponse;
+      try {
+        res = await this.openStream(collectionPath(kind, opts.namespace), query, AbortSignal.any([signal, ac.signal]));
+      } catch (e) {
+        if (signal.aborted) return;
+        if (stalled) throw this.stalledError(kind, idleMs);
+        throw e;
+      }
+      try {
+        for await (const line of ndjsonLines(res.body)) {
+          consuming = true;
+          try {
+            yield line as ClientWatchEvent;
+          } finally {
+            consuming = false;
+            idle.refresh();
+          }
+        }
+      } catch (e) {
+        if (signal.aborted) return;
+        if (stalled) throw this.stalledError(kind, idleMs);
+        if (e instanceof SyntaxError) throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} sent a line that is not JSON: ${e.message}`);
+        throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} was cut off: ${causeOf(e)}; resume from the last revision seen`);
+      }
+    } finally {
+      clearTimeout(idle);
+      ac.abort(); // the consumer stopped early (break, return): close the connection
     }
   }
 
@@ -172,27 +210,51 @@ export class HttpClient implements GantryClient {
     if (opts.tail !== undefined) query.set('tail', String(opts.tail));
     const ac = new AbortController();
     const linked = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
-    let res: Response;
     try {
-      res = await this.call('GET', `${objectPath('Instance', namespace, name)}/log`, { query, signal: linked });
-    } catch (e) {
-      if (signal?.aborted) return;
-      throw e;
-    }
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        const text = decoder.decode(chunk, { stream: true });
-        if (text) yield text;
+      let res: StreamResponse;
+      try {
+        res = await this.openStream(`${objectPath('Instance', namespace, name)}/log`, query, linked);
+      } catch (e) {
+        if (signal?.aborted) return;
+        throw e;
       }
-      const rest = decoder.decode();
-      if (rest) yield rest;
-    } catch (e) {
-      if (signal?.aborted) return;
-      throw new AppError('UNAVAILABLE', `log of instance ${namespace}/${name} was cut off: ${causeOf(e)}`);
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          const text = decoder.decode(chunk, { stream: true });
+          if (text) yield text;
+        }
+        const rest = decoder.decode();
+        if (rest) yield rest;
+      } catch (e) {
+        if (signal?.aborted) return;
+        throw new AppError('UNAVAILABLE', `log of instance ${namespace}/${name} was cut off: ${causeOf(e)}`);
+      }
     } finally {
       ac.abort(); // the consumer stopped early: close the connection
     }
+  }
+
+  private stalledError(kind: Kind, idleMs: number): AppError {
+    return new AppError(
+      'UNAVAILABLE',
+      `watch of ${kind} at ${this.server} received nothing for ${idleMs} ms, not even a bookmark: the connection looks dead; resume from the last revision seen`,
+    );
+  }
+
+  /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
+  private async openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamResponse> {
+    const q = query.toString();
+    const url = `${this.server}${path}${q ? `?${q}` : ''}`;
+    let res: StreamResponse;
+    try {
+      res = await streamGet(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw new AppError('UNAVAILABLE', `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+    }
+    if (res.status >= 200 && res.status < 300) return res;
+    throw this.errorFrom(res.status, await readText(res.body).catch(() => ''));
   }
 
   /** A JSON call: the parsed body, or undefined for 204. */
@@ -225,20 +287,24 @@ export class HttpClient implements GantryClient {
       );
     }
     if (res.ok) return res;
-    const text = await res.text().catch(() => '');
+    throw this.errorFrom(res.status, await res.text().catch(() => ''));
+  }
+
+  /** The AppError a non-2xx answer stands for. */
+  private errorFrom(status: number, text: string): AppError {
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       body = undefined;
     }
-    const err = AppError.fromBody(res.status, body);
+    const err = AppError.fromBody(status, body);
     // A proxy or a non-Gantry server answered: show what it said.
-    if (body === undefined && text) throw new AppError(err.code, `${err.message} from ${this.server}: ${text.slice(0, 200)}`);
-    throw err;
+    if (body === undefined && text) return new AppError(err.code, `${err.message} from ${this.server}: ${text.slice(0, 200)}`);
+    return err;
   }
 }
 
-export function createHttpClient(opts: ClientOptions): GantryClient {
+export function createHttpClient(opts: HttpClientOptions): GantryClient {
   return new HttpClient(opts);
 }

@@ -1,5 +1,6 @@
 // The typed client of the Gantry API: what the CLI, the agent, the simulator and tests use.
 export type * from './types.js';
-export { createHttpClient, HttpClient, collectionPath, objectPath } from './http-client.js';
+export { createHttpClient, HttpClient, collectionPath, objectPath, type HttpClientOptions } from './http-client.js';
+export { streamGet, type StreamResponse } from './stream-get.js';
 export { watchWithResume, type WatchHandlers, type WatchLoopTiming } from './watch-loop.js';
 export { ndjsonLines } from './ndjson.js';

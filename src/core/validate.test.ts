@@ -84,6 +84,19 @@ describe('validateManifest', () => {
     expect(problems({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1', namespace: 'default' }, spec: {} })[0]?.path).toBe('metadata.namespace');
   });
 
+  it('refuses cpu limits under 10m: 0 would switch the limit off, and Docker refuses 1m-9m', () => {
+    const withCpu = (cpu: string | number) => aService({ containers: [{ name: 'app', image: 'x', resources: { cpu } }] });
+    const tooSmall = { path: 'spec.containers[0].resources.cpu', message: 'must be at least 10m (0.01 core)' };
+    for (const cpu of ['0', '0m', '9m', '0.001', 0, 0.005]) expect(problems(withCpu(cpu)), `cpu ${cpu}`).toEqual([tooSmall]);
+    for (const cpu of ['10m', '0.01', '250m', 2]) expect(() => validateManifest(withCpu(cpu)), `cpu ${cpu}`).not.toThrow();
+  });
+
+  it('keeps the 6Mi memory minimum', () => {
+    const withMemory = (memory: string) => aService({ containers: [{ name: 'app', image: 'x', resources: { memory } }] });
+    expect(problems(withMemory('5Mi'))).toEqual([{ path: 'spec.containers[0].resources.memory', message: 'must be at least 6Mi (Docker refuses less)' }]);
+    expect(() => validateManifest(withMemory('6Mi'))).not.toThrow();
+  });
+
   it('rejects a document that is not an object', () => {
     expect(problems('replicas: 3')[0]?.path).toBe('(document)');
     expect(problems(null)[0]?.path).toBe('(document)');

@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { InvalidError, type FieldError } from './errors.js';
 import { kindInfo, resolveKind } from './kinds.js';
-import { parseMemory } from './quantity.js';
+import { parseCpu, parseMemory } from './quantity.js';
 import {
   API_VERSION,
   NamespaceSpecSchema,
@@ -111,6 +111,11 @@ function serviceSemanticErrors(spec: ServiceSpec): FieldError[] {
     if (c.resources?.memory !== undefined) {
       const bytes = parseMemory(c.resources.memory);
       if (bytes !== undefined && bytes < 6 * 2 ** 20) out.push({ path: `${at}.resources.memory`, message: 'must be at least 6Mi (Docker refuses less)' });
+    }
+    if (c.resources?.cpu !== undefined) {
+      // 0 would mean "no limit" to Docker, and it refuses anything under 0.01 core at start.
+      const millicores = parseCpu(c.resources.cpu);
+      if (millicores !== undefined && millicores < 10) out.push({ path: `${at}.resources.cpu`, message: 'must be at least 10m (0.01 core)' });
     }
     (c.ports ?? []).forEach((p, j) => {
       const pat = `${at}.ports[${j}]`;

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { resolveToken } from './global-options.js';
+import { agentJoinHint } from './server-command.js';
+import { testContext } from './test-helpers.js';
+
+describe('agentJoinHint', () => {
+  it('passes the agent token through GANTRY_TOKEN, never in argv where ps and /proc show it', () => {
+    const hint = agentJoinHint('/srv/gantry', 'http://127.0.0.1:7070', false);
+    expect(hint).toBe('GANTRY_TOKEN=$(cat /srv/gantry/agent.token) gantry agent --server http://127.0.0.1:7070');
+    expect(hint).not.toContain('--token');
+  });
+
+  it('tells agents on other hosts to listen beyond loopback and say their address', () => {
+    expect(agentJoinHint('/srv/gantry', 'http://<this-host-address>:7070', true)).toBe(
+      'GANTRY_TOKEN=$(cat /srv/gantry/agent.token) gantry agent --server http://<this-host-address>:7070 --address <agent-host-address> --agent-listen 0.0.0.0:7071',
+    );
+  });
+
+  it('matches how `gantry agent` finds its token: GANTRY_TOKEN before the agent.token file', async () => {
+    const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env' }, files: { '/home/tester/.gantry/agent.token': 'stale' } });
+    expect(await resolveToken(ctx, {}, 'agent.token')).toBe('from-env');
+  });
+});
