@@ -86,7 +86,7 @@ export function simCommand(ctx: CliContext) {
             [
               `Gantry server (embedded) at ${url}, data in ${dataDir}${tempDir ? ' (removed on exit)' : ''}`,
               `  admin token: ${join(dataDir, 'admin.token')}`,
-              `  try:         bin/gantry --server ${url} --token $(cat ${join(dataDir, 'admin.token')}) get nodes`,
+              `  try:         GANTRY_ADDR=${url} GANTRY_HOME=${dataDir} bin/gantry get nodes`,
               '',
             ].join('\n'),
           );
