@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { AgentServer, parseListen } from './agent-server.js';
@@ -19,6 +20,25 @@ async function aServer(): Promise<{ server: AgentServer; id: string; driver: Fak
 }
 
 const auth = { authorization: 'Bearer agent-secret' };
+
+/** Sends raw bytes (fetch cannot send a malformed request line) and returns the status line, or '' if none came within a second. */
+function rawRequest(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let got = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(got.split('\r\n')[0] ?? '');
+    }, 1000);
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got.split('\r\n')[0] ?? '');
+    });
+  });
+}
 
 describe('AgentServer', () => {
   it('serves the log of a container this node owns as text', async () => {
@@ -50,6 +70,16 @@ describe('AgentServer', () => {
     const { server } = await aServer();
     expect((await fetch(`${server.url}/v1/containers/someone-elses/log`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${server.url}/v1/other`, { headers: auth })).status).toBe(404);
+  });
+
+  it('answers a request line that is not a valid URL with 401 (no token) or 400 (token), and keeps serving', async () => {
+    const { server, id } = await aServer();
+    expect(await rawRequest(server.url, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 401 Unauthorized');
+    const withToken = 'GET //[ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer agent-secret\r\nConnection: close\r\n\r\n';
+    expect(await rawRequest(server.url, withToken)).toBe('HTTP/1.1 400 Bad Request');
+    const res = await fetch(`${server.url}/v1/containers/${id}/log?tail=1`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('fake: running\n');
   });
 
   it('parses host[:port] listen addresses', () => {

@@ -36,7 +36,12 @@ export class AgentServer {
 
   constructor(private readonly opts: AgentServerOptions) {
     this.server = createServer((req, res) => {
-      void this.handle(req, res);
+      // A request must never take the process down (in `gantry up` that is the whole control plane).
+      this.handle(req, res).catch((e: unknown) => {
+        this.opts.logger.warn({ method: req.method, err: describeError(e) }, 'agent request failed');
+        if (!res.headersSent) this.fail(res, new AppError('MALFORMED', 'the request could not be handled; check its path and query'));
+        else res.destroy();
+      });
     });
   }
 
@@ -79,8 +84,14 @@ export class AgentServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://agent');
+    // The token first: an unauthenticated caller gets nothing parsed on its behalf.
     if (!this.authorized(req)) return this.fail(res, new AppError('UNAUTHORIZED', 'missing or wrong agent token: send "Authorization: Bearer <agent token>"'));
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://agent');
+    } catch {
+      return this.fail(res, new AppError('MALFORMED', 'the request path is not a valid URL path: use /v1/containers/<id>/log'));
+    }
     const m = LOG_PATH.exec(url.pathname);
     if (!m?.[1]) return this.fail(res, new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`));
     if (req.method !== 'GET') return this.fail(res, new AppError('MALFORMED', `use GET for ${url.pathname}`));

@@ -131,6 +131,20 @@ describe('Agent', () => {
     expect(client.listCalls).toBe(3);
   });
 
+  it('sweeps labelled containers no instance wants every orphanSweepIntervalMs, without waiting for a relist', async () => {
+    const client = new FakeGantryClient();
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    const inst = anInstance();
+    client.addInstance(inst);
+    startAgent(driver, client, { orphanSweepIntervalMs: 50 });
+    await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
+    // Left by a create whose answer was lost, or a removal that failed: no runner knows it.
+    const orphanId = await driver.create({ instance: { namespace: 'default', name: 'gone-22222', uid: 'uid-gone' }, spec: aContainer(), index: 0, publish: [], env: {}, hostname: 'gone-22222' });
+    await waitFor(async () => (await driver.inspect(orphanId)) === undefined, 2000, 'orphan swept');
+    expect((await driver.recover()).map((c) => c.instance.uid)).toEqual([inst.metadata.uid]);
+    expect(client.listCalls).toBe(1);
+  });
+
   it('stops and destroys the containers of a deleted instance', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });

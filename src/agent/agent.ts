@@ -37,6 +37,8 @@ export interface AgentOptions {
   eventFlushMs?: number | undefined;
   /** Grace before SIGKILL when stopping containers; default 10. */
   stopGraceSeconds?: number | undefined;
+  /** How often labelled containers no instance wants are looked for and removed; default 60000. */
+  orphanSweepIntervalMs?: number | undefined;
 }
 
 export class Agent {
@@ -70,6 +72,7 @@ export class Agent {
       reporter,
       restartBackoff: this.opts.restartBackoff,
       stopGraceSeconds: this.opts.stopGraceSeconds,
+      orphanSweepIntervalMs: this.opts.orphanSweepIntervalMs,
     });
     const server = new AgentServer({
       driver,
@@ -105,6 +108,7 @@ export class Agent {
           this.watchInstances(supervisor, signal),
           this.followDriverEvents(supervisor, signal),
           this.inspectPeriodically(supervisor, signal),
+          supervisor.runOrphanSweeps(signal),
         );
       }
       await Promise.allSettled(tasks);

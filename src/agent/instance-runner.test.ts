@@ -147,4 +147,33 @@ describe('InstanceRunner', () => {
     await runner.remove();
     expect(await driver.recover()).toEqual([]);
   });
+
+  it('remove() force-removes a container even when stopping it fails', async () => {
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    const { runner, last } = run(anInstance(), driver);
+    await waitFor(() => last()?.ready, 2000, 'ready');
+    vi.spyOn(driver, 'stop').mockRejectedValue(new Error('stop timed out'));
+    await runner.remove();
+    expect(await driver.recover()).toEqual([]);
+  });
+
+  it('a container created while the instance is being removed is destroyed and never started', async () => {
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const create = driver.create.bind(driver);
+    vi.spyOn(driver, 'create').mockImplementation(async (launch) => {
+      const id = await create(launch);
+      await gate; // Docker is slow to answer: the container exists, the runner does not know yet
+      return id;
+    });
+    const start = vi.spyOn(driver, 'start');
+    const { runner } = run(anInstance({ containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    await waitFor(async () => (await driver.recover()).length === 1, 2000, 'the container to be created');
+    const removed = runner.remove();
+    release();
+    await removed;
+    expect(start).not.toHaveBeenCalled();
+    expect(await driver.recover()).toEqual([]);
+  });
 });

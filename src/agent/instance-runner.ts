@@ -9,6 +9,7 @@ import { buildLaunch } from './container-launch.js';
 import { adoptContainers, applyExit, hasExited, hasFailed, newSlot, slotView, syncHealth, type Slot } from './container-slot.js';
 import { HealthChecker } from './health-checker.js';
 import { ImageGate } from './image-gate.js';
+import { removeContainer } from './remove-container.js';
 import { buildInstanceStatus, type StatusInput } from './instance-status.js';
 import { DEFAULT_BACKOFF, RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
 import { backOffMessage, notRestartingMessage, startedMessage, unhealthyMessage, type RunnerEventSink } from './runner-events.js';
@@ -131,6 +132,11 @@ export class InstanceRunner {
     for (const s of this.slots) s.health?.stop();
   }
 
+  /** Resolves once no reconcile pass runs (after detach(), none starts again). */
+  async idle(): Promise<void> {
+    await this.loop;
+  }
+
   private adopt(found: readonly ContainerState[]): void {
     const strays = adoptContainers(this.slots, found, this.instance.status?.containers ?? [], this.instance.status?.ready === true);
     this.strays.push(...strays);
@@ -152,10 +158,18 @@ export class InstanceRunner {
   }
 
   private async reconcile(): Promise<void> {
-    for (const s of this.strays.splice(0)) await this.destroy(s.id);
+    // Every await below may return to a runner that remove()/detach() closed meanwhile: from then
+    // on it must not touch a container (remove() destroys what exists once this pass ends).
+    // A stray leaves the list only once destroyed, so remove() still sees the rest.
+    for (let stray = this.strays[0]; stray && !this.closed; stray = this.strays[0]) {
+      await this.destroy(stray.id);
+      this.strays.shift();
+    }
+    if (this.closed) return;
     if (this.terminal) return this.publish();
-    for (const slot of this.slots) if (slot.id) await this.observe(slot);
+    for (const slot of this.slots) if (slot.id && !this.closed) await this.observe(slot);
     for (const slot of this.slots) {
+      if (this.closed) return;
       if (slot.unhealthy && slot.id && slot.state?.running) {
         await this.opts.driver.stop(slot.id, this.grace);
         slot.killedByHealth = true;
@@ -163,11 +177,14 @@ export class InstanceRunner {
       }
       slot.unhealthy = undefined;
     }
+    if (this.closed) return;
     const now = Date.now();
     for (const slot of this.slots) if (!slot.done && slot.restartAt === undefined && hasExited(slot)) this.onExit(slot, now);
     if (await this.checkFinished()) return this.publish();
     if (this.closed || !(await this.ensureImages(now))) return this.publish();
+    if (this.closed) return;
     await this.launchInOrder(now);
+    if (this.closed) return;
     for (const slot of this.slots) syncHealth(slot);
     this.publish();
     this.scheduleNextWake();
@@ -215,6 +232,7 @@ export class InstanceRunner {
       : { phase: 'Succeeded', reason: 'Completed', message: 'all containers exited with code 0' };
     for (const s of this.slots) {
       s.health?.stop();
+      if (this.closed) continue;
       if (s.id && s.state?.running) await this.opts.driver.stop(s.id, this.grace);
       await this.observe(s);
     }
@@ -253,7 +271,13 @@ export class InstanceRunner {
     try {
       if (!slot.id) {
         const launch = buildLaunch(this.instance, slot.index, { nodeName: this.opts.nodeName, hostIP: this.opts.hostIP }, networkOf);
-        slot.id = await driver.create(launch);
+        const id = await driver.create(launch);
+        if (this.closed) {
+          // Removed (or the agent stopped) while Docker created it: it must never start.
+          await this.destroy(id);
+          return;
+        }
+        slot.id = id;
         slot.startedByUs = false;
       }
       slot.state = await driver.start(slot.id);
@@ -270,6 +294,8 @@ export class InstanceRunner {
       this.event('Warning', 'FailedStart', `could not start container ${slot.spec.name}: ${describeError(e)}`);
       return;
     }
+    // Started just as it was closed: remove() destroys it (slot.id is set); nothing more here.
+    if (this.closed) return;
     if (slot.everRan) slot.restartCount++;
     slot.everRan = true;
     slot.restartAt = undefined;
@@ -283,6 +309,7 @@ export class InstanceRunner {
   /** The first container got a new network namespace: the others must join the new one. */
   private async recreatePodMembers(): Promise<void> {
     for (const s of this.slots.slice(1)) {
+      if (this.closed) return;
       if (!s.id || s.done) continue;
       s.health?.stop();
       s.healthFor = undefined;
@@ -293,12 +320,7 @@ export class InstanceRunner {
   }
 
   private async destroy(id: string): Promise<void> {
-    try {
-      await this.opts.driver.stop(id, this.grace);
-      await this.opts.driver.destroy(id);
-    } catch (e) {
-      this.log.warn({ id, err: describeError(e) }, 'could not remove container');
-    }
+    await removeContainer(this.opts.driver, id, this.grace, this.log);
   }
 
   private scheduleNextWake(): void {

@@ -1,14 +1,18 @@
 // Keeps one InstanceRunner per Instance bound to this node: starts runners for new instances,
 // removes those of deleted ones, hands recovered containers to their runners (adoption) and
-// destroys labelled containers that no instance wants, but only once a full list arrived. Tells
-// what it did as events: on the node (Adopted, RemovedOrphan) and on the instance (Killing).
+// destroys labelled containers that no instance wants, but only once a full list arrived (then
+// again on every relist and every orphanSweepIntervalMs, which catches what a failed removal or a
+// half-failed create left behind). Tells what it did as events: on the node (Adopted,
+// RemovedOrphan) and on the instance (Killing).
 import type { Logger } from 'pino';
 import { describeError, type Instance } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
 import { InstanceRunner } from './instance-runner.js';
+import { removeContainer } from './remove-container.js';
 import type { BackoffOptions } from './restart-backoff.js';
+import { sleep } from './sleep.js';
 import type { StatusReporter } from './status-reporter.js';
 
 export interface InstanceSupervisorOptions {
@@ -20,12 +24,19 @@ export interface InstanceSupervisorOptions {
   events?: EventReporter | undefined;
   restartBackoff?: BackoffOptions | undefined;
   stopGraceSeconds?: number | undefined;
+  /** How often runOrphanSweeps() looks for labelled containers no instance wants; default 60000. */
+  orphanSweepIntervalMs?: number | undefined;
+  /** How long shutdown() waits for reconcile passes in flight; default 10000. */
+  shutdownTimeoutMs?: number | undefined;
 }
 
 export class InstanceSupervisor {
   /** By instance uid: a deleted and re-created instance of the same name is a different one. */
   private readonly runners = new Map<string, InstanceRunner>();
-  private readonly removals = new Set<Promise<void>>();
+  /** Removals in flight, by instance uid: their containers are theirs to destroy, not the sweep's. */
+  private readonly removals = new Map<string, Promise<void>>();
+  /** Container ids an orphan removal is working on, so a sweep and a relist never both take one. */
+  private readonly orphansInFlight = new Set<string>();
   /** Containers found at start, by instance uid, until the first full list decides their fate. */
   private adoptable = new Map<string, ContainerState[]>();
   private listedOnce = false;
@@ -65,9 +76,35 @@ export class InstanceSupervisor {
         return [];
       });
     }
-    const unwanted = leftovers.filter((s) => !wanted.has(s.instance.uid) && !this.runners.has(s.instance.uid));
+    const unwanted = leftovers.filter((s) => !wanted.has(s.instance.uid));
     if (firstList) this.noteAdopted(this.adoptedNow.splice(0).filter((s) => s.running));
-    await Promise.all(unwanted.map((s) => this.destroyUnwanted(s)));
+    await this.destroyOrphans(unwanted);
+  }
+
+  /**
+   * One orphan sweep: destroys labelled containers whose instance has no runner here and no
+   * removal in flight. Does nothing before the first full list (until then every container may
+   * still be adopted).
+   */
+  async sweepOrphans(): Promise<void> {
+    if (!this.listedOnce) return;
+    let found: ContainerState[];
+    try {
+      found = await this.opts.driver.recover();
+    } catch (e) {
+      this.opts.logger.warn({ err: describeError(e) }, 'could not list containers for the orphan sweep; will retry');
+      return;
+    }
+    await this.destroyOrphans(found);
+  }
+
+  /** Sweeps every orphanSweepIntervalMs until the signal aborts. */
+  async runOrphanSweeps(signal: AbortSignal): Promise<void> {
+    const interval = this.opts.orphanSweepIntervalMs ?? 60_000;
+    while (!signal.aborted) {
+      await sleep(interval, signal);
+      if (!signal.aborted) await this.sweepOrphans();
+    }
   }
 
   handle(ev: ClientWatchEvent): void {
@@ -102,11 +139,21 @@ export class InstanceSupervisor {
     return false;
   }
 
-  /** The agent stops: runners let go of their containers (which keep running); removals finish. */
+  /**
+   * The agent stops: runners let go of their containers (which keep running); removals and
+   * reconcile passes in flight finish (up to shutdownTimeoutMs), so no driver call outlives us.
+   */
   async shutdown(): Promise<void> {
-    for (const runner of this.runners.values()) runner.detach();
+    const runners = [...this.runners.values()];
+    for (const runner of runners) runner.detach();
     this.runners.clear();
-    await Promise.all([...this.removals]);
+    const settled = Promise.all([...runners.map((r) => r.idle()), ...this.removals.values()]).then(() => true);
+    const limit = this.opts.shutdownTimeoutMs ?? 10_000;
+    const abort = new AbortController();
+    const timedOut = sleep(limit, abort.signal).then(() => false);
+    const finished = await Promise.race([settled, timedOut]);
+    abort.abort();
+    if (!finished) this.opts.logger.warn({ waitedMs: limit }, 'driver calls still in flight at shutdown; not waiting longer');
   }
 
   private upsert(inst: Instance): void {
@@ -154,9 +201,9 @@ export class InstanceSupervisor {
       .catch((e: unknown) => this.opts.logger.warn({ namespace: ns, name, err: describeError(e) }, 'instance removal failed'))
       .finally(() => {
         this.opts.reporter.forget(ns, name);
-        this.removals.delete(removal);
+        if (this.removals.get(uid) === removal) this.removals.delete(uid);
       });
-    this.removals.add(removal);
+    this.removals.set(uid, removal);
   }
 
   /** After a restart: which running containers this agent took over instead of starting anew. */
@@ -171,20 +218,25 @@ export class InstanceSupervisor {
     );
   }
 
+  /** Destroys the containers no runner and no removal in flight owns, each at most once at a time. */
+  private async destroyOrphans(states: readonly ContainerState[]): Promise<void> {
+    // Checked after the (awaited) listing, against the state of this moment.
+    const orphans = states.filter((s) => !this.runners.has(s.instance.uid) && !this.removals.has(s.instance.uid) && !this.orphansInFlight.has(s.id));
+    for (const s of orphans) this.orphansInFlight.add(s.id);
+    await Promise.all(orphans.map((s) => this.destroyUnwanted(s).finally(() => this.orphansInFlight.delete(s.id))));
+  }
+
   private async destroyUnwanted(s: ContainerState): Promise<void> {
     const { driver, logger } = this.opts;
+    // Gone since it was listed (its own runner removed it meanwhile): nothing to do, nothing to tell.
+    if (!(await driver.inspect(s.id).catch(() => s))) return;
     logger.info({ id: s.id, namespace: s.instance.namespace, instance: s.instance.name, container: s.container }, 'removing container no instance wants');
-    try {
-      await driver.stop(s.id, this.opts.stopGraceSeconds ?? 10);
-      await driver.destroy(s.id);
-      this.opts.events?.emit(
-        { kind: 'Node', name: this.opts.nodeName },
-        'Normal',
-        'RemovedOrphan',
-        `removed container ${s.id.slice(0, 12)} (labelled for instance ${s.instance.namespace}/${s.instance.name}, which no longer exists)`,
-      );
-    } catch (e) {
-      logger.warn({ id: s.id, err: describeError(e) }, 'could not remove unwanted container');
-    }
+    if (!(await removeContainer(driver, s.id, this.opts.stopGraceSeconds ?? 10, logger))) return;
+    this.opts.events?.emit(
+      { kind: 'Node', name: this.opts.nodeName },
+      'Normal',
+      'RemovedOrphan',
+      `removed container ${s.id.slice(0, 12)} (labelled for instance ${s.instance.namespace}/${s.instance.name}, which no longer exists)`,
+    );
   }
 }

@@ -20,24 +20,16 @@ export interface NodeRegistrarOptions {
   events?: EventReporter | undefined;
 }
 
+/** How often register() re-reads the Node after another writer (an operator) changed it between read and write. */
+const APPLY_ATTEMPTS = 5;
+
 export class NodeRegistrar {
   constructor(private readonly opts: NodeRegistrarOptions) {}
 
   /** Creates or updates the Node, keeping what an operator set in its spec, then writes its status. */
   async register(): Promise<void> {
-    const { client, nodeName, labels, address, fingerprint: fp } = this.opts;
-    const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
-      if (isAppError(e, 'NOT_FOUND')) return undefined;
-      throw e;
-    });
-    const manifest: Manifest = {
-      apiVersion: API_VERSION,
-      kind: 'Node',
-      metadata: { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } },
-      // An operator's unschedulable/overcommit/reserved survive an agent restart.
-      spec: { ...(existing?.spec ?? {}), address },
-    };
-    await client.apply(manifest);
+    const { client, nodeName, address, fingerprint: fp } = this.opts;
+    await this.applySpec();
     const now = new Date().toISOString();
     const status: NodeStatus = {
       ready: true,
@@ -57,6 +49,36 @@ export class NodeRegistrar {
       'Registered',
       `registered node ${nodeName} at ${address}: ${formatCpu(fp.cpu)} CPU, ${formatMemory(fp.memory)} memory, driver ${fp.driver}`,
     );
+  }
+
+  /**
+   * Read, merge, then write with a compare-and-swap on the revision read: an operator's
+   * `unschedulable: true` written in between must not be overwritten by the stale copy.
+   */
+  private async applySpec(): Promise<void> {
+    const { client, nodeName, labels, address } = this.opts;
+    for (let attempt = 1; ; attempt++) {
+      const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
+        if (isAppError(e, 'NOT_FOUND')) return undefined;
+        throw e;
+      });
+      const metadata: Manifest['metadata'] = { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } };
+      if (existing) metadata.revision = existing.metadata.revision;
+      const manifest: Manifest = {
+        apiVersion: API_VERSION,
+        kind: 'Node',
+        metadata,
+        // An operator's unschedulable/overcommit/reserved survive an agent restart.
+        spec: { ...(existing?.spec ?? {}), address },
+      };
+      try {
+        await client.apply(manifest);
+        return;
+      } catch (e) {
+        if (!isAppError(e, 'CONFLICT') || attempt >= APPLY_ATTEMPTS) throw e;
+        this.opts.logger.info({ node: nodeName, attempt }, 'node changed while registering; reading it again');
+      }
+    }
   }
 
   /** Registers (retrying until it works), then heartbeats every interval until the signal aborts. */

@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import {
   API_VERSION,
   AppError,
+  ConflictError,
   NotFoundError,
   type AnyObject,
   type ContainerSpec,
@@ -98,6 +99,8 @@ export class FakeGantryClient implements GantryClient {
   failLists = 0;
   /** Every call fails with UNAVAILABLE while true (the server is down). */
   down = false;
+  /** Runs after get() read its answer and before returning it: another writer acting in between. */
+  afterGet: ((kind: Kind, name: string) => Promise<void>) | undefined;
   private readonly instances = new Map<string, Instance>();
   private readonly history: ClientWatchEvent[] = [];
   private readonly wakers = new Set<() => void>();
@@ -139,7 +142,9 @@ export class FakeGantryClient implements GantryClient {
     this.check();
     const obj = kind === 'Node' ? this.nodes.get(name) : kind === 'Instance' ? this.instances.get(`${namespace ?? 'default'}/${name}`) : undefined;
     if (!obj) throw new NotFoundError(kind, namespace, name);
-    return obj as ObjectOf<K>;
+    const read = structuredClone(obj);
+    await this.afterGet?.(kind, name);
+    return read as ObjectOf<K>;
   }
 
   async list<K extends Kind>(kind: K, opts: ClientListOptions = {}): Promise<{ items: ObjectOf<K>[]; revision: number }> {
@@ -164,6 +169,11 @@ export class FakeGantryClient implements GantryClient {
     this.applies.push(structuredClone(manifest));
     if (manifest.kind !== 'Node') return unsupported(`apply ${manifest.kind}`);
     const prev = this.nodes.get(manifest.metadata.name);
+    const given = manifest.metadata.revision;
+    // The server's compare-and-swap: a stale revision is refused (one for a missing object is ignored).
+    if (prev && given !== undefined && given !== prev.metadata.revision) {
+      throw new ConflictError(`node ${manifest.metadata.name} changed (revision ${prev.metadata.revision}, not ${given}): read it again`);
+    }
     const node: GantryNode = {
       ...(manifest as Manifest<GantryNode>),
       metadata: { ...manifest.metadata, uid: prev?.metadata.uid ?? `node-${manifest.metadata.name}`, revision: ++this.revision, createdAt: new Date().toISOString() },

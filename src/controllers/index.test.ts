@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getCondition, type GantryNode, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { startControllers } from './index.js';
+import { SchedulingController } from './scheduling-controller.js';
 import { aNode, aService, aStore, instancesOf, quietLogger } from './test-builders.js';
 
 let store: SqliteStore;
@@ -53,5 +54,34 @@ describe('startControllers', () => {
     );
     ac.abort();
     await done;
+  });
+
+  it('does not start a scheduling pass for a heartbeat, only for a change the scheduler reads', async () => {
+    store = aStore();
+    const passes = vi.spyOn(SchedulingController.prototype, 'reconcile');
+    const ac = new AbortController();
+    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    try {
+      await store.create(aNode({ name: 'n1', lastHeartbeat: new Date().toISOString() }));
+      await vi.waitFor(() => expect(passes).toHaveBeenCalled());
+      await new Promise((r) => setTimeout(r, 50));
+      const before = passes.mock.calls.length;
+      for (let beat = 0; beat < 10; beat++) {
+        const node: GantryNode = (await store.get('Node', undefined, 'n1'))!;
+        await store.update<GantryNode>({ ...node, status: { ...node.status!, lastHeartbeat: new Date().toISOString() } });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(passes.mock.calls.length).toBe(before);
+
+      // Cordoning the node is a change the scheduler reads.
+      const node: GantryNode = (await store.get('Node', undefined, 'n1'))!;
+      await store.update<GantryNode>({ ...node, spec: { ...node.spec, unschedulable: true } });
+      await vi.waitFor(() => expect(passes.mock.calls.length).toBe(before + 1));
+    } finally {
+      passes.mockRestore();
+      ac.abort();
+      await done;
+    }
   });
 });

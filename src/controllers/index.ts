@@ -5,8 +5,10 @@ import type { Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
 import { Informer } from './informer.js';
+import { InstanceIndex } from './instance-index.js';
 import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
+import { nodeSchedulingChanged } from './node-triggers.js';
 import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { sleep } from './sleep.js';
@@ -56,6 +58,10 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   // Placement changes when work appears or when room frees up on a node.
   const mattersToScheduler = (i: Instance) => isUnboundPending(i) || isFinished(i);
 
+  // First, so the index already holds an instance when the reconcile it triggers runs.
+  const index = new InstanceIndex();
+  instances.addHandlers({ onAdd: (i) => index.add(i), onUpdate: (_o, i) => index.add(i), onDelete: (i) => index.remove(i) });
+
   services.addHandlers({ onAdd: enqueueService, onUpdate: (_o, n) => enqueueService(n), onDelete: enqueueService });
   instances.addHandlers({
     onAdd: (i) => {
@@ -71,9 +77,16 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
       if (i.spec.node) enqueueScheduling();
     },
   });
-  nodes.addHandlers({ onAdd: enqueueScheduling, onUpdate: enqueueScheduling, onDelete: enqueueScheduling });
+  // Heartbeats (most Node updates, and every resync) change nothing the scheduler reads.
+  nodes.addHandlers({
+    onAdd: enqueueScheduling,
+    onUpdate: (old, next) => {
+      if (nodeSchedulingChanged(old, next)) enqueueScheduling();
+    },
+    onDelete: enqueueScheduling,
+  });
 
-  const serviceController = new ServiceController({ store, events, logger: logger.child({ controller: 'service' }) });
+  const serviceController = new ServiceController({ store, events, index, logger: logger.child({ controller: 'service' }) });
   const schedulingController = new SchedulingController({
     store,
     events,
@@ -92,7 +105,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     services.run(signal),
     instances.run(signal),
     nodes.run(signal),
-    serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service')),
+    // The index must hold every instance before a reconcile trusts it to find a service's own.
+    untilSynced(instances.synced, signal).then(() => serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service'))),
     schedulingQueue.run(() => schedulingController.reconcile(), signal, 1, onError('scheduling')),
     every(NODE_CHECK_INTERVAL_MS, signal, () => nodeController.check(), (err) => logger.warn({ controller: 'node', err }, 'node check failed')),
     every(EVENT_GC_INTERVAL_MS, signal, async () => {
@@ -103,6 +117,19 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   logger.info({ options }, 'controllers started');
   const done = Promise.all(loops).then(() => logger.info('controllers stopped'));
   return { done };
+}
+
+/** Resolves when `synced` does or `signal` aborts, whichever comes first. */
+function untilSynced(synced: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void synced.then(done);
+  });
 }
 
 /** Runs `fn` every `ms` (never overlapping) until `signal` aborts. */

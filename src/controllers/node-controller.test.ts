@@ -104,4 +104,65 @@ describe('NodeController', () => {
     await new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now }).check();
     expect((await instancesOf(store))[0]!.status?.phase).toBe('Succeeded');
   });
+
+  it('after a server restart, gives nodes with old heartbeats a full grace period from the controller start', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    const beforeDowntime = clock.date().toISOString();
+    await store.create(aNode({ name: 'n1', lastHeartbeat: beforeDowntime }));
+    await store.create(aService({ replicas: 1 }));
+    await new ServiceController({ store, logger: quietLogger() }).reconcile('default/web');
+    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+
+    clock.advance(3_600_000); // the server was down for an hour
+    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    await nodes.check();
+    clock.advance(GRACE - 1);
+    await nodes.check();
+    expect((await store.get('Node', undefined, 'n1'))!.status?.ready).toBe(true);
+    expect((await instancesOf(store))[0]!.status?.phase).toBe('Pending');
+
+    // The agent never came back: a grace period after the start it is lost after all.
+    clock.advance(2);
+    await nodes.check();
+    expect((await store.get('Node', undefined, 'n1'))!.status?.ready).toBe(false);
+    expect((await instancesOf(store))[0]!.status?.phase).toBe('Lost');
+  });
+
+  it('marks the unfinished instances of a deleted node Lost, so the service controller replaces them', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aService({ replicas: 2 }));
+    await new ServiceController({ store, logger: quietLogger(), random: seededRandom(2) }).reconcile('default/web');
+    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+    const [running, done] = await instancesOf(store);
+    await setInstanceStatus(store, running!, { phase: 'Running', ready: true });
+    await setInstanceStatus(store, done!, { phase: 'Succeeded' });
+    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    await nodes.check();
+
+    await store.delete('Node', undefined, 'n1');
+    await nodes.check();
+    const lost = (await store.get('Instance', 'default', running!.metadata.name))!;
+    expect(lost.status).toMatchObject({ phase: 'Lost', ready: false, message: 'node n1 was deleted' });
+    expect((await store.get('Instance', 'default', done!.metadata.name))!.status?.phase).toBe('Succeeded');
+    expect(await events('InstanceLost')).toHaveLength(1);
+
+    const rev = await store.currentRevision();
+    await nodes.check();
+    expect(await store.currentRevision()).toBe(rev);
+  });
+
+  it('on its first pass, finds instances of a node deleted while the server was down', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aService({ replicas: 1 }));
+    await new ServiceController({ store, logger: quietLogger() }).reconcile('default/web');
+    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+    await store.delete('Node', undefined, 'n1');
+    await new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now }).check();
+    expect((await instancesOf(store))[0]!.status).toMatchObject({ phase: 'Lost', message: 'node n1 was deleted' });
+  });
 });

@@ -2,6 +2,14 @@
 // ready (condition Ready=False, reason NodeLost) and every unfinished instance bound to it becomes
 // Lost, which the service controller then replaces elsewhere. Turning a node ready again is the
 // API's job on the next heartbeat; this controller only records that it happened.
+//
+// Silence is measured from the later of the last heartbeat and this controller's start: after a
+// server restart (or a long pause) every stored heartbeat is old, but no agent has had a chance to
+// reach the new server yet, so nodes get a full grace period before they count as lost.
+//
+// A deleted Node has no heartbeat to miss: its unfinished instances are marked Lost too ("node X
+// was deleted"), found by a scan of the instances whenever a node disappears, on the first pass
+// (deletions while the server was down), after a pass with conflicts, and every orphanScanMs.
 import type { Logger } from 'pino';
 import { isAppError, setCondition, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +23,8 @@ export interface NodeControllerOptions {
   now?: () => number;
   /** Shared with the API in the server; a private one otherwise. */
   events?: EventRecorder | undefined;
+  /** Safety net: look for instances bound to missing nodes at least this often (default 60 s). */
+  orphanScanMs?: number;
 }
 
 export class NodeController {
@@ -24,10 +34,17 @@ export class NodeController {
   private readonly lostDone = new Set<string>();
   private readonly now: () => number;
   private readonly events: EventRecorder;
+  /** Our own clock at construction: no node counts as silent before a grace period from here. */
+  private readonly startedAt: number;
+  /** Node names of the previous pass; undefined before the first. */
+  private previousNodes: Set<string> | undefined;
+  /** When instances were last scanned for deleted nodes; NaN: scan on the next pass. */
+  private lastOrphanScan = Number.NaN;
 
   constructor(private readonly opts: NodeControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.events = opts.events ?? new EventRecorder(opts.store);
+    this.startedAt = this.now();
   }
 
   /** One pass over every node; run it every second. */
@@ -61,11 +78,32 @@ export class NodeController {
     }
     for (const name of this.lastReady.keys()) if (!seen.has(name)) this.lastReady.delete(name);
     for (const name of this.lostDone) if (!seen.has(name)) this.lostDone.delete(name);
+
+    const nodeGone = this.previousNodes === undefined || [...this.previousNodes].some((n) => !seen.has(n));
+    this.previousNodes = seen;
+    const now = this.now();
+    if (nodeGone || !(now - this.lastOrphanScan < (this.opts.orphanScanMs ?? 60_000))) {
+      instances ??= (await store.list('Instance')).items;
+      const complete = await this.markOrphansLost(seen, instances);
+      this.lastOrphanScan = complete ? now : Number.NaN;
+    }
   }
 
   private isSilent(node: GantryNode): boolean {
     const last = Date.parse(node.status?.lastHeartbeat ?? node.metadata.createdAt);
-    return Number.isFinite(last) && this.now() - last > this.opts.nodeGracePeriodMs;
+    if (!Number.isFinite(last)) return false;
+    return this.now() - Math.max(last, this.startedAt) > this.opts.nodeGracePeriodMs;
+  }
+
+  /** Unfinished instances bound to a node that no longer exists become Lost; true when all are. */
+  private async markOrphansLost(nodes: ReadonlySet<string>, instances: readonly Instance[]): Promise<boolean> {
+    let complete = true;
+    for (const inst of instances) {
+      const node = inst.spec.node;
+      if (node === undefined || nodes.has(node) || isFinished(inst)) continue;
+      if (!(await this.markInstanceLost(inst, node, 'NodeDeleted', `node ${node} was deleted`))) complete = false;
+    }
+    return complete;
   }
 
   /** True when this pass turned the node not ready. */
@@ -100,28 +138,31 @@ export class NodeController {
     let complete = true;
     for (const inst of instances) {
       if (inst.spec.node !== name || isFinished(inst)) continue;
-      const status = inst.status ?? { phase: 'Pending' as const, ready: false, containers: [] };
-      try {
-        await this.opts.store.update<Instance>({ ...inst, status: { ...status, phase: 'Lost', ready: false, reason: 'NodeLost', message } });
-      } catch (err) {
-        if (isAppError(err, 'NOT_FOUND')) continue;
-        if (isAppError(err, 'CONFLICT')) {
-          complete = false; // changed meanwhile: the next pass looks again
-          continue;
-        }
-        throw err;
-      }
-      this.opts.logger.warn({ namespace: inst.metadata.namespace, name: inst.metadata.name, node: name }, 'instance lost with its node');
-      await this.events.record(
-        { kind: 'Instance', namespace: inst.metadata.namespace, name: inst.metadata.name },
-        'Warning',
-        'InstanceLost',
-        message,
-        'node-controller',
-        new Date(this.now()),
-      );
+      if (!(await this.markInstanceLost(inst, name, 'NodeLost', message))) complete = false;
     }
     return complete;
+  }
+
+  /** False when the instance changed meanwhile (CAS lost): the next pass looks again. */
+  private async markInstanceLost(inst: Instance, node: string, reason: string, message: string): Promise<boolean> {
+    const status = inst.status ?? { phase: 'Pending' as const, ready: false, containers: [] };
+    try {
+      await this.opts.store.update<Instance>({ ...inst, status: { ...status, phase: 'Lost', ready: false, reason, message } });
+    } catch (err) {
+      if (isAppError(err, 'NOT_FOUND')) return true;
+      if (isAppError(err, 'CONFLICT')) return false;
+      throw err;
+    }
+    this.opts.logger.warn({ namespace: inst.metadata.namespace, name: inst.metadata.name, node, reason }, 'instance lost with its node');
+    await this.events.record(
+      { kind: 'Instance', namespace: inst.metadata.namespace, name: inst.metadata.name },
+      'Warning',
+      'InstanceLost',
+      message,
+      'node-controller',
+      new Date(this.now()),
+    );
+    return true;
   }
 
   private async event(node: GantryNode, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Instance } from '../core/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { GantryNode, Instance } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { newInstanceFor } from './instance-template.js';
-import { SchedulingController } from './scheduling-controller.js';
+import { BIND_CHUNK, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { GiB, TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom } from './test-builders.js';
 
@@ -101,5 +101,35 @@ describe('SchedulingController', () => {
     const rev = await store.currentRevision();
     expect(await aScheduler().reconcile()).toBeUndefined();
     expect(await store.currentRevision()).toBe(rev);
+  });
+
+  it(`binds a big batch in txns of at most ${BIND_CHUNK}`, async () => {
+    store = aStore();
+    await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB }));
+    await store.create(aService({ replicas: 2500 }));
+    const services = new ServiceController({ store, logger: quietLogger(), random: seededRandom(3) });
+    for (let pass = 0; pass < 3; pass++) await services.reconcile('default/web');
+    const txn = vi.spyOn(store, 'txn');
+    expect(await aScheduler().reconcile()).toBeUndefined();
+    const binds = txn.mock.calls.map((c) => c[0]).filter((ops) => ops.every((op) => op.op === 'update' && op.object.kind === 'Instance'));
+    expect(binds.map((ops) => ops.length)).toEqual([1000, 1000, 500]);
+    expect((await instancesOf(store)).every((i) => i.spec.node === 'n1')).toBe(true);
+  }, 20_000);
+
+  it('lists the instances once per pass, even when heartbeats land between plan and commit', async () => {
+    store = aStore();
+    await store.create(aNode({ name: 'n1' }));
+    await withService(3);
+    // A heartbeat lands every time the controller looks at the revision.
+    const currentRevision = store.currentRevision.bind(store);
+    store.currentRevision = async () => {
+      const node = (await store.get('Node', undefined, 'n1'))!;
+      await store.update<GantryNode>({ ...node, status: { ...node.status!, lastHeartbeat: new Date().toISOString() } });
+      return currentRevision();
+    };
+    const list = vi.spyOn(store, 'list');
+    expect(await aScheduler().reconcile()).toBeUndefined();
+    expect(list.mock.calls.filter(([kind]) => kind === 'Instance')).toHaveLength(1);
+    expect((await instancesOf(store)).every((i) => i.spec.node === 'n1')).toBe(true);
   });
 });

@@ -2,14 +2,17 @@
 // (each decision changes what fits next). It gathers every unbound Pending instance, asks the
 // pure scheduler for a plan against a snapshot, re-checks each placement against the state at
 // commit time (optimistic concurrency: the plan carries its snapshot revision), and binds the
-// survivors in one store txn. What does not fit gets a reason, and one event per new reason.
+// survivors in store txns of up to BIND_CHUNK. What does not fit gets a reason, and one event
+// per new reason.
 import type { Logger } from 'pino';
-import { isAppError, type GantryNode, type Instance, type InstanceStatus } from '../core/index.js';
+import { isAppError, type Instance, type InstanceStatus } from '../core/index.js';
 import { buildNodeSnapshots, fits, placementRequestFor, schedule } from '../scheduler/index.js';
 import type { NodeSnapshot, PlacementRequest } from '../scheduler/index.js';
 import type { Store, TxnOp } from '../store/store.js';
+import { ClusterState } from './cluster-state.js';
 import { EventRecorder } from './event-recorder.js';
 import { listSome } from './event-text.js';
+import { groupBy } from './group-by.js';
 import { isUnboundPending, nsKey } from './instance-phase.js';
 import type { HandlerResult } from './work-queue.js';
 
@@ -29,11 +32,8 @@ export interface SchedulingControllerOptions {
   events?: EventRecorder | undefined;
 }
 
-interface ClusterState {
-  revision: number;
-  nodes: GantryNode[];
-  instances: Instance[];
-}
+/** Binds per txn; between chunks the event loop serves others (heartbeats, API reads). */
+export const BIND_CHUNK = 1000;
 
 export class SchedulingController {
   private pass = 0;
@@ -50,17 +50,23 @@ export class SchedulingController {
     const maxAttempts = this.opts.maxAttempts ?? 3;
     let unplaced = new Map<string, string>();
     const placed: Instance[] = [];
+    let leftover = false;
+    // One list of instances per pass: the unbound Pending set and every node's usage both come
+    // from it, and later attempts only replay what changed since.
+    let state = await ClusterState.read(store);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const state = await this.readState();
-      const pending = state.instances.filter(isUnboundPending);
+      if (attempt > 0) state = await state.catchUp(store);
+      const all = state.instances();
+      const pending = all.filter(isUnboundPending);
+      leftover = pending.length > 0;
       if (pending.length === 0) break; // an earlier attempt may have placed some: report them
-      const snapshots = buildNodeSnapshots(state.nodes, state.instances);
+      const snapshots = buildNodeSnapshots(state.nodes(), all);
       const plan = schedule(snapshots, pending.map(placementRequestFor), { seed: this.seed + this.pass++ }, state.revision);
 
       // The state moved since the snapshot: judge each placement against the state now.
-      const current = (await store.currentRevision()) === plan.revision ? state : await this.readState();
-      const check = new CommitCheck(current);
-      const ops: TxnOp[] = [];
+      state = await state.catchUp(store);
+      const check = new CommitCheck(state);
+      const binds: Instance[] = [];
       let stale = 0;
       for (const p of plan.placements) {
         const inst = check.instance(p.id);
@@ -70,42 +76,44 @@ export class SchedulingController {
           stale++;
           continue;
         }
-        ops.push({ op: 'update', object: bindTo(inst, p.node) });
+        binds.push(bindTo(inst, p.node));
       }
       unplaced = new Map(plan.failures.map((f) => [f.id, f.reason]));
-      if (ops.length > 0) {
-        try {
-          await store.txn(ops);
-          for (const op of ops) if (op.op === 'update' && op.object.kind === 'Instance') placed.push(op.object);
-        } catch (err) {
-          // One instance changed under us (CAS): the whole batch waits for the next attempt.
-          if (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND')) throw err;
-          stale += ops.length;
-        }
-      }
+      const { bound, failed } = await this.bindInChunks(binds);
+      for (const inst of bound) placed.push(inst);
+      stale += failed;
+      leftover = unplaced.size > 0 || stale > 0;
       if (stale === 0) break;
       logger.debug({ attempt, stale, revision: plan.revision }, 'placements went stale; planning again');
     }
     if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size }, 'scheduled instances');
     await this.reportPlacements(placed);
     await this.reportFailures(unplaced);
-    const leftover = (await store.list('Instance')).items.some(isUnboundPending);
     return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
   }
 
-  private async readState(): Promise<ClusterState> {
-    const nodes = await this.opts.store.list('Node');
-    const instances = await this.opts.store.list('Instance');
-    return { revision: Math.max(nodes.revision, instances.revision), nodes: nodes.items, instances: instances.items };
+  /** Binds in txns of BIND_CHUNK; a chunk that lost a CAS waits for the next attempt as a whole. */
+  private async bindInChunks(binds: readonly Instance[]): Promise<{ bound: Instance[]; failed: number }> {
+    const bound: Instance[] = [];
+    let failed = 0;
+    for (let start = 0; start < binds.length; start += BIND_CHUNK) {
+      if (start > 0) await new Promise((r) => setImmediate(r));
+      const chunk = binds.slice(start, start + BIND_CHUNK);
+      try {
+        await this.opts.store.txn(chunk.map((object): TxnOp => ({ op: 'update', object })));
+        for (const inst of chunk) bound.push(inst);
+      } catch (err) {
+        // One instance changed under us (CAS): the chunk waits for the next attempt.
+        if (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND')) throw err;
+        failed += chunk.length;
+      }
+    }
+    return { bound, failed };
   }
 
   /** One Scheduled event per service for this pass: which instance went to which node. */
   private async reportPlacements(placed: readonly Instance[]): Promise<void> {
-    const byService = new Map<string, Instance[]>();
-    for (const inst of placed) {
-      const key = nsKey(inst.metadata.namespace, inst.spec.service);
-      byService.set(key, [...(byService.get(key) ?? []), inst]);
-    }
+    const byService = groupBy(placed, (inst) => nsKey(inst.metadata.namespace, inst.spec.service));
     for (const list of byService.values()) {
       const first = list[0]!;
       const where = list.map((i) => `${i.metadata.name} on ${i.spec.node ?? '?'}`);
@@ -151,15 +159,13 @@ export class SchedulingController {
 /** Node snapshots at commit time, charged with each placement accepted so far. */
 class CommitCheck {
   private readonly nodes: Map<string, NodeSnapshot>;
-  private readonly instances: Map<string, Instance>;
 
-  constructor(state: ClusterState) {
-    this.nodes = new Map(buildNodeSnapshots(state.nodes, state.instances).map((s) => [s.name, s]));
-    this.instances = new Map(state.instances.map((i) => [nsKey(i.metadata.namespace, i.metadata.name), i]));
+  constructor(private readonly state: ClusterState) {
+    this.nodes = new Map(buildNodeSnapshots(state.nodes(), state.instances()).map((s) => [s.name, s]));
   }
 
   instance(id: string): Instance | undefined {
-    return this.instances.get(id);
+    return this.state.instance(id);
   }
 
   /** undefined and charges the node when `req` still fits there; else the reason. */

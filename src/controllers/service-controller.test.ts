@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getCondition, type Instance, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
+import { InstanceIndex } from './instance-index.js';
 import { SERVICE_LABEL, templateHashOf } from './instance-template.js';
-import { ServiceController } from './service-controller.js';
+import { MAX_OPS_PER_TXN, ServiceController } from './service-controller.js';
 import {
   TestClock,
   aService,
@@ -210,4 +211,71 @@ describe('ServiceController', () => {
     expect(list).toHaveLength(2);
     expect(list.every((i) => i.spec.templateHash === hash)).toBe(true);
   });
+
+  it('never reuses a name: draws again on a name in use or already drawn in the same batch', async () => {
+    setup();
+    await store.create(aService({ replicas: 1 }));
+    await new ServiceController({ store, logger: quietLogger(), random: drawing('aaaaa') }).reconcile('default/web');
+    expect(names(await instancesOf(store))).toEqual(['web-aaaaa']);
+    await scale(3);
+    const withRepeats = new ServiceController({ store, logger: quietLogger(), random: drawing('aaaaa', 'bbbbb', 'bbbbb', 'ccccc') });
+    await withRepeats.reconcile('default/web');
+    expect(names(await instancesOf(store))).toEqual(['web-aaaaa', 'web-bbbbb', 'web-ccccc']);
+  });
+
+  it(`creates and deletes at most ${MAX_OPS_PER_TXN} instances per txn and requeues for the rest`, async () => {
+    const { controller } = setup();
+    await store.create(aService({ replicas: 2500 }));
+    const txn = vi.spyOn(store, 'txn');
+    expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 0 });
+    expect(await instancesOf(store)).toHaveLength(MAX_OPS_PER_TXN);
+    expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 0 });
+    expect(await controller.reconcile('default/web')).toBeUndefined();
+    expect(await instancesOf(store)).toHaveLength(2500);
+    expect(txn.mock.calls.map((c) => c[0].length)).toEqual([1000, 1000, 500]);
+
+    txn.mockClear();
+    await scale(0);
+    for (let pass = 0; pass < 3; pass++) await controller.reconcile('default/web');
+    expect(await instancesOf(store)).toHaveLength(0);
+    expect(txn.mock.calls.map((c) => c[0].length)).toEqual([1000, 1000, 500]);
+  }, 20_000);
+
+  it('with an instance index, reads only its own instances (by name from the store), never the whole namespace', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    const index = new InstanceIndex();
+    const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7), index });
+    await store.create(aService({ replicas: 3 }));
+    await store.create(aService({ name: 'other', replicas: 2 }));
+    const list = vi.spyOn(store, 'list');
+    await controller.reconcile('default/web');
+    await controller.reconcile('default/other');
+    expect(list.mock.calls.filter(([kind]) => kind === 'Instance')).toHaveLength(0);
+    expect(index.names('default', 'web')).toHaveLength(3);
+
+    // The store is the truth: an instance the index still names but that is gone is replaced,
+    // and a status written meanwhile is what the controller sees.
+    const [first, second] = await instancesOf(store);
+    await store.delete('Instance', 'default', first!.metadata.name);
+    await setInstanceStatus(store, second!, { phase: 'Failed', message: 'exit code 1' });
+    await controller.reconcile('default/web');
+    const after = await instancesOf(store);
+    expect(after).toHaveLength(3);
+    expect(names(after)).not.toContain(first!.metadata.name);
+    expect(names(after)).not.toContain(second!.metadata.name);
+    expect(await instancesOf(store, 'other')).toHaveLength(2);
+  });
 });
+
+/** A random source that makes instanceName() return the given suffixes, in turn. */
+function drawing(...suffixes: string[]): () => number {
+  const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const values = suffixes.flatMap((s) => [...s].map((c) => (chars.indexOf(c) + 0.5) / chars.length));
+  let n = 0;
+  return () => {
+    const v = values[n++ % values.length];
+    if (v === undefined) throw new Error('drawing() needs at least one suffix');
+    return v;
+  };
+}

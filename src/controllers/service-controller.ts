@@ -1,16 +1,25 @@
 // The service controller: key `namespace/name`. Re-reads the Service and its instances from the
 // store, takes the smallest step toward `spec.replicas` live instances of the current template
-// (one store txn), then writes status if it changed (CAS; a conflict requeues).
+// (one store txn of at most MAX_OPS_PER_TXN creates and as many deletes; a bigger step requeues
+// for the rest), then writes status if it changed (CAS; a conflict requeues).
 import type { Logger } from 'pino';
 import { isAppError, type Instance, type Service } from '../core/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { EventRecorder } from './event-recorder.js';
 import { count, listSome } from './event-text.js';
-import { instanceName, newInstanceFor, templateHashOf } from './instance-template.js';
+import type { InstanceIndex } from './instance-index.js';
+import { drawInstanceNames } from './instance-names.js';
+import { newInstanceFor, templateHashOf } from './instance-template.js';
 import { isFinished, splitKey } from './instance-phase.js';
 import { planService, type ServicePlan } from './service-plan.js';
 import { sameStatus, serviceStatus } from './service-status.js';
 import type { HandlerResult } from './work-queue.js';
+
+/**
+ * Creates (and, separately, deletes) per txn: a 20k-replica scale-up is 20 short txns with the
+ * event loop free in between, not one long one that a single conflict throws away.
+ */
+export const MAX_OPS_PER_TXN = 1000;
 
 export interface ServiceControllerOptions {
   store: Store;
@@ -24,6 +33,11 @@ export interface ServiceControllerOptions {
   random?: () => number;
   /** Shared with the API in the server; a private one otherwise. */
   events?: EventRecorder | undefined;
+  /**
+   * Which instances belong to which service (fed by the Instance informer, synced before the
+   * first reconcile). Without it every reconcile lists the namespace's instances.
+   */
+  index?: InstanceIndex | undefined;
 }
 
 interface Backoff {
@@ -49,28 +63,35 @@ export class ServiceController {
     const { store, logger } = this.opts;
     const { namespace, name } = splitKey(key);
     const service = await store.get('Service', namespace, name);
-    const instances = (await store.list('Instance', { namespace })).items.filter((i) => i.spec.service === name);
+    const { instances, known } = await this.instancesOf(namespace, name);
 
     if (!service) {
       this.backoff.delete(key);
       if (instances.length === 0) return;
-      await store.txn(instances.map((i) => deleteOp(i)));
-      logger.info({ namespace, name, deleted: instances.length }, 'service gone; deleted its instances');
-      return;
+      const batch = instances.slice(0, MAX_OPS_PER_TXN);
+      await store.txn(batch.map((i) => deleteOp(i)));
+      for (const i of batch) this.opts.index?.remove(i);
+      logger.info({ namespace, name, deleted: batch.length, left: instances.length - batch.length }, 'service gone; deleted its instances');
+      return batch.length < instances.length ? { requeueAfterMs: 0 } : undefined;
     }
 
     const now = this.now();
     const b = this.backoff.get(key);
-    const plan = planService(service, instances, templateHashOf(service), !b || now >= b.nextAllowedAt, b ? new Date(b.nextAllowedAt).toISOString() : '');
+    const full = planService(service, instances, templateHashOf(service), !b || now >= b.nextAllowedAt, b ? new Date(b.nextAllowedAt).toISOString() : '');
+    const plan = capped(full);
+    const more = plan.create < full.create || plan.remove.length < full.remove.length;
 
     const created: Instance[] = [];
     if (plan.create > 0 || plan.remove.length > 0) {
       const ops: TxnOp[] = plan.remove.map((i) => deleteOp(i));
-      for (let n = 0; n < plan.create; n++) ops.push({ op: 'create', object: newInstanceFor(service, instanceName(name, this.random)) });
+      const names = await drawInstanceNames(name, plan.create, known, this.random, async (n) => (await store.get('Instance', namespace, n)) !== undefined);
+      for (const n of names) ops.push({ op: 'create', object: newInstanceFor(service, n) });
       const results = await store.txn(ops);
       for (const r of results) if (r.op === 'create' && r.object.kind === 'Instance') created.push(r.object);
+      for (const i of plan.remove) this.opts.index?.remove(i);
+      for (const i of created) this.opts.index?.add(i);
       logger.info(
-        { namespace, name, revision: service.metadata.revision, created: plan.create, deleted: plan.remove.length, reason: plan.progress.reason },
+        { namespace, name, revision: service.metadata.revision, created: plan.create, deleted: plan.remove.length, more, reason: plan.progress.reason },
         'service reconciled instances',
       );
       await this.recordChanges(service, plan, created, now);
@@ -93,8 +114,26 @@ export class ServiceController {
         throw err;
       }
     }
+    if (more) return { requeueAfterMs: 0 }; // the rest of a big step, after other keys had a turn
     if (plan.heldBack.length > 0 && b) return { requeueAfterMs: Math.max(0, b.nextAllowedAt - now) };
     return;
+  }
+
+  /**
+   * The service's instances as the store has them now, and every name known to be taken (also
+   * those the index still remembers after a delete, so a name is never reused while a late
+   * watch event about its previous owner may still arrive).
+   */
+  private async instancesOf(namespace: string, service: string): Promise<{ instances: Instance[]; known: Set<string> }> {
+    const { store, index } = this.opts;
+    if (!index) {
+      const instances = (await store.list('Instance', { namespace })).items.filter((i) => i.spec.service === service);
+      return { instances, known: new Set(instances.map((i) => i.metadata.name)) };
+    }
+    const names = index.names(namespace, service);
+    const current = await Promise.all(names.map((n) => store.get('Instance', namespace, n)));
+    const instances = current.filter((i): i is Instance => i !== undefined && i.spec.service === service);
+    return { instances, known: new Set(names) };
   }
 
   private noteReplacement(key: string, now: number): void {
@@ -137,6 +176,13 @@ function replacingMessage(replaced: readonly Instance[]): string {
   }
   const each = replaced.map((i) => `${i.metadata.name} (${i.status?.phase ?? 'Failed'})`);
   return `replacing ${count(replaced.length, 'finished instance')}: ${listSome(each)}`;
+}
+
+/** The first MAX_OPS_PER_TXN creates and deletes of `plan`; the rest waits for a requeue. */
+function capped(plan: ServicePlan): ServicePlan {
+  if (plan.create <= MAX_OPS_PER_TXN && plan.remove.length <= MAX_OPS_PER_TXN) return plan;
+  const create = Math.min(plan.create, MAX_OPS_PER_TXN);
+  return { ...plan, create, remove: plan.remove.slice(0, MAX_OPS_PER_TXN), replacements: Math.min(plan.replacements, create) };
 }
 
 function deleteOp(i: Instance): TxnOp {

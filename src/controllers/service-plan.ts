@@ -84,7 +84,11 @@ export function planService(
       ...base,
       create: step.create,
       remove: [...finished, ...step.remove],
-      progress: { status: 'True', reason: 'RollingUpdate', message: `${stale} of ${live.length} instances run an old template` },
+      progress: {
+        status: 'True',
+        reason: 'RollingUpdate',
+        message: `${stale} of ${live.length} instances run an old template${step.note ? `; ${step.note}` : ''}`,
+      },
     };
   }
   if (missing < 0) {

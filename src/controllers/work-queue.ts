@@ -16,7 +16,9 @@ export type HandlerResult = void | { requeueAfterMs: number };
 export type KeyHandler = (key: string, signal: AbortSignal) => Promise<HandlerResult>;
 
 export class WorkQueue {
-  private readonly queue: string[] = [];
+  /** FIFO of keys from `head` on; shift() would be O(n) per key on a queue of 100k services. */
+  private queue: string[] = [];
+  private head = 0;
   /** Keys that need processing (queued, or re-added while in flight). */
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -33,7 +35,7 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   add(key: string): void {
@@ -136,7 +138,7 @@ export class WorkQueue {
 
   private async next(): Promise<string | undefined> {
     while (!this.stopped) {
-      const key = this.queue.shift();
+      const key = this.take();
       if (key !== undefined) {
         this.dirty.delete(key);
         this.processing.add(key);
@@ -145,6 +147,17 @@ export class WorkQueue {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     return undefined;
+  }
+
+  /** The oldest queued key; compacts once the consumed prefix is as long as the rest (amortised O(1)). */
+  private take(): string | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const key = this.queue[this.head++];
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return key;
   }
 
   private done(key: string): void {

@@ -6,6 +6,18 @@ import { buildCreateOptions, containerName, decodePortsLabel, encodePortsLabel, 
 const ctx: CreateContext = { clusterId: 'c1', nodeName: 'n1', publishAddress: '127.0.0.1', pidsLimit: 1024, nameSuffix: 'x9k2' };
 
 describe('buildCreateOptions', () => {
+  it('raises a cpu limit below Docker\'s minimum (and 0, which Docker reads as unlimited) to 10m, with a warning', () => {
+    for (const cpu of ['1m', 0]) {
+      const warnings: string[] = [];
+      const o = buildCreateOptions(aLaunch({ spec: { resources: { cpu, memory: '64Mi' } } }), { ...ctx, onWarning: (m) => warnings.push(m) });
+      expect(o.HostConfig?.NanoCpus).toBe(10_000_000);
+      expect(warnings).toEqual([expect.stringMatching(/container "main" of instance default\/web-ab12c asks for \d+m CPU; Docker's minimum is 10m/)]);
+    }
+    const warnings: string[] = [];
+    expect(buildCreateOptions(aLaunch({ spec: { resources: { cpu: '10m', memory: '64Mi' } } }), { ...ctx, onWarning: (m) => warnings.push(m) }).HostConfig?.NanoCpus).toBe(10_000_000);
+    expect(warnings).toEqual([]);
+  });
+
   it('labels the container with cluster, node, instance and container', () => {
     const o = buildCreateOptions(aLaunch(), ctx);
     expect(o.Labels).toMatchObject({
@@ -30,9 +42,11 @@ describe('buildCreateOptions', () => {
     expect(o.HostConfig).toMatchObject({
       Init: true,
       Memory: 64 * 2 ** 20,
+      MemorySwap: 64 * 2 ** 20,
       NanoCpus: 250_000_000,
       PidsLimit: 77,
       Privileged: false,
+      SecurityOpt: ['no-new-privileges'],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     });

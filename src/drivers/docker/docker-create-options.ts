@@ -17,7 +17,12 @@ export interface CreateContext {
   nameSuffix: string;
   /** Added to the driver's own labels (tests mark their containers with io.gantry.test=1). */
   extraLabels?: Readonly<Record<string, string>> | undefined;
+  /** Told when a setting had to be changed to one Docker accepts (the driver logs it). */
+  onWarning?: ((message: string) => void) | undefined;
 }
+
+/** Docker's smallest CPU limit, 0.01 CPU (10m); below it (and at 0, "unlimited") it refuses or ignores the limit. */
+export const MIN_NANO_CPUS = 10_000_000;
 
 export type PublishedPort = ContainerLaunch['publish'][number];
 
@@ -39,14 +44,20 @@ export function decodePortsLabel(label: string | undefined): Map<string, string>
   return byKey;
 }
 
-function limits(launch: ContainerLaunch): { memory: number; nanoCpus: number } {
+function limits(launch: ContainerLaunch, onWarning: CreateContext['onWarning']): { memory: number; nanoCpus: number } {
   const where = `spec.containers[${launch.index}].resources`;
   // Limits are always set (DESIGN.md §7): an unset request falls back to the core default.
   const memory = parseMemory(launch.spec.resources?.memory ?? DEFAULT_MEMORY);
   const cpu = parseCpu(launch.spec.resources?.cpu ?? DEFAULT_CPU);
   if (memory === undefined) throw new InvalidError(`container "${launch.spec.name}" has an invalid memory quantity`, [{ path: `${where}.memory`, message: 'must be a quantity like 128Mi' }]);
   if (cpu === undefined) throw new InvalidError(`container "${launch.spec.name}" has an invalid cpu quantity`, [{ path: `${where}.cpu`, message: 'must be a cpu quantity like 0.25 or 250m' }]);
-  return { memory, nanoCpus: cpu * 1_000_000 };
+  let nanoCpus = Math.round(cpu * 1_000_000);
+  if (nanoCpus < MIN_NANO_CPUS) {
+    // The API refuses cpu below 10m; an older object may still carry one. Never run it unlimited.
+    onWarning?.(`container "${launch.spec.name}" of instance ${launch.instance.namespace}/${launch.instance.name} asks for ${cpu}m CPU; Docker's minimum is 10m, using 10m`);
+    nanoCpus = MIN_NANO_CPUS;
+  }
+  return { memory, nanoCpus };
 }
 
 export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext): Docker.ContainerCreateOptions {
@@ -69,13 +80,17 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
   };
   if (first && launch.publish.length > 0) labels[PORTS_LABEL] = encodePortsLabel(launch.publish);
 
-  const { memory, nanoCpus } = limits(launch);
+  const { memory, nanoCpus } = limits(launch, ctx.onWarning);
   const hostConfig: Docker.HostConfig = {
     Init: true,
     Memory: memory,
+    // Equal to Memory: no swap beyond the limit, so the limit is what the scheduler counted.
+    MemorySwap: memory,
     NanoCpus: nanoCpus,
     PidsLimit: ctx.pidsLimit,
     Privileged: false,
+    // A setuid binary in the image cannot gain privileges the process did not start with.
+    SecurityOpt: ['no-new-privileges'],
     // The agent restarts with backoff and reports every restart; Docker restarting behind its back
     // would hide crashes and fight the agent's own decisions.
     RestartPolicy: { Name: 'no' },

@@ -112,9 +112,11 @@ describe.skipIf(!dockerAnswers)('DockerDriver against dockerd', () => {
     expect(m.HostConfig).toMatchObject({
       Init: true,
       Memory: 64 * 2 ** 20,
+      MemorySwap: 64 * 2 ** 20,
       NanoCpus: 250_000_000,
       PidsLimit: 1024,
       Privileged: false,
+      SecurityOpt: ['no-new-privileges'],
       RestartPolicy: { Name: 'no' },
       PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
     });

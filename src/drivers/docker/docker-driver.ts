@@ -95,6 +95,7 @@ export class DockerDriver implements Driver {
       pidsLimit: this.pidsLimit,
       nameSuffix: randomSuffix(),
       extraLabels: this.opts.extraLabels,
+      onWarning: (message) => this.opts.logger?.warn({ namespace: launch.instance.namespace, name: launch.instance.name, container: launch.spec.name }, message),
     });
     try {
       const container = await this.docker.createContainer(options);
@@ -106,9 +107,21 @@ export class DockerDriver implements Driver {
     } catch (e) {
       const status = dockerStatus(e);
       const what = `container "${launch.spec.name}" of instance ${launch.instance.namespace}/${launch.instance.name}`;
+      // The daemon may have created it before its answer was lost: without an id no runner would
+      // own it, so remove it by its (unique) name now rather than wait for the orphan sweep.
+      if ((status === undefined || status >= 500) && options.name) await this.removeByName(options.name);
       if (status === 404) throw new AppError('NOT_FOUND', `cannot create ${what}: ${dockerReason(e)}; call ensureImage first`);
       if (status === 409) throw new AppError('CONFLICT', `cannot create ${what}: ${dockerReason(e)}`);
       throw new AppError('UNAVAILABLE', `cannot create ${what}: ${dockerReason(e)}`);
+    }
+  }
+
+  private async removeByName(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true, v: true });
+      this.opts.logger?.warn({ container: name }, 'removed a container whose create failed after the daemon made it');
+    } catch (e) {
+      if (dockerStatus(e) !== 404) this.opts.logger?.warn({ container: name, err: dockerReason(e) }, 'could not remove a half-created container; the orphan sweep will');
     }
   }
 

@@ -6,6 +6,24 @@ import { dockerReason, dockerStatus } from './docker-errors.js';
 /** A pull that makes no progress for this long is given up (a registry behind a black hole). */
 export const PULL_TIMEOUT_MS = 60_000;
 
+/**
+ * Docker's words for "this image cannot be had from here": the registry says it does not exist,
+ * refuses it, or the name does not resolve to a reachable registry (a registry host that cannot
+ * be resolved on this node means the image is as good as absent: what a user must read is "not
+ * found locally and could not be pulled: <reason>", and a typo in the registry looks just like it).
+ */
+const ABSENT = /not found|does not exist|pull access denied|no such host|manifest unknown|name unknown|invalid reference format|repository name must/i;
+
+/**
+ * NOT_FOUND (the instance waits with reason ImageNotFound) when the image does not exist for this
+ * node; UNAVAILABLE (ImagePullFailed) for what may pass by itself: timeouts, refused or reset
+ * connections, registry errors, rate limits.
+ */
+export function pullFailureCode(status: number | undefined, reason: string, timedOut: boolean): 'NOT_FOUND' | 'UNAVAILABLE' {
+  if (timedOut) return 'UNAVAILABLE';
+  return status === 404 || ABSENT.test(reason) ? 'NOT_FOUND' : 'UNAVAILABLE';
+}
+
 /** Follows a pull's progress stream to its end; an `error` line in it is a failure too. */
 function followPull(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -36,7 +54,10 @@ export async function ensureImage(docker: Docker, ref: string, owner: AbortSigna
       signal.removeEventListener('abort', abort);
     }
   } catch (e) {
-    const reason = signal.aborted && !owner.aborted ? `pull timed out after ${timeoutMs}ms` : dockerReason(e);
-    throw new AppError('NOT_FOUND', `image "${ref}" not found locally and could not be pulled: ${reason}`);
+    const timedOut = signal.aborted && !owner.aborted;
+    const reason = timedOut ? `pull timed out after ${timeoutMs}ms` : owner.aborted ? 'the driver is closing' : dockerReason(e);
+    const code = owner.aborted ? 'UNAVAILABLE' : pullFailureCode(dockerStatus(e), reason, timedOut);
+    // The same words either way: the image is absent here and the pull did not bring it.
+    throw new AppError(code, `image "${ref}" not found locally and could not be pulled: ${reason}`);
   }
 }

@@ -149,18 +149,14 @@ export class FakeDriver implements Driver {
 
   async stop(id: string, _timeoutSeconds: number): Promise<void> {
     const c = this.containers.get(id);
-    if (!c?.running) return;
-    c.running = false;
-    // 143 = killed by SIGTERM, what a well-behaved process reports.
-    c.exitCode = 143;
-    c.finishedAt = new Date().toISOString();
-    this.emit({ id, action: 'die' });
+    if (c?.running) this.halt(c, 143); // 143 = killed by SIGTERM, what a well-behaved process reports.
   }
 
   async destroy(id: string): Promise<void> {
     const c = this.containers.get(id);
     if (!c) return;
-    if (c.running) await this.stop(id, 0);
+    // Like `docker rm -f`: kills directly, it does not go through stop().
+    if (c.running) this.halt(c, 137);
     this.containers.delete(id);
     this.emit({ id, action: 'destroy' });
   }
@@ -237,6 +233,13 @@ export class FakeDriver implements Driver {
   }
 
   // ---- internals ----
+
+  private halt(c: FakeContainer, exitCode: number): void {
+    c.running = false;
+    c.exitCode = exitCode;
+    c.finishedAt = new Date().toISOString();
+    this.emit({ id: c.id, action: 'die' });
+  }
 
   private emit(e: DriverEvent): void {
     for (const l of [...this.listeners]) l(e);
