@@ -13,8 +13,11 @@ export interface FlagSpec {
   description: string;
 }
 
-/** A JSON figure: numbers carry their unit in the key (`decisionP99Us`, `wallSeconds`). */
-export type Figure = number | string | boolean | null;
+/**
+ * A JSON figure: numbers carry their unit in the key (`decisionP99Us`, `wallSeconds`). A list is
+ * one value per step of a scenario that repeats (churn rounds), in order.
+ */
+export type Figure = number | string | boolean | null | readonly (number | null)[];
 
 export interface ScenarioResult {
   /** One line: what ran, e.g. `scheduler: 5000 nodes, 20000 instances, spread rack`. */

@@ -11,12 +11,11 @@ describe('groupBy', () => {
     ]);
   });
 
-  it('groups 100,000 items of one key in linear time (one service placed 100k instances)', () => {
+  // Speed is the benchmark's business (tests check behaviour): this checks the grouping is right
+  // at the size that made the old copy-per-item version quadratic.
+  it('groups 100,000 items of one key (one service placed 100k instances)', () => {
     const items = Array.from({ length: 100_000 }, (_, i) => ({ service: 'web', i }));
-    const t0 = Date.now();
     const groups = groupBy(items, (x) => x.service);
-    // Linear: a few ms. Copying the group per item took minutes.
-    expect(Date.now() - t0).toBeLessThan(1000);
     expect(groups.get('web')).toHaveLength(100_000);
     expect(groups.get('web')?.[99_999]?.i).toBe(99_999);
   });
