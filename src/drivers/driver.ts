@@ -74,7 +74,7 @@ export type DriverEvent = { id: string; action: 'start' | 'die' | 'oom' | 'destr
 export interface Driver {
   readonly name: string;
   fingerprint(): Promise<Fingerprint>;
-  /** Pulls only when absent. Throws AppError NOT_FOUND 'image "x" not found ...' when it cannot be had. */
+  /** Pulls only when absent. Throws AppError NOT_FOUND (no such image) or UNAVAILABLE (registry timeout) when it cannot be had. */
   ensureImage(image: string): Promise<void>;
   /** Creates (does not start) a labelled container; returns its id. */
   create(launch: ContainerLaunch): Promise<string>;
