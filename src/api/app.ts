@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { EventRecorder } from '../controllers/event-recorder.js';
+import type { NodeLeases } from '../controllers/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { registerAuth, type Role } from './auth.js';
@@ -34,6 +35,14 @@ export interface ApiDeps {
   bodyLimit?: number;
   /** Records agents' events; share the controllers' one so repeats aggregate. Default: a new one. */
   events?: EventRecorder | undefined;
+  /**
+   * Node leases shared with the node controller: a heartbeat then renews the lease and writes the
+   * store only when the node turns ready or its stored heartbeat is `heartbeatPersistMs` old.
+   * Without them every heartbeat is a store write. Give both sides the same table, or neither.
+   */
+  leases?: NodeLeases | undefined;
+  /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s. */
+  heartbeatPersistMs?: number | undefined;
 }
 
 async function ensureDefaultNamespace(store: Store, logger: Logger): Promise<void> {
@@ -64,6 +73,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
     agentToken: deps.agentToken,
     events: deps.events ?? new EventRecorder(deps.store),
+    leases: deps.leases,
   };
 
   registerErrorHandler(app);
@@ -88,7 +98,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerObjectRoutes(app, routeDeps);
   registerServiceRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps);
-  registerNodeRoutes(app, routeDeps, deps.now ?? (() => new Date()));
+  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
   registerEventRoutes(app, routeDeps);
   await app.ready();
   return app;

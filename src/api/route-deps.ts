@@ -1,6 +1,7 @@
 // What every routes file receives from buildApp, and small request helpers they share.
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../controllers/event-recorder.js';
+import type { NodeLeases } from '../controllers/node-leases.js';
 import { AppError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';
@@ -12,6 +13,8 @@ export interface RouteDeps {
   bookmarkIntervalMs: number;
   agentToken: string | undefined;
   events: EventRecorder;
+  /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
+  leases?: NodeLeases | undefined;
 }
 
 /** A query flag: `1`/`true` is on, absent/`0`/`false` is off, anything else is malformed. */

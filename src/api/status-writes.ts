@@ -21,6 +21,7 @@ import {
   type NodeStatus,
 } from '../core/index.js';
 import type { TSchema } from 'typebox';
+import type { NodeLeases } from '../controllers/node-leases.js';
 import type { Store, TxnOp } from '../store/store.js';
 
 const STATUS_SCHEMAS: Partial<Record<Kind, TSchema>> = {
@@ -159,24 +160,57 @@ export async function reportInstanceStatuses(store: Store, reports: readonly Ins
   return reports.map((_, i) => results.get(i)!);
 }
 
-/** Marks a registered node ready and stamps its heartbeat; 404 tells the agent to register again. */
-export async function heartbeat(store: Store, name: string, now: Date): Promise<GantryNode> {
+export interface HeartbeatOptions {
+  /**
+   * The in-memory lease table the node controller reads. Without it every heartbeat is a store
+   * write, since the stored `lastHeartbeat` is then all the node controller has to go by.
+   */
+  leases?: NodeLeases | undefined;
+  /** With leases: rewrite a ready node's `status.lastHeartbeat` once it is this old (default 60 s). */
+  persistIntervalMs?: number | undefined;
+}
+
+export const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
+
+/**
+ * The agent's "I am alive": renews the node's lease and writes the store only when someone must
+ * see a change: the node turns ready (Ready=True, NodeHeartbeating), or its stored heartbeat is
+ * older than the persist interval (so the stored status is at most that stale). Everything else
+ * is an in-memory renewal: no transaction, no history entry, no watch event. 404 tells the agent
+ * to register again.
+ */
+export async function heartbeat(store: Store, name: string, now: Date, opts: HeartbeatOptions = {}): Promise<GantryNode> {
+  const { leases } = opts;
+  const persistMs = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
   for (let attempt = 1; ; attempt++) {
     const node = await store.get('Node', undefined, name);
     if (!node) throw new AppError('NOT_FOUND', `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
+    leases?.renew(name, now.getTime());
     // Until the agent writes its fingerprint, the node has no capacity: placement will skip it.
     const base: NodeStatus = node.status ?? { ready: false, capacity: { cpu: 0, memory: 0 }, driver: 'unknown', conditions: [] };
-    const at = now.toISOString();
     // Coming back from not ready: the node controller's Ready=False/NodeLost must not outlive it.
     const readyCondition = getCondition(base.conditions, 'Ready');
-    const conditions =
-      base.ready && readyCondition?.status !== 'False'
-        ? base.conditions
-        : setCondition(base.conditions, { type: 'Ready', status: 'True', reason: 'NodeHeartbeating', message: `node ${name} is sending heartbeats` }, at);
+    const alreadyReady = base.ready && readyCondition?.status !== 'False';
+    if (leases && alreadyReady && !heartbeatStale(base.lastHeartbeat, now, persistMs)) return node;
+    const at = now.toISOString();
+    const conditions = alreadyReady
+      ? base.conditions
+      : setCondition(base.conditions, { type: 'Ready', status: 'True', reason: 'NodeHeartbeating', message: `node ${name} is sending heartbeats` }, at);
     try {
       return await store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: at, conditions } });
     } catch (e) {
       if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
     }
   }
+}
+
+/**
+ * True when the stored heartbeat is missing, unreadable, at least `persistMs` old, or ahead of
+ * our clock (an agent's registration stamps its own clock; the node controller takes the later of
+ * lease and stored heartbeat, so a skewed future stamp would hide the node's silence).
+ */
+function heartbeatStale(lastHeartbeat: string | undefined, now: Date, persistMs: number): boolean {
+  const last = Date.parse(lastHeartbeat ?? '');
+  const age = now.getTime() - last;
+  return !Number.isFinite(last) || age >= persistMs || age < 0;
 }

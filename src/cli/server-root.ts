@@ -7,6 +7,7 @@ import { buildApp } from '../api/app.js';
 import type { Role } from '../api/auth.js';
 import { EventRecorder } from '../controllers/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
+import { NodeLeases } from '../controllers/node-leases.js';
 import { AppError } from '../core/index.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets } from './data-dir.js';
@@ -44,11 +45,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ]);
     // One recorder for agents' events (API) and the controllers' own, so repeats aggregate.
     const events = new EventRecorder(store);
-    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events };
+    // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
+    // is a store write only when the node turns ready or its stored heartbeat is a minute old.
+    const leases = new NodeLeases();
+    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases };
     app = await buildApp(apiDeps);
     controllers = startControllers({
       store,
       events,
+      leases,
       logger,
       signal: controllerStop.signal,
       ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),

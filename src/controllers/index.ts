@@ -8,6 +8,7 @@ import { Informer } from './informer.js';
 import { InstanceIndex } from './instance-index.js';
 import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
+import type { NodeLeases } from './node-leases.js';
 import { nodeSchedulingChanged } from './node-triggers.js';
 import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
@@ -32,6 +33,8 @@ export interface ControllerDeps {
   options?: Partial<ControllerOptions>;
   /** The server shares one recorder between the API and the controllers, so repeats aggregate. */
   events?: EventRecorder | undefined;
+  /** Heartbeat leases the API renews (the same table); absent: the stored lastHeartbeat alone. */
+  leases?: NodeLeases | undefined;
 }
 
 const NODE_CHECK_INTERVAL_MS = 1000;
@@ -77,7 +80,7 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
       if (i.spec.node) enqueueScheduling();
     },
   });
-  // Heartbeats (most Node updates, and every resync) change nothing the scheduler reads.
+  // Heartbeats (a Node update a minute per node, and every resync) change nothing the scheduler reads.
   nodes.addHandlers({
     onAdd: enqueueScheduling,
     onUpdate: (old, next) => {
@@ -98,6 +101,7 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     events,
     logger: logger.child({ controller: 'node' }),
     nodeGracePeriodMs: options.nodeGracePeriodMs,
+    leases: deps.leases,
   });
 
   const onError = (name: string) => (key: string, err: unknown) => logger.warn({ controller: name, key, err }, 'reconcile failed; retrying with backoff');

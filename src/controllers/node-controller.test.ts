@@ -58,7 +58,12 @@ describe('NodeController', () => {
       expect(i.status?.message).toBe(`node n1 stopped sending heartbeats at ${t0}`);
     }
     expect(await events('NodeNotReady')).toHaveLength(1);
-    expect(await events('InstanceLost')).toHaveLength(2);
+    // One event for the node's lost instances, not one per instance.
+    const [instanceLost, ...more] = await events('InstanceLost');
+    expect(more).toHaveLength(0);
+    expect(instanceLost!.spec.involved).toEqual({ kind: 'Node', name: 'n1' });
+    expect(instanceLost!.spec.message).toMatch(new RegExp(`^2 instances lost \\(node n1 stopped sending heartbeats at ${t0}\\): `));
+    for (const i of lost) expect(instanceLost!.spec.message).toContain(`default/${i.metadata.name}`);
 
     // A further check changes nothing.
     const rev = await store.currentRevision();

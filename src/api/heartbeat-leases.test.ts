@@ -1,0 +1,141 @@
+// Heartbeats with node leases (what the server runs): a heartbeat renews the lease in memory and
+// writes the store only when the node turns ready or its stored heartbeat is a minute old.
+import { afterEach, describe, expect, it } from 'vitest';
+import { getCondition, type NodeStatus } from '../core/index.js';
+import { NodeController } from '../controllers/node-controller.js';
+import { NodeLeases } from '../controllers/node-leases.js';
+import { pino } from 'pino';
+import { AGENT, aNode, startHarness, type Harness } from './test-helpers.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.close();
+});
+
+const T0 = Date.parse('2030-01-02T03:04:05.000Z');
+
+/** A clock the test moves; `date` is what the API reads. */
+function aClock() {
+  const c = { ms: T0, date: () => new Date(c.ms), advance: (ms: number) => void (c.ms += ms) };
+  return c;
+}
+
+const aStatus = (over: Partial<NodeStatus> = {}): NodeStatus => ({
+  ready: true,
+  capacity: { cpu: 4000, memory: 8 * 2 ** 30 },
+  driver: 'fake',
+  conditions: [{ type: 'Ready', status: 'True', reason: 'AgentRegistered', lastTransitionTime: new Date(T0).toISOString() }],
+  lastHeartbeat: new Date(T0).toISOString(),
+  ...over,
+});
+
+async function registered(status: NodeStatus): Promise<void> {
+  await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
+  const res = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status } });
+  expect(res.statusCode).toBe(200);
+}
+
+const beat = () => h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: AGENT });
+const storedNode = async () => (await h.store.get('Node', undefined, 'n1'))!;
+
+describe('heartbeat with leases', () => {
+  it('renews the lease of a ready node with a recent stored heartbeat and writes nothing', async () => {
+    const clock = aClock();
+    const leases = new NodeLeases();
+    h = await startHarness({ now: clock.date, leases });
+    await registered(aStatus());
+    const revision = await h.store.currentRevision();
+    clock.advance(5000);
+    expect((await beat()).statusCode).toBe(204);
+    expect(await h.store.currentRevision()).toBe(revision);
+    expect(leases.lastRenewed('n1')).toBe(T0 + 5000);
+  });
+
+  it('persists the heartbeat once the stored one is a persist interval old', async () => {
+    const clock = aClock();
+    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatPersistMs: 30_000 });
+    await registered(aStatus());
+    clock.advance(29_999);
+    await beat();
+    expect((await storedNode()).status?.lastHeartbeat).toBe(new Date(T0).toISOString());
+    clock.advance(1);
+    await beat();
+    const node = await storedNode();
+    expect(node.status?.lastHeartbeat).toBe(clock.date().toISOString());
+    expect(node.status?.conditions).toEqual(aStatus().conditions);
+  });
+
+  it('writes ready=true with Ready=True NodeHeartbeating when the node is not ready', async () => {
+    const clock = aClock();
+    const leases = new NodeLeases();
+    h = await startHarness({ now: clock.date, leases });
+    const lost = { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: 'node n1 stopped sending heartbeats', lastTransitionTime: new Date(T0).toISOString() };
+    await registered(aStatus({ ready: false, conditions: [lost] }));
+    clock.advance(1000); // the stored heartbeat is recent: readiness alone forces the write
+    await beat();
+    const node = await storedNode();
+    expect(node.status?.ready).toBe(true);
+    expect(node.status?.lastHeartbeat).toBe(clock.date().toISOString());
+    expect(getCondition(node.status?.conditions, 'Ready')).toEqual({
+      type: 'Ready',
+      status: 'True',
+      reason: 'NodeHeartbeating',
+      message: 'node n1 is sending heartbeats',
+      lastTransitionTime: clock.date().toISOString(),
+    });
+    expect(leases.lastRenewed('n1')).toBe(clock.ms);
+  });
+
+  it('rewrites a stored heartbeat from the future (an agent clock ahead of ours)', async () => {
+    const clock = aClock();
+    h = await startHarness({ now: clock.date, leases: new NodeLeases() });
+    await registered(aStatus({ lastHeartbeat: new Date(T0 + 600_000).toISOString() }));
+    await beat();
+    expect((await storedNode()).status?.lastHeartbeat).toBe(clock.date().toISOString());
+  });
+
+  it('answers 404 for an unknown node and gives it no lease', async () => {
+    const leases = new NodeLeases();
+    h = await startHarness({ leases });
+    expect((await h.call({ method: 'POST', url: '/api/v1/nodes/n9/heartbeat', token: AGENT })).statusCode).toBe(404);
+    expect(leases.lastRenewed('n9')).toBeUndefined();
+  });
+
+  it('cuts the store writes of a node heartbeating every 5 s for 10 minutes from 120 to 10', async () => {
+    const writesOver10Minutes = async (leases: NodeLeases | undefined): Promise<number> => {
+      const clock = aClock();
+      h = await startHarness({ now: clock.date, leases });
+      await registered(aStatus());
+      const before = await h.store.currentRevision();
+      for (let i = 0; i < 120; i++) {
+        clock.advance(5000);
+        expect((await beat()).statusCode).toBe(204);
+      }
+      const writes = (await h.store.currentRevision()) - before;
+      await h.close();
+      return writes;
+    };
+    expect(await writesOver10Minutes(undefined)).toBe(120);
+    expect(await writesOver10Minutes(new NodeLeases())).toBe(10);
+    h = await startHarness(); // for afterEach
+  });
+
+  it('with the node controller sharing the leases, keeps a heartbeating node ready and notices when it stops', async () => {
+    const clock = aClock();
+    const leases = new NodeLeases();
+    h = await startHarness({ now: clock.date, leases });
+    await registered(aStatus());
+    const nodes = new NodeController({ store: h.store, logger: pino({ level: 'silent' }), nodeGracePeriodMs: 15_000, now: () => clock.ms, leases });
+    for (let i = 0; i < 24; i++) {
+      clock.advance(5000);
+      await beat();
+      await nodes.check();
+    }
+    expect((await storedNode()).status?.ready).toBe(true);
+    clock.advance(15_001);
+    await nodes.check();
+    const node = await storedNode();
+    expect(node.status?.ready).toBe(false);
+    expect(node.status?.lastHeartbeat).toBe(new Date(clock.ms - 15_001).toISOString());
+  });
+});
