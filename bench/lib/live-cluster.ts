@@ -1,0 +1,182 @@
+// A real control plane and hollow nodes as separate processes, for the end-to-end scenarios:
+// `gantry server` on 127.0.0.1 (a free port it picks itself and prints) with a temp data dir, and
+// one `gantry sim` process per node group (a group can be SIGKILLed alone: node loss). close()
+// stops exactly these processes and removes the temp dir; an exit handler SIGKILLs any survivor
+// if the bench ends without close().
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHttpClient } from '../../src/client/index.js';
+import type { GantryClient } from '../../src/client/index.js';
+import { ChildHandle } from './child-process.js';
+import { sleep } from './sleep.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN_JS = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+const SERVER_START_MS = 60_000;
+
+export interface NodeGroup {
+  /** Node names are `<prefix>-0000` ... */
+  prefix: string;
+  nodes: number;
+  seed: number;
+}
+
+export interface LiveClusterOptions {
+  groups: readonly NodeGroup[];
+  racks: number;
+  /** `cpu=32,memory=128Gi` */
+  capacity: string;
+  /** `50ms` */
+  startLatency: string;
+  /** `15s`: passed to the server as --node-grace-period. */
+  nodeGracePeriod: string;
+  /** Waiting for the server and the nodes gives up after this. */
+  timeoutMs: number;
+  /** Leave the temp data dir in place (logs, state.db) instead of removing it. */
+  keep: boolean;
+  /** Progress lines (stderr). */
+  progress: (line: string) => void;
+  /** Run the server under `node --cpu-prof`, writing this file when it exits. */
+  serverProfile?: string | undefined;
+}
+
+export interface LiveCluster {
+  readonly url: string;
+  /** Admin client for the scenario's own requests (applies, lists, polls). */
+  readonly client: GantryClient;
+  readonly adminToken: string;
+  readonly server: ChildHandle;
+  /** By group prefix. */
+  readonly sims: ReadonlyMap<string, ChildHandle>;
+  readonly dataDir: string;
+  /** Server start to every node registered and ready, seconds. */
+  readonly registerSeconds: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds dist/ if any source is newer (scripts/ensure.sh without Docker). Its output goes to
+ * stderr. It runs in its own process group so an interrupt also stops the npm and tsc it starts.
+ */
+export async function ensureBuild(signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  const child = spawn('bash', ['scripts/ensure.sh'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ENSURE_DOCKER: '0' },
+    stdio: ['ignore', 2, 2],
+    detached: true,
+  });
+  const stopGroup = (): void => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+  };
+  signal.addEventListener('abort', stopGroup, { once: true });
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('exit', resolve);
+      child.once('error', reject);
+    });
+    signal.throwIfAborted();
+    if (code !== 0) throw new Error(`scripts/ensure.sh failed (exit ${code ?? 'by signal'}): fix the build (npm run build) and run the bench again`);
+  } finally {
+    signal.removeEventListener('abort', stopGroup);
+  }
+}
+
+export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSignal): Promise<LiveCluster> {
+  await ensureBuild(signal);
+  const dataDir = await mkdtemp(join(tmpdir(), 'gantry-bench-'));
+  const children: ChildHandle[] = [];
+  let server: ChildHandle | undefined;
+  const killAll = (): void => {
+    for (const c of children) c.killNow();
+  };
+  process.on('exit', killAll);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // Nodes first, so the server does not spend its last seconds marking them lost.
+      await Promise.all(children.filter((c) => c !== server).map((c) => c.stop()));
+      await server?.stop();
+      process.off('exit', killAll);
+      if (opts.keep) opts.progress(`kept ${dataDir} (server.log, sim-*.log, state.db)`);
+      else await rm(dataDir, { recursive: true, force: true });
+    })();
+    return closing;
+  };
+  try {
+    const t0 = performance.now();
+    server = new ChildHandle({
+      label: 'gantry server',
+      command: process.execPath,
+      args: [
+        ...(opts.serverProfile ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', basename(opts.serverProfile)] : []),
+        MAIN_JS, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--node-grace-period', opts.nodeGracePeriod,
+      ],
+      cwd: REPO_ROOT,
+      logPath: join(dataDir, 'server.log'),
+    });
+    children.push(server);
+    const [, url = ''] = await server.waitForLine(/listening on (http:\/\/127\.0\.0\.1:\d+)/, SERVER_START_MS, signal);
+    opts.progress(`server pid ${server.pid} at ${url}, data in ${dataDir}`);
+    const adminToken = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    const agentToken = (await readFile(join(dataDir, 'agent.token'), 'utf8')).trim();
+    const client = createHttpClient({ server: url, token: adminToken, timeoutMs: 120_000 });
+
+    const sims = new Map<string, ChildHandle>();
+    for (const g of opts.groups) {
+      const sim = new ChildHandle({
+        label: `gantry sim ${g.prefix}`,
+        command: process.execPath,
+        args: [
+          MAIN_JS, 'sim', '--server', url, '--token', agentToken, '--nodes', String(g.nodes), '--racks', String(opts.racks),
+          '--capacity', opts.capacity, '--start-latency', opts.startLatency, '--name-prefix', g.prefix, '--seed', String(g.seed),
+        ],
+        cwd: REPO_ROOT,
+        logPath: join(dataDir, `sim-${g.prefix}.log`),
+      });
+      children.push(sim);
+      sims.set(g.prefix, sim);
+      opts.progress(`sim pid ${sim.pid}: ${g.nodes} hollow nodes ${g.prefix}-*`);
+    }
+    const total = opts.groups.reduce((n, g) => n + g.nodes, 0);
+    await waitForReadyNodes(client, total, [server, ...sims.values()], opts.timeoutMs, signal, (ready) =>
+      opts.progress(`${ready}/${total} nodes ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+    );
+    const registerSeconds = (performance.now() - t0) / 1000;
+    return { url, client, adminToken, server, sims, dataDir, registerSeconds, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Polls the node list until `count` nodes report ready; fails fast if one of `processes` dies. */
+async function waitForReadyNodes(
+  client: GantryClient,
+  count: number,
+  processes: readonly ChildHandle[],
+  timeoutMs: number,
+  signal: AbortSignal,
+  report: (ready: number) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let ready = 0;
+  let reportedAt = Date.now();
+  for (;;) {
+    signal.throwIfAborted();
+    const dead = processes.find((p) => !p.running);
+    if (dead) throw new Error(`${dead.label} ended while nodes registered; its log ends:\n${dead.logTail()}`);
+    const { items } = await client.list('Node');
+    ready = items.filter((n) => n.status?.ready === true).length;
+    if (ready >= count || Date.now() - reportedAt > 5000) {
+      report(ready);
+      reportedAt = Date.now();
+    }
+    if (ready >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${ready} of ${count} nodes were ready after ${timeoutMs / 1000} s; raise --timeout or lower --nodes`);
+    await sleep(500, signal);
+  }
+}

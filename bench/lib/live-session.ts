@@ -1,0 +1,198 @@
+// Everything one end-to-end run owns, started and stopped together: the cluster processes, the
+// samplers of their CPU and memory, the instance watch, the service-status poller and the API
+// probe. One bench clock (ms since the session started) stamps every measurement.
+import { mkdir } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScenarioResult } from '../scenario.js';
+import { ApiProbe, PROBE_SERVICE, PROBE_STATIC_SERVICE, probeServiceManifest } from './api-probe.js';
+import { digestProfile, profileLines } from './cpu-profile.js';
+import { InstanceTracker } from './instance-tracker.js';
+import type { LiveSettings } from './live-flags.js';
+import { startLiveCluster } from './live-cluster.js';
+import type { LiveCluster, NodeGroup } from './live-cluster.js';
+import type { ServiceManifest } from './live-workload.js';
+import { ProcSampler } from './proc-sampler.js';
+import { ServiceStatusPoller } from './service-status-poller.js';
+import { sleep } from './sleep.js';
+
+export const NODE_CAPACITY = 'cpu=32,memory=128Gi';
+const PROGRESS_EVERY_MS = 5000;
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+
+function writeProgress(t0: number, line: string): void {
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+}
+
+export interface SessionOptions {
+  settings: LiveSettings;
+  groups: readonly NodeGroup[];
+  nodeGracePeriod: string;
+}
+
+export class LiveSession {
+  /** Workload services as applied and not deleted, by name: the probe's targets. */
+  readonly applied = new Map<string, ServiceManifest>();
+  readonly serverSampler: ProcSampler;
+  readonly simSamplers: ProcSampler[];
+  readonly tracker: InstanceTracker;
+  readonly poller: ServiceStatusPoller;
+  /** Processes that were stopped on purpose (node loss) and must not count as crashes. */
+  readonly expectedDead = new Set<number>();
+  /** The host's 1-minute load average when the session started: other work skews every figure. */
+  readonly loadAtStart = loadavg()[0] ?? 0;
+  private runningProbe: ApiProbe | undefined;
+  private readonly t0: number;
+
+  private constructor(
+    readonly cluster: LiveCluster,
+    private readonly signal: AbortSignal,
+    t0: number,
+    private readonly serverProfile: string | undefined,
+  ) {
+    this.t0 = t0;
+    const now = (): number => this.now();
+    this.serverSampler = new ProcSampler(cluster.server.pid, now);
+    this.simSamplers = [...cluster.sims.values()].map((s) => new ProcSampler(s.pid, now));
+    this.tracker = new InstanceTracker(cluster.client, now, new Set([PROBE_SERVICE, PROBE_STATIC_SERVICE]), signal);
+    this.poller = new ServiceStatusPoller(cluster.client, now, signal);
+  }
+
+  /** Starts the cluster, waits for every node, applies the probe's services and syncs the watch. */
+  static async start(o: SessionOptions, signal: AbortSignal): Promise<LiveSession> {
+    const t0 = performance.now();
+    const progress = (line: string): void => writeProgress(t0, line);
+    const s = o.settings;
+    let serverProfile: string | undefined;
+    if (s.profile) {
+      await mkdir(RESULTS_DIR, { recursive: true });
+      serverProfile = join(RESULTS_DIR, `server-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+    }
+    const cluster = await startLiveCluster(
+      { groups: o.groups, racks: s.racks, capacity: NODE_CAPACITY, startLatency: s.startLatency, nodeGracePeriod: o.nodeGracePeriod, timeoutMs: s.timeoutMs, keep: s.keep, progress, serverProfile },
+      signal,
+    );
+    const session = new LiveSession(cluster, signal, t0, serverProfile);
+    try {
+      await cluster.client.apply(probeServiceManifest(PROBE_SERVICE));
+      await cluster.client.apply(probeServiceManifest(PROBE_STATIC_SERVICE));
+      const synced = await session.waitFor(() => session.tracker.isSynced, 30_000);
+      if (synced === undefined) throw new Error('the instance watch did not list within 30 s');
+      return session;
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+  }
+
+  /** One progress line on stderr (stdout is the scenario's result). */
+  progress(line: string): void {
+    writeProgress(this.t0, line);
+  }
+
+  /**
+   * Runs the scenario's body and closes the session whatever happens. An error gains what the
+   * server was doing: whether it still runs, and the end of its log. With --profile the summary
+   * gains the server's hottest functions (the profile is written when the server exits).
+   */
+  async run(body: () => Promise<ScenarioResult>): Promise<ScenarioResult> {
+    let result: ScenarioResult;
+    try {
+      result = await body();
+    } catch (e) {
+      // Read the server's state and log before close() stops it and removes the log.
+      const server = this.cluster.server;
+      const state = server.running ? `was still running (pid ${server.pid})` : `had ended (pid ${server.pid})`;
+      const tail = server.logTail();
+      await this.close();
+      if (this.signal.aborted || !(e instanceof Error)) throw e;
+      throw new Error(`${e.message}\nthe gantry server ${state}; its log ended:\n${tail}`, { cause: e });
+    }
+    await this.close();
+    if (this.serverProfile) {
+      const path = relative(process.cwd(), this.serverProfile);
+      try {
+        result.summary.push(...profileLines(path, await digestProfile(this.serverProfile)));
+      } catch (e) {
+        result.summary.push(`server profile: none at ${path} (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    return result;
+  }
+
+  /** The bench clock: ms since the session started. */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** The API probe, once started. */
+  get probe(): ApiProbe | undefined {
+    return this.runningProbe;
+  }
+
+  startProbe(rate: number, seed: number): ApiProbe {
+    const names = (): ServiceManifest[] => [...this.applied.values()];
+    this.runningProbe ??= new ApiProbe(
+      this.cluster.client,
+      {
+        service: (u) => {
+          const all = names();
+          return all[Math.floor(u * all.length)];
+        },
+        instance: (u) => this.tracker.sampleName(u),
+      },
+      () => this.now(),
+      rate,
+      seed,
+    );
+    return this.runningProbe;
+  }
+
+  /**
+   * Polls `cond` (cheap, in memory) every `everyMs` until it holds; returns the bench time it
+   * first held, or undefined after `timeoutMs`. Throws if a cluster process died unexpectedly.
+   * `report` is called every 5 s for a progress line.
+   */
+  async waitFor(cond: () => boolean, timeoutMs: number, everyMs = 50, report?: () => string): Promise<number | undefined> {
+    const deadline = this.now() + timeoutMs;
+    let reportedAt = this.now();
+    for (;;) {
+      if (cond()) return this.now();
+      this.assertAlive();
+      if (this.now() > deadline) return undefined;
+      if (report && this.now() - reportedAt > PROGRESS_EVERY_MS) {
+        this.progress(report());
+        reportedAt = this.now();
+      }
+      await sleep(everyMs, this.signal);
+    }
+  }
+
+  /** Like waitFor, with a condition that asks the server. */
+  async waitForAsync(cond: () => Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<number | undefined> {
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      if (await cond()) return this.now();
+      this.assertAlive();
+      if (this.now() > deadline) return undefined;
+      await sleep(everyMs, this.signal);
+    }
+  }
+
+  assertAlive(): void {
+    for (const p of [this.cluster.server, ...this.cluster.sims.values()]) {
+      if (!p.running && !this.expectedDead.has(p.pid)) throw new Error(`${p.label} (pid ${p.pid}) ended during the run; its log ends:\n${p.logTail()}`);
+    }
+  }
+
+  /** Stops the probe, watch, poller and samplers, then the processes; removes the temp dir. */
+  async close(): Promise<void> {
+    await this.runningProbe?.stop();
+    await this.tracker.stop().catch(() => undefined);
+    await this.poller.stop();
+    this.serverSampler.stop();
+    for (const s of this.simSamplers) s.stop();
+    await this.cluster.close();
+  }
+}
