@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../core/index.js';
 import { aNamespace, anInstance, aService, startHarness, type Harness } from './test-helpers.js';
 
@@ -183,6 +183,15 @@ describe('lists', () => {
     await seed();
     expect(names((await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=spec.node=n1' })).json())).toEqual(['api-ccccc', 'web-aaaaa', 'web-eeeee']);
     expect(names((await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=spec.node=' })).json())).toEqual(['api-ddddd']);
+  });
+
+  it('hands the spec.node term to the store index and checks the rest itself', async () => {
+    h = await startHarness();
+    await seed();
+    const listSpy = vi.spyOn(h.store, 'list');
+    const res = await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=spec.service=web,spec.node=n1&labelSelector=gantry.io/service=web' });
+    expect(names(res.json())).toEqual(['web-aaaaa', 'web-eeeee']);
+    expect(listSpy).toHaveBeenCalledWith('Instance', { namespace: undefined, field: { path: 'spec.node', value: 'n1' } });
   });
 
   it('filters by label', async () => {

@@ -13,7 +13,7 @@ import {
 import { applyObject, createObject, parseManifest } from './apply.js';
 import type { Role, RouteAccess } from './auth.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
-import { selectorPredicate } from './selectors.js';
+import { selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serveWatch } from './watch-stream.js';
 
@@ -37,7 +37,8 @@ function statusAccess(k: KindInfo): RouteAccess {
 const deleteAccess = (k: KindInfo): RouteAccess => ({ roles: ['admin'], forbidden: `only an admin token may delete ${k.plural}` });
 
 async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply): Promise<unknown> {
-  const predicate = selectorPredicate(query);
+  // The field term goes to the store's index; only what remains is filtered here.
+  const { field, predicate } = selectorSelection(query);
   if (queryFlag(query, 'watch')) {
     await serveWatch(reply, {
       store: deps.store,
@@ -45,13 +46,14 @@ async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | und
       logger: deps.logger,
       kind: k.kind,
       namespace,
+      field,
       predicate,
       fromRevision: queryInt(query, 'revision'),
       bookmarkIntervalMs: deps.bookmarkIntervalMs,
     });
     return reply;
   }
-  const { items, revision } = await deps.store.list(k.kind, namespace === undefined ? {} : { namespace });
+  const { items, revision } = await deps.store.list(k.kind, { namespace, field });
   return { apiVersion: API_VERSION, kind: 'List', metadata: { revision }, items: predicate ? items.filter(predicate) : items };
 }
 

@@ -1,6 +1,9 @@
 // fieldSelector and labelSelector for lists and watches: one predicate, so a list and the watch
-// that follows it always agree on what belongs.
+// that follows it always agree on what belongs. One field term is handed down to the store,
+// which serves it from an index (an agent's `spec.node=<node>` among 100,000 instances); the
+// store applies it to lists and watches alike, so the agreement holds.
 import { AppError, constraintMatches, parseConstraint, type AnyObject, type Constraint } from '../core/index.js';
+import type { FieldSelector } from '../store/store.js';
 
 export const SUPPORTED_FIELDS = ['spec.node', 'spec.service'] as const;
 type Field = (typeof SUPPORTED_FIELDS)[number];
@@ -41,12 +44,41 @@ function parseLabelSelector(text: string): Constraint[] {
     });
 }
 
-/** Builds the predicate for a request's selectors; undefined when it has none. */
-export function selectorPredicate(query: { fieldSelector?: unknown; labelSelector?: unknown }): ObjectPredicate | undefined {
-  const fs = typeof query.fieldSelector === 'string' ? parseFieldSelector(query.fieldSelector) : [];
-  const ls = typeof query.labelSelector === 'string' ? parseLabelSelector(query.labelSelector) : [];
+export interface Selection {
+  /** The term the store selects by (its index); undefined when there is no field term. */
+  field: FieldSelector | undefined;
+  /** Every other term, checked here; undefined when nothing is left to check. */
+  predicate: ObjectPredicate | undefined;
+}
+
+type SelectorQuery = { fieldSelector?: unknown; labelSelector?: unknown };
+
+function parseQuery(query: SelectorQuery): { fs: { field: Field; value: string | undefined }[]; ls: Constraint[] } {
   if (query.fieldSelector !== undefined && typeof query.fieldSelector !== 'string') throw new AppError('MALFORMED', 'give fieldSelector once');
   if (query.labelSelector !== undefined && typeof query.labelSelector !== 'string') throw new AppError('MALFORMED', 'give labelSelector once');
+  const fs = typeof query.fieldSelector === 'string' ? parseFieldSelector(query.fieldSelector) : [];
+  const ls = typeof query.labelSelector === 'string' ? parseLabelSelector(query.labelSelector) : [];
+  return { fs, ls };
+}
+
+function predicateOf(fs: readonly { field: Field; value: string | undefined }[], ls: readonly Constraint[]): ObjectPredicate | undefined {
   if (fs.length === 0 && ls.length === 0) return undefined;
   return (obj) => fs.every((f) => fieldValue(obj, f.field) === f.value) && ls.every((c) => constraintMatches(c, obj.metadata.labels));
+}
+
+/** Builds the predicate for a request's selectors (all terms); undefined when it has none. */
+export function selectorPredicate(query: SelectorQuery): ObjectPredicate | undefined {
+  const { fs, ls } = parseQuery(query);
+  return predicateOf(fs, ls);
+}
+
+/**
+ * Splits a request's selectors into the field term the store serves from its index (spec.node
+ * first: ~20 instances per node against thousands per service) and a predicate for the rest.
+ */
+export function selectorSelection(query: SelectorQuery): Selection {
+  const { fs, ls } = parseQuery(query);
+  const pushed = fs.find((f) => f.field === 'spec.node') ?? fs[0];
+  const rest = fs.filter((f) => f !== pushed);
+  return { field: pushed && { path: pushed.field, value: pushed.value }, predicate: predicateOf(rest, ls) };
 }

@@ -1,7 +1,7 @@
 // Watch streams over a real listening server, read with the real HTTP client.
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { isAppError } from '../core/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isAppError, type Instance } from '../core/index.js';
 import { createHttpClient } from '../client/http-client.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import { ADMIN, AGENT, anInstance, aService, startHarness, type Harness } from './test-helpers.js';
@@ -98,6 +98,47 @@ describe('watch stream', () => {
     await h.store.create(anInstance('web-bbbbb', { node: 'n1' }));
     await h.store.create(anInstance('web-ccccc', { node: 'n1', namespace: 'default' }));
     expect((await events).map((e) => e.object?.metadata.name)).toEqual(['web-bbbbb', 'web-ccccc']);
+  });
+
+  it("gives an agent's node watch the bind as ADDED, then changes and the deletion, via the store's field index", async () => {
+    h = await startHarness();
+    const watchSpy = vi.spyOn(h.store, 'watch');
+    const client = await listen(h, AGENT);
+    const ac = new AbortController();
+    const events = take(client.watch('Instance', { fieldSelector: 'spec.node=n1' }, ac.signal), 4, ac);
+    await until(() => h.store.watchCount === 1);
+    expect(watchSpy.mock.calls[0]?.[0]).toMatchObject({ kind: 'Instance', field: { path: 'spec.node', value: 'n1' } });
+
+    const a = await h.store.create<Instance>(anInstance('web-aaaaa'));
+    const b = await h.store.create<Instance>(anInstance('web-bbbbb'));
+    const bind = (i: Instance, node: string): Instance => ({ ...i, spec: { ...i.spec, node } });
+    const aBound = await h.store.update(bind(a, 'n1'));
+    await h.store.update(bind(b, 'n2'));
+    const aRunning = await h.store.update({ ...aBound, status: { phase: 'Running' as const, ready: true, containers: [] } });
+    await h.store.update(bind(aRunning, 'n3')); // moved away: leaves the selection
+    const c = await h.store.create(anInstance('web-ccccc', { node: 'n1' }));
+    await h.store.delete('Instance', 'default', 'web-bbbbb');
+    const cGone = await h.store.delete('Instance', 'default', 'web-ccccc');
+
+    expect((await events).map((e) => [e.type, e.object?.metadata.name, (e.object?.spec as { node?: string } | undefined)?.node, e.revision])).toEqual([
+      ['ADDED', 'web-aaaaa', 'n1', aBound.metadata.revision],
+      ['MODIFIED', 'web-aaaaa', 'n1', aRunning.metadata.revision],
+      ['DELETED', 'web-aaaaa', 'n1', aRunning.metadata.revision + 1],
+      ['ADDED', 'web-ccccc', 'n1', c.metadata.revision],
+    ]);
+    expect(cGone.metadata.revision).toBeGreaterThan(c.metadata.revision);
+  });
+
+  it('applies the selectors the store did not take on top of its field selection', async () => {
+    h = await startHarness();
+    const client = await listen(h, AGENT);
+    const ac = new AbortController();
+    const events = take(client.watch('Instance', { fieldSelector: 'spec.node=n1,spec.service=api' }, ac.signal), 1, ac);
+    await until(() => h.store.watchCount === 1);
+    await h.store.create(anInstance('web-aaaaa', { service: 'web', node: 'n1' }));
+    await h.store.create(anInstance('api-bbbbb', { service: 'api', node: 'n2' }));
+    await h.store.create(anInstance('api-ccccc', { service: 'api', node: 'n1' }));
+    expect((await events).map((e) => e.object?.metadata.name)).toEqual(['api-ccccc']);
   });
 
   it('stops the store watch when the client goes away', async () => {

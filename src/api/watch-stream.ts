@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Kind } from '../core/index.js';
-import type { Store, WatchEvent } from '../store/store.js';
+import type { FieldSelector, Store, WatchEvent } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';
 import type { ObjectPredicate } from './selectors.js';
 
@@ -16,6 +16,12 @@ export interface WatchStreamOptions {
   logger: Logger;
   kind: Kind;
   namespace: string | undefined;
+  /**
+   * Selected by the store from its index, with Kubernetes' enter/leave events: an object that
+   * starts matching arrives as ADDED, one that stops matching as DELETED (see store.ts).
+   */
+  field?: FieldSelector | undefined;
+  /** The selectors the store did not apply, checked on each event's object. */
   predicate: ObjectPredicate | undefined;
   /** Changes after this revision; the current revision when absent. */
   fromRevision: number | undefined;
@@ -73,7 +79,7 @@ export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Pr
   const res = reply.raw;
   const onClose = (): void => ac.abort();
   res.on('close', onClose);
-  const iterator = o.store.watch({ kind: o.kind, namespace: o.namespace, fromRevision: from }, ac.signal)[Symbol.asyncIterator]();
+  const iterator = o.store.watch({ kind: o.kind, namespace: o.namespace, fromRevision: from, field: o.field }, ac.signal)[Symbol.asyncIterator]();
   let next = iterator.next();
   let first: Next | undefined;
   try {
@@ -86,7 +92,7 @@ export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Pr
 
   reply.hijack();
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-gantry-revision': String(from) });
-  const log = o.logger.child({ kind: o.kind, namespace: o.namespace, fromRevision: from });
+  const log = o.logger.child({ kind: o.kind, namespace: o.namespace, fromRevision: from, ...(o.field && { field: `${o.field.path}=${o.field.value ?? ''}` }) });
   log.debug('watch opened');
 
   let lastRevision = from;

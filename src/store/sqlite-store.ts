@@ -13,6 +13,7 @@ import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, Watch
 import { planTxn } from './txn-planner.js';
 import type { Change } from './txn-planner.js';
 import { WatchHub } from './watch-hub.js';
+import type { PublishedChange } from './watch-hub.js';
 
 export interface SqliteStoreOptions {
   /** Changes kept for watches to resume from (default 100,000). */
@@ -66,7 +67,7 @@ export class SqliteStore implements Store {
   async list<K extends Kind>(kind: K, opts: ListOptions = {}): Promise<ListResult<ObjectOf<K>>> {
     this.checkOpen();
     // Synchronous, so no write can land between the items and the revision.
-    return { items: this.mirror.list(kind, opts.namespace) as ObjectOf<K>[], revision: this.revision };
+    return { items: this.mirror.list(kind, opts.namespace, opts.field) as ObjectOf<K>[], revision: this.revision };
   }
 
   async create<O extends AnyObject>(obj: NewObject<O>): Promise<O> {
@@ -119,12 +120,14 @@ export class SqliteStore implements Store {
     const revision = this.revision + changes.length;
     this.db.commit(changes, revision);
     this.revision = revision;
-    const events: WatchEvent[] = [];
+    const events: PublishedChange[] = [];
     const results: TxnResult[] = [];
     for (const c of changes) {
+      // The object this change replaces: field watches need it to see an object leave their value.
+      const prev = c.type === 'MODIFIED' ? this.mirror.get(c.kind, c.namespace, c.name) : undefined;
       if (c.type === 'DELETED') this.mirror.delete(c.kind, c.namespace, c.name);
       else this.mirror.set(c.object);
-      events.push({ type: c.type, revision: c.revision, object: c.object });
+      events.push({ type: c.type, revision: c.revision, object: c.object, prev });
       results.push({ op: opOf(c), object: c.object });
     }
     this.hub.publish(events);

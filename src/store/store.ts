@@ -17,9 +17,37 @@ export interface WatchEvent<O extends AnyObject = AnyObject> {
 /** An object before the store has given it uid, revision and createdAt. */
 export type NewObject<O extends AnyObject = AnyObject> = Omit<O, 'metadata'> & { metadata: ObjectMeta };
 
+/** The spec fields a store indexes for lists and watches (see FieldSelector). */
+export type FieldPath = 'spec.node' | 'spec.service';
+
+/**
+ * Selects objects whose field `path` equals `value`; `value: undefined` selects objects without
+ * the field (e.g. unbound instances). Served from an index: cost follows the matching objects,
+ * not the whole kind.
+ *
+ * In a watch, an object is judged before and after each change, as Kubernetes does for selectors:
+ * - it matches before and after (or is created / deleted while matching): the event as is;
+ * - a MODIFIED moves it into the selection (an instance bound to the node): ADDED, new object;
+ * - a MODIFIED moves it out (an instance moved elsewhere): DELETED at the change's revision,
+ *   carrying the object with its indexed fields (spec.node, spec.service) as they were before the
+ *   change, so it still matches the selector.
+ * Changes that never touch the selection are not delivered at all. Backends that cannot tell
+ * the previous value (the first change of an object in history reloaded from disk) judge by the
+ * new object only.
+ */
+export interface FieldSelector {
+  path: FieldPath;
+  value: string | undefined;
+}
+
 export interface ListOptions {
   /** Only this namespace; all namespaces when absent. */
   namespace?: string | undefined;
+  /**
+   * Only objects whose field matches (see FieldSelector). Items come in the order they took the
+   * value, not necessarily creation order.
+   */
+  field?: FieldSelector | undefined;
 }
 
 export interface ListResult<O extends AnyObject = AnyObject> {
@@ -34,6 +62,8 @@ export interface WatchOptions {
   namespace?: string | undefined;
   /** Deliver changes with revision > fromRevision (replayed from history first). Absent: from now. */
   fromRevision?: number | undefined;
+  /** Only changes that concern objects selected by this field, with enter/leave as ADDED/DELETED (see FieldSelector). */
+  field?: FieldSelector | undefined;
 }
 
 export type TxnOp =

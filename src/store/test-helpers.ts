@@ -1,6 +1,6 @@
 // Builders and helpers for the store's tests (excluded from the build by tsconfig.build.json).
 import { API_VERSION } from '../core/index.js';
-import type { GantryNode, Namespace, Service } from '../core/index.js';
+import type { GantryNode, Instance, InstanceStatus, Namespace, Service } from '../core/index.js';
 import type { NewObject, WatchEvent } from './store.js';
 
 export function aNamespace(name: string): NewObject<Namespace> {
@@ -18,6 +18,37 @@ export function aService(name: string, namespace = 'default', replicas = 1): New
 
 export function aNode(name: string): NewObject<GantryNode> {
   return { apiVersion: API_VERSION, kind: 'Node', metadata: { name }, spec: { address: '127.0.0.1' } };
+}
+
+/** An instance of `service`, unbound unless `node` is given (as the service controller creates it). */
+export function anInstance(name: string, over: { namespace?: string; service?: string; node?: string } = {}): NewObject<Instance> {
+  const service = over.service ?? 'web';
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Instance',
+    metadata: { name, namespace: over.namespace ?? 'default', labels: { 'gantry.io/service': service } },
+    spec: {
+      service,
+      ...(over.node ? { node: over.node } : {}),
+      containers: [{ name: 'main', image: 'busybox:1.36' }],
+      restartPolicy: 'Always',
+      resources: { cpu: 100, memory: 128 * 2 ** 20 },
+      templateHash: 'abc',
+    },
+    status: { phase: 'Pending', ready: false, containers: [] },
+  };
+}
+
+/** The stored instance bound to `node` (undefined: unbound), as the scheduler writes it. */
+export function boundTo(inst: Instance, node: string | undefined): Instance {
+  const { node: _old, ...spec } = inst.spec;
+  return { ...inst, spec: node === undefined ? spec : { ...spec, node } };
+}
+
+/** The stored instance with a new phase, as an agent's status write changes it. */
+export function inPhase(inst: Instance, phase: InstanceStatus['phase']): Instance {
+  const status: InstanceStatus = inst.status ?? { phase: 'Pending', ready: false, containers: [] };
+  return { ...inst, status: { ...status, phase } };
 }
 
 /** The service with a new replica count, as a caller would change a stored (frozen) object. */

@@ -2,12 +2,25 @@
 // registration both run synchronously on the one JS thread, so a new watch copies the replay from
 // the tail and joins the live fan-out in the same tick: no gap and no duplicate between the two.
 //
-//   store write --publish(events)--> history tail (last historyLimit changes)
-//                                  \-> watchers by kind --offer--> per-watch buffer --> for await
-import { AppError } from '../core/index.js';
-import type { Kind } from '../core/index.js';
-import type { WatchEvent, WatchOptions } from './store.js';
+//   store write --publish(changes)--> history tail (last historyLimit changes)
+//                                   \-> watchers by kind ----------------offer--> per-watch buffer --> for await
+//                                   \-> watchers by kind|field=value ----offer--/
+//
+// A watch with a field selector sits in a map keyed by kind, path and value, so a change reaches
+// only the watches of its object's new value and (when it moved) its previous one: O(interested
+// watchers) per change instead of O(all watchers). field-index.ts holds the enter/leave rule.
+import { AppError, objectKey } from '../core/index.js';
+import type { AnyObject, Kind } from '../core/index.js';
+import { fieldKey, fieldValue, fieldView, historyEntry, INDEXED_FIELDS, valueBefore } from './field-index.js';
+import type { HistoryEntry } from './field-index.js';
+import type { FieldPath, WatchEvent, WatchOptions } from './store.js';
 import { Watcher } from './watcher.js';
+
+/** A committed change as the store hands it over: the event plus the object it replaced, if any. */
+export interface PublishedChange extends WatchEvent {
+  /** For MODIFIED: the object before the change (lets field watches see an object leave). */
+  prev?: AnyObject | undefined;
+}
 
 export interface WatchHubOptions {
   /** The store revision the history ends at. */
@@ -20,34 +33,38 @@ export interface WatchHubOptions {
 }
 
 export class WatchHub {
-  private history: WatchEvent[];
+  private history: HistoryEntry[];
   private start = 0;
   private revision: number;
   /** Watchers by the kind they follow; key undefined holds those that follow every kind. */
   private readonly watchers = new Map<Kind | undefined, Set<Watcher>>();
+  /** Watchers with a field selector, by fieldKey(kind, path, value). */
+  private readonly fieldWatchers = new Map<string, Set<Watcher>>();
   private closed = false;
 
   constructor(private readonly opts: WatchHubOptions) {
     this.revision = opts.revision;
-    this.history = opts.history.slice(-Math.max(1, opts.historyLimit));
+    this.history = withPrevious(opts.history.slice(-Math.max(1, opts.historyLimit)));
   }
 
   /** The oldest revision still replayable; revision + 1 when no history is kept. */
   get oldestRevision(): number {
-    return this.history[this.start]?.revision ?? this.revision + 1;
+    return this.history[this.start]?.event.revision ?? this.revision + 1;
   }
 
   get watcherCount(): number {
     let n = 0;
     for (const set of this.watchers.values()) n += set.size;
+    for (const set of this.fieldWatchers.values()) n += set.size;
     return n;
   }
 
   /** Records committed changes (in revision order) and hands them to every matching watcher. */
-  publish(events: readonly WatchEvent[]): void {
-    if (events.length === 0) return;
-    for (const e of events) this.history.push(e);
-    this.revision = (events[events.length - 1] as WatchEvent).revision;
+  publish(changes: readonly PublishedChange[]): void {
+    if (changes.length === 0) return;
+    const entries = changes.map((c) => historyEntry({ type: c.type, revision: c.revision, object: c.object }, c.prev));
+    for (const e of entries) this.history.push(e);
+    this.revision = (changes[changes.length - 1] as PublishedChange).revision;
     const excess = this.history.length - this.start - this.opts.historyLimit;
     if (excess > 0) this.start += excess;
     // Compact once the dropped prefix is as long as the kept tail: amortised O(1) per event.
@@ -55,9 +72,11 @@ export class WatchHub {
       this.history = this.history.slice(this.start);
       this.start = 0;
     }
-    for (const e of events) {
+    for (const entry of entries) {
+      const e = entry.event;
       this.offerAll(this.watchers.get(e.object.kind), e);
       this.offerAll(this.watchers.get(undefined), e);
+      if (this.fieldWatchers.size > 0) this.offerByField(entry);
     }
   }
 
@@ -67,10 +86,11 @@ export class WatchHub {
    */
   watch(opts: WatchOptions, signal: AbortSignal): AsyncIterableIterator<WatchEvent> {
     const from = opts.fromRevision ?? this.revision;
-    const kind = opts.kind;
+    const { kind, field } = opts;
     const onAbort = (): void => watcher.end();
-    const watcher: Watcher = new Watcher({ kind, namespace: opts.namespace, after: from }, this.opts.maxBuffered, (w) => {
-      this.watchers.get(kind)?.delete(w);
+    const filter = { kind, namespace: opts.namespace, after: from, field };
+    const watcher: Watcher = new Watcher(filter, this.opts.maxBuffered, (w) => {
+      this.leave(w);
       signal.removeEventListener('abort', onAbort);
     });
     if (this.closed || signal.aborted) {
@@ -87,16 +107,15 @@ export class WatchHub {
       );
       return watcher;
     }
+    // A field watch replays what it would have been handed live: the same fieldView per change.
     for (let i = this.start + Math.max(0, from + 1 - oldest); i < this.history.length; i++) {
-      watcher.offer(this.history[i] as WatchEvent);
+      const entry = this.history[i] as HistoryEntry;
+      const e = field ? fieldView(entry, field) : entry.event;
+      if (e) watcher.offer(e);
     }
     if (watcher.isEnded) return watcher; // the replay alone overflowed its buffer
-    let set = this.watchers.get(kind);
-    if (!set) {
-      set = new Set();
-      this.watchers.set(kind, set);
-    }
-    set.add(watcher);
+    if (field) join(this.fieldWatchers, fieldKey(kind, field.path, field.value), watcher);
+    else join(this.watchers, kind, watcher);
     signal.addEventListener('abort', onAbort, { once: true });
     return watcher;
   }
@@ -104,12 +123,72 @@ export class WatchHub {
   /** Ends every watch (without error); later watches end at once. */
   close(): void {
     this.closed = true;
-    for (const set of [...this.watchers.values()]) for (const w of [...set]) w.end();
-    this.watchers.clear();
+    for (const map of [this.watchers, this.fieldWatchers] as Map<unknown, Set<Watcher>>[]) {
+      for (const set of [...map.values()]) for (const w of [...set]) w.end();
+      map.clear();
+    }
+  }
+
+  private leave(w: Watcher): void {
+    const { kind, field } = w.filter;
+    if (!field) {
+      this.watchers.get(kind)?.delete(w);
+      return;
+    }
+    // Empty sets go, or 10,000 agents coming and going would leave one per node name ever seen.
+    const key = fieldKey(kind, field.path, field.value);
+    const set = this.fieldWatchers.get(key);
+    if (set?.delete(w) && set.size === 0) this.fieldWatchers.delete(key);
+  }
+
+  /** Hands a change to the field watches of its new value and, if it moved, its previous value. */
+  private offerByField(entry: HistoryEntry): void {
+    const { object } = entry.event;
+    for (const path of INDEXED_FIELDS) {
+      const now = fieldValue(object, path);
+      const before = valueBefore(entry, path);
+      this.offerField(entry, object.kind, path, now);
+      this.offerField(entry, undefined, path, now);
+      if (before !== now) {
+        this.offerField(entry, object.kind, path, before);
+        this.offerField(entry, undefined, path, before);
+      }
+    }
+  }
+
+  private offerField(entry: HistoryEntry, kind: Kind | undefined, path: FieldPath, value: string | undefined): void {
+    const set = this.fieldWatchers.get(fieldKey(kind, path, value));
+    if (!set) return;
+    const e = fieldView(entry, { path, value });
+    if (e) this.offerAll(set, e);
   }
 
   private offerAll(set: Set<Watcher> | undefined, e: WatchEvent): void {
     if (!set) return;
     for (const w of set) w.offer(e);
   }
+}
+
+function join<K>(map: Map<K, Set<Watcher>>, key: K, watcher: Watcher): void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(watcher);
+}
+
+/**
+ * History loaded from disk holds events only: recover where each change came from when its object
+ * also changed earlier in the loaded tail. (The first change of each object stays unknown.)
+ */
+function withPrevious(events: readonly WatchEvent[]): HistoryEntry[] {
+  const last = new Map<string, AnyObject>();
+  return events.map((e) => {
+    const key = objectKey(e.object.kind, e.object.metadata.namespace, e.object.metadata.name);
+    const prev = e.type === 'ADDED' ? undefined : last.get(key);
+    if (e.type === 'DELETED') last.delete(key);
+    else last.set(key, e.object);
+    return historyEntry(e, prev);
+  });
 }

@@ -3,11 +3,13 @@
 // EXPIRED (the consumer relists and watches again, as after any disconnect).
 import { AppError } from '../core/index.js';
 import type { Kind } from '../core/index.js';
-import type { WatchEvent } from './store.js';
+import type { FieldSelector, WatchEvent } from './store.js';
 
 export interface WatcherFilter {
   kind: Kind | undefined;
   namespace: string | undefined;
+  /** Applied by the hub, which routes (and rewrites) events per field value; here for bookkeeping. */
+  field?: FieldSelector | undefined;
   /** Only events with a revision greater than this. */
   after: number;
 }
@@ -133,7 +135,9 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   }
 
   private describe(): string {
-    const what = this.filter.kind ? `${this.filter.kind} objects` : 'all objects';
-    return this.filter.namespace ? `${what} in namespace ${this.filter.namespace}` : what;
+    const { kind, namespace, field } = this.filter;
+    let what = kind ? `${kind} objects` : 'all objects';
+    if (field) what += ` with ${field.path}=${field.value ?? ''}`;
+    return namespace ? `${what} in namespace ${namespace}` : what;
   }
 }
