@@ -10,6 +10,7 @@ import { AgentServer } from './agent-server.js';
 import { EventReporter } from './event-reporter.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
+import type { AgentLogServer } from './shared-log-server.js';
 import type { BackoffOptions } from './restart-backoff.js';
 import { sleep } from './sleep.js';
 import { StatusReporter } from './status-reporter.js';
@@ -21,8 +22,17 @@ export interface AgentOptions {
   labels: Record<string, string>;
   /** How other hosts and clients reach this node and its published ports; default 127.0.0.1. */
   address?: string | undefined;
-  /** host[:port] of the agent's log endpoint; default 127.0.0.1:0. */
-  agentListen?: string | undefined;
+  /**
+   * host[:port] of the agent's own log endpoint; default 127.0.0.1:0. `false`: no log endpoint and
+   * no agent URL (the server's log proxy then answers 503 for this node's instances).
+   */
+  agentListen?: string | false | undefined;
+  /**
+   * A log server shared with other agents of this process, owned (listened on and closed) by the
+   * caller; the agent attaches to it instead of listening itself, which saves a socket per agent
+   * (the hollow nodes of `gantry sim`). Takes precedence over agentListen.
+   */
+  logServer?: AgentLogServer | undefined;
   agentToken: string;
   logger: Logger;
   /** Default 5000. */
@@ -41,17 +51,23 @@ export interface AgentOptions {
   orphanSweepIntervalMs?: number | undefined;
 }
 
+/** The log endpoint of one agent run: its URL to publish (if any) and how to let go of it. */
+interface LogEndpointLease {
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
 export class Agent {
-  private server: AgentServer | undefined;
+  private url: string | undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.logger.child({ node: opts.nodeName });
   }
 
-  /** The URL of the agent's log endpoint, once run() has started it. */
+  /** The URL of the agent's log endpoint, once run() has started it; undefined with agentListen false. */
   get agentUrl(): string | undefined {
-    return this.server?.url;
+    return this.url;
   }
 
   /** Runs until the signal aborts. Leaves every container running when it returns. */
@@ -74,16 +90,8 @@ export class Agent {
       stopGraceSeconds: this.opts.stopGraceSeconds,
       orphanSweepIntervalMs: this.opts.orphanSweepIntervalMs,
     });
-    const server = new AgentServer({
-      driver,
-      token: this.opts.agentToken,
-      owns: (id) => supervisor.owns(id),
-      logger: this.log,
-      listen: this.opts.agentListen,
-      advertiseHost: address,
-    });
-    await server.listen();
-    this.server = server;
+    const logs = await this.openLogEndpoint(supervisor, address);
+    this.url = logs.url;
     reporter.start();
     events.start();
     try {
@@ -92,7 +100,7 @@ export class Agent {
         nodeName,
         labels: this.opts.labels,
         address,
-        agentUrl: server.url,
+        agentUrl: logs.url,
         fingerprint,
         heartbeatIntervalMs: this.opts.heartbeatIntervalMs ?? 5000,
         logger: this.log,
@@ -116,9 +124,29 @@ export class Agent {
       await supervisor.shutdown();
       await reporter.stop();
       await events.stop();
-      await server.close();
+      await logs.close();
       this.log.info('agent stopped');
     }
+  }
+
+  /** Attaches to the shared log server, listens on the agent's own, or neither (agentListen false). */
+  private async openLogEndpoint(supervisor: InstanceSupervisor, address: string): Promise<LogEndpointLease> {
+    const owns = (id: string): boolean => supervisor.owns(id);
+    if (this.opts.logServer) {
+      const attachment = this.opts.logServer.attach(this.opts.nodeName, { driver: this.opts.driver, owns });
+      return { url: attachment.url, close: async () => attachment.detach() };
+    }
+    if (this.opts.agentListen === false) return { url: undefined, close: async () => undefined };
+    const server = new AgentServer({
+      driver: this.opts.driver,
+      token: this.opts.agentToken,
+      owns,
+      logger: this.log,
+      listen: this.opts.agentListen,
+      advertiseHost: address,
+    });
+    await server.listen();
+    return { url: server.url, close: () => server.close() };
   }
 
   /** Lists and watches this node's Instances, resuming after disconnects (relist on EXPIRED). */

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../core/index.js';
 import { EventReporter, type EventReporterOptions } from './event-reporter.js';
 import { FakeGantryClient, silentLogger, waitFor } from './test-helpers.js';
@@ -105,5 +105,27 @@ describe('EventReporter', () => {
     await r.flush();
     expect(calls).toBe(1);
     expect(r.pendingCount).toBe(0);
+  });
+
+  it('keeps no timer while nothing is buffered, and retries on a timer while the server is down', async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeGantryClient();
+      const r = aReporter(client, { flushIntervalMs: 1000 });
+      r.start();
+      expect(vi.getTimerCount()).toBe(0);
+      client.down = true;
+      r.emit(inst('web'), 'Normal', 'Started', 'x');
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(r.pendingCount).toBe(1);
+      expect(vi.getTimerCount()).toBe(1);
+      client.down = false;
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(client.events().map((e) => e.message)).toEqual(['x']);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -27,6 +27,10 @@ export interface EventReporterOptions {
 export class EventReporter {
   private buffer: EventReport[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** A flush is due or running on the timer's behalf; the next is scheduled when it is done. */
+  private scheduled = false;
+  /** Bumped by stop(): a flush the timer started before it must not re-arm after a restart. */
+  private generation = 0;
   private inFlight: Promise<void> | undefined;
   private failures = 0;
   private failingSince: number | undefined;
@@ -50,7 +54,7 @@ export class EventReporter {
 
   start(): void {
     this.stopped = false;
-    this.arm(this.intervalMs);
+    this.schedule();
   }
 
   /** Queues one event; never blocks and never throws. */
@@ -60,6 +64,7 @@ export class EventReporter {
       this.buffer.shift();
       this.overflow++;
     }
+    this.schedule();
   }
 
   get pendingCount(): number {
@@ -82,16 +87,23 @@ export class EventReporter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.scheduled = false;
+    this.generation++;
     await this.flush();
   }
 
-  private arm(delayMs: number): void {
-    if (this.stopped) return;
+  /** Arms the flush timer only while events wait: an idle reporter costs no wake-ups (see StatusReporter). */
+  private schedule(): void {
+    if (this.stopped || this.scheduled || (this.buffer.length === 0 && this.overflow === 0)) return;
+    this.scheduled = true;
+    const generation = this.generation;
+    const delayMs = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush().then(() => {
-        const backoff = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
-        this.arm(backoff);
+        if (generation !== this.generation) return;
+        this.scheduled = false;
+        this.schedule();
       });
     }, delayMs);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, isAppError, type Manifest } from '../core/index.js';
-import { NodeRegistrar } from './node-registrar.js';
+import { NodeRegistrar, heartbeatDelay } from './node-registrar.js';
 import { FakeGantryClient, silentLogger } from './test-helpers.js';
 
 function aRegistrar(client: FakeGantryClient): NodeRegistrar {
@@ -51,5 +51,22 @@ describe('NodeRegistrar.register', () => {
     const error = await aRegistrar(client).register().catch((e: unknown) => e);
     expect(isAppError(error, 'CONFLICT')).toBe(true);
     expect(client.nodes.get('n1')?.spec.address).toBe('10.0.0.1');
+  });
+});
+
+describe('heartbeatDelay', () => {
+  it('spreads heartbeats over the last 20% of the interval, never later than the interval', () => {
+    expect(heartbeatDelay(5000, 0, () => 0)).toBe(5000);
+    expect(heartbeatDelay(5000, 0, () => 0.999)).toBeCloseTo(4001, 0);
+    const delays = Array.from({ length: 50 }, (_, i) => heartbeatDelay(5000, 0, () => i / 50));
+    expect(new Set(delays).size).toBe(50);
+  });
+
+  it('backs retries off, jittered by up to half, capped at the interval', () => {
+    expect(heartbeatDelay(5000, 1, () => 0)).toBe(500);
+    expect(heartbeatDelay(5000, 1, () => 0.999)).toBeCloseTo(250.25, 1);
+    expect(heartbeatDelay(5000, 3, () => 0)).toBe(2000);
+    expect(heartbeatDelay(5000, 8, () => 0)).toBe(5000);
+    expect(heartbeatDelay(5000, 8, () => 0.5)).toBe(3750);
   });
 });

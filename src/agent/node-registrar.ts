@@ -13,15 +13,30 @@ export interface NodeRegistrarOptions {
   nodeName: string;
   labels: Record<string, string>;
   address: string;
-  agentUrl: string;
+  /** Where the server fetches logs; undefined for an agent without a log endpoint. */
+  agentUrl?: string | undefined;
   fingerprint: Fingerprint;
   heartbeatIntervalMs: number;
   logger: Logger;
   events?: EventReporter | undefined;
+  /** Uniform in [0, 1); default Math.random. Spreads heartbeats and retries (see run()). */
+  random?: (() => number) | undefined;
 }
 
 /** How often register() re-reads the Node after another writer (an operator) changed it between read and write. */
 const APPLY_ATTEMPTS = 5;
+
+/**
+ * The wait before the next heartbeat or retry. Retries come quicker than heartbeats, but never
+ * rarer: a slow retry would mark the node lost. Both are jittered downwards (heartbeats by up to
+ * 20%, retries by up to half): when the server stalls, every agent's heartbeat fails or returns
+ * at the same moment, and without jitter they would all come back in lockstep, every time.
+ */
+export function heartbeatDelay(intervalMs: number, failures: number, random: () => number): number {
+  if (failures === 0) return intervalMs * (1 - 0.2 * random());
+  const backoff = Math.min(intervalMs, 250 * 2 ** Math.min(failures, 10));
+  return backoff * (1 - 0.5 * random());
+}
 
 export class NodeRegistrar {
   constructor(private readonly opts: NodeRegistrarOptions) {}
@@ -36,7 +51,7 @@ export class NodeRegistrar {
       capacity: { cpu: fp.cpu, memory: fp.memory },
       driver: fp.driver,
       address,
-      agentUrl: this.opts.agentUrl,
+      ...(this.opts.agentUrl !== undefined ? { agentUrl: this.opts.agentUrl } : {}),
       lastHeartbeat: now,
       info: fp.info,
       conditions: [{ type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now }],
@@ -105,9 +120,7 @@ export class NodeRegistrar {
         failures++;
         logger.warn({ node: nodeName, err: describeError(e), failures }, registered ? 'heartbeat failed' : 'node registration failed; will retry');
       }
-      // Retries come quicker than heartbeats, but never rarer: a slow retry would mark the node lost.
-      const delay = failures === 0 ? interval : Math.min(interval, 250 * 2 ** Math.min(failures, 10));
-      await sleep(delay, signal);
+      await sleep(heartbeatDelay(interval, failures, this.opts.random ?? Math.random), signal);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceStatus } from '../core/index.js';
 import { StatusReporter } from './status-reporter.js';
 import { FakeGantryClient, anInstance, silentLogger, waitFor } from './test-helpers.js';
@@ -75,5 +75,28 @@ describe('StatusReporter', () => {
     reporter.report('default', inst.metadata.name, running());
     await reporter.stop();
     expect(client.statusBatches).toHaveLength(1);
+  });
+
+  it('keeps no timer while nothing is pending (thousands of idle agents in one process)', async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeGantryClient();
+      const inst = anInstance();
+      client.addInstance(inst);
+      const reporter = aReporter(client, 250);
+      reporter.start();
+      expect(vi.getTimerCount()).toBe(0);
+      reporter.report('default', inst.metadata.name, running());
+      reporter.report('default', inst.metadata.name, running(1));
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(0);
+      reporter.report('default', inst.metadata.name, running(2));
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

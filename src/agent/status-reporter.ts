@@ -25,6 +25,10 @@ export class StatusReporter {
   /** Fingerprint of the status the server last accepted, per instance. */
   private readonly accepted = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  /** A flush is due or running on the timer's behalf; the next is scheduled when it is done. */
+  private scheduled = false;
+  /** Bumped by stop(): a flush the timer started before it must not re-arm after a restart. */
+  private generation = 0;
   private inFlight: Promise<void> | undefined;
   private failures = 0;
   private stopped = true;
@@ -40,7 +44,7 @@ export class StatusReporter {
 
   start(): void {
     this.stopped = false;
-    this.arm(this.intervalMs);
+    if (this.pending.size > 0) this.schedule();
   }
 
   /** Queues the latest status of one instance; replaces any status not yet sent. */
@@ -51,6 +55,7 @@ export class StatusReporter {
       return;
     }
     this.pending.set(key, { namespace, name, status });
+    this.schedule();
   }
 
   /** Drops everything about a deleted instance. */
@@ -79,16 +84,27 @@ export class StatusReporter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.scheduled = false;
+    this.generation++;
     await this.flush();
   }
 
-  private arm(delayMs: number): void {
-    if (this.stopped) return;
+  /**
+   * Arms the flush timer when there is something to send. An idle reporter has no timer: with
+   * thousands of agents in one process (gantry sim) a 250 ms tick each is thousands of wake-ups a
+   * second that find nothing to do.
+   */
+  private schedule(): void {
+    if (this.stopped || this.scheduled || this.pending.size === 0) return;
+    this.scheduled = true;
+    const generation = this.generation;
+    const delayMs = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush().then(() => {
-        const backoff = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
-        this.arm(backoff);
+        if (generation !== this.generation) return;
+        this.scheduled = false;
+        this.schedule();
       });
     }, delayMs);
   }

@@ -78,7 +78,7 @@ export async function watchWithResume(
       if (signal.aborted) break;
       // A server that is shutting down ends streams cleanly: do not hammer it while it restarts.
       log?.debug({ revision, retryInMs: backoff }, 'watch ended by the server; resuming');
-      await sleep(backoff, signal);
+      await sleep(backoff / 2 + (Math.random() * backoff) / 2, signal); // jitter: thousands of watchers cut at once must not come back at once
       backoff = Math.min(backoff * 2, t.maxBackoffMs);
     } catch (e) {
       if (handlerFailed) throw e;
@@ -89,7 +89,7 @@ export async function watchWithResume(
         continue;
       }
       log?.warn({ err: e, revision, retryInMs: backoff }, 'watch failed; retrying');
-      await sleep(backoff, signal);
+      await sleep(backoff / 2 + (Math.random() * backoff) / 2, signal);
       backoff = Math.min(backoff * 2, t.maxBackoffMs);
     }
   }

@@ -4,6 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
+import type { AgentLogServer } from '../agent/shared-log-server.js';
 import type { GantryClient } from '../client/types.js';
 import { describeError } from '../core/index.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
@@ -20,6 +21,8 @@ export interface HollowNodeOptions {
   startLatencyMs?: number | undefined;
   failureRate?: number | undefined;
   heartbeatIntervalMs?: number | undefined;
+  /** The log server every hollow node of the process shares; none: the node publishes no agent URL. */
+  logServer?: AgentLogServer | undefined;
   logger: Logger;
 }
 
@@ -28,7 +31,7 @@ export interface RunningHollowNode {
   readonly registered: Promise<boolean>;
   /** Settles when the agent has stopped and its driver is closed; never rejects. */
   readonly done: Promise<void>;
-  /** Why the agent ended on its own (e.g. it could not open its log endpoint), if it did. */
+  /** Why the agent ended on its own (e.g. the process ran out of file descriptors), if it did. */
   readonly error: () => Error | undefined;
 }
 
@@ -69,6 +72,8 @@ export function runHollowNode(opts: HollowNodeOptions, shared: AbortSignal): Run
     agentToken: opts.agentToken,
     logger: opts.logger,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    // Never a socket of its own: 10,000 listening sockets do not fit the open-file limit.
+    ...(opts.logServer ? { logServer: opts.logServer } : { agentListen: false }),
   });
   let error: Error | undefined;
   const done = (async () => {

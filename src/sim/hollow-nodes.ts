@@ -3,6 +3,7 @@
 // at once (kubemark ramps hollow nodes up the same way).
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import { SharedLogServer } from '../agent/shared-log-server.js';
 import { createHttpClient } from '../client/http-client.js';
 import type { GantryClient } from '../client/types.js';
 import { AppError } from '../core/index.js';
@@ -31,6 +32,11 @@ export interface HollowNodesOptions {
   /** Agents started per wave; default 200. */
   ramp?: number | undefined;
   heartbeatIntervalMs?: number | undefined;
+  /**
+   * host[:port] of the one log endpoint all hollow nodes share (`gantry logs` of their instances
+   * works through it); default 127.0.0.1:0. false: none, and the nodes publish no agent URL.
+   */
+  logListen?: string | false | undefined;
   logger: Logger;
   /** Builds each node's own client; default createHttpClient. */
   connect?: ((conn: { server: string; token: string }) => GantryClient) | undefined;
@@ -47,6 +53,8 @@ export interface HollowProgress {
 
 export interface HollowNodes {
   readonly nodes: readonly HollowNodeSpec[];
+  /** The shared log endpoint's URL once listening (node i's agent URL is `<url>/nodes/<name>`). */
+  logUrl(): string | undefined;
   /** Resolves once every node registered; rejects if the nodes were stopped first or an agent failed. */
   readonly ready: Promise<void>;
   registeredCount(): number;
@@ -84,6 +92,8 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   // One listener per hollow node (each chains its own signal to this one).
   setMaxListeners(0, linked);
   const running: RunningHollowNode[] = [];
+  const logServer = opts.logListen === false ? undefined : new SharedLogServer({ token: opts.token, logger: opts.logger, listen: opts.logListen });
+  let logUrl: string | undefined;
   let registered = 0;
   const t0 = Date.now();
 
@@ -97,6 +107,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
         startLatencyMs: opts.startLatencyMs,
         failureRate: opts.failureRate,
         heartbeatIntervalMs: opts.heartbeatIntervalMs,
+        logServer,
         logger: opts.logger,
       },
       linked,
@@ -108,6 +119,10 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   };
 
   const rampUp = async (): Promise<void> => {
+    if (logServer) {
+      await logServer.listen();
+      logUrl = logServer.url;
+    }
     for (let from = 0; from < nodes.length && !linked.aborted; from += rampSize) {
       const wave = nodes.slice(from, from + rampSize).map(startOne);
       running.push(...wave);
@@ -117,7 +132,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
       const failed = wave.find((n) => n.error());
       if (failed) {
         // The usual cause is the process running out of file descriptors: starting more would fail the same way.
-        throw new AppError('UNAVAILABLE', `hollow node agents stopped starting after ${registered} of ${nodes.length} registered: ${failed.error()?.message} (see README: ulimit -n)`);
+        throw new AppError('UNAVAILABLE', `hollow node agents stopped starting after ${registered} of ${nodes.length} registered: ${failed.error()?.message} (see src/sim/README.md: open files)`);
       }
     }
     if (registered < nodes.length) throw new AppError('UNAVAILABLE', `hollow nodes were stopped after ${registered} of ${nodes.length} registered`);
@@ -129,6 +144,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   let stopping: Promise<void> | undefined;
   return {
     nodes,
+    logUrl: () => logUrl,
     ready,
     registeredCount: () => registered,
     stop: () => {
@@ -136,6 +152,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
         stopper.abort();
         await ready.catch(() => undefined);
         await Promise.all(running.map((n) => n.done));
+        await logServer?.close();
       })();
       return stopping;
     },
