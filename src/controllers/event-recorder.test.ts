@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { EventRecorder, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
+import { EventRecorder, GC_DELETES_PER_TXN, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
 import { TestClock, aStore } from './test-builders.js';
 
 let store: SqliteStore;
@@ -50,6 +50,33 @@ describe('recordEvent', () => {
     clock.advance(11 * 60_000);
     expect(await gcEvents(store, 3_600_000, clock.date())).toBe(1);
     expect((await store.list('Event')).items.map((e) => e.spec.reason)).toEqual(['Young']);
+  });
+
+  it(`gcEvents deletes many in txns of ${GC_DELETES_PER_TXN}, and skips one bumped meanwhile`, async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    const recorder = new EventRecorder(store);
+    const many = Array.from({ length: 2500 }, (_, i): EventInput => ({ involved: { kind: 'Instance', namespace: 'default', name: `web-${i}` }, type: 'Normal', reason: 'Started', message: 'started' }));
+    for (let start = 0; start < many.length; start += 1000) await recorder.recordAll(many.slice(start, start + 1000), 'agent', clock.date());
+    clock.advance(61 * 60_000);
+    // Between the list and the second txn, one old event of that chunk is bumped (young again).
+    const realTxn = store.txn.bind(store);
+    const txn = vi.spyOn(store, 'txn');
+    let calls = 0;
+    txn.mockImplementation(async (ops) => {
+      if (++calls === 2) {
+        const first = ops[0]!;
+        if (first.op === 'delete') {
+          const e = (await store.get('Event', first.namespace, first.name))!;
+          await store.update({ ...e, spec: { ...e.spec, count: 2, lastTime: clock.date().toISOString() } });
+        }
+      }
+      return realTxn(ops);
+    });
+    expect(await gcEvents(store, 3_600_000, clock.date())).toBe(2499);
+    const deleteTxns = txn.mock.calls.filter(([ops]) => ops.every((op) => op.op === 'delete'));
+    expect(deleteTxns.map(([ops]) => ops.length)).toEqual([1000, 1000, 500]);
+    expect((await store.list('Event')).items).toHaveLength(1);
   });
 });
 

@@ -207,19 +207,40 @@ export async function recordEvent(
   return new EventRecorder(store).record(involved, type, reason, message, source, now);
 }
 
-/** Deletes events whose last occurrence is older than `maxAgeMs`; returns how many. */
+/** Deletes per txn when collecting old events; the event loop gets a turn between txns. */
+export const GC_DELETES_PER_TXN = 1000;
+
+/**
+ * Deletes events whose last occurrence is older than `maxAgeMs`; returns how many. An hour of a
+ * 100,000-instance rollout is hundreds of thousands of events: they go in txns of
+ * GC_DELETES_PER_TXN (each delete checks the revision it read), not one write each in one go.
+ */
 export async function gcEvents(store: Store, maxAgeMs = 3_600_000, now: Date = new Date()): Promise<number> {
   const { items } = await store.list('Event');
+  const old = items.filter((e) => now.getTime() - Date.parse(e.spec.lastTime) > maxAgeMs);
   let deleted = 0;
-  for (const e of items) {
-    if (now.getTime() - Date.parse(e.spec.lastTime) <= maxAgeMs) continue;
+  for (let start = 0; start < old.length; start += GC_DELETES_PER_TXN) {
+    if (start > 0) await new Promise((r) => setImmediate(r));
+    const chunk = old.slice(start, start + GC_DELETES_PER_TXN);
     try {
-      await store.delete('Event', e.metadata.namespace, e.metadata.name, { revision: e.metadata.revision });
-      deleted++;
+      await store.txn(chunk.map((e): TxnOp => ({ op: 'delete', kind: 'Event', namespace: e.metadata.namespace, name: e.metadata.name, revision: e.metadata.revision })));
+      deleted += chunk.length;
     } catch (err) {
-      // Bumped or deleted meanwhile: it is either young again or already gone.
       if (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND')) throw err;
+      // One was bumped or deleted meanwhile: this chunk one by one, skipping those.
+      for (const e of chunk) if (await deleteIfUnchanged(store, e)) deleted++;
     }
   }
   return deleted;
+}
+
+async function deleteIfUnchanged(store: Store, e: GantryEvent): Promise<boolean> {
+  try {
+    await store.delete('Event', e.metadata.namespace, e.metadata.name, { revision: e.metadata.revision });
+    return true;
+  } catch (err) {
+    // Bumped or deleted meanwhile: it is either young again or already gone.
+    if (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND')) throw err;
+    return false;
+  }
 }

@@ -3,7 +3,8 @@ import { getCondition, type GantryNode, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { startControllers } from './index.js';
 import { SchedulingController } from './scheduling-controller.js';
-import { aNode, aService, aStore, instancesOf, quietLogger } from './test-builders.js';
+import { ServiceController } from './service-controller.js';
+import { GiB, aNode, aService, aStore, instancesOf, quietLogger, setInstanceStatus } from './test-builders.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -38,6 +39,57 @@ describe('startControllers', () => {
     await store.create(aService({ name: 'late', replicas: 1 }));
     await new Promise((r) => setTimeout(r, 50));
     expect(await instancesOf(store, 'late')).toHaveLength(0);
+  });
+
+  it('coalesces a burst of 200 service applies into a few scheduling passes that each take everything pending', async () => {
+    store = aStore();
+    const passes = vi.spyOn(SchedulingController.prototype, 'reconcile');
+    const ac = new AbortController();
+    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    try {
+      await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB, lastHeartbeat: new Date().toISOString() }));
+      await vi.waitFor(() => expect(passes).toHaveBeenCalled());
+      const before = passes.mock.calls.length;
+      await store.txn(Array.from({ length: 200 }, (_, i) => ({ op: 'create' as const, object: aService({ name: `svc-${i}`, replicas: 5 }) })));
+      await vi.waitFor(
+        async () => {
+          const all = (await store.list('Instance')).items;
+          expect(all).toHaveLength(1000);
+          expect(all.every((i) => i.spec.node === 'n1')).toBe(true);
+        },
+        { timeout: 10_000 },
+      );
+      // 200 reconciles each created instances (1,000 scheduling triggers): far fewer passes.
+      expect(passes.mock.calls.length - before).toBeLessThan(50);
+    } finally {
+      passes.mockRestore();
+      ac.abort();
+      await done;
+    }
+  });
+
+  it('reconciles a service once for a burst of its instances\' status reports, not once per report', async () => {
+    store = aStore();
+    const ac = new AbortController();
+    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    const reconciles = vi.spyOn(ServiceController.prototype, 'reconcile');
+    try {
+      await store.create(aNode({ name: 'n1', cpu: 100, memory: 100 * GiB, lastHeartbeat: new Date().toISOString() }));
+      await store.create(aService({ replicas: 40 }));
+      await vi.waitFor(async () => expect((await instancesOf(store)).filter((i) => i.spec.node === 'n1')).toHaveLength(40));
+      await new Promise((r) => setTimeout(r, 400));
+      reconciles.mockClear();
+      // 40 agent reports within a few milliseconds, as when a node starts its batch.
+      for (const i of await instancesOf(store)) await setInstanceStatus(store, i, { phase: 'Running', ready: true });
+      await vi.waitFor(async () => expect((await store.get('Service', 'default', 'web'))!.status?.readyReplicas).toBe(40));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(reconciles.mock.calls.length).toBeGreaterThan(0);
+      expect(reconciles.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      reconciles.mockRestore();
+      ac.abort();
+      await done;
+    }
   });
 
   it('marks a node that never heartbeats not ready after the grace period', async () => {

@@ -5,11 +5,10 @@ import type { Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
 import { Informer } from './informer.js';
-import { InstanceIndex } from './instance-index.js';
 import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
 import type { NodeLeases } from './node-leases.js';
-import { nodeSchedulingChanged } from './node-triggers.js';
+import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling-triggers.js';
 import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { sleep } from './sleep.js';
@@ -38,6 +37,10 @@ export interface ControllerDeps {
 }
 
 const NODE_CHECK_INTERVAL_MS = 1000;
+/** How long a service's reconcile waits for more changes of its instances. */
+const INSTANCE_BURST_MS = 200;
+/** How late a node check may start before the node controller assumes the server stalled. */
+const NODE_CHECK_STALL_MS = 4000;
 const EVENT_GC_INTERVAL_MS = 60_000;
 
 export function startControllers(deps: ControllerDeps): { done: Promise<void> } {
@@ -56,24 +59,23 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
 
   const enqueueService = (o: { metadata: { namespace?: string | undefined; name: string } }) =>
     serviceQueue.add(nsKey(o.metadata.namespace, o.metadata.name));
-  const enqueueOwner = (i: Instance) => serviceQueue.add(nsKey(i.metadata.namespace, i.spec.service));
+  // Instance changes come in bursts (a hundred replicas turning Running within a second, each a
+  // status report): one reconcile per service per burst, instead of one per report, each writing
+  // the service's status. A Service change (a user's apply) is handled at once.
+  const enqueueOwner = (i: Instance) => serviceQueue.addAfter(nsKey(i.metadata.namespace, i.spec.service), INSTANCE_BURST_MS);
+  // One key for every reason to schedule: a burst of 1,000 applies while a pass runs is one more
+  // pass afterwards, and that pass takes everything pending then.
   const enqueueScheduling = () => schedulingQueue.add(SCHEDULING_KEY);
-  // Placement changes when work appears or when room frees up on a node.
-  const mattersToScheduler = (i: Instance) => isUnboundPending(i) || isFinished(i);
-
-  // First, so the index already holds an instance when the reconcile it triggers runs.
-  const index = new InstanceIndex();
-  instances.addHandlers({ onAdd: (i) => index.add(i), onUpdate: (_o, i) => index.add(i), onDelete: (i) => index.remove(i) });
 
   services.addHandlers({ onAdd: enqueueService, onUpdate: (_o, n) => enqueueService(n), onDelete: enqueueService });
   instances.addHandlers({
     onAdd: (i) => {
       enqueueOwner(i);
-      if (mattersToScheduler(i)) enqueueScheduling();
+      if (isUnboundPending(i) || isFinished(i)) enqueueScheduling();
     },
-    onUpdate: (_o, i) => {
+    onUpdate: (old, i) => {
       enqueueOwner(i);
-      if (mattersToScheduler(i)) enqueueScheduling();
+      if (instanceSchedulingChanged(old, i)) enqueueScheduling();
     },
     onDelete: (i) => {
       enqueueOwner(i);
@@ -89,11 +91,13 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     onDelete: enqueueScheduling,
   });
 
-  const serviceController = new ServiceController({ store, events, index, logger: logger.child({ controller: 'service' }) });
+  const serviceController = new ServiceController({ store, events, logger: logger.child({ controller: 'service' }) });
   const schedulingController = new SchedulingController({
     store,
     events,
     logger: logger.child({ controller: 'scheduling' }),
+    // The safety net under the incremental state: a full read at most once per resync interval.
+    rebuildIntervalMs: resyncIntervalMs,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   const nodeController = new NodeController({
@@ -102,6 +106,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     logger: logger.child({ controller: 'node' }),
     nodeGracePeriodMs: options.nodeGracePeriodMs,
     leases: deps.leases,
+    // A tick 4 s late: the server was stalled, and heartbeats could not get in either.
+    stallThresholdMs: NODE_CHECK_INTERVAL_MS + NODE_CHECK_STALL_MS,
   });
 
   const onError = (name: string) => (key: string, err: unknown) => logger.warn({ controller: name, key, err }, 'reconcile failed; retrying with backoff');
@@ -109,8 +115,7 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     services.run(signal),
     instances.run(signal),
     nodes.run(signal),
-    // The index must hold every instance before a reconcile trusts it to find a service's own.
-    untilSynced(instances.synced, signal).then(() => serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service'))),
+    serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service')),
     schedulingQueue.run(() => schedulingController.reconcile(), signal, 1, onError('scheduling')),
     every(NODE_CHECK_INTERVAL_MS, signal, () => nodeController.check(), (err) => logger.warn({ controller: 'node', err }, 'node check failed')),
     every(EVENT_GC_INTERVAL_MS, signal, async () => {
@@ -121,19 +126,6 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   logger.info({ options }, 'controllers started');
   const done = Promise.all(loops).then(() => logger.info('controllers stopped'));
   return { done };
-}
-
-/** Resolves when `synced` does or `signal` aborts, whichever comes first. */
-function untilSynced(synced: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void synced.then(done);
-  });
 }
 
 /** Runs `fn` every `ms` (never overlapping) until `signal` aborts. */

@@ -22,7 +22,8 @@ export function instanceName(service: string, random: () => number = Math.random
   return `${service.slice(0, MAX_PREFIX)}-${suffix}`;
 }
 
-export function newInstanceFor(service: Service, name: string): NewObject<Instance> {
+/** `templateHash` saves hashing the template per instance when the caller has it already. */
+export function newInstanceFor(service: Service, name: string, templateHash = templateHashOf(service)): NewObject<Instance> {
   const restartPolicy = service.spec.restartPolicy ?? 'Always';
   return {
     apiVersion: API_VERSION,
@@ -38,7 +39,7 @@ export function newInstanceFor(service: Service, name: string): NewObject<Instan
       restartPolicy,
       ...(service.spec.placement ? { placement: service.spec.placement } : {}),
       resources: sumResources(service.spec.containers),
-      templateHash: templateHashOf(service),
+      templateHash,
     },
     status: { phase: 'Pending', ready: false, containers: [] },
   };

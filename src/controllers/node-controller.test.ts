@@ -96,6 +96,17 @@ describe('NodeController', () => {
     expect(await events('NodeReady')).toHaveLength(1);
   });
 
+  it('records no NodeReady for a new node turning ready on its first heartbeat', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await store.create(aNode({ name: 'fresh', ready: false }));
+    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    await nodes.check();
+    await heartbeat('fresh', clock);
+    await nodes.check();
+    expect(await events('NodeReady')).toHaveLength(0);
+  });
+
   it('leaves finished instances of a lost node alone', async () => {
     const clock = new TestClock();
     store = aStore(clock);

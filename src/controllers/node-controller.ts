@@ -14,6 +14,15 @@
 // written in transactions of up to 1,000 updates, and each node gets one NodeNotReady and one
 // InstanceLost event ("12 instances lost: ..."), not one event per instance.
 //
+// Two guards keep a sick server from evicting a healthy cluster (the failure is then ours, not the
+// nodes'): when the controller's own tick runs late by more than stallThresholdMs (the event loop
+// was blocked, so heartbeats could not get in either), the grace period restarts for every node,
+// as after a restart. And when more than DISRUPTION_RATIO of the nodes (and more than
+// DISRUPTION_MIN_NODES - 1) are silent at once, as Kubernetes' unhealthy-zone threshold, they are
+// marked not ready (nothing is placed there) but their instances are not marked Lost: replacing
+// most of the cluster at once would not help if the fault is the server or the network, and would
+// overload what is left. Normal behaviour resumes once fewer are silent.
+//
 // A deleted Node has no heartbeat to miss: its unfinished instances are marked Lost too ("node X
 // was deleted"), found by a scan of the instances whenever a node disappears, on the first pass
 // (deletions while the server was down), after a pass with conflicts, and every orphanScanMs.
@@ -38,20 +47,40 @@ export interface NodeControllerOptions {
   leases?: NodeLeases | undefined;
   /** Safety net: look for instances bound to missing nodes at least this often (default 60 s). */
   orphanScanMs?: number;
+  /**
+   * Two checks this far apart (start to start) mean the server itself stalled: the grace period
+   * restarts for every node. Only for callers that check on a steady tick (the controller manager
+   * checks every second); absent: off.
+   */
+  stallThresholdMs?: number | undefined;
+  /** Silent share of nodes above which their instances are left alone (default 0.55). */
+  disruptionRatio?: number;
 }
 
 /** Events recorded per recordAll call (one store txn). */
 const EVENTS_PER_TXN = 1000;
+/** Share of silent nodes beyond which their instances are not replaced (Kubernetes: 0.55). */
+export const DISRUPTION_RATIO = 0.55;
+/** Fewer silent nodes than this never count as a disruption: small clusters behave normally. */
+export const DISRUPTION_MIN_NODES = 3;
 
 export class NodeController {
-  /** Readiness seen on the previous pass, to notice a not-ready node coming back. */
+  /** Readiness seen on the previous pass (false: lost to silence), to notice a lost node coming back. */
   private readonly lastReady = new Map<string, boolean>();
   /** Not-ready nodes whose instances are all marked Lost: no need to scan instances again. */
   private readonly lostDone = new Set<string>();
   private readonly now: () => number;
   private readonly events: EventRecorder;
-  /** Our own clock at construction: no node counts as silent before a grace period from here. */
-  private readonly startedAt: number;
+  /**
+   * Our own clock at construction, or after a stall: no node counts as silent before a grace
+   * period from here.
+   */
+  private graceFrom: number;
+  /** When the previous check started; undefined before the first. */
+  private lastCheckAt: number | undefined;
+  /** Not-ready nodes told that their instances are held back in the current disruption. */
+  private readonly heldBack = new Set<string>();
+  private disrupted = false;
   /** Node names of the previous pass; undefined before the first. */
   private previousNodes: Set<string> | undefined;
   /** When instances were last scanned for deleted nodes; NaN: scan on the next pass. */
@@ -60,12 +89,13 @@ export class NodeController {
   constructor(private readonly opts: NodeControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.events = opts.events ?? new EventRecorder(opts.store);
-    this.startedAt = this.now();
+    this.graceFrom = this.now();
   }
 
   /** One pass over every node; run it every second. */
   async check(): Promise<void> {
     const { store } = this.opts;
+    this.noticeStall();
     const nodes = (await store.list('Node')).items;
     const pending: EventInput[] = [];
     const seen = new Set<string>();
@@ -83,7 +113,8 @@ export class NodeController {
       }
       // A retry after conflicts, or after a crash between marking the node and its instances.
       if (!ready && lostReason(node) && !this.lostDone.has(name)) unfinished.push(node);
-      this.lastReady.set(name, ready);
+      // Only a node lost to silence "comes back": a new node turning ready on its first heartbeat does not.
+      this.lastReady.set(name, ready || !lostReason(node));
     }
     for (const name of this.lastReady.keys()) {
       if (seen.has(name)) continue;
@@ -92,24 +123,58 @@ export class NodeController {
     }
     for (const name of this.lostDone) if (!seen.has(name)) this.lostDone.delete(name);
 
-    let instances: Instance[] | undefined;
+    // Silent now: about to be marked, or marked before and still not heartbeating.
+    const silentNow = silent.length + nodes.filter((n) => n.status?.ready !== true && lostReason(n)).length;
+    const holdBack = this.assessDisruption(silentNow, nodes.length);
     try {
       const marked = silent.length > 0 ? await this.markNotReady(silent, pending) : [];
       const toLose = [...marked, ...unfinished];
-      if (toLose.length > 0) {
-        instances = (await store.list('Instance')).items;
-        await this.markLost(toLose, instances, pending);
-      }
+      if (holdBack) this.holdBack(toLose, silentNow, nodes.length, pending);
+      else if (toLose.length > 0) await this.markLost(toLose, pending);
       const nodeGone = this.previousNodes === undefined || [...this.previousNodes].some((n) => !seen.has(n));
       this.previousNodes = seen;
       const now = this.now();
       if (nodeGone || !(now - this.lastOrphanScan < (this.opts.orphanScanMs ?? 60_000))) {
-        instances ??= (await store.list('Instance')).items;
+        const instances = (await store.list('Instance')).items;
         const complete = await this.markOrphansLost(seen, instances, pending);
         this.lastOrphanScan = complete ? now : Number.NaN;
       }
     } finally {
       await this.record(pending);
+    }
+  }
+
+  /** A check that starts long after the previous one: we were stalled, not the nodes. */
+  private noticeStall(): void {
+    const now = this.now();
+    const threshold = this.opts.stallThresholdMs;
+    if (this.lastCheckAt !== undefined && threshold !== undefined && now - this.lastCheckAt > threshold) {
+      this.opts.logger.warn({ gapMs: now - this.lastCheckAt, thresholdMs: threshold }, 'node check ran late (the server stalled); restarting every node\'s heartbeat grace period');
+      this.graceFrom = now;
+    }
+    this.lastCheckAt = now;
+  }
+
+  /** True while too many nodes are silent at once to replace their instances; logs the changes. */
+  private assessDisruption(silent: number, total: number): boolean {
+    const disrupted = silent >= DISRUPTION_MIN_NODES && silent > (this.opts.disruptionRatio ?? DISRUPTION_RATIO) * total;
+    if (disrupted && !this.disrupted) {
+      this.opts.logger.warn({ silent, nodes: total }, 'most nodes silent at once: marking them not ready but not replacing their instances; likely a server or network problem');
+    } else if (!disrupted && this.disrupted) {
+      this.opts.logger.info({ silent, nodes: total }, 'fewer nodes silent: replacing the instances of silent nodes again');
+      this.heldBack.clear();
+    }
+    this.disrupted = disrupted;
+    return disrupted;
+  }
+
+  /** In a disruption: one Warning per node whose instances are left alone, once per disruption. */
+  private holdBack(nodes: readonly GantryNode[], silent: number, total: number, pending: EventInput[]): void {
+    for (const node of nodes) {
+      const name = node.metadata.name;
+      if (this.heldBack.has(name)) continue;
+      this.heldBack.add(name);
+      pending.push(nodeEvent(name, 'Warning', 'NodesSilentAtOnce', `${silent} of ${total} nodes silent at once: not replacing their instances; likely a server or network problem`));
     }
   }
 
@@ -124,7 +189,7 @@ export class NodeController {
   private isSilent(node: GantryNode): boolean {
     const last = this.lastHeartbeat(node);
     if (!Number.isFinite(last)) return false;
-    return this.now() - Math.max(last, this.startedAt) > this.opts.nodeGracePeriodMs;
+    return this.now() - Math.max(last, this.graceFrom) > this.opts.nodeGracePeriodMs;
   }
 
   /**
@@ -157,9 +222,14 @@ export class NodeController {
   }
 
   /** Marks the unfinished instances of not-ready nodes Lost; a node whose instances all are is done. */
-  private async markLost(nodes: readonly GantryNode[], instances: readonly Instance[], pending: EventInput[]): Promise<void> {
+  private async markLost(nodes: readonly GantryNode[], pending: EventInput[]): Promise<void> {
     const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
-    const victims = instances.filter((i) => i.spec.node !== undefined && byName.has(i.spec.node) && !isFinished(i));
+    // Each node's instances from the store's spec.node index: cost follows the lost nodes, not the cluster.
+    const victims: Instance[] = [];
+    for (const name of byName.keys()) {
+      const { items } = await this.opts.store.list('Instance', { field: { path: 'spec.node', value: name } });
+      for (const i of items) if (!isFinished(i)) victims.push(i);
+    }
     const incomplete = await this.loseInstances(victims, (node) => ({ reason: 'NodeLost', message: readyMessage(byName.get(node)!) }), pending);
     for (const name of byName.keys()) if (!incomplete.has(name)) this.lostDone.add(name);
   }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GantryNode, Instance } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { newInstanceFor } from './instance-template.js';
-import { BIND_CHUNK, SchedulingController } from './scheduling-controller.js';
+import { BIND_CHUNK, PLAN_CHUNK, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { GiB, TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom } from './test-builders.js';
 
@@ -116,7 +116,7 @@ describe('SchedulingController', () => {
     expect((await instancesOf(store)).every((i) => i.spec.node === 'n1')).toBe(true);
   }, 20_000);
 
-  it('lists the instances once per pass, even when heartbeats land between plan and commit', async () => {
+  it('reads the cluster once, then follows its changes: later passes list no instances, even with heartbeats between plan and commit', async () => {
     store = aStore();
     await store.create(aNode({ name: 'n1' }));
     await withService(3);
@@ -128,8 +128,64 @@ describe('SchedulingController', () => {
       return currentRevision();
     };
     const list = vi.spyOn(store, 'list');
-    expect(await aScheduler().reconcile()).toBeUndefined();
+    const scheduler = aScheduler();
+    expect(await scheduler.reconcile()).toBeUndefined();
     expect(list.mock.calls.filter(([kind]) => kind === 'Instance')).toHaveLength(1);
-    expect((await instancesOf(store)).every((i) => i.spec.node === 'n1')).toBe(true);
+
+    // More work, and room taken by someone else: the next pass sees both without a list.
+    const svc = (await store.get('Service', 'default', 'web'))!;
+    const intruder = newInstanceFor({ ...svc, metadata: { ...svc.metadata, name: 'other' } }, 'intruder');
+    await store.create<Instance>({ ...intruder, spec: { ...intruder.spec, node: 'n1', resources: { cpu: 3700, memory: GiB } } });
+    await store.update({ ...svc, spec: { ...svc.spec, replicas: 5 } });
+    await new ServiceController({ store, logger: quietLogger(), random: seededRandom(4) }).reconcile('default/web');
+    list.mockClear();
+    expect(await scheduler.reconcile()).toEqual({ requeueAfterMs: 10_000 });
+    expect(list.mock.calls.filter(([kind, opts]) => kind === 'Instance' && opts?.field === undefined)).toHaveLength(0);
+    // 3 x 100m of ours + 3700m: the node (4 cores) has room for none of the 2 new ones.
+    const all = await instancesOf(store);
+    expect(all.filter((i) => i.spec.node === 'n1')).toHaveLength(3);
+    expect(all.filter((i) => !i.spec.node).map((i) => i.status?.message)).toEqual([expect.stringContaining('insufficient cpu'), expect.stringContaining('insufficient cpu')]);
   });
+
+  it('reads the whole cluster again once rebuildIntervalMs has passed (the safety net)', async () => {
+    store = aStore();
+    const clock = new TestClock();
+    await store.create(aNode({ name: 'n1' }));
+    await withService(2);
+    const scheduler = new SchedulingController({ store, logger: quietLogger(), seed: 1, now: clock.date, rebuildIntervalMs: 60_000 });
+    const list = vi.spyOn(store, 'list');
+    const fullLists = () => list.mock.calls.filter(([kind, opts]) => kind === 'Instance' && opts?.field === undefined).length;
+    await scheduler.reconcile();
+    clock.advance(59_000);
+    await scheduler.reconcile();
+    expect(fullLists()).toBe(1);
+    clock.advance(1_000);
+    await scheduler.reconcile();
+    expect(fullLists()).toBe(2);
+  });
+
+  it(`plans a big backlog in chunks of ${PLAN_CHUNK}, letting the event loop run between them`, async () => {
+    store = aStore();
+    await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB }));
+    await store.create(aService({ replicas: 2500 }));
+    const services = new ServiceController({ store, logger: quietLogger(), random: seededRandom(3) });
+    for (let pass = 0; pass < 3; pass++) await services.reconcile('default/web');
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const txn = vi.spyOn(store, 'txn');
+    try {
+      await aScheduler().reconcile();
+    } finally {
+      running = false;
+    }
+    const binds = txn.mock.calls.filter(([ops]) => ops.every((op) => op.op === 'update' && op.object.kind === 'Instance'));
+    expect(binds).toHaveLength(3);
+    // Between the three chunks (and their event batches) other callbacks got a turn.
+    expect(turns).toBeGreaterThanOrEqual(2);
+  }, 20_000);
 });

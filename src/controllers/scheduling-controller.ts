@@ -1,19 +1,22 @@
 // The scheduling controller: one key for the whole cluster, because placement is a batch problem
-// (each decision changes what fits next). It gathers every unbound Pending instance, asks the
-// pure scheduler for a plan against a snapshot, re-checks each placement against the state at
-// commit time (optimistic concurrency: the plan carries its snapshot revision), and binds the
-// survivors in store txns of up to BIND_CHUNK. What does not fit gets a reason, and one event
-// per new reason.
+// (each decision changes what fits next). A pass takes every unbound Pending instance, in chunks
+// of PLAN_CHUNK: each chunk is planned by the pure scheduler against the node snapshots, each
+// placement re-checked against the state at commit time (optimistic concurrency: the plan carries
+// its snapshot revision), and the survivors bound in one store txn; then the event loop gets a
+// turn before the next chunk. What does not fit gets a reason, and one event per new reason.
+//
+// The state (nodes, instances, per-node usage) is kept across passes and brought forward from the
+// store's change history (cluster-state.ts), so a pass costs what changed plus what it places;
+// every rebuildIntervalMs it is read afresh as a safety net.
 import type { Logger } from 'pino';
 import { isAppError, type Instance, type InstanceStatus } from '../core/index.js';
-import { buildNodeSnapshots, fits, placementRequestFor, schedule } from '../scheduler/index.js';
+import { fits, placementRequestFor, schedule } from '../scheduler/index.js';
 import type { NodeSnapshot, PlacementRequest } from '../scheduler/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { ClusterState } from './cluster-state.js';
 import { EventRecorder } from './event-recorder.js';
-import { listSome } from './event-text.js';
-import { groupBy } from './group-by.js';
-import { isUnboundPending, nsKey } from './instance-phase.js';
+import { isUnboundPending } from './instance-phase.js';
+import { SchedulingReport } from './scheduling-report.js';
 import type { HandlerResult } from './work-queue.js';
 
 export const SCHEDULING_KEY = 'scheduling';
@@ -21,12 +24,14 @@ export const SCHEDULING_KEY = 'scheduling';
 export interface SchedulingControllerOptions {
   store: Store;
   logger: Logger;
-  /** Seed of the first pass; each pass uses the next number, so a run is reproducible. */
+  /** Seed of the first plan; each plan uses the next number, so a run is reproducible. */
   seed?: number;
-  /** Plans tried per pass when placements go stale between plan and commit. */
+  /** Plans tried per chunk when placements go stale between plan and commit. */
   maxAttempts?: number;
   /** While something stays unplaced, try again this often (node events also retry). */
   retryIntervalMs?: number;
+  /** Read the whole cluster afresh at most this long after the last full read (default 60 s). */
+  rebuildIntervalMs?: number;
   now?: () => Date;
   /** Shared with the API in the server; a private one otherwise. */
   events?: EventRecorder | undefined;
@@ -34,42 +39,87 @@ export interface SchedulingControllerOptions {
 
 /** Binds per txn; between chunks the event loop serves others (heartbeats, API reads). */
 export const BIND_CHUNK = 1000;
+/** Pending instances planned at once: one bind txn's worth, so a chunk is plan, check, one txn. */
+export const PLAN_CHUNK = BIND_CHUNK;
+
+interface ChunkOutcome {
+  placed: Instance[];
+  unplaced: Map<string, string>;
+  leftover: boolean;
+}
 
 export class SchedulingController {
   private pass = 0;
   private readonly seed: number;
-  private readonly events: EventRecorder;
+  private readonly report: SchedulingReport;
+  private state: ClusterState | undefined;
+  private lastFullRead = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SchedulingControllerOptions) {
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    const events = opts.events ?? new EventRecorder(opts.store);
+    this.report = new SchedulingReport({ store: opts.store, logger: opts.logger, events, now: opts.now });
   }
 
   async reconcile(): Promise<HandlerResult> {
-    const { store, logger } = this.opts;
-    const maxAttempts = this.opts.maxAttempts ?? 3;
-    let unplaced = new Map<string, string>();
+    const { logger } = this.opts;
+    const ids = (await this.refresh()).pendingIds();
     const placed: Instance[] = [];
+    const unplaced = new Map<string, string>();
     let leftover = false;
-    // One list of instances per pass: the unbound Pending set and every node's usage both come
-    // from it, and later attempts only replay what changed since.
-    let state = await ClusterState.read(store);
+    for (let start = 0; start < ids.length; start += PLAN_CHUNK) {
+      if (start > 0) await new Promise((r) => setImmediate(r));
+      const out = await this.placeChunk(ids.slice(start, start + PLAN_CHUNK));
+      for (const inst of out.placed) placed.push(inst);
+      for (const [id, reason] of out.unplaced) unplaced.set(id, reason);
+      leftover ||= out.leftover;
+    }
+    if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size, revision: this.state?.revision }, 'scheduled instances');
+    await this.report.placements(placed);
+    await this.report.failures(unplaced);
+    return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
+  }
+
+  /** The state at the current revision: brought forward, or read afresh when due. */
+  private async refresh(): Promise<ClusterState> {
+    const now = this.opts.now?.().getTime() ?? Date.now();
+    if (!this.state || now - this.lastFullRead >= (this.opts.rebuildIntervalMs ?? 60_000)) {
+      this.state = await ClusterState.read(this.opts.store);
+      this.lastFullRead = now;
+    }
+    return this.catchUp();
+  }
+
+  private async catchUp(): Promise<ClusterState> {
+    const state = await (this.state ?? (await ClusterState.read(this.opts.store))).catchUp(this.opts.store);
+    this.state = state;
+    return state;
+  }
+
+  /** Plans, re-checks and binds the instances `ids` that are still unbound and Pending. */
+  private async placeChunk(ids: readonly string[]): Promise<ChunkOutcome> {
+    const { logger } = this.opts;
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    const out: ChunkOutcome = { placed: [], unplaced: new Map(), leftover: false };
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) state = await state.catchUp(store);
-      const all = state.instances();
-      const pending = all.filter(isUnboundPending);
-      leftover = pending.length > 0;
+      // Brings in the previous chunk's binds (and everyone else's writes) before planning.
+      let state = await this.catchUp();
+      const pending: Instance[] = [];
+      for (const id of ids) {
+        const inst = state.instance(id);
+        if (inst && isUnboundPending(inst)) pending.push(inst);
+      }
+      out.leftover = pending.length > 0;
       if (pending.length === 0) break; // an earlier attempt may have placed some: report them
-      const snapshots = buildNodeSnapshots(state.nodes(), all);
-      const plan = schedule(snapshots, pending.map(placementRequestFor), { seed: this.seed + this.pass++ }, state.revision);
+      const plan = schedule(state.snapshots(), pending.map(placementRequestFor), { seed: this.seed + this.pass++ }, state.revision);
 
       // The state moved since the snapshot: judge each placement against the state now.
-      state = await state.catchUp(store);
+      state = await this.catchUp();
       const check = new CommitCheck(state);
       const binds: Instance[] = [];
       let stale = 0;
       for (const p of plan.placements) {
-        const inst = check.instance(p.id);
+        const inst = state.instance(p.id);
         if (!inst || !isUnboundPending(inst)) continue; // deleted or bound meanwhile: nothing to do
         const reason = check.place(p.node, placementRequestFor(inst));
         if (reason !== undefined) {
@@ -78,18 +128,15 @@ export class SchedulingController {
         }
         binds.push(bindTo(inst, p.node));
       }
-      unplaced = new Map(plan.failures.map((f) => [f.id, f.reason]));
+      out.unplaced = new Map(plan.failures.map((f) => [f.id, f.reason]));
       const { bound, failed } = await this.bindInChunks(binds);
-      for (const inst of bound) placed.push(inst);
+      for (const inst of bound) out.placed.push(inst);
       stale += failed;
-      leftover = unplaced.size > 0 || stale > 0;
+      out.leftover = out.unplaced.size > 0 || stale > 0;
       if (stale === 0) break;
       logger.debug({ attempt, stale, revision: plan.revision }, 'placements went stale; planning again');
     }
-    if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size }, 'scheduled instances');
-    await this.reportPlacements(placed);
-    await this.reportFailures(unplaced);
-    return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
+    return out;
   }
 
   /** Binds in txns of BIND_CHUNK; a chunk that lost a CAS waits for the next attempt as a whole. */
@@ -110,79 +157,41 @@ export class SchedulingController {
     }
     return { bound, failed };
   }
-
-  /** One Scheduled event per service for this pass: which instance went to which node. */
-  private async reportPlacements(placed: readonly Instance[]): Promise<void> {
-    const byService = groupBy(placed, (inst) => nsKey(inst.metadata.namespace, inst.spec.service));
-    for (const list of byService.values()) {
-      const first = list[0]!;
-      const where = list.map((i) => `${i.metadata.name} on ${i.spec.node ?? '?'}`);
-      await this.events.record(
-        { kind: 'Service', namespace: first.metadata.namespace, name: first.spec.service },
-        'Normal',
-        'Scheduled',
-        `placed ${listSome(where)}`,
-        'scheduler',
-        this.opts.now?.(),
-      );
-    }
-  }
-
-  /** Sets reason and message on instances that did not fit; an event only when the reason is new. */
-  private async reportFailures(unplaced: ReadonlyMap<string, string>): Promise<void> {
-    const { store, logger } = this.opts;
-    for (const [id, message] of unplaced) {
-      const slash = id.indexOf('/');
-      const inst = await store.get('Instance', id.slice(0, slash), id.slice(slash + 1));
-      if (!inst || !isUnboundPending(inst)) continue;
-      const status = inst.status ?? { phase: 'Pending' as const, ready: false, containers: [] };
-      if (status.reason === 'Unschedulable' && status.message === message) continue;
-      try {
-        await store.update<Instance>({ ...inst, status: { ...status, reason: 'Unschedulable', message } });
-      } catch (err) {
-        if (isAppError(err, 'CONFLICT') || isAppError(err, 'NOT_FOUND')) continue; // next pass sees it
-        throw err;
-      }
-      logger.info({ namespace: inst.metadata.namespace, name: inst.metadata.name, reason: message }, 'instance unschedulable');
-      await this.events.record(
-        { kind: 'Instance', namespace: inst.metadata.namespace, name: inst.metadata.name },
-        'Warning',
-        'FailedScheduling',
-        message,
-        'scheduler',
-        this.opts.now?.(),
-      );
-    }
-  }
 }
 
-/** Node snapshots at commit time, charged with each placement accepted so far. */
+interface ChargedNode extends NodeSnapshot {
+  used: { cpu: number; memory: number };
+  hostPorts: Set<string>;
+  serviceCounts: Map<string, number>;
+}
+
+/** Node snapshots at commit time, charged with each placement accepted so far (own copies: the state's stay as they are). */
 class CommitCheck {
-  private readonly nodes: Map<string, NodeSnapshot>;
+  private readonly charged = new Map<string, ChargedNode>();
 
-  constructor(private readonly state: ClusterState) {
-    this.nodes = new Map(buildNodeSnapshots(state.nodes(), state.instances()).map((s) => [s.name, s]));
-  }
-
-  instance(id: string): Instance | undefined {
-    return this.state.instance(id);
-  }
+  constructor(private readonly state: ClusterState) {}
 
   /** undefined and charges the node when `req` still fits there; else the reason. */
   place(nodeName: string, req: PlacementRequest): string | undefined {
-    const node = this.nodes.get(nodeName);
+    const node = this.charged.get(nodeName) ?? this.state.snapshot(nodeName);
     if (!node) return `node ${nodeName} is gone`;
     const reason = fits(node, req);
     if (reason !== undefined) return reason;
-    const serviceCounts = new Map(node.serviceCounts);
-    serviceCounts.set(req.serviceKey, (serviceCounts.get(req.serviceKey) ?? 0) + 1);
-    this.nodes.set(nodeName, {
-      ...node,
-      used: { cpu: node.used.cpu + req.resources.cpu, memory: node.used.memory + req.resources.memory },
-      hostPorts: new Set([...node.hostPorts, ...req.hostPorts]),
-      serviceCounts,
-    });
+    const own = this.own(node);
+    own.used.cpu += req.resources.cpu;
+    own.used.memory += req.resources.memory;
+    for (const p of req.hostPorts) own.hostPorts.add(p);
+    own.serviceCounts.set(req.serviceKey, (own.serviceCounts.get(req.serviceKey) ?? 0) + 1);
     return undefined;
+  }
+
+  private own(node: NodeSnapshot): ChargedNode {
+    let own = this.charged.get(node.name);
+    if (!own) {
+      own = { ...node, used: { ...node.used }, hostPorts: new Set(node.hostPorts), serviceCounts: new Map(node.serviceCounts) };
+      this.charged.set(node.name, own);
+    }
+    return own;
   }
 }
 

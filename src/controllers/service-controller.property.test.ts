@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Service } from '../core/index.js';
-import { InstanceIndex } from './instance-index.js';
 import { isLive } from './instance-phase.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
@@ -23,20 +22,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('reconcile' as const) }),
 );
 
-// 'own writes only': an index that no informer feeds, the worst case of a lagging watch; the
-// controller must still count the instances it created itself.
-describe.each([
-  ['listing the namespace', false],
-  ['an instance index fed by its own writes only', true],
-])('ServiceController (property), %s', (_how, withIndex) => {
+describe('ServiceController (property)', () => {
   it('for any replica changes and instance failures, a fixed point has exactly spec.replicas live instances', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 5 }), fc.array(step, { maxLength: 25 }), async (initial, steps) => {
         const clock = new TestClock();
         const store = aStore(clock);
         try {
-          const index = withIndex ? new InstanceIndex() : undefined;
-          const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(1), index });
+          const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(1) });
           await store.create(aService({ replicas: initial }));
           let replicas = initial;
           for (const s of steps) {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getCondition, type Instance, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { InstanceIndex } from './instance-index.js';
 import { SERVICE_LABEL, templateHashOf } from './instance-template.js';
 import { MAX_OPS_PER_TXN, ServiceController } from './service-controller.js';
 import {
@@ -241,21 +240,23 @@ describe('ServiceController', () => {
     expect(txn.mock.calls.map((c) => c[0].length)).toEqual([1000, 1000, 500]);
   }, 20_000);
 
-  it('with an instance index, reads only its own instances (by name from the store), never the whole namespace', async () => {
+  it('reads only its own instances, through the store\'s spec.service index, never the whole namespace', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    const index = new InstanceIndex();
-    const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7), index });
+    const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
     await store.create(aService({ replicas: 3 }));
     await store.create(aService({ name: 'other', replicas: 2 }));
+    await store.create(aService({ name: 'web', namespace: 'team-b', replicas: 1 }));
     const list = vi.spyOn(store, 'list');
     await controller.reconcile('default/web');
     await controller.reconcile('default/other');
-    expect(list.mock.calls.filter(([kind]) => kind === 'Instance')).toHaveLength(0);
-    expect(index.names('default', 'web')).toHaveLength(3);
+    await controller.reconcile('team-b/web');
+    const instanceLists = list.mock.calls.filter(([kind]) => kind === 'Instance');
+    expect(instanceLists.length).toBeGreaterThan(0);
+    for (const [, opts] of instanceLists) expect(opts?.field?.path).toBe('spec.service');
 
-    // The store is the truth: an instance the index still names but that is gone is replaced,
-    // and a status written meanwhile is what the controller sees.
+    // The store is the truth: a deleted instance is replaced, a status written meanwhile is seen,
+    // and a service of the same name in another namespace is not counted.
     const [first, second] = await instancesOf(store);
     await store.delete('Instance', 'default', first!.metadata.name);
     await setInstanceStatus(store, second!, { phase: 'Failed', message: 'exit code 1' });
@@ -265,6 +266,7 @@ describe('ServiceController', () => {
     expect(names(after)).not.toContain(first!.metadata.name);
     expect(names(after)).not.toContain(second!.metadata.name);
     expect(await instancesOf(store, 'other')).toHaveLength(2);
+    expect(await instancesOf(store, 'web', 'team-b')).toHaveLength(1);
   });
 });
 

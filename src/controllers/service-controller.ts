@@ -7,7 +7,6 @@ import { isAppError, type Instance, type Service } from '../core/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { EventRecorder } from './event-recorder.js';
 import { count, listSome } from './event-text.js';
-import type { InstanceIndex } from './instance-index.js';
 import { drawInstanceNames } from './instance-names.js';
 import { newInstanceFor, templateHashOf } from './instance-template.js';
 import { isFinished, splitKey } from './instance-phase.js';
@@ -33,11 +32,6 @@ export interface ServiceControllerOptions {
   random?: () => number;
   /** Shared with the API in the server; a private one otherwise. */
   events?: EventRecorder | undefined;
-  /**
-   * Which instances belong to which service (fed by the Instance informer, synced before the
-   * first reconcile). Without it every reconcile lists the namespace's instances.
-   */
-  index?: InstanceIndex | undefined;
 }
 
 interface Backoff {
@@ -52,6 +46,7 @@ export class ServiceController {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly events: EventRecorder;
+  private readonly hashes = new WeakMap<Service, string>();
 
   constructor(private readonly opts: ServiceControllerOptions) {
     this.now = opts.now ?? Date.now;
@@ -70,14 +65,14 @@ export class ServiceController {
       if (instances.length === 0) return;
       const batch = instances.slice(0, MAX_OPS_PER_TXN);
       await store.txn(batch.map((i) => deleteOp(i)));
-      for (const i of batch) this.opts.index?.remove(i);
       logger.info({ namespace, name, deleted: batch.length, left: instances.length - batch.length }, 'service gone; deleted its instances');
       return batch.length < instances.length ? { requeueAfterMs: 0 } : undefined;
     }
 
     const now = this.now();
     const b = this.backoff.get(key);
-    const full = planService(service, instances, templateHashOf(service), !b || now >= b.nextAllowedAt, b ? new Date(b.nextAllowedAt).toISOString() : '');
+    const hash = this.templateHash(service);
+    const full = planService(service, instances, hash, !b || now >= b.nextAllowedAt, b ? new Date(b.nextAllowedAt).toISOString() : '');
     const plan = capped(full);
     const more = plan.create < full.create || plan.remove.length < full.remove.length;
 
@@ -85,11 +80,9 @@ export class ServiceController {
     if (plan.create > 0 || plan.remove.length > 0) {
       const ops: TxnOp[] = plan.remove.map((i) => deleteOp(i));
       const names = await drawInstanceNames(name, plan.create, known, this.random, async (n) => (await store.get('Instance', namespace, n)) !== undefined);
-      for (const n of names) ops.push({ op: 'create', object: newInstanceFor(service, n) });
+      for (const n of names) ops.push({ op: 'create', object: newInstanceFor(service, n, hash) });
       const results = await store.txn(ops);
       for (const r of results) if (r.op === 'create' && r.object.kind === 'Instance') created.push(r.object);
-      for (const i of plan.remove) this.opts.index?.remove(i);
-      for (const i of created) this.opts.index?.add(i);
       logger.info(
         { namespace, name, revision: service.metadata.revision, created: plan.create, deleted: plan.remove.length, more, reason: plan.progress.reason },
         'service reconciled instances',
@@ -120,20 +113,25 @@ export class ServiceController {
   }
 
   /**
-   * The service's instances as the store has them now, and every name known to be taken (also
-   * those the index still remembers after a delete, so a name is never reused while a late
-   * watch event about its previous owner may still arrive).
+   * The service's instances as the store has them now (its `spec.service` index: cost follows the
+   * service's instances, not the namespace's), and their names, the ones a new name must avoid.
    */
   private async instancesOf(namespace: string, service: string): Promise<{ instances: Instance[]; known: Set<string> }> {
-    const { store, index } = this.opts;
-    if (!index) {
-      const instances = (await store.list('Instance', { namespace })).items.filter((i) => i.spec.service === service);
-      return { instances, known: new Set(instances.map((i) => i.metadata.name)) };
+    const { items } = await this.opts.store.list('Instance', { namespace, field: { path: 'spec.service', value: service } });
+    return { instances: items, known: new Set(items.map((i) => i.metadata.name)) };
+  }
+
+  /**
+   * The template hash of this stored Service object, computed once: stored objects are frozen
+   * and shared until the next write, and most reconciles (instance status changes) see the same.
+   */
+  private templateHash(service: Service): string {
+    let hash = this.hashes.get(service);
+    if (hash === undefined) {
+      hash = templateHashOf(service);
+      this.hashes.set(service, hash);
     }
-    const names = index.names(namespace, service);
-    const current = await Promise.all(names.map((n) => store.get('Instance', namespace, n)));
-    const instances = current.filter((i): i is Instance => i !== undefined && i.spec.service === service);
-    return { instances, known: new Set(names) };
+    return hash;
   }
 
   private noteReplacement(key: string, now: number): void {
@@ -151,7 +149,7 @@ export class ServiceController {
     const { reason } = plan.progress;
     if (reason === 'RollingUpdate') {
       const parts = [created.length > 0 ? `created ${names(created)}` : '', plan.remove.length > 0 ? `deleted ${names(plan.remove)}` : ''];
-      await record('RollingUpdate', `${parts.filter(Boolean).join(', ')} (new template ${templateHashOf(service)})`);
+      await record('RollingUpdate', `${parts.filter(Boolean).join(', ')} (new template ${this.templateHash(service)})`);
       return;
     }
     if (plan.replacements > 0) {

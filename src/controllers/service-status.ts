@@ -1,5 +1,5 @@
 // A Service's status as a pure function of its instances and the controller's last step.
-import { canonicalJson, setCondition, type Instance, type Service, type ServiceStatus } from '../core/index.js';
+import { setCondition, type Condition, type Instance, type Service, type ServiceStatus } from '../core/index.js';
 import { isLive, isReady, isUnboundPending } from './instance-phase.js';
 import { desiredReplicas, type Progress } from './service-plan.js';
 
@@ -38,6 +38,14 @@ export function serviceStatus(service: Service, instances: readonly Instance[], 
   };
 }
 
+/** Field by field: runs on every reconcile, where serializing both sides showed in profiles. */
 export function sameStatus(a: ServiceStatus | undefined, b: ServiceStatus): boolean {
-  return a !== undefined && canonicalJson(a) === canonicalJson(b);
+  if (a === undefined) return false;
+  if (a.replicas !== b.replicas || a.readyReplicas !== b.readyReplicas || a.observedGeneration !== b.observedGeneration) return false;
+  if (a.conditions.length !== b.conditions.length) return false;
+  return a.conditions.every((c, i) => sameCondition(c, b.conditions[i]!));
+}
+
+function sameCondition(a: Condition, b: Condition): boolean {
+  return a.type === b.type && a.status === b.status && a.reason === b.reason && a.message === b.message && a.lastTransitionTime === b.lastTransitionTime;
 }

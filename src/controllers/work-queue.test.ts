@@ -151,4 +151,28 @@ describe('WorkQueue at scale', () => {
     expect(inOrder).toBe(true);
     expect(q.length).toBe(0);
   }, 20_000);
+
+  it('lets the event loop run while it works through a long queue of handlers that never wait', async () => {
+    const q = new WorkQueue({ sliceMs: 5 });
+    for (let i = 0; i < 100; i++) q.add(`k${i}`);
+    const ac = new AbortController();
+    let turns = 0;
+    let turnsWhenDone = 0;
+    const spin = () => {
+      turns++;
+      if (!ac.signal.aborted) setImmediate(spin);
+    };
+    setImmediate(spin);
+    let handled = 0;
+    await q.run(async () => {
+      const until = performance.now() + 1; // 1 ms of synchronous work, as a reconcile on an in-memory store
+      while (performance.now() < until);
+      if (++handled === 100) {
+        turnsWhenDone = turns;
+        ac.abort();
+      }
+    }, ac.signal);
+    // 100 ms of work in 5 ms slices: the spinner ran in between about 20 times (0 without slicing).
+    expect(turnsWhenDone).toBeGreaterThanOrEqual(10);
+  });
 });

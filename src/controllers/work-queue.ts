@@ -8,6 +8,13 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   /** Cap on the retry delay. */
   maxDelayMs?: number;
+  /**
+   * A worker that has handled keys for this long without the event loop getting a turn yields
+   * (setImmediate) before the next key (default 10 ms). Handlers whose store calls resolve at
+   * once would otherwise run a queue of thousands of keys as one chain of microtasks, and the
+   * server would answer no request, heartbeat included, until it ends.
+   */
+  sliceMs?: number;
 }
 
 /** What a handler may ask for besides success: run this key again later. */
@@ -28,10 +35,12 @@ export class WorkQueue {
   private stopped = false;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly sliceMs: number;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 100;
     this.maxDelayMs = opts.maxDelayMs ?? 60_000;
+    this.sliceMs = opts.sliceMs ?? 10;
   }
 
   get length(): number {
@@ -102,7 +111,12 @@ export class WorkQueue {
     const onAbort = () => this.shutDown();
     signal.addEventListener('abort', onAbort, { once: true });
     const worker = async () => {
+      let sliceStart = performance.now();
       for (;;) {
+        if (performance.now() - sliceStart >= this.sliceMs) {
+          await new Promise((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
         const key = await this.next();
         if (key === undefined) return;
         try {

@@ -5,4 +5,5 @@ export { fits, feasibilityCheck, resourceLimit, type FeasibilityCheck } from './
 export { scoreNode, fillAfter, spreadValue, SPREAD_PENALTY, ANTI_AFFINITY_PENALTY, MISSING_LABEL } from './rank.js';
 export { candidateLimit, CandidateWalk, type WalkResult } from './limit.js';
 export { SeededRandom, type Random } from './random.js';
-export { buildNodeSnapshot, buildNodeSnapshots, placementRequestFor, serviceKeyOf, hostPortsOf } from './snapshot.js';
+export { buildNodeSnapshot, buildNodeSnapshots, nodeSnapshotOf, holdsResources, placementRequestFor, serviceKeyOf, hostPortsOf } from './snapshot.js';
+export type { NodeUsage } from './snapshot.js';

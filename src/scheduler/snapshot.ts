@@ -22,9 +22,16 @@ export function hostPortsOf(containers: readonly ContainerSpec[]): string[] {
   return out;
 }
 
-/** True when `instance` is bound to `nodeName` and still holds resources there. */
-function holdsResourcesOn(instance: Instance, nodeName: string): boolean {
-  return instance.spec.node === nodeName && !FINISHED_PHASES.has(instance.status?.phase ?? 'Pending');
+/** True when `instance` is bound to a node and still holds resources there. */
+export function holdsResources(instance: Instance): boolean {
+  return instance.spec.node !== undefined && !FINISHED_PHASES.has(instance.status?.phase ?? 'Pending');
+}
+
+/** What the instances on a node take from it, as NodeSnapshot carries it. */
+export interface NodeUsage {
+  used: { cpu: number; memory: number };
+  hostPorts: ReadonlySet<string>;
+  serviceCounts: ReadonlyMap<string, number>;
 }
 
 /**
@@ -37,16 +44,21 @@ export function buildNodeSnapshot(node: GantryNode, instances: readonly Instance
   const hostPorts = new Set<string>();
   const serviceCounts = new Map<string, number>();
   for (const inst of instances) {
-    if (!holdsResourcesOn(inst, name)) continue;
+    if (inst.spec.node !== name || !holdsResources(inst)) continue;
     used.cpu += inst.spec.resources.cpu;
     used.memory += inst.spec.resources.memory;
     for (const p of hostPortsOf(inst.spec.containers)) hostPorts.add(p);
     const key = serviceKeyOf(inst);
     serviceCounts.set(key, (serviceCounts.get(key) ?? 0) + 1);
   }
+  return nodeSnapshotOf(node, { used, hostPorts, serviceCounts });
+}
+
+/** The snapshot of `node` with `usage` already worked out (by a caller that keeps it current). */
+export function nodeSnapshotOf(node: GantryNode, usage: NodeUsage): NodeSnapshot {
   const spec = node.spec;
   return {
-    name,
+    name: node.metadata.name,
     labels: node.metadata.labels ?? {},
     ready: node.status?.ready === true,
     unschedulable: spec.unschedulable === true,
@@ -56,9 +68,9 @@ export function buildNodeSnapshot(node: GantryNode, instances: readonly Instance
       cpu: spec.reserved?.cpu !== undefined ? (parseCpu(spec.reserved.cpu) ?? 0) : 0,
       memory: spec.reserved?.memory !== undefined ? (parseMemory(spec.reserved.memory) ?? 0) : 0,
     },
-    used,
-    hostPorts,
-    serviceCounts,
+    used: usage.used,
+    hostPorts: usage.hostPorts,
+    serviceCounts: usage.serviceCounts,
   };
 }
 
