@@ -105,6 +105,8 @@ export function simCommand(ctx: CliContext) {
           await hollow.ready;
           const after = sampleMemory();
           ctx.stdout(`${nodes} hollow nodes registered in ${((Date.now() - t0) / 1000).toFixed(1)}s; ${formatMemoryReport(before, after, nodes)}\n`);
+          const logUrl = hollow.logUrl();
+          if (logUrl) ctx.stderr(`container logs of all hollow nodes are served at ${logUrl}/nodes/<node> (gantry logs works for their instances)\n`);
           await new Promise<void>((resolve) => {
             if (stop.signal.aborted) return resolve();
             stop.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -1,7 +1,10 @@
-// File descriptors are what runs out first with thousands of agents in one process: each hollow
-// node holds a listening socket (the agent's log endpoint) and a long-lived watch connection, and
-// with --embedded the server holds the other end of that watch too.
+// File descriptors are what runs out first with thousands of agents in one process. Each hollow
+// node holds one long-lived watch connection (with --embedded the server holds the other end
+// too); the log endpoint is one socket shared by all nodes, and API calls go over two keep-alive
+// pools (fetch, and heartbeat-transport.ts) of at most DEFAULT_MAX_IN_FLIGHT connections each,
+// because the request gate never lets more calls be in flight.
 import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_IN_FLIGHT } from './request-gate.js';
 
 const SPARE = 256;
 
@@ -16,12 +19,12 @@ export function openFileLimit(procLimits = '/proc/self/limits'): number | undefi
   }
 }
 
-// Measured at 1,000 and 5,000 nodes: 2.3 to 2.8 per node alone (listen socket, watch, a share of
-// the keep-alive pool), 3.5 to 4.3 with the server's ends in the same process.
-const perNode = (embedded: boolean): number => (embedded ? 4 : 2.5);
+// Measured at 10,000 nodes against a server in its own process: 10,533 open files.
+const perNode = (embedded: boolean): number => (embedded ? 2 : 1);
+const fixed = (embedded: boolean): number => SPARE + (embedded ? 4 : 2) * DEFAULT_MAX_IN_FLIGHT;
 
 export function fdsNeeded(nodes: number, embedded: boolean): number {
-  return Math.ceil(nodes * perNode(embedded)) + SPARE;
+  return Math.ceil(nodes * perNode(embedded)) + fixed(embedded);
 }
 
 /** A warning with the fix when `nodes` will not fit under `limit`; undefined when they fit. */
@@ -29,7 +32,7 @@ export function fdBudgetWarning(nodes: number, embedded: boolean, limit: number 
   if (limit === undefined) return undefined;
   const need = fdsNeeded(nodes, embedded);
   if (need <= limit) return undefined;
-  const fit = Math.max(0, Math.floor((limit - SPARE) / perNode(embedded)));
+  const fit = Math.max(0, Math.floor((limit - fixed(embedded)) / perNode(embedded)));
   return (
     `${nodes} hollow nodes need about ${need} open files${embedded ? ' with --embedded' : ''}, but this process may open ${limit}: ` +
     `about ${fit} will start. Raise the limit (ulimit -n ${need}), run the server in its own process, or split the nodes over several sim processes (--name-prefix).`

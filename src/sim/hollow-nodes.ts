@@ -8,7 +8,9 @@ import { createHttpClient } from '../client/http-client.js';
 import type { GantryClient } from '../client/types.js';
 import { AppError } from '../core/index.js';
 import { hollowNodeSpec, type HollowNodeSpec } from './hollow-node-spec.js';
+import { HeartbeatTransport, withHeartbeatTransport } from './heartbeat-transport.js';
 import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
+import { DEFAULT_MAX_IN_FLIGHT, RequestGate, withRequestGate } from './request-gate.js';
 import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
 
 export interface HollowNodesOptions {
@@ -37,8 +39,10 @@ export interface HollowNodesOptions {
    * works through it); default 127.0.0.1:0. false: none, and the nodes publish no agent URL.
    */
   logListen?: string | false | undefined;
+  /** API calls (not watches) all nodes together have in flight at most; default 256. See request-gate.ts. */
+  maxInFlight?: number | undefined;
   logger: Logger;
-  /** Builds each node's own client; default createHttpClient. */
+  /** Builds each node's own client; default createHttpClient, with heartbeats over heartbeat-transport.ts. */
   connect?: ((conn: { server: string; token: string }) => GantryClient) | undefined;
   /** Called after each wave. */
   onProgress?: ((p: HollowProgress) => void) | undefined;
@@ -86,7 +90,11 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   if (!Number.isInteger(racks) || racks < 1) throw new AppError('MALFORMED', `--racks must be a whole number above 0, not ${racks}`);
   const layout = { namePrefix: opts.namePrefix ?? 'hollow', nodes: opts.nodes, racks, pools: opts.pools ?? DEFAULT_POOLS, seed: opts.seed ?? 1 };
   const nodes = Array.from({ length: opts.nodes }, (_, i) => hollowNodeSpec(layout, i));
-  const connect = opts.connect ?? createHttpClient;
+  const heartbeats = opts.connect ? undefined : new HeartbeatTransport({ server: opts.server, token: opts.token });
+  const connect = opts.connect ?? ((conn: { server: string; token: string }): GantryClient => {
+    const client = createHttpClient(conn);
+    return heartbeats ? withHeartbeatTransport(client, heartbeats) : client;
+  });
   const stopper = new AbortController();
   const linked = AbortSignal.any([signal, stopper.signal]);
   // One listener per hollow node (each chains its own signal to this one).
@@ -94,6 +102,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const running: RunningHollowNode[] = [];
   const logServer = opts.logListen === false ? undefined : new SharedLogServer({ token: opts.token, logger: opts.logger, listen: opts.logListen });
   let logUrl: string | undefined;
+  const gate = new RequestGate(opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   let registered = 0;
   const t0 = Date.now();
 
@@ -101,7 +110,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
     const node = runHollowNode(
       {
         spec,
-        client: connect({ server: opts.server, token: opts.token }),
+        client: withRequestGate(connect({ server: opts.server, token: opts.token }), gate),
         agentToken: opts.token,
         capacity: opts.capacity ?? DEFAULT_CAPACITY,
         startLatencyMs: opts.startLatencyMs,
@@ -153,6 +162,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
         await ready.catch(() => undefined);
         await Promise.all(running.map((n) => n.done));
         await logServer?.close();
+        heartbeats?.close();
       })();
       return stopping;
     },

@@ -1,4 +1,4 @@
-// The Agent has no "registered" callback, and src/agent is not ours to change, so the simulator
+// The Agent has no "registered" callback (the production agent needs none), so the simulator
 // learns that a hollow node registered the way the server does: its first accepted node status
 // write (the last step of NodeRegistrar.register). A Proxy rather than a delegating class, so
 // methods added to GantryClient later pass through without this file changing.

@@ -23,8 +23,10 @@ describe('sim flags', () => {
 
   it('warns with the fix when the nodes need more open files than the process may have', () => {
     expect(fdBudgetWarning(1000, false, 20_000)).toBeUndefined();
-    expect(fdBudgetWarning(10_000, false, 20_000)).toMatch(/10000 hollow nodes need about 25256 open files, but this process may open 20000: about 7897 will start\. Raise the limit \(ulimit -n 25256\)/);
-    expect(fdBudgetWarning(5000, true, 20_000)).toMatch(/with --embedded/);
+    expect(fdBudgetWarning(10_000, false, 20_000)).toBeUndefined();
+    expect(fdBudgetWarning(20_000, false, 20_000)).toMatch(/20000 hollow nodes need about 20768 open files, but this process may open 20000: about 19232 will start\. Raise the limit \(ulimit -n 20768\)/);
+    expect(fdBudgetWarning(9000, true, 20_000)).toBeUndefined();
+    expect(fdBudgetWarning(10_000, true, 20_000)).toMatch(/21280 open files with --embedded.*about 9360 will start/);
     expect(fdBudgetWarning(1_000_000, true, undefined)).toBeUndefined();
     expect(openFileLimit('/nonexistent/limits')).toBeUndefined();
   });

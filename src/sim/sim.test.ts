@@ -138,4 +138,14 @@ describe('hollow nodes against a real server', () => {
       Array.from({ length: SERVICES }, (_, i) => [`svc-${i}`, REPLICAS]).sort(([a], [b]) => String(a).localeCompare(String(b))),
     );
   }, 150_000);
+
+  it('serves the logs of hollow instances through the server, from the one log endpoint all nodes share', async () => {
+    const inst = (await admin.list('Instance', { namespace: 'default' })).items.find((i) => i.status?.phase === 'Running');
+    expect(inst, 'a running instance (the test above starts them)').toBeDefined();
+    const node = await admin.get('Node', undefined, inst?.spec.node ?? '');
+    expect(node.status?.agentUrl).toBe(`${hollow.logUrl() ?? '?'}/nodes/${node.metadata.name}`);
+    let text = '';
+    for await (const chunk of admin.logs('default', inst?.metadata.name ?? '', { tail: 1 })) text += chunk;
+    expect(text).toBe('fake: running\n');
+  });
 });
