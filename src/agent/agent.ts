@@ -2,7 +2,7 @@
 // bound to it and runs them through a Driver, reporting their status. The composition root of
 // src/agent; see README.md for the picture.
 import type { Logger } from 'pino';
-import { describeError, type AnyObject, type Instance } from '../core/index.js';
+import { describeError, sleep, untilAborted, type AnyObject, type Instance } from '../core/index.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import { watchWithResume } from '../client/watch-loop.js';
 import type { Driver } from '../drivers/driver.js';
@@ -12,7 +12,6 @@ import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
 import type { AgentLogServer } from './shared-log-server.js';
 import type { BackoffOptions } from './restart-backoff.js';
-import { sleep, untilAborted } from './sleep.js';
 import { StatusReporter } from './status-reporter.js';
 
 export interface AgentOptions {

@@ -5,14 +5,13 @@
 // half-failed create left behind). Tells what it did as events: on the node (Adopted,
 // RemovedOrphan) and on the instance (Killing).
 import type { Logger } from 'pino';
-import { describeError, type Instance } from '../core/index.js';
+import { describeError, sleep, type Instance } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
 import { InstanceRunner } from './instance-runner.js';
 import { removeContainer } from './remove-container.js';
 import type { BackoffOptions } from './restart-backoff.js';
-import { sleep } from './sleep.js';
 import type { StatusReporter } from './status-reporter.js';
 
 export interface InstanceSupervisorOptions {

@@ -2,11 +2,10 @@
 // with heartbeats. The server being down never stops the agent: every failure is logged and
 // retried with back-off, and a server that forgot the node (NOT_FOUND) gets it registered again.
 import type { Logger } from 'pino';
-import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, type Manifest, type NodeStatus } from '../core/index.js';
+import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, sleep, type Manifest, type NodeStatus } from '../core/index.js';
 import type { GantryClient } from '../client/types.js';
 import type { Fingerprint } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
-import { sleep } from './sleep.js';
 
 export interface NodeRegistrarOptions {
   client: GantryClient;

@@ -66,6 +66,28 @@ describe('StatusReporter', () => {
     await waitFor(() => reporter.pendingCount === 0, 1000, 'nothing pending');
   });
 
+  it('drops, once, a status the server refuses because the instance is finished (Lost)', async () => {
+    const client = new FakeGantryClient();
+    const inst = anInstance();
+    client.addInstance(inst);
+    const refused = vi.spyOn(client, 'reportInstanceStatus').mockImplementation(async (items) =>
+      items.map((i) => ({ namespace: i.namespace, name: i.name, ok: false, error: { code: 'CONFLICT', message: `instance ${i.name} is Lost; it will be replaced` } })),
+    );
+    const logger = silentLogger();
+    const info = vi.spyOn(logger, 'info');
+    const warn = vi.spyOn(logger, 'warn');
+    const reporter = new StatusReporter({ client, logger, flushIntervalMs: 10 });
+    reporters.push(reporter);
+    reporter.start();
+    reporter.report('default', inst.metadata.name, running());
+    await waitFor(() => refused.mock.calls.length > 0, 1000, 'the refused report');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(reporter.pendingCount).toBe(0);
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it('flushes what is pending when stopped', async () => {
     const client = new FakeGantryClient();
     const inst = anInstance();

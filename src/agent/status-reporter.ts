@@ -127,6 +127,12 @@ export class StatusReporter {
         } else if (r?.error?.code === 'NOT_FOUND') {
           // The instance was deleted; its runner is being removed too.
           this.forget(item.namespace, item.name);
+        } else if (r?.error?.code === 'CONFLICT') {
+          // The instance is finished (Lost, Failed, Succeeded) and the server refuses to move it
+          // back: the same status would be refused forever, so stop sending it. Its replacement
+          // is another instance; this one is deleted soon and its runner removed then.
+          this.opts.logger.info({ namespace: item.namespace, name: item.name, error: r.error }, 'instance status refused; dropped');
+          this.forget(item.namespace, item.name);
         } else {
           this.opts.logger.warn({ namespace: item.namespace, name: item.name, error: r?.error }, 'instance status rejected; will retry');
           this.requeue(item);

@@ -69,10 +69,12 @@ afterEach(async () => {
   restoreFetch = undefined;
 });
 
-async function withNode(agentUrl: string, address?: string): Promise<void> {
+/** `agentUrl` undefined: a node whose agent publishes none (no log endpoint). */
+async function withNode(agentUrl: string | undefined, address?: string): Promise<void> {
   const node = await h.store.create<GantryNode>({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });
   const at = address !== undefined ? { address } : {};
-  await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', agentUrl, ...at, conditions: [] } });
+  const published = agentUrl !== undefined ? { agentUrl } : {};
+  await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', ...published, ...at, conditions: [] } });
 }
 
 const logUrl = (q = ''): string => `/api/v1/namespaces/default/instances/web-aaaaa/log${q}`;
@@ -110,6 +112,17 @@ describe('log proxy', () => {
     const res = await h.call({ method: 'GET', url: logUrl() });
     expect(res.statusCode).toBe(503);
     expect(res.json().error.message).toContain('node "n1"');
+  });
+
+  it('answers 503 with the next step when the node publishes no agent URL', async () => {
+    h = await startHarness();
+    await withNode(undefined);
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
+    const res = await h.call({ method: 'GET', url: logUrl() });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.message).toBe(
+      'node n1 publishes no agent URL: its agent runs without a log endpoint, or has not registered yet; see gantry describe node n1',
+    );
   });
 
   it('follows through the client and closes the agent request when the reader stops', async () => {

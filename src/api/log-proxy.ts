@@ -60,7 +60,12 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   if (!nodeName) throw new AppError('NOT_FOUND', `instance ${r.name} is not placed on a node yet; see gantry describe instance ${r.name}`);
   const node = await deps.store.get('Node', undefined, nodeName);
   const agentUrl = node?.status?.agentUrl;
-  if (!agentUrl) throw new AppError('UNAVAILABLE', `node "${nodeName}" has not published its agent URL; is its agent running? (gantry get nodes)`);
+  if (!agentUrl) {
+    throw new AppError(
+      'UNAVAILABLE',
+      `node ${nodeName} publishes no agent URL: its agent runs without a log endpoint, or has not registered yet; see gantry describe node ${nodeName}`,
+    );
+  }
 
   const url = new URL(`${agentUrl.replace(/\/+$/, '')}/v1/containers/${encodeURIComponent(containerId)}/log`);
   if (node) checkAgentReachable(node, url);

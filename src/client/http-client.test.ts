@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError, isAppError } from '../core/index.js';
 import { collectionPath, createHttpClient, objectPath } from './http-client.js';
 
@@ -105,5 +105,35 @@ describe('requests', () => {
       .catch((e: unknown) => e);
     expect(isAppError(err, 'INVALID')).toBe(true);
     expect((err as AppError).details?.[0]?.path).toBe('items[0].reason');
+  });
+});
+
+describe('timeouts', () => {
+  it('leaves no deadline behind after a fast call (thousands of heartbeats a second in gantry sim)', async () => {
+    const { url } = await answer(204, '');
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      await createHttpClient({ server: url, token: 't', timeoutMs: 50 }).heartbeat('n1');
+      const signal = fetchSpy.mock.calls[0]?.[1]?.signal;
+      expect(signal).toBeInstanceOf(AbortSignal);
+      await new Promise((r) => setTimeout(r, 120));
+      expect(signal?.aborted).toBe(false); // the timer was cleared when the call finished
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+
+  it('still gives up on a server that does not answer, naming the call and the timeout', async () => {
+    const silent = http.createServer(() => undefined); // reads the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const err = await createHttpClient({ server: url, token: 't', timeoutMs: 100 }).version().catch((e: unknown) => e);
+      expect(isAppError(err, 'UNAVAILABLE')).toBe(true);
+      expect((err as AppError).message).toBe(`the Gantry server at ${url} did not answer GET /api/v1/version within 100 ms`);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

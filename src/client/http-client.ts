@@ -42,8 +42,34 @@ export interface HttpClientOptions extends ClientOptions {
 interface CallOptions {
   body?: unknown;
   query?: URLSearchParams;
-  /** Streams pass their own signal and get no timeout. */
+  /** Ends the call early, besides the client's timeout. */
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * A deadline for one call whose timer is cleared when the call is done. AbortSignal.timeout()
+ * leaves its timer armed for the full timeout after a fast call, and it then builds a
+ * TimeoutError for nothing: with thousands of heartbeats a second (gantry sim) that is thousands
+ * of live timers.
+ */
+class Deadline {
+  private readonly ac = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  readonly signal: AbortSignal;
+
+  constructor(ms: number, caller?: AbortSignal) {
+    this.timer = setTimeout(() => this.ac.abort(), ms);
+    this.signal = caller ? AbortSignal.any([caller, this.ac.signal]) : this.ac.signal;
+  }
+
+  /** The timer fired (not the caller's signal). */
+  get expired(): boolean {
+    return this.ac.signal.aborted;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 function isAbort(e: unknown): boolean {
@@ -90,12 +116,15 @@ export class HttpClient implements GantryClient {
   }
 
   async healthz(): Promise<boolean> {
+    const deadline = new Deadline(this.timeoutMs);
     try {
-      const res = await fetch(`${this.server}/healthz`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await fetch(`${this.server}/healthz`, { signal: deadline.signal });
       const body = (await res.json()) as { ok?: unknown };
       return res.ok && body.ok === true;
     } catch {
       return false;
+    } finally {
+      deadline.clear();
     }
   }
 
@@ -121,10 +150,12 @@ export class HttpClient implements GantryClient {
   }
 
   async apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {
-    const res = await this.call('PUT', objectPath(manifest.kind, manifest.metadata.namespace, manifest.metadata.name), { body: manifest });
-    const header = res.headers.get('x-gantry-result');
-    const result: ApplyResult = header === 'created' || header === 'unchanged' ? header : res.status === 201 ? 'created' : 'configured';
-    return { object: (await res.json()) as AnyObject, result };
+    const path = objectPath(manifest.kind, manifest.metadata.namespace, manifest.metadata.name);
+    return this.call('PUT', path, { body: manifest }, async (res) => {
+      const header = res.headers.get('x-gantry-result');
+      const result: ApplyResult = header === 'created' || header === 'unchanged' ? header : res.status === 201 ? 'created' : 'configured';
+      return { object: (await res.json()) as AnyObject, result };
+    });
   }
 
   async delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject> {
@@ -140,8 +171,9 @@ export class HttpClient implements GantryClient {
   }
 
   async heartbeat(nodeName: string): Promise<void> {
-    const res = await this.call('POST', `${objectPath('Node', undefined, nodeName)}/heartbeat`);
-    await res.body?.cancel();
+    await this.call('POST', `${objectPath('Node', undefined, nodeName)}/heartbeat`, {}, async (res) => {
+      await res.body?.cancel();
+    });
   }
 
   async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
@@ -259,35 +291,48 @@ export class HttpClient implements GantryClient {
 
   /** A JSON call: the parsed body, or undefined for 204. */
   private async json(method: string, path: string, opts: CallOptions = {}): Promise<unknown> {
-    const res = await this.call(method, path, opts);
-    if (res.status === 204) return undefined;
-    return res.json();
+    return this.call(method, path, opts, async (res) => (res.status === 204 ? undefined : res.json()));
   }
 
-  /** Sends a request; non-2xx answers and network failures become AppErrors. */
-  private async call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {
+  /**
+   * Sends a request and hands a 2xx answer to `read`; non-2xx answers and network failures become
+   * AppErrors. The timeout covers reading the body too, and its timer ends with the call.
+   */
+  private async call<T>(method: string, path: string, opts: CallOptions, read: (res: Response) => Promise<T>): Promise<T> {
     const q = opts.query?.toString();
     const url = `${this.server}${path}${q ? `?${q}` : ''}`;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    const deadline = new Deadline(this.timeoutMs, opts.signal);
+    const timedOut = (): AppError =>
+      new AppError('UNAVAILABLE', `the Gantry server at ${this.server} did not answer ${method} ${path} within ${this.timeoutMs} ms`);
     try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.signal ?? AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      if (opts.signal?.aborted) throw e;
-      if (isAbort(e)) throw new AppError('UNAVAILABLE', `the Gantry server at ${this.server} did not answer ${method} ${path} within ${this.timeoutMs} ms`);
-      throw new AppError(
-        'UNAVAILABLE',
-        `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`,
-      );
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal: deadline.signal,
+        });
+      } catch (e) {
+        if (opts.signal?.aborted) throw e;
+        if (deadline.expired && isAbort(e)) throw timedOut();
+        throw new AppError(
+          'UNAVAILABLE',
+          `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`,
+        );
+      }
+      if (!res.ok) throw this.errorFrom(res.status, await res.text().catch(() => ''));
+      try {
+        return await read(res);
+      } catch (e) {
+        if (deadline.expired && !opts.signal?.aborted && isAbort(e)) throw timedOut();
+        throw e;
+      }
+    } finally {
+      deadline.clear();
     }
-    if (res.ok) return res;
-    throw this.errorFrom(res.status, await res.text().catch(() => ''));
   }
 
   /** The AppError a non-2xx answer stands for. */

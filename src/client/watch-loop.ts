@@ -3,7 +3,7 @@
 // revision it saw, BOOKMARKs included, so nothing is missed or repeated. When the server no longer
 // has that revision (EXPIRED) it lists again and hands the full state to onSync.
 import type { Logger } from 'pino';
-import { isAppError, type AnyObject, type Kind } from '../core/index.js';
+import { isAppError, sleep, type AnyObject, type Kind } from '../core/index.js';
 import type { ClientListOptions, ClientWatchEvent, GantryClient } from './types.js';
 
 export interface WatchHandlers {
@@ -20,20 +20,6 @@ export interface WatchLoopTiming {
 }
 
 const DEFAULT_TIMING: WatchLoopTiming = { initialBackoffMs: 200, maxBackoffMs: 5_000 };
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Runs until `signal` aborts; resolves then. Errors thrown by the handlers are not retried: they

@@ -1,7 +1,7 @@
 // The controller manager: informers feed work queues, queues feed reconcilers. Everything stops
 // when `signal` aborts; `done` resolves once every loop, timer and watch has ended.
 import type { Logger } from 'pino';
-import type { Instance } from '../core/index.js';
+import { sleep, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
 import { Informer } from './informer.js';
@@ -11,7 +11,6 @@ import type { NodeLeases } from './node-leases.js';
 import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling-triggers.js';
 import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
-import { sleep } from './sleep.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface ControllerOptions {

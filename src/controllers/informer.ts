@@ -3,9 +3,8 @@
 // of the objects (for resync and for controllers that may read slightly stale state safely) and
 // calls handlers that only enqueue keys: controllers re-read state, they never act on payloads.
 import type { Logger } from 'pino';
-import { isAppError, objectKey, type Kind, type ObjectOf } from '../core/index.js';
+import { isAppError, objectKey, sleep, type Kind, type ObjectOf } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import { sleep } from './sleep.js';
 
 export interface InformerHandlers<O> {
   onAdd?: (obj: O) => void;

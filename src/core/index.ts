@@ -7,3 +7,4 @@ export * from './defaults.js';
 export * from './labels.js';
 export * from './hash.js';
 export * from './conditions.js';
+export * from './sleep.js';

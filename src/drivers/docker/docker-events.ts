@@ -3,6 +3,7 @@
 // resyncs on a timer, so a duplicate or a gap here costs a little work, never correctness.
 import type { Logger } from 'pino';
 import type Docker from 'dockerode';
+import { sleep } from '../../core/index.js';
 import type { DriverEvent } from '../driver.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -28,18 +29,6 @@ export function parseEventLine(line: string): (DriverEvent & { time?: number }) 
   const id = msg.Actor?.ID;
   if (msg.Type !== 'container' || !id || !msg.Action || !ACTIONS.has(msg.Action)) return undefined;
   return { id, action: msg.Action as DriverEvent['action'], ...(typeof msg.time === 'number' ? { time: msg.time } : {}) };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export async function* streamEvents(

@@ -1,4 +1,7 @@
-// A delay that an AbortSignal cuts short (resolving, not rejecting: cancellation is not a failure).
+// Waits that an AbortSignal cuts short, shared by every loop (agent, controllers, client, drivers).
+// They resolve rather than reject on abort: cancellation is how a loop stops, not a failure.
+
+/** Resolves after `ms`, or at once when `signal` aborts; the timer and listener never outlive it. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
