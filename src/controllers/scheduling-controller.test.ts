@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GantryNode, Instance } from '../core/index.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { newInstanceFor } from './instance-template.js';
 import { BIND_CHUNK, PLAN_CHUNK, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
@@ -145,6 +145,34 @@ describe('SchedulingController', () => {
     const all = await instancesOf(store);
     expect(all.filter((i) => i.spec.node === 'n1')).toHaveLength(3);
     expect(all.filter((i) => !i.spec.node).map((i) => i.status?.message)).toEqual([expect.stringContaining('insufficient cpu'), expect.stringContaining('insufficient cpu')]);
+  });
+
+  it('keepUp() between passes keeps the state inside the store history, so a busy store never forces a full re-read', async () => {
+    const clock = new TestClock();
+    store = openSqliteStore(':memory:', { now: clock.date, historyLimit: 50 });
+    await store.create(aNode({ name: 'n1' }));
+    await withService(2);
+    const scheduler = aScheduler(clock);
+    await scheduler.reconcile();
+    const list = vi.spyOn(store, 'list');
+    const fullLists = () => list.mock.calls.filter(([kind, opts]) => kind === 'Instance' && opts?.field === undefined).length;
+    const heartbeats = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const node = (await store.get('Node', undefined, 'n1'))!;
+        await store.update<GantryNode>({ ...node, status: { ...node.status!, lastHeartbeat: new Date(i).toISOString() } });
+      }
+    };
+    // 120 changes, more than the 50 kept: with keepUp every 40 the state never falls behind.
+    for (let round = 0; round < 3; round++) {
+      await heartbeats(40);
+      await scheduler.keepUp();
+    }
+    await scheduler.reconcile();
+    expect(fullLists()).toBe(0);
+    // Without it, the same traffic expires the history and the pass must read everything again.
+    await heartbeats(120);
+    await scheduler.reconcile();
+    expect(fullLists()).toBe(1);
   });
 
   it('reads the whole cluster again once rebuildIntervalMs has passed (the safety net)', async () => {

@@ -80,6 +80,11 @@ export class SchedulingController {
     return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
   }
 
+  /** Brings the kept state forward between passes (cheap: only what changed); no-op before the first pass. */
+  async keepUp(): Promise<void> {
+    if (this.state) await this.catchUp();
+  }
+
   /** The state at the current revision: brought forward, or read afresh when due. */
   private async refresh(): Promise<ClusterState> {
     const now = this.opts.now?.().getTime() ?? Date.now();
