@@ -83,14 +83,5 @@ export async function setInstanceStatus(store: Store, inst: Instance, patch: Par
   return store.update<Instance>({ ...current, status });
 }
 
-/** A seeded [0, 1) generator (mulberry32), so instance names repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded [0, 1) generator, so instance names repeat run to run. */
+export { seededRandom } from '../core/index.js';

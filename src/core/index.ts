@@ -8,3 +8,4 @@ export * from './labels.js';
 export * from './hash.js';
 export * from './conditions.js';
 export * from './sleep.js';
+export * from './random.js';

@@ -1,5 +1,6 @@
-// A small seeded PRNG (mulberry32): the scheduler's only source of randomness, so the same seed
-// gives the same plan. Not for anything secret.
+// The scheduler's only source of randomness, so the same seed gives the same plan: core's
+// seeded generator behind the small interface the stages use.
+import { seededRandom, type RandomFn } from '../core/index.js';
 
 export interface Random {
   /** A float in [0, 1). */
@@ -9,19 +10,14 @@ export interface Random {
 }
 
 export class SeededRandom implements Random {
-  private state: number;
+  private readonly gen: RandomFn;
 
   constructor(seed: number) {
-    // Fold non-integer and out-of-range seeds into 32 bits so every number is a usable seed.
-    this.state = Number.isFinite(seed) ? Math.trunc(seed) >>> 0 : 0;
+    this.gen = seededRandom(seed);
   }
 
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.gen();
   }
 
   int(n: number): number {

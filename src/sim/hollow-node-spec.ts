@@ -1,7 +1,7 @@
 // Who hollow node i is: its name, labels and driver seed. Each is a pure function of (seed, i),
 // so node 17 gets the same pool whether the simulation has 50 nodes or 10,000, and two runs
 // with the same seed build the same cluster.
-import { seededRandom, seedFrom } from '../drivers/fake/seeded-random.js';
+import { seededRandom, seedFrom } from '../core/index.js';
 
 export const HOLLOW_LABEL = 'gantry.io/hollow';
 

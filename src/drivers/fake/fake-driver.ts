@@ -1,7 +1,7 @@
 // An in-memory Driver: instant containers for unit tests and for the hollow nodes of
 // `gantry sim` (thousands of nodes in one process). Per container it keeps one small record and
 // no timer; events and followed logs wake through one listener set per driver.
-import { AppError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
+import { AppError, seededRandom, seedFrom, type ContainerSpec, type HealthCheck, type RandomFn as Random } from '../../core/index.js';
 import type {
   ContainerLaunch,
   ContainerState,
@@ -13,7 +13,6 @@ import type {
   LogOptions,
   ProbeResult,
 } from '../driver.js';
-import { seededRandom, seedFrom, type Random } from './seeded-random.js';
 
 export interface FakeDriverOptions {
   nodeName: string;

@@ -1,9 +1,11 @@
-// A small seeded PRNG (mulberry32) so a simulation with the same seed fails the same starts.
+// One small seeded PRNG (mulberry32) for everything that must repeat run to run: the scheduler's
+// candidate sample, the fake driver's failures, test builders. Not for anything secret.
 
-export type Random = () => number;
+export type RandomFn = () => number;
 
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
+/** A generator of floats in [0, 1); any number is a usable seed (folded into 32 bits). */
+export function seededRandom(seed: number): RandomFn {
+  let a = Number.isFinite(seed) ? Math.trunc(seed) >>> 0 : 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
