@@ -1,4 +1,4 @@
-// What goes wrong: an t.image that does not exist, and bad input. Nothing else breaks, nothing bad is stored.
+// What goes wrong: an image that does not exist, and bad input. Nothing else breaks, nothing bad is stored.
 import { describe, expect, it } from 'vitest';
 import { useGantryUp } from '../support/gantry-process.js';
 import { instancesOf, readyCount, webService } from '../support/instances.js';
@@ -7,7 +7,7 @@ import { sleep, waitFor } from '../support/wait.js';
 describe('failures', () => {
   const t = useGantryUp();
 
-  it('an t.image that does not exist: the status says so, attempts back off, other services run', async () => {
+  it('an image that does not exist: the status says so, attempts back off, other services run', async () => {
     expect((await t.g.apply(webService('ghost', 1, 'gantry-test/does-not-exist:404'))).code).toBe(0);
     expect((await t.g.apply(webService('fine', 1, t.image))).code).toBe(0);
 
