@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { describeError, isAppError } from '../core/index.js';
 import type { EventReport, GantryClient } from '../client/types.js';
+import { BatchFlusher } from './batch-flusher.js';
 
 export interface EventReporterOptions {
   client: GantryClient;
@@ -26,35 +27,34 @@ export interface EventReporterOptions {
 
 export class EventReporter {
   private buffer: EventReport[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /** A flush is due or running on the timer's behalf; the next is scheduled when it is done. */
-  private scheduled = false;
-  /** Bumped by stop(): a flush the timer started before it must not re-arm after a restart. */
-  private generation = 0;
-  private inFlight: Promise<void> | undefined;
-  private failures = 0;
   private failingSince: number | undefined;
   private overflow = 0;
-  private stopped = true;
-  private readonly intervalMs: number;
   private readonly maxBuffered: number;
   private readonly maxBatch: number;
   private readonly dropAfterMs: number;
-  private readonly maxRetryDelayMs: number;
   private readonly now: () => number;
+  /** Arms a timer only while events wait (see StatusReporter), backs off while the server fails. */
+  private readonly flusher: BatchFlusher;
 
   constructor(private readonly opts: EventReporterOptions) {
-    this.intervalMs = opts.flushIntervalMs ?? 1000;
     this.maxBuffered = opts.maxBuffered ?? 1000;
     this.maxBatch = Math.min(opts.maxBatch ?? 500, 1000);
     this.dropAfterMs = opts.dropAfterMs ?? 60_000;
-    this.maxRetryDelayMs = opts.maxRetryDelayMs ?? 10_000;
     this.now = opts.now ?? Date.now;
+    this.flusher = new BatchFlusher({
+      intervalMs: opts.flushIntervalMs ?? 1000,
+      maxRetryDelayMs: opts.maxRetryDelayMs ?? 10_000,
+      // Overflow alone is worth a wake-up: its log line says events were lost.
+      hasWork: () => this.buffer.length > 0 || this.overflow > 0,
+      send: () => {
+        this.noteOverflow();
+        return this.buffer.length === 0 ? undefined : this.sendBatches();
+      },
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.flusher.start();
   }
 
   /** Queues one event; never blocks and never throws. */
@@ -64,7 +64,7 @@ export class EventReporter {
       this.buffer.shift();
       this.overflow++;
     }
-    this.schedule();
+    this.flusher.schedule();
   }
 
   get pendingCount(): number {
@@ -72,40 +72,13 @@ export class EventReporter {
   }
 
   /** Sends everything buffered now, in batches of maxBatch; never throws. */
-  async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    this.noteOverflow();
-    if (this.buffer.length === 0) return;
-    this.inFlight = this.sendBatches().finally(() => {
-      this.inFlight = undefined;
-    });
-    await this.inFlight;
+  flush(): Promise<void> {
+    return this.flusher.flush();
   }
 
   /** Stops the timer and makes one last attempt to send what is buffered. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.scheduled = false;
-    this.generation++;
-    await this.flush();
-  }
-
-  /** Arms the flush timer only while events wait: an idle reporter costs no wake-ups (see StatusReporter). */
-  private schedule(): void {
-    if (this.stopped || this.scheduled || (this.buffer.length === 0 && this.overflow === 0)) return;
-    this.scheduled = true;
-    const generation = this.generation;
-    const delayMs = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush().then(() => {
-        if (generation !== this.generation) return;
-        this.scheduled = false;
-        this.schedule();
-      });
-    }, delayMs);
+  stop(): Promise<void> {
+    return this.flusher.stop();
   }
 
   private noteOverflow(): void {
@@ -120,7 +93,7 @@ export class EventReporter {
       try {
         await this.opts.client.recordEvents(batch, this.opts.source);
         this.buffer.splice(0, batch.length);
-        this.failures = 0;
+        this.flusher.succeeded();
         this.failingSince = undefined;
       } catch (e) {
         if (isAppError(e, 'INVALID') || isAppError(e, 'FORBIDDEN') || isAppError(e, 'MALFORMED') || isAppError(e, 'NOT_FOUND')) {
@@ -129,7 +102,7 @@ export class EventReporter {
           this.opts.logger.warn({ err: describeError(e), dropped: batch.length }, 'server refused events; dropped them');
           continue;
         }
-        this.failures++;
+        this.flusher.failed();
         this.failingSince ??= this.now();
         if (this.now() - this.failingSince >= this.dropAfterMs) {
           this.opts.logger.warn(

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { canonicalJson, describeError, type InstanceStatus } from '../core/index.js';
 import type { GantryClient, InstanceStatusReport } from '../client/types.js';
+import { BatchFlusher } from './batch-flusher.js';
 
 export interface StatusReporterOptions {
   client: GantryClient;
@@ -24,27 +25,25 @@ export class StatusReporter {
   private readonly pending = new Map<string, InstanceStatusReport>();
   /** Fingerprint of the status the server last accepted, per instance. */
   private readonly accepted = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  /** A flush is due or running on the timer's behalf; the next is scheduled when it is done. */
-  private scheduled = false;
-  /** Bumped by stop(): a flush the timer started before it must not re-arm after a restart. */
-  private generation = 0;
-  private inFlight: Promise<void> | undefined;
-  private failures = 0;
-  private stopped = true;
-  private readonly intervalMs: number;
   private readonly maxBatch: number;
-  private readonly maxRetryDelayMs: number;
+  /**
+   * Arms a timer only while something is pending: with thousands of agents in one process (gantry
+   * sim) a 250 ms tick each is thousands of wake-ups a second that find nothing to do.
+   */
+  private readonly flusher: BatchFlusher;
 
   constructor(private readonly opts: StatusReporterOptions) {
-    this.intervalMs = opts.flushIntervalMs ?? 250;
     this.maxBatch = opts.maxBatch ?? 500;
-    this.maxRetryDelayMs = opts.maxRetryDelayMs ?? 10_000;
+    this.flusher = new BatchFlusher({
+      intervalMs: opts.flushIntervalMs ?? 250,
+      maxRetryDelayMs: opts.maxRetryDelayMs ?? 10_000,
+      hasWork: () => this.pending.size > 0,
+      send: () => (this.pending.size === 0 ? undefined : this.sendBatch()),
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    if (this.pending.size > 0) this.schedule();
+    this.flusher.start();
   }
 
   /** Queues the latest status of one instance; replaces any status not yet sent. */
@@ -55,7 +54,7 @@ export class StatusReporter {
       return;
     }
     this.pending.set(key, { namespace, name, status });
-    this.schedule();
+    this.flusher.schedule();
   }
 
   /** Drops everything about a deleted instance. */
@@ -70,43 +69,13 @@ export class StatusReporter {
   }
 
   /** Sends what is pending now; never throws. */
-  async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    if (this.pending.size === 0) return;
-    this.inFlight = this.sendBatch().finally(() => {
-      this.inFlight = undefined;
-    });
-    await this.inFlight;
+  flush(): Promise<void> {
+    return this.flusher.flush();
   }
 
   /** Stops the timer and makes one last attempt to send what is pending. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.scheduled = false;
-    this.generation++;
-    await this.flush();
-  }
-
-  /**
-   * Arms the flush timer when there is something to send. An idle reporter has no timer: with
-   * thousands of agents in one process (gantry sim) a 250 ms tick each is thousands of wake-ups a
-   * second that find nothing to do.
-   */
-  private schedule(): void {
-    if (this.stopped || this.scheduled || this.pending.size === 0) return;
-    this.scheduled = true;
-    const generation = this.generation;
-    const delayMs = this.failures === 0 ? this.intervalMs : Math.min(this.maxRetryDelayMs, this.intervalMs * 2 ** this.failures);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush().then(() => {
-        if (generation !== this.generation) return;
-        this.scheduled = false;
-        this.schedule();
-      });
-    }, delayMs);
+  stop(): Promise<void> {
+    return this.flusher.stop();
   }
 
   private async sendBatch(): Promise<void> {
@@ -138,9 +107,9 @@ export class StatusReporter {
           this.requeue(item);
         }
       }
-      this.failures = 0;
+      this.flusher.succeeded();
     } catch (e) {
-      this.failures++;
+      this.flusher.failed();
       this.opts.logger.warn({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
       for (const item of batch) this.requeue(item);
     }

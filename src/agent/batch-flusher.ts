@@ -1,0 +1,92 @@
+// The timing half of a batching reporter (StatusReporter, EventReporter): sends never overlap, a
+// timer is armed only while something waits, and while the server fails the wait between
+// attempts doubles up to a cap. What waits and how it is sent stay with the reporter.
+
+export interface BatchFlusherOptions {
+  /** Wait before a send while the server is healthy. */
+  intervalMs: number;
+  /** Longest wait between retries while the server fails. */
+  maxRetryDelayMs: number;
+  /** Something waits to be sent; the timer is armed only then. */
+  hasWork: () => boolean;
+  /**
+   * Starts sending what waits, or returns undefined when there is nothing to send. Reports the
+   * outcome through succeeded() / failed(); must not reject.
+   */
+  send: () => Promise<void> | undefined;
+}
+
+export class BatchFlusher {
+  private timer: NodeJS.Timeout | undefined;
+  /** A flush is due or running on the timer's behalf; the next is scheduled when it is done. */
+  private scheduled = false;
+  /** Bumped by stop(): a flush the timer started before it must not re-arm after a restart. */
+  private generation = 0;
+  private inFlight: Promise<void> | undefined;
+  private failureCount = 0;
+  private stopped = true;
+
+  constructor(private readonly opts: BatchFlusherOptions) {}
+
+  /** Consecutive failed sends; 0 while the server accepts them. */
+  get failures(): number {
+    return this.failureCount;
+  }
+
+  /** The server took a send: back to the normal interval. */
+  succeeded(): void {
+    this.failureCount = 0;
+  }
+
+  /** A send failed: the next attempt waits twice as long as the last, up to the cap. */
+  failed(): void {
+    this.failureCount++;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Waits for a send under way, then sends what waits now. */
+  async flush(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    const sending = this.opts.send();
+    if (!sending) return;
+    this.inFlight = sending.finally(() => {
+      this.inFlight = undefined;
+    });
+    await this.inFlight;
+  }
+
+  /** Disarms the timer and makes one last flush; nothing is scheduled until start(). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.scheduled = false;
+    this.generation++;
+    await this.flush();
+  }
+
+  /**
+   * Arms the flush timer when there is something to send. An idle reporter has no timer: with
+   * thousands of agents in one process (gantry sim) a tick each is thousands of wake-ups a second
+   * that find nothing to do.
+   */
+  schedule(): void {
+    if (this.stopped || this.scheduled || !this.opts.hasWork()) return;
+    this.scheduled = true;
+    const generation = this.generation;
+    const { intervalMs, maxRetryDelayMs } = this.opts;
+    const delayMs = this.failureCount === 0 ? intervalMs : Math.min(maxRetryDelayMs, intervalMs * 2 ** this.failureCount);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().then(() => {
+        if (generation !== this.generation) return;
+        this.scheduled = false;
+        this.schedule();
+      });
+    }, delayMs);
+  }
+}
