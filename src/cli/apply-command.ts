@@ -52,7 +52,7 @@ export function applyCommand(ctx: CliContext) {
           ctx.stdout(`${ref} ${result}\n`);
         } catch (e) {
           failed++;
-          ctx.stderr(formatCliError(e, { debug: isDebug(ctx.env), server: client.server }).replace(/^error: /, `error: ${label}:${doc.line}: ${ref}: `));
+          ctx.stderr(formatCliError(e, { debug: isDebug(ctx.env), server: client.server }).replace(/^error: /, `error: ${label}, line ${doc.line}: ${ref}: `));
         }
       }
       if (failed > 0) throw new ReportedFailure(`${failed} of ${docs.length} documents failed`);

@@ -49,7 +49,7 @@ describe('gantry apply', () => {
     const ctx = testContext({ env: token, stdin: twoServices, client: applyingClient({ api: invalid }) });
     expect(await runCli(ctx, ['apply', '-f', '-'])).toBe(1);
     expect(ctx.out).toBe('service/web created\n');
-    expect(ctx.err).toBe('error: <stdin>:8: service/api: service "api" is invalid: 1 problem\n  spec.replicas: must be a whole number from 0 to 100000\n');
+    expect(ctx.err).toBe('error: <stdin>, line 8: service/api: service "api" is invalid: 1 problem\n  spec.replicas: must be a whole number from 0 to 100000\n');
   });
 
   it('sends nothing when the file has a YAML error', async () => {
