@@ -1,8 +1,7 @@
 // Builders and a harness for API tests: a real in-memory SQLite store behind a real app.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import type { AnyObject, Instance, InstanceStatus, Manifest } from '../core/index.js';
-import type { NewObject } from '../store/store.js';
+import type { AnyObject, InstanceStatus, Manifest } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { buildApp, type ApiDeps } from './app.js';
 
@@ -72,22 +71,6 @@ export function aRunningStatus(containerId = 'c0ffee', over: Partial<InstanceSta
 }
 
 /** An Instance as the service controller makes it (stored directly: users cannot create them). */
-export function anInstance(name: string, over: { namespace?: string; service?: string; node?: string; status?: InstanceStatus } = {}): NewObject<Instance> {
-  const service = over.service ?? 'web';
-  return {
-    apiVersion: 'gantry/v1',
-    kind: 'Instance',
-    metadata: { name, namespace: over.namespace ?? 'default', labels: { 'gantry.io/service': service } },
-    spec: {
-      service,
-      ...(over.node ? { node: over.node } : {}),
-      containers: [{ name: 'main', image: 'busybox:1.36' }],
-      restartPolicy: 'Always',
-      resources: { cpu: 100, memory: 128 * 2 ** 20 },
-      templateHash: 'abc',
-    },
-    status: over.status ?? { phase: 'Pending', ready: false, containers: [] },
-  };
-}
+export { anInstance } from '../store/test-helpers.js';
 
 export type { AnyObject };

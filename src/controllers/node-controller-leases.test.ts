@@ -1,11 +1,12 @@
 // The node controller with in-memory heartbeat leases (what the server runs), and at scale: a
 // rack of nodes falling silent at once is a few transactions, not thousands of writes.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { API_VERSION, getCondition, type Instance } from '../core/index.js';
+import { getCondition, type Instance } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { NewObject } from '../store/store.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeases } from './node-leases.js';
+import { anInstance } from '../store/test-helpers.js';
 import { TestClock, aNode, aStore, quietLogger } from './test-builders.js';
 
 let store: SqliteStore;
@@ -15,14 +16,9 @@ afterEach(async () => {
 
 const GRACE = 15_000;
 
+/** An instance bound to `node` and running there. */
 function aBoundInstance(name: string, node: string): NewObject<Instance> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Instance',
-    metadata: { name, namespace: 'default', labels: { 'gantry.io/service': 'web' } },
-    spec: { service: 'web', node, containers: [{ name: 'main', image: 'busybox:1.36' }], restartPolicy: 'Always', resources: { cpu: 100, memory: 2 ** 27 }, templateHash: 'abc' },
-    status: { phase: 'Running', ready: true, containers: [] },
-  };
+  return anInstance(name, { node, status: { phase: 'Running', ready: true, containers: [] } });
 }
 
 async function readyOf(name: string): Promise<boolean | undefined> {

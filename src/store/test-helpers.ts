@@ -21,7 +21,7 @@ export function aNode(name: string): NewObject<GantryNode> {
 }
 
 /** An instance of `service`, unbound unless `node` is given (as the service controller creates it). */
-export function anInstance(name: string, over: { namespace?: string; service?: string; node?: string } = {}): NewObject<Instance> {
+export function anInstance(name: string, over: { namespace?: string; service?: string; node?: string; status?: InstanceStatus } = {}): NewObject<Instance> {
   const service = over.service ?? 'web';
   return {
     apiVersion: API_VERSION,
@@ -35,7 +35,7 @@ export function anInstance(name: string, over: { namespace?: string; service?: s
       resources: { cpu: 100, memory: 128 * 2 ** 20 },
       templateHash: 'abc',
     },
-    status: { phase: 'Pending', ready: false, containers: [] },
+    status: over.status ?? { phase: 'Pending', ready: false, containers: [] },
   };
 }
 
