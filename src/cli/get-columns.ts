@@ -89,6 +89,11 @@ function eventTable(items: GantryEvent[], o: ColumnOptions): Table {
   return { headers: ['LAST', 'TYPE', 'REASON', 'OBJECT', ...(o.wide ? ['FROM'] : []), 'MESSAGE'], rows };
 }
 
+/** Kinds without their own columns yet: name and age. */
+function plainTable(items: readonly AnyObject[], o: ColumnOptions): Table {
+  return { headers: ['NAME', 'AGE'], rows: items.map((n) => [n.metadata.name, formatAge(n.metadata.createdAt, o.now)]) };
+}
+
 function namespaceTable(items: Namespace[], o: ColumnOptions): Table {
   return { headers: ['NAME', 'AGE'], rows: items.map((n) => [n.metadata.name, formatAge(n.metadata.createdAt, o.now)]) };
 }
@@ -115,6 +120,7 @@ export function tableFor(kind: Kind, unsorted: readonly AnyObject[], o: ColumnOp
     case 'Node': t = nodeTable(of('Node'), o); break;
     case 'Event': t = eventTable(of('Event'), o); break;
     case 'Namespace': t = namespaceTable(of('Namespace'), o); break;
+    default: t = plainTable(items, o);
   }
   if (!o.allNamespaces || kind === 'Node' || kind === 'Namespace') return t;
   return { headers: ['NAMESPACE', ...t.headers], rows: t.rows.map((r, idx) => [items[idx]?.metadata.namespace ?? '', ...r]) };

@@ -2,7 +2,7 @@
 // that is in force. Pure functions of the manifest.
 import { kindInfo, DEFAULT_NAMESPACE } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
-import type { ContainerSpec, HealthCheck, Manifest, ServiceSpec } from './schema.js';
+import type { ContainerSpec, HealthCheck, Manifest, ServiceSpec, Termination, UpdateStrategy } from './schema.js';
 
 export const DEFAULT_CPU = 0.1;
 export const DEFAULT_MEMORY = '128Mi';
@@ -27,12 +27,32 @@ export function containerDefaults(c: ContainerSpec): ContainerSpec {
   };
 }
 
+export const DEFAULT_UPDATE: Required<Omit<UpdateStrategy, 'canary'>> = {
+  strategy: 'Rolling',
+  maxSurge: 1,
+  maxUnavailable: 0,
+  minReadySeconds: 0,
+  progressDeadlineSeconds: 600,
+  autoRollback: true,
+};
+
+export const DEFAULT_TERMINATION: Required<Termination> = { drainDelay: '2s', gracePeriod: '10s', stopSignal: 'SIGTERM' };
+
 export function serviceSpecDefaults(spec: ServiceSpec): ServiceSpec {
   return {
     ...spec,
     replicas: spec.replicas ?? 1,
     restartPolicy: spec.restartPolicy ?? 'Always',
     containers: spec.containers.map(containerDefaults),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(containerDefaults) } : {}),
+    ...(spec.configFiles ? { configFiles: spec.configFiles.map((f) => ({ ...f, mode: f.mode ?? '0644' })) } : {}),
+    ...(spec.expose ? { expose: spec.expose.map((e) => ({ ...e, mode: e.mode ?? 'http' })) } : {}),
+    update: { ...DEFAULT_UPDATE, ...spec.update },
+    historyLimit: spec.historyLimit ?? 10,
+    termination: { ...DEFAULT_TERMINATION, ...spec.termination },
+    lostAfter: spec.lostAfter ?? '15s',
+    onNodeReturn: spec.onNodeReturn ?? 'KeepReplacement',
+    rescheduleAfterFailures: spec.rescheduleAfterFailures ?? 5,
   };
 }
 

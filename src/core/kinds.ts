@@ -18,6 +18,11 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Node', plural: 'nodes', aliases: ['node', 'no', 'nodes'], namespaced: false, userWritable: true },
   { kind: 'Namespace', plural: 'namespaces', aliases: ['namespace', 'ns', 'namespaces'], namespaced: false, userWritable: true },
   { kind: 'Event', plural: 'events', aliases: ['event', 'ev', 'events'], namespaced: true, userWritable: false },
+  { kind: 'ServiceVersion', plural: 'serviceversions', aliases: ['serviceversion', 'serviceversions', 'version', 'versions'], namespaced: true, userWritable: false },
+  { kind: 'Job', plural: 'jobs', aliases: ['job', 'jobs'], namespaced: true, userWritable: true },
+  { kind: 'CronJob', plural: 'cronjobs', aliases: ['cronjob', 'cronjobs', 'cj'], namespaced: true, userWritable: true },
+  { kind: 'Config', plural: 'configs', aliases: ['config', 'configs', 'cfg'], namespaced: true, userWritable: true },
+  { kind: 'Secret', plural: 'secrets', aliases: ['secret', 'secrets'], namespaced: true, userWritable: true },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -87,6 +87,66 @@ export const RestartPolicySchema = Type.Union([Type.Literal('Always'), Type.Lite
   errorMessage: 'must be one of Always, OnFailure, Never',
 });
 
+// ---- Rollouts, termination, failure policy (issue: rollouts) ----
+
+const Count = (what: string) => Type.Integer({ minimum: 0, maximum: 100_000, errorMessage: `must be a whole number of ${what} from 0 to 100000` });
+/** A whole number of instances or a percentage of replicas like "25%". */
+const IntOrPercent = Type.Union([Type.Integer({ minimum: 0, maximum: 100_000 }), Type.String({ pattern: '^[0-9]{1,3}%$' })], {
+  errorMessage: 'must be a whole number of instances or a percentage like 25%',
+});
+
+export const UpdateStrategySchema = Type.Object(
+  {
+    strategy: Type.Optional(Type.Union([Type.Literal('Rolling'), Type.Literal('Recreate')], { errorMessage: 'must be Rolling or Recreate' })),
+    maxSurge: Type.Optional(IntOrPercent),
+    maxUnavailable: Type.Optional(IntOrPercent),
+    minReadySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, errorMessage: 'must be a whole number of seconds from 0 to 3600' })),
+    progressDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, errorMessage: 'must be a whole number of seconds from 1 to 86400' })),
+    autoRollback: Type.Optional(Type.Boolean()),
+    /** Pause after this many new instances until `gantry rollout promote`. */
+    canary: Type.Optional(Count('instances')),
+  },
+  { additionalProperties: false },
+);
+
+/** How an instance is stopped: not ready first, then the drain delay, the signal, the grace period, SIGKILL. */
+export const TerminationSchema = Type.Object(
+  {
+    drainDelay: Type.Optional(Duration),
+    gracePeriod: Type.Optional(Duration),
+    stopSignal: Type.Optional(Type.String({ pattern: '^SIG[A-Z0-9]+$', errorMessage: 'must be a signal name like SIGTERM' })),
+  },
+  { additionalProperties: false },
+);
+
+// ---- Discovery (issue: discovery) ----
+
+export const ExposeSchema = Type.Object(
+  {
+    /** A port name declared in containers[].ports. */
+    port: Type.String({ minLength: 1, errorMessage: 'must name a port declared in containers[].ports' }),
+    servicePort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number from 1 to 65535' })),
+    hostname: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253, errorMessage: 'must be a host name like web.example.com' })),
+    mode: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('tcp')], { errorMessage: 'must be http or tcp' })),
+  },
+  { additionalProperties: false },
+);
+
+// ---- Config files (issue: jobs/config) ----
+
+const RefSchema = Type.Object({ name: Name('name'), key: Type.String({ minLength: 1, maxLength: 253 }) }, { additionalProperties: false });
+
+export const ConfigFileSchema = Type.Object(
+  {
+    path: Type.String({ pattern: '^/[^\\0]*$', maxLength: 1024, errorMessage: 'must be an absolute path like /etc/app/app.conf' }),
+    content: Type.Optional(Type.String({ maxLength: 1_048_576 })),
+    configRef: Type.Optional(RefSchema),
+    secretRef: Type.Optional(RefSchema),
+    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3}$', errorMessage: 'must be an octal file mode like 0644' })),
+  },
+  { additionalProperties: false },
+);
+
 export const PlacementSchema = Type.Object(
   {
     constraints: Type.Optional(
@@ -113,15 +173,79 @@ export const ServiceSpecSchema = Type.Object(
     containers: Type.Array(ContainerSchema, { minItems: 1, errorMessage: 'must list at least one container' }),
     restartPolicy: Type.Optional(RestartPolicySchema),
     placement: Type.Optional(PlacementSchema),
+    /** Run to completion, in order, before the main containers start. */
+    initContainers: Type.Optional(Type.Array(ContainerSchema)),
+    configFiles: Type.Optional(Type.Array(ConfigFileSchema)),
+    update: Type.Optional(UpdateStrategySchema),
+    /** A paused rollout holds the current mix of versions. */
+    paused: Type.Optional(Type.Boolean()),
+    /** Versions kept for `rollout undo`; default 10. */
+    historyLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, errorMessage: 'must be a whole number from 1 to 100' })),
+    termination: Type.Optional(TerminationSchema),
+    /** How long a node may be silent before this service's instances there are replaced. */
+    lostAfter: Type.Optional(Duration),
+    /** When a lost node comes back with an instance that was replaced meanwhile. */
+    onNodeReturn: Type.Optional(Type.Union([Type.Literal('KeepReplacement'), Type.Literal('KeepOriginal')], { errorMessage: 'must be KeepReplacement or KeepOriginal' })),
+    /** In-place restarts of a failing instance before it is moved to another node; default 5. */
+    rescheduleAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, errorMessage: 'must be a whole number from 1 to 1000' })),
+    expose: Type.Optional(Type.Array(ExposeSchema)),
   },
   { additionalProperties: false },
 );
+
+export const RolloutPhaseSchema = Type.Union([
+  Type.Literal('Progressing'),
+  Type.Literal('Paused'),
+  Type.Literal('CanaryPaused'),
+  Type.Literal('Complete'),
+  Type.Literal('Failed'),
+  Type.Literal('RolledBack'),
+]);
+
+export const RolloutStatusSchema = Type.Object({
+  phase: RolloutPhaseSchema,
+  /** The version being rolled out (equals status.version). */
+  version: Type.Integer(),
+  /** The version it started from. */
+  fromVersion: Type.Optional(Type.Integer()),
+  startedAt: Type.Optional(Type.String()),
+  /** When the last new instance turned ready (progress deadline counts from here). */
+  progressAt: Type.Optional(Type.String()),
+  /** Set by `rollout promote` for a canary rollout of `version`. */
+  promoted: Type.Optional(Type.Boolean()),
+  message: Type.Optional(Type.String()),
+});
 
 export const ServiceStatusSchema = Type.Object({
   replicas: Type.Integer(),
   readyReplicas: Type.Integer(),
   observedGeneration: Type.Optional(Type.Integer()),
   conditions: Type.Array(ConditionSchema),
+  /** The current version (ServiceVersion `<name>-v<version>`). */
+  version: Type.Optional(Type.Integer()),
+  /** Live instances of the current version. */
+  updatedReplicas: Type.Optional(Type.Integer()),
+  /** Ready for at least minReadySeconds. */
+  availableReplicas: Type.Optional(Type.Integer()),
+  rollout: Type.Optional(RolloutStatusSchema),
+});
+
+// ---- ServiceVersion: one entry of a Service's history (written by Gantry only) ----
+
+export const ServiceTemplateSchema = Type.Object({
+  containers: Type.Array(ContainerSchema),
+  restartPolicy: RestartPolicySchema,
+  initContainers: Type.Optional(Type.Array(ContainerSchema)),
+  configFiles: Type.Optional(Type.Array(ConfigFileSchema)),
+});
+
+export const ServiceVersionSpecSchema = Type.Object({
+  service: Type.String(),
+  version: Type.Integer({ minimum: 1 }),
+  templateHash: Type.String(),
+  template: ServiceTemplateSchema,
+  /** What made it: "apply", "rollout undo to v2", "config web-conf changed". */
+  cause: Type.Optional(Type.String()),
 });
 
 // ---- Instance ----
@@ -148,6 +272,26 @@ export const InstanceSpecSchema = Type.Object(
     resources: Type.Object({ cpu: Type.Integer(), memory: Type.Integer() }),
     /** Hash of the Service template this instance was made from. */
     templateHash: Type.String(),
+    /** The owner's kind; `service` above names the owner. Absent means Service. */
+    ownerKind: Type.Optional(Type.Union([Type.Literal('Service'), Type.Literal('Job')])),
+    /** The owner's version this instance was made from (ServiceVersion). */
+    version: Type.Optional(Type.Integer()),
+    initContainers: Type.Optional(Type.Array(ContainerSchema)),
+    configFiles: Type.Optional(Type.Array(ConfigFileSchema)),
+    /** Jobs: `warm` runs the work by exec in a long-lived container per job and node. */
+    runIn: Type.Optional(Type.Union([Type.Literal('fresh'), Type.Literal('warm')])),
+    /** Resolved from the owner's termination spec at creation. */
+    termination: Type.Optional(Type.Object({ drainDelaySeconds: Type.Number(), gracePeriodSeconds: Type.Number(), stopSignal: Type.String() })),
+    /**
+     * Set when Gantry wants the instance gone: the agent reports it not ready at once (discovery
+     * drops it), waits the drain delay, sends the stop signal, waits the grace period, kills, and
+     * reports it finished with reason `Stopped`; the owner then deletes the object.
+     */
+    stop: Type.Optional(Type.Object({ at: Type.String(), reason: Type.String() })),
+    /** Set when the instance must move (node draining, crash loop): the owner replaces it surge-first. */
+    evict: Type.Optional(Type.Object({ at: Type.String(), reason: Type.String(), message: Type.Optional(Type.String()) })),
+    /** Nodes the scheduler should avoid for this instance (where its predecessors kept failing). */
+    avoidNodes: Type.Optional(Type.Array(Type.String())),
   },
   { additionalProperties: false },
 );
@@ -182,6 +326,8 @@ export const NodeSpecSchema = Type.Object(
     /** Address other hosts and published ports use to reach this node. */
     address: Type.Optional(Type.String()),
     unschedulable: Type.Optional(Type.Boolean()),
+    /** `gantry node drain`: unschedulable, and its instances are moved away. */
+    draining: Type.Optional(Type.Boolean()),
     /** Capacity is multiplied by these before placement (>= 1 allows overcommit). */
     overcommit: Type.Optional(Type.Object({ cpu: Type.Optional(Type.Number({ minimum: 0.1, maximum: 100 })), memory: Type.Optional(Type.Number({ minimum: 0.1, maximum: 100 })) }, { additionalProperties: false })),
     /** Held back for the host itself (system daemons); never placed on. */
@@ -217,6 +363,85 @@ export const EventSpecSchema = Type.Object({
   lastTime: Type.String(),
 });
 
+// ---- Job, CronJob (issue: jobs) ----
+
+export const JobSpecSchema = Type.Object(
+  {
+    containers: Type.Array(ContainerSchema, { minItems: 1, errorMessage: 'must list at least one container' }),
+    initContainers: Type.Optional(Type.Array(ContainerSchema)),
+    configFiles: Type.Optional(Type.Array(ConfigFileSchema)),
+    completions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, errorMessage: 'must be a whole number from 1 to 10000' })),
+    parallelism: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, errorMessage: 'must be a whole number from 1 to 10000' })),
+    backoffLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, errorMessage: 'must be a whole number from 0 to 1000' })),
+    activeDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'must be a whole number of seconds, at least 1' })),
+    ttlSecondsAfterFinished: Type.Optional(Type.Integer({ minimum: 0, errorMessage: 'must be a whole number of seconds' })),
+    restartPolicy: Type.Optional(Type.Union([Type.Literal('Never'), Type.Literal('OnFailure')], { errorMessage: 'must be Never or OnFailure' })),
+    runIn: Type.Optional(Type.Union([Type.Literal('fresh'), Type.Literal('warm')], { errorMessage: 'must be fresh or warm' })),
+    placement: Type.Optional(PlacementSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const JobRunSchema = Type.Object({
+  run: Type.Integer(),
+  instance: Type.String(),
+  node: Type.Optional(Type.String()),
+  phase: InstancePhaseSchema,
+  exitCode: Type.Optional(Type.Integer()),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+  durationMs: Type.Optional(Type.Integer()),
+  message: Type.Optional(Type.String()),
+});
+
+export const JobStatusSchema = Type.Object({
+  phase: Type.Union([Type.Literal('Pending'), Type.Literal('Running'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
+  active: Type.Integer(),
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  startTime: Type.Optional(Type.String()),
+  completionTime: Type.Optional(Type.String()),
+  runs: Type.Array(JobRunSchema),
+  conditions: Type.Array(ConditionSchema),
+});
+
+export const CronJobSpecSchema = Type.Object(
+  {
+    schedule: Type.String({ minLength: 1, errorMessage: 'must be a cron schedule like "*/5 * * * *", "*/10 * * * * *", "@every 30s" or "@hourly"' }),
+    timeZone: Type.Optional(Type.String({ minLength: 1 })),
+    concurrencyPolicy: Type.Optional(Type.Union([Type.Literal('Allow'), Type.Literal('Forbid'), Type.Literal('Replace')], { errorMessage: 'must be Allow, Forbid or Replace' })),
+    startingDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'must be a whole number of seconds, at least 1' })),
+    successfulJobsHistoryLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    failedJobsHistoryLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    suspend: Type.Optional(Type.Boolean()),
+    jobTemplate: JobSpecSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const CronJobStatusSchema = Type.Object({
+  /** The last scheduled time recorded (before its run was started): never run twice. */
+  lastScheduleTime: Type.Optional(Type.String()),
+  lastSuccessfulTime: Type.Optional(Type.String()),
+  nextScheduleTime: Type.Optional(Type.String()),
+  /** Names of this CronJob's Jobs still running. */
+  active: Type.Array(Type.String()),
+  /** Scheduled times skipped because they were past startingDeadlineSeconds (or Forbid). */
+  missed: Type.Integer(),
+  lastMissedTime: Type.Optional(Type.String()),
+  conditions: Type.Array(ConditionSchema),
+});
+
+// ---- Config, Secret (issue: jobs/config) ----
+
+export const ConfigSpecSchema = Type.Object(
+  { data: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,253}$' }), Type.String(), { errorMessage: 'must be a map of keys (letters, digits, ".", "_", "-") to string contents' }) },
+  { additionalProperties: false },
+);
+
+/** Same shape as Config; its values are never shown by get/describe, never logged. */
+export const SecretSpecSchema = ConfigSpecSchema;
+
 // ---- Envelopes ----
 
 export type ObjectMeta = Static<typeof ObjectMetaSchema>;
@@ -236,6 +461,20 @@ export type ContainerStatus = Static<typeof ContainerStatusSchema>;
 export type NodeSpec = Static<typeof NodeSpecSchema>;
 export type NodeStatus = Static<typeof NodeStatusSchema>;
 export type EventSpec = Static<typeof EventSpecSchema>;
+export type UpdateStrategy = Static<typeof UpdateStrategySchema>;
+export type Termination = Static<typeof TerminationSchema>;
+export type ExposeSpec = Static<typeof ExposeSchema>;
+export type ConfigFileSpec = Static<typeof ConfigFileSchema>;
+export type RolloutPhase = Static<typeof RolloutPhaseSchema>;
+export type RolloutStatus = Static<typeof RolloutStatusSchema>;
+export type ServiceTemplate = Static<typeof ServiceTemplateSchema>;
+export type ServiceVersionSpec = Static<typeof ServiceVersionSpecSchema>;
+export type JobSpec = Static<typeof JobSpecSchema>;
+export type JobRun = Static<typeof JobRunSchema>;
+export type JobStatus = Static<typeof JobStatusSchema>;
+export type CronJobSpec = Static<typeof CronJobSpecSchema>;
+export type CronJobStatus = Static<typeof CronJobStatusSchema>;
+export type ConfigSpec = Static<typeof ConfigSpecSchema>;
 
 /** Metadata of a stored object: the server has filled uid, revision and createdAt. */
 export type StoredMeta = ObjectMeta & { uid: string; revision: number; createdAt: string; namespace?: string };
@@ -253,8 +492,13 @@ export type Instance = Envelope<'Instance', InstanceSpec, InstanceStatus>;
 export type GantryNode = Envelope<'Node', NodeSpec, NodeStatus>;
 export type Namespace = Envelope<'Namespace', Record<string, never>, Record<string, never>>;
 export type GantryEvent = Envelope<'Event', EventSpec, Record<string, never>>;
+export type ServiceVersion = Envelope<'ServiceVersion', ServiceVersionSpec, Record<string, never>>;
+export type Job = Envelope<'Job', JobSpec, JobStatus>;
+export type CronJob = Envelope<'CronJob', CronJobSpec, CronJobStatus>;
+export type Config = Envelope<'Config', ConfigSpec, Record<string, never>>;
+export type Secret = Envelope<'Secret', ConfigSpec, Record<string, never>>;
 
-export type AnyObject = Service | Instance | GantryNode | Namespace | GantryEvent;
+export type AnyObject = Service | Instance | GantryNode | Namespace | GantryEvent | ServiceVersion | Job | CronJob | Config | Secret;
 export type Kind = AnyObject['kind'];
 export type ObjectOf<K extends Kind> = Extract<AnyObject, { kind: K }>;
 

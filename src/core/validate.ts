@@ -7,8 +7,12 @@ import { kindInfo, resolveKind } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
 import {
   API_VERSION,
+  ConfigSpecSchema,
+  CronJobSpecSchema,
+  JobSpecSchema,
   NamespaceSpecSchema,
   NodeSpecSchema,
+  SecretSpecSchema,
   ObjectMetaSchema,
   ServiceSpecSchema,
   type AnyObject,
@@ -21,6 +25,10 @@ const SPEC_SCHEMAS: Partial<Record<Kind, TSchema>> = {
   Service: ServiceSpecSchema,
   Node: NodeSpecSchema,
   Namespace: NamespaceSpecSchema,
+  Job: JobSpecSchema,
+  CronJob: CronJobSpecSchema,
+  Config: ConfigSpecSchema,
+  Secret: SecretSpecSchema,
 };
 
 const compiled = new Map<TSchema, ReturnType<typeof Compile>>();
