@@ -9,6 +9,7 @@ import { EventRecorder } from '../controllers/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../controllers/node-leases.js';
 import { AppError } from '../core/index.js';
+import { Catalog } from '../discovery/catalog.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets } from './data-dir.js';
 import { parseListen, urlOf } from './listen-address.js';
@@ -37,6 +38,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const store = openSqliteStore(join(opts.dataDir, 'state.db'));
   const controllerStop = new AbortController();
   let controllers: { done: Promise<void> } | undefined;
+  // The service catalog (ready endpoints by service) feeds the endpoints API, DNS and HAProxy.
+  const catalog = new Catalog({ store, logger: logger.child({ component: 'catalog' }) });
+  const catalogDone = catalog.run(controllerStop.signal);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   try {
     const tokens = new Map<string, Role>([
@@ -62,6 +66,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   } catch (e) {
     controllerStop.abort();
     await controllers?.done.catch(() => undefined);
+    await catalogDone.catch(() => undefined);
     await app?.close().catch(() => undefined);
     await store.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -79,6 +84,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     closing ??= (async () => {
       controllerStop.abort();
       await started.done;
+      await catalogDone;
       await running.close();
       await store.close();
       logger.info({ url }, 'gantry server stopped');
