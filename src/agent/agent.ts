@@ -10,8 +10,11 @@ import { AgentServer } from './agent-server.js';
 import { EventReporter } from './event-reporter.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
+import { RateLimitedDriver } from './rate-limited-driver.js';
+import { RuntimeMonitor } from './runtime-monitor.js';
+import { TokenBucket } from './token-bucket.js';
 import type { AgentLogServer } from './shared-log-server.js';
-import type { BackoffOptions } from './restart-backoff.js';
+import { formatDelay, type BackoffOptions } from './restart-backoff.js';
 import { StatusReporter } from './status-reporter.js';
 
 export interface AgentOptions {
@@ -48,6 +51,12 @@ export interface AgentOptions {
   stopGraceSeconds?: number | undefined;
   /** How often labelled containers no instance wants are looked for and removed; default 60000. */
   orphanSweepIntervalMs?: number | undefined;
+  /** Cap on container creates, starts and removals per second on this node (token bucket); default 10. */
+  maxContainerOpsPerSecond?: number | undefined;
+  /** Dead containers kept for their logs are removed this long after they exited; default 1 h. */
+  deadContainerTtlMs?: number | undefined;
+  /** How often the runtime is pinged to notice an outage (dockerd restart); default 2000. */
+  runtimeCheckIntervalMs?: number | undefined;
 }
 
 /** The log endpoint of one agent run: its URL to publish (if any) and how to let go of it. */
@@ -71,7 +80,10 @@ export class Agent {
 
   /** Runs until the signal aborts. Leaves every container running when it returns. */
   async run(signal: AbortSignal): Promise<void> {
-    const { client, driver, nodeName } = this.opts;
+    const { client, nodeName } = this.opts;
+    const bucket = new TokenBucket({ ratePerSecond: this.opts.maxContainerOpsPerSecond ?? 10 });
+    // Everything that runs containers goes through the cap; logs and probes need no token.
+    const driver = new RateLimitedDriver(this.opts.driver, bucket);
     const address = this.opts.address ?? '127.0.0.1';
     const fingerprint = await this.retry('fingerprint the container runtime', () => driver.fingerprint(), signal);
     if (!fingerprint) return;
@@ -88,6 +100,7 @@ export class Agent {
       restartBackoff: this.opts.restartBackoff,
       stopGraceSeconds: this.opts.stopGraceSeconds,
       orphanSweepIntervalMs: this.opts.orphanSweepIntervalMs,
+      deadContainerTtlMs: this.opts.deadContainerTtlMs,
     });
     const logs = await this.openLogEndpoint(supervisor, address);
     this.url = logs.url;
@@ -105,7 +118,30 @@ export class Agent {
         logger: this.log,
         events,
       });
-      const tasks = [registrar.run(signal)];
+      // Fingerprinting worked: the runtime answers. Written with the registration, no extra write.
+      registrar.setRuntimeReachable(true, `${driver.name} answers`);
+      const node = { kind: 'Node' as const, name: nodeName };
+      const monitor = new RuntimeMonitor({
+        driver,
+        logger: this.log,
+        intervalMs: this.opts.runtimeCheckIntervalMs,
+        onDown: (error) => {
+          registrar.setRuntimeReachable(false, `${driver.name} does not answer: ${error}`);
+          events.emit(node, 'Warning', 'DockerUnavailable', `the ${driver.name} runtime does not answer (${error}); containers keep running, nothing is restarted; retrying`);
+        },
+        onUp: async (downForMs) => {
+          const containers = await supervisor.runtimeRecovered();
+          this.log.info({ downForMs, containers }, 'container runtime answers again; state re-read');
+          registrar.setRuntimeReachable(true, `${driver.name} answers`);
+          events.emit(
+            node,
+            'Normal',
+            'DockerReconnected',
+            `the ${driver.name} runtime answers again after ${formatDelay(downForMs)}; re-read ${containers} container${containers === 1 ? '' : 's'}, none recreated`,
+          );
+        },
+      });
+      const tasks = [registrar.run(signal), monitor.run(signal)];
       // Nothing starts before we know which containers exist: that is what prevents duplicates.
       const recovered = await this.retry('list existing containers', () => driver.recover(), signal);
       if (recovered) {
@@ -121,6 +157,7 @@ export class Agent {
       await Promise.allSettled(tasks);
     } finally {
       await supervisor.shutdown();
+      bucket.close();
       await reporter.stop();
       await events.stop();
       await logs.close();

@@ -36,5 +36,6 @@ export function buildLaunch(instance: Instance, index: number, ctx: LaunchContex
       GANTRY_HOST_IP: ctx.hostIP,
     },
     hostname: name,
+    stopSignal: instance.spec.termination?.stopSignal,
   };
 }

@@ -78,7 +78,15 @@ describe('InstanceRunner', () => {
     await waitFor(() => last()?.ready && last()?.containers[0]?.restartCount === 1, 2000, 'restarted');
     expect(idOf(last(), 'sidecar')).not.toBe(sidecarBefore);
     expect(last()?.containers[1]?.restartCount).toBe(1);
+    // The replaced sidecar is kept, dead and retired, for its logs (the dead-container GC removes it).
+    expect(await driver.inspect(sidecarBefore!)).toMatchObject({ running: false, retired: true });
+    expect(runner.owns(sidecarBefore!)).toBe(true);
+    // Only the latest replaced one per container is kept: a crash loop cannot pile them up.
+    driver.crash(idOf(last())!, 2);
+    runner.poke();
+    await waitFor(() => last()?.ready && last()?.containers[0]?.restartCount === 2, 2000, 'restarted again');
     expect(await driver.inspect(sidecarBefore!)).toBeUndefined();
+    expect(driver.list().filter((c) => c.retired)).toHaveLength(1);
   });
 
   it('restartPolicy Never: a failed container fails the instance and is not restarted', async () => {

@@ -10,6 +10,7 @@ import { adoptContainers, applyExit, hasExited, hasFailed, newSlot, slotView, sy
 import { HealthChecker } from './health-checker.js';
 import { ImageGate } from './image-gate.js';
 import { removeContainer } from './remove-container.js';
+import { listNames, seconds, stoppedCleanly, terminationOf, wasKilled, type Termination } from './stop-sequence.js';
 import { buildInstanceStatus, type StatusInput } from './instance-status.js';
 import { DEFAULT_BACKOFF, RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
 import { backOffMessage, notRestartingMessage, startedMessage, unhealthyMessage, type RunnerEventSink } from './runner-events.js';
@@ -27,7 +28,8 @@ export interface InstanceRunnerOptions {
   restartBackoff?: BackoffOptions | undefined;
   /** Grace before SIGKILL when stopping; default 10 s. */
   stopGraceSeconds?: number | undefined;
-  onStatus: (instance: Instance, status: InstanceStatus) => void;
+  /** `urgent`: send it now, not with the next batch (a stopping instance turning not ready). */
+  onStatus: (instance: Instance, status: InstanceStatus, urgent?: boolean) => void;
   /** Events about this instance (Started, BackOff, Unhealthy ...). */
   onEvent?: RunnerEventSink | undefined;
 }
@@ -36,6 +38,10 @@ export class InstanceRunner {
   private instance: Instance;
   private readonly slots: Slot[];
   private readonly strays: ContainerState[] = [];
+  /** Dead containers this runner replaced, kept for their logs until the dead-container GC. */
+  private readonly retired: { id: string; container: string }[] = [];
+  /** Set once spec.stop was seen: when (local clock; the drain delay counts from here). */
+  private stopSeenAt: number | undefined;
   private readonly images: ImageGate;
   private readonly errorBackoff: RestartBackoff;
   private pending: StatusInput['pending'];
@@ -94,7 +100,39 @@ export class InstanceRunner {
 
   /** Whether a container id belongs to this instance (for routing driver events and logs). */
   owns(id: string): boolean {
-    return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id);
+    return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id) || this.retired.some((r) => r.id === id);
+  }
+
+  /** Finished for good (Succeeded, Failed, Stopped): its exited containers are only kept for their logs. */
+  get finished(): boolean {
+    return this.terminal !== undefined;
+  }
+
+  /** The dead-container GC removed this container: forget it (a finished slot's, or a retired one). */
+  forgetContainer(id: string): void {
+    const i = this.retired.findIndex((r) => r.id === id);
+    if (i >= 0) this.retired.splice(i, 1);
+    for (const s of this.slots) {
+      if (s.id === id && !s.state?.running && this.terminal) {
+        s.id = undefined;
+        this.publish();
+      }
+    }
+  }
+
+  /**
+   * The runtime answers again after an outage: whatever the health checks concluded while it was
+   * away is not trusted (probes may have failed because of the outage, not the container), so
+   * checks start afresh, keeping each container's current readiness, and a pass re-reads state.
+   */
+  runtimeRecovered(): void {
+    if (this.closed) return;
+    for (const s of this.slots) {
+      s.unhealthy = undefined;
+      if (s.health && s.healthFor !== undefined && s.state?.running && this.stopSeenAt === undefined) s.health.start(s.health.healthy);
+    }
+    this.errorBackoff.reset();
+    this.poke();
   }
 
   /** Names of the containers that exist now (what removing the instance stops). */
@@ -105,6 +143,8 @@ export class InstanceRunner {
   /** A newer revision of the same instance (status updates mostly): kept for reports. */
   update(instance: Instance): void {
     this.instance = instance;
+    // A stop request is the one spec change an instance gets.
+    if (instance.spec.stop && this.stopSeenAt === undefined) this.poke();
   }
 
   /** Asks for a reconcile soon; cheap and safe to call often. */
@@ -120,7 +160,7 @@ export class InstanceRunner {
   async remove(): Promise<void> {
     this.detach();
     await this.loop;
-    const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id)].filter((id): id is string => id !== undefined);
+    const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id), ...this.retired.map((r) => r.id)].filter((id): id is string => id !== undefined);
     await Promise.all(ids.map((id) => this.destroy(id)));
     this.log.info({ containers: ids.length }, 'instance removed');
   }
@@ -137,7 +177,9 @@ export class InstanceRunner {
     await this.loop;
   }
 
-  private adopt(found: readonly ContainerState[]): void {
+  private adopt(all: readonly ContainerState[]): void {
+    for (const s of all) if (s.retired) this.retired.push({ id: s.id, container: s.container });
+    const found = all.filter((s) => !s.retired);
     const strays = adoptContainers(this.slots, found, this.instance.status?.containers ?? [], this.instance.status?.ready === true);
     this.strays.push(...strays);
     if (found.length > 0) this.log.info({ adopted: found.length - strays.length, strays: strays.length }, 'adopted existing containers');
@@ -167,11 +209,14 @@ export class InstanceRunner {
     }
     if (this.closed) return;
     if (this.terminal) return this.publish();
+    const stop = this.instance.spec.stop;
+    if (stop) return this.reconcileStop(stop.reason);
     for (const slot of this.slots) if (slot.id && !this.closed) await this.observe(slot);
+    const t = this.termination;
     for (const slot of this.slots) {
       if (this.closed) return;
       if (slot.unhealthy && slot.id && slot.state?.running) {
-        await this.opts.driver.stop(slot.id, this.grace);
+        await this.opts.driver.stop(slot.id, t.gracePeriodSeconds, t.stopSignal);
         slot.killedByHealth = true;
         await this.observe(slot);
       }
@@ -190,9 +235,86 @@ export class InstanceRunner {
     this.scheduleNextWake();
   }
 
-  private async observe(slot: Slot): Promise<void> {
+  private get termination(): Termination {
+    return terminationOf(this.instance, this.grace);
+  }
+
+  /**
+   * spec.stop: not ready at once (sent now, not batched: discovery drops it), then the drain
+   * delay, the stop signal, the grace period, SIGKILL; never a restart. Ends Succeeded (every
+   * container exited cleanly or of the stop signal) or Failed, reason Stopped. The containers
+   * stay (their logs readable) until the owner deletes the Instance.
+   */
+  private async reconcileStop(why: string): Promise<void> {
+    const t = this.termination;
+    const first = this.stopSeenAt === undefined;
+    if (first) {
+      this.stopSeenAt = Date.now();
+      for (const s of this.slots) {
+        s.health?.stop();
+        s.healthFor = undefined;
+        s.restartAt = undefined;
+      }
+      this.wake.cancel();
+      this.publish(true);
+    }
+    for (const slot of this.slots) if (slot.id && !this.closed) await this.observe(slot, false);
+    if (this.closed) return;
+    let running = this.slots.filter((s) => s.id && s.state?.running);
+    const drainEnd = (this.stopSeenAt ?? Date.now()) + t.drainDelaySeconds * 1000;
+    if (running.length > 0 && Date.now() < drainEnd) {
+      if (first) {
+        this.log.info({ reason: why, drainDelaySeconds: t.drainDelaySeconds }, 'stop requested; draining');
+        this.event('Normal', 'Draining', `not ready from now on; stopping ${listNames(running.map((s) => s.spec.name))} in ${seconds(t.drainDelaySeconds)} (drain delay): ${why}`);
+      }
+      this.publish();
+      this.wake.at(drainEnd);
+      return;
+    }
+    if (running.length > 0) {
+      const names = running.map((s) => s.spec.name);
+      this.log.info({ reason: why, signal: t.stopSignal, gracePeriodSeconds: t.gracePeriodSeconds }, 'stopping containers');
+      this.event('Normal', 'Stopping', `sending ${t.stopSignal} to ${listNames(names)}; SIGKILL after ${seconds(t.gracePeriodSeconds)} (grace period): ${why}`);
+      await Promise.all(running.map((s) => this.opts.driver.stop(s.id!, t.gracePeriodSeconds, t.stopSignal)));
+      if (this.closed) return;
+      for (const slot of running) await this.observe(slot, false);
+      // A ghost survives any signal: only a forced removal ends it.
+      for (const slot of running.filter((s) => s.state?.ghost)) {
+        await this.destroy(slot.id!);
+        slot.state = { ...slot.state!, running: false, exitCode: 137, ghost: undefined };
+      }
+      if (this.closed) return;
+      const killed = running.filter((s) => wasKilled(s.state?.exitCode, t.stopSignal)).map((s) => s.spec.name);
+      if (killed.length > 0) {
+        this.event('Warning', 'Killing', `${listNames(killed)} did not exit within ${seconds(t.gracePeriodSeconds)} of ${t.stopSignal}; killed (SIGKILL)`);
+      }
+      running = [];
+    }
+    const unclean = this.slots.filter((s) => s.state && !s.state.running && s.state.startedAt !== undefined && !stoppedCleanly(s.state.exitCode, t.stopSignal));
+    const codes = this.slots.filter((s) => s.state?.exitCode !== undefined).map((s) => `${s.spec.name} exited with code ${s.state!.exitCode!}`);
+    this.terminal = {
+      phase: unclean.length === 0 ? 'Succeeded' : 'Failed',
+      reason: 'Stopped',
+      message: `stopped: ${why}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`,
+    };
+    this.log.info({ phase: this.terminal.phase, reason: why }, 'instance stopped');
+    this.publish(true);
+  }
+
+  /** Re-reads one container; a ghost is repaired (unless `repair` is false: a stop deals with it). */
+  private async observe(slot: Slot, repair = true): Promise<void> {
     if (!slot.id) return;
     const st = await this.opts.driver.inspect(slot.id);
+    if (st?.ghost && repair) {
+      // Docker calls it running, but nothing runs: it can be neither stopped nor trusted. Remove
+      // it by force; the restart policy (with back-off) then starts a new one.
+      this.log.warn({ container: slot.spec.name, id: slot.id, ghost: st.ghost }, 'ghost container; removing it by force');
+      this.event('Warning', 'GhostRepaired', `container ${slot.spec.name} (id ${slot.id.slice(0, 12)}) was a ghost: ${st.ghost}; removed it by force, a new one replaces it`);
+      await this.opts.driver.destroy(slot.id);
+      slot.id = undefined;
+      slot.state = { ...st, running: false, exitCode: undefined, ghost: undefined };
+      return;
+    }
     if (st) {
       slot.state = st;
       return;
@@ -233,7 +355,8 @@ export class InstanceRunner {
     for (const s of this.slots) {
       s.health?.stop();
       if (this.closed) continue;
-      if (s.id && s.state?.running) await this.opts.driver.stop(s.id, this.grace);
+      const t = this.termination;
+      if (s.id && s.state?.running) await this.opts.driver.stop(s.id, t.gracePeriodSeconds, t.stopSignal);
       await this.observe(s);
     }
     this.log.info({ phase: this.terminal.phase }, 'instance finished');
@@ -313,14 +436,36 @@ export class InstanceRunner {
       if (!s.id || s.done) continue;
       s.health?.stop();
       s.healthFor = undefined;
-      await this.destroy(s.id);
+      await this.retire(s.id, s.spec.name);
       s.id = undefined;
       s.state = undefined;
     }
   }
 
+  /**
+   * Keeps a replaced container, dead, for its logs (the dead-container GC removes it later). One
+   * per container name: an older one goes now, so a crash loop cannot pile them up.
+   */
+  private async retire(id: string, container: string): Promise<void> {
+    try {
+      await this.opts.driver.retire(id);
+    } catch (e) {
+      this.log.warn({ id, err: describeError(e) }, 'could not keep the replaced container; removing it');
+      await this.destroy(id);
+      return;
+    }
+    const older = this.retired.filter((r) => r.container === container);
+    this.retired.push({ id, container });
+    for (const r of older) {
+      if (this.closed) return;
+      await this.destroy(r.id);
+      this.retired.splice(this.retired.indexOf(r), 1);
+    }
+  }
+
   private async destroy(id: string): Promise<void> {
-    await removeContainer(this.opts.driver, id, this.grace, this.log);
+    const t = this.termination;
+    await removeContainer(this.opts.driver, id, t.gracePeriodSeconds, this.log, t.stopSignal);
   }
 
   private scheduleNextWake(): void {
@@ -328,11 +473,17 @@ export class InstanceRunner {
     if (times.length > 0 && !this.closed) this.wake.at(Math.min(...times));
   }
 
-  private publish(): void {
+  private publish(urgent = false): void {
     if (this.closed) return;
     const containers = this.slots.map(slotView);
     if (!this.startedAt && containers.every((c) => c.state?.running)) this.startedAt = new Date().toISOString();
     const { nodeName, hostIP } = this.opts;
-    this.opts.onStatus(this.instance, buildInstanceStatus({ nodeName, hostIP, containers, pending: this.pending, terminal: this.terminal, startedAt: this.startedAt }));
+    const stop = this.instance.spec.stop;
+    const stopping = stop && this.stopSeenAt !== undefined && !this.terminal ? { reason: 'Stopping', message: `stopping: ${stop.reason}` } : undefined;
+    this.opts.onStatus(
+      this.instance,
+      buildInstanceStatus({ nodeName, hostIP, containers, pending: this.pending, stopping, terminal: this.terminal, startedAt: this.startedAt }),
+      urgent,
+    );
   }
 }

@@ -23,6 +23,8 @@ export interface StatusInput {
   containers: readonly ContainerView[];
   /** Set while the instance cannot start, e.g. its image is missing. */
   pending?: { reason: string; message: string } | undefined;
+  /** Set while a requested stop (spec.stop) is in progress: not ready from the first moment. */
+  stopping?: { reason: string; message: string } | undefined;
   /** Set once the instance finished for good (restart policy OnFailure or Never). */
   terminal?: { phase: 'Succeeded' | 'Failed'; reason: string; message: string } | undefined;
   startedAt?: string | undefined;
@@ -51,6 +53,9 @@ export function buildInstanceStatus(input: StatusInput): InstanceStatus {
   let message: string | undefined;
   if (input.terminal) {
     ({ phase, reason, message } = input.terminal);
+  } else if (input.stopping) {
+    phase = allRunning ? 'Running' : 'Starting';
+    ({ reason, message } = input.stopping);
   } else if (input.pending) {
     phase = 'Pending';
     ({ reason, message } = input.pending);
@@ -59,7 +64,7 @@ export function buildInstanceStatus(input: StatusInput): InstanceStatus {
   }
   return {
     phase,
-    ready: !input.terminal && allRunning && input.containers.every((c) => c.healthy),
+    ready: !input.terminal && !input.stopping && allRunning && input.containers.every((c) => c.healthy),
     node: input.nodeName,
     hostIP: input.hostIP,
     reason,

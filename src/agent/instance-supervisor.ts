@@ -11,7 +11,7 @@ import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
 import { InstanceRunner } from './instance-runner.js';
 import { removeContainer } from './remove-container.js';
-import type { BackoffOptions } from './restart-backoff.js';
+import { formatDelay, type BackoffOptions } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
 
 export interface InstanceSupervisorOptions {
@@ -27,7 +27,16 @@ export interface InstanceSupervisorOptions {
   orphanSweepIntervalMs?: number | undefined;
   /** How long shutdown() waits for reconcile passes in flight; default 10000. */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Dead containers (exited, and kept only for their logs: retired by a runner, or of a finished
+   * instance) older than this are removed by the sweep; default 1 h.
+   */
+  deadContainerTtlMs?: number | undefined;
+  /** For tests: the clock of the dead-container GC. */
+  now?: (() => number) | undefined;
 }
+
+export const DEFAULT_DEAD_CONTAINER_TTL_MS = 3_600_000;
 
 export class InstanceSupervisor {
   /** By instance uid: a deleted and re-created instance of the same name is a different one. */
@@ -41,6 +50,8 @@ export class InstanceSupervisor {
   private listedOnce = false;
   /** Containers handed to runners during the first sync, for one Adopted event. */
   private readonly adoptedNow: ContainerState[] = [];
+  /** A sweep soon after a container no runner owns started (made behind Gantry's back). */
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: InstanceSupervisorOptions) {}
 
@@ -95,6 +106,61 @@ export class InstanceSupervisor {
       return;
     }
     await this.destroyOrphans(found);
+    await this.collectDead(found);
+  }
+
+  /**
+   * The dead-container GC: removes exited containers kept only for their logs (retired ones, and
+   * those of finished instances) once they have been dead for the TTL. Running containers and
+   * containers a runner may start again are never touched.
+   */
+  async collectDead(found: readonly ContainerState[]): Promise<void> {
+    const ttl = this.opts.deadContainerTtlMs ?? DEFAULT_DEAD_CONTAINER_TTL_MS;
+    const now = (this.opts.now ?? Date.now)();
+    const dead = found.filter((s) => {
+      if (s.running || this.orphansInFlight.has(s.id)) return false;
+      const finishedAt = s.finishedAt ? Date.parse(s.finishedAt) : NaN;
+      if (!Number.isFinite(finishedAt) || now - finishedAt < ttl) return false;
+      const runner = this.runners.get(s.instance.uid);
+      return runner !== undefined && runner.owns(s.id) && (s.retired === true || runner.finished);
+    });
+    if (dead.length === 0) return;
+    let removed = 0;
+    for (const s of dead) this.orphansInFlight.add(s.id);
+    await Promise.all(
+      dead.map(async (s) => {
+        try {
+          await this.opts.driver.destroy(s.id);
+          this.runners.get(s.instance.uid)?.forgetContainer(s.id);
+          removed++;
+        } catch (e) {
+          this.opts.logger.warn({ id: s.id, err: describeError(e) }, 'could not remove a dead container; the next sweep retries');
+        } finally {
+          this.orphansInFlight.delete(s.id);
+        }
+      }),
+    );
+    if (removed === 0) return;
+    this.opts.logger.info({ removed, ttlMs: ttl }, 'removed dead containers');
+    this.opts.events?.emit(
+      { kind: 'Node', name: this.opts.nodeName },
+      'Normal',
+      'RemovedDead',
+      `removed ${removed} dead container${removed === 1 ? '' : 's'} (exited more than ${formatDelay(ttl)} ago; their logs are gone with them)`,
+    );
+  }
+
+  /**
+   * The runtime answers again after an outage (dockerd restarted with live-restore): containers
+   * kept running and keep their ids, so nothing is recreated; every runner re-reads its
+   * containers, health checks start afresh, and a sweep removes what no instance wants.
+   */
+  async runtimeRecovered(): Promise<number> {
+    for (const runner of this.runners.values()) runner.runtimeRecovered();
+    if (!this.listedOnce) return 0;
+    const found = await this.opts.driver.recover();
+    await this.destroyOrphans(found);
+    return found.length;
   }
 
   /** Sweeps every orphanSweepIntervalMs until the signal aborts. */
@@ -126,6 +192,14 @@ export class InstanceSupervisor {
         return;
       }
     }
+    // A labelled container no runner knows started: likely made behind our back (a runner's own
+    // containers are known before they start). One sweep a moment later, not one per event.
+    if (ev.action === 'start' && this.listedOnce && !this.sweepTimer) {
+      this.sweepTimer = setTimeout(() => {
+        this.sweepTimer = undefined;
+        void this.sweepOrphans();
+      }, 1000);
+    }
   }
 
   /** The safety net for missed events: every runner inspects its containers again. */
@@ -143,6 +217,8 @@ export class InstanceSupervisor {
    * reconcile passes in flight finish (up to shutdownTimeoutMs), so no driver call outlives us.
    */
   async shutdown(): Promise<void> {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     const runners = [...this.runners.values()];
     for (const runner of runners) runner.detach();
     this.runners.clear();
@@ -176,7 +252,11 @@ export class InstanceSupervisor {
       adopted,
       restartBackoff,
       stopGraceSeconds,
-      onStatus: (i, status) => reporter.report(i.metadata.namespace ?? 'default', i.metadata.name, status),
+      onStatus: (i, status, urgent) => {
+        reporter.report(i.metadata.namespace ?? 'default', i.metadata.name, status);
+        // flush() never throws; it only sends sooner than the batch timer would.
+        if (urgent) void reporter.flush();
+      },
       onEvent: (type, reason, message) =>
         this.opts.events?.emit({ kind: 'Instance', namespace: inst.metadata.namespace ?? 'default', name: inst.metadata.name }, type, reason, message),
     });

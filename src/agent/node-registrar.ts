@@ -2,7 +2,7 @@
 // with heartbeats. The server being down never stops the agent: every failure is logged and
 // retried with back-off, and a server that forgot the node (NOT_FOUND) gets it registered again.
 import type { Logger } from 'pino';
-import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, sleep, type Manifest, type NodeStatus } from '../core/index.js';
+import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, sleep, type Condition, type Manifest, type NodeStatus } from '../core/index.js';
 import type { GantryClient } from '../client/types.js';
 import type { Fingerprint } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
@@ -38,7 +38,29 @@ export function heartbeatDelay(intervalMs: number, failures: number, random: () 
 }
 
 export class NodeRegistrar {
+  /** The container runtime's condition (DockerReachable), once the agent knows it. */
+  private runtime: Condition | undefined;
+  /** The node status must be written again (the runtime condition changed). */
+  private statusDirty = false;
+
   constructor(private readonly opts: NodeRegistrarOptions) {}
+
+  /**
+   * Records whether the container runtime answers, as the node condition `DockerReachable`
+   * (for the docker driver; `RuntimeReachable` for others). Written with the next heartbeat.
+   */
+  setRuntimeReachable(reachable: boolean, message: string): void {
+    const type = this.opts.fingerprint.driver === 'docker' ? 'DockerReachable' : 'RuntimeReachable';
+    if (this.runtime && (this.runtime.status === 'True') === reachable) return;
+    this.runtime = {
+      type,
+      status: reachable ? 'True' : 'False',
+      reason: reachable ? 'RuntimeAnswers' : 'RuntimeUnavailable',
+      message,
+      lastTransitionTime: new Date().toISOString(),
+    };
+    this.statusDirty = true;
+  }
 
   /** Creates or updates the Node, keeping what an operator set in its spec, then writes its status. */
   async register(): Promise<void> {
@@ -53,8 +75,12 @@ export class NodeRegistrar {
       ...(this.opts.agentUrl !== undefined ? { agentUrl: this.opts.agentUrl } : {}),
       lastHeartbeat: now,
       info: fp.info,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now }],
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now },
+        ...(this.runtime ? [this.runtime] : []),
+      ],
     };
+    this.statusDirty = false;
     await client.updateNodeStatus(nodeName, status);
     this.opts.logger.info({ node: nodeName, address, agentUrl: this.opts.agentUrl, cpu: fp.cpu, memory: fp.memory }, 'node registered');
     this.opts.events?.emit(
@@ -95,6 +121,28 @@ export class NodeRegistrar {
     }
   }
 
+  /** Rewrites the stored status with the current runtime condition (the heartbeat keeps it alive). */
+  private async writeRuntimeCondition(): Promise<void> {
+    const { client, nodeName } = this.opts;
+    const runtime = this.runtime;
+    if (!runtime) return;
+    this.statusDirty = false;
+    try {
+      const node = await client.get('Node', undefined, nodeName);
+      const base = node.status;
+      if (!base) {
+        this.statusDirty = true;
+        return;
+      }
+      const conditions = [...base.conditions.filter((c) => c.type !== runtime.type), runtime];
+      await client.updateNodeStatus(nodeName, { ...base, lastHeartbeat: new Date().toISOString(), conditions });
+      await client.heartbeat(nodeName);
+    } catch (e) {
+      this.statusDirty = true;
+      throw e;
+    }
+  }
+
   /** Registers (retrying until it works), then heartbeats every interval until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const { client, nodeName, heartbeatIntervalMs: interval, logger } = this.opts;
@@ -102,7 +150,9 @@ export class NodeRegistrar {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (registered) {
+        if (registered && this.statusDirty) {
+          await this.writeRuntimeCondition();
+        } else if (registered) {
           await client.heartbeat(nodeName);
         } else {
           await this.register();

@@ -5,9 +5,9 @@ import { describeError } from '../core/index.js';
 import type { Driver } from '../drivers/driver.js';
 
 /** True once the container is gone; false (logged) when even the force-remove failed. */
-export async function removeContainer(driver: Driver, id: string, graceSeconds: number, log: Logger): Promise<boolean> {
+export async function removeContainer(driver: Driver, id: string, graceSeconds: number, log: Logger, signal?: string): Promise<boolean> {
   try {
-    await driver.stop(id, graceSeconds);
+    await driver.stop(id, graceSeconds, signal);
   } catch (e) {
     log.warn({ id, err: describeError(e) }, 'could not stop container; removing it by force');
   }

@@ -191,6 +191,10 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('scale');
   }
 
+  async stopInstance(): Promise<ObjectOf<'Instance'>> {
+    return unsupported('stopInstance');
+  }
+
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
     this.check();
     const node = this.nodes.get(name);

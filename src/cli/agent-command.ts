@@ -1,6 +1,6 @@
 // `gantry agent`: runs this host's containers for a Gantry server.
 import { Command } from '@commander-js/extra-typings';
-import { runNodeAgent, parseDriverKind } from './agent-root.js';
+import { runNodeAgent, parseDriverKind, parseRobustnessOptions } from './agent-root.js';
 import type { CliContext } from './context.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
@@ -16,11 +16,14 @@ export function agentCommand(ctx: CliContext) {
     .option('--address <ip>', 'address clients use to reach this node (default 127.0.0.1)')
     .option('--agent-listen <host:port>', "address of the agent's log endpoint", '127.0.0.1:0')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
+    .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
       const g = globalOptions(cmd);
       const dataDir = resolveDataDir(ctx, g);
       const driver = parseDriverKind(opts.driver);
       const labels = parseLabelsOption(opts.labels);
+      const robustness = parseRobustnessOptions(opts);
       const nodeName = nodeNameOption(opts.name);
       const server = resolveServer(ctx, g);
       const agentToken = await resolveToken(ctx, g, 'agent.token');
@@ -30,7 +33,7 @@ export function agentCommand(ctx: CliContext) {
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, agentListen: opts.agentListen, logger },
+          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, agentListen: opts.agentListen, logger, ...robustness },
           stop.signal,
         );
       } finally {

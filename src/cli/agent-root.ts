@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
 import type { GantryClient } from '../client/types.js';
-import { AppError } from '../core/index.js';
+import { AppError, parseDuration } from '../core/index.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import type { Driver } from '../drivers/driver.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
@@ -25,6 +25,30 @@ export interface NodeAgentOptions {
   address?: string | undefined;
   agentListen?: string | undefined;
   logger: Logger;
+  /** --max-container-ops: container creates, starts and removals per second; default 10. */
+  maxContainerOps?: number | undefined;
+  /** --dead-container-ttl: how long dead containers stay for their logs; default 1 h. */
+  deadContainerTtlMs?: number | undefined;
+}
+
+/** Parses --max-container-ops (a positive number) and --dead-container-ttl (a duration like 1h). */
+export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefined; deadContainerTtl?: string | undefined }): {
+  maxContainerOps: number | undefined;
+  deadContainerTtlMs: number | undefined;
+} {
+  let maxContainerOps: number | undefined;
+  if (opts.maxContainerOps !== undefined) {
+    maxContainerOps = Number(opts.maxContainerOps);
+    if (!Number.isFinite(maxContainerOps) || maxContainerOps <= 0 || maxContainerOps > 10_000) {
+      throw new AppError('MALFORMED', `--max-container-ops must be a number of operations per second above 0 (like 10), not "${opts.maxContainerOps}"`);
+    }
+  }
+  let deadContainerTtlMs: number | undefined;
+  if (opts.deadContainerTtl !== undefined) {
+    deadContainerTtlMs = parseDuration(opts.deadContainerTtl);
+    if (deadContainerTtlMs === undefined) throw new AppError('MALFORMED', `--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
+  }
+  return { maxContainerOps, deadContainerTtlMs };
 }
 
 export function parseDriverKind(value: string): DriverKind {
@@ -47,6 +71,8 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     agentListen: opts.agentListen,
     agentToken: opts.agentToken,
     logger: opts.logger,
+    maxContainerOpsPerSecond: opts.maxContainerOps,
+    deadContainerTtlMs: opts.deadContainerTtlMs,
   });
   opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
   try {

@@ -11,6 +11,7 @@ import { logsCommand } from './logs-command.js';
 import { scaleCommand } from './scale-command.js';
 import { serverCommand } from './server-command.js';
 import { simCommand } from './sim-command.js';
+import { stopCommand } from './stop-command.js';
 import { upCommand } from './up-command.js';
 import { packageVersion } from './version-info.js';
 import { versionCommand } from './version-command.js';
@@ -25,7 +26,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, scaleCommand, deleteCommand, versionCommand, simCommand]) {
+  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, scaleCommand, stopCommand, deleteCommand, versionCommand, simCommand]) {
     const sub = make(ctx) as unknown as Command;
     // Subcommands report usage errors through the same output and exit path as the program.
     sub.configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) }).showHelpAfterError('(run with --help for usage)').exitOverride();

@@ -2,7 +2,7 @@
 // the data dir. Ctrl-C stops Gantry; the containers keep running and are adopted on the next `up`.
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { parseDriverKind, runNodeAgent } from './agent-root.js';
+import { parseDriverKind, parseRobustnessOptions, runNodeAgent } from './agent-root.js';
 import type { CliContext } from './context.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
@@ -19,11 +19,14 @@ export function upCommand(ctx: CliContext) {
     .option('--labels <list>', 'node labels for placement, e.g. rack=a')
     .option('--driver <driver>', 'docker, or fake for a demo without Docker', 'docker')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
+    .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const labels = parseLabelsOption(opts.labels);
       const nodeName = nodeNameOption(opts.name);
       const driver = parseDriverKind(opts.driver);
+      const robustness = parseRobustnessOptions(opts);
       const logger = processLogger(ctx, dataDir, opts.logFile);
       const stop = shutdownOnSignals();
       try {
@@ -41,7 +44,7 @@ export function upCommand(ctx: CliContext) {
           );
           const client = ctx.connect({ server: server.url, token: server.agentToken });
           await runNodeAgent(
-            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, logger },
+            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, logger, ...robustness },
             stop.signal,
           );
         } finally {

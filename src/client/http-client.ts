@@ -166,6 +166,10 @@ export class HttpClient implements GantryClient {
     return (await this.json('PUT', `${objectPath('Service', namespace, name)}/scale`, { body: { replicas } })) as Service;
   }
 
+  async stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>> {
+    return (await this.json('POST', `${objectPath('Instance', namespace, name)}/stop`, { body: reason === undefined ? {} : { reason } })) as ObjectOf<'Instance'>;
+  }
+
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
     return (await this.json('PUT', `${objectPath('Node', undefined, name)}/status`, { body: { status } })) as ObjectOf<'Node'>;
   }

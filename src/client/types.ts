@@ -50,6 +50,8 @@ export interface GantryClient {
   apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }>;
   delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject>;
   scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>>;
+  /** Admin only: asks the node's agent to stop the instance gracefully (sets spec.stop). */
+  stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>>;
   /** Role agent only. */
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;

@@ -1,7 +1,7 @@
 // How a Service's template becomes a new Instance. Pure: the service controller decides how many,
 // this decides what. The template hash names a template version so a changed Service can tell
 // which of its instances are stale.
-import { API_VERSION, DEFAULT_NAMESPACE, stableHash, sumResources, type Instance, type Service } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, DEFAULT_TERMINATION, parseDuration, stableHash, sumResources, type Instance, type Service } from '../core/index.js';
 import type { NewObject } from '../store/store.js';
 
 export const SERVICE_LABEL = 'gantry.io/service';
@@ -40,7 +40,19 @@ export function newInstanceFor(service: Service, name: string, templateHash = te
       ...(service.spec.placement ? { placement: service.spec.placement } : {}),
       resources: sumResources(service.spec.containers),
       templateHash,
+      termination: terminationFor(service),
     },
     status: { phase: 'Pending', ready: false, containers: [] },
+  };
+}
+
+/** The Service's termination (defaults filled in) in the form the agent reads: seconds and a signal. */
+export function terminationFor(service: Service): NonNullable<Instance['spec']['termination']> {
+  const t = { ...DEFAULT_TERMINATION, ...service.spec.termination };
+  const seconds = (d: string | number, fallback: string | number): number => (parseDuration(d) ?? parseDuration(fallback) ?? 0) / 1000;
+  return {
+    drainDelaySeconds: seconds(t.drainDelay, DEFAULT_TERMINATION.drainDelay),
+    gracePeriodSeconds: seconds(t.gracePeriod, DEFAULT_TERMINATION.gracePeriod),
+    stopSignal: t.stopSignal,
   };
 }

@@ -32,6 +32,8 @@ export interface ContainerLaunch {
   env: Record<string, string>;
   /** Fixed per instance so it survives restarts. */
   hostname: string;
+  /** The signal `stop` sends by default (Instance.spec.termination.stopSignal); default SIGTERM. */
+  stopSignal?: string | undefined;
 }
 
 export interface ContainerState {
@@ -51,6 +53,16 @@ export interface ContainerState {
   hostIP?: string | undefined;
   pid?: number | undefined;
   error?: string | undefined;
+  /**
+   * Set when the runtime says "running" but the container's process is gone (a ghost): why we
+   * think so. Such a container can be neither stopped nor trusted; the agent force-removes it.
+   */
+  ghost?: string | undefined;
+  /**
+   * A dead container the agent replaced and keeps only so its logs stay readable (see retire());
+   * it belongs to no slot and is garbage-collected after the dead-container TTL.
+   */
+  retired?: boolean | undefined;
 }
 
 export interface ProbeResult {
@@ -79,8 +91,19 @@ export interface Driver {
   /** Creates (does not start) a labelled container; returns its id. */
   create(launch: ContainerLaunch): Promise<string>;
   start(id: string): Promise<ContainerState>;
-  /** Stop signal, then SIGKILL after timeoutSeconds. Idempotent: no error when already stopped. */
-  stop(id: string, timeoutSeconds: number): Promise<void>;
+  /**
+   * Sends `signal` (default: the container's stop signal, SIGTERM unless set at create), then
+   * SIGKILL after timeoutSeconds. Idempotent: no error when already stopped.
+   */
+  stop(id: string, timeoutSeconds: number, signal?: string): Promise<void>;
+  /**
+   * Keeps a dead container that the agent replaces, so its logs stay readable until the
+   * dead-container GC removes it: stops it if it still runs and marks it retired (recover() and
+   * inspect() then report `retired: true`). Idempotent.
+   */
+  retire(id: string): Promise<void>;
+  /** Whether the runtime answers at all (a cheap call); throws AppError UNAVAILABLE when not. */
+  ping(): Promise<void>;
   /** Force-removes the container. Idempotent: no error when already gone. */
   destroy(id: string): Promise<void>;
   inspect(id: string): Promise<ContainerState | undefined>;

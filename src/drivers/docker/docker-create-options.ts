@@ -106,6 +106,8 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
       .map(([k, v]) => `${k}=${v}`),
     HostConfig: hostConfig,
   };
+  // `docker stop` (by the agent or by hand) then sends what the service asked for.
+  if (launch.stopSignal) options.StopSignal = launch.stopSignal;
   // Kubernetes semantics: command replaces the image's ENTRYPOINT (and Docker then drops the
   // image's CMD too), args replace its CMD.
   if (spec.command && spec.command.length > 0) options.Entrypoint = [...spec.command];

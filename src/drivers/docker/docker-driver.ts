@@ -18,11 +18,12 @@ import {
 import { buildCreateOptions } from './docker-create-options.js';
 import { dockerReason, dockerStatus } from './docker-errors.js';
 import { streamEvents } from './docker-events.js';
+import { GhostCheck } from './docker-ghost.js';
 import { runExec } from './docker-exec.js';
 import { ensureImage } from './docker-image.js';
 import { readLogs } from './docker-logs.js';
 import { runProbe } from './docker-probe.js';
-import { ownedBy, toContainerState } from './docker-state.js';
+import { RETIRED_SUFFIX, ownedBy, toContainerState } from './docker-state.js';
 
 export interface DockerDriverOptions {
   clusterId: string;
@@ -36,6 +37,8 @@ export interface DockerDriverOptions {
   logger?: Logger | undefined;
   /** Labels added to every container besides the driver's own (tests add io.gantry.test=1). */
   extraLabels?: Readonly<Record<string, string>> | undefined;
+  /** Where running containers' processes are looked up for ghost detection; default /proc. */
+  procRoot?: string | undefined;
 }
 
 const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -50,10 +53,12 @@ export class DockerDriver implements Driver {
   private readonly pidsLimit: number;
   /** Aborted by close(): ends every stream, exec and pull this driver started. */
   private readonly lifetime = new AbortController();
+  private readonly ghosts: GhostCheck;
 
   constructor(private readonly opts: DockerDriverOptions) {
     this.docker = new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
     this.pidsLimit = opts.pidsLimit ?? 1024;
+    this.ghosts = new GhostCheck({ procRoot: opts.procRoot });
   }
 
   private get labelFilters(): string[] {
@@ -144,12 +149,67 @@ export class DockerDriver implements Driver {
     return state;
   }
 
-  async stop(id: string, timeoutSeconds: number): Promise<void> {
+  async stop(id: string, timeoutSeconds: number, signal?: string): Promise<void> {
+    const container = this.docker.getContainer(id);
     try {
-      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+      // Without a signal, Docker's stop sends the container's StopSignal (set at create).
+      // API 1.41 (Engine 20.10) has no signal parameter on stop: kill, wait, then SIGKILL.
+      if (signal === undefined) await container.stop({ t: timeoutSeconds });
+      else await this.signalThenKill(container, timeoutSeconds, signal);
     } catch (e) {
       const status = dockerStatus(e);
-      if (status !== 304 && status !== 404) throw new AppError('UNAVAILABLE', `cannot stop container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      // 304/409: not running; 404: gone. Both are what the caller wants.
+      if (status !== 304 && status !== 404 && status !== 409) throw new AppError('UNAVAILABLE', `cannot stop container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+  }
+
+  private async signalThenKill(container: Docker.Container, timeoutSeconds: number, signal: string): Promise<void> {
+    await container.kill({ signal });
+    // wait returns at once for a container that is not running.
+    const exited = (container.wait({ condition: 'not-running' }) as Promise<unknown>).then(
+      () => true,
+      () => true,
+    );
+    const timer = new AbortController();
+    const graceOver = new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutSeconds * 1000);
+      timer.signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    const inTime = await Promise.race([exited, graceOver]);
+    timer.abort();
+    if (inTime) return;
+    await container.kill({ signal: 'SIGKILL' });
+    await exited;
+  }
+
+  async retire(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    let name: string;
+    try {
+      name = (await container.inspect()).Name.replace(/^\//, '');
+    } catch (e) {
+      if (dockerStatus(e) === 404) return;
+      throw new AppError('UNAVAILABLE', `cannot retire container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+    await this.stop(id, 0);
+    if (name.endsWith(RETIRED_SUFFIX)) return;
+    try {
+      // Docker cannot change labels after create: the name is the durable mark recover() reads.
+      await container.rename({ name: `${name}${RETIRED_SUFFIX}` });
+    } catch (e) {
+      if (dockerStatus(e) === 404) return;
+      throw new AppError('UNAVAILABLE', `cannot retire container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (e) {
+      throw new AppError('UNAVAILABLE', `Docker does not answer: ${dockerReason(e)}`);
     }
   }
 
@@ -174,7 +234,15 @@ export class DockerDriver implements Driver {
     }
     // Another node's or a non-Gantry container is none of this driver's business.
     if (!ownedBy(info.Config.Labels, this.opts.clusterId, this.opts.nodeName)) return undefined;
-    return toContainerState(info, this.opts.publishAddress);
+    const state = toContainerState(info, this.opts.publishAddress);
+    if (info.State.Running && !state.retired) {
+      const ghost = await this.ghosts.reason(info.State.Pid, async () => {
+        const again = await this.docker.getContainer(id).inspect().catch(() => undefined);
+        return again && { running: again.State.Running, pid: again.State.Pid };
+      });
+      if (ghost) state.ghost = ghost;
+    }
+    return state;
   }
 
   async recover(): Promise<ContainerState[]> {

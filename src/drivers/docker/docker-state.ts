@@ -4,6 +4,9 @@ import type Docker from 'dockerode';
 import { LABELS, type ContainerState } from '../driver.js';
 import { PORTS_LABEL, decodePortsLabel } from './docker-create-options.js';
 
+/** Appended to the name of a container the agent retired (kept dead for its logs until GC). */
+export const RETIRED_SUFFIX = '-retired';
+
 /** Docker reports "never" as the zero time of Go. */
 function time(t: string | undefined): string | undefined {
   return t && !t.startsWith('0001-01-01') ? t : undefined;
@@ -57,5 +60,6 @@ export function toContainerState(info: Docker.ContainerInspectInfo, publishAddre
   if (finishedAt && !s.Running) state.finishedAt = finishedAt;
   if (s.Running && s.Pid > 0) state.pid = s.Pid;
   if (s.Error) state.error = s.Error;
+  if ((info.Name as string | undefined)?.endsWith(RETIRED_SUFFIX)) state.retired = true;
   return state;
 }

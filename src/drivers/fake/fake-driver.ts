@@ -42,11 +42,21 @@ interface FakeContainer {
   finishedAt?: string | undefined;
   error?: string | undefined;
   hostPorts: Record<string, number>;
+  stopSignal: string;
+  /** Signals the container received through stop(), in order (test hook signalsOf). */
+  signals?: string[] | undefined;
+  /** Test hook: the process ignores its stop signal, so only SIGKILL after the grace ends it. */
+  ignoresStop?: boolean | undefined;
+  /** Test hook: "running", but the process is gone. */
+  ghost?: boolean | undefined;
+  retired?: boolean | undefined;
 }
 
 type Listener = (e: DriverEvent) => void;
 
 const FIRST_HOST_PORT = 30000;
+/** Exit codes of a process killed by a signal: 128 + its number. */
+const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 const HOST_IP = '127.0.0.1';
 
 export class FakeDriver implements Driver {
@@ -58,6 +68,7 @@ export class FakeDriver implements Driver {
   private readonly probeResults = new Map<string, boolean>();
   private readonly execResults = new Map<string, ExecResult>();
   private nextId = 1;
+  private down = false;
   private nextHostPort = FIRST_HOST_PORT;
   private closed = false;
 
@@ -80,6 +91,31 @@ export class FakeDriver implements Driver {
     this.emit({ id, action: 'die' });
   }
 
+  /** The runtime stops answering (every call fails UNAVAILABLE) until setDown(false); containers keep running. */
+  setDown(down: boolean): void {
+    this.down = down;
+  }
+
+  /** The container's process vanishes while the runtime still calls it running (a ghost). */
+  makeGhost(id: string): void {
+    this.mustGet(id).ghost = true;
+  }
+
+  /** The container's process ignores its stop signal: only SIGKILL after the grace period ends it. */
+  ignoreStopSignal(id: string): void {
+    this.mustGet(id).ignoresStop = true;
+  }
+
+  /** Signals stop() sent to the container, in order; SIGKILL when the grace period ran out. */
+  signalsOf(id: string): readonly string[] {
+    return this.containers.get(id)?.signals ?? [];
+  }
+
+  /** Every container's id and whether it is retired, for tests. */
+  list(): { id: string; running: boolean; retired: boolean; container: string }[] {
+    return [...this.containers.values()].map((c) => ({ id: c.id, running: c.running, retired: c.retired === true, container: c.container }));
+  }
+
   /** Health checks of every container of `instanceName` return `ok` from now on. */
   setProbeResult(instanceName: string, ok: boolean): void {
     this.probeResults.set(instanceName, ok);
@@ -93,6 +129,7 @@ export class FakeDriver implements Driver {
   // ---- Driver ----
 
   async fingerprint(): Promise<Fingerprint> {
+    this.check();
     return {
       driver: this.name,
       cpu: this.opts.cpu ?? 32_000,
@@ -108,6 +145,7 @@ export class FakeDriver implements Driver {
   }
 
   async create(launch: ContainerLaunch): Promise<string> {
+    this.check();
     await this.ensureImage(launch.spec.image);
     const id = `fake-${this.opts.nodeName}-${(this.nextId++).toString(36)}`;
     const hostPorts: Record<string, number> = {};
@@ -121,6 +159,7 @@ export class FakeDriver implements Driver {
       image: launch.spec.image,
       running: false,
       hostPorts,
+      stopSignal: launch.stopSignal ?? 'SIGTERM',
     });
     return id;
   }
@@ -128,6 +167,7 @@ export class FakeDriver implements Driver {
   async start(id: string): Promise<ContainerState> {
     const latency = this.opts.startLatencyMs ?? 0;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    this.check();
     const c = this.mustGet(id);
     if (c.running) return this.toState(c);
     if (this.random() < (this.opts.failureRate ?? 0)) {
@@ -137,6 +177,7 @@ export class FakeDriver implements Driver {
       throw new AppError('UNAVAILABLE', `cannot start container ${id}: ${c.error}`);
     }
     c.running = true;
+    c.ghost = undefined;
     c.exitCode = undefined;
     c.oomKilled = undefined;
     c.error = undefined;
@@ -146,12 +187,38 @@ export class FakeDriver implements Driver {
     return this.toState(c);
   }
 
-  async stop(id: string, _timeoutSeconds: number): Promise<void> {
+  async stop(id: string, timeoutSeconds: number, signal?: string): Promise<void> {
+    this.check();
     const c = this.containers.get(id);
-    if (c?.running) this.halt(c, 143); // 143 = killed by SIGTERM, what a well-behaved process reports.
+    if (!c?.running) return;
+    const sig = signal ?? c.stopSignal;
+    (c.signals ??= []).push(sig);
+    // A ghost cannot be signalled; neither can a process that ignores the signal: both wait out
+    // the grace period. Only such containers cost a timer, and only while they are being stopped.
+    if (c.ghost || (c.ignoresStop && sig !== 'SIGKILL')) {
+      await new Promise((r) => setTimeout(r, timeoutSeconds * 1000));
+      if (c.ghost || !c.running) return;
+      c.signals.push('SIGKILL');
+      this.halt(c, 137);
+      return;
+    }
+    this.halt(c, 128 + (SIGNAL_NUMBERS[sig] ?? 15));
+  }
+
+  async retire(id: string): Promise<void> {
+    this.check();
+    const c = this.containers.get(id);
+    if (!c) return;
+    if (c.running) this.halt(c, 128 + (SIGNAL_NUMBERS[c.stopSignal] ?? 15));
+    c.retired = true;
+  }
+
+  async ping(): Promise<void> {
+    this.check();
   }
 
   async destroy(id: string): Promise<void> {
+    this.check();
     const c = this.containers.get(id);
     if (!c) return;
     // Like `docker rm -f`: kills directly, it does not go through stop().
@@ -161,11 +228,13 @@ export class FakeDriver implements Driver {
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {
+    this.check();
     const c = this.containers.get(id);
     return c ? this.toState(c) : undefined;
   }
 
   async recover(): Promise<ContainerState[]> {
+    this.check();
     return [...this.containers.values()].map((c) => this.toState(c));
   }
 
@@ -261,6 +330,10 @@ export class FakeDriver implements Driver {
     });
   }
 
+  private check(): void {
+    if (this.down) throw new AppError('UNAVAILABLE', `fake runtime of node ${this.opts.nodeName} is down (setDown)`);
+  }
+
   private mustGet(id: string): FakeContainer {
     const c = this.containers.get(id);
     if (!c) throw new AppError('NOT_FOUND', `container ${id} not found on fake node ${this.opts.nodeName}`);
@@ -281,6 +354,8 @@ export class FakeDriver implements Driver {
     if (c.startedAt) state.startedAt = c.startedAt;
     if (c.finishedAt) state.finishedAt = c.finishedAt;
     if (c.error) state.error = c.error;
+    if (c.running && c.ghost) state.ghost = 'the fake process is gone (makeGhost)';
+    if (c.retired) state.retired = true;
     return state;
   }
 }

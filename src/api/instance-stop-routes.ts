@@ -1,0 +1,52 @@
+// POST /api/v1/namespaces/{ns}/instances/{name}/stop: an operator (or a test) asks for the
+// graceful stop an owner would ask for: sets Instance.spec.stop with a compare-and-swap. The
+// node's agent then turns it not ready, drains, signals, kills after the grace period and reports
+// it finished (reason Stopped); the owner deletes it afterwards.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { InvalidError, isAppError, NotFoundError, schemaErrors, type Instance } from '../core/index.js';
+import type { Store } from '../store/store.js';
+import type { Params, RouteDeps } from './route-deps.js';
+
+const StopSchema = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200, errorMessage: 'must be a short text of 1 to 200 characters' })) },
+  { additionalProperties: false },
+);
+
+const MAX_ATTEMPTS = 5;
+
+export function parseStopBody(body: unknown): string | undefined {
+  const b = body ?? {};
+  const errors = schemaErrors(StopSchema, b, '');
+  if (errors.length > 0) throw new InvalidError('stop takes { "reason"?: "why" }', errors);
+  return (b as { reason?: string }).reason;
+}
+
+/** Sets spec.stop once; an instance already stopping keeps its first request (no write). */
+export async function requestStop(store: Store, namespace: string, name: string, reason: string, now: Date): Promise<{ instance: Instance; changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const inst = await store.get('Instance', namespace, name);
+    if (!inst) throw new NotFoundError('Instance', namespace, name);
+    if (inst.spec.stop) return { instance: inst, changed: false };
+    try {
+      return { instance: await store.update({ ...inst, spec: { ...inst.spec, stop: { at: now.toISOString(), reason } } }), changed: true };
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+export function registerInstanceStopRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.post<{ Params: Params; Body: unknown }>(
+    '/api/v1/namespaces/:namespace/instances/:name/stop',
+    { config: { roles: ['admin'], forbidden: 'only an admin token may stop instances' } },
+    async (req, reply) => {
+      const reason = parseStopBody(req.body) ?? 'stopped by an operator';
+      const namespace = req.params.namespace ?? '';
+      const name = req.params.name ?? '';
+      const { instance, changed } = await requestStop(deps.store, namespace, name, reason, new Date());
+      if (changed) deps.logger.info({ kind: 'Instance', namespace, name, reason, revision: instance.metadata.revision }, 'stop requested');
+      return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send(instance);
+    },
+  );
+}
