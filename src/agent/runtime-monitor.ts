@@ -4,13 +4,13 @@
 // of trusting what it concluded during the outage. Tells it as Node events (DockerUnavailable,
 // DockerReconnected) and through the node's DockerReachable condition.
 import type { Logger } from 'pino';
-import { describeError } from '../core/index.js';
+import { describeError, sleep } from '../core/index.js';
 import type { Driver } from '../drivers/driver.js';
 
 export interface RuntimeMonitorOptions {
   driver: Driver;
   logger: Logger;
-  /** How often the runtime is pinged while it answers; default 2000. */
+  /** How often the runtime is pinged while it answers; default 2000; 0 turns the monitor off (hollow nodes: no runtime to lose). */
   intervalMs?: number | undefined;
   /** Longest wait between pings while it does not; default 5000 (starts at 250, doubling). */
   maxRetryMs?: number | undefined;
@@ -33,19 +33,12 @@ export class RuntimeMonitor {
   /** Pings until the signal aborts: on an interval while up, with back-off while down. */
   async run(signal: AbortSignal): Promise<void> {
     const interval = this.opts.intervalMs ?? 2000;
+    if (interval === 0) return;
     const maxRetry = this.opts.maxRetryMs ?? 5000;
     while (!signal.aborted) {
       await this.check();
       const wait = this.down ? Math.min(maxRetry, 250 * 2 ** Math.min(this.failures, 10)) : interval;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, wait);
-        function done(): void {
-          clearTimeout(t);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await sleep(wait, signal);
     }
   }
 

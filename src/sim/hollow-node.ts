@@ -72,6 +72,8 @@ export function runHollowNode(opts: HollowNodeOptions, shared: AbortSignal): Run
     agentToken: opts.agentToken,
     logger: opts.logger,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    // The fake runtime never goes away; a ping timer per hollow node would be thousands of wake-ups a second.
+    runtimeCheckIntervalMs: 0,
     // Never a socket of its own: 10,000 listening sockets do not fit the open-file limit.
     ...(opts.logServer ? { logServer: opts.logServer } : { agentListen: false }),
   });
