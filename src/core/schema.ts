@@ -306,6 +306,8 @@ export const ContainerStatusSchema = Type.Object({
   hostPorts: Type.Record(Type.String(), Type.Integer()),
   exitCode: Type.Optional(Type.Integer()),
   startedAt: Type.Optional(Type.String()),
+  /** When the run ended (warm runs; fresh containers that exited). */
+  finishedAt: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
 });
 
