@@ -2,7 +2,7 @@
 // container logs from here. Only containers this node owns, only with the agent token.
 import type { Logger } from 'pino';
 import type { Driver } from '../drivers/driver.js';
-import { LogEndpoint } from './log-endpoint.js';
+import { LogEndpoint, type LogSource } from './log-endpoint.js';
 
 export { parseListen } from './log-endpoint.js';
 
@@ -11,6 +11,8 @@ export interface AgentServerOptions {
   token: string;
   /** Whether this node's agent owns the container (it never serves others). */
   owns: (containerId: string) => boolean;
+  /** Lines the agent keeps itself (warm runs); see LogSource.kept. */
+  kept?: LogSource['kept'];
   logger: Logger;
   /** `host[:port]`; default 127.0.0.1:0 (a free port). */
   listen?: string | undefined;
@@ -24,7 +26,7 @@ export class AgentServer {
   private readonly endpoint: LogEndpoint;
 
   constructor(opts: AgentServerOptions) {
-    const source = { driver: opts.driver, owns: opts.owns };
+    const source: LogSource = { driver: opts.driver, owns: opts.owns, kept: opts.kept };
     this.endpoint = new LogEndpoint({
       token: opts.token,
       logger: opts.logger,

@@ -8,6 +8,7 @@ import { watchWithResume } from '../client/watch-loop.js';
 import type { Driver } from '../drivers/driver.js';
 import { AgentServer } from './agent-server.js';
 import { EventReporter } from './event-reporter.js';
+import { clientFileSource } from './file-gate.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
 import { RateLimitedDriver } from './rate-limited-driver.js';
@@ -57,6 +58,8 @@ export interface AgentOptions {
   deadContainerTtlMs?: number | undefined;
   /** How often the runtime is pinged to notice an outage (dockerd restart); default 2000. */
   runtimeCheckIntervalMs?: number | undefined;
+  /** A warm container (jobs with runIn warm) with no run for this long is removed; default 60000. */
+  warmIdleMs?: number | undefined;
 }
 
 /** The log endpoint of one agent run: its URL to publish (if any) and how to let go of it. */
@@ -101,6 +104,8 @@ export class Agent {
       stopGraceSeconds: this.opts.stopGraceSeconds,
       orphanSweepIntervalMs: this.opts.orphanSweepIntervalMs,
       deadContainerTtlMs: this.opts.deadContainerTtlMs,
+      files: clientFileSource(client, nodeName),
+      warmIdleMs: this.opts.warmIdleMs,
     });
     const logs = await this.openLogEndpoint(supervisor, address);
     this.url = logs.url;
@@ -152,6 +157,7 @@ export class Agent {
           this.followDriverEvents(supervisor, signal),
           this.inspectPeriodically(supervisor, signal),
           supervisor.runOrphanSweeps(signal),
+          supervisor.warm.runReaper(signal),
         );
       }
       await Promise.allSettled(tasks);
@@ -168,8 +174,9 @@ export class Agent {
   /** Attaches to the shared log server, listens on the agent's own, or neither (agentListen false). */
   private async openLogEndpoint(supervisor: InstanceSupervisor, address: string): Promise<LogEndpointLease> {
     const owns = (id: string): boolean => supervisor.owns(id);
+    const kept = (id: string, tail: number | undefined): string[] | undefined => supervisor.runLog(id, tail);
     if (this.opts.logServer) {
-      const attachment = this.opts.logServer.attach(this.opts.nodeName, { driver: this.opts.driver, owns });
+      const attachment = this.opts.logServer.attach(this.opts.nodeName, { driver: this.opts.driver, owns, kept });
       return { url: attachment.url, close: async () => attachment.detach() };
     }
     if (this.opts.agentListen === false) return { url: undefined, close: async () => undefined };
@@ -177,6 +184,7 @@ export class Agent {
       driver: this.opts.driver,
       token: this.opts.agentToken,
       owns,
+      kept,
       logger: this.log,
       listen: this.opts.agentListen,
       advertiseHost: address,

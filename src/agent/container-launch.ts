@@ -1,12 +1,19 @@
 // What the driver needs to create one container of an instance: the pod-style network (index 0
 // owns it and publishes every port of every container), a fixed hostname and Gantry's env vars.
-import type { Instance } from '../core/index.js';
+import type { ContainerSpec, Instance } from '../core/index.js';
 import type { ContainerLaunch } from '../drivers/driver.js';
 
 export interface LaunchContext {
   nodeName: string;
   /** The node address, injected as GANTRY_HOST_IP. */
   hostIP: string;
+}
+
+/** An init container: runs alone (no ports, its own network), with the instance's hostname and Gantry's env vars. */
+export function buildInitLaunch(instance: Instance, spec: ContainerSpec, ctx: LaunchContext): ContainerLaunch {
+  const base = buildLaunch(instance, 0, ctx);
+  const { GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } = base.env;
+  return { ...base, spec, publish: [], env: { ...(spec.env ?? {}), GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } as Record<string, string> };
 }
 
 export function buildLaunch(instance: Instance, index: number, ctx: LaunchContext, networkOf?: string): ContainerLaunch {

@@ -4,8 +4,11 @@
 // something changed meanwhile. See README.md for the state diagram.
 import type { Logger } from 'pino';
 import { describeError, type Instance, type InstanceStatus } from '../core/index.js';
-import type { ContainerState, Driver } from '../drivers/driver.js';
-import { buildLaunch } from './container-launch.js';
+import type { ContainerLaunch, ContainerState, Driver } from '../drivers/driver.js';
+import { buildInitLaunch, buildLaunch } from './container-launch.js';
+import { FileGate, type FileSource } from './file-gate.js';
+import { InitPhase } from './init-phase.js';
+import { SCRATCH_PATH, scratchVolumeName } from './scratch-volume.js';
 import { adoptContainers, applyExit, hasExited, hasFailed, newSlot, slotView, syncHealth, type Slot } from './container-slot.js';
 import { HealthChecker } from './health-checker.js';
 import { ImageGate } from './image-gate.js';
@@ -32,6 +35,8 @@ export interface InstanceRunnerOptions {
   onStatus: (instance: Instance, status: InstanceStatus, urgent?: boolean) => void;
   /** Events about this instance (Started, BackOff, Unhealthy ...). */
   onEvent?: RunnerEventSink | undefined;
+  /** Where config file contents come from (the agent's client); needed by instances with configFiles. */
+  files?: FileSource | undefined;
 }
 
 export class InstanceRunner {
@@ -53,6 +58,11 @@ export class InstanceRunner {
   private readonly wake = new WakeTimer(() => this.poke());
   private readonly log: Logger;
   private readonly grace: number;
+  private readonly files: FileGate;
+  /** Init containers, when the spec has any; they finish before the main containers are created. */
+  private readonly init: InitPhase | undefined;
+  /** The per-instance volume init and main containers share (only with init containers). */
+  private readonly scratch: string | undefined;
 
   constructor(private readonly opts: InstanceRunnerOptions) {
     this.instance = opts.instance;
@@ -62,6 +72,22 @@ export class InstanceRunner {
     const backoff = opts.restartBackoff ?? DEFAULT_BACKOFF;
     this.images = new ImageGate(opts.driver, backoff, this.log, (problem, error) => this.event('Warning', problem.reason, error));
     this.errorBackoff = new RestartBackoff(backoff);
+    this.files = new FileGate(opts.files, backoff, this.log, (problem) => this.event('Warning', problem.reason, problem.message));
+    const initSpecs = opts.instance.spec.initContainers ?? [];
+    this.scratch = initSpecs.length > 0 ? scratchVolumeName(uid) : undefined;
+    this.init =
+      initSpecs.length > 0
+        ? new InitPhase({
+            specs: initSpecs,
+            driver: opts.driver,
+            backoff,
+            log: this.log,
+            onEvent: (type, reason, message) => this.event(type, reason, message),
+            create: (spec) => this.createContainer(buildInitLaunch(this.instance, spec, this.launchContext)),
+            destroy: (id) => this.destroy(id),
+            closed: () => this.closed,
+          })
+        : undefined;
     const allPorts = opts.instance.spec.containers.flatMap((c) => c.ports ?? []);
     this.slots = opts.instance.spec.containers.map((spec, index) => {
       const slot = newSlot(spec, index, backoff);
@@ -100,7 +126,7 @@ export class InstanceRunner {
 
   /** Whether a container id belongs to this instance (for routing driver events and logs). */
   owns(id: string): boolean {
-    return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id) || this.retired.some((r) => r.id === id);
+    return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id) || this.retired.some((r) => r.id === id) || this.init?.owns(id) === true;
   }
 
   /** Finished for good (Succeeded, Failed, Stopped): its exited containers are only kept for their logs. */
@@ -160,8 +186,11 @@ export class InstanceRunner {
   async remove(): Promise<void> {
     this.detach();
     await this.loop;
-    const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id), ...this.retired.map((r) => r.id)].filter((id): id is string => id !== undefined);
+    const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id), ...this.retired.map((r) => r.id), ...(this.init?.ids ?? [])].filter((id): id is string => id !== undefined);
     await Promise.all(ids.map((id) => this.destroy(id)));
+    if (this.scratch) {
+      await this.opts.driver.removeVolume(this.scratch).catch((e: unknown) => this.log.warn({ volume: this.scratch, err: describeError(e) }, 'could not remove the scratch volume'));
+    }
     this.log.info({ containers: ids.length }, 'instance removed');
   }
 
@@ -179,7 +208,10 @@ export class InstanceRunner {
 
   private adopt(all: readonly ContainerState[]): void {
     for (const s of all) if (s.retired) this.retired.push({ id: s.id, container: s.container });
-    const found = all.filter((s) => !s.retired);
+    const live = all.filter((s) => !s.retired);
+    const found = this.init ? this.init.adopt(live) : live;
+    // Main containers exist: the init containers ran to completion before them.
+    if (this.init && found.some((st) => this.slots.some((s) => s.spec.name === st.container))) this.init.markDone();
     const strays = adoptContainers(this.slots, found, this.instance.status?.containers ?? [], this.instance.status?.ready === true);
     this.strays.push(...strays);
     if (found.length > 0) this.log.info({ adopted: found.length - strays.length, strays: strays.length }, 'adopted existing containers');
@@ -227,6 +259,11 @@ export class InstanceRunner {
     for (const slot of this.slots) if (!slot.done && slot.restartAt === undefined && hasExited(slot)) this.onExit(slot, now);
     if (await this.checkFinished()) return this.publish();
     if (this.closed || !(await this.ensureImages(now))) return this.publish();
+    if (this.closed) return;
+    if (!(await this.prepareStart(now))) {
+      this.publish();
+      return this.scheduleNextWake();
+    }
     if (this.closed) return;
     await this.launchInOrder(now);
     if (this.closed) return;
@@ -363,10 +400,47 @@ export class InstanceRunner {
     return true;
   }
 
+  /**
+   * What must be ready before a main container is created: the config files (fetched once), the
+   * scratch volume and every init container run to completion. False while one is not.
+   */
+  private async prepareStart(now: number): Promise<boolean> {
+    if (this.slots.every((s) => s.id || s.done)) return true;
+    if (!(await this.files.ensure(this.instance, now)) || this.closed) return false;
+    if (!this.init || this.init.done) return true;
+    if (this.scratch) await this.opts.driver.ensureVolume(this.scratch, { namespace: this.namespace, name: this.name, uid: this.uid });
+    if (this.closed) return false;
+    const step = await this.init.step(now, this.instance.spec.restartPolicy);
+    if (step === 'failed') {
+      this.terminal = { phase: 'Failed', reason: 'InitFailed', message: this.init.pending()?.message ?? 'an init container failed' };
+      this.log.info({ phase: 'Failed' }, 'instance finished: init container failed');
+    }
+    return step === 'done';
+  }
+
+  /** Creates a container of this instance with the scratch volume mounted and the config files in place. */
+  private async createContainer(launch: ContainerLaunch): Promise<string> {
+    const driver = this.opts.driver;
+    const id = await driver.create(this.scratch ? { ...launch, mounts: [{ volume: this.scratch, path: SCRATCH_PATH }] } : launch);
+    if (this.files.contents.length === 0) return id;
+    try {
+      await driver.copyFiles(id, this.files.contents);
+    } catch (e) {
+      await this.destroy(id);
+      throw e;
+    }
+    return id;
+  }
+
+  private get launchContext(): { nodeName: string; hostIP: string } {
+    return { nodeName: this.opts.nodeName, hostIP: this.opts.hostIP };
+  }
+
   /** Pulls (only when absent) the images of containers about to be created; false while one is missing. */
   private async ensureImages(now: number): Promise<boolean> {
     const toCreate = this.slots.filter((s) => !s.id && !s.done);
-    const ok = await this.images.ensure(toCreate.map((s) => s.spec.image), now);
+    const initImages = this.init && !this.init.done && toCreate.length > 0 ? (this.instance.spec.initContainers ?? []).map((c) => c.image) : [];
+    const ok = await this.images.ensure([...initImages, ...toCreate.map((s) => s.spec.image)], now);
     const problem = this.images.problem;
     this.pending = problem && { reason: problem.reason, message: problem.message };
     for (const s of toCreate) {
@@ -393,8 +467,8 @@ export class InstanceRunner {
     const driver = this.opts.driver;
     try {
       if (!slot.id) {
-        const launch = buildLaunch(this.instance, slot.index, { nodeName: this.opts.nodeName, hostIP: this.opts.hostIP }, networkOf);
-        const id = await driver.create(launch);
+        const launch = buildLaunch(this.instance, slot.index, this.launchContext, networkOf);
+        const id = await this.createContainer(launch);
         if (this.closed) {
           // Removed (or the agent stopped) while Docker created it: it must never start.
           await this.destroy(id);
@@ -469,7 +543,7 @@ export class InstanceRunner {
   }
 
   private scheduleNextWake(): void {
-    const times = [this.images.retryAt, ...this.slots.map((s) => s.restartAt)].filter((t): t is number => t !== undefined);
+    const times = [this.images.retryAt, this.files.retryAt, this.init?.retryAt, ...this.slots.map((s) => s.restartAt)].filter((t): t is number => t !== undefined);
     if (times.length > 0 && !this.closed) this.wake.at(Math.min(...times));
   }
 
@@ -480,9 +554,11 @@ export class InstanceRunner {
     const { nodeName, hostIP } = this.opts;
     const stop = this.instance.spec.stop;
     const stopping = stop && this.stopSeenAt !== undefined && !this.terminal ? { reason: 'Stopping', message: `stopping: ${stop.reason}` } : undefined;
+    const pending = this.pending ?? this.files.problem ?? this.init?.pending();
+    const initContainers = this.init?.statuses();
     this.opts.onStatus(
       this.instance,
-      buildInstanceStatus({ nodeName, hostIP, containers, pending: this.pending, stopping, terminal: this.terminal, startedAt: this.startedAt }),
+      buildInstanceStatus({ nodeName, hostIP, containers, pending, stopping, terminal: this.terminal, startedAt: this.startedAt, initContainers }),
       urgent,
     );
   }

@@ -28,6 +28,8 @@ export interface StatusInput {
   /** Set once the instance finished for good (restart policy OnFailure or Never). */
   terminal?: { phase: 'Succeeded' | 'Failed'; reason: string; message: string } | undefined;
   startedAt?: string | undefined;
+  /** Init containers as far as they ran (init-phase.ts); left out when the spec has none. */
+  initContainers?: ContainerStatus[] | undefined;
 }
 
 export function containerStatus(v: ContainerView): ContainerStatus {
@@ -70,6 +72,7 @@ export function buildInstanceStatus(input: StatusInput): InstanceStatus {
     reason,
     message,
     containers,
+    ...(input.initContainers ? { initContainers: input.initContainers } : {}),
     startedAt: input.startedAt,
   };
 }

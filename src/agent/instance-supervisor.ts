@@ -5,14 +5,19 @@
 // half-failed create left behind). Tells what it did as events: on the node (Adopted,
 // RemovedOrphan) and on the instance (Killing).
 import type { Logger } from 'pino';
-import { describeError, sleep, type Instance } from '../core/index.js';
+import { describeError, sleep, type Instance, type InstanceStatus } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
+import type { FileSource } from './file-gate.js';
 import { InstanceRunner } from './instance-runner.js';
 import { removeContainer } from './remove-container.js';
 import { formatDelay, type BackoffOptions } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
+import { WarmPool, isWarmUid } from './warm-pool.js';
+import { WarmRunner } from './warm-runner.js';
+
+type Runner = InstanceRunner | WarmRunner;
 
 export interface InstanceSupervisorOptions {
   driver: Driver;
@@ -25,6 +30,10 @@ export interface InstanceSupervisorOptions {
   stopGraceSeconds?: number | undefined;
   /** How often runOrphanSweeps() looks for labelled containers no instance wants; default 60000. */
   orphanSweepIntervalMs?: number | undefined;
+  /** Where runners fetch config file contents (agent.ts: the client, as this node). */
+  files?: FileSource | undefined;
+  /** Warm containers (runIn warm) without a run for this long are removed; default 60000. */
+  warmIdleMs?: number | undefined;
   /** How long shutdown() waits for reconcile passes in flight; default 10000. */
   shutdownTimeoutMs?: number | undefined;
   /**
@@ -40,7 +49,9 @@ export const DEFAULT_DEAD_CONTAINER_TTL_MS = 3_600_000;
 
 export class InstanceSupervisor {
   /** By instance uid: a deleted and re-created instance of the same name is a different one. */
-  private readonly runners = new Map<string, InstanceRunner>();
+  private readonly runners = new Map<string, Runner>();
+  /** The warm containers of jobs with runIn warm, shared by their runs (WarmRunner). */
+  readonly warm: WarmPool;
   /** Removals in flight, by instance uid: their containers are theirs to destroy, not the sweep's. */
   private readonly removals = new Map<string, Promise<void>>();
   /** Container ids an orphan removal is working on, so a sweep and a relist never both take one. */
@@ -53,7 +64,16 @@ export class InstanceSupervisor {
   /** A sweep soon after a container no runner owns started (made behind Gantry's back). */
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: InstanceSupervisorOptions) {}
+  constructor(private readonly opts: InstanceSupervisorOptions) {
+    this.warm = new WarmPool({
+      driver: opts.driver,
+      nodeName: opts.nodeName,
+      hostIP: opts.hostIP,
+      logger: opts.logger,
+      idleMs: opts.warmIdleMs,
+      stopGraceSeconds: opts.stopGraceSeconds,
+    });
+  }
 
   get size(): number {
     return this.runners.size;
@@ -62,7 +82,10 @@ export class InstanceSupervisor {
   /** What driver.recover() found at start; call before the first sync. */
   setRecovered(states: readonly ContainerState[]): void {
     this.adoptable = new Map();
+    // Warm containers belong to their job's pool, not to one instance.
+    this.warm.adopt(states);
     for (const s of states) {
+      if (isWarmUid(s.instance.uid)) continue;
       const list = this.adoptable.get(s.instance.uid) ?? [];
       list.push(s);
       this.adoptable.set(s.instance.uid, list);
@@ -86,7 +109,7 @@ export class InstanceSupervisor {
         return [];
       });
     }
-    const unwanted = leftovers.filter((s) => !wanted.has(s.instance.uid));
+    const unwanted = leftovers.filter((s) => !wanted.has(s.instance.uid) && !isWarmUid(s.instance.uid));
     if (firstList) this.noteAdopted(this.adoptedNow.splice(0).filter((s) => s.running));
     await this.destroyOrphans(unwanted);
   }
@@ -209,7 +232,13 @@ export class InstanceSupervisor {
 
   owns(containerId: string): boolean {
     for (const runner of this.runners.values()) if (runner.owns(containerId)) return true;
-    return false;
+    return this.warm.owns(containerId);
+  }
+
+  /** The output of a warm run by its log id (`run.<uid>`); undefined when no such run is here. */
+  runLog(logId: string, tail: number | undefined): string[] | undefined {
+    for (const runner of this.runners.values()) if (runner instanceof WarmRunner && runner.owns(logId)) return runner.runLog(tail);
+    return undefined;
   }
 
   /**
@@ -243,7 +272,17 @@ export class InstanceSupervisor {
     this.adoptable.delete(uid);
     if (adopted) this.adoptedNow.push(...adopted);
     const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds } = this.opts;
-    const runner = new InstanceRunner({
+    const onStatus = (i: Instance, status: InstanceStatus, urgent?: boolean): void => {
+      reporter.report(i.metadata.namespace ?? 'default', i.metadata.name, status);
+      // flush() never throws; it only sends sooner than the batch timer would.
+      if (urgent) void reporter.flush();
+    };
+    const onEvent = (type: 'Normal' | 'Warning', reason: string, message: string): void =>
+      this.opts.events?.emit({ kind: 'Instance', namespace: inst.metadata.namespace ?? 'default', name: inst.metadata.name }, type, reason, message);
+    const runner: Runner =
+      inst.spec.runIn === 'warm'
+        ? new WarmRunner({ instance: inst, pool: this.warm, driver, nodeName, hostIP, logger, files: this.opts.files, restartBackoff, onStatus, onEvent })
+        : new InstanceRunner({
       instance: inst,
       driver,
       nodeName,
@@ -252,20 +291,16 @@ export class InstanceSupervisor {
       adopted,
       restartBackoff,
       stopGraceSeconds,
-      onStatus: (i, status, urgent) => {
-        reporter.report(i.metadata.namespace ?? 'default', i.metadata.name, status);
-        // flush() never throws; it only sends sooner than the batch timer would.
-        if (urgent) void reporter.flush();
-      },
-      onEvent: (type, reason, message) =>
-        this.opts.events?.emit({ kind: 'Instance', namespace: inst.metadata.namespace ?? 'default', name: inst.metadata.name }, type, reason, message),
+      files: this.opts.files,
+      onStatus,
+      onEvent,
     });
     this.runners.set(uid, runner);
     logger.info({ namespace: inst.metadata.namespace, name: inst.metadata.name, uid, adopted: adopted?.length ?? 0 }, 'instance assigned to this node');
     runner.poke();
   }
 
-  private remove(uid: string, runner: InstanceRunner, why: string): void {
+  private remove(uid: string, runner: Runner, why: string): void {
     this.runners.delete(uid);
     const ns = runner.namespace;
     const name = runner.name;
@@ -300,7 +335,7 @@ export class InstanceSupervisor {
   /** Destroys the containers no runner and no removal in flight owns, each at most once at a time. */
   private async destroyOrphans(states: readonly ContainerState[]): Promise<void> {
     // Checked after the (awaited) listing, against the state of this moment.
-    const orphans = states.filter((s) => !this.runners.has(s.instance.uid) && !this.removals.has(s.instance.uid) && !this.orphansInFlight.has(s.id));
+    const orphans = states.filter((s) => !isWarmUid(s.instance.uid) && !this.runners.has(s.instance.uid) && !this.removals.has(s.instance.uid) && !this.orphansInFlight.has(s.id));
     for (const s of orphans) this.orphansInFlight.add(s.id);
     await Promise.all(orphans.map((s) => this.destroyUnwanted(s).finally(() => this.orphansInFlight.delete(s.id))));
   }

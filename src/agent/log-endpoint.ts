@@ -13,6 +13,8 @@ import type { Driver } from '../drivers/driver.js';
 export interface LogSource {
   driver: Driver;
   owns: (containerId: string) => boolean;
+  /** Lines kept by the agent itself for an id (a warm run's output, `run.<uid>`); undefined: ask the driver. */
+  kept?: ((id: string, tail: number | undefined) => string[] | undefined) | undefined;
 }
 
 /** What a path asks for: a container id and the node whose containers may answer it. */
@@ -126,7 +128,8 @@ export class LogEndpoint {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.flushHeaders();
     try {
-      for await (const line of source.driver.logs(id, { follow, tail, signal: abort.signal })) {
+      const kept = source.kept?.(id, tail);
+      for await (const line of kept ?? source.driver.logs(id, { follow, tail, signal: abort.signal })) {
         res.write(line.endsWith('\n') ? line : `${line}\n`);
       }
       res.end();

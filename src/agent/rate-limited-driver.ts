@@ -3,7 +3,7 @@
 // spaces out one crash loop; the cap bounds all of them together, so many instances crashing at
 // once (or a mass reschedule) cannot create and destroy containers fast enough to wedge the kernel.
 import type { ContainerSpec, HealthCheck } from '../core/index.js';
-import type { ContainerLaunch, ContainerState, Driver, DriverEvent, ExecResult, Fingerprint, LogOptions, ProbeResult } from '../drivers/driver.js';
+import type { ContainerLaunch, ContainerState, Driver, DriverEvent, ExecResult, FileToCopy, Fingerprint, InstanceRef, LogOptions, ProbeResult } from '../drivers/driver.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export class RateLimitedDriver implements Driver {
@@ -49,6 +49,18 @@ export class RateLimitedDriver implements Driver {
   async destroy(id: string): Promise<void> {
     await this.bucket.take();
     return this.inner.destroy(id);
+  }
+
+  copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {
+    return this.inner.copyFiles(id, files);
+  }
+
+  ensureVolume(name: string, instance: InstanceRef): Promise<void> {
+    return this.inner.ensureVolume(name, instance);
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.inner.removeVolume(name);
   }
 
   inspect(id: string): Promise<ContainerState | undefined> {

@@ -26,6 +26,7 @@ import type {
   GantryClient,
   InstanceStatusReport,
   InstanceStatusResult,
+  ConfigFileContent,
 } from '../client/types.js';
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
@@ -257,6 +258,18 @@ export class FakeGantryClient implements GantryClient {
         signal.addEventListener('abort', wake, { once: true });
       });
     }
+  }
+
+  /** Config file contents by instance name, for instanceFiles(); an Error value is thrown instead. */
+  readonly files = new Map<string, ConfigFileContent[] | Error>();
+  fileRequests = 0;
+
+  async instanceFiles(_namespace: string, name: string): Promise<ConfigFileContent[]> {
+    this.check();
+    this.fileRequests++;
+    const f = this.files.get(name) ?? [];
+    if (f instanceof Error) throw f;
+    return structuredClone(f);
   }
 
   async *logs(): AsyncIterable<string> {

@@ -17,6 +17,8 @@ import { registerObjectRoutes } from './object-routes.js';
 import { OpenStreams } from './open-streams.js';
 import type { RouteDeps } from './route-deps.js';
 import { registerServiceRoutes } from './service-routes.js';
+import { registerSecretRedaction } from './secret-redaction.js';
+import { registerConfigFileRoutes } from './config-file-routes.js';
 import { trackUnusedSockets } from './unused-sockets.js';
 
 export interface ApiDeps {
@@ -79,6 +81,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerErrorHandler(app);
   registerAuth(app, deps.tokens);
+  registerSecretRedaction(app);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
@@ -102,6 +105,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerInstanceStopRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
   registerEventRoutes(app, routeDeps);
+  registerConfigFileRoutes(app, routeDeps);
   await app.ready();
   return app;
 }

@@ -19,12 +19,17 @@ export interface LogRequest {
 export function containerIdFor(inst: Instance, container: string | undefined): { container: string; containerId: string } {
   const ref = `${inst.metadata.namespace ?? ''}/${inst.metadata.name}`;
   const names = inst.spec.containers.map((c) => c.name);
+  const initNames = (inst.spec.initContainers ?? []).map((c) => c.name);
   const wanted = container ?? names[0] ?? '';
-  if (!names.includes(wanted)) {
-    throw new AppError('NOT_FOUND', `instance ${ref} has no container "${wanted}"; its containers are ${names.join(', ')}`);
+  if (!names.includes(wanted) && !initNames.includes(wanted)) {
+    const init = initNames.length > 0 ? `; its init containers are ${initNames.join(', ')}` : '';
+    throw new AppError('NOT_FOUND', `instance ${ref} has no container "${wanted}"; its containers are ${names.join(', ')}${init}`);
   }
-  const id = inst.status?.containers.find((c) => c.name === wanted)?.containerId;
+  const statuses = [...(inst.status?.containers ?? []), ...(inst.status?.initContainers ?? [])];
+  const id = statuses.find((c) => c.name === wanted)?.containerId;
   if (!id) throw new AppError('NOT_FOUND', `instance ${inst.metadata.name} has no container ${wanted} yet; see gantry describe instance ${inst.metadata.name}`);
+  // A warm run shares its container with other runs: the agent keeps each run's output by its uid.
+  if (inst.spec.runIn === 'warm' && names.includes(wanted)) return { container: wanted, containerId: `run.${inst.metadata.uid}` };
   return { container: wanted, containerId: id };
 }
 

@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { Kind } from '../core/index.js';
+import { redactSecret, type Kind } from '../core/index.js';
 import type { FieldSelector, Store, WatchEvent } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';
 import type { ObjectPredicate } from './selectors.js';
@@ -133,7 +133,7 @@ export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Pr
       if (r.done || ac.signal.aborted) break;
       const ev = r.value;
       lastRevision = ev.revision;
-      if (!o.predicate || o.predicate(ev.object)) await write({ type: ev.type, revision: ev.revision, object: ev.object });
+      if (!o.predicate || o.predicate(ev.object)) await write({ type: ev.type, revision: ev.revision, object: redactSecret(ev.object) });
       next = iterator.next();
     }
   } catch (e) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AnyObject } from '../core/index.js';
 import { eventsFor, formatDescribe } from './describe-format.js';
 import { aNode, anEvent, anInstance, aService, NOW } from './test-helpers.js';
 
@@ -41,5 +42,27 @@ describe('formatDescribe', () => {
     expect(text).toMatch(/Normal +Started +30s +scheduler +started container web \(id 1a2b3c4d5e6f\) \(x2\)\n$/);
     expect(text).not.toContain('ScalingUp');
     expect(eventsFor(aNode('node-1'), all).map((e) => e.metadata.name)).toEqual(['n1']);
+  });
+});
+
+describe('describe instance with init containers', () => {
+  it('lists them in order with their state, failures and message', () => {
+    const inst = {
+      apiVersion: 'gantry/v1',
+      kind: 'Instance',
+      metadata: { name: 'db-abc12', namespace: 'default', uid: 'u', revision: 3, createdAt: '2024-01-01T00:00:00Z' },
+      spec: { service: 'db', containers: [{ name: 'main', image: 'x' }], initContainers: [{ name: 'migrate', image: 'x' }, { name: 'seed', image: 'x' }], restartPolicy: 'Always', resources: { cpu: 1, memory: 1 }, templateHash: 'h' },
+      status: {
+        phase: 'Pending',
+        ready: false,
+        reason: 'InitFailed',
+        containers: [],
+        initContainers: [{ name: 'migrate', containerId: 'c1', state: 'exited', exitCode: 4, restartCount: 2, hostPorts: {}, message: 'init container "migrate" exited with code 4; retrying in 4s' }],
+      },
+    } as const;
+    const text = formatDescribe(inst as unknown as AnyObject, [], new Date('2024-01-01T00:01:00Z'));
+    expect(text).toMatch(/Init Containers:\n\s+NAME\s+STATE\s+FAILURES\s+MESSAGE\n\s+migrate\s+exited \(4\)\s+2\s+init container "migrate" exited with code 4/);
+    expect(text).toMatch(/seed\s+not run yet/);
+    expect(text).toContain('gantry logs db-abc12 -c NAME');
   });
 });

@@ -1,7 +1,7 @@
 // The text of `gantry describe`: metadata as aligned fields, spec and status as indented YAML,
 // then the object's events as a table.
 import { stringify } from 'yaml';
-import type { AnyObject, GantryEvent } from '../core/index.js';
+import type { AnyObject, GantryEvent, Instance } from '../core/index.js';
 import { formatAge } from './age.js';
 import { formatLabels } from './get-columns.js';
 import { formatTable } from './table.js';
@@ -30,6 +30,18 @@ export function eventsFor(obj: AnyObject, events: readonly GantryEvent[]): Gantr
     .sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
 }
 
+/** Init containers in order: what ran, how it ended, and how to read its log. */
+function initContainersBlock(inst: Instance): string {
+  const seen = inst.status?.initContainers ?? [];
+  const rows = (inst.spec.initContainers ?? []).map((c) => {
+    const st = seen.find((s) => s.name === c.name);
+    const state = !st ? 'not run yet' : st.state === 'exited' ? `exited (${st.exitCode ?? '?'})` : st.state;
+    return [c.name, state, String(st?.restartCount ?? 0), st?.message ?? ''];
+  });
+  const hint = `  logs: gantry logs ${inst.metadata.name} -c NAME\n`;
+  return `Init Containers:\n${indent(formatTable(['NAME', 'STATE', 'FAILURES', 'MESSAGE'], rows), '  ')}\n${hint}`;
+}
+
 export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], now: Date): string {
   const m = obj.metadata;
   const fields: [string, string][] = [
@@ -47,6 +59,7 @@ export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], n
   let out = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n') + '\n';
   out += yamlBlock('Spec', obj.spec);
   out += yamlBlock('Status', obj.status);
+  if (obj.kind === 'Instance' && (obj.spec.initContainers ?? []).length > 0) out += initContainersBlock(obj);
   const mine = eventsFor(obj, events);
   if (mine.length === 0) return `${out}Events:  <none>\n`;
   const rows = mine.map((e) => [e.spec.type, e.spec.reason, formatAge(e.spec.lastTime, now), e.spec.source, e.spec.count > 1 ? `${e.spec.message} (x${e.spec.count})` : e.spec.message]);

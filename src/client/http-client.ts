@@ -20,6 +20,7 @@ import type {
   ClientListOptions,
   ClientOptions,
   ClientWatchEvent,
+  ConfigFileContent,
   EventReport,
   GantryClient,
   InstanceStatusReport,
@@ -183,6 +184,11 @@ export class HttpClient implements GantryClient {
   async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
     const body = (await this.json('POST', '/api/v1/status/instances', { body: { items } })) as { results: InstanceStatusResult[] };
     return body.results;
+  }
+
+  async instanceFiles(namespace: string, name: string, node: string): Promise<ConfigFileContent[]> {
+    const body = (await this.json('GET', `${objectPath('Instance', namespace, name)}/files`, { query: new URLSearchParams({ node }) })) as { files: ConfigFileContent[] };
+    return body.files;
   }
 
   async recordEvents(items: readonly EventReport[], source?: string): Promise<void> {

@@ -39,6 +39,14 @@ export interface EventReport {
   message: string;
 }
 
+/** One config file of an instance with its content resolved (GET .../instances/NAME/files). */
+export interface ConfigFileContent {
+  path: string;
+  /** Octal text like "0644". */
+  mode: string;
+  content: string;
+}
+
 export interface GantryClient {
   readonly server: string;
   healthz(): Promise<boolean>;
@@ -64,6 +72,11 @@ export interface GantryClient {
    * revision they saw (see watch-loop.ts for a reconnecting helper).
    */
   watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent>;
+  /**
+   * Role agent only: the instance's config files with content resolved (Secrets included). `node`
+   * is the asking agent's node; the server refuses an instance bound elsewhere.
+   */
+  instanceFiles(namespace: string, name: string, node: string): Promise<ConfigFileContent[]>;
   /** Log text chunks; ends when not following or on abort. */
   logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
 }

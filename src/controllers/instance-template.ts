@@ -12,7 +12,14 @@ const MAX_PREFIX = 57;
 
 /** The hash of the parts of a Service that its instances are made from. */
 export function templateHashOf(service: Service): string {
-  return stableHash({ containers: service.spec.containers, restartPolicy: service.spec.restartPolicy ?? 'Always' });
+  const { initContainers, configFiles } = service.spec;
+  // Init containers and config files count only when set, so existing instances keep their hash.
+  return stableHash({
+    containers: service.spec.containers,
+    restartPolicy: service.spec.restartPolicy ?? 'Always',
+    ...(initContainers?.length ? { initContainers } : {}),
+    ...(configFiles?.length ? { configFiles } : {}),
+  });
 }
 
 /** `<service>-<5 random [a-z0-9]>`; `random` returns [0, 1) like Math.random (seed it in tests). */
@@ -38,6 +45,8 @@ export function newInstanceFor(service: Service, name: string, templateHash = te
       containers: service.spec.containers,
       restartPolicy,
       ...(service.spec.placement ? { placement: service.spec.placement } : {}),
+      ...(service.spec.initContainers?.length ? { initContainers: service.spec.initContainers } : {}),
+      ...(service.spec.configFiles?.length ? { configFiles: service.spec.configFiles } : {}),
       resources: sumResources(service.spec.containers),
       templateHash,
       termination: terminationFor(service),

@@ -280,6 +280,8 @@ export const InstanceSpecSchema = Type.Object(
     configFiles: Type.Optional(Type.Array(ConfigFileSchema)),
     /** Jobs: `warm` runs the work by exec in a long-lived container per job and node. */
     runIn: Type.Optional(Type.Union([Type.Literal('fresh'), Type.Literal('warm')])),
+    /** runIn warm: copied from the Job's spec.warm (docs/config-files.md, "Warm execution"). */
+    warm: Type.Optional(Type.Object({ idleCommand: Type.Optional(Type.Array(Type.String(), { minItems: 1 })) }, { additionalProperties: false })),
     /** Resolved from the owner's termination spec at creation. */
     termination: Type.Optional(Type.Object({ drainDelaySeconds: Type.Number(), gracePeriodSeconds: Type.Number(), stopSignal: Type.String() })),
     /**
@@ -304,6 +306,8 @@ export const ContainerStatusSchema = Type.Object({
   hostPorts: Type.Record(Type.String(), Type.Integer()),
   exitCode: Type.Optional(Type.Integer()),
   startedAt: Type.Optional(Type.String()),
+  /** When the run ended (warm runs; fresh containers that exited). */
+  finishedAt: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
 });
 
@@ -315,6 +319,8 @@ export const InstanceStatusSchema = Type.Object({
   message: Type.Optional(Type.String()),
   reason: Type.Optional(Type.String()),
   containers: Type.Array(ContainerStatusSchema),
+  /** Init containers in order, as far as they ran (the last one is running, failed or done). */
+  initContainers: Type.Optional(Type.Array(ContainerStatusSchema)),
   startedAt: Type.Optional(Type.String()),
   updatedAt: Type.Optional(Type.String()),
 });
@@ -377,6 +383,13 @@ export const JobSpecSchema = Type.Object(
     ttlSecondsAfterFinished: Type.Optional(Type.Integer({ minimum: 0, errorMessage: 'must be a whole number of seconds' })),
     restartPolicy: Type.Optional(Type.Union([Type.Literal('Never'), Type.Literal('OnFailure')], { errorMessage: 'must be Never or OnFailure' })),
     runIn: Type.Optional(Type.Union([Type.Literal('fresh'), Type.Literal('warm')], { errorMessage: 'must be fresh or warm' })),
+    /** runIn warm: what keeps the warm container alive between runs; default ["sleep", "2147483647"]. */
+    warm: Type.Optional(
+      Type.Object(
+        { idleCommand: Type.Optional(Type.Array(Type.String(), { minItems: 1, errorMessage: 'must be a command like ["sleep", "2147483647"] that runs until stopped' })) },
+        { additionalProperties: false },
+      ),
+    ),
     placement: Type.Optional(PlacementSchema),
   },
   { additionalProperties: false },

@@ -5,6 +5,7 @@ import { Compile } from 'typebox/compile';
 import { InvalidError, type FieldError } from './errors.js';
 import { kindInfo, resolveKind } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
+import { configFileErrors, secretDataErrors } from './secrets.js';
 import {
   API_VERSION,
   ConfigSpecSchema,
@@ -19,6 +20,7 @@ import {
   type Kind,
   type Manifest,
   type ServiceSpec,
+  type ConfigFileSpec,
 } from './schema.js';
 
 const SPEC_SCHEMAS: Partial<Record<Kind, TSchema>> = {
@@ -150,6 +152,15 @@ function serviceSemanticErrors(spec: ServiceSpec): FieldError[] {
   return out;
 }
 
+/** Config files of Services and Jobs (CronJobs through their job template); markers in Secrets. */
+function configSemanticErrors(kind: Kind, spec: unknown): FieldError[] {
+  const s = spec as { configFiles?: ConfigFileSpec[]; jobTemplate?: { configFiles?: ConfigFileSpec[] }; data?: Record<string, string> };
+  if (kind === 'Service' || kind === 'Job') return configFileErrors(s.configFiles, 'spec.configFiles');
+  if (kind === 'CronJob') return configFileErrors(s.jobTemplate?.configFiles, 'spec.jobTemplate.configFiles');
+  if (kind === 'Secret') return secretDataErrors(s.data ?? {});
+  return [];
+}
+
 /**
  * Validates a manifest as a user submitted it. Returns it typed, or throws InvalidError (422)
  * listing every problem. `expect` pins kind/namespace/name when the URL already names them.
@@ -191,6 +202,7 @@ export function validateManifest(input: unknown, expect?: { kind?: Kind; namespa
       const specErrors = schemaErrors(specSchema, spec, 'spec');
       errors.push(...specErrors);
       if (specErrors.length === 0 && info?.kind === 'Service') errors.push(...serviceSemanticErrors(spec as ServiceSpec));
+      if (specErrors.length === 0 && info) errors.push(...configSemanticErrors(info.kind, spec));
     }
   }
   if (errors.length > 0) {

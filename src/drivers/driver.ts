@@ -34,6 +34,19 @@ export interface ContainerLaunch {
   hostname: string;
   /** The signal `stop` sends by default (Instance.spec.termination.stopSignal); default SIGTERM. */
   stopSignal?: string | undefined;
+  /** Named volumes (made with ensureVolume) to mount: the instance's shared scratch space. */
+  mounts?: { volume: string; path: string }[] | undefined;
+  /** Labels besides the driver's own, e.g. LABELS.warm on a warm container. */
+  labels?: Record<string, string> | undefined;
+}
+
+/** One file to write into a container (config files). */
+export interface FileToCopy {
+  /** Absolute path in the container. */
+  path: string;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  content: string;
 }
 
 export interface ContainerState {
@@ -112,6 +125,15 @@ export interface Driver {
   /** Plain-text log lines (stdout and stderr interleaved). Ends when not following, or on abort. */
   logs(id: string, opts: LogOptions): AsyncIterable<string>;
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Writes files into a created container (before start works, also for FROM-scratch images):
+   * missing parent directories are made (0755), files get their mode and belong to root.
+   */
+  copyFiles(id: string, files: readonly FileToCopy[]): Promise<void>;
+  /** Makes a named volume labelled for this node and instance; idempotent. */
+  ensureVolume(name: string, instance: InstanceRef): Promise<void>;
+  /** Removes a named volume; idempotent (no error when gone). */
+  removeVolume(name: string): Promise<void>;
   /** Runs one health check against a running container (http/tcp via its published host port). */
   probe(state: ContainerState, ports: ContainerSpec['ports'], check: HealthCheck, timeoutMs: number): Promise<ProbeResult>;
   /** Container lifecycle events for this node's containers, until the signal aborts. */
@@ -128,4 +150,6 @@ export const LABELS = {
   instanceUid: 'io.gantry.instance-uid',
   container: 'io.gantry.container',
   index: 'io.gantry.index',
+  /** On a warm container (jobs with runIn warm): `<group>@<template hash>`; see agent/warm-pool.ts. */
+  warm: 'io.gantry.warm',
 } as const;

@@ -40,3 +40,14 @@ export async function inspect(id: string): Promise<InspectSummary> {
 export async function removeContainers(ids: readonly string[]): Promise<void> {
   if (ids.length > 0) await docker('rm', '-f', '-v', ...ids).catch(() => undefined);
 }
+
+/** Names of volumes carrying all the labels. */
+export async function volumesWithLabels(labels: Record<string, string>): Promise<string[]> {
+  const filters = Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
+  const out = await docker('volume', 'ls', '-q', ...filters);
+  return out ? out.split('\n') : [];
+}
+
+export async function removeVolumes(names: readonly string[]): Promise<void> {
+  if (names.length > 0) await docker('volume', 'rm', '-f', ...names);
+}

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { containersWithLabels, removeContainers } from './docker-cli.js';
+import { containersWithLabels, removeContainers, removeVolumes, volumesWithLabels } from './docker-cli.js';
 import { ensureTestImage } from './test-image.js';
 import { waitFor } from './wait.js';
 
@@ -138,7 +138,11 @@ export class GantryProcesses {
   /** Ends every process this harness started, removes this cluster's containers and the data dir. */
   async close(): Promise<void> {
     await Promise.all([...this.procs].map((p) => this.stop(p)));
-    if (this.clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': this.clusterId }));
+    if (this.clusterId) {
+      await removeContainers(await containersWithLabels({ 'io.gantry.cluster': this.clusterId }));
+      // Scratch volumes of instances with init containers (the agent removes them with the instance).
+      await removeVolumes(await volumesWithLabels({ 'io.gantry.cluster': this.clusterId }));
+    }
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }

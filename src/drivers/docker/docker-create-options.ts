@@ -70,6 +70,7 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
   }
   const labels: Record<string, string> = {
     ...ctx.extraLabels,
+    ...launch.labels,
     [LABELS.cluster]: ctx.clusterId,
     [LABELS.node]: ctx.nodeName,
     [LABELS.namespace]: instance.namespace,
@@ -96,6 +97,7 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
     RestartPolicy: { Name: 'no' },
     LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
   };
+  if (launch.mounts && launch.mounts.length > 0) hostConfig.Binds = launch.mounts.map((m) => `${m.volume}:${m.path}`);
 
   const options: Docker.ContainerCreateOptions = {
     name: containerName(launch, ctx.nameSuffix),

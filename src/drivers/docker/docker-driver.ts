@@ -11,7 +11,9 @@ import {
   type Driver,
   type DriverEvent,
   type ExecResult,
+  type FileToCopy,
   type Fingerprint,
+  type InstanceRef,
   type LogOptions,
   type ProbeResult,
 } from '../driver.js';
@@ -24,6 +26,7 @@ import { ensureImage } from './docker-image.js';
 import { readLogs } from './docker-logs.js';
 import { runProbe } from './docker-probe.js';
 import { RETIRED_SUFFIX, ownedBy, toContainerState } from './docker-state.js';
+import { tarArchive } from './tar-archive.js';
 
 export interface DockerDriverOptions {
   clusterId: string;
@@ -257,6 +260,44 @@ export class DockerDriver implements Driver {
 
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     return runExec(this.docker, id, command, timeoutMs, this.lifetime.signal);
+  }
+
+  async copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {
+    if (files.length === 0) return;
+    try {
+      await this.docker.getContainer(id).putArchive(tarArchive(files), { path: '/', abortSignal: this.lifetime.signal });
+    } catch (e) {
+      const status = dockerStatus(e);
+      if (status === 404) throw new AppError('NOT_FOUND', `cannot copy config files into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      // The message names paths, never contents (they may be Secrets).
+      throw new AppError('UNAVAILABLE', `cannot copy config files (${files.map((f) => f.path).join(', ')}) into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    }
+  }
+
+  async ensureVolume(name: string, instance: InstanceRef): Promise<void> {
+    const Labels = {
+      ...this.opts.extraLabels,
+      [LABELS.cluster]: this.opts.clusterId,
+      [LABELS.node]: this.opts.nodeName,
+      [LABELS.namespace]: instance.namespace,
+      [LABELS.instance]: instance.name,
+      [LABELS.instanceUid]: instance.uid,
+    };
+    try {
+      // Creating a volume that exists answers with the existing one.
+      await this.docker.createVolume({ Name: name, Labels });
+    } catch (e) {
+      throw new AppError('UNAVAILABLE', `cannot create volume ${name}: ${dockerReason(e)}`);
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove({ force: true });
+    } catch (e) {
+      if (dockerStatus(e) === 404) return;
+      throw new AppError('UNAVAILABLE', `cannot remove volume ${name}: ${dockerReason(e)}`);
+    }
   }
 
   probe(state: ContainerState, ports: ContainerSpec['ports'], check: HealthCheck, timeoutMs: number): Promise<ProbeResult> {

@@ -8,6 +8,7 @@ import type {
   Driver,
   DriverEvent,
   ExecResult,
+  FileToCopy,
   Fingerprint,
   InstanceRef,
   LogOptions,
@@ -50,6 +51,8 @@ interface FakeContainer {
   /** Test hook: "running", but the process is gone. */
   ghost?: boolean | undefined;
   retired?: boolean | undefined;
+  labels: Record<string, string>;
+  mounts: string[];
 }
 
 type Listener = (e: DriverEvent) => void;
@@ -67,6 +70,12 @@ export class FakeDriver implements Driver {
   private readonly random: Random;
   private readonly probeResults = new Map<string, boolean>();
   private readonly execResults = new Map<string, ExecResult>();
+  private readonly exitOnStart = new Map<string, number>();
+  private readonly copied = new Map<string, FileToCopy[]>();
+  /** Named volumes that exist, by name. */
+  readonly volumes = new Set<string>();
+  /** Every exec, in order: container id and command. */
+  readonly execs: { id: string; command: string[] }[] = [];
   private nextId = 1;
   private down = false;
   private nextHostPort = FIRST_HOST_PORT;
@@ -121,9 +130,27 @@ export class FakeDriver implements Driver {
     this.probeResults.set(instanceName, ok);
   }
 
-  /** exec in any container of `instanceName` returns `result` from now on (default exit code 0, no output). */
+  /**
+   * exec in any container of `instanceName` returns `result` from now on (default exit code 0, no
+   * output). A key that is a command joined by spaces (`sh -c exit 3`) matches that command first.
+   */
   setExecResult(instanceName: string, result: ExecResult): void {
     this.execResults.set(instanceName, result);
+  }
+
+  /** A container named `containerName` (in its instance spec) exits with `exitCode` right after every start. */
+  setExitOnStart(containerName: string, exitCode: number): void {
+    this.exitOnStart.set(containerName, exitCode);
+  }
+
+  /** Files copied into a container so far (later copies of a path replace earlier ones). */
+  filesOf(id: string): FileToCopy[] {
+    return [...(this.copied.get(id) ?? [])];
+  }
+
+  /** The launch labels a container was created with. */
+  labelsOf(id: string): Record<string, string> {
+    return { ...(this.containers.get(id)?.labels ?? {}) };
   }
 
   // ---- Driver ----
@@ -160,6 +187,8 @@ export class FakeDriver implements Driver {
       running: false,
       hostPorts,
       stopSignal: launch.stopSignal ?? 'SIGTERM',
+      labels: { ...launch.labels },
+      mounts: launch.mounts?.map((m) => m.volume) ?? [],
     });
     return id;
   }
@@ -184,6 +213,8 @@ export class FakeDriver implements Driver {
     c.finishedAt = undefined;
     c.startedAt = new Date().toISOString();
     this.emit({ id, action: 'start' });
+    const exitCode = this.exitOnStart.get(c.container);
+    if (exitCode !== undefined) this.halt(c, exitCode);
     return this.toState(c);
   }
 
@@ -224,6 +255,7 @@ export class FakeDriver implements Driver {
     // Like `docker rm -f`: kills directly, it does not go through stop().
     if (c.running) this.halt(c, 137);
     this.containers.delete(id);
+    this.copied.delete(id);
     this.emit({ id, action: 'destroy' });
   }
 
@@ -253,10 +285,29 @@ export class FakeDriver implements Driver {
     await this.until((e) => e.id === id && (e.action === 'destroy' || e.action === 'die'), opts.signal);
   }
 
-  async exec(id: string, _command: readonly string[], _timeoutMs: number): Promise<ExecResult> {
+  async exec(id: string, command: readonly string[], _timeoutMs: number): Promise<ExecResult> {
     const c = this.mustGet(id);
     if (!c.running) throw new AppError('CONFLICT', `cannot exec in container ${id}: it is not running; start it first`);
-    return this.execResults.get(c.instance.name) ?? { exitCode: 0, output: '' };
+    this.execs.push({ id, command: [...command] });
+    return this.execResults.get(command.join(' ')) ?? this.execResults.get(c.instance.name) ?? { exitCode: 0, output: '' };
+  }
+
+  async copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {
+    this.mustGet(id);
+    const byPath = new Map((this.copied.get(id) ?? []).map((f) => [f.path, f]));
+    for (const f of files) byPath.set(f.path, { ...f });
+    this.copied.set(id, [...byPath.values()]);
+  }
+
+  async ensureVolume(name: string, _instance: InstanceRef): Promise<void> {
+    this.volumes.add(name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    if ([...this.containers.values()].some((c) => c.mounts.includes(name))) {
+      throw new AppError('CONFLICT', `volume ${name} is in use by a container; remove the container first`);
+    }
+    this.volumes.delete(name);
   }
 
   async probe(state: ContainerState, _ports: ContainerSpec['ports'], check: HealthCheck, _timeoutMs: number): Promise<ProbeResult> {

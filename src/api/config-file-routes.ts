@@ -1,0 +1,78 @@
+// GET /api/v1/namespaces/:ns/instances/:name/files (agent role): the instance's config files with
+// their content resolved from inline content, Configs and Secrets. The only route that returns
+// Secret values, and only to agents: content reaches a node when an instance there needs it.
+import type { FastifyInstance } from 'fastify';
+import { AppError, NotFoundError, type ConfigFileSpec, type FieldError, type Instance } from '../core/index.js';
+import type { Params, Query, RouteDeps } from './route-deps.js';
+import type { Store } from '../store/store.js';
+
+export interface ResolvedFile {
+  path: string;
+  /** Octal text like "0644". */
+  mode: string;
+  content: string;
+}
+
+export const DEFAULT_FILE_MODE = '0644';
+
+/** Where the instance's config files are declared, for error paths a user can find. */
+const FIELD = 'spec.configFiles';
+
+async function resolveOne(store: Store, namespace: string, f: ConfigFileSpec, i: number, missing: FieldError[]): Promise<string | undefined> {
+  if (f.content !== undefined) return f.content;
+  const ref = f.configRef ?? f.secretRef;
+  const kind = f.configRef ? 'Config' : 'Secret';
+  const field = `${FIELD}[${i}].${f.configRef ? 'configRef' : 'secretRef'}`;
+  if (!ref) {
+    missing.push({ path: `${FIELD}[${i}]`, message: 'sets none of content, configRef or secretRef' });
+    return undefined;
+  }
+  const obj = await store.get(kind, namespace, ref.name);
+  if (!obj) {
+    missing.push({ path: field, message: `${kind.toLowerCase()} "${namespace}/${ref.name}" does not exist; apply it (kind: ${kind})` });
+    return undefined;
+  }
+  const value = obj.spec.data[ref.key];
+  if (value === undefined) {
+    const keys = Object.keys(obj.spec.data);
+    missing.push({ path: `${field}.key`, message: `${kind.toLowerCase()} "${ref.name}" has no key "${ref.key}"${keys.length ? `; its keys are ${keys.join(', ')}` : ''}` });
+    return undefined;
+  }
+  return value;
+}
+
+/** Resolves every file of the instance, or throws CONFLICT listing each missing reference. */
+export async function resolveConfigFiles(store: Store, inst: Instance): Promise<ResolvedFile[]> {
+  const namespace = inst.metadata.namespace ?? 'default';
+  const missing: FieldError[] = [];
+  const files: ResolvedFile[] = [];
+  const specs = inst.spec.configFiles ?? [];
+  for (const [i, f] of specs.entries()) {
+    const content = await resolveOne(store, namespace, f, i, missing);
+    if (content !== undefined) files.push({ path: f.path, mode: f.mode ?? DEFAULT_FILE_MODE, content });
+  }
+  if (missing.length > 0) {
+    throw new AppError('CONFLICT', `instance ${namespace}/${inst.metadata.name} refers to config content that does not exist; it waits until it does`, missing);
+  }
+  return files;
+}
+
+export function registerConfigFileRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const access = { roles: ['agent'] as const, forbidden: 'config file contents go only to agents (the agent token); read Configs with gantry get config NAME -o yaml' };
+  app.get<{ Params: Params; Querystring: Query }>('/api/v1/namespaces/:namespace/instances/:name/files', { config: access }, async (req) => {
+    const namespace = req.params.namespace ?? '';
+    const name = req.params.name ?? '';
+    const inst = await deps.store.get('Instance', namespace, name);
+    if (!inst) throw new NotFoundError('Instance', namespace, name);
+    // All agents share one token, so the server cannot tell which node asks; an agent names
+    // itself, and an instance is handed only to the node it is bound to (a guard against a
+    // confused agent, not an authentication).
+    const node = typeof req.query.node === 'string' ? req.query.node : undefined;
+    if (!inst.spec.node || (node !== undefined && node !== inst.spec.node)) {
+      throw new AppError('FORBIDDEN', `instance ${namespace}/${name} is bound to ${inst.spec.node ? `node ${inst.spec.node}` : 'no node yet'}; only that node's agent gets its files`);
+    }
+    const files = await resolveConfigFiles(deps.store, inst);
+    deps.logger.debug({ namespace, name, files: files.length, node }, 'config files handed to agent');
+    return { files };
+  });
+}
