@@ -9,3 +9,4 @@ export * from './hash.js';
 export * from './conditions.js';
 export * from './sleep.js';
 export * from './random.js';
+export * from './cron-schedule.js';
