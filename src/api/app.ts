@@ -11,6 +11,7 @@ import { registerAuth, type Role } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerInstanceRoutes } from './instance-routes.js';
+import { registerJobRoutes } from './job-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { OpenStreams } from './open-streams.js';
@@ -100,6 +101,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerInstanceRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
   registerEventRoutes(app, routeDeps);
+  registerJobRoutes(app, routeDeps);
   await app.ready();
   return app;
 }

@@ -20,6 +20,7 @@ import type {
   ClientListOptions,
   ClientOptions,
   ClientWatchEvent,
+  CronJobAction,
   EventReport,
   GantryClient,
   InstanceStatusReport,
@@ -164,6 +165,10 @@ export class HttpClient implements GantryClient {
 
   async scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>> {
     return (await this.json('PUT', `${objectPath('Service', namespace, name)}/scale`, { body: { replicas } })) as Service;
+  }
+
+  async cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>> {
+    return (await this.json('POST', `${objectPath('CronJob', namespace, name)}/${action}`, { body: {} })) as ObjectOf<'Job'> | ObjectOf<'CronJob'>;
   }
 
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {

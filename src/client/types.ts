@@ -2,6 +2,8 @@
 // only this; http-client.ts implements it with fetch.
 import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf } from '../core/index.js';
 
+export type CronJobAction = 'trigger' | 'suspend' | 'resume';
+
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
 export interface ClientListOptions {
@@ -50,6 +52,8 @@ export interface GantryClient {
   apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }>;
   delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject>;
   scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>>;
+  /** trigger: a Job now (returns it); suspend / resume: the CronJob (returns it). */
+  cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>>;
   /** Role agent only. */
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;
