@@ -17,10 +17,10 @@ describe('cron job routes', () => {
     h = await startHarness();
     const ok = await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/cronjobs/tick', payload: cronJob() });
     expect(ok.statusCode).toBe(201);
-    expect((ok.json() as CronJob).spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, jobTemplate: { backoffLimit: 6 } });
+    expect(ok.json<CronJob>().spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, jobTemplate: { backoffLimit: 6 } });
     const bad = await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/cronjobs/tick', payload: cronJob({ schedule: '@every now' }) });
     expect(bad.statusCode).toBe(422);
-    const details = (bad.json() as { error: { details: { path: string; message: string }[] } }).error.details;
+    const details = (bad.json<{ error: { details: { path: string; message: string }[] } }>()).error.details;
     expect(details[0]?.path).toBe('spec.schedule');
     expect(details[0]?.message).toContain('@every 30s');
   });
@@ -30,7 +30,7 @@ describe('cron job routes', () => {
     await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/cronjobs/tick', payload: cronJob() });
     const res = await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/tick/trigger', payload: {} });
     expect(res.statusCode).toBe(201);
-    const job = res.json() as Job;
+    const job = res.json<Job>();
     expect(job.metadata.name).toMatch(/^tick-manual-[0-9]{13}$/);
     expect(job.metadata.labels).toEqual({ 'gantry.io/cronjob': 'tick' });
     expect(job.spec.containers[0]?.image).toBe('busybox:1');
@@ -43,10 +43,10 @@ describe('cron job routes', () => {
     await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/cronjobs/tick', payload: cronJob() });
     const s1 = await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/tick/suspend', payload: {} });
     expect(s1.headers['x-gantry-result']).toBe('configured');
-    expect((s1.json() as CronJob).spec.suspend).toBe(true);
+    expect(s1.json<CronJob>().spec.suspend).toBe(true);
     const s2 = await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/tick/suspend', payload: {} });
     expect(s2.headers['x-gantry-result']).toBe('unchanged');
     const r = await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/tick/resume', payload: {} });
-    expect((r.json() as CronJob).spec.suspend).toBe(false);
+    expect(r.json<CronJob>().spec.suspend).toBe(false);
   });
 });
