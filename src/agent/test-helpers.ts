@@ -196,6 +196,10 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('stopInstance');
   }
 
+  async cronJobAction(): Promise<ObjectOf<'Job'>> {
+    return unsupported('cronJobAction');
+  }
+
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
     this.check();
     const node = this.nodes.get(name);

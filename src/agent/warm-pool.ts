@@ -13,14 +13,14 @@
 // A failing run is just an exit code: the container keeps running. A container found dead is
 // replaced on the next run.
 import type { Logger } from 'pino';
-import { describeError, sleep, type Instance } from '../core/index.js';
+import { describeError, sleep, WARM_GROUP_LABEL, type Instance } from '../core/index.js';
 import { LABELS, type ContainerState, type Driver, type FileToCopy } from '../drivers/driver.js';
 import { buildLaunch } from './container-launch.js';
 import { removeContainer } from './remove-container.js';
 
 /** What a warm container runs between runs; needs `sleep` in the image (docs/config-files.md). */
 export const DEFAULT_IDLE_COMMAND = ['sleep', '2147483647'];
-export const WARM_GROUP_LABEL = 'gantry.io/warm-group';
+export { WARM_GROUP_LABEL };
 const WARM_PREFIX = 'warm:';
 
 export function isWarmUid(uid: string): boolean {

@@ -12,6 +12,7 @@ import { registerErrorHandler } from './error-handler.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerInstanceRoutes } from './instance-routes.js';
 import { registerInstanceStopRoutes } from './instance-stop-routes.js';
+import { registerJobRoutes } from './job-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { OpenStreams } from './open-streams.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
   registerEventRoutes(app, routeDeps);
   registerConfigFileRoutes(app, routeDeps);
+  registerJobRoutes(app, routeDeps);
   await app.ready();
   return app;
 }

@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { DEFAULT_NAMESPACE } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { formatDescribe } from './describe-format.js';
+import { cronJobRuns } from './job-columns.js';
 import { clientFor } from './global-options.js';
 import { resolveKindArg } from './kind-arg.js';
 
@@ -20,5 +21,6 @@ export function describeCommand(ctx: CliContext) {
       // Events of cluster-wide objects (nodes) may be recorded in any namespace.
       const events = (await client.list('Event', { namespace })).items;
       ctx.stdout(formatDescribe(obj, events, ctx.now()));
+      if (obj.kind === 'CronJob') ctx.stdout(cronJobRuns(obj, (await client.list('Job', { namespace })).items, ctx.now()));
     });
 }

@@ -1,6 +1,7 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
 import { formatCpu, formatMemory, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service } from '../core/index.js';
 import { formatAge } from './age.js';
+import { cronJobTable, jobTable } from './job-columns.js';
 import { objectRef } from './kind-arg.js';
 
 export interface ColumnOptions {
@@ -120,6 +121,8 @@ export function tableFor(kind: Kind, unsorted: readonly AnyObject[], o: ColumnOp
     case 'Node': t = nodeTable(of('Node'), o); break;
     case 'Event': t = eventTable(of('Event'), o); break;
     case 'Namespace': t = namespaceTable(of('Namespace'), o); break;
+    case 'Job': t = jobTable(of('Job'), o); break;
+    case 'CronJob': t = cronJobTable(of('CronJob'), o); break;
     default: t = plainTable(items, o);
   }
   if (!o.allNamespaces || kind === 'Node' || kind === 'Namespace') return t;

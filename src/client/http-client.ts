@@ -21,6 +21,7 @@ import type {
   ClientOptions,
   ClientWatchEvent,
   ConfigFileContent,
+  CronJobAction,
   EventReport,
   GantryClient,
   InstanceStatusReport,
@@ -169,6 +170,10 @@ export class HttpClient implements GantryClient {
 
   async stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>> {
     return (await this.json('POST', `${objectPath('Instance', namespace, name)}/stop`, { body: reason === undefined ? {} : { reason } })) as ObjectOf<'Instance'>;
+  }
+
+  async cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>> {
+    return (await this.json('POST', `${objectPath('CronJob', namespace, name)}/${action}`, { body: {} })) as ObjectOf<'Job'> | ObjectOf<'CronJob'>;
   }
 
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {

@@ -2,6 +2,8 @@
 // only this; http-client.ts implements it with fetch.
 import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf } from '../core/index.js';
 
+export type CronJobAction = 'trigger' | 'suspend' | 'resume';
+
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
 export interface ClientListOptions {
@@ -60,6 +62,8 @@ export interface GantryClient {
   scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>>;
   /** Admin only: asks the node's agent to stop the instance gracefully (sets spec.stop). */
   stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>>;
+  /** trigger: a Job now (returns it); suspend / resume: the CronJob (returns it). */
+  cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>>;
   /** Role agent only. */
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;

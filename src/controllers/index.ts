@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { sleep, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
+import { startJobControllers } from './job-controllers.js';
 import { Informer } from './informer.js';
 import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
@@ -61,7 +62,10 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   // Instance changes come in bursts (a hundred replicas turning Running within a second, each a
   // status report): one reconcile per service per burst, instead of one per report, each writing
   // the service's status. A Service change (a user's apply) is handled at once.
-  const enqueueOwner = (i: Instance) => serviceQueue.addAfter(nsKey(i.metadata.namespace, i.spec.service), INSTANCE_BURST_MS);
+  const enqueueOwner = (i: Instance) => {
+    // A Job's runs share the spec.service field; the job controllers own them.
+    if (i.spec.ownerKind !== 'Job') serviceQueue.addAfter(nsKey(i.metadata.namespace, i.spec.service), INSTANCE_BURST_MS);
+  };
   // One key for every reason to schedule: a burst of 1,000 applies while a pass runs is one more
   // pass afterwards, and that pass takes everything pending then.
   const enqueueScheduling = () => schedulingQueue.add(SCHEDULING_KEY);
@@ -109,6 +113,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     stallThresholdMs: NODE_CHECK_INTERVAL_MS + NODE_CHECK_STALL_MS,
   });
 
+  const jobLoops = startJobControllers({ store, events, logger, signal, instances, resyncIntervalMs });
+
   const onError = (name: string) => (key: string, err: unknown) => logger.warn({ controller: name, key, err }, 'reconcile failed; retrying with backoff');
   const loops = [
     services.run(signal),
@@ -121,6 +127,7 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     // load, and delayed the replacement of a lost node's instances by as much). Same queue as
     // the passes, so the two never run at once.
     every(CATCH_UP_INTERVAL_MS, signal, async () => schedulingQueue.add(CATCH_UP_KEY), () => undefined),
+    ...jobLoops,
     every(NODE_CHECK_INTERVAL_MS, signal, () => nodeController.check(), (err) => logger.warn({ controller: 'node', err }, 'node check failed')),
     every(EVENT_GC_INTERVAL_MS, signal, async () => {
       const deleted = await gcEvents(store);

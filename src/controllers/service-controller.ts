@@ -118,7 +118,9 @@ export class ServiceController {
    */
   private async instancesOf(namespace: string, service: string): Promise<{ instances: Instance[]; known: Set<string> }> {
     const { items } = await this.opts.store.list('Instance', { namespace, field: { path: 'spec.service', value: service } });
-    return { instances: items, known: new Set(items.map((i) => i.metadata.name)) };
+    // Job runs share the index (spec.service = the Job's name); they are the job controller's.
+    const instances = items.filter((i) => i.spec.ownerKind !== 'Job');
+    return { instances, known: new Set(items.map((i) => i.metadata.name)) };
   }
 
   /**

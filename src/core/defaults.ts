@@ -2,7 +2,7 @@
 // that is in force. Pure functions of the manifest.
 import { kindInfo, DEFAULT_NAMESPACE } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
-import type { ContainerSpec, HealthCheck, Manifest, ServiceSpec, Termination, UpdateStrategy } from './schema.js';
+import type { ContainerSpec, CronJobSpec, HealthCheck, JobSpec, Manifest, ServiceSpec, Termination, UpdateStrategy } from './schema.js';
 
 export const DEFAULT_CPU = 0.1;
 export const DEFAULT_MEMORY = '128Mi';
@@ -56,11 +56,38 @@ export function serviceSpecDefaults(spec: ServiceSpec): ServiceSpec {
   };
 }
 
+export function jobSpecDefaults(spec: JobSpec): JobSpec {
+  return {
+    ...spec,
+    containers: spec.containers.map(containerDefaults),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(containerDefaults) } : {}),
+    ...(spec.configFiles ? { configFiles: spec.configFiles.map((f) => ({ ...f, mode: f.mode ?? '0644' })) } : {}),
+    completions: spec.completions ?? 1,
+    parallelism: spec.parallelism ?? 1,
+    backoffLimit: spec.backoffLimit ?? 6,
+    restartPolicy: spec.restartPolicy ?? 'Never',
+    runIn: spec.runIn ?? 'fresh',
+  };
+}
+
+export function cronJobSpecDefaults(spec: CronJobSpec): CronJobSpec {
+  return {
+    ...spec,
+    concurrencyPolicy: spec.concurrencyPolicy ?? 'Allow',
+    successfulJobsHistoryLimit: spec.successfulJobsHistoryLimit ?? 3,
+    failedJobsHistoryLimit: spec.failedJobsHistoryLimit ?? 1,
+    suspend: spec.suspend ?? false,
+    jobTemplate: jobSpecDefaults(spec.jobTemplate),
+  };
+}
+
 /** Returns a copy with defaults applied; the namespace is filled for namespaced kinds. */
 export function applyDefaults<M extends Manifest>(m: M): M {
   const info = kindInfo(m.kind);
   const metadata = { ...m.metadata, ...(info.namespaced ? { namespace: m.metadata.namespace ?? DEFAULT_NAMESPACE } : {}) };
   if (m.kind === 'Service') return { ...m, metadata, spec: serviceSpecDefaults(m.spec as ServiceSpec) };
+  if (m.kind === 'Job') return { ...m, metadata, spec: jobSpecDefaults(m.spec as JobSpec) };
+  if (m.kind === 'CronJob') return { ...m, metadata, spec: cronJobSpecDefaults(m.spec as CronJobSpec) };
   return { ...m, metadata };
 }
 

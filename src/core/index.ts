@@ -10,3 +10,4 @@ export * from './conditions.js';
 export * from './sleep.js';
 export * from './random.js';
 export * from './secrets.js';
+export * from './cron-schedule.js';

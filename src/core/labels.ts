@@ -27,3 +27,9 @@ export function parseLabelList(text: string): Record<string, string> {
   }
   return out;
 }
+
+/** Runs of one group share a warm container per node (jobs with runIn warm): a CronJob's Jobs name the CronJob. */
+export const WARM_GROUP_LABEL = 'gantry.io/warm-group';
+
+/** On a Job made by a CronJob: the CronJob's name. */
+export const CRONJOB_LABEL = 'gantry.io/cronjob';

@@ -2,6 +2,7 @@
 // reads in YAML (`spec.containers[0].resources.memory`) and a message that says what fits.
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { scheduleErrors } from './cron-schedule.js';
 import { InvalidError, type FieldError } from './errors.js';
 import { kindInfo, resolveKind } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
@@ -17,6 +18,7 @@ import {
   ObjectMetaSchema,
   ServiceSpecSchema,
   type AnyObject,
+  type CronJobSpec,
   type Kind,
   type Manifest,
   type ServiceSpec,
@@ -203,6 +205,10 @@ export function validateManifest(input: unknown, expect?: { kind?: Kind; namespa
       errors.push(...specErrors);
       if (specErrors.length === 0 && info?.kind === 'Service') errors.push(...serviceSemanticErrors(spec as ServiceSpec));
       if (specErrors.length === 0 && info) errors.push(...configSemanticErrors(info.kind, spec));
+      if (specErrors.length === 0 && info?.kind === 'CronJob') {
+        const cj = spec as CronJobSpec;
+        errors.push(...scheduleErrors(cj.schedule, cj.timeZone));
+      }
     }
   }
   if (errors.length > 0) {

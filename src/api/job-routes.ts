@@ -1,0 +1,54 @@
+// CronJob actions: POST /api/v1/namespaces/{ns}/cronjobs/{name}/trigger (a Job now, named
+// `<cronjob>-manual-<unix ms>`), /suspend and /resume (spec.suspend, CAS; no write when unchanged).
+import type { FastifyInstance } from 'fastify';
+import { isAppError, NotFoundError, type CronJob, type Job } from '../core/index.js';
+import { jobFor } from '../controllers/cron-controller.js';
+import type { Store } from '../store/store.js';
+import type { RouteAccess } from './auth.js';
+import type { Params, RouteDeps } from './route-deps.js';
+
+const MAX_ATTEMPTS = 5;
+
+/** Creates a Job from the CronJob's template now; counts as no scheduled time. */
+export async function triggerCronJob(store: Store, namespace: string, name: string, now = new Date()): Promise<Job> {
+  const cj = await store.get('CronJob', namespace, name);
+  if (!cj) throw new NotFoundError('CronJob', namespace, name);
+  return store.create<Job>(jobFor(cj, now, true));
+}
+
+/** Sets spec.suspend; returns the CronJob and whether it changed. */
+export async function setCronJobSuspended(store: Store, namespace: string, name: string, suspend: boolean): Promise<{ cronJob: CronJob; changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const cj = await store.get('CronJob', namespace, name);
+    if (!cj) throw new NotFoundError('CronJob', namespace, name);
+    if ((cj.spec.suspend ?? false) === suspend) return { cronJob: cj, changed: false };
+    const next: CronJob = { ...cj, metadata: { ...cj.metadata, generation: (cj.metadata.generation ?? 1) + 1 }, spec: { ...cj.spec, suspend } };
+    try {
+      return { cronJob: await store.update(next), changed: true };
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const base = '/api/v1/namespaces/:namespace/cronjobs/:name';
+  const access = (what: string): { config: RouteAccess } => ({ config: { roles: ['admin'], forbidden: `only an admin token may ${what} cron jobs` } });
+  app.post<{ Params: Params }>(`${base}/trigger`, access('trigger'), async (req, reply) => {
+    const namespace = req.params.namespace ?? '';
+    const name = req.params.name ?? '';
+    const job = await triggerCronJob(deps.store, namespace, name);
+    deps.logger.info({ kind: 'CronJob', namespace, name, job: job.metadata.name }, 'cron job triggered');
+    await deps.events.record({ kind: 'CronJob', namespace, name }, 'Normal', 'Triggered', `triggered by hand: created job ${job.metadata.name}`, 'api');
+    return reply.code(201).header('x-gantry-result', 'created').send(job);
+  });
+  for (const [action, suspend] of [['suspend', true], ['resume', false]] as const) {
+    app.post<{ Params: Params }>(`${base}/${action}`, access(action), async (req, reply) => {
+      const namespace = req.params.namespace ?? '';
+      const name = req.params.name ?? '';
+      const { cronJob, changed } = await setCronJobSuspended(deps.store, namespace, name, suspend);
+      if (changed) deps.logger.info({ kind: 'CronJob', namespace, name, suspend, revision: cronJob.metadata.revision }, `cron job ${action}d`);
+      return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send(cronJob);
+    });
+  }
+}
