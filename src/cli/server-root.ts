@@ -52,7 +52,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
     // is a store write only when the node turns ready or its stored heartbeat is a minute old.
     const leases = new NodeLeases();
-    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases };
+    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog };
     app = await buildApp(apiDeps);
     controllers = startControllers({
       store,

@@ -1,6 +1,16 @@
 // What the typed HTTP client offers (docs/api.md). The CLI, the agent, the simulator and tests use
 // only this; http-client.ts implements it with fetch.
 import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf } from '../core/index.js';
+import type { EndpointSet } from '../discovery/endpoint.js';
+
+export type { Endpoint, EndpointSet } from '../discovery/endpoint.js';
+
+/** A line of an endpoint watch: the current sets as ADDED, then changed sets as MODIFIED. */
+export interface EndpointWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'BOOKMARK';
+  revision: number;
+  object?: EndpointSet;
+}
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
@@ -62,6 +72,12 @@ export interface GantryClient {
    * revision they saw (see watch-loop.ts for a reconnecting helper).
    */
   watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent>;
+  /** The ready endpoints of one service (GET .../namespaces/{ns}/endpoints/{service}); NOT_FOUND for an unknown service. */
+  endpoints(namespace: string, service: string): Promise<EndpointSet>;
+  /** Every service's endpoints, in one namespace or all. */
+  listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }>;
+  /** The service's set, then every change, until `signal` aborts (no reconnect). */
+  watchEndpoints(namespace: string, service: string, signal: AbortSignal): AsyncIterable<EndpointWatchEvent>;
   /** Log text chunks; ends when not following or on abort. */
   logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
 }
