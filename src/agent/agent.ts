@@ -8,6 +8,7 @@ import { watchWithResume } from '../client/watch-loop.js';
 import type { Driver } from '../drivers/driver.js';
 import { AgentServer } from './agent-server.js';
 import { EventReporter } from './event-reporter.js';
+import { HostPortAllocator } from './host-ports.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
 import type { AgentLogServer } from './shared-log-server.js';
@@ -48,6 +49,13 @@ export interface AgentOptions {
   stopGraceSeconds?: number | undefined;
   /** How often labelled containers no instance wants are looked for and removed; default 60000. */
   orphanSweepIntervalMs?: number | undefined;
+  /**
+   * Picks host ports for published ports (GANTRY_PORT_<NAME>). Default: 20000-29999 with no bind
+   * test, which suits the fake driver; the docker root passes one with a bind probe.
+   */
+  hostPorts?: HostPortAllocator | undefined;
+  /** Name servers containers get in resolv.conf (Gantry's DNS as they reach it, on port 53). */
+  containerDns?: readonly string[] | undefined;
 }
 
 /** The log endpoint of one agent run: its URL to publish (if any) and how to let go of it. */
@@ -88,6 +96,8 @@ export class Agent {
       restartBackoff: this.opts.restartBackoff,
       stopGraceSeconds: this.opts.stopGraceSeconds,
       orphanSweepIntervalMs: this.opts.orphanSweepIntervalMs,
+      hostPorts: this.opts.hostPorts ?? new HostPortAllocator(),
+      dnsServers: this.opts.containerDns,
     });
     const logs = await this.openLogEndpoint(supervisor, address);
     this.url = logs.url;

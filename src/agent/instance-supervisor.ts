@@ -9,6 +9,7 @@ import { describeError, sleep, type Instance } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
+import type { HostPortAllocator } from './host-ports.js';
 import { InstanceRunner } from './instance-runner.js';
 import { removeContainer } from './remove-container.js';
 import type { BackoffOptions } from './restart-backoff.js';
@@ -27,6 +28,10 @@ export interface InstanceSupervisorOptions {
   orphanSweepIntervalMs?: number | undefined;
   /** How long shutdown() waits for reconcile passes in flight; default 10000. */
   shutdownTimeoutMs?: number | undefined;
+  /** Host ports for published ports, picked before containers exist (GANTRY_PORT_<NAME>). */
+  hostPorts?: HostPortAllocator | undefined;
+  /** Name servers for containers' resolv.conf (--dns-for-containers). */
+  dnsServers?: readonly string[] | undefined;
 }
 
 export class InstanceSupervisor {
@@ -51,6 +56,9 @@ export class InstanceSupervisor {
   /** What driver.recover() found at start; call before the first sync. */
   setRecovered(states: readonly ContainerState[]): void {
     this.adoptable = new Map();
+    // Every port a container of ours holds stays out of the allocator's hands: adopted ones keep
+    // theirs, and the unwanted ones hold theirs until they are destroyed.
+    this.opts.hostPorts?.reserve(states.flatMap((s) => Object.values(s.hostPorts)));
     for (const s of states) {
       const list = this.adoptable.get(s.instance.uid) ?? [];
       list.push(s);
@@ -166,8 +174,10 @@ export class InstanceSupervisor {
     const adopted = this.adoptable.get(uid);
     this.adoptable.delete(uid);
     if (adopted) this.adoptedNow.push(...adopted);
-    const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds } = this.opts;
+    const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds, hostPorts, dnsServers } = this.opts;
     const runner = new InstanceRunner({
+      hostPorts,
+      dnsServers,
       instance: inst,
       driver,
       nodeName,
@@ -231,6 +241,7 @@ export class InstanceSupervisor {
     if (!(await driver.inspect(s.id).catch(() => s))) return;
     logger.info({ id: s.id, namespace: s.instance.namespace, instance: s.instance.name, container: s.container }, 'removing container no instance wants');
     if (!(await removeContainer(driver, s.id, this.opts.stopGraceSeconds ?? 10, logger))) return;
+    this.opts.hostPorts?.release(Object.values(s.hostPorts));
     this.opts.events?.emit(
       { kind: 'Node', name: this.opts.nodeName },
       'Normal',
