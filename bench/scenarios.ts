@@ -1,9 +1,10 @@
 // The scenarios run.ts knows, by name. A new scenario is one file that exports a Scenario and one
 // line here.
 import { churnBench } from './churn-bench.js';
+import { dnsBench } from './dns-bench.js';
 import { e2eBench } from './e2e-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, dnsBench];

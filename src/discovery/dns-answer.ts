@@ -26,6 +26,7 @@ const OPCODE_QUERY = 0;
 /** Without EDNS a UDP answer may not exceed 512 bytes (RFC 1035); larger ones are truncated (TC) and retried over TCP. */
 const CLASSIC_UDP_SIZE = 512;
 const MAX_UDP_SIZE = 4096;
+const MAX_TCP_MESSAGE = 65535;
 
 interface Reply {
   rcode: Rcode;
@@ -49,7 +50,8 @@ export class DnsResponder {
   /**
    * The response to one message, or undefined when there must be none (unreadable header, or the
    * message is itself a response: answering those would let two servers loop). Over UDP an answer
-   * larger than the client's limit (512 bytes, or its EDNS size) is truncated (TC).
+   * larger than the client's limit (512 bytes, or its EDNS size) keeps the answers that fit and
+   * sets TC.
    */
   respond(message: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
     if (message.length < 12) return undefined;
@@ -68,8 +70,10 @@ export class DnsResponder {
     const question = questions[0];
     let reply: Reply;
     if (opcode !== OPCODE_QUERY) reply = { ...empty(), rcode: RCODE.NOTIMP };
-    else if (questions.length !== 1 || !question || typeof question.name !== 'string') reply = { ...empty(), rcode: RCODE.FORMERR };
-    else reply = this.answer(question);
+    else if (questions.length !== 1 || !question || !echoable(question.name)) {
+      // Not echoed: a name that does not survive re-encoding would make our answer unreadable.
+      return this.encode({ id, flags: rd, rcode: RCODE.FORMERR, question: undefined, reply: empty() }, transport, undefined);
+    } else reply = this.answer(question);
     return this.encode({ id, flags: rd, rcode: reply.rcode, question, reply }, transport, udpSizeOf(query));
   }
 
@@ -167,15 +171,36 @@ export class DnsResponder {
       authorities: r.reply.authorities,
       additionals: r.reply.additionals,
     };
-    let out = encodeSafely(packet, r.id);
-    const limit = udpSize ?? CLASSIC_UDP_SIZE;
-    if (transport === 'udp' && out.length > limit) {
-      // Too big for one datagram: the additionals go first, then everything (TC: retry over TCP).
-      out = encodeSafely({ ...packet, additionals: [] }, r.id);
-      if (out.length > limit) out = encodeSafely({ ...packet, flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] }, r.id);
+    // TCP frames a message with a 2-byte length: even there an answer cannot pass 65535 bytes.
+    const limit = transport === 'tcp' ? MAX_TCP_MESSAGE : (udpSize ?? CLASSIC_UDP_SIZE);
+    if (lengthOf(packet) <= limit) return encodeSafely(packet, r.id);
+    // Too big for one datagram: the additionals go first; if still too big, as many answers as
+    // fit, flagged TC, so resolvers retry over TCP and the others get a usable part. Sizes are
+    // computed (encodingLength) and only the chosen packet is encoded.
+    const bare: Packet = { ...packet, additionals: [] };
+    if (lengthOf(bare) <= limit) return encodeSafely(bare, r.id);
+    const answers = packet.answers ?? [];
+    const truncated = (n: number): Packet => ({ ...bare, flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: answers.slice(0, n), authorities: [] });
+    let lo = 0;
+    let hi = answers.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (lengthOf(truncated(mid)) <= limit) lo = mid;
+      else hi = mid - 1;
     }
-    return out;
+    return encodeSafely(truncated(lo), r.id);
   }
+}
+
+/**
+ * Whether a decoded name encodes back to the same labels: dns-packet joins labels with '.', so a
+ * label holding a '.' byte comes back as empty or split labels, and an empty label ends a name.
+ */
+function echoable(name: unknown): boolean {
+  if (typeof name !== 'string') return false;
+  if (name === '' || name === '.') return true;
+  const labels = name.replace(/\.$/, '').split('.');
+  return Buffer.byteLength(name) <= 253 && labels.every((l) => l.length > 0 && Buffer.byteLength(l) <= 63);
 }
 
 function empty(): Reply {
@@ -191,6 +216,15 @@ function udpSizeOf(q: DecodedPacket): number | undefined {
   const opt = (q.additionals ?? []).find((a) => a.type === 'OPT');
   if (!opt || !('udpPayloadSize' in opt)) return undefined;
   return Math.min(MAX_UDP_SIZE, Math.max(CLASSIC_UDP_SIZE, opt.udpPayloadSize));
+}
+
+/** The encoded size; 0 when it cannot be encoded (encodeSafely then answers SERVFAIL, which fits). */
+function lengthOf(p: Packet): number {
+  try {
+    return dnsPacket.encodingLength(p);
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -187,11 +187,27 @@ describe('DnsServer', () => {
     await store.create<GantryNode>(aNode('n1'));
     for (let k = 0; k < 60; k++) await store.create<Instance>(served(`big-${k}`, 20000 + k, { service: 'big', ip: `127.0.1.${k}` }));
     await until(() => catalog.get('default', 'big').endpoints.length === 120);
-    const udp = decode((await udpExchange(query('big.default.gantry')))!);
-    expect(udp.flag_tc).toBe(true);
+    const udp = await udpExchange(query('big.default.gantry'));
+    const partial = decode(udp!);
+    expect(partial.flag_tc).toBe(true);
+    expect(udp!.length).toBeLessThanOrEqual(512);
+    // As many of the 60 addresses as fit in 512 bytes; the rest come over TCP.
+    expect(partial.answers!.length).toBeGreaterThan(5);
+    expect(partial.answers!.length).toBeLessThan(60);
     const [tcp] = await tcpExchange(framed(query('big.default.gantry')), 2000, 1);
     expect(tcp?.answers?.length).toBe(60);
     expect((await resolver.resolve4('big.default.gantry')).length).toBe(60);
+  });
+
+  it('keeps a TCP answer within the 2-byte frame even for a service with thousands of endpoints', { timeout: 30_000 }, async () => {
+    await store.create<GantryNode>(aNode('n1'));
+    const many = Array.from({ length: 1500 }, (_, k) => served(`huge-${k}`, 20000 + (k % 9000), { service: 'huge' }));
+    await store.txn(many.map((i) => ({ op: 'create' as const, object: i })));
+    await until(() => catalog.get('default', 'huge').endpoints.length === 3000);
+    const [tcp] = await tcpExchange(framed(query('_http._tcp.huge.default.gantry', 'SRV')), 5000, 1);
+    expect(tcp?.flag_tc).toBe(true);
+    expect(tcp!.answers!.length).toBeGreaterThan(500);
+    expect(await resolver.resolve4('web.default.gantry').catch(() => 'still answering')).toBeDefined();
   });
 
   it('FORMERR or silence for malformed UDP packets, and the next query is answered', async () => {
