@@ -72,6 +72,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     });
     await app.listen({ host, port });
     if (opts.dnsListen && opts.dnsListen.length > 0) {
+      // Before the catalog has read the store, every name would be NXDOMAIN (and cached as such).
+      await catalog.synced;
       try {
         await dns.listen(opts.dnsListen);
       } catch (e) {
