@@ -9,6 +9,7 @@ import { buildLaunch } from './container-launch.js';
 import { adoptContainers, applyExit, hasExited, hasFailed, newSlot, slotView, syncHealth, type Slot } from './container-slot.js';
 import { HealthChecker } from './health-checker.js';
 import type { HostPortAllocator } from './host-ports.js';
+import { InstancePorts } from './instance-ports.js';
 import { ImageGate } from './image-gate.js';
 import { removeContainer } from './remove-container.js';
 import { buildInstanceStatus, type StatusInput } from './instance-status.js';
@@ -37,9 +38,6 @@ export interface InstanceRunnerOptions {
   dnsServers?: readonly string[] | undefined;
 }
 
-/** Docker's words for a host port someone else took between our pick and its bind. */
-const PORT_CONFLICT = /address already in use|port is already allocated/i;
-
 export class InstanceRunner {
   private instance: Instance;
   private readonly slots: Slot[];
@@ -55,11 +53,7 @@ export class InstanceRunner {
   private readonly wake = new WakeTimer(() => this.poke());
   private readonly log: Logger;
   private readonly grace: number;
-  /**
-   * The instance's host ports by port name, kept for its whole life on this node, so restarts keep
-   * GANTRY_PORT_<NAME> and the published port. Fixed spec ports are here too.
-   */
-  private ports: Record<string, number> = {};
+  private readonly ports: InstancePorts;
 
   constructor(private readonly opts: InstanceRunnerOptions) {
     this.instance = opts.instance;
@@ -91,7 +85,8 @@ export class InstanceRunner {
       return slot;
     });
     this.adopt(opts.adopted ?? []);
-    this.keepKnownPorts();
+    this.ports = new InstancePorts(opts.instance, opts.hostPorts);
+    this.ports.keepKnown(this.slots[0]?.state?.hostPorts);
   }
 
   get uid(): string {
@@ -136,8 +131,7 @@ export class InstanceRunner {
     await this.loop;
     const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id)].filter((id): id is string => id !== undefined);
     await Promise.all(ids.map((id) => this.destroy(id)));
-    this.opts.hostPorts?.release(Object.values(this.ports));
-    this.ports = {};
+    this.ports.releaseAll();
     this.log.info({ containers: ids.length }, 'instance removed');
   }
 
@@ -151,49 +145,6 @@ export class InstanceRunner {
   /** Resolves once no reconcile pass runs (after detach(), none starts again). */
   async idle(): Promise<void> {
     await this.loop;
-  }
-
-  /**
-   * Ports this instance already had: from its adopted first container, else from its last reported
-   * status (a container that died while the agent was away). Held so no other instance gets them.
-   */
-  private keepKnownPorts(): void {
-    const adopted = this.slots[0]?.state?.hostPorts;
-    const reported = this.instance.status?.containers[0]?.hostPorts;
-    const known = adopted && Object.keys(adopted).length > 0 ? adopted : (reported ?? {});
-    for (const p of this.instance.spec.containers.flatMap((c) => c.ports ?? [])) {
-      const port = p.hostPort ?? known[p.name];
-      if (port !== undefined) this.ports[p.name] = port;
-    }
-    this.opts.hostPorts?.reserve(Object.values(this.ports));
-  }
-
-  /** Picks a host port for every named port that has none yet. */
-  private async ensurePorts(): Promise<void> {
-    const allocator = this.opts.hostPorts;
-    if (!allocator) return;
-    for (const p of this.instance.spec.containers.flatMap((c) => c.ports ?? [])) {
-      if (this.ports[p.name] !== undefined) continue;
-      if (p.hostPort !== undefined) {
-        this.ports[p.name] = p.hostPort;
-        allocator.reserve([p.hostPort]);
-        continue;
-      }
-      const port = await allocator.allocate(p.protocol ?? 'tcp');
-      if (this.closed) {
-        allocator.release([port]);
-        return;
-      }
-      this.ports[p.name] = port;
-    }
-  }
-
-  /** Lets go of the picked (not the fixed) ports, so the next launch picks new ones. */
-  private dropPickedPorts(): void {
-    const fixed = new Set(this.instance.spec.containers.flatMap((c) => c.ports ?? []).filter((p) => p.hostPort !== undefined).map((p) => p.name));
-    const picked = Object.entries(this.ports).filter(([name]) => !fixed.has(name));
-    this.opts.hostPorts?.release(picked.map(([, port]) => port));
-    for (const [name] of picked) delete this.ports[name];
   }
 
   private adopt(found: readonly ContainerState[]): void {
@@ -329,9 +280,9 @@ export class InstanceRunner {
     const driver = this.opts.driver;
     try {
       if (!slot.id) {
-        await this.ensurePorts();
+        await this.ports.ensure(() => this.closed);
         if (this.closed) return;
-        const ctx = { nodeName: this.opts.nodeName, hostIP: this.opts.hostIP, hostPorts: this.ports, dnsServers: this.opts.dnsServers };
+        const ctx = { nodeName: this.opts.nodeName, hostIP: this.opts.hostIP, hostPorts: this.ports.current, dnsServers: this.opts.dnsServers };
         const launch = buildLaunch(this.instance, slot.index, ctx, networkOf);
         const id = await driver.create(launch);
         if (this.closed) {
@@ -347,8 +298,7 @@ export class InstanceRunner {
     } catch (e) {
       // A container that will not start is replaced on the next attempt.
       if (slot.id) await this.destroy(slot.id);
-      // Someone took a picked port since we picked it: the next attempt picks others.
-      if (slot.index === 0 && PORT_CONFLICT.test(describeError(e))) this.dropPickedPorts();
+      if (slot.index === 0) this.ports.onLaunchError(describeError(e));
       slot.id = undefined;
       slot.state = undefined;
       const delay = slot.backoff.next();
