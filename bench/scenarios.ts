@@ -2,9 +2,10 @@
 // line here.
 import { churnBench } from './churn-bench.js';
 import { cronBench } from './cron-bench.js';
+import { dnsBench } from './dns-bench.js';
 import { e2eBench } from './e2e-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench];

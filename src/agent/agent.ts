@@ -9,6 +9,7 @@ import type { Driver } from '../drivers/driver.js';
 import { AgentServer } from './agent-server.js';
 import { EventReporter } from './event-reporter.js';
 import { clientFileSource } from './file-gate.js';
+import { HostPortAllocator } from './host-ports.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node-registrar.js';
 import { RateLimitedDriver } from './rate-limited-driver.js';
@@ -60,6 +61,13 @@ export interface AgentOptions {
   runtimeCheckIntervalMs?: number | undefined;
   /** A warm container (jobs with runIn warm) with no run for this long is removed; default 60000. */
   warmIdleMs?: number | undefined;
+  /**
+   * Picks host ports for published ports (GANTRY_PORT_<NAME>). Default: 20000-29999 with no bind
+   * test, which suits the fake driver; the docker root passes one with a bind probe.
+   */
+  hostPorts?: HostPortAllocator | undefined;
+  /** Name servers containers get in resolv.conf (Gantry's DNS as they reach it, on port 53). */
+  containerDns?: readonly string[] | undefined;
 }
 
 /** The log endpoint of one agent run: its URL to publish (if any) and how to let go of it. */
@@ -106,6 +114,8 @@ export class Agent {
       deadContainerTtlMs: this.opts.deadContainerTtlMs,
       files: clientFileSource(client, nodeName),
       warmIdleMs: this.opts.warmIdleMs,
+      hostPorts: this.opts.hostPorts ?? new HostPortAllocator(),
+      dnsServers: this.opts.containerDns,
     });
     const logs = await this.openLogEndpoint(supervisor, address);
     this.url = logs.url;

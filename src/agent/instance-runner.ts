@@ -11,6 +11,8 @@ import { InitPhase } from './init-phase.js';
 import { SCRATCH_PATH, scratchVolumeName } from './scratch-volume.js';
 import { adoptContainers, applyExit, hasExited, hasFailed, newSlot, slotView, syncHealth, type Slot } from './container-slot.js';
 import { HealthChecker } from './health-checker.js';
+import type { HostPortAllocator } from './host-ports.js';
+import { InstancePorts } from './instance-ports.js';
 import { ImageGate } from './image-gate.js';
 import { removeContainer } from './remove-container.js';
 import { listNames, seconds, stoppedCleanly, terminationOf, wasKilled, type Termination } from './stop-sequence.js';
@@ -37,6 +39,10 @@ export interface InstanceRunnerOptions {
   onEvent?: RunnerEventSink | undefined;
   /** Where config file contents come from (the agent's client); needed by instances with configFiles. */
   files?: FileSource | undefined;
+  /** Picks the instance's host ports before its first container exists; absent: Docker picks them. */
+  hostPorts?: HostPortAllocator | undefined;
+  /** Name servers written into the containers' resolv.conf (--dns-for-containers). */
+  dnsServers?: readonly string[] | undefined;
 }
 
 export class InstanceRunner {
@@ -63,6 +69,7 @@ export class InstanceRunner {
   private readonly init: InitPhase | undefined;
   /** The per-instance volume init and main containers share (only with init containers). */
   private readonly scratch: string | undefined;
+  private readonly ports: InstancePorts;
 
   constructor(private readonly opts: InstanceRunnerOptions) {
     this.instance = opts.instance;
@@ -110,6 +117,8 @@ export class InstanceRunner {
       return slot;
     });
     this.adopt(opts.adopted ?? []);
+    this.ports = new InstancePorts(opts.instance, opts.hostPorts);
+    this.ports.keepKnown(this.slots[0]?.state?.hostPorts);
   }
 
   get uid(): string {
@@ -191,6 +200,7 @@ export class InstanceRunner {
     if (this.scratch) {
       await this.opts.driver.removeVolume(this.scratch).catch((e: unknown) => this.log.warn({ volume: this.scratch, err: describeError(e) }, 'could not remove the scratch volume'));
     }
+    this.ports.releaseAll();
     this.log.info({ containers: ids.length }, 'instance removed');
   }
 
@@ -467,7 +477,10 @@ export class InstanceRunner {
     const driver = this.opts.driver;
     try {
       if (!slot.id) {
-        const launch = buildLaunch(this.instance, slot.index, this.launchContext, networkOf);
+        await this.ports.ensure(() => this.closed);
+        if (this.closed) return;
+        const ctx = { ...this.launchContext, hostPorts: this.ports.current, dnsServers: this.opts.dnsServers };
+        const launch = buildLaunch(this.instance, slot.index, ctx, networkOf);
         const id = await this.createContainer(launch);
         if (this.closed) {
           // Removed (or the agent stopped) while Docker created it: it must never start.
@@ -482,6 +495,7 @@ export class InstanceRunner {
     } catch (e) {
       // A container that will not start is replaced on the next attempt.
       if (slot.id) await this.destroy(slot.id);
+      if (slot.index === 0) this.ports.onLaunchError(describeError(e));
       slot.id = undefined;
       slot.state = undefined;
       const delay = slot.backoff.next();

@@ -10,6 +10,7 @@ import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './event-reporter.js';
 import type { FileSource } from './file-gate.js';
+import type { HostPortAllocator } from './host-ports.js';
 import { InstanceRunner } from './instance-runner.js';
 import { removeContainer } from './remove-container.js';
 import { formatDelay, type BackoffOptions } from './restart-backoff.js';
@@ -43,6 +44,10 @@ export interface InstanceSupervisorOptions {
   deadContainerTtlMs?: number | undefined;
   /** For tests: the clock of the dead-container GC. */
   now?: (() => number) | undefined;
+  /** Host ports for published ports, picked before containers exist (GANTRY_PORT_<NAME>). */
+  hostPorts?: HostPortAllocator | undefined;
+  /** Name servers for containers' resolv.conf (--dns-for-containers). */
+  dnsServers?: readonly string[] | undefined;
 }
 
 export const DEFAULT_DEAD_CONTAINER_TTL_MS = 3_600_000;
@@ -84,6 +89,9 @@ export class InstanceSupervisor {
     this.adoptable = new Map();
     // Warm containers belong to their job's pool, not to one instance.
     this.warm.adopt(states);
+    // Every port a container of ours holds stays out of the allocator's hands: adopted ones keep
+    // theirs, and the unwanted ones hold theirs until they are destroyed.
+    this.opts.hostPorts?.reserve(states.flatMap((s) => Object.values(s.hostPorts)));
     for (const s of states) {
       if (isWarmUid(s.instance.uid)) continue;
       const list = this.adoptable.get(s.instance.uid) ?? [];
@@ -271,7 +279,7 @@ export class InstanceSupervisor {
     const adopted = this.adoptable.get(uid);
     this.adoptable.delete(uid);
     if (adopted) this.adoptedNow.push(...adopted);
-    const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds } = this.opts;
+    const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds, hostPorts, dnsServers } = this.opts;
     const onStatus = (i: Instance, status: InstanceStatus, urgent?: boolean): void => {
       reporter.report(i.metadata.namespace ?? 'default', i.metadata.name, status);
       // flush() never throws; it only sends sooner than the batch timer would.
@@ -283,6 +291,8 @@ export class InstanceSupervisor {
       inst.spec.runIn === 'warm'
         ? new WarmRunner({ instance: inst, pool: this.warm, driver, nodeName, hostIP, logger, files: this.opts.files, restartBackoff, onStatus, onEvent })
         : new InstanceRunner({
+      hostPorts,
+      dnsServers,
       instance: inst,
       driver,
       nodeName,
@@ -346,6 +356,7 @@ export class InstanceSupervisor {
     if (!(await driver.inspect(s.id).catch(() => s))) return;
     logger.info({ id: s.id, namespace: s.instance.namespace, instance: s.instance.name, container: s.container }, 'removing container no instance wants');
     if (!(await removeContainer(driver, s.id, this.opts.stopGraceSeconds ?? 10, logger))) return;
+    this.opts.hostPorts?.release(Object.values(s.hostPorts));
     this.opts.events?.emit(
       { kind: 'Node', name: this.opts.nodeName },
       'Normal',

@@ -22,6 +22,8 @@ import type {
   ApplyResult,
   ClientListOptions,
   ClientWatchEvent,
+  EndpointSet,
+  EndpointWatchEvent,
   EventReport,
   GantryClient,
   InstanceStatusReport,
@@ -278,6 +280,18 @@ export class FakeGantryClient implements GantryClient {
 
   async *logs(): AsyncIterable<string> {
     yield unsupported('logs');
+  }
+
+  async endpoints(): Promise<EndpointSet> {
+    return unsupported('endpoints');
+  }
+
+  async listEndpoints(): Promise<{ items: EndpointSet[]; revision: number }> {
+    return unsupported('listEndpoints');
+  }
+
+  async *watchEndpoints(): AsyncIterable<EndpointWatchEvent> {
+    yield unsupported('watchEndpoints');
   }
 
   private key(inst: Instance): string {

@@ -6,8 +6,10 @@ import type { Logger } from 'pino';
 import { EventRecorder } from '../controllers/event-recorder.js';
 import type { NodeLeases } from '../controllers/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError } from '../core/index.js';
+import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
 import { registerAuth, type Role } from './auth.js';
+import { registerEndpointRoutes } from './endpoint-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerInstanceRoutes } from './instance-routes.js';
@@ -47,6 +49,8 @@ export interface ApiDeps {
   leases?: NodeLeases | undefined;
   /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s. */
   heartbeatPersistMs?: number | undefined;
+  /** The service catalog behind /api/v1/.../endpoints; without it those routes answer 503. */
+  catalog?: Catalog | undefined;
 }
 
 async function ensureDefaultNamespace(store: Store, logger: Logger): Promise<void> {
@@ -108,6 +112,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, routeDeps);
   registerConfigFileRoutes(app, routeDeps);
   registerJobRoutes(app, routeDeps);
+  registerEndpointRoutes(app, routeDeps, deps.catalog);
   await app.ready();
   return app;
 }

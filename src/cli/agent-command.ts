@@ -2,6 +2,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { runNodeAgent, parseDriverKind, parseRobustnessOptions } from './agent-root.js';
 import type { CliContext } from './context.js';
+import { parseContainerDns, parsePortRange } from './discovery-options.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { shutdownOnSignals } from './signals.js';
@@ -15,11 +16,15 @@ export function agentCommand(ctx: CliContext) {
     .option('--publish-address <ip>', 'host address published container ports bind to', '0.0.0.0')
     .option('--address <ip>', 'address clients use to reach this node (default 127.0.0.1)')
     .option('--agent-listen <host:port>', "address of the agent's log endpoint", '127.0.0.1:0')
+    .option('--port-range <first-last>', 'host ports for published container ports', '20000-29999')
+    .option('--dns-for-containers <ip>', "containers' name server (where Gantry's DNS answers on port 53); search domain <namespace>.gantry")
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
       const g = globalOptions(cmd);
+      const portRange = parsePortRange(opts.portRange);
+      const containerDns = parseContainerDns(opts.dnsForContainers);
       const dataDir = resolveDataDir(ctx, g);
       const driver = parseDriverKind(opts.driver);
       const labels = parseLabelsOption(opts.labels);
@@ -33,7 +38,7 @@ export function agentCommand(ctx: CliContext) {
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, agentListen: opts.agentListen, logger, ...robustness },
+          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, agentListen: opts.agentListen, logger, ...robustness, portRange, containerDns },
           stop.signal,
         );
       } finally {

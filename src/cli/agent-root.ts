@@ -3,6 +3,7 @@
 // next agent on this node adopts them.
 import type { Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
+import { bindProbe, HostPortAllocator, type PortRange } from '../agent/host-ports.js';
 import type { GantryClient } from '../client/types.js';
 import { AppError, parseDuration } from '../core/index.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
@@ -25,6 +26,10 @@ export interface NodeAgentOptions {
   address?: string | undefined;
   agentListen?: string | undefined;
   logger: Logger;
+  /** Host ports for published ports; default 20000-29999. */
+  portRange?: PortRange | undefined;
+  /** Name servers for containers' resolv.conf (--dns-for-containers). */
+  containerDns?: readonly string[] | undefined;
   /** --max-container-ops: container creates, starts and removals per second; default 10. */
   maxContainerOps?: number | undefined;
   /** --dead-container-ttl: how long dead containers stay for their logs; default 1 h. */
@@ -62,7 +67,12 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     opts.driver === 'docker'
       ? new DockerDriver({ clusterId, nodeName: opts.nodeName, publishAddress: opts.publishAddress, logger: opts.logger })
       : new FakeDriver({ nodeName: opts.nodeName });
+  // Docker: a bind test on the publish address skips ports something else on the host holds. The
+  // fake driver binds nothing, and hollow nodes must not pay for bind tests.
+  const hostPorts = new HostPortAllocator({ range: opts.portRange, probe: opts.driver === 'docker' ? bindProbe(opts.publishAddress) : undefined });
   const agent = new Agent({
+    hostPorts,
+    containerDns: opts.containerDns,
     client: opts.client,
     driver,
     nodeName: opts.nodeName,

@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { cronJobCommand } from './cronjob-command.js';
 import { deleteCommand } from './delete-command.js';
 import { describeCommand } from './describe-command.js';
+import { endpointsCommand } from './endpoints-command.js';
 import { getCommand } from './get-command.js';
 import { logsCommand } from './logs-command.js';
 import { scaleCommand } from './scale-command.js';
@@ -27,7 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, scaleCommand, stopCommand, deleteCommand, versionCommand, simCommand, cronJobCommand]) {
+  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, endpointsCommand, scaleCommand, stopCommand, deleteCommand, versionCommand, simCommand, cronJobCommand]) {
     const sub = make(ctx) as unknown as Command;
     // Subcommands report usage errors through the same output and exit path as the program.
     sub.configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) }).showHelpAfterError('(run with --help for usage)').exitOverride();

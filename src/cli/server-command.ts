@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { CliContext } from './context.js';
+import { parseDnsListen, parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { parseListen, urlOf } from './listen-address.js';
 import { durationOption, processLogger } from './process-options.js';
@@ -23,21 +24,26 @@ export function serverCommand(ctx: CliContext) {
     .description('run the control plane (API, store, controllers); agents join with `gantry agent`')
     .option('--listen <host:port>', 'address of the API', '127.0.0.1:7070')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
+    .option('--dns-listen <list>', "where Gantry's DNS answers (UDP and TCP): host:port[,host:port], or off", 'off')
+    .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .action(async (opts, cmd) => {
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const { host, port } = parseListen(opts.listen);
+      const dnsListen = parseDnsListen(opts.dnsListen);
+      const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
       const logger = processLogger(ctx, dataDir, opts.logFile);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs, dnsListen, dnsTtl });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port) : server.url;
         ctx.stdout(
           [
             `Gantry server listening on ${server.url} (data in ${dataDir})`,
             `Admin token: ${join(dataDir, 'admin.token')}`,
+            ...(server.dnsAddresses.length > 0 ? [`DNS: ${server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`] : []),
             'Agents join with:',
             `  ${agentJoinHint(dataDir, reachable, otherHosts)}`,
             'Stop with Ctrl-C.',

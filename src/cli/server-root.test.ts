@@ -1,4 +1,5 @@
 // startServer with the real store, API and controllers on a free loopback port.
+import { Resolver } from 'node:dns/promises';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,5 +54,31 @@ describe('startServer', () => {
     } finally {
       await first.close();
     }
+  });
+
+  it('runs the DNS server on --dns-listen, serves endpoints from the catalog, and frees both on close', async () => {
+    const logger = pino({ level: 'silent' });
+    const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger, dnsListen: [{ host: '127.0.0.1', port: 0 }] });
+    const dnsPort = server.dnsAddresses[0]?.port ?? 0;
+    try {
+      expect(dnsPort).toBeGreaterThan(0);
+      const resolver = new Resolver({ timeout: 2000, tries: 1 });
+      resolver.setServers([`127.0.0.1:${dnsPort}`]);
+      await expect(resolver.resolve4('web.default.gantry')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+      const admin = createHttpClient({ server: server.url, token: server.adminToken });
+      expect((await admin.listEndpoints()).items).toEqual([]);
+      // The port is taken while it runs: a second server says which flag to change, and cleans up.
+      const other = await mkdtemp(join(tmpdir(), 'gantry-server-'));
+      try {
+        await expect(startServer({ dataDir: other, listen: '127.0.0.1:0', logger, dnsListen: [{ host: '127.0.0.1', port: dnsPort }] })).rejects.toThrow(/--dns-listen/);
+      } finally {
+        await rm(other, { recursive: true, force: true });
+      }
+    } finally {
+      await server.close();
+    }
+    // Closed: the port can be bound again.
+    const again = await startServer({ dataDir, listen: '127.0.0.1:0', logger, dnsListen: [{ host: '127.0.0.1', port: dnsPort }] });
+    await again.close();
   });
 });

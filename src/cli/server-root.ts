@@ -10,6 +10,7 @@ import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../controllers/node-leases.js';
 import { AppError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
+import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets } from './data-dir.js';
 import { parseListen, urlOf } from './listen-address.js';
@@ -21,6 +22,10 @@ export interface StartServerOptions {
   listen: string;
   logger: Logger;
   nodeGracePeriodMs?: number;
+  /** Where the DNS server listens (UDP and TCP); none or empty: no DNS server. */
+  dnsListen?: readonly DnsListenAddress[] | undefined;
+  /** TTL of DNS answers in seconds; default 1. */
+  dnsTtl?: number | undefined;
 }
 
 export interface RunningServer {
@@ -28,6 +33,8 @@ export interface RunningServer {
   adminToken: string;
   agentToken: string;
   clusterId: string;
+  /** Where the DNS server listens (real ports); empty when it is off. */
+  dnsAddresses: readonly DnsListenAddress[];
   close(): Promise<void>;
 }
 
@@ -42,6 +49,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const catalog = new Catalog({ store, logger: logger.child({ component: 'catalog' }) });
   const catalogDone = catalog.run(controllerStop.signal);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  const dns = new DnsServer({ catalog, logger: logger.child({ component: 'dns' }), ttl: opts.dnsTtl });
   try {
     const tokens = new Map<string, Role>([
       [secrets.adminToken, 'admin'],
@@ -52,7 +60,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
     // is a store write only when the node turns ready or its stored heartbeat is a minute old.
     const leases = new NodeLeases();
-    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases };
+    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog };
     app = await buildApp(apiDeps);
     controllers = startControllers({
       store,
@@ -63,7 +71,18 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),
     });
     await app.listen({ host, port });
+    if (opts.dnsListen && opts.dnsListen.length > 0) {
+      // Before the catalog has read the store, every name would be NXDOMAIN (and cached as such).
+      await catalog.synced;
+      try {
+        await dns.listen(opts.dnsListen);
+      } catch (e) {
+        const where = opts.dnsListen.map((a) => `${a.host}:${a.port}`).join(',');
+        throw new AppError('UNAVAILABLE', `the DNS server cannot listen on ${where}: ${(e as Error).message}; pass another --dns-listen, or --dns-listen off`);
+      }
+    }
   } catch (e) {
+    await dns.close();
     controllerStop.abort();
     await controllers?.done.catch(() => undefined);
     await catalogDone.catch(() => undefined);
@@ -82,6 +101,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      await dns.close();
       controllerStop.abort();
       await started.done;
       await catalogDone;
@@ -91,5 +111,5 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     })();
     return closing;
   };
-  return { url, ...secrets, close };
+  return { url, ...secrets, dnsAddresses: [...dns.addresses], close };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { parseDriverKind, parseRobustnessOptions, runNodeAgent } from './agent-root.js';
 import type { CliContext } from './context.js';
+import { containerDnsProblem, parseContainerDns, parseDnsListen, parseDnsTtl, parsePortRange } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { startServer } from './server-root.js';
@@ -18,11 +19,20 @@ export function upCommand(ctx: CliContext) {
     .option('--name <name>', 'node name (default: the host name)')
     .option('--labels <list>', 'node labels for placement, e.g. rack=a')
     .option('--driver <driver>', 'docker, or fake for a demo without Docker', 'docker')
+    .option('--dns-listen <list>', "where Gantry's DNS answers (UDP and TCP): host:port[,host:port], or off", '127.0.0.1:8600')
+    .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
+    .option('--port-range <first-last>', 'host ports for published container ports', '20000-29999')
+    .option('--dns-for-containers <ip>', "containers' name server (Gantry's DNS on port 53 there, e.g. 172.17.0.1); search domain <namespace>.gantry")
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
+      const dnsListen = parseDnsListen(opts.dnsListen);
+      const dnsTtl = parseDnsTtl(opts.dnsTtl);
+      const portRange = parsePortRange(opts.portRange);
+      const containerDns = parseContainerDns(opts.dnsForContainers);
+      const dnsProblem = containerDnsProblem(containerDns, dnsListen);
       const labels = parseLabelsOption(opts.labels);
       const nodeName = nodeNameOption(opts.name);
       const driver = parseDriverKind(opts.driver);
@@ -30,11 +40,14 @@ export function upCommand(ctx: CliContext) {
       const logger = processLogger(ctx, dataDir, opts.logFile);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, dnsListen, dnsTtl });
         try {
+          const dns = server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ');
           ctx.stdout(
             [
               `Gantry is up at ${server.url} (node "${nodeName}", ${driver} driver, data in ${dataDir})`,
+              `  dns:         ${dns ? `${dns} (names like web.default.gantry)` : 'off'}`,
+              ...(dnsProblem ? [`  warning:     ${dnsProblem}`] : []),
               `  admin token: ${join(dataDir, 'admin.token')} (bin/gantry reads it from there)`,
               '  next:        bin/gantry apply -f examples/hello.yaml',
               '               bin/gantry get instances',
@@ -44,7 +57,7 @@ export function upCommand(ctx: CliContext) {
           );
           const client = ctx.connect({ server: server.url, token: server.agentToken });
           await runNodeAgent(
-            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, logger, ...robustness },
+            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, logger, ...robustness, portRange, containerDns },
             stop.signal,
           );
         } finally {

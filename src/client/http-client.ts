@@ -22,6 +22,8 @@ import type {
   ClientWatchEvent,
   ConfigFileContent,
   CronJobAction,
+  EndpointSet,
+  EndpointWatchEvent,
   EventReport,
   GantryClient,
   InstanceStatusReport,
@@ -242,6 +244,32 @@ export class HttpClient implements GantryClient {
     } finally {
       clearTimeout(idle);
       ac.abort(); // the consumer stopped early (break, return): close the connection
+    }
+  }
+
+  async endpoints(namespace: string, service: string): Promise<EndpointSet> {
+    return (await this.json('GET', `/api/v1/namespaces/${enc(namespace)}/endpoints/${enc(service)}`)) as EndpointSet;
+  }
+
+  async listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }> {
+    const path = namespace === undefined ? '/api/v1/endpoints' : `/api/v1/namespaces/${enc(namespace)}/endpoints`;
+    return (await this.json('GET', path)) as { items: EndpointSet[]; revision: number };
+  }
+
+  async *watchEndpoints(namespace: string, service: string, signal: AbortSignal): AsyncIterable<EndpointWatchEvent> {
+    const query = new URLSearchParams({ watch: '1' });
+    let res: StreamResponse;
+    try {
+      res = await this.openStream(`/api/v1/namespaces/${enc(namespace)}/endpoints/${enc(service)}`, query, signal);
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    try {
+      for await (const line of ndjsonLines(res.body)) yield line as EndpointWatchEvent;
+    } catch (e) {
+      if (signal.aborted) return;
+      throw new AppError('UNAVAILABLE', `endpoint watch of ${namespace}/${service} at ${this.server} was cut off: ${causeOf(e)}`);
     }
   }
 

@@ -1,6 +1,16 @@
 // What the typed HTTP client offers (docs/api.md). The CLI, the agent, the simulator and tests use
 // only this; http-client.ts implements it with fetch.
 import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf } from '../core/index.js';
+import type { EndpointSet } from '../discovery/endpoint.js';
+
+export type { Endpoint, EndpointSet } from '../discovery/endpoint.js';
+
+/** A line of an endpoint watch: the current sets as ADDED, then changed sets as MODIFIED. */
+export interface EndpointWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'BOOKMARK';
+  revision: number;
+  object?: EndpointSet;
+}
 
 export type CronJobAction = 'trigger' | 'suspend' | 'resume';
 
@@ -81,6 +91,12 @@ export interface GantryClient {
    * is the asking agent's node; the server refuses an instance bound elsewhere.
    */
   instanceFiles(namespace: string, name: string, node: string): Promise<ConfigFileContent[]>;
+  /** The ready endpoints of one service (GET .../namespaces/{ns}/endpoints/{service}); NOT_FOUND for an unknown service. */
+  endpoints(namespace: string, service: string): Promise<EndpointSet>;
+  /** Every service's endpoints, in one namespace or all. */
+  listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }>;
+  /** The service's set, then every change, until `signal` aborts (no reconnect). */
+  watchEndpoints(namespace: string, service: string, signal: AbortSignal): AsyncIterable<EndpointWatchEvent>;
   /** Log text chunks; ends when not following or on abort. */
   logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
 }

@@ -32,6 +32,8 @@ export interface ContainerLaunch {
   env: Record<string, string>;
   /** Fixed per instance so it survives restarts. */
   hostname: string;
+  /** For index 0 (it owns the network namespace): resolv.conf name servers and search domains. */
+  dns?: { servers: string[]; search: string[] } | undefined;
   /** The signal `stop` sends by default (Instance.spec.termination.stopSignal); default SIGTERM. */
   stopSignal?: string | undefined;
   /** Named volumes (made with ensureVolume) to mount: the instance's shared scratch space. */

@@ -67,11 +67,15 @@ export class GantryProcesses {
     }
   }
 
-  /** `gantry up` on a free port, ports published on 127.0.0.1; waits until its node is ready. */
+  /**
+   * `gantry up` on a free port, ports published on 127.0.0.1; waits until its node is ready. Its DNS
+   * server takes a free port too (unless `extra` says otherwise): test files run side by side.
+   */
   async up(extra: string[] = []): Promise<ChildProcess> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    const child = this.spawn('up', ['up', '--listen', `127.0.0.1:${port}`, '--publish-address', '127.0.0.1', '--name', 'e2e-node', ...extra]);
+    const dns = extra.includes('--dns-listen') ? [] : ['--dns-listen', '127.0.0.1:0'];
+    const child = this.spawn('up', ['up', '--listen', `127.0.0.1:${port}`, '--publish-address', '127.0.0.1', '--name', 'e2e-node', ...dns, ...extra]);
     await this.waitReady('up');
     await waitFor('the local node to be ready', async () => {
       const r = await this.cli(['get', 'nodes', '-o', 'json']);
@@ -89,6 +93,13 @@ export class GantryProcesses {
     }, 60_000);
     this.token = readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
     this.clusterId = readFileSync(join(this.dataDir, 'cluster-id'), 'utf8').trim();
+  }
+
+  /** The port `gantry up` printed for its DNS server on 127.0.0.1. */
+  dnsPort(): number {
+    const m = /dns:\s+127\.0\.0\.1:([0-9]+)/.exec(this.logOf('up'));
+    if (!m?.[1]) throw new Error(`gantry up printed no DNS address; log: ${this.logOf('up').slice(-2000)}`);
+    return Number(m[1]);
   }
 
   agentToken(): string {

@@ -91,6 +91,13 @@ describe('buildCreateOptions', () => {
     expect(o.Labels?.[LABELS.index]).toBe('1');
   });
 
+  it('sets name servers and search domains on the first container only (the others share its namespace)', () => {
+    const dns = { servers: ['172.17.0.1'], search: ['default.gantry'] };
+    const o = buildCreateOptions(aLaunch({ dns }), ctx);
+    expect([o.HostConfig?.Dns, o.HostConfig?.DnsSearch]).toEqual([['172.17.0.1'], ['default.gantry']]);
+    expect(buildCreateOptions(aLaunch(), ctx).HostConfig?.Dns).toBeUndefined();
+  });
+
   it('refuses a later container without a network to join', () => {
     expect(() => buildCreateOptions(aLaunch({ index: 1 }), ctx)).toThrow(/networkOf/);
   });

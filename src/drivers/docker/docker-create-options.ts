@@ -117,6 +117,10 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
 
   if (first) {
     options.Hostname = launch.hostname;
+    if (launch.dns) {
+      hostConfig.Dns = [...launch.dns.servers];
+      hostConfig.DnsSearch = [...launch.dns.search];
+    }
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
     for (const p of launch.publish) {

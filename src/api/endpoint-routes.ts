@@ -1,0 +1,51 @@
+// The service catalog over HTTP: GET /api/v1/namespaces/{ns}/endpoints/{service} (an EndpointSet),
+// the lists, and `?watch=1` on each (NDJSON: the current sets, then every change, BOOKMARKs when
+// idle). Answers come from the in-memory Catalog, never the store; admin and agent tokens may read.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError, NotFoundError } from '../core/index.js';
+import type { Catalog } from '../discovery/catalog.js';
+import type { EndpointSet } from '../discovery/endpoint.js';
+import { queryFlag, type Params, type Query, type RouteDeps } from './route-deps.js';
+import { serveEndpointWatch } from './endpoint-watch.js';
+
+/** Which sets a request is about: one service, one namespace, or all. */
+interface Scope {
+  namespace?: string | undefined;
+  service?: string | undefined;
+}
+
+function catalogOf(catalog: Catalog | undefined): Catalog {
+  if (!catalog) throw new AppError('UNAVAILABLE', 'this server runs no service catalog; endpoints are served by gantry server and gantry up');
+  return catalog;
+}
+
+function matches(scope: Scope): (set: EndpointSet) => boolean {
+  return (set) => (scope.namespace === undefined || set.namespace === scope.namespace) && (scope.service === undefined || set.service === scope.service);
+}
+
+async function listOrWatch(deps: RouteDeps, catalog: Catalog, scope: Scope, query: Query, reply: FastifyReply): Promise<unknown> {
+  await catalog.synced;
+  if (queryFlag(query, 'watch')) {
+    const initial = scope.service !== undefined ? [catalog.get(scope.namespace ?? 'default', scope.service)] : catalog.list(scope.namespace);
+    await serveEndpointWatch(reply, { catalog, streams: deps.streams, logger: deps.logger, initial, filter: matches(scope), bookmarkIntervalMs: deps.bookmarkIntervalMs });
+    return reply;
+  }
+  if (scope.service !== undefined) {
+    const ns = scope.namespace ?? 'default';
+    const set = catalog.get(ns, scope.service);
+    // An empty set of a service that exists is an answer; of one that does not, a typo.
+    if (set.endpoints.length === 0 && !(await deps.store.get('Service', ns, scope.service))) throw new NotFoundError('Service', ns, scope.service);
+    return set;
+  }
+  return { kind: 'EndpointSetList', revision: catalog.revision, items: catalog.list(scope.namespace) };
+}
+
+export function registerEndpointRoutes(app: FastifyInstance, deps: RouteDeps, catalog: Catalog | undefined): void {
+  app.get<{ Querystring: Query }>('/api/v1/endpoints', async (req, reply) => listOrWatch(deps, catalogOf(catalog), {}, req.query, reply));
+  app.get<{ Params: Params; Querystring: Query }>('/api/v1/namespaces/:namespace/endpoints', async (req, reply) =>
+    listOrWatch(deps, catalogOf(catalog), { namespace: req.params.namespace }, req.query, reply),
+  );
+  app.get<{ Params: Params; Querystring: Query }>('/api/v1/namespaces/:namespace/endpoints/:service', async (req, reply) =>
+    listOrWatch(deps, catalogOf(catalog), { namespace: req.params.namespace, service: req.params.service }, req.query, reply),
+  );
+}
