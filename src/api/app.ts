@@ -15,6 +15,7 @@ import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { OpenStreams } from './open-streams.js';
 import type { RouteDeps } from './route-deps.js';
+import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { trackUnusedSockets } from './unused-sockets.js';
 
@@ -97,6 +98,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   }));
   registerObjectRoutes(app, routeDeps);
   registerServiceRoutes(app, routeDeps);
+  registerRolloutRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
   registerEventRoutes(app, routeDeps);

@@ -24,6 +24,7 @@ import type {
   GantryClient,
   InstanceStatusReport,
   InstanceStatusResult,
+  RolloutView,
 } from './types.js';
 
 const enc = encodeURIComponent;
@@ -164,6 +165,14 @@ export class HttpClient implements GantryClient {
 
   async scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>> {
     return (await this.json('PUT', `${objectPath('Service', namespace, name)}/scale`, { body: { replicas } })) as Service;
+  }
+
+  async rollout(namespace: string, name: string): Promise<RolloutView> {
+    return (await this.json('GET', `${objectPath('Service', namespace, name)}/rollout`)) as RolloutView;
+  }
+
+  async rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body: { toVersion?: number } = {}): Promise<{ message: string; service: Service }> {
+    return (await this.json('POST', `${objectPath('Service', namespace, name)}/rollout/${action}`, { body })) as { message: string; service: Service };
   }
 
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {

@@ -1,6 +1,6 @@
 // What the typed HTTP client offers (docs/api.md). The CLI, the agent, the simulator and tests use
 // only this; http-client.ts implements it with fetch.
-import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf } from '../core/index.js';
+import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf, ServiceStatus } from '../core/index.js';
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
@@ -39,6 +39,17 @@ export interface EventReport {
   message: string;
 }
 
+/** The answer of GET .../rollout. */
+export interface RolloutView {
+  service: string;
+  namespace: string;
+  replicas: number;
+  generation: number;
+  status?: ServiceStatus | undefined;
+  paused: boolean;
+  history: { version: number; cause?: string | undefined; createdAt: string; images: string[]; current: boolean }[];
+}
+
 export interface GantryClient {
   readonly server: string;
   healthz(): Promise<boolean>;
@@ -50,6 +61,10 @@ export interface GantryClient {
   apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }>;
   delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject>;
   scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>>;
+  /** GET .../services/NAME/rollout: the rollout status and the version history. */
+  rollout(namespace: string, name: string): Promise<RolloutView>;
+  /** POST .../services/NAME/rollout/ACTION (admin). */
+  rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body?: { toVersion?: number }): Promise<{ message: string; service: ObjectOf<'Service'> }>;
   /** Role agent only. */
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;

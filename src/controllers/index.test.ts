@@ -31,6 +31,14 @@ describe('startControllers', () => {
 
     const svc = (await store.get('Service', 'default', 'web'))!;
     await store.update<Service>({ ...svc, spec: { ...svc.spec, replicas: 1 } });
+    // Scale-down stops gracefully: two get spec.stop, and go once their agent says they stopped.
+    const stopping = await vi.waitFor(async () => {
+      const list = await instancesOf(store);
+      expect(list.filter((i) => !i.spec.stop)).toHaveLength(1);
+      expect(list.filter((i) => i.spec.stop?.reason === 'scale down')).toHaveLength(2);
+      return list.filter((i) => i.spec.stop);
+    });
+    for (const i of stopping) await setInstanceStatus(store, i, { phase: 'Succeeded', ready: false, reason: 'Stopped' });
     await vi.waitFor(async () => expect(await instancesOf(store)).toHaveLength(1));
 
     ac.abort();

@@ -20,6 +20,7 @@ describe('instance template', () => {
       placement: { constraints: ['rack=a'] },
       resources: { cpu: 250, memory: 256 * 2 ** 20 },
       templateHash: templateHashOf(svc),
+      termination: { drainDelaySeconds: 2, gracePeriodSeconds: 10, stopSignal: 'SIGTERM' },
     });
     expect(inst.spec.node).toBeUndefined();
     expect(inst.status).toEqual({ phase: 'Pending', ready: false, containers: [] });

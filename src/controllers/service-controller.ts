@@ -44,8 +44,8 @@ export interface ServiceControllerOptions {
   random?: () => number;
   /** Shared with the API in the server; a private one otherwise. */
   events?: EventRecorder | undefined;
-  /** Node readiness from an informer's cache; absent: read from the store each pass. */
-  nodeReady?: ((node: string) => boolean) | undefined;
+  /** Node readiness from an informer's cache (undefined: not known there, read the store). */
+  nodeReady?: ((node: string) => boolean | undefined) | undefined;
 }
 
 interface Backoff {
@@ -253,14 +253,13 @@ export class ServiceController {
     return { instances: items.filter((i) => i.spec.ownerKind !== 'Job'), known: new Set(items.map((i) => i.metadata.name)) };
   }
 
-  /** Whether each instance's node is ready: the informer's view when given, else the store's. */
+  /** Whether each instance's node is ready: the informer's view when it knows the node, else the store's. */
   private async nodeReadiness(instances: readonly Instance[]): Promise<(node: string) => boolean> {
-    if (this.opts.nodeReady) return this.opts.nodeReady;
     const ready = new Map<string, boolean>();
     for (const i of instances) {
       const node = i.spec.node;
       if (node === undefined || ready.has(node)) continue;
-      ready.set(node, (await this.opts.store.get('Node', undefined, node))?.status?.ready === true);
+      ready.set(node, this.opts.nodeReady?.(node) ?? (await this.opts.store.get('Node', undefined, node))?.status?.ready === true);
     }
     return (node) => ready.get(node) === true;
   }
@@ -313,7 +312,9 @@ export class ServiceController {
     }
     const added = created.length - plan.replacements;
     if (added > 0) await record('ScalingUp', `created ${count(added, 'instance')} (${names(created.slice(plan.replacements))})`);
-    if (gone.length > 0) await record('ScalingDown', `stopping ${count(gone.length, 'instance')} (${names(gone)})`);
+    const deleted = plan.remove.filter((i) => !isFinished(i) && !isStopping(i));
+    const down = [stopped.length > 0 ? `stopping ${count(stopped.length, 'instance')} (${names(stopped)})` : '', deleted.length > 0 ? `deleted ${count(deleted.length, 'instance')} (${names(deleted)})` : ''];
+    if (gone.length > 0) await record('ScalingDown', down.filter(Boolean).join(', '));
   }
 
   /** Events for the rollout's own steps: started, paused, canary waiting, complete, failed. */
