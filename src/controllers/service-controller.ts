@@ -166,7 +166,7 @@ export class ServiceController {
       }
     }
     if (more) return { requeueAfterMs: stopped.lost ? STOP_RETRY_MS : 0 }; // the rest of a big step, after other keys had a turn
-    const wake = earliest([plan.heldBack.length > 0 && b ? b.nextAllowedAt : undefined, plan.wakeAt, readyWake, transition.deadlineAt]);
+    const wake = earliest([plan.heldBack.length > 0 && b ? b.nextAllowedAt : undefined, plan.wakeAt, readyWake, transition.deadlineAt, ...stopped.done.map(stopDeadline)]);
     return wake === undefined ? undefined : { requeueAfterMs: Math.max(0, wake - now) };
   }
 

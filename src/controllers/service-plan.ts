@@ -109,7 +109,8 @@ export function planService(input: PlanInput): ServicePlan {
   const counts = rolloutCounts({
     replicas,
     bounds,
-    strategy: rolling ? (update?.strategy ?? 'Rolling') : 'Rolling',
+    // Recreate is for a new version (still stopping counts); evictions alone replace surge-first.
+    strategy: rolling || oldStopping > 0 ? (update?.strategy ?? 'Rolling') : 'Rolling',
     current: { total: current.length, available: currentAvailable },
     old: { total: old.length, available: oldAvailable },
     oldStopping,
