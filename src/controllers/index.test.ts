@@ -100,6 +100,31 @@ describe('startControllers', () => {
     }
   });
 
+  it('rolls a service to a new version when a Config its files reference changes, and only that service', async () => {
+    store = aStore();
+    const ac = new AbortController();
+    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { resyncIntervalMs: 60_000 } });
+    try {
+      await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: 'conf', namespace: 'default' }, spec: { data: { app: 'a=1' } } });
+      const withFile = aService({ name: 'uses', replicas: 1 });
+      await store.create({ ...withFile, spec: { ...withFile.spec, configFiles: [{ path: '/etc/app.conf', configRef: { name: 'conf', key: 'app' } }] } });
+      await store.create(aService({ name: 'other', replicas: 1 }));
+      const versionOf = async (name: string) => (await store.get('Service', 'default', name))?.status?.version;
+      await vi.waitFor(async () => {
+        expect(await versionOf('uses')).toBe(1);
+        expect(await versionOf('other')).toBe(1);
+      });
+      const conf = (await store.get('Config', 'default', 'conf'))!;
+      await store.update({ ...conf, spec: { data: { app: 'a=2' } } });
+      await vi.waitFor(async () => expect(await versionOf('uses')).toBe(2));
+      expect((await store.get('ServiceVersion', 'default', 'uses-v2'))?.spec.cause).toBe('config changed');
+      expect(await versionOf('other')).toBe(1);
+    } finally {
+      ac.abort();
+      await done;
+    }
+  });
+
   it('marks a node that never heartbeats not ready after the grace period', async () => {
     store = aStore();
     const ac = new AbortController();
