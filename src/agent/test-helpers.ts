@@ -202,6 +202,14 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('cronJobAction');
   }
 
+  async rollout(): Promise<never> {
+    return unsupported('rollout');
+  }
+
+  async rolloutAction(): Promise<never> {
+    return unsupported('rolloutAction');
+  }
+
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
     this.check();
     const node = this.nodes.get(name);

@@ -19,6 +19,7 @@ import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { OpenStreams } from './open-streams.js';
 import type { RouteDeps } from './route-deps.js';
+import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { registerSecretRedaction } from './secret-redaction.js';
 import { registerConfigFileRoutes } from './config-file-routes.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   }));
   registerObjectRoutes(app, routeDeps);
   registerServiceRoutes(app, routeDeps);
+  registerRolloutRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps);
   registerInstanceStopRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });

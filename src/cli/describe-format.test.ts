@@ -25,6 +25,12 @@ describe('formatDescribe', () => {
     expect(text).toMatch(/Events:\n {2}TYPE +REASON +AGE +FROM +MESSAGE\n {2}Normal +ScaledUp +20s +scheduler +created 3 instances\n$/);
   });
 
+  it('sums up a service\'s version and rollout above its status', () => {
+    const rolling = { ...web, status: { ...web.status!, version: 2, updatedReplicas: 1, availableReplicas: 3, rollout: { phase: 'CanaryPaused' as const, version: 2, message: 'canary of v2: 1 new instance available; waiting for promote' } } };
+    const text = formatDescribe(rolling, [], NOW);
+    expect(text).toMatch(/\nVersion: +v2 \(1 up to date, 3 available, 3\/3 ready\)\nRollout: +CanaryPaused: canary of v2: 1 new instance available; waiting for promote\nSpec:/);
+  });
+
   it('says <none> when nothing happened', () => {
     expect(formatDescribe(web, [], NOW)).toMatch(/Events: {2}<none>\n$/);
   });

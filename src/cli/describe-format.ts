@@ -42,6 +42,16 @@ function initContainersBlock(inst: Instance): string {
   return `Init Containers:\n${indent(formatTable(['NAME', 'STATE', 'FAILURES', 'MESSAGE'], rows), '  ')}\n${hint}`;
 }
 
+/** For a Service: its version and rollout in one line each, above the full status. */
+function serviceSummary(obj: AnyObject): [string, string][] {
+  if (obj.kind !== 'Service' || !obj.status) return [];
+  const st = obj.status;
+  const out: [string, string][] = [];
+  if (st.version !== undefined) out.push(['Version', `v${st.version} (${st.updatedReplicas ?? 0} up to date, ${st.availableReplicas ?? 0} available, ${st.readyReplicas}/${obj.spec.replicas ?? 1} ready)`]);
+  if (st.rollout) out.push(['Rollout', `${st.rollout.phase}: ${st.rollout.message ?? ''}`]);
+  return out;
+}
+
 export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], now: Date): string {
   const m = obj.metadata;
   const fields: [string, string][] = [
@@ -54,6 +64,7 @@ export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], n
     ['Revision', String(m.revision)],
     ...(m.generation !== undefined ? [['Generation', String(m.generation)] as [string, string]] : []),
     ['Created', `${m.createdAt} (${formatAge(m.createdAt, now)} ago)`],
+    ...serviceSummary(obj),
   ];
   const width = Math.max(...fields.map(([k]) => k.length)) + 2;
   let out = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n') + '\n';

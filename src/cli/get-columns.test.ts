@@ -7,17 +7,24 @@ const plain = { wide: false, allNamespaces: false, now: NOW };
 describe('tableFor', () => {
   it('shows services as ready/replicas with their age, sorted by name', () => {
     const t = tableFor('Service', [aService('web', { replicas: 3, ready: 1 }), aService('api', { replicas: 2, ready: 2, ageSeconds: 30 })], plain);
-    expect(t.headers).toEqual(['NAME', 'READY', 'AGE']);
+    expect(t.headers).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE']);
     expect(t.rows).toEqual([
-      ['api', '2/2', '30s'],
-      ['web', '1/3', '5m'],
+      ['api', '2/2', '0', '0', '<none>', '30s'],
+      ['web', '1/3', '0', '0', '<none>', '5m'],
     ]);
   });
 
   it('adds images and generation to services with -o wide', () => {
     const t = tableFor('Service', [aService('web', { image: 'nginx:1' })], { ...plain, wide: true });
-    expect(t.headers).toEqual(['NAME', 'READY', 'AGE', 'IMAGES', 'GENERATION']);
-    expect(t.rows[0]).toEqual(['web', '3/3', '5m', 'nginx:1', '1']);
+    expect(t.headers).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE', 'ROLLOUT', 'IMAGES', 'GENERATION']);
+    expect(t.rows[0]).toEqual(['web', '3/3', '0', '0', '<none>', '5m', '<none>', 'nginx:1', '1']);
+  });
+
+  it('shows the version, up-to-date and available counts and the rollout phase of a service', () => {
+    const s = aService('web', { replicas: 4, ready: 4 });
+    const rolling = { ...s, status: { ...s.status!, version: 2, updatedReplicas: 2, availableReplicas: 3, rollout: { phase: 'Progressing' as const, version: 2 } } };
+    const t = tableFor('Service', [rolling], { ...plain, wide: true });
+    expect(t.rows[0]?.slice(0, 7)).toEqual(['web', '4/4', '2', '3', 'v2', '5m', 'Progressing']);
   });
 
   it('shows instances with node, phase and published ports', () => {

@@ -1,5 +1,5 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
-import { formatCpu, formatMemory, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service } from '../core/index.js';
+import { formatCpu, formatMemory, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
 import { formatAge } from './age.js';
 import { cronJobTable, jobTable } from './job-columns.js';
 import { objectRef } from './kind-arg.js';
@@ -21,11 +21,15 @@ export interface Table {
 const NONE = '<none>';
 
 function serviceTable(items: Service[], o: ColumnOptions): Table {
-  const headers = ['NAME', 'READY', 'AGE', ...(o.wide ? ['IMAGES', 'GENERATION'] : [])];
+  const headers = ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE', ...(o.wide ? ['ROLLOUT', 'IMAGES', 'GENERATION'] : [])];
   const rows = items.map((s) => [
     s.metadata.name,
     `${s.status?.readyReplicas ?? 0}/${s.spec.replicas ?? 0}`,
+    String(s.status?.updatedReplicas ?? 0),
+    String(s.status?.availableReplicas ?? 0),
+    s.status?.version !== undefined ? `v${s.status.version}` : NONE,
     formatAge(s.metadata.createdAt, o.now),
+    ...(o.wide ? [s.status?.rollout?.phase ?? NONE] : []),
     ...(o.wide ? [s.spec.containers.map((c) => c.image).join(','), String(s.metadata.generation ?? '')] : []),
   ]);
   return { headers, rows };
@@ -90,6 +94,18 @@ function eventTable(items: GantryEvent[], o: ColumnOptions): Table {
   return { headers: ['LAST', 'TYPE', 'REASON', 'OBJECT', ...(o.wide ? ['FROM'] : []), 'MESSAGE'], rows };
 }
 
+function versionTable(items: ServiceVersion[], o: ColumnOptions): Table {
+  const rows = items.map((v) => [
+    v.metadata.name,
+    v.spec.service,
+    `v${v.spec.version}`,
+    v.spec.template.containers.map((c) => c.image).join(','),
+    v.spec.cause ?? '',
+    formatAge(v.metadata.createdAt, o.now),
+  ]);
+  return { headers: ['NAME', 'SERVICE', 'VERSION', 'IMAGES', 'CAUSE', 'AGE'], rows };
+}
+
 /** Kinds without their own columns yet: name and age. */
 function plainTable(items: readonly AnyObject[], o: ColumnOptions): Table {
   return { headers: ['NAME', 'AGE'], rows: items.map((n) => [n.metadata.name, formatAge(n.metadata.createdAt, o.now)]) };
@@ -123,6 +139,7 @@ export function tableFor(kind: Kind, unsorted: readonly AnyObject[], o: ColumnOp
     case 'Namespace': t = namespaceTable(of('Namespace'), o); break;
     case 'Job': t = jobTable(of('Job'), o); break;
     case 'CronJob': t = cronJobTable(of('CronJob'), o); break;
+    case 'ServiceVersion': t = versionTable(of('ServiceVersion'), o); break;
     default: t = plainTable(items, o);
   }
   if (!o.allNamespaces || kind === 'Node' || kind === 'Namespace') return t;

@@ -87,7 +87,7 @@ describe('gantry get', () => {
     const namespaces: (string | undefined)[] = [];
     const ctx = testContext({ env: token, client: listing(namespaces) });
     expect(await runCli(ctx, ['get', 'svc'])).toBe(0);
-    expect(ctx.out).toBe('NAME   READY   AGE\nweb    3/3     5m\n');
+    expect(ctx.out).toBe('NAME   READY   UP-TO-DATE   AVAILABLE   VERSION   AGE\nweb    3/3     0            0           <none>    5m\n');
     expect(namespaces).toEqual(['default']);
   });
 

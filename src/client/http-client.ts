@@ -28,6 +28,7 @@ import type {
   GantryClient,
   InstanceStatusReport,
   InstanceStatusResult,
+  RolloutView,
 } from './types.js';
 
 const enc = encodeURIComponent;
@@ -176,6 +177,14 @@ export class HttpClient implements GantryClient {
 
   async cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>> {
     return (await this.json('POST', `${objectPath('CronJob', namespace, name)}/${action}`, { body: {} })) as ObjectOf<'Job'> | ObjectOf<'CronJob'>;
+  }
+
+  async rollout(namespace: string, name: string): Promise<RolloutView> {
+    return (await this.json('GET', `${objectPath('Service', namespace, name)}/rollout`)) as RolloutView;
+  }
+
+  async rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body: { toVersion?: number } = {}): Promise<{ message: string; service: Service }> {
+    return (await this.json('POST', `${objectPath('Service', namespace, name)}/rollout/${action}`, { body })) as { message: string; service: Service };
   }
 
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {

@@ -1,6 +1,6 @@
 // What the typed HTTP client offers (docs/api.md). The CLI, the agent, the simulator and tests use
 // only this; http-client.ts implements it with fetch.
-import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf } from '../core/index.js';
+import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf, ServiceStatus } from '../core/index.js';
 import type { EndpointSet } from '../discovery/endpoint.js';
 
 export type { Endpoint, EndpointSet } from '../discovery/endpoint.js';
@@ -59,6 +59,17 @@ export interface ConfigFileContent {
   content: string;
 }
 
+/** The answer of GET .../rollout. */
+export interface RolloutView {
+  service: string;
+  namespace: string;
+  replicas: number;
+  generation: number;
+  status?: ServiceStatus | undefined;
+  paused: boolean;
+  history: { version: number; cause?: string | undefined; createdAt: string; images: string[]; current: boolean }[];
+}
+
 export interface GantryClient {
   readonly server: string;
   healthz(): Promise<boolean>;
@@ -74,6 +85,10 @@ export interface GantryClient {
   stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>>;
   /** trigger: a Job now (returns it); suspend / resume: the CronJob (returns it). */
   cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>>;
+  /** GET .../services/NAME/rollout: the rollout status and the version history. */
+  rollout(namespace: string, name: string): Promise<RolloutView>;
+  /** POST .../services/NAME/rollout/ACTION (admin). */
+  rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body?: { toVersion?: number }): Promise<{ message: string; service: ObjectOf<'Service'> }>;
   /** Role agent only. */
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;

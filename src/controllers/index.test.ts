@@ -31,6 +31,14 @@ describe('startControllers', () => {
 
     const svc = (await store.get('Service', 'default', 'web'))!;
     await store.update<Service>({ ...svc, spec: { ...svc.spec, replicas: 1 } });
+    // Scale-down stops gracefully: two get spec.stop, and go once their agent says they stopped.
+    const stopping = await vi.waitFor(async () => {
+      const list = await instancesOf(store);
+      expect(list.filter((i) => !i.spec.stop)).toHaveLength(1);
+      expect(list.filter((i) => i.spec.stop?.reason === 'scale down')).toHaveLength(2);
+      return list.filter((i) => i.spec.stop);
+    });
+    for (const i of stopping) await setInstanceStatus(store, i, { phase: 'Succeeded', ready: false, reason: 'Stopped' });
     await vi.waitFor(async () => expect(await instancesOf(store)).toHaveLength(1));
 
     ac.abort();
@@ -87,6 +95,31 @@ describe('startControllers', () => {
       expect(reconciles.mock.calls.length).toBeLessThanOrEqual(3);
     } finally {
       reconciles.mockRestore();
+      ac.abort();
+      await done;
+    }
+  });
+
+  it('rolls a service to a new version when a Config its files reference changes, and only that service', async () => {
+    store = aStore();
+    const ac = new AbortController();
+    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { resyncIntervalMs: 60_000 } });
+    try {
+      await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: 'conf', namespace: 'default' }, spec: { data: { app: 'a=1' } } });
+      const withFile = aService({ name: 'uses', replicas: 1 });
+      await store.create({ ...withFile, spec: { ...withFile.spec, configFiles: [{ path: '/etc/app.conf', configRef: { name: 'conf', key: 'app' } }] } });
+      await store.create(aService({ name: 'other', replicas: 1 }));
+      const versionOf = async (name: string) => (await store.get('Service', 'default', name))?.status?.version;
+      await vi.waitFor(async () => {
+        expect(await versionOf('uses')).toBe(1);
+        expect(await versionOf('other')).toBe(1);
+      });
+      const conf = (await store.get('Config', 'default', 'conf'))!;
+      await store.update({ ...conf, spec: { data: { app: 'a=2' } } });
+      await vi.waitFor(async () => expect(await versionOf('uses')).toBe(2));
+      expect((await store.get('ServiceVersion', 'default', 'uses-v2'))?.spec.cause).toBe('config changed');
+      expect(await versionOf('other')).toBe(1);
+    } finally {
       ac.abort();
       await done;
     }

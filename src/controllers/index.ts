@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { sleep, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
+import { referencesConfig } from './config-digest.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
 import { startJobControllers } from './job-controllers.js';
 import { Informer } from './informer.js';
@@ -53,6 +54,9 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   const services = new Informer({ store, kind: 'Service', logger, resyncIntervalMs });
   const instances = new Informer({ store, kind: 'Instance', logger, resyncIntervalMs });
   const nodes = new Informer({ store, kind: 'Node', logger, resyncIntervalMs });
+  // A changed Config or Secret changes the template of every Service whose files reference it.
+  const configs = new Informer({ store, kind: 'Config', logger, resyncIntervalMs: 0 });
+  const secrets = new Informer({ store, kind: 'Secret', logger, resyncIntervalMs: 0 });
 
   const serviceQueue = new WorkQueue();
   const schedulingQueue = new WorkQueue();
@@ -85,6 +89,15 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
       if (i.spec.node) enqueueScheduling();
     },
   });
+  const enqueueReferrers = (kind: 'Config' | 'Secret') => (o: { metadata: { namespace?: string | undefined; name: string } }) => {
+    for (const svc of services.list()) {
+      if (svc.metadata.namespace === o.metadata.namespace && referencesConfig(svc.spec.configFiles, kind, o.metadata.name)) enqueueService(svc);
+    }
+  };
+  for (const [informer, kind] of [[configs, 'Config'], [secrets, 'Secret']] as const) {
+    const enqueue = enqueueReferrers(kind);
+    informer.addHandlers({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
+  }
   // Heartbeats (a Node update a minute per node, and every resync) change nothing the scheduler reads.
   nodes.addHandlers({
     onAdd: enqueueScheduling,
@@ -94,7 +107,13 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     onDelete: enqueueScheduling,
   });
 
-  const serviceController = new ServiceController({ store, events, logger: logger.child({ controller: 'service' }) });
+  const serviceController = new ServiceController({
+    store,
+    events,
+    logger: logger.child({ controller: 'service' }),
+    // The informer's view of nodes: a graceful stop on a node that is not ready is not waited for.
+    nodeReady: (node) => nodes.get(undefined, node)?.status?.ready,
+  });
   const schedulingController = new SchedulingController({
     store,
     events,
@@ -120,6 +139,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     services.run(signal),
     instances.run(signal),
     nodes.run(signal),
+    configs.run(signal),
+    secrets.run(signal),
     serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service')),
     schedulingQueue.run((key) => (key === CATCH_UP_KEY ? schedulingController.keepUp() : schedulingController.reconcile()), signal, 1, onError('scheduling')),
     // Between passes the scheduler's state follows the store in small steps, so it never falls

@@ -20,7 +20,6 @@ describe('instance template', () => {
       placement: { constraints: ['rack=a'] },
       resources: { cpu: 250, memory: 256 * 2 ** 20 },
       templateHash: templateHashOf(svc),
-      // The defaults in force: the agent reads seconds and a signal.
       termination: { drainDelaySeconds: 2, gracePeriodSeconds: 10, stopSignal: 'SIGTERM' },
     });
     expect(inst.spec.node).toBeUndefined();

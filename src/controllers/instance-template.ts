@@ -1,7 +1,18 @@
 // How a Service's template becomes a new Instance. Pure: the service controller decides how many,
 // this decides what. The template hash names a template version so a changed Service can tell
 // which of its instances are stale.
-import { API_VERSION, DEFAULT_NAMESPACE, DEFAULT_TERMINATION, parseDuration, stableHash, sumResources, type Instance, type Service } from '../core/index.js';
+import {
+  API_VERSION,
+  DEFAULT_NAMESPACE,
+  DEFAULT_TERMINATION,
+  parseDuration,
+  stableHash,
+  sumResources,
+  type Instance,
+  type InstanceSpec,
+  type Service,
+  type ServiceTemplate,
+} from '../core/index.js';
 import type { NewObject } from '../store/store.js';
 
 export const SERVICE_LABEL = 'gantry.io/service';
@@ -10,16 +21,35 @@ const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** Object names are at most 63 characters; the suffix takes 6. */
 const MAX_PREFIX = 57;
 
-/** The hash of the parts of a Service that its instances are made from. */
-export function templateHashOf(service: Service): string {
-  const { initContainers, configFiles } = service.spec;
-  // Init containers and config files count only when set, so existing instances keep their hash.
-  return stableHash({
-    containers: service.spec.containers,
-    restartPolicy: service.spec.restartPolicy ?? 'Always',
-    ...(initContainers?.length ? { initContainers } : {}),
-    ...(configFiles?.length ? { configFiles } : {}),
-  });
+/** The parts of a Service that its instances are made from (what a ServiceVersion keeps). */
+export function templateOf(service: Service): ServiceTemplate {
+  const { containers, initContainers, configFiles } = service.spec;
+  return { containers, restartPolicy: service.spec.restartPolicy ?? 'Always', ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) };
+}
+
+/**
+ * The hash of the template plus the digest of the Configs/Secrets it references (config-digest.ts).
+ * Absent parts drop out of the hash, so a service without init containers, files or references
+ * keeps the hash its instances were made with before those existed.
+ */
+export function templateHashOf(service: Service, configDigest?: string): string {
+  return stableHash({ ...templateOf(service), configDigest });
+}
+
+/** The termination a new instance carries, resolved from the service's (defaults filled). */
+export function resolvedTermination(service: Service): NonNullable<InstanceSpec['termination']> {
+  const t = { ...DEFAULT_TERMINATION, ...service.spec.termination };
+  return {
+    drainDelaySeconds: (parseDuration(t.drainDelay) ?? 0) / 1000,
+    gracePeriodSeconds: (parseDuration(t.gracePeriod) ?? 10_000) / 1000,
+    stopSignal: t.stopSignal,
+  };
+}
+
+/** What the rollout adds to a new instance. */
+export interface InstanceExtras {
+  version?: number | undefined;
+  avoidNodes?: readonly string[] | undefined;
 }
 
 /** `<service>-<5 random [a-z0-9]>`; `random` returns [0, 1) like Math.random (seed it in tests). */
@@ -30,7 +60,7 @@ export function instanceName(service: string, random: () => number = Math.random
 }
 
 /** `templateHash` saves hashing the template per instance when the caller has it already. */
-export function newInstanceFor(service: Service, name: string, templateHash = templateHashOf(service)): NewObject<Instance> {
+export function newInstanceFor(service: Service, name: string, templateHash = templateHashOf(service), extras: InstanceExtras = {}): NewObject<Instance> {
   const restartPolicy = service.spec.restartPolicy ?? 'Always';
   return {
     apiVersion: API_VERSION,
@@ -49,19 +79,12 @@ export function newInstanceFor(service: Service, name: string, templateHash = te
       ...(service.spec.configFiles?.length ? { configFiles: service.spec.configFiles } : {}),
       resources: sumResources(service.spec.containers),
       templateHash,
-      termination: terminationFor(service),
+      ...(extras.version !== undefined ? { version: extras.version } : {}),
+      ...(service.spec.initContainers ? { initContainers: service.spec.initContainers } : {}),
+      ...(service.spec.configFiles ? { configFiles: service.spec.configFiles } : {}),
+      termination: resolvedTermination(service),
+      ...(extras.avoidNodes && extras.avoidNodes.length > 0 ? { avoidNodes: [...extras.avoidNodes] } : {}),
     },
     status: { phase: 'Pending', ready: false, containers: [] },
-  };
-}
-
-/** The Service's termination (defaults filled in) in the form the agent reads: seconds and a signal. */
-export function terminationFor(service: Service): NonNullable<Instance['spec']['termination']> {
-  const t = { ...DEFAULT_TERMINATION, ...service.spec.termination };
-  const seconds = (d: string | number, fallback: string | number): number => (parseDuration(d) ?? parseDuration(fallback) ?? 0) / 1000;
-  return {
-    drainDelaySeconds: seconds(t.drainDelay, DEFAULT_TERMINATION.drainDelay),
-    gracePeriodSeconds: seconds(t.gracePeriod, DEFAULT_TERMINATION.gracePeriod),
-    stopSignal: t.stopSignal,
   };
 }

@@ -229,7 +229,8 @@ describe('ServiceController', () => {
     expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 0 });
     expect(await instancesOf(store)).toHaveLength(MAX_OPS_PER_TXN);
     expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 0 });
-    expect(await controller.reconcile('default/web')).toBeUndefined();
+    // Done with creating: the only wake-up left is the progress deadline of v1's rollout (600 s).
+    expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 600_000 });
     expect(await instancesOf(store)).toHaveLength(2500);
     expect(txn.mock.calls.map((c) => c[0].length)).toEqual([1000, 1000, 500]);
 

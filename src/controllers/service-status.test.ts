@@ -26,6 +26,10 @@ describe('sameStatus', () => {
     ['a condition more', (s) => ({ ...s, conditions: [...s.conditions, { type: 'Unschedulable', status: 'False' }] })],
     ['a condition message', (s) => ({ ...s, conditions: [s.conditions[0]!, { ...s.conditions[1]!, message: '3/3 replicas ready' }] })],
     ['a transition time', (s) => ({ ...s, conditions: [{ ...s.conditions[0]!, lastTransitionTime: '2025-01-01T00:00:01Z' }, s.conditions[1]!] })],
+    ['version', (s) => ({ ...s, version: 2 })],
+    ['updatedReplicas', (s) => ({ ...s, updatedReplicas: 1 })],
+    ['availableReplicas', (s) => ({ ...s, availableReplicas: 1 })],
+    ['a rollout', (s) => ({ ...s, rollout: { phase: 'Progressing', version: 2 } })],
     ['a condition status', (s) => ({ ...s, conditions: [{ ...s.conditions[0]!, status: 'True' }, s.conditions[1]!] })],
   ])('notices a different %s', (_what, change) => {
     expect(sameStatus(base, change(base))).toBe(false);

@@ -214,6 +214,8 @@ export const RolloutStatusSchema = Type.Object({
   /** Set by `rollout promote` for a canary rollout of `version`. */
   promoted: Type.Optional(Type.Boolean()),
   message: Type.Optional(Type.String()),
+  /** Available instances of `version` when last looked: a rise is progress. */
+  availableUpdated: Type.Optional(Type.Integer()),
 });
 
 export const ServiceStatusSchema = Type.Object({

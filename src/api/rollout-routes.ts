@@ -1,0 +1,155 @@
+// Rollout actions on a Service (admin token):
+//   GET  /api/v1/namespaces/:ns/services/:name/rollout            status + history
+//   POST /api/v1/namespaces/:ns/services/:name/rollout/pause      spec.paused = true
+//   POST .../rollout/resume                                        spec.paused = false
+//   POST .../rollout/promote                                       status.rollout.promoted = true (a waiting canary goes on)
+//   POST .../rollout/undo  { toVersion? }                          that version's template back into spec
+// Each is one CAS write (retried on a conflict); the service controller does the rest.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { AppError, InvalidError, isAppError, NotFoundError, schemaErrors, type Service, type ServiceVersion } from '../core/index.js';
+import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../controllers/service-versions.js';
+import type { Store } from '../store/store.js';
+import type { Params, RouteDeps } from './route-deps.js';
+
+const UndoSchema = Type.Object(
+  { toVersion: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'must be a version number like 1 (see gantry rollout history)' })) },
+  { additionalProperties: false },
+);
+
+const MAX_ATTEMPTS = 5;
+
+export interface RolloutView {
+  service: string;
+  namespace: string;
+  replicas: number;
+  /** The spec generation; status.observedGeneration catches up with it. */
+  generation: number;
+  status: Service['status'];
+  paused: boolean;
+  history: { version: number; cause?: string | undefined; createdAt: string; images: string[]; current: boolean }[];
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'promote' | 'undo';
+
+/** Reads the Service, changes it with `change` (undefined: nothing to do) and writes it with CAS, retrying on conflicts. */
+async function updateService(store: Store, namespace: string, name: string, change: (s: Service) => Promise<Service | undefined>): Promise<{ service: Service; changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const svc = await store.get('Service', namespace, name);
+    if (!svc) throw new NotFoundError('Service', namespace, name);
+    const next = await change(svc);
+    if (!next) return { service: svc, changed: false };
+    try {
+      return { service: await store.update(next), changed: true };
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+const withSpec = (s: Service, spec: Service['spec'], annotations?: Record<string, string>): Service => {
+  const generation = (s.metadata.generation ?? 1) + 1;
+  return { ...s, metadata: { ...s.metadata, generation, ...(annotations ? { annotations: { ...s.metadata.annotations, ...annotations } } : {}) }, spec };
+};
+
+/** The version undo goes to: the one named, else the newest older one with a different template. */
+function undoTarget(history: readonly ServiceVersion[], current: number | undefined, toVersion: number | undefined, name: string): ServiceVersion {
+  if (toVersion !== undefined) {
+    const v = history.find((h) => h.spec.version === toVersion);
+    if (!v) {
+      const known = history.map((h) => `v${h.spec.version}`).join(', ') || 'none';
+      throw new InvalidError(`service ${name} has no version ${toVersion}; versions kept: ${known}`, [{ path: 'toVersion', message: `must be one of the kept versions (${known})` }]);
+    }
+    return v;
+  }
+  const cur = history.find((h) => h.spec.version === current);
+  const older = history.filter((h) => h.spec.version < (current ?? Infinity) && h.spec.templateHash !== cur?.spec.templateHash);
+  const v = older.at(-1);
+  if (!v) throw new AppError('CONFLICT', `service ${name} has no earlier version to undo to (see gantry rollout history service ${name})`);
+  return v;
+}
+
+export async function rolloutAction(store: Store, namespace: string, name: string, action: RolloutAction, body: unknown): Promise<{ service: Service; changed: boolean; message: string }> {
+  const versions = new ServiceVersions(store);
+  switch (action) {
+    case 'pause':
+    case 'resume': {
+      const paused = action === 'pause';
+      const r = await updateService(store, namespace, name, async (s) => ((s.spec.paused === true) === paused ? undefined : withSpec(s, { ...s.spec, paused })));
+      return { ...r, message: r.changed ? `rollout ${paused ? 'paused' : 'resumed'}` : `rollout already ${paused ? 'paused' : 'running'}` };
+    }
+    case 'promote': {
+      const r = await updateService(store, namespace, name, async (s) => {
+        const rollout = s.status?.rollout;
+        if (!rollout || (rollout.phase !== 'CanaryPaused' && rollout.phase !== 'Progressing' && rollout.phase !== 'Paused')) {
+          throw new AppError('CONFLICT', `service ${name} has no rollout in progress to promote (phase ${rollout?.phase ?? 'none'})`);
+        }
+        if (rollout.promoted) return undefined;
+        return { ...s, status: { ...s.status!, rollout: { ...rollout, promoted: true } } };
+      });
+      return { ...r, message: r.changed ? `v${r.service.status?.rollout?.version ?? '?'} promoted` : 'already promoted' };
+    }
+    case 'undo': {
+      const errors = schemaErrors(UndoSchema, body ?? {}, '');
+      if (errors.length > 0) throw new InvalidError('undo takes { "toVersion": N } (optional)', errors);
+      const toVersion = (body as { toVersion?: number } | undefined)?.toVersion;
+      let target: ServiceVersion | undefined;
+      const r = await updateService(store, namespace, name, async (s) => {
+        target = undoTarget(await versions.list(namespace, name), s.status?.version, toVersion, name);
+        const { containers, restartPolicy, initContainers, configFiles } = target.spec.template;
+        const { initContainers: _i, configFiles: _c, ...rest } = s.spec;
+        const generation = (s.metadata.generation ?? 1) + 1;
+        return withSpec(
+          s,
+          { ...rest, containers, restartPolicy, ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) },
+          { [CHANGE_CAUSE_ANNOTATION]: changeCause(generation, `rollout undo to v${target.spec.version}`) },
+        );
+      });
+      return { ...r, message: `rolling back to the template of v${target?.spec.version ?? '?'}` };
+    }
+  }
+}
+
+export async function rolloutView(store: Store, namespace: string, name: string): Promise<RolloutView> {
+  const svc = await store.get('Service', namespace, name);
+  if (!svc) throw new NotFoundError('Service', namespace, name);
+  const history = await new ServiceVersions(store).list(namespace, name);
+  return {
+    service: name,
+    namespace,
+    replicas: svc.spec.replicas ?? 1,
+    generation: svc.metadata.generation ?? 1,
+    status: svc.status,
+    paused: svc.spec.paused === true,
+    history: history.map((v) => ({
+      version: v.spec.version,
+      cause: v.spec.cause,
+      createdAt: v.metadata.createdAt,
+      images: v.spec.template.containers.map((c) => c.image),
+      current: v.spec.version === svc.status?.version,
+    })),
+  };
+}
+
+export function registerRolloutRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const base = '/api/v1/namespaces/:namespace/services/:name/rollout';
+  app.get<{ Params: Params }>(base, async (req) => rolloutView(deps.store, req.params.namespace ?? '', req.params.name ?? ''));
+  app.post<{ Params: Params & { action?: string }; Body: unknown }>(
+    `${base}/:action`,
+    { config: { roles: ['admin'], forbidden: 'only an admin token may change rollouts' } },
+    async (req, reply) => {
+      const action = req.params.action ?? '';
+      if (!['pause', 'resume', 'promote', 'undo'].includes(action)) {
+        throw new AppError('NOT_FOUND', `no rollout action ${action}: use pause, resume, promote or undo`);
+      }
+      const namespace = req.params.namespace ?? '';
+      const name = req.params.name ?? '';
+      const { service, changed, message } = await rolloutAction(deps.store, namespace, name, action as RolloutAction, req.body);
+      if (changed) {
+        deps.logger.info({ kind: 'Service', namespace, name, action, revision: service.metadata.revision }, 'rollout action');
+        await deps.events.record({ kind: 'Service', namespace, name }, 'Normal', `Rollout${action[0]!.toUpperCase()}${action.slice(1)}`, message, 'api');
+      }
+      return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send({ message, service });
+    },
+  );
+}
