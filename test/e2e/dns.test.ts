@@ -33,7 +33,7 @@ spec:
       healthCheck:
         exec: { command: ["test", "-f", "/tmp/ready"] }
         interval: 1s
-        timeout: 1s
+        timeout: 5s
         retries: 2
 `;
 
@@ -133,7 +133,7 @@ describe('discovery: endpoints, DNS and the container environment', () => {
   });
 
   it('containers carry GANTRY_PORT_<NAME>, GANTRY_HOST_IP and the rest, answer on that host port, and get Gantry as name server', async () => {
-    const [first] = await instancesOf(g, 'dnsweb');
+    const [first] = await running();
     const id = first!.status!.containers[0]!.containerId!;
     const env = Object.fromEntries((await docker('exec', id, 'env')).split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     const hostPort = first!.status!.containers[0]!.hostPorts.http!;
@@ -157,8 +157,9 @@ describe('discovery: endpoints, DNS and the container environment', () => {
   });
 
   it('an instance whose container is removed behind its back gets a new one with the same host port, hostname and DNS settings', async () => {
-    const [first] = await instancesOf(g, 'dnsweb');
+    const [first] = await running();
     const before = first!.status!.containers[0]!;
+    expect(before.hostPorts.http).toBeDefined();
     await docker('rm', '-f', before.containerId!);
     await waitFor('the instance to get a new container', async () => {
       const i = (await instancesOf(g, 'dnsweb')).find((x) => x.metadata.name === first!.metadata.name);
