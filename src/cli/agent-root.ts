@@ -9,6 +9,7 @@ import { AppError, parseDuration } from '../core/index.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import type { Driver } from '../drivers/driver.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
+import { durationOption } from './process-options.js';
 
 export const DRIVER_KINDS = ['docker', 'fake'] as const;
 export type DriverKind = (typeof DRIVER_KINDS)[number];
@@ -56,11 +57,7 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
     deadContainerTtlMs = parseDuration(opts.deadContainerTtl);
     if (deadContainerTtlMs === undefined) throw new AppError('MALFORMED', `--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
   }
-  let heartbeatIntervalMs: number | undefined;
-  if (opts.heartbeatInterval !== undefined) {
-    heartbeatIntervalMs = parseDuration(opts.heartbeatInterval);
-    if (heartbeatIntervalMs === undefined || heartbeatIntervalMs < 100) throw new AppError('MALFORMED', `--heartbeat-interval must be a duration of at least 100ms like 5s or 1s, not "${opts.heartbeatInterval}"`);
-  }
+  const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
   return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs };
 }
 
