@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.js';
 import { containersWithLabels } from '../support/docker-cli.js';
-import { freePort, GantryProcesses } from '../support/gantry-process.js';
+import { GantryProcesses } from '../support/gantry-process.js';
 import { readyCount, webService } from '../support/instances.js';
 import { ensureTestImage } from '../support/test-image.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -43,10 +43,7 @@ describe('node maintenance', () => {
   beforeAll(async () => {
     image = await ensureTestImage();
     g = await GantryProcesses.create();
-    const port = await freePort();
-    g.url = `http://127.0.0.1:${port}`;
-    g.spawn('server', ['server', '--listen', `127.0.0.1:${port}`]);
-    await g.waitReady('server');
+    await g.server();
     agents.set('node-a', startAgent('node-a', '21000-21499'));
     agents.set('node-b', startAgent('node-b', '21500-21999'));
     await waitFor('two ready nodes', async () => {
