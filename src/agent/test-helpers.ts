@@ -210,6 +210,10 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('rolloutAction');
   }
 
+  async nodeAction(): Promise<never> {
+    return unsupported('nodeAction');
+  }
+
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
     this.check();
     const node = this.nodes.get(name);

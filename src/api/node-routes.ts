@@ -1,6 +1,9 @@
 // POST /api/v1/nodes/{name}/heartbeat: the agent's "I am alive". Registration and node status
 // use the generic object routes (PUT /api/v1/nodes/{name}, PUT .../status).
+// POST /api/v1/nodes/{name}/cordon|uncordon|drain: maintenance (admin; node-actions.ts).
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../core/index.js';
+import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
 import type { Params, RouteDeps } from './route-deps.js';
 import { heartbeat } from './status-writes.js';
 
@@ -17,6 +20,23 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: 
     async (req, reply) => {
       await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs });
       return reply.code(204).send();
+    },
+  );
+  app.post<{ Params: Params }>(
+    '/api/v1/nodes/:name/:action',
+    { config: { roles: ['admin'], forbidden: 'only an admin token may cordon, uncordon or drain nodes' } },
+    async (req, reply) => {
+      const action = req.params.action ?? '';
+      if (!(NODE_ACTIONS as readonly string[]).includes(action)) {
+        throw new AppError('NOT_FOUND', `no node action ${action}: use cordon, uncordon or drain`);
+      }
+      const name = req.params.name ?? '';
+      const r = await nodeAction(deps.store, name, action as NodeAction);
+      if (r.changed) {
+        deps.logger.info({ kind: 'Node', name, action, revision: r.node.metadata.revision }, 'node action');
+        await deps.events.record({ kind: 'Node', name }, 'Normal', r.reason, r.message, 'api');
+      }
+      return reply.header('x-gantry-result', r.changed ? 'configured' : 'unchanged').send({ message: r.message, node: r.node });
     },
   );
 }

@@ -21,6 +21,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
+    .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
     .action(async (opts, cmd) => {
       const g = globalOptions(cmd);
       const portRange = parsePortRange(opts.portRange);

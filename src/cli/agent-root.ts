@@ -9,6 +9,7 @@ import { AppError, parseDuration } from '../core/index.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import type { Driver } from '../drivers/driver.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
+import { durationOption } from './process-options.js';
 
 export const DRIVER_KINDS = ['docker', 'fake'] as const;
 export type DriverKind = (typeof DRIVER_KINDS)[number];
@@ -34,12 +35,15 @@ export interface NodeAgentOptions {
   maxContainerOps?: number | undefined;
   /** --dead-container-ttl: how long dead containers stay for their logs; default 1 h. */
   deadContainerTtlMs?: number | undefined;
+  /** --heartbeat-interval: default 5 s; a service's lostAfter should be a few of these. */
+  heartbeatIntervalMs?: number | undefined;
 }
 
-/** Parses --max-container-ops (a positive number) and --dead-container-ttl (a duration like 1h). */
-export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefined; deadContainerTtl?: string | undefined }): {
+/** Parses --max-container-ops (a positive number), --dead-container-ttl and --heartbeat-interval (durations). */
+export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefined; deadContainerTtl?: string | undefined; heartbeatInterval?: string | undefined }): {
   maxContainerOps: number | undefined;
   deadContainerTtlMs: number | undefined;
+  heartbeatIntervalMs: number | undefined;
 } {
   let maxContainerOps: number | undefined;
   if (opts.maxContainerOps !== undefined) {
@@ -53,7 +57,8 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
     deadContainerTtlMs = parseDuration(opts.deadContainerTtl);
     if (deadContainerTtlMs === undefined) throw new AppError('MALFORMED', `--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
   }
-  return { maxContainerOps, deadContainerTtlMs };
+  const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
+  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs };
 }
 
 export function parseDriverKind(value: string): DriverKind {
@@ -83,6 +88,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     logger: opts.logger,
     maxContainerOpsPerSecond: opts.maxContainerOps,
     deadContainerTtlMs: opts.deadContainerTtlMs,
+    heartbeatIntervalMs: opts.heartbeatIntervalMs,
   });
   opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
   try {

@@ -41,6 +41,12 @@ describe('tableFor', () => {
     expect(t.rows[0]?.slice(-2)).toEqual(['web', 'image "x" not found']);
   });
 
+  it('marks cordoned and draining nodes in the READY column', () => {
+    const cordoned = { ...aNode('n1'), spec: { unschedulable: true } };
+    const draining = { ...aNode('n2', { ready: false }), spec: { unschedulable: true, draining: true } };
+    expect(tableFor('Node', [cordoned, draining, aNode('n3')], plain).rows.map((r) => r[1])).toEqual(['true,cordoned', 'false,draining', 'true']);
+  });
+
   it('shows node capacity, labels and instance counts when given', () => {
     const nodes = [aNode('n1', { labels: { rack: 'a', pool: 'web' } }), aNode('n2', { ready: false })];
     const t = tableFor('Node', nodes, { ...plain, instancesPerNode: new Map([['n1', 4]]) });

@@ -70,7 +70,8 @@ function nodeTable(items: GantryNode[], o: ColumnOptions): Table {
   const headers = ['NAME', 'READY', 'CPU', 'MEMORY', ...(counts ? ['INSTANCES'] : []), 'LABELS', 'AGE', ...(o.wide ? ['DRIVER', 'ADDRESS'] : [])];
   const rows = items.map((n) => [
     n.metadata.name,
-    String(n.status?.ready ?? false),
+    // Like kubectl's SchedulingDisabled: a cordoned or draining node says so where readiness is read.
+    `${String(n.status?.ready ?? false)}${n.spec.draining ? ',draining' : n.spec.unschedulable ? ',cordoned' : ''}`,
     n.status ? formatCpu(n.status.capacity.cpu) : NONE,
     n.status ? formatMemory(n.status.capacity.memory) : NONE,
     ...(counts ? [String(counts.get(n.metadata.name) ?? 0)] : []),

@@ -8,8 +8,10 @@ import { cronJobCommand } from './cronjob-command.js';
 import { deleteCommand } from './delete-command.js';
 import { describeCommand } from './describe-command.js';
 import { endpointsCommand } from './endpoints-command.js';
+import { eventsCommand } from './events-command.js';
 import { getCommand } from './get-command.js';
 import { logsCommand } from './logs-command.js';
+import { nodeCommand } from './node-command.js';
 import { rolloutCommand } from './rollout-command.js';
 import { scaleCommand } from './scale-command.js';
 import { serverCommand } from './server-command.js';
@@ -29,7 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, endpointsCommand, scaleCommand, rolloutCommand, stopCommand, deleteCommand, versionCommand, simCommand, cronJobCommand]) {
+  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, endpointsCommand, scaleCommand, rolloutCommand, stopCommand, deleteCommand, versionCommand, simCommand, cronJobCommand, nodeCommand, eventsCommand]) {
     const sub = make(ctx) as unknown as Command;
     // Subcommands report usage errors through the same output and exit path as the program.
     sub.configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) }).showHelpAfterError('(run with --help for usage)').exitOverride();

@@ -28,6 +28,7 @@ import type {
   GantryClient,
   InstanceStatusReport,
   InstanceStatusResult,
+  NodeAction,
   RolloutView,
 } from './types.js';
 
@@ -185,6 +186,10 @@ export class HttpClient implements GantryClient {
 
   async rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body: { toVersion?: number } = {}): Promise<{ message: string; service: Service }> {
     return (await this.json('POST', `${objectPath('Service', namespace, name)}/rollout/${action}`, { body })) as { message: string; service: Service };
+  }
+
+  async nodeAction(name: string, action: NodeAction): Promise<{ message: string; node: ObjectOf<'Node'> }> {
+    return (await this.json('POST', `${objectPath('Node', undefined, name)}/${action}`, { body: {} })) as { message: string; node: ObjectOf<'Node'> };
   }
 
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {

@@ -60,6 +60,9 @@ export interface ConfigFileContent {
 }
 
 /** The answer of GET .../rollout. */
+/** Node maintenance actions (docs/nodes.md). */
+export type NodeAction = 'cordon' | 'uncordon' | 'drain';
+
 export interface RolloutView {
   service: string;
   namespace: string;
@@ -89,6 +92,8 @@ export interface GantryClient {
   rollout(namespace: string, name: string): Promise<RolloutView>;
   /** POST .../services/NAME/rollout/ACTION (admin). */
   rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body?: { toVersion?: number }): Promise<{ message: string; service: ObjectOf<'Service'> }>;
+  /** POST /api/v1/nodes/NAME/ACTION (admin): cordon, uncordon or drain; idempotent. */
+  nodeAction(name: string, action: NodeAction): Promise<{ message: string; node: ObjectOf<'Node'> }>;
   /** Role agent only. */
   updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;

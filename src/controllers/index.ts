@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { sleep, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { referencesConfig } from './config-digest.js';
+import { CrashLoopController, mayCrashLoop } from './crash-loop-controller.js';
+import { DrainController } from './drain-controller.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
 import { startJobControllers } from './job-controllers.js';
 import { Informer } from './informer.js';
@@ -60,6 +62,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
 
   const serviceQueue = new WorkQueue();
   const schedulingQueue = new WorkQueue();
+  const drainQueue = new WorkQueue();
+  const crashLoopQueue = new WorkQueue();
 
   const enqueueService = (o: { metadata: { namespace?: string | undefined; name: string } }) =>
     serviceQueue.add(nsKey(o.metadata.namespace, o.metadata.name));
@@ -73,19 +77,30 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   // One key for every reason to schedule: a burst of 1,000 applies while a pass runs is one more
   // pass afterwards, and that pass takes everything pending then.
   const enqueueScheduling = () => schedulingQueue.add(SCHEDULING_KEY);
+  // Node maintenance: a draining node, and its instances' changes (the last one leaving ends the drain).
+  const enqueueDrain = (node: string | undefined) => {
+    if (node !== undefined && nodes.get(undefined, node)?.spec.draining) drainQueue.addAfter(node, INSTANCE_BURST_MS);
+  };
+  const watchInstance = (i: Instance) => {
+    enqueueDrain(i.spec.node);
+    if (mayCrashLoop(i)) crashLoopQueue.add(nsKey(i.metadata.namespace, i.metadata.name));
+  };
 
   services.addHandlers({ onAdd: enqueueService, onUpdate: (_o, n) => enqueueService(n), onDelete: enqueueService });
   instances.addHandlers({
     onAdd: (i) => {
       enqueueOwner(i);
+      watchInstance(i);
       if (isUnboundPending(i) || isFinished(i)) enqueueScheduling();
     },
     onUpdate: (old, i) => {
       enqueueOwner(i);
+      watchInstance(i);
       if (instanceSchedulingChanged(old, i)) enqueueScheduling();
     },
     onDelete: (i) => {
       enqueueOwner(i);
+      enqueueDrain(i.spec.node);
       if (i.spec.node) enqueueScheduling();
     },
   });
@@ -100,9 +115,14 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   }
   // Heartbeats (a Node update a minute per node, and every resync) change nothing the scheduler reads.
   nodes.addHandlers({
-    onAdd: enqueueScheduling,
+    onAdd: (n) => {
+      enqueueScheduling();
+      if (n.spec.draining) drainQueue.add(n.metadata.name);
+    },
     onUpdate: (old, next) => {
       if (nodeSchedulingChanged(old, next)) enqueueScheduling();
+      // Also when a drain ends (uncordon), so the controller forgets it.
+      if (next.spec.draining || old.spec.draining) drainQueue.add(next.metadata.name);
     },
     onDelete: enqueueScheduling,
   });
@@ -132,6 +152,9 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     stallThresholdMs: NODE_CHECK_INTERVAL_MS + NODE_CHECK_STALL_MS,
   });
 
+  const drainController = new DrainController({ store, events, logger: logger.child({ controller: 'drain' }) });
+  const crashLoopController = new CrashLoopController({ store, events, logger: logger.child({ controller: 'crash-loop' }) });
+
   const jobLoops = startJobControllers({ store, events, logger, signal, instances, resyncIntervalMs });
 
   const onError = (name: string) => (key: string, err: unknown) => logger.warn({ controller: name, key, err }, 'reconcile failed; retrying with backoff');
@@ -142,6 +165,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     configs.run(signal),
     secrets.run(signal),
     serviceQueue.run((key) => serviceController.reconcile(key), signal, 2, onError('service')),
+    drainQueue.run((key) => drainController.reconcile(key), signal, 1, onError('drain')),
+    crashLoopQueue.run((key) => crashLoopController.reconcile(key), signal, 1, onError('crash-loop')),
     schedulingQueue.run((key) => (key === CATCH_UP_KEY ? schedulingController.keepUp() : schedulingController.reconcile()), signal, 1, onError('scheduling')),
     // Between passes the scheduler's state follows the store in small steps, so it never falls
     // out of the store's change history (a full re-read of 100,000 instances took ~15 s under

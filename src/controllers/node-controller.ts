@@ -23,11 +23,24 @@
 // most of the cluster at once would not help if the fault is the server or the network, and would
 // overload what is left. Normal behaviour resumes once fewer are silent.
 //
+// Each service says how long its instances may sit on a silent node (`spec.lostAfter`, default
+// 15s; job runs use the grace period): an instance is marked Lost once its node has been silent
+// longer than that. A node is marked not ready at the grace period, or earlier when an instance
+// on it is due earlier (nothing new should be placed on a node whose instances are being
+// replaced). Services' lostAfter values are read from one list every few seconds; only a node
+// silent longer than the shortest of them is looked at, and once looked at, not again before
+// its next instance is due. With every service at the default, this costs nothing extra.
+//
+// When a lost node heartbeats again, its instances that were replaced meanwhile are resolved by
+// their service's `onNodeReturn`: KeepReplacement (default) keeps the replacement; the original's
+// object is gone (the service controller deletes a Lost instance when it replaces it), so the
+// returning agent stops and removes its containers. Each decision is an event.
+//
 // A deleted Node has no heartbeat to miss: its unfinished instances are marked Lost too ("node X
 // was deleted"), found by a scan of the instances whenever a node disappears, on the first pass
 // (deletions while the server was down), after a pass with conflicts, and every orphanScanMs.
 import type { Logger } from 'pino';
-import { getCondition, setCondition, type GantryNode, type Instance } from '../core/index.js';
+import { getCondition, parseDuration, setCondition, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { EventRecorder, type EventInput } from './event-recorder.js';
@@ -64,7 +77,24 @@ export const DISRUPTION_RATIO = 0.55;
 /** Fewer silent nodes than this never count as a disruption: small clusters behave normally. */
 export const DISRUPTION_MIN_NODES = 3;
 
+/** How often services' lostAfter and onNodeReturn are re-read. */
+export const SERVICE_SETTINGS_REFRESH_MS = 5_000;
+
+interface ServiceSettings {
+  lostAfterMs: number;
+  onNodeReturn: 'KeepReplacement' | 'KeepOriginal';
+}
+
 export class NodeController {
+  /** lostAfter and onNodeReturn per service (`namespace/name`), re-read every few seconds. */
+  private services = new Map<string, ServiceSettings>();
+  private servicesReadAt = Number.NaN;
+  /** The shortest lostAfter of any service (at most the grace period): a node silent less is not looked at. */
+  private shortestLostAfter: number;
+  /** Silent nodes: the silence at which their next instance becomes due (Infinity: none left). */
+  private readonly nextDue = new Map<string, number>();
+  /** Instances marked Lost per node while it was silent, for the node-return decisions. */
+  private readonly lostOn = new Map<string, Instance[]>();
   /** Readiness seen on the previous pass (false: lost to silence), to notice a lost node coming back. */
   private readonly lastReady = new Map<string, boolean>();
   /** Not-ready nodes whose instances are all marked Lost: no need to scan instances again. */
@@ -90,6 +120,7 @@ export class NodeController {
     this.now = opts.now ?? Date.now;
     this.events = opts.events ?? new EventRecorder(opts.store);
     this.graceFrom = this.now();
+    this.shortestLostAfter = opts.nodeGracePeriodMs;
   }
 
   /** One pass over every node; run it every second. */
@@ -97,20 +128,29 @@ export class NodeController {
     const { store } = this.opts;
     this.noticeStall();
     const nodes = (await store.list('Node')).items;
+    await this.refreshServices();
     const pending: EventInput[] = [];
     const seen = new Set<string>();
     const silent: GantryNode[] = [];
+    const maybeEarly: GantryNode[] = [];
     const unfinished: GantryNode[] = [];
+    const returned: string[] = [];
     for (const node of nodes) {
       const name = node.metadata.name;
       seen.add(name);
       const ready = node.status?.ready === true;
-      if (ready && this.lastReady.get(name) === false) pending.push(nodeEvent(name, 'Normal', 'NodeReady', `node ${name} is sending heartbeats again`));
+      if (ready && this.lastReady.get(name) === false) {
+        pending.push(nodeEvent(name, 'Normal', 'NodeReady', `node ${name} is sending heartbeats again`));
+        returned.push(name);
+      }
       if (ready) this.lostDone.delete(name);
-      if (ready && this.isSilent(node)) {
+      const silentFor = this.silentFor(node);
+      if (!(silentFor > this.shortestLostAfter)) this.nextDue.delete(name);
+      if (ready && silentFor > this.opts.nodeGracePeriodMs) {
         silent.push(node);
         continue;
       }
+      if (ready && silentFor > this.shortestLostAfter) maybeEarly.push(node);
       // A retry after conflicts, or after a crash between marking the node and its instances.
       if (!ready && lostReason(node) && !this.lostDone.has(name)) unfinished.push(node);
       // Only a node lost to silence "comes back": a new node turning ready on its first heartbeat does not.
@@ -122,6 +162,11 @@ export class NodeController {
       this.opts.leases?.forget(name);
     }
     for (const name of this.lostDone) if (!seen.has(name)) this.lostDone.delete(name);
+    for (const name of this.nextDue.keys()) if (!seen.has(name)) this.nextDue.delete(name);
+    for (const name of this.lostOn.keys()) if (!seen.has(name)) this.lostOn.delete(name);
+    for (const name of returned) this.resolveReturn(name, pending);
+    // Silent for less than the grace period, but with an instance whose lostAfter has passed.
+    silent.push(...(await this.dueEarly(maybeEarly)));
 
     // Silent now: about to be marked, or marked before and still not heartbeating.
     const silentNow = silent.length + nodes.filter((n) => n.status?.ready !== true && lostReason(n)).length;
@@ -186,10 +231,75 @@ export class NodeController {
     return Number.isFinite(stored) ? Math.max(stored, lease) : lease;
   }
 
-  private isSilent(node: GantryNode): boolean {
+  /** How long the node has been silent, counted from our start or a stall at the earliest; NaN if unknown. */
+  private silentFor(node: GantryNode): number {
     const last = this.lastHeartbeat(node);
-    if (!Number.isFinite(last)) return false;
-    return this.now() - Math.max(last, this.graceFrom) > this.opts.nodeGracePeriodMs;
+    if (!Number.isFinite(last)) return Number.NaN;
+    return this.now() - Math.max(last, this.graceFrom);
+  }
+
+  /** Re-reads every service's lostAfter and onNodeReturn when the last read is a few seconds old. */
+  private async refreshServices(): Promise<void> {
+    const now = this.now();
+    if (now - this.servicesReadAt < SERVICE_SETTINGS_REFRESH_MS) return;
+    const grace = this.opts.nodeGracePeriodMs;
+    const services = new Map<string, ServiceSettings>();
+    let shortest = grace;
+    for (const svc of (await this.opts.store.list('Service')).items) {
+      const lostAfterMs = parseDuration(svc.spec.lostAfter ?? '') ?? grace;
+      shortest = Math.min(shortest, lostAfterMs);
+      services.set(`${svc.metadata.namespace ?? ''}/${svc.metadata.name}`, { lostAfterMs, onNodeReturn: svc.spec.onNodeReturn ?? 'KeepReplacement' });
+    }
+    this.services = services;
+    this.shortestLostAfter = shortest;
+    this.servicesReadAt = now;
+  }
+
+  /** How long the instance's node may be silent before it is Lost: its service's lostAfter; job runs (and unknown services) the grace period. */
+  private lostAfterOf(i: Instance): number {
+    if (i.spec.ownerKind === 'Job') return this.opts.nodeGracePeriodMs;
+    return this.services.get(`${i.metadata.namespace ?? ''}/${i.spec.service}`)?.lostAfterMs ?? this.opts.nodeGracePeriodMs;
+  }
+
+  /**
+   * A lost node is back: its instances marked Lost meanwhile were (or are about to be) replaced.
+   * KeepReplacement: the originals' objects go, so the returning agent stops their containers.
+   * KeepOriginal is not implemented yet (reviving a Lost instance needs its agent to report it
+   * afresh): those are treated as KeepReplacement, with a Warning that says so.
+   */
+  private resolveReturn(node: string, pending: EventInput[]): void {
+    const lost = this.lostOn.get(node);
+    this.lostOn.delete(node);
+    if (!lost || lost.length === 0) return;
+    const ref = (i: Instance) => `${i.metadata.namespace}/${i.metadata.name}`;
+    const wantsOriginal = (i: Instance) => this.services.get(`${i.metadata.namespace ?? ''}/${i.spec.service}`)?.onNodeReturn === 'KeepOriginal';
+    const keepOriginal = lost.filter(wantsOriginal).map(ref);
+    const keepReplacement = lost.filter((i) => !wantsOriginal(i)).map(ref);
+    if (keepReplacement.length > 0) {
+      const what = `kept the replacements of ${count(keepReplacement.length, 'instance')} lost there and stopped the originals`;
+      pending.push(nodeEvent(node, 'Normal', 'NodeReturned', `node ${node} is back; ${what} (onNodeReturn KeepReplacement): ${listSome(keepReplacement)}`));
+    }
+    if (keepOriginal.length > 0) {
+      pending.push(nodeEvent(node, 'Warning', 'NodeReturned', `node ${node} is back; onNodeReturn KeepOriginal is not supported yet: kept the replacements of ${count(keepOriginal.length, 'instance')} lost there and stopped the originals: ${listSome(keepOriginal)}`));
+    }
+    this.opts.logger.info({ node, keptReplacements: lost.length }, 'lost node returned; replacements kept');
+  }
+
+  /** Ready nodes silent past the lostAfter of an instance on them (each looked at once until that is due). */
+  private async dueEarly(nodes: readonly GantryNode[]): Promise<GantryNode[]> {
+    const due: GantryNode[] = [];
+    for (const node of nodes) {
+      const name = node.metadata.name;
+      const silentFor = this.silentFor(node);
+      const known = this.nextDue.get(name);
+      if (known !== undefined && !(silentFor > known)) continue;
+      const { items } = await this.opts.store.list('Instance', { field: { path: 'spec.node', value: name } });
+      let next = Infinity;
+      for (const i of items) if (!isFinished(i)) next = Math.min(next, this.lostAfterOf(i));
+      this.nextDue.set(name, next);
+      if (silentFor > next) due.push(node);
+    }
+    return due;
   }
 
   /**
@@ -221,17 +331,38 @@ export class NodeController {
     return written;
   }
 
-  /** Marks the unfinished instances of not-ready nodes Lost; a node whose instances all are is done. */
+  /**
+   * Marks Lost the unfinished instances of not-ready nodes whose lostAfter has passed; a node
+   * whose instances all are is done. The others are looked at again when the next one is due.
+   */
   private async markLost(nodes: readonly GantryNode[], pending: EventInput[]): Promise<void> {
-    const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
+    const byName = new Map<string, GantryNode>();
     // Each node's instances from the store's spec.node index: cost follows the lost nodes, not the cluster.
     const victims: Instance[] = [];
-    for (const name of byName.keys()) {
+    const waiting = new Set<string>();
+    for (const node of nodes) {
+      const name = node.metadata.name;
+      const silentFor = this.silentFor(node);
+      const known = this.nextDue.get(name);
+      if (known !== undefined && !(silentFor > known)) {
+        waiting.add(name);
+        continue;
+      }
+      byName.set(name, node);
       const { items } = await this.opts.store.list('Instance', { field: { path: 'spec.node', value: name } });
-      for (const i of items) if (!isFinished(i)) victims.push(i);
+      let next = Infinity;
+      for (const i of items) {
+        if (isFinished(i)) continue;
+        const lostAfter = this.lostAfterOf(i);
+        // A node marked not ready whose silence is unknown (no heartbeat ever): as before, all go.
+        if (!(silentFor <= lostAfter)) victims.push(i);
+        else next = Math.min(next, lostAfter);
+      }
+      this.nextDue.set(name, next);
+      if (next !== Infinity) waiting.add(name);
     }
     const incomplete = await this.loseInstances(victims, (node) => ({ reason: 'NodeLost', message: readyMessage(byName.get(node)!) }), pending);
-    for (const name of byName.keys()) if (!incomplete.has(name)) this.lostDone.add(name);
+    for (const name of byName.keys()) if (!incomplete.has(name) && !waiting.has(name)) this.lostDone.add(name);
   }
 
   /** Unfinished instances bound to a node that no longer exists become Lost; true when all are. */
@@ -254,6 +385,8 @@ export class NodeController {
     });
     const { written, changed } = await updateInChunks(this.opts.store, updates);
     for (const [node, lost] of groupBy(written, (i) => i.spec.node!)) {
+      const remembered = this.lostOn.get(node) ?? [];
+      this.lostOn.set(node, [...remembered, ...lost.filter((i) => i.spec.ownerKind !== 'Job')]);
       const names = lost.map((i) => `${i.metadata.namespace}/${i.metadata.name}`);
       const { reason, message } = why(node);
       this.opts.logger.warn({ node, reason, lost: lost.length, instances: listSome(names) }, 'instances lost with their node');

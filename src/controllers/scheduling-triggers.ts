@@ -9,6 +9,7 @@ function schedulingView(node: GantryNode): string {
   return canonicalJson({
     ready: node.status?.ready === true,
     unschedulable: node.spec.unschedulable === true,
+    draining: node.spec.draining === true,
     capacity: node.status?.capacity ?? null,
     labels: node.metadata.labels ?? {},
     overcommit: node.spec.overcommit ?? null,

@@ -92,4 +92,18 @@ describe('schedule', () => {
     expect(plan.placements).toHaveLength(5);
     expect(nodes.map(plain)).toEqual(before);
   });
+
+  it('avoids the nodes in avoidNodes while another node fits, whatever the fill or spread says', () => {
+    // Bin-pack would pick the fuller n1, and anti-affinity too (n2 holds a replica already).
+    const nodes = [aNode({ name: 'n1', used: { cpu: 3000 } }), aNode({ name: 'n2', serviceCounts: { 'default/web': 3 } })];
+    const plan = schedule(nodes, [aRequest({ id: 'default/w', avoidNodes: ['n1'] })], seed, 1);
+    expect(plan.placements.map((p) => p.node)).toEqual(['n2']);
+  });
+
+  it('still places on an avoided node when it is the only one that fits (a soft rule)', () => {
+    const nodes = [aNode({ name: 'n1' }), aNode({ name: 'n2', ready: false }), aNode({ name: 'n3', unschedulable: true })];
+    const plan = schedule(nodes, [aRequest({ id: 'default/w', avoidNodes: ['n1', 'n3'] })], seed, 1);
+    expect(plan.failures).toEqual([]);
+    expect(plan.placements.map((p) => p.node)).toEqual(['n1']);
+  });
 });

@@ -1,5 +1,7 @@
-// Stage 2, ranking: a score for a feasible node; higher is better. Three terms, each far larger
+// Stage 2, ranking: a score for a feasible node; higher is better. Four terms, each far larger
 // than the one after it, so they act in order rather than trade off against each other:
+//   0. avoidance: a node in the request's avoidNodes (its predecessors crash-looped there) loses
+//      to any other feasible node, but is still taken when it is the only one (a soft rule);
 //   1. spread: instances of the service already in the node's rack/zone (per `spread` key);
 //   2. anti-affinity: instances of the service already on the node itself;
 //   3. fit: bin-pack prefers fuller nodes, spread strategy prefers emptier ones (0..1).
@@ -10,6 +12,8 @@ import type { NodeSnapshot, PlacementRequest, ScheduleOptions } from './types.js
 
 export const SPREAD_PENALTY = 1_000_000;
 export const ANTI_AFFINITY_PENALTY = 100;
+/** Larger than any spread penalty (100,000 replicas x SPREAD_PENALTY is 1e11 per spread key). */
+export const AVOID_PENALTY = 1e13;
 
 /** The label value a node is counted under for a spread key; nodes without the label share one. */
 export const MISSING_LABEL = '\u0000';
@@ -44,6 +48,7 @@ export function scoreNode(
   const fill = fillAfter(node, req);
   let score = strategy === 'spread' ? 1 - fill : fill;
   score -= ANTI_AFFINITY_PENALTY * (node.serviceCounts.get(req.serviceKey) ?? 0);
+  if (req.avoidNodes?.includes(node.name)) score -= AVOID_PENALTY;
   for (let i = 0; i < req.spread.length; i++) {
     const key = req.spread[i];
     const counts = spreadCounts[i];

@@ -27,6 +27,11 @@ describe('buildNodeSnapshot', () => {
     expect(s.reserved).toEqual({ cpu: 500, memory: 256 * MiB });
   });
 
+  it('a draining node is unschedulable even without the cordon flag', () => {
+    expect(buildNodeSnapshot(aGantryNode({ spec: { draining: true } }), []).unschedulable).toBe(true);
+    expect(buildNodeSnapshot(aGantryNode({ spec: { draining: false } }), []).unschedulable).toBe(false);
+  });
+
   it('a node that never reported status is not ready and has no capacity', () => {
     const s = buildNodeSnapshot(aGantryNode({ noStatus: true }), []);
     expect(s.ready).toBe(false);

@@ -61,7 +61,8 @@ export function nodeSnapshotOf(node: GantryNode, usage: NodeUsage): NodeSnapshot
     name: node.metadata.name,
     labels: node.metadata.labels ?? {},
     ready: node.status?.ready === true,
-    unschedulable: spec.unschedulable === true,
+    // A draining node is cordoned as well (the API sets both); either alone keeps new work away.
+    unschedulable: spec.unschedulable === true || spec.draining === true,
     capacity: { cpu: node.status?.capacity.cpu ?? 0, memory: node.status?.capacity.memory ?? 0 },
     overcommit: { cpu: spec.overcommit?.cpu ?? 1, memory: spec.overcommit?.memory ?? 1 },
     reserved: {
@@ -102,5 +103,6 @@ export function placementRequestFor(instance: Instance): PlacementRequest {
     hostPorts: hostPortsOf(spec.containers),
     constraints: spec.placement?.constraints ?? [],
     spread: spec.placement?.spread ?? [],
+    ...(spec.avoidNodes && spec.avoidNodes.length > 0 ? { avoidNodes: spec.avoidNodes } : {}),
   };
 }

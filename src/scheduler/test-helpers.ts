@@ -45,6 +45,7 @@ export interface RequestOptions {
   hostPorts?: string[];
   constraints?: string[];
   spread?: string[];
+  avoidNodes?: string[];
 }
 
 export function aRequest(o: RequestOptions = {}): PlacementRequest {
@@ -55,6 +56,7 @@ export function aRequest(o: RequestOptions = {}): PlacementRequest {
     hostPorts: o.hostPorts ?? [],
     constraints: o.constraints ?? [],
     spread: o.spread ?? [],
+    ...(o.avoidNodes ? { avoidNodes: o.avoidNodes } : {}),
   };
 }
 

@@ -30,6 +30,8 @@ export interface PlacementRequest {
   constraints: readonly string[];
   /** Node label keys to spread across (`rack`). */
   spread: readonly string[];
+  /** Nodes to place on only when no other feasible node is in the sample (where predecessors kept failing). */
+  avoidNodes?: readonly string[] | undefined;
 }
 
 export interface Placement {

@@ -85,6 +85,15 @@ export class GantryProcesses {
     return child;
   }
 
+  /** `gantry server` alone on a free port (agents join separately); waits until it answers. */
+  async server(extra: string[] = []): Promise<ChildProcess> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    const child = this.spawn('server', ['server', '--listen', `127.0.0.1:${port}`, ...extra]);
+    await this.waitReady('server');
+    return child;
+  }
+
   /** Waits for /healthz, then reads the admin token and the cluster id. */
   async waitReady(logName: string): Promise<void> {
     await waitFor(`gantry to answer on ${this.url} (log: ${this.logOf(logName).slice(-2000)})`, async () => {
