@@ -3,9 +3,10 @@
 import { churnBench } from './churn-bench.js';
 import { cronBench } from './cron-bench.js';
 import { dnsBench } from './dns-bench.js';
+import { lbBench } from './lb-bench.js';
 import { e2eBench } from './e2e-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench];

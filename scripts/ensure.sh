@@ -99,9 +99,24 @@ ensure_image() {
   docker image inspect gantry-examples/hello:1 >/dev/null 2>&1 || bash scripts/build-example-image.sh
 }
 
+# (e) HAProxy for the load balancer and wrk for `npm run bench -- lb`. Without them Gantry runs
+# with the load balancer off (one warning line), so elsewhere than Debian root this only says so.
+ensure_lb() {
+  local missing=()
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  [ "${#missing[@]}" = 0 ] && return 0
+  if is_debian_root; then
+    apt_install "${missing[@]}"
+  else
+    say "missing ${missing[*]}: the load balancer (haproxy) or its benchmark (wrk) will not run; install them (Debian: apt-get install haproxy wrk)"
+  fi
+}
+
 [ "${ENSURE_DEPS:-1}" = 0 ] || ensure_deps
 [ "${ENSURE_BUILD:-1}" = 0 ] || ensure_build
 if [ "${ENSURE_DOCKER:-1}" != 0 ]; then
   ensure_docker
   [ "${ENSURE_IMAGE:-1}" = 0 ] || ensure_image
 fi
+[ "${ENSURE_LB:-1}" = 0 ] || ensure_lb

@@ -23,6 +23,7 @@ import type {
   ClientListOptions,
   ClientWatchEvent,
   EndpointSet,
+  LoadBalancerStatus,
   EndpointWatchEvent,
   EventReport,
   GantryClient,
@@ -296,6 +297,10 @@ export class FakeGantryClient implements GantryClient {
 
   async endpoints(): Promise<EndpointSet> {
     return unsupported('endpoints');
+  }
+
+  async loadBalancer(): Promise<LoadBalancerStatus> {
+    return unsupported('loadBalancer');
   }
 
   async listEndpoints(): Promise<{ items: EndpointSet[]; revision: number }> {

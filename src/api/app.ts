@@ -15,6 +15,7 @@ import { registerEventRoutes } from './event-routes.js';
 import { registerInstanceRoutes } from './instance-routes.js';
 import { registerInstanceStopRoutes } from './instance-stop-routes.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { OpenStreams } from './open-streams.js';
@@ -52,6 +53,8 @@ export interface ApiDeps {
   heartbeatPersistMs?: number | undefined;
   /** The service catalog behind /api/v1/.../endpoints; without it those routes answer 503. */
   catalog?: Catalog | undefined;
+  /** The HAProxy load balancer behind .../services/NAME/loadbalancer; absent: enabled false. */
+  loadBalancer?: LoadBalancerReader | undefined;
 }
 
 async function ensureDefaultNamespace(store: Store, logger: Logger): Promise<void> {
@@ -115,6 +118,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerConfigFileRoutes(app, routeDeps);
   registerJobRoutes(app, routeDeps);
   registerEndpointRoutes(app, routeDeps, deps.catalog);
+  registerLoadBalancerRoutes(app, routeDeps, deps.loadBalancer);
   await app.ready();
   return app;
 }

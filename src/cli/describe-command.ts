@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { DEFAULT_NAMESPACE } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { formatDescribe } from './describe-format.js';
+import { formatLbSection } from './lb-format.js';
 import { cronJobRuns } from './job-columns.js';
 import { clientFor } from './global-options.js';
 import { resolveKindArg } from './kind-arg.js';
@@ -20,7 +21,8 @@ export function describeCommand(ctx: CliContext) {
       const obj = await client.get(info.kind, namespace, name);
       // Events of cluster-wide objects (nodes) may be recorded in any namespace.
       const events = (await client.list('Event', { namespace })).items;
-      ctx.stdout(formatDescribe(obj, events, ctx.now()));
+      const lb = obj.kind === 'Service' && (obj.spec.expose ?? []).length > 0 ? formatLbSection(await client.loadBalancer(namespace ?? DEFAULT_NAMESPACE, name)) : '';
+      ctx.stdout(formatDescribe(obj, events, ctx.now(), lb));
       if (obj.kind === 'CronJob') ctx.stdout(cronJobRuns(obj, (await client.list('Job', { namespace })).items, ctx.now()));
     });
 }

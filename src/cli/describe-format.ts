@@ -52,7 +52,8 @@ function serviceSummary(obj: AnyObject): [string, string][] {
   return out;
 }
 
-export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], now: Date): string {
+/** `sections`: more blocks (the load balancer's) printed before the events. */
+export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], now: Date, sections = ''): string {
   const m = obj.metadata;
   const fields: [string, string][] = [
     ['Name', m.name],
@@ -71,6 +72,7 @@ export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], n
   out += yamlBlock('Spec', obj.spec);
   out += yamlBlock('Status', obj.status);
   if (obj.kind === 'Instance' && (obj.spec.initContainers ?? []).length > 0) out += initContainersBlock(obj);
+  out += sections;
   const mine = eventsFor(obj, events);
   if (mine.length === 0) return `${out}Events:  <none>\n`;
   const rows = mine.map((e) => [e.spec.type, e.spec.reason, formatAge(e.spec.lastTime, now), e.spec.source, e.spec.count > 1 ? `${e.spec.message} (x${e.spec.count})` : e.spec.message]);

@@ -16,8 +16,26 @@ describe('tableFor', () => {
 
   it('adds images and generation to services with -o wide', () => {
     const t = tableFor('Service', [aService('web', { image: 'nginx:1' })], { ...plain, wide: true });
-    expect(t.headers).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE', 'ROLLOUT', 'IMAGES', 'GENERATION']);
-    expect(t.rows[0]).toEqual(['web', '3/3', '0', '0', '<none>', '5m', '<none>', 'nginx:1', '1']);
+    expect(t.headers).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE', 'ROLLOUT', 'IMAGES', 'GENERATION', 'LB']);
+    expect(t.rows[0]).toEqual(['web', '3/3', '0', '0', '<none>', '5m', '<none>', 'nginx:1', '1', '<none>']);
+  });
+
+  it('shows what the load balancer serves in the LB column of -o wide', () => {
+    const s = aService('web');
+    const exposed = { ...s, spec: { ...s.spec, expose: [{ port: 'http', servicePort: 18080, mode: 'http' as const }] } };
+    const up = (instance: string, state: string) => ({ slot: 1, instance, address: '127.0.0.1', port: 20001, state });
+    const lb = {
+      kind: 'LoadBalancerStatus' as const,
+      namespace: 'default',
+      service: 'web',
+      enabled: true,
+      entries: [{ port: 'http', mode: 'http' as const, servicePort: 18080, frontends: ['127.0.0.1:18080'], state: 'Serving' as const, servers: [up('a', 'UP'), up('b', 'DOWN'), up('c', 'UP 1/2')] }],
+    };
+    const t = tableFor('Service', [exposed], { ...plain, wide: true, loadBalancers: new Map([['default/web', lb]]) });
+    expect(t.rows[0]?.at(-1)).toBe('127.0.0.1:18080 2/3');
+    const failed = { ...lb, entries: [{ ...lb.entries[0]!, state: 'Failed' as const, servers: [] }] };
+    expect(tableFor('Service', [exposed], { ...plain, wide: true, loadBalancers: new Map([['default/web', failed]]) }).rows[0]?.at(-1)).toBe('127.0.0.1:18080 Failed');
+    expect(tableFor('Service', [exposed], { ...plain, wide: true, loadBalancers: new Map([['default/web', { ...lb, enabled: false }]]) }).rows[0]?.at(-1)).toBe('off');
   });
 
   it('shows the version, up-to-date and available counts and the rollout phase of a service', () => {

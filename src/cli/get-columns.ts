@@ -1,6 +1,8 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
 import { formatCpu, formatMemory, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
+import type { LoadBalancerStatus } from '../client/index.js';
 import { formatAge } from './age.js';
+import { formatLbColumn } from './lb-format.js';
 import { cronJobTable, jobTable } from './job-columns.js';
 import { objectRef } from './kind-arg.js';
 
@@ -11,6 +13,8 @@ export interface ColumnOptions {
   now: Date;
   /** Instances per node name, for the nodes table; the column is left out when absent. */
   instancesPerNode?: ReadonlyMap<string, number> | undefined;
+  /** Load balancer status by `namespace/name`, for the LB column of services with -o wide. */
+  loadBalancers?: ReadonlyMap<string, LoadBalancerStatus> | undefined;
 }
 
 export interface Table {
@@ -21,7 +25,7 @@ export interface Table {
 const NONE = '<none>';
 
 function serviceTable(items: Service[], o: ColumnOptions): Table {
-  const headers = ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE', ...(o.wide ? ['ROLLOUT', 'IMAGES', 'GENERATION'] : [])];
+  const headers = ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'VERSION', 'AGE', ...(o.wide ? ['ROLLOUT', 'IMAGES', 'GENERATION', 'LB'] : [])];
   const rows = items.map((s) => [
     s.metadata.name,
     `${s.status?.readyReplicas ?? 0}/${s.spec.replicas ?? 0}`,
@@ -31,6 +35,7 @@ function serviceTable(items: Service[], o: ColumnOptions): Table {
     formatAge(s.metadata.createdAt, o.now),
     ...(o.wide ? [s.status?.rollout?.phase ?? NONE] : []),
     ...(o.wide ? [s.spec.containers.map((c) => c.image).join(','), String(s.metadata.generation ?? '')] : []),
+    ...(o.wide ? [(s.spec.expose ?? []).length === 0 ? NONE : formatLbColumn(o.loadBalancers?.get(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`))] : []),
   ]);
   return { headers, rows };
 }

@@ -1,5 +1,6 @@
 // `gantry get KIND [NAME]`: a table, or the full objects with -o json|yaml.
 import { Command } from '@commander-js/extra-typings';
+import type { GantryClient, LoadBalancerStatus } from '../client/index.js';
 import { DEFAULT_NAMESPACE, type AnyObject } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
@@ -42,7 +43,19 @@ export function getCommand(ctx: CliContext) {
           if (i.spec.node) instancesPerNode.set(i.spec.node, (instancesPerNode.get(i.spec.node) ?? 0) + 1);
         }
       }
-      const t = tableFor(info.kind, items, { wide: format === 'wide', allNamespaces: all && info.namespaced, now: ctx.now(), instancesPerNode });
+      const loadBalancers = info.kind === 'Service' && format === 'wide' ? await loadBalancersOf(client, items) : undefined;
+      const t = tableFor(info.kind, items, { wide: format === 'wide', allNamespaces: all && info.namespaced, now: ctx.now(), instancesPerNode, loadBalancers });
       ctx.stdout(formatTable(t.headers, t.rows));
     });
+}
+
+/** The LB status of each service that exposes something (one request each; none for the rest). */
+async function loadBalancersOf(client: GantryClient, items: readonly AnyObject[]): Promise<Map<string, LoadBalancerStatus>> {
+  const out = new Map<string, LoadBalancerStatus>();
+  for (const s of items) {
+    if (s.kind !== 'Service' || (s.spec.expose ?? []).length === 0) continue;
+    const ns = s.metadata.namespace ?? DEFAULT_NAMESPACE;
+    out.set(`${ns}/${s.metadata.name}`, await client.loadBalancer(ns, s.metadata.name));
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import type { CliContext } from './context.js';
 import { parseDnsListen, parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
+import { lbLine, parseLbFlags } from './lb-options.js';
 import { parseListen, urlOf } from './listen-address.js';
 import { durationOption, processLogger } from './process-options.js';
 import { startServer } from './server-root.js';
@@ -26,6 +27,10 @@ export function serverCommand(ctx: CliContext) {
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
     .option('--dns-listen <list>', "where Gantry's DNS answers (UDP and TCP): host:port[,host:port], or off", 'off')
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
+    .option('--lb', 'run the HAProxy load balancer for spec.expose (off by default here)')
+    .option('--no-lb', 'run no load balancer')
+    .option('--lb-address <ip>', 'where the load balancer binds service ports', '127.0.0.1')
+    .option('--lb-http-port <port>', 'the shared HTTP port for spec.expose hostnames (turns the load balancer on)')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .action(async (opts, cmd) => {
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
@@ -33,10 +38,11 @@ export function serverCommand(ctx: CliContext) {
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
+      const lb = parseLbFlags(opts, false);
       const logger = processLogger(ctx, dataDir, opts.logFile);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs, dnsListen, dnsTtl });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs, dnsListen, dnsTtl, lb });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port) : server.url;
         ctx.stdout(
@@ -44,6 +50,7 @@ export function serverCommand(ctx: CliContext) {
             `Gantry server listening on ${server.url} (data in ${dataDir})`,
             `Admin token: ${join(dataDir, 'admin.token')}`,
             ...(server.dnsAddresses.length > 0 ? [`DNS: ${server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`] : []),
+            ...(lb ? [`Load balancer: ${lbLine(server.lb)}`] : []),
             'Agents join with:',
             `  ${agentJoinHint(dataDir, reachable, otherHosts)}`,
             'Stop with Ctrl-C.',

@@ -11,6 +11,7 @@ import { NodeLeases } from '../controllers/node-leases.js';
 import { AppError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
+import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets } from './data-dir.js';
 import { parseListen, urlOf } from './listen-address.js';
@@ -26,6 +27,8 @@ export interface StartServerOptions {
   dnsListen?: readonly DnsListenAddress[] | undefined;
   /** TTL of DNS answers in seconds; default 1. */
   dnsTtl?: number | undefined;
+  /** The HAProxy load balancer for spec.expose; absent: none. */
+  lb?: { address: string; httpPort?: number | undefined } | undefined;
 }
 
 export interface RunningServer {
@@ -35,6 +38,8 @@ export interface RunningServer {
   clusterId: string;
   /** Where the DNS server listens (real ports); empty when it is off. */
   dnsAddresses: readonly DnsListenAddress[];
+  /** The load balancer: where it binds, or why it is off; undefined when not asked for. */
+  lb?: { address: string; httpPort?: number | undefined; offReason?: string | undefined } | undefined;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const catalogDone = catalog.run(controllerStop.signal);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   const dns = new DnsServer({ catalog, logger: logger.child({ component: 'dns' }), ttl: opts.dnsTtl });
+  let lb: LoadBalancer | undefined;
+  let lbDone: Promise<void> = Promise.resolve();
   try {
     const tokens = new Map<string, Role>([
       [secrets.adminToken, 'admin'],
@@ -60,7 +67,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
     // is a store write only when the node turns ready or its stored heartbeat is a minute old.
     const leases = new NodeLeases();
-    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog };
+    if (opts.lb) {
+      lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
+      lbDone = lb.run(controllerStop.signal);
+    }
+    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
     app = await buildApp(apiDeps);
     controllers = startControllers({
       store,
@@ -85,6 +96,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await dns.close();
     controllerStop.abort();
     await controllers?.done.catch(() => undefined);
+    await lbDone.catch(() => undefined);
     await catalogDone.catch(() => undefined);
     await app?.close().catch(() => undefined);
     await store.close();
@@ -104,6 +116,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await dns.close();
       controllerStop.abort();
       await started.done;
+      await lbDone;
       await catalogDone;
       await running.close();
       await store.close();
@@ -111,5 +124,6 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     })();
     return closing;
   };
-  return { url, ...secrets, dnsAddresses: [...dns.addresses], close };
+  const lbInfo = opts.lb && { ...opts.lb, offReason: lb?.offReason };
+  return { url, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, close };
 }

@@ -6,6 +6,7 @@ import { parseDriverKind, parseRobustnessOptions, runNodeAgent } from './agent-r
 import type { CliContext } from './context.js';
 import { containerDnsProblem, parseContainerDns, parseDnsListen, parseDnsTtl, parsePortRange } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
+import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { startServer } from './server-root.js';
 import { shutdownOnSignals } from './signals.js';
@@ -23,6 +24,9 @@ export function upCommand(ctx: CliContext) {
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
     .option('--port-range <first-last>', 'host ports for published container ports', '20000-29999')
     .option('--dns-for-containers <ip>', "containers' name server (Gantry's DNS on port 53 there, e.g. 172.17.0.1); search domain <namespace>.gantry")
+    .option('--lb-address <ip>', 'where the HAProxy load balancer binds service ports', '127.0.0.1')
+    .option('--lb-http-port <port>', 'the shared HTTP port for spec.expose hostnames (default 8080)')
+    .option('--no-lb', 'run no load balancer')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
@@ -37,10 +41,11 @@ export function upCommand(ctx: CliContext) {
       const nodeName = nodeNameOption(opts.name);
       const driver = parseDriverKind(opts.driver);
       const robustness = parseRobustnessOptions(opts);
+      const lb = parseLbFlags(opts, true);
       const logger = processLogger(ctx, dataDir, opts.logFile);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, dnsListen, dnsTtl });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, dnsListen, dnsTtl, lb });
         try {
           const dns = server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ');
           ctx.stdout(
@@ -48,6 +53,7 @@ export function upCommand(ctx: CliContext) {
               `Gantry is up at ${server.url} (node "${nodeName}", ${driver} driver, data in ${dataDir})`,
               `  dns:         ${dns ? `${dns} (names like web.default.gantry)` : 'off'}`,
               ...(dnsProblem ? [`  warning:     ${dnsProblem}`] : []),
+              `  lb:          ${lbLine(server.lb)}`,
               `  admin token: ${join(dataDir, 'admin.token')} (bin/gantry reads it from there)`,
               '  next:        bin/gantry apply -f examples/hello.yaml',
               '               bin/gantry get instances',

@@ -23,6 +23,7 @@ import type {
   ConfigFileContent,
   CronJobAction,
   EndpointSet,
+  LoadBalancerStatus,
   EndpointWatchEvent,
   EventReport,
   GantryClient,
@@ -263,6 +264,10 @@ export class HttpClient implements GantryClient {
 
   async endpoints(namespace: string, service: string): Promise<EndpointSet> {
     return (await this.json('GET', `/api/v1/namespaces/${enc(namespace)}/endpoints/${enc(service)}`)) as EndpointSet;
+  }
+
+  async loadBalancer(namespace: string, service: string): Promise<LoadBalancerStatus> {
+    return (await this.json('GET', `/api/v1/namespaces/${enc(namespace)}/services/${enc(service)}/loadbalancer`)) as LoadBalancerStatus;
   }
 
   async listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }> {

@@ -2,8 +2,10 @@
 // only this; http-client.ts implements it with fetch.
 import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf, ServiceStatus } from '../core/index.js';
 import type { EndpointSet } from '../discovery/endpoint.js';
+import type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
 
 export type { Endpoint, EndpointSet } from '../discovery/endpoint.js';
+export type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
 
 /** A line of an endpoint watch: the current sets as ADDED, then changed sets as MODIFIED. */
 export interface EndpointWatchEvent {
@@ -113,6 +115,8 @@ export interface GantryClient {
   instanceFiles(namespace: string, name: string, node: string): Promise<ConfigFileContent[]>;
   /** The ready endpoints of one service (GET .../namespaces/{ns}/endpoints/{service}); NOT_FOUND for an unknown service. */
   endpoints(namespace: string, service: string): Promise<EndpointSet>;
+  /** What the load balancer does for a Service's spec.expose; NOT_FOUND for an unknown service. */
+  loadBalancer(namespace: string, service: string): Promise<LoadBalancerStatus>;
   /** Every service's endpoints, in one namespace or all. */
   listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }>;
   /** The service's set, then every change, until `signal` aborts (no reconnect). */

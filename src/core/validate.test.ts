@@ -101,4 +101,25 @@ describe('validateManifest', () => {
     expect(problems('replicas: 3')[0]?.path).toBe('(document)');
     expect(problems(null)[0]?.path).toBe('(document)');
   });
+
+  it('checks spec.expose: a declared tcp port, servicePort or hostname, hostname only with mode http, no repeats', () => {
+    expect(() => validateManifest(aService({ expose: [{ port: 'http', servicePort: 18080 }, { port: 'http', hostname: 'web.example.com', mode: 'http' }] }))).not.toThrow();
+    const got = problems(
+      aService({
+        expose: [
+          { port: 'nope', servicePort: 18080 },
+          { port: 'http' },
+          { port: 'http', hostname: 'a.example.com', mode: 'tcp' },
+          { port: 'http', servicePort: 18080, hostname: 'a.example.com' },
+        ],
+      }),
+    );
+    expect(got).toEqual([
+      { path: 'spec.expose[0].port', message: 'names no port; declare "nope" in containers[].ports' },
+      { path: 'spec.expose[1]', message: expect.stringMatching(/must set servicePort .* hostname/) },
+      { path: 'spec.expose[2].hostname', message: expect.stringMatching(/needs mode http/) },
+      { path: 'spec.expose[3].servicePort', message: '18080 is already exposed at spec.expose[0]' },
+      { path: 'spec.expose[3].hostname', message: 'a.example.com is already exposed at spec.expose[2]' },
+    ]);
+  });
 });

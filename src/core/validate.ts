@@ -139,6 +139,7 @@ function serviceSemanticErrors(spec: ServiceSpec): FieldError[] {
       containerPorts.set(key, pat);
     });
   });
+  out.push(...exposeErrors(spec, portProtocols(spec)));
   spec.containers.forEach((c, i) => {
     const hc = c.healthCheck;
     if (!hc) return;
@@ -149,6 +150,40 @@ function serviceSemanticErrors(spec: ServiceSpec): FieldError[] {
       if (probe && typeof probe.port === 'string' && !portNames.has(probe.port)) {
         out.push({ path: `${at}.${k}.port`, message: `names no port; declare "${probe.port}" in ports[] or give a port number` });
       }
+    }
+  });
+  return out;
+}
+
+function portProtocols(spec: ServiceSpec): Map<string, string> {
+  return new Map(spec.containers.flatMap((c) => (c.ports ?? []).map((p) => [p.name, p.protocol ?? 'tcp'] as const)));
+}
+
+/**
+ * spec.expose[]: each entry names a declared TCP port and asks for a servicePort (its own
+ * frontend), a hostname (a route on the shared HTTP port, so mode http) or both. Clashes with
+ * other services are the load balancer's to report: this check sees one service.
+ */
+function exposeErrors(spec: ServiceSpec, ports: ReadonlyMap<string, string>): FieldError[] {
+  const out: FieldError[] = [];
+  const servicePorts = new Map<number, string>();
+  const hostnames = new Map<string, string>();
+  (spec.expose ?? []).forEach((e, i) => {
+    const at = `spec.expose[${i}]`;
+    const protocol = ports.get(e.port);
+    if (protocol === undefined) out.push({ path: `${at}.port`, message: `names no port; declare "${e.port}" in containers[].ports` });
+    else if (protocol !== 'tcp') out.push({ path: `${at}.port`, message: `port "${e.port}" is ${protocol}; the load balancer carries tcp ports only` });
+    if (e.servicePort === undefined && e.hostname === undefined) out.push({ path: at, message: 'must set servicePort (its own port on the load balancer), hostname (routed on the shared HTTP port), or both' });
+    if (e.hostname !== undefined && (e.mode ?? 'http') !== 'http') out.push({ path: `${at}.hostname`, message: 'routes by Host header, which needs mode http; remove it or set mode: http' });
+    if (e.servicePort !== undefined) {
+      const other = servicePorts.get(e.servicePort);
+      if (other) out.push({ path: `${at}.servicePort`, message: `${e.servicePort} is already exposed at ${other}` });
+      servicePorts.set(e.servicePort, at);
+    }
+    if (e.hostname !== undefined) {
+      const other = hostnames.get(e.hostname);
+      if (other) out.push({ path: `${at}.hostname`, message: `${e.hostname} is already exposed at ${other}` });
+      hostnames.set(e.hostname, at);
     }
   });
   return out;

@@ -75,7 +75,9 @@ export class GantryProcesses {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const dns = extra.includes('--dns-listen') ? [] : ['--dns-listen', '127.0.0.1:0'];
-    const child = this.spawn('up', ['up', '--listen', `127.0.0.1:${port}`, '--publish-address', '127.0.0.1', '--name', 'e2e-node', ...dns, ...extra]);
+    // The load balancer would take port 8080: only tests that ask for it (with a free port) run it.
+    const lb = extra.some((a) => a.startsWith('--lb')) ? [] : ['--no-lb'];
+    const child = this.spawn('up', ['up', '--listen', `127.0.0.1:${port}`, '--publish-address', '127.0.0.1', '--name', 'e2e-node', ...dns, ...lb, ...extra]);
     await this.waitReady('up');
     await waitFor('the local node to be ready', async () => {
       const r = await this.cli(['get', 'nodes', '-o', 'json']);

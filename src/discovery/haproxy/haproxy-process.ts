@@ -1,0 +1,188 @@
+// Runs HAProxy in master-worker mode (`-W -S <master socket>`) as a child of Gantry, with its
+// config, pid file and sockets in <data dir>/haproxy. Reloads go through the master CLI; HAProxy
+// 2.6 answers nothing to `reload` and keeps the old worker when the new config fails to load (a
+// port already taken, say), so the outcome is read from `show proc`: the master's reload count
+// moves, and its `[failed: N]` counter says whether the new worker started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { Logger } from 'pino';
+import { setTimeout as delay } from 'node:timers/promises';
+import { AppError } from '../../core/index.js';
+import { parseShowProc, type ProcInfo } from './haproxy-answers.js';
+import { MAX_SOCKET_PATH, socketCommand } from './haproxy-socket.js';
+
+export interface HaproxyPaths {
+  dir: string;
+  config: string;
+  pidFile: string;
+  masterSocket: string;
+  adminSocket: string;
+}
+
+/** Where HAProxy's files go; a clear error when a socket path is too long for a unix socket. */
+export function haproxyPaths(dataDir: string): HaproxyPaths {
+  const dir = join(dataDir, 'haproxy');
+  const paths = { dir, config: join(dir, 'haproxy.cfg'), pidFile: join(dir, 'haproxy.pid'), masterSocket: join(dir, 'master.sock'), adminSocket: join(dir, 'admin.sock') };
+  for (const p of [paths.masterSocket, paths.adminSocket]) {
+    if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
+      throw new AppError('INVALID', `the load balancer's socket path ${p} is ${Buffer.byteLength(p)} bytes; unix sockets take at most ${MAX_SOCKET_PATH}: use a shorter --data-dir (GANTRY_HOME), or --no-lb`);
+    }
+  }
+  return paths;
+}
+
+/** The haproxy binary on PATH (or in /usr/sbin, where Debian puts it), or undefined. */
+export function findHaproxy(envPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of [...envPath.split(delimiter), '/usr/sbin', '/usr/local/sbin']) {
+    if (dir && existsSync(join(dir, 'haproxy'))) return join(dir, 'haproxy');
+  }
+  return undefined;
+}
+
+interface Output {
+  code: number | null;
+  text: string;
+}
+
+function runToEnd(bin: string, args: string[]): Promise<Output> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', (e) => resolve({ code: -1, text: e.message }));
+    child.on('close', (code) => resolve({ code, text }));
+  });
+}
+
+/** HAProxy's ALERT lines, shortened: what a user needs to read about a failure. */
+export function alertsOf(text: string): string {
+  const alerts = text
+    .split('\n')
+    .filter((l) => l.includes('[ALERT]'))
+    .map((l) => l.replace(/^\[ALERT\]\s*(\([0-9]+\)\s*)?:\s*/, '').trim())
+    .filter((l) => !/Fatal errors found in configuration|Exiting\.$/.test(l) || l.includes('cannot bind'));
+  return (alerts.length > 0 ? alerts : text.trim().split('\n').slice(-3)).join('; ').slice(0, 1000);
+}
+
+/** `haproxy -c`: undefined when the file is valid, else HAProxy's complaint. */
+export async function checkConfig(bin: string, file: string): Promise<string | undefined> {
+  const r = await runToEnd(bin, ['-c', '-f', file]);
+  return r.code === 0 ? undefined : alertsOf(r.text) || `haproxy -c exited with code ${String(r.code)}`;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  message?: string | undefined;
+}
+
+export interface HaproxyProcessOptions {
+  bin: string;
+  paths: HaproxyPaths;
+  logger: Logger;
+  /** How long a start or reload may take before it counts as failed; default 15 s. */
+  timeoutMs?: number;
+}
+
+export class HaproxyProcess {
+  private child: ChildProcess | undefined;
+  /** The tail of HAProxy's output (for failure messages). */
+  private output = '';
+  /** Output since the last reload began: where its ALERT lines are. */
+  private sinceReload = '';
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: HaproxyProcessOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  /** Starts the master (after stopping one left by a crashed Gantry); resolves once a worker serves. */
+  async start(): Promise<void> {
+    const { paths, bin, logger } = this.opts;
+    await mkdir(paths.dir, { recursive: true });
+    await stopStale(paths, logger);
+    this.output = '';
+    const child = spawn(bin, ['-W', '-S', `${paths.masterSocket},mode,600`, '-f', paths.config, '-p', paths.pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const collect = (d: Buffer): void => {
+      const text = d.toString();
+      this.output = (this.output + text).slice(-20_000);
+      this.sinceReload = (this.sinceReload + text).slice(-20_000);
+      for (const line of text.split('\n')) if (line.trim()) logger.debug({ haproxy: line.trim() }, 'haproxy output');
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('exit', (code, signal) => logger.info({ code, signal, pid: child.pid }, 'haproxy exited'));
+    const deadline = Date.now() + this.timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new AppError('UNAVAILABLE', `haproxy did not start: ${alertsOf(this.output)}`);
+      const proc = await this.showProc().catch(() => undefined);
+      if (proc && proc.workers.length > 0) {
+        logger.info({ pid: child.pid, config: paths.config }, 'haproxy started');
+        return;
+      }
+      await delay(50);
+    }
+    await this.stop();
+    throw new AppError('UNAVAILABLE', `haproxy did not start within ${this.timeoutMs} ms: ${alertsOf(this.output)}`);
+  }
+
+  async showProc(): Promise<ProcInfo | undefined> {
+    return parseShowProc(await socketCommand(this.opts.paths.masterSocket, 'show proc', 2000));
+  }
+
+  /** Reloads the config file; the old worker keeps serving when the new one fails. */
+  async reload(): Promise<ReloadResult> {
+    const before = await this.showProc();
+    if (!before) return { ok: false, message: 'the haproxy master does not answer show proc' };
+    this.sinceReload = '';
+    // The master re-executes itself: the connection may be reset instead of answered.
+    await socketCommand(this.opts.paths.masterSocket, 'reload', 2000).catch(() => '');
+    const deadline = Date.now() + this.timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) return { ok: false, message: `haproxy exited during the reload: ${alertsOf(this.output)}` };
+      const now = await this.showProc().catch(() => undefined);
+      if (now && now.reloads > before.reloads) {
+        if (now.failed > 0) return { ok: false, message: alertsOf(this.sinceReload) };
+        if (now.workers.some((w) => w.reloads === 0)) return { ok: true };
+      }
+      await delay(25);
+    }
+    return { ok: false, message: `no new haproxy worker within ${this.timeoutMs} ms` };
+  }
+
+  /** Stops the master (and with it the workers) by its PID. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    await rm(this.opts.paths.pidFile, { force: true });
+  }
+}
+
+/** A master left by a Gantry that crashed: its PID is in the pid file, its command names our config. */
+async function stopStale(paths: HaproxyPaths, logger: Logger): Promise<void> {
+  const pid = Number((await readFile(paths.pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('haproxy') || !cmdline.includes(paths.config)) return;
+  logger.warn({ pid }, 'stopping a haproxy left by an earlier run');
+  process.kill(pid, 'SIGTERM');
+  for (let k = 0; k < 100 && existsSync(`/proc/${pid}`); k++) await delay(50);
+  if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
+  await rm(paths.pidFile, { force: true });
+}
