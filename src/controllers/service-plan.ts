@@ -4,6 +4,8 @@
 // instances (Failed, Lost, Succeeded) are replaced, but only when the per-service backoff
 // allows, so a crash-looping image cannot turn into a tight create/destroy loop (which the source
 // material's teams saw lock up host kernels).
+// A Lost original of an onNodeReturn KeepOriginal service is replaced but not deleted: it waits
+// for its node to return (node-return.ts).
 import type { Instance, Service } from '../core/index.js';
 import { isFinished, isReady, isUnboundPending } from './instance-phase.js';
 import { awaitsNodeReturn } from './node-return.js';
