@@ -7,7 +7,9 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import type { NewObject } from '../store/store.js';
 import { anInstance } from '../store/test-helpers.js';
 import { NodeController } from './node-controller.js';
-import { TestClock, aNode, aService, aStore, quietLogger } from './test-builders.js';
+import { KEEP_ORIGINAL_MAX_MS } from './node-return.js';
+import { ServiceController } from './service-controller.js';
+import { TestClock, aNode, aService, aStore, quietLogger, seededRandom } from './test-builders.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -39,10 +41,10 @@ async function setup() {
   await store.create(aNode({ name: 'n2', lastHeartbeat: t0 }));
   await store.create(aServiceWith('fast', { lostAfter: '3s' }));
   await store.create(aServiceWith('slow', { lostAfter: '30s' }));
-  await store.create(aServiceWith('keep', { lostAfter: '3s', onNodeReturn: 'KeepOriginal' }));
+  await store.create(aServiceWith('keep', { replicas: 1, lostAfter: '3s', onNodeReturn: 'KeepOriginal' }));
   await store.create(anInstance('fast-1', { service: 'fast', node: 'n1', status: RUNNING }));
   await store.create(anInstance('slow-1', { service: 'slow', node: 'n1', status: RUNNING }));
-  await store.create(anInstance('keep-1', { service: 'keep', node: 'n1', status: RUNNING }));
+  await store.create(anInstance('keep-1', { service: 'keep', node: 'n1', status: { ...RUNNING, containers: [{ name: 'main', state: 'running', restartCount: 0, hostPorts: {} }] } }));
   const run = anInstance('batch-1', { service: 'batch', node: 'n1', status: RUNNING });
   await store.create<Instance>({ ...run, spec: { ...run.spec, ownerKind: 'Job' } });
   await store.create(anInstance('fast-2', { service: 'fast', node: 'n2', status: RUNNING }));
@@ -104,20 +106,52 @@ describe('NodeController with per-service lostAfter', () => {
     expect((await store.get('Node', undefined, 'n1'))!.status?.ready).toBe(true);
   });
 
-  it('on return, says per rule what happens to the replaced instances (KeepOriginal is not supported yet)', async () => {
+  it('on return, KeepReplacement keeps the replacement; KeepOriginal revives the kept original and stops its replacement', async () => {
     const { clock, at, nodes } = await setup();
+    const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
     await at(20_000);
     expect(await phaseOf('fast-1')).toBe('Lost');
+    // The service controller replaces keep-1 but keeps its object for the node's return.
+    await services.reconcile('default/keep');
+    const keep = (await store.list('Instance')).items.filter((i) => i.spec.service === 'keep');
+    expect(keep.map((i) => i.metadata.name)).toContain('keep-1');
+    const replacement = keep.find((i) => i.metadata.name !== 'keep-1')!;
+    expect(replacement).toBeDefined();
+    await store.update<Instance>({ ...replacement, spec: { ...replacement.spec, node: 'n2' }, status: RUNNING });
+    // keep-1 as the service controller would have made it (same template), so no rollout follows.
+    const k1 = (await store.get('Instance', 'default', 'keep-1'))!;
+    await store.update<Instance>({ ...k1, spec: { ...k1.spec, templateHash: replacement.spec.templateHash, version: replacement.spec.version } });
+    await services.reconcile('default/fast');
+    expect(await phaseOf('fast-1')).toBeUndefined(); // KeepReplacement: the original's object is gone
+
     await heartbeat('n1', clock);
     await nodes.check();
     expect((await eventsOf('NodeReady')).map((e) => e.spec.message)).toEqual(['node n1 is sending heartbeats again']);
     const returned = await eventsOf('NodeReturned');
-    expect(returned.map((e) => [e.spec.type, e.spec.message]).sort()).toEqual([
-      ['Normal', 'node n1 is back; kept the replacements of 1 instance lost there and stopped the originals (onNodeReturn KeepReplacement): default/fast-1'],
-      ['Warning', 'node n1 is back; onNodeReturn KeepOriginal is not supported yet: kept the replacements of 1 instance lost there and stopped the originals: default/keep-1'],
+    expect(returned.map((e) => e.spec.message).sort()).toEqual([
+      `node n1 is back; kept the originals of 1 instance lost there and stopped their replacements (onNodeReturn KeepOriginal): default/keep-1 (stopped ${replacement.metadata.name})`,
+      'node n1 is back; kept the replacements of 1 instance lost there and stopped the originals (onNodeReturn KeepReplacement): default/fast-1',
     ]);
+    const original = (await store.get('Instance', 'default', 'keep-1'))!;
+    expect(original.status).toMatchObject({ phase: 'Running', ready: true, reason: 'NodeReturned' });
+    expect((await store.get('Instance', 'default', replacement.metadata.name))!.spec.stop?.reason).toBe('original keep-1 is back (onNodeReturn KeepOriginal)');
+    // The service controller now sees one live instance, the original, and stops nothing else.
+    await services.reconcile('default/keep');
+    const live = (await store.list('Instance')).items.filter((i) => i.spec.service === 'keep' && !i.spec.stop);
+    expect(live.map((i) => i.metadata.name)).toEqual(['keep-1']);
     // Said once.
     await nodes.check();
     expect(await eventsOf('NodeReturned')).toHaveLength(2);
+  });
+
+  it('a KeepOriginal original not back within the hour is given up like any Lost instance', async () => {
+    const { clock, at } = await setup();
+    const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
+    await at(20_000);
+    await services.reconcile('default/keep');
+    expect(await phaseOf('keep-1')).toBe('Lost');
+    clock.advance(KEEP_ORIGINAL_MAX_MS);
+    await services.reconcile('default/keep');
+    expect(await phaseOf('keep-1')).toBeUndefined();
   });
 });

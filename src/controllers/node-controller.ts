@@ -34,20 +34,24 @@
 // When a lost node heartbeats again, its instances that were replaced meanwhile are resolved by
 // their service's `onNodeReturn`: KeepReplacement (default) keeps the replacement; the original's
 // object is gone (the service controller deletes a Lost instance when it replaces it), so the
-// returning agent stops and removes its containers. Each decision is an event.
+// returning agent stops and removes its containers. KeepOriginal: the service controller kept the
+// original's object (node-return.ts); it is revived and its replacement stopped. Each decision
+// is an event.
 //
 // A deleted Node has no heartbeat to miss: its unfinished instances are marked Lost too ("node X
 // was deleted"), found by a scan of the instances whenever a node disappears, on the first pass
 // (deletions while the server was down), after a pass with conflicts, and every orphanScanMs.
 import type { Logger } from 'pino';
-import { getCondition, parseDuration, setCondition, type GantryNode, type Instance } from '../core/index.js';
-import type { Store } from '../store/store.js';
+import { getCondition, isAppError, parseDuration, setCondition, type GantryNode, type Instance } from '../core/index.js';
+import type { Store, TxnOp } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { EventRecorder, type EventInput } from './event-recorder.js';
 import { count, listSome } from './event-text.js';
 import { groupBy } from './group-by.js';
 import { isFinished } from './instance-phase.js';
 import type { NodeLeases } from './node-leases.js';
+import { awaitsNodeReturn, replacementOf, revived } from './node-return.js';
+import { withStop } from './instance-stop.js';
 
 export interface NodeControllerOptions {
   store: Store;
@@ -91,10 +95,14 @@ export class NodeController {
   private servicesReadAt = Number.NaN;
   /** The shortest lostAfter of any service (at most the grace period): a node silent less is not looked at. */
   private shortestLostAfter: number;
+  /** Whether any service has onNodeReturn KeepOriginal (else a return reads nothing). */
+  private anyKeepOriginal = false;
   /** Silent nodes: the silence at which their next instance becomes due (Infinity: none left). */
   private readonly nextDue = new Map<string, number>();
   /** Instances marked Lost per node while it was silent, for the node-return decisions. */
   private readonly lostOn = new Map<string, Instance[]>();
+  /** Lost nodes that came back and whose onNodeReturn decisions are not all written yet. */
+  private readonly returning = new Set<string>();
   /** Readiness seen on the previous pass (false: lost to silence), to notice a lost node coming back. */
   private readonly lastReady = new Map<string, boolean>();
   /** Not-ready nodes whose instances are all marked Lost: no need to scan instances again. */
@@ -164,7 +172,11 @@ export class NodeController {
     for (const name of this.lostDone) if (!seen.has(name)) this.lostDone.delete(name);
     for (const name of this.nextDue.keys()) if (!seen.has(name)) this.nextDue.delete(name);
     for (const name of this.lostOn.keys()) if (!seen.has(name)) this.lostOn.delete(name);
-    for (const name of returned) this.resolveReturn(name, pending);
+    for (const name of returned) this.returning.add(name);
+    for (const name of this.returning) {
+      if (!seen.has(name)) this.returning.delete(name);
+      else if (await this.resolveReturn(name, pending)) this.returning.delete(name);
+    }
     // Silent for less than the grace period, but with an instance whose lostAfter has passed.
     silent.push(...(await this.dueEarly(maybeEarly)));
 
@@ -252,6 +264,7 @@ export class NodeController {
     }
     this.services = services;
     this.shortestLostAfter = shortest;
+    this.anyKeepOriginal = [...services.values()].some((v) => v.onNodeReturn === 'KeepOriginal');
     this.servicesReadAt = now;
   }
 
@@ -263,26 +276,51 @@ export class NodeController {
 
   /**
    * A lost node is back: its instances marked Lost meanwhile were (or are about to be) replaced.
-   * KeepReplacement: the originals' objects go, so the returning agent stops their containers.
-   * KeepOriginal is not implemented yet (reviving a Lost instance needs its agent to report it
-   * afresh): those are treated as KeepReplacement, with a Warning that says so.
+   * KeepReplacement: the originals' objects are gone, so the returning agent stops their
+   * containers. KeepOriginal: the originals were kept (node-return.ts); each is revived and its
+   * replacement stopped, in one txn per pair. Returns false when a write lost a race (the
+   * next pass tries again).
    */
-  private resolveReturn(node: string, pending: EventInput[]): void {
-    const lost = this.lostOn.get(node);
-    this.lostOn.delete(node);
-    if (!lost || lost.length === 0) return;
+  private async resolveReturn(node: string, pending: EventInput[]): Promise<boolean> {
     const ref = (i: Instance) => `${i.metadata.namespace}/${i.metadata.name}`;
-    const wantsOriginal = (i: Instance) => this.services.get(`${i.metadata.namespace ?? ''}/${i.spec.service}`)?.onNodeReturn === 'KeepOriginal';
-    const keepOriginal = lost.filter(wantsOriginal).map(ref);
-    const keepReplacement = lost.filter((i) => !wantsOriginal(i)).map(ref);
+    const settingsOf = (i: Instance) => this.services.get(`${i.metadata.namespace ?? ''}/${i.spec.service}`);
+    const lost = this.lostOn.get(node) ?? [];
+    this.lostOn.delete(node);
+    const keepReplacement = lost.filter((i) => settingsOf(i)?.onNodeReturn !== 'KeepOriginal').map(ref);
     if (keepReplacement.length > 0) {
       const what = `kept the replacements of ${count(keepReplacement.length, 'instance')} lost there and stopped the originals`;
       pending.push(nodeEvent(node, 'Normal', 'NodeReturned', `node ${node} is back; ${what} (onNodeReturn KeepReplacement): ${listSome(keepReplacement)}`));
     }
-    if (keepOriginal.length > 0) {
-      pending.push(nodeEvent(node, 'Warning', 'NodeReturned', `node ${node} is back; onNodeReturn KeepOriginal is not supported yet: kept the replacements of ${count(keepOriginal.length, 'instance')} lost there and stopped the originals: ${listSome(keepOriginal)}`));
+    if (!this.anyKeepOriginal) return true;
+    // The kept originals come from the store, so a server restart in between loses none of them.
+    const nowMs = this.now();
+    const { items } = await this.opts.store.list('Instance', { field: { path: 'spec.node', value: node } });
+    const originals = items.filter((i) => i.spec.ownerKind !== 'Job' && awaitsNodeReturn(settingsOf(i)?.onNodeReturn, i, nowMs));
+    const kept: string[] = [];
+    const taken = new Set<string>();
+    let complete = true;
+    for (const original of originals) {
+      const { items: siblings } = await this.opts.store.list('Instance', { namespace: original.metadata.namespace, field: { path: 'spec.service', value: original.spec.service } });
+      const replacement = replacementOf(original, siblings, taken);
+      const ops: TxnOp[] = [{ op: 'update', object: revived(original, node, nowMs) }];
+      if (replacement) {
+        taken.add(replacement.metadata.name);
+        ops.push({ op: 'update', object: withStop(replacement, `original ${original.metadata.name} is back (onNodeReturn KeepOriginal)`, nowMs) });
+      }
+      try {
+        await this.opts.store.txn(ops);
+        kept.push(`${ref(original)}${replacement ? ` (stopped ${replacement.metadata.name})` : ''}`);
+      } catch (e) {
+        if (!isAppError(e, 'CONFLICT') && !isAppError(e, 'NOT_FOUND')) throw e;
+        complete = false;
+      }
     }
-    this.opts.logger.info({ node, keptReplacements: lost.length }, 'lost node returned; replacements kept');
+    if (kept.length > 0) {
+      pending.push(nodeEvent(node, 'Normal', 'NodeReturned', `node ${node} is back; kept the originals of ${count(kept.length, 'instance')} lost there and stopped their replacements (onNodeReturn KeepOriginal): ${listSome(kept)}`));
+      this.opts.logger.info({ node, kept: kept.length }, 'lost node returned; originals kept');
+    }
+    if (keepReplacement.length > 0) this.opts.logger.info({ node, keptReplacements: keepReplacement.length }, 'lost node returned; replacements kept');
+    return complete;
   }
 
   /** Ready nodes silent past the lostAfter of an instance on them (each looked at once until that is due). */
@@ -381,7 +419,8 @@ export class NodeController {
     const updates = victims.map((inst): Instance => {
       const { reason, message } = why(inst.spec.node!);
       const status = inst.status ?? { phase: 'Pending' as const, ready: false, containers: [] };
-      return { ...inst, status: { ...status, phase: 'Lost', ready: false, reason, message } };
+      // updatedAt: when it was lost, which onNodeReturn KeepOriginal counts from (node-return.ts).
+      return { ...inst, status: { ...status, phase: 'Lost', ready: false, reason, message, updatedAt: new Date(this.now()).toISOString() } };
     });
     const { written, changed } = await updateInChunks(this.opts.store, updates);
     for (const [node, lost] of groupBy(written, (i) => i.spec.node!)) {

@@ -4,8 +4,11 @@
 // instances (Failed, Lost, Succeeded) are replaced, but only when the per-service backoff
 // allows, so a crash-looping image cannot turn into a tight create/destroy loop (which the source
 // material's teams saw lock up host kernels).
+// A Lost original of an onNodeReturn KeepOriginal service is replaced but not deleted: it waits
+// for its node to return (node-return.ts).
 import type { Instance, Service } from '../core/index.js';
 import { isFinished, isReady, isUnboundPending } from './instance-phase.js';
+import { awaitsNodeReturn } from './node-return.js';
 import { agentWillStop, isStopping, stopDeadline, stopFinished } from './instance-stop.js';
 import { resolveBounds, rolloutCounts, type RolloutBounds } from './rollout-math.js';
 import { scaleDownOrder } from './scale-down-order.js';
@@ -92,7 +95,10 @@ export function planService(input: PlanInput): ServicePlan {
         const at = stopDeadline(i);
         wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
       }
-    } else if (isFinished(i)) finished.push(i);
+    } else if (isFinished(i)) {
+      // onNodeReturn KeepOriginal: replaced, but kept for its node's return (node-return.ts).
+      if (!awaitsNodeReturn(service.spec.onNodeReturn, i, nowMs)) finished.push(i);
+    }
     else if (i.spec.templateHash !== templateHash) {
       old.push(i);
       outdated++;

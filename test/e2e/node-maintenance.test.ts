@@ -7,7 +7,8 @@
 //     node after rescheduleAfterFailures failures (its replacement avoids the first node);
 //   - an agent frozen with SIGSTOP: the instance of a service with lostAfter 3s is replaced on the
 //     other node while one with lostAfter 60s is left alone; when the agent thaws, the original
-//     replaced instance's container is stopped (onNodeReturn KeepReplacement);
+//     replaced instance's container is stopped (onNodeReturn KeepReplacement), while a
+//     KeepOriginal service gets its original back and its stand-in stopped;
 //   - `gantry events` tells each of these steps.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,18 +137,22 @@ spec:
     expect((await g.cli(['delete', 'service', 'crash'])).code).toBe(0);
   }, 180_000);
 
-  it('replaces the instances of a silent node by each service\'s lostAfter; on return the original is stopped', async () => {
+  it('replaces the instances of a silent node by each service\'s lostAfter; on return KeepReplacement stops the original, KeepOriginal revives it', async () => {
     // Both services start on node-a: node-b is cordoned meanwhile.
     expect((await g.cli(['node', 'cordon', 'node-b'])).code).toBe(0);
     expect((await g.apply(webService('quick', 1, image, '  lostAfter: 3s\n'))).code).toBe(0);
     expect((await g.apply(webService('patient', 1, image, '  lostAfter: 60s\n'))).code).toBe(0);
-    await waitFor('quick and patient ready on node-a', async () => {
-      const both = [...live(await instances('quick')), ...live(await instances('patient'))];
-      return both.length === 2 && both.every((i) => i.spec.node === 'node-a' && i.status?.ready);
+    expect((await g.apply(webService('loyal', 1, image, '  lostAfter: 3s\n  onNodeReturn: KeepOriginal\n'))).code).toBe(0);
+    await waitFor('quick, patient and loyal ready on node-a', async () => {
+      const all = [...live(await instances('quick')), ...live(await instances('patient')), ...live(await instances('loyal'))];
+      return all.length === 3 && all.every((i) => i.spec.node === 'node-a' && i.status?.ready);
     }, 90_000);
     expect((await g.cli(['node', 'uncordon', 'node-b'])).code).toBe(0);
     const [original] = await instances('quick');
     const [patient] = await instances('patient');
+    const [loyal] = await instances('loyal');
+    const loyalContainers = await containersWithLabels({ 'io.gantry.cluster': g.clusterId, 'io.gantry.instance': loyal!.metadata.name }, false);
+    expect(loyalContainers).toHaveLength(1);
 
     const agentA = agents.get('node-a')!;
     agentA.kill('SIGSTOP');
@@ -156,6 +161,9 @@ spec:
     try {
       const moved = await waitFor('quick replaced on node-b', async () => live(await instances('quick')).find((i) => i.spec.node === 'node-b' && i.status?.ready), 60_000);
       expect(moved.metadata.name).not.toBe(original!.metadata.name);
+      // KeepOriginal: replaced too, but the original's object is kept for the node's return.
+      const stand = await waitFor('loyal replaced on node-b', async () => live(await instances('loyal')).find((i) => i.spec.node === 'node-b' && i.status?.ready), 60_000);
+      expect((await instances('loyal')).find((i) => i.metadata.name === loyal!.metadata.name)?.status?.phase).toBe('Lost');
       // Well before its 60 s, the patient service's instance is still there, not Lost.
       expect(Date.now() - stoppedAt).toBeLessThan(45_000);
       const still = (await instances('patient')).find((i) => i.metadata.name === patient!.metadata.name);
@@ -168,6 +176,13 @@ spec:
       agentA.kill('SIGCONT');
       thawed = true;
       await waitFor('the original container to be stopped', async () => (await containersWithLabels({ 'io.gantry.cluster': g.clusterId, 'io.gantry.instance': original!.metadata.name }, false)).length === 0, 60_000);
+      // KeepOriginal: the original runs again (same container), its stand-in is stopped and goes.
+      await waitFor('loyal\'s stand-in to be gone', async () => !(await instances('loyal')).some((i) => i.metadata.name === stand.metadata.name), 60_000);
+      const back = (await instances('loyal')).find((i) => i.metadata.name === loyal!.metadata.name);
+      expect(back?.status?.phase).toBe('Running');
+      expect(live(await instances('loyal')).map((i) => i.metadata.name)).toEqual([loyal!.metadata.name]);
+      expect(await containersWithLabels({ 'io.gantry.cluster': g.clusterId, 'io.gantry.instance': loyal!.metadata.name }, false)).toEqual(loyalContainers);
+      expect((await g.cli(['events', '--for', 'node/node-a'])).stdout).toContain(`(onNodeReturn KeepOriginal): default/${loyal!.metadata.name} (stopped ${stand.metadata.name})`);
     } finally {
       if (!thawed) agentA.kill('SIGCONT');
     }
@@ -178,7 +193,7 @@ spec:
 
     const events = await g.cli(['events', '--for', 'node/node-a']);
     expect(events.stdout).toMatch(/NodeNotReady +node\/node-a +node node-a stopped sending heartbeats/);
-    expect(events.stdout).toMatch(new RegExp(`InstanceLost +node/node-a +1 instance lost \\(.*\\): default/${original!.metadata.name}`));
+    expect(events.stdout).toMatch(new RegExp(`InstanceLost +node/node-a +2 instances lost \\(.*\\): .*default/${original!.metadata.name}`));
     expect(events.stdout).toMatch(new RegExp(`NodeReturned +node/node-a +node node-a is back; kept the replacements of 1 instance lost there and stopped the originals \\(onNodeReturn KeepReplacement\\): default/${original!.metadata.name}`));
   }, 240_000);
 

@@ -1,0 +1,61 @@
+// onNodeReturn KeepOriginal: an instance Lost to a silent node is replaced as usual, but its
+// object is kept (not deleted) for up to KEEP_ORIGINAL_MAX_MS, so that when the node heartbeats
+// again the node controller can revive it and stop its replacement instead. While kept, the
+// agent of the silent node (if it still runs) keeps the containers; nothing else counts the
+// instance (it is Lost: not live, not an endpoint). After the limit, or when the node is
+// deleted, the object goes like any finished instance and the agent removes the containers.
+import type { Instance, ServiceSpec } from '../core/index.js';
+
+/** How long a Lost original waits for its node before it is given up. */
+export const KEEP_ORIGINAL_MAX_MS = 60 * 60_000;
+
+/** Lost to a silent node (not a deleted one), with the time the node controller marked it. */
+function lostToSilenceAt(i: Instance): number | undefined {
+  const st = i.status;
+  if (st?.phase !== 'Lost' || st.reason !== 'NodeLost') return undefined;
+  const at = Date.parse(st.updatedAt ?? '');
+  return Number.isFinite(at) ? at : undefined;
+}
+
+/** True for a Lost original that its service wants back if its node returns (kept, not deleted). */
+export function awaitsNodeReturn(onNodeReturn: ServiceSpec['onNodeReturn'], i: Instance, nowMs: number): boolean {
+  if (onNodeReturn !== 'KeepOriginal') return false;
+  const at = lostToSilenceAt(i);
+  return at !== undefined && nowMs - at < KEEP_ORIGINAL_MAX_MS;
+}
+
+/** The original as running again: what its containers last reported, until its agent reports anew. */
+export function revived(i: Instance, node: string, nowMs: number): Instance {
+  const status = i.status!;
+  const running = status.containers.length > 0 && status.containers.every((c) => c.state === 'running');
+  return {
+    ...i,
+    status: {
+      ...status,
+      phase: running ? 'Running' : 'Starting',
+      ready: running,
+      reason: 'NodeReturned',
+      message: `node ${node} came back; kept instead of its replacement (onNodeReturn KeepOriginal)`,
+      updatedAt: new Date(nowMs).toISOString(),
+    },
+  };
+}
+
+/**
+ * The instance that replaced `original`: the newest live one of its service, elsewhere, created
+ * since the original was lost and not taken by another original (`taken`).
+ */
+export function replacementOf(original: Instance, siblings: readonly Instance[], taken: ReadonlySet<string>): Instance | undefined {
+  const lostAt = lostToSilenceAt(original) ?? 0;
+  let best: Instance | undefined;
+  for (const s of siblings) {
+    if (s.metadata.name === original.metadata.name || taken.has(s.metadata.name)) continue;
+    if (s.spec.stop || s.spec.ownerKind === 'Job' || s.spec.node === original.spec.node) continue;
+    const phase = s.status?.phase;
+    if (phase === 'Lost' || phase === 'Failed' || phase === 'Succeeded') continue;
+    // A second of slack: createdAt has the store's clock, updatedAt the controller's.
+    if (Date.parse(s.metadata.createdAt) < lostAt - 1000) continue;
+    if (!best || Date.parse(s.metadata.createdAt) > Date.parse(best.metadata.createdAt)) best = s;
+  }
+  return best;
+}
