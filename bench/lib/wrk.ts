@@ -5,7 +5,10 @@ import { spawn } from 'node:child_process';
 export interface WrkResult {
   rps: number;
   requests: number;
+  /** connect, read and write errors. */
   socketErrors: number;
+  /** Requests unanswered within wrk's 2 s: an overloaded server, not a failed one. */
+  timeouts: number;
   non2xx: number;
 }
 
@@ -30,7 +33,8 @@ export async function runWrk(url: string, o: { threads: number; connections: num
   return {
     rps: num(/Requests\/sec:\s+([0-9.]+)/),
     requests: num(/(\d+) requests in/),
-    socketErrors: errors ? errors.slice(1).reduce((n, x) => n + Number(x), 0) : 0,
+    socketErrors: errors ? errors.slice(1, 4).reduce((n, x) => n + Number(x), 0) : 0,
+    timeouts: errors ? Number(errors[4]) : 0,
     non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
   };
 }

@@ -137,8 +137,16 @@ export class HaproxyProcess {
     throw new AppError('UNAVAILABLE', `haproxy did not start within ${this.timeoutMs} ms: ${alertsOf(this.output)}`);
   }
 
+  /** The master's `show proc`. The master re-executes itself after loading: refused connections are retried briefly. */
   async showProc(): Promise<ProcInfo | undefined> {
-    return parseShowProc(await socketCommand(this.opts.paths.masterSocket, 'show proc', 2000));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return parseShowProc(await socketCommand(this.opts.paths.masterSocket, 'show proc', 2000));
+      } catch (e) {
+        if (attempt >= 40 || !this.running) throw e;
+        await delay(50);
+      }
+    }
   }
 
   /** Reloads the config file; the old worker keeps serving when the new one fails. */
