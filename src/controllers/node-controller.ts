@@ -42,16 +42,16 @@
 // was deleted"), found by a scan of the instances whenever a node disappears, on the first pass
 // (deletions while the server was down), after a pass with conflicts, and every orphanScanMs.
 import type { Logger } from 'pino';
-import { getCondition, isAppError, parseDuration, setCondition, type GantryNode, type Instance } from '../core/index.js';
-import type { Store, TxnOp } from '../store/store.js';
+import { getCondition, setCondition, type GantryNode, type Instance } from '../core/index.js';
+import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { EventRecorder, type EventInput } from './event-recorder.js';
 import { count, listSome } from './event-text.js';
 import { groupBy } from './group-by.js';
 import { isFinished } from './instance-phase.js';
+import { LossSettings } from './loss-settings.js';
 import type { NodeLeases } from './node-leases.js';
-import { awaitsNodeReturn, replacementOf, revived } from './node-return.js';
-import { withStop } from './instance-stop.js';
+import { keepOriginals } from './node-return.js';
 
 export interface NodeControllerOptions {
   store: Store;
@@ -81,22 +81,9 @@ export const DISRUPTION_RATIO = 0.55;
 /** Fewer silent nodes than this never count as a disruption: small clusters behave normally. */
 export const DISRUPTION_MIN_NODES = 3;
 
-/** How often services' lostAfter and onNodeReturn are re-read. */
-export const SERVICE_SETTINGS_REFRESH_MS = 5_000;
-
-interface ServiceSettings {
-  lostAfterMs: number;
-  onNodeReturn: 'KeepReplacement' | 'KeepOriginal';
-}
-
 export class NodeController {
-  /** lostAfter and onNodeReturn per service (`namespace/name`), re-read every few seconds. */
-  private services = new Map<string, ServiceSettings>();
-  private servicesReadAt = Number.NaN;
-  /** The shortest lostAfter of any service (at most the grace period): a node silent less is not looked at. */
-  private shortestLostAfter: number;
-  /** Whether any service has onNodeReturn KeepOriginal (else a return reads nothing). */
-  private anyKeepOriginal = false;
+  /** Each service's lostAfter and onNodeReturn. */
+  private readonly settings: LossSettings;
   /** Silent nodes: the silence at which their next instance becomes due (Infinity: none left). */
   private readonly nextDue = new Map<string, number>();
   /** Instances marked Lost per node while it was silent, for the node-return decisions. */
@@ -128,7 +115,7 @@ export class NodeController {
     this.now = opts.now ?? Date.now;
     this.events = opts.events ?? new EventRecorder(opts.store);
     this.graceFrom = this.now();
-    this.shortestLostAfter = opts.nodeGracePeriodMs;
+    this.settings = new LossSettings(opts.store, opts.nodeGracePeriodMs);
   }
 
   /** One pass over every node; run it every second. */
@@ -136,7 +123,7 @@ export class NodeController {
     const { store } = this.opts;
     this.noticeStall();
     const nodes = (await store.list('Node')).items;
-    await this.refreshServices();
+    await this.settings.refresh(this.now());
     const pending: EventInput[] = [];
     const seen = new Set<string>();
     const silent: GantryNode[] = [];
@@ -153,12 +140,12 @@ export class NodeController {
       }
       if (ready) this.lostDone.delete(name);
       const silentFor = this.silentFor(node);
-      if (!(silentFor > this.shortestLostAfter)) this.nextDue.delete(name);
+      if (!(silentFor > this.settings.shortest)) this.nextDue.delete(name);
       if (ready && silentFor > this.opts.nodeGracePeriodMs) {
         silent.push(node);
         continue;
       }
-      if (ready && silentFor > this.shortestLostAfter) maybeEarly.push(node);
+      if (ready && silentFor > this.settings.shortest) maybeEarly.push(node);
       // A retry after conflicts, or after a crash between marking the node and its instances.
       if (!ready && lostReason(node) && !this.lostDone.has(name)) unfinished.push(node);
       // Only a node lost to silence "comes back": a new node turning ready on its first heartbeat does not.
@@ -250,30 +237,6 @@ export class NodeController {
     return this.now() - Math.max(last, this.graceFrom);
   }
 
-  /** Re-reads every service's lostAfter and onNodeReturn when the last read is a few seconds old. */
-  private async refreshServices(): Promise<void> {
-    const now = this.now();
-    if (now - this.servicesReadAt < SERVICE_SETTINGS_REFRESH_MS) return;
-    const grace = this.opts.nodeGracePeriodMs;
-    const services = new Map<string, ServiceSettings>();
-    let shortest = grace;
-    for (const svc of (await this.opts.store.list('Service')).items) {
-      const lostAfterMs = parseDuration(svc.spec.lostAfter ?? '') ?? grace;
-      shortest = Math.min(shortest, lostAfterMs);
-      services.set(`${svc.metadata.namespace ?? ''}/${svc.metadata.name}`, { lostAfterMs, onNodeReturn: svc.spec.onNodeReturn ?? 'KeepReplacement' });
-    }
-    this.services = services;
-    this.shortestLostAfter = shortest;
-    this.anyKeepOriginal = [...services.values()].some((v) => v.onNodeReturn === 'KeepOriginal');
-    this.servicesReadAt = now;
-  }
-
-  /** How long the instance's node may be silent before it is Lost: its service's lostAfter; job runs (and unknown services) the grace period. */
-  private lostAfterOf(i: Instance): number {
-    if (i.spec.ownerKind === 'Job') return this.opts.nodeGracePeriodMs;
-    return this.services.get(`${i.metadata.namespace ?? ''}/${i.spec.service}`)?.lostAfterMs ?? this.opts.nodeGracePeriodMs;
-  }
-
   /**
    * A lost node is back: its instances marked Lost meanwhile were (or are about to be) replaced.
    * KeepReplacement: the originals' objects are gone, so the returning agent stops their
@@ -283,43 +246,20 @@ export class NodeController {
    */
   private async resolveReturn(node: string, pending: EventInput[]): Promise<boolean> {
     const ref = (i: Instance) => `${i.metadata.namespace}/${i.metadata.name}`;
-    const settingsOf = (i: Instance) => this.services.get(`${i.metadata.namespace ?? ''}/${i.spec.service}`);
     const lost = this.lostOn.get(node) ?? [];
     this.lostOn.delete(node);
-    const keepReplacement = lost.filter((i) => settingsOf(i)?.onNodeReturn !== 'KeepOriginal').map(ref);
+    const keepReplacement = lost.filter((i) => this.settings.onNodeReturnOf(i) !== 'KeepOriginal').map(ref);
     if (keepReplacement.length > 0) {
       const what = `kept the replacements of ${count(keepReplacement.length, 'instance')} lost there and stopped the originals`;
       pending.push(nodeEvent(node, 'Normal', 'NodeReturned', `node ${node} is back; ${what} (onNodeReturn KeepReplacement): ${listSome(keepReplacement)}`));
+      this.opts.logger.info({ node, keptReplacements: keepReplacement.length }, 'lost node returned; replacements kept');
     }
-    if (!this.anyKeepOriginal) return true;
-    // The kept originals come from the store, so a server restart in between loses none of them.
-    const nowMs = this.now();
-    const { items } = await this.opts.store.list('Instance', { field: { path: 'spec.node', value: node } });
-    const originals = items.filter((i) => i.spec.ownerKind !== 'Job' && awaitsNodeReturn(settingsOf(i)?.onNodeReturn, i, nowMs));
-    const kept: string[] = [];
-    const taken = new Set<string>();
-    let complete = true;
-    for (const original of originals) {
-      const { items: siblings } = await this.opts.store.list('Instance', { namespace: original.metadata.namespace, field: { path: 'spec.service', value: original.spec.service } });
-      const replacement = replacementOf(original, siblings, taken);
-      const ops: TxnOp[] = [{ op: 'update', object: revived(original, node, nowMs) }];
-      if (replacement) {
-        taken.add(replacement.metadata.name);
-        ops.push({ op: 'update', object: withStop(replacement, `original ${original.metadata.name} is back (onNodeReturn KeepOriginal)`, nowMs) });
-      }
-      try {
-        await this.opts.store.txn(ops);
-        kept.push(`${ref(original)}${replacement ? ` (stopped ${replacement.metadata.name})` : ''}`);
-      } catch (e) {
-        if (!isAppError(e, 'CONFLICT') && !isAppError(e, 'NOT_FOUND')) throw e;
-        complete = false;
-      }
-    }
+    if (!this.settings.anyKeepOriginal) return true;
+    const { kept, complete } = await keepOriginals(this.opts.store, node, (i) => this.settings.onNodeReturnOf(i), this.now());
     if (kept.length > 0) {
       pending.push(nodeEvent(node, 'Normal', 'NodeReturned', `node ${node} is back; kept the originals of ${count(kept.length, 'instance')} lost there and stopped their replacements (onNodeReturn KeepOriginal): ${listSome(kept)}`));
       this.opts.logger.info({ node, kept: kept.length }, 'lost node returned; originals kept');
     }
-    if (keepReplacement.length > 0) this.opts.logger.info({ node, keptReplacements: keepReplacement.length }, 'lost node returned; replacements kept');
     return complete;
   }
 
@@ -333,7 +273,7 @@ export class NodeController {
       if (known !== undefined && !(silentFor > known)) continue;
       const { items } = await this.opts.store.list('Instance', { field: { path: 'spec.node', value: name } });
       let next = Infinity;
-      for (const i of items) if (!isFinished(i)) next = Math.min(next, this.lostAfterOf(i));
+      for (const i of items) if (!isFinished(i)) next = Math.min(next, this.settings.lostAfterOf(i));
       this.nextDue.set(name, next);
       if (silentFor > next) due.push(node);
     }
@@ -391,7 +331,7 @@ export class NodeController {
       let next = Infinity;
       for (const i of items) {
         if (isFinished(i)) continue;
-        const lostAfter = this.lostAfterOf(i);
+        const lostAfter = this.settings.lostAfterOf(i);
         // A node marked not ready whose silence is unknown (no heartbeat ever): as before, all go.
         if (!(silentFor <= lostAfter)) victims.push(i);
         else next = Math.min(next, lostAfter);

@@ -4,7 +4,9 @@
 // agent of the silent node (if it still runs) keeps the containers; nothing else counts the
 // instance (it is Lost: not live, not an endpoint). After the limit, or when the node is
 // deleted, the object goes like any finished instance and the agent removes the containers.
-import type { Instance, ServiceSpec } from '../core/index.js';
+import { isAppError, type Instance, type ServiceSpec } from '../core/index.js';
+import type { Store, TxnOp } from '../store/store.js';
+import { withStop } from './instance-stop.js';
 
 /** How long a Lost original waits for its node before it is given up. */
 export const KEEP_ORIGINAL_MAX_MS = 60 * 60_000;
@@ -58,4 +60,34 @@ export function replacementOf(original: Instance, siblings: readonly Instance[],
     if (!best || Date.parse(s.metadata.createdAt) > Date.parse(best.metadata.createdAt)) best = s;
   }
   return best;
+}
+
+/**
+ * On `node`'s return: revives each kept original there and stops its replacement, one txn per
+ * pair. The originals come from the store (the node's index), so a server restart in between
+ * loses none. `complete` is false when a write lost a race (the caller tries again).
+ */
+export async function keepOriginals(store: Store, node: string, onNodeReturnOf: (i: Instance) => ServiceSpec['onNodeReturn'], nowMs: number): Promise<{ kept: string[]; complete: boolean }> {
+  const { items } = await store.list('Instance', { field: { path: 'spec.node', value: node } });
+  const originals = items.filter((i) => i.spec.ownerKind !== 'Job' && awaitsNodeReturn(onNodeReturnOf(i), i, nowMs));
+  const kept: string[] = [];
+  const taken = new Set<string>();
+  let complete = true;
+  for (const original of originals) {
+    const { items: siblings } = await store.list('Instance', { namespace: original.metadata.namespace, field: { path: 'spec.service', value: original.spec.service } });
+    const replacement = replacementOf(original, siblings, taken);
+    const ops: TxnOp[] = [{ op: 'update', object: revived(original, node, nowMs) }];
+    if (replacement) {
+      taken.add(replacement.metadata.name);
+      ops.push({ op: 'update', object: withStop(replacement, `original ${original.metadata.name} is back (onNodeReturn KeepOriginal)`, nowMs) });
+    }
+    try {
+      await store.txn(ops);
+      kept.push(`${original.metadata.namespace}/${original.metadata.name}${replacement ? ` (stopped ${replacement.metadata.name})` : ''}`);
+    } catch (e) {
+      if (!isAppError(e, 'CONFLICT') && !isAppError(e, 'NOT_FOUND')) throw e;
+      complete = false;
+    }
+  }
+  return { kept, complete };
 }
