@@ -4,6 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../controllers/event-recorder.js';
 import { quietLogger } from '../../controllers/test-builders.js';
@@ -150,3 +151,20 @@ describe.skipIf(!bin)('LoadBalancer (real store, catalog and haproxy)', () => {
     expect(st.entries[0]?.servers.every((s) => s.state.length > 0 && s.state !== 'unknown')).toBe(true);
   }, 60_000);
 });
+
+describe('LoadBalancer without haproxy', () => {
+  it('is off with one warning, runs nothing, and says so in every status', async () => {
+    const store = openSqliteStore(':memory:');
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    const catalog = new Catalog({ store, logger: quietLogger() });
+    const lb = new LoadBalancer({ store, catalog, events: new EventRecorder(store), logger, dataDir: '/tmp/gantry-no-lb', address: '127.0.0.1', httpPort: 8080, bin: null });
+    expect(lb.enabled).toBe(false);
+    await lb.run(new AbortController().signal);
+    expect(warnings).toEqual(['haproxy is not installed, so the load balancer is off (apt-get install haproxy, or scripts/ensure.sh)']);
+    const st = await lb.status(anExposedService({ expose: [{ port: 'http', servicePort: 18080, mode: 'http' }] }));
+    expect(st).toMatchObject({ enabled: false, entries: [{ state: 'Off', servicePort: 18080, servers: [] }] });
+    await store.close();
+  });
+});
+

@@ -29,8 +29,8 @@ export interface LoadBalancerOptions {
   address: string;
   /** The shared HTTP port for hostname routes (--lb-http-port). */
   httpPort?: number | undefined;
-  /** The haproxy binary; default: found on PATH. */
-  bin?: string | undefined;
+  /** The haproxy binary; default: found on PATH; null: as if not installed. */
+  bin?: string | null | undefined;
   /** How often a failed reload (or start) is tried again when nothing else changes; default 30 s. */
   retryIntervalMs?: number | undefined;
 }
@@ -57,7 +57,7 @@ export class LoadBalancer {
 
   constructor(private readonly opts: LoadBalancerOptions) {
     this.paths = haproxyPaths(opts.dataDir);
-    this.bin = opts.bin ?? findHaproxy();
+    this.bin = opts.bin === null ? undefined : (opts.bin ?? findHaproxy());
     this.offReason = this.bin ? undefined : 'haproxy is not installed, so the load balancer is off (apt-get install haproxy, or scripts/ensure.sh)';
     this.proc = this.bin ? new HaproxyProcess({ bin: this.bin, paths: this.paths, logger: opts.logger }) : undefined;
     this.services = new Informer({ store: opts.store, kind: 'Service', logger: opts.logger, resyncIntervalMs: 0 });
