@@ -133,6 +133,8 @@ describe.skipIf(!bin)('LoadBalancer (real store, catalog and haproxy)', () => {
 
     svc = await service([{ port: 'http', servicePort, mode: 'http' }, { port: 'http', hostname: 'web.example.com', mode: 'http' }]);
     await until('the host route to answer', async () => (await seen(httpPort, 4, 'web.example.com')).has('200 a'));
+    // The new worker answers a moment before the manager has read the reload's outcome.
+    await lb.idle();
     expect(await reloads()).toBe(before + 1);
     expect((await get(httpPort, 'other.example.com')).startsWith('404')).toBe(true);
     // After the reload the slots are as the catalog says: a and b, not c.
