@@ -18,6 +18,8 @@ export interface FlagSpec {
  * one value per step of a scenario that repeats (churn rounds), in order.
  */
 export type Figure = number | string | boolean | null | readonly (number | null)[];
+/** Figures that belong together under one key, as `endpointChangeMs: {p50, p99}`. */
+export type FigureGroup = Readonly<Record<string, number | null>>;
 
 export interface ScenarioResult {
   /** One line: what ran, e.g. `scheduler: 5000 nodes, 20000 instances, spread rack`. */
@@ -25,7 +27,7 @@ export interface ScenarioResult {
   /** A few human lines with the key figures and their units. */
   summary: string[];
   /** The figures, printed as one JSON object on the last line of stdout. */
-  figures: Record<string, Figure>;
+  figures: Record<string, Figure | FigureGroup>;
   charts: LineChartSpec[];
   /** Correctness failures found by the scenario's own checks; any makes the run exit 1. */
   violations: string[];
