@@ -1,5 +1,6 @@
 // Composition root of the control plane: the only place that builds the store, the API and the
 // controllers and wires them together. Used by `gantry server` and `gantry up`.
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../controllers/node-leases.js';
 import { AppError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
+import { LONG_RUNNING_LOOPS } from './signals.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
@@ -49,6 +51,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const logger = opts.logger;
   const store = openSqliteStore(join(opts.dataDir, 'state.db'));
   const controllerStop = new AbortController();
+  // Every long-running loop (controllers, informers, catalog, load balancer) listens to this one
+  // signal: a fixed set of a few dozen, not a leak, so Node's default warning at 10 is lifted.
+  setMaxListeners(LONG_RUNNING_LOOPS, controllerStop.signal);
   let controllers: { done: Promise<void> } | undefined;
   // The service catalog (ready endpoints by service) feeds the endpoints API, DNS and HAProxy.
   const catalog = new Catalog({ store, logger: logger.child({ component: 'catalog' }) });
