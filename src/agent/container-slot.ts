@@ -100,6 +100,7 @@ export function slotView(slot: Slot): ContainerView {
     exited: hasExited(slot),
     backingOff: slot.restartAt !== undefined,
     restartCount: slot.restartCount,
+    recentFailures: slot.backoff.streak,
     message: slot.message ?? (slot.state?.running ? slot.health?.lastMessage : undefined),
     healthy: slot.health ? slot.health.healthy : true,
   };

@@ -12,6 +12,8 @@ export interface ContainerView {
   /** Waiting for its back-off to pass before a restart. */
   backingOff: boolean;
   restartCount: number;
+  /** Failures in a row (RestartBackoff.streak); reported when above 0. */
+  recentFailures?: number | undefined;
   message?: string | undefined;
   /** Health check passing, or no health check. */
   healthy: boolean;
@@ -40,6 +42,7 @@ export function containerStatus(v: ContainerView): ContainerStatus {
     containerId: v.id,
     state,
     restartCount: v.restartCount,
+    ...(v.recentFailures ? { recentFailures: v.recentFailures } : {}),
     hostPorts: { ...(v.state?.hostPorts ?? {}) },
     exitCode: !running && v.exited ? v.state?.exitCode : undefined,
     startedAt: v.state?.startedAt,

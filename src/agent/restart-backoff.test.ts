@@ -14,7 +14,10 @@ describe('RestartBackoff', () => {
     b.next();
     b.next();
     expect(b.next(599_999)).toBe(40);
+    expect(b.streak).toBe(3);
     expect(b.next(600_000)).toBe(10);
+    // The long run forgave the earlier failures: the one that ended it is the first in a row.
+    expect(b.streak).toBe(1);
   });
 
   it('never exceeds the cap and never shrinks without a reset (property)', () => {

@@ -35,6 +35,11 @@ export class RestartBackoff {
   reset(): void {
     this.failures = 0;
   }
+
+  /** Failures in a row since the last run long enough to reset the back-off. */
+  get streak(): number {
+    return this.failures;
+  }
 }
 
 /** `500ms`, `8s`, `5m0s`: how back-off delays read in status messages. */

@@ -9,7 +9,7 @@ const token = { GANTRY_TOKEN: 't0k3n' };
 const events = [
   anEvent('e2', { involved: { kind: 'Node', name: 'node-a' }, reason: 'NodeDrained', message: 'node node-a drained: no instances left', ageSeconds: 5 }),
   anEvent('e1', { involved: { kind: 'Node', name: 'node-a' }, reason: 'NodeDraining', message: 'node node-a is draining', ageSeconds: 50 }),
-  anEvent('e3', { involved: { kind: 'Instance', name: 'web-x', namespace: 'default' }, type: 'Warning', reason: 'CrashLoopRescheduled', message: 'web-x failed 3 times on node node-a; moving it to another node', ageSeconds: 20, count: 2 }),
+  anEvent('e3', { involved: { kind: 'Instance', name: 'web-x', namespace: 'default' }, type: 'Warning', reason: 'CrashLoopRescheduled', message: 'web-x failed 3 times in a row on node node-a; moving it to another node', ageSeconds: 20, count: 2 }),
 ];
 
 function listing(seen: (ClientListOptions | undefined)[] = []) {
@@ -30,7 +30,7 @@ describe('gantry events', () => {
     expect(ctx.out).toBe(
       'LAST   TYPE      REASON                 OBJECT           MESSAGE\n' +
         '50s    Normal    NodeDraining           node/node-a      node node-a is draining\n' +
-        '20s    Warning   CrashLoopRescheduled   instance/web-x   web-x failed 3 times on node node-a; moving it to another node (x2)\n' +
+        '20s    Warning   CrashLoopRescheduled   instance/web-x   web-x failed 3 times in a row on node node-a; moving it to another node (x2)\n' +
         '5s     Normal    NodeDrained            node/node-a      node node-a drained: no instances left\n',
     );
   });

@@ -25,7 +25,9 @@ async function setup(rescheduleAfterFailures?: number) {
   return { services, crashLoop, inst: bound };
 }
 
-const restarted = (i: Instance, n: number) => setInstanceStatus(store, i, { phase: 'Starting', ready: false, containers: [{ name: 'main', state: 'waiting', restartCount: n, hostPorts: {} }] });
+/** n failures in a row, after `earlier` restarts long since forgiven (runs of 10 min or more). */
+const restarted = (i: Instance, n: number, earlier = 0) =>
+  setInstanceStatus(store, i, { phase: 'Starting', ready: false, containers: [{ name: 'main', state: 'waiting', restartCount: earlier + n, ...(n > 0 ? { recentFailures: n } : {}), hostPorts: {} }] });
 const key = (i: Instance) => `default/${i.metadata.name}`;
 
 describe('CrashLoopController', () => {
@@ -39,7 +41,7 @@ describe('CrashLoopController', () => {
     expect(mayCrashLoop(three)).toBe(true);
     await crashLoop.reconcile(key(inst));
     const evicted = (await store.get('Instance', 'default', inst.metadata.name))!;
-    const message = `${inst.metadata.name} failed 3 times on node a; moving it to another node`;
+    const message = `${inst.metadata.name} failed 3 times in a row on node a; moving it to another node`;
     expect(evicted.spec.evict).toMatchObject({ reason: 'CrashLoop', message });
     expect(mayCrashLoop(evicted)).toBe(false);
     const events = (await store.list('Event')).items.filter((e) => e.spec.reason === 'CrashLoopRescheduled');
@@ -49,6 +51,16 @@ describe('CrashLoopController', () => {
     const fresh = (await instancesOf(store)).filter((i) => i.metadata.name !== inst.metadata.name);
     expect(fresh).toHaveLength(1);
     expect(fresh[0]!.spec.avoidNodes).toEqual(['a']);
+  });
+
+  it('counts failures in a row, not lifetime restarts', async () => {
+    const { crashLoop, inst } = await setup(3);
+    const often = await restarted(inst, 2, 40);
+    expect(mayCrashLoop(often)).toBe(true);
+    await crashLoop.reconcile(key(inst));
+    expect((await store.get('Instance', 'default', inst.metadata.name))!.spec.evict).toBeUndefined();
+    const steady = await restarted((await store.get('Instance', 'default', inst.metadata.name))!, 0, 42);
+    expect(mayCrashLoop(steady)).toBe(false);
   });
 
   it('uses the default of 5 failures, and leaves job runs and stopping instances alone', async () => {

@@ -1,18 +1,19 @@
 // The crash-loop controller: the agent restarts a failing container in place with a growing
-// backoff (src/agent/restart-backoff.ts); once a service instance has been restarted
-// `spec.rescheduleAfterFailures` times (default 5) it is evicted with reason CrashLoop, and the
+// backoff (src/agent/restart-backoff.ts); once a service instance has failed
+// `spec.rescheduleAfterFailures` times in a row (default 5; `recentFailures` in its container
+// status, which a run of 10 minutes resets) it is evicted with reason CrashLoop, and the
 // service controller replaces it with an instance whose `avoidNodes` names the node it failed on
 // (and any its predecessors failed on), so the scheduler prefers other nodes (a soft rule: with
 // no other feasible node it places there again). A failure that is the node's fault moves away;
 // one that is the image's fault keeps failing everywhere, slowly, as each move restarts the count.
 //
-// Keyed by instance: the Instance informer enqueues an instance whose restart count is at or
-// above one and that is not evicted yet; the reconcile re-reads it and its Service.
+// Keyed by instance: the Instance informer enqueues an instance that has failed at least
+// once in a row and is not evicted yet; the reconcile re-reads it and its Service.
 import type { Logger } from 'pino';
 import { serviceSpecDefaults, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { EventRecorder } from './event-recorder.js';
-import { canEvict, restartsOf, withEvict } from './instance-evict.js';
+import { canEvict, recentFailuresOf, withEvict } from './instance-evict.js';
 import { splitKey } from './instance-phase.js';
 
 export interface CrashLoopControllerOptions {
@@ -22,9 +23,9 @@ export interface CrashLoopControllerOptions {
   now?: () => number;
 }
 
-/** Worth a look: a restarted service instance that could still be evicted. */
+/** Worth a look: a failing service instance that could still be evicted. */
 export function mayCrashLoop(i: Instance): boolean {
-  return restartsOf(i) > 0 && canEvict(i);
+  return recentFailuresOf(i) > 0 && canEvict(i);
 }
 
 export class CrashLoopController {
@@ -44,13 +45,13 @@ export class CrashLoopController {
     const service = await store.get('Service', namespace, inst.spec.service);
     if (!service) return;
     const limit = serviceSpecDefaults(service.spec).rescheduleAfterFailures ?? 5;
-    const restarts = restartsOf(inst);
-    if (restarts < limit) return;
+    const failures = recentFailuresOf(inst);
+    if (failures < limit) return;
     const node = inst.spec.node!;
-    const message = `${name} failed ${restarts} times on node ${node}; moving it to another node`;
+    const message = `${name} failed ${failures} times in a row on node ${node}; moving it to another node`;
     // A conflict (a status report landed) throws: the queue retries with the fresh object.
     const evicted = await store.update(withEvict(inst, 'CrashLoop', message, this.now()));
-    logger.warn({ namespace, name, node, restarts, limit, revision: evicted.metadata.revision }, 'instance crash-looping; evicted');
+    logger.warn({ namespace, name, node, failures, limit, revision: evicted.metadata.revision }, 'instance crash-looping; evicted');
     await this.events.record({ kind: 'Instance', namespace, name }, 'Warning', 'CrashLoopRescheduled', message, 'crash-loop-controller', new Date(this.now()));
   }
 }

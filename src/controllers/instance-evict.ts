@@ -18,7 +18,11 @@ export function withEvict(i: Instance, reason: EvictReason, message: string, now
   return { ...i, spec: { ...i.spec, evict: { at: new Date(nowMs).toISOString(), reason, message } } };
 }
 
-/** Restarts of the instance's containers, summed (what the RESTARTS column shows). */
-export function restartsOf(i: Instance): number {
-  return (i.status?.containers ?? []).reduce((n, c) => n + c.restartCount, 0);
+/**
+ * Failures in a row of the instance's containers, summed: restarts after runs shorter than the
+ * agent's back-off reset (10 min). Not the lifetime RESTARTS count, so a service that restarts
+ * now and then over weeks is never taken for a crash loop.
+ */
+export function recentFailuresOf(i: Instance): number {
+  return (i.status?.containers ?? []).reduce((n, c) => n + (c.recentFailures ?? 0), 0);
 }

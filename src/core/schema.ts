@@ -305,6 +305,11 @@ export const ContainerStatusSchema = Type.Object({
   containerId: Type.Optional(Type.String()),
   state: Type.Union([Type.Literal('waiting'), Type.Literal('running'), Type.Literal('exited')]),
   restartCount: Type.Integer(),
+  /**
+   * Failures in a row, the run that ended them included: a run of at least the back-off reset
+   * (10 min) starts the count again. What crash-loop rescheduling counts; absent means 0.
+   */
+  recentFailures: Type.Optional(Type.Integer({ minimum: 0 })),
   hostPorts: Type.Record(Type.String(), Type.Integer()),
   exitCode: Type.Optional(Type.Integer()),
   startedAt: Type.Optional(Type.String()),

@@ -132,7 +132,7 @@ spec:
     const byRestart = new Map(delays.map(([restart, delay]) => [restart!, delay!]));
     expect([1, 2, 3].map((r) => byRestart.get(r))).toEqual([1, 2, 4]);
     expect(events.stdout).toContain(`CrashLoopRescheduled   instance/${first.metadata.name}`);
-    expect(events.stdout).toContain(`${first.metadata.name} failed 3 times on node ${firstNode}; moving it to another node`);
+    expect(events.stdout).toContain(`${first.metadata.name} failed 3 times in a row on node ${firstNode}; moving it to another node`);
     await waitFor('the original to be gone', async () => !(await instances('crash')).some((i) => i.metadata.name === first.metadata.name), 60_000);
     expect((await g.cli(['delete', 'service', 'crash'])).code).toBe(0);
   }, 180_000);
