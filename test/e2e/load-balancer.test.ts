@@ -208,6 +208,9 @@ describe('load balancer (HAProxy)', () => {
       expect(bad.entries[0]?.message).toMatch(/cannot bind socket/);
       const events = await g.getJson<{ items: GantryEvent[] }>(['get', 'events']);
       expect(events.items.some((e) => e.spec.involved.name === 'lbbad' && e.spec.reason === 'LoadBalancerFailed')).toBe(true);
+      // A reload attempt that cannot bind pauses the old worker's listeners while HAProxy retries
+      // the bind (SIGTTOU/SIGTTIN), so connections may be refused for that moment; then it serves.
+      await waitFor('the old worker to serve again', async () => ((await hit(goodPort)).status === 200 ? true : undefined), 10_000, 100);
       for (let k = 0; k < 20; k++) expect(await hit(goodPort)).toEqual({ status: 200, body: ok });
       const describe = await g.cli(['describe', 'service', 'lbbad']);
       expect(describe.stdout).toMatch(/Failed/);
