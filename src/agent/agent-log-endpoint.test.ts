@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { Agent, type AgentOptions } from './agent.js';
-import { SharedLogServer } from './shared-log-server.js';
+import { SharedLogServer } from './node/shared-log-server.js';
 import { FakeGantryClient, anInstance, silentLogger, waitFor } from './test-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];

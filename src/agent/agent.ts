@@ -6,18 +6,18 @@ import { describeError, sleep, untilAborted, type AnyObject, type Instance } fro
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import { watchWithResume } from '../client/watch-loop.js';
 import type { Driver } from '../drivers/driver.js';
-import { AgentServer } from './agent-server.js';
-import { EventReporter } from './event-reporter.js';
-import { clientFileSource } from './file-gate.js';
-import { HostPortAllocator } from './host-ports.js';
+import { AgentServer } from './node/agent-server.js';
+import { EventReporter } from './node/event-reporter.js';
+import { clientFileSource } from './instance/file-gate.js';
+import { HostPortAllocator } from './instance/host-ports.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
-import { NodeRegistrar } from './node-registrar.js';
-import { RateLimitedDriver } from './rate-limited-driver.js';
-import { RuntimeMonitor } from './runtime-monitor.js';
-import { TokenBucket } from './token-bucket.js';
-import type { AgentLogServer } from './shared-log-server.js';
-import { formatDelay, type BackoffOptions } from './restart-backoff.js';
-import { StatusReporter } from './status-reporter.js';
+import { NodeRegistrar } from './node/node-registrar.js';
+import { RateLimitedDriver } from './node/rate-limited-driver.js';
+import { RuntimeMonitor } from './node/runtime-monitor.js';
+import { TokenBucket } from './node/token-bucket.js';
+import type { AgentLogServer } from './node/shared-log-server.js';
+import { formatDelay, type BackoffOptions } from './instance/restart-backoff.js';
+import { StatusReporter } from './node/status-reporter.js';
 
 export interface AgentOptions {
   client: GantryClient;

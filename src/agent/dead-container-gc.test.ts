@@ -1,9 +1,9 @@
 // The dead-container GC and the re-read after a runtime outage (InstanceSupervisor), on the fake driver.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
-import { EventReporter } from './event-reporter.js';
+import { EventReporter } from './node/event-reporter.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
-import { StatusReporter } from './status-reporter.js';
+import { StatusReporter } from './node/status-reporter.js';
 import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
 
 const supervisors: InstanceSupervisor[] = [];

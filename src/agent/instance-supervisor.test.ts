@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Instance } from '../core/index.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
-import { EventReporter } from './event-reporter.js';
+import { EventReporter } from './node/event-reporter.js';
 import { InstanceSupervisor, type InstanceSupervisorOptions } from './instance-supervisor.js';
-import { StatusReporter } from './status-reporter.js';
+import { StatusReporter } from './node/status-reporter.js';
 import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
 
 const supervisors: InstanceSupervisor[] = [];

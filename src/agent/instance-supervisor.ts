@@ -8,15 +8,15 @@ import type { Logger } from 'pino';
 import { describeError, sleep, type Instance, type InstanceStatus } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
-import type { EventReporter } from './event-reporter.js';
-import type { FileSource } from './file-gate.js';
-import type { HostPortAllocator } from './host-ports.js';
-import { InstanceRunner } from './instance-runner.js';
-import { removeContainer } from './remove-container.js';
-import { formatDelay, type BackoffOptions } from './restart-backoff.js';
-import type { StatusReporter } from './status-reporter.js';
-import { WarmPool, isWarmUid } from './warm-pool.js';
-import { WarmRunner } from './warm-runner.js';
+import type { EventReporter } from './node/event-reporter.js';
+import type { FileSource } from './instance/file-gate.js';
+import type { HostPortAllocator } from './instance/host-ports.js';
+import { InstanceRunner } from './instance/instance-runner.js';
+import { removeContainer } from './instance/remove-container.js';
+import { formatDelay, type BackoffOptions } from './instance/restart-backoff.js';
+import type { StatusReporter } from './node/status-reporter.js';
+import { WarmPool, isWarmUid } from './instance/warm-pool.js';
+import { WarmRunner } from './instance/warm-runner.js';
 
 type Runner = InstanceRunner | WarmRunner;
 

@@ -8,7 +8,7 @@ import type { Instance } from '../core/index.js';
 import { LABELS } from '../drivers/driver.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
-import { StatusReporter } from './status-reporter.js';
+import { StatusReporter } from './node/status-reporter.js';
 import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
 
 const SOCKET = '/var/run/docker.sock';

@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Instance, InstanceStatus } from '../core/index.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
-import { StatusReporter } from './status-reporter.js';
+import { StatusReporter } from './node/status-reporter.js';
 import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
-import { isWarmUid } from './warm-pool.js';
+import { isWarmUid } from './instance/warm-pool.js';
 
 const supervisors: InstanceSupervisor[] = [];
 afterEach(async () => {

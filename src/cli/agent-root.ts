@@ -3,7 +3,7 @@
 // next agent on this node adopts them.
 import type { Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
-import { bindProbe, HostPortAllocator, type PortRange } from '../agent/host-ports.js';
+import { bindProbe, HostPortAllocator, type PortRange } from '../agent/instance/host-ports.js';
 import type { GantryClient } from '../client/types.js';
 import { AppError, parseDuration } from '../core/index.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';

@@ -1,5 +1,5 @@
 // The crash-loop controller: the agent restarts a failing container in place with a growing
-// backoff (src/agent/restart-backoff.ts); once a service instance has failed
+// backoff (src/agent/instance/restart-backoff.ts); once a service instance has failed
 // `spec.rescheduleAfterFailures` times in a row (default 5; `recentFailures` in its container
 // status, which a run of 10 minutes resets) it is evicted with reason CrashLoop, and the
 // service controller replaces it with an instance whose `avoidNodes` names the node it failed on

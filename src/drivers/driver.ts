@@ -152,6 +152,6 @@ export const LABELS = {
   instanceUid: 'io.gantry.instance-uid',
   container: 'io.gantry.container',
   index: 'io.gantry.index',
-  /** On a warm container (jobs with runIn warm): `<group>@<template hash>`; see agent/warm-pool.ts. */
+  /** On a warm container (jobs with runIn warm): `<group>@<template hash>`; see agent/instance/warm-pool.ts. */
   warm: 'io.gantry.warm',
 } as const;

@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
-import type { AgentLogServer } from '../agent/shared-log-server.js';
+import type { AgentLogServer } from '../agent/node/shared-log-server.js';
 import type { GantryClient } from '../client/types.js';
 import { describeError } from '../core/index.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';

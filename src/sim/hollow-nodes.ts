@@ -3,7 +3,7 @@
 // at once (kubemark ramps hollow nodes up the same way).
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { SharedLogServer } from '../agent/shared-log-server.js';
+import { SharedLogServer } from '../agent/node/shared-log-server.js';
 import { createHttpClient } from '../client/http-client.js';
 import type { GantryClient } from '../client/types.js';
 import { AppError } from '../core/index.js';

@@ -1,0 +1,69 @@
+// What the driver needs to create one container of an instance: the pod-style network (index 0
+// owns it and publishes every port of every container), a fixed hostname and Gantry's env vars.
+import type { ContainerSpec, Instance } from '../../core/index.js';
+import type { ContainerLaunch } from '../../drivers/driver.js';
+
+export interface LaunchContext {
+  nodeName: string;
+  /** The node address, injected as GANTRY_HOST_IP. */
+  hostIP: string;
+  /**
+   * The instance's host port by port name, picked before the container exists (host-ports.ts):
+   * published as is and injected as GANTRY_PORT_<NAME>. A port missing here is left to Docker.
+   */
+  hostPorts?: Readonly<Record<string, number>> | undefined;
+  /** Name servers for the instance (Gantry's DNS as containers reach it), searched in `<ns>.gantry`. */
+  dnsServers?: readonly string[] | undefined;
+}
+
+/** `GANTRY_PORT_<NAME>`: upper case, anything but letters and digits becomes `_` (`metrics-http` -> `GANTRY_PORT_METRICS_HTTP`). */
+export function portEnvName(portName: string): string {
+  return `GANTRY_PORT_${portName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** An init container: runs alone (no ports, its own network), with the instance's hostname and Gantry's env vars. */
+export function buildInitLaunch(instance: Instance, spec: ContainerSpec, ctx: LaunchContext): ContainerLaunch {
+  const base = buildLaunch(instance, 0, ctx);
+  const { GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } = base.env;
+  return { ...base, spec, publish: [], env: { ...(spec.env ?? {}), GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } as Record<string, string> };
+}
+
+export function buildLaunch(instance: Instance, index: number, ctx: LaunchContext, networkOf?: string): ContainerLaunch {
+  const spec = instance.spec.containers[index];
+  if (!spec) throw new RangeError(`instance ${instance.metadata.name} has no container #${index}`);
+  const namespace = instance.metadata.namespace ?? 'default';
+  const name = instance.metadata.name;
+  const publish =
+    index === 0
+      ? instance.spec.containers.flatMap((c) =>
+          (c.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', hostPort: p.hostPort ?? ctx.hostPorts?.[p.name] })),
+        )
+      : [];
+  const portEnv: Record<string, string> = {};
+  for (const c of instance.spec.containers) {
+    for (const p of c.ports ?? []) {
+      const hostPort = p.hostPort ?? ctx.hostPorts?.[p.name];
+      if (hostPort !== undefined) portEnv[portEnvName(p.name)] = String(hostPort);
+    }
+  }
+  return {
+    instance: { namespace, name, uid: instance.metadata.uid },
+    spec,
+    index,
+    networkOf: index === 0 ? undefined : networkOf,
+    publish,
+    // Gantry's variables come last so a spec cannot spoof them.
+    env: {
+      ...(spec.env ?? {}),
+      GANTRY_INSTANCE: name,
+      GANTRY_SERVICE: instance.spec.service,
+      GANTRY_NAMESPACE: namespace,
+      GANTRY_NODE: ctx.nodeName,
+      GANTRY_HOST_IP: ctx.hostIP,
+      ...portEnv,
+    },
+    hostname: name,
+    stopSignal: instance.spec.termination?.stopSignal,
+    ...(index === 0 && ctx.dnsServers && ctx.dnsServers.length > 0 ? { dns: { servers: [...ctx.dnsServers], search: [`${namespace}.gantry`] } } : {}),
+  };
+}

@@ -1,0 +1,91 @@
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeDriver } from '../../drivers/fake/fake-driver.js';
+import { AgentServer, parseListen } from './agent-server.js';
+import { aContainer, silentLogger } from '../test-helpers.js';
+
+const servers: AgentServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function aServer(): Promise<{ server: AgentServer; id: string; driver: FakeDriver }> {
+  const driver = new FakeDriver({ nodeName: 'n1' });
+  const id = await driver.create({ instance: { namespace: 'default', name: 'web-abcde', uid: 'u1' }, spec: aContainer(), index: 0, publish: [], env: {}, hostname: 'web-abcde' });
+  await driver.start(id);
+  const server = new AgentServer({ driver, token: 'agent-secret', owns: (c) => c === id, logger: silentLogger() });
+  servers.push(server);
+  await server.listen();
+  return { server, id, driver };
+}
+
+const auth = { authorization: 'Bearer agent-secret' };
+
+/** Sends raw bytes (fetch cannot send a malformed request line) and returns the status line, or '' if none came within a second. */
+function rawRequest(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let got = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(got.split('\r\n')[0] ?? '');
+    }, 1000);
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got.split('\r\n')[0] ?? '');
+    });
+  });
+}
+
+describe('AgentServer', () => {
+  it('serves the log of a container this node owns as text', async () => {
+    const { server, id } = await aServer();
+    const res = await fetch(`${server.url}/v1/containers/${id}/log?tail=2`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('fake: image busybox:1.36\nfake: running\n');
+  });
+
+  it('streams a followed log until the container stops', async () => {
+    const { server, id, driver } = await aServer();
+    const res = await fetch(`${server.url}/v1/containers/${id}/log?follow=1&tail=1`, { headers: auth });
+    expect(res.status).toBe(200);
+    const text = res.text();
+    await driver.stop(id, 0);
+    expect(await text).toBe('fake: running\n');
+  });
+
+  it('answers 401 without the agent token or with a wrong one', async () => {
+    const { server, id } = await aServer();
+    expect((await fetch(`${server.url}/v1/containers/${id}/log`)).status).toBe(401);
+    const wrong = await fetch(`${server.url}/v1/containers/${id}/log`, { headers: { authorization: 'Bearer agent-secreT' } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+  });
+
+  it('answers 404 for containers of other nodes and unknown paths', async () => {
+    const { server } = await aServer();
+    expect((await fetch(`${server.url}/v1/containers/someone-elses/log`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${server.url}/v1/other`, { headers: auth })).status).toBe(404);
+  });
+
+  it('answers a request line that is not a valid URL with 401 (no token) or 400 (token), and keeps serving', async () => {
+    const { server, id } = await aServer();
+    expect(await rawRequest(server.url, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 401 Unauthorized');
+    const withToken = 'GET //[ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer agent-secret\r\nConnection: close\r\n\r\n';
+    expect(await rawRequest(server.url, withToken)).toBe('HTTP/1.1 400 Bad Request');
+    const res = await fetch(`${server.url}/v1/containers/${id}/log?tail=1`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('fake: running\n');
+  });
+
+  it('parses host[:port] listen addresses', () => {
+    expect(parseListen(undefined)).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseListen('0.0.0.0:7071')).toEqual({ host: '0.0.0.0', port: 7071 });
+    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
+    expect(() => parseListen('a:b:c')).toThrow(/host\[:port\]/);
+  });
+});

@@ -1,0 +1,56 @@
+// The agent's own HTTP endpoint (docs/api.md, "The agent's own endpoint"): the server proxies
+// container logs from here. Only containers this node owns, only with the agent token.
+import type { Logger } from 'pino';
+import type { Driver } from '../../drivers/driver.js';
+import { LogEndpoint, type LogSource } from './log-endpoint.js';
+
+export { parseListen } from './log-endpoint.js';
+
+export interface AgentServerOptions {
+  driver: Driver;
+  token: string;
+  /** Whether this node's agent owns the container (it never serves others). */
+  owns: (containerId: string) => boolean;
+  /** Lines the agent keeps itself (warm runs); see LogSource.kept. */
+  kept?: LogSource['kept'];
+  logger: Logger;
+  /** `host[:port]`; default 127.0.0.1:0 (a free port). */
+  listen?: string | undefined;
+  /** Host to put in `url` when listening on a wildcard address. */
+  advertiseHost?: string | undefined;
+}
+
+const LOG_PATH = /^\/v1\/containers\/([A-Za-z0-9_.-]+)\/log$/;
+
+export class AgentServer {
+  private readonly endpoint: LogEndpoint;
+
+  constructor(opts: AgentServerOptions) {
+    const source: LogSource = { driver: opts.driver, owns: opts.owns, kept: opts.kept };
+    this.endpoint = new LogEndpoint({
+      token: opts.token,
+      logger: opts.logger,
+      listen: opts.listen,
+      advertiseHost: opts.advertiseHost,
+      usage: '/v1/containers/<id>/log',
+      route: (pathname) => {
+        const id = LOG_PATH.exec(pathname)?.[1];
+        return id === undefined ? undefined : { containerId: id, source, where: 'this node' };
+      },
+    });
+  }
+
+  /** Listens; resolves once the port is known. */
+  listen(): Promise<void> {
+    return this.endpoint.listen();
+  }
+
+  /** The agent URL for `status.agentUrl`; set once listening. */
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  close(): Promise<void> {
+    return this.endpoint.close();
+  }
+}

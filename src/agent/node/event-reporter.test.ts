@@ -1,0 +1,131 @@
+import { pino, type Logger } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AppError } from '../../core/index.js';
+import { EventReporter, type EventReporterOptions } from './event-reporter.js';
+import { FakeGantryClient, silentLogger, waitFor } from '../test-helpers.js';
+
+const reporters: EventReporter[] = [];
+function aReporter(client: FakeGantryClient, over: Partial<EventReporterOptions> = {}): EventReporter {
+  const r = new EventReporter({ client, logger: silentLogger(), source: 'agent/n1', flushIntervalMs: 30, ...over });
+  reporters.push(r);
+  return r;
+}
+afterEach(async () => {
+  for (const r of reporters.splice(0)) await r.stop();
+});
+
+const inst = (name: string) => ({ kind: 'Instance' as const, namespace: 'default', name });
+
+/** A logger whose lines a test can read. */
+function capturingLogger(): { logger: Logger; lines: { msg: string; dropped?: number }[] } {
+  const lines: { msg: string; dropped?: number }[] = [];
+  const logger: Logger = pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; dropped?: number }) });
+  return { logger, lines };
+}
+
+describe('EventReporter', () => {
+  it('sends what was emitted within one interval as one batch, in order, with its source', async () => {
+    const client = new FakeGantryClient();
+    const r = aReporter(client);
+    r.start();
+    for (let i = 0; i < 30; i++) r.emit(inst(`web-${i}`), 'Normal', 'Started', `started ${i}`);
+    await waitFor(() => client.eventBatches.length > 0, 1000, 'a batch');
+    await new Promise((res) => setTimeout(res, 60));
+    expect(client.eventBatches).toHaveLength(1);
+    expect(client.eventBatches[0]?.source).toBe('agent/n1');
+    expect(client.eventBatches[0]?.items.map((e) => e.message)).toEqual(Array.from({ length: 30 }, (_, i) => `started ${i}`));
+  });
+
+  it('splits a large backlog into batches the API accepts', async () => {
+    const client = new FakeGantryClient();
+    const r = aReporter(client, { maxBatch: 10, maxBuffered: 100 });
+    for (let i = 0; i < 25; i++) r.emit(inst('web'), 'Normal', 'Started', `m${i}`);
+    await r.flush();
+    expect(client.eventBatches.map((b) => b.items.length)).toEqual([10, 10, 5]);
+  });
+
+  it('keeps events while the server is briefly down and sends them when it is back', async () => {
+    const client = new FakeGantryClient();
+    client.down = true;
+    const r = aReporter(client);
+    r.emit(inst('web'), 'Warning', 'BackOff', 'crashed');
+    await r.flush();
+    expect(r.pendingCount).toBe(1);
+    client.down = false;
+    await r.flush();
+    expect(client.events('BackOff')).toHaveLength(1);
+    expect(r.pendingCount).toBe(0);
+  });
+
+  it('bounds the buffer: the oldest go first, with one log line', async () => {
+    const client = new FakeGantryClient();
+    client.down = true;
+    const { logger, lines } = capturingLogger();
+    const r = aReporter(client, { maxBuffered: 3, logger });
+    for (let i = 0; i < 5; i++) r.emit(inst('web'), 'Normal', 'Started', `m${i}`);
+    expect(r.pendingCount).toBe(3);
+    await r.flush();
+    expect(lines.filter((l) => /buffer full/.test(l.msg))).toEqual([expect.objectContaining({ dropped: 2 })]);
+    client.down = false;
+    await r.flush();
+    expect(client.events().map((e) => e.message)).toEqual(['m2', 'm3', 'm4']);
+  });
+
+  it('drops the backlog, saying so, when the server stays unreachable for long', async () => {
+    const client = new FakeGantryClient();
+    client.down = true;
+    let now = 0;
+    const { logger, lines } = capturingLogger();
+    const r = aReporter(client, { dropAfterMs: 60_000, now: () => now, logger });
+    r.emit(inst('web'), 'Normal', 'Started', 'old');
+    await r.flush();
+    now = 59_000;
+    await r.flush();
+    expect(r.pendingCount).toBe(1);
+    now = 60_000;
+    await r.flush();
+    expect(r.pendingCount).toBe(0);
+    expect(lines.find((l) => /unreachable/.test(l.msg))).toMatchObject({ dropped: 1 });
+    client.down = false;
+    r.emit(inst('web'), 'Normal', 'Started', 'new');
+    await r.flush();
+    expect(client.events().map((e) => e.message)).toEqual(['new']);
+  });
+
+  it('drops a batch the server refuses as invalid instead of retrying it forever', async () => {
+    const client = new FakeGantryClient();
+    let calls = 0;
+    client.recordEvents = async () => {
+      calls++;
+      throw new AppError('INVALID', 'the event batch is invalid');
+    };
+    const r = aReporter(client);
+    r.emit(inst('web'), 'Normal', 'bad reason', 'x');
+    await r.flush();
+    await r.flush();
+    expect(calls).toBe(1);
+    expect(r.pendingCount).toBe(0);
+  });
+
+  it('keeps no timer while nothing is buffered, and retries on a timer while the server is down', async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeGantryClient();
+      const r = aReporter(client, { flushIntervalMs: 1000 });
+      r.start();
+      expect(vi.getTimerCount()).toBe(0);
+      client.down = true;
+      r.emit(inst('web'), 'Normal', 'Started', 'x');
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(r.pendingCount).toBe(1);
+      expect(vi.getTimerCount()).toBe(1);
+      client.down = false;
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(client.events().map((e) => e.message)).toEqual(['x']);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

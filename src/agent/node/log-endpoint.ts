@@ -1,0 +1,148 @@
+// The HTTP machinery behind the agent's log endpoint (docs/api.md, "The agent's own endpoint"):
+// listening, the agent token, URL parsing and streaming a driver's log. Which containers it
+// serves is its owner's business (`route`): one agent's own (AgentServer), or those of every
+// hollow node of `gantry sim` behind one socket (SharedLogServer).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { AppError, describeError } from '../../core/index.js';
+import type { Driver } from '../../drivers/driver.js';
+
+/** Where one node's container logs come from, and which containers are that node's to serve. */
+export interface LogSource {
+  driver: Driver;
+  owns: (containerId: string) => boolean;
+  /** Lines kept by the agent itself for an id (a warm run's output, `run.<uid>`); undefined: ask the driver. */
+  kept?: ((id: string, tail: number | undefined) => string[] | undefined) | undefined;
+}
+
+/** What a path asks for: a container id and the node whose containers may answer it. */
+export interface LogRoute {
+  containerId: string;
+  /** The node to serve from; undefined when the path names no node this server serves. */
+  source: LogSource | undefined;
+  /** Names the node in a 404, e.g. `this node` or `node hollow-0042`. */
+  where: string;
+}
+
+export interface LogEndpointOptions {
+  token: string;
+  logger: Logger;
+  /** Parses a path; undefined when it is no log path at all (404 "no route"). */
+  route: (pathname: string) => LogRoute | undefined;
+  /** The path shown in the 400 for a request line that is not a URL. */
+  usage: string;
+  /** `host[:port]`; default 127.0.0.1:0 (a free port). */
+  listen?: string | undefined;
+  /** Host to put in `url` when listening on a wildcard address. */
+  advertiseHost?: string | undefined;
+}
+
+export function parseListen(listen: string | undefined): { host: string; port: number } {
+  const text = listen?.trim() || '127.0.0.1:0';
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text);
+  if (!m?.[1]) throw new AppError('INVALID', `agent listen address "${text}" must be host[:port], e.g. 127.0.0.1:7071`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 0) };
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export class LogEndpoint {
+  private readonly server: Server;
+  private readonly tokenDigest: Buffer;
+  private urlText: string | undefined;
+
+  constructor(private readonly opts: LogEndpointOptions) {
+    this.tokenDigest = digest(opts.token);
+    this.server = createServer((req, res) => {
+      // A request must never take the process down (in `gantry up` that is the whole control plane).
+      this.handle(req, res).catch((e: unknown) => {
+        this.opts.logger.warn({ method: req.method, err: describeError(e) }, 'agent request failed');
+        if (!res.headersSent) this.fail(res, new AppError('MALFORMED', 'the request could not be handled; check its path and query'));
+        else res.destroy();
+      });
+    });
+  }
+
+  /** Listens; resolves once the port is known. */
+  async listen(): Promise<void> {
+    const { host, port } = parseListen(this.opts.listen);
+    await new Promise<void>((resolve, reject) => {
+      const fail = (e: Error): void =>
+        reject(new AppError('UNAVAILABLE', `agent cannot listen on ${host}:${port} (${e.message}): choose another --agent-listen host[:port]`));
+      this.server.once('error', fail);
+      this.server.listen(port, host, () => {
+        this.server.off('error', fail);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as AddressInfo;
+    const wildcard = host === '0.0.0.0' || host === '::';
+    const shown = wildcard ? (this.opts.advertiseHost ?? '127.0.0.1') : host;
+    this.urlText = `http://${shown.includes(':') ? `[${shown}]` : shown}:${addr.port}`;
+  }
+
+  /** The base URL; set once listening. */
+  get url(): string {
+    if (!this.urlText) throw new AppError('INTERNAL', 'agent server is not listening yet: call listen() first');
+    return this.urlText;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    // Following log streams never end by themselves.
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    // Equal-length digests, so the comparison time says nothing about the token.
+    return given.length > 0 && timingSafeEqual(digest(given), this.tokenDigest);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The token first: an unauthenticated caller gets nothing parsed on its behalf.
+    if (!this.authorized(req)) return this.fail(res, new AppError('UNAUTHORIZED', 'missing or wrong agent token: send "Authorization: Bearer <agent token>"'));
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://agent');
+    } catch {
+      return this.fail(res, new AppError('MALFORMED', `the request path is not a valid URL path: use ${this.opts.usage}`));
+    }
+    const route = this.opts.route(url.pathname);
+    if (!route) return this.fail(res, new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`));
+    if (req.method !== 'GET') return this.fail(res, new AppError('MALFORMED', `use GET for ${url.pathname}`));
+    const { containerId: id, source } = route;
+    if (!source?.owns(id)) return this.fail(res, new AppError('NOT_FOUND', `container "${id}" does not belong to ${route.where}`));
+    const follow = ['1', 'true'].includes(url.searchParams.get('follow') ?? '');
+    const tailText = url.searchParams.get('tail');
+    const tail = tailText === null ? undefined : Number(tailText);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) return this.fail(res, new AppError('MALFORMED', 'tail must be a whole number of lines'));
+
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    // Headers go out at once: a following client should not wait for the first line to know it is connected.
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.flushHeaders();
+    try {
+      const kept = source.kept?.(id, tail);
+      for await (const line of kept ?? source.driver.logs(id, { follow, tail, signal: abort.signal })) {
+        res.write(line.endsWith('\n') ? line : `${line}\n`);
+      }
+      res.end();
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      this.opts.logger.warn({ id, err: describeError(e) }, 'log stream failed');
+      // The status line is gone already: cut the stream so the reader sees it did not end cleanly.
+      res.destroy();
+    }
+  }
+
+  private fail(res: ServerResponse, e: AppError): void {
+    res.writeHead(e.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(e.toBody()));
+  }
+}

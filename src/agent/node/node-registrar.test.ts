@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, isAppError, type Manifest } from '../../core/index.js';
+import { NodeRegistrar, heartbeatDelay } from './node-registrar.js';
+import { FakeGantryClient, silentLogger } from '../test-helpers.js';
+
+function aRegistrar(client: FakeGantryClient): NodeRegistrar {
+  return new NodeRegistrar({
+    client,
+    nodeName: 'n1',
+    labels: { rack: 'a' },
+    address: '10.0.0.5',
+    agentUrl: 'http://127.0.0.1:7071',
+    fingerprint: { driver: 'fake', cpu: 4000, memory: 8 * 2 ** 30, info: { os: 'fake', kernel: 'fake', engineVersion: 'fake-1', cgroup: 'none' } },
+    heartbeatIntervalMs: 1000,
+    logger: silentLogger(),
+  });
+}
+
+/** What an operator applies to cordon the node (`gantry cordon n1`). */
+const cordon = (address: string): Manifest => ({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1', labels: {} }, spec: { address, unschedulable: true } });
+
+describe('NodeRegistrar.register', () => {
+  it('keeps what an operator set in the Node spec', async () => {
+    const client = new FakeGantryClient();
+    await client.apply(cordon('10.0.0.1'));
+    await aRegistrar(client).register();
+    expect(client.nodes.get('n1')?.spec).toMatchObject({ address: '10.0.0.5', unschedulable: true });
+    expect(client.nodes.get('n1')?.status?.ready).toBe(true);
+  });
+
+  it('does not lose an operator change written between its read and its write', async () => {
+    const client = new FakeGantryClient();
+    await client.apply({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1', labels: {} }, spec: { address: '10.0.0.1' } });
+    let raced = false;
+    client.afterGet = async () => {
+      if (raced) return;
+      raced = true;
+      await client.apply(cordon('10.0.0.1'));
+    };
+    await aRegistrar(client).register();
+    expect(client.nodes.get('n1')?.spec).toMatchObject({ address: '10.0.0.5', unschedulable: true });
+    expect(client.nodes.get('n1')?.metadata.labels).toEqual({ rack: 'a' });
+  });
+
+  it('gives up with CONFLICT when the Node keeps changing under it', async () => {
+    const client = new FakeGantryClient();
+    await client.apply(cordon('10.0.0.1'));
+    client.afterGet = async () => {
+      await client.apply(cordon('10.0.0.1'));
+    };
+    const error = await aRegistrar(client).register().catch((e: unknown) => e);
+    expect(isAppError(error, 'CONFLICT')).toBe(true);
+    expect(client.nodes.get('n1')?.spec.address).toBe('10.0.0.1');
+  });
+});
+
+describe('heartbeatDelay', () => {
+  it('spreads heartbeats over the last 20% of the interval, never later than the interval', () => {
+    expect(heartbeatDelay(5000, 0, () => 0)).toBe(5000);
+    expect(heartbeatDelay(5000, 0, () => 0.999)).toBeCloseTo(4001, 0);
+    const delays = Array.from({ length: 50 }, (_, i) => heartbeatDelay(5000, 0, () => i / 50));
+    expect(new Set(delays).size).toBe(50);
+  });
+
+  it('backs retries off, jittered by up to half, capped at the interval', () => {
+    expect(heartbeatDelay(5000, 1, () => 0)).toBe(500);
+    expect(heartbeatDelay(5000, 1, () => 0.999)).toBeCloseTo(250.25, 1);
+    expect(heartbeatDelay(5000, 3, () => 0)).toBe(2000);
+    expect(heartbeatDelay(5000, 8, () => 0)).toBe(5000);
+    expect(heartbeatDelay(5000, 8, () => 0.5)).toBe(3750);
+  });
+});

@@ -1,0 +1,175 @@
+// Registers this node (its spec, then its status with capacity and agent URL) and keeps it alive
+// with heartbeats. The server being down never stops the agent: every failure is logged and
+// retried with back-off, and a server that forgot the node (NOT_FOUND) gets it registered again.
+import type { Logger } from 'pino';
+import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, sleep, type Condition, type Manifest, type NodeStatus } from '../../core/index.js';
+import type { GantryClient } from '../../client/types.js';
+import type { Fingerprint } from '../../drivers/driver.js';
+import type { EventReporter } from './event-reporter.js';
+
+export interface NodeRegistrarOptions {
+  client: GantryClient;
+  nodeName: string;
+  labels: Record<string, string>;
+  address: string;
+  /** Where the server fetches logs; undefined for an agent without a log endpoint. */
+  agentUrl?: string | undefined;
+  fingerprint: Fingerprint;
+  heartbeatIntervalMs: number;
+  logger: Logger;
+  events?: EventReporter | undefined;
+  /** Uniform in [0, 1); default Math.random. Spreads heartbeats and retries (see run()). */
+  random?: (() => number) | undefined;
+}
+
+/** How often register() re-reads the Node after another writer (an operator) changed it between read and write. */
+const APPLY_ATTEMPTS = 5;
+
+/**
+ * The wait before the next heartbeat or retry. Retries come quicker than heartbeats, but never
+ * rarer: a slow retry would mark the node lost. Both are jittered downwards (heartbeats by up to
+ * 20%, retries by up to half): when the server stalls, every agent's heartbeat fails or returns
+ * at the same moment, and without jitter they would all come back in lockstep, every time.
+ */
+export function heartbeatDelay(intervalMs: number, failures: number, random: () => number): number {
+  if (failures === 0) return intervalMs * (1 - 0.2 * random());
+  const backoff = Math.min(intervalMs, 250 * 2 ** Math.min(failures, 10));
+  return backoff * (1 - 0.5 * random());
+}
+
+export class NodeRegistrar {
+  /** The container runtime's condition (DockerReachable), once the agent knows it. */
+  private runtime: Condition | undefined;
+  /** The node status must be written again (the runtime condition changed). */
+  private statusDirty = false;
+
+  constructor(private readonly opts: NodeRegistrarOptions) {}
+
+  /**
+   * Records whether the container runtime answers, as the node condition `DockerReachable`
+   * (for the docker driver; `RuntimeReachable` for others). Written with the next heartbeat.
+   */
+  setRuntimeReachable(reachable: boolean, message: string): void {
+    const type = this.opts.fingerprint.driver === 'docker' ? 'DockerReachable' : 'RuntimeReachable';
+    if (this.runtime && (this.runtime.status === 'True') === reachable) return;
+    this.runtime = {
+      type,
+      status: reachable ? 'True' : 'False',
+      reason: reachable ? 'RuntimeAnswers' : 'RuntimeUnavailable',
+      message,
+      lastTransitionTime: new Date().toISOString(),
+    };
+    this.statusDirty = true;
+  }
+
+  /** Creates or updates the Node, keeping what an operator set in its spec, then writes its status. */
+  async register(): Promise<void> {
+    const { client, nodeName, address, fingerprint: fp } = this.opts;
+    await this.applySpec();
+    const now = new Date().toISOString();
+    const status: NodeStatus = {
+      ready: true,
+      capacity: { cpu: fp.cpu, memory: fp.memory },
+      driver: fp.driver,
+      address,
+      ...(this.opts.agentUrl !== undefined ? { agentUrl: this.opts.agentUrl } : {}),
+      lastHeartbeat: now,
+      info: fp.info,
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now },
+        ...(this.runtime ? [this.runtime] : []),
+      ],
+    };
+    this.statusDirty = false;
+    await client.updateNodeStatus(nodeName, status);
+    this.opts.logger.info({ node: nodeName, address, agentUrl: this.opts.agentUrl, cpu: fp.cpu, memory: fp.memory }, 'node registered');
+    this.opts.events?.emit(
+      { kind: 'Node', name: nodeName },
+      'Normal',
+      'Registered',
+      `registered node ${nodeName} at ${address}: ${formatCpu(fp.cpu)} CPU, ${formatMemory(fp.memory)} memory, driver ${fp.driver}`,
+    );
+  }
+
+  /**
+   * Read, merge, then write with a compare-and-swap on the revision read: an operator's
+   * `unschedulable: true` written in between must not be overwritten by the stale copy.
+   */
+  private async applySpec(): Promise<void> {
+    const { client, nodeName, labels, address } = this.opts;
+    for (let attempt = 1; ; attempt++) {
+      const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
+        if (isAppError(e, 'NOT_FOUND')) return undefined;
+        throw e;
+      });
+      const metadata: Manifest['metadata'] = { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } };
+      if (existing) metadata.revision = existing.metadata.revision;
+      const manifest: Manifest = {
+        apiVersion: API_VERSION,
+        kind: 'Node',
+        metadata,
+        // An operator's unschedulable/overcommit/reserved survive an agent restart.
+        spec: { ...(existing?.spec ?? {}), address },
+      };
+      try {
+        await client.apply(manifest);
+        return;
+      } catch (e) {
+        if (!isAppError(e, 'CONFLICT') || attempt >= APPLY_ATTEMPTS) throw e;
+        this.opts.logger.info({ node: nodeName, attempt }, 'node changed while registering; reading it again');
+      }
+    }
+  }
+
+  /** Rewrites the stored status with the current runtime condition (the heartbeat keeps it alive). */
+  private async writeRuntimeCondition(): Promise<void> {
+    const { client, nodeName } = this.opts;
+    const runtime = this.runtime;
+    if (!runtime) return;
+    this.statusDirty = false;
+    try {
+      const node = await client.get('Node', undefined, nodeName);
+      const base = node.status;
+      if (!base) {
+        this.statusDirty = true;
+        return;
+      }
+      const conditions = [...base.conditions.filter((c) => c.type !== runtime.type), runtime];
+      await client.updateNodeStatus(nodeName, { ...base, lastHeartbeat: new Date().toISOString(), conditions });
+      await client.heartbeat(nodeName);
+    } catch (e) {
+      this.statusDirty = true;
+      throw e;
+    }
+  }
+
+  /** Registers (retrying until it works), then heartbeats every interval until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { client, nodeName, heartbeatIntervalMs: interval, logger } = this.opts;
+    let registered = false;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (registered && this.statusDirty) {
+          await this.writeRuntimeCondition();
+        } else if (registered) {
+          await client.heartbeat(nodeName);
+        } else {
+          await this.register();
+          registered = true;
+        }
+        failures = 0;
+      } catch (e) {
+        if (signal.aborted) return;
+        if (registered && isAppError(e, 'NOT_FOUND')) {
+          logger.warn({ node: nodeName }, 'server does not know this node; registering again');
+          registered = false;
+          continue;
+        }
+        failures++;
+        logger.warn({ node: nodeName, err: describeError(e), failures }, registered ? 'heartbeat failed' : 'node registration failed; will retry');
+      }
+      await sleep(heartbeatDelay(interval, failures, this.opts.random ?? Math.random), signal);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// The per-node cap on container churn: every create, start and destroy first takes a token from
+// one bucket (agent option maxContainerOpsPerSecond, default 10/s). Restart back-off already
+// spaces out one crash loop; the cap bounds all of them together, so many instances crashing at
+// once (or a mass reschedule) cannot create and destroy containers fast enough to wedge the kernel.
+import type { ContainerSpec, HealthCheck } from '../../core/index.js';
+import type { ContainerLaunch, ContainerState, Driver, DriverEvent, ExecResult, FileToCopy, Fingerprint, InstanceRef, LogOptions, ProbeResult } from '../../drivers/driver.js';
+import type { TokenBucket } from './token-bucket.js';
+
+export class RateLimitedDriver implements Driver {
+  constructor(
+    private readonly inner: Driver,
+    private readonly bucket: TokenBucket,
+  ) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  fingerprint(): Promise<Fingerprint> {
+    return this.inner.fingerprint();
+  }
+
+  ensureImage(image: string): Promise<void> {
+    return this.inner.ensureImage(image);
+  }
+
+  async create(launch: ContainerLaunch): Promise<string> {
+    await this.bucket.take();
+    return this.inner.create(launch);
+  }
+
+  async start(id: string): Promise<ContainerState> {
+    await this.bucket.take();
+    return this.inner.start(id);
+  }
+
+  stop(id: string, timeoutSeconds: number, signal?: string): Promise<void> {
+    return this.inner.stop(id, timeoutSeconds, signal);
+  }
+
+  retire(id: string): Promise<void> {
+    return this.inner.retire(id);
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.bucket.take();
+    return this.inner.destroy(id);
+  }
+
+  copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {
+    return this.inner.copyFiles(id, files);
+  }
+
+  ensureVolume(name: string, instance: InstanceRef): Promise<void> {
+    return this.inner.ensureVolume(name, instance);
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.inner.removeVolume(name);
+  }
+
+  inspect(id: string): Promise<ContainerState | undefined> {
+    return this.inner.inspect(id);
+  }
+
+  recover(): Promise<ContainerState[]> {
+    return this.inner.recover();
+  }
+
+  logs(id: string, opts: LogOptions): AsyncIterable<string> {
+    return this.inner.logs(id, opts);
+  }
+
+  exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    return this.inner.exec(id, command, timeoutMs);
+  }
+
+  probe(state: ContainerState, ports: ContainerSpec['ports'], check: HealthCheck, timeoutMs: number): Promise<ProbeResult> {
+    return this.inner.probe(state, ports, check, timeoutMs);
+  }
+
+  events(signal: AbortSignal): AsyncIterable<DriverEvent> {
+    return this.inner.events(signal);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

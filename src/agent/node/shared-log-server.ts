@@ -1,0 +1,91 @@
+// One log endpoint for many agents in one process (the hollow nodes of `gantry sim`). An agent's
+// own AgentServer costs a listening socket; 10,000 of them do not fit under a 20,000 open-file
+// limit next to the agents' watch connections. Here every node attaches its driver and gets an
+// agent URL with its name in the path, `<url>/nodes/<node>`, so the server's log proxy (which
+// appends `/v1/containers/<id>/log` to the agent URL) reaches the right driver unchanged.
+import type { Logger } from 'pino';
+import { AppError } from '../../core/index.js';
+import { LogEndpoint, type LogRoute, type LogSource } from './log-endpoint.js';
+
+/** A log server an Agent attaches to instead of listening itself (AgentOptions.logServer). */
+export interface AgentLogServer {
+  /** Serves `nodeName`'s containers from `source` until detach(); `url` is the node's agent URL. */
+  attach(nodeName: string, source: LogSource): { url: string; detach(): void };
+}
+
+export interface SharedLogServerOptions {
+  token: string;
+  logger: Logger;
+  /** `host[:port]`; default 127.0.0.1:0 (a free port). */
+  listen?: string | undefined;
+}
+
+const NODE_LOG_PATH = /^\/nodes\/([^/]+)\/v1\/containers\/([A-Za-z0-9_.-]+)\/log$/;
+const LOG_PATH = /^\/v1\/containers\/([A-Za-z0-9_.-]+)\/log$/;
+
+function decodeName(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export class SharedLogServer implements AgentLogServer {
+  private readonly endpoint: LogEndpoint;
+  private readonly sources = new Map<string, LogSource>();
+
+  constructor(opts: SharedLogServerOptions) {
+    this.endpoint = new LogEndpoint({
+      token: opts.token,
+      logger: opts.logger,
+      listen: opts.listen,
+      usage: '/nodes/<node>/v1/containers/<id>/log',
+      route: (pathname) => this.route(pathname),
+    });
+  }
+
+  listen(): Promise<void> {
+    return this.endpoint.listen();
+  }
+
+  /** The base URL; each node's agent URL is `<url>/nodes/<node>`. */
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  get attached(): number {
+    return this.sources.size;
+  }
+
+  attach(nodeName: string, source: LogSource): { url: string; detach(): void } {
+    if (this.sources.has(nodeName)) {
+      throw new AppError('CONFLICT', `node ${nodeName} is already attached to this log server: give every agent its own node name`);
+    }
+    const url = `${this.endpoint.url}/nodes/${encodeURIComponent(nodeName)}`;
+    this.sources.set(nodeName, source);
+    return {
+      url,
+      detach: () => {
+        if (this.sources.get(nodeName) === source) this.sources.delete(nodeName);
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.endpoint.close();
+  }
+
+  private route(pathname: string): LogRoute | undefined {
+    const byNode = NODE_LOG_PATH.exec(pathname);
+    if (byNode?.[1] && byNode[2]) {
+      const node = decodeName(byNode[1]);
+      return { containerId: byNode[2], source: node === undefined ? undefined : this.sources.get(node), where: `node ${node ?? byNode[1]}` };
+    }
+    const id = LOG_PATH.exec(pathname)?.[1];
+    if (id === undefined) return undefined;
+    // Without a node in the path, ask every node: for debugging by hand, not the proxy's way.
+    for (const [node, source] of this.sources) if (source.owns(id)) return { containerId: id, source, where: `node ${node}` };
+    return { containerId: id, source: undefined, where: 'any node of this log server' };
+  }
+}

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { InstanceStatus } from '../../core/index.js';
+import { StatusReporter } from './status-reporter.js';
+import { FakeGantryClient, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+
+const running = (restartCount = 0): InstanceStatus => ({
+  phase: 'Running',
+  ready: true,
+  containers: [{ name: 'app', state: 'running', restartCount, hostPorts: {} }],
+});
+
+const reporters: StatusReporter[] = [];
+function aReporter(client: FakeGantryClient, flushIntervalMs = 30): StatusReporter {
+  const r = new StatusReporter({ client, logger: silentLogger(), flushIntervalMs });
+  reporters.push(r);
+  return r;
+}
+afterEach(async () => {
+  for (const r of reporters.splice(0)) await r.stop();
+});
+
+describe('StatusReporter', () => {
+  it('sends many changes of many instances as one batch with the latest status of each', async () => {
+    const client = new FakeGantryClient();
+    const insts = Array.from({ length: 20 }, (_, i) => anInstance({ name: `web-${String(i).padStart(5, '0')}` }));
+    for (const i of insts) client.addInstance(i);
+    const reporter = aReporter(client);
+    reporter.start();
+    for (let n = 0; n < 5; n++) for (const i of insts) reporter.report('default', i.metadata.name, running(n));
+    await waitFor(() => client.statusBatches.length > 0, 1000, 'a batch');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(client.statusBatches).toHaveLength(1);
+    expect(client.statusBatches[0]).toHaveLength(20);
+    expect(client.statusBatches[0]?.every((item) => item.status.containers[0]?.restartCount === 4)).toBe(true);
+    expect(client.statusOf(insts[0]!)?.updatedAt).toBeDefined();
+  });
+
+  it('does not send a status the server already accepted', async () => {
+    const client = new FakeGantryClient();
+    const inst = anInstance();
+    client.addInstance(inst);
+    const reporter = aReporter(client);
+    reporter.report('default', inst.metadata.name, running());
+    await reporter.flush();
+    reporter.report('default', inst.metadata.name, running());
+    await reporter.flush();
+    expect(client.statusBatches).toHaveLength(1);
+    reporter.report('default', inst.metadata.name, running(1));
+    await reporter.flush();
+    expect(client.statusBatches).toHaveLength(2);
+  });
+
+  it('retries after the server failed, and drops instances the server no longer knows', async () => {
+    const client = new FakeGantryClient();
+    const inst = anInstance();
+    client.addInstance(inst);
+    const reporter = aReporter(client, 10);
+    client.down = true;
+    reporter.start();
+    reporter.report('default', inst.metadata.name, running());
+    reporter.report('default', 'deleted-00000', running());
+    await new Promise((r) => setTimeout(r, 60));
+    expect(reporter.pendingCount).toBe(2);
+    client.down = false;
+    await waitFor(() => client.statusOf(inst)?.phase === 'Running', 2000, 'status delivered after the outage');
+    await waitFor(() => reporter.pendingCount === 0, 1000, 'nothing pending');
+  });
+
+  it('drops, once, a status the server refuses because the instance is finished (Lost)', async () => {
+    const client = new FakeGantryClient();
+    const inst = anInstance();
+    client.addInstance(inst);
+    const refused = vi.spyOn(client, 'reportInstanceStatus').mockImplementation(async (items) =>
+      items.map((i) => ({ namespace: i.namespace, name: i.name, ok: false, error: { code: 'CONFLICT', message: `instance ${i.name} is Lost; it will be replaced` } })),
+    );
+    const logger = silentLogger();
+    const info = vi.spyOn(logger, 'info');
+    const warn = vi.spyOn(logger, 'warn');
+    const reporter = new StatusReporter({ client, logger, flushIntervalMs: 10 });
+    reporters.push(reporter);
+    reporter.start();
+    reporter.report('default', inst.metadata.name, running());
+    await waitFor(() => refused.mock.calls.length > 0, 1000, 'the refused report');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(reporter.pendingCount).toBe(0);
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('flushes what is pending when stopped', async () => {
+    const client = new FakeGantryClient();
+    const inst = anInstance();
+    client.addInstance(inst);
+    const reporter = aReporter(client, 60_000);
+    reporter.start();
+    reporter.report('default', inst.metadata.name, running());
+    await reporter.stop();
+    expect(client.statusBatches).toHaveLength(1);
+  });
+
+  it('keeps no timer while nothing is pending (thousands of idle agents in one process)', async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeGantryClient();
+      const inst = anInstance();
+      client.addInstance(inst);
+      const reporter = aReporter(client, 250);
+      reporter.start();
+      expect(vi.getTimerCount()).toBe(0);
+      reporter.report('default', inst.metadata.name, running());
+      reporter.report('default', inst.metadata.name, running(1));
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(0);
+      reporter.report('default', inst.metadata.name, running(2));
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+// Sends instance status to the server in batches: many changes within one flush interval become
+// one request, an instance's status is sent only when it differs from what the server last
+// accepted, and failed sends are retried with back-off (the latest status wins).
+import type { Logger } from 'pino';
+import { canonicalJson, describeError, type InstanceStatus } from '../../core/index.js';
+import type { GantryClient, InstanceStatusReport } from '../../client/types.js';
+import { BatchFlusher } from './batch-flusher.js';
+
+export interface StatusReporterOptions {
+  client: GantryClient;
+  logger: Logger;
+  /** Default 250 ms. */
+  flushIntervalMs?: number | undefined;
+  /** Items per request; default 500. */
+  maxBatch?: number | undefined;
+  /** Longest wait between retries while the server fails; default 10 s. */
+  maxRetryDelayMs?: number | undefined;
+}
+
+const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+// updatedAt is stamped when sending, so it must not make an unchanged status look changed.
+const fingerprint = (s: InstanceStatus): string => canonicalJson({ ...s, updatedAt: undefined });
+
+export class StatusReporter {
+  private readonly pending = new Map<string, InstanceStatusReport>();
+  /** Fingerprint of the status the server last accepted, per instance. */
+  private readonly accepted = new Map<string, string>();
+  private readonly maxBatch: number;
+  /**
+   * Arms a timer only while something is pending: with thousands of agents in one process (gantry
+   * sim) a 250 ms tick each is thousands of wake-ups a second that find nothing to do.
+   */
+  private readonly flusher: BatchFlusher;
+
+  constructor(private readonly opts: StatusReporterOptions) {
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.flusher = new BatchFlusher({
+      intervalMs: opts.flushIntervalMs ?? 250,
+      maxRetryDelayMs: opts.maxRetryDelayMs ?? 10_000,
+      hasWork: () => this.pending.size > 0,
+      send: () => (this.pending.size === 0 ? undefined : this.sendBatch()),
+    });
+  }
+
+  start(): void {
+    this.flusher.start();
+  }
+
+  /** Queues the latest status of one instance; replaces any status not yet sent. */
+  report(namespace: string, name: string, status: InstanceStatus): void {
+    const key = keyOf(namespace, name);
+    if (this.accepted.get(key) === fingerprint(status)) {
+      this.pending.delete(key);
+      return;
+    }
+    this.pending.set(key, { namespace, name, status });
+    this.flusher.schedule();
+  }
+
+  /** Drops everything about a deleted instance. */
+  forget(namespace: string, name: string): void {
+    const key = keyOf(namespace, name);
+    this.pending.delete(key);
+    this.accepted.delete(key);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Sends what is pending now; never throws. */
+  flush(): Promise<void> {
+    return this.flusher.flush();
+  }
+
+  /** Stops the timer and makes one last attempt to send what is pending. */
+  stop(): Promise<void> {
+    return this.flusher.stop();
+  }
+
+  private async sendBatch(): Promise<void> {
+    const batch: InstanceStatusReport[] = [];
+    for (const [key, item] of this.pending) {
+      if (batch.length >= this.maxBatch) break;
+      this.pending.delete(key);
+      batch.push({ ...item, status: { ...item.status, updatedAt: new Date().toISOString() } });
+    }
+    try {
+      const results = await this.opts.client.reportInstanceStatus(batch);
+      const byKey = new Map(results.map((r) => [keyOf(r.namespace, r.name), r]));
+      for (const item of batch) {
+        const key = keyOf(item.namespace, item.name);
+        const r = byKey.get(key);
+        if (r?.ok) {
+          this.accepted.set(key, fingerprint(item.status));
+        } else if (r?.error?.code === 'NOT_FOUND') {
+          // The instance was deleted; its runner is being removed too.
+          this.forget(item.namespace, item.name);
+        } else if (r?.error?.code === 'CONFLICT') {
+          // The instance is finished (Lost, Failed, Succeeded) and the server refuses to move it
+          // back: the same status would be refused forever, so stop sending it. Its replacement
+          // is another instance; this one is deleted soon and its runner removed then.
+          this.opts.logger.info({ namespace: item.namespace, name: item.name, error: r.error }, 'instance status refused; dropped');
+          this.forget(item.namespace, item.name);
+        } else {
+          this.opts.logger.warn({ namespace: item.namespace, name: item.name, error: r?.error }, 'instance status rejected; will retry');
+          this.requeue(item);
+        }
+      }
+      this.flusher.succeeded();
+    } catch (e) {
+      this.flusher.failed();
+      this.opts.logger.warn({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
+      for (const item of batch) this.requeue(item);
+    }
+  }
+
+  private requeue(item: InstanceStatusReport): void {
+    const key = keyOf(item.namespace, item.name);
+    // A newer status queued while this one was in flight wins.
+    if (!this.pending.has(key)) this.pending.set(key, item);
+  }
+}
