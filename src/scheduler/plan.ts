@@ -15,7 +15,9 @@ export function schedule(
   opts: ScheduleOptions,
   revision: number,
 ): Plan {
-  const working = new WorkingNodes(nodes);
+  const spreadServices = new Set<string>();
+  for (const req of requests) if (req.spread.length > 0) spreadServices.add(req.serviceKey);
+  const working = new WorkingNodes(nodes, spreadServices);
   const walk = new CandidateWalk(nodes.length, new SeededRandom(opts.seed));
   const placements: Placement[] = [];
   const failures: PlacementFailure[] = [];

@@ -13,12 +13,22 @@ interface OwnedNode extends NodeSnapshot {
 export class WorkingNodes {
   private readonly view: NodeSnapshot[];
   private readonly owned = new Map<number, OwnedNode>();
-  /** service key -> indices of nodes holding it; built on first spread request, then kept current. */
+  /**
+   * service key -> indices of nodes holding it, for the services this plan spreads only; built on
+   * the first spread request, then kept current.
+   */
   private serviceNodes: Map<string, Set<number>> | undefined;
   /** service key -> label key -> label value -> instance count. */
   private readonly spreadTables = new Map<string, Map<string, Map<string, number>>>();
 
-  constructor(nodes: readonly NodeSnapshot[]) {
+  /**
+   * `spreadServices`: the service keys of the plan's requests that ask for spread. Only their
+   * nodes are indexed, so a plan's setup costs O(nodes), not O(instances already placed).
+   */
+  constructor(
+    nodes: readonly NodeSnapshot[],
+    private readonly spreadServices: ReadonlySet<string> = new Set(),
+  ) {
     this.view = nodes.slice();
   }
 
@@ -94,17 +104,26 @@ export class WorkingNodes {
 
   private nodesHolding(serviceKey: string): Iterable<number> {
     if (!this.serviceNodes) {
-      // One pass over the cluster per plan, and only when some request asks for spread.
+      // One pass over the nodes per plan, and only when some request asks for spread. Each node
+      // is looked up for the plan's spread services (or its own services, if it holds fewer), so
+      // the pass does not grow with the instances already in the cluster.
+      const wanted = this.spreadServices;
       const index = new Map<string, Set<number>>();
+      const note = (svc: string, i: number): void => {
+        let set = index.get(svc);
+        if (!set) {
+          set = new Set();
+          index.set(svc, set);
+        }
+        set.add(i);
+      };
       for (let i = 0; i < this.view.length; i++) {
-        for (const [svc, count] of this.node(i).serviceCounts) {
-          if (count <= 0) continue;
-          let set = index.get(svc);
-          if (!set) {
-            set = new Set();
-            index.set(svc, set);
-          }
-          set.add(i);
+        const counts = this.node(i).serviceCounts;
+        if (counts.size === 0) continue;
+        if (wanted.size < counts.size) {
+          for (const svc of wanted) if ((counts.get(svc) ?? 0) > 0) note(svc, i);
+        } else {
+          for (const [svc, count] of counts) if (count > 0 && wanted.has(svc)) note(svc, i);
         }
       }
       this.serviceNodes = index;
