@@ -13,12 +13,12 @@ import type { FileSource } from './instance/file-gate.js';
 import type { HostPortAllocator } from './instance/host-ports.js';
 import { InstanceRunner } from './instance/instance-runner.js';
 import { removeContainer } from './instance/remove-container.js';
+import type { Runner } from './instance/runner.js';
 import { formatDelay, type BackoffOptions } from './instance/restart-backoff.js';
 import type { StatusReporter } from './node/status-reporter.js';
 import { WarmPool, isWarmUid } from './instance/warm-pool.js';
 import { WarmRunner } from './instance/warm-runner.js';
 
-type Runner = InstanceRunner | WarmRunner;
 
 export interface InstanceSupervisorOptions {
   driver: Driver;
@@ -245,7 +245,10 @@ export class InstanceSupervisor {
 
   /** The output of a warm run by its log id (`run.<uid>`); undefined when no such run is here. */
   runLog(logId: string, tail: number | undefined): string[] | undefined {
-    for (const runner of this.runners.values()) if (runner instanceof WarmRunner && runner.owns(logId)) return runner.runLog(tail);
+    for (const runner of this.runners.values()) {
+      const lines = runner.keptLog(logId, tail);
+      if (lines) return lines;
+    }
     return undefined;
   }
 

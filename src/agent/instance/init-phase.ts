@@ -8,8 +8,9 @@
 // hostname and the environment.
 import type { Logger } from 'pino';
 import { describeError, type ContainerSpec, type ContainerStatus, type RestartPolicy } from '../../core/index.js';
-import type { ContainerState, Driver } from '../../drivers/driver.js';
+import type { ContainerState } from '../../drivers/driver.js';
 import { RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
+import type { RunnerDriver } from './runner-driver.js';
 import type { RunnerEventSink } from './runner-events.js';
 
 interface InitSlot {
@@ -29,7 +30,8 @@ export type InitStep = 'done' | 'running' | 'backoff' | 'failed';
 
 export interface InitPhaseOptions {
   specs: readonly ContainerSpec[];
-  driver: Driver;
+  /** The runner's driver: every call stops at its AbortSignal (runner-driver.ts). */
+  driver: Pick<RunnerDriver, 'inspect' | 'start'>;
   backoff: BackoffOptions;
   log: Logger;
   onEvent: RunnerEventSink;
@@ -37,8 +39,8 @@ export interface InitPhaseOptions {
   create: (spec: ContainerSpec) => Promise<string>;
   /** Stops and removes a container. */
   destroy: (id: string) => Promise<void>;
-  /** The runner was closed meanwhile: touch nothing more. */
-  closed: () => boolean;
+  /** The runner's: once it fires, a step ends at its next driver call (throws) and touches nothing more. */
+  signal: AbortSignal;
 }
 
 export class InitPhase {
@@ -128,7 +130,6 @@ export class InitPhase {
       if (slot.done) continue;
       if (slot.id) {
         slot.state = await this.opts.driver.inspect(slot.id);
-        if (this.opts.closed()) return 'running';
         if (!slot.state) slot.id = undefined; // removed behind our back: run it again
       }
       if (slot.state?.running) return 'running';
@@ -174,21 +175,15 @@ export class InitPhase {
         slot.id = undefined;
         slot.state = undefined;
       }
-      if (this.opts.closed()) return 'running';
-      if (!slot.id) {
-        const id = await this.opts.create(slot.spec);
-        if (this.opts.closed()) {
-          await this.opts.destroy(id);
-          return 'running';
-        }
-        slot.id = id;
-      }
+      if (!slot.id) slot.id = await this.opts.create(slot.spec);
       slot.state = await driver.start(slot.id);
       slot.startedByUs = true;
       slot.restartAt = undefined;
       this.opts.onEvent('Normal', 'Started', `started init container ${slot.spec.name} (id ${slot.id.slice(0, 12)})`);
       return 'running';
     } catch (e) {
+      // Closed meanwhile: what exists stays as it is (remove() destroys it; a detached agent keeps it).
+      this.opts.signal.throwIfAborted();
       if (slot.id) await this.opts.destroy(slot.id);
       slot.id = undefined;
       slot.state = undefined;

@@ -34,8 +34,8 @@ export class InstancePorts {
     this.allocator?.reserve(Object.values(this.ports));
   }
 
-  /** Picks a host port for every named port that has none yet; stops (and gives back) once `closed()`. */
-  async ensure(closed: () => boolean): Promise<void> {
+  /** Picks a host port for every named port that has none yet; once `signal` fired, gives back and throws its reason. */
+  async ensure(signal: AbortSignal): Promise<void> {
     const allocator = this.allocator;
     if (!allocator) return;
     for (const p of this.specPorts()) {
@@ -46,9 +46,9 @@ export class InstancePorts {
         continue;
       }
       const port = await allocator.allocate(p.protocol ?? 'tcp');
-      if (closed()) {
+      if (signal.aborted) {
         allocator.release([port]);
-        return;
+        signal.throwIfAborted();
       }
       this.ports[p.name] = port;
     }

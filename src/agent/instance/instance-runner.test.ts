@@ -184,4 +184,32 @@ describe('InstanceRunner', () => {
     expect(start).not.toHaveBeenCalled();
     expect(await driver.recover()).toEqual([]);
   });
+
+  it('detached while a container starts: that container keeps running and no driver call follows', async () => {
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const start = driver.start.bind(driver);
+    vi.spyOn(driver, 'start').mockImplementation(async (id) => {
+      const state = await start(id);
+      await gate; // the agent stops while Docker answers
+      return state;
+    });
+    const { runner, statuses } = run(anInstance({ containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    await waitFor(async () => (await driver.recover()).some((c) => c.running), 2000, 'the first container to start');
+    const calls = vi.spyOn(driver, 'create');
+    const inspect = vi.spyOn(driver, 'inspect');
+    const destroy = vi.spyOn(driver, 'destroy');
+    const reported = statuses.length;
+    runner.detach();
+    release();
+    await runner.idle();
+    runner.poke();
+    await runner.idle();
+    expect(calls).not.toHaveBeenCalled();
+    expect(inspect).not.toHaveBeenCalled();
+    expect(destroy).not.toHaveBeenCalled();
+    expect(statuses).toHaveLength(reported);
+    expect((await driver.recover()).map((c) => [c.container, c.running])).toEqual([['app', true]]);
+  });
 });

@@ -4,21 +4,24 @@
 // something changed meanwhile. See README.md for the state diagram.
 import type { Logger } from 'pino';
 import { describeError, type Instance, type InstanceStatus } from '../../core/index.js';
-import type { ContainerLaunch, ContainerState, Driver } from '../../drivers/driver.js';
-import { buildInitLaunch, buildLaunch } from './container-launch.js';
+import type { ContainerState, Driver } from '../../drivers/driver.js';
+import { buildInitLaunch } from './container-launch.js';
 import { FileGate, type FileSource } from './file-gate.js';
 import { InitPhase } from './init-phase.js';
-import { SCRATCH_PATH, scratchVolumeName } from './scratch-volume.js';
+import { scratchVolumeName } from './scratch-volume.js';
 import { adoptContainers, applyExit, hasExited, hasFailed, newSlot, slotView, syncHealth, type Slot } from './container-slot.js';
 import { HealthChecker } from './health-checker.js';
 import type { HostPortAllocator } from './host-ports.js';
 import { InstancePorts } from './instance-ports.js';
 import { ImageGate } from './image-gate.js';
+import { PodLauncher } from './pod-launcher.js';
 import { removeContainer } from './remove-container.js';
 import { listNames, seconds, stoppedCleanly, terminationOf, wasKilled, type Termination } from './stop-sequence.js';
 import { buildInstanceStatus, type StatusInput } from './instance-status.js';
-import { DEFAULT_BACKOFF, RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
-import { backOffMessage, notRestartingMessage, startedMessage, unhealthyMessage, type RunnerEventSink } from './runner-events.js';
+import { DEFAULT_BACKOFF, RestartBackoff, type BackoffOptions } from './restart-backoff.js';
+import type { Runner } from './runner.js';
+import { RunnerDriver } from './runner-driver.js';
+import { backOffMessage, notRestartingMessage, unhealthyMessage, type RunnerEventSink } from './runner-events.js';
 import { WakeTimer } from './wake-timer.js';
 
 export interface InstanceRunnerOptions {
@@ -45,12 +48,10 @@ export interface InstanceRunnerOptions {
   dnsServers?: readonly string[] | undefined;
 }
 
-export class InstanceRunner {
+export class InstanceRunner implements Runner {
   private instance: Instance;
   private readonly slots: Slot[];
   private readonly strays: ContainerState[] = [];
-  /** Dead containers this runner replaced, kept for their logs until the dead-container GC. */
-  private readonly retired: { id: string; container: string }[] = [];
   /** Set once spec.stop was seen: when (local clock; the drain delay counts from here). */
   private stopSeenAt: number | undefined;
   private readonly images: ImageGate;
@@ -60,8 +61,16 @@ export class InstanceRunner {
   private startedAt: string | undefined;
   private dirty = false;
   private loop: Promise<void> | undefined;
-  private closed = false;
-  private readonly wake = new WakeTimer(() => this.poke());
+  /**
+   * Fires on remove() or detach(). From then on a pass touches no container: every driver call
+   * of a pass goes through `driver`, which throws once it fired (runner-driver.ts), and the pass
+   * ends there. remove() destroys what exists once the pass ended; detach() leaves it.
+   */
+  private readonly closing = new AbortController();
+  private readonly signal = this.closing.signal;
+  private readonly driver: RunnerDriver;
+  private readonly pod: PodLauncher;
+  private readonly wake = new WakeTimer(() => this.poke(), this.signal);
   private readonly log: Logger;
   private readonly grace: number;
   private readonly files: FileGate;
@@ -76,6 +85,7 @@ export class InstanceRunner {
     const { namespace, name, uid } = opts.instance.metadata;
     this.log = opts.logger.child({ namespace, name, uid });
     this.grace = opts.stopGraceSeconds ?? 10;
+    this.driver = new RunnerDriver(opts.driver, this.signal, this.log);
     const backoff = opts.restartBackoff ?? DEFAULT_BACKOFF;
     this.images = new ImageGate(opts.driver, backoff, this.log, (problem, error) => this.event('Warning', problem.reason, error));
     this.errorBackoff = new RestartBackoff(backoff);
@@ -86,13 +96,13 @@ export class InstanceRunner {
       initSpecs.length > 0
         ? new InitPhase({
             specs: initSpecs,
-            driver: opts.driver,
+            driver: this.driver,
             backoff,
             log: this.log,
             onEvent: (type, reason, message) => this.event(type, reason, message),
-            create: (spec) => this.createContainer(buildInitLaunch(this.instance, spec, this.launchContext)),
-            destroy: (id) => this.destroy(id),
-            closed: () => this.closed,
+            create: (spec) => this.pod.createContainer(buildInitLaunch(this.instance, spec, { nodeName: opts.nodeName, hostIP: opts.hostIP })),
+            destroy: (id) => this.driver.remove(id, this.termination),
+            signal: this.signal,
           })
         : undefined;
     const allPorts = opts.instance.spec.containers.flatMap((c) => c.ports ?? []);
@@ -116,8 +126,22 @@ export class InstanceRunner {
       }
       return slot;
     });
-    this.adopt(opts.adopted ?? []);
     this.ports = new InstancePorts(opts.instance, opts.hostPorts);
+    this.pod = new PodLauncher({
+      slots: this.slots,
+      driver: this.driver,
+      discard: (id) => this.discard(id),
+      signal: this.signal,
+      ports: this.ports,
+      files: this.files,
+      scratch: this.scratch,
+      log: this.log,
+      onEvent: (type, reason, message) => this.event(type, reason, message),
+      instance: () => this.instance,
+      termination: () => this.termination,
+      context: { nodeName: opts.nodeName, hostIP: opts.hostIP, dnsServers: opts.dnsServers },
+    });
+    this.adopt(opts.adopted ?? []);
     this.ports.keepKnown(this.slots[0]?.state?.hostPorts);
   }
 
@@ -135,7 +159,12 @@ export class InstanceRunner {
 
   /** Whether a container id belongs to this instance (for routing driver events and logs). */
   owns(id: string): boolean {
-    return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id) || this.retired.some((r) => r.id === id) || this.init?.owns(id) === true;
+    return this.slots.some((s) => s.id === id) || this.strays.some((s) => s.id === id) || this.pod.retired.some((r) => r.id === id) || this.init?.owns(id) === true;
+  }
+
+  /** Its containers' logs are the driver's: it keeps none of its own. */
+  keptLog(): undefined {
+    return undefined;
   }
 
   /** Finished for good (Succeeded, Failed, Stopped): its exited containers are only kept for their logs. */
@@ -145,8 +174,9 @@ export class InstanceRunner {
 
   /** The dead-container GC removed this container: forget it (a finished slot's, or a retired one). */
   forgetContainer(id: string): void {
-    const i = this.retired.findIndex((r) => r.id === id);
-    if (i >= 0) this.retired.splice(i, 1);
+    const retired = this.pod.retired;
+    const i = retired.findIndex((r) => r.id === id);
+    if (i >= 0) retired.splice(i, 1);
     for (const s of this.slots) {
       if (s.id === id && !s.state?.running && this.terminal) {
         s.id = undefined;
@@ -161,7 +191,7 @@ export class InstanceRunner {
    * checks start afresh, keeping each container's current readiness, and a pass re-reads state.
    */
   runtimeRecovered(): void {
-    if (this.closed) return;
+    if (this.signal.aborted) return;
     for (const s of this.slots) {
       s.unhealthy = undefined;
       if (s.health && s.healthFor !== undefined && s.state?.running && this.stopSeenAt === undefined) s.health.start(s.health.healthy);
@@ -184,7 +214,7 @@ export class InstanceRunner {
 
   /** Asks for a reconcile soon; cheap and safe to call often. */
   poke(): void {
-    if (this.closed) return;
+    if (this.signal.aborted) return;
     this.dirty = true;
     this.loop ??= this.drain().finally(() => {
       this.loop = undefined;
@@ -195,8 +225,8 @@ export class InstanceRunner {
   async remove(): Promise<void> {
     this.detach();
     await this.loop;
-    const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id), ...this.retired.map((r) => r.id), ...(this.init?.ids ?? [])].filter((id): id is string => id !== undefined);
-    await Promise.all(ids.map((id) => this.destroy(id)));
+    const ids = [...this.slots.map((s) => s.id), ...this.strays.map((s) => s.id), ...this.pod.retired.map((r) => r.id), ...(this.init?.ids ?? [])].filter((id): id is string => id !== undefined);
+    await Promise.all(ids.map((id) => this.discard(id)));
     if (this.scratch) {
       await this.opts.driver.removeVolume(this.scratch).catch((e: unknown) => this.log.warn({ volume: this.scratch, err: describeError(e) }, 'could not remove the scratch volume'));
     }
@@ -206,8 +236,7 @@ export class InstanceRunner {
 
   /** The agent is stopping: leave every container exactly as it is. */
   detach(): void {
-    this.closed = true;
-    this.wake.cancel();
+    this.closing.abort();
     for (const s of this.slots) s.health?.stop();
   }
 
@@ -217,7 +246,7 @@ export class InstanceRunner {
   }
 
   private adopt(all: readonly ContainerState[]): void {
-    for (const s of all) if (s.retired) this.retired.push({ id: s.id, container: s.container });
+    for (const s of all) if (s.retired) this.pod.retired.push({ id: s.id, container: s.container });
     const live = all.filter((s) => !s.retired);
     const found = this.init ? this.init.adopt(live) : live;
     // Main containers exist: the init containers ran to completion before them.
@@ -228,55 +257,52 @@ export class InstanceRunner {
   }
 
   private async drain(): Promise<void> {
-    while (this.dirty && !this.closed) {
+    while (this.dirty && !this.signal.aborted) {
       this.dirty = false;
       try {
         await this.reconcile();
         this.errorBackoff.reset();
       } catch (e) {
+        // Closed during the pass: cancellation, not a failure.
+        if (this.signal.aborted) return;
         const delay = this.errorBackoff.next();
         this.log.warn({ err: describeError(e), retryInMs: delay }, 'reconcile failed; will retry');
-        if (!this.closed) this.wake.at(Date.now() + delay);
+        this.wake.at(Date.now() + delay);
       }
     }
   }
 
   private async reconcile(): Promise<void> {
-    // Every await below may return to a runner that remove()/detach() closed meanwhile: from then
-    // on it must not touch a container (remove() destroys what exists once this pass ends).
-    // A stray leaves the list only once destroyed, so remove() still sees the rest.
-    for (let stray = this.strays[0]; stray && !this.closed; stray = this.strays[0]) {
-      await this.destroy(stray.id);
+    // Every driver call below throws once remove()/detach() closed the runner (runner-driver.ts),
+    // which ends the pass. A stray leaves the list only once destroyed, so remove() sees the rest.
+    for (let stray = this.strays[0]; stray; stray = this.strays[0]) {
+      await this.driver.remove(stray.id, this.termination);
       this.strays.shift();
     }
-    if (this.closed) return;
     if (this.terminal) return this.publish();
     const stop = this.instance.spec.stop;
     if (stop) return this.reconcileStop(stop.reason);
-    for (const slot of this.slots) if (slot.id && !this.closed) await this.observe(slot);
+    for (const slot of this.slots) if (slot.id) await this.observe(slot);
     const t = this.termination;
     for (const slot of this.slots) {
-      if (this.closed) return;
       if (slot.unhealthy && slot.id && slot.state?.running) {
-        await this.opts.driver.stop(slot.id, t.gracePeriodSeconds, t.stopSignal);
+        await this.driver.stop(slot.id, t);
         slot.killedByHealth = true;
         await this.observe(slot);
       }
       slot.unhealthy = undefined;
     }
-    if (this.closed) return;
     const now = Date.now();
     for (const slot of this.slots) if (!slot.done && slot.restartAt === undefined && hasExited(slot)) this.onExit(slot, now);
     if (await this.checkFinished()) return this.publish();
-    if (this.closed || !(await this.ensureImages(now))) return this.publish();
-    if (this.closed) return;
+    if (!(await this.ensureImages(now))) return this.publish();
     if (!(await this.prepareStart(now))) {
       this.publish();
       return this.scheduleNextWake();
     }
-    if (this.closed) return;
-    await this.launchInOrder(now);
-    if (this.closed) return;
+    await this.pod.launchInOrder(now);
+    // A pass that made no driver call since the runner closed must not start health checks.
+    this.signal.throwIfAborted();
     for (const slot of this.slots) syncHealth(slot);
     this.publish();
     this.scheduleNextWake();
@@ -305,8 +331,7 @@ export class InstanceRunner {
       this.wake.cancel();
       this.publish(true);
     }
-    for (const slot of this.slots) if (slot.id && !this.closed) await this.observe(slot, false);
-    if (this.closed) return;
+    for (const slot of this.slots) if (slot.id) await this.observe(slot, false);
     let running = this.slots.filter((s) => s.id && s.state?.running);
     const drainEnd = (this.stopSeenAt ?? Date.now()) + t.drainDelaySeconds * 1000;
     if (running.length > 0 && Date.now() < drainEnd) {
@@ -322,15 +347,13 @@ export class InstanceRunner {
       const names = running.map((s) => s.spec.name);
       this.log.info({ reason: why, signal: t.stopSignal, gracePeriodSeconds: t.gracePeriodSeconds }, 'stopping containers');
       this.event('Normal', 'Stopping', `sending ${t.stopSignal} to ${listNames(names)}; SIGKILL after ${seconds(t.gracePeriodSeconds)} (grace period): ${why}`);
-      await Promise.all(running.map((s) => this.opts.driver.stop(s.id!, t.gracePeriodSeconds, t.stopSignal)));
-      if (this.closed) return;
+      await Promise.all(running.map((s) => this.driver.stop(s.id!, t)));
       for (const slot of running) await this.observe(slot, false);
       // A ghost survives any signal: only a forced removal ends it.
       for (const slot of running.filter((s) => s.state?.ghost)) {
-        await this.destroy(slot.id!);
+        await this.driver.remove(slot.id!, t);
         slot.state = { ...slot.state!, running: false, exitCode: 137, ghost: undefined };
       }
-      if (this.closed) return;
       const killed = running.filter((s) => wasKilled(s.state?.exitCode, t.stopSignal)).map((s) => s.spec.name);
       if (killed.length > 0) {
         this.event('Warning', 'Killing', `${listNames(killed)} did not exit within ${seconds(t.gracePeriodSeconds)} of ${t.stopSignal}; killed (SIGKILL)`);
@@ -351,13 +374,13 @@ export class InstanceRunner {
   /** Re-reads one container; a ghost is repaired (unless `repair` is false: a stop deals with it). */
   private async observe(slot: Slot, repair = true): Promise<void> {
     if (!slot.id) return;
-    const st = await this.opts.driver.inspect(slot.id);
+    const st = await this.driver.inspect(slot.id);
     if (st?.ghost && repair) {
       // Docker calls it running, but nothing runs: it can be neither stopped nor trusted. Remove
       // it by force; the restart policy (with back-off) then starts a new one.
       this.log.warn({ container: slot.spec.name, id: slot.id, ghost: st.ghost }, 'ghost container; removing it by force');
       this.event('Warning', 'GhostRepaired', `container ${slot.spec.name} (id ${slot.id.slice(0, 12)}) was a ghost: ${st.ghost}; removed it by force, a new one replaces it`);
-      await this.opts.driver.destroy(slot.id);
+      await this.driver.destroy(slot.id);
       slot.id = undefined;
       slot.state = { ...st, running: false, exitCode: undefined, ghost: undefined };
       return;
@@ -388,7 +411,7 @@ export class InstanceRunner {
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
-    if (!this.closed) this.opts.onEvent?.(type, reason, message);
+    if (!this.signal.aborted) this.opts.onEvent?.(type, reason, message);
   }
 
   /** OnFailure/Never: decides Succeeded or Failed, and stops what still runs of a failed instance. */
@@ -401,9 +424,7 @@ export class InstanceRunner {
       : { phase: 'Succeeded', reason: 'Completed', message: 'all containers exited with code 0' };
     for (const s of this.slots) {
       s.health?.stop();
-      if (this.closed) continue;
-      const t = this.termination;
-      if (s.id && s.state?.running) await this.opts.driver.stop(s.id, t.gracePeriodSeconds, t.stopSignal);
+      if (s.id && s.state?.running) await this.driver.stop(s.id, this.termination);
       await this.observe(s);
     }
     this.log.info({ phase: this.terminal.phase }, 'instance finished');
@@ -416,34 +437,15 @@ export class InstanceRunner {
    */
   private async prepareStart(now: number): Promise<boolean> {
     if (this.slots.every((s) => s.id || s.done)) return true;
-    if (!(await this.files.ensure(this.instance, now)) || this.closed) return false;
+    if (!(await this.files.ensure(this.instance, now))) return false;
     if (!this.init || this.init.done) return true;
-    if (this.scratch) await this.opts.driver.ensureVolume(this.scratch, { namespace: this.namespace, name: this.name, uid: this.uid });
-    if (this.closed) return false;
+    if (this.scratch) await this.driver.ensureVolume(this.scratch, { namespace: this.namespace, name: this.name, uid: this.uid });
     const step = await this.init.step(now, this.instance.spec.restartPolicy);
     if (step === 'failed') {
       this.terminal = { phase: 'Failed', reason: 'InitFailed', message: this.init.pending()?.message ?? 'an init container failed' };
       this.log.info({ phase: 'Failed' }, 'instance finished: init container failed');
     }
     return step === 'done';
-  }
-
-  /** Creates a container of this instance with the scratch volume mounted and the config files in place. */
-  private async createContainer(launch: ContainerLaunch): Promise<string> {
-    const driver = this.opts.driver;
-    const id = await driver.create(this.scratch ? { ...launch, mounts: [{ volume: this.scratch, path: SCRATCH_PATH }] } : launch);
-    if (this.files.contents.length === 0) return id;
-    try {
-      await driver.copyFiles(id, this.files.contents);
-    } catch (e) {
-      await this.destroy(id);
-      throw e;
-    }
-    return id;
-  }
-
-  private get launchContext(): { nodeName: string; hostIP: string } {
-    return { nodeName: this.opts.nodeName, hostIP: this.opts.hostIP };
   }
 
   /** Pulls (only when absent) the images of containers about to be created; false while one is missing. */
@@ -461,108 +463,19 @@ export class InstanceRunner {
     return ok;
   }
 
-  private async launchInOrder(now: number): Promise<void> {
-    const first = this.slots[0];
-    for (const slot of this.slots) {
-      if (this.closed) return;
-      if (slot.done || slot.state?.running) continue;
-      // Containers after the first join its network namespace: it must run first.
-      if (slot.index > 0 && !first?.state?.running) return;
-      if (slot.restartAt !== undefined && now < slot.restartAt) continue;
-      await this.launch(slot, first?.id, now);
-    }
-  }
-
-  private async launch(slot: Slot, networkOf: string | undefined, now: number): Promise<void> {
-    const driver = this.opts.driver;
-    try {
-      if (!slot.id) {
-        await this.ports.ensure(() => this.closed);
-        if (this.closed) return;
-        const ctx = { ...this.launchContext, hostPorts: this.ports.current, dnsServers: this.opts.dnsServers };
-        const launch = buildLaunch(this.instance, slot.index, ctx, networkOf);
-        const id = await this.createContainer(launch);
-        if (this.closed) {
-          // Removed (or the agent stopped) while Docker created it: it must never start.
-          await this.destroy(id);
-          return;
-        }
-        slot.id = id;
-        slot.startedByUs = false;
-      }
-      slot.state = await driver.start(slot.id);
-      slot.startedByUs = true;
-    } catch (e) {
-      // A container that will not start is replaced on the next attempt.
-      if (slot.id) await this.destroy(slot.id);
-      if (slot.index === 0) this.ports.onLaunchError(describeError(e));
-      slot.id = undefined;
-      slot.state = undefined;
-      const delay = slot.backoff.next();
-      slot.restartAt = now + delay;
-      slot.message = `${describeError(e)}; back-off ${formatDelay(delay)}`;
-      this.log.warn({ container: slot.spec.name, err: describeError(e), retryInMs: delay }, 'container failed to start');
-      this.event('Warning', 'FailedStart', `could not start container ${slot.spec.name}: ${describeError(e)}`);
-      return;
-    }
-    // Started just as it was closed: remove() destroys it (slot.id is set); nothing more here.
-    if (this.closed) return;
-    if (slot.everRan) slot.restartCount++;
-    slot.everRan = true;
-    slot.restartAt = undefined;
-    slot.killedByHealth = false;
-    slot.message = undefined;
-    this.log.info({ container: slot.spec.name, id: slot.id, restartCount: slot.restartCount }, 'container started');
-    this.event('Normal', 'Started', startedMessage(slot));
-    if (slot.index === 0) await this.recreatePodMembers();
-  }
-
-  /** The first container got a new network namespace: the others must join the new one. */
-  private async recreatePodMembers(): Promise<void> {
-    for (const s of this.slots.slice(1)) {
-      if (this.closed) return;
-      if (!s.id || s.done) continue;
-      s.health?.stop();
-      s.healthFor = undefined;
-      await this.retire(s.id, s.spec.name);
-      s.id = undefined;
-      s.state = undefined;
-    }
-  }
-
-  /**
-   * Keeps a replaced container, dead, for its logs (the dead-container GC removes it later). One
-   * per container name: an older one goes now, so a crash loop cannot pile them up.
-   */
-  private async retire(id: string, container: string): Promise<void> {
-    try {
-      await this.opts.driver.retire(id);
-    } catch (e) {
-      this.log.warn({ id, err: describeError(e) }, 'could not keep the replaced container; removing it');
-      await this.destroy(id);
-      return;
-    }
-    const older = this.retired.filter((r) => r.container === container);
-    this.retired.push({ id, container });
-    for (const r of older) {
-      if (this.closed) return;
-      await this.destroy(r.id);
-      this.retired.splice(this.retired.indexOf(r), 1);
-    }
-  }
-
-  private async destroy(id: string): Promise<void> {
+  /** Removes a container even after the runner closed: the cleanup that must not be skipped. */
+  private async discard(id: string): Promise<void> {
     const t = this.termination;
     await removeContainer(this.opts.driver, id, t.gracePeriodSeconds, this.log, t.stopSignal);
   }
 
   private scheduleNextWake(): void {
     const times = [this.images.retryAt, this.files.retryAt, this.init?.retryAt, ...this.slots.map((s) => s.restartAt)].filter((t): t is number => t !== undefined);
-    if (times.length > 0 && !this.closed) this.wake.at(Math.min(...times));
+    if (times.length > 0) this.wake.at(Math.min(...times));
   }
 
   private publish(urgent = false): void {
-    if (this.closed) return;
+    if (this.signal.aborted) return;
     const containers = this.slots.map(slotView);
     if (!this.startedAt && containers.every((c) => c.state?.running)) this.startedAt = new Date().toISOString();
     const { nodeName, hostIP } = this.opts;

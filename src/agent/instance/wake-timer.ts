@@ -3,10 +3,17 @@
 export class WakeTimer {
   private pending: { timer: NodeJS.Timeout; at: number } | undefined;
 
-  constructor(private readonly onWake: () => void) {}
+  /** Once `signal` fires, the pending wake-up is cancelled and no new one is set. */
+  constructor(
+    private readonly onWake: () => void,
+    private readonly signal?: AbortSignal,
+  ) {
+    signal?.addEventListener('abort', () => this.cancel(), { once: true });
+  }
 
   /** Wakes at `at` (epoch ms) unless an earlier wake-up is already due. */
   at(at: number): void {
+    if (this.signal?.aborted) return;
     if (this.pending && this.pending.at <= at && this.pending.at > Date.now()) return;
     this.cancel();
     const timer = setTimeout(() => {

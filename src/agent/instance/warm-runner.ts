@@ -9,6 +9,7 @@ import { describeError, type ContainerStatus, type Instance, type InstanceStatus
 import type { Driver } from '../../drivers/driver.js';
 import { FileGate, type FileSource } from './file-gate.js';
 import { DEFAULT_BACKOFF, RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
+import type { Runner } from './runner.js';
 import type { RunnerEventSink } from './runner-events.js';
 import type { WarmPool } from './warm-pool.js';
 import { WakeTimer } from './wake-timer.js';
@@ -31,10 +32,12 @@ export interface WarmRunnerOptions {
 
 type Stage = 'waiting' | 'running' | 'finished';
 
-export class WarmRunner {
+export class WarmRunner implements Runner {
   private instance: Instance;
   private stage: Stage = 'waiting';
-  private closed = false;
+  /** Fires on remove() or detach(): no pass starts, nothing more is reported. */
+  private readonly closing = new AbortController();
+  private readonly signal = this.closing.signal;
   private loop: Promise<void> | undefined;
   private containerId: string | undefined;
   private startedAt: string | undefined;
@@ -45,7 +48,7 @@ export class WarmRunner {
   private terminal: { phase: 'Succeeded' | 'Failed'; reason: string; message: string } | undefined;
   private readonly files: FileGate;
   private readonly backoff: RestartBackoff;
-  private readonly wake = new WakeTimer(() => this.poke());
+  private readonly wake = new WakeTimer(() => this.poke(), this.signal);
   private readonly log: Logger;
 
   constructor(private readonly opts: WarmRunnerOptions) {
@@ -90,8 +93,9 @@ export class WarmRunner {
     return `run.${this.uid}`;
   }
 
-  /** The run's output lines, once it finished (kept while the instance exists). */
-  runLog(tail: number | undefined): string[] | undefined {
+  /** The run's output lines by its log id, once it finished (kept while the instance exists). */
+  keptLog(logId: string, tail: number | undefined): string[] | undefined {
+    if (logId !== this.logId) return undefined;
     if (this.output === undefined) return this.stage === 'finished' ? [] : undefined;
     const lines = this.output.replace(/\n$/, '').split('\n');
     if (this.output === '') return [];
@@ -116,7 +120,7 @@ export class WarmRunner {
   }
 
   poke(): void {
-    if (this.closed) return;
+    if (this.signal.aborted) return;
     this.loop ??= this.pass().finally(() => {
       this.loop = undefined;
     });
@@ -130,8 +134,7 @@ export class WarmRunner {
   }
 
   detach(): void {
-    this.closed = true;
-    this.wake.cancel();
+    this.closing.abort();
   }
 
   async idle(): Promise<void> {
@@ -153,10 +156,10 @@ export class WarmRunner {
     if (!(await this.files.ensure(this.instance, now))) {
       this.pending = this.files.problem;
       this.publish();
-      if (this.files.retryAt !== undefined && !this.closed) this.wake.at(this.files.retryAt);
+      if (this.files.retryAt !== undefined) this.wake.at(this.files.retryAt);
       return;
     }
-    if (this.closed) return;
+    if (this.signal.aborted) return;
     let id: string;
     try {
       id = await this.opts.pool.acquire(this.instance, this.files.contents);
@@ -166,10 +169,10 @@ export class WarmRunner {
       this.log.warn({ err: describeError(e), retryInMs: delay }, 'warm container not available');
       this.opts.onEvent?.('Warning', 'FailedStart', this.pending.message);
       this.publish();
-      if (!this.closed) this.wake.at(now + delay);
+      this.wake.at(now + delay);
       return;
     }
-    if (this.closed) {
+    if (this.signal.aborted) {
       this.opts.pool.release(this.instance);
       return;
     }
@@ -206,7 +209,7 @@ export class WarmRunner {
   }
 
   private publish(): void {
-    if (this.closed) return;
+    if (this.signal.aborted) return;
     const spec = this.instance.spec.containers[0];
     const c: ContainerStatus = {
       name: spec?.name ?? 'main',
