@@ -265,7 +265,7 @@ export class DockerDriver implements Driver {
   async copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {
     if (files.length === 0) return;
     try {
-      await this.docker.getContainer(id).putArchive(tarArchive(files), { path: '/', abortSignal: this.lifetime.signal });
+      await this.docker.getContainer(id).putArchive(await tarArchive(files), { path: '/', abortSignal: this.lifetime.signal });
     } catch (e) {
       const status = dockerStatus(e);
       if (status === 404) throw new AppError('NOT_FOUND', `cannot copy config files into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
