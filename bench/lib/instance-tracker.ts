@@ -5,7 +5,7 @@
 // moment the API makes it visible. Only a few fields per instance are kept.
 import { watchWithResume } from '../../src/client/index.js';
 import type { ClientWatchEvent, GantryClient } from '../../src/client/index.js';
-import type { AnyObject, InstancePhase } from '../../src/core/index.js';
+import { isFinishedPhase, type AnyObject, type InstancePhase } from '../../src/core/index.js';
 import { settledWithin } from './sleep.js';
 
 export interface TrackedInstance {
@@ -15,11 +15,9 @@ export interface TrackedInstance {
 }
 type Tracked = TrackedInstance;
 
-const FINISHED: ReadonlySet<InstancePhase> = new Set(['Failed', 'Lost', 'Succeeded']);
-
 /** Not Failed, Lost or Succeeded: the instance counts towards its service. */
 export function isLive(i: TrackedInstance): boolean {
-  return !FINISHED.has(i.phase);
+  return !isFinishedPhase(i.phase);
 }
 
 export interface TimelinePoint {
@@ -164,7 +162,7 @@ export class InstanceTracker {
       this.running += sign;
       c.running += sign;
     }
-    if (t.node !== undefined && !FINISHED.has(t.phase)) {
+    if (t.node !== undefined && !isFinishedPhase(t.phase)) {
       this.bound += sign;
       c.bound += sign;
     }

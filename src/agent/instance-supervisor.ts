@@ -5,7 +5,7 @@
 // half-failed create left behind). Tells what it did as events: on the node (Adopted,
 // RemovedOrphan) and on the instance (Killing).
 import type { Logger } from 'pino';
-import { describeError, sleep, type Instance, type InstanceStatus } from '../core/index.js';
+import { describeError, sleep, namespaceOf, type Instance, type InstanceStatus } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
 import type { EventReporter } from './node/event-reporter.js';
@@ -284,12 +284,12 @@ export class InstanceSupervisor {
     if (adopted) this.adoptedNow.push(...adopted);
     const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds, hostPorts, dnsServers } = this.opts;
     const onStatus = (i: Instance, status: InstanceStatus, urgent?: boolean): void => {
-      reporter.report(i.metadata.namespace ?? 'default', i.metadata.name, status);
+      reporter.report(namespaceOf(i), i.metadata.name, status);
       // flush() never throws; it only sends sooner than the batch timer would.
       if (urgent) void reporter.flush();
     };
     const onEvent = (type: 'Normal' | 'Warning', reason: string, message: string): void =>
-      this.opts.events?.emit({ kind: 'Instance', namespace: inst.metadata.namespace ?? 'default', name: inst.metadata.name }, type, reason, message);
+      this.opts.events?.emit({ kind: 'Instance', namespace: namespaceOf(inst), name: inst.metadata.name }, type, reason, message);
     const runner: Runner =
       inst.spec.runIn === 'warm'
         ? new WarmRunner({ instance: inst, pool: this.warm, driver, nodeName, hostIP, logger, files: this.opts.files, restartBackoff, onStatus, onEvent })

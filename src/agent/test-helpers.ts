@@ -7,6 +7,8 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
+  namespaceOf,
+  DEFAULT_NAMESPACE,
   type AnyObject,
   type ContainerSpec,
   type GantryNode,
@@ -52,7 +54,7 @@ export function anInstance(opts: {
     kind: 'Instance',
     metadata: {
       name: opts.name ?? `${service}-a1b2c`,
-      namespace: opts.namespace ?? 'default',
+      namespace: opts.namespace ?? DEFAULT_NAMESPACE,
       uid: randomUUID(),
       revision: 1,
       createdAt: new Date().toISOString(),
@@ -144,7 +146,7 @@ export class FakeGantryClient implements GantryClient {
 
   async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K>> {
     this.check();
-    const obj = kind === 'Node' ? this.nodes.get(name) : kind === 'Instance' ? this.instances.get(`${namespace ?? 'default'}/${name}`) : undefined;
+    const obj = kind === 'Node' ? this.nodes.get(name) : kind === 'Instance' ? this.instances.get(`${namespace ?? DEFAULT_NAMESPACE}/${name}`) : undefined;
     if (!obj) throw new NotFoundError(kind, namespace, name);
     const read = structuredClone(obj);
     await this.afterGet?.(kind, name);
@@ -312,7 +314,7 @@ export class FakeGantryClient implements GantryClient {
   }
 
   private key(inst: Instance): string {
-    return `${inst.metadata.namespace ?? 'default'}/${inst.metadata.name}`;
+    return `${namespaceOf(inst)}/${inst.metadata.name}`;
   }
 
   private push(type: ClientWatchEvent['type'], object: Instance): void {

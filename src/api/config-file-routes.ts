@@ -2,7 +2,7 @@
 // their content resolved from inline content, Configs and Secrets. The only route that returns
 // Secret values, and only to agents: content reaches a node when an instance there needs it.
 import type { FastifyInstance } from 'fastify';
-import { AppError, NotFoundError, type ConfigFileSpec, type FieldError, type Instance } from '../core/index.js';
+import { AppError, NotFoundError, namespaceOf, type ConfigFileSpec, type FieldError, type Instance } from '../core/index.js';
 import type { Params, Query, RouteDeps } from './route-deps.js';
 import type { Store } from '../store/store.js';
 
@@ -43,7 +43,7 @@ async function resolveOne(store: Store, namespace: string, f: ConfigFileSpec, i:
 
 /** Resolves every file of the instance, or throws CONFLICT listing each missing reference. */
 export async function resolveConfigFiles(store: Store, inst: Instance): Promise<ResolvedFile[]> {
-  const namespace = inst.metadata.namespace ?? 'default';
+  const namespace = namespaceOf(inst);
   const missing: FieldError[] = [];
   const files: ResolvedFile[] = [];
   const specs = inst.spec.configFiles ?? [];

@@ -2,7 +2,7 @@
 // the lists, and `?watch=1` on each (NDJSON: the current sets, then every change, BOOKMARKs when
 // idle). Answers come from the in-memory Catalog, never the store; admin and agent tokens may read.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AppError, NotFoundError } from '../core/index.js';
+import { AppError, NotFoundError, DEFAULT_NAMESPACE } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { EndpointSet } from '../discovery/endpoint.js';
 import { queryFlag, type Params, type Query, type RouteDeps } from './route-deps.js';
@@ -26,12 +26,12 @@ function matches(scope: Scope): (set: EndpointSet) => boolean {
 async function listOrWatch(deps: RouteDeps, catalog: Catalog, scope: Scope, query: Query, reply: FastifyReply): Promise<unknown> {
   await catalog.synced;
   if (queryFlag(query, 'watch')) {
-    const initial = scope.service !== undefined ? [catalog.get(scope.namespace ?? 'default', scope.service)] : catalog.list(scope.namespace);
+    const initial = scope.service !== undefined ? [catalog.get(scope.namespace ?? DEFAULT_NAMESPACE, scope.service)] : catalog.list(scope.namespace);
     await serveEndpointWatch(reply, { catalog, streams: deps.streams, logger: deps.logger, initial, filter: matches(scope), bookmarkIntervalMs: deps.bookmarkIntervalMs });
     return reply;
   }
   if (scope.service !== undefined) {
-    const ns = scope.namespace ?? 'default';
+    const ns = scope.namespace ?? DEFAULT_NAMESPACE;
     const set = catalog.get(ns, scope.service);
     // An empty set of a service that exists is an answer; of one that does not, a typo.
     if (set.endpoints.length === 0 && !(await deps.store.get('Service', ns, scope.service))) throw new NotFoundError('Service', ns, scope.service);

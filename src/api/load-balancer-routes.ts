@@ -2,7 +2,7 @@
 // for a Service's spec.expose (frontends, the servers in their slots with HAProxy's state, the
 // last reload). A server without a load balancer still answers, with enabled: false.
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, type Service } from '../core/index.js';
+import { NotFoundError, DEFAULT_NAMESPACE, type Service } from '../core/index.js';
 import type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
 import type { Params, RouteDeps } from './route-deps.js';
 
@@ -15,7 +15,7 @@ const NO_LB = 'this server runs no load balancer: start gantry up without --no-l
 
 export function registerLoadBalancerRoutes(app: FastifyInstance, deps: RouteDeps, lb: LoadBalancerReader | undefined): void {
   app.get<{ Params: Params }>('/api/v1/namespaces/:namespace/services/:name/loadbalancer', async (req): Promise<LoadBalancerStatus> => {
-    const namespace = req.params.namespace ?? 'default';
+    const namespace = req.params.namespace ?? DEFAULT_NAMESPACE;
     const name = req.params.name ?? '';
     const svc = await deps.store.get('Service', namespace, name);
     if (!svc) throw new NotFoundError('Service', namespace, name);

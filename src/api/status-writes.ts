@@ -6,6 +6,7 @@ import {
   canonicalJson,
   InstanceStatusSchema,
   isAppError,
+  isFinishedPhase,
   NodeStatusSchema,
   NotFoundError,
   getCondition,
@@ -56,8 +57,6 @@ function checkStatus(kind: Kind, status: unknown): void {
   if (errors.length > 0) throw new InvalidError(`${kind.toLowerCase()} status is invalid: ${errors.length} problem${errors.length > 1 ? 's' : ''}`, errors);
 }
 
-const FINISHED_PHASES: ReadonlySet<string> = new Set(['Lost', 'Failed', 'Succeeded']);
-
 /**
  * A finished instance (Lost, Failed, Succeeded) never runs again: the service controller replaces
  * it. An agent that comes back after its node was declared lost still reports the old containers
@@ -68,7 +67,7 @@ function revivalConflict(current: AnyObject, status: unknown): AppError | undefi
   if (current.kind !== 'Instance') return undefined;
   const was = current.status?.phase;
   const next = (status as Partial<InstanceStatus> | null)?.phase;
-  if (was === undefined || !FINISHED_PHASES.has(was) || next === undefined || FINISHED_PHASES.has(next)) return undefined;
+  if (was === undefined || !isFinishedPhase(was) || next === undefined || isFinishedPhase(next)) return undefined;
   const fate = was === 'Succeeded' ? 'it has completed and does not run again' : 'it will be replaced';
   return new AppError('CONFLICT', `instance ${current.metadata.name} is ${was}; ${fate}`);
 }

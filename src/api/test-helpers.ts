@@ -1,7 +1,7 @@
 // Builders and a harness for API tests: a real in-memory SQLite store behind a real app.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import type { AnyObject, InstanceStatus, Manifest } from '../core/index.js';
+import { DEFAULT_NAMESPACE, type AnyObject, type InstanceStatus, type Manifest } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { buildApp, type ApiDeps } from './app.js';
 
@@ -45,7 +45,7 @@ export function aService(name: string, over: { namespace?: string; replicas?: nu
   return {
     apiVersion: 'gantry/v1',
     kind: 'Service',
-    metadata: { name, namespace: over.namespace ?? 'default', ...(over.labels ? { labels: over.labels } : {}) },
+    metadata: { name, namespace: over.namespace ?? DEFAULT_NAMESPACE, ...(over.labels ? { labels: over.labels } : {}) },
     spec: {
       replicas: over.replicas ?? 2,
       containers: [{ name: 'main', image: over.image ?? 'busybox:1.36', ...(over.memory ? { resources: { memory: over.memory } } : {}) }],

@@ -1,5 +1,17 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
-import { formatCpu, formatMemory, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
+import {
+  formatCpu,
+  formatMemory,
+  namespaceOf,
+  type AnyObject,
+  type GantryEvent,
+  type GantryNode,
+  type Instance,
+  type Kind,
+  type Namespace,
+  type Service,
+  type ServiceVersion,
+} from '../core/index.js';
 import type { LoadBalancerStatus } from '../client/index.js';
 import { formatAge } from './age.js';
 import { formatLbColumn } from './lb-format.js';
@@ -35,7 +47,7 @@ function serviceTable(items: Service[], o: ColumnOptions): Table {
     formatAge(s.metadata.createdAt, o.now),
     ...(o.wide ? [s.status?.rollout?.phase ?? NONE] : []),
     ...(o.wide ? [s.spec.containers.map((c) => c.image).join(','), String(s.metadata.generation ?? '')] : []),
-    ...(o.wide ? [(s.spec.expose ?? []).length === 0 ? NONE : formatLbColumn(o.loadBalancers?.get(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`))] : []),
+    ...(o.wide ? [(s.spec.expose ?? []).length === 0 ? NONE : formatLbColumn(o.loadBalancers?.get(`${namespaceOf(s)}/${s.metadata.name}`))] : []),
   ]);
   return { headers, rows };
 }

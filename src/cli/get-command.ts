@@ -1,7 +1,7 @@
 // `gantry get KIND [NAME]`: a table, or the full objects with -o json|yaml.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient, LoadBalancerStatus } from '../client/index.js';
-import { DEFAULT_NAMESPACE, type AnyObject } from '../core/index.js';
+import { DEFAULT_NAMESPACE, namespaceOf, type AnyObject } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';
@@ -54,7 +54,7 @@ async function loadBalancersOf(client: GantryClient, items: readonly AnyObject[]
   const out = new Map<string, LoadBalancerStatus>();
   for (const s of items) {
     if (s.kind !== 'Service' || (s.spec.expose ?? []).length === 0) continue;
-    const ns = s.metadata.namespace ?? DEFAULT_NAMESPACE;
+    const ns = namespaceOf(s);
     out.set(`${ns}/${s.metadata.name}`, await client.loadBalancer(ns, s.metadata.name));
   }
   return out;

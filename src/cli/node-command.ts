@@ -5,7 +5,7 @@
 // changes; `--no-wait` returns at once. The node stays cordoned after a drain until uncordoned.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient, NodeAction } from '../client/types.js';
-import { AppError, sleep, type Instance } from '../core/index.js';
+import { AppError, isFinished, sleep, type Instance } from '../core/index.js';
 import { println, type CliContext } from './context.js';
 import { clientFor } from './global-options.js';
 import { durationOption } from './process-options.js';
@@ -14,13 +14,12 @@ import { shutdownOnSignals } from './signals.js';
 const ACTIONS: readonly NodeAction[] = ['cordon', 'uncordon', 'drain'];
 const POLL_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const FINISHED = new Set(['Succeeded', 'Failed', 'Lost']);
 /** Names shown in a progress line before "and N more". */
 const NAMES_SHOWN = 5;
 
 /** Instances still on the node: bound there and not finished. */
 function leftOn(items: readonly Instance[], node: string): Instance[] {
-  return items.filter((i) => i.spec.node === node && !FINISHED.has(i.status?.phase ?? 'Pending'));
+  return items.filter((i) => i.spec.node === node && !isFinished(i));
 }
 
 function someNames(items: readonly Instance[]): string {

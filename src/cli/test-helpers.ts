@@ -1,7 +1,7 @@
 // Builders for CLI tests: objects as the API returns them, a context that records output, and a
 // client whose methods fail unless a test provides them.
 import type { GantryClient } from '../client/types.js';
-import { API_VERSION, type GantryEvent, type GantryNode, type Instance, type Service } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, type GantryEvent, type GantryNode, type Instance, type Service } from '../core/index.js';
 import type { CliContext, Connection } from './context.js';
 
 export const NOW = new Date('2025-01-01T12:00:00Z');
@@ -20,7 +20,7 @@ export function aService(name = 'web', o: { replicas?: number; ready?: number; n
   return {
     apiVersion: API_VERSION,
     kind: 'Service',
-    metadata: meta(name, o.namespace ?? 'default', o.ageSeconds ?? 300),
+    metadata: meta(name, o.namespace ?? DEFAULT_NAMESPACE, o.ageSeconds ?? 300),
     spec: { replicas: o.replicas ?? 3, containers: [{ name: 'web', image: o.image ?? 'gantry-examples/hello:1' }] },
     status: { replicas: o.replicas ?? 3, readyReplicas: o.ready ?? 3, conditions: [] },
   };
@@ -30,7 +30,7 @@ export function anInstance(name: string, o: { service?: string; node?: string; n
   return {
     apiVersion: API_VERSION,
     kind: 'Instance',
-    metadata: meta(name, o.namespace ?? 'default', 60),
+    metadata: meta(name, o.namespace ?? DEFAULT_NAMESPACE, 60),
     spec: {
       service: o.service ?? 'web',
       ...(o.node !== undefined ? { node: o.node } : {}),
@@ -65,7 +65,7 @@ export function anEvent(name: string, o: { involved: { kind: string; name: strin
   return {
     apiVersion: API_VERSION,
     kind: 'Event',
-    metadata: meta(name, o.involved.namespace ?? 'default', o.ageSeconds ?? 10),
+    metadata: meta(name, o.involved.namespace ?? DEFAULT_NAMESPACE, o.ageSeconds ?? 10),
     spec: {
       involved: o.involved,
       type: o.type ?? 'Normal',

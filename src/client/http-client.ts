@@ -6,6 +6,7 @@ import {
   AppError,
   DEFAULT_NAMESPACE,
   kindInfo,
+  namespaceOf,
   type AnyObject,
   type Kind,
   type Manifest,
@@ -152,7 +153,7 @@ export class HttpClient implements GantryClient {
   }
 
   async create<M extends Manifest>(manifest: M): Promise<AnyObject> {
-    const ns = kindInfo(manifest.kind).namespaced ? (manifest.metadata.namespace ?? DEFAULT_NAMESPACE) : undefined;
+    const ns = kindInfo(manifest.kind).namespaced ? namespaceOf(manifest) : undefined;
     return (await this.json('POST', collectionPath(manifest.kind, ns), { body: manifest })) as AnyObject;
   }
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, type GantryNode, type Instance, type InstancePhase } from '../core/index.js';
+import { API_VERSION, isUnboundPending, type GantryNode, type Instance, type InstancePhase } from '../core/index.js';
 import { buildNodeSnapshots, type NodeSnapshot } from '../scheduler/index.js';
 import type { NewObject, Store } from '../store/store.js';
 import { ClusterState } from './cluster-state.js';
-import { isUnboundPending, nsKey } from './instance-phase.js';
 import { aNode, aStore } from './test-builders.js';
+import { nsKey } from './queue-keys.js';
 
 type Step =
   | { kind: 'addNode'; node: number; cpu: number }

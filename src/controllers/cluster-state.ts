@@ -9,11 +9,11 @@
 // everything (rather than following two informers, each at its own revision) is what lets the
 // commit-time re-check say "this is the state now". When the history no longer reaches back that
 // far, it reads afresh.
-import { isAppError, type GantryNode, type Instance } from '../core/index.js';
+import { isAppError, isUnboundPending, type GantryNode, type Instance } from '../core/index.js';
 import { nodeSnapshotOf, type NodeSnapshot } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/store.js';
-import { isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeUsageTable } from './node-usage-table.js';
+import { nsKey } from './queue-keys.js';
 
 /** A replay that has not reached the current revision by then falls back to a fresh read. */
 const CATCH_UP_TIMEOUT_MS = 5000;

@@ -14,7 +14,7 @@ import { serviceSpecDefaults, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { EventRecorder } from './event-recorder.js';
 import { canEvict, recentFailuresOf, withEvict } from './instance-evict.js';
-import { splitKey } from './instance-phase.js';
+import { splitKey } from './queue-keys.js';
 
 export interface CrashLoopControllerOptions {
   store: Store;

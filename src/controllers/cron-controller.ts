@@ -13,10 +13,10 @@ import {
   API_VERSION,
   CRONJOB_LABEL,
   canonicalJson,
-  DEFAULT_NAMESPACE,
   isAppError,
   parseSchedule,
   stableHash,
+  namespaceOf,
   type CronJob,
   type CronJobStatus,
   type CronSchedule,
@@ -26,9 +26,9 @@ import type { NewObject, Store, TxnOp } from '../store/store.js';
 import { EventRecorder } from './event-recorder.js';
 import { count } from './event-text.js';
 import type { FireQueue } from './fire-queue.js';
-import { splitKey } from './instance-phase.js';
-import { STOP_ANNOTATION } from './job-plan.js';
+import { isJobFinishedPhase, STOP_ANNOTATION } from './job-plan.js';
 import type { HandlerResult } from './work-queue.js';
+import { splitKey } from './queue-keys.js';
 
 export { CRONJOB_LABEL };
 export const SCHEDULED_TIME_ANNOTATION = 'gantry.io/scheduled-time';
@@ -43,7 +43,7 @@ export interface CronControllerOptions {
   now?: () => number;
 }
 
-const isFinishedJob = (j: Job) => j.status?.phase === 'Succeeded' || j.status?.phase === 'Failed';
+const isFinishedJob = (j: Job) => isJobFinishedPhase(j.status?.phase);
 
 export class CronController {
   private readonly now: () => number;
@@ -192,7 +192,7 @@ export class CronController {
 
   /** This CronJob's Jobs as stored now: the informer's names, each re-read (cache may lag). */
   private async jobs(cj: CronJob): Promise<Job[]> {
-    const ns = cj.metadata.namespace ?? DEFAULT_NAMESPACE;
+    const ns = namespaceOf(cj);
     const names = new Set([...this.opts.jobsOf(ns, cj.metadata.name), ...(cj.status?.active ?? [])]);
     const out: Job[] = [];
     for (const n of names) {
@@ -259,7 +259,7 @@ export function jobFor(cj: CronJob, at: Date, manual = false): NewObject<Job> {
     kind: 'Job',
     metadata: {
       name,
-      namespace: cj.metadata.namespace ?? DEFAULT_NAMESPACE,
+      namespace: namespaceOf(cj),
       labels: { [CRONJOB_LABEL]: cj.metadata.name },
       annotations: { [SCHEDULED_TIME_ANNOTATION]: at.toISOString(), ...(manual ? { 'gantry.io/manual': 'true' } : {}) },
       generation: 1,

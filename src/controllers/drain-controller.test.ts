@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GantryNode, Instance } from '../core/index.js';
+import { isFinished, type GantryNode, type Instance } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { DrainController } from './drain-controller.js';
-import { isFinished } from './instance-phase.js';
 import { SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';

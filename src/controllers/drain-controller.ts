@@ -9,11 +9,11 @@
 // draining node enqueue it again, so the last instance leaving is noticed at once. While a node
 // still has instances it is looked at again every few seconds as a safety net.
 import type { Logger } from 'pino';
+import { isFinished } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { EventRecorder, type EventInput } from './event-recorder.js';
 import { canEvict, withEvict } from './instance-evict.js';
-import { isFinished } from './instance-phase.js';
 import type { HandlerResult } from './work-queue.js';
 
 export interface DrainControllerOptions {

@@ -7,7 +7,7 @@
 // batch of a thousand agent events costs one store transaction and no lists. The server builds one
 // recorder and shares it between the API and the controllers; writes go through it one batch at a
 // time, which is what keeps two repeats from creating two events.
-import { API_VERSION, DEFAULT_NAMESPACE, isAppError, type GantryEvent } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, isAppError, namespaceOf, type GantryEvent } from '../core/index.js';
 import type { NewObject, Store, TxnOp } from '../store/store.js';
 
 export interface InvolvedObject {
@@ -108,7 +108,7 @@ export class EventRecorder {
         const stored = await this.commit(ops);
         const out: GantryEvent[] = new Array<GantryEvent>(inputs.length);
         stored.forEach((e, i) => {
-          this.index.set(keyOfEvent(e), { namespace: e.metadata.namespace ?? DEFAULT_NAMESPACE, name: e.metadata.name, lastMs: now.getTime() });
+          this.index.set(keyOfEvent(e), { namespace: namespaceOf(e), name: e.metadata.name, lastMs: now.getTime() });
           for (const p of groups[i]!.positions) out[p] = e;
         });
         this.prune(now.getTime());

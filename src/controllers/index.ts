@@ -1,7 +1,7 @@
 // The controller manager: informers feed work queues, queues feed reconcilers. Everything stops
 // when `signal` aborts; `done` resolves once every loop, timer and watch has ended.
 import type { Logger } from 'pino';
-import { sleep, type Instance } from '../core/index.js';
+import { isFinished, isUnboundPending, sleep, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { referencesConfig } from './config-digest.js';
 import { CrashLoopController, mayCrashLoop } from './crash-loop-controller.js';
@@ -9,13 +9,13 @@ import { DrainController } from './drain-controller.js';
 import { EventRecorder, gcEvents } from './event-recorder.js';
 import { startJobControllers } from './job-controllers.js';
 import { Informer } from './informer.js';
-import { isFinished, isUnboundPending, nsKey } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
 import type { NodeLeases } from './node-leases.js';
 import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling-triggers.js';
 import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { WorkQueue } from './work-queue.js';
+import { nsKey } from './queue-keys.js';
 
 export interface ControllerOptions {
   /** A node silent this long is marked not ready and its instances Lost. */

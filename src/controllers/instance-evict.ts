@@ -2,8 +2,7 @@
 // `spec.evict`; the owning service controller replaces evicted instances surge-first within the
 // service's maxSurge/maxUnavailable (service-plan.ts), so a move never breaks availability more
 // than a rolling update would. Job runs are never evicted: they run to completion.
-import type { Instance } from '../core/index.js';
-import { isFinished } from './instance-phase.js';
+import { isFinished, type Instance } from '../core/index.js';
 import { isStopping } from './instance-stop.js';
 
 export type EvictReason = 'NodeDrain' | 'CrashLoop';

@@ -3,8 +3,7 @@
 // reports it finished with reason Stopped; then the owner deletes the object. The owner deletes
 // it without waiting when no agent will act on it: unbound, its node not ready, or the agent
 // silent for the whole stop sequence plus a margin.
-import type { Instance } from '../core/index.js';
-import { isFinished } from './instance-phase.js';
+import { isFinished, type Instance } from '../core/index.js';
 
 /** Past drain delay + grace period: how long an agent may take to report a stop finished. */
 export const STOP_MARGIN_MS = 30_000;

@@ -3,11 +3,11 @@
 // which of its instances are stale.
 import {
   API_VERSION,
-  DEFAULT_NAMESPACE,
   DEFAULT_TERMINATION,
   parseDuration,
   stableHash,
   sumResources,
+  namespaceOf,
   type Instance,
   type InstanceSpec,
   type Service,
@@ -67,7 +67,7 @@ export function newInstanceFor(service: Service, name: string, templateHash = te
     kind: 'Instance',
     metadata: {
       name,
-      namespace: service.metadata.namespace ?? DEFAULT_NAMESPACE,
+      namespace: namespaceOf(service),
       labels: { [SERVICE_LABEL]: service.metadata.name },
     },
     spec: {

@@ -9,21 +9,21 @@ import {
   canonicalJson,
   CRONJOB_LABEL,
   WARM_GROUP_LABEL,
-  DEFAULT_NAMESPACE,
   isAppError,
   stableHash,
   sumResources,
+  namespaceOf,
   type Instance,
   type Job,
 } from '../core/index.js';
 import type { NewObject, Store, TxnOp } from '../store/store.js';
 import { EventRecorder } from './event-recorder.js';
 import { listSome } from './event-text.js';
-import { splitKey } from './instance-phase.js';
 import { JOB_LABEL, planJob, RUN_ANNOTATION, runInstanceName, type JobPlan } from './job-plan.js';
 
 export { runInstanceName };
 import type { HandlerResult } from './work-queue.js';
+import { splitKey } from './queue-keys.js';
 
 /** How a run is stopped (activeDeadlineSeconds, Replace, a finished job): no drain, 10 s grace. */
 export const JOB_TERMINATION = { drainDelaySeconds: 0, gracePeriodSeconds: 10, stopSignal: 'SIGTERM' };
@@ -123,7 +123,7 @@ export function runInstance(job: Job, run: number): NewObject<Instance> {
     kind: 'Instance',
     metadata: {
       name: runInstanceName(job.metadata.name, run),
-      namespace: job.metadata.namespace ?? DEFAULT_NAMESPACE,
+      namespace: namespaceOf(job),
       labels: { [JOB_LABEL]: job.metadata.name, [WARM_GROUP_LABEL]: job.metadata.labels?.[CRONJOB_LABEL] ?? job.metadata.name },
       annotations: { [RUN_ANNOTATION]: String(run) },
     },

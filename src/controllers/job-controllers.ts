@@ -7,9 +7,9 @@ import { CRONJOB_LABEL, CronController } from './cron-controller.js';
 import type { EventRecorder } from './event-recorder.js';
 import { FireQueue } from './fire-queue.js';
 import { Informer } from './informer.js';
-import { nsKey } from './instance-phase.js';
 import { JobController } from './job-controller.js';
 import { WorkQueue } from './work-queue.js';
+import { nsKey } from './queue-keys.js';
 
 export interface JobControllersDeps {
   store: Store;

@@ -2,8 +2,7 @@
 // its status and which step comes next (start runs, stop runs, drop instances, delete the Job).
 // Counting is from run records, not only from instances: a run's instance may be gone (stopped and
 // removed) while its record, exit code and duration stay in status.runs until the Job's TTL.
-import { setCondition, stableHash, type Instance, type Job, type JobRun, type JobStatus } from '../core/index.js';
-import { isFinished } from './instance-phase.js';
+import { isFinished, isFinishedPhase, setCondition, stableHash, type Instance, type Job, type JobRun, type JobStatus } from '../core/index.js';
 
 export const JOB_LABEL = 'gantry.io/job';
 export const RUN_ANNOTATION = 'gantry.io/run';
@@ -41,18 +40,21 @@ export function runInstanceName(job: string, run: number): string {
   return `${job.slice(0, 63 - suffix.length - hash.length - 1).replace(/-+$/, '')}-${hash}${suffix}`;
 }
 
+/** A Job is finished once Succeeded or Failed (a Job has no Lost phase: a lost run counts as a failed one). */
+export function isJobFinishedPhase(phase: JobStatus['phase'] | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 export function runOf(i: Instance): number {
   return Number(i.metadata.annotations?.[RUN_ANNOTATION] ?? 0);
 }
-
-const finishedPhase = (p: JobRun['phase']) => p === 'Succeeded' || p === 'Failed' || p === 'Lost';
 
 function runRecord(i: Instance, prior: JobRun | undefined, now: string): JobRun {
   const st = i.status;
   const main = st?.containers.find((c) => c.exitCode !== undefined && c.exitCode !== 0) ?? st?.containers.find((c) => c.exitCode !== undefined);
   const phase = st?.phase ?? 'Pending';
   const startedAt = st?.startedAt ?? prior?.startedAt;
-  const finishedAt = finishedPhase(phase) ? (prior?.finishedAt ?? st?.updatedAt ?? now) : undefined;
+  const finishedAt = isFinishedPhase(phase) ? (prior?.finishedAt ?? st?.updatedAt ?? now) : undefined;
   const rec: JobRun = {
     run: runOf(i),
     instance: i.metadata.name,
@@ -89,21 +91,21 @@ export function planJob(job: Job, instances: readonly Instance[], nowMs: number)
   const byRun = new Map<number, Instance>();
   for (const i of instances) byRun.set(runOf(i), i);
   const count = (before: JobRun | undefined, after: JobRun) => {
-    if (before && finishedPhase(before.phase)) return;
+    if (before && isFinishedPhase(before.phase)) return;
     if (after.phase === 'Succeeded') succeeded++;
-    else if (finishedPhase(after.phase)) failed++;
+    else if (isFinishedPhase(after.phase)) failed++;
   };
   for (const [run, i] of byRun) {
     const before = records.get(run);
     const after = runRecord(i, before, now);
     // A finished record never goes back (an instance cannot run again).
-    if (before && finishedPhase(before.phase)) continue;
+    if (before && isFinishedPhase(before.phase)) continue;
     count(before, after);
     records.set(run, after);
   }
   // A record still live whose instance is gone (removed by us after a stop, or by a user): failed.
   for (const [run, rec] of records) {
-    if (finishedPhase(rec.phase) || byRun.has(run)) continue;
+    if (isFinishedPhase(rec.phase) || byRun.has(run)) continue;
     const after: JobRun = { ...rec, phase: 'Failed', finishedAt: now, message: rec.message ?? 'instance deleted before it finished' };
     count(rec, after);
     records.set(run, after);
@@ -112,7 +114,7 @@ export function planJob(job: Job, instances: readonly Instance[], nowMs: number)
   const live = instances.filter((i) => !isFinished(i));
   const running = live.filter((i) => !i.spec.stop);
   let phase = prior?.phase ?? 'Pending';
-  const finishedBefore = phase === 'Succeeded' || phase === 'Failed';
+  const finishedBefore = isJobFinishedPhase(phase);
   let conditions = prior?.conditions ?? [];
   const startTime = prior?.startTime ?? now;
   let completionTime = prior?.completionTime;
@@ -135,7 +137,7 @@ export function planJob(job: Job, instances: readonly Instance[], nowMs: number)
     } else {
       // Never more than `parallelism` at once, stopping ones included (they still run).
       const want = Math.min(parallelism - live.length, completions - succeeded - live.length);
-      const lastFailure = [...records.values()].filter((r) => r.phase !== 'Succeeded' && finishedPhase(r.phase)).map((r) => Date.parse(r.finishedAt ?? now)).reduce((a, b) => Math.max(a, b), 0);
+      const lastFailure = [...records.values()].filter((r) => r.phase !== 'Succeeded' && isFinishedPhase(r.phase)).map((r) => Date.parse(r.finishedAt ?? now)).reduce((a, b) => Math.max(a, b), 0);
       const retryAt = failed > 0 ? lastFailure + Math.min(RETRY_BASE_MS * 2 ** (failed - 1), RETRY_MAX_MS) : 0;
       if (want > 0 && nowMs < retryAt) plan.requeueAfterMs = retryAt - nowMs;
       else if (want > 0) {
@@ -157,7 +159,7 @@ export function planJob(job: Job, instances: readonly Instance[], nowMs: number)
     if (i.spec.stop && nowMs >= stopDeadlineMs(i)) {
       plan.remove.push(i);
       const rec = records.get(runOf(i));
-      if (rec && !finishedPhase(rec.phase)) {
+      if (rec && !isFinishedPhase(rec.phase)) {
         const after: JobRun = { ...rec, phase: 'Failed', finishedAt: now, message: `stopped (${i.spec.stop.reason}); removed after no answer from its node` };
         count(rec, after);
         records.set(runOf(i), after);
@@ -168,7 +170,7 @@ export function planJob(job: Job, instances: readonly Instance[], nowMs: number)
   }
 
   const runs = [...records.values()].sort((a, b) => a.run - b.run);
-  const finishedRuns = runs.filter((r) => finishedPhase(r.phase));
+  const finishedRuns = runs.filter((r) => isFinishedPhase(r.phase));
   const drop = Math.max(0, runs.length - MAX_RUN_RECORDS);
   const dropped = new Set(finishedRuns.slice(0, drop).map((r) => r.run));
   const activeCount = live.length - plan.remove.length + plan.start.length;
@@ -185,7 +187,7 @@ export function planJob(job: Job, instances: readonly Instance[], nowMs: number)
 
   // TTL after finishing: the Job goes, and with it its instances (logs included).
   const ttl = spec.ttlSecondsAfterFinished;
-  if ((phase === 'Succeeded' || phase === 'Failed') && ttl !== undefined && completionTime) {
+  if (isJobFinishedPhase(phase) && ttl !== undefined && completionTime) {
     const expiresAt = Date.parse(completionTime) + ttl * 1000;
     if (nowMs >= expiresAt) plan.deleteJob = true;
     else plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? Infinity, expiresAt - nowMs);

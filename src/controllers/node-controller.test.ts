@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getCondition, type GantryNode } from '../core/index.js';
+import { getCondition, isLive, type GantryNode } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { isLive } from './instance-phase.js';
 import { NodeController } from './node-controller.js';
 import { SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';

@@ -42,13 +42,12 @@
 // was deleted"), found by a scan of the instances whenever a node disappears, on the first pass
 // (deletions while the server was down), after a pass with conflicts, and every orphanScanMs.
 import type { Logger } from 'pino';
-import { getCondition, setCondition, type GantryNode, type Instance } from '../core/index.js';
+import { getCondition, isFinished, setCondition, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { EventRecorder, type EventInput } from './event-recorder.js';
 import { count, listSome } from './event-text.js';
 import { groupBy } from './group-by.js';
-import { isFinished } from './instance-phase.js';
 import { LossSettings } from './loss-settings.js';
 import type { NodeLeases } from './node-leases.js';
 import { keepOriginals } from './node-return.js';

@@ -4,7 +4,7 @@
 // agent of the silent node (if it still runs) keeps the containers; nothing else counts the
 // instance (it is Lost: not live, not an endpoint). After the limit, or when the node is
 // deleted, the object goes like any finished instance and the agent removes the containers.
-import { isAppError, type Instance, type ServiceSpec } from '../core/index.js';
+import { isAppError, isFinished, isLost, type Instance, type ServiceSpec } from '../core/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { withStop } from './instance-stop.js';
 
@@ -14,7 +14,7 @@ export const KEEP_ORIGINAL_MAX_MS = 60 * 60_000;
 /** Lost to a silent node (not a deleted one), with the time the node controller marked it. */
 function lostToSilenceAt(i: Instance): number | undefined {
   const st = i.status;
-  if (st?.phase !== 'Lost' || st.reason !== 'NodeLost') return undefined;
+  if (!st || !isLost(i) || st.reason !== 'NodeLost') return undefined;
   const at = Date.parse(st.updatedAt ?? '');
   return Number.isFinite(at) ? at : undefined;
 }
@@ -53,8 +53,7 @@ export function replacementOf(original: Instance, siblings: readonly Instance[],
   for (const s of siblings) {
     if (s.metadata.name === original.metadata.name || taken.has(s.metadata.name)) continue;
     if (s.spec.stop || s.spec.ownerKind === 'Job' || s.spec.node === original.spec.node) continue;
-    const phase = s.status?.phase;
-    if (phase === 'Lost' || phase === 'Failed' || phase === 'Succeeded') continue;
+    if (isFinished(s)) continue;
     // A second of slack: createdAt has the store's clock, updatedAt the controller's.
     if (Date.parse(s.metadata.createdAt) < lostAt - 1000) continue;
     if (!best || Date.parse(s.metadata.createdAt) > Date.parse(best.metadata.createdAt)) best = s;

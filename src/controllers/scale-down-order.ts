@@ -1,8 +1,7 @@
 // Which instances go first when a service has too many: the ones doing the least work. Unbound
 // Pending instances cost nothing to remove, then other Pending, then not-ready, then the newest
 // (the oldest have proven themselves).
-import type { Instance } from '../core/index.js';
-import { isReady } from './instance-phase.js';
+import { isReady, type Instance } from '../core/index.js';
 
 function rank(i: Instance): number {
   const pending = (i.status?.phase ?? 'Pending') === 'Pending';

@@ -9,13 +9,12 @@
 // store's change history (cluster-state.ts), so a pass costs what changed plus what it places;
 // every rebuildIntervalMs it is read afresh as a safety net.
 import type { Logger } from 'pino';
-import { isAppError, type Instance, type InstanceStatus } from '../core/index.js';
+import { isAppError, isUnboundPending, type Instance, type InstanceStatus } from '../core/index.js';
 import { fits, placementRequestFor, schedule } from '../scheduler/index.js';
 import type { NodeSnapshot, PlacementRequest } from '../scheduler/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { ClusterState } from './cluster-state.js';
 import { EventRecorder } from './event-recorder.js';
-import { isUnboundPending } from './instance-phase.js';
 import { SchedulingReport } from './scheduling-report.js';
 import type { HandlerResult } from './work-queue.js';
 

@@ -3,13 +3,13 @@
 // reason is new. Written in batches (txns of up to 1,000, the event loop free in between), so a
 // pass that leaves 10,000 instances unplaced is ten transactions, not 20,000 writes in one go.
 import type { Logger } from 'pino';
-import type { Instance } from '../core/index.js';
+import { isUnboundPending, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import type { EventInput, EventRecorder } from './event-recorder.js';
 import { listSome } from './event-text.js';
 import { groupBy } from './group-by.js';
-import { isUnboundPending, nsKey, splitKey } from './instance-phase.js';
+import { nsKey, splitKey } from './queue-keys.js';
 
 /** Events per recordAll call (one store txn each). */
 const EVENTS_PER_BATCH = 1000;

@@ -2,8 +2,7 @@
 // updates a second at 5,000 nodes); each used to start a scheduling pass over every instance.
 // Only these fields feed the scheduler's node snapshot (src/scheduler/snapshot.ts), so only a
 // change in one of them (or a node appearing or going) is worth a pass.
-import { canonicalJson, type GantryNode, type Instance } from '../core/index.js';
-import { isFinished, isUnboundPending } from './instance-phase.js';
+import { canonicalJson, isFinished, isUnboundPending, type GantryNode, type Instance } from '../core/index.js';
 
 function schedulingView(node: GantryNode): string {
   return canonicalJson({

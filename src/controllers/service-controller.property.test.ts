@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Service } from '../core/index.js';
-import { isLive } from './instance-phase.js';
+import { isLive, type Service } from '../core/index.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
 

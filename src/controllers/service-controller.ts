@@ -7,14 +7,13 @@
 // changed (CAS; a conflict requeues). Instances owned by a Job share the spec.service index and
 // are ignored here.
 import type { Logger } from 'pino';
-import { isAppError, type Instance, type RolloutStatus, type Service, type ServiceVersion } from '../core/index.js';
+import { isAppError, isFinished, isReady, namespaceOf, type Instance, type RolloutStatus, type Service, type ServiceVersion } from '../core/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { configDigest } from './config-digest.js';
 import { EventRecorder } from './event-recorder.js';
 import { count, listSome } from './event-text.js';
 import { drawInstanceNames } from './instance-names.js';
-import { isFinished, isReady, splitKey } from './instance-phase.js';
 import { agentWillStop, isStopping, stopDeadline, stopFinished, withStop } from './instance-stop.js';
 import { newInstanceFor, templateHashOf } from './instance-template.js';
 import { isRollbackCause, nextRollout, type RolloutTransition } from './rollout-state.js';
@@ -22,6 +21,7 @@ import { planService, type PlanCounts, type ServicePlan } from './service-plan.j
 import { sameStatus, serviceStatus } from './service-status.js';
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from './service-versions.js';
 import type { HandlerResult } from './work-queue.js';
+import { splitKey } from './queue-keys.js';
 
 /**
  * Creates (and, separately, deletes and stops) per txn: a 20k-replica scale-up is 20 short txns
@@ -240,7 +240,7 @@ export class ServiceController {
   /** History beyond historyLimit goes; the current version and the one a rollback returns to stay. */
   private async afterNewVersion(service: Service, version: ServiceVersion, rollout: RolloutStatus): Promise<void> {
     const keep = new Set([version.spec.version, ...(rollout.fromVersion !== undefined ? [rollout.fromVersion] : [])]);
-    await this.versions.prune(service.metadata.namespace ?? 'default', service.metadata.name, service.spec.historyLimit ?? 10, keep);
+    await this.versions.prune(namespaceOf(service), service.metadata.name, service.spec.historyLimit ?? 10, keep);
   }
 
   /**

@@ -6,8 +6,7 @@
 // material's teams saw lock up host kernels).
 // A Lost original of an onNodeReturn KeepOriginal service is replaced but not deleted: it waits
 // for its node to return (node-return.ts).
-import type { Instance, Service } from '../core/index.js';
-import { isFinished, isReady, isUnboundPending } from './instance-phase.js';
+import { isFinished, isReady, isUnboundPending, type Instance, type Service } from '../core/index.js';
 import { awaitsNodeReturn } from './node-return.js';
 import { agentWillStop, isStopping, stopDeadline, stopFinished } from './instance-stop.js';
 import { resolveBounds, rolloutCounts, type RolloutBounds } from './rollout-math.js';

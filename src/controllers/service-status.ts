@@ -1,6 +1,5 @@
 // A Service's status as a pure function of the controller's counts, its last step and the rollout.
-import { setCondition, type Condition, type Instance, type RolloutStatus, type Service, type ServiceStatus } from '../core/index.js';
-import { isUnboundPending } from './instance-phase.js';
+import { isUnboundPending, setCondition, type Condition, type Instance, type RolloutStatus, type Service, type ServiceStatus } from '../core/index.js';
 import { isStopping } from './instance-stop.js';
 import { desiredReplicas, type PlanCounts, type Progress } from './service-plan.js';
 

@@ -3,7 +3,7 @@
 // version is made when the template hash (template + referenced config content) differs from the
 // current version's; its cause says why: "created", "apply", "config changed", or what the writer
 // put in the `gantry.io/change-cause` annotation ("rollout undo to v2", "rolled back to v1: ...").
-import { API_VERSION, isAppError, type Service, type ServiceVersion } from '../core/index.js';
+import { API_VERSION, isAppError, namespaceOf, type Service, type ServiceVersion } from '../core/index.js';
 import type { NewObject, Store } from '../store/store.js';
 import { templateOf } from './instance-template.js';
 
@@ -47,7 +47,7 @@ export class ServiceVersions {
    * creating it and writing the status).
    */
   async ensure(service: Service, hash: string): Promise<CurrentVersion> {
-    const namespace = service.metadata.namespace ?? 'default';
+    const namespace = namespaceOf(service);
     const name = service.metadata.name;
     const known = service.status?.version;
     if (known !== undefined) {

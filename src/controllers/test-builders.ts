@@ -2,7 +2,7 @@
 // it checks: a store with a clock, a service, a node, and ways to move instances along.
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { API_VERSION, type GantryNode, type Instance, type InstanceStatus, type Service } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, type GantryNode, type Instance, type InstanceStatus, type Service } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import type { NewObject, Store } from '../store/store.js';
 
@@ -38,7 +38,7 @@ export function aService(o: {
   return {
     apiVersion: API_VERSION,
     kind: 'Service',
-    metadata: { name: o.name ?? 'web', namespace: o.namespace ?? 'default', generation: 1 },
+    metadata: { name: o.name ?? 'web', namespace: o.namespace ?? DEFAULT_NAMESPACE, generation: 1 },
     spec: {
       replicas: o.replicas ?? 3,
       restartPolicy: 'Always',
@@ -72,7 +72,7 @@ export function aNode(o: {
   };
 }
 
-export async function instancesOf(store: Store, service = 'web', namespace = 'default'): Promise<Instance[]> {
+export async function instancesOf(store: Store, service = 'web', namespace = DEFAULT_NAMESPACE): Promise<Instance[]> {
   return (await store.list('Instance', { namespace })).items.filter((i) => i.spec.service === service);
 }
 

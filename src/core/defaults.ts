@@ -1,6 +1,6 @@
 // Defaults the server applies before it stores an object, so `get -o yaml` shows every value
 // that is in force. Pure functions of the manifest.
-import { kindInfo, DEFAULT_NAMESPACE } from './kinds.js';
+import { kindInfo, namespaceOf } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
 import type { ContainerSpec, CronJobSpec, HealthCheck, JobSpec, Manifest, ServiceSpec, Termination, UpdateStrategy } from './schema.js';
 
@@ -84,7 +84,7 @@ export function cronJobSpecDefaults(spec: CronJobSpec): CronJobSpec {
 /** Returns a copy with defaults applied; the namespace is filled for namespaced kinds. */
 export function applyDefaults<M extends Manifest>(m: M): M {
   const info = kindInfo(m.kind);
-  const metadata = { ...m.metadata, ...(info.namespaced ? { namespace: m.metadata.namespace ?? DEFAULT_NAMESPACE } : {}) };
+  const metadata = { ...m.metadata, ...(info.namespaced ? { namespace: namespaceOf(m) } : {}) };
   if (m.kind === 'Service') return { ...m, metadata, spec: serviceSpecDefaults(m.spec as ServiceSpec) };
   if (m.kind === 'Job') return { ...m, metadata, spec: jobSpecDefaults(m.spec as JobSpec) };
   if (m.kind === 'CronJob') return { ...m, metadata, spec: cronJobSpecDefaults(m.spec as CronJobSpec) };

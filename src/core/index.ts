@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './quantity.js';
 export * from './schema.js';
 export * from './kinds.js';
+export * from './instance-lifecycle.js';
 export * from './validate.js';
 export * from './defaults.js';
 export * from './labels.js';

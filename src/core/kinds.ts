@@ -27,6 +27,11 @@ export const KINDS: readonly KindInfo[] = [
 
 export const DEFAULT_NAMESPACE = 'default';
 
+/** The namespace an object lives in; objects stored without one are in the default namespace. */
+export function namespaceOf(o: { metadata: { namespace?: string | undefined } }): string {
+  return o.metadata.namespace ?? DEFAULT_NAMESPACE;
+}
+
 export function kindInfo(kind: Kind): KindInfo {
   const k = KINDS.find((i) => i.kind === kind);
   if (!k) throw new Error(`unknown kind ${kind}`);

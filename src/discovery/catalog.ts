@@ -4,7 +4,7 @@
 // service whose endpoint set changed, synchronously, in the order of store revisions.
 import type { Logger } from 'pino';
 import { Informer } from '../controllers/informer.js';
-import type { GantryNode, Instance } from '../core/index.js';
+import { namespaceOf, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { endpointsOf, sameEndpoints, type Endpoint, type EndpointSet } from './endpoint.js';
 
@@ -91,7 +91,7 @@ export class Catalog {
 
   private judge(i: Instance): void {
     if ((i.spec.ownerKind ?? 'Service') !== 'Service') return;
-    const instKey = key(i.metadata.namespace ?? 'default', i.metadata.name);
+    const instKey = key(namespaceOf(i), i.metadata.name);
     if (i.spec.node) {
       let set = this.byNode.get(i.spec.node);
       if (!set) this.byNode.set(i.spec.node, (set = new Set()));
@@ -109,7 +109,7 @@ export class Catalog {
   private unindex(i: Instance): void {
     if (!i.spec.node) return;
     const set = this.byNode.get(i.spec.node);
-    set?.delete(key(i.metadata.namespace ?? 'default', i.metadata.name));
+    set?.delete(key(namespaceOf(i), i.metadata.name));
     if (set?.size === 0) this.byNode.delete(i.spec.node);
   }
 
@@ -122,7 +122,7 @@ export class Catalog {
   }
 
   private put(i: Instance, endpoints: Endpoint[]): void {
-    const namespace = i.metadata.namespace ?? 'default';
+    const namespace = namespaceOf(i);
     const k = key(namespace, i.spec.service);
     let e = this.services.get(k);
     const old = e?.byInstance.get(i.metadata.name) ?? [];

@@ -1,6 +1,6 @@
 // What the catalog serves: one endpoint per ready instance and named port. Plain data, shared by
 // the endpoints API, the DNS server and the HAProxy manager.
-import type { Instance, GantryNode } from '../core/index.js';
+import { namespaceOf, type Instance, type GantryNode } from '../core/index.js';
 
 export interface Endpoint {
   namespace: string;
@@ -51,7 +51,7 @@ export function endpointsOf(i: Instance, node: GantryNode | undefined): Endpoint
       const hostPort = hostPorts[p.name] ?? p.hostPort;
       if (hostPort === undefined) continue;
       out.push({
-        namespace: i.metadata.namespace ?? 'default',
+        namespace: namespaceOf(i),
         service: i.spec.service,
         instance: i.metadata.name,
         node: i.spec.node ?? '',

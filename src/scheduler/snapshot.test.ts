@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildNodeSnapshot, buildNodeSnapshots, placementRequestFor } from './snapshot.js';
+import { buildNodeSnapshot, buildNodeSnapshots, holdsResources, placementRequestFor } from './snapshot.js';
 import { aGantryNode, anInstance, GiB, MiB } from './test-helpers.js';
 
 describe('buildNodeSnapshot', () => {
@@ -53,6 +53,18 @@ describe('buildNodeSnapshot', () => {
     expect(s.used).toEqual({ cpu: 350, memory: 129 * MiB });
     expect([...s.hostPorts].sort()).toEqual(['53/udp', '8080/tcp']);
     expect(Object.fromEntries(s.serviceCounts)).toEqual({ 'default/web': 2, 'infra/dns': 1 });
+  });
+
+  it('a Lost instance still holds its resources and host ports (its containers may still run there); terminal ones do not', () => {
+    const ports = [{ name: 'main', image: 'x', ports: [{ name: 'http', containerPort: 80, hostPort: 8080 }] }];
+    const lost = anInstance({ name: 'lost', node: 'n1', phase: 'Lost', cpu: 300, memory: MiB, containers: ports });
+    expect(holdsResources(lost)).toBe(true);
+    expect(holdsResources(anInstance({ node: 'n1', phase: 'Failed' }))).toBe(false);
+    expect(holdsResources(anInstance({ node: 'n1', phase: 'Succeeded' }))).toBe(false);
+    expect(holdsResources(anInstance({ phase: 'Lost' }))).toBe(false);
+    const s = buildNodeSnapshot(aGantryNode({ name: 'n1' }), [lost]);
+    expect(s.used).toEqual({ cpu: 300, memory: MiB });
+    expect([...s.hostPorts]).toEqual(['8080/tcp']);
   });
 
   it('buildNodeSnapshots gives the same snapshots in one pass', () => {

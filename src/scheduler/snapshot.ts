@@ -1,14 +1,11 @@
 // From stored objects to the scheduler's inputs: a node with what is already placed on it, and
 // an instance as a placement request. Pure functions of the objects given.
-import { DEFAULT_NAMESPACE, parseCpu, parseMemory } from '../core/index.js';
+import { isTerminal, namespaceOf, parseCpu, parseMemory } from '../core/index.js';
 import type { ContainerSpec, GantryNode, Instance } from '../core/index.js';
 import type { NodeSnapshot, PlacementRequest } from './types.js';
 
-/** Instances in these phases hold no resources on their node any more. */
-const FINISHED_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed']);
-
 export function serviceKeyOf(instance: Instance): string {
-  return `${instance.metadata.namespace ?? DEFAULT_NAMESPACE}/${instance.spec.service}`;
+  return `${namespaceOf(instance)}/${instance.spec.service}`;
 }
 
 /** Host ports an instance's containers bind, as `8080/tcp`. */
@@ -22,9 +19,16 @@ export function hostPortsOf(containers: readonly ContainerSpec[]): string[] {
   return out;
 }
 
-/** True when `instance` is bound to a node and still holds resources there. */
+/**
+ * True when `instance` is bound to a node and still holds resources there: bound and not terminal
+ * (core's isTerminal: Succeeded or Failed). Deliberately not core's isFinished, which also counts
+ * Lost: a Lost instance never runs again for its owner, but its node only fell silent, so its
+ * containers may still be running there, holding CPU, memory and host ports. While its object
+ * remains (an onNodeReturn KeepOriginal original is kept up to an hour, to be revived when the
+ * node comes back) it is charged to the node, so the returning node is not overfilled.
+ */
 export function holdsResources(instance: Instance): boolean {
-  return instance.spec.node !== undefined && !FINISHED_PHASES.has(instance.status?.phase ?? 'Pending');
+  return instance.spec.node !== undefined && !isTerminal(instance);
 }
 
 /** What the instances on a node take from it, as NodeSnapshot carries it. */
@@ -97,7 +101,7 @@ export function buildNodeSnapshots(nodes: readonly GantryNode[], instances: read
 export function placementRequestFor(instance: Instance): PlacementRequest {
   const spec = instance.spec;
   return {
-    id: `${instance.metadata.namespace ?? DEFAULT_NAMESPACE}/${instance.metadata.name}`,
+    id: `${namespaceOf(instance)}/${instance.metadata.name}`,
     serviceKey: serviceKeyOf(instance),
     resources: { cpu: spec.resources.cpu, memory: spec.resources.memory },
     hostPorts: hostPortsOf(spec.containers),

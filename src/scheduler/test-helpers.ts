@@ -1,6 +1,6 @@
 // Builders for scheduler tests: `aNode({ cpu: 2000, memory: GiB })`, `aRequest({ memory: 512 * MiB })`.
 // Left out of the build (tsconfig.build.json).
-import { API_VERSION, type ContainerSpec, type GantryNode, type Instance, type InstancePhase } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, type ContainerSpec, type GantryNode, type Instance, type InstancePhase } from '../core/index.js';
 import type { NodeSnapshot, PlacementRequest } from './types.js';
 
 export const MiB = 2 ** 20;
@@ -108,7 +108,7 @@ export function anInstance(o: {
   return {
     apiVersion: API_VERSION,
     kind: 'Instance',
-    metadata: { ...META, name: o.name ?? 'web-abcde', namespace: o.namespace ?? 'default' },
+    metadata: { ...META, name: o.name ?? 'web-abcde', namespace: o.namespace ?? DEFAULT_NAMESPACE },
     spec: {
       service: o.service ?? 'web',
       ...(o.node !== undefined ? { node: o.node } : {}),

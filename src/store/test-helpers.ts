@@ -1,5 +1,5 @@
 // Builders and helpers for the store's tests (excluded from the build by tsconfig.build.json).
-import { API_VERSION } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE } from '../core/index.js';
 import type { GantryNode, Instance, InstanceStatus, Namespace, Service } from '../core/index.js';
 import type { NewObject, WatchEvent } from './store.js';
 
@@ -7,7 +7,7 @@ export function aNamespace(name: string): NewObject<Namespace> {
   return { apiVersion: API_VERSION, kind: 'Namespace', metadata: { name }, spec: {} };
 }
 
-export function aService(name: string, namespace = 'default', replicas = 1): NewObject<Service> {
+export function aService(name: string, namespace = DEFAULT_NAMESPACE, replicas = 1): NewObject<Service> {
   return {
     apiVersion: API_VERSION,
     kind: 'Service',
@@ -26,7 +26,7 @@ export function anInstance(name: string, over: { namespace?: string; service?: s
   return {
     apiVersion: API_VERSION,
     kind: 'Instance',
-    metadata: { name, namespace: over.namespace ?? 'default', labels: { 'gantry.io/service': service } },
+    metadata: { name, namespace: over.namespace ?? DEFAULT_NAMESPACE, labels: { 'gantry.io/service': service } },
     spec: {
       service,
       ...(over.node ? { node: over.node } : {}),

@@ -1,6 +1,6 @@
 // What the driver needs to create one container of an instance: the pod-style network (index 0
 // owns it and publishes every port of every container), a fixed hostname and Gantry's env vars.
-import type { ContainerSpec, Instance } from '../../core/index.js';
+import { namespaceOf, type ContainerSpec, type Instance } from '../../core/index.js';
 import type { ContainerLaunch } from '../../drivers/driver.js';
 
 export interface LaunchContext {
@@ -31,7 +31,7 @@ export function buildInitLaunch(instance: Instance, spec: ContainerSpec, ctx: La
 export function buildLaunch(instance: Instance, index: number, ctx: LaunchContext, networkOf?: string): ContainerLaunch {
   const spec = instance.spec.containers[index];
   if (!spec) throw new RangeError(`instance ${instance.metadata.name} has no container #${index}`);
-  const namespace = instance.metadata.namespace ?? 'default';
+  const namespace = namespaceOf(instance);
   const name = instance.metadata.name;
   const publish =
     index === 0

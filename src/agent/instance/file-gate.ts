@@ -5,7 +5,7 @@
 // never logged and never put in a status or event message: only paths and the server's messages.
 import type { Logger } from 'pino';
 import type { GantryClient } from '../../client/types.js';
-import { describeError, isAppError, type Instance } from '../../core/index.js';
+import { describeError, isAppError, namespaceOf, type Instance } from '../../core/index.js';
 import type { FileToCopy } from '../../drivers/driver.js';
 import { RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
 
@@ -18,7 +18,7 @@ export interface FileProblem {
 export type FileSource = (instance: Instance) => Promise<{ path: string; mode: string; content: string }[]>;
 
 export function clientFileSource(client: GantryClient, nodeName: string): FileSource {
-  return (inst) => client.instanceFiles(inst.metadata.namespace ?? 'default', inst.metadata.name, nodeName);
+  return (inst) => client.instanceFiles(namespaceOf(inst), inst.metadata.name, nodeName);
 }
 
 export function parseMode(mode: string, path: string): number {

@@ -3,7 +3,7 @@
 // back-off), then reports status. Pokes collapse: at most one pass runs, and one more follows if
 // something changed meanwhile. See README.md for the state diagram.
 import type { Logger } from 'pino';
-import { describeError, type Instance, type InstanceStatus } from '../../core/index.js';
+import { describeError, namespaceOf, type Instance, type InstanceStatus } from '../../core/index.js';
 import type { ContainerState, Driver } from '../../drivers/driver.js';
 import { buildInitLaunch } from './container-launch.js';
 import { FileGate, type FileSource } from './file-gate.js';
@@ -150,7 +150,7 @@ export class InstanceRunner implements Runner {
   }
 
   get namespace(): string {
-    return this.instance.metadata.namespace ?? 'default';
+    return namespaceOf(this.instance);
   }
 
   get name(): string {

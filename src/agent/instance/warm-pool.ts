@@ -13,7 +13,7 @@
 // A failing run is just an exit code: the container keeps running. A container found dead is
 // replaced on the next run.
 import type { Logger } from 'pino';
-import { describeError, sleep, WARM_GROUP_LABEL, type Instance } from '../../core/index.js';
+import { describeError, sleep, WARM_GROUP_LABEL, namespaceOf, type Instance } from '../../core/index.js';
 import { LABELS, type ContainerState, type Driver, type FileToCopy } from '../../drivers/driver.js';
 import { buildLaunch } from './container-launch.js';
 import { removeContainer } from './remove-container.js';
@@ -32,7 +32,7 @@ export function warmGroup(inst: Instance): string {
 }
 
 export function warmKey(inst: Instance): string {
-  return `${WARM_PREFIX}${inst.metadata.namespace ?? 'default'}/${warmGroup(inst)}@${inst.spec.templateHash}`;
+  return `${WARM_PREFIX}${namespaceOf(inst)}/${warmGroup(inst)}@${inst.spec.templateHash}`;
 }
 
 interface Entry {

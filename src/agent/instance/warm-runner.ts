@@ -5,7 +5,7 @@
 // executed at most once: an instance already finished is only reported, and one that was running
 // when the agent restarted is reported Failed (its exec's outcome is lost).
 import type { Logger } from 'pino';
-import { describeError, type ContainerStatus, type Instance, type InstanceStatus } from '../../core/index.js';
+import { describeError, isFinished, namespaceOf, type ContainerStatus, type Instance, type InstanceStatus } from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
 import { FileGate, type FileSource } from './file-gate.js';
 import { DEFAULT_BACKOFF, RestartBackoff, formatDelay, type BackoffOptions } from './restart-backoff.js';
@@ -59,7 +59,7 @@ export class WarmRunner implements Runner {
     this.backoff = new RestartBackoff(backoff);
     this.files = new FileGate(opts.files, backoff, this.log, (p) => this.opts.onEvent?.('Warning', p.reason, p.message));
     const st = opts.instance.status;
-    if (st && (st.phase === 'Succeeded' || st.phase === 'Failed' || st.phase === 'Lost')) {
+    if (st && isFinished(opts.instance)) {
       this.stage = 'finished';
       this.containerId = st.containers[0]?.containerId;
     } else if (st?.phase === 'Running') {
@@ -75,7 +75,7 @@ export class WarmRunner implements Runner {
     return this.instance.metadata.uid;
   }
   get namespace(): string {
-    return this.instance.metadata.namespace ?? 'default';
+    return namespaceOf(this.instance);
   }
   get name(): string {
     return this.instance.metadata.name;

@@ -3,7 +3,7 @@
 // of server slots, and per expose entry what became of it (a conflict is reported, not rendered).
 // Pure: services and endpoint counts in, model out. Endpoints themselves are not part of the model:
 // they go into the slots through the runtime API, so the model changes only when a reload is due.
-import { parseDuration, type Service } from '../../core/index.js';
+import { parseDuration, namespaceOf, type Service } from '../../core/index.js';
 
 export type LbMode = 'http' | 'tcp';
 
@@ -115,7 +115,7 @@ function byAge(a: Service, b: Service): number {
 }
 
 function key(s: Service): string {
-  return `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
+  return `${namespaceOf(s)}/${s.metadata.name}`;
 }
 
 export function buildLbModel(input: ModelInput): LbModel {
@@ -125,7 +125,7 @@ export function buildLbModel(input: ModelInput): LbModel {
   const routes = new Map<string, LbHostRoute & { owner: string }>();
   const entries: LbEntry[] = [];
   for (const svc of [...input.services].sort(byAge)) {
-    const namespace = svc.metadata.namespace ?? 'default';
+    const namespace = namespaceOf(svc);
     const service = svc.metadata.name;
     (svc.spec.expose ?? []).forEach((e, index) => {
       const mode: LbMode = e.mode ?? 'http';

@@ -8,7 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../../controllers/event-recorder.js';
 import { Informer } from '../../controllers/informer.js';
-import type { Service } from '../../core/index.js';
+import { namespaceOf, type Service } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../catalog.js';
 import { parseShowStat, type ServerStat } from './haproxy-answers.js';
@@ -220,7 +220,7 @@ export class LoadBalancer {
 
   /** The load balancer's view of one Service (read at request time, HAProxy's server states included). */
   async status(svc: Service): Promise<LoadBalancerStatus> {
-    const namespace = svc.metadata.namespace ?? 'default';
+    const namespace = namespaceOf(svc);
     const service = svc.metadata.name;
     const base = { kind: 'LoadBalancerStatus' as const, namespace, service };
     if (this.offReason) {
