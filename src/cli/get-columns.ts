@@ -1,17 +1,5 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
-import {
-  formatCpu,
-  formatMemory,
-  namespaceOf,
-  type AnyObject,
-  type GantryEvent,
-  type GantryNode,
-  type Instance,
-  type Kind,
-  type Namespace,
-  type Service,
-  type ServiceVersion,
-} from '../core/index.js';
+import { formatCpu, formatMemory, namespaceOf, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
 import type { LoadBalancerStatus } from '../client/index.js';
 import { formatAge } from './age.js';
 import { formatLbColumn } from './lb-format.js';
