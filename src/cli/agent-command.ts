@@ -19,6 +19,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--port-range <first-last>', 'host ports for published container ports', '20000-29999')
     .option('--dns-for-containers <ip>', "containers' name server (where Gantry's DNS answers on port 53); search domain <namespace>.gantry")
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
@@ -33,7 +34,7 @@ export function agentCommand(ctx: CliContext) {
       const nodeName = nodeNameOption(opts.name);
       const server = resolveServer(ctx, g);
       const agentToken = await resolveToken(ctx, g, 'agent.token');
-      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const logger = processLogger(ctx, dataDir, opts);
       const client = ctx.connect({ server, token: agentToken });
       const stop = shutdownOnSignals();
       try {

@@ -3,11 +3,12 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AppError, parseDuration, parseLabelList } from '../core/index.js';
 import type { CliContext } from './context.js';
-import { createLogger, logLevelFrom } from './logger.js';
+import { createLogger, logLevelFrom, parseLogFormat } from './logger.js';
 import { nodeNameFromHostname } from './node-name.js';
 
-export function processLogger(ctx: CliContext, dataDir: string, toFile: boolean | undefined): Logger {
-  return createLogger({ level: logLevelFrom(ctx.env), dataDir, toFile: Boolean(toFile) });
+/** `--log-file` and `--log-format json|pretty` (default: pretty on a terminal, else JSON). */
+export function processLogger(ctx: CliContext, dataDir: string, opts: { logFile?: boolean | undefined; logFormat?: string | undefined }): Logger {
+  return createLogger({ level: logLevelFrom(ctx.env), dataDir, toFile: Boolean(opts.logFile), format: parseLogFormat(opts.logFormat) });
 }
 
 export function parseLabelsOption(text: string | undefined): Record<string, string> {

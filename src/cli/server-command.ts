@@ -32,6 +32,7 @@ export function serverCommand(ctx: CliContext) {
     .option('--lb-address <ip>', 'where the load balancer binds service ports', '127.0.0.1')
     .option('--lb-http-port <port>', 'the shared HTTP port for spec.expose hostnames (turns the load balancer on)')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .action(async (opts, cmd) => {
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const { host, port } = parseListen(opts.listen);
@@ -39,7 +40,7 @@ export function serverCommand(ctx: CliContext) {
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
       const lb = parseLbFlags(opts, false);
-      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const logger = processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
         const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs, dnsListen, dnsTtl, lb });

@@ -54,6 +54,7 @@ export function simCommand(ctx: CliContext) {
     .option('--embedded', 'also run a server in this process (data in --data-dir if given, else a temporary directory)')
     .option('--listen <host:port>', 'API address of the --embedded server', '127.0.0.1:0')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .action(async (opts, cmd) => {
       const g = globalOptions(cmd);
       const nodes = atLeastOne(opts.nodes, '--nodes');
@@ -72,7 +73,7 @@ export function simCommand(ctx: CliContext) {
       // Only an explicit --data-dir: a simulation must not fill the user's real ~/.gantry with hollow nodes.
       const tempDir = opts.embedded && !g.dataDir ? await mkdtemp(join(tmpdir(), 'gantry-sim-')) : undefined;
       const dataDir = tempDir ?? resolveDataDir(ctx, g);
-      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const logger = processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       let server: RunningServer | undefined;
       try {

@@ -28,6 +28,7 @@ export function upCommand(ctx: CliContext) {
     .option('--lb-http-port <port>', 'the shared HTTP port for spec.expose hostnames (default 8080)')
     .option('--no-lb', 'run no load balancer')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
+    .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
@@ -42,7 +43,7 @@ export function upCommand(ctx: CliContext) {
       const driver = parseDriverKind(opts.driver);
       const robustness = parseRobustnessOptions(opts);
       const lb = parseLbFlags(opts, true);
-      const logger = processLogger(ctx, dataDir, opts.logFile);
+      const logger = processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
         const server = await startServer({ dataDir, listen: opts.listen, logger, dnsListen, dnsTtl, lb });
