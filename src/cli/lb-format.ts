@@ -22,7 +22,7 @@ export function formatLbColumn(s: LoadBalancerStatus | undefined): string {
 /** The describe section; empty for a service that exposes nothing. */
 export function formatLbSection(s: LoadBalancerStatus): string {
   if (s.entries.length === 0) return '';
-  const head = [`Load balancer:  ${s.enabled ? 'HAProxy' : 'off'}${s.message ? ` (${s.message})` : ''}`];
+  const head = [`Load balancer:  ${s.enabled ? 'HAProxy' : 'off'}${s.pid !== undefined ? ` (pid ${s.pid})` : ''}${s.message ? ` (${s.message})` : ''}`];
   if (s.lastReload) head.push(`  last reload: ${s.lastReload.result} at ${s.lastReload.at}${s.lastReload.message ? `: ${s.lastReload.message}` : ''}`);
   const rows = s.entries.map((e) => [e.frontends.join(' ') || '-', e.mode, e.port, e.state, `${upCount(e.servers)}/${e.servers.length}`, e.message ?? '']);
   const servers = s.entries.flatMap((e) => e.servers.map((x) => [e.frontends[0] ?? e.port, `slot${x.slot}`, x.instance, `${x.address}:${x.port}`, x.state]));

@@ -1,4 +1,5 @@
 // `--listen host:port` (also `:port` and `[::1]:port`), checked before anything is started.
+import { createServer } from 'node:net';
 import { AppError } from '../core/index.js';
 
 export interface ListenAddress {
@@ -16,4 +17,27 @@ export function parseListen(text: string, what = '--listen'): ListenAddress {
 /** The URL clients use; an IPv6 host gets brackets. */
 export function urlOf(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Fails when `host:port` cannot be bound right now (another Gantry, or any other program, has it).
+ * Checked before a start touches anything; port 0 always passes.
+ */
+export async function assertListenFree(listen: string): Promise<void> {
+  const { host, port } = parseListen(listen);
+  if (port === 0) return;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, () => resolve());
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new AppError('UNAVAILABLE', `${listen} is already in use (EADDRINUSE): is another Gantry running? Nothing was started or changed. Stop it, or pass --listen with a free port`);
+    if (code === 'EADDRNOTAVAIL') throw new AppError('MALFORMED', `cannot listen on ${listen}: ${host} is not an address of this machine`);
+    throw e;
+  } finally {
+    await new Promise<void>((r) => probe.close(() => r()));
+  }
 }

@@ -40,6 +40,23 @@ describe('startServer', () => {
     }
   });
 
+  it('refuses a second start on the same data dir before touching it, and names the running one', async () => {
+    const logger = pino({ level: 'silent' });
+    const first = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
+    try {
+      const port = new URL(first.url).port;
+      // Same address: the listen check answers first.
+      await expect(startServer({ dataDir, listen: `127.0.0.1:${port}`, logger })).rejects.toThrow(/127\.0\.0\.1:\d+ is already in use.*Nothing was started or changed/);
+      // The lock names the owner (another process is refused: data-dir-lock.test.ts).
+      expect((await readFile(join(dataDir, 'gantry.lock'), 'utf8')).trim()).toBe(String(process.pid));
+      const admin = createHttpClient({ server: first.url, token: first.adminToken });
+      expect((await admin.version()).clusterId).toBe(first.clusterId);
+    } finally {
+      await first.close();
+    }
+    await expect(readFile(join(dataDir, 'gantry.lock'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   it('closes the store when the port is taken', async () => {
     const logger = pino({ level: 'silent' });
     const first = await startServer({ dataDir, listen: '127.0.0.1:0', logger });

@@ -15,8 +15,9 @@ import { LONG_RUNNING_LOOPS } from './signals.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import { ensureClusterSecrets } from './data-dir.js';
-import { parseListen, urlOf } from './listen-address.js';
+import { ensureClusterSecrets, ensureDataDir } from './data-dir.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { assertListenFree, parseListen, urlOf } from './listen-address.js';
 import { packageVersion } from './version-info.js';
 
 export interface StartServerOptions {
@@ -47,9 +48,20 @@ export interface RunningServer {
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const { host, port } = parseListen(opts.listen);
-  const secrets = await ensureClusterSecrets(opts.dataDir);
+  // Before anything is touched (store, HAProxy, containers): the address, then the data dir.
+  await assertListenFree(opts.listen);
+  await ensureDataDir(opts.dataDir);
+  const lock = await lockDataDir(opts.dataDir);
+  let secrets: Awaited<ReturnType<typeof ensureClusterSecrets>>;
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    secrets = await ensureClusterSecrets(opts.dataDir);
+    store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   const logger = opts.logger;
-  const store = openSqliteStore(join(opts.dataDir, 'state.db'));
   const controllerStop = new AbortController();
   // Every long-running loop (controllers, informers, catalog, load balancer) listens to this one
   // signal: a fixed set of a few dozen, not a leak, so Node's default warning at 10 is lifted.
@@ -105,6 +117,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await catalogDone.catch(() => undefined);
     await app?.close().catch(() => undefined);
     await store.close();
+    await lock.release();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new AppError('UNAVAILABLE', `${opts.listen} is already in use (EADDRINUSE): is another Gantry running? Stop it, or pass --listen with a free port`);
     }
@@ -125,6 +138,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await catalogDone;
       await running.close();
       await store.close();
+      await lock.release();
       logger.info({ url }, 'gantry server stopped');
     })();
     return closing;

@@ -2,12 +2,14 @@
 // `haproxy -c`, slots filled through the runtime API carry traffic, a reload that cannot bind is
 // reported as failed while the old worker keeps serving, and a stale master is stopped on start.
 import { createServer, type Server } from 'node:http';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quietLogger } from '../../controllers/test-builders.js';
-import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
+import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, type HaproxyExit, type HaproxyPaths } from './haproxy-process.js';
 import { parseShowStat } from './haproxy-answers.js';
 import { socketCommand } from './haproxy-socket.js';
 import { buildLbModel } from './lb-model.js';
@@ -22,6 +24,15 @@ async function listen(handler: (name: string) => string, name: string): Promise<
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
   return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
+}
+
+async function waitForPid(file: string): Promise<number> {
+  for (let k = 0; k < 200; k++) {
+    const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (pid > 1) return pid;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no pid in ${file}`);
 }
 
 async function freePort(): Promise<number> {
@@ -119,6 +130,37 @@ describe.skipIf(!bin)('HAProxy process and runtime API (real haproxy)', () => {
     } finally {
       await next.stop();
     }
+  }, 60_000);
+
+  it('leaves alone a master whose Gantry still runs, and fails the start instead', async () => {
+    const model = modelFor(await freePort());
+    await writeFile(paths.config, renderConfig(model, paths, () => []));
+    // A live parent (another Gantry, here a shell) that started HAProxy over the same data dir.
+    const owner = spawn('sh', ['-c', `"$0" -W -S "$1,mode,600" -f "$2" -p "$3"`, bin!, paths.masterSocket, paths.config, paths.pidFile], { stdio: 'ignore' });
+    try {
+      const master = await waitForPid(paths.pidFile);
+      await expect(proc.start()).rejects.toThrow(new RegExp(`haproxy \\(pid ${master}\\).*belongs to a running process \\(pid ${owner.pid}\\)`));
+      expect(() => process.kill(master, 0)).not.toThrow();
+    } finally {
+      const pid = Number((await readFile(paths.pidFile, 'utf8').catch(() => '0')).trim());
+      if (pid > 1) process.kill(pid, 'SIGKILL');
+      owner.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('reports a master that dies on its own (killed), and not one it stopped itself', async () => {
+    await writeFile(paths.config, renderConfig(modelFor(await freePort()), paths, () => []));
+    const exits: HaproxyExit[] = [];
+    const watched = new HaproxyProcess({ bin: bin!, paths, logger: quietLogger(), onUnexpectedExit: (e) => exits.push(e) });
+    await watched.start();
+    const pid = watched.pid!;
+    process.kill(pid, 'SIGKILL');
+    for (let k = 0; k < 100 && exits.length === 0; k++) await new Promise((r) => setTimeout(r, 20));
+    expect(exits).toEqual([{ pid, code: null, signal: 'SIGKILL' }]);
+    await watched.start();
+    await watched.stop();
+    expect(exits).toHaveLength(1);
+    for (const f of [paths.masterSocket, paths.adminSocket, paths.pidFile, paths.ownerFile]) expect(existsSync(f)).toBe(false);
   }, 60_000);
 
   it('names the data dir in the error when a socket path is too long', () => {

@@ -5,7 +5,7 @@
 // moves, and its `[failed: N]` counter says whether the new worker started.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -19,12 +19,14 @@ export interface HaproxyPaths {
   pidFile: string;
   masterSocket: string;
   adminSocket: string;
+  /** The PID of the Gantry that started the master. */
+  ownerFile: string;
 }
 
 /** Where HAProxy's files go; a clear error when a socket path is too long for a unix socket. */
 export function haproxyPaths(dataDir: string): HaproxyPaths {
   const dir = join(dataDir, 'haproxy');
-  const paths = { dir, config: join(dir, 'haproxy.cfg'), pidFile: join(dir, 'haproxy.pid'), masterSocket: join(dir, 'master.sock'), adminSocket: join(dir, 'admin.sock') };
+  const paths = { dir, config: join(dir, 'haproxy.cfg'), pidFile: join(dir, 'haproxy.pid'), masterSocket: join(dir, 'master.sock'), adminSocket: join(dir, 'admin.sock'), ownerFile: join(dir, 'owner.pid') };
   for (const p of [paths.masterSocket, paths.adminSocket]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
       throw new AppError('INVALID', `the load balancer's socket path ${p} is ${Buffer.byteLength(p)} bytes; unix sockets take at most ${MAX_SOCKET_PATH}: use a shorter --data-dir (GANTRY_HOME), or --no-lb`);
@@ -84,6 +86,14 @@ export interface HaproxyProcessOptions {
   logger: Logger;
   /** How long a start or reload may take before it counts as failed; default 15 s. */
   timeoutMs?: number;
+  /** Called when a started master exits without being asked to (killed, crashed). */
+  onUnexpectedExit?: (exit: HaproxyExit) => void;
+}
+
+export interface HaproxyExit {
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export class HaproxyProcess {
@@ -93,6 +103,8 @@ export class HaproxyProcess {
   /** Output since the last reload began: where its ALERT lines are. */
   private sinceReload = '';
   private readonly timeoutMs: number;
+  /** Set once a start has succeeded, cleared by stop(): an exit in between is unexpected. */
+  private serving = false;
 
   constructor(private readonly opts: HaproxyProcessOptions) {
     this.timeoutMs = opts.timeoutMs ?? 15_000;
@@ -112,6 +124,7 @@ export class HaproxyProcess {
     await mkdir(paths.dir, { recursive: true });
     await stopStale(paths, logger);
     this.output = '';
+    this.serving = false;
     const child = spawn(bin, ['-W', '-S', `${paths.masterSocket},mode,600`, '-f', paths.config, '-p', paths.pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const collect = (d: Buffer): void => {
@@ -122,13 +135,22 @@ export class HaproxyProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    child.on('exit', (code, signal) => logger.info({ code, signal, pid: child.pid }, 'haproxy exited'));
+    // Whose HAProxy this is, for the next start's stale check (the pid file names only HAProxy).
+    await writeFile(paths.ownerFile, `${process.pid}\n`, { mode: 0o600 });
+    child.on('exit', (code, signal) => {
+      const unexpected = this.serving && this.child === child;
+      this.serving = false;
+      if (!unexpected) return logger.info({ code, signal, pid: child.pid }, 'haproxy exited');
+      logger.warn({ code, signal, pid: child.pid }, 'haproxy exited unexpectedly');
+      this.opts.onUnexpectedExit?.({ pid: child.pid, code, signal });
+    });
     const deadline = Date.now() + this.timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new AppError('UNAVAILABLE', `haproxy did not start: ${alertsOf(this.output)}`);
       const proc = await this.showProc().catch(() => undefined);
       if (proc && proc.workers.length > 0) {
         logger.info({ pid: child.pid, config: paths.config }, 'haproxy started');
+        this.serving = true;
         return;
       }
       await delay(50);
@@ -172,23 +194,55 @@ export class HaproxyProcess {
   /** Stops the master (and with it the workers) by its PID. */
   async stop(): Promise<void> {
     const child = this.child;
+    this.serving = false;
     if (!child || !this.running) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
-    await rm(this.opts.paths.pidFile, { force: true });
+    // HAProxy leaves its sockets behind; a stopped Gantry leaves nothing that looks alive.
+    const { pidFile, ownerFile, masterSocket, adminSocket } = this.opts.paths;
+    await Promise.all([pidFile, ownerFile, masterSocket, adminSocket].map((f) => rm(f, { force: true })));
   }
 }
 
-/** A master left by a Gantry that crashed: its PID is in the pid file, its command names our config. */
+/** The PID a file starts with, or undefined. */
+async function pidIn(file: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The parent PID of `pid` (Linux), or undefined. */
+async function parentOf(pid: number): Promise<number | undefined> {
+  const m = /^PPid:\s*([0-9]+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
+  return m?.[1] ? Number(m[1]) : undefined;
+}
+
+/**
+ * A master left by a Gantry that is gone: its PID is in the pid file, its command names our config,
+ * and the Gantry that started it (the owner file, else its parent) no longer runs. A master whose
+ * owner is alive belongs to a running Gantry: it is left alone and the start fails.
+ */
 async function stopStale(paths: HaproxyPaths, logger: Logger): Promise<void> {
-  const pid = Number((await readFile(paths.pidFile, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 1) return;
+  const pid = await pidIn(paths.pidFile);
+  if (pid === undefined) return;
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   if (!cmdline.includes('haproxy') || !cmdline.includes(paths.config)) return;
-  logger.warn({ pid }, 'stopping a haproxy left by an earlier run');
+  const owner = (await pidIn(paths.ownerFile)) ?? (await parentOf(pid));
+  if (owner !== undefined && owner !== 1 && owner !== process.pid && alive(owner) && (await parentOf(pid)) === owner) {
+    throw new AppError('CONFLICT', `haproxy (pid ${pid}) with this data dir's config belongs to a running process (pid ${owner}): another Gantry uses this data dir; it was left alone`);
+  }
+  logger.warn({ pid, owner }, 'stopping a haproxy left by an earlier run (its Gantry is gone)');
   process.kill(pid, 'SIGTERM');
   for (let k = 0; k < 100 && existsSync(`/proc/${pid}`); k++) await delay(50);
   if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');

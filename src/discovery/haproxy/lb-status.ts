@@ -37,6 +37,8 @@ export interface LoadBalancerStatus {
   service: string;
   /** False when this server runs no load balancer (--no-lb, or haproxy is not installed). */
   enabled: boolean;
+  /** The HAProxy master's PID while it runs. */
+  pid?: number | undefined;
   message?: string | undefined;
   lastReload?: LbReload | undefined;
   entries: LbEntryStatus[];

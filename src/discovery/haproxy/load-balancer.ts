@@ -12,7 +12,7 @@ import { namespaceOf, type Service } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../catalog.js';
 import { parseShowStat, type ServerStat } from './haproxy-answers.js';
-import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
+import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, type HaproxyExit, type HaproxyPaths } from './haproxy-process.js';
 import { socketCommand } from './haproxy-socket.js';
 import { buildLbModel, type LbBackend, type LbEntry, type LbModel } from './lb-model.js';
 import { renderConfig, structureOf, type SlotServer } from './lb-render.js';
@@ -52,6 +52,8 @@ export class LoadBalancer {
   private ready = false;
   private dirty = false;
   private loop: Promise<void> | undefined;
+  /** HAProxy died on its own: what the restart reports when it has brought it back. */
+  private crashed: { exit: HaproxyExit; atMs: number } | undefined;
   /** Problems already recorded as events, so an endpoint change does not record them again. */
   private readonly reported = new Set<string>();
 
@@ -59,7 +61,7 @@ export class LoadBalancer {
     this.paths = haproxyPaths(opts.dataDir);
     this.bin = opts.bin === null ? undefined : (opts.bin ?? findHaproxy());
     this.offReason = this.bin ? undefined : 'haproxy is not installed, so the load balancer is off (apt-get install haproxy, or scripts/ensure.sh)';
-    this.proc = this.bin ? new HaproxyProcess({ bin: this.bin, paths: this.paths, logger: opts.logger }) : undefined;
+    this.proc = this.bin ? new HaproxyProcess({ bin: this.bin, paths: this.paths, logger: opts.logger, onUnexpectedExit: (exit) => this.exited(exit) }) : undefined;
     this.services = new Informer({ store: opts.store, kind: 'Service', logger: opts.logger, resyncIntervalMs: 0 });
     const changed = (): void => this.schedule();
     this.services.addHandlers({ onAdd: changed, onUpdate: (a, b) => a.metadata.revision !== b.metadata.revision && changed(), onDelete: changed });
@@ -121,6 +123,23 @@ export class LoadBalancer {
     })();
   }
 
+  /** HAProxy exited without being asked: a Warning event on every exposed service, and a restart now. */
+  private exited(exit: HaproxyExit): void {
+    this.crashed = { exit, atMs: Date.now() };
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
+    void this.recordOnServed('Warning', 'LoadBalancerExited', `HAProxy (pid ${String(exit.pid)}) exited unexpectedly (${how}); restarting it`);
+    this.schedule();
+  }
+
+  /** One event on each Service whose entries the applied config serves. */
+  private async recordOnServed(type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const services = new Map<string, { namespace: string; name: string }>();
+    for (const e of this.applied?.model.entries ?? []) if (!e.problem) services.set(`${e.namespace}/${e.service}`, { namespace: e.namespace, name: e.service });
+    for (const s of services.values()) {
+      await this.opts.events.record({ kind: 'Service', ...s }, type, reason, message, SOURCE).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not record an event'));
+    }
+  }
+
   private endpointsOf(namespace: string, service: string, port: string): SlotServer[] {
     return this.opts.catalog
       .get(namespace, service)
@@ -172,6 +191,11 @@ export class LoadBalancer {
     this.lastReload = { result: 'ok', at: new Date().toISOString() };
     this.slots.retain(new Set(model.backends.map((b) => b.name)));
     this.opts.logger.info({ frontends: model.frontends.length, backends: model.backends.length, routes: model.httpFrontend?.routes.length ?? 0 }, starting ? 'haproxy started' : 'haproxy reloaded');
+    if (starting && this.crashed) {
+      const after = ((Date.now() - this.crashed.atMs) / 1000).toFixed(1);
+      await this.recordOnServed('Normal', 'LoadBalancerRestarted', `HAProxy restarted as pid ${String(proc.pid)} ${after} s after pid ${String(this.crashed.exit.pid)} exited`);
+      this.crashed = undefined;
+    }
     // Endpoints may have moved while HAProxy loaded: state every slot again.
     await this.sendSlots(model.backends, true);
   }
@@ -242,7 +266,7 @@ export class LoadBalancer {
         const message = e.problem ?? (state === 'Failed' ? this.lastReload?.message : undefined);
         return { port: e.port, mode: e.mode, servicePort: e.servicePort, hostname: e.hostname, frontends, state, ...(message ? { message } : {}), servers };
       });
-    return { ...base, enabled: true, ...(this.proc?.running ? {} : { message: 'haproxy is not running' }), lastReload: this.lastReload, entries };
+    return { ...base, enabled: true, ...(this.proc?.running ? { pid: this.proc.pid } : { message: 'haproxy is not running' }), lastReload: this.lastReload, entries };
   }
 
   private serversOf(backend: string, stats: readonly ServerStat[]): LbEntryStatus['servers'] {
