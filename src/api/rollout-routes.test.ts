@@ -33,7 +33,7 @@ describe('rollout routes', () => {
       [1, ['busybox:1'], 'created', false],
       [2, ['busybox:2'], 'apply', true],
     ]);
-    // v1 never completed (no agent here), so there is no last good version to come from.
+    // v1 never completed and never had a ready instance (no agent here): no rollback target.
     expect(body.status?.rollout).toMatchObject({ phase: 'Progressing', version: 2 });
     expect(body.status?.rollout?.fromVersion).toBeUndefined();
   });

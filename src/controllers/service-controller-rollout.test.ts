@@ -36,8 +36,11 @@ async function setImage(image: string): Promise<void> {
   await patchSpec({ containers: [{ ...s.spec.containers[0]!, image }] });
 }
 
-/** What the scheduler and the agents would do: bind to n1, run and turn ready; finish stopped ones. */
-async function agentsAct(opts: { failImage?: string } = {}): Promise<void> {
+/**
+ * What the scheduler and the agents would do: bind to n1, run and turn ready; finish stopped ones.
+ * `failImage` cannot be pulled (Pending); `slowImage` runs but is not ready yet.
+ */
+async function agentsAct(opts: { failImage?: string; slowImage?: string } = {}): Promise<void> {
   for (const i of await instancesOf(store)) {
     let cur: Instance = i;
     if (!cur.spec.node) cur = await store.update<Instance>({ ...cur, spec: { ...cur.spec, node: 'n1' } });
@@ -45,9 +48,22 @@ async function agentsAct(opts: { failImage?: string } = {}): Promise<void> {
       if (cur.status?.phase !== 'Succeeded') await setInstanceStatus(store, cur, { phase: 'Succeeded', ready: false, reason: 'Stopped' });
     } else if (cur.spec.containers[0]?.image === opts.failImage) {
       await setInstanceStatus(store, cur, { phase: 'Pending', ready: false, reason: 'ImagePullFailed', message: `image ${opts.failImage} not found` });
+    } else if (cur.spec.containers[0]?.image === opts.slowImage) {
+      if (cur.status?.phase !== 'Running') await setInstanceStatus(store, cur, { phase: 'Running', ready: false });
     } else if (!cur.status?.ready) {
       await setInstanceStatus(store, cur, { phase: 'Running', ready: true });
     }
+  }
+}
+
+const eventTexts = async () => (await store.list('Event', { namespace: 'default' })).items.map((e) => `${e.spec.reason}: ${e.spec.message}`);
+
+/** `seconds` one-second passes of reconcile + agents, whatever changes (no fixed point needed). */
+async function run(controller: ServiceController, clock: TestClock, seconds: number, opts: { failImage?: string; slowImage?: string } = {}): Promise<void> {
+  for (let s = 0; s < seconds; s++) {
+    await controller.reconcile(KEY);
+    await agentsAct(opts);
+    clock.advance(1000);
   }
 }
 
@@ -151,6 +167,72 @@ describe('ServiceController rollouts', () => {
     expect(after.filter((i) => v1.includes(i.metadata.name)).length).toBeGreaterThanOrEqual(3);
     const events = (await store.list('Event', { namespace: 'default' })).items.map((e) => e.spec.reason);
     expect(events).toEqual(expect.arrayContaining(['RolloutFailed', 'RolledBack']));
+  });
+
+  it('an update while v1 is still Progressing (minReadySeconds not up) fails and rolls back to v1: v1 was serving', async () => {
+    const { clock, controller } = await setup({ replicas: 3, update: { maxSurge: 1, maxUnavailable: 1, progressDeadlineSeconds: 10, minReadySeconds: 30 } });
+    await run(controller, clock, 3);
+    expect((await service()).status?.rollout).toMatchObject({ phase: 'Progressing', version: 1 });
+    expect(live(await instancesOf(store)).filter((i) => i.status?.ready)).toHaveLength(3);
+    await setImage('busybox:nope');
+    await run(controller, clock, 15, { failImage: 'busybox:nope' });
+    const s = await service();
+    expect(s.spec.containers[0]!.image).toBe('busybox:1.36');
+    expect(s.status?.rollout).toMatchObject({ phase: 'RolledBack', version: 3, fromVersion: 1 });
+    const events = await eventTexts();
+    expect(events).toContain('RolloutStarted: rolling out v2 (from v1)');
+    expect(events).toContainEqual(expect.stringMatching(/^RolloutFailed: v2 made no progress within 10s \(ProgressDeadlineExceeded\): instance web-\w+: image busybox:nope not found/));
+    expect(events).toContainEqual(expect.stringMatching(/^RolledBack: rolled back to v1: v2 made no progress/));
+    expect(events.filter((e) => e.startsWith('NoRollbackTarget'))).toEqual([]);
+    // The v2 instances go once v1's are available again (minReadySeconds 30 from when they turned ready).
+    await run(controller, clock, 20);
+    expect(imagesOf(await instancesOf(store))).toEqual(Array(3).fill('busybox:1.36'));
+  });
+
+  it('an update of a service whose first version never completed: no target, says so, holds, and scales v1 back up to replicas', async () => {
+    const { clock, controller } = await setup({ replicas: 3, update: { maxSurge: 1, maxUnavailable: 1, progressDeadlineSeconds: 10 } });
+    await patchSpec({ containers: [{ ...(await service()).spec.containers[0]!, image: 'busybox:slow' }] });
+    const slow = { failImage: 'busybox:nope', slowImage: 'busybox:slow' };
+    await run(controller, clock, 3, slow);
+    expect((await service()).status?.rollout).toMatchObject({ phase: 'Progressing', version: 1 });
+    await setImage('busybox:nope');
+    await run(controller, clock, 5, slow);
+    // The rollout took one v1 instance down (maxUnavailable 1).
+    expect(imagesOf(await instancesOf(store))).toEqual(['busybox:nope', 'busybox:nope', 'busybox:slow', 'busybox:slow']);
+    expect((await service()).status?.rollout?.fromVersion).toBeUndefined();
+    await run(controller, clock, 10, slow);
+    const s = await service();
+    expect(s.spec.containers[0]!.image).toBe('busybox:nope');
+    expect(s.status?.rollout?.phase).toBe('Failed');
+    expect(s.status?.rollout?.message).toMatch(/\(ProgressDeadlineExceeded\): instance web-\w+: image busybox:nope not found.*; no earlier version completed; staying on v2 with 0 of 3 available$/);
+    const events = await eventTexts();
+    expect(events).toContain('RolloutStarted: rolling out v2');
+    expect(events).toContain('NoRollbackTarget: no earlier version completed; staying on v2 with 0 of 3 available');
+    expect(events).toContainEqual(expect.stringMatching(/^ScalingUp: scaled v1 back up to 3 \(web-\w+\): the rollout of v2 failed and was not rolled back$/));
+    expect(events.filter((e) => e.startsWith('RolledBack'))).toEqual([]);
+    // Held: v1 back at 3, the two v2 instances left to back off, nothing more created or stopped.
+    const held = imagesOf(await instancesOf(store));
+    expect(held).toEqual(['busybox:nope', 'busybox:nope', 'busybox:slow', 'busybox:slow', 'busybox:slow']);
+    // v1 turns ready: the status follows; the mix holds.
+    await run(controller, clock, 20, { failImage: 'busybox:nope' });
+    expect(imagesOf(await instancesOf(store))).toEqual(held);
+    expect((await service()).status?.rollout?.message).toMatch(/staying on v2 with 3 of 3 available$/);
+    expect((await service()).status?.availableReplicas).toBe(3);
+    expect((await store.get('ServiceVersion', 'default', 'web-v3'))).toBeUndefined();
+  });
+
+  it('a held failed rollout goes on once its image appears, and completes', async () => {
+    const { clock, controller } = await setup({ replicas: 2, update: { maxSurge: 1, maxUnavailable: 1, progressDeadlineSeconds: 5, autoRollback: false } });
+    await run(controller, clock, 3);
+    await setImage('busybox:late');
+    await run(controller, clock, 10, { failImage: 'busybox:late' });
+    expect((await service()).status?.rollout).toMatchObject({ phase: 'Failed', version: 2 });
+    expect((await service()).status?.rollout?.message).toMatch(/autoRollback is off; staying on v2 with 2 of 2 available$/);
+    expect(live(await instancesOf(store)).filter((i) => i.spec.version === 1)).toHaveLength(2);
+    await run(controller, clock, 15);
+    expect((await service()).status?.rollout).toMatchObject({ phase: 'Complete', version: 2 });
+    expect(imagesOf(await instancesOf(store))).toEqual(['busybox:late', 'busybox:late']);
+    expect(await eventTexts()).toContain('RolloutResumed: rollout of v2 resumed: a new instance became available');
   });
 
   it('without autoRollback a failed rollout stays Failed with ProgressDeadlineExceeded and the reason', async () => {

@@ -3,8 +3,9 @@
 // `spec.replicas` available instances of it (rollout-math.ts: creates within maxSurge, graceful
 // stops within maxUnavailable; at most MAX_OPS_PER_TXN of each per pass, a bigger step requeues
 // for the rest), moves the rollout record along (rollout-state.ts; a missed deadline with
-// autoRollback writes the last good template back into the spec), then writes status if it
-// changed (CAS; a conflict requeues). Instances owned by a Job share the spec.service index and
+// autoRollback writes the rollback target's template back into the spec; with nothing to go back to, an
+// event says so and the rollout is held: the old version is scaled back up), then writes status
+// if it changed (CAS; a conflict requeues). Instances owned by a Job share the spec.service index and
 // are ignored here.
 import type { Logger } from 'pino';
 import { isAppError, isFinished, isReady, namespaceOf, type Instance, type RolloutStatus, type Service, type ServiceVersion } from '../core/index.js';
@@ -16,7 +17,7 @@ import { count, listSome } from './event-text.js';
 import { drawInstanceNames } from './instance-names.js';
 import { agentWillStop, isStopping, stopDeadline, stopFinished, withStop } from './instance-stop.js';
 import { newInstanceFor, templateHashOf } from './instance-template.js';
-import { isRollbackCause, nextRollout, type RolloutTransition } from './rollout-state.js';
+import { isRollbackCause, nextRollout, stayingMessage, type RolloutTransition } from './rollout-state.js';
 import { planService, type PlanCounts, type ServicePlan } from './service-plan.js';
 import { sameStatus, serviceStatus } from './service-status.js';
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from './service-versions.js';
@@ -98,6 +99,7 @@ export class ServiceController {
       nodeReady,
       nowMs: now,
       promoted: prev?.version === version.spec.version && prev.promoted === true,
+      held: prev?.version === version.spec.version && prev.phase === 'Failed',
     });
     const plan = capped(full);
     let more = plan.create < full.create || plan.remove.length < full.remove.length || plan.stop.length < full.stop.length;
@@ -111,6 +113,7 @@ export class ServiceController {
       const results = await store.txn(ops);
       for (const r of results) if (r.op === 'create' && r.object.kind === 'Instance') created.push(r.object);
     }
+    const refilled = plan.refill ? await this.refill(service, plan.refill, known) : [];
     const stopped = await this.stopAll(plan.stop, stopReason(plan, hash), now);
     if (stopped.lost) more = true;
     if (plan.create > 0 || plan.remove.length > 0 || plan.stop.length > 0) {
@@ -120,7 +123,8 @@ export class ServiceController {
       );
       await this.recordChanges(service, plan, created, stopped.done, now);
     }
-    if (plan.replacements > 0) this.noteReplacement(key, now);
+    if (refilled.length > 0) await this.record(service, 'Normal', 'ScalingUp', `scaled v${plan.refill?.version ?? '?'} back up to ${service.spec.replicas ?? 1} (${listSome(refilled.map((i) => i.metadata.name))}): the rollout of v${version.spec.version} failed and was not rolled back`, now);
+    if (plan.replacements > 0 || refilled.length > 0) this.noteReplacement(key, now);
     else if (plan.progress.reason === 'Complete' && b && now - b.lastReplacedAt >= (this.opts.backoffResetMs ?? 600_000)) {
       this.backoff.delete(key);
     }
@@ -128,6 +132,10 @@ export class ServiceController {
     const stoppedNames = new Set(stopped.done.map((i) => i.metadata.name));
     const goneLive = [...plan.remove.filter((i) => !isFinished(i) && !isStopping(i)), ...plan.stop.filter((i) => stoppedNames.has(i.metadata.name))];
     const counts = afterWrites(full.counts, goneLive, created.length, hash, isAvailable);
+    counts.live += refilled.length;
+    counts.outdated += refilled.length;
+    const replicas = service.spec.replicas ?? 1;
+    const autoRollback = service.spec.update?.autoRollback ?? true;
     const transition = nextRollout(
       prev,
       {
@@ -136,11 +144,14 @@ export class ServiceController {
         outdated: counts.outdated,
         updated: counts.updated,
         updatedAvailable: counts.updatedAvailable,
-        replicas: service.spec.replicas ?? 1,
+        replicas,
         paused: service.spec.paused === true,
         canary: service.spec.update?.canary,
         progressDeadlineMs: (service.spec.update?.progressDeadlineSeconds ?? 600) * 1000,
         blocked: full.blocked,
+        available: counts.available,
+        previousReady: prev && prev.version !== version.spec.version ? readyOf(instances, prev.version) : 0,
+        autoRollback,
       },
       now,
     );
@@ -148,12 +159,16 @@ export class ServiceController {
     await this.recordRollout(service, prev, transition, now);
 
     const removed = new Set([...plan.remove, ...stopped.done].map((i) => i.metadata.name));
-    const after = [...instances.filter((i) => !removed.has(i.metadata.name)), ...created];
+    const after = [...instances.filter((i) => !removed.has(i.metadata.name)), ...created, ...refilled];
     const status = serviceStatus({ service, instances: after, counts, progress: plan.progress, version: version.spec.version, rollout: transition.rollout, now: new Date(now).toISOString() });
 
-    if (transition.failedNow && (service.spec.update?.autoRollback ?? true)) {
-      const target = transition.rollout.fromVersion !== undefined && !isRollbackCause(version.spec.cause) ? await this.versions.get(namespace, name, transition.rollout.fromVersion) : undefined;
+    if (transition.failedNow && autoRollback) {
+      const from = transition.rollout.fromVersion;
+      const target = from !== undefined && !isRollbackCause(version.spec.cause) ? await this.versions.get(namespace, name, from) : undefined;
       if (target && target.spec.templateHash !== hash) return this.rollBack(service, target, status, transition.rollout, now);
+      const staying = stayingMessage(transition.rollout, { autoRollback, available: counts.available, replicas });
+      if (staying) await this.record(service, 'Warning', 'NoRollbackTarget', staying, now);
+      else await this.record(service, 'Warning', 'NoRollbackTarget', `v${from ?? '?'} cannot be rolled back to (${target ? 'it has the same template' : 'its version is gone'}); staying on v${version.spec.version}`, now);
     }
     if (!sameStatus(service.status, status)) {
       try {
@@ -213,16 +228,26 @@ export class ServiceController {
     return { done: out.written, lost: out.changed.length > 0 };
   }
 
-  /** Auto-rollback: the last good version's template goes back into the spec (a new version). */
+  /** A held rollout scales the old version back up: `count` instances made from ServiceVersion `version`. */
+  private async refill(service: Service, refill: { version: number; count: number }, known: () => Set<string>): Promise<Instance[]> {
+    const { store } = this.opts;
+    const namespace = service.metadata.namespace ?? 'default';
+    const old = await this.versions.get(namespace, service.metadata.name, refill.version);
+    if (!old) return [];
+    const from = withTemplate(service, old);
+    const count = Math.min(refill.count, MAX_OPS_PER_TXN);
+    const names = await drawInstanceNames(service.metadata.name, count, known(), this.random, async (n) => (await store.get('Instance', namespace, n)) !== undefined);
+    const results = await store.txn(names.map((n) => ({ op: 'create' as const, object: newInstanceFor(from, n, old.spec.templateHash, { version: refill.version }) })));
+    return results.flatMap((r) => (r.op === 'create' && r.object.kind === 'Instance' ? [r.object] : []));
+  }
+
+  /** Auto-rollback: the target version's template goes back into the spec (a new version). */
   private async rollBack(service: Service, target: ServiceVersion, status: Service['status'], rollout: RolloutStatus, now: number): Promise<HandlerResult> {
     const generation = (service.metadata.generation ?? 1) + 1;
     const cause = `rolled back to v${target.spec.version}: ${rollout.message ?? 'rollout failed'}`;
-    const { containers, restartPolicy, initContainers, configFiles } = target.spec.template;
-    const { initContainers: _i, configFiles: _c, ...rest } = service.spec;
     const next: Service = {
-      ...service,
+      ...withTemplate(service, target),
       metadata: { ...service.metadata, generation, annotations: { ...service.metadata.annotations, [CHANGE_CAUSE_ANNOTATION]: changeCause(generation, cause) } },
-      spec: { ...rest, containers, restartPolicy, ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) },
       ...(status ? { status } : {}),
     };
     try {
@@ -333,7 +358,20 @@ export class ServiceController {
     else if (r.phase === 'Complete' && prev) await this.record(service, 'Normal', 'RolloutComplete', `rollout of ${v} complete`, now);
     else if (r.phase === 'Failed') await this.record(service, 'Warning', 'RolloutFailed', r.message ?? `rollout of ${v} failed`, now);
     else if (r.phase === 'Progressing' && (prev?.phase === 'Paused' || prev?.phase === 'CanaryPaused')) await this.record(service, 'Normal', 'RolloutResumed', `rollout of ${v} resumed`, now);
+    else if (r.phase === 'Progressing' && prev?.phase === 'Failed') await this.record(service, 'Normal', 'RolloutResumed', `rollout of ${v} resumed: a new instance became available`, now);
   }
+}
+
+/** The service with `version`'s template in place of its own. */
+function withTemplate(service: Service, version: ServiceVersion): Service {
+  const { containers, restartPolicy, initContainers, configFiles } = version.spec.template;
+  const { initContainers: _i, configFiles: _c, ...rest } = service.spec;
+  return { ...service, spec: { ...rest, containers, restartPolicy, ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) } };
+}
+
+/** Ready instances of `version` that are not being stopped: it is serving. */
+function readyOf(instances: readonly Instance[], version: number): number {
+  return instances.filter((i) => i.spec.version === version && isReady(i) && !isStopping(i)).length;
 }
 
 function stopReason(plan: ServicePlan, hash: string): string {

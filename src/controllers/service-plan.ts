@@ -6,6 +6,10 @@
 // material's teams saw lock up host kernels).
 // A Lost original of an onNodeReturn KeepOriginal service is replaced but not deleted: it waits
 // for its node to return (node-return.ts).
+// While the current version's rollout is Failed (held), the rollout stops: nothing more of the
+// old version is stopped, no new instances are made (finished ones are not replaced), and the
+// old version is scaled back up to replicas (`refill`), so a failure that is not rolled back
+// never leaves the service short by maxUnavailable.
 import { isFinished, isReady, isUnboundPending, type Instance, type Service } from '../core/index.js';
 import { awaitsNodeReturn } from './node-return.js';
 import { agentWillStop, isStopping, stopDeadline, stopFinished } from './instance-stop.js';
@@ -48,6 +52,8 @@ export interface ServicePlan {
   counts: PlanCounts;
   /** Why current instances are not available (for a failed rollout's message). */
   blocked?: string | undefined;
+  /** Held (failed) rollout: instances of the old version `version` to create, back up to replicas. */
+  refill?: { version: number; count: number } | undefined;
 }
 
 export interface PlanInput {
@@ -65,6 +71,8 @@ export interface PlanInput {
   nowMs: number;
   /** The current version's canary was promoted (or there is no canary). */
   promoted: boolean;
+  /** The current version's rollout failed and was not rolled back: hold it (see above). */
+  held?: boolean | undefined;
 }
 
 export const MAX_AVOID_NODES = 10;
@@ -111,7 +119,9 @@ export function planService(input: PlanInput): ServicePlan {
   const canary = update?.canary;
   const rolling = outdated > 0;
   const newTarget = rolling && canary !== undefined && canary > 0 && !input.promoted ? Math.min(canary, replicas) : replicas;
-  const counts = rolloutCounts({
+  const outdatedLive = old.filter((i) => i.spec.templateHash !== templateHash);
+  const held = input.held === true && outdatedLive.length > 0;
+  const counts = held ? heldCounts(replicas, outdatedLive.length, availableOf(outdatedLive)) : rolloutCounts({
     replicas,
     bounds,
     // Recreate is for a new version (still stopping counts); evictions alone replace surge-first.
@@ -133,8 +143,9 @@ export function planService(input: PlanInput): ServicePlan {
       else remove.push(i);
     }
   };
-  take(old.filter((i) => !isAvailable(i)), counts.stopOldUnavailable);
-  take(old.filter(isAvailable), counts.stopOldAvailable);
+  const stoppable = held ? outdatedLive : old;
+  take(stoppable.filter((i) => !isAvailable(i)), counts.stopOldUnavailable);
+  take(stoppable.filter(isAvailable), counts.stopOldAvailable);
   take(current, counts.stopCurrent);
 
   // Replacing finished instances waits for the backoff.
@@ -161,8 +172,19 @@ export function planService(input: PlanInput): ServicePlan {
     outdated,
   };
   const blocked = blockedReason(current, isAvailable);
+  // The newest old version still live is the one to scale back up; like replacements, after the backoff.
+  const missing = held && input.replaceAllowed ? replicas - outdatedLive.length : 0;
+  const refillVersion = Math.max(...outdatedLive.map((i) => i.spec.version ?? 0));
+  const refill = missing > 0 && refillVersion > 0 ? { version: refillVersion, count: missing } : undefined;
   const progress = progressOf({ replicas, bounds, counts, create, stop, heldBack, replacements, outdated, old, current, planCounts, nextReplaceAt: input.nextReplaceAt ?? '' });
-  return { create, remove, stop, replacements, heldBack, progress, avoidNodes: avoidNodesFor(old), wakeAt, counts: planCounts, blocked };
+  return { create, remove, stop, replacements, heldBack, progress, avoidNodes: avoidNodesFor(old), wakeAt, counts: planCounts, blocked, refill };
+}
+
+/** A held rollout: no new instances, only surplus old ones stop (replicas lowered meanwhile). */
+function heldCounts(replicas: number, outdatedLive: number, outdatedAvailable: number): ReturnType<typeof rolloutCounts> {
+  const surplus = Math.max(0, outdatedLive - replicas);
+  const stopOldUnavailable = Math.min(surplus, outdatedLive - outdatedAvailable);
+  return { create: 0, stopOldUnavailable, stopOldAvailable: surplus - stopOldUnavailable, stopCurrent: 0 };
 }
 
 /** Nodes where crash-looping (evicted CrashLoop) instances ran, plus those they avoided already. */
