@@ -90,7 +90,7 @@ async function runCron(s: CronSettings, ctx: ScenarioContext): Promise<ScenarioR
     const watchDone = (async () => {
       const { revision } = await client.list('Job', { namespace: 'default' });
       try {
-        for await (const ev of client.watch('Job', { namespace: 'default', revision }, watchAbort.signal)) {
+        for await (const ev of client.watch({ kind: 'Job', namespace: 'default', fromRevision: revision }, watchAbort.signal)) {
           if (ev.type !== 'ADDED' || ev.object?.kind !== 'Job') continue;
           const j: Job = ev.object;
           const cj = j.metadata.labels?.['gantry.io/cronjob'];

@@ -1,11 +1,12 @@
 // What the API says about every instance, kept current by one watch stream (list, then watch,
-// resumed on disconnect: src/client watchWithResume), the way Kubernetes density tests time pod
+// resumed on disconnect: the Informer of src/runtime over the client), the way Kubernetes density tests time pod
 // startup from an informer. Polling lists cannot see when an instance was bound without fetching
 // every instance again; the watch delivers each binding and each status change once, at the
-// moment the API makes it visible. Only a few fields per instance are kept.
-import { watchWithResume } from '../../src/client/index.js';
+// moment the API makes it visible. The counts below keep a few fields per instance; the
+// informer's cache holds the objects themselves (one reference each, not a copy).
 import type { ClientWatchEvent, GantryClient } from '../../src/client/index.js';
 import { isFinishedPhase, type AnyObject, type InstancePhase } from '../../src/core/index.js';
+import { Informer } from '../../src/runtime/informer.js';
 import { settledWithin } from './sleep.js';
 
 export interface TrackedInstance {
@@ -52,12 +53,15 @@ export class InstanceTracker {
     sampleEveryMs = 250,
   ) {
     const linked = AbortSignal.any([signal, this.stopper.signal]);
-    this.done = watchWithResume(client, 'Instance', {}, linked, {
+    const informer = new Informer({ source: client, kind: 'Instance' });
+    informer.addHandlers({
       onSync: (items) => this.resync(items),
-      onEvent: (ev) => this.apply(ev),
+      onAdd: (o) => this.apply({ type: 'ADDED', object: o, revision: o.metadata.revision }),
+      onUpdate: (_old, o) => this.apply({ type: 'MODIFIED', object: o, revision: o.metadata.revision }),
+      onDelete: (o) => this.apply({ type: 'DELETED', object: o, revision: o.metadata.revision }),
     });
-    // A failing handler is a bug in this file: surface it when stop() awaits.
-    this.done.catch(() => undefined);
+    // run() never rejects: a watch failure is retried, a failing handler logged (nowhere here).
+    this.done = informer.run(linked);
     this.sampler = setInterval(() => this.timeline.push({ atMs: this.now(), running: this.running, bound: this.bound }), sampleEveryMs);
   }
 

@@ -2,14 +2,14 @@
 // bound to it and runs them through a Driver, reporting their status. The composition root of
 // src/agent; see README.md for the picture.
 import type { Logger } from 'pino';
-import { describeError, sleep, untilAborted, type AnyObject, type Instance } from '../core/index.js';
+import { describeError, sleep, untilAborted, type Instance } from '../core/index.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
-import { watchWithResume } from '../client/watch-loop.js';
 import type { Driver } from '../drivers/driver.js';
 import { AgentServer } from './node/agent-server.js';
 import { EventReporter } from './node/event-reporter.js';
 import { clientFileSource } from './instance/file-gate.js';
 import { HostPortAllocator } from './instance/host-ports.js';
+import { Informer } from '../runtime/informer.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node/node-registrar.js';
 import { RateLimitedDriver } from './node/rate-limited-driver.js';
@@ -205,19 +205,21 @@ export class Agent {
 
   /** Lists and watches this node's Instances, resuming after disconnects (relist on EXPIRED). */
   private async watchInstances(supervisor: InstanceSupervisor, signal: AbortSignal): Promise<void> {
-    const handlers = {
-      onSync: (items: AnyObject[]) => supervisor.sync(items.filter((o): o is Instance => o.kind === 'Instance')),
-      onEvent: (ev: ClientWatchEvent) => supervisor.handle(ev),
-    };
-    while (!signal.aborted) {
-      try {
-        await watchWithResume(this.opts.client, 'Instance', { fieldSelector: `spec.node=${this.opts.nodeName}` }, signal, handlers, this.log);
-      } catch (e) {
-        // Only a handler bug ends watchWithResume: log it and start over from a fresh list.
-        this.log.error({ err: describeError(e) }, 'instance watch handler failed; listing again');
-        await sleep(1000, signal);
-      }
-    }
+    const informer = new Informer({
+      source: this.opts.client,
+      kind: 'Instance',
+      select: { field: { path: 'spec.node', value: this.opts.nodeName } },
+      logger: this.log,
+    });
+    // A full list (the first, and after EXPIRED) is reconciled as a level; single changes one by one.
+    const event = (type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Instance): ClientWatchEvent => ({ type, object, revision: object.metadata.revision });
+    informer.addHandlers({
+      onSync: (items) => supervisor.sync(items),
+      onAdd: (i) => supervisor.handle(event('ADDED', i)),
+      onUpdate: (_old, i) => supervisor.handle(event('MODIFIED', i)),
+      onDelete: (i) => supervisor.handle(event('DELETED', i)),
+    });
+    await informer.run(signal);
   }
 
   private async followDriverEvents(supervisor: InstanceSupervisor, signal: AbortSignal): Promise<void> {

@@ -23,6 +23,7 @@ import {
 import type {
   ApplyResult,
   ClientListOptions,
+  ClientWatchOptions,
   ClientWatchEvent,
   EndpointSet,
   LoadBalancerStatus,
@@ -85,6 +86,12 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The node a list or watch selects, by `field` or by the `fieldSelector` string. */
+function nodeSelected(opts: ClientListOptions): string | undefined {
+  if (opts.field?.path === 'spec.node') return opts.field.value;
+  return /^spec\.node=(.*)$/.exec(opts.fieldSelector ?? '')?.[1];
 }
 
 const unsupported = (what: string): never => {
@@ -161,7 +168,7 @@ export class FakeGantryClient implements GantryClient {
       throw new AppError('UNAVAILABLE', 'list failed (FakeGantryClient.failLists)');
     }
     if (kind !== 'Instance') return unsupported(`list ${kind}`);
-    const node = /^spec\.node=(.*)$/.exec(opts.fieldSelector ?? '')?.[1];
+    const node = nodeSelected(opts);
     const items = [...this.instances.values()].filter((i) => node === undefined || i.spec.node === node);
     return { items: items as ObjectOf<K>[], revision: this.revision };
   }
@@ -255,11 +262,11 @@ export class FakeGantryClient implements GantryClient {
     return this.eventBatches.flatMap((b) => b.items).filter((e) => reason === undefined || e.reason === reason);
   }
 
-  async *watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
+  async *watch(opts: ClientWatchOptions, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
     this.check();
-    if (kind !== 'Instance') return;
-    const node = /^spec\.node=(.*)$/.exec(opts.fieldSelector ?? '')?.[1];
-    let seen = opts.revision ?? this.revision;
+    if (opts.kind !== 'Instance') return;
+    const node = nodeSelected(opts);
+    let seen = opts.fromRevision ?? this.revision;
     const generation = this.expireGeneration;
     while (!signal.aborted) {
       if (generation !== this.expireGeneration) throw new AppError('EXPIRED', 'watch revision expired (FakeGantryClient.deleteInstanceUnseen)');
@@ -317,7 +324,7 @@ export class FakeGantryClient implements GantryClient {
     return `${namespaceOf(inst)}/${inst.metadata.name}`;
   }
 
-  private push(type: ClientWatchEvent['type'], object: Instance): void {
+  private push(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Instance): void {
     this.history.push({ type, revision: ++this.revision, object: structuredClone(object) });
     for (const wake of [...this.wakers]) wake();
   }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT, aService, startHarness, type Harness } from './test-helpers.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -110,7 +111,7 @@ describe('server facts', () => {
     const rev = await h.store.currentRevision();
     const { buildApp } = await import('./app.js');
     const { pino } = await import('pino');
-    const again = await buildApp({ store: h.store, tokens: new Map(), logger: pino({ level: 'silent' }), version: 'x', clusterId: 'c' });
+    const again = await buildApp({ events: new EventRecorder(h.store), store: h.store, tokens: new Map(), logger: pino({ level: 'silent' }), version: 'x', clusterId: 'c' });
     await again.close();
     expect(await h.store.currentRevision()).toBe(rev);
   });

@@ -3,8 +3,8 @@
 // app.close().
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { EventRecorder } from '../controllers/event-recorder.js';
-import type { NodeLeases } from '../controllers/node-leases.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
+import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
@@ -42,7 +42,7 @@ export interface ApiDeps {
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
   bodyLimit?: number;
   /** Records agents' events; share the controllers' one so repeats aggregate. Default: a new one. */
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   /**
    * Node leases shared with the node controller: a heartbeat then renews the lease and writes the
    * store only when the node turns ready or its stored heartbeat is `heartbeatPersistMs` old.
@@ -84,7 +84,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     streams,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
     agentToken: deps.agentToken,
-    events: deps.events ?? new EventRecorder(deps.store),
+    events: deps.events,
     leases: deps.leases,
   };
 

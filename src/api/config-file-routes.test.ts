@@ -77,7 +77,7 @@ describe('Secret redaction', () => {
     await h.call({ method: 'PUT', url: secretUrl, payload: secret({ password: 'watch-me-2' }) });
     const ac = new AbortController();
     const seen: unknown[] = [];
-    for await (const ev of client.watch('Secret', { namespace: 'default', revision: from }, ac.signal)) {
+    for await (const ev of client.watch({ kind: 'Secret', namespace: 'default', fromRevision: from }, ac.signal)) {
       if (ev.type === 'BOOKMARK') continue;
       seen.push(ev.object);
       if (seen.length === 2) ac.abort();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EventRecorder } from '../controllers/event-recorder.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 import { AGENT, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness;

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { InvalidError, KINDS, schemaErrors, type FieldError } from '../core/index.js';
-import type { EventInput } from '../controllers/event-recorder.js';
+import type { EventInput } from '../runtime/event-recorder.js';
 import type { RouteDeps } from './route-deps.js';
 
 /** One request carries at most this many events; agents batch below it. */

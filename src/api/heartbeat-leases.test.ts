@@ -3,9 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getCondition, type NodeStatus } from '../core/index.js';
 import { NodeController } from '../controllers/node-controller.js';
-import { NodeLeases } from '../controllers/node-leases.js';
+import { NodeLeases } from '../runtime/node-leases.js';
 import { pino } from 'pino';
 import { AGENT, aNode, startHarness, type Harness } from './test-helpers.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -125,7 +126,7 @@ describe('heartbeat with leases', () => {
     const leases = new NodeLeases();
     h = await startHarness({ now: clock.date, leases });
     await registered(aStatus());
-    const nodes = new NodeController({ store: h.store, logger: pino({ level: 'silent' }), nodeGracePeriodMs: 15_000, now: () => clock.ms, leases });
+    const nodes = new NodeController({ events: new EventRecorder(h.store), store: h.store, logger: pino({ level: 'silent' }), nodeGracePeriodMs: 15_000, now: () => clock.ms, leases });
     for (let i = 0; i < 24; i++) {
       clock.advance(5000);
       await beat();

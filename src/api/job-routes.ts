@@ -2,7 +2,7 @@
 // `<cronjob>-manual-<unix ms>`), /suspend and /resume (spec.suspend, CAS; no write when unchanged).
 import type { FastifyInstance } from 'fastify';
 import { isAppError, NotFoundError, type CronJob, type Job } from '../core/index.js';
-import { jobFor } from '../controllers/cron-controller.js';
+import { jobFor } from '../runtime/cron-job-runs.js';
 import type { Store } from '../store/store.js';
 import type { RouteAccess } from './auth.js';
 import type { Params, RouteDeps } from './route-deps.js';

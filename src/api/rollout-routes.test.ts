@@ -3,6 +3,7 @@ import type { Service } from '../core/index.js';
 import { ServiceController } from '../controllers/service-controller.js';
 import { quietLogger } from '../controllers/test-builders.js';
 import { AGENT, aService, startHarness, type Harness } from './test-helpers.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -13,7 +14,7 @@ const url = (name: string, action = '') => `/api/v1/namespaces/default/services/
 
 async function withVersions(): Promise<ServiceController> {
   h = await startHarness();
-  const controller = new ServiceController({ store: h.store, logger: quietLogger() });
+  const controller = new ServiceController({ events: new EventRecorder(h.store), store: h.store, logger: quietLogger() });
   await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/services/web', payload: aService('web', { image: 'busybox:1' }) });
   await controller.reconcile('default/web');
   await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/services/web', payload: aService('web', { image: 'busybox:2' }) });

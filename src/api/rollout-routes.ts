@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { AppError, InvalidError, isAppError, NotFoundError, schemaErrors, type Service, type ServiceVersion } from '../core/index.js';
-import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../controllers/service-versions.js';
+import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
 import type { Store } from '../store/store.js';
 import type { Params, RouteDeps } from './route-deps.js';
 

@@ -1,7 +1,7 @@
 // What every routes file receives from buildApp, and small request helpers they share.
 import type { Logger } from 'pino';
-import type { EventRecorder } from '../controllers/event-recorder.js';
-import type { NodeLeases } from '../controllers/node-leases.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
+import type { NodeLeases } from '../runtime/node-leases.js';
 import { AppError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';

@@ -22,7 +22,7 @@ import {
   type NodeStatus,
 } from '../core/index.js';
 import type { TSchema } from 'typebox';
-import type { NodeLeases } from '../controllers/node-leases.js';
+import type { NodeLeases } from '../runtime/node-leases.js';
 import type { Store, TxnOp } from '../store/store.js';
 
 const STATUS_SCHEMAS: Partial<Record<Kind, TSchema>> = {

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { DEFAULT_NAMESPACE, type AnyObject, type InstanceStatus, type Manifest } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { buildApp, type ApiDeps } from './app.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 export const ADMIN = 'admin-token-0123456789';
 export const AGENT = 'agent-token-0123456789';
@@ -27,6 +28,7 @@ export async function startHarness(over: Partial<ApiDeps> & { historyLimit?: num
     logger: pino({ level: 'silent' }),
     version: '0.0.0-test',
     clusterId: 'test-cluster',
+    events: new EventRecorder(store),
     ...over,
   });
   return {

@@ -43,7 +43,7 @@ describe('watch bookmarks', () => {
     expect(now).toBe(from + 2);
     const ac = new AbortController();
     const seen = await withTimeout(
-      collect(client.watch('Instance', { fieldSelector: 'spec.node=n1', revision: from }, ac.signal), ac, (s) => s.some((e) => e.type === 'BOOKMARK')),
+      collect(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1', fromRevision: from }, ac.signal), ac, (s) => s.some((e) => e.type === 'BOOKMARK')),
       3000,
     );
     expect(seen).toEqual([{ type: 'BOOKMARK', revision: now }]);
@@ -55,7 +55,7 @@ describe('watch bookmarks', () => {
     const from = await h.store.currentRevision();
     const ac = new AbortController();
     let finalRevision = Number.POSITIVE_INFINITY;
-    const watching = collect(client.watch('Instance', { fieldSelector: 'spec.node=n1', revision: from }, ac.signal), ac, (seen) =>
+    const watching = collect(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1', fromRevision: from }, ac.signal), ac, (seen) =>
       seen.some((e) => e.type === 'BOOKMARK' && e.revision >= finalRevision),
     );
     const wanted: string[] = [];
@@ -90,7 +90,7 @@ describe('watch bookmarks', () => {
     const ac = new AbortController();
     const seen: ClientWatchEvent[] = [];
     const reading = (async () => {
-      for await (const ev of client.watch('Instance', { fieldSelector: 'spec.node=n1', revision: from }, ac.signal)) {
+      for await (const ev of client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1', fromRevision: from }, ac.signal)) {
         seen.push(ev);
         if (seen.filter((e) => e.type !== 'BOOKMARK').length === 12) break;
         if (ev.type !== 'BOOKMARK') await new Promise((r) => setTimeout(r, 15)); // a slow consumer: the server blocks on drain

@@ -1,12 +1,13 @@
-// watchWithResume (src/client/watch-loop.ts) against a real server, through a TCP proxy that can
+// The runtime Informer over the HTTP client against a real server, through a TCP proxy that can
 // cut every connection, as a network failure or a server restart would.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
-import type { ClientWatchEvent } from '../client/types.js';
-import { watchWithResume } from '../client/watch-loop.js';
-import type { AnyObject } from '../core/index.js';
+import type { GantryClient } from '../client/types.js';
+import type { Service } from '../core/index.js';
+import { Informer, type InformerHandlers } from '../runtime/informer.js';
+import { quietLogger } from '../controllers/test-builders.js';
 import { aService, startHarness, type Harness } from './test-helpers.js';
 
 interface Proxy {
@@ -81,15 +82,23 @@ const apply = async (name: string, replicas = 1): Promise<void> => {
   expect(res.statusCode).toBeLessThan(300);
 };
 
-describe('watchWithResume', () => {
+/** An informer of Services in `namespace` over `client`, with quick retries. */
+function serviceInformer(client: GantryClient, handlers: InformerHandlers<Service>, namespace?: string): Informer<'Service'> {
+  const inf = new Informer({ source: client, kind: 'Service', select: { namespace }, logger: quietLogger(), retryDelayMs: 20, maxRetryDelayMs: 100 });
+  inf.addHandlers(handlers);
+  return inf;
+}
+
+describe('Informer over the HTTP client', () => {
   it('resumes after a dropped connection from the last revision, missing and repeating nothing', async () => {
     const client = await setup();
     const syncs: number[] = [];
-    const events: ClientWatchEvent[] = [];
-    running = watchWithResume(client, 'Service', { namespace: 'default' }, loop.signal, {
+    const events: [string, string, number][] = [];
+    running = serviceInformer(client, {
       onSync: (_items, revision) => void syncs.push(revision),
-      onEvent: (ev) => void events.push(ev),
-    }, undefined, { initialBackoffMs: 20, maxBackoffMs: 100 });
+      onAdd: (s) => void events.push(['ADDED', s.metadata.name, s.metadata.revision]),
+      onUpdate: (_o, s) => void events.push(['MODIFIED', s.metadata.name, s.metadata.revision]),
+    }, 'default').run(loop.signal);
     await until(() => syncs.length === 1);
     await apply('one');
     await until(() => events.length === 1);
@@ -98,12 +107,12 @@ describe('watchWithResume', () => {
     await apply('two');
     await apply('one', 3);
     await until(() => events.length === 3);
-    expect(events.map((e) => [e.type, e.object?.metadata.name])).toEqual([
+    expect(events.map(([type, name]) => [type, name])).toEqual([
       ['ADDED', 'one'],
       ['ADDED', 'two'],
       ['MODIFIED', 'one'],
     ]);
-    const revs = events.map((e) => e.revision);
+    const revs = events.map((e) => e[2]);
     expect(revs).toEqual([...revs].sort((a, b) => a - b));
     expect(new Set(revs).size).toBe(3);
     expect(syncs).toHaveLength(1); // resumed, not relisted
@@ -112,42 +121,76 @@ describe('watchWithResume', () => {
 
   it('lists again and calls onSync when the revision has expired', async () => {
     const client = await setup(3);
-    const syncs: AnyObject[][] = [];
-    running = watchWithResume(client, 'Service', { namespace: 'default' }, loop.signal, {
+    const syncs: Service[][] = [];
+    running = serviceInformer(client, {
       onSync: async (items) => {
         syncs.push(items);
         // While we "process" the first list, more changes land than the server keeps.
         if (syncs.length === 1) for (let i = 0; i < 6; i++) await apply(`s${i}`);
       },
-      onEvent: () => undefined,
-    }, undefined, { initialBackoffMs: 20 });
+    }, 'default').run(loop.signal);
     await until(() => syncs.length === 2);
     expect(syncs[0]).toHaveLength(0);
     expect(syncs[1]!.map((s) => s.metadata.name).sort()).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
+  });
+
+  it('gives handlers without onSync one onAdd/onDelete per difference after an EXPIRED relist', async () => {
+    const client = await setup(3);
+    await apply('gone');
+    const seen: string[] = [];
+    const inf = serviceInformer(client, {
+      onAdd: (s) => void seen.push(`add ${s.metadata.name}`),
+      onDelete: (s) => void seen.push(`delete ${s.metadata.name}`),
+    });
+    running = inf.run(loop.signal);
+    await inf.synced;
+    // While the connection is down, more changes land than the server keeps.
+    proxy!.dropAll();
+    const res = await h.call({ method: 'DELETE', url: '/api/v1/namespaces/default/services/gone' });
+    expect(res.statusCode).toBeLessThan(300);
+    for (let i = 0; i < 6; i++) await apply(`s${i}`);
+    await until(() => inf.list().length === 6);
+    expect(seen).toContain('add gone');
+    expect(seen).toContain('delete gone');
+    expect(inf.get('default', 's5')?.metadata.name).toBe('s5');
   });
 
   it('ends when its signal aborts', async () => {
     const client = await setup();
     const ac = new AbortController();
     let synced = false;
-    const done = watchWithResume(client, 'Service', {}, ac.signal, { onSync: () => void (synced = true), onEvent: () => undefined });
+    const done = serviceInformer(client, { onSync: () => void (synced = true) }).run(ac.signal);
     await until(() => synced);
     ac.abort();
     await expect(done).resolves.toBeUndefined();
   });
 
-  it('rejects when a handler throws, instead of retrying a bug forever', async () => {
+  it('lists again when onSync throws, instead of going on from a state it did not take in', async () => {
     const client = await setup();
-    running = watchWithResume(client, 'Service', {}, loop.signal, {
-      onSync: () => undefined,
-      onEvent: () => {
+    let calls = 0;
+    running = serviceInformer(client, {
+      onSync: () => {
+        calls++;
+        if (calls === 1) throw new Error('handler bug');
+      },
+    }).run(loop.signal);
+    await until(() => calls === 2);
+  });
+
+  it('keeps going when an event handler throws: the others still hear of the change', async () => {
+    const client = await setup();
+    const seen: string[] = [];
+    const inf = serviceInformer(client, {
+      onAdd: () => {
         throw new Error('handler bug');
       },
     });
-    const failed = running.catch((e: unknown) => e);
-    running = undefined;
-    await new Promise((r) => setTimeout(r, 100));
+    inf.addHandlers({ onAdd: (s) => void seen.push(s.metadata.name) });
+    running = inf.run(loop.signal);
+    await inf.synced;
     await apply('one');
-    expect(await failed).toMatchObject({ message: 'handler bug' });
+    await apply('two');
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['one', 'two']);
   });
 });

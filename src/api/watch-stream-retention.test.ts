@@ -46,7 +46,7 @@ describe('watch stream memory', () => {
     const client = createHttpClient({ server: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`, token: ADMIN });
     const ac = new AbortController();
     const got: ClientWatchEvent[] = [];
-    for await (const ev of client.watch('Service', { revision: 100 }, ac.signal)) {
+    for await (const ev of client.watch({ kind: 'Service', fromRevision: 100 }, ac.signal)) {
       got.push(ev);
       if (got.length === 50) break;
     }

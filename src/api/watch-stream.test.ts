@@ -43,7 +43,7 @@ describe('watch stream', () => {
     const from = await h.store.currentRevision();
     await client.apply(aService('one'));
     const ac = new AbortController();
-    const events = take(client.watch('Service', { namespace: 'default', revision: from }, ac.signal), 3, ac);
+    const events = take(client.watch({ kind: 'Service', namespace: 'default', fromRevision: from }, ac.signal), 3, ac);
     await client.apply(aService('two'));
     await client.delete('Service', 'default', 'one');
     const got = await events;
@@ -60,10 +60,10 @@ describe('watch stream', () => {
     const client = await listen(h);
     await client.apply(aService('one'));
     const ac1 = new AbortController();
-    const [first] = await take(client.watch('Service', { revision: 0 }, ac1.signal), 1, ac1);
+    const [first] = await take(client.watch({ kind: 'Service', fromRevision: 0 }, ac1.signal), 1, ac1);
     await client.apply(aService('two'));
     const ac2 = new AbortController();
-    const [next] = await take(client.watch('Service', { revision: first!.revision }, ac2.signal), 1, ac2);
+    const [next] = await take(client.watch({ kind: 'Service', fromRevision: first!.revision }, ac2.signal), 1, ac2);
     expect(next?.object?.metadata.name).toBe('two');
   });
 
@@ -72,7 +72,7 @@ describe('watch stream', () => {
     const client = await listen(h);
     for (let i = 0; i < 6; i++) await client.apply(aService(`s${i}`));
     const ac = new AbortController();
-    const err = await take(client.watch('Service', { revision: 1 }, ac.signal), 1, ac).catch((e: unknown) => e);
+    const err = await take(client.watch({ kind: 'Service', fromRevision: 1 }, ac.signal), 1, ac).catch((e: unknown) => e);
     expect(isAppError(err, 'EXPIRED')).toBe(true);
   });
 
@@ -81,7 +81,7 @@ describe('watch stream', () => {
     const client = await listen(h);
     const rev = await h.store.currentRevision();
     const ac = new AbortController();
-    const got = await take(client.watch('Service', {}, ac.signal), 2, ac);
+    const got = await take(client.watch({ kind: 'Service' }, ac.signal), 2, ac);
     expect(got).toEqual([
       { type: 'BOOKMARK', revision: rev },
       { type: 'BOOKMARK', revision: rev },
@@ -92,7 +92,7 @@ describe('watch stream', () => {
     h = await startHarness();
     const client = await listen(h, AGENT);
     const ac = new AbortController();
-    const events = take(client.watch('Instance', { fieldSelector: 'spec.node=n1' }, ac.signal), 2, ac);
+    const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal), 2, ac);
     await until(() => h.store.watchCount === 1);
     await h.store.create(anInstance('web-aaaaa', { node: 'n2' }));
     await h.store.create(anInstance('web-bbbbb', { node: 'n1' }));
@@ -105,7 +105,7 @@ describe('watch stream', () => {
     const watchSpy = vi.spyOn(h.store, 'watch');
     const client = await listen(h, AGENT);
     const ac = new AbortController();
-    const events = take(client.watch('Instance', { fieldSelector: 'spec.node=n1' }, ac.signal), 4, ac);
+    const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal), 4, ac);
     await until(() => h.store.watchCount === 1);
     expect(watchSpy.mock.calls[0]?.[0]).toMatchObject({ kind: 'Instance', field: { path: 'spec.node', value: 'n1' } });
 
@@ -133,7 +133,7 @@ describe('watch stream', () => {
     h = await startHarness();
     const client = await listen(h, AGENT);
     const ac = new AbortController();
-    const events = take(client.watch('Instance', { fieldSelector: 'spec.node=n1,spec.service=api' }, ac.signal), 1, ac);
+    const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1,spec.service=api' }, ac.signal), 1, ac);
     await until(() => h.store.watchCount === 1);
     await h.store.create(anInstance('web-aaaaa', { service: 'web', node: 'n1' }));
     await h.store.create(anInstance('api-bbbbb', { service: 'api', node: 'n2' }));
@@ -146,7 +146,7 @@ describe('watch stream', () => {
     const client = await listen(h);
     const ac = new AbortController();
     const iterating = (async () => {
-      for await (const _ of client.watch('Service', {}, ac.signal)) void _;
+      for await (const _ of client.watch({ kind: 'Service' }, ac.signal)) void _;
     })();
     await until(() => h.store.watchCount === 1);
     ac.abort();
@@ -164,7 +164,7 @@ describe('watch stream', () => {
     const ac = new AbortController();
     const seen: ClientWatchEvent[] = [];
     const iterating = (async () => {
-      for await (const ev of client.watch('Service', {}, ac.signal)) seen.push(ev);
+      for await (const ev of client.watch({ kind: 'Service' }, ac.signal)) seen.push(ev);
     })();
     await until(() => h.store.watchCount === 1);
     const started = Date.now();

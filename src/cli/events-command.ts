@@ -3,8 +3,8 @@
 // printing events as they are recorded or repeated (a repeat bumps an event's count and shows
 // again), through a list-then-watch that resumes after a dropped connection.
 import { Command } from '@commander-js/extra-typings';
-import { watchWithResume } from '../client/watch-loop.js';
 import { AppError, DEFAULT_NAMESPACE, type AnyObject, type GantryEvent } from '../core/index.js';
+import { Informer } from '../runtime/informer.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';
@@ -57,7 +57,13 @@ export function eventsCommand(ctx: CliContext) {
       let widths: number[] = [];
       const stop = shutdownOnSignals();
       try {
-        await watchWithResume(client, 'Event', { namespace }, stop.signal, {
+        // The informer's cache holds the events seen; with onSync, a list arrives only there.
+        const informer = new Informer({ source: client, kind: 'Event', select: { namespace } });
+        const print = (e: GantryEvent) => {
+          const [row] = table(keep([e])).rows;
+          if (row) ctx.stdout(`${alignedRow(widths, row)}\n`);
+        };
+        informer.addHandlers({
           onSync: (items) => {
             // After a relist (the watch fell too far behind) only what is new since is printed.
             if (widths.length > 0) return;
@@ -65,12 +71,10 @@ export function eventsCommand(ctx: CliContext) {
             widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
             ctx.stdout(formatTable(t.headers, t.rows));
           },
-          onEvent: (ev) => {
-            if (ev.type === 'DELETED' || !ev.object) return;
-            const [row] = table(keep([ev.object])).rows;
-            if (row) ctx.stdout(`${alignedRow(widths, row)}\n`);
-          },
+          onAdd: print,
+          onUpdate: (_old, e) => print(e),
         });
+        await informer.run(stop.signal);
       } finally {
         stop.dispose();
       }

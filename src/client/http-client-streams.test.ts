@@ -3,10 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../core/index.js';
+import { Informer } from '../runtime/informer.js';
 import { createHttpClient } from './http-client.js';
 import { shortenFetchBodyTimeout } from './test-helpers.js';
 import type { ClientWatchEvent } from './types.js';
-import { watchWithResume } from './watch-loop.js';
 
 let server: http.Server | undefined;
 let restoreFetch: (() => Promise<void>) | undefined;
@@ -68,7 +68,7 @@ describe('watch idle timeout', () => {
     const seen: ClientWatchEvent[] = [];
     const started = Date.now();
     const err = await (async () => {
-      for await (const ev of client.watch('Service', {}, new AbortController().signal)) seen.push(ev);
+      for await (const ev of client.watch({ kind: 'Service' }, new AbortController().signal)) seen.push(ev);
     })().catch((e: unknown) => e);
     expect(seen).toEqual([{ type: 'BOOKMARK', revision: 5 }]);
     expect(isAppError(err, 'UNAVAILABLE')).toBe(true);
@@ -84,14 +84,14 @@ describe('watch idle timeout', () => {
     });
     const client = createHttpClient({ server: url, token: 't', watchIdleTimeoutMs: 300 });
     const seen: number[] = [];
-    for await (const ev of client.watch('Service', {}, new AbortController().signal)) {
+    for await (const ev of client.watch({ kind: 'Service' }, new AbortController().signal)) {
       seen.push(ev.revision);
       if (ev.revision === 5) await sleep(400); // slow handler; the server's next line comes 100 ms later
     }
     expect(seen).toEqual([5, 6]);
   });
 
-  it('lets watchWithResume reconnect from the last revision after a stall', async () => {
+  it('lets the runtime Informer reconnect from the last revision after a stall', async () => {
     const requests: string[] = [];
     const url = await serve((req, res) => {
       requests.push(req.url ?? '');
@@ -104,7 +104,7 @@ describe('watch idle timeout', () => {
     });
     const client = createHttpClient({ server: url, token: 't', watchIdleTimeoutMs: 150 });
     const ac = new AbortController();
-    const loop = watchWithResume(client, 'Service', {}, ac.signal, { onSync: () => undefined, onEvent: () => undefined }, undefined, { initialBackoffMs: 10 });
+    const loop = new Informer({ source: client, kind: 'Service', retryDelayMs: 10 }).run(ac.signal);
     const deadline = Date.now() + 3000;
     while (requests.length < 3 && Date.now() < deadline) await sleep(20);
     ac.abort();

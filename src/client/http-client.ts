@@ -19,6 +19,7 @@ import { readText, streamGet, type StreamResponse } from './stream-get.js';
 import type {
   ApplyResult,
   ClientListOptions,
+  ClientWatchOptions,
   ClientOptions,
   ClientWatchEvent,
   ConfigFileContent,
@@ -105,7 +106,8 @@ export function objectPath(kind: Kind, namespace: string | undefined, name: stri
 
 function selectorQuery(opts: ClientListOptions | undefined): URLSearchParams {
   const q = new URLSearchParams();
-  if (opts?.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+  const fields = [...(opts?.field ? [`${opts.field.path}=${opts.field.value ?? ''}`] : []), ...(opts?.fieldSelector ? [opts.fieldSelector] : [])];
+  if (fields.length > 0) q.set('fieldSelector', fields.join(','));
   if (opts?.labelSelector) q.set('labelSelector', opts.labelSelector);
   return q;
 }
@@ -218,10 +220,11 @@ export class HttpClient implements GantryClient {
     await this.json('POST', '/api/v1/events', { body: { items, ...(source !== undefined ? { source } : {}) } });
   }
 
-  async *watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
+  async *watch(opts: ClientWatchOptions, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
+    const { kind } = opts;
     const query = selectorQuery(opts);
     query.set('watch', '1');
-    if (opts.revision !== undefined) query.set('revision', String(opts.revision));
+    if (opts.fromRevision !== undefined) query.set('revision', String(opts.fromRevision));
     const idleMs = this.watchIdleTimeoutMs;
     const ac = new AbortController();
     let stalled = false;

@@ -2,5 +2,4 @@
 export type * from './types.js';
 export { createHttpClient, HttpClient, collectionPath, objectPath, type HttpClientOptions } from './http-client.js';
 export { streamGet, type StreamResponse } from './stream-get.js';
-export { watchWithResume, type WatchHandlers, type WatchLoopTiming } from './watch-loop.js';
 export { ndjsonLines } from './ndjson.js';

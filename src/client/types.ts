@@ -1,6 +1,6 @@
 // What the typed HTTP client offers (docs/api.md). The CLI, the agent, the simulator and tests use
 // only this; http-client.ts implements it with fetch.
-import type { AnyObject, InstanceStatus, Kind, Manifest, NodeStatus, ObjectOf, ServiceStatus } from '../core/index.js';
+import type { AnyObject, InstanceStatus, Kind, KindWatchOptions, ListWatch, ListWatchEvent, ListWatchOptions, Manifest, NodeStatus, ObjectOf, ServiceStatus } from '../core/index.js';
 import type { EndpointSet } from '../discovery/endpoint.js';
 import type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
 
@@ -18,18 +18,21 @@ export type CronJobAction = 'trigger' | 'suspend' | 'resume';
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
-export interface ClientListOptions {
-  /** A namespace; for namespaced kinds, all namespaces when absent. */
-  namespace?: string | undefined;
+/**
+ * `namespace` (for namespaced kinds, all namespaces when absent) and `field` as the Store takes
+ * them (so the client is a ListWatch), plus the API's own selector strings.
+ */
+export interface ClientListOptions extends ListWatchOptions {
+  /** `spec.node=NAME[,spec.service=NAME]`; joined with `field` when both are given. */
   fieldSelector?: string | undefined;
   labelSelector?: string | undefined;
 }
 
-export interface ClientWatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
-  revision: number;
-  object?: AnyObject;
-}
+/** A watch: one kind from a revision (absent: from now), selected as a list is. */
+export type ClientWatchOptions = KindWatchOptions & ClientListOptions;
+
+/** A line of a watch stream: ADDED, MODIFIED, DELETED with the object; BOOKMARK without. */
+export type ClientWatchEvent = ListWatchEvent;
 
 export interface InstanceStatusReport {
   namespace: string;
@@ -75,7 +78,7 @@ export interface RolloutView {
   history: { version: number; cause?: string | undefined; createdAt: string; images: string[]; current: boolean }[];
 }
 
-export interface GantryClient {
+export interface GantryClient extends ListWatch {
   readonly server: string;
   healthz(): Promise<boolean>;
   version(): Promise<{ version: string; apiVersion: string; revision: number; clusterId: string }>;
@@ -105,9 +108,9 @@ export interface GantryClient {
   /**
    * Yields events until `signal` aborts; throws AppError EXPIRED (410) when `revision` is too old
    * and other AppErrors on HTTP errors. Does not reconnect by itself: callers resume from the last
-   * revision they saw (see watch-loop.ts for a reconnecting helper).
+   * revision they saw (the Informer of src/runtime does, over this interface).
    */
-  watch(kind: Kind, opts: ClientListOptions & { revision?: number | undefined }, signal: AbortSignal): AsyncIterable<ClientWatchEvent>;
+  watch(opts: ClientWatchOptions, signal: AbortSignal): AsyncIterable<ClientWatchEvent>;
   /**
    * Role agent only: the instance's config files with content resolved (Secrets included). `node`
    * is the asking agent's node; the server refuses an instance bound elsewhere.

@@ -5,6 +5,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -15,8 +16,8 @@ function setup(): { services: ServiceController; scheduler: SchedulingController
   const clock = new TestClock();
   store = aStore(clock);
   return {
-    services: new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) }),
-    scheduler: new SchedulingController({ store, logger: quietLogger(), seed: 1, now: clock.date }),
+    services: new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(7) }),
+    scheduler: new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date }),
   };
 }
 

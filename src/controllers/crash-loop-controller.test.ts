@@ -4,6 +4,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { CrashLoopController, mayCrashLoop } from './crash-loop-controller.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -17,11 +18,11 @@ async function setup(rescheduleAfterFailures?: number) {
   await store.create(aNode({ name: 'b' }));
   const s = aService({ replicas: 1 });
   await store.create<Service>({ ...s, spec: { ...s.spec, ...(rescheduleAfterFailures !== undefined ? { rescheduleAfterFailures } : {}) } });
-  const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(4) });
+  const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(4) });
   await services.reconcile('default/web');
   const [inst] = await instancesOf(store);
   const bound = await store.update<Instance>({ ...inst!, spec: { ...inst!.spec, node: 'a' } });
-  const crashLoop = new CrashLoopController({ store, logger: quietLogger(), now: clock.now });
+  const crashLoop = new CrashLoopController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now });
   return { services, crashLoop, inst: bound };
 }
 

@@ -12,14 +12,14 @@
 import type { Logger } from 'pino';
 import { serviceSpecDefaults, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import { EventRecorder } from './event-recorder.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { canEvict, recentFailuresOf, withEvict } from './instance-evict.js';
 import { splitKey } from './queue-keys.js';
 
 export interface CrashLoopControllerOptions {
   store: Store;
   logger: Logger;
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   now?: () => number;
 }
 
@@ -34,7 +34,7 @@ export class CrashLoopController {
 
   constructor(private readonly opts: CrashLoopControllerOptions) {
     this.now = opts.now ?? Date.now;
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    this.events = opts.events;
   }
 
   async reconcile(key: string): Promise<void> {

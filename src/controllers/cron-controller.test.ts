@@ -6,6 +6,7 @@ import { FireQueue } from './fire-queue.js';
 import { JobController } from './job-controller.js';
 import { STOP_ANNOTATION } from './job-plan.js';
 import { aStore, quietLogger, TestClock } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 
@@ -27,7 +28,7 @@ function aController(store: Store, clock: TestClock) {
     return names.filter((n) => n.ns === ns && n.cj === cj).map((n) => n.name);
   };
   const names: { ns: string; cj: string; name: string }[] = [];
-  const controller = new CronController({ store, logger: quietLogger(), fireQueue, jobsOf, now: clock.now });
+  const controller = new CronController({ events: new EventRecorder(store), store, logger: quietLogger(), fireQueue, jobsOf, now: clock.now });
   const sync = async () => {
     names.length = 0;
     for (const j of (await store.list('Job')).items) {
@@ -140,7 +141,7 @@ describe('CronController', () => {
     const store = aStore(clock);
     await aCronJob(store, { concurrencyPolicy: 'Replace' });
     const { pass } = aController(store, clock);
-    const jobs = new JobController({ store, logger: quietLogger(), now: clock.now });
+    const jobs = new JobController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now });
     clock.advance(2000);
     await pass();
     const first = `tick-${T0 / 1000 + 2}`;

@@ -10,28 +10,26 @@
 // the key to the work queue when it comes; watch events only add keys too. Nothing acts on a payload.
 import type { Logger } from 'pino';
 import {
-  API_VERSION,
   CRONJOB_LABEL,
   canonicalJson,
   isAppError,
   parseSchedule,
-  stableHash,
   namespaceOf,
   type CronJob,
   type CronJobStatus,
   type CronSchedule,
   type Job,
 } from '../core/index.js';
-import type { NewObject, Store, TxnOp } from '../store/store.js';
-import { EventRecorder } from './event-recorder.js';
+import type { Store, TxnOp } from '../store/store.js';
+import { jobFor, SCHEDULED_TIME_ANNOTATION } from '../runtime/cron-job-runs.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { count } from './event-text.js';
 import type { FireQueue } from './fire-queue.js';
 import { isJobFinishedPhase, STOP_ANNOTATION } from './job-plan.js';
-import type { HandlerResult } from './work-queue.js';
+import type { HandlerResult } from '../runtime/work-queue.js';
 import { splitKey } from './queue-keys.js';
 
-export { CRONJOB_LABEL };
-export const SCHEDULED_TIME_ANNOTATION = 'gantry.io/scheduled-time';
+export { CRONJOB_LABEL, SCHEDULED_TIME_ANNOTATION };
 
 export interface CronControllerOptions {
   store: Store;
@@ -39,7 +37,7 @@ export interface CronControllerOptions {
   fireQueue: FireQueue;
   /** The Jobs of a CronJob (names), as the Job informer last saw them. */
   jobsOf: (namespace: string, cronJob: string) => readonly string[];
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   now?: () => number;
 }
 
@@ -53,7 +51,7 @@ export class CronController {
 
   constructor(private readonly opts: CronControllerOptions) {
     this.now = opts.now ?? Date.now;
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    this.events = opts.events;
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -241,29 +239,4 @@ export class CronController {
 
 function scheduledOf(j: Job): string {
   return j.metadata.annotations?.[SCHEDULED_TIME_ANNOTATION] ?? j.metadata.createdAt;
-}
-
-/** `<cronjob>-<unix seconds>` (cut, with a hash, to stay within 63 characters). */
-export function cronJobRunName(cronJob: string, suffix: string): string {
-  const tail = `-${suffix}`;
-  if (cronJob.length + tail.length <= 63) return `${cronJob}${tail}`;
-  const hash = stableHash(cronJob).slice(0, 6);
-  return `${cronJob.slice(0, 63 - tail.length - hash.length - 1).replace(/-+$/, '')}-${hash}${tail}`;
-}
-
-/** The Job a CronJob makes for a scheduled time (or, with `manual`, for `gantry cronjob trigger`). */
-export function jobFor(cj: CronJob, at: Date, manual = false): NewObject<Job> {
-  const name = cronJobRunName(cj.metadata.name, manual ? `manual-${at.getTime()}` : String(Math.floor(at.getTime() / 1000)));
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Job',
-    metadata: {
-      name,
-      namespace: namespaceOf(cj),
-      labels: { [CRONJOB_LABEL]: cj.metadata.name },
-      annotations: { [SCHEDULED_TIME_ANNOTATION]: at.toISOString(), ...(manual ? { 'gantry.io/manual': 'true' } : {}) },
-      generation: 1,
-    },
-    spec: cj.spec.jobTemplate,
-  };
 }

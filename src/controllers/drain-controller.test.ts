@@ -5,6 +5,7 @@ import { DrainController } from './drain-controller.js';
 import { SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -33,9 +34,9 @@ async function setup(replicas: number, maxUnavailable: number) {
   await store.create(aNode({ name: 'a' }));
   const s = aService({ replicas });
   await store.create({ ...s, spec: { ...s.spec, update: { maxSurge: 1, maxUnavailable } } });
-  const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(2) });
-  const scheduler = new SchedulingController({ store, logger: quietLogger(), seed: 1, now: clock.date });
-  const drain = new DrainController({ store, logger: quietLogger(), now: clock.now });
+  const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(2) });
+  const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date });
+  const drain = new DrainController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now });
   const step = async () => {
     await services.reconcile('default/web');
     await scheduler.reconcile();

@@ -12,14 +12,15 @@ import type { Logger } from 'pino';
 import { isFinished } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
-import { EventRecorder, type EventInput } from './event-recorder.js';
+import type { EventRecorder} from '../runtime/event-recorder.js';
+import { type EventInput } from '../runtime/event-recorder.js';
 import { canEvict, withEvict } from './instance-evict.js';
-import type { HandlerResult } from './work-queue.js';
+import type { HandlerResult } from '../runtime/work-queue.js';
 
 export interface DrainControllerOptions {
   store: Store;
   logger: Logger;
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   now?: () => number;
 }
 
@@ -34,7 +35,7 @@ export class DrainController {
 
   constructor(private readonly opts: DrainControllerOptions) {
     this.now = opts.now ?? Date.now;
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    this.events = opts.events;
   }
 
   async reconcile(name: string): Promise<HandlerResult> {

@@ -5,6 +5,7 @@ import { startControllers } from './index.js';
 import { SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { GiB, aNode, aService, aStore, instancesOf, quietLogger, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -15,7 +16,7 @@ describe('startControllers', () => {
   it('drives a service from apply to bound instances, follows scaling, and stops on abort', async () => {
     store = aStore();
     const ac = new AbortController();
-    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     await store.create(aNode({ name: 'n1', lastHeartbeat: new Date().toISOString() }));
     await store.create(aService({ replicas: 3 }));
 
@@ -53,7 +54,7 @@ describe('startControllers', () => {
     store = aStore();
     const passes = vi.spyOn(SchedulingController.prototype, 'reconcile');
     const ac = new AbortController();
-    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     try {
       await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB, lastHeartbeat: new Date().toISOString() }));
       await vi.waitFor(() => expect(passes).toHaveBeenCalled());
@@ -79,7 +80,7 @@ describe('startControllers', () => {
   it('reconciles a service once for a burst of its instances\' status reports, not once per report', async () => {
     store = aStore();
     const ac = new AbortController();
-    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     const reconciles = vi.spyOn(ServiceController.prototype, 'reconcile');
     try {
       await store.create(aNode({ name: 'n1', cpu: 100, memory: 100 * GiB, lastHeartbeat: new Date().toISOString() }));
@@ -103,7 +104,7 @@ describe('startControllers', () => {
   it('rolls a service to a new version when a Config its files reference changes, and only that service', async () => {
     store = aStore();
     const ac = new AbortController();
-    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { resyncIntervalMs: 60_000 } });
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { resyncIntervalMs: 60_000 } });
     try {
       await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: 'conf', namespace: 'default' }, spec: { data: { app: 'a=1' } } });
       const withFile = aService({ name: 'uses', replicas: 1 });
@@ -128,7 +129,7 @@ describe('startControllers', () => {
   it('marks a node that never heartbeats not ready after the grace period', async () => {
     store = aStore();
     const ac = new AbortController();
-    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { nodeGracePeriodMs: 100 } });
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { nodeGracePeriodMs: 100 } });
     await store.create(aNode({ name: 'quiet', lastHeartbeat: new Date().toISOString() }));
     await vi.waitFor(
       async () => {
@@ -145,7 +146,7 @@ describe('startControllers', () => {
     store = aStore();
     const passes = vi.spyOn(SchedulingController.prototype, 'reconcile');
     const ac = new AbortController();
-    const { done } = startControllers({ store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     try {
       await store.create(aNode({ name: 'n1', lastHeartbeat: new Date().toISOString() }));
       await vi.waitFor(() => expect(passes).toHaveBeenCalled());

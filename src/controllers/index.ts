@@ -6,15 +6,16 @@ import type { Store } from '../store/store.js';
 import { referencesConfig } from './config-digest.js';
 import { CrashLoopController, mayCrashLoop } from './crash-loop-controller.js';
 import { DrainController } from './drain-controller.js';
-import { EventRecorder, gcEvents } from './event-recorder.js';
+import type { EventRecorder} from '../runtime/event-recorder.js';
+import { gcEvents } from '../runtime/event-recorder.js';
 import { startJobControllers } from './job-controllers.js';
-import { Informer } from './informer.js';
+import { Informer } from '../runtime/informer.js';
 import { NodeController } from './node-controller.js';
-import type { NodeLeases } from './node-leases.js';
+import type { NodeLeases } from '../runtime/node-leases.js';
 import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling-triggers.js';
 import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../runtime/work-queue.js';
 import { nsKey } from './queue-keys.js';
 
 export interface ControllerOptions {
@@ -34,7 +35,7 @@ export interface ControllerDeps {
   signal: AbortSignal;
   options?: Partial<ControllerOptions>;
   /** The server shares one recorder between the API and the controllers, so repeats aggregate. */
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   /** Heartbeat leases the API renews (the same table); absent: the stored lastHeartbeat alone. */
   leases?: NodeLeases | undefined;
 }
@@ -51,14 +52,14 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   const options = { ...DEFAULT_CONTROLLER_OPTIONS, ...deps.options };
   const logger = deps.logger.child({ component: 'controllers' });
   const resyncIntervalMs = options.resyncIntervalMs;
-  const events = deps.events ?? new EventRecorder(store);
+  const events = deps.events;
 
-  const services = new Informer({ store, kind: 'Service', logger, resyncIntervalMs });
-  const instances = new Informer({ store, kind: 'Instance', logger, resyncIntervalMs });
-  const nodes = new Informer({ store, kind: 'Node', logger, resyncIntervalMs });
+  const services = new Informer({ source: store, kind: 'Service', logger, resyncIntervalMs });
+  const instances = new Informer({ source: store, kind: 'Instance', logger, resyncIntervalMs });
+  const nodes = new Informer({ source: store, kind: 'Node', logger, resyncIntervalMs });
   // A changed Config or Secret changes the template of every Service whose files reference it.
-  const configs = new Informer({ store, kind: 'Config', logger, resyncIntervalMs: 0 });
-  const secrets = new Informer({ store, kind: 'Secret', logger, resyncIntervalMs: 0 });
+  const configs = new Informer({ source: store, kind: 'Config', logger, resyncIntervalMs: 0 });
+  const secrets = new Informer({ source: store, kind: 'Secret', logger, resyncIntervalMs: 0 });
 
   const serviceQueue = new WorkQueue();
   const schedulingQueue = new WorkQueue();

@@ -11,7 +11,7 @@ import {
   type Instance,
   type InstanceSpec,
   type Service,
-  type ServiceTemplate,
+  templateOf,
 } from '../core/index.js';
 import type { NewObject } from '../store/store.js';
 
@@ -20,12 +20,6 @@ export const SERVICE_LABEL = 'gantry.io/service';
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** Object names are at most 63 characters; the suffix takes 6. */
 const MAX_PREFIX = 57;
-
-/** The parts of a Service that its instances are made from (what a ServiceVersion keeps). */
-export function templateOf(service: Service): ServiceTemplate {
-  const { containers, initContainers, configFiles } = service.spec;
-  return { containers, restartPolicy: service.spec.restartPolicy ?? 'Always', ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) };
-}
 
 /**
  * The hash of the template plus the digest of the Configs/Secrets it references (config-digest.ts).

@@ -3,6 +3,7 @@ import { API_VERSION, jobSpecDefaults, type Instance, type Job, type JobSpec } f
 import type { Store } from '../store/store.js';
 import { jobInstances, JobController, runInstanceName } from './job-controller.js';
 import { aStore, quietLogger, setInstanceStatus, TestClock } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 async function aJob(store: Store, spec: Partial<JobSpec> = {}, name = 'batch'): Promise<Job> {
   return store.create<Job>({
@@ -16,7 +17,7 @@ async function aJob(store: Store, spec: Partial<JobSpec> = {}, name = 'batch'): 
 function setup() {
   const clock = new TestClock();
   const store = aStore(clock);
-  const controller = new JobController({ store, logger: quietLogger(), now: clock.now });
+  const controller = new JobController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now });
   const job = async (name = 'batch') => (await store.get('Job', 'default', name))!;
   const runs = async (name = 'batch') => (await jobInstances(store, 'default', name)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const finish = async (i: Instance, exitCode: number) =>

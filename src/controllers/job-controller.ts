@@ -17,12 +17,12 @@ import {
   type Job,
 } from '../core/index.js';
 import type { NewObject, Store, TxnOp } from '../store/store.js';
-import { EventRecorder } from './event-recorder.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { listSome } from './event-text.js';
 import { JOB_LABEL, planJob, RUN_ANNOTATION, runInstanceName, type JobPlan } from './job-plan.js';
 
 export { runInstanceName };
-import type { HandlerResult } from './work-queue.js';
+import type { HandlerResult } from '../runtime/work-queue.js';
 import { splitKey } from './queue-keys.js';
 
 /** How a run is stopped (activeDeadlineSeconds, Replace, a finished job): no drain, 10 s grace. */
@@ -32,7 +32,7 @@ const MAX_OPS_PER_TXN = 1000;
 export interface JobControllerOptions {
   store: Store;
   logger: Logger;
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   now?: () => number;
 }
 
@@ -42,7 +42,7 @@ export class JobController {
 
   constructor(private readonly opts: JobControllerOptions) {
     this.now = opts.now ?? Date.now;
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    this.events = opts.events;
   }
 
   async reconcile(key: string): Promise<HandlerResult> {

@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import type { Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { CRONJOB_LABEL, CronController } from './cron-controller.js';
-import type { EventRecorder } from './event-recorder.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { FireQueue } from './fire-queue.js';
-import { Informer } from './informer.js';
+import { Informer } from '../runtime/informer.js';
 import { JobController } from './job-controller.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../runtime/work-queue.js';
 import { nsKey } from './queue-keys.js';
 
 export interface JobControllersDeps {
@@ -29,8 +29,8 @@ const RUN_BURST_MS = 100;
 export function startJobControllers(deps: JobControllersDeps): Promise<void>[] {
   const { store, events, signal, resyncIntervalMs } = deps;
   const logger = deps.logger;
-  const jobs = new Informer({ store, kind: 'Job', logger, resyncIntervalMs });
-  const cronJobs = new Informer({ store, kind: 'CronJob', logger, resyncIntervalMs });
+  const jobs = new Informer({ source: store, kind: 'Job', logger, resyncIntervalMs });
+  const cronJobs = new Informer({ source: store, kind: 'CronJob', logger, resyncIntervalMs });
   const jobQueue = new WorkQueue();
   const cronQueue = new WorkQueue();
 

@@ -8,6 +8,7 @@ import type { NewObject } from '../store/store.js';
 import { NodeController } from './node-controller.js';
 import { anInstance } from '../store/test-helpers.js';
 import { TestClock, aNode, aStore, quietLogger } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -48,7 +49,7 @@ describe('NodeController stall guard', () => {
     const clock = new TestClock();
     store = aStore(clock);
     await aCluster(2, 1, clock);
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000 });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000 });
     // Ticking every second for 10 s; n1 heartbeats, n0 has gone quiet.
     for (let s = 0; s < 10; s++) {
       await nodes.check();
@@ -80,7 +81,7 @@ describe('NodeController stall guard', () => {
     const clock = new TestClock();
     store = aStore(clock);
     await aCluster(2, 1, clock);
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000 });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000 });
     for (let s = 0; s < 16; s++) {
       await nodes.check();
       clock.advance(1000);
@@ -97,7 +98,7 @@ describe('NodeController disruption guard', () => {
     const clock = new TestClock();
     store = aStore(clock);
     await aCluster(10, 2, clock);
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     clock.advance(GRACE + 1);
     for (const n of ['n6', 'n7', 'n8', 'n9']) await heartbeat(n, clock); // 6 of 10 silent: 60%
@@ -138,7 +139,7 @@ describe('NodeController disruption guard', () => {
     const clock = new TestClock();
     store = aStore(clock);
     await aCluster(4, 1, clock);
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     clock.advance(GRACE + 1);
     for (const n of ['n2', 'n3']) await heartbeat(n, clock); // 2 of 4: not more than 55%, and only 2
@@ -149,7 +150,7 @@ describe('NodeController disruption guard', () => {
     await store.close();
     store = aStore(clock);
     await aCluster(2, 1, clock);
-    const small = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const small = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     clock.advance(GRACE + 1);
     await small.check(); // both silent, but 2 nodes are no "most of a cluster"
     expect(await phasesOn('n0')).toEqual(['Lost']);

@@ -5,9 +5,10 @@ import { getCondition, type Instance } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { NewObject } from '../store/store.js';
 import { NodeController } from './node-controller.js';
-import { NodeLeases } from './node-leases.js';
+import { NodeLeases } from '../runtime/node-leases.js';
 import { anInstance } from '../store/test-helpers.js';
 import { TestClock, aNode, aStore, quietLogger } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -33,7 +34,7 @@ function setup() {
   const clock = new TestClock();
   store = aStore(clock);
   const leases = new NodeLeases();
-  const controller = () => new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases });
+  const controller = () => new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases });
   return { clock, leases, controller };
 }
 
@@ -79,7 +80,7 @@ describe('NodeController with leases', () => {
     await store.create(aNode({ name: 'gone', lastHeartbeat: clock.date().toISOString() }));
     clock.advance(45_000); // the stored heartbeats are up to a persist interval old, and the server was down
     const fresh = new NodeLeases();
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases: fresh });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases: fresh });
     await nodes.check();
     clock.advance(5000);
     fresh.renew('back', clock.now());

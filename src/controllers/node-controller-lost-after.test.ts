@@ -10,6 +10,7 @@ import { NodeController } from './node-controller.js';
 import { KEEP_ORIGINAL_MAX_MS } from './node-return.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, quietLogger, seededRandom } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -48,7 +49,7 @@ async function setup() {
   const run = anInstance('batch-1', { service: 'batch', node: 'n1', status: RUNNING });
   await store.create<Instance>({ ...run, spec: { ...run.spec, ownerKind: 'Job' } });
   await store.create(anInstance('fast-2', { service: 'fast', node: 'n2', status: RUNNING }));
-  const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+  const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
   /** Advance to `ms` after the start, n2 heartbeating, and check. */
   const at = async (ms: number) => {
     clock.ms = Date.parse(t0) + ms;
@@ -108,7 +109,7 @@ describe('NodeController with per-service lostAfter', () => {
 
   it('on return, KeepReplacement keeps the replacement; KeepOriginal revives the kept original and stops its replacement', async () => {
     const { clock, at, nodes } = await setup();
-    const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
+    const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
     await at(20_000);
     expect(await phaseOf('fast-1')).toBe('Lost');
     // The service controller replaces keep-1 but keeps its object for the node's return.
@@ -146,7 +147,7 @@ describe('NodeController with per-service lostAfter', () => {
 
   it('a KeepOriginal original not back within the hour is given up like any Lost instance', async () => {
     const { clock, at } = await setup();
-    const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
+    const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
     await at(20_000);
     await services.reconcile('default/keep');
     expect(await phaseOf('keep-1')).toBe('Lost');

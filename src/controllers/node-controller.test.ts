@@ -5,6 +5,7 @@ import { NodeController } from './node-controller.js';
 import { SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -29,9 +30,9 @@ describe('NodeController', () => {
     const t0 = clock.date().toISOString();
     await store.create(aNode({ name: 'n1', lastHeartbeat: t0 }));
     await store.create(aService({ replicas: 2 }));
-    const services = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(5) });
-    const scheduler = new SchedulingController({ store, logger: quietLogger(), seed: 1, now: clock.date });
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(5) });
+    const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await services.reconcile('default/web');
     await scheduler.reconcile();
     for (const i of await instancesOf(store)) await setInstanceStatus(store, i, { phase: 'Running', ready: true });
@@ -82,7 +83,7 @@ describe('NodeController', () => {
     const clock = new TestClock();
     store = aStore(clock);
     await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     expect(await events('NodeReady')).toHaveLength(0);
     clock.advance(GRACE + 1);
@@ -99,7 +100,7 @@ describe('NodeController', () => {
     const clock = new TestClock();
     store = aStore(clock);
     await store.create(aNode({ name: 'fresh', ready: false }));
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     await heartbeat('fresh', clock);
     await nodes.check();
@@ -111,12 +112,12 @@ describe('NodeController', () => {
     store = aStore(clock);
     await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
     await store.create(aService({ replicas: 1 }));
-    await new ServiceController({ store, logger: quietLogger() }).reconcile('default/web');
-    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger() }).reconcile('default/web');
+    await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
     const [inst] = await instancesOf(store);
     await setInstanceStatus(store, inst!, { phase: 'Succeeded' });
     clock.advance(GRACE + 1);
-    await new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now }).check();
+    await new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now }).check();
     expect((await instancesOf(store))[0]!.status?.phase).toBe('Succeeded');
   });
 
@@ -126,11 +127,11 @@ describe('NodeController', () => {
     const beforeDowntime = clock.date().toISOString();
     await store.create(aNode({ name: 'n1', lastHeartbeat: beforeDowntime }));
     await store.create(aService({ replicas: 1 }));
-    await new ServiceController({ store, logger: quietLogger() }).reconcile('default/web');
-    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger() }).reconcile('default/web');
+    await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
 
     clock.advance(3_600_000); // the server was down for an hour
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     clock.advance(GRACE - 1);
     await nodes.check();
@@ -149,12 +150,12 @@ describe('NodeController', () => {
     store = aStore(clock);
     await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
     await store.create(aService({ replicas: 2 }));
-    await new ServiceController({ store, logger: quietLogger(), random: seededRandom(2) }).reconcile('default/web');
-    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(2) }).reconcile('default/web');
+    await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
     const [running, done] = await instancesOf(store);
     await setInstanceStatus(store, running!, { phase: 'Running', ready: true });
     await setInstanceStatus(store, done!, { phase: 'Succeeded' });
-    const nodes = new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
 
     await store.delete('Node', undefined, 'n1');
@@ -174,10 +175,10 @@ describe('NodeController', () => {
     store = aStore(clock);
     await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
     await store.create(aService({ replicas: 1 }));
-    await new ServiceController({ store, logger: quietLogger() }).reconcile('default/web');
-    await new SchedulingController({ store, logger: quietLogger(), seed: 1 }).reconcile();
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger() }).reconcile('default/web');
+    await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
     await store.delete('Node', undefined, 'n1');
-    await new NodeController({ store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now }).check();
+    await new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now }).check();
     expect((await instancesOf(store))[0]!.status).toMatchObject({ phase: 'Lost', message: 'node n1 was deleted' });
   });
 });

@@ -45,11 +45,12 @@ import type { Logger } from 'pino';
 import { getCondition, isFinished, setCondition, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
-import { EventRecorder, type EventInput } from './event-recorder.js';
+import type { EventRecorder} from '../runtime/event-recorder.js';
+import { type EventInput } from '../runtime/event-recorder.js';
 import { count, listSome } from './event-text.js';
 import { groupBy } from './group-by.js';
 import { LossSettings } from './loss-settings.js';
-import type { NodeLeases } from './node-leases.js';
+import type { NodeLeases } from '../runtime/node-leases.js';
 import { keepOriginals } from './node-return.js';
 
 export interface NodeControllerOptions {
@@ -58,7 +59,7 @@ export interface NodeControllerOptions {
   nodeGracePeriodMs: number;
   now?: () => number;
   /** Shared with the API in the server; a private one otherwise. */
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   /** Heartbeat leases the API renews; absent: the stored `status.lastHeartbeat` alone. */
   leases?: NodeLeases | undefined;
   /** Safety net: look for instances bound to missing nodes at least this often (default 60 s). */
@@ -112,7 +113,7 @@ export class NodeController {
 
   constructor(private readonly opts: NodeControllerOptions) {
     this.now = opts.now ?? Date.now;
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    this.events = opts.events;
     this.graceFrom = this.now();
     this.settings = new LossSettings(opts.store, opts.nodeGracePeriodMs);
   }

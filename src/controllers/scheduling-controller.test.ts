@@ -5,6 +5,7 @@ import { newInstanceFor } from './instance-template.js';
 import { BIND_CHUNK, PLAN_CHUNK, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
 import { GiB, TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -13,11 +14,11 @@ afterEach(async () => {
 
 async function withService(replicas: number, memory = '128Mi'): Promise<void> {
   const svc = await store.create(aService({ replicas, memory }));
-  await new ServiceController({ store, logger: quietLogger(), random: seededRandom(3) }).reconcile(`default/${svc.metadata.name}`);
+  await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) }).reconcile(`default/${svc.metadata.name}`);
 }
 
 function aScheduler(clock = new TestClock()): SchedulingController {
-  return new SchedulingController({ store, logger: quietLogger(), seed: 42, now: clock.date });
+  return new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 42, now: clock.date });
 }
 
 describe('SchedulingController', () => {
@@ -107,7 +108,7 @@ describe('SchedulingController', () => {
     store = aStore();
     await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB }));
     await store.create(aService({ replicas: 2500 }));
-    const services = new ServiceController({ store, logger: quietLogger(), random: seededRandom(3) });
+    const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) });
     for (let pass = 0; pass < 3; pass++) await services.reconcile('default/web');
     const txn = vi.spyOn(store, 'txn');
     expect(await aScheduler().reconcile()).toBeUndefined();
@@ -137,7 +138,7 @@ describe('SchedulingController', () => {
     const intruder = newInstanceFor({ ...svc, metadata: { ...svc.metadata, name: 'other' } }, 'intruder');
     await store.create<Instance>({ ...intruder, spec: { ...intruder.spec, node: 'n1', resources: { cpu: 3700, memory: GiB } } });
     await store.update({ ...svc, spec: { ...svc.spec, replicas: 5 } });
-    await new ServiceController({ store, logger: quietLogger(), random: seededRandom(4) }).reconcile('default/web');
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(4) }).reconcile('default/web');
     list.mockClear();
     expect(await scheduler.reconcile()).toEqual({ requeueAfterMs: 10_000 });
     expect(list.mock.calls.filter(([kind, opts]) => kind === 'Instance' && opts?.field === undefined)).toHaveLength(0);
@@ -180,7 +181,7 @@ describe('SchedulingController', () => {
     const clock = new TestClock();
     await store.create(aNode({ name: 'n1' }));
     await withService(2);
-    const scheduler = new SchedulingController({ store, logger: quietLogger(), seed: 1, now: clock.date, rebuildIntervalMs: 60_000 });
+    const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date, rebuildIntervalMs: 60_000 });
     const list = vi.spyOn(store, 'list');
     const fullLists = () => list.mock.calls.filter(([kind, opts]) => kind === 'Instance' && opts?.field === undefined).length;
     await scheduler.reconcile();
@@ -196,7 +197,7 @@ describe('SchedulingController', () => {
     store = aStore();
     await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB }));
     await store.create(aService({ replicas: 2500 }));
-    const services = new ServiceController({ store, logger: quietLogger(), random: seededRandom(3) });
+    const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) });
     for (let pass = 0; pass < 3; pass++) await services.reconcile('default/web');
     let turns = 0;
     let running = true;

@@ -14,9 +14,9 @@ import { fits, placementRequestFor, schedule } from '../scheduler/index.js';
 import type { NodeSnapshot, PlacementRequest } from '../scheduler/index.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { ClusterState } from './cluster-state.js';
-import { EventRecorder } from './event-recorder.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { SchedulingReport } from './scheduling-report.js';
-import type { HandlerResult } from './work-queue.js';
+import type { HandlerResult } from '../runtime/work-queue.js';
 
 export const SCHEDULING_KEY = 'scheduling';
 
@@ -33,7 +33,7 @@ export interface SchedulingControllerOptions {
   rebuildIntervalMs?: number;
   now?: () => Date;
   /** Shared with the API in the server; a private one otherwise. */
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
 }
 
 /** Binds per txn; between chunks the event loop serves others (heartbeats, API reads). */
@@ -56,7 +56,7 @@ export class SchedulingController {
 
   constructor(private readonly opts: SchedulingControllerOptions) {
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const events = opts.events ?? new EventRecorder(opts.store);
+    const events = opts.events;
     this.report = new SchedulingReport({ store: opts.store, logger: opts.logger, events, now: opts.now });
   }
 

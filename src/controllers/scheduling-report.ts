@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { isUnboundPending, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
-import type { EventInput, EventRecorder } from './event-recorder.js';
+import type { EventInput, EventRecorder } from '../runtime/event-recorder.js';
 import { listSome } from './event-text.js';
 import { groupBy } from './group-by.js';
 import { nsKey, splitKey } from './queue-keys.js';

@@ -3,6 +3,7 @@ import { getCondition, type Instance, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -14,7 +15,7 @@ const KEY = 'default/web';
 async function setup(o: { replicas?: number; update?: Service['spec']['update']; extra?: Partial<Service['spec']> } = {}) {
   const clock = new TestClock();
   store = aStore(clock);
-  const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(3) });
+  const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(3) });
   await store.create(aNode({ name: 'n1' }));
   await store.create(aNode({ name: 'n2' }));
   const s = aService({ replicas: o.replicas ?? 4 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isLive, type Service } from '../core/index.js';
 import { ServiceController } from './service-controller.js';
 import { TestClock, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 type Step =
   | { kind: 'scale'; replicas: number }
@@ -28,7 +29,7 @@ describe('ServiceController (property)', () => {
         const clock = new TestClock();
         const store = aStore(clock);
         try {
-          const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(1) });
+          const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(1) });
           await store.create(aService({ replicas: initial }));
           let replicas = initial;
           for (const s of steps) {

@@ -12,6 +12,7 @@ import {
   seededRandom,
   setInstanceStatus,
 } from './test-builders.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -21,7 +22,7 @@ afterEach(async () => {
 function setup(): { clock: TestClock; controller: ServiceController } {
   const clock = new TestClock();
   store = aStore(clock);
-  const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
+  const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
   return { clock, controller };
 }
 
@@ -214,10 +215,10 @@ describe('ServiceController', () => {
   it('never reuses a name: draws again on a name in use or already drawn in the same batch', async () => {
     setup();
     await store.create(aService({ replicas: 1 }));
-    await new ServiceController({ store, logger: quietLogger(), random: drawing('aaaaa') }).reconcile('default/web');
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: drawing('aaaaa') }).reconcile('default/web');
     expect(names(await instancesOf(store))).toEqual(['web-aaaaa']);
     await scale(3);
-    const withRepeats = new ServiceController({ store, logger: quietLogger(), random: drawing('aaaaa', 'bbbbb', 'bbbbb', 'ccccc') });
+    const withRepeats = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: drawing('aaaaa', 'bbbbb', 'bbbbb', 'ccccc') });
     await withRepeats.reconcile('default/web');
     expect(names(await instancesOf(store))).toEqual(['web-aaaaa', 'web-bbbbb', 'web-ccccc']);
   });
@@ -244,7 +245,7 @@ describe('ServiceController', () => {
   it('reads only its own instances, through the store\'s spec.service index, never the whole namespace', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    const controller = new ServiceController({ store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
+    const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
     await store.create(aService({ replicas: 3 }));
     await store.create(aService({ name: 'other', replicas: 2 }));
     await store.create(aService({ name: 'web', namespace: 'team-b', replicas: 1 }));

@@ -12,7 +12,7 @@ import { isAppError, isFinished, isReady, namespaceOf, type Instance, type Rollo
 import type { Store, TxnOp } from '../store/store.js';
 import { updateInChunks } from './chunked-updates.js';
 import { configDigest } from './config-digest.js';
-import { EventRecorder } from './event-recorder.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { count, listSome } from './event-text.js';
 import { drawInstanceNames } from './instance-names.js';
 import { agentWillStop, isStopping, stopDeadline, stopFinished, withStop } from './instance-stop.js';
@@ -20,8 +20,8 @@ import { newInstanceFor, templateHashOf } from './instance-template.js';
 import { isRollbackCause, nextRollout, stayingMessage, type RolloutTransition } from './rollout-state.js';
 import { planService, type PlanCounts, type ServicePlan } from './service-plan.js';
 import { sameStatus, serviceStatus } from './service-status.js';
-import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from './service-versions.js';
-import type { HandlerResult } from './work-queue.js';
+import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
+import type { HandlerResult } from '../runtime/work-queue.js';
 import { splitKey } from './queue-keys.js';
 
 /**
@@ -44,7 +44,7 @@ export interface ServiceControllerOptions {
   now?: () => number;
   random?: () => number;
   /** Shared with the API in the server; a private one otherwise. */
-  events?: EventRecorder | undefined;
+  events: EventRecorder;
   /** Node readiness from an informer's cache (undefined: not known there, read the store). */
   nodeReady?: ((node: string) => boolean | undefined) | undefined;
 }
@@ -71,7 +71,7 @@ export class ServiceController {
   constructor(private readonly opts: ServiceControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
-    this.events = opts.events ?? new EventRecorder(opts.store);
+    this.events = opts.events;
     this.versions = new ServiceVersions(opts.store);
   }
 

@@ -12,3 +12,6 @@ export * from './sleep.js';
 export * from './random.js';
 export * from './secrets.js';
 export * from './cron-schedule.js';
+export * from './list-watch.js';
+export * from './store.js';
+export * from './service-template.js';

@@ -3,7 +3,7 @@
 // changed instance (or node) costs, never a rescan of a service's instances. Listeners hear of a
 // service whose endpoint set changed, synchronously, in the order of store revisions.
 import type { Logger } from 'pino';
-import { Informer } from '../controllers/informer.js';
+import { Informer } from '../runtime/informer.js';
 import { namespaceOf, type GantryNode, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { endpointsOf, sameEndpoints, type Endpoint, type EndpointSet } from './endpoint.js';
@@ -38,8 +38,8 @@ export class Catalog {
 
   constructor(private readonly opts: CatalogOptions) {
     const resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
-    this.instances = new Informer({ store: opts.store, kind: 'Instance', logger: opts.logger, resyncIntervalMs });
-    this.nodes = new Informer({ store: opts.store, kind: 'Node', logger: opts.logger, resyncIntervalMs: 0 });
+    this.instances = new Informer({ source: opts.store, kind: 'Instance', logger: opts.logger, resyncIntervalMs });
+    this.nodes = new Informer({ source: opts.store, kind: 'Node', logger: opts.logger, resyncIntervalMs: 0 });
     this.instances.addHandlers({
       onAdd: (i) => this.judge(i),
       onUpdate: (old, i) => {

@@ -61,7 +61,7 @@ describe('withRequestGate', () => {
 
     const heartbeat = gated.heartbeat('n1');
     const ac = new AbortController();
-    const next = gated.watch('Instance', { fieldSelector: 'spec.node=n1' }, ac.signal)[Symbol.asyncIterator]().next();
+    const next = gated.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal)[Symbol.asyncIterator]().next();
     client.addInstance(anInstance({ node: 'n1' }));
     const first = await next;
     expect(first.value).toMatchObject({ type: 'ADDED', object: { kind: 'Instance' } });

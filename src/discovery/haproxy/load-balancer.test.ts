@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../controllers/event-recorder.js';
+import { EventRecorder } from '../../runtime/event-recorder.js';
 import { quietLogger } from '../../controllers/test-builders.js';
 import { API_VERSION, type ExposeSpec, type GantryNode, type Instance, type InstanceStatus, type Service } from '../../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite-store.js';

@@ -6,8 +6,8 @@
 // Event on the Services it would have changed, the LB status) and the old config keeps serving.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { EventRecorder } from '../../controllers/event-recorder.js';
-import { Informer } from '../../controllers/informer.js';
+import type { EventRecorder } from '../../runtime/event-recorder.js';
+import { Informer } from '../../runtime/informer.js';
 import { namespaceOf, type Service } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../catalog.js';
@@ -62,7 +62,7 @@ export class LoadBalancer {
     this.bin = opts.bin === null ? undefined : (opts.bin ?? findHaproxy());
     this.offReason = this.bin ? undefined : 'haproxy is not installed, so the load balancer is off (apt-get install haproxy, or scripts/ensure.sh)';
     this.proc = this.bin ? new HaproxyProcess({ bin: this.bin, paths: this.paths, logger: opts.logger, onUnexpectedExit: (exit) => this.exited(exit) }) : undefined;
-    this.services = new Informer({ store: opts.store, kind: 'Service', logger: opts.logger, resyncIntervalMs: 0 });
+    this.services = new Informer({ source: opts.store, kind: 'Service', logger: opts.logger, resyncIntervalMs: 0 });
     const changed = (): void => this.schedule();
     this.services.addHandlers({ onAdd: changed, onUpdate: (a, b) => a.metadata.revision !== b.metadata.revision && changed(), onDelete: changed });
   }

@@ -7,8 +7,7 @@
 // batch of a thousand agent events costs one store transaction and no lists. The server builds one
 // recorder and shares it between the API and the controllers; writes go through it one batch at a
 // time, which is what keeps two repeats from creating two events.
-import { API_VERSION, DEFAULT_NAMESPACE, isAppError, namespaceOf, type GantryEvent } from '../core/index.js';
-import type { NewObject, Store, TxnOp } from '../store/store.js';
+import { API_VERSION, DEFAULT_NAMESPACE, isAppError, namespaceOf, type GantryEvent, type NewObject, type Store, type TxnOp } from '../core/index.js';
 
 export interface InvolvedObject {
   kind: string;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { Informer } from './informer.js';
-import { aService, quietLogger } from './test-builders.js';
+import { aService, quietLogger } from '../controllers/test-builders.js';
 
 let store: SqliteStore;
 let ac: AbortController;
@@ -30,7 +30,7 @@ describe('Informer', () => {
   it('lists, then follows the watch', async () => {
     store = openSqliteStore(':memory:');
     await store.create(aService({ name: 'a' }));
-    const inf = new Informer({ store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 0 });
+    const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 0 });
     const r = recorder();
     inf.addHandlers(r.handlers);
     const run = inf.run(ac.signal);
@@ -49,7 +49,7 @@ describe('Informer', () => {
   it('relists when the watch falls too far behind (EXPIRED), noticing what was deleted meanwhile', async () => {
     store = openSqliteStore(':memory:', { maxWatchBuffer: 2, historyLimit: 2 });
     await store.create(aService({ name: 'gone' }));
-    const inf = new Informer({ store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 0, retryDelayMs: 10 });
+    const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 0, retryDelayMs: 10 });
     const r = recorder();
     inf.addHandlers(r.handlers);
     const lists = vi.spyOn(store, 'list');
@@ -71,7 +71,7 @@ describe('Informer', () => {
     store = openSqliteStore(':memory:');
     await store.create(aService({ name: 'a' }));
     await store.create(aService({ name: 'b' }));
-    const inf = new Informer({ store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 20 });
+    const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 20 });
     const r = recorder();
     inf.addHandlers(r.handlers);
     const run = inf.run(ac.signal);

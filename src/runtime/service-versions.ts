@@ -3,9 +3,7 @@
 // version is made when the template hash (template + referenced config content) differs from the
 // current version's; its cause says why: "created", "apply", "config changed", or what the writer
 // put in the `gantry.io/change-cause` annotation ("rollout undo to v2", "rolled back to v1: ...").
-import { API_VERSION, isAppError, namespaceOf, type Service, type ServiceVersion } from '../core/index.js';
-import type { NewObject, Store } from '../store/store.js';
-import { templateOf } from './instance-template.js';
+import { API_VERSION, isAppError, namespaceOf, templateOf, type NewObject, type Service, type ServiceVersion, type Store } from '../core/index.js';
 
 /** `<generation>:<cause>`, written with a spec change that is not a plain apply. */
 export const CHANGE_CAUSE_ANNOTATION = 'gantry.io/change-cause';
