@@ -2,7 +2,7 @@
 // writes the store only when the node turns ready or its stored heartbeat is a minute old.
 import { afterEach, describe, expect, it } from 'vitest';
 import { getCondition, type NodeStatus } from '../core/index.js';
-import { NodeController } from '../controllers/node-controller.js';
+import { NodeController } from '../controllers/node/node-controller.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { pino } from 'pino';
 import { AGENT, aNode, startHarness, type Harness } from './test-helpers.js';

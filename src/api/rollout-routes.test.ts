@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../core/index.js';
-import { ServiceController } from '../controllers/service-controller.js';
-import { quietLogger } from '../controllers/test-builders.js';
+import { ServiceController } from '../controllers/service/service-controller.js';
+import { quietLogger } from '../controllers/shared/test-builders.js';
 import { AGENT, aService, startHarness, type Harness } from './test-helpers.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 

@@ -7,7 +7,7 @@ import { createHttpClient } from '../client/http-client.js';
 import type { GantryClient } from '../client/types.js';
 import type { Service } from '../core/index.js';
 import { Informer, type InformerHandlers } from '../runtime/informer.js';
-import { quietLogger } from '../controllers/test-builders.js';
+import { quietLogger } from '../controllers/shared/test-builders.js';
 import { aService, startHarness, type Harness } from './test-helpers.js';
 
 interface Proxy {

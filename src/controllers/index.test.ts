@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getCondition, type GantryNode, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { startControllers } from './index.js';
-import { SchedulingController } from './scheduling-controller.js';
-import { ServiceController } from './service-controller.js';
-import { GiB, aNode, aService, aStore, instancesOf, quietLogger, setInstanceStatus } from './test-builders.js';
+import { SchedulingController } from './scheduling/scheduling-controller.js';
+import { ServiceController } from './service/service-controller.js';
+import { GiB, aNode, aService, aStore, instancesOf, quietLogger, setInstanceStatus } from './shared/test-builders.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 
 let store: SqliteStore;

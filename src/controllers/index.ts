@@ -3,20 +3,20 @@
 import type { Logger } from 'pino';
 import { isFinished, isUnboundPending, sleep, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import { referencesConfig } from './config-digest.js';
-import { CrashLoopController, mayCrashLoop } from './crash-loop-controller.js';
-import { DrainController } from './drain-controller.js';
+import { referencesConfig } from './service/config-digest.js';
+import { CrashLoopController, mayCrashLoop } from './node/crash-loop-controller.js';
+import { DrainController } from './node/drain-controller.js';
 import type { EventRecorder} from '../runtime/event-recorder.js';
 import { gcEvents } from '../runtime/event-recorder.js';
-import { startJobControllers } from './job-controllers.js';
+import { startJobControllers } from './job/job-setup.js';
 import { Informer } from '../runtime/informer.js';
-import { NodeController } from './node-controller.js';
+import { NodeController } from './node/node-controller.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
-import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling-triggers.js';
-import { SCHEDULING_KEY, SchedulingController } from './scheduling-controller.js';
-import { ServiceController } from './service-controller.js';
+import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling/scheduling-triggers.js';
+import { SCHEDULING_KEY, SchedulingController } from './scheduling/scheduling-controller.js';
+import { ServiceController } from './service/service-controller.js';
 import { WorkQueue } from '../runtime/work-queue.js';
-import { nsKey } from './queue-keys.js';
+import { nsKey } from './shared/queue-keys.js';
 
 export interface ControllerOptions {
   /** A node silent this long is marked not ready and its instances Lost. */

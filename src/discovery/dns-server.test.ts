@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { aStore, quietLogger } from '../controllers/test-builders.js';
+import { aStore, quietLogger } from '../controllers/shared/test-builders.js';
 import type { GantryNode, Instance, InstanceStatus } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { aNode, anInstance } from '../store/test-helpers.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { EventRecorder, GC_DELETES_PER_TXN, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
-import { TestClock, aStore } from '../controllers/test-builders.js';
+import { TestClock, aStore } from '../controllers/shared/test-builders.js';
 
 let store: SqliteStore;
 afterEach(async () => {

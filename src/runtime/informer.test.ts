@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { Informer } from './informer.js';
-import { aService, quietLogger } from '../controllers/test-builders.js';
+import { aService, quietLogger } from '../controllers/shared/test-builders.js';
 
 let store: SqliteStore;
 let ac: AbortController;

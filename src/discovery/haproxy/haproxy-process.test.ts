@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { quietLogger } from '../../controllers/test-builders.js';
+import { quietLogger } from '../../controllers/shared/test-builders.js';
 import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, type HaproxyExit, type HaproxyPaths } from './haproxy-process.js';
 import { parseShowStat } from './haproxy-answers.js';
 import { socketCommand } from './haproxy-socket.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../runtime/event-recorder.js';
-import { quietLogger } from '../../controllers/test-builders.js';
+import { quietLogger } from '../../controllers/shared/test-builders.js';
 import { API_VERSION, type ExposeSpec, type GantryNode, type Instance, type InstanceStatus, type Service } from '../../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { anInstance } from '../../store/test-helpers.js';

@@ -1,0 +1,64 @@
+// What the instances bound to each node take from it (resources, host ports, replicas per
+// service), kept current one instance at a time: adding an instance that holds resources charges
+// its node, removing it gives them back. The scheduling controller feeds it every change it sees,
+// so a pass reads each node's usage instead of summing 100,000 instances again.
+import { holdsResources, hostPortsOf, serviceKeyOf, type NodeUsage } from '../../scheduler/index.js';
+import type { Instance } from '../../core/index.js';
+
+interface MutableUsage {
+  cpu: number;
+  memory: number;
+  /** Port -> instances binding it (two would be a conflict, but removal must still be exact). */
+  hostPorts: Map<string, number>;
+  serviceCounts: Map<string, number>;
+  /** Instances counted here, so an empty node's entry can go. */
+  instances: number;
+}
+
+export class NodeUsageTable {
+  private readonly byNode = new Map<string, MutableUsage>();
+
+  /** Charges `inst` to its node when it holds resources there; otherwise does nothing. */
+  add(inst: Instance): void {
+    this.change(inst, +1);
+  }
+
+  /** Gives back what `add(inst)` charged (the same object, or one with the same spec and phase). */
+  remove(inst: Instance): void {
+    this.change(inst, -1);
+  }
+
+  /** A fresh copy of the usage of `node` (zero when nothing is bound there). */
+  usage(node: string): NodeUsage {
+    const u = this.byNode.get(node);
+    if (!u) return { used: { cpu: 0, memory: 0 }, hostPorts: new Set(), serviceCounts: new Map() };
+    return { used: { cpu: u.cpu, memory: u.memory }, hostPorts: new Set(u.hostPorts.keys()), serviceCounts: new Map(u.serviceCounts) };
+  }
+
+  private change(inst: Instance, sign: 1 | -1): void {
+    const node = inst.spec.node;
+    if (node === undefined || !holdsResources(inst)) return;
+    let u = this.byNode.get(node);
+    if (!u) {
+      if (sign < 0) return; // never charged: nothing to give back
+      u = { cpu: 0, memory: 0, hostPorts: new Map(), serviceCounts: new Map(), instances: 0 };
+      this.byNode.set(node, u);
+    }
+    u.instances += sign;
+    if (u.instances <= 0) {
+      // Sums come back to exactly zero this way, whatever rounding the additions had.
+      this.byNode.delete(node);
+      return;
+    }
+    u.cpu += sign * inst.spec.resources.cpu;
+    u.memory += sign * inst.spec.resources.memory;
+    for (const p of hostPortsOf(inst.spec.containers)) bump(u.hostPorts, p, sign);
+    bump(u.serviceCounts, serviceKeyOf(inst), sign);
+  }
+}
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
+}

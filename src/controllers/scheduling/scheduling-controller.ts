@@ -1,0 +1,206 @@
+// The scheduling controller: one key for the whole cluster, because placement is a batch problem
+// (each decision changes what fits next). A pass takes every unbound Pending instance, in chunks
+// of PLAN_CHUNK: each chunk is planned by the pure scheduler against the node snapshots, each
+// placement re-checked against the state at commit time (optimistic concurrency: the plan carries
+// its snapshot revision), and the survivors bound in one store txn; then the event loop gets a
+// turn before the next chunk. What does not fit gets a reason, and one event per new reason.
+//
+// The state (nodes, instances, per-node usage) is kept across passes and brought forward from the
+// store's change history (cluster-state.ts), so a pass costs what changed plus what it places;
+// every rebuildIntervalMs it is read afresh as a safety net.
+import type { Logger } from 'pino';
+import { isAppError, isUnboundPending, type Instance, type InstanceStatus } from '../../core/index.js';
+import { fits, placementRequestFor, schedule } from '../../scheduler/index.js';
+import type { NodeSnapshot, PlacementRequest } from '../../scheduler/index.js';
+import type { Store, TxnOp } from '../../store/store.js';
+import { ClusterState } from './cluster-state.js';
+import type { EventRecorder } from '../../runtime/event-recorder.js';
+import { SchedulingReport } from './scheduling-report.js';
+import type { HandlerResult } from '../../runtime/work-queue.js';
+
+export const SCHEDULING_KEY = 'scheduling';
+
+export interface SchedulingControllerOptions {
+  store: Store;
+  logger: Logger;
+  /** Seed of the first plan; each plan uses the next number, so a run is reproducible. */
+  seed?: number;
+  /** Plans tried per chunk when placements go stale between plan and commit. */
+  maxAttempts?: number;
+  /** While something stays unplaced, try again this often (node events also retry). */
+  retryIntervalMs?: number;
+  /** Read the whole cluster afresh at most this long after the last full read (default 60 s). */
+  rebuildIntervalMs?: number;
+  now?: () => Date;
+  /** Shared with the API in the server; a private one otherwise. */
+  events: EventRecorder;
+}
+
+/** Binds per txn; between chunks the event loop serves others (heartbeats, API reads). */
+export const BIND_CHUNK = 1000;
+/** Pending instances planned at once: one bind txn's worth, so a chunk is plan, check, one txn. */
+export const PLAN_CHUNK = BIND_CHUNK;
+
+interface ChunkOutcome {
+  placed: Instance[];
+  unplaced: Map<string, string>;
+  leftover: boolean;
+}
+
+export class SchedulingController {
+  private pass = 0;
+  private readonly seed: number;
+  private readonly report: SchedulingReport;
+  private state: ClusterState | undefined;
+  private lastFullRead = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly opts: SchedulingControllerOptions) {
+    this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const events = opts.events;
+    this.report = new SchedulingReport({ store: opts.store, logger: opts.logger, events, now: opts.now });
+  }
+
+  async reconcile(): Promise<HandlerResult> {
+    const { logger } = this.opts;
+    const ids = (await this.refresh()).pendingIds();
+    const placed: Instance[] = [];
+    const unplaced = new Map<string, string>();
+    let leftover = false;
+    for (let start = 0; start < ids.length; start += PLAN_CHUNK) {
+      if (start > 0) await new Promise((r) => setImmediate(r));
+      const out = await this.placeChunk(ids.slice(start, start + PLAN_CHUNK));
+      for (const inst of out.placed) placed.push(inst);
+      for (const [id, reason] of out.unplaced) unplaced.set(id, reason);
+      leftover ||= out.leftover;
+    }
+    if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size, revision: this.state?.revision }, 'scheduled instances');
+    await this.report.placements(placed);
+    await this.report.failures(unplaced);
+    return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
+  }
+
+  /** Brings the kept state forward between passes (cheap: only what changed); no-op before the first pass. */
+  async keepUp(): Promise<void> {
+    if (this.state) await this.catchUp();
+  }
+
+  /** The state at the current revision: brought forward, or read afresh when due. */
+  private async refresh(): Promise<ClusterState> {
+    const now = this.opts.now?.().getTime() ?? Date.now();
+    if (!this.state || now - this.lastFullRead >= (this.opts.rebuildIntervalMs ?? 60_000)) {
+      this.state = await ClusterState.read(this.opts.store);
+      this.lastFullRead = now;
+    }
+    return this.catchUp();
+  }
+
+  private async catchUp(): Promise<ClusterState> {
+    const state = await (this.state ?? (await ClusterState.read(this.opts.store))).catchUp(this.opts.store);
+    this.state = state;
+    return state;
+  }
+
+  /** Plans, re-checks and binds the instances `ids` that are still unbound and Pending. */
+  private async placeChunk(ids: readonly string[]): Promise<ChunkOutcome> {
+    const { logger } = this.opts;
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    const out: ChunkOutcome = { placed: [], unplaced: new Map(), leftover: false };
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      // Brings in the previous chunk's binds (and everyone else's writes) before planning.
+      let state = await this.catchUp();
+      const pending: Instance[] = [];
+      for (const id of ids) {
+        const inst = state.instance(id);
+        if (inst && isUnboundPending(inst)) pending.push(inst);
+      }
+      out.leftover = pending.length > 0;
+      if (pending.length === 0) break; // an earlier attempt may have placed some: report them
+      const plan = schedule(state.snapshots(), pending.map(placementRequestFor), { seed: this.seed + this.pass++ }, state.revision);
+
+      // The state moved since the snapshot: judge each placement against the state now.
+      state = await this.catchUp();
+      const check = new CommitCheck(state);
+      const binds: Instance[] = [];
+      let stale = 0;
+      for (const p of plan.placements) {
+        const inst = state.instance(p.id);
+        if (!inst || !isUnboundPending(inst)) continue; // deleted or bound meanwhile: nothing to do
+        const reason = check.place(p.node, placementRequestFor(inst));
+        if (reason !== undefined) {
+          stale++;
+          continue;
+        }
+        binds.push(bindTo(inst, p.node));
+      }
+      out.unplaced = new Map(plan.failures.map((f) => [f.id, f.reason]));
+      const { bound, failed } = await this.bindInChunks(binds);
+      for (const inst of bound) out.placed.push(inst);
+      stale += failed;
+      out.leftover = out.unplaced.size > 0 || stale > 0;
+      if (stale === 0) break;
+      logger.debug({ attempt, stale, revision: plan.revision }, 'placements went stale; planning again');
+    }
+    return out;
+  }
+
+  /** Binds in txns of BIND_CHUNK; a chunk that lost a CAS waits for the next attempt as a whole. */
+  private async bindInChunks(binds: readonly Instance[]): Promise<{ bound: Instance[]; failed: number }> {
+    const bound: Instance[] = [];
+    let failed = 0;
+    for (let start = 0; start < binds.length; start += BIND_CHUNK) {
+      if (start > 0) await new Promise((r) => setImmediate(r));
+      const chunk = binds.slice(start, start + BIND_CHUNK);
+      try {
+        await this.opts.store.txn(chunk.map((object): TxnOp => ({ op: 'update', object })));
+        for (const inst of chunk) bound.push(inst);
+      } catch (err) {
+        // One instance changed under us (CAS): the chunk waits for the next attempt.
+        if (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND')) throw err;
+        failed += chunk.length;
+      }
+    }
+    return { bound, failed };
+  }
+}
+
+interface ChargedNode extends NodeSnapshot {
+  used: { cpu: number; memory: number };
+  hostPorts: Set<string>;
+  serviceCounts: Map<string, number>;
+}
+
+/** Node snapshots at commit time, charged with each placement accepted so far (own copies: the state's stay as they are). */
+class CommitCheck {
+  private readonly charged = new Map<string, ChargedNode>();
+
+  constructor(private readonly state: ClusterState) {}
+
+  /** undefined and charges the node when `req` still fits there; else the reason. */
+  place(nodeName: string, req: PlacementRequest): string | undefined {
+    const node = this.charged.get(nodeName) ?? this.state.snapshot(nodeName);
+    if (!node) return `node ${nodeName} is gone`;
+    const reason = fits(node, req);
+    if (reason !== undefined) return reason;
+    const own = this.own(node);
+    own.used.cpu += req.resources.cpu;
+    own.used.memory += req.resources.memory;
+    for (const p of req.hostPorts) own.hostPorts.add(p);
+    own.serviceCounts.set(req.serviceKey, (own.serviceCounts.get(req.serviceKey) ?? 0) + 1);
+    return undefined;
+  }
+
+  private own(node: NodeSnapshot): ChargedNode {
+    let own = this.charged.get(node.name);
+    if (!own) {
+      own = { ...node, used: { ...node.used }, hostPorts: new Set(node.hostPorts), serviceCounts: new Map(node.serviceCounts) };
+      this.charged.set(node.name, own);
+    }
+    return own;
+  }
+}
+
+function bindTo(inst: Instance, node: string): Instance {
+  const { reason: _reason, message: _message, ...rest } = inst.status ?? { phase: 'Pending' as const, ready: false, containers: [] };
+  const status: InstanceStatus = { ...rest, node };
+  return { ...inst, spec: { ...inst.spec, node }, status };
+}

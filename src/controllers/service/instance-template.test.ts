@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { Service } from '../../core/index.js';
+import { instanceName, newInstanceFor, templateHashOf } from './instance-template.js';
+import { aService, seededRandom } from '../shared/test-builders.js';
+
+function stored(o: Parameters<typeof aService>[0] = {}): Service {
+  const s = aService(o);
+  return { ...s, metadata: { ...s.metadata, uid: 'u1', revision: 1, createdAt: '2025-01-01T00:00:00Z' } };
+}
+
+describe('instance template', () => {
+  it('copies the template, sums resources and starts unbound and Pending', () => {
+    const svc = stored({ name: 'api', namespace: 'prod', cpu: 0.25, memory: '256Mi', constraints: ['rack=a'] });
+    const inst = newInstanceFor(svc, 'api-x1y2z');
+    expect(inst.metadata).toEqual({ name: 'api-x1y2z', namespace: 'prod', labels: { 'gantry.io/service': 'api' } });
+    expect(inst.spec).toEqual({
+      service: 'api',
+      containers: svc.spec.containers,
+      restartPolicy: 'Always',
+      placement: { constraints: ['rack=a'] },
+      resources: { cpu: 250, memory: 256 * 2 ** 20 },
+      templateHash: templateHashOf(svc),
+      termination: { drainDelaySeconds: 2, gracePeriodSeconds: 10, stopSignal: 'SIGTERM' },
+    });
+    expect(inst.spec.node).toBeUndefined();
+    expect(inst.status).toEqual({ phase: 'Pending', ready: false, containers: [] });
+  });
+
+  it('changes the template hash with the containers, not with the replica count', () => {
+    const base = stored();
+    expect(templateHashOf({ ...base, spec: { ...base.spec, replicas: 9 } })).toBe(templateHashOf(base));
+    expect(templateHashOf(stored({ image: 'busybox:1.37' }))).not.toBe(templateHashOf(base));
+    expect(templateHashOf({ ...base, spec: { ...base.spec, restartPolicy: 'Never' } })).not.toBe(templateHashOf(base));
+  });
+
+  it('names instances <service>-<5 chars> within the 63-character limit', () => {
+    const random = seededRandom(9);
+    expect(instanceName('web', random)).toMatch(/^web-[a-z0-9]{5}$/);
+    expect(instanceName('web', random)).not.toBe(instanceName('web', random));
+    const long = instanceName('a'.repeat(63), random);
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^a+-[a-z0-9]{5}$/);
+  });
+});
