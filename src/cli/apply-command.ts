@@ -1,8 +1,10 @@
 // `gantry apply -f FILE`: sends every document of a YAML file (or stdin) to the API, one by one,
-// and reports each: `service/web created|configured|unchanged`. A failure does not stop the rest;
+// and reports each: `service/web created|configured|unchanged`, with `(replicas 5 → 3)` or
+// `(rollout resumed ...)` when a configured Service's replicas or paused changed. A failure does not stop the rest;
 // the exit code says whether all went through.
 import { Command } from '@commander-js/extra-typings';
-import { AppError, resolveKind, type Manifest } from '../core/index.js';
+import type { GantryClient } from '../client/index.js';
+import { AppError, DEFAULT_NAMESPACE, resolveKind, type AnyObject, type Manifest, type Service } from '../core/index.js';
 import { formatCliError, isDebug, ReportedFailure } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
@@ -32,6 +34,27 @@ function refOf(m: Manifest): string {
   return objectRef(info?.kind ?? String(m.kind), name);
 }
 
+/** The stored Service a manifest is about to replace, to say what an apply changes; else undefined. */
+async function currentService(client: GantryClient, m: Manifest): Promise<Service | undefined> {
+  if (resolveKind(m.kind)?.kind !== 'Service' || typeof m.metadata?.name !== 'string') return undefined;
+  const namespace = typeof m.metadata.namespace === 'string' ? m.metadata.namespace : DEFAULT_NAMESPACE;
+  return client.get('Service', namespace, m.metadata.name).catch(() => undefined);
+}
+
+/**
+ * What an apply changed that a person may not expect: `replicas` and `paused` are spec, so a file
+ * without them puts back its own replicas (undoing a `scale`) and resumes a paused rollout.
+ */
+export function serviceChanges(before: AnyObject, after: AnyObject): string[] {
+  if (before.kind !== 'Service' || after.kind !== 'Service') return [];
+  const notes: string[] = [];
+  if (before.spec.replicas !== after.spec.replicas) notes.push(`replicas ${before.spec.replicas} → ${after.spec.replicas}`);
+  const was = before.spec.paused === true;
+  const is = after.spec.paused === true;
+  if (was !== is) notes.push(is ? 'rollout paused (paused: true in the file)' : 'rollout resumed: the file has no paused: true');
+  return notes;
+}
+
 export function applyCommand(ctx: CliContext) {
   return new Command('apply')
     .description('create or update the objects described in a YAML file')
@@ -48,8 +71,10 @@ export function applyCommand(ctx: CliContext) {
         const manifest = withNamespace(doc.manifest, opts.namespace);
         const ref = refOf(manifest);
         try {
-          const { result } = await client.apply(manifest);
-          ctx.stdout(`${ref} ${result}\n`);
+          const before = await currentService(client, manifest);
+          const { result, object } = await client.apply(manifest);
+          const notes = result === 'configured' && before ? serviceChanges(before, object) : [];
+          ctx.stdout(`${ref} ${result}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}\n`);
         } catch (e) {
           failed++;
           ctx.stderr(formatCliError(e, { debug: isDebug(ctx.env), server: client.server }).replace(/^error: /, `error: ${label}, line ${doc.line}: ${ref}: `));

@@ -16,6 +16,22 @@ describe('formatDescribe', () => {
     expect(eventsFor(web, events).map((e) => e.metadata.name)).toEqual(['e1']);
   });
 
+  it('keeps none of a deleted predecessor’s events: another uid, or none and older than the object', () => {
+    const mine = { ...web, metadata: { ...web.metadata, uid: 'uid-new' } };
+    const ev = (name: string, uid: string | undefined, ageSeconds: number) => anEvent(name, { involved: { kind: 'Service', name: 'web', namespace: 'default', ...(uid ? { uid } : {}) }, ageSeconds });
+    // web was created 300 s ago.
+    const list = [ev('old-uid', 'uid-old', 20), ev('new-uid', 'uid-new', 20), ev('no-uid-before', undefined, 400), ev('no-uid-after', undefined, 100)];
+    expect(eventsFor(mine, list).map((e) => e.metadata.name).sort()).toEqual(['new-uid', 'no-uid-after']);
+  });
+
+  it('shows the last 10 events and says where the earlier ones are', () => {
+    const many = Array.from({ length: 14 }, (_, k) => anEvent(`m${k}`, { involved: { kind: 'Service', name: 'web', namespace: 'default' }, reason: `Step${k}`, ageSeconds: 200 - k }));
+    const text = formatDescribe(web, many, NOW);
+    expect(text).toContain('Events:\n  (4 earlier: gantry events --for service/web)\n');
+    expect(text).not.toMatch(/Step3\b/);
+    expect(text).toMatch(/Step4\b[\s\S]*Step13\b/);
+  });
+
   it('prints metadata, spec and status, then the events', () => {
     const text = formatDescribe(web, events, NOW);
     expect(text).toMatch(/^Name: +web\nNamespace: +default\nKind: +Service\n/);

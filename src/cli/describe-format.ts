@@ -19,16 +19,26 @@ function yamlBlock(title: string, value: unknown): string {
   return empty ? `${title}:  <none>\n` : `${title}:\n${indent(stringify(value, { lineWidth: 0 }), '  ')}\n`;
 }
 
-/** Events about one object: same kind, name and (for namespaced objects) namespace. */
-export function eventsFor(obj: AnyObject, events: readonly GantryEvent[]): GantryEvent[] {
-  return events
-    .filter((e) => {
-      const inv = e.spec.involved;
-      if (inv.kind !== obj.kind || inv.name !== obj.metadata.name) return false;
-      return obj.metadata.namespace === undefined || inv.namespace === undefined || inv.namespace === obj.metadata.namespace;
-    })
-    .sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
+/**
+ * Whether `e` is about this very object: same kind, name and namespace, and its uid (an event
+ * recorded while the object did not exist has none: then one from before its creation is not).
+ * A deleted and recreated object shares its name, never its uid or its predecessor's events.
+ */
+export function isAbout(e: GantryEvent, obj: Pick<AnyObject, 'kind' | 'metadata'>): boolean {
+  const inv = e.spec.involved;
+  if (inv.kind !== obj.kind || inv.name !== obj.metadata.name) return false;
+  if (obj.metadata.namespace !== undefined && inv.namespace !== undefined && inv.namespace !== obj.metadata.namespace) return false;
+  if (inv.uid !== undefined && obj.metadata.uid !== undefined) return inv.uid === obj.metadata.uid;
+  return obj.metadata.createdAt === undefined || e.spec.lastTime >= obj.metadata.createdAt;
 }
+
+/** Events about one object (isAbout), oldest first. */
+export function eventsFor(obj: AnyObject, events: readonly GantryEvent[]): GantryEvent[] {
+  return events.filter((e) => isAbout(e, obj)).sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
+}
+
+/** describe shows this many of an object's latest events, as kubectl does; `events --for` has all. */
+export const DESCRIBE_EVENTS = 10;
 
 /** Init containers in order: what ran, how it ended, and how to read its log. */
 function initContainersBlock(inst: Instance): string {
@@ -73,8 +83,12 @@ export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], n
   out += yamlBlock('Status', obj.status);
   if (obj.kind === 'Instance' && (obj.spec.initContainers ?? []).length > 0) out += initContainersBlock(obj);
   out += sections;
-  const mine = eventsFor(obj, events);
-  if (mine.length === 0) return `${out}Events:  <none>\n`;
+  const all = eventsFor(obj, events);
+  if (all.length === 0) return `${out}Events:  <none>\n`;
+  const mine = all.slice(-DESCRIBE_EVENTS);
+  const earlier = all.length - mine.length;
+  const ref = `${obj.kind.toLowerCase()}/${m.name}`;
+  const more = earlier > 0 ? `  (${earlier} earlier: gantry events --for ${ref}${m.namespace !== undefined && m.namespace !== 'default' ? ` -n ${m.namespace}` : ''})\n` : '';
   const rows = mine.map((e) => [e.spec.type, e.spec.reason, formatAge(e.spec.lastTime, now), e.spec.source, e.spec.count > 1 ? `${e.spec.message} (x${e.spec.count})` : e.spec.message]);
-  return `${out}Events:\n${indent(formatTable(['TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'], rows), '  ')}\n`;
+  return `${out}Events:\n${more}${indent(formatTable(['TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'], rows), '  ')}\n`;
 }

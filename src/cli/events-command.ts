@@ -1,10 +1,13 @@
-// `gantry events [-w] [-n NS | -A] [--for KIND/NAME]`: what happened, oldest first, in the
+// `gantry events [-w] [-n NS | -A] [--for KIND/NAME] [--limit N] [--since 10m]` (also `gantry get
+// events` with the same options): what happened, oldest first, in the
 // columns of `gantry get events` (last seen, type, reason, object, message). With -w it keeps
 // printing events as they are recorded or repeated (a repeat bumps an event's count and shows
 // again), through a list-then-watch that resumes after a dropped connection.
 import { Command } from '@commander-js/extra-typings';
-import { AppError, DEFAULT_NAMESPACE, type AnyObject, type GantryEvent } from '../core/index.js';
+import type { GantryClient } from '../client/index.js';
+import { AppError, DEFAULT_NAMESPACE, parseDuration, type AnyObject, type GantryEvent } from '../core/index.js';
 import { Informer } from '../runtime/informer.js';
+import { isAbout } from './describe-format.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';
@@ -25,8 +28,52 @@ export function parseFor(text: string | undefined): EventFilter | undefined {
   return { kind: resolveKindArg(text.slice(0, slash)).kind, name: text.slice(slash + 1) };
 }
 
-export function matches(e: GantryEvent, f: EventFilter | undefined): boolean {
-  return f === undefined || (e.spec.involved.kind === f.kind && e.spec.involved.name === f.name);
+/** `obj`: the object --for names, when it exists; then only its own events (its uid), not a predecessor's. */
+export function matches(e: GantryEvent, f: EventFilter | undefined, obj?: AnyObject): boolean {
+  if (f === undefined) return true;
+  if (obj) return isAbout(e, obj);
+  return e.spec.involved.kind === f.kind && e.spec.involved.name === f.name;
+}
+
+export interface EventSelection {
+  filter?: EventFilter | undefined;
+  /** The object the filter names, if it exists. */
+  object?: AnyObject | undefined;
+  /** Only the last N. */
+  limit?: number | undefined;
+  /** Only events last seen at or after this time (ms). */
+  sinceMs?: number | undefined;
+}
+
+/** The events to print, oldest first. */
+export function selectEvents(items: readonly AnyObject[], sel: EventSelection): GantryEvent[] {
+  const kept = items
+    .filter((o): o is GantryEvent => o.kind === 'Event' && matches(o, sel.filter, sel.object))
+    .filter((e) => sel.sinceMs === undefined || Date.parse(e.spec.lastTime) >= sel.sinceMs)
+    .sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
+  return sel.limit !== undefined ? kept.slice(-sel.limit) : kept;
+}
+
+/** `--limit N`, `--since 10m` and `--for KIND/NAME` (the object read once, for its uid). */
+export async function eventSelection(client: GantryClient, opts: { for?: string | undefined; limit?: string | undefined; since?: string | undefined }, namespace: string | undefined, now: Date): Promise<EventSelection> {
+  const filter = parseFor(opts.for);
+  let limit: number | undefined;
+  if (opts.limit !== undefined) {
+    limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new AppError('MALFORMED', `--limit must be a whole number of events, at least 1, not "${opts.limit}"`);
+  }
+  let sinceMs: number | undefined;
+  if (opts.since !== undefined) {
+    const ms = parseDuration(opts.since);
+    if (ms === undefined) throw new AppError('MALFORMED', `--since must be a duration like 30s, 10m or 2h, not "${opts.since}"`);
+    sinceMs = now.getTime() - ms;
+  }
+  let object: AnyObject | undefined;
+  if (filter) {
+    const info = resolveKindArg(filter.kind);
+    object = await client.get(info.kind, info.namespaced ? (namespace ?? DEFAULT_NAMESPACE) : undefined, filter.name).catch(() => undefined);
+  }
+  return { filter, object, limit, sinceMs };
 }
 
 /** Pads `cells` to the widths of `header` (a stream's rows line up with its first table). */
@@ -41,15 +88,18 @@ export function eventsCommand(ctx: CliContext) {
     .option('-n, --namespace <ns>', 'namespace (node events are in the default namespace)', DEFAULT_NAMESPACE)
     .option('-A, --all-namespaces', 'events of every namespace')
     .option('--for <kind/name>', 'only events about this object, e.g. node/node-a, service/web, instance/web-abc12')
+    .option('--limit <n>', 'only the last N events')
+    .option('--since <duration>', 'only events seen in the last DURATION, e.g. 10m')
     .action(async (opts, cmd) => {
-      const filter = parseFor(opts.for);
       const all = Boolean(opts.allNamespaces);
       const namespace = all ? undefined : opts.namespace;
       const client = await clientFor(ctx, cmd);
+      const sel = await eventSelection(client, opts, namespace, ctx.now());
+      const filter = sel.filter;
       const table = (items: readonly AnyObject[]) => tableFor('Event', items, { wide: false, allNamespaces: all, now: ctx.now() });
-      const keep = (items: readonly AnyObject[]) => items.filter((o): o is GantryEvent => o.kind === 'Event' && matches(o, filter));
+      const keep = (items: readonly AnyObject[]) => items.filter((o): o is GantryEvent => o.kind === 'Event' && matches(o, filter, sel.object));
       if (!opts.watch) {
-        const items = keep((await client.list('Event', { namespace })).items);
+        const items = selectEvents((await client.list('Event', { namespace })).items, sel);
         if (items.length === 0) return ctx.stderr(`No events${filter ? ` for ${opts.for}` : ''}${all ? '' : ` in namespace ${opts.namespace}`}.\n`);
         const t = table(items);
         return ctx.stdout(formatTable(t.headers, t.rows));
@@ -67,7 +117,7 @@ export function eventsCommand(ctx: CliContext) {
           onSync: (items) => {
             // After a relist (the watch fell too far behind) only what is new since is printed.
             if (widths.length > 0) return;
-            const t = table(keep(items));
+            const t = table(selectEvents(items, sel));
             widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
             ctx.stdout(formatTable(t.headers, t.rows));
           },

@@ -1,7 +1,8 @@
 // `gantry get KIND [NAME]`: a table, or the full objects with -o json|yaml.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient, LoadBalancerStatus } from '../client/index.js';
-import { DEFAULT_NAMESPACE, namespaceOf, type AnyObject } from '../core/index.js';
+import { AppError, DEFAULT_NAMESPACE, namespaceOf, type AnyObject } from '../core/index.js';
+import { eventSelection, selectEvents } from './events-command.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';
@@ -17,9 +18,14 @@ export function getCommand(ctx: CliContext) {
     .option('-o, --output <format>', 'wide, json or yaml')
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
     .option('-A, --all-namespaces', 'objects of every namespace')
+    .option('--for <kind/name>', 'events only: those about this object, e.g. service/web')
+    .option('--limit <n>', 'events only: the last N')
+    .option('--since <duration>', 'events only: those seen in the last DURATION, e.g. 10m')
     .action(async (kindWord, name, opts, cmd) => {
       const info = resolveKindArg(kindWord);
       const format = parseOutputFormat(opts.output);
+      const eventOpts = [opts.for && '--for', opts.limit && '--limit', opts.since && '--since'].filter(Boolean);
+      if (eventOpts.length > 0 && info.kind !== 'Event') throw new AppError('MALFORMED', `${eventOpts.join(', ')} only go with gantry get events`);
       const client = await clientFor(ctx, cmd);
       const all = Boolean(opts.allNamespaces) && name === undefined;
       const namespace = info.namespaced && !all ? opts.namespace : undefined;
@@ -30,6 +36,7 @@ export function getCommand(ctx: CliContext) {
         items = [one];
       } else {
         items = (await client.list(info.kind, { namespace })).items;
+        if (info.kind === 'Event') items = selectEvents(items, await eventSelection(client, opts, namespace, ctx.now()));
         if (format === 'json' || format === 'yaml') return ctx.stdout(renderObjects(format, items));
       }
       if (items.length === 0) {

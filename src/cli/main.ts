@@ -6,6 +6,15 @@ import { createHttpClient } from '../client/http-client.js';
 import type { CliContext } from './context.js';
 import { runCli } from './run-cli.js';
 
+// `gantry get events | head -1`: the reader has gone, which is no failure of ours. Exit quietly, as
+// every Unix tool does, instead of crashing on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const ctx: CliContext = {
   env: process.env,
   homeDir: homedir(),

@@ -35,6 +35,18 @@ function applyingClient(results: Record<string, ApplyResult | Error>, seen: Mani
 }
 
 describe('gantry apply', () => {
+  it('says when an apply puts back replicas or resumes a paused rollout', async () => {
+    const stored = aService('web', { replicas: 5 });
+    stored.spec.paused = true;
+    const ctx = testContext({
+      env: token,
+      files: { 'app.yaml': twoServices.split('---')[0]!.replace('spec:', 'spec:\n  replicas: 3') },
+      client: fakeClient({ get: (() => Promise.resolve(stored)) as GantryClient['get'], apply: () => Promise.resolve({ object: aService('web', { replicas: 3 }), result: 'configured' as const }) }),
+    });
+    expect(await runCli(ctx, ['apply', '-f', 'app.yaml'])).toBe(0);
+    expect(ctx.out).toBe('service/web configured (replicas 5 → 3; rollout resumed: the file has no paused: true)\n');
+  });
+
   it('applies each document and prints what happened to it', async () => {
     const seen: Manifest[] = [];
     const ctx = testContext({ env: token, files: { 'app.yaml': twoServices.replace('replicas: -1', 'replicas: 2') }, client: applyingClient({ web: 'created', api: 'unchanged' }, seen) });

@@ -366,7 +366,8 @@ export const NodeStatusSchema = Type.Object({
 export const NamespaceSpecSchema = Type.Object({}, { additionalProperties: false });
 
 export const EventSpecSchema = Type.Object({
-  involved: Type.Object({ kind: Type.String(), namespace: Type.Optional(Type.String()), name: Type.String() }),
+  // uid: the object's when the event was recorded (absent if it did not exist then).
+  involved: Type.Object({ kind: Type.String(), namespace: Type.Optional(Type.String()), name: Type.String(), uid: Type.Optional(Type.String()) }),
   type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
   reason: Type.String(),
   message: Type.String(),

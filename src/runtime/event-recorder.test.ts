@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
+import type { NewObject } from '../store/store.js';
 import { EventRecorder, GC_DELETES_PER_TXN, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
 import { TestClock, aStore } from '../controllers/shared/test-builders.js';
 
@@ -19,6 +21,22 @@ describe('recordEvent', () => {
     expect(e.spec).toMatchObject({ involved: web, type: 'Warning', reason: 'FailedScheduling', count: 1, source: 'scheduler' });
     const node = await recordEvent(store, { kind: 'Node', name: 'n1' }, 'Normal', 'NodeReady', 'back', 'node-controller');
     expect(node.metadata.namespace).toBe('default');
+  });
+
+  it('stamps the involved object’s uid, so a recreated object starts with its own events', async () => {
+    store = aStore();
+    const svc = (v: string): NewObject<Service> => ({ apiVersion: 'gantry/v1', kind: 'Service', metadata: { name: 'hello', namespace: 'default', labels: { v } }, spec: { replicas: 1, containers: [{ name: 'web', image: 'x' }] } });
+    const first = await store.create(svc('1'));
+    const hello = { kind: 'Service', namespace: 'default', name: 'hello' };
+    const recorder = new EventRecorder(store);
+    const a = await recorder.record(hello, 'Normal', 'ScaledUp', 'scaled up v1 to 1', 'service-controller');
+    expect(a.spec.involved.uid).toBe(first.metadata.uid);
+    await store.delete('Service', 'default', 'hello');
+    const second = await store.create(svc('2'));
+    const b = await recorder.record(hello, 'Normal', 'ScaledUp', 'scaled up v1 to 1', 'service-controller');
+    // Same name, reason and message: a new event for the new uid, not a bump of the old one.
+    expect(b.metadata.name).not.toBe(a.metadata.name);
+    expect(b.spec).toMatchObject({ count: 1, involved: { ...hello, uid: second.metadata.uid } });
   });
 
   it('aggregates repeats within ten minutes and starts a new event after', async () => {

@@ -7,12 +7,14 @@
 // batch of a thousand agent events costs one store transaction and no lists. The server builds one
 // recorder and shares it between the API and the controllers; writes go through it one batch at a
 // time, which is what keeps two repeats from creating two events.
-import { API_VERSION, DEFAULT_NAMESPACE, isAppError, namespaceOf, type GantryEvent, type NewObject, type Store, type TxnOp } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, isAppError, namespaceOf, resolveKind, type GantryEvent, type NewObject, type Store, type TxnOp } from '../core/index.js';
 
 export interface InvolvedObject {
   kind: string;
   namespace?: string | undefined;
   name: string;
+  /** The object's uid; the recorder fills it from the store when the object exists. */
+  uid?: string | undefined;
 }
 
 export type EventType = 'Normal' | 'Warning';
@@ -36,7 +38,7 @@ function randomSuffix(): string {
 }
 
 function keyOf(involved: InvolvedObject, reason: string, message: string): string {
-  return JSON.stringify([involved.kind, involved.namespace ?? '', involved.name, reason, message]);
+  return JSON.stringify([involved.kind, involved.namespace ?? '', involved.name, involved.uid ?? '', reason, message]);
 }
 
 function keyOfEvent(e: GantryEvent): string {
@@ -100,6 +102,9 @@ export class EventRecorder {
   private async write(inputs: readonly EventInput[], source: string, now: Date): Promise<GantryEvent[]> {
     if (inputs.length === 0) return [];
     const groups = groupInputs(inputs);
+    // Events belong to an object's uid, not its name: a service deleted and made again under the
+    // same name starts with no events (readers match on the uid).
+    for (const g of groups) g.input = { ...g.input, involved: { ...g.input.involved, uid: g.input.involved.uid ?? (await this.uidOf(g.input.involved)) } };
     for (const ns of new Set(groups.map((g) => g.namespace))) await this.warm(ns);
     for (let attempt = 0; ; attempt++) {
       const ops = await Promise.all(groups.map((g) => this.opFor(g, source, now)));
@@ -117,6 +122,13 @@ export class EventRecorder {
         if (attempt > 0 || (!isAppError(err, 'CONFLICT') && !isAppError(err, 'NOT_FOUND'))) throw err;
       }
     }
+  }
+
+  private async uidOf(involved: InvolvedObject): Promise<string | undefined> {
+    const info = resolveKind(involved.kind);
+    if (!info) return undefined;
+    const obj = await this.store.get(info.kind, info.namespaced ? (involved.namespace ?? DEFAULT_NAMESPACE) : undefined, involved.name).catch(() => undefined);
+    return obj?.metadata.uid;
   }
 
   /** One op is a plain write (most events come alone); more are one transaction. */
@@ -153,7 +165,7 @@ export class EventRecorder {
       kind: 'Event',
       metadata: { name: `${involved.name}.${randomSuffix()}`, namespace: g.namespace },
       spec: {
-        involved: { kind: involved.kind, ...(involved.namespace ? { namespace: involved.namespace } : {}), name: involved.name },
+        involved: { kind: involved.kind, ...(involved.namespace ? { namespace: involved.namespace } : {}), name: involved.name, ...(involved.uid ? { uid: involved.uid } : {}) },
         type,
         reason,
         message,

@@ -117,3 +117,14 @@ describe('rollout state: an update of a service whose first version never comple
     expect(t.deadlineAt).toBe(now + DEADLINE_MS);
   });
 });
+
+describe('nextRollout after completion', () => {
+  it('keeps Complete through a scale, with counts that follow the replicas', () => {
+    const done = nextRollout(nextRollout(undefined, facts(1), T0).rollout, facts(1, { updated: 3, updatedAvailable: 3, available: 3 }), T0 + 1000).rollout;
+    expect(done).toMatchObject({ phase: 'Complete', message: 'v1 rolled out: 3 of 3 instances up to date and available' });
+    const scaling = nextRollout(done, facts(1, { replicas: 5, updated: 5, updatedAvailable: 3, available: 3 }), T0 + 2000).rollout;
+    expect(scaling).toMatchObject({ phase: 'Complete', message: 'v1 rolled out; scaling: 3 of 5 instances available' });
+    const scaled = nextRollout(scaling, facts(1, { replicas: 5, updated: 5, updatedAvailable: 5, available: 5 }), T0 + 3000).rollout;
+    expect(scaled).toMatchObject({ phase: 'Complete', message: 'v1 rolled out: 5 of 5 instances up to date and available' });
+  });
+});

@@ -92,8 +92,11 @@ export function nextRollout(prev: RolloutStatus | undefined, f: RolloutFacts, no
   const progressed = f.updatedAvailable > (prev.availableUpdated ?? 0);
   const base: RolloutStatus = { ...prev, availableUpdated: f.updatedAvailable, ...(progressed ? { progressAt: now } : {}) };
   const complete = f.outdated === 0 && f.updatedAvailable >= f.replicas;
-  if (prev.phase === 'Complete' || prev.phase === 'RolledBack') return { rollout: base, failedNow: false, started: false };
-  if (complete) return { rollout: { ...base, phase: 'Complete', message: `v${f.version} rolled out: ${f.replicas} of ${f.replicas} instances up to date and available` }, failedNow: false, started: false };
+  const done = `v${f.version} rolled out: ${f.replicas} of ${f.replicas} instances up to date and available`;
+  // A scale after completion changes the counts, not the phase: the message follows them.
+  if (prev.phase === 'Complete') return { rollout: { ...base, message: complete ? done : `v${f.version} rolled out; scaling: ${f.updatedAvailable} of ${f.replicas} instances available` }, failedNow: false, started: false };
+  if (prev.phase === 'RolledBack') return { rollout: base, failedNow: false, started: false };
+  if (complete) return { rollout: { ...base, phase: 'Complete', message: done }, failedNow: false, started: false };
   // A failed rollout stays Failed until a new instance turns available: then it goes on.
   if (prev.phase === 'Failed' && !progressed) {
     // The count in "staying on v2 with N of M available" follows what serves now.
