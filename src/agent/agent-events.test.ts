@@ -129,6 +129,24 @@ describe('agent events', () => {
     });
   });
 
+  it('no Killing when an instance that stopped gracefully (spec.stop) is then deleted: nothing had to be killed', async () => {
+    const client = new FakeGantryClient();
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    const inst = anInstance({ containers: [aContainer('web')] });
+    client.addInstance(inst);
+    startAgent(driver, client);
+    await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
+    const termination = { drainDelaySeconds: 0, gracePeriodSeconds: 5, stopSignal: 'SIGTERM' };
+    const stopped = { ...inst, metadata: { ...inst.metadata, revision: inst.metadata.revision + 1 }, spec: { ...inst.spec, termination, stop: { at: new Date().toISOString(), reason: 'try it' } } };
+    client.addInstance(stopped);
+    await waitFor(() => client.statusOf(inst)?.reason === 'Stopped', 3000, 'Stopped');
+    client.deleteInstance(stopped);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(client.events('Stopping')).toHaveLength(1);
+    expect(client.events('Stopped')[0]?.message).toMatch(/^phase Succeeded: stopped: try it \(web exited with code \d+\)$/);
+    expect(client.events('Killing')).toEqual([]);
+  });
+
   it('Adopted after an agent restart, RemovedOrphan for a container no instance wants', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });

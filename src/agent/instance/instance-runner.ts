@@ -200,9 +200,9 @@ export class InstanceRunner implements Runner {
     this.poke();
   }
 
-  /** Names of the containers that exist now (what removing the instance stops). */
+  /** Names of the containers that still run (or may: state not read yet), what removing the instance kills. */
   get containerNames(): string[] {
-    return this.slots.filter((s) => s.id !== undefined).map((s) => s.spec.name);
+    return this.slots.filter((s) => s.id !== undefined && s.state?.running !== false).map((s) => s.spec.name);
   }
 
   /** A newer revision of the same instance (status updates mostly): kept for reports. */
@@ -367,6 +367,8 @@ export class InstanceRunner implements Runner {
       reason: 'Stopped',
       message: `stopped: ${why}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`,
     };
+    // The owner deletes a stopped instance within a second or two: the event is what stays visible.
+    this.event(unclean.length === 0 ? 'Normal' : 'Warning', 'Stopped', `phase ${this.terminal.phase}: ${this.terminal.message ?? ''}`);
     this.log.info({ phase: this.terminal.phase, reason: why }, 'instance stopped');
     this.publish(true);
   }

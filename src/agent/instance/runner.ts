@@ -6,7 +6,10 @@ export interface Runner {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
-  /** Names of the containers that exist now (what removing the instance stops). */
+  /**
+   * Names of the containers that still run (what removing the instance has to kill). Empty once
+   * they have stopped (a `stop instance` that went through): then no `Killing` event.
+   */
   readonly containerNames: string[];
   /** Finished for good: its exited containers are only kept for their logs. */
   readonly finished: boolean;
