@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
-import { API_VERSION, DEFAULT_NAMESPACE, isAppError } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
 import { registerAuth, type Role } from './auth.js';
@@ -18,13 +18,22 @@ import { registerJobRoutes } from './job-routes.js';
 import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
+import { openApiDocument } from './openapi.js';
 import { OpenStreams } from './open-streams.js';
 import type { RouteDeps } from './route-deps.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { registerSecretRedaction } from './secret-redaction.js';
 import { registerConfigFileRoutes } from './config-file-routes.js';
+import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
 import { trackUnusedSockets } from './unused-sockets.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the app registered, each from the route registry (serve-route.ts). */
+    registeredRoutes: readonly RegisteredRoute[];
+  }
+}
 
 export interface ApiDeps {
   store: Store;
@@ -88,6 +97,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     leases: deps.leases,
   };
 
+  app.decorate('registeredRoutes', requireRegistryRoutes(app));
   registerErrorHandler(app);
   registerAuth(app, deps.tokens);
   registerSecretRedaction(app);
@@ -101,8 +111,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     sockets.destroyUnused();
   });
 
-  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
-  app.get('/api/v1/version', async () => ({
+  // Every route comes from the registry (core/api/routes.ts); route-table.test.ts checks the app against it.
+  serve(app, ROUTES.healthz, async () => ({ ok: true }));
+  const openapi = openApiDocument(deps.version);
+  serve(app, ROUTES.openapi, async () => openapi);
+  serve(app, ROUTES.version, async () => ({
     version: deps.version,
     apiVersion: API_VERSION,
     revision: await deps.store.currentRevision(),

@@ -1,31 +1,47 @@
-// Bearer-token authentication and route-level roles. Every route states who may call it in its
-// `config`; one onRequest hook enforces that before the body is even parsed, so an unknown caller
-// learns nothing about our validation rules.
+// Bearer-token authentication and the routes' access policies. Every route's policy comes from the
+// route registry (core/api/routes.ts) into its `config` (serve-route.ts); one onRequest hook
+// enforces it before the body is even parsed, so an unknown caller learns nothing about our
+// validation rules.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../core/index.js';
+import { AppError, type Access, type Caller, type PersonRole } from '../core/index.js';
 
+/** What a token stands for: the administrator, or a node's agent. */
 export type Role = 'admin' | 'agent';
 
 export const ALL_ROLES: readonly Role[] = ['admin', 'agent'];
 
-/** What a route asks of its caller; set as the route's `config`. */
-export interface RouteAccess {
-  /** No token needed (GET /healthz). */
-  public?: boolean;
-  /** Roles allowed; all roles when absent. */
-  roles?: readonly Role[];
-  /** The 403 message for a role not in `roles`; says what to do instead. */
-  forbidden?: string;
-}
-
 declare module 'fastify' {
-  // Declaration merging needs an interface; the members come from RouteAccess.
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  interface FastifyContextConfig extends RouteAccess {}
+  interface FastifyContextConfig {
+    /** Who may call the route; set from the registry. Absent (the not-found route): any known token. */
+    access?: Access;
+    /** The registry id of the route. */
+    routeId?: string;
+  }
   interface FastifyRequest {
     role?: Role;
   }
+}
+
+/**
+ * Whether the holder of a token has a person's role. Today the admin token is the only person and
+ * has every role; the trust issue fills this in with people and their roles.
+ */
+export function hasPersonRole(role: Role, _wanted: PersonRole): boolean {
+  return role === 'admin';
+}
+
+function admits(caller: Caller, role: Role): boolean {
+  if (caller === 'admin') return role === 'admin';
+  // A node about its own objects: today every node's agent shares the agent token.
+  if (caller === 'node') return role === 'agent';
+  return hasPersonRole(role, caller.role);
+}
+
+/** Whether a token of `role` may call a route with `access`. */
+export function mayCall(access: Access, role: Role): boolean {
+  if (access.public) return true;
+  return access.allow.some((c) => admits(c, role));
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -54,8 +70,8 @@ function bearerOf(req: FastifyRequest): string | undefined {
 export function registerAuth(app: FastifyInstance, tokens: ReadonlyMap<string, Role>): void {
   app.decorateRequest('role', undefined);
   app.addHook('onRequest', async (req) => {
-    const access = req.routeOptions.config;
-    if (access.public) return;
+    const access = req.routeOptions.config.access;
+    if (access?.public) return;
     const token = bearerOf(req);
     if (token === undefined) {
       throw new AppError('UNAUTHORIZED', 'missing token: send "Authorization: Bearer <token>" (the admin token is in <data dir>/admin.token)');
@@ -63,7 +79,7 @@ export function registerAuth(app: FastifyInstance, tokens: ReadonlyMap<string, R
     const role = roleOfToken(tokens, token);
     if (role === undefined) throw new AppError('UNAUTHORIZED', 'unknown token: check the token given to gantry (--token or GANTRY_TOKEN)');
     req.role = role;
-    if (access.roles && !access.roles.includes(role)) {
+    if (access && !mayCall(access, role)) {
       throw new AppError('FORBIDDEN', access.forbidden ?? `role ${role} may not ${req.method} ${req.url}`);
     }
   });

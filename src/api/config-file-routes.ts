@@ -2,16 +2,12 @@
 // their content resolved from inline content, Configs and Secrets. The only route that returns
 // Secret values, and only to agents: content reaches a node when an instance there needs it.
 import type { FastifyInstance } from 'fastify';
-import { AppError, NotFoundError, namespaceOf, type ConfigFileSpec, type FieldError, type Instance } from '../core/index.js';
-import type { Params, Query, RouteDeps } from './route-deps.js';
+import { AppError, NotFoundError, namespaceOf, ROUTES, type ConfigFileContent, type ConfigFileSpec, type FieldError, type Instance } from '../core/index.js';
+import type { RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 import type { Store } from '../store/store.js';
 
-export interface ResolvedFile {
-  path: string;
-  /** Octal text like "0644". */
-  mode: string;
-  content: string;
-}
+export type ResolvedFile = ConfigFileContent;
 
 export const DEFAULT_FILE_MODE = '0644';
 
@@ -58,8 +54,7 @@ export async function resolveConfigFiles(store: Store, inst: Instance): Promise<
 }
 
 export function registerConfigFileRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const access = { roles: ['agent'] as const, forbidden: 'config file contents go only to agents (the agent token); read Configs with gantry get config NAME -o yaml' };
-  app.get<{ Params: Params; Querystring: Query }>('/api/v1/namespaces/:namespace/instances/:name/files', { config: access }, async (req) => {
+  serve(app, ROUTES.files, async (req) => {
     const namespace = req.params.namespace ?? '';
     const name = req.params.name ?? '';
     const inst = await deps.store.get('Instance', namespace, name);

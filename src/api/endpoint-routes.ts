@@ -2,10 +2,10 @@
 // the lists, and `?watch=1` on each (NDJSON: the current sets, then every change, BOOKMARKs when
 // idle). Answers come from the in-memory Catalog, never the store; admin and agent tokens may read.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AppError, NotFoundError, DEFAULT_NAMESPACE } from '../core/index.js';
+import { AppError, NotFoundError, DEFAULT_NAMESPACE, ROUTES, type EndpointSet } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
-import type { EndpointSet } from '../discovery/endpoint.js';
-import { queryFlag, type Params, type Query, type RouteDeps } from './route-deps.js';
+import { queryFlag, type Query, type RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 import { serveEndpointWatch } from './endpoint-watch.js';
 
 /** Which sets a request is about: one service, one namespace, or all. */
@@ -41,11 +41,9 @@ async function listOrWatch(deps: RouteDeps, catalog: Catalog, scope: Scope, quer
 }
 
 export function registerEndpointRoutes(app: FastifyInstance, deps: RouteDeps, catalog: Catalog | undefined): void {
-  app.get<{ Querystring: Query }>('/api/v1/endpoints', async (req, reply) => listOrWatch(deps, catalogOf(catalog), {}, req.query, reply));
-  app.get<{ Params: Params; Querystring: Query }>('/api/v1/namespaces/:namespace/endpoints', async (req, reply) =>
-    listOrWatch(deps, catalogOf(catalog), { namespace: req.params.namespace }, req.query, reply),
-  );
-  app.get<{ Params: Params; Querystring: Query }>('/api/v1/namespaces/:namespace/endpoints/:service', async (req, reply) =>
+  serve(app, ROUTES.endpointsAll, async (req, reply) => listOrWatch(deps, catalogOf(catalog), {}, req.query, reply));
+  serve(app, ROUTES.endpointsList, async (req, reply) => listOrWatch(deps, catalogOf(catalog), { namespace: req.params.namespace }, req.query, reply));
+  serve(app, ROUTES.endpoints, async (req, reply) =>
     listOrWatch(deps, catalogOf(catalog), { namespace: req.params.namespace, service: req.params.service }, req.query, reply),
   );
 }

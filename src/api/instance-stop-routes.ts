@@ -3,15 +3,10 @@
 // node's agent then turns it not ready, drains, signals, kills after the grace period and reports
 // it finished (reason Stopped); the owner deletes it afterwards.
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
-import { InvalidError, isAppError, NotFoundError, schemaErrors, type Instance } from '../core/index.js';
+import { InvalidError, isAppError, NotFoundError, ROUTES, schemaErrors, StopSchema, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import type { Params, RouteDeps } from './route-deps.js';
-
-const StopSchema = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200, errorMessage: 'must be a short text of 1 to 200 characters' })) },
-  { additionalProperties: false },
-);
+import type { RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -37,16 +32,12 @@ export async function requestStop(store: Store, namespace: string, name: string,
 }
 
 export function registerInstanceStopRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  app.post<{ Params: Params; Body: unknown }>(
-    '/api/v1/namespaces/:namespace/instances/:name/stop',
-    { config: { roles: ['admin'], forbidden: 'only an admin token may stop instances' } },
-    async (req, reply) => {
+  serve(app, ROUTES.stop, async (req, reply) => {
       const reason = parseStopBody(req.body) ?? 'stopped by an operator';
       const namespace = req.params.namespace ?? '';
       const name = req.params.name ?? '';
       const { instance, changed } = await requestStop(deps.store, namespace, name, reason, new Date());
       if (changed) deps.logger.info({ kind: 'Instance', namespace, name, reason, revision: instance.metadata.revision }, 'stop requested');
       return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send(instance);
-    },
-  );
+  });
 }

@@ -1,11 +1,11 @@
 // CronJob actions: POST /api/v1/namespaces/{ns}/cronjobs/{name}/trigger (a Job now, named
 // `<cronjob>-manual-<unix ms>`), /suspend and /resume (spec.suspend, CAS; no write when unchanged).
 import type { FastifyInstance } from 'fastify';
-import { isAppError, NotFoundError, type CronJob, type Job } from '../core/index.js';
+import { isAppError, NotFoundError, ROUTES, type CronJob, type Job } from '../core/index.js';
 import { jobFor } from '../runtime/cron-job-runs.js';
 import type { Store } from '../store/store.js';
-import type { RouteAccess } from './auth.js';
-import type { Params, RouteDeps } from './route-deps.js';
+import type { RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -32,9 +32,7 @@ export async function setCronJobSuspended(store: Store, namespace: string, name:
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const base = '/api/v1/namespaces/:namespace/cronjobs/:name';
-  const access = (what: string): { config: RouteAccess } => ({ config: { roles: ['admin'], forbidden: `only an admin token may ${what} cron jobs` } });
-  app.post<{ Params: Params }>(`${base}/trigger`, access('trigger'), async (req, reply) => {
+  serve(app, ROUTES.cronTrigger, async (req, reply) => {
     const namespace = req.params.namespace ?? '';
     const name = req.params.name ?? '';
     const job = await triggerCronJob(deps.store, namespace, name);
@@ -42,8 +40,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
     await deps.events.record({ kind: 'CronJob', namespace, name }, 'Normal', 'Triggered', `triggered by hand: created job ${job.metadata.name}`, 'api');
     return reply.code(201).header('x-gantry-result', 'created').send(job);
   });
-  for (const [action, suspend] of [['suspend', true], ['resume', false]] as const) {
-    app.post<{ Params: Params }>(`${base}/${action}`, access(action), async (req, reply) => {
+  for (const [route, action, suspend] of [[ROUTES.cronSuspend, 'suspend', true], [ROUTES.cronResume, 'resume', false]] as const) {
+    serve(app, route, async (req, reply) => {
       const namespace = req.params.namespace ?? '';
       const name = req.params.name ?? '';
       const { cronJob, changed } = await setCronJobSuspended(deps.store, namespace, name, suspend);

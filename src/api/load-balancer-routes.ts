@@ -2,9 +2,9 @@
 // for a Service's spec.expose (frontends, the servers in their slots with HAProxy's state, the
 // last reload). A server without a load balancer still answers, with enabled: false.
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, DEFAULT_NAMESPACE, type Service } from '../core/index.js';
-import type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
-import type { Params, RouteDeps } from './route-deps.js';
+import { NotFoundError, DEFAULT_NAMESPACE, ROUTES, type LoadBalancerStatus, type Service } from '../core/index.js';
+import type { RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 
 /** What the routes need of the load balancer. */
 export interface LoadBalancerReader {
@@ -14,7 +14,7 @@ export interface LoadBalancerReader {
 const NO_LB = 'this server runs no load balancer: start gantry up without --no-lb, or gantry server with --lb';
 
 export function registerLoadBalancerRoutes(app: FastifyInstance, deps: RouteDeps, lb: LoadBalancerReader | undefined): void {
-  app.get<{ Params: Params }>('/api/v1/namespaces/:namespace/services/:name/loadbalancer', async (req): Promise<LoadBalancerStatus> => {
+  serve(app, ROUTES.loadBalancer, async (req): Promise<LoadBalancerStatus> => {
     const namespace = req.params.namespace ?? DEFAULT_NAMESPACE;
     const name = req.params.name ?? '';
     const svc = await deps.store.get('Service', namespace, name);

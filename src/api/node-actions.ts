@@ -4,11 +4,10 @@
 //   cordon:   spec.unschedulable = true            (nothing new is placed there)
 //   drain:    spec.unschedulable + spec.draining   (the drain controller moves its instances away)
 //   uncordon: clears both                          (a drained node stays draining until then)
-import { AppError, isAppError, NotFoundError, type GantryNode } from '../core/index.js';
+import { AppError, isAppError, NotFoundError, type GantryNode, type NodeAction } from '../core/index.js';
 import type { Store } from '../store/store.js';
 
-export const NODE_ACTIONS = ['cordon', 'uncordon', 'drain'] as const;
-export type NodeAction = (typeof NODE_ACTIONS)[number];
+export { NODE_ACTIONS, type NodeAction } from '../core/index.js';
 
 export interface NodeActionResult {
   node: GantryNode;

@@ -2,9 +2,10 @@
 // use the generic object routes (PUT /api/v1/nodes/{name}, PUT .../status).
 // POST /api/v1/nodes/{name}/cordon|uncordon|drain: maintenance (admin; node-actions.ts).
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../core/index.js';
+import { AppError, ROUTES } from '../core/index.js';
 import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
-import type { Params, RouteDeps } from './route-deps.js';
+import type { RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 import { heartbeat } from './status-writes.js';
 
 export interface NodeRouteOptions {
@@ -14,18 +15,11 @@ export interface NodeRouteOptions {
 }
 
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
-  app.post<{ Params: Params }>(
-    '/api/v1/nodes/:name/heartbeat',
-    { config: { roles: ['agent'], forbidden: 'heartbeats come from agents: use the agent token' } },
-    async (req, reply) => {
-      await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs });
-      return reply.code(204).send();
-    },
-  );
-  app.post<{ Params: Params }>(
-    '/api/v1/nodes/:name/:action',
-    { config: { roles: ['admin'], forbidden: 'only an admin token may cordon, uncordon or drain nodes' } },
-    async (req, reply) => {
+  serve(app, ROUTES.heartbeat, async (req, reply) => {
+    await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs });
+    return reply.code(204).send();
+  });
+  serve(app, ROUTES.nodeAction, async (req, reply) => {
       const action = req.params.action ?? '';
       if (!(NODE_ACTIONS as readonly string[]).includes(action)) {
         throw new AppError('NOT_FOUND', `no node action ${action}: use cordon, uncordon or drain`);
@@ -37,6 +31,5 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: 
         await deps.events.record({ kind: 'Node', name }, 'Normal', r.reason, r.message, 'api');
       }
       return reply.header('x-gantry-result', r.changed ? 'configured' : 'unchanged').send({ message: r.message, node: r.node });
-    },
-  );
+  });
 }

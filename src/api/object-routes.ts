@@ -1,5 +1,5 @@
 // Generic routes for every kind in core/kinds.ts: list (and watch), get, create, apply, delete and
-// the status subresource. Each route names the roles that may call it (see auth.ts).
+// the status subresource. Paths and access policies come from the route registry (core/api/routes.ts).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   API_VERSION,
@@ -7,34 +7,16 @@ import {
   DEFAULT_NAMESPACE,
   KINDS,
   NotFoundError,
+  routesOfKind,
   type AnyObject,
   type KindInfo,
 } from '../core/index.js';
 import { applyObject, createObject, parseManifest } from './apply.js';
-import type { Role, RouteAccess } from './auth.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
 import { selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
+import { serve } from './serve-route.js';
 import { serveWatch } from './watch-stream.js';
-
-export const STATUS_FORBIDDEN = 'status is written by Gantry; change spec instead';
-
-/** Who may create and apply objects of a kind. */
-function writeAccess(k: KindInfo): RouteAccess {
-  if (!k.userWritable) {
-    return { roles: [], forbidden: `${k.kind} objects are written by Gantry only${k.kind === 'Instance' ? '; apply a Service and Gantry creates its instances' : ''}` };
-  }
-  // Agents register their own node; everything else users own is admin-only.
-  const roles: Role[] = k.kind === 'Node' ? ['admin', 'agent'] : ['admin'];
-  return { roles, forbidden: `only an admin token may change ${k.plural}; the agent token registers nodes and writes status` };
-}
-
-function statusAccess(k: KindInfo): RouteAccess {
-  const roles: Role[] = k.kind === 'Node' || k.kind === 'Instance' ? ['agent'] : [];
-  return { roles, forbidden: STATUS_FORBIDDEN };
-}
-
-const deleteAccess = (k: KindInfo): RouteAccess => ({ roles: ['admin'], forbidden: `only an admin token may delete ${k.plural}` });
 
 async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply): Promise<unknown> {
   // The field term goes to the store's index; only what remains is filtered here.
@@ -75,23 +57,21 @@ async function deleteObject(deps: RouteDeps, k: KindInfo, namespace: string | un
 }
 
 function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void {
-  const base = k.namespaced ? `/api/v1/namespaces/:namespace/${k.plural}` : `/api/v1/${k.plural}`;
+  const routes = routesOfKind(k.kind);
   const nsOf = (p: Params): string | undefined => (k.namespaced ? p.namespace : undefined);
   const at = (p: Params): { kind: typeof k.kind; namespace: string | undefined; name: string } => ({ kind: k.kind, namespace: nsOf(p), name: p.name ?? '' });
 
-  app.get<{ Params: Params; Querystring: Query }>(base, async (req, reply) => listOrWatch(deps, k, nsOf(req.params), req.query, reply));
-  if (k.namespaced) {
-    app.get<{ Querystring: Query }>(`/api/v1/${k.plural}`, async (req, reply) => listOrWatch(deps, k, undefined, req.query, reply));
-  }
+  serve(app, routes.list, async (req, reply) => listOrWatch(deps, k, nsOf(req.params), req.query, reply));
+  if (routes.listAll) serve(app, routes.listAll, async (req, reply) => listOrWatch(deps, k, undefined, req.query, reply));
 
-  app.get<{ Params: Params }>(`${base}/:name`, async (req) => {
+  serve(app, routes.get, async (req) => {
     const { kind, namespace, name } = at(req.params);
     const obj = await deps.store.get(kind, namespace, name);
     if (!obj) throw new NotFoundError(kind, namespace, name);
     return obj;
   });
 
-  app.post<{ Params: Params; Body: unknown }>(base, { config: writeAccess(k) }, async (req, reply) => {
+  serve(app, routes.create, async (req, reply) => {
     const body = req.body as { metadata?: { name?: unknown } } | undefined;
     const name = typeof body?.metadata?.name === 'string' ? body.metadata.name : '';
     const manifest = parseManifest(req.body, { kind: k.kind, namespace: nsOf(req.params), name });
@@ -100,7 +80,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void 
     return reply.code(201).header('x-gantry-result', 'created').send(created);
   });
 
-  app.put<{ Params: Params; Body: unknown }>(`${base}/:name`, { config: writeAccess(k) }, async (req, reply) => {
+  serve(app, routes.apply, async (req, reply) => {
     const manifest = parseManifest(req.body, at(req.params));
     const { object, result } = await applyObject(deps.store, manifest);
     if (result !== 'unchanged') {
@@ -109,12 +89,12 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void 
     return reply.code(result === 'created' ? 201 : 200).header('x-gantry-result', result).send(object);
   });
 
-  app.delete<{ Params: Params }>(`${base}/:name`, { config: deleteAccess(k) }, async (req) => {
+  serve(app, routes.delete, async (req) => {
     const { namespace, name } = at(req.params);
     return deleteObject(deps, k, namespace, name);
   });
 
-  app.put<{ Params: Params; Body: unknown }>(`${base}/:name/status`, { config: statusAccess(k) }, async (req) => {
+  serve(app, routes.status, async (req) => {
     const { kind, namespace, name } = at(req.params);
     const { status, revision } = parseStatusBody(kind, req.body);
     return writeStatus(deps.store, kind, namespace, name, status, revision);

@@ -6,31 +6,28 @@
 //   POST .../rollout/undo  { toVersion? }                          that version's template back into spec
 // Each is one CAS write (retried on a conflict); the service controller does the rest.
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
-import { AppError, InvalidError, isAppError, NotFoundError, schemaErrors, type Service, type ServiceVersion } from '../core/index.js';
+import {
+  AppError,
+  InvalidError,
+  isAppError,
+  NotFoundError,
+  ROLLOUT_ACTIONS,
+  ROUTES,
+  schemaErrors,
+  UndoSchema,
+  type RolloutAction,
+  type RolloutView,
+  type Service,
+  type ServiceVersion,
+} from '../core/index.js';
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
 import type { Store } from '../store/store.js';
 import type { Params, RouteDeps } from './route-deps.js';
-
-const UndoSchema = Type.Object(
-  { toVersion: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'must be a version number like 1 (see gantry rollout history)' })) },
-  { additionalProperties: false },
-);
+import { serve } from './serve-route.js';
 
 const MAX_ATTEMPTS = 5;
 
-export interface RolloutView {
-  service: string;
-  namespace: string;
-  replicas: number;
-  /** The spec generation; status.observedGeneration catches up with it. */
-  generation: number;
-  status: Service['status'];
-  paused: boolean;
-  history: { version: number; cause?: string | undefined; createdAt: string; images: string[]; current: boolean }[];
-}
-
-export type RolloutAction = 'pause' | 'resume' | 'promote' | 'undo';
+export type { RolloutAction, RolloutView };
 
 /** Reads the Service, changes it with `change` (undefined: nothing to do) and writes it with CAS, retrying on conflicts. */
 async function updateService(store: Store, namespace: string, name: string, change: (s: Service) => Promise<Service | undefined>): Promise<{ service: Service; changed: boolean }> {
@@ -132,14 +129,10 @@ export async function rolloutView(store: Store, namespace: string, name: string)
 }
 
 export function registerRolloutRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const base = '/api/v1/namespaces/:namespace/services/:name/rollout';
-  app.get<{ Params: Params }>(base, async (req) => rolloutView(deps.store, req.params.namespace ?? '', req.params.name ?? ''));
-  app.post<{ Params: Params & { action?: string }; Body: unknown }>(
-    `${base}/:action`,
-    { config: { roles: ['admin'], forbidden: 'only an admin token may change rollouts' } },
-    async (req, reply) => {
+  serve(app, ROUTES.rollout, async (req) => rolloutView(deps.store, req.params.namespace ?? '', req.params.name ?? ''));
+  serve<{ Params: Params & { action?: string }; Body: unknown }>(app, ROUTES.rolloutAction, async (req, reply) => {
       const action = req.params.action ?? '';
-      if (!['pause', 'resume', 'promote', 'undo'].includes(action)) {
+      if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
         throw new AppError('NOT_FOUND', `no rollout action ${action}: use pause, resume, promote or undo`);
       }
       const namespace = req.params.namespace ?? '';
@@ -150,6 +143,5 @@ export function registerRolloutRoutes(app: FastifyInstance, deps: RouteDeps): vo
         await deps.events.record({ kind: 'Service', namespace, name }, 'Normal', `Rollout${action[0]!.toUpperCase()}${action.slice(1)}`, message, 'api');
       }
       return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send({ message, service });
-    },
-  );
+  });
 }

@@ -1,14 +1,9 @@
 // PUT /api/v1/namespaces/{ns}/services/{name}/scale: change only spec.replicas.
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
-import { InvalidError, isAppError, NotFoundError, schemaErrors, type Service } from '../core/index.js';
+import { InvalidError, isAppError, NotFoundError, ROUTES, ScaleSchema, schemaErrors, type Service } from '../core/index.js';
 import type { Store } from '../store/store.js';
-import type { Params, RouteDeps } from './route-deps.js';
-
-const ScaleSchema = Type.Object(
-  { replicas: Type.Integer({ minimum: 0, maximum: 100_000, errorMessage: 'must be a whole number from 0 to 100000' }) },
-  { additionalProperties: false },
-);
+import type { RouteDeps } from './route-deps.js';
+import { serve } from './serve-route.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -38,16 +33,12 @@ export async function scaleService(store: Store, namespace: string, name: string
 }
 
 export function registerServiceRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  app.put<{ Params: Params; Body: unknown }>(
-    '/api/v1/namespaces/:namespace/services/:name/scale',
-    { config: { roles: ['admin'], forbidden: 'only an admin token may scale services' } },
-    async (req, reply) => {
-      const replicas = parseScaleBody(req.body);
-      const namespace = req.params.namespace ?? '';
-      const name = req.params.name ?? '';
-      const { service, changed } = await scaleService(deps.store, namespace, name, replicas);
-      if (changed) deps.logger.info({ kind: 'Service', namespace, name, replicas, revision: service.metadata.revision }, 'scaled');
-      return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send(service);
-    },
-  );
+  serve(app, ROUTES.scale, async (req, reply) => {
+    const replicas = parseScaleBody(req.body);
+    const namespace = req.params.namespace ?? '';
+    const name = req.params.name ?? '';
+    const { service, changed } = await scaleService(deps.store, namespace, name, replicas);
+    if (changed) deps.logger.info({ kind: 'Service', namespace, name, replicas, revision: service.metadata.revision }, 'scaled');
+    return reply.header('x-gantry-result', changed ? 'configured' : 'unchanged').send(service);
+  });
 }

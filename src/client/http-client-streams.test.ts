@@ -96,7 +96,7 @@ describe('watch idle timeout', () => {
     const url = await serve((req, res) => {
       requests.push(req.url ?? '');
       if (!(req.url ?? '').includes('watch=1')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [], metadata: { revision: 3 } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: 'gantry/v1', kind: 'List', items: [], metadata: { revision: 3 } }));
         return;
       }
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../core/index.js';
 import { collectionPath, createHttpClient, objectPath } from './http-client.js';
+import { HttpTransport } from './http-transport.js';
 
 let server: http.Server | undefined;
 afterEach(async () => {
@@ -67,11 +68,13 @@ describe('errors', () => {
 
 describe('requests', () => {
   it('sends the token, the body and reads the apply result header', async () => {
-    const { url, seen } = await answer(200, JSON.stringify({ kind: 'Service' }), { 'content-type': 'application/json', 'x-gantry-result': 'unchanged' });
+    const stored = { apiVersion: 'gantry/v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', uid: 'u1', revision: 4, createdAt: '2026-01-01T00:00:00Z' }, spec: {} };
+    const { url, seen } = await answer(200, JSON.stringify(stored), { 'content-type': 'application/json', 'x-gantry-result': 'unchanged' });
     const client = createHttpClient({ server: `${url}/`, token: 'secret' });
     const manifest = { apiVersion: 'gantry/v1', kind: 'Service', metadata: { name: 'web' }, spec: { containers: [{ name: 'm', image: 'i' }] } } as const;
-    const { result } = await client.apply(manifest as never);
+    const { object, result } = await client.apply(manifest as never);
     expect(result).toBe('unchanged');
+    expect(object).toEqual(stored);
     expect(seen[0]).toMatchObject({ method: 'PUT', url: '/api/v1/namespaces/default/services/web', auth: 'Bearer secret' });
     expect(JSON.parse(seen[0]!.body)).toEqual(manifest);
   });
@@ -83,7 +86,7 @@ describe('requests', () => {
   });
 
   it('passes selectors on lists', async () => {
-    const { url, seen } = await answer(200, JSON.stringify({ items: [], metadata: { revision: 7 } }));
+    const { url, seen } = await answer(200, JSON.stringify({ apiVersion: 'gantry/v1', kind: 'List', items: [], metadata: { revision: 7 } }));
     const list = await createHttpClient({ server: url, token: 't' }).list('Instance', { fieldSelector: 'spec.node=n1' });
     expect(list.revision).toBe(7);
     expect(seen[0]?.url).toBe('/api/v1/instances?fieldSelector=spec.node%3Dn1');
@@ -108,19 +111,98 @@ describe('requests', () => {
   });
 });
 
-describe('timeouts', () => {
-  it('leaves no deadline behind after a fast call (thousands of heartbeats a second in gantry sim)', async () => {
-    const { url } = await answer(204, '');
-    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+describe('the contract', () => {
+  it('refuses a body that does not match the route, naming the route and the field', async () => {
+    const { url } = await answer(200, JSON.stringify({ apiVersion: 'gantry/v1', kind: 'Service', metadata: { name: 'web', revision: 'four' }, spec: {} }));
+    const err = await createHttpClient({ server: url, token: 't' }).get('Service', 'default', 'web').catch((e: unknown) => e);
+    expect(isAppError(err, 'UNAVAILABLE')).toBe(true);
+    expect((err as AppError).message).toMatch(/answered GET \/api\/v1\/namespaces\/\{namespace\}\/services\/\{name\} with a body that does not match the API contract: metadata\.revision /);
+  });
+
+  it('refuses an object of another kind than the one asked for', async () => {
+    const node = { apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'web', uid: 'u', revision: 1, createdAt: 'x' }, spec: {} };
+    const { url } = await answer(200, JSON.stringify(node));
+    const err = await createHttpClient({ server: url, token: 't' }).get('Service', 'default', 'web').catch((e: unknown) => e);
+    expect((err as AppError).message).toMatch(/does not match the API contract: kind /);
+  });
+
+  it('refuses a body that is not JSON', async () => {
+    const { url } = await answer(200, '<html>a proxy</html>', { 'content-type': 'text/html' });
+    const err = await createHttpClient({ server: url, token: 't' }).version().catch((e: unknown) => e);
+    expect((err as AppError).message).toMatch(/answered GET \/api\/v1\/version with a body that is not JSON \(<html>a proxy<\/html>\)/);
+  });
+
+  it('refuses a watch line that does not match', async () => {
+    const { url } = await answer(200, `${JSON.stringify({ type: 'ADDED', revision: 'five' })}\n`, { 'content-type': 'application/x-ndjson' });
+    const err = await (async () => {
+      for await (const _ of createHttpClient({ server: url, token: 't' }).watch({ kind: 'Instance' }, new AbortController().signal)) void _;
+    })().catch((e: unknown) => e);
+    expect(isAppError(err, 'UNAVAILABLE')).toBe(true);
+    expect((err as AppError).message).toMatch(/watch of Instance .* sent a line that does not match the API contract: revision /);
+  });
+});
+
+describe('keep-alive', () => {
+  it('reuses one connection for successive calls, also between clients sharing a transport', async () => {
+    const ports: (number | undefined)[] = [];
+    server = http.createServer((req, res) => {
+      ports.push(req.socket.remotePort);
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = new HttpTransport({ maxSockets: 4 });
     try {
-      await createHttpClient({ server: url, token: 't', timeoutMs: 50 }).heartbeat('n1');
-      const signal = fetchSpy.mock.calls[0]?.[1]?.signal;
-      expect(signal).toBeInstanceOf(AbortSignal);
-      await new Promise((r) => setTimeout(r, 120));
-      expect(signal?.aborted).toBe(false); // the timer was cleared when the call finished
+      const a = createHttpClient({ server: url, token: 't', transport });
+      const b = createHttpClient({ server: url, token: 't', transport });
+      await a.heartbeat('n1');
+      await b.heartbeat('n2');
+      await a.heartbeat('n1');
+      expect(ports).toHaveLength(3);
+      expect(new Set(ports).size).toBe(1);
     } finally {
-      fetchSpy.mockRestore();
+      transport.close();
+      server.closeAllConnections();
     }
+  });
+
+  it('opens no more sockets than maxSockets, however many calls are in flight', async () => {
+    const ports = new Set<number | undefined>();
+    server = http.createServer((req, res) => {
+      ports.add(req.socket.remotePort);
+      setTimeout(() => res.writeHead(204).end(), 20);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = new HttpTransport({ maxSockets: 3 });
+    try {
+      const client = createHttpClient({ server: url, token: 't', transport });
+      await Promise.all(Array.from({ length: 30 }, (_, i) => client.heartbeat(`n${i}`)));
+      expect(ports.size).toBe(3);
+    } finally {
+      transport.close();
+      server.closeAllConnections();
+    }
+  });
+
+  it('rejects a heartbeat of a forgotten node with NOT_FOUND, so the agent registers again', async () => {
+    const { url } = await answer(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Node "gone-01" not found' } }));
+    const err = await createHttpClient({ server: url, token: 't' }).heartbeat('gone-01').catch((e: unknown) => e);
+    expect(isAppError(err, 'NOT_FOUND')).toBe(true);
+    expect((err as Error).message).toContain('gone-01');
+  });
+});
+
+describe('timeouts', () => {
+  it('leaves no timer behind after a fast call (thousands of heartbeats a second in gantry sim)', async () => {
+    const { url } = await answer(204, '');
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const client = createHttpClient({ server: url, token: 't', timeoutMs: 60_000 });
+    await client.heartbeat('n1');
+    await client.heartbeat('n1');
+    expect(timers()).toBe(before); // each call's deadline was cleared when it finished
+    client.close();
   });
 
   it('still gives up on a server that does not answer, naming the call and the timeout', async () => {

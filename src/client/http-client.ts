@@ -1,39 +1,58 @@
-// GantryClient over HTTP: the global fetch (undici in Node 20) for calls, node:http for watches
-// and logs (stream-get.ts: no 300 s body timeout). Errors from the server arrive as the AppError
-// the server threw (code, message, field details), so the CLI can print a 422's field paths; a
-// server that cannot be reached is one UNAVAILABLE error that says how to start it.
+// GantryClient over HTTP, on one transport (http-transport.ts): a keep-alive pool for calls,
+// a connection of its own for each watch and log. Every body received is checked against the API
+// contract (core/api) before it is handed on, so a server of another version, or a proxy, is a
+// clear error naming the route rather than a wrong value deep in the CLI or the agent. Errors from
+// the server arrive as the AppError the server threw (code, message, field details), so the CLI
+// can print a 422's field paths; a server that cannot be reached is one UNAVAILABLE error that
+// says how to start it.
+import type { TSchema } from 'typebox';
 import {
   AppError,
+  ConfigFilesSchema,
   DEFAULT_NAMESPACE,
+  EndpointSetListSchema,
+  EndpointSetSchema,
+  EndpointWatchLineSchema,
+  EventBatchResultSchema,
+  HealthzSchema,
   kindInfo,
+  listSchema,
   namespaceOf,
+  LoadBalancerStatusSchema,
+  NodeActionResultSchema,
+  objectSchema,
+  RolloutActionResultSchema,
+  RolloutViewSchema,
+  ROUTES,
+  routesOfKind,
+  schemaErrors,
+  StatusBatchResultSchema,
+  VersionSchema,
+  watchLineSchema,
   type AnyObject,
+  type ApplyResult,
+  type ConfigFileContent,
+  type CronJobAction,
+  type EndpointSet,
+  type EndpointWatchEvent,
+  type EventReport,
+  type InstanceStatusReport,
+  type InstanceStatusResult,
   type Kind,
+  type LoadBalancerStatus,
   type Manifest,
+  type NodeAction,
   type NodeStatus,
   type ObjectOf,
-  type Service,
+  type RolloutAction,
+  type RolloutView,
+  type RouteSpec,
+  type VersionInfo,
 } from '../core/index.js';
+import { CallTimeout, HttpTransport, type TransportResponse } from './http-transport.js';
 import { ndjsonLines } from './ndjson.js';
-import { readText, streamGet, type StreamResponse } from './stream-get.js';
-import type {
-  ApplyResult,
-  ClientListOptions,
-  ClientWatchOptions,
-  ClientOptions,
-  ClientWatchEvent,
-  ConfigFileContent,
-  CronJobAction,
-  EndpointSet,
-  LoadBalancerStatus,
-  EndpointWatchEvent,
-  EventReport,
-  GantryClient,
-  InstanceStatusReport,
-  InstanceStatusResult,
-  NodeAction,
-  RolloutView,
-} from './types.js';
+import { readText, type StreamResponse } from './stream-get.js';
+import type { ClientListOptions, ClientOptions, ClientWatchEvent, ClientWatchOptions, GantryClient } from './types.js';
 
 const enc = encodeURIComponent;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -46,6 +65,11 @@ export interface HttpClientOptions extends ClientOptions {
    * so watchWithResume reconnects: this catches half-open connections. Default 30 s.
    */
   watchIdleTimeoutMs?: number | undefined;
+  /**
+   * The transport to send over; give many clients one to share its pool (gantry sim). Default: a
+   * transport of this client's own, closed by close().
+   */
+  transport?: HttpTransport | undefined;
 }
 
 interface CallOptions {
@@ -55,40 +79,15 @@ interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-/**
- * A deadline for one call whose timer is cleared when the call is done. AbortSignal.timeout()
- * leaves its timer armed for the full timeout after a fast call, and it then builds a
- * TimeoutError for nothing: with thousands of heartbeats a second (gantry sim) that is thousands
- * of live timers.
- */
-class Deadline {
-  private readonly ac = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  readonly signal: AbortSignal;
-
-  constructor(ms: number, caller?: AbortSignal) {
-    this.timer = setTimeout(() => this.ac.abort(), ms);
-    this.signal = caller ? AbortSignal.any([caller, this.ac.signal]) : this.ac.signal;
-  }
-
-  /** The timer fired (not the caller's signal). */
-  get expired(): boolean {
-    return this.ac.signal.aborted;
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
-function isAbort(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
-}
-
 function causeOf(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const cause = e.cause as { code?: string; message?: string } | undefined;
-  return cause?.code ?? cause?.message ?? e.message;
+  return (e as NodeJS.ErrnoException).code ?? cause?.code ?? cause?.message ?? e.message;
+}
+
+/** `GET /api/v1/namespaces/{namespace}/services/{name}`: how a route is named in errors. */
+function routeName(route: RouteSpec): string {
+  return `${route.method} ${route.path.replace(/:([A-Za-z]+)/g, '{$1}')}`;
 }
 
 /** The URL of a kind's collection: namespaced kinds without a namespace list all namespaces. */
@@ -117,107 +116,110 @@ export class HttpClient implements GantryClient {
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
+  private readonly transport: HttpTransport;
+  private readonly ownsTransport: boolean;
 
   constructor(opts: HttpClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.watchIdleTimeoutMs = opts.watchIdleTimeoutMs ?? DEFAULT_WATCH_IDLE_TIMEOUT_MS;
+    this.transport = opts.transport ?? new HttpTransport();
+    this.ownsTransport = opts.transport === undefined;
   }
 
   async healthz(): Promise<boolean> {
-    const deadline = new Deadline(this.timeoutMs);
     try {
-      const res = await fetch(`${this.server}/healthz`, { signal: deadline.signal });
-      const body = (await res.json()) as { ok?: unknown };
-      return res.ok && body.ok === true;
+      const res = await this.transport.request(new URL(`${this.server}/healthz`), { method: 'GET', headers: { accept: 'application/json' }, timeoutMs: this.timeoutMs });
+      if (res.status !== 200) return false;
+      const body: unknown = JSON.parse(res.text);
+      return schemaErrors(HealthzSchema, body, '').length === 0 && (body as { ok: boolean }).ok;
     } catch {
       return false;
-    } finally {
-      deadline.clear();
     }
   }
 
-  async version(): Promise<{ version: string; apiVersion: string; revision: number; clusterId: string }> {
-    return (await this.json('GET', '/api/v1/version')) as { version: string; apiVersion: string; revision: number; clusterId: string };
+  async version(): Promise<VersionInfo> {
+    return this.json(ROUTES.version, '/api/v1/version', VersionSchema);
   }
 
   async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K>> {
-    return (await this.json('GET', objectPath(kind, namespace, name))) as ObjectOf<K>;
+    return this.json(routesOfKind(kind).get, objectPath(kind, namespace, name), objectSchema(kind));
   }
 
   async list<K extends Kind>(kind: K, opts?: ClientListOptions): Promise<{ items: ObjectOf<K>[]; revision: number }> {
-    const body = (await this.json('GET', collectionPath(kind, opts?.namespace), { query: selectorQuery(opts) })) as {
-      items: ObjectOf<K>[];
-      metadata: { revision: number };
-    };
+    const route = opts?.namespace !== undefined || !kindInfo(kind).namespaced ? routesOfKind(kind).list : (routesOfKind(kind).listAll ?? routesOfKind(kind).list);
+    const body = await this.json<{ items: ObjectOf<K>[]; metadata: { revision: number } }>(route, collectionPath(kind, opts?.namespace), listSchema(kind), {
+      query: selectorQuery(opts),
+    });
     return { items: body.items, revision: body.metadata.revision };
   }
 
   async create<M extends Manifest>(manifest: M): Promise<AnyObject> {
     const ns = kindInfo(manifest.kind).namespaced ? namespaceOf(manifest) : undefined;
-    return (await this.json('POST', collectionPath(manifest.kind, ns), { body: manifest })) as AnyObject;
+    return this.json(routesOfKind(manifest.kind).create, collectionPath(manifest.kind, ns), objectSchema(manifest.kind), { body: manifest });
   }
 
   async apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {
+    const route = routesOfKind(manifest.kind).apply;
     const path = objectPath(manifest.kind, manifest.metadata.namespace, manifest.metadata.name);
-    return this.call('PUT', path, { body: manifest }, async (res) => {
-      const header = res.headers.get('x-gantry-result');
-      const result: ApplyResult = header === 'created' || header === 'unchanged' ? header : res.status === 201 ? 'created' : 'configured';
-      return { object: (await res.json()) as AnyObject, result };
-    });
+    const res = await this.call(route, path, { body: manifest });
+    const header = res.headers['x-gantry-result'];
+    const result: ApplyResult = header === 'created' || header === 'unchanged' ? header : res.status === 201 ? 'created' : 'configured';
+    return { object: this.checked<AnyObject>(route, objectSchema(manifest.kind), res), result };
   }
 
   async delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject> {
-    return (await this.json('DELETE', objectPath(kind, namespace, name))) as AnyObject;
+    return this.json(routesOfKind(kind).delete, objectPath(kind, namespace, name), objectSchema(kind));
   }
 
   async scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>> {
-    return (await this.json('PUT', `${objectPath('Service', namespace, name)}/scale`, { body: { replicas } })) as Service;
+    return this.json(ROUTES.scale, `${objectPath('Service', namespace, name)}/scale`, ROUTES.scale.response, { body: { replicas } });
   }
 
   async stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>> {
-    return (await this.json('POST', `${objectPath('Instance', namespace, name)}/stop`, { body: reason === undefined ? {} : { reason } })) as ObjectOf<'Instance'>;
+    return this.json(ROUTES.stop, `${objectPath('Instance', namespace, name)}/stop`, ROUTES.stop.response, { body: reason === undefined ? {} : { reason } });
   }
 
   async cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>> {
-    return (await this.json('POST', `${objectPath('CronJob', namespace, name)}/${action}`, { body: {} })) as ObjectOf<'Job'> | ObjectOf<'CronJob'>;
+    const route = action === 'trigger' ? ROUTES.cronTrigger : action === 'suspend' ? ROUTES.cronSuspend : ROUTES.cronResume;
+    return this.json(route, `${objectPath('CronJob', namespace, name)}/${action}`, route.response, { body: {} });
   }
 
   async rollout(namespace: string, name: string): Promise<RolloutView> {
-    return (await this.json('GET', `${objectPath('Service', namespace, name)}/rollout`)) as RolloutView;
+    return this.json(ROUTES.rollout, `${objectPath('Service', namespace, name)}/rollout`, RolloutViewSchema);
   }
 
-  async rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body: { toVersion?: number } = {}): Promise<{ message: string; service: Service }> {
-    return (await this.json('POST', `${objectPath('Service', namespace, name)}/rollout/${action}`, { body })) as { message: string; service: Service };
+  async rolloutAction(namespace: string, name: string, action: RolloutAction, body: { toVersion?: number } = {}): Promise<{ message: string; service: ObjectOf<'Service'> }> {
+    return this.json(ROUTES.rolloutAction, `${objectPath('Service', namespace, name)}/rollout/${action}`, RolloutActionResultSchema, { body });
   }
 
   async nodeAction(name: string, action: NodeAction): Promise<{ message: string; node: ObjectOf<'Node'> }> {
-    return (await this.json('POST', `${objectPath('Node', undefined, name)}/${action}`, { body: {} })) as { message: string; node: ObjectOf<'Node'> };
+    return this.json(ROUTES.nodeAction, `${objectPath('Node', undefined, name)}/${action}`, NodeActionResultSchema, { body: {} });
   }
 
   async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
-    return (await this.json('PUT', `${objectPath('Node', undefined, name)}/status`, { body: { status } })) as ObjectOf<'Node'>;
+    return this.json(routesOfKind('Node').status, `${objectPath('Node', undefined, name)}/status`, objectSchema('Node'), { body: { status } });
   }
 
   async heartbeat(nodeName: string): Promise<void> {
-    await this.call('POST', `${objectPath('Node', undefined, nodeName)}/heartbeat`, {}, async (res) => {
-      await res.body?.cancel();
-    });
+    await this.call(ROUTES.heartbeat, `${objectPath('Node', undefined, nodeName)}/heartbeat`, {});
   }
 
   async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
-    const body = (await this.json('POST', '/api/v1/status/instances', { body: { items } })) as { results: InstanceStatusResult[] };
+    const body = await this.json<{ results: InstanceStatusResult[] }>(ROUTES.statusBatch, '/api/v1/status/instances', StatusBatchResultSchema, { body: { items } });
     return body.results;
   }
 
   async instanceFiles(namespace: string, name: string, node: string): Promise<ConfigFileContent[]> {
-    const body = (await this.json('GET', `${objectPath('Instance', namespace, name)}/files`, { query: new URLSearchParams({ node }) })) as { files: ConfigFileContent[] };
+    const body = await this.json<{ files: ConfigFileContent[] }>(ROUTES.files, `${objectPath('Instance', namespace, name)}/files`, ConfigFilesSchema, {
+      query: new URLSearchParams({ node }),
+    });
     return body.files;
   }
 
   async recordEvents(items: readonly EventReport[], source?: string): Promise<void> {
-    await this.json('POST', '/api/v1/events', { body: { items, ...(source !== undefined ? { source } : {}) } });
+    await this.json(ROUTES.events, '/api/v1/events', EventBatchResultSchema, { body: { items, ...(source !== undefined ? { source } : {}) } });
   }
 
   async *watch(opts: ClientWatchOptions, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
@@ -225,6 +227,9 @@ export class HttpClient implements GantryClient {
     const query = selectorQuery(opts);
     query.set('watch', '1');
     if (opts.fromRevision !== undefined) query.set('revision', String(opts.fromRevision));
+    const line = watchLineSchema(kind);
+    const routes = routesOfKind(kind);
+    const route = opts.namespace !== undefined || !kindInfo(kind).namespaced ? routes.list : (routes.listAll ?? routes.list);
     const idleMs = this.watchIdleTimeoutMs;
     const ac = new AbortController();
     let stalled = false;
@@ -244,11 +249,13 @@ export class HttpClient implements GantryClient {
         if (stalled) throw this.stalledError(kind, idleMs);
         throw e;
       }
+      let event: ClientWatchEvent | undefined;
       try {
-        for await (const line of ndjsonLines(res.body)) {
+        for await (const raw of ndjsonLines(res.body)) {
+          event = this.checkedLine<ClientWatchEvent>(route, line, raw, `watch of ${kind}`);
           consuming = true;
           try {
-            yield line as ClientWatchEvent;
+            yield event;
           } finally {
             consuming = false;
             idle.refresh();
@@ -257,6 +264,7 @@ export class HttpClient implements GantryClient {
       } catch (e) {
         if (signal.aborted) return;
         if (stalled) throw this.stalledError(kind, idleMs);
+        if (e instanceof AppError) throw e;
         if (e instanceof SyntaxError) throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} sent a line that is not JSON: ${e.message}`);
         throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} was cut off: ${causeOf(e)}; resume from the last revision seen`);
       }
@@ -267,16 +275,17 @@ export class HttpClient implements GantryClient {
   }
 
   async endpoints(namespace: string, service: string): Promise<EndpointSet> {
-    return (await this.json('GET', `/api/v1/namespaces/${enc(namespace)}/endpoints/${enc(service)}`)) as EndpointSet;
+    return this.json(ROUTES.endpoints, `/api/v1/namespaces/${enc(namespace)}/endpoints/${enc(service)}`, EndpointSetSchema);
   }
 
   async loadBalancer(namespace: string, service: string): Promise<LoadBalancerStatus> {
-    return (await this.json('GET', `/api/v1/namespaces/${enc(namespace)}/services/${enc(service)}/loadbalancer`)) as LoadBalancerStatus;
+    return this.json(ROUTES.loadBalancer, `/api/v1/namespaces/${enc(namespace)}/services/${enc(service)}/loadbalancer`, LoadBalancerStatusSchema);
   }
 
   async listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }> {
-    const path = namespace === undefined ? '/api/v1/endpoints' : `/api/v1/namespaces/${enc(namespace)}/endpoints`;
-    return (await this.json('GET', path)) as { items: EndpointSet[]; revision: number };
+    const [route, path] = namespace === undefined ? [ROUTES.endpointsAll, '/api/v1/endpoints'] : [ROUTES.endpointsList, `/api/v1/namespaces/${enc(namespace)}/endpoints`];
+    const body = await this.json<{ items: EndpointSet[]; revision: number }>(route, path, EndpointSetListSchema);
+    return { items: body.items, revision: body.revision };
   }
 
   async *watchEndpoints(namespace: string, service: string, signal: AbortSignal): AsyncIterable<EndpointWatchEvent> {
@@ -289,9 +298,10 @@ export class HttpClient implements GantryClient {
       throw e;
     }
     try {
-      for await (const line of ndjsonLines(res.body)) yield line as EndpointWatchEvent;
+      for await (const raw of ndjsonLines(res.body)) yield this.checkedLine<EndpointWatchEvent>(ROUTES.endpoints, EndpointWatchLineSchema, raw, `endpoint watch of ${namespace}/${service}`);
     } catch (e) {
       if (signal.aborted) return;
+      if (e instanceof AppError) throw e;
       throw new AppError('UNAVAILABLE', `endpoint watch of ${namespace}/${service} at ${this.server} was cut off: ${causeOf(e)}`);
     }
   }
@@ -333,6 +343,11 @@ export class HttpClient implements GantryClient {
     }
   }
 
+  /** Closes the pooled connections of a transport this client made itself (a shared one is its owner's). */
+  close(): void {
+    if (this.ownsTransport) this.transport.close();
+  }
+
   private stalledError(kind: Kind, idleMs: number): AppError {
     return new AppError(
       'UNAVAILABLE',
@@ -343,10 +358,10 @@ export class HttpClient implements GantryClient {
   /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
   private async openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamResponse> {
     const q = query.toString();
-    const url = `${this.server}${path}${q ? `?${q}` : ''}`;
+    const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
     let res: StreamResponse;
     try {
-      res = await streamGet(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
+      res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
     } catch (e) {
       if (signal.aborted) throw e;
       throw new AppError('UNAVAILABLE', `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
@@ -355,50 +370,65 @@ export class HttpClient implements GantryClient {
     throw this.errorFrom(res.status, await readText(res.body).catch(() => ''));
   }
 
-  /** A JSON call: the parsed body, or undefined for 204. */
-  private async json(method: string, path: string, opts: CallOptions = {}): Promise<unknown> {
-    return this.call(method, path, opts, async (res) => (res.status === 204 ? undefined : res.json()));
+  /** A JSON call whose answer must match `schema`. */
+  private async json<T>(route: RouteSpec, path: string, schema: TSchema, opts: CallOptions = {}): Promise<T> {
+    return this.checked<T>(route, schema, await this.call(route, path, opts));
+  }
+
+  /** The parsed body of a 2xx answer, once it matches the contract; an error naming the route otherwise. */
+  private checked<T>(route: RouteSpec, schema: TSchema, res: TransportResponse): T {
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      throw this.mismatch(route, `a body that is not JSON (${res.text.slice(0, 80) || 'empty'})`);
+    }
+    const errors = schemaErrors(schema, body, '');
+    if (errors.length > 0) {
+      const first = errors.slice(0, 3).map((e) => `${e.path || '(body)'} ${e.message}`).join('; ');
+      throw this.mismatch(route, `a body that does not match the API contract: ${first}`);
+    }
+    return body as T;
+  }
+
+  private checkedLine<T>(route: RouteSpec, schema: TSchema, line: unknown, what: string): T {
+    const errors = schemaErrors(schema, line, '');
+    if (errors.length === 0) return line as T;
+    const first = errors.slice(0, 3).map((e) => `${e.path || '(line)'} ${e.message}`).join('; ');
+    throw new AppError('UNAVAILABLE', `${what} at ${this.server} (${routeName(route)}) sent a line that does not match the API contract: ${first}`);
+  }
+
+  private mismatch(route: RouteSpec, what: string): AppError {
+    return new AppError('UNAVAILABLE', `the server at ${this.server} answered ${routeName(route)} with ${what}; is it a Gantry server of the same version?`);
   }
 
   /**
-   * Sends a request and hands a 2xx answer to `read`; non-2xx answers and network failures become
-   * AppErrors. The timeout covers reading the body too, and its timer ends with the call.
+   * Sends a request over the pool; a 2xx answer comes back whole. Non-2xx answers and network
+   * failures become AppErrors; the timeout covers the body too.
    */
-  private async call<T>(method: string, path: string, opts: CallOptions, read: (res: Response) => Promise<T>): Promise<T> {
+  private async call(route: RouteSpec, path: string, opts: CallOptions): Promise<TransportResponse> {
     const q = opts.query?.toString();
-    const url = `${this.server}${path}${q ? `?${q}` : ''}`;
+    const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const deadline = new Deadline(this.timeoutMs, opts.signal);
-    const timedOut = (): AppError =>
-      new AppError('UNAVAILABLE', `the Gantry server at ${this.server} did not answer ${method} ${path} within ${this.timeoutMs} ms`);
+    let res: TransportResponse;
     try {
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-          signal: deadline.signal,
-        });
-      } catch (e) {
-        if (opts.signal?.aborted) throw e;
-        if (deadline.expired && isAbort(e)) throw timedOut();
-        throw new AppError(
-          'UNAVAILABLE',
-          `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`,
-        );
+      res = await this.transport.request(url, {
+        method: route.method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      if (e instanceof CallTimeout) {
+        throw new AppError('UNAVAILABLE', `the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${this.timeoutMs} ms`);
       }
-      if (!res.ok) throw this.errorFrom(res.status, await res.text().catch(() => ''));
-      try {
-        return await read(res);
-      } catch (e) {
-        if (deadline.expired && !opts.signal?.aborted && isAbort(e)) throw timedOut();
-        throw e;
-      }
-    } finally {
-      deadline.clear();
+      throw new AppError('UNAVAILABLE', `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
     }
+    if (res.status < 200 || res.status >= 300) throw this.errorFrom(res.status, res.text);
+    return res;
   }
 
   /** The AppError a non-2xx answer stands for. */
@@ -416,6 +446,6 @@ export class HttpClient implements GantryClient {
   }
 }
 
-export function createHttpClient(opts: HttpClientOptions): GantryClient {
+export function createHttpClient(opts: HttpClientOptions): HttpClient {
   return new HttpClient(opts);
 }

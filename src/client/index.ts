@@ -2,4 +2,5 @@
 export type * from './types.js';
 export { createHttpClient, HttpClient, collectionPath, objectPath, type HttpClientOptions } from './http-client.js';
 export { streamGet, type StreamResponse } from './stream-get.js';
+export { HttpTransport, CallTimeout, DEFAULT_MAX_SOCKETS, type HttpTransportOptions } from './http-transport.js';
 export { ndjsonLines } from './ndjson.js';

@@ -1,22 +1,45 @@
 // What the typed HTTP client offers (docs/api.md). The CLI, the agent, the simulator and tests use
-// only this; http-client.ts implements it with fetch.
-import type { AnyObject, InstanceStatus, Kind, KindWatchOptions, ListWatch, ListWatchEvent, ListWatchOptions, Manifest, NodeStatus, ObjectOf, ServiceStatus } from '../core/index.js';
-import type { EndpointSet } from '../discovery/endpoint.js';
-import type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
+// only this; http-client.ts implements it. The wire shapes come from the API contract in core.
+import type {
+  AnyObject,
+  ApplyResult,
+  ConfigFileContent,
+  CronJobAction,
+  EndpointSet,
+  EndpointWatchEvent,
+  EventReport,
+  InstanceStatusReport,
+  InstanceStatusResult,
+  Kind,
+  KindWatchOptions,
+  ListWatch,
+  ListWatchEvent,
+  ListWatchOptions,
+  LoadBalancerStatus,
+  Manifest,
+  NodeAction,
+  NodeStatus,
+  ObjectOf,
+  RolloutAction,
+  RolloutView,
+  VersionInfo,
+} from '../core/index.js';
 
-export type { Endpoint, EndpointSet } from '../discovery/endpoint.js';
-export type { LoadBalancerStatus } from '../discovery/haproxy/lb-status.js';
-
-/** A line of an endpoint watch: the current sets as ADDED, then changed sets as MODIFIED. */
-export interface EndpointWatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'BOOKMARK';
-  revision: number;
-  object?: EndpointSet;
-}
-
-export type CronJobAction = 'trigger' | 'suspend' | 'resume';
-
-export type ApplyResult = 'created' | 'configured' | 'unchanged';
+export type {
+  ApplyResult,
+  ConfigFileContent,
+  CronJobAction,
+  Endpoint,
+  EndpointSet,
+  EndpointWatchEvent,
+  EventReport,
+  InstanceStatusReport,
+  InstanceStatusResult,
+  LoadBalancerStatus,
+  NodeAction,
+  RolloutView,
+  VersionInfo,
+} from '../core/index.js';
 
 /**
  * `namespace` (for namespaced kinds, all namespaces when absent) and `field` as the Store takes
@@ -34,54 +57,10 @@ export type ClientWatchOptions = KindWatchOptions & ClientListOptions;
 /** A line of a watch stream: ADDED, MODIFIED, DELETED with the object; BOOKMARK without. */
 export type ClientWatchEvent = ListWatchEvent;
 
-export interface InstanceStatusReport {
-  namespace: string;
-  name: string;
-  status: InstanceStatus;
-}
-
-export interface InstanceStatusResult {
-  namespace: string;
-  name: string;
-  ok: boolean;
-  error?: { code: string; message: string } | undefined;
-}
-
-/** One event an agent reports (POST /api/v1/events); the server aggregates repeats. */
-export interface EventReport {
-  involved: { kind: Kind; namespace?: string | undefined; name: string };
-  type: 'Normal' | 'Warning';
-  /** One CamelCase word: BackOff, Started. */
-  reason: string;
-  message: string;
-}
-
-/** One config file of an instance with its content resolved (GET .../instances/NAME/files). */
-export interface ConfigFileContent {
-  path: string;
-  /** Octal text like "0644". */
-  mode: string;
-  content: string;
-}
-
-/** The answer of GET .../rollout. */
-/** Node maintenance actions (docs/nodes.md). */
-export type NodeAction = 'cordon' | 'uncordon' | 'drain';
-
-export interface RolloutView {
-  service: string;
-  namespace: string;
-  replicas: number;
-  generation: number;
-  status?: ServiceStatus | undefined;
-  paused: boolean;
-  history: { version: number; cause?: string | undefined; createdAt: string; images: string[]; current: boolean }[];
-}
-
 export interface GantryClient extends ListWatch {
   readonly server: string;
   healthz(): Promise<boolean>;
-  version(): Promise<{ version: string; apiVersion: string; revision: number; clusterId: string }>;
+  version(): Promise<VersionInfo>;
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K>>;
   list<K extends Kind>(kind: K, opts?: ClientListOptions): Promise<{ items: ObjectOf<K>[]; revision: number }>;
   create<M extends Manifest>(manifest: M): Promise<AnyObject>;
@@ -96,7 +75,7 @@ export interface GantryClient extends ListWatch {
   /** GET .../services/NAME/rollout: the rollout status and the version history. */
   rollout(namespace: string, name: string): Promise<RolloutView>;
   /** POST .../services/NAME/rollout/ACTION (admin). */
-  rolloutAction(namespace: string, name: string, action: 'pause' | 'resume' | 'promote' | 'undo', body?: { toVersion?: number }): Promise<{ message: string; service: ObjectOf<'Service'> }>;
+  rolloutAction(namespace: string, name: string, action: RolloutAction, body?: { toVersion?: number }): Promise<{ message: string; service: ObjectOf<'Service'> }>;
   /** POST /api/v1/nodes/NAME/ACTION (admin): cordon, uncordon or drain; idempotent. */
   nodeAction(name: string, action: NodeAction): Promise<{ message: string; node: ObjectOf<'Node'> }>;
   /** Role agent only. */

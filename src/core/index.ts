@@ -15,3 +15,4 @@ export * from './cron-schedule.js';
 export * from './list-watch.js';
 export * from './store.js';
 export * from './service-template.js';
+export * from './api/index.js';

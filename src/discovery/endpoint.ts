@@ -1,30 +1,9 @@
 // What the catalog serves: one endpoint per ready instance and named port. Plain data, shared by
 // the endpoints API, the DNS server and the HAProxy manager.
-import { namespaceOf, type Instance, type GantryNode } from '../core/index.js';
+import { namespaceOf, type Endpoint, type EndpointSet, type GantryNode, type Instance } from '../core/index.js';
 
-export interface Endpoint {
-  namespace: string;
-  service: string;
-  instance: string;
-  node: string;
-  /** Where clients dial: the instance's host address (the node's publish address). */
-  address: string;
-  /** The container port's name (spec.containers[].ports[].name). */
-  port: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-  /** Only instances that pass their health checks (or have none and run) are endpoints. */
-  health: 'passing';
-}
-
-export interface EndpointSet {
-  namespace: string;
-  service: string;
-  /** The store revision of the last change that altered this set (0: never had endpoints). */
-  revision: number;
-  endpoints: Endpoint[];
-}
+// The wire shapes live in the API contract (core/api/discovery.ts).
+export type { Endpoint, EndpointSet };
 
 /**
  * Why an instance is an endpoint: it runs, reports ready, is not being stopped, belongs to a

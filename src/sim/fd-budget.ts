@@ -1,8 +1,8 @@
 // File descriptors are what runs out first with thousands of agents in one process. Each hollow
 // node holds one long-lived watch connection (with --embedded the server holds the other end
-// too); the log endpoint is one socket shared by all nodes, and API calls go over two keep-alive
-// pools (fetch, and heartbeat-transport.ts) of at most DEFAULT_MAX_IN_FLIGHT connections each,
-// because the request gate never lets more calls be in flight.
+// too); the log endpoint is one socket shared by all nodes, and API calls go over one keep-alive
+// pool shared by every node's client (client/http-transport.ts) of at most DEFAULT_MAX_IN_FLIGHT
+// connections, because the request gate never lets more calls be in flight.
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_IN_FLIGHT } from './request-gate.js';
 
@@ -21,7 +21,8 @@ export function openFileLimit(procLimits = '/proc/self/limits'): number | undefi
 
 // Measured at 10,000 nodes against a server in its own process: 10,533 open files.
 const perNode = (embedded: boolean): number => (embedded ? 2 : 1);
-const fixed = (embedded: boolean): number => SPARE + (embedded ? 4 : 2) * DEFAULT_MAX_IN_FLIGHT;
+// The pool's sockets, and with --embedded the server's ends of them.
+const fixed = (embedded: boolean): number => SPARE + (embedded ? 2 : 1) * DEFAULT_MAX_IN_FLIGHT;
 
 export function fdsNeeded(nodes: number, embedded: boolean): number {
   return Math.ceil(nodes * perNode(embedded)) + fixed(embedded);

@@ -5,10 +5,10 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { SharedLogServer } from '../agent/node/shared-log-server.js';
 import { createHttpClient } from '../client/http-client.js';
+import { HttpTransport } from '../client/http-transport.js';
 import type { GantryClient } from '../client/types.js';
 import { AppError } from '../core/index.js';
 import { hollowNodeSpec, type HollowNodeSpec } from './hollow-node-spec.js';
-import { HeartbeatTransport, withHeartbeatTransport } from './heartbeat-transport.js';
 import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
 import { DEFAULT_MAX_IN_FLIGHT, RequestGate, withRequestGate } from './request-gate.js';
 import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
@@ -42,7 +42,7 @@ export interface HollowNodesOptions {
   /** API calls (not watches) all nodes together have in flight at most; default 256. See request-gate.ts. */
   maxInFlight?: number | undefined;
   logger: Logger;
-  /** Builds each node's own client; default createHttpClient, with heartbeats over heartbeat-transport.ts. */
+  /** Builds each node's own client; default createHttpClient over one transport all nodes share. */
   connect?: ((conn: { server: string; token: string }) => GantryClient) | undefined;
   /** Called after each wave. */
   onProgress?: ((p: HollowProgress) => void) | undefined;
@@ -90,11 +90,11 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   if (!Number.isInteger(racks) || racks < 1) throw new AppError('MALFORMED', `--racks must be a whole number above 0, not ${racks}`);
   const layout = { namePrefix: opts.namePrefix ?? 'hollow', nodes: opts.nodes, racks, pools: opts.pools ?? DEFAULT_POOLS, seed: opts.seed ?? 1 };
   const nodes = Array.from({ length: opts.nodes }, (_, i) => hollowNodeSpec(layout, i));
-  const heartbeats = opts.connect ? undefined : new HeartbeatTransport({ server: opts.server, token: opts.token });
-  const connect = opts.connect ?? ((conn: { server: string; token: string }): GantryClient => {
-    const client = createHttpClient(conn);
-    return heartbeats ? withHeartbeatTransport(client, heartbeats) : client;
-  });
+  const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  // One keep-alive pool for every node's calls: the request gate keeps at most maxInFlight calls
+  // in flight, so the pool never needs more sockets than that (fd-budget.ts counts on it).
+  const transport = opts.connect ? undefined : new HttpTransport({ maxSockets: maxInFlight });
+  const connect = opts.connect ?? ((conn: { server: string; token: string }): GantryClient => createHttpClient({ ...conn, transport }));
   const stopper = new AbortController();
   const linked = AbortSignal.any([signal, stopper.signal]);
   // One listener per hollow node (each chains its own signal to this one).
@@ -102,7 +102,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const running: RunningHollowNode[] = [];
   const logServer = opts.logListen === false ? undefined : new SharedLogServer({ token: opts.token, logger: opts.logger, listen: opts.logListen });
   let logUrl: string | undefined;
-  const gate = new RequestGate(opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  const gate = new RequestGate(maxInFlight);
   let registered = 0;
   const t0 = Date.now();
 
@@ -162,7 +162,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
         await ready.catch(() => undefined);
         await Promise.all(running.map((n) => n.done));
         await logServer?.close();
-        heartbeats?.close();
+        transport?.close();
       })();
       return stopping;
     },

@@ -1,0 +1,321 @@
+// The route registry: every route of the API declared once, with its method, URL, schemas and who
+// may call it. The API registers its Fastify routes from these entries (src/api/serve-route.ts),
+// serves an OpenAPI document built from them, and a route-table test walks them. Plain data: the
+// handlers live in src/api.
+import Type, { type TSchema } from 'typebox';
+import { KINDS, type KindInfo } from '../kinds.js';
+import type { Kind } from '../schema.js';
+import {
+  actionParamSchema,
+  NODE_ACTIONS,
+  NodeActionResultSchema,
+  ROLLOUT_ACTIONS,
+  RolloutActionResultSchema,
+  RolloutViewSchema,
+  ScaleSchema,
+  StopSchema,
+  UndoSchema,
+} from './actions.js';
+import { ConfigFilesQuerySchema, ConfigFilesSchema, EventBatchResultSchema, EventBatchSchema, StatusBatchResultSchema, StatusBatchSchema } from './agents.js';
+import { EndpointQuerySchema, EndpointSetListSchema, EndpointSetSchema, EndpointWatchLineSchema, LoadBalancerStatusSchema } from './discovery.js';
+import { LogQuerySchema } from './logs.js';
+import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
+
+/**
+ * A person's role. Today the only person is whoever holds the admin token, and it has every role;
+ * the trust issue gives people roles of their own.
+ */
+export type PersonRole = 'viewer' | 'editor';
+
+/**
+ * Who may call a route: the admin token (cluster administration), a person with a role, or a node
+ * about its own objects (today: the agent token, shared by all nodes).
+ */
+export type Caller = 'admin' | 'node' | { role: PersonRole };
+
+export type Access =
+  | { public: true }
+  | {
+      public?: false;
+      /** Empty: nobody (the route exists to say so, e.g. status written by Gantry only). */
+      allow: readonly Caller[];
+      /** The 403 message for a caller not allowed; says what to do instead. */
+      forbidden?: string;
+    };
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteSpec {
+  /** Unique; `services.apply`, `nodes.heartbeat`. */
+  id: string;
+  method: Method;
+  /** Fastify's syntax: `/api/v1/namespaces/:namespace/services/:name`. */
+  path: string;
+  summary: string;
+  access: Access;
+  params?: TSchema;
+  query?: TSchema;
+  /** The JSON request body; absent: none is read. */
+  body?: TSchema;
+  /** The JSON body of a success; absent with `status: 204` or a text answer. */
+  response?: TSchema;
+  /** The success status; default 200. */
+  status?: 200 | 201 | 204;
+  /** `?watch=1` turns the answer into NDJSON lines of this shape. */
+  watch?: TSchema;
+  /** The answer is text/plain (logs). */
+  text?: boolean;
+}
+
+export const PUBLIC: Access = { public: true };
+const viewer: Caller = { role: 'viewer' };
+const editor: Caller = { role: 'editor' };
+/** Reads: every person who may view, and nodes (agents read their instances and the catalog). */
+export const READ: Access = { allow: [viewer, 'node'] };
+
+export const STATUS_FORBIDDEN = 'status is written by Gantry; change spec instead';
+export const EVENTS_FORBIDDEN = 'events are written by Gantry (agents and controllers); read them with GET or gantry get events';
+
+const Name = Type.String({ minLength: 1 });
+const nsName = Type.Object({ namespace: Name, name: Name });
+const nameOnly = Type.Object({ name: Name });
+
+/** Who may create and apply objects of a kind. */
+function writeAccess(k: KindInfo): Access {
+  if (!k.userWritable) {
+    return { allow: [], forbidden: `${k.kind} objects are written by Gantry only${k.kind === 'Instance' ? '; apply a Service and Gantry creates its instances' : ''}` };
+  }
+  const forbidden = `only an admin token may change ${k.plural}; the agent token registers nodes and writes status`;
+  // Agents register their own node; cluster-wide kinds are the administrator's.
+  if (k.kind === 'Node') return { allow: ['admin', 'node'], forbidden };
+  return { allow: [k.namespaced ? editor : 'admin'], forbidden };
+}
+
+function statusAccess(k: KindInfo): Access {
+  return { allow: k.kind === 'Node' || k.kind === 'Instance' ? ['node'] : [], forbidden: STATUS_FORBIDDEN };
+}
+
+function deleteAccess(k: KindInfo): Access {
+  return { allow: [k.namespaced ? editor : 'admin'], forbidden: `only an admin token may delete ${k.plural}` };
+}
+
+/** The base path of a kind's collection in one namespace (or cluster-wide). */
+export function basePath(k: KindInfo): string {
+  return k.namespaced ? `/api/v1/namespaces/:namespace/${k.plural}` : `/api/v1/${k.plural}`;
+}
+
+/** The generic routes of one kind: list (and watch), get, create, apply, delete, status. */
+function kindRoutes(k: KindInfo) {
+  const base = basePath(k);
+  const object = objectSchema(k.kind);
+  const baseParams = k.namespaced ? Type.Object({ namespace: Name }) : undefined;
+  const params = k.namespaced ? nsName : nameOnly;
+  const list = {
+    method: 'GET',
+    access: READ,
+    query: ListQuerySchema,
+    response: listSchema(k.kind),
+    watch: watchLineSchema(k.kind),
+  } as const;
+  return {
+    list: { ...list, id: `${k.plural}.list`, path: base, summary: `list or watch ${k.plural}${k.namespaced ? ' in a namespace' : ''}`, ...(baseParams ? { params: baseParams } : {}) },
+    ...(k.namespaced ? { listAll: { ...list, id: `${k.plural}.listAll`, path: `/api/v1/${k.plural}`, summary: `list or watch ${k.plural} of every namespace` } } : {}),
+    get: { id: `${k.plural}.get`, method: 'GET', path: `${base}/:name`, summary: `one ${k.kind}`, access: READ, params, response: object },
+    create: {
+      id: `${k.plural}.create`,
+      method: 'POST',
+      path: base,
+      summary: `create a ${k.kind}`,
+      access: writeAccess(k),
+      ...(baseParams ? { params: baseParams } : {}),
+      body: Type.Unknown({ description: `a ${k.kind} manifest; validated against the kind's schema (422 with field paths)` }),
+      response: object,
+      status: 201,
+    },
+    apply: {
+      id: `${k.plural}.apply`,
+      method: 'PUT',
+      path: `${base}/:name`,
+      summary: `create or replace a ${k.kind} (201 created, 200 otherwise; header x-gantry-result)`,
+      access: writeAccess(k),
+      params,
+      body: Type.Unknown({ description: `a ${k.kind} manifest; with metadata.revision a compare-and-swap` }),
+      response: object,
+    },
+    delete: { id: `${k.plural}.delete`, method: 'DELETE', path: `${base}/:name`, summary: `delete a ${k.kind}; answers it as it was`, access: deleteAccess(k), params, response: object },
+    status: {
+      id: `${k.plural}.status`,
+      method: 'PUT',
+      path: `${base}/:name/status`,
+      summary: `write a ${k.kind}'s status`,
+      access: statusAccess(k),
+      params,
+      body: StatusWriteSchema,
+      response: object,
+    },
+  } satisfies Record<string, RouteSpec>;
+}
+
+export type KindRoutes = ReturnType<typeof kindRoutes>;
+
+const BY_KIND = new Map<Kind, KindRoutes>(KINDS.map((k) => [k.kind, kindRoutes(k)]));
+
+/** The generic routes of `kind`. */
+export function routesOfKind(kind: Kind): KindRoutes {
+  const r = BY_KIND.get(kind);
+  if (!r) throw new Error(`unknown kind ${kind}`);
+  return r;
+}
+
+const svc = '/api/v1/namespaces/:namespace/services/:name';
+const inst = '/api/v1/namespaces/:namespace/instances/:name';
+const cron = '/api/v1/namespaces/:namespace/cronjobs/:name';
+const cronAccess = (what: string): Access => ({ allow: [editor], forbidden: `only an admin token may ${what} cron jobs` });
+
+/** The routes beyond the generic ones, by id. */
+export const ROUTES = {
+  healthz: { id: 'healthz', method: 'GET', path: '/healthz', summary: 'is the server up; no token needed', access: PUBLIC, response: HealthzSchema },
+  version: { id: 'version', method: 'GET', path: '/api/v1/version', summary: 'server version, API version, current revision, cluster id', access: READ, response: VersionSchema },
+  openapi: { id: 'openapi', method: 'GET', path: '/api/v1/openapi.json', summary: 'this API as an OpenAPI 3.1 document, built from the route registry', access: PUBLIC, response: Type.Object({}) },
+  scale: {
+    id: 'services.scale',
+    method: 'PUT',
+    path: `${svc}/scale`,
+    summary: 'set spec.replicas only',
+    access: { allow: [editor], forbidden: 'only an admin token may scale services' },
+    params: nsName,
+    body: ScaleSchema,
+    response: objectSchema('Service'),
+  },
+  rollout: { id: 'services.rollout', method: 'GET', path: `${svc}/rollout`, summary: 'rollout status and version history', access: READ, params: nsName, response: RolloutViewSchema },
+  rolloutAction: {
+    id: 'services.rolloutAction',
+    method: 'POST',
+    path: `${svc}/rollout/:action`,
+    summary: 'pause, resume, promote or undo a rollout; undo takes { toVersion? }',
+    access: { allow: [editor], forbidden: 'only an admin token may change rollouts' },
+    params: Type.Object({ namespace: Name, name: Name, action: actionParamSchema(ROLLOUT_ACTIONS) }),
+    body: Type.Union([UndoSchema, Type.Object({})]),
+    response: RolloutActionResultSchema,
+  },
+  loadBalancer: {
+    id: 'services.loadBalancer',
+    method: 'GET',
+    path: `${svc}/loadbalancer`,
+    summary: "what the load balancer does for the service's spec.expose",
+    access: READ,
+    params: nsName,
+    response: LoadBalancerStatusSchema,
+  },
+  statusBatch: {
+    id: 'instances.statusBatch',
+    method: 'POST',
+    path: '/api/v1/status/instances',
+    summary: 'batched instance status from an agent',
+    access: { allow: ['node'], forbidden: STATUS_FORBIDDEN },
+    body: StatusBatchSchema,
+    response: StatusBatchResultSchema,
+  },
+  log: {
+    id: 'instances.log',
+    method: 'GET',
+    path: `${inst}/log`,
+    summary: "a container's log, proxied from the node's agent",
+    access: READ,
+    params: nsName,
+    query: LogQuerySchema,
+    text: true,
+  },
+  stop: {
+    id: 'instances.stop',
+    method: 'POST',
+    path: `${inst}/stop`,
+    summary: 'ask the node to stop the instance gracefully (sets spec.stop)',
+    access: { allow: [editor], forbidden: 'only an admin token may stop instances' },
+    params: nsName,
+    body: StopSchema,
+    response: objectSchema('Instance'),
+  },
+  files: {
+    id: 'instances.files',
+    method: 'GET',
+    path: `${inst}/files`,
+    summary: "the instance's config files with content resolved (Secrets included)",
+    access: { allow: ['node'], forbidden: 'config file contents go only to agents (the agent token); read Configs with gantry get config NAME -o yaml' },
+    params: nsName,
+    query: ConfigFilesQuerySchema,
+    response: ConfigFilesSchema,
+  },
+  heartbeat: {
+    id: 'nodes.heartbeat',
+    method: 'POST',
+    path: '/api/v1/nodes/:name/heartbeat',
+    summary: "a node's agent is alive (renews its lease)",
+    access: { allow: ['node'], forbidden: 'heartbeats come from agents: use the agent token' },
+    params: nameOnly,
+    status: 204,
+  },
+  nodeAction: {
+    id: 'nodes.action',
+    method: 'POST',
+    path: '/api/v1/nodes/:name/:action',
+    summary: 'cordon, uncordon or drain a node; idempotent',
+    access: { allow: ['admin'], forbidden: 'only an admin token may cordon, uncordon or drain nodes' },
+    params: Type.Object({ name: Name, action: actionParamSchema(NODE_ACTIONS) }),
+    body: Type.Object({}),
+    response: NodeActionResultSchema,
+  },
+  events: {
+    id: 'events.record',
+    method: 'POST',
+    path: '/api/v1/events',
+    summary: 'batched events from an agent',
+    access: { allow: ['node'], forbidden: EVENTS_FORBIDDEN },
+    body: EventBatchSchema,
+    response: EventBatchResultSchema,
+  },
+  cronTrigger: { id: 'cronjobs.trigger', method: 'POST', path: `${cron}/trigger`, summary: 'a Job now', access: cronAccess('trigger'), params: nsName, response: objectSchema('Job'), status: 201 },
+  cronSuspend: { id: 'cronjobs.suspend', method: 'POST', path: `${cron}/suspend`, summary: 'set spec.suspend', access: cronAccess('suspend'), params: nsName, response: objectSchema('CronJob') },
+  cronResume: { id: 'cronjobs.resume', method: 'POST', path: `${cron}/resume`, summary: 'clear spec.suspend', access: cronAccess('resume'), params: nsName, response: objectSchema('CronJob') },
+  endpointsAll: {
+    id: 'endpoints.listAll',
+    method: 'GET',
+    path: '/api/v1/endpoints',
+    summary: "every service's endpoints",
+    access: READ,
+    query: EndpointQuerySchema,
+    response: EndpointSetListSchema,
+    watch: EndpointWatchLineSchema,
+  },
+  endpointsList: {
+    id: 'endpoints.list',
+    method: 'GET',
+    path: '/api/v1/namespaces/:namespace/endpoints',
+    summary: "the endpoints of a namespace's services",
+    access: READ,
+    params: Type.Object({ namespace: Name }),
+    query: EndpointQuerySchema,
+    response: EndpointSetListSchema,
+    watch: EndpointWatchLineSchema,
+  },
+  endpoints: {
+    id: 'endpoints.get',
+    method: 'GET',
+    path: '/api/v1/namespaces/:namespace/endpoints/:service',
+    summary: 'the ready endpoints of one service',
+    access: READ,
+    params: Type.Object({ namespace: Name, service: Name }),
+    query: EndpointQuerySchema,
+    response: EndpointSetSchema,
+    watch: EndpointWatchLineSchema,
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+/** Every route of the API, generic ones first. */
+export const ALL_ROUTES: readonly RouteSpec[] = [...KINDS.flatMap((k) => Object.values(routesOfKind(k.kind)) as RouteSpec[]), ...Object.values(ROUTES)];
+
+/** The callers a route lets in (undefined for a public one). */
+export function allowedCallers(access: Access): readonly Caller[] | undefined {
+  return access.public ? undefined : access.allow;
+}
+
