@@ -3,12 +3,12 @@ import { Command } from '@commander-js/extra-typings';
 import { DEFAULT_NAMESPACE } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
-import { objectRef, resolveKindArg } from './kind-arg.js';
+import { kindHelp, objectRef, resolveKindArg } from './kind-arg.js';
 
 export function deleteCommand(ctx: CliContext) {
   return new Command('delete')
     .description('delete an object (an instance is replaced by its service)')
-    .argument('<kind>', 'services, instances, nodes, namespaces (or an alias)')
+    .argument('<kind>', kindHelp((k) => k.userWritable || k.kind === 'Instance'))
     .argument('<name>', 'the object name')
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
     .action(async (kindWord, name, opts, cmd) => {

@@ -6,12 +6,12 @@ import { formatDescribe } from './describe-format.js';
 import { formatLbSection } from './lb-format.js';
 import { cronJobRuns } from './job-columns.js';
 import { clientFor } from './global-options.js';
-import { resolveKindArg } from './kind-arg.js';
+import { kindHelp, resolveKindArg } from './kind-arg.js';
 
 export function describeCommand(ctx: CliContext) {
   return new Command('describe')
     .description('show one object in detail, with its events')
-    .argument('<kind>', 'services, instances, nodes, events, namespaces (or an alias)')
+    .argument('<kind>', kindHelp())
     .argument('<name>', 'the object name')
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
     .action(async (kindWord, name, opts, cmd) => {

@@ -6,14 +6,14 @@ import { eventSelection, selectEvents } from './events-command.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';
-import { resolveKindArg } from './kind-arg.js';
+import { kindHelp, resolveKindArg } from './kind-arg.js';
 import { parseOutputFormat, renderObjects } from './output-format.js';
 import { formatTable } from './table.js';
 
 export function getCommand(ctx: CliContext) {
   return new Command('get')
-    .description('list objects of a kind (services, instances, nodes, events, namespaces), or show one')
-    .argument('<kind>', 'services|svc, instances|inst, nodes|no, events|ev, namespaces|ns')
+    .description('list objects of a kind, or show one')
+    .argument('<kind>', kindHelp())
     .argument('[name]', 'one object by name')
     .option('-o, --output <format>', 'wide, json or yaml')
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)

@@ -16,7 +16,7 @@ describe('resolveKindArg', () => {
 
   it('lists the known kinds and their aliases for an unknown word', () => {
     expect(() => resolveKindArg('pods')).toThrow(
-      'unknown kind "pods": use one of services (svc), instances (inst), nodes (no), namespaces (ns), events (ev)',
+      'unknown kind "pods": use one of services (svc), instances (inst), nodes (no), namespaces (ns), events (ev), serviceversions (version, versions), jobs, cronjobs (cj), configs (cfg), secrets',
     );
   });
 

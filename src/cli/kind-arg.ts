@@ -2,8 +2,21 @@
 // list of kinds the CLI knows.
 import { AppError, KINDS, resolveKind, type KindInfo } from '../core/index.js';
 
-export function kindList(): string {
-  return KINDS.map((k) => `${k.plural} (${k.aliases.filter((a) => a !== k.plural && a !== k.kind.toLowerCase()).join(', ')})`).join(', ');
+/** `services (svc), instances (inst), ..., jobs, ...`: every kind, with its short aliases when it has any. */
+export function kindList(filter: (k: KindInfo) => boolean = () => true): string {
+  return KINDS.filter(filter)
+    .map((k) => {
+      const short = k.aliases.filter((a) => a !== k.plural && a !== k.kind.toLowerCase());
+      return short.length > 0 ? `${k.plural} (${short.join(', ')})` : k.plural;
+    })
+    .join(', ');
+}
+
+/** For `--help`: `services|svc, instances|inst, ...` (the kinds `filter` accepts). */
+export function kindHelp(filter: (k: KindInfo) => boolean = () => true): string {
+  return KINDS.filter(filter)
+    .map((k) => [k.plural, ...k.aliases.filter((a) => a !== k.plural && a !== k.kind.toLowerCase())].join('|'))
+    .join(', ');
 }
 
 export function resolveKindArg(word: string): KindInfo {

@@ -4,6 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { agentCommand } from './agent-command.js';
 import { applyCommand } from './apply-command.js';
 import type { CliContext } from './context.js';
+import { completeCommand, completionCommand } from './completion-command.js';
 import { cronJobCommand } from './cronjob-command.js';
 import { deleteCommand } from './delete-command.js';
 import { describeCommand } from './describe-command.js';
@@ -37,5 +38,8 @@ export function buildProgram(ctx: CliContext): Command {
     sub.configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) }).showHelpAfterError('(run with --help for usage)').exitOverride();
     program.addCommand(sub);
   }
+  program.addCommand(completionCommand(ctx));
+  const visible = () => program.commands.map((c) => c.name()).filter((n) => !n.startsWith('__'));
+  program.addCommand(completeCommand(ctx, visible), { hidden: true });
   return program;
 }

@@ -30,6 +30,8 @@ describe('rollout command', () => {
     expect(serviceTarget('service/web', undefined)).toBe('web');
     expect(() => serviceTarget('node', 'n1')).toThrow(/rollouts are for services, not nodes/);
     expect(() => serviceTarget('svc', undefined)).toThrow(/name the service/);
+    // The kind left out: say how, instead of listing kinds rollout does not take.
+    expect(() => serviceTarget('hello', undefined, 'status')).toThrow('rollouts are for services: gantry rollout status service hello (or svc/hello)');
   });
 
   it('prints one status line with the phase, the message and the counts', () => {
