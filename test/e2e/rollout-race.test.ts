@@ -2,7 +2,8 @@
 // Progressing (its instances serve, but minReadySeconds has not let it reach Complete) must still
 // roll back to it when the update fails. minReadySeconds makes the race deterministic: v1 stays
 // Progressing for 30 s after its instances turn ready (its own deadline, 60 s, is further off),
-// and v2, with a 10 s deadline, is applied inside that window.
+// and v2, with a 10 s deadline, is applied inside that window. And with no version to go back
+// to (v1 never ready): the failure says so, holds, and scales v1 back up.
 import { describe, expect, it } from 'vitest';
 import type { Instance, Service } from '../../src/core/index.js';
 import { useGantryUp, type GantryProcesses } from '../support/gantry-process.js';
@@ -13,11 +14,11 @@ import { waitFor } from '../support/wait.js';
 const MISSING_IMAGE = '127.0.0.1:9/gantry-test/missing:404';
 const DEADLINE_S = 10;
 
-function web(image: string, version: string, deadlineS: number): string {
+function web(image: string, version: string, deadlineS: number, o: { name?: string; startPeriod?: string } = {}): string {
   return `apiVersion: gantry/v1
 kind: Service
 metadata:
-  name: race
+  name: ${o.name ?? 'race'}
 spec:
   replicas: 3
   update: { maxSurge: 1, maxUnavailable: 1, minReadySeconds: 30, progressDeadlineSeconds: ${deadlineS}, autoRollback: true }
@@ -33,7 +34,8 @@ spec:
         - { name: http, containerPort: 8080 }
       healthCheck:
         http: { port: http, path: / }
-        interval: 1s
+        interval: 1s${o.startPeriod ? `
+        startPeriod: ${o.startPeriod}` : ''}
 `;
 }
 
@@ -43,8 +45,8 @@ async function api<T>(g: GantryProcesses, path: string): Promise<T> {
   return (await r.json()) as T;
 }
 
-const instances = async (g: GantryProcesses) => (await api<{ items: Instance[] }>(g, '/api/v1/namespaces/default/instances?fieldSelector=spec.service%3Drace')).items;
-const service = (g: GantryProcesses) => api<Service>(g, '/api/v1/namespaces/default/services/race');
+const instances = async (g: GantryProcesses, name = 'race') => (await api<{ items: Instance[] }>(g, `/api/v1/namespaces/default/instances?fieldSelector=spec.service%3D${name}`)).items;
+const service = (g: GantryProcesses, name = 'race') => api<Service>(g, `/api/v1/namespaces/default/services/${name}`);
 const serving = (list: readonly Instance[]) => list.filter((i) => i.status?.ready === true && !i.spec.stop);
 
 async function answers(list: readonly Instance[]): Promise<string[]> {
@@ -106,5 +108,55 @@ describe('issue 11: an update before the previous rollout is marked Complete', (
     expect(started).toBeLessThan(failed);
     expect(failed).toBeLessThan(back);
     expect(events.filter((l) => /NoRollbackTarget|RolloutFailed +service\/race +v1/.test(l))).toEqual([]);
+  });
+
+  it('v2 applied while v1 has never been ready: no target, the event and status say so, v1 is scaled back up to 3, v2 backs off', async () => {
+    // v1 starts slowly: its health check waits 5 minutes before the first probe, so it is never ready here.
+    const slow = { name: 'norb', startPeriod: '300s' };
+    expect((await t.g.apply(web(t.image, 'v1', 60, slow))).code).toBe(0);
+    await waitFor('3 v1 instances running', async () => {
+      const live = (await instances(t.g, 'norb')).filter((i) => i.status?.phase === 'Running' && !i.spec.stop);
+      return live.length === 3 ? live : undefined;
+    }, 60_000);
+    expect((await service(t.g, 'norb')).status?.rollout).toMatchObject({ phase: 'Progressing', version: 1 });
+
+    expect((await t.g.apply(web(MISSING_IMAGE, 'v2', DEADLINE_S, slow))).code).toBe(0);
+    const failed = await waitFor('the rollout of v2 to fail', async () => {
+      const s = await service(t.g, 'norb');
+      return s.status?.rollout?.version === 2 && s.status.rollout.phase === 'Failed' ? s : undefined;
+    }, 60_000, 200);
+    expect(failed.status?.rollout?.fromVersion).toBeUndefined();
+    expect(failed.status?.rollout?.message).toMatch(/^v2 made no progress within 10s \(ProgressDeadlineExceeded\): instance norb-\w+: .*missing:404.*; no earlier version completed; staying on v2 with 0 of 3 available$/);
+    const progressing = failed.status?.conditions.find((c) => c.type === 'Progressing');
+    expect(progressing).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    expect(failed.spec.containers[0]?.image).toBe(MISSING_IMAGE);
+
+    // Held: v1 is back at 3 live instances, and stays so; the v2 instances wait, retrying with back-off.
+    const v1Live = (list: readonly Instance[]) => list.filter((i) => i.spec.containers[0]?.image === t.image && !i.spec.stop && i.status?.phase !== 'Failed');
+    const held = await waitFor('v1 scaled back up to 3', async () => {
+      const list = await instances(t.g, 'norb');
+      return v1Live(list).length === 3 ? list : undefined;
+    }, 30_000);
+    const v2 = held.filter((i) => i.spec.containers[0]?.image === MISSING_IMAGE);
+    expect(v2.length).toBeGreaterThan(0);
+    expect(v2.length).toBeLessThanOrEqual(2);
+    for (let sample = 0; sample < 10; sample++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const list = await instances(t.g, 'norb');
+      expect(v1Live(list)).toHaveLength(3);
+      expect(list.filter((i) => i.spec.containers[0]?.image === MISSING_IMAGE).map((i) => i.metadata.name).sort()).toEqual(v2.map((i) => i.metadata.name).sort());
+    }
+    const waiting = (await instances(t.g, 'norb')).filter((i) => i.spec.containers[0]?.image === MISSING_IMAGE);
+    for (const i of waiting) expect(i.status?.containers[0]?.message ?? i.status?.message ?? '').toMatch(/retrying in \d+(\.\d+)?(ms|s|m)/);
+    console.log(`issue 11 no target: v1 back at 3 live; v2 waiting: ${waiting.map((i) => i.status?.containers[0]?.message ?? i.status?.message).join(' | ')}`);
+
+    const events = (await t.g.cli(['get', 'events'])).stdout.split('\n').filter((l) => l.includes('service/norb'));
+    const at = (re: RegExp) => events.findIndex((l) => re.test(l));
+    const failedAt = at(/RolloutFailed +service\/norb +v2 made no progress within 10s/);
+    const noTarget = at(/NoRollbackTarget +service\/norb +no earlier version completed; staying on v2 with 0 of 3 available/);
+    const scaled = at(/ScalingUp +service\/norb +scaled v1 back up to 3 \(norb-\w+\): the rollout of v2 failed and was not rolled back/);
+    expect([failedAt, noTarget, scaled].every((i) => i >= 0), events.join('\n')).toBe(true);
+    expect(failedAt).toBeLessThan(noTarget);
+    expect(events.filter((l) => /RolledBack/.test(l))).toEqual([]);
   });
 });
