@@ -83,7 +83,8 @@ describe('issue 11: an update before the previous rollout is marked Complete', (
       `issue 11 race: v1 was ${before.status?.rollout?.phase} with 3 instances answering at the apply; RolledBack ${afterStartS.toFixed(1)} s after v2's rollout started, ${wallS.toFixed(1)} s after the apply command (deadline ${DEADLINE_S} s)`,
     );
     expect(afterStartS).toBeLessThan(DEADLINE_S + 3);
-    expect(wallS).toBeLessThan(DEADLINE_S + 8);
+    // The apply command itself (a node process start) takes seconds on a loaded machine: a looser bound.
+    expect(wallS).toBeLessThan(DEADLINE_S + 15);
     expect(rolledBack.status?.rollout).toMatchObject({ version: 3, fromVersion: 1 });
     expect(rolledBack.status?.rollout?.message).toMatch(/^rolled back to v1: v2 made no progress within 10s \(ProgressDeadlineExceeded\): instance race-\w+: .*missing:404/);
     expect(rolledBack.spec.containers[0]?.image).toBe(t.image);
