@@ -10,7 +10,7 @@ import { API_VERSION, type GantryNode, type Instance, type InstanceStatus } from
 import { Catalog } from '../src/discovery/catalog.js';
 import { DnsServer } from '../src/discovery/dns-server.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
-import { anInstance } from '../src/store/test-helpers.js';
+import { anInstance } from '../src/core/test-builders.js';
 import { dnsLoad } from './lib/dns-load.js';
 import type { FlagReader } from './lib/flags.js';
 import { percentile } from './lib/stats.js';

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../core/index.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { Agent, type AgentOptions } from './agent.js';
-import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const running: { abort: AbortController; done: Promise<void> }[] = [];
 
@@ -51,7 +52,7 @@ describe('agent events', () => {
   it('Registered on the node, Started on the instance, sent as agent/<node>', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1', cpu: 4000, memory: 8 * 2 ** 30 });
-    const inst = anInstance({ name: 'web-abcde', containers: [aContainer('web')] });
+    const inst = anInstance('web-abcde', { node: 'n1', containers: [aContainer('web')] });
     client.addInstance(inst);
     startAgent(driver, client);
     const [started] = await waitFor(() => client.events('Started').length > 0 && client.events('Started'), 2000, 'Started');
@@ -71,7 +72,7 @@ describe('agent events', () => {
   it('BackOff says how the container ended, when it restarts and which restart it is', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [aContainer('web')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('web')] });
     client.addInstance(inst);
     startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -88,7 +89,7 @@ describe('agent events', () => {
   it('Unhealthy names the failing probe and the restart', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [healthChecked()] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [healthChecked()] });
     client.addInstance(inst);
     startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -103,7 +104,7 @@ describe('agent events', () => {
   it('ImageNotFound carries the driver message on every attempt, identical so the server aggregates it', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1', missingImages: ['ghcr.io/acme/nope:1'] });
-    client.addInstance(anInstance({ containers: [aContainer('web', { image: 'ghcr.io/acme/nope:1' })] }));
+    client.addInstance(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('web', { image: 'ghcr.io/acme/nope:1' })] }));
     startAgent(driver, client);
     const events = await waitFor(() => client.events('ImageNotFound').length >= 2 && client.events('ImageNotFound'), 2000, 'two ImageNotFound');
     expect(events[0]?.type).toBe('Warning');
@@ -115,7 +116,7 @@ describe('agent events', () => {
   it('Killing when the instance is deleted, naming its containers', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [aContainer('web'), aContainer('sidecar')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('web'), aContainer('sidecar')] });
     client.addInstance(inst);
     startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -132,7 +133,7 @@ describe('agent events', () => {
   it('no Killing when an instance that stopped gracefully (spec.stop) is then deleted: nothing had to be killed', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [aContainer('web')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('web')] });
     client.addInstance(inst);
     startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -150,14 +151,14 @@ describe('agent events', () => {
   it('Adopted after an agent restart, RemovedOrphan for a container no instance wants', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [aContainer('web'), aContainer('sidecar')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('web'), aContainer('sidecar')] });
     client.addInstance(inst);
     const first = startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
     await first.stop();
     expect(client.events('Adopted')).toEqual([]);
 
-    const orphan = anInstance({ name: 'gone-11111' });
+    const orphan = anInstance('gone-11111', { node: 'n1', containers: [aContainer()] });
     const orphanId = await driver.create({ instance: { namespace: 'default', name: 'gone-11111', uid: orphan.metadata.uid }, spec: aContainer(), index: 0, publish: [], env: {}, hostname: 'gone-11111' });
     await driver.start(orphanId);
     startAgent(driver, client);

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { SharedLogServer } from './node/shared-log-server.js';
-import { FakeGantryClient, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,7 +36,7 @@ const auth = { authorization: 'Bearer agent-secret' };
 describe('Agent log endpoint', () => {
   it('with agentListen false, registers without an agent URL and still runs its instances', async () => {
     const client = new FakeGantryClient();
-    const inst = anInstance({ node: 'n1' });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     const { agent } = startAgent('n1', client, new FakeDriver({ nodeName: 'n1' }), { agentListen: false });
     const update = await waitFor(() => client.nodeStatusUpdates[0], 2000, 'node status');
@@ -48,8 +49,8 @@ describe('Agent log endpoint', () => {
   it('attached to a shared log server, publishes its route there and serves its containers through it', async () => {
     const server = await aSharedServer();
     const client = new FakeGantryClient();
-    const inst1 = anInstance({ name: 'web-aaaa1', node: 'n1' });
-    const inst2 = anInstance({ name: 'web-bbbb2', node: 'n2' });
+    const inst1 = anInstance('web-aaaa1', { node: 'n1', containers: [aContainer()] });
+    const inst2 = anInstance('web-bbbb2', { node: 'n2', containers: [aContainer()] });
     client.addInstance(inst1);
     client.addInstance(inst2);
     const one = startAgent('n1', client, new FakeDriver({ nodeName: 'n1' }), { logServer: server, agentListen: '127.0.0.1:1' });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { Agent, type AgentOptions } from './agent.js';
-import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const running: { abort: AbortController; done: Promise<void> }[] = [];
 
@@ -73,9 +74,9 @@ describe('Agent', () => {
   it('starts the containers of an instance bound to it and reports Running and ready', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }] }), aContainer('sidecar')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }] }), aContainer('sidecar')] });
     client.addInstance(inst);
-    client.addInstance(anInstance({ name: 'elsewhere-x1y2z', node: 'n2' }));
+    client.addInstance(anInstance('elsewhere-x1y2z', { node: 'n2', containers: [aContainer()] }));
     startAgent(driver, client);
     const status = await waitFor(() => (client.statusOf(inst)?.ready ? client.statusOf(inst) : undefined), 2000, 'ready');
     expect(status).toMatchObject({ phase: 'Running', node: 'n1', hostIP: '127.0.0.1' });
@@ -91,7 +92,7 @@ describe('Agent', () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     startAgent(driver, client);
     await waitFor(() => client.listCalls > 0, 2000, 'first list');
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
   });
@@ -99,7 +100,7 @@ describe('Agent', () => {
   it('a second agent on the same driver adopts running containers: same ids, no restart', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance({ containers: [aContainer('app'), aContainer('sidecar')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] });
     client.addInstance(inst);
     const first = startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -120,7 +121,7 @@ describe('Agent', () => {
   it('destroys labelled containers no instance wants, but only after the first list arrived', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const orphan = anInstance({ name: 'gone-11111' });
+    const orphan = anInstance('gone-11111', { node: 'n1', containers: [aContainer()] });
     const orphanId = await driver.create({ instance: { namespace: 'default', name: 'gone-11111', uid: orphan.metadata.uid }, spec: aContainer(), index: 0, publish: [], env: {}, hostname: 'gone-11111' });
     await driver.start(orphanId);
     client.failLists = 2;
@@ -134,7 +135,7 @@ describe('Agent', () => {
   it('sweeps labelled containers no instance wants every orphanSweepIntervalMs, without waiting for a relist', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     startAgent(driver, client, { orphanSweepIntervalMs: 50 });
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -148,8 +149,8 @@ describe('Agent', () => {
   it('stops and destroys the containers of a deleted instance', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const keep = anInstance({ name: 'web-keep1' });
-    const doomed = anInstance({ name: 'web-doom1', containers: [aContainer('app'), aContainer('sidecar')] });
+    const keep = anInstance('web-keep1', { node: 'n1', containers: [aContainer()] });
+    const doomed = anInstance('web-doom1', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] });
     client.addInstance(keep);
     client.addInstance(doomed);
     startAgent(driver, client);
@@ -163,7 +164,7 @@ describe('Agent', () => {
   it('reacts to a driver die event at once, without waiting for the periodic inspection', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     startAgent(driver, client, { inspectIntervalMs: 60_000 });
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
@@ -176,7 +177,7 @@ describe('Agent', () => {
   it('removes an instance that is missing from a relist after its deletion event was missed', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     startAgent(driver, client);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');

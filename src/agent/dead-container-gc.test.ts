@@ -4,7 +4,8 @@ import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { EventReporter } from './node/event-reporter.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { StatusReporter } from './node/status-reporter.js';
-import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const supervisors: InstanceSupervisor[] = [];
 afterEach(async () => {
@@ -35,8 +36,8 @@ describe('dead-container GC', () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const clock = { now: Date.now() };
     const { supervisor, client, events } = aSupervisor(driver, clock);
-    const pod = anInstance({ name: 'pod-1', containers: [aContainer('app'), aContainer('sidecar')] });
-    const job = anInstance({ name: 'job-1', restartPolicy: 'Never' });
+    const pod = anInstance('pod-1', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] });
+    const job = anInstance('job-1', { node: 'n1', spec: { restartPolicy: 'Never' }, containers: [aContainer()] });
     await supervisor.sync([pod, job]);
     await waitFor(async () => (await driver.recover()).filter((c) => c.running).length === 3, 2000, 'three running');
     // The pod's first container crashes: the sidecar is replaced, the old one retired.
@@ -69,7 +70,7 @@ describe('runtime outage', () => {
   it('recreates nothing while the runtime is down, and re-reads state when it answers again', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const { supervisor } = aSupervisor(driver, { now: Date.now() });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     await supervisor.sync([inst]);
     await waitFor(async () => (await driver.recover()).some((c) => c.running), 2000, 'running');
     const before = driver.list();

@@ -4,7 +4,8 @@ import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { EventReporter } from './node/event-reporter.js';
 import { InstanceSupervisor, type InstanceSupervisorOptions } from './instance-supervisor.js';
 import { StatusReporter } from './node/status-reporter.js';
-import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const supervisors: InstanceSupervisor[] = [];
 afterEach(async () => {
@@ -57,7 +58,7 @@ describe('InstanceSupervisor orphan sweep', () => {
   it('destroys labelled containers no runner owns, keeps the wanted ones, and tells the node', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const { supervisor, client, events } = aSupervisor(driver);
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     await supervisor.sync([inst]);
     const [kept] = await waitFor(async () => {
       const ids = await runningIdsOf(driver, inst);
@@ -87,7 +88,7 @@ describe('InstanceSupervisor orphan sweep', () => {
   it('leaves the containers of a removal in flight to that removal', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const { supervisor, client, events } = aSupervisor(driver);
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     await supervisor.sync([inst]);
     const [id] = await waitFor(async () => {
       const ids = await runningIdsOf(driver, inst);
@@ -130,7 +131,7 @@ describe('InstanceSupervisor shutdown', () => {
     const { release } = slowCreate(driver);
     const start = vi.spyOn(driver, 'start');
     const { supervisor } = aSupervisor(driver);
-    await supervisor.sync([anInstance()]);
+    await supervisor.sync([anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] })]);
     await waitFor(async () => (await driver.recover()).length === 1, 2000, 'create in flight');
 
     let done = false;
@@ -149,7 +150,7 @@ describe('InstanceSupervisor shutdown', () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     slowCreate(driver); // never released
     const { supervisor } = aSupervisor(driver, { shutdownTimeoutMs: 50 });
-    await supervisor.sync([anInstance()]);
+    await supervisor.sync([anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] })]);
     await waitFor(async () => (await driver.recover()).length === 1, 2000, 'create in flight');
     const began = Date.now();
     await supervisor.shutdown();

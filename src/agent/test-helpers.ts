@@ -1,6 +1,5 @@
 // Test doubles for the agent: an in-memory GantryClient that records what the agent sends and
 // lets a test push Instance watch events, plus builders so tests read like behaviour.
-import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import {
   API_VERSION,
@@ -18,7 +17,6 @@ import {
   type Manifest,
   type NodeStatus,
   type ObjectOf,
-  type RestartPolicy,
 } from '../core/index.js';
 import type {
   ApplyResult,
@@ -39,38 +37,6 @@ export const silentLogger = (): Logger => pino({ level: 'silent' });
 
 export function aContainer(name = 'app', overrides: Partial<ContainerSpec> = {}): ContainerSpec {
   return { name, image: 'busybox:1.36', resources: { cpu: 0.1, memory: '64Mi' }, ...overrides };
-}
-
-export function anInstance(opts: {
-  name?: string;
-  namespace?: string;
-  service?: string;
-  node?: string;
-  containers?: ContainerSpec[];
-  restartPolicy?: RestartPolicy;
-} = {}): Instance {
-  const service = opts.service ?? 'web';
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Instance',
-    metadata: {
-      name: opts.name ?? `${service}-a1b2c`,
-      namespace: opts.namespace ?? DEFAULT_NAMESPACE,
-      uid: randomUUID(),
-      revision: 1,
-      createdAt: new Date().toISOString(),
-      labels: { 'gantry.io/service': service },
-    },
-    spec: {
-      service,
-      node: opts.node ?? 'n1',
-      containers: opts.containers ?? [aContainer()],
-      restartPolicy: opts.restartPolicy ?? 'Always',
-      resources: { cpu: 100, memory: 64 * 2 ** 20 },
-      templateHash: 'abc123',
-    },
-    status: { phase: 'Pending', ready: false, containers: [] },
-  };
 }
 
 /** Polls `check` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */

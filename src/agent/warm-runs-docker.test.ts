@@ -9,7 +9,8 @@ import { LABELS } from '../drivers/driver.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { StatusReporter } from './node/status-reporter.js';
-import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const SOCKET = '/var/run/docker.sock';
 const docker = new Docker({ socketPath: SOCKET });
@@ -40,7 +41,7 @@ describe.skipIf(!dockerAnswers)('warm runs on dockerd', () => {
     const command = ['sh', '-c', 'n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; echo run-$n; [ $n -ne 3 ] || exit 7'];
     const runs: Instance[] = [];
     for (let n = 1; n <= 11; n++) {
-      const inst = anInstance({ name: `tick-${n}`, service: 'tick', node: 'warm-n1', restartPolicy: 'Never', containers: [aContainer('tick', { image, command })] });
+      const inst = anInstance(`tick-${n}`, { service: 'tick', node: 'warm-n1', spec: { restartPolicy: 'Never' }, containers: [aContainer('tick', { image, command })] });
       inst.spec.runIn = 'warm';
       runs.push(inst);
       client.addInstance(inst);

@@ -6,8 +6,9 @@ import type { Instance, InstanceStatus } from '../core/index.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { StatusReporter } from './node/status-reporter.js';
-import { FakeGantryClient, aContainer, anInstance, silentLogger, waitFor } from './test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
 import { isWarmUid } from './instance/warm-pool.js';
+import { anInstance } from '../core/test-builders.js';
 
 const supervisors: InstanceSupervisor[] = [];
 afterEach(async () => {
@@ -27,7 +28,7 @@ function setup(warmIdleMs = 60_000) {
 }
 
 function aRun(n: number, command: string[], templateHash = 'h1'): Instance {
-  const inst = anInstance({ name: `tick-${n}`, service: 'tick', restartPolicy: 'Never', containers: [aContainer('main', { command })] });
+  const inst = anInstance(`tick-${n}`, { node: 'n1', service: 'tick', spec: { restartPolicy: 'Never' }, containers: [aContainer('main', { command })] });
   inst.spec.runIn = 'warm';
   inst.spec.ownerKind = 'Job';
   inst.spec.templateHash = templateHash;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT, aService, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
+import { aService } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyObject, Service } from '../core/index.js';
 import { initialObject, mergeApply, parseManifest } from './apply.js';
-import { aService } from './test-helpers.js';
+import { aService } from '../core/test-builders.js';
 
 const at = { kind: 'Service' as const, namespace: 'default', name: 'web' };
 

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { Instance, Manifest } from '../core/index.js';
-import { AGENT, anInstance, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

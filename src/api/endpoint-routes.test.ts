@@ -8,7 +8,8 @@ import type { EndpointWatchEvent, GantryClient } from '../client/types.js';
 import { isAppError, type Instance, type InstanceStatus } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
-import { ADMIN, AGENT, anInstance, aService, startHarness, type Harness } from './test-helpers.js';
+import { ADMIN, AGENT, startHarness, type Harness } from './test-helpers.js';
+import { aService, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
 let store: SqliteStore;

@@ -5,8 +5,9 @@ import { getCondition, type NodeStatus } from '../core/index.js';
 import { NodeController } from '../controllers/node/node-controller.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { pino } from 'pino';
-import { AGENT, aNode, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
+import { aNode } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Instance } from '../core/index.js';
-import { AGENT, anInstance, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -6,7 +6,8 @@ import { createHttpClient } from '../client/http-client.js';
 import { shortenFetchBodyTimeout } from '../client/test-helpers.js';
 import { isAppError, type GantryNode } from '../core/index.js';
 import { isLoopbackHost } from './log-proxy.js';
-import { ADMIN, anInstance, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
+import { ADMIN, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 interface FakeAgent {
   url: string;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GantryNode } from '../core/index.js';
-import { AGENT, aNode, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { aNode } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

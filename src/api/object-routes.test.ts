@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../core/index.js';
-import { aNamespace, anInstance, aService, startHarness, type Harness } from './test-helpers.js';
+import { aNamespace, startHarness, type Harness } from './test-helpers.js';
+import { aService, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

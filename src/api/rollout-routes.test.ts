@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../core/index.js';
 import { ServiceController } from '../controllers/service/service-controller.js';
 import { quietLogger } from '../controllers/shared/test-builders.js';
-import { AGENT, aService, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { aService } from '../core/test-builders.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 
 let h: Harness;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError, type AnyObject } from '../core/index.js';
 import { selectorSelection } from './selectors.js';
-import { anInstance } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const stored = (name: string, over: Parameters<typeof anInstance>[1], labels?: Record<string, string>): AnyObject => {
   const inst = anInstance(name, over);
-  return { ...inst, metadata: { ...inst.metadata, ...(labels && { labels }) } } as unknown as AnyObject;
+  return { ...inst, metadata: { ...inst.metadata, ...(labels && { labels }) } };
 };
 
 describe('selectorSelection', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GantryNode, Instance, NodeStatus } from '../core/index.js';
-import { AGENT, aNode, anInstance, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
+import { aNode, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -68,7 +69,7 @@ describe('status subresource', () => {
     h = await startHarness();
     await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
     await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status: nodeStatus() } });
-    const res = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1', { rack: 'a' }), token: AGENT });
+    const res = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1', { labels: { rack: 'a' } }), token: AGENT });
     expect(res.headers['x-gantry-result']).toBe('configured');
     expect(res.json<GantryNode>().status?.driver).toBe('fake');
   });

@@ -1,7 +1,7 @@
 // Builders and a harness for API tests: a real in-memory SQLite store behind a real app.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import { DEFAULT_NAMESPACE, type AnyObject, type InstanceStatus, type Manifest } from '../core/index.js';
+import type { AnyObject, InstanceStatus, Manifest } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { buildApp, type ApiDeps } from './app.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
@@ -43,24 +43,8 @@ export async function startHarness(over: Partial<ApiDeps> & { historyLimit?: num
   };
 }
 
-export function aService(name: string, over: { namespace?: string; replicas?: number; image?: string; labels?: Record<string, string>; memory?: string } = {}): Manifest {
-  return {
-    apiVersion: 'gantry/v1',
-    kind: 'Service',
-    metadata: { name, namespace: over.namespace ?? DEFAULT_NAMESPACE, ...(over.labels ? { labels: over.labels } : {}) },
-    spec: {
-      replicas: over.replicas ?? 2,
-      containers: [{ name: 'main', image: over.image ?? 'busybox:1.36', ...(over.memory ? { resources: { memory: over.memory } } : {}) }],
-    },
-  };
-}
-
 export function aNamespace(name: string): Manifest {
   return { apiVersion: 'gantry/v1', kind: 'Namespace', metadata: { name }, spec: {} };
-}
-
-export function aNode(name: string, labels: Record<string, string> = {}): Manifest {
-  return { apiVersion: 'gantry/v1', kind: 'Node', metadata: { name, labels }, spec: { address: '127.0.0.1' } };
 }
 
 export function aRunningStatus(containerId = 'c0ffee', over: Partial<InstanceStatus> = {}): InstanceStatus {
@@ -72,7 +56,5 @@ export function aRunningStatus(containerId = 'c0ffee', over: Partial<InstanceSta
   };
 }
 
-/** An Instance as the service controller makes it (stored directly: users cannot create them). */
-export { anInstance } from '../store/test-helpers.js';
 
 export type { AnyObject };

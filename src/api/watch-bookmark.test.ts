@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
-import { AGENT, anInstance, aNode, aService, startHarness, type Harness } from './test-helpers.js';
+import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { aNode, aService, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

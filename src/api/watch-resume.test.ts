@@ -8,7 +8,8 @@ import type { GantryClient } from '../client/types.js';
 import type { Service } from '../core/index.js';
 import { Informer, type InformerHandlers } from '../runtime/informer.js';
 import { quietLogger } from '../controllers/shared/test-builders.js';
-import { aService, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
+import { aService } from '../core/test-builders.js';
 
 interface Proxy {
   url: string;

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isAppError, type Instance } from '../core/index.js';
 import { createHttpClient } from '../client/http-client.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
-import { ADMIN, AGENT, anInstance, aService, startHarness, type Harness } from './test-helpers.js';
+import { ADMIN, AGENT, startHarness, type Harness } from './test-helpers.js';
+import { aService, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { applyDefaults } from './defaults.js';
 import { InvalidError } from './errors.js';
 import { validateManifest } from './validate.js';
 
-function aService(spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = { name: 'web' }) {
+function serviceDocument(spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = { name: 'web' }) {
   return {
     apiVersion: 'gantry/v1',
     kind: 'Service',
@@ -24,7 +24,7 @@ function problems(input: unknown): { path: string; message: string }[] {
 
 describe('validateManifest', () => {
   it('accepts a valid service and applies defaults that show in the stored object', () => {
-    const m = applyDefaults(validateManifest(aService()));
+    const m = applyDefaults(validateManifest(serviceDocument()));
     expect(m.metadata.namespace).toBe('default');
     expect(m.spec).toMatchObject({ replicas: 2, restartPolicy: 'Always' });
     const c = (m.spec as { containers: { resources: unknown; ports: { protocol: string }[] }[] }).containers[0]!;
@@ -33,7 +33,7 @@ describe('validateManifest', () => {
   });
 
   it('reports every problem at once with YAML field paths', () => {
-    const p = problems(aService({ replicas: -1, containers: [{ name: 'app', image: 'x', resources: { memory: 'lots' }, colour: 'red' }] }));
+    const p = problems(serviceDocument({ replicas: -1, containers: [{ name: 'app', image: 'x', resources: { memory: 'lots' }, colour: 'red' }] }));
     expect(p).toEqual(
       expect.arrayContaining([
         { path: 'spec.replicas', message: 'must be a whole number from 0 to 100000' },
@@ -45,13 +45,13 @@ describe('validateManifest', () => {
   });
 
   it('rejects unknown top-level and metadata fields, wrong kinds and versions', () => {
-    const p = problems({ ...aService(), apiVersion: 'v1', kind: 'Deployment', extra: 1 });
+    const p = problems({ ...serviceDocument(), apiVersion: 'v1', kind: 'Deployment', extra: 1 });
     expect(p.map((x) => x.path).sort()).toEqual(['apiVersion', 'extra', 'kind']);
-    expect(problems(aService({}, { name: 'web', owner: 'me' }))).toEqual([{ path: 'metadata.owner', message: expect.stringContaining('unknown field') }]);
+    expect(problems(serviceDocument({}, { name: 'web', owner: 'me' }))).toEqual([{ path: 'metadata.owner', message: expect.stringContaining('unknown field') }]);
   });
 
   it('rejects names that are not DNS labels', () => {
-    expect(problems(aService({}, { name: 'Web_1' }))[0]?.path).toBe('metadata.name');
+    expect(problems(serviceDocument({}, { name: 'Web_1' }))[0]?.path).toBe('metadata.name');
   });
 
   it('refuses Gantry-only kinds from users', () => {
@@ -63,7 +63,7 @@ describe('validateManifest', () => {
 
   it('checks what a schema cannot: duplicate names and ports, health check port references', () => {
     const p = problems(
-      aService({
+      serviceDocument({
         containers: [
           { name: 'a', image: 'x', ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'admin' } } },
           { name: 'a', image: 'y', ports: [{ name: 'http', containerPort: 80 }], healthCheck: { tcp: { port: 80 }, exec: { command: ['true'] } } },
@@ -80,19 +80,19 @@ describe('validateManifest', () => {
   });
 
   it('pins kind, name and namespace to the URL', () => {
-    expect(() => validateManifest(aService(), { kind: 'Service', name: 'api' })).toThrow(InvalidError);
+    expect(() => validateManifest(serviceDocument(), { kind: 'Service', name: 'api' })).toThrow(InvalidError);
     expect(problems({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1', namespace: 'default' }, spec: {} })[0]?.path).toBe('metadata.namespace');
   });
 
   it('refuses cpu limits under 10m: 0 would switch the limit off, and Docker refuses 1m-9m', () => {
-    const withCpu = (cpu: string | number) => aService({ containers: [{ name: 'app', image: 'x', resources: { cpu } }] });
+    const withCpu = (cpu: string | number) => serviceDocument({ containers: [{ name: 'app', image: 'x', resources: { cpu } }] });
     const tooSmall = { path: 'spec.containers[0].resources.cpu', message: 'must be at least 10m (0.01 core)' };
     for (const cpu of ['0', '0m', '9m', '0.001', 0, 0.005]) expect(problems(withCpu(cpu)), `cpu ${cpu}`).toEqual([tooSmall]);
     for (const cpu of ['10m', '0.01', '250m', 2]) expect(() => validateManifest(withCpu(cpu)), `cpu ${cpu}`).not.toThrow();
   });
 
   it('keeps the 6Mi memory minimum', () => {
-    const withMemory = (memory: string) => aService({ containers: [{ name: 'app', image: 'x', resources: { memory } }] });
+    const withMemory = (memory: string) => serviceDocument({ containers: [{ name: 'app', image: 'x', resources: { memory } }] });
     expect(problems(withMemory('5Mi'))).toEqual([{ path: 'spec.containers[0].resources.memory', message: 'must be at least 6Mi (Docker refuses less)' }]);
     expect(() => validateManifest(withMemory('6Mi'))).not.toThrow();
   });
@@ -103,9 +103,9 @@ describe('validateManifest', () => {
   });
 
   it('checks spec.expose: a declared tcp port, servicePort or hostname, hostname only with mode http, no repeats', () => {
-    expect(() => validateManifest(aService({ expose: [{ port: 'http', servicePort: 18080 }, { port: 'http', hostname: 'web.example.com', mode: 'http' }] }))).not.toThrow();
+    expect(() => validateManifest(serviceDocument({ expose: [{ port: 'http', servicePort: 18080 }, { port: 'http', hostname: 'web.example.com', mode: 'http' }] }))).not.toThrow();
     const got = problems(
-      aService({
+      serviceDocument({
         expose: [
           { port: 'nope', servicePort: 18080 },
           { port: 'http' },

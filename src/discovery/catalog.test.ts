@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GantryNode, Instance, InstanceStatus } from '../core/index.js';
 import { aStore, quietLogger } from '../controllers/shared/test-builders.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { aNode, anInstance } from '../store/test-helpers.js';
 import { Catalog } from './catalog.js';
 import type { EndpointSet } from './endpoint.js';
+import { aNode, anInstance } from '../core/test-builders.js';
 
 const running = (hostPort: number, ready = true): InstanceStatus => ({
   phase: 'Running',

@@ -9,9 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aStore, quietLogger } from '../controllers/shared/test-builders.js';
 import type { GantryNode, Instance, InstanceStatus } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { aNode, anInstance } from '../store/test-helpers.js';
 import { Catalog } from './catalog.js';
 import { DnsServer, parseDnsListen } from './dns-server.js';
+import { aNode, anInstance } from '../core/test-builders.js';
 
 /** dns-packet decodes the rcode, but its types do not list it. */
 const decode = (b: Buffer): DecodedPacket & { rcode: string } => dnsPacket.decode(b) as DecodedPacket & { rcode: string };

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fits, resourceLimit } from './feasible.js';
 import { schedule } from './plan.js';
-import { aNode, aRequest, GiB, MiB } from './test-helpers.js';
+import { aNodeSnapshot, aRequest, GiB, MiB } from './test-helpers.js';
 import type { NodeSnapshot, Plan, PlacementRequest } from './types.js';
 
 const PORTS = ['80/tcp', '443/tcp', '53/udp'];
@@ -26,7 +26,7 @@ const anyNode = (name: string) =>
       services: fc.dictionary(fc.constantFrom('default/s1', 'default/s2', 'default/other'), fc.integer({ min: 1, max: 3 })),
     })
     .map((g) => {
-      const base = aNode({
+      const base = aNodeSnapshot({
         name,
         cpu: g.cpu,
         memory: g.memoryMi * MiB,
@@ -36,7 +36,7 @@ const anyNode = (name: string) =>
       const limit = resourceLimit(base);
       // Start within the limit: the property is about what the plan adds.
       const used = { cpu: Math.floor(g.fill * Math.max(0, limit.cpu)), memory: Math.floor(g.fill * Math.max(0, limit.memory)) };
-      return aNode({
+      return aNodeSnapshot({
         name,
         cpu: g.cpu,
         memory: g.memoryMi * MiB,
@@ -144,7 +144,7 @@ describe('schedule (properties)', () => {
             rack: i < 2 ? fc.constant(RACKS[i]!) : fc.constantFrom(...RACKS),
             usedCpu: fc.integer({ min: 0, max: 8000 }),
             others: fc.integer({ min: 0, max: 5 }),
-          }).map((g) => aNode({ name: `n${i}`, cpu: 64_000, memory: 256 * GiB, labels: { rack: g.rack }, used: { cpu: g.usedCpu }, serviceCounts: { 'default/other': g.others } })),
+          }).map((g) => aNodeSnapshot({ name: `n${i}`, cpu: 64_000, memory: 256 * GiB, labels: { rack: g.rack }, used: { cpu: g.usedCpu }, serviceCounts: { 'default/other': g.others } })),
         ),
       ),
     );

@@ -1,10 +1,10 @@
-// Builders for scheduler tests: `aNode({ cpu: 2000, memory: GiB })`, `aRequest({ memory: 512 * MiB })`.
+// Builders of the scheduler's own inputs: `aNodeSnapshot({ cpu: 2000, memory: GiB })`,
+// `aRequest({ memory: 512 * MiB })`. Objects (Node, Instance) come from core/test-builders.ts.
 // Left out of the build (tsconfig.build.json).
-import { API_VERSION, DEFAULT_NAMESPACE, type ContainerSpec, type GantryNode, type Instance, type InstancePhase } from '../core/index.js';
 import type { NodeSnapshot, PlacementRequest } from './types.js';
 
-export const MiB = 2 ** 20;
-export const GiB = 2 ** 30;
+export { GiB, MiB } from '../core/test-builders.js';
+import { GiB, MiB } from '../core/test-builders.js';
 
 export interface NodeOptions {
   name?: string;
@@ -22,7 +22,8 @@ export interface NodeOptions {
   serviceCounts?: Record<string, number>;
 }
 
-export function aNode(o: NodeOptions = {}): NodeSnapshot {
+/** The scheduler's view of a node (a NodeSnapshot, not a Node object: see core/test-builders.ts). */
+export function aNodeSnapshot(o: NodeOptions = {}): NodeSnapshot {
   return {
     name: o.name ?? 'n1',
     labels: o.labels ?? {},
@@ -65,59 +66,3 @@ export function replicas(count: number, o: RequestOptions = {}): PlacementReques
   return Array.from({ length: count }, (_, i) => aRequest({ ...o, id: `default/${o.service ?? 'web'}-${i}` }));
 }
 
-const META = { uid: 'u', revision: 1, createdAt: '2024-01-01T00:00:00Z' };
-
-export function aGantryNode(o: {
-  name?: string;
-  cpu?: number;
-  memory?: number;
-  labels?: Record<string, string>;
-  ready?: boolean;
-  spec?: GantryNode['spec'];
-  noStatus?: boolean;
-} = {}): GantryNode {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Node',
-    metadata: { ...META, name: o.name ?? 'n1', ...(o.labels ? { labels: o.labels } : {}) },
-    spec: o.spec ?? {},
-    ...(o.noStatus
-      ? {}
-      : {
-          status: {
-            ready: o.ready ?? true,
-            capacity: { cpu: o.cpu ?? 4000, memory: o.memory ?? 8 * GiB },
-            driver: 'fake',
-            conditions: [],
-          },
-        }),
-  };
-}
-
-export function anInstance(o: {
-  name?: string;
-  namespace?: string;
-  service?: string;
-  node?: string;
-  phase?: InstancePhase;
-  cpu?: number;
-  memory?: number;
-  containers?: ContainerSpec[];
-  placement?: Instance['spec']['placement'];
-} = {}): Instance {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Instance',
-    metadata: { ...META, name: o.name ?? 'web-abcde', namespace: o.namespace ?? DEFAULT_NAMESPACE },
-    spec: {
-      service: o.service ?? 'web',
-      ...(o.node !== undefined ? { node: o.node } : {}),
-      containers: o.containers ?? [{ name: 'main', image: 'busybox:1.36' }],
-      restartPolicy: 'Always',
-      ...(o.placement ? { placement: o.placement } : {}),
-      resources: { cpu: o.cpu ?? 100, memory: o.memory ?? 128 * MiB },
-      templateHash: 'h',
-    },
-    status: { phase: o.phase ?? 'Running', ready: true, containers: [] },
-  };
-}

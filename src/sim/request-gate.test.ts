@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FakeGantryClient, anInstance } from '../agent/test-helpers.js';
+import { FakeGantryClient, aContainer } from '../agent/test-helpers.js';
 import { API_VERSION } from '../core/index.js';
 import { RequestGate, withRequestGate } from './request-gate.js';
+import { anInstance } from '../core/test-builders.js';
 
 /** A call that runs only when the gate lets it, and finishes when the test says so. */
 class PendingCall {
@@ -62,7 +63,7 @@ describe('withRequestGate', () => {
     const heartbeat = gated.heartbeat('n1');
     const ac = new AbortController();
     const next = gated.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal)[Symbol.asyncIterator]().next();
-    client.addInstance(anInstance({ node: 'n1' }));
+    client.addInstance(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] }));
     const first = await next;
     expect(first.value).toMatchObject({ type: 'ADDED', object: { kind: 'Instance' } });
     expect(client.heartbeats).toBe(0);

@@ -7,8 +7,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { GantryClient } from '../client/types.js';
-import { API_VERSION, type GantryNode, type Instance, type Manifest, type Service } from '../core/index.js';
+import type { GantryNode, Instance, Service } from '../core/index.js';
 import { startServer, type RunningServer } from '../cli/server-root.js';
+import { aService } from '../core/test-builders.js';
 import { HOLLOW_LABEL } from './hollow-node-spec.js';
 import { startHollowNodes, type HollowNodes } from './hollow-nodes.js';
 
@@ -17,19 +18,7 @@ const SERVICES = 10;
 const REPLICAS = 100;
 const CAPACITY = { cpu: 4000, memory: 8 * 2 ** 30 };
 const MI = 2 ** 20;
-
-function aService(name: string, o: { replicas?: number; constraints?: string[]; spread?: string[] } = {}): Manifest {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Service',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      replicas: o.replicas ?? REPLICAS,
-      containers: [{ name: 'main', image: 'sim/app:1', resources: { cpu: '150m', memory: '256Mi' } }],
-      ...(o.constraints || o.spread ? { placement: { constraints: o.constraints, spread: o.spread } } : {}),
-    },
-  };
-}
+const SIM_APP = { replicas: REPLICAS, image: 'sim/app:1', cpu: '150m', memory: '256Mi' };
 
 async function waitFor(what: string, timeoutMs: number, check: () => Promise<string | undefined>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -88,7 +77,7 @@ describe('hollow nodes against a real server', () => {
     const t0 = Date.now();
     await Promise.all(
       Array.from({ length: SERVICES }, (_, i) =>
-        admin.apply(i === 0 ? aService('svc-0', { constraints: ['pool=web'], spread: ['rack'] }) : aService(`svc-${i}`)),
+        admin.apply(i === 0 ? aService('svc-0', { ...SIM_APP, spec: { placement: { constraints: ['pool=web'], spread: ['rack'] } } }) : aService(`svc-${i}`, SIM_APP)),
       ),
     );
     await waitFor('1,000 running and ready instances', 120_000, async () => {

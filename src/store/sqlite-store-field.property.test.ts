@@ -5,11 +5,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError, objectKey } from '../core/index.js';
-import type { AnyObject, Instance } from '../core/index.js';
+import type { AnyObject } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore } from './sqlite-store.js';
 import type { FieldPath, TxnOp, WatchEvent } from './store.js';
-import { anInstance, boundTo, inPhase, readUntil } from './test-helpers.js';
+import { boundTo, inPhase, readUntil } from './test-helpers.js';
+import { anInstance } from '../core/test-builders.js';
 
 const NODES = ['n1', 'n2', undefined] as const;
 const SERVICES = ['web', 'api'] as const;
@@ -36,7 +37,7 @@ async function toOp(store: SqliteStore, s: Step): Promise<TxnOp> {
   const fresh = anInstance(s.name, { namespace: s.ns, service: s.service, ...(s.node && { node: s.node }) });
   if (s.op === 'create') return { op: 'create', object: fresh };
   if (s.op === 'delete') return { op: 'delete', kind: 'Instance', namespace: s.ns, name: s.name };
-  const base = current ?? ({ ...fresh, metadata: { ...fresh.metadata, revision: 1 } } as Instance);
+  const base = current ?? ({ ...fresh, metadata: { ...fresh.metadata, revision: 1 } });
   if (s.op === 'touch') return { op: 'update', object: inPhase(base, base.status?.phase === 'Running' ? 'Pending' : 'Running') };
   // A bind may also change the service, so both indexed paths move.
   const object = boundTo(base, s.node);

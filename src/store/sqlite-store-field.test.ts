@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Instance } from '../core/index.js';
+import type { Instance, Service } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore } from './sqlite-store.js';
 import type { WatchEvent, WatchOptions } from './store.js';
-import { anInstance, aService, boundTo, inPhase, take } from './test-helpers.js';
+import { boundTo, inPhase, take } from './test-helpers.js';
+import { aService, anInstance } from '../core/test-builders.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -35,13 +36,13 @@ describe('SqliteStore field-selected watch', () => {
     store = openSqliteStore(':memory:');
     const ac = new AbortController();
     const n1 = store.watch(onNode('n1'), ac.signal);
-    const a = await store.create(anInstance('web-aaaaa'));
-    const b = await store.create(anInstance('web-bbbbb'));
+    const a = await store.create<Instance>(anInstance('web-aaaaa'));
+    const b = await store.create<Instance>(anInstance('web-bbbbb'));
     const aBound = await store.update(boundTo(a, 'n1'));
     const bBound = await store.update(boundTo(b, 'n2'));
     const aRunning = await store.update(inPhase(aBound, 'Running'));
     await store.update(inPhase(bBound, 'Running'));
-    await store.create(aService('web'));
+    await store.create<Service>(aService('web'));
     const gone = await store.delete('Instance', 'default', 'web-aaaaa');
     await store.delete('Instance', 'default', 'web-bbbbb');
 
@@ -56,7 +57,7 @@ describe('SqliteStore field-selected watch', () => {
     store = openSqliteStore(':memory:');
     const ac = new AbortController();
     const [n1, n2] = [store.watch(onNode('n1'), ac.signal), store.watch(onNode('n2'), ac.signal)];
-    const a = await store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    const a = await store.create<Instance>(anInstance('web-aaaaa', { node: 'n1' }));
     const moved = await store.update(boundTo(a, 'n2'));
     const [seen1, seen2] = [drain(n1, ac), drain(n2, ac)];
 
@@ -74,8 +75,8 @@ describe('SqliteStore field-selected watch', () => {
     store = openSqliteStore(':memory:');
     const ac = new AbortController();
     const pending = store.watch(onNode(undefined), ac.signal);
-    const a = await store.create(anInstance('web-aaaaa'));
-    await store.create(anInstance('web-bbbbb', { node: 'n1' }));
+    const a = await store.create<Instance>(anInstance('web-aaaaa'));
+    await store.create<Instance>(anInstance('web-bbbbb', { node: 'n1' }));
     const bound = await store.update(boundTo(a, 'n1'));
     expect(summary(await drain(pending, ac))).toEqual([
       ['ADDED', 'web-aaaaa', '-', a.metadata.revision],
@@ -85,8 +86,8 @@ describe('SqliteStore field-selected watch', () => {
 
   it('replays history through the same filter, from any revision', async () => {
     store = openSqliteStore(':memory:');
-    const a = await store.create(anInstance('web-aaaaa'));
-    await store.create(anInstance('web-bbbbb', { node: 'n2' }));
+    const a = await store.create<Instance>(anInstance('web-aaaaa'));
+    await store.create<Instance>(anInstance('web-bbbbb', { node: 'n2' }));
     const bound = await store.update(boundTo(a, 'n1'));
     const running = await store.update(inPhase(bound, 'Running'));
     const moved = await store.update(boundTo(running, 'n2'));
@@ -105,8 +106,8 @@ describe('SqliteStore field-selected watch', () => {
     store = openSqliteStore(':memory:');
     const ac = new AbortController();
     const api = store.watch({ field: { path: 'spec.service', value: 'api' } }, ac.signal);
-    await store.create(anInstance('web-aaaaa', { service: 'web' }));
-    const b = await store.create(anInstance('api-bbbbb', { service: 'api' }));
+    await store.create<Instance>(anInstance('web-aaaaa', { service: 'web' }));
+    const b = await store.create<Instance>(anInstance('api-bbbbb', { service: 'api' }));
     expect(summary(await drain(api, ac))).toEqual([['ADDED', 'api-bbbbb', '-', b.metadata.revision]]);
   });
 
@@ -124,9 +125,9 @@ describe('SqliteStore field-selected watch', () => {
 describe('SqliteStore field-selected list', () => {
   it('lists by node from its index, kept current through binds, moves and deletes, at the list revision', async () => {
     store = openSqliteStore(':memory:');
-    const a = await store.create(anInstance('web-aaaaa', { node: 'n1' }));
-    await store.create(anInstance('web-bbbbb', { node: 'n1', namespace: 'team-a' }));
-    const c = await store.create(anInstance('web-ccccc'));
+    const a = await store.create<Instance>(anInstance('web-aaaaa', { node: 'n1' }));
+    await store.create<Instance>(anInstance('web-bbbbb', { node: 'n1', namespace: 'team-a' }));
+    const c = await store.create<Instance>(anInstance('web-ccccc'));
     const names = async (value: string | undefined, namespace?: string) =>
       (await store.list('Instance', { namespace, field: { path: 'spec.node', value } })).items.map((i) => i.metadata.name).sort();
     expect(await names('n1')).toEqual(['web-aaaaa', 'web-bbbbb']); // builds the index
@@ -153,7 +154,7 @@ describe('SqliteStore field-selected watch after a reopen', () => {
     dir = mkdtempSync(join(tmpdir(), 'gantry-store-field-'));
     const file = join(dir, 'gantry.db');
     const first = openSqliteStore(file);
-    const a = await first.create(anInstance('web-aaaaa'));
+    const a = await first.create<Instance>(anInstance('web-aaaaa'));
     const bound = await first.update(boundTo(a, 'n1'));
     const moved = await first.update(boundTo(bound, 'n2'));
     await first.close();

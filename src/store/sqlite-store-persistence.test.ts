@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Service } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { aNamespace, aNode, aService, range, readUntil, revisionsOf, withReplicas } from './test-helpers.js';
+import { aNamespace, range, readUntil, revisionsOf, withReplicas } from './test-helpers.js';
+import { aNode, aService } from '../core/test-builders.js';
 
 describe('SqliteStore on disk', () => {
   let dir: string;
@@ -20,7 +21,7 @@ describe('SqliteStore on disk', () => {
 
   it('restores objects, revision and history when reopened', async () => {
     const first = openSqliteStore(file);
-    const web = await first.create(aService('web'));
+    const web = await first.create<Service>(aService('web'));
     await first.update(withReplicas(web, 3));
     await first.create(aNode('n1'));
     await first.txn([
@@ -55,7 +56,7 @@ describe('SqliteStore on disk', () => {
 
   it('uses WAL mode and trims the history on disk to historyLimit', async () => {
     const store = openSqliteStore(file, { historyLimit: 3 });
-    for (let i = 0; i < 10; i++) await store.create(aService(`s${i}`));
+    for (let i = 0; i < 10; i++) await store.create<Service>(aService(`s${i}`));
     await store.close();
 
     const raw = new Database(file, { readonly: true });

@@ -5,7 +5,8 @@ import type { Service } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore } from './sqlite-store.js';
 import type { WatchEvent } from './store.js';
-import { aNamespace, aService, range, readUntil, revisionsOf, take, withReplicas } from './test-helpers.js';
+import { aNamespace, range, readUntil, revisionsOf, take, withReplicas } from './test-helpers.js';
+import { aService } from '../core/test-builders.js';
 
 describe('SqliteStore.watch', () => {
   let store: SqliteStore;
@@ -49,9 +50,9 @@ describe('SqliteStore.watch', () => {
 
   it('filters by kind and namespace', async () => {
     const watch = store.watch({ kind: 'Service', namespace: 'b' }, AbortSignal.timeout(5_000));
-    await store.create(aService('x', 'a'));
+    await store.create(aService('x', { namespace: 'a' }));
     await store.create(aNamespace('b'));
-    await store.create(aService('y', 'b'));
+    await store.create(aService('y', { namespace: 'b' }));
     const [e] = await take(watch, 1);
     expect(e).toMatchObject({ revision: 3, object: { kind: 'Service', metadata: { name: 'y' } } });
   });
@@ -120,7 +121,7 @@ describe('SqliteStore.watch', () => {
 
   it('replays every kind in revision order for a watch of all kinds', async () => {
     await store.create(aNamespace('a'));
-    await store.create(aService('web', 'a'));
+    await store.create(aService('web', { namespace: 'a' }));
     const events: WatchEvent[] = await readUntil(store.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 2);
     expect(events.map((e) => e.object.kind)).toEqual(['Namespace', 'Service']);
   });

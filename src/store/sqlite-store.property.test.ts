@@ -7,7 +7,8 @@ import type { AnyObject, Kind } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore } from './sqlite-store.js';
 import type { TxnOp } from './store.js';
-import { aNamespace, aService, range, readUntil, revisionsOf } from './test-helpers.js';
+import { aNamespace, range, readUntil, revisionsOf } from './test-helpers.js';
+import { aService } from '../core/test-builders.js';
 
 type Step = { op: 'create' | 'update' | 'delete'; kind: 'Service' | 'Namespace'; name: string; ns: string; stale: boolean; replicas: number };
 
@@ -24,9 +25,9 @@ async function toOp(store: SqliteStore, s: Step): Promise<TxnOp> {
   const ns = s.kind === 'Service' ? s.ns : undefined;
   const current = await store.get(s.kind, ns, s.name);
   const revision = (current?.metadata.revision ?? 1) - (s.stale ? 1 : 0);
-  if (s.op === 'create') return { op: 'create', object: s.kind === 'Service' ? aService(s.name, s.ns, s.replicas) : aNamespace(s.name) };
+  if (s.op === 'create') return { op: 'create', object: s.kind === 'Service' ? aService(s.name, { namespace: s.ns, replicas: s.replicas }) : aNamespace(s.name) };
   if (s.op === 'delete') return { op: 'delete', kind: s.kind, namespace: ns, name: s.name, revision: s.stale ? revision : undefined };
-  const base = current ?? { ...(s.kind === 'Service' ? aService(s.name, s.ns) : aNamespace(s.name)) };
+  const base = current ?? { ...(s.kind === 'Service' ? aService(s.name, { namespace: s.ns }) : aNamespace(s.name)) };
   const object = { ...base, metadata: { ...base.metadata, revision, labels: { n: String(s.replicas) } } } as AnyObject;
   return { op: 'update', object };
 }

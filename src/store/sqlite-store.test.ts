@@ -4,7 +4,8 @@ import type { Service } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore } from './sqlite-store.js';
 import type { TxnOp } from './store.js';
-import { aNamespace, aNode, aService, withReplicas } from './test-helpers.js';
+import { aNamespace, withReplicas } from './test-helpers.js';
+import { aNode, aService } from '../core/test-builders.js';
 
 describe('SqliteStore', () => {
   let store: SqliteStore;
@@ -16,7 +17,7 @@ describe('SqliteStore', () => {
   });
 
   it('assigns uid, revision and createdAt on create, one revision per object', async () => {
-    const a = await store.create(aService('web'));
+    const a = await store.create<Service>(aService('web'));
     const b = await store.create(aNode('n1'));
     expect(a.metadata).toMatchObject({ name: 'web', namespace: 'default', revision: 1, createdAt: '2030-01-02T03:04:05.000Z' });
     expect(a.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
@@ -38,8 +39,8 @@ describe('SqliteStore', () => {
   });
 
   it('answers 409 when creating an object that exists', async () => {
-    await store.create(aService('web'));
-    const err = await store.create(aService('web')).catch((e: unknown) => e);
+    await store.create<Service>(aService('web'));
+    const err = await store.create<Service>(aService('web')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).status).toBe(409);
     expect((err as Error).message).toContain('service "default/web" already exists');
@@ -47,7 +48,7 @@ describe('SqliteStore', () => {
   });
 
   it('updates by compare-and-swap on metadata.revision', async () => {
-    const v1 = await store.create(aService('web'));
+    const v1 = await store.create<Service>(aService('web'));
     const v2 = await store.update(withReplicas(v1, 3));
     expect(v2.metadata.revision).toBe(2);
     expect(v2.metadata.uid).toBe(v1.metadata.uid);
@@ -61,13 +62,13 @@ describe('SqliteStore', () => {
   });
 
   it('answers NotFoundError when updating an object that is gone', async () => {
-    const v1 = await store.create(aService('web'));
+    const v1 = await store.create<Service>(aService('web'));
     await store.delete('Service', 'default', 'web');
     await expect(store.update(withReplicas(v1, 2))).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('deletes, optionally only at a given revision, and returns the object at the delete’s revision', async () => {
-    const v1 = await store.create(aService('web'));
+    const v1 = await store.create<Service>(aService('web'));
     await expect(store.delete('Service', 'default', 'web', { revision: 7 })).rejects.toBeInstanceOf(ConflictError);
     const gone = await store.delete('Service', 'default', 'web', { revision: v1.metadata.revision });
     expect(gone.metadata.revision).toBe(2);
@@ -86,8 +87,8 @@ describe('SqliteStore', () => {
   });
 
   it('lists one kind, optionally one namespace, consistent with the revision it returns', async () => {
-    await store.create(aService('web', 'a'));
-    await store.create(aService('api', 'b'));
+    await store.create<Service>(aService('web', { namespace: 'a' }));
+    await store.create<Service>(aService('api', { namespace: 'b' }));
     await store.create(aNamespace('a'));
     const all = await store.list('Service');
     expect(all.revision).toBe(3);
@@ -109,7 +110,7 @@ describe('SqliteStore', () => {
       { op: 'create', object: aService('web') },
       { op: 'update', object: { ...(aService('web') as Service), metadata: { ...aService('web').metadata, revision: 1 } } as Service },
       { op: 'delete', kind: 'Service', namespace: 'default', name: 'web', revision: 2 },
-      { op: 'create', object: aService('web', 'default', 7) },
+      { op: 'create', object: aService('web', { namespace: 'default', replicas: 7 }) },
     ]);
     expect(results.map((r) => [r.op, r.object.metadata.revision])).toEqual([
       ['create', 1],
@@ -121,7 +122,7 @@ describe('SqliteStore', () => {
   });
 
   it('writes nothing when any op of a txn fails', async () => {
-    const db = await store.create(aService('db'));
+    const db = await store.create<Service>(aService('db'));
     await store.update(withReplicas(db, 2)); // db is now at revision 2; `db` is stale
     const events = store.watch({}, AbortSignal.timeout(5_000))[Symbol.asyncIterator]();
     const ops: TxnOp[] = [
@@ -155,7 +156,7 @@ describe('SqliteStore', () => {
     await store.close();
     expect(await next).toEqual({ done: true, value: undefined });
     await expect(store.get('Service', 'default', 'web')).rejects.toThrow(/closed/);
-    await expect(store.create(aService('web'))).rejects.toSatisfy((e: unknown) => isAppError(e, 'UNAVAILABLE'));
+    await expect(store.create<Service>(aService('web'))).rejects.toSatisfy((e: unknown) => isAppError(e, 'UNAVAILABLE'));
     expect(await store.watch({}, new AbortController().signal)[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
   });
 });

@@ -1,42 +1,10 @@
 // Builders and helpers for the store's tests (excluded from the build by tsconfig.build.json).
-import { API_VERSION, DEFAULT_NAMESPACE } from '../core/index.js';
-import type { GantryNode, Instance, InstanceStatus, Namespace, Service } from '../core/index.js';
+import { API_VERSION } from '../core/index.js';
+import type { Instance, InstanceStatus, Namespace, Service } from '../core/index.js';
 import type { NewObject, WatchEvent } from './store.js';
 
 export function aNamespace(name: string): NewObject<Namespace> {
   return { apiVersion: API_VERSION, kind: 'Namespace', metadata: { name }, spec: {} };
-}
-
-export function aService(name: string, namespace = DEFAULT_NAMESPACE, replicas = 1): NewObject<Service> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Service',
-    metadata: { name, namespace, labels: { app: name } },
-    spec: { replicas, containers: [{ name: 'main', image: 'busybox:1.36' }] },
-  };
-}
-
-export function aNode(name: string): NewObject<GantryNode> {
-  return { apiVersion: API_VERSION, kind: 'Node', metadata: { name }, spec: { address: '127.0.0.1' } };
-}
-
-/** An instance of `service`, unbound unless `node` is given (as the service controller creates it). */
-export function anInstance(name: string, over: { namespace?: string; service?: string; node?: string; status?: InstanceStatus } = {}): NewObject<Instance> {
-  const service = over.service ?? 'web';
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Instance',
-    metadata: { name, namespace: over.namespace ?? DEFAULT_NAMESPACE, labels: { 'gantry.io/service': service } },
-    spec: {
-      service,
-      ...(over.node ? { node: over.node } : {}),
-      containers: [{ name: 'main', image: 'busybox:1.36' }],
-      restartPolicy: 'Always',
-      resources: { cpu: 100, memory: 128 * 2 ** 20 },
-      templateHash: 'abc',
-    },
-    status: over.status ?? { phase: 'Pending', ready: false, containers: [] },
-  };
 }
 
 /** The stored instance bound to `node` (undefined: unbound), as the scheduler writes it. */

@@ -4,7 +4,8 @@ import type { Instance, InstanceStatus } from '../../core/index.js';
 import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import { bindProbe, DEFAULT_PORT_RANGE, HostPortAllocator, parsePortRange } from './host-ports.js';
 import { InstanceRunner } from './instance-runner.js';
-import { aContainer, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+import { aContainer, silentLogger, waitFor } from '../test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 
 describe('HostPortAllocator', () => {
   it('hands out distinct ports of its range, skipping reserved ones, and fails with the fix when full', async () => {
@@ -95,7 +96,7 @@ describe('InstanceRunner host ports', () => {
   }
 
   const twoPorts = (): Instance =>
-    anInstance({ containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }, { name: 'metrics-http', containerPort: 9090, hostPort: 31999 }] }), aContainer('side')] });
+    anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }, { name: 'metrics-http', containerPort: 9090, hostPort: 31999 }] }), aContainer('side')] });
 
   it('picks the ports before create, injects GANTRY_PORT_<NAME> into every container, keeps them on recreate and frees them on removal', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });

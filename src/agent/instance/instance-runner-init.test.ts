@@ -5,7 +5,8 @@ import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import type { FileSource } from './file-gate.js';
 import { InstanceRunner } from './instance-runner.js';
 import { SCRATCH_PATH, scratchVolumeName } from './scratch-volume.js';
-import { aContainer, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+import { aContainer, silentLogger, waitFor } from '../test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 
 const runners: InstanceRunner[] = [];
 afterEach(() => {
@@ -35,7 +36,7 @@ function run(inst: Instance, driver: FakeDriver, files?: FileSource) {
 }
 
 function withInit(restartPolicy: 'Always' | 'Never' = 'Always'): Instance {
-  const inst = anInstance({ containers: [aContainer('app')], restartPolicy });
+  const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app')], spec: { restartPolicy } });
   inst.spec.initContainers = [aContainer('migrate'), aContainer('seed')];
   return inst;
 }
@@ -156,7 +157,7 @@ describe('config files', () => {
 
   it('keep the instance Pending with reason ConfigMissing while a reference is missing, and retry', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     inst.spec.configFiles = [{ path: '/etc/app.conf', configRef: { name: 'web', key: 'app.conf' } }];
     let missing = true;
     const source: FileSource = async () => {

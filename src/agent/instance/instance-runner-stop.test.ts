@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Instance, InstanceStatus } from '../../core/index.js';
 import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import { InstanceRunner } from './instance-runner.js';
-import { aContainer, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+import { aContainer, silentLogger, waitFor } from '../test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 
 const runners: InstanceRunner[] = [];
 afterEach(() => {
@@ -48,7 +49,7 @@ describe('InstanceRunner graceful stop', () => {
   it('turns not ready at once (urgent), drains, sends the stop signal, then reports Succeeded/Stopped', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const termination = { drainDelaySeconds: 0.3, gracePeriodSeconds: 5, stopSignal: 'SIGUSR1' };
-    const inst = anInstance({ containers: [aContainer('app'), aContainer('sidecar')] });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] });
     const { runner, seen, events, last } = run({ ...inst, spec: { ...inst.spec, termination } }, driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     const app = idOf(last());
@@ -78,7 +79,7 @@ describe('InstanceRunner graceful stop', () => {
   it('kills (SIGKILL) a container that ignores its stop signal after the grace period: Failed, with a Killing event', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const termination = { drainDelaySeconds: 0, gracePeriodSeconds: 0.2, stopSignal: 'SIGTERM' };
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     const { runner, events, last } = run({ ...inst, spec: { ...inst.spec, termination } }, driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     const app = idOf(last());
@@ -93,7 +94,7 @@ describe('InstanceRunner graceful stop', () => {
 
   it('does not restart a container that dies while draining, and stops an instance that never started', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     const termination = { drainDelaySeconds: 0.2, gracePeriodSeconds: 1, stopSignal: 'SIGTERM' };
     const { runner, last } = run({ ...inst, spec: { ...inst.spec, termination } }, driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
@@ -105,7 +106,7 @@ describe('InstanceRunner graceful stop', () => {
     expect(last()?.message).toBe('stopped: scaled down (app exited with code 3)');
     expect(driver.list().filter((c) => c.running)).toHaveLength(0);
 
-    const never = anInstance({ name: 'never-1' });
+    const never = anInstance('never-1', { node: 'n1', containers: [aContainer()] });
     const second = run(withStop(never), driver);
     await waitFor(() => second.last()?.phase === 'Succeeded', 1000, 'stopped without starting');
     expect(driver.list().filter((c) => c.running)).toHaveLength(0);
@@ -113,7 +114,7 @@ describe('InstanceRunner graceful stop', () => {
 
   it('uses the defaults (no drain, SIGTERM) for instances without termination', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     const { runner, last } = run(inst, driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     const app = idOf(last());
@@ -127,7 +128,7 @@ describe('InstanceRunner graceful stop', () => {
 describe('InstanceRunner ghost repair', () => {
   it('force-removes a container whose process is gone and starts a new one', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const { runner, events, last } = run(anInstance(), driver);
+    const { runner, events, last } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     const ghost = idOf(last());
     driver.makeGhost(ghost);

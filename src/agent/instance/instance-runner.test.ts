@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Instance, InstanceStatus } from '../../core/index.js';
 import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import { InstanceRunner } from './instance-runner.js';
-import { aContainer, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+import { aContainer, silentLogger, waitFor } from '../test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 
 const runners: InstanceRunner[] = [];
 afterEach(() => {
@@ -31,9 +32,7 @@ describe('InstanceRunner', () => {
   it('creates containers in order: the first publishes every port, the others join its network', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const create = vi.spyOn(driver, 'create');
-    const inst = anInstance({
-      containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }], env: { A: '1' } }), aContainer('metrics', { ports: [{ name: 'prom', containerPort: 9090 }] })],
-    });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }], env: { A: '1' } }), aContainer('metrics', { ports: [{ name: 'prom', containerPort: 9090 }] })] });
     const { last } = run(inst, driver);
     await waitFor(() => last()?.phase === 'Running', 2000, 'Running');
     const [first, second] = create.mock.calls.map((c) => c[0]);
@@ -47,7 +46,7 @@ describe('InstanceRunner', () => {
 
   it('restarts a crashed container with growing back-off and counts restarts', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const { runner, statuses, last } = run(anInstance(), driver);
+    const { runner, statuses, last } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     const id = idOf(last())!;
     const messages: string[] = [];
@@ -70,7 +69,7 @@ describe('InstanceRunner', () => {
 
   it('restarting the first container recreates the others in its new network namespace', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const { runner, last } = run(anInstance({ containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    const { runner, last } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     const sidecarBefore = idOf(last(), 'sidecar');
     driver.crash(idOf(last())!, 2);
@@ -92,7 +91,7 @@ describe('InstanceRunner', () => {
   it('restartPolicy Never: a failed container fails the instance and is not restarted', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const start = vi.spyOn(driver, 'start');
-    const { runner, last } = run(anInstance({ restartPolicy: 'Never', containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    const { runner, last } = run(anInstance('web-a1b2c', { node: 'n1', spec: { restartPolicy: 'Never' }, containers: [aContainer('app'), aContainer('sidecar')] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     driver.crash(idOf(last(), 'sidecar')!, 3);
     runner.poke();
@@ -106,7 +105,7 @@ describe('InstanceRunner', () => {
 
   it('restartPolicy OnFailure: containers that all exit 0 make the instance Succeeded', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const { runner, last } = run(anInstance({ restartPolicy: 'OnFailure' }), driver);
+    const { runner, last } = run(anInstance('web-a1b2c', { node: 'n1', spec: { restartPolicy: 'OnFailure' }, containers: [aContainer()] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     driver.crash(idOf(last())!, 0);
     runner.poke();
@@ -117,9 +116,7 @@ describe('InstanceRunner', () => {
   it('a health check failing `retries` times makes the instance not ready and restarts the container', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
     const probe = vi.spyOn(driver, 'probe');
-    const inst = anInstance({
-      containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'http', path: '/healthz' }, interval: '10ms', timeout: '5ms', retries: 3, startPeriod: '0s' } })],
-    });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'http', path: '/healthz' }, interval: '10ms', timeout: '5ms', retries: 3, startPeriod: '0s' } })] });
     const { statuses, last } = run(inst, driver);
     await waitFor(() => last()?.ready, 2000, 'ready after a passing probe');
     expect(statuses.some((s) => s.phase === 'Running' && !s.ready)).toBe(true); // running is not yet ready
@@ -136,7 +133,7 @@ describe('InstanceRunner', () => {
   it('a missing image leaves the instance Pending with a message naming the image, retried with back-off', async () => {
     const driver = new FakeDriver({ nodeName: 'n1', missingImages: ['ghcr.io/acme/nope:1'] });
     const ensure = vi.spyOn(driver, 'ensureImage');
-    const { last } = run(anInstance({ containers: [aContainer('app', { image: 'ghcr.io/acme/nope:1' })] }), driver);
+    const { last } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { image: 'ghcr.io/acme/nope:1' })] }), driver);
     const pending = await waitFor(() => (last()?.reason === 'ImageNotFound' ? last() : undefined), 2000, 'ImageNotFound');
     expect(pending.phase).toBe('Pending');
     expect(pending.containers[0]?.message).toContain('ghcr.io/acme/nope:1');
@@ -150,7 +147,7 @@ describe('InstanceRunner', () => {
 
   it('remove() stops and destroys every container', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const { runner, last } = run(anInstance({ containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    const { runner, last } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     await runner.remove();
     expect(await driver.recover()).toEqual([]);
@@ -158,7 +155,7 @@ describe('InstanceRunner', () => {
 
   it('remove() force-removes a container even when stopping it fails', async () => {
     const driver = new FakeDriver({ nodeName: 'n1' });
-    const { runner, last } = run(anInstance(), driver);
+    const { runner, last } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] }), driver);
     await waitFor(() => last()?.ready, 2000, 'ready');
     vi.spyOn(driver, 'stop').mockRejectedValue(new Error('stop timed out'));
     await runner.remove();
@@ -176,7 +173,7 @@ describe('InstanceRunner', () => {
       return id;
     });
     const start = vi.spyOn(driver, 'start');
-    const { runner } = run(anInstance({ containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    const { runner } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] }), driver);
     await waitFor(async () => (await driver.recover()).length === 1, 2000, 'the container to be created');
     const removed = runner.remove();
     release();
@@ -195,7 +192,7 @@ describe('InstanceRunner', () => {
       await gate; // the agent stops while Docker answers
       return state;
     });
-    const { runner, statuses } = run(anInstance({ containers: [aContainer('app'), aContainer('sidecar')] }), driver);
+    const { runner, statuses } = run(anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app'), aContainer('sidecar')] }), driver);
     await waitFor(async () => (await driver.recover()).some((c) => c.running), 2000, 'the first container to start');
     const calls = vi.spyOn(driver, 'create');
     const inspect = vi.spyOn(driver, 'inspect');

@@ -3,7 +3,8 @@ import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import { newSlot, type Slot } from './container-slot.js';
 import { InstanceRunner } from './instance-runner.js';
 import { backOffMessage, exitText, notRestartingMessage, startedMessage, unhealthyMessage } from './runner-events.js';
-import { aContainer, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+import { aContainer, silentLogger, waitFor } from '../test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 
 function aSlot(over: Partial<Slot> = {}): Slot {
   const slot = newSlot(aContainer('web'), 0, { baseMs: 1000, capMs: 60_000 });
@@ -41,7 +42,7 @@ describe('runner event messages', () => {
     const events: { type: string; reason: string; message: string }[] = [];
     let ready = false;
     const runner = new InstanceRunner({
-      instance: anInstance({ restartPolicy: 'Never', containers: [aContainer('web')] }),
+      instance: anInstance('web-a1b2c', { node: 'n1', spec: { restartPolicy: 'Never' }, containers: [aContainer('web')] }),
       driver,
       nodeName: 'n1',
       hostIP: '127.0.0.1',

@@ -16,7 +16,7 @@ async function aSharedServer(): Promise<SharedLogServer> {
 }
 
 /** A hollow node: a fake driver with one running container whose log says which node it is on. */
-async function aNode(nodeName: string): Promise<{ driver: FakeDriver; id: string; owns: (c: string) => boolean }> {
+async function aNodeWithContainer(nodeName: string): Promise<{ driver: FakeDriver; id: string; owns: (c: string) => boolean }> {
   const driver = new FakeDriver({ nodeName });
   const name = `web-${nodeName}`;
   const id = await driver.create({ instance: { namespace: 'default', name, uid: `uid-${nodeName}` }, spec: aContainer('app', { image: `img/${nodeName}:1` }), index: 0, publish: [], env: {}, hostname: name });
@@ -31,8 +31,8 @@ const proxied = (agentUrl: string, id: string): string => `${agentUrl}/v1/contai
 describe('SharedLogServer', () => {
   it('gives each node an agent URL of its own and serves a container from the node the URL names', async () => {
     const server = await aSharedServer();
-    const a = await aNode('hollow-0001');
-    const b = await aNode('hollow-0002');
+    const a = await aNodeWithContainer('hollow-0001');
+    const b = await aNodeWithContainer('hollow-0002');
     const urlA = server.attach('hollow-0001', a).url;
     const urlB = server.attach('hollow-0002', b).url;
     expect(urlA).toBe(`${server.url}/nodes/hollow-0001`);
@@ -46,8 +46,8 @@ describe('SharedLogServer', () => {
 
   it('answers 404 for a container of another node, and for a node that is not attached', async () => {
     const server = await aSharedServer();
-    const a = await aNode('n-a');
-    const b = await aNode('n-b');
+    const a = await aNodeWithContainer('n-a');
+    const b = await aNodeWithContainer('n-b');
     const urlA = server.attach('n-a', a).url;
     server.attach('n-b', b);
     const wrongNode = await fetch(proxied(urlA, b.id), { headers: auth });
@@ -59,8 +59,8 @@ describe('SharedLogServer', () => {
 
   it('finds the node by container id when the path names none', async () => {
     const server = await aSharedServer();
-    const a = await aNode('n-a');
-    const b = await aNode('n-b');
+    const a = await aNodeWithContainer('n-a');
+    const b = await aNodeWithContainer('n-b');
     server.attach('n-a', a);
     server.attach('n-b', b);
     const res = await fetch(`${server.url}/v1/containers/${b.id}/log?tail=1`, { headers: auth });
@@ -71,7 +71,7 @@ describe('SharedLogServer', () => {
 
   it('stops serving a node once it detached, and lets it attach again', async () => {
     const server = await aSharedServer();
-    const a = await aNode('n-a');
+    const a = await aNodeWithContainer('n-a');
     const first = server.attach('n-a', a);
     expect(() => server.attach('n-a', a)).toThrow(/already attached/);
     first.detach();
@@ -83,7 +83,7 @@ describe('SharedLogServer', () => {
 
   it('answers 401 without the agent token, before looking at the path', async () => {
     const server = await aSharedServer();
-    const a = await aNode('n-a');
+    const a = await aNodeWithContainer('n-a');
     const { url } = server.attach('n-a', a);
     expect((await fetch(proxied(url, a.id))).status).toBe(401);
     expect((await fetch(`${server.url}/nodes/%E0%A4%A/v1/containers/x/log`)).status).toBe(401);

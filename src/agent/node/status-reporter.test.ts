@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceStatus } from '../../core/index.js';
 import { StatusReporter } from './status-reporter.js';
-import { FakeGantryClient, anInstance, silentLogger, waitFor } from '../test-helpers.js';
+import { FakeGantryClient, aContainer, silentLogger, waitFor } from '../test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 
 const running = (restartCount = 0): InstanceStatus => ({
   phase: 'Running',
@@ -22,7 +23,7 @@ afterEach(async () => {
 describe('StatusReporter', () => {
   it('sends many changes of many instances as one batch with the latest status of each', async () => {
     const client = new FakeGantryClient();
-    const insts = Array.from({ length: 20 }, (_, i) => anInstance({ name: `web-${String(i).padStart(5, '0')}` }));
+    const insts = Array.from({ length: 20 }, (_, i) => anInstance(`web-${String(i).padStart(5, '0')}`, { node: 'n1', containers: [aContainer()] }));
     for (const i of insts) client.addInstance(i);
     const reporter = aReporter(client);
     reporter.start();
@@ -37,7 +38,7 @@ describe('StatusReporter', () => {
 
   it('does not send a status the server already accepted', async () => {
     const client = new FakeGantryClient();
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     const reporter = aReporter(client);
     reporter.report('default', inst.metadata.name, running());
@@ -52,7 +53,7 @@ describe('StatusReporter', () => {
 
   it('retries after the server failed, and drops instances the server no longer knows', async () => {
     const client = new FakeGantryClient();
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     const reporter = aReporter(client, 10);
     client.down = true;
@@ -68,7 +69,7 @@ describe('StatusReporter', () => {
 
   it('drops, once, a status the server refuses because the instance is finished (Lost)', async () => {
     const client = new FakeGantryClient();
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     const refused = vi.spyOn(client, 'reportInstanceStatus').mockImplementation(async (items) =>
       items.map((i) => ({ namespace: i.namespace, name: i.name, ok: false, error: { code: 'CONFLICT', message: `instance ${i.name} is Lost; it will be replaced` } })),
@@ -90,7 +91,7 @@ describe('StatusReporter', () => {
 
   it('flushes what is pending when stopped', async () => {
     const client = new FakeGantryClient();
-    const inst = anInstance();
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     const reporter = aReporter(client, 60_000);
     reporter.start();
@@ -103,7 +104,7 @@ describe('StatusReporter', () => {
     vi.useFakeTimers();
     try {
       const client = new FakeGantryClient();
-      const inst = anInstance();
+      const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
       client.addInstance(inst);
       const reporter = aReporter(client, 250);
       reporter.start();

@@ -6,7 +6,7 @@ import type { SqliteStore } from '../../store/sqlite-store.js';
 import type { NewObject } from '../../store/store.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeases } from '../../runtime/node-leases.js';
-import { anInstance } from '../../store/test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 import { TestClock, aNode, aStore, quietLogger } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getCondition, type GantryNode, type Instance, type Service } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import type { NewObject } from '../../store/store.js';
-import { anInstance } from '../../store/test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 import { NodeController } from './node-controller.js';
 import { KEEP_ORIGINAL_MAX_MS } from './node-return.js';
 import { ServiceController } from '../service/service-controller.js';

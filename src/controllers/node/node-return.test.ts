@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Instance } from '../../core/index.js';
-import { anInstance } from '../../store/test-helpers.js';
+import { anInstance } from '../../core/test-builders.js';
 import { awaitsNodeReturn, KEEP_ORIGINAL_MAX_MS, replacementOf, revived } from './node-return.js';
 
 const LOST_AT = Date.parse('2025-01-01T00:00:00Z');

@@ -10,13 +10,13 @@ import { EventRecorder } from '../../runtime/event-recorder.js';
 import { quietLogger } from '../../controllers/shared/test-builders.js';
 import { API_VERSION, type ExposeSpec, type GantryNode, type Instance, type InstanceStatus, type Service } from '../../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { anInstance } from '../../store/test-helpers.js';
 import { Catalog } from '../catalog.js';
 import { parseShowProc } from './haproxy-answers.js';
 import { findHaproxy } from './haproxy-process.js';
 import { socketCommand } from './haproxy-socket.js';
 import { LoadBalancer } from './load-balancer.js';
 import { anExposedService } from './test-services.js';
+import { anInstance } from '../../core/test-builders.js';
 
 const bin = findHaproxy();
 

@@ -3,7 +3,7 @@ import type { DriverEvent } from '../driver.js';
 import { aLaunch, aSidecar } from '../test-helpers.js';
 import { FakeDriver } from './fake-driver.js';
 
-const aNode = (opts: Partial<ConstructorParameters<typeof FakeDriver>[0]> = {}) => new FakeDriver({ nodeName: 'hollow-1', ...opts });
+const aFakeDriver = (opts: Partial<ConstructorParameters<typeof FakeDriver>[0]> = {}) => new FakeDriver({ nodeName: 'hollow-1', ...opts });
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -13,12 +13,12 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 describe('FakeDriver', () => {
   it('reports its capacity, with defaults of 32 cores and 128Gi', async () => {
-    expect(await aNode().fingerprint()).toMatchObject({ driver: 'fake', cpu: 32_000, memory: 128 * 2 ** 30 });
-    expect(await aNode({ cpu: 4000, memory: 2 ** 30 }).fingerprint()).toMatchObject({ cpu: 4000, memory: 2 ** 30 });
+    expect(await aFakeDriver().fingerprint()).toMatchObject({ driver: 'fake', cpu: 32_000, memory: 128 * 2 ** 30 });
+    expect(await aFakeDriver({ cpu: 4000, memory: 2 ** 30 }).fingerprint()).toMatchObject({ cpu: 4000, memory: 2 ** 30 });
   });
 
   it('creates, starts, stops and destroys a container, idempotently', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const id = await d.create(aLaunch());
     expect(await d.inspect(id)).toMatchObject({ running: false, exitCode: 0, container: 'main', instance: { name: 'web-ab12c' } });
     const started = await d.start(id);
@@ -33,7 +33,7 @@ describe('FakeDriver', () => {
   });
 
   it('allocates host ports from 30000 on the first container only, honouring fixed ones', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const first = await d.create(
       aLaunch({ publish: [{ name: 'http', containerPort: 80, protocol: 'tcp' }, { name: 'admin', containerPort: 81, protocol: 'tcp', hostPort: 8081 }] }),
     );
@@ -45,7 +45,7 @@ describe('FakeDriver', () => {
   });
 
   it('fails for missing images in ensureImage and create', async () => {
-    const d = aNode({ missingImages: ['nope:1'] });
+    const d = aFakeDriver({ missingImages: ['nope:1'] });
     await expect(d.ensureImage('nope:1')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('image "nope:1" not found') });
     await expect(d.create(aLaunch({ spec: { image: 'nope:1' } }))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(d.ensureImage('busybox:1')).resolves.toBeUndefined();
@@ -53,7 +53,7 @@ describe('FakeDriver', () => {
 
   it('fails starts at the configured rate, the same way for the same seed', async () => {
     const outcomes = async (seed: number) => {
-      const d = aNode({ failureRate: 0.5, seed });
+      const d = aFakeDriver({ failureRate: 0.5, seed });
       const results: boolean[] = [];
       for (let i = 0; i < 40; i++) {
         const id = await d.create(aLaunch());
@@ -68,14 +68,14 @@ describe('FakeDriver', () => {
   });
 
   it('leaves a failed start exited with an error', async () => {
-    const d = aNode({ failureRate: 1 });
+    const d = aFakeDriver({ failureRate: 1 });
     const id = await d.create(aLaunch());
     await expect(d.start(id)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(await d.inspect(id)).toMatchObject({ running: false, exitCode: 128, error: expect.stringContaining('simulated') });
   });
 
   it('waits startLatencyMs before a start completes', async () => {
-    const d = aNode({ startLatencyMs: 50 });
+    const d = aFakeDriver({ startLatencyMs: 50 });
     const id = await d.create(aLaunch());
     const t0 = Date.now();
     await d.start(id);
@@ -83,7 +83,7 @@ describe('FakeDriver', () => {
   });
 
   it('emits start, oom and die events until the signal aborts', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const ac = new AbortController();
     const seen: DriverEvent[] = [];
     const done = (async () => {
@@ -101,14 +101,14 @@ describe('FakeDriver', () => {
   });
 
   it('ends event streams on close', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const events = collect(d.events(new AbortController().signal));
     await d.close();
     expect(await events).toEqual([]);
   });
 
   it('recovers every container it holds', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const a = await d.create(aLaunch());
     const b = await d.create(aSidecar(a));
     await d.start(a);
@@ -116,7 +116,7 @@ describe('FakeDriver', () => {
   });
 
   it('probes ok by default and as told per instance, and never for a stopped container', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const id = await d.create(aLaunch());
     const state = await d.start(id);
     const check = { http: { port: 'http', path: '/health' } };
@@ -129,7 +129,7 @@ describe('FakeDriver', () => {
   });
 
   it('execs with the configured result and refuses a stopped container', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const id = await d.create(aLaunch());
     await expect(d.exec(id, ['true'], 1000)).rejects.toMatchObject({ code: 'CONFLICT' });
     await d.start(id);
@@ -139,7 +139,7 @@ describe('FakeDriver', () => {
   });
 
   it('yields a few log lines, honours tail, and a follow ends when the container dies', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const id = await d.create(aLaunch());
     await d.start(id);
     const all = await collect(d.logs(id, { follow: false }));
@@ -153,13 +153,13 @@ describe('FakeDriver', () => {
     d.crash(id, 1);
     expect(await end).toMatchObject({ done: true });
 
-    const d2 = aNode();
+    const d2 = aFakeDriver();
     const gone = await d2.create(aLaunch());
     expect(await collect(d2.logs(gone, { follow: true }))).toHaveLength(3);
   });
 
   it('keeps no listeners behind after streams end', async () => {
-    const d = aNode();
+    const d = aFakeDriver();
     const id = await d.create(aLaunch());
     await d.start(id);
     const ac = new AbortController();
