@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { getCondition, type GantryNode, type Service } from '../core/index.js';
+import { API_VERSION, getCondition, jobSpecDefaults, type GantryNode, type Job, type Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { startControllers } from './index.js';
 import { SchedulingController } from './scheduling/scheduling-controller.js';
 import { ServiceController } from './service/service-controller.js';
 import { GiB, aNode, aService, aStore, instancesOf, quietLogger, setInstanceStatus } from './shared/test-builders.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
+import { jobInstances } from './job/job-controller.js';
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -166,6 +167,36 @@ describe('startControllers', () => {
       await vi.waitFor(() => expect(passes.mock.calls.length).toBe(before + 1));
     } finally {
       passes.mockRestore();
+      ac.abort();
+      await done;
+    }
+  });
+  it('reaches every controller through its own triggers, for objects stored before it started too', async () => {
+    store = aStore();
+    // Stored before the manager starts: the informers' first list must reach every setup's handlers.
+    await store.create(aNode({ name: 'a', lastHeartbeat: new Date().toISOString() }));
+    await store.create(aService({ replicas: 2 }));
+    await store.create<Job>({ apiVersion: API_VERSION, kind: 'Job', metadata: { name: 'batch', namespace: 'default' }, spec: jobSpecDefaults({ containers: [{ name: 'main', image: 'x' }] }) });
+    const ac = new AbortController();
+    const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
+    try {
+      // service + scheduling
+      const placed = await vi.waitFor(async () => {
+        const list = await instancesOf(store);
+        expect(list.filter((i) => i.spec.node === 'a')).toHaveLength(2);
+        return list;
+      });
+      // job: its run is created (a Job's runs are not the service controller's)
+      await vi.waitFor(async () => expect(await jobInstances(store, 'default', 'batch')).toHaveLength(1));
+      // crash loop: an instance failing 5 times in a row on its node is evicted
+      const [first, second] = placed;
+      await setInstanceStatus(store, first!, { phase: 'Running', ready: false, containers: [{ name: 'main', state: 'waiting', restartCount: 5, recentFailures: 5, hostPorts: {} }] });
+      await vi.waitFor(async () => expect((await store.get('Instance', 'default', first!.metadata.name))?.spec.evict?.reason).toBe('CrashLoop'));
+      // drain: a draining node's live instances are evicted
+      const node: GantryNode = (await store.get('Node', undefined, 'a'))!;
+      await store.update<GantryNode>({ ...node, spec: { ...node.spec, unschedulable: true, draining: true } });
+      await vi.waitFor(async () => expect((await store.get('Instance', 'default', second!.metadata.name))?.spec.evict?.reason).toBe('NodeDrain'));
+    } finally {
       ac.abort();
       await done;
     }

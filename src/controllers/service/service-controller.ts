@@ -231,7 +231,7 @@ export class ServiceController {
   /** A held rollout scales the old version back up: `count` instances made from ServiceVersion `version`. */
   private async refill(service: Service, refill: { version: number; count: number }, known: () => Set<string>): Promise<Instance[]> {
     const { store } = this.opts;
-    const namespace = service.metadata.namespace ?? 'default';
+    const namespace = namespaceOf(service);
     const old = await this.versions.get(namespace, service.metadata.name, refill.version);
     if (!old) return [];
     const from = withTemplate(service, old);
