@@ -61,7 +61,7 @@ describe('NodeController', () => {
     // One event for the node's lost instances, not one per instance.
     const [instanceLost, ...more] = await events('InstanceLost');
     expect(more).toHaveLength(0);
-    expect(instanceLost!.spec.involved).toEqual({ kind: 'Node', name: 'n1' });
+    expect(instanceLost!.spec.involved).toEqual({ kind: 'Node', name: 'n1', uid: n1.metadata.uid });
     expect(instanceLost!.spec.message).toMatch(new RegExp(`^2 instances lost \\(node n1 stopped sending heartbeats at ${t0}\\): `));
     for (const i of lost) expect(instanceLost!.spec.message).toContain(`default/${i.metadata.name}`);
 
