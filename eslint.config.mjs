@@ -39,7 +39,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/cli/**', 'src/api/**', 'src/sim/**'],
+    ignores: ['src/cli/**', 'src/api/**', 'src/sim/**', 'src/server/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: ['../api/*', '../cli/*'], message: 'only composition roots import from api/ and cli/' },

@@ -1,6 +1,7 @@
 // `gantry agent`: runs this host's containers for a Gantry server.
 import { Command } from '@commander-js/extra-typings';
-import { runNodeAgent, parseDriverKind, parseRobustnessOptions } from './agent-root.js';
+import { runNodeAgent } from '../agent/agent-root.js';
+import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns, parsePortRange } from './discovery-options.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';

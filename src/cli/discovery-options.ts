@@ -1,9 +1,9 @@
 // The discovery flags of `gantry up | server | agent`: --dns-listen, --dns-ttl, --port-range and
 // --dns-for-containers, checked before anything starts.
 import { isIP } from 'node:net';
-import { parsePortRange, type PortRange } from '../agent/instance/host-ports.js';
+import { parsePortRange, type PortRange } from '../agent/agent-root.js';
 import { AppError } from '../core/index.js';
-import { parseDnsListen, type DnsListenAddress } from '../discovery/dns-server.js';
+import { parseDnsListen, type DnsListenAddress } from '../server/index.js';
 
 export { parseDnsListen, parsePortRange, type DnsListenAddress, type PortRange };
 

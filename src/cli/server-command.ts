@@ -2,12 +2,12 @@
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { CliContext } from './context.js';
+import { packageVersion } from './version-info.js';
 import { parseDnsListen, parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
-import { parseListen, urlOf } from './listen-address.js';
 import { durationOption, processLogger } from './process-options.js';
-import { startServer } from './server-root.js';
+import { parseListen, startServer, urlOf } from '../server/index.js';
 import { shutdownOnSignals } from './signals.js';
 
 /**
@@ -43,7 +43,7 @@ export function serverCommand(ctx: CliContext) {
       const logger = processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, nodeGracePeriodMs, dnsListen, dnsTtl, lb });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, dnsListen, dnsTtl, lb });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port) : server.url;
         ctx.stdout(

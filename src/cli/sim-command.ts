@@ -7,15 +7,25 @@ import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { Logger } from 'pino';
 import { AppError } from '../core/index.js';
-import { fdBudgetWarning, openFileLimit } from '../sim/fd-budget.js';
-import { DEFAULT_POOLS, DEFAULT_RAMP, startHollowNodes, type HollowProgress } from '../sim/hollow-nodes.js';
-import { formatMemoryReport, sampleMemory } from '../sim/memory-report.js';
-import { DEFAULT_CAPACITY, parseCapacity, parsePoolWeights } from '../sim/sim-flags.js';
+import {
+  DEFAULT_CAPACITY,
+  DEFAULT_POOLS,
+  DEFAULT_RAMP,
+  fdBudgetWarning,
+  formatMemoryReport,
+  openFileLimit,
+  parseCapacity,
+  parsePoolWeights,
+  sampleMemory,
+  startHollowNodes,
+  type HollowProgress,
+} from '../sim/index.js';
 import type { CliContext } from './context.js';
+import { packageVersion } from './version-info.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { parseCount } from './parse-count.js';
 import { durationOption, processLogger } from './process-options.js';
-import { startServer, type RunningServer } from './server-root.js';
+import { startServer, type RunningServer } from '../server/index.js';
 import { shutdownOnSignals } from './signals.js';
 
 function parseRate(text: string): number {
@@ -80,7 +90,7 @@ export function simCommand(ctx: CliContext) {
         let url: string;
         let token: string;
         if (opts.embedded) {
-          server = await startServer({ dataDir, listen: opts.listen, logger });
+          server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion() });
           url = server.url;
           token = server.agentToken;
           ctx.stdout(

@@ -2,13 +2,15 @@
 // the data dir. Ctrl-C stops Gantry; the containers keep running and are adopted on the next `up`.
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { parseDriverKind, parseRobustnessOptions, runNodeAgent } from './agent-root.js';
+import { runNodeAgent } from '../agent/agent-root.js';
+import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
+import { packageVersion } from './version-info.js';
 import { containerDnsProblem, parseContainerDns, parseDnsListen, parseDnsTtl, parsePortRange } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
-import { startServer } from './server-root.js';
+import { startServer } from '../server/index.js';
 import { shutdownOnSignals } from './signals.js';
 
 export function upCommand(ctx: CliContext) {
@@ -46,7 +48,7 @@ export function upCommand(ctx: CliContext) {
       const logger = processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, dnsListen, dnsTtl, lb });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), dnsListen, dnsTtl, lb });
         try {
           const dns = server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ');
           ctx.stdout(

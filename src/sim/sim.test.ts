@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { GantryClient } from '../client/types.js';
 import type { GantryNode, Instance, Service } from '../core/index.js';
-import { startServer, type RunningServer } from '../cli/server-root.js';
+import { startServer, type RunningServer } from '../server/index.js';
 import { aService } from '../core/test-builders.js';
 import { HOLLOW_LABEL } from './hollow-node-spec.js';
 import { startHollowNodes, type HollowNodes } from './hollow-nodes.js';

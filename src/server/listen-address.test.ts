@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseListen, urlOf } from './listen-address.js';
-import { nodeNameFromHostname } from './node-name.js';
 
 describe('parseListen', () => {
   it('reads host:port, :port and [v6]:port', () => {
@@ -13,13 +12,5 @@ describe('parseListen', () => {
   it('names the option and the expected shape when wrong', () => {
     expect(() => parseListen('7070')).toThrow('--listen must be host:port like 127.0.0.1:7070, not "7070"');
     expect(() => parseListen('h:70000')).toThrow('--listen must be host:port');
-  });
-});
-
-describe('nodeNameFromHostname', () => {
-  it('makes a valid object name of any host name', () => {
-    expect(nodeNameFromHostname('Build-01.example.com')).toBe('build-01-example-com');
-    expect(nodeNameFromHostname('-_-')).toBe('node');
-    expect(nodeNameFromHostname('a'.repeat(80))).toHaveLength(63);
   });
 });

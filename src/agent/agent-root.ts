@@ -1,15 +1,22 @@
-// Composition root of a node: builds the driver and the Agent and runs them until the signal
-// aborts. Used by `gantry agent` and `gantry up`. Containers keep running when it returns; the
-// next agent on this node adopts them.
+// Composition root of a node, and the agent folder's entry point for the CLI: builds the driver
+// and the Agent and runs them until the signal aborts. Used by `gantry agent` and `gantry up`
+// (src/cli parses the flags). Containers keep running when it returns; the next agent on this node
+// adopts them.
+//
+// Shutdown order, one and fixed, when `signal` aborts (Agent.run, then here):
+//   1. stop accepting: the agent stops taking new work (the instance watch ends) and its log
+//      endpoint closes;
+//   2. stop the loops: runners detach from their containers (which keep running), registration,
+//      heartbeats and the runtime monitor end;
+//   3. drain: the last instance status and events are sent;
+//   4. close the driver (Docker's connection), here, after Agent.run has returned.
 import type { Logger } from 'pino';
-import { Agent } from '../agent/agent.js';
-import { bindProbe, HostPortAllocator, type PortRange } from '../agent/instance/host-ports.js';
+import { Agent } from './agent.js';
+import { bindProbe, HostPortAllocator, parsePortRange, type PortRange } from './instance/host-ports.js';
 import type { GantryClient } from '../client/types.js';
-import { AppError, parseDuration } from '../core/index.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import type { Driver } from '../drivers/driver.js';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
-import { durationOption } from './process-options.js';
 
 export const DRIVER_KINDS = ['docker', 'fake'] as const;
 export type DriverKind = (typeof DRIVER_KINDS)[number];
@@ -37,33 +44,6 @@ export interface NodeAgentOptions {
   deadContainerTtlMs?: number | undefined;
   /** --heartbeat-interval: default 5 s; a service's lostAfter should be a few of these. */
   heartbeatIntervalMs?: number | undefined;
-}
-
-/** Parses --max-container-ops (a positive number), --dead-container-ttl and --heartbeat-interval (durations). */
-export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefined; deadContainerTtl?: string | undefined; heartbeatInterval?: string | undefined }): {
-  maxContainerOps: number | undefined;
-  deadContainerTtlMs: number | undefined;
-  heartbeatIntervalMs: number | undefined;
-} {
-  let maxContainerOps: number | undefined;
-  if (opts.maxContainerOps !== undefined) {
-    maxContainerOps = Number(opts.maxContainerOps);
-    if (!Number.isFinite(maxContainerOps) || maxContainerOps <= 0 || maxContainerOps > 10_000) {
-      throw new AppError('MALFORMED', `--max-container-ops must be a number of operations per second above 0 (like 10), not "${opts.maxContainerOps}"`);
-    }
-  }
-  let deadContainerTtlMs: number | undefined;
-  if (opts.deadContainerTtl !== undefined) {
-    deadContainerTtlMs = parseDuration(opts.deadContainerTtl);
-    if (deadContainerTtlMs === undefined) throw new AppError('MALFORMED', `--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
-  }
-  const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
-  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs };
-}
-
-export function parseDriverKind(value: string): DriverKind {
-  if ((DRIVER_KINDS as readonly string[]).includes(value)) return value as DriverKind;
-  throw new AppError('MALFORMED', `--driver must be one of ${DRIVER_KINDS.join(', ')}, not "${value}"`);
 }
 
 export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal): Promise<void> {
@@ -97,3 +77,6 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     await driver.close();
   }
 }
+
+/** For the CLI's --port-range flag (the agent folder's one entry point). */
+export { parsePortRange, type PortRange };

@@ -1,5 +1,19 @@
-// Composition root of the control plane: the only place that builds the store, the API and the
-// controllers and wires them together. Used by `gantry server` and `gantry up`.
+// Composition root of the control plane: the only place that builds the store, the runtime kit,
+// the API, the controllers and discovery and wires them together. Used by `gantry server`,
+// `gantry up` and `gantry sim` (through src/server/index.ts).
+//
+// Two kinds of parts:
+//   every server:      the API (REST, watches), the catalog's informers that serve reads
+//                      (endpoints API, DNS), the load balancer, the event recorder, node leases;
+//   leader-only:       the controllers (service, scheduling, node lifecycle, drain, crash loop,
+//                      job, cron) and event GC. They start when the LeaderLease is held and stop
+//                      when it is lost (runLeaderOnly in leader-lease.ts).
+//
+// Shutdown order, one and fixed (close() below; a failed start unwinds the same way):
+//   1. stop accepting: the DNS server closes, the API takes no new connections;
+//   2. stop the leader-only parts and give the lease up;
+//   3. drain: the API ends its watches and open requests; the catalog and the load balancer stop;
+//   4. close the store, then release the data directory's lock.
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,14 +25,16 @@ import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { AppError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
-import { LONG_RUNNING_LOOPS } from './signals.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets, ensureDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, parseListen, urlOf } from './listen-address.js';
-import { packageVersion } from './version-info.js';
+import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } from './leader-lease.js';
+
+/** Every long-running loop of the server listens to one stop signal: a fixed few dozen, not a leak. */
+const LONG_RUNNING_LOOPS = 100;
 
 export interface StartServerOptions {
   dataDir: string;
@@ -32,6 +48,10 @@ export interface StartServerOptions {
   dnsTtl?: number | undefined;
   /** The HAProxy load balancer for spec.expose; absent: none. */
   lb?: { address: string; httpPort?: number | undefined } | undefined;
+  /** What /api/v1/version reports (the CLI passes its package version). */
+  version?: string | undefined;
+  /** Where the leader-only parts may run; default LocalLeaderLease (always this server). */
+  leaderLease?: LeaderLease | undefined;
 }
 
 export interface RunningServer {
@@ -43,6 +63,8 @@ export interface RunningServer {
   dnsAddresses: readonly DnsListenAddress[];
   /** The load balancer: where it binds, or why it is off; undefined when not asked for. */
   lb?: { address: string; httpPort?: number | undefined; offReason?: string | undefined } | undefined;
+  /** The leader-only parts: whether they run, and a promise that they have stopped. */
+  leader: Pick<LeaderLoop, 'leading' | 'idle'>;
   close(): Promise<void>;
 }
 
@@ -62,14 +84,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     throw e;
   }
   const logger = opts.logger;
-  const controllerStop = new AbortController();
-  // Every long-running loop (controllers, informers, catalog, load balancer) listens to this one
-  // signal: a fixed set of a few dozen, not a leak, so Node's default warning at 10 is lifted.
-  setMaxListeners(LONG_RUNNING_LOOPS, controllerStop.signal);
-  let controllers: { done: Promise<void> } | undefined;
+  // Two stops, for the shutdown order: the leader-only parts first, every-server loops later.
+  const leaderStop = new AbortController();
+  const serverStop = new AbortController();
+  setMaxListeners(LONG_RUNNING_LOOPS, leaderStop.signal);
+  setMaxListeners(LONG_RUNNING_LOOPS, serverStop.signal);
+  let leader: LeaderLoop | undefined;
   // The service catalog (ready endpoints by service) feeds the endpoints API, DNS and HAProxy.
   const catalog = new Catalog({ store, logger: logger.child({ component: 'catalog' }) });
-  const catalogDone = catalog.run(controllerStop.signal);
+  const catalogDone = catalog.run(serverStop.signal);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   const dns = new DnsServer({ catalog, logger: logger.child({ component: 'dns' }), ttl: opts.dnsTtl });
   let lb: LoadBalancer | undefined;
@@ -86,18 +109,20 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const leases = new NodeLeases();
     if (opts.lb) {
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
-      lbDone = lb.run(controllerStop.signal);
+      lbDone = lb.run(serverStop.signal);
     }
-    const apiDeps = { store, tokens, logger, version: packageVersion(), clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
+    const apiDeps = { store, tokens, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
     app = await buildApp(apiDeps);
-    controllers = startControllers({
-      store,
-      events,
-      leases,
-      logger,
-      signal: controllerStop.signal,
-      ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),
-    });
+    const controllers = (signal: AbortSignal): Promise<void> =>
+      startControllers({
+        store,
+        events,
+        leases,
+        logger,
+        signal,
+        ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),
+      }).done;
+    leader = runLeaderOnly(opts.leaderLease ?? new LocalLeaderLease(), [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port });
     if (opts.dnsListen && opts.dnsListen.length > 0) {
       // Before the catalog has read the store, every name would be NXDOMAIN (and cached as such).
@@ -111,11 +136,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     }
   } catch (e) {
     await dns.close();
-    controllerStop.abort();
-    await controllers?.done.catch(() => undefined);
+    leaderStop.abort();
+    await leader?.done.catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    serverStop.abort();
     await lbDone.catch(() => undefined);
     await catalogDone.catch(() => undefined);
-    await app?.close().catch(() => undefined);
     await store.close();
     await lock.release();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -127,16 +153,22 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const url = urlOf(host, bound.port);
   logger.info({ url, dataDir: opts.dataDir, clusterId: secrets.clusterId }, 'gantry server listening');
   const running = app;
-  const started = controllers;
+  const leading = leader;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // 1. Stop accepting: no new DNS queries, no new API connections (open ones go on for now).
       await dns.close();
-      controllerStop.abort();
-      await started.done;
+      running.server.close();
+      // 2. Stop the leader-only parts (they finish the step in hand) and give the lease up.
+      leaderStop.abort();
+      await leading.done;
+      // 3. Drain: end watches and open requests, then the every-server loops.
+      await running.close();
+      serverStop.abort();
       await lbDone;
       await catalogDone;
-      await running.close();
+      // 4. Close the store; the data directory is free for the next server.
       await store.close();
       await lock.release();
       logger.info({ url }, 'gantry server stopped');
@@ -144,5 +176,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     return closing;
   };
   const lbInfo = opts.lb && { ...opts.lb, offReason: lb?.offReason };
-  return { url, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, close };
+  const leaderView = {
+    get leading() {
+      return leading.leading;
+    },
+    idle: () => leading.idle(),
+  };
+  return { url, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, close };
 }

@@ -1,0 +1,6 @@
+// The server folder's entry point: what src/cli may import of the control plane (the lint rule of
+// docs/architecture.md allows no deeper path).
+export { startServer, type RunningServer, type StartServerOptions } from './server-root.js';
+export { LocalLeaderLease, type LeaderLease } from './leader-lease.js';
+export { parseListen, urlOf, type ListenAddress } from './listen-address.js';
+export { parseDnsListen, type DnsListenAddress } from '../discovery/dns-server.js';
