@@ -4,7 +4,7 @@
 // fetch would cut a followed log that stays quiet for 5 minutes.
 import type { FastifyReply } from 'fastify';
 import { streamGet, type StreamResponse } from '../client/stream-get.js';
-import { AppError, NotFoundError, type GantryNode, type Instance } from '../core/index.js';
+import { AGENT_ROUTES, AppError, fillPath, NotFoundError, type GantryNode, type Instance } from '../core/index.js';
 import type { RouteDeps } from './route-deps.js';
 
 export interface LogRequest {
@@ -72,7 +72,7 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
     );
   }
 
-  const url = new URL(`${agentUrl.replace(/\/+$/, '')}/v1/containers/${encodeURIComponent(containerId)}/log`);
+  const url = new URL(`${agentUrl.replace(/\/+$/, '')}${fillPath(AGENT_ROUTES.containerLog, { id: containerId })}`);
   if (node) checkAgentReachable(node, url);
   if (r.follow) url.searchParams.set('follow', '1');
   if (r.tail !== undefined) url.searchParams.set('tail', String(r.tail));

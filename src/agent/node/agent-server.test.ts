@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AGENT_ROUTES, fillPath } from '../../core/index.js';
 import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import { AgentServer, parseListen } from './agent-server.js';
 import { aContainer, silentLogger } from '../test-helpers.js';
@@ -39,6 +40,18 @@ function rawRequest(url: string, text: string): Promise<string> {
     });
   });
 }
+
+describe('AgentServer routes (core/api/routes.ts AGENT_ROUTES)', () => {
+  it.each(Object.values(AGENT_ROUTES).map((r) => [r.id, r] as const))('%s: 401 without a token and with a wrong one, served with the agent token', async (_id, route) => {
+    const { server, id } = await aServer();
+    const url = `${server.url}${fillPath(route, { id })}`;
+    expect((await fetch(url, { method: route.method })).status).toBe(401);
+    expect((await fetch(url, { method: route.method, headers: { authorization: 'Bearer admin-token' } })).status).toBe(401);
+    const ok = await fetch(url, { method: route.method, headers: auth });
+    expect(ok.status).toBe(200);
+    await ok.body?.cancel();
+  });
+});
 
 describe('AgentServer', () => {
   it('serves the log of a container this node owns as text', async () => {

@@ -1,6 +1,7 @@
 // The agent's own HTTP endpoint (docs/api.md, "The agent's own endpoint"): the server proxies
 // container logs from here. Only containers this node owns, only with the agent token.
 import type { Logger } from 'pino';
+import { AGENT_ROUTES, pathPattern } from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
 import { LogEndpoint, type LogSource } from './log-endpoint.js';
 
@@ -20,7 +21,8 @@ export interface AgentServerOptions {
   advertiseHost?: string | undefined;
 }
 
-const LOG_PATH = /^\/v1\/containers\/([A-Za-z0-9_.-]+)\/log$/;
+// The path comes from the route registry (core/api/routes.ts).
+const LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.containerLog)}$`);
 
 export class AgentServer {
   private readonly endpoint: LogEndpoint;

@@ -4,7 +4,7 @@
 // agent URL with its name in the path, `<url>/nodes/<node>`, so the server's log proxy (which
 // appends `/v1/containers/<id>/log` to the agent URL) reaches the right driver unchanged.
 import type { Logger } from 'pino';
-import { AppError } from '../../core/index.js';
+import { AGENT_ROUTES, AppError, pathPattern } from '../../core/index.js';
 import { LogEndpoint, type LogRoute, type LogSource } from './log-endpoint.js';
 
 /** A log server an Agent attaches to instead of listening itself (AgentOptions.logServer). */
@@ -20,8 +20,9 @@ export interface SharedLogServerOptions {
   listen?: string | undefined;
 }
 
-const NODE_LOG_PATH = /^\/nodes\/([^/]+)\/v1\/containers\/([A-Za-z0-9_.-]+)\/log$/;
-const LOG_PATH = /^\/v1\/containers\/([A-Za-z0-9_.-]+)\/log$/;
+// The agent's log route of the registry (core/api/routes.ts), bare or behind /nodes/<node>.
+const NODE_LOG_PATH = new RegExp(`^/nodes/([^/]+)${pathPattern(AGENT_ROUTES.containerLog)}$`);
+const LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.containerLog)}$`);
 
 function decodeName(text: string): string | undefined {
   try {

@@ -319,3 +319,37 @@ export function allowedCallers(access: Access): readonly Caller[] | undefined {
   return access.public ? undefined : access.allow;
 }
 
+
+const CONTAINER_ID = '[A-Za-z0-9_.-]+';
+
+/**
+ * The agent's own endpoint (src/agent/node/agent-server.ts, a plain node:http server, not the
+ * API): the server's log proxy calls it with the agent token. `gantry sim` serves the same path
+ * behind `/nodes/<node>` for each hollow node (shared-log-server.ts).
+ */
+export const AGENT_ROUTES = {
+  containerLog: {
+    id: 'agent.containerLog',
+    method: 'GET',
+    path: '/v1/containers/:id/log',
+    summary: "a container's log as text/plain; only containers of this node",
+    // Holders of the agent token: the server, when it proxies a log.
+    access: { allow: ['node'], forbidden: 'missing or wrong agent token: send "Authorization: Bearer <agent token>"' },
+    params: Type.Object({ id: Type.String({ pattern: `^${CONTAINER_ID}$` }) }),
+    query: Type.Object({
+      follow: Type.Optional(Type.String({ description: '1: keep streaming new lines' })),
+      tail: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'only the last N lines' })),
+    }),
+    text: true,
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+/** A regular expression source matching a route's path, one capture group per parameter (`:id` of the agent route takes a container id). */
+export function pathPattern(route: RouteSpec): string {
+  return route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([A-Za-z]+)/g, (_m, name: string) => (name === 'id' ? `(${CONTAINER_ID})` : '([^/]+)'));
+}
+
+/** A route's path with its parameters filled in (URL-encoded). */
+export function fillPath(route: RouteSpec, params: Readonly<Record<string, string>>): string {
+  return route.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
+}
