@@ -50,7 +50,7 @@ export interface InstanceSupervisorOptions {
   dnsServers?: readonly string[] | undefined;
 }
 
-export const DEFAULT_DEAD_CONTAINER_TTL_MS = 3_600_000;
+const DEFAULT_DEAD_CONTAINER_TTL_MS = 3_600_000;
 
 export class InstanceSupervisor {
   /** By instance uid: a deleted and re-created instance of the same name is a different one. */

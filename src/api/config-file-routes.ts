@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 
 export type ResolvedFile = ConfigFileContent;
 
-export const DEFAULT_FILE_MODE = '0644';
+const DEFAULT_FILE_MODE = '0644';
 
 /** Where the instance's config files are declared, for error paths a user can find. */
 const FIELD = 'spec.configFiles';
@@ -38,7 +38,7 @@ async function resolveOne(store: Store, namespace: string, f: ConfigFileSpec, i:
 }
 
 /** Resolves every file of the instance, or throws CONFLICT listing each missing reference. */
-export async function resolveConfigFiles(store: Store, inst: Instance): Promise<ResolvedFile[]> {
+async function resolveConfigFiles(store: Store, inst: Instance): Promise<ResolvedFile[]> {
   const namespace = namespaceOf(inst);
   const missing: FieldError[] = [];
   const files: ResolvedFile[] = [];

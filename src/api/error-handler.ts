@@ -24,7 +24,7 @@ function pathOf(prefix: string, pointer: string | undefined): string {
 }
 
 /** Translates any thrown value into the AppError the client sees. */
-export function toAppError(e: unknown): AppError | undefined {
+function toAppError(e: unknown): AppError | undefined {
   if (e instanceof AppError) return e;
   if (!isFastifyError(e)) return undefined;
   if (e.validation) {

@@ -10,7 +10,7 @@ import { serve } from './serve-route.js';
 
 const MAX_ATTEMPTS = 5;
 
-export function parseStopBody(body: unknown): string | undefined {
+function parseStopBody(body: unknown): string | undefined {
   const b = body ?? {};
   const errors = schemaErrors(StopSchema, b, '');
   if (errors.length > 0) throw new InvalidError('stop takes { "reason"?: "why" }', errors);
@@ -18,7 +18,7 @@ export function parseStopBody(body: unknown): string | undefined {
 }
 
 /** Sets spec.stop once; an instance already stopping keeps its first request (no write). */
-export async function requestStop(store: Store, namespace: string, name: string, reason: string, now: Date): Promise<{ instance: Instance; changed: boolean }> {
+async function requestStop(store: Store, namespace: string, name: string, reason: string, now: Date): Promise<{ instance: Instance; changed: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const inst = await store.get('Instance', namespace, name);
     if (!inst) throw new NotFoundError('Instance', namespace, name);

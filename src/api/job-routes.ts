@@ -10,14 +10,14 @@ import { serve } from './serve-route.js';
 const MAX_ATTEMPTS = 5;
 
 /** Creates a Job from the CronJob's template now; counts as no scheduled time. */
-export async function triggerCronJob(store: Store, namespace: string, name: string, now = new Date()): Promise<Job> {
+async function triggerCronJob(store: Store, namespace: string, name: string, now = new Date()): Promise<Job> {
   const cj = await store.get('CronJob', namespace, name);
   if (!cj) throw new NotFoundError('CronJob', namespace, name);
   return store.create<Job>(jobFor(cj, now, true));
 }
 
 /** Sets spec.suspend; returns the CronJob and whether it changed. */
-export async function setCronJobSuspended(store: Store, namespace: string, name: string, suspend: boolean): Promise<{ cronJob: CronJob; changed: boolean }> {
+async function setCronJobSuspended(store: Store, namespace: string, name: string, suspend: boolean): Promise<{ cronJob: CronJob; changed: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const cj = await store.get('CronJob', namespace, name);
     if (!cj) throw new NotFoundError('CronJob', namespace, name);

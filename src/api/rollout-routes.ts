@@ -107,7 +107,7 @@ export async function rolloutAction(store: Store, namespace: string, name: strin
   }
 }
 
-export async function rolloutView(store: Store, namespace: string, name: string): Promise<RolloutView> {
+async function rolloutView(store: Store, namespace: string, name: string): Promise<RolloutView> {
   const svc = await store.get('Service', namespace, name);
   if (!svc) throw new NotFoundError('Service', namespace, name);
   const history = await new ServiceVersions(store).list(namespace, name);

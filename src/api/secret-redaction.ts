@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { redactSecret } from '../core/index.js';
 
 /** A reply payload with every Secret in it redacted (a copy; stored objects are frozen). */
-export function redactPayload(payload: unknown): unknown {
+function redactPayload(payload: unknown): unknown {
   if (payload === null || typeof payload !== 'object') return payload;
   const p = payload as { kind?: unknown; items?: unknown };
   if (p.kind === 'Secret') return redactSecret(payload);

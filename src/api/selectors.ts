@@ -5,7 +5,7 @@
 import { AppError, constraintMatches, parseConstraint, type AnyObject, type Constraint } from '../core/index.js';
 import type { FieldSelector } from '../store/store.js';
 
-export const SUPPORTED_FIELDS = ['spec.node', 'spec.service'] as const;
+const SUPPORTED_FIELDS = ['spec.node', 'spec.service'] as const;
 type Field = (typeof SUPPORTED_FIELDS)[number];
 
 export type ObjectPredicate = (obj: AnyObject) => boolean;

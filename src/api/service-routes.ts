@@ -7,14 +7,14 @@ import { serve } from './serve-route.js';
 
 const MAX_ATTEMPTS = 5;
 
-export function parseScaleBody(body: unknown): number {
+function parseScaleBody(body: unknown): number {
   const errors = schemaErrors(ScaleSchema, body, '');
   if (errors.length > 0) throw new InvalidError('scale needs { "replicas": N } with N from 0 to 100000', errors);
   return (body as { replicas: number }).replicas;
 }
 
 /** Sets spec.replicas (generation + 1); no write when it already has that value. */
-export async function scaleService(store: Store, namespace: string, name: string, replicas: number): Promise<{ service: Service; changed: boolean }> {
+async function scaleService(store: Store, namespace: string, name: string, replicas: number): Promise<{ service: Service; changed: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const svc = await store.get('Service', namespace, name);
     if (!svc) throw new NotFoundError('Service', namespace, name);

@@ -169,7 +169,7 @@ export interface HeartbeatOptions {
   persistIntervalMs?: number | undefined;
 }
 
-export const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
+const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
 
 /**
  * The agent's "I am alive": renews the node's lease and writes the store only when someone must

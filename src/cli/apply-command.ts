@@ -45,7 +45,7 @@ async function currentService(client: GantryClient, m: Manifest): Promise<Servic
  * What an apply changed that a person may not expect: `replicas` and `paused` are spec, so a file
  * without them puts back its own replicas (undoing a `scale`) and resumes a paused rollout.
  */
-export function serviceChanges(before: AnyObject, after: AnyObject): string[] {
+function serviceChanges(before: AnyObject, after: AnyObject): string[] {
   if (before.kind !== 'Service' || after.kind !== 'Service') return [];
   const notes: string[] = [];
   if (before.spec.replicas !== after.spec.replicas) notes.push(`replicas ${before.spec.replicas} → ${after.spec.replicas}`);

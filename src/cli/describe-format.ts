@@ -38,7 +38,7 @@ export function eventsFor(obj: AnyObject, events: readonly GantryEvent[]): Gantr
 }
 
 /** describe shows this many of an object's latest events, as kubectl does; `events --for` has all. */
-export const DESCRIBE_EVENTS = 10;
+const DESCRIBE_EVENTS = 10;
 
 /** Init containers in order: what ran, how it ended, and how to read its log. */
 function initContainersBlock(inst: Instance): string {

@@ -8,16 +8,16 @@ import { clientFor } from './global-options.js';
 import { shutdownOnSignals } from './signals.js';
 import { formatTable } from './table.js';
 
-export const ENDPOINT_HEADERS = ['INSTANCE', 'NODE', 'ADDRESS', 'PORT', 'HOST-PORT', 'HEALTH'] as const;
+const ENDPOINT_HEADERS = ['INSTANCE', 'NODE', 'ADDRESS', 'PORT', 'HOST-PORT', 'HEALTH'] as const;
 
-export function endpointRow(e: Endpoint, health: string = e.health): string[] {
+function endpointRow(e: Endpoint, health: string = e.health): string[] {
   return [e.instance, e.node, e.address, `${e.port} (${e.containerPort}/${e.protocol})`, String(e.hostPort), health];
 }
 
 const endpointKey = (e: Endpoint): string => `${e.instance}/${e.port}/${e.address}:${e.hostPort}`;
 
 /** What changed between two sets, as table rows: new endpoints first ("passing"), then gone ones. */
-export function endpointChanges(before: readonly Endpoint[], after: readonly Endpoint[]): string[][] {
+function endpointChanges(before: readonly Endpoint[], after: readonly Endpoint[]): string[][] {
   const old = new Map(before.map((e) => [endpointKey(e), e]));
   const now = new Map(after.map((e) => [endpointKey(e), e]));
   const rows: string[][] = [];

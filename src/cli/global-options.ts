@@ -5,7 +5,7 @@ import { AppError } from '../core/index.js';
 import type { GantryClient } from '../client/types.js';
 import type { CliContext, Connection } from './context.js';
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
+const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
 export interface GlobalOptions {
   server?: string | undefined;

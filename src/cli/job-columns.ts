@@ -6,7 +6,7 @@ import { formatTable } from './table.js';
 const NONE = '<none>';
 
 /** `5s`, `1m30s`: how long a Job ran (to now while it runs). */
-export function jobDuration(j: Job, now: Date): string {
+function jobDuration(j: Job, now: Date): string {
   const start = j.status?.startTime;
   if (!start) return NONE;
   return formatAge(start, new Date(j.status?.completionTime ? Date.parse(j.status.completionTime) : now.getTime()));

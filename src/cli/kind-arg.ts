@@ -3,7 +3,7 @@
 import { AppError, KINDS, resolveKind, type KindInfo } from '../core/index.js';
 
 /** `services (svc), instances (inst), ..., jobs, ...`: every kind, with its short aliases when it has any. */
-export function kindList(filter: (k: KindInfo) => boolean = () => true): string {
+function kindList(filter: (k: KindInfo) => boolean = () => true): string {
   return KINDS.filter(filter)
     .map((k) => {
       const short = k.aliases.filter((a) => a !== k.plural && a !== k.kind.toLowerCase());

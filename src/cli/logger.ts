@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { AppError } from '../core/index.js';
 import { LOG_FORMATS, prettyDestination, type LogFormat } from './log-format.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function logLevelFrom(env: Readonly<Record<string, string | undefined>>): string {
   const level = env.GANTRY_LOG_LEVEL?.toLowerCase();

@@ -35,7 +35,7 @@ export function progressLine(node: string, total: number, left: readonly Instanc
 }
 
 /** Follows a drain until the node holds no unfinished instance; throws when `timeoutMs` passes first. */
-export async function followDrain(ctx: CliContext, client: GantryClient, node: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+async function followDrain(ctx: CliContext, client: GantryClient, node: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   const list = async () => leftOn((await client.list('Instance', { fieldSelector: `spec.node=${node}` })).items, node);
   let left = await list();

@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import { API_VERSION, AppError, type AnyObject } from '../core/index.js';
 
-export const OUTPUT_FORMATS = ['wide', 'json', 'yaml'] as const;
+const OUTPUT_FORMATS = ['wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function parseOutputFormat(value: string | undefined): OutputFormat | undefined {

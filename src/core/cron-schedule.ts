@@ -5,7 +5,7 @@ import { Cron } from 'croner';
 import type { FieldError } from './errors.js';
 import { parseDuration } from './quantity.js';
 
-export const SCHEDULE_FORMS =
+const SCHEDULE_FORMS =
   'a 5-field cron like "*/5 * * * *", a 6-field cron with seconds like "*/10 * * * * *", "@every 30s" (any duration: 2s, 1m30s) or one of @yearly, @monthly, @weekly, @daily, @hourly';
 
 const NICKNAMES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);

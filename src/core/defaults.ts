@@ -18,7 +18,7 @@ function healthCheckDefaults(hc: HealthCheck): HealthCheck {
   };
 }
 
-export function containerDefaults(c: ContainerSpec): ContainerSpec {
+function containerDefaults(c: ContainerSpec): ContainerSpec {
   return {
     ...c,
     resources: { cpu: c.resources?.cpu ?? DEFAULT_CPU, memory: c.resources?.memory ?? DEFAULT_MEMORY },
@@ -27,7 +27,7 @@ export function containerDefaults(c: ContainerSpec): ContainerSpec {
   };
 }
 
-export const DEFAULT_UPDATE: Required<Omit<UpdateStrategy, 'canary'>> = {
+const DEFAULT_UPDATE: Required<Omit<UpdateStrategy, 'canary'>> = {
   strategy: 'Rolling',
   maxSurge: 1,
   maxUnavailable: 0,

@@ -6,13 +6,13 @@ import type { FieldError } from './errors.js';
 import type { AnyObject, ConfigFileSpec } from './schema.js';
 
 /** `<redacted 12 bytes>`: says that there is a value and its size, nothing of its content. */
-export function redactedValue(content: string): string {
+function redactedValue(content: string): string {
   return `<redacted ${new TextEncoder().encode(content).length} bytes>`;
 }
 
 const MARKER = /^<redacted [0-9]+ bytes>$/;
 
-export function isRedactedValue(value: string): boolean {
+function isRedactedValue(value: string): boolean {
   return MARKER.test(value);
 }
 

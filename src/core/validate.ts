@@ -46,7 +46,7 @@ function checker(schema: TSchema): ReturnType<typeof Compile> {
 }
 
 /** `/spec/containers/0/image` -> `spec.containers[0].image` */
-export function pointerToPath(prefix: string, pointer: string): string {
+function pointerToPath(prefix: string, pointer: string): string {
   let out = prefix;
   for (const raw of pointer.split('/').slice(1)) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');

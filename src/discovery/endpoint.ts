@@ -10,7 +10,7 @@ export type { Endpoint, EndpointSet };
  * Service, and its node is not known to be down. An instance being stopped (spec.stop) leaves at
  * once, before its agent even sees the request: that is what lets load balancers drain it.
  */
-export function isServing(i: Instance, node: GantryNode | undefined): boolean {
+function isServing(i: Instance, node: GantryNode | undefined): boolean {
   if ((i.spec.ownerKind ?? 'Service') !== 'Service') return false;
   if (i.spec.stop) return false;
   if (i.status?.phase !== 'Running' || i.status.ready !== true) return false;

@@ -7,7 +7,7 @@ import { API_VERSION, CRONJOB_LABEL, namespaceOf, stableHash, type CronJob, type
 export const SCHEDULED_TIME_ANNOTATION = 'gantry.io/scheduled-time';
 
 /** `<cronjob>-<unix seconds>` (cut, with a hash, to stay within 63 characters). */
-export function cronJobRunName(cronJob: string, suffix: string): string {
+function cronJobRunName(cronJob: string, suffix: string): string {
   const tail = `-${suffix}`;
   if (cronJob.length + tail.length <= 63) return `${cronJob}${tail}`;
   const hash = stableHash(cronJob).slice(0, 6);

@@ -27,7 +27,7 @@ export interface EventInput {
   message: string;
 }
 
-export const AGGREGATION_WINDOW_MS = 10 * 60_000;
+const AGGREGATION_WINDOW_MS = 10 * 60_000;
 
 const SUFFIX_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 

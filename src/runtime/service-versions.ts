@@ -14,7 +14,7 @@ export function changeCause(generation: number | undefined, cause: string): stri
   return `${generation ?? 1}:${cause}`;
 }
 
-export function versionName(service: string, version: number): string {
+function versionName(service: string, version: number): string {
   const suffix = `-v${version}`;
   return `${service.slice(0, 63 - suffix.length)}${suffix}`;
 }

@@ -16,7 +16,7 @@ export interface DataDirLock {
 }
 
 /** Whether `pid` names a live process that could be a Gantry (a reused PID of another program is not). */
-export function isLiveGantry(pid: number): boolean {
+function isLiveGantry(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

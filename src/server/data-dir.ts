@@ -16,7 +16,7 @@ export async function ensureDataDir(dir: string): Promise<void> {
 }
 
 /** Reads `<dir>/<file>`, or writes `make()` there (mode 0600) when absent. */
-export async function readOrCreateSecret(dir: string, file: string, make: () => string): Promise<string> {
+async function readOrCreateSecret(dir: string, file: string, make: () => string): Promise<string> {
   const path = join(dir, file);
   try {
     const text = (await readFile(path, 'utf8')).trim();

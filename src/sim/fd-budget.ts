@@ -24,7 +24,7 @@ const perNode = (embedded: boolean): number => (embedded ? 2 : 1);
 // The pool's sockets, and with --embedded the server's ends of them.
 const fixed = (embedded: boolean): number => SPARE + (embedded ? 2 : 1) * DEFAULT_MAX_IN_FLIGHT;
 
-export function fdsNeeded(nodes: number, embedded: boolean): number {
+function fdsNeeded(nodes: number, embedded: boolean): number {
   return Math.ceil(nodes * perNode(embedded)) + fixed(embedded);
 }
 

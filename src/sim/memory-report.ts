@@ -26,7 +26,7 @@ export interface MemoryPerNode {
   heapPerNode: number;
 }
 
-export function memoryPerNode(before: MemorySample, after: MemorySample, nodes: number): MemoryPerNode {
+function memoryPerNode(before: MemorySample, after: MemorySample, nodes: number): MemoryPerNode {
   const per = (a: number, b: number): number => (nodes > 0 ? Math.max(0, b - a) / nodes : 0);
   return { rssPerNode: per(before.rss, after.rss), heapPerNode: per(before.heapUsed, after.heapUsed) };
 }

@@ -9,7 +9,7 @@ import type { AnyObject, Kind } from '../core/index.js';
 import { fieldValue } from './field-index.js';
 import type { FieldPath, FieldSelector } from './store.js';
 
-export function mirrorKey(namespace: string | undefined, name: string): string {
+function mirrorKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
 

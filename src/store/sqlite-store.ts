@@ -24,8 +24,8 @@ export interface SqliteStoreOptions {
   now?: () => Date;
 }
 
-export const DEFAULT_HISTORY_LIMIT = 100_000;
-export const DEFAULT_MAX_WATCH_BUFFER = 200_000;
+const DEFAULT_HISTORY_LIMIT = 100_000;
+const DEFAULT_MAX_WATCH_BUFFER = 200_000;
 
 /** Opens (or creates) the store in the file at `path`; ':memory:' for a throwaway store. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {

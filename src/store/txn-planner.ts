@@ -33,7 +33,7 @@ export interface PlanContext {
   newUid: () => string;
 }
 
-export function describeObject(kind: string, namespace: string | undefined, name: string): string {
+function describeObject(kind: string, namespace: string | undefined, name: string): string {
   return `${kind.toLowerCase()} "${namespace ? `${namespace}/` : ''}${name}"`;
 }
 

@@ -17,7 +17,7 @@ export interface LaunchContext {
 }
 
 /** `GANTRY_PORT_<NAME>`: upper case, anything but letters and digits becomes `_` (`metrics-http` -> `GANTRY_PORT_METRICS_HTTP`). */
-export function portEnvName(portName: string): string {
+function portEnvName(portName: string): string {
   return `GANTRY_PORT_${portName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 

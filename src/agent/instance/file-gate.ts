@@ -21,7 +21,7 @@ export function clientFileSource(client: GantryClient, nodeName: string): FileSo
   return (inst) => client.instanceFiles(namespaceOf(inst), inst.metadata.name, nodeName);
 }
 
-export function parseMode(mode: string, path: string): number {
+function parseMode(mode: string, path: string): number {
   const n = Number.parseInt(mode, 8);
   if (!/^0?[0-7]{3}$/.test(mode) || Number.isNaN(n)) throw new RangeError(`config file ${path} has mode "${mode}"; it must be octal like 0644`);
   return n;

@@ -34,7 +34,7 @@ export interface StatusInput {
   initContainers?: ContainerStatus[] | undefined;
 }
 
-export function containerStatus(v: ContainerView): ContainerStatus {
+function containerStatus(v: ContainerView): ContainerStatus {
   const running = v.state?.running === true;
   const state: ContainerStatus['state'] = running ? 'running' : v.exited && !v.backingOff ? 'exited' : 'waiting';
   return {

@@ -10,7 +10,7 @@ export type RunnerEventType = 'Normal' | 'Warning';
 export type RunnerEventSink = (type: RunnerEventType, reason: string, message: string) => void;
 
 /** Docker ids are 64 hex characters; 12 is what `docker ps` shows. */
-export function shortId(id: string): string {
+function shortId(id: string): string {
   return id.slice(0, 12);
 }
 

@@ -19,7 +19,7 @@ import { buildLaunch } from './container-launch.js';
 import { removeContainer } from './remove-container.js';
 
 /** What a warm container runs between runs; needs `sleep` in the image (docs/config-files.md). */
-export const DEFAULT_IDLE_COMMAND = ['sleep', '2147483647'];
+const DEFAULT_IDLE_COMMAND = ['sleep', '2147483647'];
 export { WARM_GROUP_LABEL };
 const WARM_PREFIX = 'warm:';
 
@@ -27,11 +27,11 @@ export function isWarmUid(uid: string): boolean {
   return uid.startsWith(WARM_PREFIX);
 }
 
-export function warmGroup(inst: Instance): string {
+function warmGroup(inst: Instance): string {
   return inst.metadata.labels?.[WARM_GROUP_LABEL] ?? inst.spec.service;
 }
 
-export function warmKey(inst: Instance): string {
+function warmKey(inst: Instance): string {
   return `${WARM_PREFIX}${namespaceOf(inst)}/${warmGroup(inst)}@${inst.spec.templateHash}`;
 }
 

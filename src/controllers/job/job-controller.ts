@@ -26,7 +26,7 @@ import type { HandlerResult } from '../../runtime/work-queue.js';
 import { splitKey } from '../shared/queue-keys.js';
 
 /** How a run is stopped (activeDeadlineSeconds, Replace, a finished job): no drain, 10 s grace. */
-export const JOB_TERMINATION = { drainDelaySeconds: 0, gracePeriodSeconds: 10, stopSignal: 'SIGTERM' };
+const JOB_TERMINATION = { drainDelaySeconds: 0, gracePeriodSeconds: 10, stopSignal: 'SIGTERM' };
 const MAX_OPS_PER_TXN = 1000;
 
 export interface JobControllerOptions {
@@ -116,7 +116,7 @@ export async function jobInstances(store: Store, namespace: string, job: string)
   return items.filter((i) => i.spec.ownerKind === 'Job');
 }
 
-export function runInstance(job: Job, run: number): NewObject<Instance> {
+function runInstance(job: Job, run: number): NewObject<Instance> {
   const spec = job.spec;
   return {
     apiVersion: API_VERSION,

@@ -9,9 +9,9 @@ export const RUN_ANNOTATION = 'gantry.io/run';
 /** Set on a Job (value: why) to end it: no new runs, running ones stopped, phase Failed (reason Stopped). */
 export const STOP_ANNOTATION = 'gantry.io/stop';
 /** Stopped runs whose agent has not finished them this long after drain + grace are removed. */
-export const STOP_SLACK_MS = 10_000;
+const STOP_SLACK_MS = 10_000;
 /** Run records kept in status (finished ones beyond this are dropped, oldest first; counts stay). */
-export const MAX_RUN_RECORDS = 200;
+const MAX_RUN_RECORDS = 200;
 /** Delay before the next run after a failure: doubles per failure, capped. */
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 60_000;
@@ -45,7 +45,7 @@ export function isJobFinishedPhase(phase: JobStatus['phase'] | undefined): boole
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-export function runOf(i: Instance): number {
+function runOf(i: Instance): number {
   return Number(i.metadata.annotations?.[RUN_ANNOTATION] ?? 0);
 }
 

@@ -25,7 +25,7 @@ export interface DrainControllerOptions {
 }
 
 /** How soon a node with instances left is looked at again without an event. */
-export const DRAIN_RECHECK_MS = 5_000;
+const DRAIN_RECHECK_MS = 5_000;
 
 export class DrainController {
   /** Draining nodes whose NodeDrained event is recorded (until they are uncordoned or drain again). */

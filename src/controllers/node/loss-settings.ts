@@ -8,7 +8,7 @@ import { parseDuration, type Instance } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 
 /** How often services' lostAfter and onNodeReturn are re-read. */
-export const SERVICE_SETTINGS_REFRESH_MS = 5_000;
+const SERVICE_SETTINGS_REFRESH_MS = 5_000;
 
 type OnNodeReturn = 'KeepReplacement' | 'KeepOriginal';
 

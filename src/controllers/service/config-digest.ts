@@ -9,7 +9,7 @@ export interface ConfigRef {
   key: string;
 }
 
-export function configRefsOf(spec: Pick<ServiceSpec, 'configFiles'>): ConfigRef[] {
+function configRefsOf(spec: Pick<ServiceSpec, 'configFiles'>): ConfigRef[] {
   const refs: ConfigRef[] = [];
   for (const f of spec.configFiles ?? []) {
     if (f.configRef) refs.push({ kind: 'Config', name: f.configRef.name, key: f.configRef.key });

@@ -31,7 +31,7 @@ export function templateHashOf(service: Service, configDigest?: string): string 
 }
 
 /** The termination a new instance carries, resolved from the service's (defaults filled). */
-export function resolvedTermination(service: Service): NonNullable<InstanceSpec['termination']> {
+function resolvedTermination(service: Service): NonNullable<InstanceSpec['termination']> {
   const t = { ...DEFAULT_TERMINATION, ...service.spec.termination };
   return {
     drainDelaySeconds: (parseDuration(t.drainDelay) ?? 0) / 1000,

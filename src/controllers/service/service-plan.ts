@@ -75,7 +75,7 @@ export interface PlanInput {
   held?: boolean | undefined;
 }
 
-export const MAX_AVOID_NODES = 10;
+const MAX_AVOID_NODES = 10;
 
 export function desiredReplicas(service: Service): number {
   return service.spec.replicas ?? 1;

@@ -5,7 +5,7 @@ import { isAppError, type AnyObject } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 
 /** The most ops in one store transaction, as the other controllers use. */
-export const MAX_UPDATES_PER_TXN = 1000;
+const MAX_UPDATES_PER_TXN = 1000;
 
 /** A chunk that keeps losing races after this many re-reads is left for the next pass. */
 const ATTEMPTS = 3;

@@ -6,7 +6,7 @@
 import { isFinished, type Instance } from '../../core/index.js';
 
 /** Past drain delay + grace period: how long an agent may take to report a stop finished. */
-export const STOP_MARGIN_MS = 30_000;
+const STOP_MARGIN_MS = 30_000;
 
 export function isStopping(i: Instance): boolean {
   return i.spec.stop !== undefined;

@@ -60,7 +60,7 @@ function runToEnd(bin: string, args: string[]): Promise<Output> {
 }
 
 /** HAProxy's ALERT lines, shortened: what a user needs to read about a failure. */
-export function alertsOf(text: string): string {
+function alertsOf(text: string): string {
   const alerts = text
     .split('\n')
     .filter((l) => l.includes('[ALERT]'))

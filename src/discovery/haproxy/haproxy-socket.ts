@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 /** The longest unix socket path Linux takes (sun_path is 108 bytes with the final NUL). */
 export const MAX_SOCKET_PATH = 107;
 
-export class HaproxySocketError extends Error {
+class HaproxySocketError extends Error {
   override readonly name = 'HaproxySocketError';
   constructor(
     readonly socketPath: string,

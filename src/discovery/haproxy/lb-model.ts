@@ -70,7 +70,7 @@ export interface LbModel {
   entries: LbEntry[];
 }
 
-export const MIN_SLOTS = 8;
+const MIN_SLOTS = 8;
 
 /** The smallest power of two that holds `n` servers, at least MIN_SLOTS. */
 export function slotsFor(n: number): number {
@@ -79,7 +79,7 @@ export function slotsFor(n: number): number {
   return s;
 }
 
-export function backendName(namespace: string, service: string, port: string, mode: LbMode): string {
+function backendName(namespace: string, service: string, port: string, mode: LbMode): string {
   // Names, namespaces and port names hold no '_': the parts cannot run into each other.
   return `be_${namespace}_${service}_${port}_${mode}`;
 }

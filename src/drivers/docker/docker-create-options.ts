@@ -22,7 +22,7 @@ export interface CreateContext {
 }
 
 /** Docker's smallest CPU limit, 0.01 CPU (10m); below it (and at 0, "unlimited") it refuses or ignores the limit. */
-export const MIN_NANO_CPUS = 10_000_000;
+const MIN_NANO_CPUS = 10_000_000;
 
 export type PublishedPort = ContainerLaunch['publish'][number];
 

@@ -4,7 +4,7 @@ import { AppError } from '../../core/index.js';
 import { dockerReason, dockerStatus } from './docker-errors.js';
 
 /** A pull that makes no progress for this long is given up (a registry behind a black hole). */
-export const PULL_TIMEOUT_MS = 60_000;
+const PULL_TIMEOUT_MS = 60_000;
 
 /**
  * Docker's words for "this image cannot be had from here": the registry says it does not exist,

@@ -15,7 +15,7 @@ function errorText(e: unknown): string {
 }
 
 /** A port name or number from a health check -> the host port it is published on. */
-export function resolveHostPort(
+function resolveHostPort(
   state: ContainerState,
   ports: ContainerSpec['ports'],
   ref: string | number,
@@ -33,7 +33,7 @@ export function resolveHostPort(
   return { port };
 }
 
-export function probeHttp(host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+function probeHttp(host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const req = http.get({ host, port, path, timeout: timeoutMs, agent: false, headers: { 'user-agent': 'gantry-probe' } }, (res) => {
       res.resume();
@@ -46,7 +46,7 @@ export function probeHttp(host: string, port: number, path: string, timeoutMs: n
   });
 }
 
-export function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`timed out after ${timeoutMs}ms`)));
@@ -58,7 +58,7 @@ export function probeTcp(host: string, port: number, timeoutMs: number): Promise
   });
 }
 
-export async function probeExec(exec: ExecFn, command: readonly string[], timeoutMs: number): Promise<ProbeResult> {
+async function probeExec(exec: ExecFn, command: readonly string[], timeoutMs: number): Promise<ProbeResult> {
   try {
     const r = await exec(command, timeoutMs);
     if (r.exitCode === 0) return { ok: true };
