@@ -1,6 +1,7 @@
 // The scenarios run.ts knows, by name. A new scenario is one file that exports a Scenario and one
 // line here.
 import { churnBench } from './churn-bench.js';
+import { cliBench } from './cli-bench.js';
 import { cronBench } from './cron-bench.js';
 import { dnsBench } from './dns-bench.js';
 import { lbBench } from './lb-bench.js';
@@ -9,4 +10,4 @@ import { nodeLossBench } from './node-loss-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench];

@@ -1,6 +1,5 @@
 // `gantry agent`: runs this host's containers for a Gantry server.
 import { Command } from '@commander-js/extra-typings';
-import { runNodeAgent } from '../agent/agent-root.js';
 import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns, parsePortRange } from './discovery-options.js';
@@ -25,6 +24,8 @@ export function agentCommand(ctx: CliContext) {
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
     .action(async (opts, cmd) => {
+      // Loaded here, not at the top: the other commands start without the server's and agent's modules.
+      const { runNodeAgent } = await import('../agent/agent-root.js');
       const g = globalOptions(cmd);
       const portRange = parsePortRange(opts.portRange);
       const containerDns = parseContainerDns(opts.dnsForContainers);

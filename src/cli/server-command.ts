@@ -7,7 +7,6 @@ import { parseDnsListen, parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { durationOption, processLogger } from './process-options.js';
-import { parseListen, startServer, urlOf } from '../server/index.js';
 import { shutdownOnSignals } from './signals.js';
 
 /**
@@ -34,6 +33,8 @@ export function serverCommand(ctx: CliContext) {
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .action(async (opts, cmd) => {
+      // Loaded here, not at the top: the other commands start without the server's and agent's modules.
+      const { parseListen, startServer, urlOf } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const { host, port } = parseListen(opts.listen);
       const dnsListen = parseDnsListen(opts.dnsListen);

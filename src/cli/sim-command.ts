@@ -25,7 +25,7 @@ import { packageVersion } from './version-info.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { parseCount } from './parse-count.js';
 import { durationOption, processLogger } from './process-options.js';
-import { startServer, type RunningServer } from '../server/index.js';
+import type { RunningServer } from '../server/index.js';
 import { shutdownOnSignals } from './signals.js';
 
 function parseRate(text: string): number {
@@ -90,6 +90,8 @@ export function simCommand(ctx: CliContext) {
         let url: string;
         let token: string;
         if (opts.embedded) {
+          // Loaded here: the other commands start without the server's modules.
+          const { startServer } = await import('../server/index.js');
           server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion() });
           url = server.url;
           token = server.agentToken;

@@ -2,7 +2,6 @@
 // the data dir. Ctrl-C stops Gantry; the containers keep running and are adopted on the next `up`.
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { runNodeAgent } from '../agent/agent-root.js';
 import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
@@ -10,7 +9,6 @@ import { containerDnsProblem, parseContainerDns, parseDnsListen, parseDnsTtl, pa
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
-import { startServer } from '../server/index.js';
 import { shutdownOnSignals } from './signals.js';
 
 export function upCommand(ctx: CliContext) {
@@ -34,6 +32,9 @@ export function upCommand(ctx: CliContext) {
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
+      // Loaded here, not at the top: the other commands start without the server's and agent's modules.
+      const { runNodeAgent } = await import('../agent/agent-root.js');
+      const { startServer } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
