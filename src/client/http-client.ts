@@ -62,7 +62,7 @@ const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 30_000;
 export interface HttpClientOptions extends ClientOptions {
   /**
    * A watch that receives nothing (not even a BOOKMARK) for this long is closed with UNAVAILABLE,
-   * so watchWithResume reconnects: this catches half-open connections. Default 30 s.
+   * so the Informer (src/runtime) reconnects: this catches half-open connections. Default 30 s.
    */
   watchIdleTimeoutMs?: number | undefined;
   /**
