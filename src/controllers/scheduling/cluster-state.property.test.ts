@@ -44,7 +44,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('catchUp' as const) }), weight: 3 },
 );
 
-function anInstance(name: string, s: Extract<Step, { kind: 'create' }>): NewObject<Instance> {
+function instanceOfStep(name: string, s: Extract<Step, { kind: 'create' }>): NewObject<Instance> {
   const service = `s${s.service}`;
   return {
     apiVersion: API_VERSION,
@@ -80,7 +80,7 @@ async function apply(store: Store, s: Step, serial: number): Promise<void> {
       return;
     }
     case 'create':
-      await store.create(anInstance(`i${serial}`, s));
+      await store.create(instanceOfStep(`i${serial}`, s));
       return;
     case 'bind': {
       const inst = pick(s.pick);
