@@ -12,14 +12,12 @@
 //   - `gantry events` tells each of these steps.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Instance } from '../../src/core/index.js';
+import { isFinished, type Instance } from '../../src/core/index.js';
 import { containersWithLabels } from '../support/docker-cli.js';
 import { GantryProcesses } from '../support/gantry-process.js';
 import { readyCount, webService } from '../support/instances.js';
 import { ensureTestImage } from '../support/test-image.js';
 import { sleep, waitFor } from '../support/wait.js';
-
-const FINISHED = new Set(['Succeeded', 'Failed', 'Lost']);
 
 describe('node maintenance', () => {
   let g: GantryProcesses;
@@ -38,7 +36,7 @@ describe('node maintenance', () => {
     if (!r.ok) throw new Error(`list instances: ${r.status}`);
     return ((await r.json()) as { items: Instance[] }).items.filter((i) => i.spec.service === service);
   };
-  const live = (items: readonly Instance[]) => items.filter((i) => !FINISHED.has(i.status?.phase ?? 'Pending') && !i.spec.stop);
+  const live = (items: readonly Instance[]) => items.filter((i) => !isFinished(i) && !i.spec.stop);
   const nodeSpec = async (name: string) => (await g.getJson<{ spec: { unschedulable?: boolean; draining?: boolean } }>(['get', 'node', name])).spec;
 
   beforeAll(async () => {

@@ -3,13 +3,11 @@
 // Needs the Job controller (another branch): without it no run instance appears, and the test is
 // skipped saying so.
 import { describe, expect, it } from 'vitest';
-import type { Instance } from '../../src/core/index.js';
+import { isTerminal } from '../../src/core/index.js';
 import { containersWithLabels, inspect } from '../support/docker-cli.js';
 import { useGantryUp } from '../support/gantry-process.js';
 import { instancesOf } from '../support/instances.js';
 import { waitFor } from '../support/wait.js';
-
-const finished = (i: Instance): boolean => i.status?.phase === 'Succeeded' || i.status?.phase === 'Failed';
 
 describe('warm jobs', () => {
   const t = useGantryUp();
@@ -39,7 +37,7 @@ spec:
     }
     const runs = await waitFor('10 successful runs', async () => {
       const all = await instancesOf(t.g, 'warm-tick');
-      return all.filter((i) => i.status?.phase === 'Succeeded').length >= 10 ? all.filter(finished) : undefined;
+      return all.filter((i) => i.status?.phase === 'Succeeded').length >= 10 ? all.filter(isTerminal) : undefined;
     }, 90_000);
     const ids = new Set(runs.map((r) => r.status?.containers[0]?.containerId));
     expect(ids.size).toBe(1);
