@@ -3,11 +3,13 @@
 import { pino, type Logger } from 'pino';
 import {
   API_VERSION,
-  AppError,
   ConflictError,
-  NotFoundError,
-  namespaceOf,
   DEFAULT_NAMESPACE,
+  ExpiredError,
+  InternalError,
+  namespaceOf,
+  NotFoundError,
+  UnavailableError,
   type AnyObject,
   type ContainerSpec,
   type GantryNode,
@@ -61,7 +63,7 @@ function nodeSelected(opts: ClientListOptions): string | undefined {
 }
 
 const unsupported = (what: string): never => {
-  throw new AppError('INTERNAL', `${what} is not implemented by FakeGantryClient`);
+  throw new InternalError(`${what} is not implemented by FakeGantryClient`);
 };
 
 export class FakeGantryClient implements GantryClient {
@@ -131,7 +133,7 @@ export class FakeGantryClient implements GantryClient {
     this.listCalls++;
     if (this.failLists > 0) {
       this.failLists--;
-      throw new AppError('UNAVAILABLE', 'list failed (FakeGantryClient.failLists)');
+      throw new UnavailableError('list failed (FakeGantryClient.failLists)');
     }
     if (kind !== 'Instance') return unsupported(`list ${kind}`);
     const node = nodeSelected(opts);
@@ -235,7 +237,7 @@ export class FakeGantryClient implements GantryClient {
     let seen = opts.fromRevision ?? this.revision;
     const generation = this.expireGeneration;
     while (!signal.aborted) {
-      if (generation !== this.expireGeneration) throw new AppError('EXPIRED', 'watch revision expired (FakeGantryClient.deleteInstanceUnseen)');
+      if (generation !== this.expireGeneration) throw new ExpiredError('watch revision expired (FakeGantryClient.deleteInstanceUnseen)');
       const next = this.history.filter((e) => e.revision > seen);
       for (const ev of next) {
         seen = ev.revision;
@@ -296,6 +298,6 @@ export class FakeGantryClient implements GantryClient {
   }
 
   private check(): void {
-    if (this.down) throw new AppError('UNAVAILABLE', 'server is down (FakeGantryClient.down)');
+    if (this.down) throw new UnavailableError('server is down (FakeGantryClient.down)');
   }
 }

@@ -3,12 +3,13 @@
 // identity (uid, createdAt) and status stay Gantry's. An apply that changes nothing writes nothing,
 // so re-applying a directory of manifests is free and makes no watch events.
 import {
-  AppError,
   applyDefaults,
   canonicalJson,
   ConflictError,
   isAppError,
   kindInfo,
+  NotFoundError,
+  StaleRevisionError,
   validateManifest,
   type AnyObject,
   type Kind,
@@ -82,8 +83,10 @@ export function mergeApply(existing: AnyObject, desired: Manifest): AnyObject | 
 async function requireNamespace(store: Store, kind: Kind, namespace: string | undefined): Promise<void> {
   if (!kindInfo(kind).namespaced || namespace === undefined) return;
   if (await store.get('Namespace', undefined, namespace)) return;
-  throw new AppError(
-    'NOT_FOUND',
+  throw new NotFoundError(
+    'Namespace',
+    undefined,
+    namespace,
     `namespace "${namespace}" not found; create it first: gantry apply a Namespace named ${namespace} (kind: Namespace, metadata.name: ${namespace})`,
   );
 }
@@ -104,7 +107,7 @@ async function updatePinned(store: Store, next: AnyObject, userRevision: number 
   } catch (e) {
     if (userRevision === undefined || !isAppError(e, 'CONFLICT')) throw e;
     const hint = 'or remove metadata.revision from the file';
-    throw new ConflictError(/read it again and retry$/.test(e.message) ? `${e.message}, ${hint}` : `${e.message}; read it again and retry, ${hint}`);
+    throw new ConflictError(e instanceof StaleRevisionError ? `${e.message}, ${hint}` : `${e.message}; read it again and retry, ${hint}`);
   }
 }
 
@@ -124,7 +127,7 @@ export async function applyObject(store: Store, m: Manifest): Promise<{ object: 
     } catch (e) {
       // Lost a race with another writer (or a concurrent create/delete): re-read and try again,
       // unless the user pinned a revision, in which case the 409 is the answer.
-      const raced = isAppError(e, 'CONFLICT') || (isAppError(e, 'NOT_FOUND') && !/^namespace /.test(e.message));
+      const raced = isAppError(e, 'CONFLICT') || (e instanceof NotFoundError && e.kind !== 'Namespace');
       if (!raced || userRevision !== undefined || attempt >= MAX_ATTEMPTS) throw e;
     }
   }

@@ -4,7 +4,7 @@
 // validation rules.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError, type Access, type Caller, type PersonRole } from '../core/index.js';
+import { ForbiddenError, UnauthorizedError, type Access, type Caller, type PersonRole } from '../core/index.js';
 
 /** What a token stands for: the administrator, or a node's agent. */
 export type Role = 'admin' | 'agent';
@@ -74,13 +74,13 @@ export function registerAuth(app: FastifyInstance, tokens: ReadonlyMap<string, R
     if (access?.public) return;
     const token = bearerOf(req);
     if (token === undefined) {
-      throw new AppError('UNAUTHORIZED', 'missing token: send "Authorization: Bearer <token>" (the admin token is in <data dir>/admin.token)');
+      throw new UnauthorizedError('missing token: send "Authorization: Bearer <token>" (the admin token is in <data dir>/admin.token)');
     }
     const role = roleOfToken(tokens, token);
-    if (role === undefined) throw new AppError('UNAUTHORIZED', 'unknown token: check the token given to gantry (--token or GANTRY_TOKEN)');
+    if (role === undefined) throw new UnauthorizedError('unknown token: check the token given to gantry (--token or GANTRY_TOKEN)');
     req.role = role;
     if (access && !mayCall(access, role)) {
-      throw new AppError('FORBIDDEN', access.forbidden ?? `role ${role} may not ${req.method} ${req.url}`);
+      throw new ForbiddenError(access.forbidden ?? `role ${role} may not ${req.method} ${req.url}`);
     }
   });
 }

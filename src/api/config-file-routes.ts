@@ -2,7 +2,17 @@
 // their content resolved from inline content, Configs and Secrets. The only route that returns
 // Secret values, and only to agents: content reaches a node when an instance there needs it.
 import type { FastifyInstance } from 'fastify';
-import { AppError, NotFoundError, namespaceOf, ROUTES, type ConfigFileContent, type ConfigFileSpec, type FieldError, type Instance } from '../core/index.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  namespaceOf,
+  NotFoundError,
+  ROUTES,
+  type ConfigFileContent,
+  type ConfigFileSpec,
+  type FieldError,
+  type Instance,
+} from '../core/index.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
 import type { Store } from '../store/store.js';
@@ -48,7 +58,7 @@ async function resolveConfigFiles(store: Store, inst: Instance): Promise<Resolve
     if (content !== undefined) files.push({ path: f.path, mode: f.mode ?? DEFAULT_FILE_MODE, content });
   }
   if (missing.length > 0) {
-    throw new AppError('CONFLICT', `instance ${namespace}/${inst.metadata.name} refers to config content that does not exist; it waits until it does`, missing);
+    throw new ConflictError(`instance ${namespace}/${inst.metadata.name} refers to config content that does not exist; it waits until it does`, missing);
   }
   return files;
 }
@@ -64,7 +74,7 @@ export function registerConfigFileRoutes(app: FastifyInstance, deps: RouteDeps):
     // confused agent, not an authentication).
     const node = typeof req.query.node === 'string' ? req.query.node : undefined;
     if (!inst.spec.node || (node !== undefined && node !== inst.spec.node)) {
-      throw new AppError('FORBIDDEN', `instance ${namespace}/${name} is bound to ${inst.spec.node ? `node ${inst.spec.node}` : 'no node yet'}; only that node's agent gets its files`);
+      throw new ForbiddenError(`instance ${namespace}/${name} is bound to ${inst.spec.node ? `node ${inst.spec.node}` : 'no node yet'}; only that node's agent gets its files`);
     }
     const files = await resolveConfigFiles(deps.store, inst);
     deps.logger.debug({ namespace, name, files: files.length, node }, 'config files handed to agent');

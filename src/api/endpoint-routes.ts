@@ -2,7 +2,7 @@
 // the lists, and `?watch=1` on each (NDJSON: the current sets, then every change, BOOKMARKs when
 // idle). Answers come from the in-memory Catalog, never the store; admin and agent tokens may read.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AppError, NotFoundError, DEFAULT_NAMESPACE, ROUTES, type EndpointSet } from '../core/index.js';
+import { DEFAULT_NAMESPACE, NotFoundError, ROUTES, UnavailableError, type EndpointSet } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import { queryFlag, type Query, type RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
@@ -15,7 +15,7 @@ interface Scope {
 }
 
 function catalogOf(catalog: Catalog | undefined): Catalog {
-  if (!catalog) throw new AppError('UNAVAILABLE', 'this server runs no service catalog; endpoints are served by gantry server and gantry up');
+  if (!catalog) throw new UnavailableError('this server runs no service catalog; endpoints are served by gantry server and gantry up');
   return catalog;
 }
 

@@ -3,7 +3,7 @@
 // client-error) become 500 INTERNAL and are logged with their stack; client errors are not logged
 // above debug, because at scale they are noise.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, type FieldError } from '../core/index.js';
+import { AppError, InternalError, InvalidError, MalformedError, NotFoundError, type FieldError } from '../core/index.js';
 
 interface ValidationItem {
   instancePath?: string;
@@ -34,20 +34,20 @@ function toAppError(e: unknown): AppError | undefined {
       message: v.message ?? 'is invalid',
     }));
     return where === 'body'
-      ? new AppError('INVALID', `the request body is invalid: ${details.length} problem${details.length === 1 ? '' : 's'}`, details)
-      : new AppError('MALFORMED', `the request ${where} is malformed`, details);
+      ? new InvalidError(`the request body is invalid: ${details.length} problem${details.length === 1 ? '' : 's'}`, details)
+      : new MalformedError(`the request ${where} is malformed`, details);
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new AppError('MALFORMED', 'the request body is not valid JSON; send a JSON object (gantry apply converts YAML for you)');
+      return new MalformedError('the request body is not valid JSON; send a JSON object (gantry apply converts YAML for you)');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('MALFORMED', 'unsupported content-type; send JSON with "content-type: application/json"');
+      return new MalformedError('unsupported content-type; send JSON with "content-type: application/json"');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('MALFORMED', 'the request body is too large');
+      return new MalformedError('the request body is too large');
     default:
       // Other Fastify client errors (bad content-length, bad URL encoding...) are the caller's.
-      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new AppError('MALFORMED', e.message);
+      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new MalformedError(e.message);
       return undefined;
   }
 }
@@ -60,12 +60,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.code(appError.status).send(appError.toBody());
     }
     req.log.error({ err: error, method: req.method, url: req.url }, 'internal error');
-    const internal = new AppError('INTERNAL', 'internal error; the server log has the details');
+    const internal = new InternalError('internal error; the server log has the details');
     return reply.code(internal.status).send(internal.toBody());
   });
 
   app.setNotFoundHandler(async (req, reply) => {
-    const e = new AppError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see docs/api.md for the routes`);
+    const e = new NotFoundError('route', undefined, req.url.split('?')[0] ?? '', `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see docs/api.md for the routes`);
     return reply.code(e.status).send(e.toBody());
   });
 }

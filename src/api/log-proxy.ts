@@ -4,7 +4,7 @@
 // fetch would cut a followed log that stays quiet for 5 minutes.
 import type { FastifyReply } from 'fastify';
 import { streamGet, type StreamResponse } from '../client/stream-get.js';
-import { AGENT_ROUTES, AppError, fillPath, NotFoundError, type GantryNode, type Instance } from '../core/index.js';
+import { AGENT_ROUTES, fillPath, NotFoundError, UnavailableError, type GantryNode, type Instance } from '../core/index.js';
 import type { RouteDeps } from './route-deps.js';
 
 export interface LogRequest {
@@ -23,11 +23,11 @@ export function containerIdFor(inst: Instance, container: string | undefined): {
   const wanted = container ?? names[0] ?? '';
   if (!names.includes(wanted) && !initNames.includes(wanted)) {
     const init = initNames.length > 0 ? `; its init containers are ${initNames.join(', ')}` : '';
-    throw new AppError('NOT_FOUND', `instance ${ref} has no container "${wanted}"; its containers are ${names.join(', ')}${init}`);
+    throw new NotFoundError('container', undefined, wanted, `instance ${ref} has no container "${wanted}"; its containers are ${names.join(', ')}${init}`);
   }
   const statuses = [...(inst.status?.containers ?? []), ...(inst.status?.initContainers ?? [])];
   const id = statuses.find((c) => c.name === wanted)?.containerId;
-  if (!id) throw new AppError('NOT_FOUND', `instance ${inst.metadata.name} has no container ${wanted} yet; see gantry describe instance ${inst.metadata.name}`);
+  if (!id) throw new NotFoundError('container', undefined, wanted, `instance ${inst.metadata.name} has no container ${wanted} yet; see gantry describe instance ${inst.metadata.name}`);
   // A warm run shares its container with other runs: the agent keeps each run's output by its uid.
   if (inst.spec.runIn === 'warm' && names.includes(wanted)) return { container: wanted, containerId: `run.${inst.metadata.uid}` };
   return { container: wanted, containerId: id };
@@ -51,10 +51,7 @@ function checkAgentReachable(node: GantryNode, agentUrl: URL): void {
   const address = node.status?.address ?? node.spec.address;
   if (address === undefined || address === '' || isLoopbackHost(address)) return;
   const name = node.metadata.name;
-  throw new AppError(
-    'UNAVAILABLE',
-    `node ${name}'s agent listens on ${agentUrl.hostname} only; restart it with --agent-listen 0.0.0.0:7071 (and --address)`,
-  );
+  throw new UnavailableError(`node ${name}'s agent listens on ${agentUrl.hostname} only; restart it with --agent-listen 0.0.0.0:7071 (and --address)`);
 }
 
 export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogRequest): Promise<FastifyReply> {
@@ -62,14 +59,11 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   if (!inst) throw new NotFoundError('Instance', r.namespace, r.name);
   const { container, containerId } = containerIdFor(inst, r.container);
   const nodeName = inst.spec.node ?? inst.status?.node;
-  if (!nodeName) throw new AppError('NOT_FOUND', `instance ${r.name} is not placed on a node yet; see gantry describe instance ${r.name}`);
+  if (!nodeName) throw new NotFoundError('Node', undefined, undefined, `instance ${r.name} is not placed on a node yet; see gantry describe instance ${r.name}`);
   const node = await deps.store.get('Node', undefined, nodeName);
   const agentUrl = node?.status?.agentUrl;
   if (!agentUrl) {
-    throw new AppError(
-      'UNAVAILABLE',
-      `node ${nodeName} publishes no agent URL: its agent runs without a log endpoint, or has not registered yet; see gantry describe node ${nodeName}`,
-    );
+    throw new UnavailableError(`node ${nodeName} publishes no agent URL: its agent runs without a log endpoint, or has not registered yet; see gantry describe node ${nodeName}`);
   }
 
   const url = new URL(`${agentUrl.replace(/\/+$/, '')}${fillPath(AGENT_ROUTES.containerLog, { id: containerId })}`);
@@ -90,16 +84,16 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   } catch (e) {
     release();
     const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
-    throw new AppError('UNAVAILABLE', `cannot reach the agent of node "${nodeName}" at ${agentUrl}: ${cause}; check that the agent runs (gantry get nodes)`);
+    throw new UnavailableError(`cannot reach the agent of node "${nodeName}" at ${agentUrl}: ${cause}; check that the agent runs (gantry get nodes)`);
   }
   if (upstream.status < 200 || upstream.status >= 300) {
     release();
     upstream.body.destroy();
-    if (upstream.status === 404) throw new AppError('NOT_FOUND', `container ${container} of instance ${r.name} is gone from node "${nodeName}"; see gantry describe instance ${r.name}`);
+    if (upstream.status === 404) throw new NotFoundError('container', undefined, container, `container ${container} of instance ${r.name} is gone from node "${nodeName}"; see gantry describe instance ${r.name}`);
     if (upstream.status === 401) {
-      throw new AppError('UNAVAILABLE', `the agent on node ${nodeName} rejected the server's agent token: it runs with a different agent.token`);
+      throw new UnavailableError(`the agent on node ${nodeName} rejected the server's agent token: it runs with a different agent.token`);
     }
-    throw new AppError('UNAVAILABLE', `the agent of node "${nodeName}" answered HTTP ${upstream.status} for the log of instance ${r.name}`);
+    throw new UnavailableError(`the agent of node "${nodeName}" answered HTTP ${upstream.status} for the log of instance ${r.name}`);
   }
   deps.logger.debug({ namespace: r.namespace, name: r.name, container, node: nodeName, follow: r.follow }, 'log proxy opened');
   const body = upstream.body;

@@ -4,7 +4,7 @@
 //   cordon:   spec.unschedulable = true            (nothing new is placed there)
 //   drain:    spec.unschedulable + spec.draining   (the drain controller moves its instances away)
 //   uncordon: clears both                          (a drained node stays draining until then)
-import { AppError, isAppError, NotFoundError, type GantryNode, type NodeAction } from '../core/index.js';
+import { isAppError, NotFoundError, type GantryNode, type NodeAction } from '../core/index.js';
 import type { Store } from '../store/store.js';
 
 export { NODE_ACTIONS, type NodeAction } from '../core/index.js';
@@ -49,8 +49,7 @@ export async function nodeAction(store: Store, name: string, action: NodeAction)
     const node = await store.get('Node', undefined, name);
     if (!node) {
       const known = (await store.list('Node')).items.map((n) => n.metadata.name).slice(0, 10);
-      const err = new NotFoundError('Node', undefined, name);
-      throw new AppError('NOT_FOUND', `${err.message}: see gantry get nodes${known.length > 0 ? ` (nodes: ${known.join(', ')})` : ''}`);
+      throw new NotFoundError('Node', undefined, name, `node "${name}" not found: see gantry get nodes${known.length > 0 ? ` (nodes: ${known.join(', ')})` : ''}`);
     }
     const next = applyAction(node, action);
     if (!next) return { node, changed: false, ...messageFor(name, action, false) };

@@ -2,7 +2,7 @@
 // use the generic object routes (PUT /api/v1/nodes/{name}, PUT .../status).
 // POST /api/v1/nodes/{name}/cordon|uncordon|drain: maintenance (admin; node-actions.ts).
 import type { FastifyInstance } from 'fastify';
-import { AppError, ROUTES } from '../core/index.js';
+import { NotFoundError, ROUTES } from '../core/index.js';
 import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
@@ -22,7 +22,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: 
   serve(app, ROUTES.nodeAction, async (req, reply) => {
       const action = req.params.action ?? '';
       if (!(NODE_ACTIONS as readonly string[]).includes(action)) {
-        throw new AppError('NOT_FOUND', `no node action ${action}: use cordon, uncordon or drain`);
+        throw new NotFoundError('node action', undefined, action, `no node action ${action}: use cordon, uncordon or drain`);
       }
       const name = req.params.name ?? '';
       const r = await nodeAction(deps.store, name, action as NodeAction);

@@ -7,7 +7,7 @@
 // Each is one CAS write (retried on a conflict); the service controller does the rest.
 import type { FastifyInstance } from 'fastify';
 import {
-  AppError,
+  ConflictError,
   InvalidError,
   isAppError,
   NotFoundError,
@@ -62,7 +62,7 @@ function undoTarget(history: readonly ServiceVersion[], current: number | undefi
   const cur = history.find((h) => h.spec.version === current);
   const older = history.filter((h) => h.spec.version < (current ?? Infinity) && h.spec.templateHash !== cur?.spec.templateHash);
   const v = older.at(-1);
-  if (!v) throw new AppError('CONFLICT', `service ${name} has no earlier version to undo to (see gantry rollout history service ${name})`);
+  if (!v) throw new ConflictError(`service ${name} has no earlier version to undo to (see gantry rollout history service ${name})`);
   return v;
 }
 
@@ -79,7 +79,7 @@ export async function rolloutAction(store: Store, namespace: string, name: strin
       const r = await updateService(store, namespace, name, async (s) => {
         const rollout = s.status?.rollout;
         if (!rollout || (rollout.phase !== 'CanaryPaused' && rollout.phase !== 'Progressing' && rollout.phase !== 'Paused')) {
-          throw new AppError('CONFLICT', `service ${name} has no rollout in progress to promote (phase ${rollout?.phase ?? 'none'})`);
+          throw new ConflictError(`service ${name} has no rollout in progress to promote (phase ${rollout?.phase ?? 'none'})`);
         }
         if (rollout.promoted) return undefined;
         return { ...s, status: { ...s.status!, rollout: { ...rollout, promoted: true } } };
@@ -133,7 +133,7 @@ export function registerRolloutRoutes(app: FastifyInstance, deps: RouteDeps): vo
   serve<{ Params: Params & { action?: string }; Body: unknown }>(app, ROUTES.rolloutAction, async (req, reply) => {
       const action = req.params.action ?? '';
       if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
-        throw new AppError('NOT_FOUND', `no rollout action ${action}: use pause, resume, promote or undo`);
+        throw new NotFoundError('rollout action', undefined, action, `no rollout action ${action}: use pause, resume, promote or undo`);
       }
       const namespace = req.params.namespace ?? '';
       const name = req.params.name ?? '';

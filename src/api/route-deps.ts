@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
-import { AppError } from '../core/index.js';
+import { MalformedError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';
 
@@ -22,14 +22,14 @@ export function queryFlag(query: Record<string, unknown>, name: string): boolean
   const v = query[name];
   if (v === undefined || v === '0' || v === 'false') return false;
   if (v === '1' || v === 'true' || v === '') return true;
-  throw new AppError('MALFORMED', `query parameter ${name} must be 1 or 0`);
+  throw new MalformedError(`query parameter ${name} must be 1 or 0`);
 }
 
 /** A non-negative integer query parameter, or undefined when absent. */
 export function queryInt(query: Record<string, unknown>, name: string): number | undefined {
   const v = query[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^[0-9]{1,15}$/.test(v)) throw new AppError('MALFORMED', `query parameter ${name} must be a whole number`);
+  if (typeof v !== 'string' || !/^[0-9]{1,15}$/.test(v)) throw new MalformedError(`query parameter ${name} must be a whole number`);
   return Number(v);
 }
 

@@ -2,7 +2,7 @@
 // that follows it always agree on what belongs. One field term is handed down to the store,
 // which serves it from an index (an agent's `spec.node=<node>` among 100,000 instances); the
 // store applies it to lists and watches alike, so the agreement holds.
-import { AppError, constraintMatches, parseConstraint, type AnyObject, type Constraint } from '../core/index.js';
+import { constraintMatches, MalformedError, parseConstraint, type AnyObject, type Constraint } from '../core/index.js';
 import type { FieldSelector } from '../store/store.js';
 
 const SUPPORTED_FIELDS = ['spec.node', 'spec.service'] as const;
@@ -25,7 +25,7 @@ function parseFieldSelector(text: string): { field: Field; value: string | undef
       const m = /^([a-zA-Z.]+)=(.*)$/.exec(part);
       const field = m?.[1] as Field | undefined;
       if (!m || !field || !SUPPORTED_FIELDS.includes(field)) {
-        throw new AppError('MALFORMED', `unsupported fieldSelector "${part}"; supported: ${SUPPORTED_FIELDS.map((f) => `${f}=NAME`).join(', ')} (comma-separated, all must match)`);
+        throw new MalformedError(`unsupported fieldSelector "${part}"; supported: ${SUPPORTED_FIELDS.map((f) => `${f}=NAME`).join(', ')} (comma-separated, all must match)`);
       }
       // `spec.node=` selects unbound instances: an empty value matches an absent field.
       return { field, value: m[2] === '' ? undefined : m[2] };
@@ -39,7 +39,7 @@ function parseLabelSelector(text: string): Constraint[] {
     .filter(Boolean)
     .map((part) => {
       const c = parseConstraint(part);
-      if (!c) throw new AppError('MALFORMED', `unsupported labelSelector "${part}"; supported: key=value and key!=value, comma-separated`);
+      if (!c) throw new MalformedError(`unsupported labelSelector "${part}"; supported: key=value and key!=value, comma-separated`);
       return c;
     });
 }
@@ -54,8 +54,8 @@ export interface Selection {
 type SelectorQuery = { fieldSelector?: unknown; labelSelector?: unknown };
 
 function parseQuery(query: SelectorQuery): { fs: { field: Field; value: string | undefined }[]; ls: Constraint[] } {
-  if (query.fieldSelector !== undefined && typeof query.fieldSelector !== 'string') throw new AppError('MALFORMED', 'give fieldSelector once');
-  if (query.labelSelector !== undefined && typeof query.labelSelector !== 'string') throw new AppError('MALFORMED', 'give labelSelector once');
+  if (query.fieldSelector !== undefined && typeof query.fieldSelector !== 'string') throw new MalformedError('give fieldSelector once');
+  if (query.labelSelector !== undefined && typeof query.labelSelector !== 'string') throw new MalformedError('give labelSelector once');
   const fs = typeof query.fieldSelector === 'string' ? parseFieldSelector(query.fieldSelector) : [];
   const ls = typeof query.labelSelector === 'string' ? parseLabelSelector(query.labelSelector) : [];
   return { fs, ls };

@@ -4,16 +4,19 @@ import Type from 'typebox';
 import {
   AppError,
   canonicalJson,
+  ConflictError,
+  ForbiddenError,
+  getCondition,
   InstanceStatusSchema,
+  InvalidError,
   isAppError,
   isFinishedPhase,
   NodeStatusSchema,
   NotFoundError,
-  getCondition,
   schemaErrors,
-  setCondition,
   ServiceStatusSchema,
-  InvalidError,
+  setCondition,
+  StaleRevisionError,
   type AnyObject,
   type GantryNode,
   type Instance,
@@ -52,7 +55,7 @@ export function parseStatusBody(kind: Kind, body: unknown): { status: unknown; r
 
 function checkStatus(kind: Kind, status: unknown): void {
   const schema = STATUS_SCHEMAS[kind];
-  if (!schema) throw new AppError('FORBIDDEN', `${kind} objects have no status to write`);
+  if (!schema) throw new ForbiddenError(`${kind} objects have no status to write`);
   const errors = schemaErrors(schema, status, 'status');
   if (errors.length > 0) throw new InvalidError(`${kind.toLowerCase()} status is invalid: ${errors.length} problem${errors.length > 1 ? 's' : ''}`, errors);
 }
@@ -69,7 +72,7 @@ function revivalConflict(current: AnyObject, status: unknown): AppError | undefi
   const next = (status as Partial<InstanceStatus> | null)?.phase;
   if (was === undefined || !isFinishedPhase(was) || next === undefined || isFinishedPhase(next)) return undefined;
   const fate = was === 'Succeeded' ? 'it has completed and does not run again' : 'it will be replaced';
-  return new AppError('CONFLICT', `instance ${current.metadata.name} is ${was}; ${fate}`);
+  return new ConflictError(`instance ${current.metadata.name} is ${was}; ${fate}`);
 }
 
 /** Replaces an object's status (CAS on `revision` when given, else retried on races). */
@@ -78,7 +81,7 @@ export async function writeStatus(store: Store, kind: Kind, namespace: string | 
     const current = await store.get(kind, namespace, name);
     if (!current) throw new NotFoundError(kind, namespace, name);
     if (revision !== undefined && revision !== current.metadata.revision) {
-      throw new AppError('CONFLICT', `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
+      throw new StaleRevisionError(kind, namespace, name, current.metadata.revision, `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
     }
     if (canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
     const revival = revivalConflict(current, status);
@@ -183,7 +186,7 @@ export async function heartbeat(store: Store, name: string, now: Date, opts: Hea
   const persistMs = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
   for (let attempt = 1; ; attempt++) {
     const node = await store.get('Node', undefined, name);
-    if (!node) throw new AppError('NOT_FOUND', `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
+    if (!node) throw new NotFoundError('Node', undefined, name, `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
     leases?.renew(name, now.getTime());
     // Until the agent writes its fingerprint, the node has no capacity: placement will skip it.
     const base: NodeStatus = node.status ?? { ready: false, capacity: { cpu: 0, memory: 0 }, driver: 'unknown', conditions: [] };

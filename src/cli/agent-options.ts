@@ -1,5 +1,5 @@
 // The agent's flags (`gantry agent`, `gantry up`) turned into the options of the agent root.
-import { AppError, parseDuration } from '../core/index.js';
+import { parseDuration, UsageError } from '../core/index.js';
 import { DRIVER_KINDS, type DriverKind } from '../agent/agent-root.js';
 import { durationOption } from './process-options.js';
 
@@ -13,13 +13,13 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
   if (opts.maxContainerOps !== undefined) {
     maxContainerOps = Number(opts.maxContainerOps);
     if (!Number.isFinite(maxContainerOps) || maxContainerOps <= 0 || maxContainerOps > 10_000) {
-      throw new AppError('MALFORMED', `--max-container-ops must be a number of operations per second above 0 (like 10), not "${opts.maxContainerOps}"`);
+      throw new UsageError(`--max-container-ops must be a number of operations per second above 0 (like 10), not "${opts.maxContainerOps}"`);
     }
   }
   let deadContainerTtlMs: number | undefined;
   if (opts.deadContainerTtl !== undefined) {
     deadContainerTtlMs = parseDuration(opts.deadContainerTtl);
-    if (deadContainerTtlMs === undefined) throw new AppError('MALFORMED', `--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
+    if (deadContainerTtlMs === undefined) throw new UsageError(`--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
   }
   const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
   return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs };
@@ -27,5 +27,5 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
 
 export function parseDriverKind(value: string): DriverKind {
   if ((DRIVER_KINDS as readonly string[]).includes(value)) return value as DriverKind;
-  throw new AppError('MALFORMED', `--driver must be one of ${DRIVER_KINDS.join(', ')}, not "${value}"`);
+  throw new UsageError(`--driver must be one of ${DRIVER_KINDS.join(', ')}, not "${value}"`);
 }

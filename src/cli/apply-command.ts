@@ -4,7 +4,7 @@
 // the exit code says whether all went through.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient } from '../client/index.js';
-import { AppError, DEFAULT_NAMESPACE, resolveKind, type AnyObject, type Manifest, type Service } from '../core/index.js';
+import { DEFAULT_NAMESPACE, MalformedError, resolveKind, type AnyObject, type Manifest, type Service } from '../core/index.js';
 import { formatCliError, isDebug, ReportedFailure } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
@@ -17,7 +17,7 @@ async function readSource(ctx: CliContext, file: string): Promise<string> {
     return await ctx.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new AppError('MALFORMED', code === 'ENOENT' ? `cannot read ${file}: no such file` : `cannot read ${file}: ${(e as Error).message}`);
+    throw new MalformedError(code === 'ENOENT' ? `cannot read ${file}: no such file` : `cannot read ${file}: ${(e as Error).message}`);
   }
 }
 
@@ -64,7 +64,7 @@ export function applyCommand(ctx: CliContext) {
       const file = opts.filename;
       const label = file === '-' ? '<stdin>' : file;
       const docs = parseManifests(await readSource(ctx, file), label);
-      if (docs.length === 0) throw new AppError('MALFORMED', `${label} has no documents to apply`);
+      if (docs.length === 0) throw new MalformedError(`${label} has no documents to apply`);
       const client = await clientFor(ctx, cmd);
       let failed = 0;
       for (const doc of docs) {

@@ -2,7 +2,7 @@
 // for the candidates of the next word: commands, kinds, actions, and object names read from the
 // server (nothing when it does not answer), so `gantry get svc <TAB>` offers the services there.
 import { Command } from '@commander-js/extra-typings';
-import { AppError, KINDS, resolveKind, type Kind } from '../core/index.js';
+import { KINDS, resolveKind, UsageError, type Kind } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
 
@@ -60,7 +60,7 @@ export function completionCommand(ctx: CliContext) {
     .description('print a shell completion script: source <(gantry completion bash), or zsh')
     .argument('<shell>', 'bash or zsh')
     .action((shell) => {
-      if (shell !== 'bash' && shell !== 'zsh') throw new AppError('MALFORMED', `completion is for bash or zsh, not "${shell}"`);
+      if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`completion is for bash or zsh, not "${shell}"`);
       ctx.stdout(shell === 'bash' ? BASH : ZSH);
     });
 }

@@ -1,7 +1,7 @@
 // `gantry cronjob trigger|suspend|resume NAME`.
 import { Command } from '@commander-js/extra-typings';
 import type { CronJobAction } from '../client/types.js';
-import { AppError, DEFAULT_NAMESPACE } from '../core/index.js';
+import { DEFAULT_NAMESPACE, UsageError } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
 
@@ -18,7 +18,7 @@ export function cronJobCommand(ctx: CliContext) {
     .argument('<name>', 'the cron job name')
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
     .action(async (action, name, opts, cmd) => {
-      if (!(action in ACTIONS)) throw new AppError('MALFORMED', `unknown action "${action}"; use one of ${Object.keys(ACTIONS).join(', ')}`);
+      if (!(action in ACTIONS)) throw new UsageError(`unknown action "${action}"; use one of ${Object.keys(ACTIONS).join(', ')}`);
       const client = await clientFor(ctx, cmd);
       const obj = await client.cronJobAction(opts.namespace, name, action as CronJobAction);
       if (action === 'trigger') ctx.stdout(`job/${obj.metadata.name} created\n`);

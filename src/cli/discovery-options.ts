@@ -2,7 +2,7 @@
 // --dns-for-containers, checked before anything starts.
 import { isIP } from 'node:net';
 import { parsePortRange, type PortRange } from '../agent/agent-root.js';
-import { AppError } from '../core/index.js';
+import { UsageError } from '../core/index.js';
 import { parseDnsListen, type DnsListenAddress } from '../server/index.js';
 
 export { parseDnsListen, parsePortRange, type DnsListenAddress, type PortRange };
@@ -10,7 +10,7 @@ export { parseDnsListen, parsePortRange, type DnsListenAddress, type PortRange }
 /** `--dns-ttl 1`: whole seconds, 0 to 3600. */
 export function parseDnsTtl(text: string): number {
   const n = Number(text);
-  if (!/^[0-9]{1,4}$/.test(text.trim()) || n > 3600) throw new AppError('MALFORMED', `--dns-ttl must be whole seconds from 0 to 3600, like 1; not "${text}"`);
+  if (!/^[0-9]{1,4}$/.test(text.trim()) || n > 3600) throw new UsageError(`--dns-ttl must be whole seconds from 0 to 3600, like 1; not "${text}"`);
   return n;
 }
 
@@ -20,7 +20,7 @@ export function parseContainerDns(text: string | undefined): string[] | undefine
   const ips = text.split(',').map((s) => s.trim());
   for (const ip of ips) {
     if (isIP(ip) === 0) {
-      throw new AppError('MALFORMED', `--dns-for-containers takes IP addresses where Gantry's DNS answers on port 53 (e.g. the docker bridge gateway 172.17.0.1); "${ip}" is not one`);
+      throw new UsageError(`--dns-for-containers takes IP addresses where Gantry's DNS answers on port 53 (e.g. the docker bridge gateway 172.17.0.1); "${ip}" is not one`);
     }
   }
   return ips;

@@ -5,7 +5,7 @@
 // again), through a list-then-watch that resumes after a dropped connection.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient } from '../client/index.js';
-import { AppError, DEFAULT_NAMESPACE, parseDuration, type AnyObject, type GantryEvent } from '../core/index.js';
+import { DEFAULT_NAMESPACE, parseDuration, UsageError, type AnyObject, type GantryEvent } from '../core/index.js';
 import { Informer } from '../runtime/informer.js';
 import { isAbout } from './describe-format.js';
 import type { CliContext } from './context.js';
@@ -24,7 +24,7 @@ export interface EventFilter {
 export function parseFor(text: string | undefined): EventFilter | undefined {
   if (text === undefined) return undefined;
   const slash = text.indexOf('/');
-  if (slash <= 0 || slash === text.length - 1) throw new AppError('MALFORMED', `--for must be KIND/NAME like node/node-a or service/web, not "${text}"`);
+  if (slash <= 0 || slash === text.length - 1) throw new UsageError(`--for must be KIND/NAME like node/node-a or service/web, not "${text}"`);
   return { kind: resolveKindArg(text.slice(0, slash)).kind, name: text.slice(slash + 1) };
 }
 
@@ -60,12 +60,12 @@ export async function eventSelection(client: GantryClient, opts: { for?: string 
   let limit: number | undefined;
   if (opts.limit !== undefined) {
     limit = Number(opts.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new AppError('MALFORMED', `--limit must be a whole number of events, at least 1, not "${opts.limit}"`);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number of events, at least 1, not "${opts.limit}"`);
   }
   let sinceMs: number | undefined;
   if (opts.since !== undefined) {
     const ms = parseDuration(opts.since);
-    if (ms === undefined) throw new AppError('MALFORMED', `--since must be a duration like 30s, 10m or 2h, not "${opts.since}"`);
+    if (ms === undefined) throw new UsageError(`--since must be a duration like 30s, 10m or 2h, not "${opts.since}"`);
     sinceMs = now.getTime() - ms;
   }
   let object: AnyObject | undefined;

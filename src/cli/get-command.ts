@@ -1,7 +1,7 @@
 // `gantry get KIND [NAME]`: a table, or the full objects with -o json|yaml.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient, LoadBalancerStatus } from '../client/index.js';
-import { AppError, DEFAULT_NAMESPACE, namespaceOf, type AnyObject } from '../core/index.js';
+import { DEFAULT_NAMESPACE, namespaceOf, UsageError, type AnyObject } from '../core/index.js';
 import { eventSelection, selectEvents } from './events-command.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
@@ -25,7 +25,7 @@ export function getCommand(ctx: CliContext) {
       const info = resolveKindArg(kindWord);
       const format = parseOutputFormat(opts.output);
       const eventOpts = [opts.for && '--for', opts.limit && '--limit', opts.since && '--since'].filter(Boolean);
-      if (eventOpts.length > 0 && info.kind !== 'Event') throw new AppError('MALFORMED', `${eventOpts.join(', ')} only go with gantry get events`);
+      if (eventOpts.length > 0 && info.kind !== 'Event') throw new UsageError(`${eventOpts.join(', ')} only go with gantry get events`);
       const client = await clientFor(ctx, cmd);
       const all = Boolean(opts.allNamespaces) && name === undefined;
       const namespace = info.namespaced && !all ? opts.namespace : undefined;

@@ -1,7 +1,7 @@
 // Global options and how they resolve: a flag wins over the environment, which wins over the
 // default. The token falls back to the file `gantry up` writes, so a local user needs no flags.
 import { join } from 'node:path';
-import { AppError } from '../core/index.js';
+import { UnauthorizedError } from '../core/index.js';
 import type { GantryClient } from '../client/types.js';
 import type { CliContext, Connection } from './context.js';
 
@@ -40,11 +40,11 @@ export async function resolveToken(ctx: CliContext, g: GlobalOptions, fileName =
   try {
     text = await ctx.readFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('UNAUTHORIZED', NO_TOKEN_MESSAGE);
-    throw new AppError('UNAUTHORIZED', `cannot read the token file ${file}: ${(e as Error).message}; pass --token / GANTRY_TOKEN instead`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UnauthorizedError(NO_TOKEN_MESSAGE);
+    throw new UnauthorizedError(`cannot read the token file ${file}: ${(e as Error).message}; pass --token / GANTRY_TOKEN instead`);
   }
   const token = text.trim();
-  if (!token) throw new AppError('UNAUTHORIZED', `the token file ${file} is empty: ${NO_TOKEN_MESSAGE}`);
+  if (!token) throw new UnauthorizedError(`the token file ${file} is empty: ${NO_TOKEN_MESSAGE}`);
   return token;
 }
 

@@ -1,6 +1,6 @@
 // Turns what a user typed for KIND (`svc`, `services`, `Service`) into a kind, or fails with the
 // list of kinds the CLI knows.
-import { AppError, KINDS, resolveKind, type KindInfo } from '../core/index.js';
+import { KINDS, resolveKind, UsageError, type KindInfo } from '../core/index.js';
 
 /** `services (svc), instances (inst), ..., jobs, ...`: every kind, with its short aliases when it has any. */
 function kindList(filter: (k: KindInfo) => boolean = () => true): string {
@@ -21,7 +21,7 @@ export function kindHelp(filter: (k: KindInfo) => boolean = () => true): string 
 
 export function resolveKindArg(word: string): KindInfo {
   const info = resolveKind(word);
-  if (!info) throw new AppError('MALFORMED', `unknown kind "${word}": use one of ${kindList()}`);
+  if (!info) throw new UsageError(`unknown kind "${word}": use one of ${kindList()}`);
   return info;
 }
 

@@ -2,7 +2,7 @@
 // --lb / --no-lb. `up` runs it by default (HTTP port 8080); `server` only when asked, because a
 // control plane on its own host is rarely where clients should connect.
 import { isIP } from 'node:net';
-import { AppError } from '../core/index.js';
+import { UsageError } from '../core/index.js';
 
 export interface LbFlags {
   lb?: boolean | undefined;
@@ -17,7 +17,7 @@ export interface LbChoice {
 
 function port(text: string): number {
   const n = Number(text);
-  if (!/^[0-9]{1,5}$/.test(text.trim()) || n < 1 || n > 65535) throw new AppError('MALFORMED', `--lb-http-port must be a port number from 1 to 65535, like 8080; not "${text}"`);
+  if (!/^[0-9]{1,5}$/.test(text.trim()) || n < 1 || n > 65535) throw new UsageError(`--lb-http-port must be a port number from 1 to 65535, like 8080; not "${text}"`);
   return n;
 }
 
@@ -27,7 +27,7 @@ function port(text: string): number {
  */
 export function parseLbFlags(flags: LbFlags, defaultOn: boolean): LbChoice | undefined {
   const address = flags.lbAddress ?? '127.0.0.1';
-  if (isIP(address) === 0) throw new AppError('MALFORMED', `--lb-address must be an IP address where HAProxy binds, like 127.0.0.1; not "${address}"`);
+  if (isIP(address) === 0) throw new UsageError(`--lb-address must be an IP address where HAProxy binds, like 127.0.0.1; not "${address}"`);
   if (flags.lb === false) return undefined;
   const on = flags.lb === true || flags.lbHttpPort !== undefined || defaultOn;
   if (!on) return undefined;

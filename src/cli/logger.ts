@@ -3,7 +3,7 @@
 // pipe or with `--log-format json` they are pino's JSON. Commands that only talk to the API do not log.
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { AppError } from '../core/index.js';
+import { UsageError } from '../core/index.js';
 import { LOG_FORMATS, prettyDestination, type LogFormat } from './log-format.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,7 +16,7 @@ export function logLevelFrom(env: Readonly<Record<string, string | undefined>>):
 export function parseLogFormat(text: string | undefined): LogFormat | undefined {
   if (text === undefined) return undefined;
   if ((LOG_FORMATS as readonly string[]).includes(text)) return text as LogFormat;
-  throw new AppError('MALFORMED', `--log-format must be json or pretty, not "${text}"`);
+  throw new UsageError(`--log-format must be json or pretty, not "${text}"`);
 }
 
 /** Pretty only when asked, or by default when the lines go to a terminal. */

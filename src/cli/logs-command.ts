@@ -1,6 +1,6 @@
 // `gantry logs INSTANCE`: the container log, streamed with -f until Ctrl-C.
 import { Command } from '@commander-js/extra-typings';
-import { AppError, DEFAULT_NAMESPACE } from '../core/index.js';
+import { DEFAULT_NAMESPACE, NotFoundError, UsageError } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
 import { runInstanceOf } from './job-columns.js';
@@ -22,10 +22,10 @@ export function logsCommand(ctx: CliContext) {
       const client = await clientFor(ctx, cmd);
       let instance = first;
       if (jobName !== undefined || opts.run !== undefined) {
-        if (first !== 'job' || jobName === undefined) throw new AppError('MALFORMED', 'a run log is `gantry logs job NAME [--run N]`');
+        if (first !== 'job' || jobName === undefined) throw new UsageError('a run log is `gantry logs job NAME [--run N]`');
         const run = opts.run === undefined ? undefined : parseCount(opts.run, '--run');
         const picked = runInstanceOf(await client.get('Job', opts.namespace, jobName), run);
-        if ('error' in picked) throw new AppError('NOT_FOUND', picked.error);
+        if ('error' in picked) throw new NotFoundError('Job', opts.namespace, jobName, picked.error);
         instance = picked.instance;
       }
       const stop = shutdownOnSignals();

@@ -5,7 +5,7 @@
 // changes; `--no-wait` returns at once. The node stays cordoned after a drain until uncordoned.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient, NodeAction } from '../client/types.js';
-import { AppError, isFinished, sleep, type Instance } from '../core/index.js';
+import { isFinished, sleep, UnavailableError, UsageError, type Instance } from '../core/index.js';
 import { println, type CliContext } from './context.js';
 import { clientFor } from './global-options.js';
 import { durationOption } from './process-options.js';
@@ -52,9 +52,7 @@ async function followDrain(ctx: CliContext, client: GantryClient, node: string, 
     if (line !== last) println(ctx, line);
     last = line;
     if (Date.now() - started >= timeoutMs) {
-      throw new AppError(
-        'UNAVAILABLE',
-        `node ${node} still holds ${left.length} instance${left.length === 1 ? '' : 's'} (${someNames(left)}) after ${Math.round(timeoutMs / 1000)}s; ` +
+      throw new UnavailableError(`node ${node} still holds ${left.length} instance${left.length === 1 ? '' : 's'} (${someNames(left)}) after ${Math.round(timeoutMs / 1000)}s; ` +
           `the drain goes on: see gantry events --for node/${node} and gantry describe service SERVICE for what holds them (no room elsewhere, maxUnavailable 0 with a fixed hostPort, a long job run)`,
       );
     }
@@ -71,7 +69,7 @@ export function nodeCommand(ctx: CliContext) {
     .option('--no-wait', 'drain: return once the drain has started')
     .option('--timeout <duration>', 'drain: how long to wait for the node to empty', '10m')
     .action(async (actionWord, name, opts, cmd) => {
-      if (!(ACTIONS as readonly string[]).includes(actionWord)) throw new AppError('MALFORMED', `unknown node action "${actionWord}": use one of ${ACTIONS.join(', ')}`);
+      if (!(ACTIONS as readonly string[]).includes(actionWord)) throw new UsageError(`unknown node action "${actionWord}": use one of ${ACTIONS.join(', ')}`);
       const action = actionWord as NodeAction;
       const timeoutMs = durationOption(opts.timeout, '--timeout') ?? DEFAULT_TIMEOUT_MS;
       const client = await clientFor(ctx, cmd);

@@ -1,6 +1,6 @@
 // `-o json|yaml`: full objects, one object as itself and a list as `kind: List, items`.
 import { stringify } from 'yaml';
-import { API_VERSION, AppError, type AnyObject } from '../core/index.js';
+import { API_VERSION, UsageError, type AnyObject } from '../core/index.js';
 
 const OUTPUT_FORMATS = ['wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -8,7 +8,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export function parseOutputFormat(value: string | undefined): OutputFormat | undefined {
   if (value === undefined) return undefined;
   if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
-  throw new AppError('MALFORMED', `unknown output format "${value}": use one of ${OUTPUT_FORMATS.join(', ')}`);
+  throw new UsageError(`unknown output format "${value}": use one of ${OUTPUT_FORMATS.join(', ')}`);
 }
 
 export function renderObjects(format: 'json' | 'yaml', data: AnyObject | readonly AnyObject[]): string {

@@ -1,7 +1,7 @@
 // Options shared by the long-running commands (up, server, agent): logging and node identity.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { AppError, parseDuration, parseLabelList } from '../core/index.js';
+import { parseDuration, parseLabelList, UsageError } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { createLogger, logLevelFrom, parseLogFormat } from './logger.js';
 import { nodeNameFromHostname } from './node-name.js';
@@ -16,7 +16,7 @@ export function parseLabelsOption(text: string | undefined): Record<string, stri
   try {
     return parseLabelList(text);
   } catch (e) {
-    throw new AppError('MALFORMED', `--labels: ${(e as Error).message} (e.g. rack=a,pool=web)`);
+    throw new UsageError(`--labels: ${(e as Error).message} (e.g. rack=a,pool=web)`);
   }
 }
 
@@ -27,6 +27,6 @@ export function nodeNameOption(name: string | undefined): string {
 export function durationOption(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined) throw new AppError('MALFORMED', `${what} must be a duration like 15s or 1m, not "${text}"`);
+  if (ms === undefined) throw new UsageError(`${what} must be a duration like 15s or 1m, not "${text}"`);
   return ms;
 }

@@ -2,7 +2,7 @@
 // `status -w` follows the rollout until it is Complete (exit 0) or Failed / RolledBack (exit 1).
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient, RolloutView } from '../client/types.js';
-import { AppError, DEFAULT_NAMESPACE, resolveKind, sleep } from '../core/index.js';
+import { DEFAULT_NAMESPACE, resolveKind, sleep, UsageError } from '../core/index.js';
 import { formatAge } from './age.js';
 import { ReportedFailure } from './cli-error.js';
 import { println, type CliContext } from './context.js';
@@ -22,11 +22,11 @@ export function serviceTarget(kindOrRef: string, name: string | undefined, actio
   const [kindWord, n] = slash >= 0 ? [kindOrRef.slice(0, slash), kindOrRef.slice(slash + 1)] : [kindOrRef, name];
   // `rollout status hello`: the kind was left out, and only services have rollouts.
   if (!resolveKind(kindWord) && name === undefined && slash < 0) {
-    throw new AppError('MALFORMED', `rollouts are for services: gantry rollout ${action} service ${kindWord} (or svc/${kindWord})`);
+    throw new UsageError(`rollouts are for services: gantry rollout ${action} service ${kindWord} (or svc/${kindWord})`);
   }
   const info = resolveKindArg(kindWord);
-  if (info.kind !== 'Service') throw new AppError('MALFORMED', `rollouts are for services, not ${info.plural}: use gantry rollout status service NAME`);
-  if (!n) throw new AppError('MALFORMED', 'name the service: gantry rollout status service NAME (or svc/NAME)');
+  if (info.kind !== 'Service') throw new UsageError(`rollouts are for services, not ${info.plural}: use gantry rollout status service NAME`);
+  if (!n) throw new UsageError('name the service: gantry rollout status service NAME (or svc/NAME)');
   return n;
 }
 
@@ -80,11 +80,11 @@ export function rolloutCommand(ctx: CliContext) {
     .option('--to-version <n>', 'undo: the version to return to (see rollout history)')
     .option('-w, --watch', 'status: print progress until the rollout is Complete or Failed')
     .action(async (actionWord, kind, nameArg, opts, cmd) => {
-      if (!(ACTIONS as readonly string[]).includes(actionWord)) throw new AppError('MALFORMED', `unknown rollout action "${actionWord}": use one of ${ACTIONS.join(', ')}`);
+      if (!(ACTIONS as readonly string[]).includes(actionWord)) throw new UsageError(`unknown rollout action "${actionWord}": use one of ${ACTIONS.join(', ')}`);
       const action = actionWord as Action;
       const name = serviceTarget(kind, nameArg, action);
       const toVersion = opts.toVersion === undefined ? undefined : parseCount(opts.toVersion, '--to-version');
-      if (toVersion !== undefined && action !== 'undo') throw new AppError('MALFORMED', '--to-version goes with undo only: gantry rollout undo service NAME --to-version N');
+      if (toVersion !== undefined && action !== 'undo') throw new UsageError('--to-version goes with undo only: gantry rollout undo service NAME --to-version N');
       const client = await clientFor(ctx, cmd);
       const ns = opts.namespace;
       if (action === 'status') {

@@ -1,6 +1,6 @@
 // `gantry scale service NAME --replicas N`.
 import { Command } from '@commander-js/extra-typings';
-import { AppError, DEFAULT_NAMESPACE } from '../core/index.js';
+import { DEFAULT_NAMESPACE, UsageError } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
 import { objectRef, resolveKindArg } from './kind-arg.js';
@@ -15,7 +15,7 @@ export function scaleCommand(ctx: CliContext) {
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
     .action(async (kindWord, name, opts, cmd) => {
       const info = resolveKindArg(kindWord);
-      if (info.kind !== 'Service') throw new AppError('MALFORMED', `only services can be scaled, not ${info.plural}`);
+      if (info.kind !== 'Service') throw new UsageError(`only services can be scaled, not ${info.plural}`);
       const replicas = parseCount(opts.replicas, '--replicas');
       const client = await clientFor(ctx, cmd);
       const svc = await client.scale(opts.namespace, name, replicas);

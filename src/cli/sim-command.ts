@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { Logger } from 'pino';
-import { AppError } from '../core/index.js';
+import { UsageError } from '../core/index.js';
 import {
   DEFAULT_CAPACITY,
   DEFAULT_POOLS,
@@ -30,13 +30,13 @@ import { shutdownOnSignals } from './signals.js';
 
 function parseRate(text: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new AppError('MALFORMED', `--failure-rate must be a number from 0 to 1, like 0.001, not "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--failure-rate must be a number from 0 to 1, like 0.001, not "${text}"`);
   return n;
 }
 
 function atLeastOne(text: string, what: string): number {
   const n = parseCount(text, what);
-  if (n < 1) throw new AppError('MALFORMED', `${what} must be at least 1`);
+  if (n < 1) throw new UsageError(`${what} must be at least 1`);
   return n;
 }
 
@@ -76,7 +76,7 @@ export function simCommand(ctx: CliContext) {
       const startLatencyMs = durationOption(opts.startLatency, '--start-latency');
       const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
       const failureRate = parseRate(opts.failureRate);
-      if (heartbeatIntervalMs === 0) throw new AppError('MALFORMED', '--heartbeat-interval must be above 0, e.g. 5s');
+      if (heartbeatIntervalMs === 0) throw new UsageError('--heartbeat-interval must be above 0, e.g. 5s');
 
       const fdWarning = fdBudgetWarning(nodes, Boolean(opts.embedded), openFileLimit());
       if (fdWarning) ctx.stderr(`warning: ${fdWarning}\n`);

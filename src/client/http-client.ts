@@ -13,12 +13,13 @@ import {
   EndpointSetListSchema,
   EndpointSetSchema,
   EndpointWatchLineSchema,
+  errorOf,
   EventBatchResultSchema,
   HealthzSchema,
   kindInfo,
   listSchema,
-  namespaceOf,
   LoadBalancerStatusSchema,
+  namespaceOf,
   NodeActionResultSchema,
   objectSchema,
   RolloutActionResultSchema,
@@ -27,6 +28,7 @@ import {
   routesOfKind,
   schemaErrors,
   StatusBatchResultSchema,
+  UnavailableError,
   VersionSchema,
   watchLineSchema,
   type AnyObject,
@@ -265,8 +267,8 @@ export class HttpClient implements GantryClient {
         if (signal.aborted) return;
         if (stalled) throw this.stalledError(kind, idleMs);
         if (e instanceof AppError) throw e;
-        if (e instanceof SyntaxError) throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} sent a line that is not JSON: ${e.message}`);
-        throw new AppError('UNAVAILABLE', `watch of ${kind} at ${this.server} was cut off: ${causeOf(e)}; resume from the last revision seen`);
+        if (e instanceof SyntaxError) throw new UnavailableError(`watch of ${kind} at ${this.server} sent a line that is not JSON: ${e.message}`);
+        throw new UnavailableError(`watch of ${kind} at ${this.server} was cut off: ${causeOf(e)}; resume from the last revision seen`);
       }
     } finally {
       clearTimeout(idle);
@@ -302,7 +304,7 @@ export class HttpClient implements GantryClient {
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof AppError) throw e;
-      throw new AppError('UNAVAILABLE', `endpoint watch of ${namespace}/${service} at ${this.server} was cut off: ${causeOf(e)}`);
+      throw new UnavailableError(`endpoint watch of ${namespace}/${service} at ${this.server} was cut off: ${causeOf(e)}`);
     }
   }
 
@@ -336,7 +338,7 @@ export class HttpClient implements GantryClient {
         if (rest) yield rest;
       } catch (e) {
         if (signal?.aborted) return;
-        throw new AppError('UNAVAILABLE', `log of instance ${namespace}/${name} was cut off: ${causeOf(e)}`);
+        throw new UnavailableError(`log of instance ${namespace}/${name} was cut off: ${causeOf(e)}`);
       }
     } finally {
       ac.abort(); // the consumer stopped early: close the connection
@@ -349,10 +351,7 @@ export class HttpClient implements GantryClient {
   }
 
   private stalledError(kind: Kind, idleMs: number): AppError {
-    return new AppError(
-      'UNAVAILABLE',
-      `watch of ${kind} at ${this.server} received nothing for ${idleMs} ms, not even a bookmark: the connection looks dead; resume from the last revision seen`,
-    );
+    return new UnavailableError(`watch of ${kind} at ${this.server} received nothing for ${idleMs} ms, not even a bookmark: the connection looks dead; resume from the last revision seen`);
   }
 
   /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
@@ -364,7 +363,7 @@ export class HttpClient implements GantryClient {
       res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
     } catch (e) {
       if (signal.aborted) throw e;
-      throw new AppError('UNAVAILABLE', `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+      throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
     }
     if (res.status >= 200 && res.status < 300) return res;
     throw this.errorFrom(res.status, await readText(res.body).catch(() => ''));
@@ -395,11 +394,11 @@ export class HttpClient implements GantryClient {
     const errors = schemaErrors(schema, line, '');
     if (errors.length === 0) return line as T;
     const first = errors.slice(0, 3).map((e) => `${e.path || '(line)'} ${e.message}`).join('; ');
-    throw new AppError('UNAVAILABLE', `${what} at ${this.server} (${routeName(route)}) sent a line that does not match the API contract: ${first}`);
+    throw new UnavailableError(`${what} at ${this.server} (${routeName(route)}) sent a line that does not match the API contract: ${first}`);
   }
 
   private mismatch(route: RouteSpec, what: string): AppError {
-    return new AppError('UNAVAILABLE', `the server at ${this.server} answered ${routeName(route)} with ${what}; is it a Gantry server of the same version?`);
+    return new UnavailableError(`the server at ${this.server} answered ${routeName(route)} with ${what}; is it a Gantry server of the same version?`);
   }
 
   /**
@@ -423,9 +422,9 @@ export class HttpClient implements GantryClient {
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       if (e instanceof CallTimeout) {
-        throw new AppError('UNAVAILABLE', `the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${this.timeoutMs} ms`);
+        throw new UnavailableError(`the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${this.timeoutMs} ms`);
       }
-      throw new AppError('UNAVAILABLE', `cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+      throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
     }
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res.status, res.text);
     return res;
@@ -441,7 +440,7 @@ export class HttpClient implements GantryClient {
     }
     const err = AppError.fromBody(status, body);
     // A proxy or a non-Gantry server answered: show what it said.
-    if (body === undefined && text) return new AppError(err.code, `${err.message} from ${this.server}: ${text.slice(0, 200)}`);
+    if (body === undefined && text) return errorOf(err.code, `${err.message} from ${this.server}: ${text.slice(0, 200)}`);
     return err;
   }
 }

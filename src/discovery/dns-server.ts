@@ -5,7 +5,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { AppError } from '../core/index.js';
+import { MalformedError } from '../core/index.js';
 import { DnsResponder, type DnsAnswerOptions, type EndpointReader } from './dns-answer.js';
 
 export interface DnsListenAddress {
@@ -161,7 +161,7 @@ export function parseDnsListen(text: string, what = '--dns-listen'): DnsListenAd
   return text.split(',').map((part) => {
     const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(part.trim());
     const port = m ? Number(m[3]) : NaN;
-    if (!m || port > 65535) throw new AppError('MALFORMED', `${what} must be host:port[,host:port] like 127.0.0.1:8600, or off; not "${part}"`);
+    if (!m || port > 65535) throw new MalformedError(`${what} must be host:port[,host:port] like 127.0.0.1:8600, or off; not "${part}"`);
     return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
   });
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../core/index.js';
+import { ConflictError, UnavailableError } from '../core/index.js';
 
 export const LOCK_FILE = 'gantry.lock';
 
@@ -55,9 +55,7 @@ export async function lockDataDir(dir: string, pid: number = process.pid): Promi
     }
     const holder = await readPid(path);
     if (holder !== undefined && holder !== pid && isLiveGantry(holder)) {
-      throw new AppError(
-        'CONFLICT',
-        `the data dir ${dir} is in use by another Gantry (pid ${holder}); nothing was started or changed. Stop that one first, or pass --data-dir (GANTRY_HOME) to run a second one elsewhere`,
+      throw new ConflictError(`the data dir ${dir} is in use by another Gantry (pid ${holder}); nothing was started or changed. Stop that one first, or pass --data-dir (GANTRY_HOME) to run a second one elsewhere`,
       );
     }
     // Left by a process that is gone (or half-written by one that is starting: retried briefly).
@@ -67,5 +65,5 @@ export async function lockDataDir(dir: string, pid: number = process.pid): Promi
     }
     await rm(path, { force: true });
   }
-  throw new AppError('UNAVAILABLE', `could not take the lock ${path}: another process keeps making it`);
+  throw new UnavailableError(`could not take the lock ${path}: another process keeps making it`);
 }

@@ -1,6 +1,6 @@
 // `--listen host:port` (also `:port` and `[::1]:port`), checked before anything is started.
 import { createServer } from 'node:net';
-import { AppError } from '../core/index.js';
+import { UnavailableError, UsageError } from '../core/index.js';
 
 export interface ListenAddress {
   host: string;
@@ -10,7 +10,7 @@ export interface ListenAddress {
 export function parseListen(text: string, what = '--listen'): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):([0-9]{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new AppError('MALFORMED', `${what} must be host:port like 127.0.0.1:7070, not "${text}"`);
+  if (!m || port > 65535) throw new UsageError(`${what} must be host:port like 127.0.0.1:7070, not "${text}"`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
@@ -34,8 +34,8 @@ export async function assertListenFree(listen: string): Promise<void> {
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new AppError('UNAVAILABLE', `${listen} is already in use (EADDRINUSE): is another Gantry running? Nothing was started or changed. Stop it, or pass --listen with a free port`);
-    if (code === 'EADDRNOTAVAIL') throw new AppError('MALFORMED', `cannot listen on ${listen}: ${host} is not an address of this machine`);
+    if (code === 'EADDRINUSE') throw new UnavailableError(`${listen} is already in use (EADDRINUSE): is another Gantry running? Nothing was started or changed. Stop it, or pass --listen with a free port`);
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${listen}: ${host} is not an address of this machine`);
     throw e;
   } finally {
     await new Promise<void>((r) => probe.close(() => r()));

@@ -23,7 +23,7 @@ import type { Role } from '../api/auth.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
-import { AppError } from '../core/index.js';
+import { UnavailableError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
@@ -131,7 +131,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         await dns.listen(opts.dnsListen);
       } catch (e) {
         const where = opts.dnsListen.map((a) => `${a.host}:${a.port}`).join(',');
-        throw new AppError('UNAVAILABLE', `the DNS server cannot listen on ${where}: ${(e as Error).message}; pass another --dns-listen, or --dns-listen off`);
+        throw new UnavailableError(`the DNS server cannot listen on ${where}: ${(e as Error).message}; pass another --dns-listen, or --dns-listen off`);
       }
     }
   } catch (e) {
@@ -145,7 +145,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await store.close();
     await lock.release();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new AppError('UNAVAILABLE', `${opts.listen} is already in use (EADDRINUSE): is another Gantry running? Stop it, or pass --listen with a free port`);
+      throw new UnavailableError(`${opts.listen} is already in use (EADDRINUSE): is another Gantry running? Stop it, or pass --listen with a free port`);
     }
     throw e;
   }

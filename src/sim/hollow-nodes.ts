@@ -7,7 +7,7 @@ import { SharedLogServer } from '../agent/node/shared-log-server.js';
 import { createHttpClient } from '../client/http-client.js';
 import { HttpTransport } from '../client/http-transport.js';
 import type { GantryClient } from '../client/types.js';
-import { AppError } from '../core/index.js';
+import { UnavailableError, UsageError } from '../core/index.js';
 import { hollowNodeSpec, type HollowNodeSpec } from './hollow-node-spec.js';
 import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
 import { DEFAULT_MAX_IN_FLIGHT, RequestGate, withRequestGate } from './request-gate.js';
@@ -83,11 +83,11 @@ function allOrAbort(promises: Promise<unknown>[], signal: AbortSignal): Promise<
 }
 
 export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal): HollowNodes {
-  if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new AppError('MALFORMED', `--nodes must be a whole number above 0, not ${opts.nodes}`);
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new UsageError(`--nodes must be a whole number above 0, not ${opts.nodes}`);
   const rampSize = opts.ramp ?? DEFAULT_RAMP;
-  if (!Number.isInteger(rampSize) || rampSize < 1) throw new AppError('MALFORMED', `--ramp must be a whole number above 0, not ${rampSize}`);
+  if (!Number.isInteger(rampSize) || rampSize < 1) throw new UsageError(`--ramp must be a whole number above 0, not ${rampSize}`);
   const racks = opts.racks ?? 10;
-  if (!Number.isInteger(racks) || racks < 1) throw new AppError('MALFORMED', `--racks must be a whole number above 0, not ${racks}`);
+  if (!Number.isInteger(racks) || racks < 1) throw new UsageError(`--racks must be a whole number above 0, not ${racks}`);
   const layout = { namePrefix: opts.namePrefix ?? 'hollow', nodes: opts.nodes, racks, pools: opts.pools ?? DEFAULT_POOLS, seed: opts.seed ?? 1 };
   const nodes = Array.from({ length: opts.nodes }, (_, i) => hollowNodeSpec(layout, i));
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
@@ -141,10 +141,10 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
       const failed = wave.find((n) => n.error());
       if (failed) {
         // The usual cause is the process running out of file descriptors: starting more would fail the same way.
-        throw new AppError('UNAVAILABLE', `hollow node agents stopped starting after ${registered} of ${nodes.length} registered: ${failed.error()?.message} (see src/sim/README.md: open files)`);
+        throw new UnavailableError(`hollow node agents stopped starting after ${registered} of ${nodes.length} registered: ${failed.error()?.message} (see src/sim/README.md: open files)`);
       }
     }
-    if (registered < nodes.length) throw new AppError('UNAVAILABLE', `hollow nodes were stopped after ${registered} of ${nodes.length} registered`);
+    if (registered < nodes.length) throw new UnavailableError(`hollow nodes were stopped after ${registered} of ${nodes.length} registered`);
   };
 
   const ready = rampUp();

@@ -5,7 +5,7 @@
 // Objects returned by get, list, watch and the write methods are deep-frozen and shared between
 // all callers: never mutate them; copy first (structuredClone, or spread the parts you change).
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../core/index.js';
+import { UnavailableError } from '../core/index.js';
 import type { AnyObject, Kind, ObjectOf } from '../core/index.js';
 import { ObjectMirror } from './object-mirror.js';
 import { SqliteDb } from './sqlite-db.js';
@@ -135,7 +135,7 @@ export class SqliteStore implements Store {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new AppError('UNAVAILABLE', `the store at ${this.path} is closed: open it again (openSqliteStore)`);
+    if (this.closed) throw new UnavailableError(`the store at ${this.path} is closed: open it again (openSqliteStore)`);
   }
 }
 

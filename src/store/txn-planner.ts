@@ -2,7 +2,7 @@
 // scope) runs against the mirror plus the changes planned so far in the same transaction, so a
 // failure anywhere leaves SQLite, the mirror and the revision untouched. Each op gets its own
 // revision, in order, as the Store interface promises.
-import { ConflictError, InvalidError, KINDS, NotFoundError, objectKey } from '../core/index.js';
+import { ConflictError, InvalidError, KINDS, NotFoundError, objectKey, StaleRevisionError } from '../core/index.js';
 import type { AnyObject, Kind } from '../core/index.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { TxnOp, WatchEventType } from './store.js';
@@ -63,7 +63,11 @@ function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext):
     if (!prev) throw new NotFoundError(op.kind, op.namespace, op.name);
     const what = describeObject(op.kind, op.namespace, op.name);
     if (op.revision !== undefined && op.revision !== prev.metadata.revision) {
-      throw new ConflictError(
+      throw new StaleRevisionError(
+        op.kind,
+        op.namespace,
+        op.name,
+        prev.metadata.revision,
         `${what} was changed: it is at revision ${prev.metadata.revision}, the delete expected revision ${op.revision}; read it again and retry`,
       );
     }
@@ -89,7 +93,7 @@ function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext):
     const sent = (input.metadata as { revision?: number }).revision;
     if (sent !== prev.metadata.revision) {
       const based = sent === undefined ? 'the update sent no metadata.revision' : `the update was based on revision ${sent}`;
-      throw new ConflictError(`${what} was changed: it is at revision ${prev.metadata.revision}, ${based}; read it again and retry`);
+      throw new StaleRevisionError(kind, namespace, name, prev.metadata.revision, `${what} was changed: it is at revision ${prev.metadata.revision}, ${based}; read it again and retry`);
     }
     // uid and createdAt belong to the store: an update cannot change them.
     stored = { ...input, metadata: { ...input.metadata, uid: prev.metadata.uid, createdAt: prev.metadata.createdAt, revision } } as AnyObject;

@@ -9,7 +9,7 @@
 // A watch with a field selector sits in a map keyed by kind, path and value, so a change reaches
 // only the watches of its object's new value and (when it moved) its previous one: O(interested
 // watchers) per change instead of O(all watchers). field-index.ts holds the enter/leave rule.
-import { AppError, objectKey } from '../core/index.js';
+import { ExpiredError, objectKey } from '../core/index.js';
 import type { AnyObject, Kind } from '../core/index.js';
 import { fieldKey, fieldValue, fieldView, historyEntry, INDEXED_FIELDS, valueBefore } from './field-index.js';
 import type { HistoryEntry } from './field-index.js';
@@ -100,9 +100,7 @@ export class WatchHub {
     const oldest = this.oldestRevision;
     if (from < oldest - 1) {
       watcher.fail(
-        new AppError(
-          'EXPIRED',
-          `watch from revision ${from} is too old: history is kept from revision ${oldest} (now ${this.revision}); list again and watch from the list's revision`,
+        new ExpiredError(`watch from revision ${from} is too old: history is kept from revision ${oldest} (now ${this.revision}); list again and watch from the list's revision`,
         ),
       );
       return watcher;

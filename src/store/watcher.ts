@@ -1,7 +1,7 @@
 // One watch: an async iterator over its own buffer. Writers push without waiting, so a slow
 // consumer never blocks them; instead its buffer grows, and past `maxBuffered` the watch ends with
 // EXPIRED (the consumer relists and watches again, as after any disconnect).
-import { AppError } from '../core/index.js';
+import { ExpiredError } from '../core/index.js';
 import type { Kind } from '../core/index.js';
 import type { FieldSelector, WatchEvent } from './store.js';
 
@@ -55,9 +55,7 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     this.queue.push(e);
     if (this.queue.length - this.head > this.maxBuffered) {
       this.fail(
-        new AppError(
-          'EXPIRED',
-          `watch of ${this.describe()} fell more than ${this.maxBuffered} events behind at revision ${e.revision}: list again and watch from the list's revision`,
+        new ExpiredError(`watch of ${this.describe()} fell more than ${this.maxBuffered} events behind at revision ${e.revision}: list again and watch from the list's revision`,
         ),
       );
     }

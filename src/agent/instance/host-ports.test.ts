@@ -125,17 +125,10 @@ describe('InstanceRunner host ports', () => {
     expect(ports.inUse).toBe(0);
   });
 
-  it('picks other ports when Docker says a picked one was taken meanwhile', async () => {
-    const driver = new FakeDriver({ nodeName: 'n1' });
-    const real = driver.create.bind(driver);
-    let failed = false;
-    const create = vi.spyOn(driver, 'create').mockImplementation(async (launch) => {
-      if (!failed) {
-        failed = true;
-        throw new Error('driver failed programming external connectivity: Bind for 0.0.0.0:25000 failed: port is already allocated');
-      }
-      return real(launch);
-    });
+  it('picks other ports when the driver says a picked one was taken meanwhile', async () => {
+    // Something outside Gantry holds 25000: the driver's start fails with PortConflictError.
+    const driver = new FakeDriver({ nodeName: 'n1', hostPortsInUse: [25000] });
+    const create = vi.spyOn(driver, 'create');
     const ports = new HostPortAllocator({ range: { first: 25000, last: 25099 }, start: 25000 });
     const { last } = run(twoPorts(), driver, ports);
     await waitFor(() => last()?.ready, 3000, 'ready');

@@ -6,7 +6,7 @@
 // below it.
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { AppError } from '../../core/index.js';
+import { MalformedError, UnavailableError } from '../../core/index.js';
 
 export interface PortRange {
   first: number;
@@ -71,9 +71,7 @@ export class HostPortAllocator {
       if (!this.opts.probe || (await this.opts.probe(port, protocol))) return port;
       this.held.delete(port);
     }
-    throw new AppError(
-      'UNAVAILABLE',
-      `no free host port in ${this.range.first}-${this.range.last} (${this.held.size} held by this node's containers); widen the agent's --port-range`,
+    throw new UnavailableError(`no free host port in ${this.range.first}-${this.range.last} (${this.held.size} held by this node's containers); widen the agent's --port-range`,
     );
   }
 }
@@ -103,7 +101,7 @@ export function parsePortRange(text: string, what = '--port-range'): PortRange {
   const first = Number(m?.[1]);
   const last = Number(m?.[2]);
   if (!m || first < 1 || last > 65535 || first > last) {
-    throw new AppError('MALFORMED', `${what} must be FIRST-LAST with 1 <= FIRST <= LAST <= 65535, like 20000-29999; not "${text}"`);
+    throw new MalformedError(`${what} must be FIRST-LAST with 1 <= FIRST <= LAST <= 65535, like 20000-29999; not "${text}"`);
   }
   return { first, last };
 }

@@ -1,11 +1,8 @@
 // One instance's host ports by port name, for its whole life on this node: what a restarted or
 // recreated container publishes again and finds in GANTRY_PORT_<NAME>. Fixed spec ports are kept
 // as they are; the others come from the node's HostPortAllocator.
-import type { Instance } from '../../core/index.js';
+import { PortConflictError, type Instance } from '../../core/index.js';
 import type { HostPortAllocator } from './host-ports.js';
-
-/** Docker's words for a host port someone else took between our pick and its bind. */
-const PORT_CONFLICT = /address already in use|port is already allocated/i;
 
 export class InstancePorts {
   private ports: Record<string, number> = {};
@@ -54,9 +51,9 @@ export class InstancePorts {
     }
   }
 
-  /** After a failed launch: when Docker found a picked port taken, the next attempt picks others. */
-  onLaunchError(message: string): void {
-    if (!PORT_CONFLICT.test(message)) return;
+  /** After a failed launch: when the driver found a picked port taken (someone took it between our pick and its bind), the next attempt picks others. */
+  onLaunchError(error: unknown): void {
+    if (!(error instanceof PortConflictError)) return;
     const picked = this.specPorts().filter((p) => p.hostPort === undefined && this.ports[p.name] !== undefined);
     this.allocator?.release(picked.map((p) => this.ports[p.name] ?? 0));
     for (const p of picked) delete this.ports[p.name];

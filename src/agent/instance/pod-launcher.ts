@@ -83,7 +83,7 @@ export class PodLauncher {
       this.opts.signal.throwIfAborted();
       // A container that will not start is replaced on the next attempt.
       if (slot.id) await this.opts.discard(slot.id);
-      if (slot.index === 0) ports.onLaunchError(describeError(e));
+      if (slot.index === 0) ports.onLaunchError(e);
       slot.id = undefined;
       slot.state = undefined;
       const delay = slot.backoff.next();

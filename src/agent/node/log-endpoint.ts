@@ -6,7 +6,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { AppError, describeError } from '../../core/index.js';
+import {
+  AppError,
+  describeError,
+  InternalError,
+  InvalidError,
+  MalformedError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+} from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
 
 /** Where one node's container logs come from, and which containers are that node's to serve. */
@@ -42,7 +51,7 @@ export interface LogEndpointOptions {
 export function parseListen(listen: string | undefined): { host: string; port: number } {
   const text = listen?.trim() || '127.0.0.1:0';
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text);
-  if (!m?.[1]) throw new AppError('INVALID', `agent listen address "${text}" must be host[:port], e.g. 127.0.0.1:7071`);
+  if (!m?.[1]) throw new InvalidError(`agent listen address "${text}" must be host[:port], e.g. 127.0.0.1:7071`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 0) };
 }
 
@@ -59,7 +68,7 @@ export class LogEndpoint {
       // A request must never take the process down (in `gantry up` that is the whole control plane).
       this.handle(req, res).catch((e: unknown) => {
         this.opts.logger.warn({ method: req.method, err: describeError(e) }, 'agent request failed');
-        if (!res.headersSent) this.fail(res, new AppError('MALFORMED', 'the request could not be handled; check its path and query'));
+        if (!res.headersSent) this.fail(res, new MalformedError('the request could not be handled; check its path and query'));
         else res.destroy();
       });
     });
@@ -70,7 +79,7 @@ export class LogEndpoint {
     const { host, port } = parseListen(this.opts.listen);
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error): void =>
-        reject(new AppError('UNAVAILABLE', `agent cannot listen on ${host}:${port} (${e.message}): choose another --agent-listen host[:port]`));
+        reject(new UnavailableError(`agent cannot listen on ${host}:${port} (${e.message}): choose another --agent-listen host[:port]`));
       this.server.once('error', fail);
       this.server.listen(port, host, () => {
         this.server.off('error', fail);
@@ -85,7 +94,7 @@ export class LogEndpoint {
 
   /** The base URL; set once listening. */
   get url(): string {
-    if (!this.urlText) throw new AppError('INTERNAL', 'agent server is not listening yet: call listen() first');
+    if (!this.urlText) throw new InternalError('agent server is not listening yet: call listen() first');
     return this.urlText;
   }
 
@@ -105,22 +114,22 @@ export class LogEndpoint {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The token first: an unauthenticated caller gets nothing parsed on its behalf.
-    if (!this.authorized(req)) return this.fail(res, new AppError('UNAUTHORIZED', 'missing or wrong agent token: send "Authorization: Bearer <agent token>"'));
+    if (!this.authorized(req)) return this.fail(res, new UnauthorizedError('missing or wrong agent token: send "Authorization: Bearer <agent token>"'));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://agent');
     } catch {
-      return this.fail(res, new AppError('MALFORMED', `the request path is not a valid URL path: use ${this.opts.usage}`));
+      return this.fail(res, new MalformedError(`the request path is not a valid URL path: use ${this.opts.usage}`));
     }
     const route = this.opts.route(url.pathname);
-    if (!route) return this.fail(res, new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`));
-    if (req.method !== 'GET') return this.fail(res, new AppError('MALFORMED', `use GET for ${url.pathname}`));
+    if (!route) return this.fail(res, new NotFoundError('route', undefined, url.pathname, `no route ${req.method ?? ''} ${url.pathname}`));
+    if (req.method !== 'GET') return this.fail(res, new MalformedError(`use GET for ${url.pathname}`));
     const { containerId: id, source } = route;
-    if (!source?.owns(id)) return this.fail(res, new AppError('NOT_FOUND', `container "${id}" does not belong to ${route.where}`));
+    if (!source?.owns(id)) return this.fail(res, new NotFoundError('container', undefined, id, `container "${id}" does not belong to ${route.where}`));
     const follow = ['1', 'true'].includes(url.searchParams.get('follow') ?? '');
     const tailText = url.searchParams.get('tail');
     const tail = tailText === null ? undefined : Number(tailText);
-    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) return this.fail(res, new AppError('MALFORMED', 'tail must be a whole number of lines'));
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) return this.fail(res, new MalformedError('tail must be a whole number of lines'));
 
     const abort = new AbortController();
     res.on('close', () => abort.abort());

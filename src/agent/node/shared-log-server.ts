@@ -4,7 +4,7 @@
 // agent URL with its name in the path, `<url>/nodes/<node>`, so the server's log proxy (which
 // appends `/v1/containers/<id>/log` to the agent URL) reaches the right driver unchanged.
 import type { Logger } from 'pino';
-import { AGENT_ROUTES, AppError, pathPattern } from '../../core/index.js';
+import { AGENT_ROUTES, ConflictError, pathPattern } from '../../core/index.js';
 import { LogEndpoint, type LogRoute, type LogSource } from './log-endpoint.js';
 
 /** A log server an Agent attaches to instead of listening itself (AgentOptions.logServer). */
@@ -61,7 +61,7 @@ export class SharedLogServer implements AgentLogServer {
 
   attach(nodeName: string, source: LogSource): { url: string; detach(): void } {
     if (this.sources.has(nodeName)) {
-      throw new AppError('CONFLICT', `node ${nodeName} is already attached to this log server: give every agent its own node name`);
+      throw new ConflictError(`node ${nodeName} is already attached to this log server: give every agent its own node name`);
     }
     const url = `${this.endpoint.url}/nodes/${encodeURIComponent(nodeName)}`;
     this.sources.set(nodeName, source);

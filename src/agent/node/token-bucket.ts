@@ -1,7 +1,7 @@
 // A token bucket: at most `ratePerSecond` operations a second on average, bursts of up to `burst`.
 // Waiters are served in order by one timer, armed only while someone waits (idle buckets of
 // thousands of hollow nodes cost nothing).
-import { AppError } from '../../core/index.js';
+import { UnavailableError } from '../../core/index.js';
 
 export interface TokenBucketOptions {
   ratePerSecond: number;
@@ -35,7 +35,7 @@ export class TokenBucket {
 
   /** Resolves when the caller may do one operation; rejects UNAVAILABLE once closed. */
   take(): Promise<void> {
-    if (this.closed) return Promise.reject(new AppError('UNAVAILABLE', 'the agent is stopping; container operations are over'));
+    if (this.closed) return Promise.reject(new UnavailableError('the agent is stopping; container operations are over'));
     this.refill();
     if (this.waiters.length === 0 && this.tokens >= 1) {
       this.tokens -= 1;
@@ -52,7 +52,7 @@ export class TokenBucket {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const w of this.waiters.splice(0)) w.reject(new AppError('UNAVAILABLE', 'the agent is stopping; container operations are over'));
+    for (const w of this.waiters.splice(0)) w.reject(new UnavailableError('the agent is stopping; container operations are over'));
   }
 
   private refill(): void {

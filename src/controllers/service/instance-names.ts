@@ -2,7 +2,7 @@
 // (about 60 million) of them, so a service with tens of thousands of replicas draws a duplicate
 // now and then; one duplicate used to fail the whole create txn, every retry. Each name is drawn
 // against the names already in use and those drawn earlier in the batch.
-import { AppError } from '../../core/index.js';
+import { InternalError } from '../../core/index.js';
 import { instanceName } from './instance-template.js';
 
 /** Draws per name before giving up: only a broken random source gets anywhere near this. */
@@ -25,7 +25,7 @@ export async function drawInstanceNames(
     let draws = 0;
     for (;;) {
       if (++draws > MAX_DRAWS) {
-        throw new AppError('INTERNAL', `no free instance name for service ${service} after ${MAX_DRAWS} draws; the random source repeats itself`);
+        throw new InternalError(`no free instance name for service ${service} after ${MAX_DRAWS} draws; the random source repeats itself`);
       }
       const name = instanceName(service, random);
       if (taken.has(name) || (await exists(name))) continue;

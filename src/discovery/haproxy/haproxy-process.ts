@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AppError } from '../../core/index.js';
+import { ConflictError, InvalidError, UnavailableError } from '../../core/index.js';
 import { parseShowProc, type ProcInfo } from './haproxy-answers.js';
 import { MAX_SOCKET_PATH, socketCommand } from './haproxy-socket.js';
 
@@ -29,7 +29,7 @@ export function haproxyPaths(dataDir: string): HaproxyPaths {
   const paths = { dir, config: join(dir, 'haproxy.cfg'), pidFile: join(dir, 'haproxy.pid'), masterSocket: join(dir, 'master.sock'), adminSocket: join(dir, 'admin.sock'), ownerFile: join(dir, 'owner.pid') };
   for (const p of [paths.masterSocket, paths.adminSocket]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
-      throw new AppError('INVALID', `the load balancer's socket path ${p} is ${Buffer.byteLength(p)} bytes; unix sockets take at most ${MAX_SOCKET_PATH}: use a shorter --data-dir (GANTRY_HOME), or --no-lb`);
+      throw new InvalidError(`the load balancer's socket path ${p} is ${Buffer.byteLength(p)} bytes; unix sockets take at most ${MAX_SOCKET_PATH}: use a shorter --data-dir (GANTRY_HOME), or --no-lb`);
     }
   }
   return paths;
@@ -146,7 +146,7 @@ export class HaproxyProcess {
     });
     const deadline = Date.now() + this.timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running) throw new AppError('UNAVAILABLE', `haproxy did not start: ${alertsOf(this.output)}`);
+      if (!this.running) throw new UnavailableError(`haproxy did not start: ${alertsOf(this.output)}`);
       const proc = await this.showProc().catch(() => undefined);
       if (proc && proc.workers.length > 0) {
         logger.info({ pid: child.pid, config: paths.config }, 'haproxy started');
@@ -156,7 +156,7 @@ export class HaproxyProcess {
       await delay(50);
     }
     await this.stop();
-    throw new AppError('UNAVAILABLE', `haproxy did not start within ${this.timeoutMs} ms: ${alertsOf(this.output)}`);
+    throw new UnavailableError(`haproxy did not start within ${this.timeoutMs} ms: ${alertsOf(this.output)}`);
   }
 
   /** The master's `show proc`. The master re-executes itself after loading: refused connections are retried briefly. */
@@ -240,7 +240,7 @@ async function stopStale(paths: HaproxyPaths, logger: Logger): Promise<void> {
   if (!cmdline.includes('haproxy') || !cmdline.includes(paths.config)) return;
   const owner = (await pidIn(paths.ownerFile)) ?? (await parentOf(pid));
   if (owner !== undefined && owner !== 1 && owner !== process.pid && alive(owner) && (await parentOf(pid)) === owner) {
-    throw new AppError('CONFLICT', `haproxy (pid ${pid}) with this data dir's config belongs to a running process (pid ${owner}): another Gantry uses this data dir; it was left alone`);
+    throw new ConflictError(`haproxy (pid ${pid}) with this data dir's config belongs to a running process (pid ${owner}): another Gantry uses this data dir; it was left alone`);
   }
   logger.warn({ pid, owner }, 'stopping a haproxy left by an earlier run (its Gantry is gone)');
   process.kill(pid, 'SIGTERM');

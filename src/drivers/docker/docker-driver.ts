@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { AppError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
+import { ConflictError, ImageNotFoundError, NotFoundError, PortConflictError, UnavailableError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
 import {
   LABELS,
   type ContainerLaunch,
@@ -48,6 +48,13 @@ const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 function randomSuffix(): string {
   return Array.from(randomBytes(4), (b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join('');
+}
+
+/** Docker's words for a host port another process or container holds ("Bind for 0.0.0.0:8080 failed: port is already allocated"). */
+const PORT_TAKEN = /already allocated|address already in use/;
+
+function takenPorts(reason: string): number[] {
+  return [...reason.matchAll(/:(\d+)(?: failed|: bind)/g)].map((m) => Number(m[1]));
 }
 
 export class DockerDriver implements Driver {
@@ -118,9 +125,9 @@ export class DockerDriver implements Driver {
       // The daemon may have created it before its answer was lost: without an id no runner would
       // own it, so remove it by its (unique) name now rather than wait for the orphan sweep.
       if ((status === undefined || status >= 500) && options.name) await this.removeByName(options.name);
-      if (status === 404) throw new AppError('NOT_FOUND', `cannot create ${what}: ${dockerReason(e)}; call ensureImage first`);
-      if (status === 409) throw new AppError('CONFLICT', `cannot create ${what}: ${dockerReason(e)}`);
-      throw new AppError('UNAVAILABLE', `cannot create ${what}: ${dockerReason(e)}`);
+      if (status === 404) throw new ImageNotFoundError(launch.spec.image, `cannot create ${what}: ${dockerReason(e)}; call ensureImage first`);
+      if (status === 409) throw new ConflictError(`cannot create ${what}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot create ${what}: ${dockerReason(e)}`);
     }
   }
 
@@ -138,17 +145,19 @@ export class DockerDriver implements Driver {
       await this.docker.getContainer(id).start();
     } catch (e) {
       const status = dockerStatus(e);
-      if (status === 404) throw new AppError('NOT_FOUND', `container ${id.slice(0, 12)} not found; recreate it`);
+      if (status === 404) throw new NotFoundError('container', undefined, id, `container ${id.slice(0, 12)} not found; recreate it`);
       // 304: already running, which is what the caller wants.
       if (status !== 304) {
         const reason = dockerReason(e);
-        // A fixed host port someone else holds: retrying here will not help, another node might.
-        const code = /already allocated|address already in use/.test(reason) ? 'CONFLICT' : 'UNAVAILABLE';
-        throw new AppError(code, `cannot start container ${id.slice(0, 12)}: ${reason}`);
+        const message = `cannot start container ${id.slice(0, 12)}: ${reason}`;
+        // A host port someone else holds: the agent picks others (or, for a fixed one, another node
+        // may fit). Docker says so only in words; this is the one place that reads them.
+        if (PORT_TAKEN.test(reason)) throw new PortConflictError(message, takenPorts(reason));
+        throw new UnavailableError(message);
       }
     }
     const state = await this.inspect(id);
-    if (!state) throw new AppError('NOT_FOUND', `container ${id.slice(0, 12)} vanished right after it started`);
+    if (!state) throw new NotFoundError('container', undefined, id, `container ${id.slice(0, 12)} vanished right after it started`);
     return state;
   }
 
@@ -162,7 +171,7 @@ export class DockerDriver implements Driver {
     } catch (e) {
       const status = dockerStatus(e);
       // 304/409: not running; 404: gone. Both are what the caller wants.
-      if (status !== 304 && status !== 404 && status !== 409) throw new AppError('UNAVAILABLE', `cannot stop container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      if (status !== 304 && status !== 404 && status !== 409) throw new UnavailableError(`cannot stop container ${id.slice(0, 12)}: ${dockerReason(e)}`);
     }
   }
 
@@ -195,7 +204,7 @@ export class DockerDriver implements Driver {
       name = (await container.inspect()).Name.replace(/^\//, '');
     } catch (e) {
       if (dockerStatus(e) === 404) return;
-      throw new AppError('UNAVAILABLE', `cannot retire container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot retire container ${id.slice(0, 12)}: ${dockerReason(e)}`);
     }
     await this.stop(id, 0);
     if (name.endsWith(RETIRED_SUFFIX)) return;
@@ -204,7 +213,7 @@ export class DockerDriver implements Driver {
       await container.rename({ name: `${name}${RETIRED_SUFFIX}` });
     } catch (e) {
       if (dockerStatus(e) === 404) return;
-      throw new AppError('UNAVAILABLE', `cannot retire container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot retire container ${id.slice(0, 12)}: ${dockerReason(e)}`);
     }
   }
 
@@ -212,7 +221,7 @@ export class DockerDriver implements Driver {
     try {
       await this.docker.ping();
     } catch (e) {
-      throw new AppError('UNAVAILABLE', `Docker does not answer: ${dockerReason(e)}`);
+      throw new UnavailableError(`Docker does not answer: ${dockerReason(e)}`);
     }
   }
 
@@ -223,7 +232,7 @@ export class DockerDriver implements Driver {
       const status = dockerStatus(e);
       // 409 "removal already in progress": someone else is doing what we asked.
       if (status === 404 || (status === 409 && /already in progress/.test(dockerReason(e)))) return;
-      throw new AppError('UNAVAILABLE', `cannot remove container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot remove container ${id.slice(0, 12)}: ${dockerReason(e)}`);
     }
   }
 
@@ -233,7 +242,7 @@ export class DockerDriver implements Driver {
       info = await this.docker.getContainer(id).inspect();
     } catch (e) {
       if (dockerStatus(e) === 404) return undefined;
-      throw new AppError('UNAVAILABLE', `cannot inspect container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot inspect container ${id.slice(0, 12)}: ${dockerReason(e)}`);
     }
     // Another node's or a non-Gantry container is none of this driver's business.
     if (!ownedBy(info.Config.Labels, this.opts.clusterId, this.opts.nodeName)) return undefined;
@@ -268,9 +277,9 @@ export class DockerDriver implements Driver {
       await this.docker.getContainer(id).putArchive(await tarArchive(files), { path: '/', abortSignal: this.lifetime.signal });
     } catch (e) {
       const status = dockerStatus(e);
-      if (status === 404) throw new AppError('NOT_FOUND', `cannot copy config files into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      if (status === 404) throw new NotFoundError('container', undefined, id, `cannot copy config files into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
       // The message names paths, never contents (they may be Secrets).
-      throw new AppError('UNAVAILABLE', `cannot copy config files (${files.map((f) => f.path).join(', ')}) into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot copy config files (${files.map((f) => f.path).join(', ')}) into container ${id.slice(0, 12)}: ${dockerReason(e)}`);
     }
   }
 
@@ -287,7 +296,7 @@ export class DockerDriver implements Driver {
       // Creating a volume that exists answers with the existing one.
       await this.docker.createVolume({ Name: name, Labels });
     } catch (e) {
-      throw new AppError('UNAVAILABLE', `cannot create volume ${name}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot create volume ${name}: ${dockerReason(e)}`);
     }
   }
 
@@ -296,7 +305,7 @@ export class DockerDriver implements Driver {
       await this.docker.getVolume(name).remove({ force: true });
     } catch (e) {
       if (dockerStatus(e) === 404) return;
-      throw new AppError('UNAVAILABLE', `cannot remove volume ${name}: ${dockerReason(e)}`);
+      throw new UnavailableError(`cannot remove volume ${name}: ${dockerReason(e)}`);
     }
   }
 

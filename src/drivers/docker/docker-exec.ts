@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { AppError } from '../../core/index.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../../core/index.js';
 import { dockerReason, dockerStatus } from './docker-errors.js';
 import type { ExecResult } from '../driver.js';
 
@@ -66,11 +66,11 @@ export async function runExec(
     return { exitCode: await exitCodeOf(exec, signal), output };
   } catch (e) {
     if (timeout.aborted) {
-      throw new AppError('UNAVAILABLE', `exec ${JSON.stringify(command.join(' '))} in container ${id.slice(0, 12)} timed out after ${timeoutMs}ms; output so far: ${output.slice(-200)}`);
+      throw new UnavailableError(`exec ${JSON.stringify(command.join(' '))} in container ${id.slice(0, 12)} timed out after ${timeoutMs}ms; output so far: ${output.slice(-200)}`);
     }
     const status = dockerStatus(e);
-    if (status === 404) throw new AppError('NOT_FOUND', `container ${id.slice(0, 12)} not found: ${dockerReason(e)}`);
-    if (status === 409) throw new AppError('CONFLICT', `cannot exec in container ${id.slice(0, 12)}: ${dockerReason(e)}; start it first`);
+    if (status === 404) throw new NotFoundError('container', undefined, id, `container ${id.slice(0, 12)} not found: ${dockerReason(e)}`);
+    if (status === 409) throw new ConflictError(`cannot exec in container ${id.slice(0, 12)}: ${dockerReason(e)}; start it first`);
     throw e;
   }
 }

@@ -1,6 +1,6 @@
 // Images are pulled only when absent: a node with no registry access still runs what it has.
 import type Docker from 'dockerode';
-import { AppError } from '../../core/index.js';
+import { ImageNotFoundError, UnavailableError } from '../../core/index.js';
 import { dockerReason, dockerStatus } from './docker-errors.js';
 
 /** A pull that makes no progress for this long is given up (a registry behind a black hole). */
@@ -15,7 +15,7 @@ const PULL_TIMEOUT_MS = 60_000;
 const ABSENT = /not found|does not exist|pull access denied|no such host|manifest unknown|name unknown|invalid reference format|repository name must/i;
 
 /**
- * NOT_FOUND (the instance waits with reason ImageNotFound) when the image does not exist for this
+ * NOT_FOUND (ImageNotFoundError: the instance waits with reason ImageNotFound) when the image does not exist for this
  * node; UNAVAILABLE (ImagePullFailed) for what may pass by itself: timeouts, refused or reset
  * connections, registry errors, rate limits.
  */
@@ -41,7 +41,7 @@ export async function ensureImage(docker: Docker, ref: string, owner: AbortSigna
     await docker.getImage(ref).inspect();
     return;
   } catch (e) {
-    if (dockerStatus(e) !== 404) throw new AppError('UNAVAILABLE', `cannot inspect image "${ref}": ${dockerReason(e)}`);
+    if (dockerStatus(e) !== 404) throw new UnavailableError(`cannot inspect image "${ref}": ${dockerReason(e)}`);
   }
   const signal = AbortSignal.any([owner, AbortSignal.timeout(timeoutMs)]);
   try {
@@ -58,6 +58,7 @@ export async function ensureImage(docker: Docker, ref: string, owner: AbortSigna
     const reason = timedOut ? `pull timed out after ${timeoutMs}ms` : owner.aborted ? 'the driver is closing' : dockerReason(e);
     const code = owner.aborted ? 'UNAVAILABLE' : pullFailureCode(dockerStatus(e), reason, timedOut);
     // The same words either way: the image is absent here and the pull did not bring it.
-    throw new AppError(code, `image "${ref}" not found locally and could not be pulled: ${reason}`);
+    const message = `image "${ref}" not found locally and could not be pulled: ${reason}`;
+    throw code === 'NOT_FOUND' ? new ImageNotFoundError(ref, message) : new UnavailableError(message);
   }
 }

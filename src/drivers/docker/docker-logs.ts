@@ -2,7 +2,7 @@
 // container has no TTY; docker-modem's demuxStream unpacks them (never parse the frames by hand).
 import { PassThrough, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { AppError } from '../../core/index.js';
+import { NotFoundError, UnavailableError } from '../../core/index.js';
 import type { LogOptions } from '../driver.js';
 import { dockerReason, dockerStatus } from './docker-errors.js';
 import { LineSplitter } from './line-splitter.js';
@@ -29,8 +29,8 @@ export async function* readLogs(
   try {
     source = await openLogStream(docker.getContainer(id), opts);
   } catch (e) {
-    if (dockerStatus(e) === 404) throw new AppError('NOT_FOUND', `container ${id.slice(0, 12)} not found; it may have been removed`);
-    throw new AppError('UNAVAILABLE', `cannot read logs of container ${id.slice(0, 12)}: ${dockerReason(e)}`);
+    if (dockerStatus(e) === 404) throw new NotFoundError('container', undefined, id, `container ${id.slice(0, 12)} not found; it may have been removed`);
+    throw new UnavailableError(`cannot read logs of container ${id.slice(0, 12)}: ${dockerReason(e)}`);
   }
   const out = new PassThrough();
   const endOut = () => {

@@ -1,7 +1,18 @@
 // An in-memory Driver: instant containers for unit tests and for the hollow nodes of
 // `gantry sim` (thousands of nodes in one process). Per container it keeps one small record and
 // no timer; events and followed logs wake through one listener set per driver.
-import { AppError, seededRandom, seedFrom, type ContainerSpec, type HealthCheck, type RandomFn as Random } from '../../core/index.js';
+import {
+  ConflictError,
+  ImageNotFoundError,
+  NotFoundError,
+  PortConflictError,
+  seededRandom,
+  seedFrom,
+  UnavailableError,
+  type ContainerSpec,
+  type HealthCheck,
+  type RandomFn as Random,
+} from '../../core/index.js';
 import type {
   ContainerLaunch,
   ContainerState,
@@ -29,6 +40,8 @@ export interface FakeDriverOptions {
   seed?: number;
   /** Images ensureImage and create treat as unobtainable. */
   missingImages?: string[];
+  /** Host ports something else on the node holds: starting a container that publishes one fails with PortConflictError, as Docker's does. */
+  hostPortsInUse?: number[];
 }
 
 interface FakeContainer {
@@ -167,7 +180,7 @@ export class FakeDriver implements Driver {
 
   async ensureImage(image: string): Promise<void> {
     if (this.missing.has(image)) {
-      throw new AppError('NOT_FOUND', `image "${image}" not found locally and could not be pulled: fake driver lists it in missingImages`);
+      throw new ImageNotFoundError(image, `image "${image}" not found locally and could not be pulled: fake driver lists it in missingImages`);
     }
   }
 
@@ -199,11 +212,18 @@ export class FakeDriver implements Driver {
     this.check();
     const c = this.mustGet(id);
     if (c.running) return this.toState(c);
+    const taken = Object.values(c.hostPorts).filter((p) => this.opts.hostPortsInUse?.includes(p));
+    if (taken.length > 0) {
+      c.exitCode = 128;
+      c.error = `Bind for ${HOST_IP}:${taken[0]} failed: port is already allocated`;
+      c.finishedAt = new Date().toISOString();
+      throw new PortConflictError(`cannot start container ${id}: ${c.error}`, taken);
+    }
     if (this.random() < (this.opts.failureRate ?? 0)) {
       c.exitCode = 128;
       c.error = 'simulated start failure (fake driver failureRate)';
       c.finishedAt = new Date().toISOString();
-      throw new AppError('UNAVAILABLE', `cannot start container ${id}: ${c.error}`);
+      throw new UnavailableError(`cannot start container ${id}: ${c.error}`);
     }
     c.running = true;
     c.ghost = undefined;
@@ -287,7 +307,7 @@ export class FakeDriver implements Driver {
 
   async exec(id: string, command: readonly string[], _timeoutMs: number): Promise<ExecResult> {
     const c = this.mustGet(id);
-    if (!c.running) throw new AppError('CONFLICT', `cannot exec in container ${id}: it is not running; start it first`);
+    if (!c.running) throw new ConflictError(`cannot exec in container ${id}: it is not running; start it first`);
     this.execs.push({ id, command: [...command] });
     return this.execResults.get(command.join(' ')) ?? this.execResults.get(c.instance.name) ?? { exitCode: 0, output: '' };
   }
@@ -305,7 +325,7 @@ export class FakeDriver implements Driver {
 
   async removeVolume(name: string): Promise<void> {
     if ([...this.containers.values()].some((c) => c.mounts.includes(name))) {
-      throw new AppError('CONFLICT', `volume ${name} is in use by a container; remove the container first`);
+      throw new ConflictError(`volume ${name} is in use by a container; remove the container first`);
     }
     this.volumes.delete(name);
   }
@@ -382,12 +402,12 @@ export class FakeDriver implements Driver {
   }
 
   private check(): void {
-    if (this.down) throw new AppError('UNAVAILABLE', `fake runtime of node ${this.opts.nodeName} is down (setDown)`);
+    if (this.down) throw new UnavailableError(`fake runtime of node ${this.opts.nodeName} is down (setDown)`);
   }
 
   private mustGet(id: string): FakeContainer {
     const c = this.containers.get(id);
-    if (!c) throw new AppError('NOT_FOUND', `container ${id} not found on fake node ${this.opts.nodeName}`);
+    if (!c) throw new NotFoundError('container', undefined, id, `container ${id} not found on fake node ${this.opts.nodeName}`);
     return c;
   }
 
