@@ -16,6 +16,7 @@ import {
   type Manifest,
 } from '../core/index.js';
 import type { NewObject, Store } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
@@ -25,9 +26,6 @@ export interface ObjectAddress {
   namespace: string | undefined;
   name: string;
 }
-
-/** How often an apply without a user-given revision re-reads and retries after a lost CAS race. */
-const MAX_ATTEMPTS = 5;
 
 /** Validates the body against the URL and applies defaults (422 listing every problem). */
 export function parseManifest(body: unknown, at: ObjectAddress): Manifest {
@@ -114,21 +112,21 @@ async function updatePinned(store: Store, next: AnyObject, userRevision: number 
 /** PUT: create or replace; see the file comment. */
 export async function applyObject(store: Store, m: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {
   const userRevision = m.metadata.revision;
-  for (let attempt = 1; ; attempt++) {
-    try {
+  return retryOnConflict(
+    async () => {
       const existing = await store.get(m.kind, m.metadata.namespace, m.metadata.name);
       if (!existing) {
         // A revision on a missing object is ignored: re-applying an export into a fresh cluster works.
-        return { object: await createObject(store, m), result: 'created' };
+        return { object: await createObject(store, m), result: 'created' as const };
       }
       const next = mergeApply(existing, m);
-      if (!next) return { object: existing, result: 'unchanged' };
-      return { object: await updatePinned(store, next, userRevision), result: 'configured' };
-    } catch (e) {
+      if (!next) return { object: existing, result: 'unchanged' as const };
+      return { object: await updatePinned(store, next, userRevision), result: 'configured' as const };
+    },
+    {
       // Lost a race with another writer (or a concurrent create/delete): re-read and try again,
       // unless the user pinned a revision, in which case the 409 is the answer.
-      const raced = isAppError(e, 'CONFLICT') || (e instanceof NotFoundError && e.kind !== 'Namespace');
-      if (!raced || userRevision !== undefined || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+      retryable: (e) => userRevision === undefined && (isAppError(e, 'CONFLICT') || (e instanceof NotFoundError && e.kind !== 'Namespace')),
+    },
+  );
 }

@@ -3,12 +3,11 @@
 // node's agent then turns it not ready, drains, signals, kills after the grace period and reports
 // it finished (reason Stopped); the owner deletes it afterwards.
 import type { FastifyInstance } from 'fastify';
-import { InvalidError, isAppError, NotFoundError, ROUTES, schemaErrors, StopSchema, type Instance } from '../core/index.js';
+import { InvalidError, NotFoundError, ROUTES, schemaErrors, StopSchema, type Instance } from '../core/index.js';
 import type { Store } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-
-const MAX_ATTEMPTS = 5;
 
 function parseStopBody(body: unknown): string | undefined {
   const b = body ?? {};
@@ -19,16 +18,12 @@ function parseStopBody(body: unknown): string | undefined {
 
 /** Sets spec.stop once; an instance already stopping keeps its first request (no write). */
 async function requestStop(store: Store, namespace: string, name: string, reason: string, now: Date): Promise<{ instance: Instance; changed: boolean }> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const inst = await store.get('Instance', namespace, name);
     if (!inst) throw new NotFoundError('Instance', namespace, name);
     if (inst.spec.stop) return { instance: inst, changed: false };
-    try {
-      return { instance: await store.update({ ...inst, spec: { ...inst.spec, stop: { at: now.toISOString(), reason } } }), changed: true };
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    return { instance: await store.update({ ...inst, spec: { ...inst.spec, stop: { at: now.toISOString(), reason } } }), changed: true };
+  });
 }
 
 export function registerInstanceStopRoutes(app: FastifyInstance, deps: RouteDeps): void {

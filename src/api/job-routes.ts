@@ -1,13 +1,12 @@
 // CronJob actions: POST /api/v1/namespaces/{ns}/cronjobs/{name}/trigger (a Job now, named
 // `<cronjob>-manual-<unix ms>`), /suspend and /resume (spec.suspend, CAS; no write when unchanged).
 import type { FastifyInstance } from 'fastify';
-import { isAppError, NotFoundError, ROUTES, type CronJob, type Job } from '../core/index.js';
+import { NotFoundError, ROUTES, type CronJob, type Job } from '../core/index.js';
 import { jobFor } from '../runtime/cron-job-runs.js';
 import type { Store } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-
-const MAX_ATTEMPTS = 5;
 
 /** Creates a Job from the CronJob's template now; counts as no scheduled time. */
 async function triggerCronJob(store: Store, namespace: string, name: string, now = new Date()): Promise<Job> {
@@ -18,17 +17,13 @@ async function triggerCronJob(store: Store, namespace: string, name: string, now
 
 /** Sets spec.suspend; returns the CronJob and whether it changed. */
 async function setCronJobSuspended(store: Store, namespace: string, name: string, suspend: boolean): Promise<{ cronJob: CronJob; changed: boolean }> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const cj = await store.get('CronJob', namespace, name);
     if (!cj) throw new NotFoundError('CronJob', namespace, name);
     if ((cj.spec.suspend ?? false) === suspend) return { cronJob: cj, changed: false };
     const next: CronJob = { ...cj, metadata: { ...cj.metadata, generation: (cj.metadata.generation ?? 1) + 1 }, spec: { ...cj.spec, suspend } };
-    try {
-      return { cronJob: await store.update(next), changed: true };
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    return { cronJob: await store.update(next), changed: true };
+  });
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {

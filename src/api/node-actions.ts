@@ -4,8 +4,9 @@
 //   cordon:   spec.unschedulable = true            (nothing new is placed there)
 //   drain:    spec.unschedulable + spec.draining   (the drain controller moves its instances away)
 //   uncordon: clears both                          (a drained node stays draining until then)
-import { isAppError, NotFoundError, type GantryNode, type NodeAction } from '../core/index.js';
+import { NotFoundError, type GantryNode, type NodeAction } from '../core/index.js';
 import type { Store } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 
 export { NODE_ACTIONS, type NodeAction } from '../core/index.js';
 
@@ -16,8 +17,6 @@ export interface NodeActionResult {
   /** The event to record when something changed. */
   reason: string;
 }
-
-const MAX_ATTEMPTS = 5;
 
 /** The node after `action`, or undefined when it already is that way. */
 function applyAction(node: GantryNode, action: NodeAction): GantryNode | undefined {
@@ -45,7 +44,7 @@ function messageFor(name: string, action: NodeAction, changed: boolean): { messa
 }
 
 export async function nodeAction(store: Store, name: string, action: NodeAction): Promise<NodeActionResult> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const node = await store.get('Node', undefined, name);
     if (!node) {
       const known = (await store.list('Node')).items.map((n) => n.metadata.name).slice(0, 10);
@@ -53,10 +52,6 @@ export async function nodeAction(store: Store, name: string, action: NodeAction)
     }
     const next = applyAction(node, action);
     if (!next) return { node, changed: false, ...messageFor(name, action, false) };
-    try {
-      return { node: await store.update(next), changed: true, ...messageFor(name, action, true) };
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    return { node: await store.update(next), changed: true, ...messageFor(name, action, true) };
+  });
 }

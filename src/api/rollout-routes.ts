@@ -9,11 +9,11 @@ import type { FastifyInstance } from 'fastify';
 import {
   ConflictError,
   InvalidError,
-  isAppError,
   NotFoundError,
   ROLLOUT_ACTIONS,
   ROUTES,
   schemaErrors,
+  StaleRevisionError,
   UndoSchema,
   type RolloutAction,
   type RolloutView,
@@ -22,26 +22,25 @@ import {
 } from '../core/index.js';
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
 import type { Store } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { Params, RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-
-const MAX_ATTEMPTS = 5;
 
 export type { RolloutAction, RolloutView };
 
 /** Reads the Service, changes it with `change` (undefined: nothing to do) and writes it with CAS, retrying on conflicts. */
 async function updateService(store: Store, namespace: string, name: string, change: (s: Service) => Promise<Service | undefined>): Promise<{ service: Service; changed: boolean }> {
-  for (let attempt = 1; ; attempt++) {
-    const svc = await store.get('Service', namespace, name);
-    if (!svc) throw new NotFoundError('Service', namespace, name);
-    const next = await change(svc);
-    if (!next) return { service: svc, changed: false };
-    try {
+  // Only the write's lost race is retried: a ConflictError from `change` is its answer.
+  return retryOnConflict(
+    async () => {
+      const svc = await store.get('Service', namespace, name);
+      if (!svc) throw new NotFoundError('Service', namespace, name);
+      const next = await change(svc);
+      if (!next) return { service: svc, changed: false };
       return { service: await store.update(next), changed: true };
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    },
+    { retryable: (e) => e instanceof StaleRevisionError },
+  );
 }
 
 const withSpec = (s: Service, spec: Service['spec'], annotations?: Record<string, string>): Service => {

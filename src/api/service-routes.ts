@@ -1,11 +1,10 @@
 // PUT /api/v1/namespaces/{ns}/services/{name}/scale: change only spec.replicas.
 import type { FastifyInstance } from 'fastify';
-import { InvalidError, isAppError, NotFoundError, ROUTES, ScaleSchema, schemaErrors, type Service } from '../core/index.js';
+import { InvalidError, NotFoundError, ROUTES, ScaleSchema, schemaErrors, type Service } from '../core/index.js';
 import type { Store } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-
-const MAX_ATTEMPTS = 5;
 
 function parseScaleBody(body: unknown): number {
   const errors = schemaErrors(ScaleSchema, body, '');
@@ -15,7 +14,7 @@ function parseScaleBody(body: unknown): number {
 
 /** Sets spec.replicas (generation + 1); no write when it already has that value. */
 async function scaleService(store: Store, namespace: string, name: string, replicas: number): Promise<{ service: Service; changed: boolean }> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const svc = await store.get('Service', namespace, name);
     if (!svc) throw new NotFoundError('Service', namespace, name);
     if (svc.spec.replicas === replicas) return { service: svc, changed: false };
@@ -24,12 +23,8 @@ async function scaleService(store: Store, namespace: string, name: string, repli
       metadata: { ...svc.metadata, generation: (svc.metadata.generation ?? 1) + 1 },
       spec: { ...svc.spec, replicas },
     };
-    try {
-      return { service: await store.update(next), changed: true };
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    return { service: await store.update(next), changed: true };
+  });
 }
 
 export function registerServiceRoutes(app: FastifyInstance, deps: RouteDeps): void {

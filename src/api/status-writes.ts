@@ -27,14 +27,13 @@ import {
 import type { TSchema } from 'typebox';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import type { Store, TxnOp } from '../store/store.js';
+import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 
 const STATUS_SCHEMAS: Partial<Record<Kind, TSchema>> = {
   Service: ServiceStatusSchema,
   Instance: InstanceStatusSchema,
   Node: NodeStatusSchema,
 };
-
-const MAX_ATTEMPTS = 5;
 
 /** The status write body: `{ status, metadata?: { revision } }`. */
 const StatusBodySchema = Type.Object(
@@ -77,21 +76,21 @@ function revivalConflict(current: AnyObject, status: unknown): AppError | undefi
 
 /** Replaces an object's status (CAS on `revision` when given, else retried on races). */
 export async function writeStatus(store: Store, kind: Kind, namespace: string | undefined, name: string, status: unknown, revision?: number): Promise<AnyObject> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await store.get(kind, namespace, name);
-    if (!current) throw new NotFoundError(kind, namespace, name);
-    if (revision !== undefined && revision !== current.metadata.revision) {
-      throw new StaleRevisionError(kind, namespace, name, current.metadata.revision, `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
-    }
-    if (canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
-    const revival = revivalConflict(current, status);
-    if (revival) throw revival;
-    try {
-      return await store.update({ ...current, status } as AnyObject);
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || revision !== undefined || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+  return retryOnConflict(
+    async () => {
+      const current = await store.get(kind, namespace, name);
+      if (!current) throw new NotFoundError(kind, namespace, name);
+      if (revision !== undefined && revision !== current.metadata.revision) {
+        throw new StaleRevisionError(kind, namespace, name, current.metadata.revision, `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
+      }
+      if (canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
+      const revival = revivalConflict(current, status);
+      if (revival) throw revival;
+      return store.update({ ...current, status } as AnyObject);
+    },
+    // A pinned revision's 409 is the answer, and so is a finished instance's refusal to revive.
+    { retryable: (e) => revision === undefined && e instanceof StaleRevisionError },
+  );
 }
 
 export interface InstanceReport {
@@ -184,7 +183,7 @@ const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
 export async function heartbeat(store: Store, name: string, now: Date, opts: HeartbeatOptions = {}): Promise<GantryNode> {
   const { leases } = opts;
   const persistMs = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const node = await store.get('Node', undefined, name);
     if (!node) throw new NotFoundError('Node', undefined, name, `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
     leases?.renew(name, now.getTime());
@@ -198,12 +197,8 @@ export async function heartbeat(store: Store, name: string, now: Date, opts: Hea
     const conditions = alreadyReady
       ? base.conditions
       : setCondition(base.conditions, { type: 'Ready', status: 'True', reason: 'NodeHeartbeating', message: `node ${name} is sending heartbeats` }, at);
-    try {
-      return await store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: at, conditions } });
-    } catch (e) {
-      if (!isAppError(e, 'CONFLICT') || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    return store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: at, conditions } });
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, sleep, type Condition, type Manifest, type NodeStatus } from '../../core/index.js';
 import type { GantryClient } from '../../client/types.js';
 import type { Fingerprint } from '../../drivers/driver.js';
+import { retryOnConflict } from '../../runtime/retry-on-conflict.js';
 import type { EventReporter } from './event-reporter.js';
 
 export interface NodeRegistrarOptions {
@@ -21,9 +22,6 @@ export interface NodeRegistrarOptions {
   /** Uniform in [0, 1); default Math.random. Spreads heartbeats and retries (see run()). */
   random?: (() => number) | undefined;
 }
-
-/** How often register() re-reads the Node after another writer (an operator) changed it between read and write. */
-const APPLY_ATTEMPTS = 5;
 
 /**
  * The wait before the next heartbeat or retry. Retries come quicker than heartbeats, but never
@@ -97,28 +95,25 @@ export class NodeRegistrar {
    */
   private async applySpec(): Promise<void> {
     const { client, nodeName, labels, address } = this.opts;
-    for (let attempt = 1; ; attempt++) {
-      const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
-        if (isAppError(e, 'NOT_FOUND')) return undefined;
-        throw e;
-      });
-      const metadata: Manifest['metadata'] = { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } };
-      if (existing) metadata.revision = existing.metadata.revision;
-      const manifest: Manifest = {
-        apiVersion: API_VERSION,
-        kind: 'Node',
-        metadata,
-        // An operator's unschedulable/overcommit/reserved survive an agent restart.
-        spec: { ...(existing?.spec ?? {}), address },
-      };
-      try {
+    await retryOnConflict(
+      async () => {
+        const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
+          if (isAppError(e, 'NOT_FOUND')) return undefined;
+          throw e;
+        });
+        const metadata: Manifest['metadata'] = { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } };
+        if (existing) metadata.revision = existing.metadata.revision;
+        const manifest: Manifest = {
+          apiVersion: API_VERSION,
+          kind: 'Node',
+          metadata,
+          // An operator's unschedulable/overcommit/reserved survive an agent restart.
+          spec: { ...(existing?.spec ?? {}), address },
+        };
         await client.apply(manifest);
-        return;
-      } catch (e) {
-        if (!isAppError(e, 'CONFLICT') || attempt >= APPLY_ATTEMPTS) throw e;
-        this.opts.logger.info({ node: nodeName, attempt }, 'node changed while registering; reading it again');
-      }
-    }
+      },
+      { onRetry: (_, attempt) => this.opts.logger.info({ node: nodeName, attempt }, 'node changed while registering; reading it again') },
+    );
   }
 
   /** Rewrites the stored status with the current runtime condition (the heartbeat keeps it alive). */
