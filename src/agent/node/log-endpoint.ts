@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import {
-  AppError,
+  type AppError,
   describeError,
   InternalError,
   InvalidError,
