@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, InvalidError } from '../core/index.js';
+import { InvalidError, NotFoundError } from '../core/index.js';
 import { formatCliError } from './cli-error.js';
 
 describe('formatCliError', () => {
@@ -16,7 +16,7 @@ describe('formatCliError', () => {
   });
 
   it('shows no stack trace unless debugging', () => {
-    const e = new AppError('NOT_FOUND', 'service "default/web" not found');
+    const e = new NotFoundError('Service', 'default', 'web');
     expect(formatCliError(e, { debug: false })).not.toContain('    at ');
     expect(formatCliError(e, { debug: true })).toContain('    at ');
   });

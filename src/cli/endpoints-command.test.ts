@@ -1,7 +1,7 @@
 // `gantry endpoints` against a fake client: the table, the empty case, and -w's change lines.
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, EndpointSet, EndpointWatchEvent } from '../client/types.js';
-import { AppError } from '../core/index.js';
+import { NotFoundError } from '../core/index.js';
 import { runCli } from './run-cli.js';
 import { fakeClient, testContext } from './test-helpers.js';
 
@@ -30,7 +30,7 @@ describe('gantry endpoints', () => {
     const empty = testContext({ env: token, client: fakeClient({ endpoints: async () => setOf() }) });
     expect(await runCli(empty, ['endpoints', 'web'])).toBe(0);
     expect(empty.out).toBe('service default/web has no ready endpoints\n');
-    const missing = testContext({ env: token, client: fakeClient({ endpoints: () => Promise.reject(new AppError('NOT_FOUND', 'service "default/nope" not found')) }) });
+    const missing = testContext({ env: token, client: fakeClient({ endpoints: () => Promise.reject(new NotFoundError('Service', 'default', 'nope')) }) });
     expect(await runCli(missing, ['endpoints', 'nope'])).toBe(1);
     expect(missing.err).toContain('nope');
   });

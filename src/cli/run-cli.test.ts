@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ApplyResult, GantryClient } from '../client/types.js';
-import { AppError, InvalidError, type Manifest } from '../core/index.js';
+import { InvalidError, NotFoundError, type Manifest } from '../core/index.js';
 import { runCli } from './run-cli.js';
 import { aService, fakeClient, testContext } from './test-helpers.js';
 
@@ -130,7 +130,7 @@ describe('gantry get', () => {
   });
 
   it('prints a server error without a stack trace and exits 1', async () => {
-    const ctx = testContext({ env: token, client: fakeClient({ get: (() => Promise.reject(new AppError('NOT_FOUND', 'service "default/nope" not found'))) }) });
+    const ctx = testContext({ env: token, client: fakeClient({ get: (() => Promise.reject(new NotFoundError('Service', 'default', 'nope'))) }) });
     expect(await runCli(ctx, ['get', 'svc', 'nope'])).toBe(1);
     expect(ctx.err).toBe('error: service "default/nope" not found\n');
   });

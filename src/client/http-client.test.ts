@@ -1,7 +1,19 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError, isAppError } from '../core/index.js';
+import {
+  AppError,
+  ConflictError,
+  ExpiredError,
+  ForbiddenError,
+  InternalError,
+  InvalidError,
+  isAppError,
+  MalformedError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+} from '../core/index.js';
 import { collectionPath, createHttpClient, objectPath } from './http-client.js';
 import { HttpTransport } from './http-transport.js';
 
@@ -217,5 +229,35 @@ describe('timeouts', () => {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+});
+
+describe('typed errors', () => {
+  const cases: { body: AppError; expected: abstract new (...args: never[]) => AppError }[] = [
+    { body: new MalformedError('the request body is not valid JSON'), expected: MalformedError },
+    { body: new UnauthorizedError('no token'), expected: UnauthorizedError },
+    { body: new ForbiddenError('admins do not write status'), expected: ForbiddenError },
+    { body: new NotFoundError('Service', 'default', 'web'), expected: NotFoundError },
+    { body: new ConflictError('service "default/web" was changed; read it again and retry'), expected: ConflictError },
+    { body: new ExpiredError('revision 3 is no longer kept'), expected: ExpiredError },
+    { body: new InvalidError('service "web" is invalid: 1 problem', [{ path: 'spec.replicas', message: 'must be a whole number' }]), expected: InvalidError },
+    { body: new InternalError('internal error; the server log has the details'), expected: InternalError },
+    { body: new UnavailableError('the agent of node "n1" does not answer'), expected: UnavailableError },
+  ];
+
+  it.each(cases.map((c) => [c.body.code, c] as const))('rebuilds a %s answer as the class of its code, with its status, message and details', async (_, c) => {
+    const { url } = await answer(c.body.status, JSON.stringify(c.body.toBody()));
+    const err = await createHttpClient({ server: url, token: 't' })
+      .get('Service', 'default', 'web')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(c.expected);
+    expect(err).toMatchObject({ code: c.body.code, status: c.body.status, message: c.body.message, details: c.body.details });
+  });
+
+  it('rebuilds an answer that is not Gantry\'s from its status alone', async () => {
+    const { url } = await answer(404, 'no such page', { 'content-type': 'text/plain' });
+    const err = await createHttpClient({ server: url, token: 't' }).version().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as AppError).message).toMatch(/^HTTP 404 from http:\/\/127\.0\.0\.1:\d+: no such page$/);
   });
 });

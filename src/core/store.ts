@@ -49,7 +49,7 @@ export interface Store extends ListWatch {
   list<K extends Kind>(kind: K, opts?: ListOptions): Promise<ListResult<ObjectOf<K>>>;
   /** Throws ConflictError (409) when the object exists. Assigns uid, revision, createdAt. */
   create<O extends AnyObject>(obj: NewObject<O>): Promise<O>;
-  /** Compare-and-swap on metadata.revision: ConflictError when stale, NotFoundError when gone. */
+  /** Compare-and-swap on metadata.revision: StaleRevisionError (a ConflictError) when stale, NotFoundError when gone. */
   update<O extends AnyObject>(obj: O): Promise<O>;
   /** With `revision`, deletes only if it still matches. Returns the deleted object. */
   delete(kind: Kind, namespace: string | undefined, name: string, opts?: { revision?: number }): Promise<AnyObject>;
@@ -57,7 +57,7 @@ export interface Store extends ListWatch {
   txn(ops: readonly TxnOp[]): Promise<TxnResult[]>;
   /**
    * Changes in revision order, until `signal` aborts (the iterator then ends without error).
-   * Throws AppError('EXPIRED') when fromRevision is older than the history kept: relist then.
+   * Throws ExpiredError when fromRevision is older than the history kept: relist then.
    */
   watch(opts: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent>;
   currentRevision(): Promise<number>;
