@@ -55,8 +55,7 @@ export async function lockDataDir(dir: string, pid: number = process.pid): Promi
     }
     const holder = await readPid(path);
     if (holder !== undefined && holder !== pid && isLiveGantry(holder)) {
-      throw new ConflictError(`the data dir ${dir} is in use by another Gantry (pid ${holder}); nothing was started or changed. Stop that one first, or pass --data-dir (GANTRY_HOME) to run a second one elsewhere`,
-      );
+      throw new ConflictError(`the data dir ${dir} is in use by another Gantry (pid ${holder}); nothing was started or changed. Stop that one first, or pass --data-dir (GANTRY_HOME) to run a second one elsewhere`);
     }
     // Left by a process that is gone (or half-written by one that is starting: retried briefly).
     if (holder === undefined && attempt < 2) {

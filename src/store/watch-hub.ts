@@ -100,8 +100,7 @@ export class WatchHub {
     const oldest = this.oldestRevision;
     if (from < oldest - 1) {
       watcher.fail(
-        new ExpiredError(`watch from revision ${from} is too old: history is kept from revision ${oldest} (now ${this.revision}); list again and watch from the list's revision`,
-        ),
+        new ExpiredError(`watch from revision ${from} is too old: history is kept from revision ${oldest} (now ${this.revision}); list again and watch from the list's revision`),
       );
       return watcher;
     }

@@ -55,8 +55,7 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     this.queue.push(e);
     if (this.queue.length - this.head > this.maxBuffered) {
       this.fail(
-        new ExpiredError(`watch of ${this.describe()} fell more than ${this.maxBuffered} events behind at revision ${e.revision}: list again and watch from the list's revision`,
-        ),
+        new ExpiredError(`watch of ${this.describe()} fell more than ${this.maxBuffered} events behind at revision ${e.revision}: list again and watch from the list's revision`),
       );
     }
   }

@@ -71,8 +71,7 @@ export class HostPortAllocator {
       if (!this.opts.probe || (await this.opts.probe(port, protocol))) return port;
       this.held.delete(port);
     }
-    throw new UnavailableError(`no free host port in ${this.range.first}-${this.range.last} (${this.held.size} held by this node's containers); widen the agent's --port-range`,
-    );
+    throw new UnavailableError(`no free host port in ${this.range.first}-${this.range.last} (${this.held.size} held by this node's containers); widen the agent's --port-range`);
   }
 }
 
