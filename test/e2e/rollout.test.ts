@@ -195,7 +195,8 @@ describe('rollouts on real Docker', () => {
     expect((await t.g.cli(['rollout', 'promote', 'service', 'can'])).stdout.trim()).toBe('service/can: v2 promoted');
     await rolloutPhase(t.g, 'can', 'Complete');
     expect(await answers(serving(await instances(t.g, 'can')))).toEqual(['v2', 'v2', 'v2']);
-    const describe = await t.g.cli(['describe', 'service', 'can']);
-    expect(describe.stdout).toMatch(/CanaryWaiting +.*canary waiting for promote/);
+    // describe shows only the latest events; the whole story is in `events --for`.
+    const events = await t.g.cli(['events', '--for', 'service/can']);
+    expect(events.stdout).toMatch(/CanaryWaiting +.*canary waiting for promote/);
   });
 });
