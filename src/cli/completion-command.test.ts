@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 import { candidates } from './completion-command.js';
-import { aService, fakeClient, testContext } from './test-helpers.js';
+import { aService, stored } from '../core/test-builders.js';
+import { fakeClient, testContext } from './test-helpers.js';
 
 const commands = ['apply', 'get', 'rollout'];
 const names = (kind: string) => Promise.resolve(kind === 'Service' ? ['hello', 'web'] : kind === 'Node' ? ['vm'] : []);
@@ -30,7 +31,7 @@ describe('completion', () => {
       expect(await runCli(ctx, ['completion', shell])).toBe(0);
       expect(ctx.out).toContain('__complete');
     }
-    const ctx = testContext({ env: { GANTRY_TOKEN: 't' }, client: fakeClient({ list: () => Promise.resolve({ kind: 'List', items: [aService('hello')], revision: 1 }) as never }) });
+    const ctx = testContext({ env: { GANTRY_TOKEN: 't' }, client: fakeClient({ list: () => Promise.resolve({ kind: 'List', items: [stored(aService('hello'))], revision: 1 }) as never }) });
     expect(await runCli(ctx, ['__complete', 'get', 'svc'])).toBe(0);
     expect(ctx.out).toBe('hello\n');
     const top = testContext({});

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyObject } from '../core/index.js';
 import { eventsFor, formatDescribe } from './describe-format.js';
-import { aNode, anEvent, anInstance, aService, NOW } from './test-helpers.js';
+import { aNode, anInstance, aService, stored } from '../core/test-builders.js';
+import { ago, anEvent, NOW } from './test-helpers.js';
 
 describe('formatDescribe', () => {
-  const web = aService('web');
+  const web = stored(
+    aService('web', { replicas: 3, containers: [{ name: 'web', image: 'gantry-examples/hello:1' }], status: { replicas: 3, readyReplicas: 3, conditions: [] } }),
+    { createdAt: ago(300) },
+  );
   const events = [
     anEvent('e1', { involved: { kind: 'Service', name: 'web', namespace: 'default' }, reason: 'ScaledUp', message: 'created 3 instances', ageSeconds: 20 }),
     anEvent('e2', { involved: { kind: 'Service', name: 'api', namespace: 'default' }, reason: 'ScaledUp' }),
@@ -52,7 +56,7 @@ describe('formatDescribe', () => {
   });
 
   it('shows an instance its own events (repeats counted), and a node the events recorded about it', () => {
-    const inst = anInstance('web-abcde', {});
+    const inst = anInstance('web-abcde');
     const all = [
       anEvent('i1', { involved: { kind: 'Instance', name: 'web-abcde', namespace: 'default' }, reason: 'Started', message: 'started container web (id 1a2b3c4d5e6f)', count: 2, ageSeconds: 30 }),
       anEvent('i2', { involved: { kind: 'Instance', name: 'web-abcde', namespace: 'default' }, type: 'Warning', reason: 'BackOff', message: 'container web exited with code 137; restarting in 1s (restart 1)', ageSeconds: 31 }),
@@ -63,7 +67,7 @@ describe('formatDescribe', () => {
     expect(text).toMatch(/Warning +BackOff +31s +scheduler +container web exited with code 137; restarting in 1s \(restart 1\)\n/);
     expect(text).toMatch(/Normal +Started +30s +scheduler +started container web \(id 1a2b3c4d5e6f\) \(x2\)\n$/);
     expect(text).not.toContain('ScalingUp');
-    expect(eventsFor(aNode('node-1'), all).map((e) => e.metadata.name)).toEqual(['n1']);
+    expect(eventsFor(stored(aNode('node-1')), all).map((e) => e.metadata.name)).toEqual(['n1']);
   });
 });
 

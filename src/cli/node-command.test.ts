@@ -3,7 +3,8 @@ import type { ClientListOptions, NodeAction } from '../client/types.js';
 import type { Instance } from '../core/index.js';
 import { progressLine } from './node-command.js';
 import { runCli } from './run-cli.js';
-import { aNode, anInstance, fakeClient, testContext } from './test-helpers.js';
+import { aNode, anInstance, stored } from '../core/test-builders.js';
+import { fakeClient, testContext } from './test-helpers.js';
 
 const token = { GANTRY_TOKEN: 't0k3n' };
 const finished = (i: Instance): Instance => ({ ...i, status: { ...i.status!, phase: 'Succeeded', ready: false } });
@@ -14,7 +15,7 @@ function drainingClient(rounds: Instance[][], calls: string[] = [], selectors: (
   return fakeClient({
     nodeAction: (name: string, action: NodeAction) => {
       calls.push(`${action} ${name}`);
-      return Promise.resolve({ message: `node ${name} is draining: its service instances move to other nodes`, node: aNode(name) });
+      return Promise.resolve({ message: `node ${name} is draining: its service instances move to other nodes`, node: stored(aNode(name)) });
     },
     list: ((_kind: string, opts?: ClientListOptions) => {
       selectors.push(opts?.fieldSelector);

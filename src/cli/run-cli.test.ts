@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import type { ApplyResult, GantryClient } from '../client/types.js';
 import { InvalidError, NotFoundError, type Manifest } from '../core/index.js';
 import { runCli } from './run-cli.js';
-import { aService, fakeClient, testContext } from './test-helpers.js';
+import { aService, stored } from '../core/test-builders.js';
+import { ago, fakeClient, testContext } from './test-helpers.js';
 
 const token = { GANTRY_TOKEN: 't0k3n' };
 const twoServices = `apiVersion: gantry/v1
@@ -29,19 +30,19 @@ function applyingClient(results: Record<string, ApplyResult | Error>, seen: Mani
       seen.push(m);
       const r = results[m.metadata.name];
       if (r instanceof Error) return Promise.reject(r);
-      return Promise.resolve({ object: aService(m.metadata.name), result: r ?? 'created' });
+      return Promise.resolve({ object: stored(aService(m.metadata.name)), result: r ?? 'created' });
     },
   });
 }
 
 describe('gantry apply', () => {
   it('says when an apply puts back replicas or resumes a paused rollout', async () => {
-    const stored = aService('web', { replicas: 5 });
-    stored.spec.paused = true;
+    const current = stored(aService('web', { replicas: 5 }));
+    current.spec.paused = true;
     const ctx = testContext({
       env: token,
       files: { 'app.yaml': twoServices.split('---')[0]!.replace('spec:', 'spec:\n  replicas: 3') },
-      client: fakeClient({ get: (() => Promise.resolve(stored)) as GantryClient['get'], apply: () => Promise.resolve({ object: aService('web', { replicas: 3 }), result: 'configured' as const }) }),
+      client: fakeClient({ get: (() => Promise.resolve(current)) as GantryClient['get'], apply: () => Promise.resolve({ object: stored(aService('web', { replicas: 3 })), result: 'configured' as const }) }),
     });
     expect(await runCli(ctx, ['apply', '-f', 'app.yaml'])).toBe(0);
     expect(ctx.out).toBe('service/web configured (replicas 5 → 3; rollout resumed: the file has no paused: true)\n');
@@ -91,7 +92,7 @@ describe('gantry get', () => {
     fakeClient({
       list: ((_kind: unknown, opts?: { namespace?: string }) => {
         namespaces.push(opts?.namespace);
-        return Promise.resolve({ items: [aService('web')], revision: 9 });
+        return Promise.resolve({ items: [stored(aService('web', { replicas: 3, status: { replicas: 3, readyReplicas: 3, conditions: [] } }), { createdAt: ago(300) })], revision: 9 });
       }) as GantryClient['list'],
     });
 
@@ -114,7 +115,7 @@ describe('gantry get', () => {
   });
 
   it('prints one object as itself with -o json', async () => {
-    const ctx = testContext({ env: token, client: fakeClient({ get: (() => Promise.resolve(aService('web'))) as GantryClient['get'] }) });
+    const ctx = testContext({ env: token, client: fakeClient({ get: (() => Promise.resolve(stored(aService('web')))) as GantryClient['get'] }) });
     expect(await runCli(ctx, ['get', 'svc', 'web', '-o', 'json'])).toBe(0);
     expect((JSON.parse(ctx.out) as { kind: string }).kind).toBe('Service');
   });
@@ -139,7 +140,7 @@ describe('gantry get', () => {
 describe('gantry scale, delete and usage errors', () => {
   it('scales a service', async () => {
     const calls: unknown[][] = [];
-    const client = fakeClient({ scale: (ns, name, n) => (calls.push([ns, name, n]), Promise.resolve(aService(name, { replicas: n }))) });
+    const client = fakeClient({ scale: (ns, name, n) => (calls.push([ns, name, n]), Promise.resolve(stored(aService(name, { replicas: n })))) });
     const ctx = testContext({ env: token, client });
     expect(await runCli(ctx, ['scale', 'service', 'web', '--replicas', '5'])).toBe(0);
     expect(calls).toEqual([['default', 'web', 5]]);
@@ -154,7 +155,7 @@ describe('gantry scale, delete and usage errors', () => {
 
   it('deletes a cluster-wide object without a namespace', async () => {
     const calls: unknown[][] = [];
-    const client = fakeClient({ delete: (kind, ns, name) => (calls.push([kind, ns, name]), Promise.resolve(aService(name))) });
+    const client = fakeClient({ delete: (kind, ns, name) => (calls.push([kind, ns, name]), Promise.resolve(stored(aService(name)))) });
     const ctx = testContext({ env: token, client });
     expect(await runCli(ctx, ['delete', 'node', 'n1'])).toBe(0);
     expect(calls).toEqual([['Node', undefined, 'n1']]);

@@ -1,11 +1,13 @@
-// Builders for CLI tests: objects as the API returns them, a context that records output, and a
-// client whose methods fail unless a test provides them.
+// Helpers for CLI tests: events as the API returns them, a context that records output, and a
+// client whose methods fail unless a test provides them. Services, nodes and instances come from
+// core/test-builders.ts (`stored()` with `createdAt: ago(seconds)` for an age).
 import type { GantryClient } from '../client/types.js';
-import { API_VERSION, DEFAULT_NAMESPACE, type GantryEvent, type GantryNode, type Instance, type Service } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, type GantryEvent } from '../core/index.js';
 import type { CliContext, Connection } from './context.js';
 
 export const NOW = new Date('2025-01-01T12:00:00Z');
-const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+/** The ISO time `seconds` before NOW. */
+export const ago = (seconds: number): string => new Date(NOW.getTime() - seconds * 1000).toISOString();
 
 const meta = (name: string, namespace: string | undefined, ageSeconds: number) => ({
   name,
@@ -15,51 +17,6 @@ const meta = (name: string, namespace: string | undefined, ageSeconds: number) =
   generation: 1,
   createdAt: ago(ageSeconds),
 });
-
-export function aService(name = 'web', o: { replicas?: number; ready?: number; namespace?: string; ageSeconds?: number; image?: string } = {}): Service {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Service',
-    metadata: meta(name, o.namespace ?? DEFAULT_NAMESPACE, o.ageSeconds ?? 300),
-    spec: { replicas: o.replicas ?? 3, containers: [{ name: 'web', image: o.image ?? 'gantry-examples/hello:1' }] },
-    status: { replicas: o.replicas ?? 3, readyReplicas: o.ready ?? 3, conditions: [] },
-  };
-}
-
-export function anInstance(name: string, o: { service?: string; node?: string; namespace?: string; hostPort?: number; restarts?: number; message?: string } = {}): Instance {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Instance',
-    metadata: meta(name, o.namespace ?? DEFAULT_NAMESPACE, 60),
-    spec: {
-      service: o.service ?? 'web',
-      ...(o.node !== undefined ? { node: o.node } : {}),
-      containers: [{ name: 'web', image: 'gantry-examples/hello:1' }],
-      restartPolicy: 'Always',
-      resources: { cpu: 100, memory: 32 * 2 ** 20 },
-      templateHash: 'abc',
-    },
-    status: {
-      phase: o.node ? 'Running' : 'Pending',
-      ready: Boolean(o.node),
-      hostIP: '127.0.0.1',
-      ...(o.message !== undefined ? { message: o.message } : {}),
-      containers: o.node
-        ? [{ name: 'web', state: 'running', restartCount: o.restarts ?? 0, hostPorts: o.hostPort ? { http: o.hostPort } : {} }]
-        : [],
-    },
-  };
-}
-
-export function aNode(name: string, o: { ready?: boolean; labels?: Record<string, string> } = {}): GantryNode {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Node',
-    metadata: { ...meta(name, undefined, 3600), ...(o.labels ? { labels: o.labels } : {}) },
-    spec: {},
-    status: { ready: o.ready ?? true, capacity: { cpu: 2000, memory: 4 * 2 ** 30 }, driver: 'docker', conditions: [] },
-  };
-}
 
 export function anEvent(name: string, o: { involved: { kind: string; name: string; namespace?: string }; reason?: string; message?: string; ageSeconds?: number; count?: number; type?: 'Normal' | 'Warning' }): GantryEvent {
   return {

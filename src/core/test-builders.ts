@@ -113,6 +113,8 @@ export interface InstanceOverrides {
   /** Any other spec field. */
   spec?: Partial<InstanceSpec>;
   status?: InstanceStatus;
+  /** TEST_CREATED_AT unless given. */
+  createdAt?: string;
 }
 
 /** An Instance as stored: labelled with its service, a random uid unless given, status Pending. */
@@ -121,7 +123,7 @@ export function anInstance(name = 'web-a1b2c', o: InstanceOverrides = {}): Insta
   return {
     apiVersion: API_VERSION,
     kind: 'Instance',
-    metadata: { name, namespace: o.namespace ?? DEFAULT_NAMESPACE, uid: o.uid ?? crypto.randomUUID(), revision: 1, createdAt: TEST_CREATED_AT, labels: { 'gantry.io/service': service } },
+    metadata: { name, namespace: o.namespace ?? DEFAULT_NAMESPACE, uid: o.uid ?? crypto.randomUUID(), revision: 1, createdAt: o.createdAt ?? TEST_CREATED_AT, labels: { 'gantry.io/service': service } },
     spec: {
       service,
       ...(o.node !== undefined ? { node: o.node } : {}),
