@@ -4,7 +4,8 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { startControllers } from './index.js';
 import { SchedulingController } from './scheduling/scheduling-controller.js';
 import { ServiceController } from './service/service-controller.js';
-import { GiB, aNode, aService, aStore, instancesOf, quietLogger, setInstanceStatus } from './shared/test-builders.js';
+import { aNode, aService } from '../core/test-builders.js';
+import { GiB, aStore, instancesOf, quietLogger, setInstanceStatus } from './shared/test-builders.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { jobInstances } from './job/job-controller.js';
 
@@ -18,8 +19,8 @@ describe('startControllers', () => {
     store = aStore();
     const ac = new AbortController();
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
-    await store.create(aNode({ name: 'n1', lastHeartbeat: new Date().toISOString() }));
-    await store.create(aService({ replicas: 3 }));
+    await store.create(aNode('n1', { lastHeartbeat: new Date().toISOString() }));
+    await store.create(aService('web', { replicas: 3 }));
 
     await vi.waitFor(async () => {
       const list = await instancesOf(store);
@@ -46,7 +47,7 @@ describe('startControllers', () => {
     ac.abort();
     await done;
     // Nothing runs after done: a new service gets no instances.
-    await store.create(aService({ name: 'late', replicas: 1 }));
+    await store.create(aService('late', { replicas: 1 }));
     await new Promise((r) => setTimeout(r, 50));
     expect(await instancesOf(store, 'late')).toHaveLength(0);
   });
@@ -57,10 +58,10 @@ describe('startControllers', () => {
     const ac = new AbortController();
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     try {
-      await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB, lastHeartbeat: new Date().toISOString() }));
+      await store.create(aNode('n1', { cpu: 1000, memory: 1000 * GiB, lastHeartbeat: new Date().toISOString() }));
       await vi.waitFor(() => expect(passes).toHaveBeenCalled());
       const before = passes.mock.calls.length;
-      await store.txn(Array.from({ length: 200 }, (_, i) => ({ op: 'create' as const, object: aService({ name: `svc-${i}`, replicas: 5 }) })));
+      await store.txn(Array.from({ length: 200 }, (_, i) => ({ op: 'create' as const, object: aService(`svc-${i}`, { replicas: 5 }) })));
       await vi.waitFor(
         async () => {
           const all = (await store.list('Instance')).items;
@@ -84,8 +85,8 @@ describe('startControllers', () => {
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     const reconciles = vi.spyOn(ServiceController.prototype, 'reconcile');
     try {
-      await store.create(aNode({ name: 'n1', cpu: 100, memory: 100 * GiB, lastHeartbeat: new Date().toISOString() }));
-      await store.create(aService({ replicas: 40 }));
+      await store.create(aNode('n1', { cpu: 100, memory: 100 * GiB, lastHeartbeat: new Date().toISOString() }));
+      await store.create(aService('web', { replicas: 40 }));
       await vi.waitFor(async () => expect((await instancesOf(store)).filter((i) => i.spec.node === 'n1')).toHaveLength(40));
       await new Promise((r) => setTimeout(r, 400));
       reconciles.mockClear();
@@ -108,9 +109,9 @@ describe('startControllers', () => {
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { resyncIntervalMs: 60_000 } });
     try {
       await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: 'conf', namespace: 'default' }, spec: { data: { app: 'a=1' } } });
-      const withFile = aService({ name: 'uses', replicas: 1 });
+      const withFile = aService('uses', { replicas: 1 });
       await store.create({ ...withFile, spec: { ...withFile.spec, configFiles: [{ path: '/etc/app.conf', configRef: { name: 'conf', key: 'app' } }] } });
-      await store.create(aService({ name: 'other', replicas: 1 }));
+      await store.create(aService('other', { replicas: 1 }));
       const versionOf = async (name: string) => (await store.get('Service', 'default', name))?.status?.version;
       await vi.waitFor(async () => {
         expect(await versionOf('uses')).toBe(1);
@@ -131,7 +132,7 @@ describe('startControllers', () => {
     store = aStore();
     const ac = new AbortController();
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { nodeGracePeriodMs: 100 } });
-    await store.create(aNode({ name: 'quiet', lastHeartbeat: new Date().toISOString() }));
+    await store.create(aNode('quiet', { lastHeartbeat: new Date().toISOString() }));
     await vi.waitFor(
       async () => {
         const node: GantryNode | undefined = await store.get('Node', undefined, 'quiet');
@@ -149,7 +150,7 @@ describe('startControllers', () => {
     const ac = new AbortController();
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });
     try {
-      await store.create(aNode({ name: 'n1', lastHeartbeat: new Date().toISOString() }));
+      await store.create(aNode('n1', { lastHeartbeat: new Date().toISOString() }));
       await vi.waitFor(() => expect(passes).toHaveBeenCalled());
       await new Promise((r) => setTimeout(r, 50));
       const before = passes.mock.calls.length;
@@ -174,8 +175,8 @@ describe('startControllers', () => {
   it('reaches every controller through its own triggers, for objects stored before it started too', async () => {
     store = aStore();
     // Stored before the manager starts: the informers' first list must reach every setup's handlers.
-    await store.create(aNode({ name: 'a', lastHeartbeat: new Date().toISOString() }));
-    await store.create(aService({ replicas: 2 }));
+    await store.create(aNode('a', { lastHeartbeat: new Date().toISOString() }));
+    await store.create(aService('web', { replicas: 2 }));
     await store.create<Job>({ apiVersion: API_VERSION, kind: 'Job', metadata: { name: 'batch', namespace: 'default' }, spec: jobSpecDefaults({ containers: [{ name: 'main', image: 'x' }] }) });
     const ac = new AbortController();
     const { done } = startControllers({ events: new EventRecorder(store), store, logger: quietLogger(), signal: ac.signal, options: { seed: 1, resyncIntervalMs: 60_000 } });

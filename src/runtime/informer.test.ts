@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { Informer } from './informer.js';
-import { aService, quietLogger } from '../controllers/shared/test-builders.js';
+import { aService } from '../core/test-builders.js';
+import { quietLogger } from '../controllers/shared/test-builders.js';
 
 let store: SqliteStore;
 let ac: AbortController;
@@ -29,14 +30,14 @@ function recorder() {
 describe('Informer', () => {
   it('lists, then follows the watch', async () => {
     store = openSqliteStore(':memory:');
-    await store.create(aService({ name: 'a' }));
+    await store.create(aService('a'));
     const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 0 });
     const r = recorder();
     inf.addHandlers(r.handlers);
     const run = inf.run(ac.signal);
     await inf.synced;
     expect(r.seen).toEqual(['add a']);
-    const b = await store.create(aService({ name: 'b' }));
+    const b = await store.create<Service>(aService('b'));
     await store.update<Service>({ ...b, spec: { ...b.spec, replicas: 5 } });
     await store.delete('Service', 'default', 'a');
     await vi.waitFor(() => expect(r.seen).toEqual(['add a', 'add b', 'update b', 'delete a']));
@@ -48,7 +49,7 @@ describe('Informer', () => {
 
   it('relists when the watch falls too far behind (EXPIRED), noticing what was deleted meanwhile', async () => {
     store = openSqliteStore(':memory:', { maxWatchBuffer: 2, historyLimit: 2 });
-    await store.create(aService({ name: 'gone' }));
+    await store.create(aService('gone'));
     const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 0, retryDelayMs: 10 });
     const r = recorder();
     inf.addHandlers(r.handlers);
@@ -58,7 +59,7 @@ describe('Informer', () => {
     // Many writes at once: more than the watch may buffer.
     await store.txn([
       { op: 'delete', kind: 'Service', namespace: 'default', name: 'gone' },
-      ...['s1', 's2', 's3', 's4', 's5'].map((name) => ({ op: 'create' as const, object: aService({ name }) })),
+      ...['s1', 's2', 's3', 's4', 's5'].map((name) => ({ op: 'create' as const, object: aService(name) })),
     ]);
     await vi.waitFor(() => expect(inf.list().map((s) => s.metadata.name).sort()).toEqual(['s1', 's2', 's3', 's4', 's5']));
     expect(r.seen).toContain('delete gone');
@@ -69,8 +70,8 @@ describe('Informer', () => {
 
   it('resync calls onUpdate for every cached object', async () => {
     store = openSqliteStore(':memory:');
-    await store.create(aService({ name: 'a' }));
-    await store.create(aService({ name: 'b' }));
+    await store.create(aService('a'));
+    await store.create(aService('b'));
     const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 20 });
     const r = recorder();
     inf.addHandlers(r.handlers);

@@ -3,7 +3,8 @@ import type { Instance, Service } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { CrashLoopController, mayCrashLoop } from './crash-loop-controller.js';
 import { ServiceController } from '../service/service-controller.js';
-import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
+import { aNode, aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -14,9 +15,9 @@ afterEach(async () => {
 async function setup(rescheduleAfterFailures?: number) {
   const clock = new TestClock();
   store = aStore(clock);
-  await store.create(aNode({ name: 'a' }));
-  await store.create(aNode({ name: 'b' }));
-  const s = aService({ replicas: 1 });
+  await store.create(aNode('a', { ready: true }));
+  await store.create(aNode('b', { ready: true }));
+  const s = aService('web', { replicas: 1 });
   await store.create<Service>({ ...s, spec: { ...s.spec, ...(rescheduleAfterFailures !== undefined ? { rescheduleAfterFailures } : {}) } });
   const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(4) });
   await services.reconcile('default/web');

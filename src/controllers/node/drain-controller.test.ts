@@ -4,7 +4,8 @@ import type { SqliteStore } from '../../store/sqlite-store.js';
 import { DrainController } from './drain-controller.js';
 import { SchedulingController } from '../scheduling/scheduling-controller.js';
 import { ServiceController } from '../service/service-controller.js';
-import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
+import { aNode, aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -31,8 +32,8 @@ async function agentsAct(): Promise<void> {
 async function setup(replicas: number, maxUnavailable: number) {
   const clock = new TestClock();
   store = aStore(clock);
-  await store.create(aNode({ name: 'a' }));
-  const s = aService({ replicas });
+  await store.create(aNode('a', { ready: true }));
+  const s = aService('web', { replicas });
   await store.create({ ...s, spec: { ...s.spec, update: { maxSurge: 1, maxUnavailable } } });
   const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(2) });
   const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date });
@@ -44,7 +45,7 @@ async function setup(replicas: number, maxUnavailable: number) {
     clock.advance(1000);
   };
   for (let k = 0; k < 3; k++) await step();
-  await store.create(aNode({ name: 'b' }));
+  await store.create(aNode('b', { ready: true }));
   return { clock, services, scheduler, drain, step };
 }
 

@@ -6,8 +6,8 @@ import { type GantryNode, type Instance } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import type { NewObject } from '../../store/store.js';
 import { NodeController } from './node-controller.js';
-import { anInstance } from '../../core/test-builders.js';
-import { TestClock, aNode, aStore, quietLogger } from '../shared/test-builders.js';
+import { anInstance, aNode } from '../../core/test-builders.js';
+import { TestClock, aStore, quietLogger } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -39,7 +39,7 @@ async function phasesOn(node: string): Promise<(string | undefined)[]> {
 async function aCluster(count: number, perNode: number, clock: TestClock): Promise<void> {
   const t0 = clock.date().toISOString();
   await store.txn([
-    ...Array.from({ length: count }, (_, n) => ({ op: 'create' as const, object: aNode({ name: `n${n}`, lastHeartbeat: t0 }) })),
+    ...Array.from({ length: count }, (_, n) => ({ op: 'create' as const, object: aNode(`n${n}`, { lastHeartbeat: t0 }) })),
     ...Array.from({ length: count * perNode }, (_, i) => ({ op: 'create' as const, object: aRunningInstance(`web-${i}`, `n${i % count}`) })),
   ]);
 }

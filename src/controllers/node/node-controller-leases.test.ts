@@ -6,8 +6,8 @@ import type { SqliteStore } from '../../store/sqlite-store.js';
 import type { NewObject } from '../../store/store.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeases } from '../../runtime/node-leases.js';
-import { anInstance } from '../../core/test-builders.js';
-import { TestClock, aNode, aStore, quietLogger } from '../shared/test-builders.js';
+import { anInstance, aNode } from '../../core/test-builders.js';
+import { TestClock, aStore, quietLogger } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -41,7 +41,7 @@ function setup() {
 describe('NodeController with leases', () => {
   it('keeps a node ready whose lease is fresh although its stored heartbeat is old', async () => {
     const { clock, leases, controller } = setup();
-    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
     const nodes = controller();
     for (let t = 0; t < 4 * GRACE; t += 5000) {
       clock.advance(5000);
@@ -54,8 +54,8 @@ describe('NodeController with leases', () => {
   it('marks a node with no heartbeat past the grace period not ready, stamping its last lease', async () => {
     const { clock, leases, controller } = setup();
     const t0 = clock.date().toISOString();
-    await store.create(aNode({ name: 'quiet', lastHeartbeat: t0 }));
-    await store.create(aNode({ name: 'renewed', lastHeartbeat: t0 }));
+    await store.create(aNode('quiet', { lastHeartbeat: t0 }));
+    await store.create(aNode('renewed', { lastHeartbeat: t0 }));
     const nodes = controller();
     clock.advance(10_000);
     const lastBeat = clock.date().toISOString();
@@ -76,8 +76,8 @@ describe('NodeController with leases', () => {
 
   it('after a restart (a new, empty lease table) gives every node a grace period from the controller start', async () => {
     const { clock } = setup();
-    await store.create(aNode({ name: 'back', lastHeartbeat: clock.date().toISOString() }));
-    await store.create(aNode({ name: 'gone', lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aNode('back', { lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aNode('gone', { lastHeartbeat: clock.date().toISOString() }));
     clock.advance(45_000); // the stored heartbeats are up to a persist interval old, and the server was down
     const fresh = new NodeLeases();
     const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases: fresh });
@@ -97,7 +97,7 @@ describe('NodeController with leases', () => {
 
   it('forgets the lease of a deleted node', async () => {
     const { clock, leases, controller } = setup();
-    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
     const nodes = controller();
     leases.renew('n1', clock.now());
     await nodes.check();
@@ -114,7 +114,7 @@ describe('NodeController when a rack dies', () => {
     const NODES = 300;
     await store.txn([
       // Half the cluster: more would be a disruption, whose instances are left alone (see below).
-      ...Array.from({ length: 2 * NODES }, (_, n) => ({ op: 'create' as const, object: aNode({ name: `n${n}`, lastHeartbeat: t0 }) })),
+      ...Array.from({ length: 2 * NODES }, (_, n) => ({ op: 'create' as const, object: aNode(`n${n}`, { lastHeartbeat: t0 }) })),
       ...Array.from({ length: NODES * 3 }, (_, i) => ({ op: 'create' as const, object: aBoundInstance(`web-${i}`, `n${i % NODES}`) })),
     ]);
     const nodes = controller();
@@ -154,7 +154,7 @@ describe('NodeController when a rack dies', () => {
   it('splits more than 1,000 lost instances over several transactions', async () => {
     const { clock, controller } = setup();
     await store.txn([
-      { op: 'create', object: aNode({ name: 'big', lastHeartbeat: clock.date().toISOString() }) },
+      { op: 'create', object: aNode('big', { lastHeartbeat: clock.date().toISOString() }) },
       ...Array.from({ length: 2500 }, (_, i) => ({ op: 'create' as const, object: aBoundInstance(`web-${i}`, 'big') })),
     ]);
     const nodes = controller();
@@ -171,7 +171,7 @@ describe('NodeController when a rack dies', () => {
 
   it('leaves a node whose heartbeat lands during the pass alone, and still marks the rest', async () => {
     const { clock, controller } = setup();
-    await store.txn(Array.from({ length: 5 }, (_, n) => ({ op: 'create' as const, object: aNode({ name: `n${n}`, lastHeartbeat: clock.date().toISOString() }) })));
+    await store.txn(Array.from({ length: 5 }, (_, n) => ({ op: 'create' as const, object: aNode(`n${n}`, { lastHeartbeat: clock.date().toISOString() }) })));
     const nodes = controller();
     clock.advance(GRACE + 1);
     // n2's heartbeat is written between the controller's read and its transaction.

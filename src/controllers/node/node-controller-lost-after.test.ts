@@ -2,14 +2,13 @@
 // the silence passes their own service's lostAfter (job runs: the grace period), and a lost node
 // coming back gets one event per rule saying what happened to its replaced instances.
 import { afterEach, describe, expect, it } from 'vitest';
-import { getCondition, type GantryNode, type Instance, type Service } from '../../core/index.js';
+import { getCondition, type GantryNode, type Instance } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
-import type { NewObject } from '../../store/store.js';
-import { anInstance } from '../../core/test-builders.js';
+import { anInstance, aNode, aService } from '../../core/test-builders.js';
 import { NodeController } from './node-controller.js';
 import { KEEP_ORIGINAL_MAX_MS } from './node-return.js';
 import { ServiceController } from '../service/service-controller.js';
-import { TestClock, aNode, aService, aStore, quietLogger, seededRandom } from '../shared/test-builders.js';
+import { TestClock, aStore, quietLogger, seededRandom } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -25,11 +24,6 @@ async function heartbeat(name: string, clock: TestClock): Promise<void> {
   await store.update<GantryNode>({ ...node, status: { ...node.status!, ready: true, lastHeartbeat: clock.date().toISOString() } });
 }
 
-function aServiceWith(name: string, spec: Partial<Service['spec']>): NewObject<Service> {
-  const s = aService({ name });
-  return { ...s, spec: { ...s.spec, ...spec } };
-}
-
 async function phaseOf(name: string): Promise<string | undefined> {
   return (await store.get('Instance', 'default', name))?.status?.phase;
 }
@@ -38,11 +32,11 @@ async function setup() {
   const clock = new TestClock();
   store = aStore(clock);
   const t0 = clock.date().toISOString();
-  await store.create(aNode({ name: 'n1', lastHeartbeat: t0 }));
-  await store.create(aNode({ name: 'n2', lastHeartbeat: t0 }));
-  await store.create(aServiceWith('fast', { lostAfter: '3s' }));
-  await store.create(aServiceWith('slow', { lostAfter: '30s' }));
-  await store.create(aServiceWith('keep', { replicas: 1, lostAfter: '3s', onNodeReturn: 'KeepOriginal' }));
+  await store.create(aNode('n1', { lastHeartbeat: t0 }));
+  await store.create(aNode('n2', { lastHeartbeat: t0 }));
+  await store.create(aService('fast', { replicas: 3, spec: { lostAfter: '3s' } }));
+  await store.create(aService('slow', { replicas: 3, spec: { lostAfter: '30s' } }));
+  await store.create(aService('keep', { replicas: 1, spec: { lostAfter: '3s', onNodeReturn: 'KeepOriginal' } }));
   await store.create(anInstance('fast-1', { service: 'fast', node: 'n1', status: RUNNING }));
   await store.create(anInstance('slow-1', { service: 'slow', node: 'n1', status: RUNNING }));
   await store.create(anInstance('keep-1', { service: 'keep', node: 'n1', status: { ...RUNNING, containers: [{ name: 'main', state: 'running', restartCount: 0, hostPorts: {} }] } }));

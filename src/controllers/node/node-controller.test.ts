@@ -4,7 +4,8 @@ import type { SqliteStore } from '../../store/sqlite-store.js';
 import { NodeController } from './node-controller.js';
 import { SchedulingController } from '../scheduling/scheduling-controller.js';
 import { ServiceController } from '../service/service-controller.js';
-import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
+import { aNode, aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -28,8 +29,8 @@ describe('NodeController', () => {
     const clock = new TestClock();
     store = aStore(clock);
     const t0 = clock.date().toISOString();
-    await store.create(aNode({ name: 'n1', lastHeartbeat: t0 }));
-    await store.create(aService({ replicas: 2 }));
+    await store.create(aNode('n1', { lastHeartbeat: t0 }));
+    await store.create(aService('web', { replicas: 2 }));
     const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(5) });
     const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date });
     const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
@@ -39,7 +40,7 @@ describe('NodeController', () => {
     expect((await instancesOf(store)).every((i) => i.spec.node === 'n1')).toBe(true);
 
     // A second node keeps heartbeating; n1 falls silent.
-    await store.create(aNode({ name: 'n2', lastHeartbeat: t0 }));
+    await store.create(aNode('n2', { lastHeartbeat: t0 }));
     clock.advance(GRACE - 1);
     await heartbeat('n2', clock);
     await nodes.check();
@@ -82,7 +83,7 @@ describe('NodeController', () => {
   it('records NodeReady when a lost node heartbeats again', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
     const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     expect(await events('NodeReady')).toHaveLength(0);
@@ -99,7 +100,7 @@ describe('NodeController', () => {
   it('records no NodeReady for a new node turning ready on its first heartbeat', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    await store.create(aNode({ name: 'fresh', ready: false }));
+    await store.create(aNode('fresh', { ready: false }));
     const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
     await heartbeat('fresh', clock);
@@ -110,8 +111,8 @@ describe('NodeController', () => {
   it('leaves finished instances of a lost node alone', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aService('web', { replicas: 1 }));
     await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger() }).reconcile('default/web');
     await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
     const [inst] = await instancesOf(store);
@@ -125,8 +126,8 @@ describe('NodeController', () => {
     const clock = new TestClock();
     store = aStore(clock);
     const beforeDowntime = clock.date().toISOString();
-    await store.create(aNode({ name: 'n1', lastHeartbeat: beforeDowntime }));
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aNode('n1', { lastHeartbeat: beforeDowntime }));
+    await store.create(aService('web', { replicas: 1 }));
     await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger() }).reconcile('default/web');
     await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
 
@@ -148,8 +149,8 @@ describe('NodeController', () => {
   it('marks the unfinished instances of a deleted node Lost, so the service controller replaces them', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
-    await store.create(aService({ replicas: 2 }));
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aService('web', { replicas: 2 }));
     await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(2) }).reconcile('default/web');
     await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
     const [running, done] = await instancesOf(store);
@@ -173,8 +174,8 @@ describe('NodeController', () => {
   it('on its first pass, finds instances of a node deleted while the server was down', async () => {
     const clock = new TestClock();
     store = aStore(clock);
-    await store.create(aNode({ name: 'n1', lastHeartbeat: clock.date().toISOString() }));
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
+    await store.create(aService('web', { replicas: 1 }));
     await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger() }).reconcile('default/web');
     await new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1 }).reconcile();
     await store.delete('Node', undefined, 'n1');

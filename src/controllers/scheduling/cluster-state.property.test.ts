@@ -4,7 +4,8 @@ import { API_VERSION, isUnboundPending, type GantryNode, type Instance, type Ins
 import { buildNodeSnapshots, type NodeSnapshot } from '../../scheduler/index.js';
 import type { NewObject, Store } from '../../store/store.js';
 import { ClusterState } from './cluster-state.js';
-import { aNode, aStore } from '../shared/test-builders.js';
+import { aNode } from '../../core/test-builders.js';
+import { aStore } from '../shared/test-builders.js';
 import { nsKey } from '../shared/queue-keys.js';
 
 type Step =
@@ -67,7 +68,7 @@ async function apply(store: Store, s: Step, serial: number): Promise<void> {
   const pick = (n: number) => instances[n % Math.max(1, instances.length)];
   switch (s.kind) {
     case 'addNode': {
-      if (!(await store.get('Node', undefined, `n${s.node}`))) await store.create(aNode({ name: `n${s.node}`, cpu: s.cpu }));
+      if (!(await store.get('Node', undefined, `n${s.node}`))) await store.create(aNode(`n${s.node}`, { cpu: s.cpu }));
       return;
     }
     case 'deleteNode': {

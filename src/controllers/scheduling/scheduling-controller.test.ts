@@ -4,7 +4,8 @@ import { openSqliteStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { newInstanceFor } from '../service/instance-template.js';
 import { BIND_CHUNK, PLAN_CHUNK, SchedulingController } from './scheduling-controller.js';
 import { ServiceController } from '../service/service-controller.js';
-import { GiB, TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom } from '../shared/test-builders.js';
+import { aNode, aService } from '../../core/test-builders.js';
+import { GiB, TestClock, aStore, instancesOf, quietLogger, seededRandom } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 async function withService(replicas: number, memory = '128Mi'): Promise<void> {
-  const svc = await store.create(aService({ replicas, memory }));
+  const svc = await store.create(aService('web', { replicas, memory }));
   await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) }).reconcile(`default/${svc.metadata.name}`);
 }
 
@@ -24,8 +25,8 @@ function aScheduler(clock = new TestClock()): SchedulingController {
 describe('SchedulingController', () => {
   it('binds every pending instance to a ready node, in one txn, never to a node that is not ready', async () => {
     store = aStore();
-    await store.create(aNode({ name: 'n1' }));
-    await store.create(aNode({ name: 'down', ready: false }));
+    await store.create(aNode('n1', { ready: true }));
+    await store.create(aNode('down', { ready: false }));
     await withService(4);
     let txns = 0;
     const txn = store.txn.bind(store);
@@ -46,7 +47,7 @@ describe('SchedulingController', () => {
 
   it('leaves what does not fit unbound with a reason, and records one FailedScheduling event per reason', async () => {
     store = aStore();
-    await store.create(aNode({ name: 'n1', memory: 1 * GiB }));
+    await store.create(aNode('n1', { memory: 1 * GiB }));
     await withService(1, '2Gi');
     const scheduler = aScheduler();
     const result = await scheduler.reconcile();
@@ -63,7 +64,7 @@ describe('SchedulingController', () => {
     expect(events[0]!.spec).toMatchObject({ type: 'Warning', count: 1, involved: { kind: 'Instance', name: inst!.metadata.name } });
 
     // A node big enough arrives: the instance is placed and its reason cleared.
-    await store.create(aNode({ name: 'big', memory: 4 * GiB }));
+    await store.create(aNode('big', { memory: 4 * GiB }));
     expect(await scheduler.reconcile()).toBeUndefined();
     const [placed] = await instancesOf(store);
     expect(placed!.spec.node).toBe('big');
@@ -74,7 +75,7 @@ describe('SchedulingController', () => {
   it('re-checks a plan against the state at commit time and never overfills a node', async () => {
     store = aStore();
     // Room for exactly two 1Gi instances.
-    await store.create(aNode({ name: 'n1', memory: 2 * GiB }));
+    await store.create(aNode('n1', { memory: 2 * GiB }));
     await withService(2, '1Gi');
     const svc = (await store.get('Service', 'default', 'web'))!;
     // Between plan and commit another writer binds an instance that takes half the node.
@@ -98,7 +99,7 @@ describe('SchedulingController', () => {
 
   it('does nothing when nothing is pending', async () => {
     store = aStore();
-    await store.create(aNode({ name: 'n1' }));
+    await store.create(aNode('n1', { ready: true }));
     const rev = await store.currentRevision();
     expect(await aScheduler().reconcile()).toBeUndefined();
     expect(await store.currentRevision()).toBe(rev);
@@ -106,8 +107,8 @@ describe('SchedulingController', () => {
 
   it(`binds a big batch in txns of at most ${BIND_CHUNK}`, async () => {
     store = aStore();
-    await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB }));
-    await store.create(aService({ replicas: 2500 }));
+    await store.create(aNode('n1', { cpu: 1000, memory: 1000 * GiB }));
+    await store.create(aService('web', { replicas: 2500 }));
     const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) });
     for (let pass = 0; pass < 3; pass++) await services.reconcile('default/web');
     const txn = vi.spyOn(store, 'txn');
@@ -119,7 +120,7 @@ describe('SchedulingController', () => {
 
   it('reads the cluster once, then follows its changes: later passes list no instances, even with heartbeats between plan and commit', async () => {
     store = aStore();
-    await store.create(aNode({ name: 'n1' }));
+    await store.create(aNode('n1', { ready: true }));
     await withService(3);
     // A heartbeat lands every time the controller looks at the revision.
     const currentRevision = store.currentRevision.bind(store);
@@ -151,7 +152,7 @@ describe('SchedulingController', () => {
   it('keepUp() between passes keeps the state inside the store history, so a busy store never forces a full re-read', async () => {
     const clock = new TestClock();
     store = openSqliteStore(':memory:', { now: clock.date, historyLimit: 50 });
-    await store.create(aNode({ name: 'n1' }));
+    await store.create(aNode('n1', { ready: true }));
     await withService(2);
     const scheduler = aScheduler(clock);
     await scheduler.reconcile();
@@ -179,7 +180,7 @@ describe('SchedulingController', () => {
   it('reads the whole cluster again once rebuildIntervalMs has passed (the safety net)', async () => {
     store = aStore();
     const clock = new TestClock();
-    await store.create(aNode({ name: 'n1' }));
+    await store.create(aNode('n1', { ready: true }));
     await withService(2);
     const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date, rebuildIntervalMs: 60_000 });
     const list = vi.spyOn(store, 'list');
@@ -195,8 +196,8 @@ describe('SchedulingController', () => {
 
   it(`plans a big backlog in chunks of ${PLAN_CHUNK}, letting the event loop run between them`, async () => {
     store = aStore();
-    await store.create(aNode({ name: 'n1', cpu: 1000, memory: 1000 * GiB }));
-    await store.create(aService({ replicas: 2500 }));
+    await store.create(aNode('n1', { cpu: 1000, memory: 1000 * GiB }));
+    await store.create(aService('web', { replicas: 2500 }));
     const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) });
     for (let pass = 0; pass < 3; pass++) await services.reconcile('default/web');
     let turns = 0;

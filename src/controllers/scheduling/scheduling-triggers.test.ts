@@ -2,15 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { GantryNode, Instance, InstanceStatus } from '../../core/index.js';
 import { newInstanceFor } from '../service/instance-template.js';
 import { instanceSchedulingChanged, nodeSchedulingChanged } from './scheduling-triggers.js';
-import { aNode, aService } from '../shared/test-builders.js';
-
-function stored(o: Parameters<typeof aNode>[0] = {}): GantryNode {
-  const n = aNode({ lastHeartbeat: '2025-01-01T00:00:00Z', ...o });
-  return { ...n, metadata: { ...n.metadata, uid: 'u1', revision: 1, createdAt: '2025-01-01T00:00:00Z' } };
-}
+import { aNode, aService, stored } from '../../core/test-builders.js';
 
 describe('nodeSchedulingChanged', () => {
-  const base = stored({ labels: { rack: 'a' } });
+  const base = stored(aNode('n1', { labels: { rack: 'a' }, lastHeartbeat: '2025-01-01T00:00:00Z' }));
 
   it('ignores a heartbeat: new lastHeartbeat, new revision, same everything else', () => {
     const beat: GantryNode = {
@@ -35,7 +30,7 @@ describe('nodeSchedulingChanged', () => {
 });
 
 describe('instanceSchedulingChanged', () => {
-  const svc = aService();
+  const svc = aService('web');
   const created = newInstanceFor({ ...svc, metadata: { ...svc.metadata, uid: 'u', revision: 1, createdAt: '2025-01-01T00:00:00Z' } }, 'web-abcde');
   const pending: Instance = { ...created, metadata: { ...created.metadata, uid: 'u2', revision: 2, createdAt: '2025-01-01T00:00:00Z' } };
   const withStatus = (i: Instance, patch: Partial<InstanceStatus>): Instance => ({

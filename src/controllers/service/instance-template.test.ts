@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Service } from '../../core/index.js';
+import { aService, stored } from '../../core/test-builders.js';
 import { instanceName, newInstanceFor, templateHashOf } from './instance-template.js';
-import { aService, seededRandom } from '../shared/test-builders.js';
-
-function stored(o: Parameters<typeof aService>[0] = {}): Service {
-  const s = aService(o);
-  return { ...s, metadata: { ...s.metadata, uid: 'u1', revision: 1, createdAt: '2025-01-01T00:00:00Z' } };
-}
+import { seededRandom } from '../shared/test-builders.js';
 
 describe('instance template', () => {
   it('copies the template, sums resources and starts unbound and Pending', () => {
-    const svc = stored({ name: 'api', namespace: 'prod', cpu: 0.25, memory: '256Mi', constraints: ['rack=a'] });
+    const svc = stored(aService('api', { namespace: 'prod', cpu: 0.25, memory: '256Mi', constraints: ['rack=a'] }));
     const inst = newInstanceFor(svc, 'api-x1y2z');
     expect(inst.metadata).toEqual({ name: 'api-x1y2z', namespace: 'prod', labels: { 'gantry.io/service': 'api' } });
     expect(inst.spec).toEqual({
@@ -27,9 +22,9 @@ describe('instance template', () => {
   });
 
   it('changes the template hash with the containers, not with the replica count', () => {
-    const base = stored();
+    const base = stored(aService('web'));
     expect(templateHashOf({ ...base, spec: { ...base.spec, replicas: 9 } })).toBe(templateHashOf(base));
-    expect(templateHashOf(stored({ image: 'busybox:1.37' }))).not.toBe(templateHashOf(base));
+    expect(templateHashOf(stored(aService('web', { image: 'busybox:1.37' })))).not.toBe(templateHashOf(base));
     expect(templateHashOf({ ...base, spec: { ...base.spec, restartPolicy: 'Never' } })).not.toBe(templateHashOf(base));
   });
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getCondition, type Instance, type Service } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { ServiceController } from './service-controller.js';
-import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
+import { aNode, aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -16,9 +17,9 @@ async function setup(o: { replicas?: number; update?: Service['spec']['update'];
   const clock = new TestClock();
   store = aStore(clock);
   const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(3) });
-  await store.create(aNode({ name: 'n1' }));
-  await store.create(aNode({ name: 'n2' }));
-  const s = aService({ replicas: o.replicas ?? 4 });
+  await store.create(aNode('n1', { ready: true }));
+  await store.create(aNode('n2', { ready: true }));
+  const s = aService('web', { replicas: o.replicas ?? 4 });
   await store.create({ ...s, spec: { ...s.spec, ...(o.update ? { update: o.update } : {}), ...o.extra } });
   return { clock, controller };
 }

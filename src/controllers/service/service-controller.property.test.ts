@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLive, type Service } from '../../core/index.js';
 import { ServiceController } from './service-controller.js';
-import { TestClock, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
+import { aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 type Step =
@@ -30,7 +31,7 @@ describe('ServiceController (property)', () => {
         const store = aStore(clock);
         try {
           const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(1) });
-          await store.create(aService({ replicas: initial }));
+          await store.create(aService('web', { replicas: initial }));
           let replicas = initial;
           for (const s of steps) {
             const list = (await instancesOf(store)).filter(isLive);

@@ -3,15 +3,8 @@ import { getCondition, type Instance, type Service } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { SERVICE_LABEL, templateHashOf } from './instance-template.js';
 import { MAX_OPS_PER_TXN, ServiceController } from './service-controller.js';
-import {
-  TestClock,
-  aService,
-  aStore,
-  instancesOf,
-  quietLogger,
-  seededRandom,
-  setInstanceStatus,
-} from '../shared/test-builders.js';
+import { aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -42,7 +35,7 @@ const names = (list: readonly Instance[]) => list.map((i) => i.metadata.name).so
 describe('ServiceController', () => {
   it('creates the missing instances unbound and Pending, in one store txn', async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 3 }));
+    await store.create(aService('web', { replicas: 3 }));
     const txn = vi.spyOn(store, 'txn');
     await controller.reconcile('default/web');
     expect(txn).toHaveBeenCalledTimes(1);
@@ -62,7 +55,7 @@ describe('ServiceController', () => {
 
   it('settles: once at its replicas, another pass writes nothing', async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 2 }));
+    await store.create(aService('web', { replicas: 2 }));
     await controller.reconcile('default/web');
     await controller.reconcile('default/web'); // Progressing moves from ScalingUp to WaitingForReady
     expect(await instancesOf(store)).toHaveLength(2);
@@ -73,7 +66,7 @@ describe('ServiceController', () => {
 
   it('scales down unbound Pending first, then not-ready, then the newest', async () => {
     const { clock, controller } = setup();
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aService('web', { replicas: 1 }));
     await controller.reconcile('default/web');
     const [oldest] = await instancesOf(store);
     clock.advance(1000);
@@ -102,7 +95,7 @@ describe('ServiceController', () => {
 
   it('replaces a Failed instance, and backs off when the replacement fails too', async () => {
     const { clock, controller } = setup();
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aService('web', { replicas: 1 }));
     await controller.reconcile('default/web');
     const [first] = await instancesOf(store);
     await setInstanceStatus(store, first!, { phase: 'Failed', message: 'exit code 1' });
@@ -136,8 +129,8 @@ describe('ServiceController', () => {
 
   it('deletes every instance of a deleted service', async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 3 }));
-    await store.create(aService({ name: 'other', replicas: 1 }));
+    await store.create(aService('web', { replicas: 3 }));
+    await store.create(aService('other', { replicas: 1 }));
     await controller.reconcile('default/web');
     await controller.reconcile('default/other');
     await store.delete('Service', 'default', 'web');
@@ -148,7 +141,7 @@ describe('ServiceController', () => {
 
   it('writes replicas, readyReplicas, observedGeneration and conditions, only when they change', async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 3 }));
+    await store.create(aService('web', { replicas: 3, generation: 1 }));
     await controller.reconcile('default/web');
     let status = (await getService()).status;
     expect(status).toMatchObject({ replicas: 3, readyReplicas: 0, observedGeneration: 1 });
@@ -169,7 +162,7 @@ describe('ServiceController', () => {
 
   it('reports Unschedulable when an instance cannot be placed', async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aService('web', { replicas: 1 }));
     await controller.reconcile('default/web');
     const [i] = await instancesOf(store);
     await setInstanceStatus(store, i!, { reason: 'Unschedulable', message: '0/1 nodes fit: 1 insufficient memory' });
@@ -181,7 +174,7 @@ describe('ServiceController', () => {
 
   it('rolls a changed template one instance at a time, removing an old one only when a new one is ready', async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 2 }));
+    await store.create(aService('web', { replicas: 2 }));
     await controller.reconcile('default/web');
     for (const i of await instancesOf(store)) await setInstanceStatus(store, i, { phase: 'Running', ready: true });
     const old = names(await instancesOf(store));
@@ -214,7 +207,7 @@ describe('ServiceController', () => {
 
   it('never reuses a name: draws again on a name in use or already drawn in the same batch', async () => {
     setup();
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aService('web', { replicas: 1 }));
     await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: drawing('aaaaa') }).reconcile('default/web');
     expect(names(await instancesOf(store))).toEqual(['web-aaaaa']);
     await scale(3);
@@ -225,7 +218,7 @@ describe('ServiceController', () => {
 
   it(`creates and deletes at most ${MAX_OPS_PER_TXN} instances per txn and requeues for the rest`, async () => {
     const { controller } = setup();
-    await store.create(aService({ replicas: 2500 }));
+    await store.create(aService('web', { replicas: 2500 }));
     const txn = vi.spyOn(store, 'txn');
     expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 0 });
     expect(await instancesOf(store)).toHaveLength(MAX_OPS_PER_TXN);
@@ -246,9 +239,9 @@ describe('ServiceController', () => {
     const clock = new TestClock();
     store = aStore(clock);
     const controller = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), now: clock.now, random: seededRandom(7) });
-    await store.create(aService({ replicas: 3 }));
-    await store.create(aService({ name: 'other', replicas: 2 }));
-    await store.create(aService({ name: 'web', namespace: 'team-b', replicas: 1 }));
+    await store.create(aService('web', { replicas: 3 }));
+    await store.create(aService('other', { replicas: 2 }));
+    await store.create(aService('web', { namespace: 'team-b', replicas: 1 }));
     const list = vi.spyOn(store, 'list');
     await controller.reconcile('default/web');
     await controller.reconcile('default/other');

@@ -4,7 +4,8 @@ import type { GantryEvent, Service } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { SchedulingController } from '../scheduling/scheduling-controller.js';
 import { ServiceController } from './service-controller.js';
-import { TestClock, aNode, aService, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
+import { aNode, aService } from '../../core/test-builders.js';
+import { TestClock, aStore, instancesOf, quietLogger, seededRandom, setInstanceStatus } from '../shared/test-builders.js';
 import { EventRecorder } from '../../runtime/event-recorder.js';
 
 let store: SqliteStore;
@@ -35,7 +36,7 @@ async function scale(replicas: number): Promise<void> {
 describe('controller events', () => {
   it('ScalingUp names the created instances; ScalingDown the deleted ones', async () => {
     const { services } = setup();
-    await store.create(aService({ replicas: 2 }));
+    await store.create(aService('web', { replicas: 2 }));
     await services.reconcile('default/web');
     const created = (await instancesOf(store)).map((i) => i.metadata.name);
     const [up] = await serviceEvents('ScalingUp');
@@ -56,7 +57,7 @@ describe('controller events', () => {
 
   it('Replacing names the failed instance and why it failed', async () => {
     const { services } = setup();
-    await store.create(aService({ replicas: 1 }));
+    await store.create(aService('web', { replicas: 1 }));
     await services.reconcile('default/web');
     const [first] = await instancesOf(store);
     await setInstanceStatus(store, first!, { phase: 'Failed', message: 'container "main" exited with code 3' });
@@ -69,9 +70,9 @@ describe('controller events', () => {
 
   it('Scheduled: one event per service per pass, saying where each instance went', async () => {
     const { services, scheduler } = setup();
-    await store.create(aNode({ name: 'n1' }));
-    await store.create(aService({ replicas: 3 }));
-    await store.create(aService({ name: 'api', replicas: 1 }));
+    await store.create(aNode('n1', { ready: true }));
+    await store.create(aService('web', { replicas: 3 }));
+    await store.create(aService('api', { replicas: 1 }));
     await services.reconcile('default/web');
     await services.reconcile('default/api');
     await scheduler.reconcile();
@@ -87,8 +88,8 @@ describe('controller events', () => {
 
   it('Scheduled truncates a long list', async () => {
     const { services, scheduler } = setup();
-    await store.create(aNode({ name: 'n1', cpu: 64 }));
-    await store.create(aService({ replicas: 15, cpu: 0.01 }));
+    await store.create(aNode('n1', { cpu: 64 }));
+    await store.create(aService('web', { replicas: 15, cpu: 0.01 }));
     await services.reconcile('default/web');
     await scheduler.reconcile();
     const [e] = await serviceEvents('Scheduled');

@@ -1,10 +1,11 @@
-// Builders and small helpers for the controllers' tests, so each test reads like the behaviour
-// it checks: a store with a clock, a service, a node, and ways to move instances along.
+// Small helpers for the controllers' tests, so each test reads like the behaviour it checks: a
+// store with a clock and ways to move instances along. Services, nodes and instances come from
+// core/test-builders.ts.
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { API_VERSION, DEFAULT_NAMESPACE, type GantryNode, type Instance, type InstanceStatus, type Service } from '../../core/index.js';
+import { DEFAULT_NAMESPACE, type Instance, type InstanceStatus } from '../../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite-store.js';
-import type { NewObject, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 
 export const GiB = 2 ** 30;
 
@@ -24,52 +25,6 @@ export function aStore(clock = new TestClock()): SqliteStore {
 
 export function quietLogger(): Logger {
   return pino({ level: 'silent' });
-}
-
-export function aService(o: {
-  name?: string;
-  namespace?: string;
-  replicas?: number;
-  image?: string;
-  memory?: string;
-  cpu?: number;
-  constraints?: string[];
-} = {}): NewObject<Service> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Service',
-    metadata: { name: o.name ?? 'web', namespace: o.namespace ?? DEFAULT_NAMESPACE, generation: 1 },
-    spec: {
-      replicas: o.replicas ?? 3,
-      restartPolicy: 'Always',
-      containers: [{ name: 'main', image: o.image ?? 'busybox:1.36', resources: { cpu: o.cpu ?? 0.1, memory: o.memory ?? '128Mi' } }],
-      ...(o.constraints ? { placement: { constraints: o.constraints } } : {}),
-    },
-  };
-}
-
-export function aNode(o: {
-  name?: string;
-  /** Cores. */
-  cpu?: number;
-  memory?: number;
-  ready?: boolean;
-  lastHeartbeat?: string;
-  labels?: Record<string, string>;
-} = {}): NewObject<GantryNode> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Node',
-    metadata: { name: o.name ?? 'n1', ...(o.labels ? { labels: o.labels } : {}) },
-    spec: {},
-    status: {
-      ready: o.ready ?? true,
-      capacity: { cpu: (o.cpu ?? 4) * 1000, memory: o.memory ?? 8 * GiB },
-      driver: 'fake',
-      conditions: [],
-      ...(o.lastHeartbeat ? { lastHeartbeat: o.lastHeartbeat } : {}),
-    },
-  };
 }
 
 export async function instancesOf(store: Store, service = 'web', namespace = DEFAULT_NAMESPACE): Promise<Instance[]> {
