@@ -4,7 +4,6 @@
 // value appears nowhere a user or an operator reads (get, describe, events, server/agent logs).
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Instance } from '../../src/core/index.js';
 import { containersWithLabels } from '../support/docker-cli.js';
 import { useGantryUp } from '../support/gantry-process.js';
 import { instancesOf } from '../support/instances.js';
@@ -124,11 +123,19 @@ spec:
     });
     expect(pending.status?.message).toMatch(/config "default\/late" does not exist/);
     expect((await t.g.apply('apiVersion: gantry/v1\nkind: Config\nmetadata: { name: late }\nspec:\n  data:\n    x: arrived-late\n')).code).toBe(0);
-    const running: Instance = await waitFor('the instance to start once the Config exists', async () => {
+    await waitFor('the instance to start once the Config exists', async () => {
       const i = (await instancesOf(t.g, 'waits'))[0];
       return i?.status?.phase === 'Running' ? i : undefined;
     }, 90_000);
-    await waitFor('the late content in its log', async () => (await t.g.cli(['logs', running.metadata.name])).stdout.includes('arrived-late'));
+    // The Config's arrival also changes the service's template (its digest), so the instance that
+    // started may be replaced by the next version's: read the log of whichever one runs now.
+    await waitFor('the late content in its log', async () => {
+      for (const i of await instancesOf(t.g, 'waits')) {
+        if (i.status?.phase !== 'Running') continue;
+        if ((await t.g.cli(['logs', i.metadata.name])).stdout.includes('arrived-late')) return true;
+      }
+      return undefined;
+    });
   }, 120_000);
 
   it('the secret value appears in no get, describe, event or log, and an export cannot be re-applied over it', async () => {
