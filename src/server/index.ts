@@ -4,3 +4,4 @@ export { startServer, type RunningServer, type StartServerOptions } from './serv
 export { LocalLeaderLease, type LeaderLease } from './leader-lease.js';
 export { parseListen, urlOf, type ListenAddress } from './listen-address.js';
 export { parseDnsListen, type DnsListenAddress } from '../discovery/dns-server.js';
+export { caCertPath, caFingerprint, ensureClusterTls, issueCertificate, loadCertificateAuthority, renewServerCertificate, type CertificateAuthority, type ClusterTls, type IssuedCertificate } from './tls.js';
