@@ -12,6 +12,7 @@ import {
   NotFoundError,
   PortConflictError,
   StaleRevisionError,
+  TooLargeError,
   UnauthorizedError,
   UnavailableError,
   UsageError,
@@ -30,6 +31,7 @@ const ERRORS: AppError[] = [
   new StaleRevisionError('Service', 'default', 'web', 7, 'service "default/web" was changed: it is at revision 7; read it again and retry'),
   new PortConflictError('cannot start container abc: port is already allocated', [8080]),
   new ExpiredError('revision 3 is no longer kept'),
+  new TooLargeError('the request body is larger than this server takes (1 MiB)', 2 ** 20),
   new InvalidError('service "web" is invalid: 1 problem', [{ path: 'spec.replicas', message: 'must be a whole number' }]),
   new InternalError('a broken invariant'),
   new UnavailableError('the agent of node "n1" does not answer'),
@@ -42,11 +44,12 @@ afterEach(async () => {
 });
 
 async function appThrowing() {
-  const app = Fastify();
+  const app = Fastify({ bodyLimit: 64 * 1024 });
   registerErrorHandler(app);
   app.get<{ Params: { i: string } }>('/fail/:i', async (req) => {
     throw ERRORS[Number(req.params.i)]!;
   });
+  app.post('/echo', async (req) => req.body);
   app.get('/bug', async () => {
     throw new TypeError('x is undefined');
   });
@@ -68,6 +71,15 @@ describe('the API error handler', () => {
     const res = await (await appThrowing()).inject({ method: 'GET', url: '/bug' });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } });
+  });
+
+  it('answers a body over the limit with 413 TOO_LARGE naming the limit', async () => {
+    const app = await appThrowing();
+    const ok = await app.inject({ method: 'POST', url: '/echo', payload: { data: 'x'.repeat(1000) } });
+    expect(ok.statusCode).toBe(200);
+    const res = await app.inject({ method: 'POST', url: '/echo', payload: { data: 'x'.repeat(65 * 1024) } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ error: { code: 'TOO_LARGE', message: 'the request body is larger than this server takes (64 KiB): send a smaller object, or split a batch' } });
   });
 
   it('answers an unknown route with 404 NOT_FOUND', async () => {

@@ -3,7 +3,7 @@
 // client-error) become 500 INTERNAL and are logged with their stack; client errors are not logged
 // above debug, because at scale they are noise.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, InternalError, InvalidError, MalformedError, NotFoundError, type FieldError } from '../core/index.js';
+import { AppError, InternalError, InvalidError, MalformedError, NotFoundError, TooLargeError, type FieldError } from '../core/index.js';
 
 interface ValidationItem {
   instancePath?: string;
@@ -23,8 +23,15 @@ function pathOf(prefix: string, pointer: string | undefined): string {
   return out || '(document)';
 }
 
+/** `16777216` -> `16 MiB`. */
+function bytesText(n: number): string {
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
 /** Translates any thrown value into the AppError the client sees. */
-function toAppError(e: unknown): AppError | undefined {
+function toAppError(e: unknown, bodyLimit: number): AppError | undefined {
   if (e instanceof AppError) return e;
   if (!isFastifyError(e)) return undefined;
   if (e.validation) {
@@ -44,7 +51,7 @@ function toAppError(e: unknown): AppError | undefined {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new MalformedError('unsupported content-type; send JSON with "content-type: application/json"');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new MalformedError('the request body is too large');
+      return new TooLargeError(`the request body is larger than this server takes (${bytesText(bodyLimit)}): send a smaller object, or split a batch`, bodyLimit);
     default:
       // Other Fastify client errors (bad content-length, bad URL encoding...) are the caller's.
       if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new MalformedError(e.message);
@@ -54,7 +61,7 @@ function toAppError(e: unknown): AppError | undefined {
 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler(async (error, req, reply) => {
-    const appError = toAppError(error);
+    const appError = toAppError(error, app.initialConfig.bodyLimit ?? 1024 * 1024);
     if (appError) {
       req.log.debug({ code: appError.code, method: req.method, url: req.url, msg: appError.message }, 'request failed');
       return reply.code(appError.status).send(appError.toBody());

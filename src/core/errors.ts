@@ -16,6 +16,7 @@
 //   │  ├─ StaleRevisionError CONFLICT     409     a compare-and-swap lost (kind, namespace, name, currentRevision)
 //   │  └─ PortConflictError  CONFLICT      409     a driver found a host port already taken (ports)
 //   ├─ ExpiredError          EXPIRED       410     a watch asked for history no longer kept: relist
+//   ├─ TooLargeError         TOO_LARGE     413     a request body over the server's limit (limitBytes)
 //   ├─ InvalidError          INVALID       422     a document that reads but breaks a rule (details: field paths)
 //   ├─ InternalError         INTERNAL      500     a bug; the server log has the stack
 //   └─ UnavailableError      UNAVAILABLE   503     a dependency (Docker, a node, the server) does not answer; retry
@@ -31,6 +32,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'EXPIRED'
+  | 'TOO_LARGE'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
@@ -43,6 +45,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   EXPIRED: 410,
+  TOO_LARGE: 413,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
@@ -191,6 +194,17 @@ export class ExpiredError extends AppError {
   }
 }
 
+/** A request body larger than the server takes (`limitBytes`, when known): send less, or split it. */
+export class TooLargeError extends AppError {
+  override readonly name = 'TooLargeError';
+  constructor(
+    message: string,
+    readonly limitBytes?: number,
+  ) {
+    super('TOO_LARGE', message);
+  }
+}
+
 /** A document that reads but breaks a rule; `details` name each field (`spec.replicas`) and what is wrong. */
 export class InvalidError extends AppError {
   override readonly name = 'InvalidError';
@@ -224,6 +238,7 @@ const ERROR_OF_CODE: Readonly<Record<ErrorCode, (message: string, details: Field
   NOT_FOUND: (m) => new NotFoundError(undefined, undefined, undefined, m),
   CONFLICT: (m, d) => new ConflictError(m, d),
   EXPIRED: (m) => new ExpiredError(m),
+  TOO_LARGE: (m) => new TooLargeError(m),
   UNAVAILABLE: (m) => new UnavailableError(m),
   INTERNAL: (m) => new InternalError(m),
 };
