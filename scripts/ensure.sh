@@ -105,12 +105,24 @@ ensure_lb() {
   local missing=()
   command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-  [ "${#missing[@]}" = 0 ] && return 0
-  if is_debian_root; then
-    apt_install "${missing[@]}"
-  else
-    say "missing ${missing[*]}: the load balancer (haproxy) or its benchmark (wrk) will not run; install them (Debian: apt-get install haproxy wrk)"
+  if [ "${#missing[@]}" != 0 ]; then
+    if is_debian_root; then
+      apt_install "${missing[@]}"
+    else
+      say "missing ${missing[*]}: the load balancer (haproxy) or its benchmark (wrk) will not run; install them (Debian: apt-get install haproxy wrk)"
+    fi
   fi
+  ensure_haproxy_user
+}
+
+# HAProxy's workers run as user haproxy in a chroot (docs/security.md, "HAProxy hardening"), as in
+# Debian's own haproxy.cfg. Debian's package creates both; a hand-built haproxy may not have them.
+ensure_haproxy_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || return 0
+  getent group haproxy >/dev/null || groupadd --system haproxy
+  getent passwd haproxy >/dev/null || useradd --system --gid haproxy --home-dir /var/lib/haproxy --no-create-home --shell /usr/sbin/nologin haproxy
+  mkdir -p /var/lib/haproxy
 }
 
 [ "${ENSURE_DEPS:-1}" = 0 ] || ensure_deps

@@ -45,6 +45,18 @@ describe('status subresource', () => {
     expect(bad.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path)).toContain('status.phase');
   });
 
+  it('refuses a hostIP that could break HAProxy config lines or runtime commands, with the field path', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    const bad = { ...aRunningStatus(), hostIP: '1.2.3.4;shutdown' };
+    const one = await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/instances/web-aaaaa/status', token: AGENT, payload: { status: bad } });
+    expect(one.statusCode).toBe(422);
+    expect(one.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path)).toEqual(['status.hostIP']);
+    const batch = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: AGENT, payload: { items: [{ namespace: 'default', name: 'web-aaaaa', status: bad }] } });
+    expect(batch.json<{ results: { ok: boolean; error?: { message: string } }[] }>().results[0]).toMatchObject({ ok: false, error: { message: expect.stringContaining('status.hostIP must be an IPv4') } });
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.hostIP).toBeUndefined();
+  });
+
   it('answers 409 when a status would bring a Lost instance back to life', async () => {
     h = await startHarness();
     await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: { phase: 'Lost', ready: false, containers: [] } }));

@@ -106,7 +106,11 @@ export interface InstanceReportResult {
   error?: { code: string; message: string };
 }
 
-const fail = (r: InstanceReport, e: AppError): InstanceReportResult => ({ namespace: r.namespace, name: r.name, ok: false, error: { code: e.code, message: e.message } });
+/** A batch result carries no details list: an invalid status names its fields in the message. */
+const fail = (r: InstanceReport, e: AppError): InstanceReportResult => {
+  const fields = (e.details ?? []).map((d) => `${d.path} ${d.message}`).join('; ');
+  return { namespace: r.namespace, name: r.name, ok: false, error: { code: e.code, message: fields ? `${e.message}: ${fields}` : e.message } };
+};
 
 /**
  * Applies a batch of instance statuses in one store transaction: reads each instance, skips the

@@ -15,4 +15,5 @@ export * from './cron-schedule.js';
 export * from './list-watch.js';
 export * from './store.js';
 export * from './service-template.js';
+export * from './safe-strings.js';
 export * from './api/index.js';

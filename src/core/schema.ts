@@ -3,6 +3,7 @@
 // `errorMessage` on a schema is the text a user sees when that field fails; see validate.ts.
 import Type, { type Static } from 'typebox';
 import { CPU_PATTERN, DURATION_PATTERN, MEMORY_PATTERN } from './quantity.js';
+import { ADDRESS_MAX, ADDRESS_MESSAGE, ADDRESS_PATTERN, HOSTNAME_MAX, HOSTNAME_MESSAGE, HOSTNAME_PATTERN, HTTP_PATH_MAX, HTTP_PATH_MESSAGE, HTTP_PATH_PATTERN } from './safe-strings.js';
 
 export const API_VERSION = 'gantry/v1';
 
@@ -22,6 +23,9 @@ const Cpu = Type.Union([Type.String({ pattern: CPU_PATTERN }), Type.Number({ min
 });
 const Memory = Type.String({ pattern: MEMORY_PATTERN, errorMessage: 'must be a quantity like 128Mi' });
 const Duration = Type.String({ pattern: DURATION_PATTERN, errorMessage: 'must be a duration like 10s, 500ms or 1m' });
+// Strings HAProxy reads (config lines, runtime API commands): strict patterns, see safe-strings.ts.
+const HttpPath = Type.String({ pattern: HTTP_PATH_PATTERN, maxLength: HTTP_PATH_MAX, errorMessage: HTTP_PATH_MESSAGE });
+const Address = Type.String({ pattern: ADDRESS_PATTERN, maxLength: ADDRESS_MAX, errorMessage: ADDRESS_MESSAGE });
 const PortRef = Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 1, maximum: 65535 })], {
   errorMessage: 'must be a port name declared in ports[] or a port number',
 });
@@ -58,7 +62,7 @@ export const PortSchema = Type.Object(
 
 export const HealthCheckSchema = Type.Object(
   {
-    http: Type.Optional(Type.Object({ port: PortRef, path: Type.Optional(Type.String({ pattern: '^/' , errorMessage: 'must start with /' })) }, { additionalProperties: false })),
+    http: Type.Optional(Type.Object({ port: PortRef, path: Type.Optional(HttpPath) }, { additionalProperties: false })),
     tcp: Type.Optional(Type.Object({ port: PortRef }, { additionalProperties: false })),
     exec: Type.Optional(Type.Object({ command: Type.Array(Type.String(), { minItems: 1 }) }, { additionalProperties: false })),
     interval: Type.Optional(Duration),
@@ -126,7 +130,7 @@ export const ExposeSchema = Type.Object(
     /** A port name declared in containers[].ports. */
     port: Type.String({ minLength: 1, errorMessage: 'must name a port declared in containers[].ports' }),
     servicePort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number from 1 to 65535' })),
-    hostname: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253, errorMessage: 'must be a host name like web.example.com' })),
+    hostname: Type.Optional(Type.String({ pattern: HOSTNAME_PATTERN, maxLength: HOSTNAME_MAX, errorMessage: HOSTNAME_MESSAGE })),
     mode: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('tcp')], { errorMessage: 'must be http or tcp' })),
   },
   { additionalProperties: false },
@@ -322,7 +326,7 @@ export const InstanceStatusSchema = Type.Object({
   phase: InstancePhaseSchema,
   ready: Type.Boolean(),
   node: Type.Optional(Type.String()),
-  hostIP: Type.Optional(Type.String()),
+  hostIP: Type.Optional(Address),
   message: Type.Optional(Type.String()),
   reason: Type.Optional(Type.String()),
   containers: Type.Array(ContainerStatusSchema),
@@ -337,7 +341,7 @@ export const InstanceStatusSchema = Type.Object({
 export const NodeSpecSchema = Type.Object(
   {
     /** Address other hosts and published ports use to reach this node. */
-    address: Type.Optional(Type.String()),
+    address: Type.Optional(Address),
     unschedulable: Type.Optional(Type.Boolean()),
     /** `gantry node drain`: unschedulable, and its instances are moved away. */
     draining: Type.Optional(Type.Boolean()),
@@ -354,7 +358,7 @@ export const NodeStatusSchema = Type.Object({
   /** Millicores and bytes as the driver fingerprinted them. */
   capacity: Type.Object({ cpu: Type.Integer(), memory: Type.Integer() }),
   driver: Type.String(),
-  address: Type.Optional(Type.String()),
+  address: Type.Optional(Address),
   agentUrl: Type.Optional(Type.String()),
   lastHeartbeat: Type.Optional(Type.String()),
   info: Type.Optional(Type.Record(Type.String(), Type.String())),

@@ -122,4 +122,18 @@ describe('validateManifest', () => {
       { path: 'spec.expose[3].hostname', message: 'a.example.com is already exposed at spec.expose[2]' },
     ]);
   });
+
+  it('holds HAProxy-bound strings to strict patterns: health-check paths, host names, node addresses', () => {
+    const got = problems(
+      serviceDocument({
+        containers: [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'http', path: '/ok\n  # injected' } } }],
+        expose: [{ port: 'http', hostname: 'web example.com' }],
+      }),
+    );
+    expect(got.map((p) => p.path)).toEqual(['spec.containers[0].healthCheck.http.path', 'spec.expose[0].hostname']);
+    expect(got[0]?.message).toMatch(/absolute path like \/healthz/);
+    const node = (address: string) => ({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: { address } });
+    expect(problems(node('1.2.3.4;shutdown'))).toEqual([{ path: 'spec.address', message: expect.stringMatching(/IPv4 or IPv6 address or a host name/) }]);
+    expect(() => validateManifest(node('10.0.0.7'))).not.toThrow();
+  });
 });

@@ -4,12 +4,12 @@
 import { createServer, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quietLogger } from '../../controllers/shared/test-builders.js';
-import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, type HaproxyExit, type HaproxyPaths } from './haproxy-process.js';
+import { checkConfig, findHaproxy, HaproxyProcess, haproxyPaths, workerIdentity, type HaproxyExit, type HaproxyPaths } from './haproxy-process.js';
 import { parseShowStat } from './haproxy-answers.js';
 import { socketCommand } from './haproxy-socket.js';
 import { buildLbModel } from './lb-model.js';
@@ -84,12 +84,20 @@ describe.skipIf(!bin)('HAProxy process and runtime API (real haproxy)', () => {
       { instance: 'a', address: '127.0.0.1', port: a.port },
       { instance: 'b', address: '127.0.0.1', port: b.port },
     ]);
-    await socketCommand(paths.adminSocket, changes.flatMap(runtimeCommands).join(';'));
+    await socketCommand(paths.adminSocket, changes.flatMap(runtimeCommands));
     const seen = new Set<string>();
     for (let k = 0; k < 10; k++) seen.add(await (await fetch(`http://127.0.0.1:${lbPort}/`)).text());
     expect([...seen].sort()).toEqual(['a', 'b']);
     const stat = parseShowStat(await socketCommand(paths.adminSocket, 'show stat'));
     expect(stat.filter((s) => s.backend === backend && s.server === 'slot1')[0]?.status).toMatch(/^UP/);
+    // Run as root (these tests are, on the CI machine): the worker has dropped to user haproxy in
+    // its chroot, and the runtime API and health checks above worked all the same.
+    if (paths.worker) {
+      const worker = (await proc.showProc())!.workers[0]!.pid;
+      const status = await readFile(`/proc/${worker}/status`, 'utf8');
+      expect(/^Uid:\s+([0-9]+)/m.exec(status)?.[1]).not.toBe('0');
+      expect(await readlink(`/proc/${worker}/root`)).toBe(paths.worker.chroot);
+    }
 
     // A second frontend on a port someone else holds: valid for `haproxy -c`, fails to load.
     const holder = await listen(() => 'holder', 'h');
@@ -162,6 +170,21 @@ describe.skipIf(!bin)('HAProxy process and runtime API (real haproxy)', () => {
     expect(exits).toHaveLength(1);
     for (const f of [paths.masterSocket, paths.adminSocket, paths.pidFile, paths.ownerFile]) expect(existsSync(f)).toBe(false);
   }, 60_000);
+
+  it('drops the workers to user haproxy in /var/lib/haproxy only where a root Gantry can', async () => {
+    const passwd = join(dir, 'passwd');
+    const group = join(dir, 'group');
+    await writeFile(passwd, 'root:x:0:0::/root:/bin/sh\nhaproxy:x:102:106::/var/lib/haproxy:/usr/sbin/nologin\n');
+    await writeFile(group, 'haproxy:x:106:\n');
+    expect(workerIdentity({ uid: 0, passwd, group, chroot: dir })).toEqual({ user: 'haproxy', group: 'haproxy', chroot: dir });
+    expect(workerIdentity({ uid: 1000, passwd, group, chroot: dir })).toBeUndefined();
+    await writeFile(join(dir, 'passwd-without'), 'root:x:0:0::/root:/bin/sh\n');
+    expect(workerIdentity({ uid: 0, passwd: join(dir, 'passwd-without'), group, chroot: dir })).toBeUndefined();
+    expect(workerIdentity({ uid: 0, passwd, group, chroot: join(dir, 'missing') })).toBeUndefined();
+    const text = renderConfig(modelFor(18080), { adminSocket: '/s', worker: { user: 'haproxy', group: 'haproxy', chroot: '/var/lib/haproxy' } }, () => []);
+    expect(text).toContain('  user haproxy\n  group haproxy\n  chroot /var/lib/haproxy\n');
+    expect(renderConfig(modelFor(18080), { adminSocket: '/s' }, () => [])).not.toContain('chroot');
+  });
 
   it('names the data dir in the error when a socket path is too long', () => {
     expect(() => haproxyPaths(`/tmp/${'x'.repeat(120)}`)).toThrow(/unix sockets take at most 107.*shorter --data-dir/);

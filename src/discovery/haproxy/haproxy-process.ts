@@ -4,7 +4,7 @@
 // port already taken, say), so the outcome is read from `show proc`: the master's reload count
 // moves, and its `[failed: N]` counter says whether the new worker started.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -12,8 +12,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ConflictError, InvalidError, UnavailableError } from '../../core/index.js';
 import { parseShowProc, type ProcInfo } from './haproxy-answers.js';
 import { MAX_SOCKET_PATH, socketCommand } from './haproxy-socket.js';
+import type { WorkerIdentity } from './lb-render.js';
 
 export interface HaproxyPaths {
+  /** Who HAProxy's workers run as (lb-render.ts); absent: as the user that runs Gantry. */
+  worker?: WorkerIdentity | undefined;
   dir: string;
   config: string;
   pidFile: string;
@@ -23,10 +26,34 @@ export interface HaproxyPaths {
   ownerFile: string;
 }
 
+const WORKER_USER = 'haproxy';
+const WORKER_CHROOT = '/var/lib/haproxy';
+
+/** True when /etc/passwd (or /etc/group) has an entry named `name`. */
+function hasEntry(file: string, name: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * HAProxy's workers drop root the way Debian's own configuration does: user and group haproxy,
+ * chroot /var/lib/haproxy (scripts/ensure.sh creates them where the package did not). Only a root
+ * Gantry can hand them over; a Gantry that is not root already runs HAProxy without root.
+ */
+export function workerIdentity(env: { uid: number | undefined; passwd?: string; group?: string; chroot?: string } = { uid: process.getuid?.() }): WorkerIdentity | undefined {
+  if (env.uid !== 0) return undefined;
+  const chroot = env.chroot ?? WORKER_CHROOT;
+  if (!hasEntry(env.passwd ?? '/etc/passwd', WORKER_USER) || !hasEntry(env.group ?? '/etc/group', WORKER_USER) || !existsSync(chroot)) return undefined;
+  return { user: WORKER_USER, group: WORKER_USER, chroot };
+}
+
 /** Where HAProxy's files go; a clear error when a socket path is too long for a unix socket. */
-export function haproxyPaths(dataDir: string): HaproxyPaths {
+export function haproxyPaths(dataDir: string, worker: WorkerIdentity | undefined = workerIdentity()): HaproxyPaths {
   const dir = join(dataDir, 'haproxy');
-  const paths = { dir, config: join(dir, 'haproxy.cfg'), pidFile: join(dir, 'haproxy.pid'), masterSocket: join(dir, 'master.sock'), adminSocket: join(dir, 'admin.sock'), ownerFile: join(dir, 'owner.pid') };
+  const paths = { worker, dir, config: join(dir, 'haproxy.cfg'), pidFile: join(dir, 'haproxy.pid'), masterSocket: join(dir, 'master.sock'), adminSocket: join(dir, 'admin.sock'), ownerFile: join(dir, 'owner.pid') };
   for (const p of [paths.masterSocket, paths.adminSocket]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
       throw new InvalidError(`the load balancer's socket path ${p} is ${Buffer.byteLength(p)} bytes; unix sockets take at most ${MAX_SOCKET_PATH}: use a shorter --data-dir (GANTRY_HOME), or --no-lb`);

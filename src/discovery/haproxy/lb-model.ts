@@ -3,7 +3,7 @@
 // of server slots, and per expose entry what became of it (a conflict is reported, not rendered).
 // Pure: services and endpoint counts in, model out. Endpoints themselves are not part of the model:
 // they go into the slots through the runtime API, so the model changes only when a reload is due.
-import { parseDuration, namespaceOf, type Service } from '../../core/index.js';
+import { isSafeString, parseDuration, namespaceOf, safeStringMessage, type Service } from '../../core/index.js';
 
 export type LbMode = 'http' | 'tcp';
 
@@ -86,6 +86,14 @@ function backendName(namespace: string, service: string, port: string, mode: LbM
 
 const DEFAULT_INTERVAL_MS = 2000;
 
+/** A health-check path that would break haproxy.cfg (an object stored before the strict patterns): its field path. */
+function unsafeHealthPath(svc: Service, port: string): string | undefined {
+  const i = svc.spec.containers.findIndex((c) => c.healthCheck !== undefined);
+  const http = svc.spec.containers[i]?.healthCheck?.http;
+  if (!http || http.port !== port || http.path === undefined || isSafeString('httpPath', http.path)) return undefined;
+  return `spec.containers[${i}].healthCheck.http.path`;
+}
+
 function healthOf(svc: Service, port: string): LbHealth {
   for (const c of svc.spec.containers) {
     const hc = c.healthCheck;
@@ -143,6 +151,10 @@ export function buildLbModel(input: ModelInput): LbModel {
         if (options.httpPort === undefined) problems.push(`${at}.hostname needs the shared HTTP port; start Gantry with --lb-http-port`);
         else if (taken) problems.push(`${at}.hostname ${e.hostname} is already routed to service ${taken.owner}; pick another host name`);
       }
+      // Admission refuses these; an object stored before it did is not rendered (safe-strings.ts).
+      if (e.hostname !== undefined && !isSafeString('hostname', e.hostname)) problems.push(`${at}.hostname ${safeStringMessage('hostname')}; not served`);
+      const badPath = unsafeHealthPath(svc, e.port);
+      if (badPath) problems.push(`${badPath} ${safeStringMessage('httpPath')}; not served`);
       if (problems.length > 0) {
         entry.problem = problems.join('; ');
         return;

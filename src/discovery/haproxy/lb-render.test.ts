@@ -44,4 +44,20 @@ describe('renderConfig and structureOf', () => {
     expect(text).not.toContain('retry-on');
     expect(text).not.toContain('gantry_http');
   });
+
+  it('never writes an unsafe string: the path or host name of an old object is not served, an unsafe address or bind address throws', () => {
+    const m = buildLbModel({
+      services: [anExposedService({ expose: [{ port: 'http', hostname: 'web example.com', mode: 'http' }, { port: 'http', servicePort: 18081 }], healthCheck: { http: { port: 'http', path: '/ok\n  # x' } } })],
+      options: { address: '127.0.0.1', httpPort: 8080 },
+      endpointCount: () => 1,
+      currentSlots: () => undefined,
+    });
+    expect(m.entries.map((e) => e.problem)).toEqual([expect.stringContaining('spec.expose[0].hostname must be a host name'), expect.stringContaining('spec.containers[0].healthCheck.http.path must be an absolute path')]);
+    const text = renderConfig(m, paths, () => []);
+    expect(text).not.toContain('# x');
+    expect(text).not.toContain('web example.com');
+    expect(() => renderConfig(model(), paths, () => [{ instance: 'a', address: '1.2.3.4;shutdown', port: 1 }])).toThrow(/the address of a: "1.2.3.4;shutdown"/);
+    const badBind = buildLbModel({ services: [anExposedService({ expose: [{ port: 'http', servicePort: 18080 }] })], options: { address: '0.0.0.0\nlisten x' }, endpointCount: () => 0, currentSlots: () => undefined });
+    expect(() => renderConfig(badBind, paths, () => [])).toThrow(/--lb-address/);
+  });
 });

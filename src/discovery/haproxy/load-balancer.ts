@@ -8,7 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../../runtime/event-recorder.js';
 import { Informer } from '../../runtime/informer.js';
-import { namespaceOf, type Service } from '../../core/index.js';
+import { isSafeString, namespaceOf, type Service } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 import type { Catalog } from '../catalog.js';
 import { parseShowStat, type ServerStat } from './haproxy-answers.js';
@@ -77,6 +77,9 @@ export class LoadBalancer {
       this.opts.logger.warn(this.offReason);
       return;
     }
+    const worker = this.paths.worker;
+    if (worker) this.opts.logger.info({ user: worker.user, group: worker.group, chroot: worker.chroot }, 'haproxy workers run without root');
+    else if (process.getuid?.() === 0) this.opts.logger.warn('no haproxy user or /var/lib/haproxy on this host: HAProxy workers run as root (scripts/ensure.sh creates them)');
     const informerDone = this.services.run(signal);
     const unsubscribe = this.opts.catalog.onChange((set) => {
       if ((this.services.get(set.namespace, set.service)?.spec.expose?.length ?? 0) > 0) this.schedule();
@@ -143,8 +146,19 @@ export class LoadBalancer {
   private endpointsOf(namespace: string, service: string, port: string): SlotServer[] {
     return this.opts.catalog
       .get(namespace, service)
-      .endpoints.filter((e) => e.port === port && e.protocol === 'tcp')
+      .endpoints.filter((e) => e.port === port && e.protocol === 'tcp' && this.safeAddress(e.instance, e.address))
       .map((e) => ({ instance: e.instance, address: e.address, port: e.hostPort }));
+  }
+
+  /** An address that would break a config line or a runtime API command is left out (admission refuses them; old objects may hold one). */
+  private safeAddress(instance: string, address: string): boolean {
+    if (isSafeString('address', address)) return true;
+    const k = `unsafe address: ${instance}`;
+    if (!this.reported.has(k)) {
+      this.reported.add(k);
+      this.opts.logger.warn({ instance, address: JSON.stringify(address.slice(0, 100)) }, 'endpoint left out of the load balancer: its address is not a plain IP address or host name');
+    }
+    return false;
   }
 
   private async reconcile(): Promise<void> {
@@ -210,7 +224,7 @@ export class LoadBalancer {
       commands.push(...list.flatMap(runtimeCommands));
     }
     if (commands.length === 0) return;
-    const answer = await socketCommand(this.paths.adminSocket, commands.join(';'));
+    const answer = await socketCommand(this.paths.adminSocket, commands);
     const complaints = answer.split('\n').filter((l) => /No such|Require|Invalid|cannot|failed/i.test(l));
     if (complaints.length > 0) this.opts.logger.warn({ complaints: complaints.slice(0, 5) }, 'haproxy refused some runtime API commands');
     else this.opts.logger.debug({ commands: commands.length }, 'haproxy slots updated');

@@ -1,3 +1,4 @@
+import { joinCommands } from './haproxy-socket.js';
 import { describe, expect, it } from 'vitest';
 import { runtimeCommands, SlotTable } from './slot-table.js';
 
@@ -34,5 +35,12 @@ describe('SlotTable', () => {
       'set server be_x/slot3 state ready',
     ]);
     expect(runtimeCommands({ backend: 'be_x', slot: 3, server: undefined })).toEqual(['set server be_x/slot3 state maint']);
+  });
+
+  it('refuses to turn an address that would end the command into one; the socket refuses such words too', () => {
+    expect(() => runtimeCommands({ backend: 'be_x', slot: 1, server: { instance: 'a', address: '1.2.3.4;shutdown', port: 1 } })).toThrow(/not written/);
+    expect(joinCommands(['set server be_x/slot1 state maint', 'show stat'])).toBe('set server be_x/slot1 state maint;show stat');
+    expect(() => joinCommands(['set server be_x/slot1 addr 1.2.3.4;shutdown port 1'])).toThrow(/refused to send/);
+    expect(() => joinCommands(['show stat\nshutdown'])).toThrow(/refused to send/);
   });
 });

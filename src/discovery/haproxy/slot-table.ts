@@ -1,6 +1,7 @@
 // Which endpoint sits in which server slot of each backend. An endpoint keeps its slot for as long
 // as it is in the catalog (HAProxy keeps per-server state and counters by slot); a new one takes
 // the lowest free slot. Changes come out as runtime API commands, so endpoint churn never reloads.
+import { requireSafe } from '../../core/index.js';
 import type { SlotServer } from './lb-render.js';
 
 export interface SlotChange {
@@ -68,5 +69,6 @@ export class SlotTable {
 export function runtimeCommands(c: SlotChange): string[] {
   const srv = `${c.backend}/slot${c.slot}`;
   if (!c.server) return [`set server ${srv} state maint`];
-  return [`set server ${srv} addr ${c.server.address} port ${c.server.port}`, `set server ${srv} health up`, `set server ${srv} state ready`];
+  const address = requireSafe('address', c.server.address, `the address of ${c.server.instance}`);
+  return [`set server ${srv} addr ${address} port ${c.server.port}`, `set server ${srv} health up`, `set server ${srv} state ready`];
 }

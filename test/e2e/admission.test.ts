@@ -1,0 +1,113 @@
+// Admission and HAProxy hardening against a real `gantry up` (dockerd, HAProxy 2.6): strings that
+// would break haproxy.cfg or a runtime API command are refused with their field paths and the
+// rendered config stays byte for byte the same; HAProxy's workers run without root.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../src/core/index.js';
+import type { LoadBalancerStatus } from '../../src/discovery/haproxy/lb-status.js';
+import { freePort, GantryProcesses } from '../support/gantry-process.js';
+import { instancesOf, webService } from '../support/instances.js';
+import { ensureTestImage } from '../support/test-image.js';
+import { waitFor } from '../support/wait.js';
+
+/** The uid a process runs as (the real uid on the Uid: line). */
+function uidOf(pid: number): number {
+  const m = /^Uid:\s+([0-9]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? NaN);
+}
+
+/** PIDs whose parent is `parent` (read from /proc/<pid>/status). */
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const m = /^PPid:\s+([0-9]+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      if (Number(m?.[1]) === parent) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe('admission: strict HAProxy-bound strings, HAProxy without root', () => {
+  let g: GantryProcesses;
+  let image: string;
+  let httpPort: number;
+
+  beforeAll(async () => {
+    image = await ensureTestImage();
+    g = await GantryProcesses.create();
+    httpPort = await freePort();
+    await g.up(['--lb-http-port', String(httpPort)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await g?.close();
+  }, 60_000);
+
+  async function lbStatus(service: string): Promise<LoadBalancerStatus> {
+    const r = await fetch(`${g.url}/api/v1/namespaces/default/services/${service}/loadbalancer`, { headers: { authorization: `Bearer ${g.token}` } });
+    expect(r.status).toBe(200);
+    return (await r.json()) as LoadBalancerStatus;
+  }
+
+  const cfgPath = (): string => join(g.dataDir, 'haproxy', 'haproxy.cfg');
+
+  it('refuses a newline in a health-check path, a space in a host name and a hostIP of "1.2.3.4;shutdown" with field paths; haproxy.cfg is unchanged', async () => {
+    const port = await freePort();
+    const safe = webService('safe', 1, image, `  expose:\n    - { port: http, servicePort: ${port}, hostname: safe.example.com }\n`);
+    expect((await g.apply(safe)).code).toBe(0);
+    await waitFor('safe to be served by HAProxy', async () => {
+      const s = await lbStatus('safe');
+      return s.entries[0]?.state === 'Serving' && s.entries[0].servers.some((x) => x.state.startsWith('UP'));
+    }, 90_000, 100);
+    const before = readFileSync(cfgPath(), 'utf8');
+    expect(before).toContain('option httpchk GET /\n');
+
+    const newline = await g.apply(safe.replace('path: /', 'path: "/ok\\n  http-request deny # injected"').replace('name: safe', 'name: evil-path').replace('safe.example.com', 'evil.example.com').replace(`servicePort: ${port}`, `servicePort: ${port + 1}`));
+    expect(newline.code).not.toBe(0);
+    expect(newline.stderr).toContain('spec.containers[0].healthCheck.http.path: must be an absolute path');
+
+    const space = await g.apply(safe.replace('name: safe', 'name: evil-host').replace('safe.example.com', '"evil .example.com"').replace(`servicePort: ${port}, `, ''));
+    expect(space.code).not.toBe(0);
+    expect(space.stderr).toContain('spec.expose[0].hostname: must be a host name');
+
+    const node = await g.apply('apiVersion: gantry/v1\nkind: Node\nmetadata:\n  name: evil-node\nspec:\n  address: "1.2.3.4;shutdown"\n');
+    expect(node.code).not.toBe(0);
+    expect(node.stderr).toContain('spec.address: must be an IPv4 or IPv6 address or a host name');
+
+    // hostIP is written by agents (the status subresource): the same pattern, the same 422.
+    const inst = (await instancesOf(g, 'safe'))[0] as Instance;
+    const status = { ...inst.status, hostIP: '1.2.3.4;shutdown' };
+    const r = await fetch(`${g.url}/api/v1/namespaces/default/instances/${inst.metadata.name}/status`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${g.agentToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status }),
+    });
+    expect(r.status).toBe(422);
+    const body = (await r.json()) as { error: { details: { path: string }[] } };
+    expect(body.error.details.map((d) => d.path)).toEqual(['status.hostIP']);
+
+    expect((await g.cli(['get', 'services'])).stdout).not.toMatch(/evil/);
+    // A reload would have shown by now (HAProxy reacts in milliseconds); the file is the same bytes.
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(readFileSync(cfgPath(), 'utf8')).toBe(before);
+    expect((await lbStatus('safe')).entries[0]?.servers.map((s) => s.address)).toEqual(['127.0.0.1']);
+  }, 180_000);
+
+  it("runs HAProxy's workers as user haproxy in a chroot; the master stays root", async () => {
+    const cfg = readFileSync(cfgPath(), 'utf8');
+    expect(cfg).toMatch(/^ {2}user haproxy\n {2}group haproxy\n {2}chroot \/var\/lib\/haproxy$/m);
+    const master = Number(readFileSync(join(g.dataDir, 'haproxy', 'haproxy.pid'), 'utf8').trim());
+    expect(uidOf(master)).toBe(0);
+    const workers = childrenOf(master);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers) expect(uidOf(w), `worker ${w}`).not.toBe(0);
+    // The runtime API still answers through the master-bound socket (lbStatus reads `show stat`).
+    const s = await lbStatus('safe');
+    expect(s.entries[0]?.servers[0]?.state).toMatch(/^UP/);
+  }, 60_000);
+});
