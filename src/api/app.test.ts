@@ -112,7 +112,7 @@ describe('server facts', () => {
     const rev = await h.store.currentRevision();
     const { buildApp } = await import('./app.js');
     const { pino } = await import('pino');
-    const again = await buildApp({ events: new EventRecorder(h.store), store: h.store, tokens: new Map(), logger: pino({ level: 'silent' }), version: 'x', clusterId: 'c' });
+    const again = await buildApp({ events: new EventRecorder(h.store), store: h.store, adminToken: 'a', logger: pino({ level: 'silent' }), version: 'x', clusterId: 'c' });
     await again.close();
     expect(await h.store.currentRevision()).toBe(rev);
   });

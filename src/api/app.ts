@@ -8,7 +8,7 @@ import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
-import { registerAuth, type Role } from './auth.js';
+import { Authenticator, registerAuth } from './auth.js';
 import { registerEndpointRoutes } from './endpoint-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerEventRoutes } from './event-routes.js';
@@ -26,6 +26,7 @@ import { registerServiceRoutes } from './service-routes.js';
 import { registerSecretRedaction } from './secret-redaction.js';
 import { registerConfigFileRoutes } from './config-file-routes.js';
 import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
+import { TokenMirror } from './token-mirror.js';
 import { trackUnusedSockets } from './unused-sockets.js';
 
 declare module 'fastify' {
@@ -37,13 +38,13 @@ declare module 'fastify' {
 
 export interface ApiDeps {
   store: Store;
-  /** token -> role; compared in constant time. */
-  tokens: ReadonlyMap<string, Role>;
+  /** The bootstrap admin token (<data dir>/admin.token). */
+  adminToken: string;
   logger: Logger;
   version: string;
   clusterId: string;
-  /** Sent to agents when proxying logs. */
-  agentToken?: string;
+  /** The shared agent token: accepted as a node principal for any node; sent to agents when proxying logs. */
+  agentToken?: string | undefined;
   /** Idle watch streams get a BOOKMARK this often; default 10 s. */
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
@@ -87,6 +88,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Fastify types the app by the pino Logger it was given; callers see the base logger type.
   }) as unknown as FastifyInstance;
   const streams = new OpenStreams();
+  // Token objects in memory: authentication is a map lookup, and a revoke applies at once.
+  const tokens = new TokenMirror(deps.store, deps.logger.child({ component: 'tokens' }));
+  const tokensStop = new AbortController();
+  const tokensDone = tokens.run(tokensStop.signal);
+  await tokens.synced;
   const routeDeps: RouteDeps = {
     store: deps.store,
     logger: deps.logger,
@@ -95,11 +101,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     agentToken: deps.agentToken,
     events: deps.events,
     leases: deps.leases,
+    tokens,
   };
 
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
   registerErrorHandler(app);
-  registerAuth(app, deps.tokens);
+  registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now }));
   registerSecretRedaction(app);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -109,6 +116,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     streams.abortAll();
     sockets.destroyUnused();
+  });
+  app.addHook('onClose', async () => {
+    tokensStop.abort();
+    await tokensDone;
   });
 
   // Every route comes from the registry (core/api/routes.ts); route-table.test.ts checks the app against it.

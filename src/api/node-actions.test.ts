@@ -67,7 +67,7 @@ describe('node action routes', () => {
     await withNode();
     const res = await post('node-a', 'cordon', AGENT);
     expect(res.statusCode).toBe(403);
-    expect(res.json<{ error: { message: string } }>().error.message).toMatch(/only an admin token may cordon, uncordon or drain nodes/);
+    expect(res.json<{ error: { message: string } }>().error.message).toMatch(/only an administrator may cordon, uncordon or drain nodes/);
     expect((await post('node-a', 'cordon', null)).statusCode).toBe(401);
     expect((await post('node-a', 'heartbeat', AGENT)).statusCode).toBe(204);
   });

@@ -6,11 +6,14 @@ import {
   ConflictError,
   DEFAULT_NAMESPACE,
   KINDS,
+  namespaceOf,
   NotFoundError,
   routesOfKind,
   type AnyObject,
+  type Principal,
   type KindInfo,
 } from '../core/index.js';
+import { namespaceFilter, principalOf } from './auth.js';
 import { applyObject, createObject, parseManifest } from './apply.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
 import { selectorSelection } from './selectors.js';
@@ -18,9 +21,13 @@ import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serve } from './serve-route.js';
 import { serveWatch } from './watch-stream.js';
 
-async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply): Promise<unknown> {
+async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply, principal: Principal): Promise<unknown> {
   // The field term goes to the store's index; only what remains is filtered here.
-  const { field, predicate } = selectorSelection(query);
+  const { field, predicate: selected } = selectorSelection(query);
+  // A person sees lists across namespaces only in its own namespaces (and only those Namespaces).
+  const mine = namespace === undefined ? namespaceFilter(principal) : undefined;
+  const visible = mine && ((o: AnyObject): boolean => mine(k.kind === 'Namespace' ? o.metadata.name : namespaceOf(o)));
+  const predicate = visible && selected ? (o: AnyObject) => visible(o) && selected(o) : (visible ?? selected);
   if (queryFlag(query, 'watch')) {
     await serveWatch(reply, {
       store: deps.store,
@@ -61,8 +68,8 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void 
   const nsOf = (p: Params): string | undefined => (k.namespaced ? p.namespace : undefined);
   const at = (p: Params): { kind: typeof k.kind; namespace: string | undefined; name: string } => ({ kind: k.kind, namespace: nsOf(p), name: p.name ?? '' });
 
-  serve(app, routes.list, async (req, reply) => listOrWatch(deps, k, nsOf(req.params), req.query, reply));
-  if (routes.listAll) serve(app, routes.listAll, async (req, reply) => listOrWatch(deps, k, undefined, req.query, reply));
+  serve(app, routes.list, async (req, reply) => listOrWatch(deps, k, nsOf(req.params), req.query, reply, principalOf(req)));
+  if (routes.listAll) serve(app, routes.listAll, async (req, reply) => listOrWatch(deps, k, undefined, req.query, reply, principalOf(req)));
 
   serve(app, routes.get, async (req) => {
     const { kind, namespace, name } = at(req.params);

@@ -5,6 +5,7 @@ import type { NodeLeases } from '../runtime/node-leases.js';
 import { MalformedError } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import type { OpenStreams } from './open-streams.js';
+import type { TokenMirror } from './token-mirror.js';
 
 export interface RouteDeps {
   store: Store;
@@ -15,6 +16,8 @@ export interface RouteDeps {
   events: EventRecorder;
   /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
   leases?: NodeLeases | undefined;
+  /** Token objects in memory (authentication reads them; the token routes note their writes). */
+  tokens: TokenMirror;
 }
 
 /** A query flag: `1`/`true` is on, absent/`0`/`false` is off, anything else is malformed. */

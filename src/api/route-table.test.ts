@@ -3,19 +3,28 @@
 // refuses no token, a wrong token, and a token of a kind its policy does not admit.
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_ROUTES, NODE_ACTIONS, PUBLIC, ROLLOUT_ACTIONS, type RouteSpec } from '../core/index.js';
-import { mayCall, type Role } from './auth.js';
+import { ALL_ROUTES, NODE_ACTIONS, PUBLIC, ROLLOUT_ACTIONS, type Principal, type RouteSpec } from '../core/index.js';
+import { mayCall } from './auth.js';
 import { openApiPath } from './openapi.js';
 import { requireRegistryRoutes, serve } from './serve-route.js';
-import { ADMIN, AGENT, startHarness, type Harness } from './test-helpers.js';
+import { ADMIN, AGENT, aUserToken, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness;
+/** Every kind of credential, with the principal the server should make of it. */
+const CREDENTIALS: { name: string; token: string; principal: Principal }[] = [];
 beforeAll(async () => {
   h = await startHarness();
+  const user = (name: string, role: 'view' | 'edit' | 'metrics' | 'admin', namespaces: string[] | '*'): Principal => ({ kind: 'user', name, role, namespaces, tokenId: '' });
+  CREDENTIALS.push(
+    { name: 'admin', token: ADMIN, principal: { kind: 'admin', name: 'admin' } },
+    { name: 'agent', token: AGENT, principal: { kind: 'node', name: '*', tokenId: 'agent', address: '', agentPort: 0 } },
+    { name: 'view everywhere', token: await aUserToken(h, 'vera', 'view'), principal: user('vera', 'view', '*') },
+    { name: 'edit in default', token: await aUserToken(h, 'eddie', 'edit', ['default']), principal: user('eddie', 'edit', ['default']) },
+    { name: 'edit elsewhere', token: await aUserToken(h, 'otto', 'edit', ['team-b']), principal: user('otto', 'edit', ['team-b']) },
+    { name: 'metrics', token: await aUserToken(h, 'mia', 'metrics'), principal: user('mia', 'metrics', '*') },
+  );
 });
 afterAll(async () => h.close());
-
-const TOKENS: Record<Role, string> = { admin: ADMIN, agent: AGENT };
 
 /** A concrete URL for a route: its parameters filled with plausible values. */
 function urlOf(route: RouteSpec): string {
@@ -52,21 +61,28 @@ describe('the route table', () => {
     expect(none.statusCode, 'no token').toBe(401);
     const wrong = await h.call({ ...base, token: 'not-a-token-of-this-cluster' });
     expect(wrong.statusCode, 'wrong token').toBe(401);
-    for (const role of ['admin', 'agent'] as const) {
-      const res = await h.call({ ...base, token: TOKENS[role] });
-      if (mayCall(route.access, role)) expect([401, 403], `${role} is admitted`).not.toContain(res.statusCode);
+    const namespace = route.path.includes(':namespace') ? 'default' : undefined;
+    for (const c of CREDENTIALS) {
+      const res = await h.call({ ...base, token: c.token });
+      if (mayCall(route.access, c.principal, namespace)) expect([401, 403], `${c.name} is admitted`).not.toContain(res.statusCode);
       else {
-        expect(res.statusCode, `${role} is not admitted`).toBe(403);
-        if (!route.access.public && route.access.forbidden) expect(res.json<{ error: { message: string } }>().error.message).toBe(route.access.forbidden);
+        expect(res.statusCode, `${c.name} is not admitted`).toBe(403);
+        const message = res.json<{ error: { message: string } }>().error.message;
+        const byRole = !route.access.public && route.access.allow.some((a) => a === 'admin' || typeof a === 'object');
+        if (c.principal.kind === 'user' && byRole) expect(message, c.name).toMatch(/^user \S+ \(.*\) may not .*: role (admin|edit|view|metrics) is needed/);
+        else if (!route.access.public && route.access.forbidden) expect(message).toBe(route.access.forbidden);
       }
     }
   });
 
   it('has a caller of the wrong kind for every guarded route but reads and node registration', () => {
-    const refusing = guarded.filter((r) => !mayCall(r.access, 'admin') || !mayCall(r.access, 'agent'));
+    const admin = CREDENTIALS[0]?.principal;
+    const agent = CREDENTIALS[1]?.principal;
+    if (!admin || !agent) throw new Error('no credentials');
+    const refusing = guarded.filter((r) => !mayCall(r.access, admin) || !mayCall(r.access, agent));
     const admitAll = guarded.filter((r) => !refusing.includes(r));
     expect(admitAll.filter((r) => r.method !== 'GET').map((r) => r.id)).toEqual(['nodes.create', 'nodes.apply']);
-    expect(refusing.length).toBe(49);
+    expect(refusing.length).toBe(55);
   });
 
   it('lets public routes in without a token', async () => {

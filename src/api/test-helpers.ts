@@ -5,6 +5,8 @@ import type { AnyObject, InstanceStatus, Manifest } from '../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { buildApp, type ApiDeps } from './app.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
+import type { PersonRole } from '../core/index.js';
+import { issueToken } from './token-issue.js';
 
 export const ADMIN = 'admin-token-0123456789';
 export const AGENT = 'agent-token-0123456789';
@@ -21,10 +23,8 @@ export async function startHarness(over: Partial<ApiDeps> & { historyLimit?: num
   const store = openSqliteStore(':memory:', { historyLimit: over.historyLimit ?? 1000 });
   const app = await buildApp({
     store,
-    tokens: new Map([
-      [ADMIN, 'admin'],
-      [AGENT, 'agent'],
-    ]),
+    adminToken: ADMIN,
+    agentToken: AGENT,
     logger: pino({ level: 'silent' }),
     version: '0.0.0-test',
     clusterId: 'test-cluster',
@@ -41,6 +41,21 @@ export async function startHarness(over: Partial<ApiDeps> & { historyLimit?: num
       await store.close();
     },
   };
+}
+
+/**
+ * Stores a person's Token and answers its token string once the API accepts it (the API's token
+ * mirror learns of it through its store watch).
+ */
+export async function aUserToken(h: Harness, user: string, role: PersonRole, namespaces: string[] | '*' = '*', over: { expiresAt?: string } = {}): Promise<string> {
+  const { token, manifest } = issueToken({ type: 'user', user, role, namespaces: namespaces === '*' ? ['*'] : namespaces, ...over });
+  await h.store.create(manifest);
+  for (let i = 0; i < 100; i++) {
+    const res = await h.call({ method: 'GET', url: '/api/v1/nodes/x-no-such-node', token });
+    if (res.statusCode !== 401 || over.expiresAt !== undefined) return token;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`token of ${user} not accepted`);
 }
 
 export function aNamespace(name: string): Manifest {

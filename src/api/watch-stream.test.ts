@@ -7,6 +7,9 @@ import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import { ADMIN, AGENT, startHarness, type Harness } from './test-helpers.js';
 import { aService, anInstance } from '../core/test-builders.js';
 
+/** The API's own store watch: its token mirror follows Token objects. */
+const TOKEN_WATCH = 1;
+
 let h: Harness;
 afterEach(async () => {
   await h.close();
@@ -94,7 +97,7 @@ describe('watch stream', () => {
     const client = await listen(h, AGENT);
     const ac = new AbortController();
     const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal), 2, ac);
-    await until(() => h.store.watchCount === 1);
+    await until(() => h.store.watchCount === TOKEN_WATCH + 1);
     await h.store.create(anInstance('web-aaaaa', { node: 'n2' }));
     await h.store.create(anInstance('web-bbbbb', { node: 'n1' }));
     await h.store.create(anInstance('web-ccccc', { node: 'n1', namespace: 'default' }));
@@ -107,7 +110,7 @@ describe('watch stream', () => {
     const client = await listen(h, AGENT);
     const ac = new AbortController();
     const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal), 4, ac);
-    await until(() => h.store.watchCount === 1);
+    await until(() => h.store.watchCount === TOKEN_WATCH + 1);
     expect(watchSpy.mock.calls[0]?.[0]).toMatchObject({ kind: 'Instance', field: { path: 'spec.node', value: 'n1' } });
 
     const a = await h.store.create<Instance>(anInstance('web-aaaaa'));
@@ -135,7 +138,7 @@ describe('watch stream', () => {
     const client = await listen(h, AGENT);
     const ac = new AbortController();
     const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1,spec.service=api' }, ac.signal), 1, ac);
-    await until(() => h.store.watchCount === 1);
+    await until(() => h.store.watchCount === TOKEN_WATCH + 1);
     await h.store.create(anInstance('web-aaaaa', { service: 'web', node: 'n1' }));
     await h.store.create(anInstance('api-bbbbb', { service: 'api', node: 'n2' }));
     await h.store.create(anInstance('api-ccccc', { service: 'api', node: 'n1' }));
@@ -149,10 +152,10 @@ describe('watch stream', () => {
     const iterating = (async () => {
       for await (const _ of client.watch({ kind: 'Service' }, ac.signal)) void _;
     })();
-    await until(() => h.store.watchCount === 1);
+    await until(() => h.store.watchCount === TOKEN_WATCH + 1);
     ac.abort();
     await iterating;
-    await until(() => h.store.watchCount === 0);
+    await until(() => h.store.watchCount === TOKEN_WATCH);
     // An aborting client leaves a fresh keep-alive socket behind; close must not wait for it.
     const started = Date.now();
     await h.app.close();
@@ -167,7 +170,7 @@ describe('watch stream', () => {
     const iterating = (async () => {
       for await (const ev of client.watch({ kind: 'Service' }, ac.signal)) seen.push(ev);
     })();
-    await until(() => h.store.watchCount === 1);
+    await until(() => h.store.watchCount === TOKEN_WATCH + 1);
     const started = Date.now();
     await h.app.close();
     await iterating; // the stream ended: the client's loop finished on its own

@@ -10,6 +10,8 @@ export interface KindInfo {
   namespaced: boolean;
   /** Users may create and change it through the API (others are written by Gantry only). */
   userWritable: boolean;
+  /** Readable by cluster administrators only (Tokens). */
+  adminOnly?: boolean;
 }
 
 export const KINDS: readonly KindInfo[] = [
@@ -23,6 +25,8 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'CronJob', plural: 'cronjobs', aliases: ['cronjob', 'cronjobs', 'cj'], namespaced: true, userWritable: true },
   { kind: 'Config', plural: 'configs', aliases: ['config', 'configs', 'cfg'], namespaced: true, userWritable: true },
   { kind: 'Secret', plural: 'secrets', aliases: ['secret', 'secrets'], namespaced: true, userWritable: true },
+  // Credentials: made and revoked through the token routes (gantry token), read by admins only.
+  { kind: 'Token', plural: 'tokens', aliases: ['token', 'tokens'], namespaced: false, userWritable: false, adminOnly: true },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -467,6 +467,44 @@ export const ConfigSpecSchema = Type.Object(
 /** Same shape as Config; its values are never shown by get/describe, never logged. */
 export const SecretSpecSchema = ConfigSpecSchema;
 
+// ---- Token (issue 13: people's API tokens, node credentials, join tokens) ----
+
+const PersonRoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('edit'), Type.Literal('view'), Type.Literal('metrics')], {
+  errorMessage: 'must be one of admin, edit, view, metrics',
+});
+
+/**
+ * A credential, named by its id (the `<id>` of `gtu_<id>_<secret>`). Written by Gantry only (the
+ * token routes, joins); read by admins only, and `secretHash` is never answered.
+ */
+export const TokenSpecSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('user'), Type.Literal('node'), Type.Literal('join')]),
+    /** Hex sha256 of the secret part (32 random bytes); the secret itself is never stored. */
+    secretHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** ISO time after which the token is refused. */
+    expiresAt: Type.Optional(Type.String()),
+    // type user
+    user: Type.Optional(Name('user name')),
+    role: Type.Optional(PersonRoleSchema),
+    /** The namespaces the role applies in; ['*']: every namespace. */
+    namespaces: Type.Optional(Type.Array(Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\\*)$', maxLength: 63 }))),
+    // type node
+    node: Type.Optional(Type.String()),
+    address: Type.Optional(Type.String()),
+    agentPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    // type join
+    usesLeft: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenStatusSchema = Type.Object({
+  revokedAt: Type.Optional(Type.String()),
+  lastUsedAt: Type.Optional(Type.String()),
+  uses: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
 // ---- Envelopes ----
 
 export type ObjectMeta = Static<typeof ObjectMetaSchema>;
@@ -500,6 +538,8 @@ export type JobStatus = Static<typeof JobStatusSchema>;
 export type CronJobSpec = Static<typeof CronJobSpecSchema>;
 export type CronJobStatus = Static<typeof CronJobStatusSchema>;
 export type ConfigSpec = Static<typeof ConfigSpecSchema>;
+export type TokenSpec = Static<typeof TokenSpecSchema>;
+export type TokenStatus = Static<typeof TokenStatusSchema>;
 
 /** Metadata of a stored object: the server has filled uid, revision and createdAt. */
 export type StoredMeta = ObjectMeta & { uid: string; revision: number; createdAt: string; namespace?: string };
@@ -522,8 +562,9 @@ export type Job = Envelope<'Job', JobSpec, JobStatus>;
 export type CronJob = Envelope<'CronJob', CronJobSpec, CronJobStatus>;
 export type Config = Envelope<'Config', ConfigSpec, Record<string, never>>;
 export type Secret = Envelope<'Secret', ConfigSpec, Record<string, never>>;
+export type Token = Envelope<'Token', TokenSpec, TokenStatus>;
 
-export type AnyObject = Service | Instance | GantryNode | Namespace | GantryEvent | ServiceVersion | Job | CronJob | Config | Secret;
+export type AnyObject = Service | Instance | GantryNode | Namespace | GantryEvent | ServiceVersion | Job | CronJob | Config | Secret | Token;
 export type Kind = AnyObject['kind'];
 export type ObjectOf<K extends Kind> = Extract<AnyObject, { kind: K }>;
 

@@ -16,9 +16,17 @@ function isRedactedValue(value: string): boolean {
   return MARKER.test(value);
 }
 
-/** A copy of a Secret with every data value replaced by its marker; other objects as they are. */
+/**
+ * A copy of a Secret with every data value replaced by its marker, or of a Token without its
+ * secretHash (never answered: a hash of a full-entropy secret is safe, but nobody needs it);
+ * other objects as they are.
+ */
 export function redactSecret<T>(obj: T): T {
   const o = obj as unknown as AnyObject | undefined;
+  if (o?.kind === 'Token' && typeof o.spec === 'object') {
+    const { secretHash: _hidden, ...spec } = o.spec;
+    return { ...o, spec } as unknown as T;
+  }
   if (o?.kind !== 'Secret' || typeof o.spec?.data !== 'object') return obj;
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(o.spec.data)) data[k] = redactedValue(v);

@@ -15,6 +15,7 @@ import {
   NamespaceSpecSchema,
   NodeSpecSchema,
   SecretSpecSchema,
+  TokenSpecSchema,
   ObjectMetaSchema,
   ServiceSpecSchema,
   type AnyObject,
@@ -33,6 +34,7 @@ const SPEC_SCHEMAS: Partial<Record<Kind, TSchema>> = {
   CronJob: CronJobSpecSchema,
   Config: ConfigSpecSchema,
   Secret: SecretSpecSchema,
+  Token: TokenSpecSchema,
 };
 
 const compiled = new Map<TSchema, ReturnType<typeof Compile>>();

@@ -19,7 +19,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
-import type { Role } from '../api/auth.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
@@ -98,10 +97,6 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let lb: LoadBalancer | undefined;
   let lbDone: Promise<void> = Promise.resolve();
   try {
-    const tokens = new Map<string, Role>([
-      [secrets.adminToken, 'admin'],
-      [secrets.agentToken, 'agent'],
-    ]);
     // One recorder for agents' events (API) and the controllers' own, so repeats aggregate.
     const events = new EventRecorder(store);
     // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
@@ -111,7 +106,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
       lbDone = lb.run(serverStop.signal);
     }
-    const apiDeps = { store, tokens, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
+    const apiDeps = { store, adminToken: secrets.adminToken, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({

@@ -7,3 +7,4 @@ export * from './actions.js';
 export * from './discovery.js';
 export * from './logs.js';
 export * from './routes.js';
+export * from './auth.js';

@@ -22,6 +22,8 @@ import {
   ServiceSpecSchema,
   ServiceStatusSchema,
   ServiceVersionSpecSchema,
+  TokenSpecSchema,
+  TokenStatusSchema,
   type Kind,
 } from '../schema.js';
 
@@ -55,6 +57,7 @@ export const KIND_SCHEMAS: Readonly<Record<Kind, { spec: TSchema; status?: TSche
   CronJob: { spec: CronJobSpecSchema, status: CronJobStatusSchema },
   Config: { spec: ConfigSpecSchema },
   Secret: { spec: ConfigSpecSchema },
+  Token: { spec: TokenSpecSchema, status: TokenStatusSchema },
 };
 
 function envelope(kind: TSchema): TSchema {

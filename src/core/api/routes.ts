@@ -18,20 +18,16 @@ import {
 } from './actions.js';
 import { ConfigFilesQuerySchema, ConfigFilesSchema, EventBatchResultSchema, EventBatchSchema, StatusBatchResultSchema, StatusBatchSchema } from './agents.js';
 import { EndpointQuerySchema, EndpointSetListSchema, EndpointSetSchema, EndpointWatchLineSchema, LoadBalancerStatusSchema } from './discovery.js';
+import type { PersonRole } from './auth.js';
 import { LogQuerySchema } from './logs.js';
 import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
 
 /**
- * A person's role. Today the only person is whoever holds the admin token, and it has every role;
- * the trust issue gives people roles of their own.
+ * Who may call a route: a cluster administrator, a node about its own objects (what object it may
+ * touch is checked in the handler), or a person with at least a role (roles nest admin ⊃ edit ⊃
+ * view ⊃ metrics; a person's role applies in its namespaces only: see src/api/auth.ts).
  */
-export type PersonRole = 'viewer' | 'editor';
-
-/**
- * Who may call a route: the admin token (cluster administration), a person with a role, or a node
- * about its own objects (today: the agent token, shared by all nodes).
- */
-export type Caller = 'admin' | 'node' | { role: PersonRole };
+export type Caller = 'admin' | 'node' | { role: Exclude<PersonRole, 'admin'> };
 
 export type Access =
   | { public: true }
@@ -68,10 +64,12 @@ export interface RouteSpec {
 }
 
 export const PUBLIC: Access = { public: true };
-const viewer: Caller = { role: 'viewer' };
-const editor: Caller = { role: 'editor' };
+const viewer: Caller = { role: 'view' };
+const editor: Caller = { role: 'edit' };
 /** Reads: every person who may view, and nodes (agents read their instances and the catalog). */
 export const READ: Access = { allow: [viewer, 'node'] };
+/** Reads of credentials: cluster administrators only. */
+const ADMIN_READ: Access = { allow: ['admin'], forbidden: 'only a cluster administrator may read tokens; see gantry token list' };
 
 export const STATUS_FORBIDDEN = 'status is written by Gantry; change spec instead';
 export const EVENTS_FORBIDDEN = 'events are written by Gantry (agents and controllers); read them with GET or gantry get events';
@@ -83,9 +81,9 @@ const nameOnly = Type.Object({ name: Name });
 /** Who may create and apply objects of a kind. */
 function writeAccess(k: KindInfo): Access {
   if (!k.userWritable) {
-    return { allow: [], forbidden: `${k.kind} objects are written by Gantry only${k.kind === 'Instance' ? '; apply a Service and Gantry creates its instances' : ''}` };
+    return { allow: [], forbidden: `${k.kind} objects are written by Gantry only${k.kind === 'Instance' ? '; apply a Service and Gantry creates its instances' : k.kind === 'Token' ? '; use gantry token create' : ''}` };
   }
-  const forbidden = `only an admin token may change ${k.plural}; the agent token registers nodes and writes status`;
+  const forbidden = k.namespaced ? `changing ${k.plural} needs role edit in the namespace` : `only an administrator may change ${k.plural}; the agent token registers nodes and writes status`;
   // Agents register their own node; cluster-wide kinds are the administrator's.
   if (k.kind === 'Node') return { allow: ['admin', 'node'], forbidden };
   return { allow: [k.namespaced ? editor : 'admin'], forbidden };
@@ -96,7 +94,7 @@ function statusAccess(k: KindInfo): Access {
 }
 
 function deleteAccess(k: KindInfo): Access {
-  return { allow: [k.namespaced ? editor : 'admin'], forbidden: `only an admin token may delete ${k.plural}` };
+  return { allow: [k.namespaced ? editor : 'admin'], forbidden: k.namespaced ? `deleting ${k.plural} needs role edit in the namespace` : `only an administrator may delete ${k.plural}` };
 }
 
 /** The base path of a kind's collection in one namespace (or cluster-wide). */
@@ -110,9 +108,10 @@ function kindRoutes(k: KindInfo) {
   const object = objectSchema(k.kind);
   const baseParams = k.namespaced ? Type.Object({ namespace: Name }) : undefined;
   const params = k.namespaced ? nsName : nameOnly;
+  const read = k.adminOnly ? ADMIN_READ : READ;
   const list = {
     method: 'GET',
-    access: READ,
+    access: read,
     query: ListQuerySchema,
     response: listSchema(k.kind),
     watch: watchLineSchema(k.kind),
@@ -120,7 +119,7 @@ function kindRoutes(k: KindInfo) {
   return {
     list: { ...list, id: `${k.plural}.list`, path: base, summary: `list or watch ${k.plural}${k.namespaced ? ' in a namespace' : ''}`, ...(baseParams ? { params: baseParams } : {}) },
     ...(k.namespaced ? { listAll: { ...list, id: `${k.plural}.listAll`, path: `/api/v1/${k.plural}`, summary: `list or watch ${k.plural} of every namespace` } } : {}),
-    get: { id: `${k.plural}.get`, method: 'GET', path: `${base}/:name`, summary: `one ${k.kind}`, access: READ, params, response: object },
+    get: { id: `${k.plural}.get`, method: 'GET', path: `${base}/:name`, summary: `one ${k.kind}`, access: read, params, response: object },
     create: {
       id: `${k.plural}.create`,
       method: 'POST',
@@ -170,7 +169,7 @@ export function routesOfKind(kind: Kind): KindRoutes {
 const svc = '/api/v1/namespaces/:namespace/services/:name';
 const inst = '/api/v1/namespaces/:namespace/instances/:name';
 const cron = '/api/v1/namespaces/:namespace/cronjobs/:name';
-const cronAccess = (what: string): Access => ({ allow: [editor], forbidden: `only an admin token may ${what} cron jobs` });
+const cronAccess = (what: string): Access => ({ allow: [editor], forbidden: `to ${what} cron jobs needs role edit in the namespace` });
 
 /** The routes beyond the generic ones, by id. */
 export const ROUTES = {
@@ -182,7 +181,7 @@ export const ROUTES = {
     method: 'PUT',
     path: `${svc}/scale`,
     summary: 'set spec.replicas only',
-    access: { allow: [editor], forbidden: 'only an admin token may scale services' },
+    access: { allow: [editor], forbidden: 'scaling services needs role edit in the namespace' },
     params: nsName,
     body: ScaleSchema,
     response: objectSchema('Service'),
@@ -193,7 +192,7 @@ export const ROUTES = {
     method: 'POST',
     path: `${svc}/rollout/:action`,
     summary: 'pause, resume, promote or undo a rollout; undo takes { toVersion? }',
-    access: { allow: [editor], forbidden: 'only an admin token may change rollouts' },
+    access: { allow: [editor], forbidden: 'changing rollouts needs role edit in the namespace' },
     params: Type.Object({ namespace: Name, name: Name, action: actionParamSchema(ROLLOUT_ACTIONS) }),
     body: Type.Union([UndoSchema, Type.Object({})]),
     response: RolloutActionResultSchema,
@@ -231,7 +230,7 @@ export const ROUTES = {
     method: 'POST',
     path: `${inst}/stop`,
     summary: 'ask the node to stop the instance gracefully (sets spec.stop)',
-    access: { allow: [editor], forbidden: 'only an admin token may stop instances' },
+    access: { allow: [editor], forbidden: 'stopping instances needs role edit in the namespace' },
     params: nsName,
     body: StopSchema,
     response: objectSchema('Instance'),
@@ -260,7 +259,7 @@ export const ROUTES = {
     method: 'POST',
     path: '/api/v1/nodes/:name/:action',
     summary: 'cordon, uncordon or drain a node; idempotent',
-    access: { allow: ['admin'], forbidden: 'only an admin token may cordon, uncordon or drain nodes' },
+    access: { allow: ['admin'], forbidden: 'only an administrator may cordon, uncordon or drain nodes' },
     params: Type.Object({ name: Name, action: actionParamSchema(NODE_ACTIONS) }),
     body: Type.Object({}),
     response: NodeActionResultSchema,
