@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { AnyObject } from '../core/index.js';
-import type { Store, WatchEvent } from '../store/store.js';
+import type { Store, WatchEvent, WatchOptions } from '../store/store.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { ADMIN, startHarness, type Harness } from './test-helpers.js';
 
@@ -31,7 +31,8 @@ function storeWithTrackedWatch(base: Store, count: number, sent: WeakRef<AnyObje
     }
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
-  const watch = (_opts: unknown, signal: AbortSignal): AsyncIterable<WatchEvent> => events(signal);
+  // Services only: the API's own token mirror watches Tokens through the same store.
+  const watch = (opts: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent> => (opts.kind === 'Service' ? events(signal) : base.watch(opts, signal));
   return new Proxy(base, {
     get: (target, prop): unknown => (prop === 'watch' ? watch : Reflect.get(target, prop, target)),
   });
