@@ -42,7 +42,7 @@ ensure_deps() {
 # (b) the build, when dist/ is missing or older than any source file (tests and READMEs aside).
 ensure_build() {
   local stamp=dist/.build-stamp
-  if [ -f "$stamp" ] && [ -z "$(find src tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" \
+  if [ -f "$stamp" ] && [ -z "$(find src scripts/bundle-cli.ts tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" \
       -type f ! -name '*.test.ts' ! -name '*.md' -print -quit 2>/dev/null)" ]; then
     return 0
   fi

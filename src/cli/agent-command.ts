@@ -2,7 +2,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
-import { parseContainerDns, parsePortRange } from './discovery-options.js';
+import { parseContainerDns } from './discovery-options.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { shutdownOnSignals } from './signals.js';
@@ -25,18 +25,18 @@ export function agentCommand(ctx: CliContext) {
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
-      const { runNodeAgent } = await import('../agent/agent-root.js');
+      const { DRIVER_KINDS, parsePortRange, runNodeAgent } = await import('../agent/agent-root.js');
       const g = globalOptions(cmd);
       const portRange = parsePortRange(opts.portRange);
       const containerDns = parseContainerDns(opts.dnsForContainers);
       const dataDir = resolveDataDir(ctx, g);
-      const driver = parseDriverKind(opts.driver);
+      const driver = parseDriverKind(opts.driver, DRIVER_KINDS);
       const labels = parseLabelsOption(opts.labels);
       const robustness = parseRobustnessOptions(opts);
       const nodeName = nodeNameOption(opts.name);
       const server = resolveServer(ctx, g);
       const agentToken = await resolveToken(ctx, g, 'agent.token');
-      const logger = processLogger(ctx, dataDir, opts);
+      const logger = await processLogger(ctx, dataDir, opts);
       const client = ctx.connect({ server, token: agentToken });
       const stop = shutdownOnSignals();
       try {

@@ -1,6 +1,6 @@
 // The agent's flags (`gantry agent`, `gantry up`) turned into the options of the agent root.
 import { parseDuration, UsageError } from '../core/index.js';
-import { DRIVER_KINDS, type DriverKind } from '../agent/agent-root.js';
+import type { DriverKind } from '../agent/agent-root.js';
 import { durationOption } from './process-options.js';
 
 /** Parses --max-container-ops (a positive number), --dead-container-ttl and --heartbeat-interval (durations). */
@@ -25,7 +25,8 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
   return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs };
 }
 
-export function parseDriverKind(value: string): DriverKind {
-  if ((DRIVER_KINDS as readonly string[]).includes(value)) return value as DriverKind;
-  throw new UsageError(`--driver must be one of ${DRIVER_KINDS.join(', ')}, not "${value}"`);
+/** `kinds`: the agent root's DRIVER_KINDS, passed in by the action that has loaded the agent's modules. */
+export function parseDriverKind(value: string, kinds: readonly DriverKind[]): DriverKind {
+  if ((kinds as readonly string[]).includes(value)) return value as DriverKind;
+  throw new UsageError(`--driver must be one of ${kinds.join(', ')}, not "${value}"`);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyObject } from '../core/index.js';
-import { eventsFor, formatDescribe } from './describe-format.js';
+import { formatDescribe } from './describe-format.js';
+import { eventsFor } from './events-about.js';
 import { aNode, anInstance, aService, stored } from '../core/test-builders.js';
 import { ago, anEvent, NOW } from './test-helpers.js';
 

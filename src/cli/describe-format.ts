@@ -5,6 +5,7 @@ import type { AnyObject, GantryEvent, Instance } from '../core/index.js';
 import { formatAge } from './age.js';
 import { formatLabels } from './get-columns.js';
 import { formatTable } from './table.js';
+import { eventsFor } from './events-about.js';
 
 function indent(text: string, by: string): string {
   return text
@@ -17,24 +18,6 @@ function indent(text: string, by: string): string {
 function yamlBlock(title: string, value: unknown): string {
   const empty = value === undefined || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
   return empty ? `${title}:  <none>\n` : `${title}:\n${indent(stringify(value, { lineWidth: 0 }), '  ')}\n`;
-}
-
-/**
- * Whether `e` is about this very object: same kind, name and namespace, and its uid (an event
- * recorded while the object did not exist has none: then one from before its creation is not).
- * A deleted and recreated object shares its name, never its uid or its predecessor's events.
- */
-export function isAbout(e: GantryEvent, obj: Pick<AnyObject, 'kind' | 'metadata'>): boolean {
-  const inv = e.spec.involved;
-  if (inv.kind !== obj.kind || inv.name !== obj.metadata.name) return false;
-  if (obj.metadata.namespace !== undefined && inv.namespace !== undefined && inv.namespace !== obj.metadata.namespace) return false;
-  if (inv.uid !== undefined && obj.metadata.uid !== undefined) return inv.uid === obj.metadata.uid;
-  return obj.metadata.createdAt === undefined || e.spec.lastTime >= obj.metadata.createdAt;
-}
-
-/** Events about one object (isAbout), oldest first. */
-export function eventsFor(obj: AnyObject, events: readonly GantryEvent[]): GantryEvent[] {
-  return events.filter((e) => isAbout(e, obj)).sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
 }
 
 /** describe shows this many of an object's latest events, as kubectl does; `events --for` has all. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containerDnsProblem, parseContainerDns, parseDnsListen, parseDnsTtl } from './discovery-options.js';
+import { parseDnsListen } from '../server/index.js';
+import { containerDnsProblem, parseContainerDns, parseDnsTtl } from './discovery-options.js';
 
 describe('discovery options', () => {
   it('--dns-for-containers takes IP addresses only (resolv.conf has no port)', () => {

@@ -1,11 +1,10 @@
 // The discovery flags of `gantry up | server | agent`: --dns-listen, --dns-ttl, --port-range and
 // --dns-for-containers, checked before anything starts.
+// --dns-listen and --port-range are parsed by the server's and the agent's own parsers, which the
+// commands load in their action (so that `gantry get` does not load the server's modules).
 import { isIP } from 'node:net';
-import { parsePortRange, type PortRange } from '../agent/agent-root.js';
 import { UsageError } from '../core/index.js';
-import { parseDnsListen, type DnsListenAddress } from '../server/index.js';
-
-export { parseDnsListen, parsePortRange, type DnsListenAddress, type PortRange };
+import type { DnsListenAddress } from '../server/index.js';
 
 /** `--dns-ttl 1`: whole seconds, 0 to 3600. */
 export function parseDnsTtl(text: string): number {

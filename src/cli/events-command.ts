@@ -7,7 +7,7 @@ import { Command } from '@commander-js/extra-typings';
 import type { GantryClient } from '../client/index.js';
 import { DEFAULT_NAMESPACE, parseDuration, UsageError, type AnyObject, type GantryEvent } from '../core/index.js';
 import { Informer } from '../runtime/informer.js';
-import { isAbout } from './describe-format.js';
+import { isAbout } from './events-about.js';
 import type { CliContext } from './context.js';
 import { tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';

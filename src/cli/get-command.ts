@@ -32,12 +32,12 @@ export function getCommand(ctx: CliContext) {
       let items: AnyObject[];
       if (name !== undefined) {
         const one = await client.get(info.kind, namespace, name);
-        if (format === 'json' || format === 'yaml') return ctx.stdout(renderObjects(format, one));
+        if (format === 'json' || format === 'yaml') return ctx.stdout(await renderObjects(format, one));
         items = [one];
       } else {
         items = (await client.list(info.kind, { namespace })).items;
         if (info.kind === 'Event') items = selectEvents(items, await eventSelection(client, opts, namespace, ctx.now()));
-        if (format === 'json' || format === 'yaml') return ctx.stdout(renderObjects(format, items));
+        if (format === 'json' || format === 'yaml') return ctx.stdout(await renderObjects(format, items));
       }
       if (items.length === 0) {
         ctx.stderr(info.namespaced && !all ? `No ${info.plural} in namespace ${opts.namespace}.\n` : `No ${info.plural}.\n`);

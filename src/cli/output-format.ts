@@ -1,5 +1,4 @@
 // `-o json|yaml`: full objects, one object as itself and a list as `kind: List, items`.
-import { stringify } from 'yaml';
 import { API_VERSION, UsageError, type AnyObject } from '../core/index.js';
 
 const OUTPUT_FORMATS = ['wide', 'json', 'yaml'] as const;
@@ -11,7 +10,10 @@ export function parseOutputFormat(value: string | undefined): OutputFormat | und
   throw new UsageError(`unknown output format "${value}": use one of ${OUTPUT_FORMATS.join(', ')}`);
 }
 
-export function renderObjects(format: 'json' | 'yaml', data: AnyObject | readonly AnyObject[]): string {
+/** Async: the yaml package is loaded for `-o yaml` only, so a plain `get` starts without it. */
+export async function renderObjects(format: 'json' | 'yaml', data: AnyObject | readonly AnyObject[]): Promise<string> {
   const doc = Array.isArray(data) ? { apiVersion: API_VERSION, kind: 'List', items: data } : data;
-  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0 });
+  if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`;
+  const { stringify } = await import('yaml');
+  return stringify(doc, { lineWidth: 0 });
 }

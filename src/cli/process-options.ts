@@ -3,11 +3,14 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { parseDuration, parseLabelList, UsageError } from '../core/index.js';
 import type { CliContext } from './context.js';
-import { createLogger, logLevelFrom, parseLogFormat } from './logger.js';
 import { nodeNameFromHostname } from './node-name.js';
 
-/** `--log-file` and `--log-format json|pretty` (default: pretty on a terminal, else JSON). */
-export function processLogger(ctx: CliContext, dataDir: string, opts: { logFile?: boolean | undefined; logFormat?: string | undefined }): Logger {
+/**
+ * `--log-file` and `--log-format json|pretty` (default: pretty on a terminal, else JSON). pino is
+ * loaded here, not at the top: commands that only talk to the API do not log.
+ */
+export async function processLogger(ctx: CliContext, dataDir: string, opts: { logFile?: boolean | undefined; logFormat?: string | undefined }): Promise<Logger> {
+  const { createLogger, logLevelFrom, parseLogFormat } = await import('./logger.js');
   return createLogger({ level: logLevelFrom(ctx.env), dataDir, toFile: Boolean(opts.logFile), format: parseLogFormat(opts.logFormat) });
 }
 

@@ -1,28 +1,55 @@
 // The `gantry` command tree. Every command gets the same CliContext; nothing here touches
 // process globals, so tests run the real parser against fakes.
+//
+// A command's module is loaded only when it runs: `gantry get services` loads get-command.ts and
+// what it imports, not apply's YAML parser or describe's formatter (start time, issue 18). The
+// whole tree is loaded when the words name no command (`gantry`, `gantry --help`, a typo), so the
+// program's help and its "did you mean" list every command.
 import { Command } from '@commander-js/extra-typings';
-import { agentCommand } from './agent-command.js';
-import { applyCommand } from './apply-command.js';
 import type { CliContext } from './context.js';
 import { completeCommand, completionCommand } from './completion-command.js';
-import { cronJobCommand } from './cronjob-command.js';
-import { deleteCommand } from './delete-command.js';
-import { describeCommand } from './describe-command.js';
-import { endpointsCommand } from './endpoints-command.js';
-import { eventsCommand } from './events-command.js';
-import { getCommand } from './get-command.js';
-import { logsCommand } from './logs-command.js';
-import { nodeCommand } from './node-command.js';
-import { rolloutCommand } from './rollout-command.js';
-import { scaleCommand } from './scale-command.js';
-import { serverCommand } from './server-command.js';
-import { simCommand } from './sim-command.js';
-import { stopCommand } from './stop-command.js';
-import { upCommand } from './up-command.js';
 import { packageVersion } from './version-info.js';
-import { versionCommand } from './version-command.js';
 
-export function buildProgram(ctx: CliContext): Command {
+type CommandFactory = (ctx: CliContext) => unknown;
+
+/** Every command, in the order `gantry --help` lists them, with how to load its module. */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> = [
+  ['up', async () => (await import('./up-command.js')).upCommand],
+  ['server', async () => (await import('./server-command.js')).serverCommand],
+  ['agent', async () => (await import('./agent-command.js')).agentCommand],
+  ['apply', async () => (await import('./apply-command.js')).applyCommand],
+  ['get', async () => (await import('./get-command.js')).getCommand],
+  ['describe', async () => (await import('./describe-command.js')).describeCommand],
+  ['logs', async () => (await import('./logs-command.js')).logsCommand],
+  ['endpoints', async () => (await import('./endpoints-command.js')).endpointsCommand],
+  ['scale', async () => (await import('./scale-command.js')).scaleCommand],
+  ['rollout', async () => (await import('./rollout-command.js')).rolloutCommand],
+  ['stop', async () => (await import('./stop-command.js')).stopCommand],
+  ['delete', async () => (await import('./delete-command.js')).deleteCommand],
+  ['version', async () => (await import('./version-command.js')).versionCommand],
+  ['sim', async () => (await import('./sim-command.js')).simCommand],
+  ['cronjob', async () => (await import('./cronjob-command.js')).cronJobCommand],
+  ['node', async () => (await import('./node-command.js')).nodeCommand],
+  ['events', async () => (await import('./events-command.js')).eventsCommand],
+];
+
+/** The program's own options that take a value (the next word is not a command). */
+const GLOBAL_VALUE_OPTIONS = ['--server', '--token', '--data-dir'];
+
+/** The command the words run: the first word that is neither a global option nor its value. */
+export function commandWord(argv: readonly string[]): string | undefined {
+  for (let k = 0; k < argv.length; k++) {
+    const word = argv[k]!;
+    if (GLOBAL_VALUE_OPTIONS.includes(word)) k++;
+    else if (!word.startsWith('-')) return word;
+  }
+  return undefined;
+}
+
+/** Names of every user-visible command (for completion), without loading their modules. */
+export const commandNames = (): string[] => [...COMMANDS.map(([name]) => name), 'completion'];
+
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('gantry')
     .description('Gantry: a private container cloud for a fleet of Docker hosts')
     .version(packageVersion(), '-V, --version', 'print the client version')
@@ -32,14 +59,15 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, endpointsCommand, scaleCommand, rolloutCommand, stopCommand, deleteCommand, versionCommand, simCommand, cronJobCommand, nodeCommand, eventsCommand]) {
-    const sub = make(ctx) as unknown as Command;
+  const word = commandWord(argv);
+  const wanted = COMMANDS.some(([name]) => name === word) ? COMMANDS.filter(([name]) => name === word) : word === 'completion' || word === '__complete' ? [] : COMMANDS;
+  for (const make of await Promise.all(wanted.map(([, load]) => load()))) {
+    const sub = make(ctx) as Command;
     // Subcommands report usage errors through the same output and exit path as the program.
     sub.configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) }).showHelpAfterError('(run with --help for usage)').exitOverride();
     program.addCommand(sub);
   }
   program.addCommand(completionCommand(ctx));
-  const visible = () => program.commands.map((c) => c.name()).filter((n) => !n.startsWith('__'));
-  program.addCommand(completeCommand(ctx, visible), { hidden: true });
+  program.addCommand(completeCommand(ctx, commandNames), { hidden: true });
   return program;
 }

@@ -7,7 +7,7 @@ import { globalOptions, resolveServer } from './global-options.js';
 import { buildProgram } from './program.js';
 
 export async function runCli(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

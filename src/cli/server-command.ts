@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
-import { parseDnsListen, parseDnsTtl } from './discovery-options.js';
+import { parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { durationOption, processLogger } from './process-options.js';
@@ -34,14 +34,14 @@ export function serverCommand(ctx: CliContext) {
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
-      const { parseListen, startServer, urlOf } = await import('../server/index.js');
+      const { parseDnsListen, parseListen, startServer, urlOf } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const { host, port } = parseListen(opts.listen);
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
       const lb = parseLbFlags(opts, false);
-      const logger = processLogger(ctx, dataDir, opts);
+      const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
         const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, dnsListen, dnsTtl, lb });

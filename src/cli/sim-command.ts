@@ -7,19 +7,7 @@ import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { Logger } from 'pino';
 import { UsageError } from '../core/index.js';
-import {
-  DEFAULT_CAPACITY,
-  DEFAULT_POOLS,
-  DEFAULT_RAMP,
-  fdBudgetWarning,
-  formatMemoryReport,
-  openFileLimit,
-  parseCapacity,
-  parsePoolWeights,
-  sampleMemory,
-  startHollowNodes,
-  type HollowProgress,
-} from '../sim/index.js';
+import type { HollowProgress } from '../sim/index.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
@@ -59,17 +47,21 @@ export function simCommand(ctx: CliContext) {
     .option('--failure-rate <p>', 'chance from 0 to 1 that a container start fails', '0')
     .option('--name-prefix <prefix>', 'node names are <prefix>-0000, <prefix>-0001, ...', 'hollow')
     .option('--seed <n>', 'seed of pools and start failures (same seed, same cluster)', '1')
-    .option('--ramp <n>', 'agents started per wave; the next wave waits until these registered', String(DEFAULT_RAMP))
+    .option('--ramp <n>', 'agents started per wave; the next wave waits until these registered (default 200)')
     .option('--heartbeat-interval <duration>', 'heartbeat interval of every agent', '5s')
     .option('--embedded', 'also run a server in this process (data in --data-dir if given, else a temporary directory)')
     .option('--listen <host:port>', 'API address of the --embedded server', '127.0.0.1:0')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .action(async (opts, cmd) => {
+      // Loaded here, not at the top: the other commands start without the agent's modules.
+      const { DEFAULT_CAPACITY, DEFAULT_POOLS, DEFAULT_RAMP, fdBudgetWarning, formatMemoryReport, openFileLimit, parseCapacity, parsePoolWeights, sampleMemory, startHollowNodes } = await import(
+        '../sim/index.js'
+      );
       const g = globalOptions(cmd);
       const nodes = atLeastOne(opts.nodes, '--nodes');
       const racks = atLeastOne(opts.racks, '--racks');
-      const ramp = atLeastOne(opts.ramp, '--ramp');
+      const ramp = opts.ramp !== undefined ? atLeastOne(opts.ramp, '--ramp') : DEFAULT_RAMP;
       const seed = parseCount(opts.seed, '--seed');
       const pools = opts.pools ? parsePoolWeights(opts.pools) : DEFAULT_POOLS;
       const capacity = opts.capacity ? parseCapacity(opts.capacity) : DEFAULT_CAPACITY;
@@ -83,7 +75,7 @@ export function simCommand(ctx: CliContext) {
       // Only an explicit --data-dir: a simulation must not fill the user's real ~/.gantry with hollow nodes.
       const tempDir = opts.embedded && !g.dataDir ? await mkdtemp(join(tmpdir(), 'gantry-sim-')) : undefined;
       const dataDir = tempDir ?? resolveDataDir(ctx, g);
-      const logger = processLogger(ctx, dataDir, opts);
+      const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       let server: RunningServer | undefined;
       try {

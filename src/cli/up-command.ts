@@ -5,7 +5,7 @@ import { Command } from '@commander-js/extra-typings';
 import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
-import { containerDnsProblem, parseContainerDns, parseDnsListen, parseDnsTtl, parsePortRange } from './discovery-options.js';
+import { containerDnsProblem, parseContainerDns, parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
@@ -33,8 +33,8 @@ export function upCommand(ctx: CliContext) {
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
-      const { runNodeAgent } = await import('../agent/agent-root.js');
-      const { startServer } = await import('../server/index.js');
+      const { DRIVER_KINDS, parsePortRange, runNodeAgent } = await import('../agent/agent-root.js');
+      const { parseDnsListen, startServer } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
@@ -43,10 +43,10 @@ export function upCommand(ctx: CliContext) {
       const dnsProblem = containerDnsProblem(containerDns, dnsListen);
       const labels = parseLabelsOption(opts.labels);
       const nodeName = nodeNameOption(opts.name);
-      const driver = parseDriverKind(opts.driver);
+      const driver = parseDriverKind(opts.driver, DRIVER_KINDS);
       const robustness = parseRobustnessOptions(opts);
       const lb = parseLbFlags(opts, true);
-      const logger = processLogger(ctx, dataDir, opts);
+      const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
         const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), dnsListen, dnsTtl, lb });

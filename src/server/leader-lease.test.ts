@@ -124,4 +124,24 @@ describe('the leader lease of the server root', () => {
     await loop.done;
     expect(loop.leading).toBe(false);
   });
+
+  it('lets every leader-only part listen to its signal without a MaxListenersExceeded warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const stop = new AbortController();
+      // As many parts as the server root runs informers and controllers, and more.
+      const parts = Array.from({ length: 30 }, () => (signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
+      const loop = runLeaderOnly(new TestLease(), parts, stop.signal, pino({ level: 'silent' }));
+      await vi.waitFor(() => expect(loop.leading).toBe(true));
+      await sleep(50);
+      stop.abort();
+      await loop.done;
+      await sleep(10);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -7,6 +7,7 @@
 // Today there is one server, and LocalLeaderLease is granted at once and held until the server
 // stops. HA plugs an elected lease (etcd's election API, or a Lease object with a TTL) in here:
 // nothing else changes.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { untilAborted } from '../core/index.js';
 
@@ -36,6 +37,9 @@ export class LocalLeaderLease implements LeaderLease {
   }
 }
 
+/** Listeners the leader-only parts may add to their signal before Node warns of a leak. */
+const LEADER_PART_LISTENERS = 1000;
+
 /** A part that runs only under the lease: starts with the lease's signal, resolves once stopped. */
 export type LeaderOnlyPart = (signal: AbortSignal) => Promise<void>;
 
@@ -62,6 +66,8 @@ export function runLeaderOnly(lease: LeaderLease, parts: readonly LeaderOnlyPart
         if (!held) break;
         logger.info('leader lease held: starting the leader-only parts');
         const signal = AbortSignal.any([stop, held]);
+        // Every informer and controller of the leader listens to this one signal (not a leak).
+        setMaxListeners(LEADER_PART_LISTENERS, signal);
         running = Promise.allSettled(parts.map((part) => part(signal))).then((results) => {
           for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason as unknown }, 'a leader-only part failed');
         });
