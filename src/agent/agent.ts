@@ -76,6 +76,12 @@ interface LogEndpointLease {
   close(): Promise<void>;
 }
 
+/** The port of a URL, the scheme's default included. */
+function portOf(url: string): number {
+  const u = new URL(url);
+  return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+}
+
 export class Agent {
   private url: string | undefined;
   private readonly log: Logger;
@@ -128,6 +134,7 @@ export class Agent {
         labels: this.opts.labels,
         address,
         agentUrl: logs.url,
+        agentPort: logs.url === undefined ? undefined : portOf(logs.url),
         fingerprint,
         heartbeatIntervalMs: this.opts.heartbeatIntervalMs ?? 5000,
         logger: this.log,
@@ -191,6 +198,7 @@ export class Agent {
     }
     if (this.opts.agentListen === false) return { url: undefined, close: async () => undefined };
     const server = new AgentServer({
+      nodeName: this.opts.nodeName,
       driver: this.opts.driver,
       token: this.opts.agentToken,
       owns,

@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import { shortenFetchBodyTimeout } from '../client/test-helpers.js';
 import { isAppError, type GantryNode } from '../core/index.js';
-import { isLoopbackHost } from './log-proxy.js';
 import { ADMIN, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 import { anInstance } from '../core/test-builders.js';
 
@@ -28,7 +27,7 @@ async function startFakeAgent(opts: { quietMs?: number; status?: number } = {}):
   };
   const server = http.createServer((req, res) => {
     agent.requests.push({ url: req.url ?? '', auth: req.headers.authorization });
-    const m = /^\/v1\/containers\/([^/]+)\/log/.exec(req.url ?? '');
+    const m = /^\/nodes\/n1\/v1\/containers\/([^/]+)\/log/.exec(req.url ?? '');
     if (!m || m[1] !== 'c0ffee') {
       res.writeHead(404).end('no such container');
       return;
@@ -70,12 +69,17 @@ afterEach(async () => {
   restoreFetch = undefined;
 });
 
-/** `agentUrl` undefined: a node whose agent publishes none (no log endpoint). */
-async function withNode(agentUrl: string | undefined, address?: string): Promise<void> {
-  const node = await h.store.create<GantryNode>({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });
-  const at = address !== undefined ? { address } : {};
-  const published = agentUrl !== undefined ? { agentUrl } : {};
-  await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', ...published, ...at, conditions: [] } });
+/**
+ * Node n1 whose agent the server reaches at `agentUrl`'s address and port (spec.address and
+ * spec.agentPort, as fixed at join); undefined: a node without an agent port (no log endpoint).
+ * `reported`: the status.agentUrl the agent claims, which the proxy must never use.
+ */
+async function withNode(agentUrl: string | undefined, reported?: string): Promise<void> {
+  const at = agentUrl === undefined ? undefined : new URL(agentUrl);
+  const spec = at ? { address: at.hostname, agentPort: Number(at.port) } : { address: '127.0.0.1' };
+  const node = await h.store.create<GantryNode>({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec });
+  const published = reported !== undefined ? { agentUrl: reported } : {};
+  await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', ...published, conditions: [] } });
 }
 
 const logUrl = (q = ''): string => `/api/v1/namespaces/default/instances/web-aaaaa/log${q}`;
@@ -90,7 +94,7 @@ describe('log proxy', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toBe('line 1\nline 2\n');
-    expect(agent.requests).toEqual([{ url: '/v1/containers/c0ffee/log?tail=5', auth: 'Bearer agent-secret' }]);
+    expect(agent.requests).toEqual([{ url: '/nodes/n1/v1/containers/c0ffee/log?tail=5', auth: 'Bearer agent-secret' }]);
   });
 
   it('answers 404 with the next step when the container has not started', async () => {
@@ -115,14 +119,14 @@ describe('log proxy', () => {
     expect(res.json().error.message).toContain('node "n1"');
   });
 
-  it('answers 503 with the next step when the node publishes no agent URL', async () => {
+  it('answers 503 with the next step when the node has no agent port', async () => {
     h = await startHarness();
     await withNode(undefined);
     await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
     const res = await h.call({ method: 'GET', url: logUrl() });
     expect(res.statusCode).toBe(503);
     expect(res.json().error.message).toBe(
-      'node n1 publishes no agent URL: its agent runs without a log endpoint, or has not registered yet; see gantry describe node n1',
+      'node n1 has no agent address and port: its agent runs without a log endpoint, or has not registered yet; see gantry describe node n1',
     );
   });
 
@@ -153,23 +157,19 @@ describe('log proxy', () => {
     expect(res.body).toBe('line 1\nline 2\n');
   });
 
-  it('refuses, without sending the token anywhere, an agent on another host that listens on loopback', async () => {
+  it('calls the address and port the node joined with, never the agentUrl its agent reports', async () => {
     agent = await startFakeAgent();
-    h = await startHarness({ agentToken: 'agent-secret' });
-    await withNode(agent.url, '192.0.2.10'); // a documentation address: never contacted
-    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
-    const res = await h.call({ method: 'GET', url: logUrl() });
-    expect(res.statusCode).toBe(503);
-    expect(res.json().error.message).toBe("node n1's agent listens on 127.0.0.1 only; restart it with --agent-listen 0.0.0.0:7071 (and --address)");
-    expect(agent.requests).toEqual([]);
-  });
-
-  it('still proxies to a loopback agent on a node whose address is loopback too', async () => {
-    agent = await startFakeAgent();
-    h = await startHarness();
-    await withNode(agent.url, '127.0.0.1');
-    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
-    expect((await h.call({ method: 'GET', url: logUrl() })).statusCode).toBe(200);
+    const elsewhere = await startFakeAgent();
+    try {
+      h = await startHarness({ agentToken: 'agent-secret' });
+      await withNode(agent.url, `${elsewhere.url}/latest/meta-data`);
+      await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
+      expect((await h.call({ method: 'GET', url: logUrl() })).statusCode).toBe(200);
+      expect(agent.requests).toHaveLength(1);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('says so when the agent rejects the agent token', async () => {
@@ -190,12 +190,5 @@ describe('log proxy', () => {
       for await (const _ of client.logs('default', 'nope', {})) void _;
     })().catch((e: unknown) => e);
     expect(isAppError(err, 'NOT_FOUND')).toBe(true);
-  });
-});
-
-describe('isLoopbackHost', () => {
-  it('knows loopback names and addresses, bracketed or not', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', 'a.localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['0.0.0.0', '10.0.0.5', '192.0.2.10', 'node-1.example', '::', '[2001:db8::1]', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
   });
 });

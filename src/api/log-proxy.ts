@@ -33,25 +33,21 @@ export function containerIdFor(inst: Instance, container: string | undefined): {
   return { container: wanted, containerId: id };
 }
 
-/** localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped), as a URL hostname or a bare address. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
-  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^::ffff:127\./.test(h);
-}
+/** The scheme of agents' endpoints. */
+const AGENT_SCHEME = 'http';
 
 /**
- * An agent on another host that advertises a loopback URL (its default listen address) would make
- * the server call itself, with the agent token. Refuse that before any request is sent.
+ * Where the server asks a node's agent for a container's log: the address and agent port the node
+ * joined with (its Node spec, which its own credential cannot change), never a URL the agent
+ * reports (`status.agentUrl` is for people to read). The path names the node, so an agent (or the
+ * simulator's log server shared by many hollow nodes) serves only that node's containers.
  */
-function checkAgentReachable(node: GantryNode, agentUrl: URL): void {
-  if (!isLoopbackHost(agentUrl.hostname)) return;
-  const address = node.status?.address ?? node.spec.address;
-  if (address === undefined || address === '' || isLoopbackHost(address)) return;
-  const name = node.metadata.name;
-  throw new UnavailableError(`node ${name}'s agent listens on ${agentUrl.hostname} only; restart it with --agent-listen 0.0.0.0:7071 (and --address)`);
+export function agentLogUrl(node: GantryNode, containerId: string): URL | undefined {
+  const { address, agentPort } = node.spec;
+  if (!address || agentPort === undefined) return undefined;
+  const host = address.includes(':') ? `[${address}]` : address;
+  const path = fillPath(AGENT_ROUTES.nodeContainerLog, { node: node.metadata.name, id: containerId });
+  return new URL(`${AGENT_SCHEME}://${host}:${agentPort}${path}`);
 }
 
 export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogRequest): Promise<FastifyReply> {
@@ -61,13 +57,12 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   const nodeName = inst.spec.node ?? inst.status?.node;
   if (!nodeName) throw new NotFoundError('Node', undefined, undefined, `instance ${r.name} is not placed on a node yet; see gantry describe instance ${r.name}`);
   const node = await deps.store.get('Node', undefined, nodeName);
-  const agentUrl = node?.status?.agentUrl;
-  if (!agentUrl) {
-    throw new UnavailableError(`node ${nodeName} publishes no agent URL: its agent runs without a log endpoint, or has not registered yet; see gantry describe node ${nodeName}`);
+  if (!node) throw new NotFoundError('Node', undefined, nodeName, `instance ${r.name} is on node ${nodeName}, which is gone; see gantry describe instance ${r.name}`);
+  const url = agentLogUrl(node, containerId);
+  if (!url) {
+    throw new UnavailableError(`node ${nodeName} has no agent address and port: its agent runs without a log endpoint, or has not registered yet; see gantry describe node ${nodeName}`);
   }
-
-  const url = new URL(`${agentUrl.replace(/\/+$/, '')}${fillPath(AGENT_ROUTES.containerLog, { id: containerId })}`);
-  if (node) checkAgentReachable(node, url);
+  const agentUrl = url.origin;
   if (r.follow) url.searchParams.set('follow', '1');
   if (r.tail !== undefined) url.searchParams.set('tail', String(r.tail));
 
@@ -84,7 +79,9 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   } catch (e) {
     release();
     const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
-    throw new UnavailableError(`cannot reach the agent of node "${nodeName}" at ${agentUrl}: ${cause}; check that the agent runs (gantry get nodes)`);
+    throw new UnavailableError(
+      `cannot reach the agent of node "${nodeName}" at ${agentUrl}: ${cause}; check that the agent runs (gantry get nodes) and listens there (gantry agent --agent-listen 0.0.0.0:PORT on another host)`,
+    );
   }
   if (upstream.status < 200 || upstream.status >= 300) {
     release();

@@ -53,7 +53,36 @@ describe('status subresource', () => {
     expect(one.statusCode).toBe(422);
     expect(one.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path)).toEqual(['status.hostIP']);
     const batch = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: AGENT, payload: { items: [{ namespace: 'default', name: 'web-aaaaa', status: bad }] } });
-    expect(batch.json<{ results: { ok: boolean; error?: { message: string } }[] }>().results[0]).toMatchObject({ ok: false, error: { message: expect.stringContaining('status.hostIP must be an IPv4') } });
+    expect(batch.json<{ results: { ok: boolean; error?: { message: string } }[] }>().results[0]).toMatchObject({ ok: false, error: { message: expect.stringContaining('status.hostIP must be an IP address') } });
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.hostIP).toBeUndefined();
+  });
+
+  it('refuses what an agent reports about where it is unless it is an IP, a clean URL and a driver name, with field paths', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
+    const paths = (res: { json(): unknown }): string[] => (res.json() as { error: { details: { path: string }[] } }).error.details.map((d) => d.path);
+    const inst = await h.call({
+      method: 'PUT',
+      url: '/api/v1/namespaces/default/instances/web-aaaaa/status',
+      token: AGENT,
+      payload: { status: aRunningStatus('c0ffee', { hostIP: '1.2.3.4;shutdown' }) },
+    });
+    expect(inst.statusCode).toBe(422);
+    expect(paths(inst)).toEqual(['status.hostIP']);
+    const batch = await h.call({
+      method: 'POST',
+      url: '/api/v1/status/instances',
+      token: AGENT,
+      payload: { items: [{ namespace: 'default', name: 'web-aaaaa', status: aRunningStatus('c0ffee', { hostIP: 'evil.example' }) }] },
+    });
+    expect(batch.json().results[0]).toMatchObject({ ok: false, error: { code: 'INVALID' } });
+    const bad = nodeStatus({ driver: 'docker\nevil', address: '10.0.0.5 # x', agentUrl: 'http://169.254.169.254/ latest' });
+    const node = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status: bad } });
+    expect(node.statusCode).toBe(422);
+    expect(paths(node).sort()).toEqual(['status.address', 'status.agentUrl', 'status.driver']);
+    const good = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status: nodeStatus({ address: 'fd00::5', agentUrl: 'http://[fd00::5]:7071' }) } });
+    expect(good.statusCode).toBe(200);
     expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.hostIP).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 // `gantry agent`: runs this host's containers for a Gantry server.
 import { Command } from '@commander-js/extra-typings';
-import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
+import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns } from './discovery-options.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
@@ -33,6 +33,7 @@ export function agentCommand(ctx: CliContext) {
       const driver = parseDriverKind(opts.driver, DRIVER_KINDS);
       const labels = parseLabelsOption(opts.labels);
       const robustness = parseRobustnessOptions(opts);
+      const address = parseAddressOption(opts.address);
       const nodeName = nodeNameOption(opts.name);
       const server = resolveServer(ctx, g);
       const agentToken = await resolveToken(ctx, g, 'agent.token');
@@ -42,7 +43,7 @@ export function agentCommand(ctx: CliContext) {
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, agentListen: opts.agentListen, logger, ...robustness, portRange, containerDns },
+          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address, agentListen: opts.agentListen, logger, ...robustness, portRange, containerDns },
           stop.signal,
         );
       } finally {

@@ -1,4 +1,5 @@
 // The agent's flags (`gantry agent`, `gantry up`) turned into the options of the agent root.
+import { isIP } from 'node:net';
 import { parseDuration, UsageError } from '../core/index.js';
 import type { DriverKind } from '../agent/agent-root.js';
 import { durationOption } from './process-options.js';
@@ -29,4 +30,14 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
 export function parseDriverKind(value: string, kinds: readonly DriverKind[]): DriverKind {
   if ((kinds as readonly string[]).includes(value)) return value as DriverKind;
   throw new UsageError(`--driver must be one of ${kinds.join(', ')}, not "${value}"`);
+}
+
+/**
+ * --address: an IP address, as the server requires of a node's address (it reaches HAProxy,
+ * DNS answers and the server's own connections to the agent). Said here, before the agent starts,
+ * rather than as a 422 the registration retries forever.
+ */
+export function parseAddressOption(value: string | undefined): string | undefined {
+  if (value === undefined || isIP(value) !== 0) return value;
+  throw new UsageError(`--address must be this host's IP address as other hosts reach it (like 10.0.0.5), not "${value}"`);
 }

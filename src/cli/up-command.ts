@@ -2,7 +2,7 @@
 // the data dir. Ctrl-C stops Gantry; the containers keep running and are adopted on the next `up`.
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { parseDriverKind, parseRobustnessOptions } from './agent-options.js';
+import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { containerDnsProblem, parseContainerDns, parseDnsTtl } from './discovery-options.js';
@@ -45,6 +45,7 @@ export function upCommand(ctx: CliContext) {
       const nodeName = nodeNameOption(opts.name);
       const driver = parseDriverKind(opts.driver, DRIVER_KINDS);
       const robustness = parseRobustnessOptions(opts);
+      const address = parseAddressOption(opts.address);
       const lb = parseLbFlags(opts, true);
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
@@ -67,7 +68,7 @@ export function upCommand(ctx: CliContext) {
           );
           const client = ctx.connect({ server: server.url, token: server.agentToken });
           await runNodeAgent(
-            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: opts.address, logger, ...robustness, portRange, containerDns },
+            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address, logger, ...robustness, portRange, containerDns },
             stop.signal,
           );
         } finally {

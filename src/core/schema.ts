@@ -304,6 +304,29 @@ export const InstanceSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// ---- What agents report ----
+/**
+ * What agents report about where they are (node and instance addresses, the agent URL, the driver)
+ * reaches HAProxy's config and runtime socket, DNS answers and the server's own connections: an IP
+ * address literal, never a name, and nothing with whitespace, control characters, `;` or quotes.
+ */
+export const IpAddressSchema = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], {
+  errorMessage: 'must be an IP address like 10.0.0.5 or fd00::5 (no host names, spaces, ";" or quotes)',
+});
+
+/** `http(s)://host:port[/path]`; informational since the server builds agent URLs itself (log-proxy.ts). */
+export const AgentUrlSchema = Type.String({
+  pattern: "^https?://[^\\s;'\"`\\\\\\x00-\\x1f\\x7f]+$",
+  maxLength: 2048,
+  errorMessage: 'must be an http(s) URL without spaces, control characters, ";" or quotes',
+});
+
+/** A container runtime's name: docker, fake. */
+export const DriverNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', errorMessage: 'must be a driver name like docker: lower-case letters, digits, ".", "_" and "-"' });
+
+/** The port of a node's agent endpoint, fixed when the node joins. */
+export const AgentPortSchema = Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number from 1 to 65535' });
+
 export const ContainerStatusSchema = Type.Object({
   name: Type.String(),
   containerId: Type.Optional(Type.String()),
@@ -326,7 +349,8 @@ export const InstanceStatusSchema = Type.Object({
   phase: InstancePhaseSchema,
   ready: Type.Boolean(),
   node: Type.Optional(Type.String()),
-  hostIP: Type.Optional(Address),
+  /** The node's address as the agent reports it; must be the address its node joined with. */
+  hostIP: Type.Optional(IpAddressSchema),
   message: Type.Optional(Type.String()),
   reason: Type.Optional(Type.String()),
   containers: Type.Array(ContainerStatusSchema),
@@ -340,8 +364,10 @@ export const InstanceStatusSchema = Type.Object({
 
 export const NodeSpecSchema = Type.Object(
   {
-    /** Address other hosts and published ports use to reach this node. */
-    address: Type.Optional(Address),
+    /** Address other hosts and published ports use to reach this node; fixed when the node joins. */
+    address: Type.Optional(IpAddressSchema),
+    /** Where the node's agent serves the server (logs); fixed when the node joins. */
+    agentPort: Type.Optional(AgentPortSchema),
     unschedulable: Type.Optional(Type.Boolean()),
     /** `gantry node drain`: unschedulable, and its instances are moved away. */
     draining: Type.Optional(Type.Boolean()),
@@ -357,9 +383,9 @@ export const NodeStatusSchema = Type.Object({
   ready: Type.Boolean(),
   /** Millicores and bytes as the driver fingerprinted them. */
   capacity: Type.Object({ cpu: Type.Integer(), memory: Type.Integer() }),
-  driver: Type.String(),
-  address: Type.Optional(Address),
-  agentUrl: Type.Optional(Type.String()),
+  driver: DriverNameSchema,
+  address: Type.Optional(IpAddressSchema),
+  agentUrl: Type.Optional(AgentUrlSchema),
   lastHeartbeat: Type.Optional(Type.String()),
   info: Type.Optional(Type.Record(Type.String(), Type.String())),
   conditions: Type.Array(ConditionSchema),

@@ -14,7 +14,7 @@ async function aServer(): Promise<{ server: AgentServer; id: string; driver: Fak
   const driver = new FakeDriver({ nodeName: 'n1' });
   const id = await driver.create({ instance: { namespace: 'default', name: 'web-abcde', uid: 'u1' }, spec: aContainer(), index: 0, publish: [], env: {}, hostname: 'web-abcde' });
   await driver.start(id);
-  const server = new AgentServer({ driver, token: 'agent-secret', owns: (c) => c === id, logger: silentLogger() });
+  const server = new AgentServer({ nodeName: 'n1', driver, token: 'agent-secret', owns: (c) => c === id, logger: silentLogger() });
   servers.push(server);
   await server.listen();
   return { server, id, driver };
@@ -44,7 +44,7 @@ function rawRequest(url: string, text: string): Promise<string> {
 describe('AgentServer routes (core/api/routes.ts AGENT_ROUTES)', () => {
   it.each(Object.values(AGENT_ROUTES).map((r) => [r.id, r] as const))('%s: 401 without a token and with a wrong one, served with the agent token', async (_id, route) => {
     const { server, id } = await aServer();
-    const url = `${server.url}${fillPath(route, { id })}`;
+    const url = `${server.url}${fillPath(route, { id, node: 'n1' })}`;
     expect((await fetch(url, { method: route.method })).status).toBe(401);
     expect((await fetch(url, { method: route.method, headers: { authorization: 'Bearer admin-token' } })).status).toBe(401);
     const ok = await fetch(url, { method: route.method, headers: auth });
@@ -83,6 +83,15 @@ describe('AgentServer', () => {
     const { server } = await aServer();
     expect((await fetch(`${server.url}/v1/containers/someone-elses/log`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${server.url}/v1/other`, { headers: auth })).status).toBe(404);
+  });
+
+  it('serves its own containers under /nodes/<its name>, and none under another node name', async () => {
+    const { server, id } = await aServer();
+    const own = await fetch(`${server.url}/nodes/n1/v1/containers/${id}/log?tail=1`, { headers: auth });
+    expect(await own.text()).toBe('fake: running\n');
+    const other = await fetch(`${server.url}/nodes/n2/v1/containers/${id}/log`, { headers: auth });
+    expect(other.status).toBe(404);
+    expect(await other.text()).toMatch(/this agent serves node n1/);
   });
 
   it('answers a request line that is not a valid URL with 401 (no token) or 400 (token), and keeps serving', async () => {

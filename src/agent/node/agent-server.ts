@@ -8,6 +8,8 @@ import { LogEndpoint, type LogSource } from './log-endpoint.js';
 export { parseListen } from './log-endpoint.js';
 
 export interface AgentServerOptions {
+  /** This agent's node: the server's log proxy names it in the path, and no other is served. */
+  nodeName: string;
   driver: Driver;
   token: string;
   /** Whether this node's agent owns the container (it never serves others). */
@@ -23,6 +25,15 @@ export interface AgentServerOptions {
 
 // The path comes from the route registry (core/api/routes.ts).
 const LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.containerLog)}$`);
+const NODE_LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeContainerLog)}$`);
+
+function decodeName(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export class AgentServer {
   private readonly endpoint: LogEndpoint;
@@ -36,6 +47,12 @@ export class AgentServer {
       advertiseHost: opts.advertiseHost,
       usage: '/v1/containers/<id>/log',
       route: (pathname) => {
+        const byNode = NODE_LOG_PATH.exec(pathname);
+        if (byNode?.[1] && byNode[2]) {
+          // A request meant for another node (the server's idea of addresses is off) gets a 404, not our logs.
+          const node = decodeName(byNode[1]);
+          return { containerId: byNode[2], source: node === opts.nodeName ? source : undefined, where: `node ${node ?? byNode[1]} here: this agent serves node ${opts.nodeName}` };
+        }
         const id = LOG_PATH.exec(pathname)?.[1];
         return id === undefined ? undefined : { containerId: id, source, where: 'this node' };
       },

@@ -13,8 +13,10 @@ export interface NodeRegistrarOptions {
   nodeName: string;
   labels: Record<string, string>;
   address: string;
-  /** Where the server fetches logs; undefined for an agent without a log endpoint. */
+  /** The agent endpoint's URL, for people to read (status.agentUrl); undefined without a log endpoint. */
   agentUrl?: string | undefined;
+  /** Where the server reaches the agent (spec.agentPort, with spec.address); undefined without a log endpoint. */
+  agentPort?: number | undefined;
   fingerprint: Fingerprint;
   heartbeatIntervalMs: number;
   logger: Logger;
@@ -94,7 +96,7 @@ export class NodeRegistrar {
    * `unschedulable: true` written in between must not be overwritten by the stale copy.
    */
   private async applySpec(): Promise<void> {
-    const { client, nodeName, labels, address } = this.opts;
+    const { client, nodeName, labels, address, agentPort } = this.opts;
     await retryOnConflict(
       async () => {
         const existing = await client.get('Node', undefined, nodeName).catch((e: unknown) => {
@@ -103,12 +105,13 @@ export class NodeRegistrar {
         });
         const metadata: Manifest['metadata'] = { name: nodeName, labels: { ...(existing?.metadata.labels ?? {}), ...labels } };
         if (existing) metadata.revision = existing.metadata.revision;
+        // An operator's unschedulable/overcommit/reserved survive an agent restart.
+        const { agentPort: _previous, ...kept } = existing?.spec ?? {};
         const manifest: Manifest = {
           apiVersion: API_VERSION,
           kind: 'Node',
           metadata,
-          // An operator's unschedulable/overcommit/reserved survive an agent restart.
-          spec: { ...(existing?.spec ?? {}), address },
+          spec: { ...kept, address, ...(agentPort !== undefined ? { agentPort } : {}) },
         };
         await client.apply(manifest);
       },

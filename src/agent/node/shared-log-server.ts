@@ -21,7 +21,7 @@ export interface SharedLogServerOptions {
 }
 
 // The agent's log route of the registry (core/api/routes.ts), bare or behind /nodes/<node>.
-const NODE_LOG_PATH = new RegExp(`^/nodes/([^/]+)${pathPattern(AGENT_ROUTES.containerLog)}$`);
+const NODE_LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeContainerLog)}$`);
 const LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.containerLog)}$`);
 
 function decodeName(text: string): string | undefined {

@@ -341,6 +341,19 @@ export const AGENT_ROUTES = {
     }),
     text: true,
   },
+  nodeContainerLog: {
+    id: 'agent.nodeContainerLog',
+    method: 'GET',
+    path: '/nodes/:node/v1/containers/:id/log',
+    summary: "a container's log, naming the node: what the server's log proxy calls (a log server shared by hollow nodes serves many nodes)",
+    access: { allow: ['node'], forbidden: 'missing or wrong agent token: send "Authorization: Bearer <agent token>"' },
+    params: Type.Object({ node: Name, id: Type.String({ pattern: `^${CONTAINER_ID}$` }) }),
+    query: Type.Object({
+      follow: Type.Optional(Type.String({ description: '1: keep streaming new lines' })),
+      tail: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'only the last N lines' })),
+    }),
+    text: true,
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 /** A regular expression source matching a route's path, one capture group per parameter (`:id` of the agent route takes a container id). */
