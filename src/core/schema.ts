@@ -3,7 +3,7 @@
 // `errorMessage` on a schema is the text a user sees when that field fails; see validate.ts.
 import Type, { type Static } from 'typebox';
 import { CPU_PATTERN, DURATION_PATTERN, MEMORY_PATTERN } from './quantity.js';
-import { ADDRESS_MAX, ADDRESS_MESSAGE, ADDRESS_PATTERN, HOSTNAME_MAX, HOSTNAME_MESSAGE, HOSTNAME_PATTERN, HTTP_PATH_MAX, HTTP_PATH_MESSAGE, HTTP_PATH_PATTERN } from './safe-strings.js';
+import { HOSTNAME_MAX, HOSTNAME_MESSAGE, HOSTNAME_PATTERN, HTTP_PATH_MAX, HTTP_PATH_MESSAGE, HTTP_PATH_PATTERN } from './safe-strings.js';
 
 export const API_VERSION = 'gantry/v1';
 
@@ -25,7 +25,6 @@ const Memory = Type.String({ pattern: MEMORY_PATTERN, errorMessage: 'must be a q
 const Duration = Type.String({ pattern: DURATION_PATTERN, errorMessage: 'must be a duration like 10s, 500ms or 1m' });
 // Strings HAProxy reads (config lines, runtime API commands): strict patterns, see safe-strings.ts.
 const HttpPath = Type.String({ pattern: HTTP_PATH_PATTERN, maxLength: HTTP_PATH_MAX, errorMessage: HTTP_PATH_MESSAGE });
-const Address = Type.String({ pattern: ADDRESS_PATTERN, maxLength: ADDRESS_MAX, errorMessage: ADDRESS_MESSAGE });
 const PortRef = Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 1, maximum: 65535 })], {
   errorMessage: 'must be a port name declared in ports[] or a port number',
 });

@@ -133,7 +133,7 @@ describe('validateManifest', () => {
     expect(got.map((p) => p.path)).toEqual(['spec.containers[0].healthCheck.http.path', 'spec.expose[0].hostname']);
     expect(got[0]?.message).toMatch(/absolute path like \/healthz/);
     const node = (address: string) => ({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: { address } });
-    expect(problems(node('1.2.3.4;shutdown'))).toEqual([{ path: 'spec.address', message: expect.stringMatching(/IPv4 or IPv6 address or a host name/) }]);
+    expect(problems(node('1.2.3.4;shutdown'))).toEqual([{ path: 'spec.address', message: expect.stringMatching(/must be an IP address/) }]);
     expect(() => validateManifest(node('10.0.0.7'))).not.toThrow();
   });
 });
