@@ -322,6 +322,42 @@ describe('ServiceController rollouts', () => {
     expect(live(list)).toHaveLength(2);
   });
 
+  it('a drain says what moved: a replacement started for each evicted instance, then the evicted one stopped; no empty steps', async () => {
+    const { clock, controller } = await setup({ replicas: 4 });
+    await converge(controller, clock, 0);
+    await setImage('busybox:6'); // v2, so that versions other than v1 show in the messages
+    await converge(controller, clock, 4);
+    const before = (await eventTexts()).length;
+    const victims = (await instancesOf(store)).slice(0, 2);
+    for (const v of victims) {
+      await store.update<Instance>({ ...v, spec: { ...v.spec, evict: { at: new Date(clock.ms).toISOString(), reason: 'NodeDrain', message: 'node n1 is draining' } } });
+    }
+    await converge(controller, clock, 4);
+    const events = (await eventTexts()).slice(before);
+    const names = victims.map((v) => v.metadata.name);
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(e).toMatch(/^Rescheduling: /);
+    // Started replacements name the evicted instances and why; never "scaled up v2 to 5" when 4 run.
+    expect(events).toContainEqual(expect.stringMatching(new RegExp(`^Rescheduling: started 1 replacement \\(web-\\w+\\) for evicted ${names[0]}, ${names[1]}: node n1 is draining$`)));
+    for (const n of names) expect(events).toContainEqual(`Rescheduling: stopping evicted instance ${n}: node n1 is draining`);
+    expect(events.join('\n')).not.toMatch(/scaled (up|down)|rolling web/);
+    expect(live(await instancesOf(store))).toHaveLength(4);
+  });
+
+  it('a rollout step says how many of each version remain; a pass that only deletes stopped objects records nothing', async () => {
+    const { clock, controller } = await setup({ replicas: 2, update: { maxSurge: 1, maxUnavailable: 0 } });
+    await converge(controller, clock, 0);
+    await setImage('busybox:2');
+    await converge(controller, clock, 2);
+    const events = (await eventTexts()).filter((e) => e.startsWith('RollingUpdate'));
+    expect(events).toEqual([
+      expect.stringMatching(/^RollingUpdate: scaled up v2 to 1 \(web-\w+\)$/),
+      expect.stringMatching(/^RollingUpdate: scaled down v1 to 1 \(stopping web-\w+\)$/),
+      expect.stringMatching(/^RollingUpdate: scaled up v2 to 2 \(web-\w+\)$/),
+      expect.stringMatching(/^RollingUpdate: scaled down v1 to 0 \(stopping web-\w+\)$/),
+    ]);
+  });
+
   it('ignores Job instances that share the spec.service index', async () => {
     const { clock, controller } = await setup({ replicas: 1 });
     await converge(controller, clock, 0);

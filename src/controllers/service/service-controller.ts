@@ -121,7 +121,7 @@ export class ServiceController {
         { namespace, name, revision: service.metadata.revision, version: version.spec.version, created: plan.create, deleted: plan.remove.length, stopped: stopped.done.length, more, reason: plan.progress.reason },
         'service reconciled instances',
       );
-      await this.recordChanges(service, plan, created, stopped.done, now);
+      await this.recordChanges(service, plan, created, stopped.done, { version: version.spec.version, hash }, now);
     }
     if (refilled.length > 0) await this.record(service, 'Normal', 'ScalingUp', `scaled v${plan.refill?.version ?? '?'} back up to ${service.spec.replicas ?? 1} (${listSome(refilled.map((i) => i.metadata.name))}): the rollout of v${version.spec.version} failed and was not rolled back`, now);
     if (plan.replacements > 0 || refilled.length > 0) this.noteReplacement(key, now);
@@ -323,13 +323,14 @@ export class ServiceController {
   }
 
   /** Tells, on the Service, what this pass did to its instances. */
-  private async recordChanges(service: Service, plan: ServicePlan, created: readonly Instance[], stopped: readonly Instance[], now: number): Promise<void> {
+  private async recordChanges(service: Service, plan: ServicePlan, created: readonly Instance[], stopped: readonly Instance[], current: CurrentVersion, now: number): Promise<void> {
     const names = (list: readonly Instance[]) => listSome(list.map((i) => i.metadata.name));
     const record = (reason: string, message: string) => this.record(service, 'Normal', reason, message, now);
     const { reason } = plan.progress;
     const gone = [...stopped, ...plan.remove.filter((i) => !isFinished(i) && !isStopping(i))];
     if (reason === 'RollingUpdate') {
-      await record('RollingUpdate', rolloutStepMessage(service, plan, created, gone));
+      // A pass that only deleted the objects of instances already stopped did nothing to tell.
+      for (const step of rolloutSteps(plan, created, gone, current)) await record(step.reason, step.message);
       return;
     }
     if (plan.replacements > 0) {
@@ -381,19 +382,51 @@ function stopReason(plan: ServicePlan, hash: string): string {
   return first.spec.templateHash !== hash ? 'rollout' : 'scale down';
 }
 
-/** "scaled up v2 to 2 (web-a), scaled down old versions to 3 (stopping web-b)". */
-function rolloutStepMessage(service: Service, plan: ServicePlan, created: readonly Instance[], gone: readonly Instance[]): string {
+/** The version a pass works towards: its number and template hash. */
+interface CurrentVersion {
+  version: number;
+  hash: string;
+}
+
+/**
+ * The events of one rolling step, each saying what happened, for the two kinds of replacement:
+ * a new version (RollingUpdate: "scaled up v2 to 2 (web-a)", "scaled down v1 to 3 (stopping
+ * web-b)", counting only live instances not being replaced) and evicted instances of the current
+ * version moving off a node (Rescheduling: "started 1 replacement (web-c) for evicted web-d: node
+ * n1 is draining", "stopping evicted instance web-d: node n1 is draining"). Nothing created nor
+ * stopped: no event.
+ */
+function rolloutSteps(plan: ServicePlan, created: readonly Instance[], gone: readonly Instance[], current: CurrentVersion): { reason: string; message: string }[] {
   const names = (list: readonly Instance[]) => listSome(list.map((i) => i.metadata.name));
-  const parts: string[] = [];
-  const version = created[0]?.spec.version;
-  const updated = plan.counts.updated + created.length;
-  if (created.length > 0) parts.push(`scaled up ${version !== undefined ? `v${version}` : 'the new version'} to ${updated} (${names(created)})`);
-  if (gone.length > 0) {
-    const oldLeft = plan.counts.live - plan.counts.updated - gone.filter((i) => i.spec.templateHash !== created[0]?.spec.templateHash).length;
-    const versions = [...new Set(gone.map((i) => (i.spec.version !== undefined ? `v${i.spec.version}` : 'old')))].join(', ');
-    parts.push(`scaled down ${versions} to ${Math.max(0, oldLeft)} (stopping ${names(gone)})`);
+  const version = (i: Instance) => (i.spec.version !== undefined ? `v${i.spec.version}` : 'old');
+  const outdatedGone = gone.filter((i) => i.spec.templateHash !== current.hash);
+  const evictedGone = gone.filter((i) => i.spec.templateHash === current.hash && i.spec.evict);
+  const currentGone = gone.filter((i) => i.spec.templateHash === current.hash && !i.spec.evict);
+  const rolling = plan.counts.outdated > 0 || outdatedGone.length > 0;
+  // Live instances of the current version that stay: neither evicted nor stopped in this pass.
+  const serving = plan.counts.updated - plan.evicted.length - currentGone.length;
+  const rollingParts: string[] = [];
+  const movingParts: string[] = [];
+  if (created.length > 0) {
+    if (rolling) rollingParts.push(`scaled up v${current.version} to ${serving + created.length} (${names(created)})`);
+    else movingParts.push(`started ${count(created.length, 'replacement')} (${names(created)}) for evicted ${names(plan.evicted)}${evictionWhy(plan.evicted)}`);
   }
-  return parts.length > 0 ? parts.join(', ') : `rolling ${service.metadata.name}`;
+  if (outdatedGone.length > 0) {
+    const versions = [...new Set(outdatedGone.map(version))].join(', ');
+    rollingParts.push(`scaled down ${versions} to ${Math.max(0, plan.counts.outdated - outdatedGone.length)} (stopping ${names(outdatedGone)})`);
+  }
+  if (currentGone.length > 0) rollingParts.push(`scaled down v${current.version} to ${Math.max(0, serving)} (stopping ${names(currentGone)})`);
+  for (const i of evictedGone) movingParts.push(`stopping evicted instance ${i.metadata.name}${evictionWhy([i])}`);
+  return [
+    ...(rollingParts.length > 0 ? [{ reason: 'RollingUpdate', message: rollingParts.join(', ') }] : []),
+    ...movingParts.map((message) => ({ reason: 'Rescheduling', message })),
+  ];
+}
+
+/** ": node n1 is draining" (the eviction's message, else its reason), from the first of `evicted`. */
+function evictionWhy(evicted: readonly Instance[]): string {
+  const e = evicted[0]?.spec.evict;
+  return e ? `: ${e.message ?? e.reason}` : '';
 }
 
 /** "replacing failed instance web-abcde: container "app" exited with code 1", or a list. */

@@ -54,6 +54,8 @@ export interface ServicePlan {
   blocked?: string | undefined;
   /** Held (failed) rollout: instances of the old version `version` to create, back up to replicas. */
   refill?: { version: number; count: number } | undefined;
+  /** Live instances of the current template marked for eviction (drain, crash loop), not stopping yet. */
+  evicted: Instance[];
 }
 
 export interface PlanInput {
@@ -177,7 +179,8 @@ export function planService(input: PlanInput): ServicePlan {
   const refillVersion = Math.max(...outdatedLive.map((i) => i.spec.version ?? 0));
   const refill = missing > 0 && refillVersion > 0 ? { version: refillVersion, count: missing } : undefined;
   const progress = progressOf({ replicas, bounds, counts, create, stop, heldBack, replacements, outdated, old, current, planCounts, nextReplaceAt: input.nextReplaceAt ?? '' });
-  return { create, remove, stop, replacements, heldBack, progress, avoidNodes: avoidNodesFor(old), wakeAt, counts: planCounts, blocked, refill };
+  const evicted = old.filter((i) => i.spec.templateHash === templateHash);
+  return { create, remove, stop, replacements, heldBack, progress, avoidNodes: avoidNodesFor(old), wakeAt, counts: planCounts, blocked, refill, evicted };
 }
 
 /** A held rollout: no new instances, only surplus old ones stop (replicas lowered meanwhile). */
