@@ -16,6 +16,7 @@ import { registerInstanceRoutes } from './instance-routes.js';
 import { registerInstanceStopRoutes } from './instance-stop-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
+import { registerNodeAuthorizer } from './node-authorizer.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -107,6 +108,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
   registerErrorHandler(app);
   registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now }));
+  registerNodeAuthorizer(app, deps.store);
   registerSecretRedaction(app);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

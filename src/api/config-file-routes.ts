@@ -69,9 +69,9 @@ export function registerConfigFileRoutes(app: FastifyInstance, deps: RouteDeps):
     const name = req.params.name ?? '';
     const inst = await deps.store.get('Instance', namespace, name);
     if (!inst) throw new NotFoundError('Instance', namespace, name);
-    // All agents share one token, so the server cannot tell which node asks; an agent names
-    // itself, and an instance is handed only to the node it is bound to (a guard against a
-    // confused agent, not an authentication).
+    // A node's own credential is checked by the node authorizer (node-authorizer.ts) before this
+    // runs: only the node the instance is bound to gets here. The shared agent token of old names
+    // its node with ?node=, a guard against a confused agent, not an authentication.
     const node = typeof req.query.node === 'string' ? req.query.node : undefined;
     if (!inst.spec.node || (node !== undefined && node !== inst.spec.node)) {
       throw new ForbiddenError(`instance ${namespace}/${name} is bound to ${inst.spec.node ? `node ${inst.spec.node}` : 'no node yet'}; only that node's agent gets its files`);

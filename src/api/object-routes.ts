@@ -16,14 +16,21 @@ import {
 import { namespaceFilter, principalOf } from './auth.js';
 import { applyObject, createObject, parseManifest } from './apply.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
-import { selectorSelection } from './selectors.js';
+import { nodeListScope } from './node-authorizer.js';
+import { selectorPredicate, selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serve } from './serve-route.js';
 import { serveWatch } from './watch-stream.js';
 
 async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply, principal: Principal): Promise<unknown> {
   // The field term goes to the store's index; only what remains is filtered here.
-  const { field, predicate: selected } = selectorSelection(query);
+  // A node's own credential sees only its Node and the instances bound to it (node-authorizer.ts):
+  // the store selects by its spec.node, and every selector term the caller gave is checked here.
+  const scope = nodeListScope(principal, k.kind);
+  const selection = selectorSelection(query);
+  const field = scope ? scope.field : selection.field;
+  const given = scope ? selectorPredicate(query) : selection.predicate;
+  const selected = scope && given ? (o: AnyObject) => scope.predicate(o) && given(o) : (scope?.predicate ?? given);
   // A person sees lists across namespaces only in its own namespaces (and only those Namespaces).
   const mine = namespace === undefined ? namespaceFilter(principal) : undefined;
   const visible = mine && ((o: AnyObject): boolean => mine(k.kind === 'Namespace' ? o.metadata.name : namespaceOf(o)));

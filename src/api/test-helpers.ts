@@ -73,3 +73,18 @@ export function aRunningStatus(containerId = 'c0ffee', over: Partial<InstanceSta
 
 
 export type { AnyObject };
+
+/**
+ * Stores a node credential (as a join makes it: node name, address, agent port) and answers its
+ * token string once the API accepts it.
+ */
+export async function aNodeToken(h: Harness, node: string, address = '10.0.0.1', agentPort = 7071): Promise<string> {
+  const { token, manifest } = issueToken({ type: 'node', node, address, agentPort });
+  await h.store.create(manifest);
+  for (let i = 0; i < 100; i++) {
+    const res = await h.call({ method: 'GET', url: '/api/v1/version', token });
+    if (res.statusCode !== 401) return token;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`token of node ${node} not accepted`);
+}
