@@ -110,6 +110,22 @@ export class FakeGantryClient implements GantryClient {
     return this.instances.get(this.key(inst))?.status;
   }
 
+  async issueToken(): Promise<never> {
+    return unsupported('issueToken');
+  }
+
+  async revokeToken(): Promise<never> {
+    return unsupported('revokeToken');
+  }
+
+  async whoami(): Promise<never> {
+    return unsupported('whoami');
+  }
+
+  async canI(): Promise<never> {
+    return unsupported('canI');
+  }
+
   async healthz(): Promise<boolean> {
     return !this.down;
   }

@@ -28,6 +28,7 @@ import { registerSecretRedaction } from './secret-redaction.js';
 import { registerConfigFileRoutes } from './config-file-routes.js';
 import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
 import { TokenMirror } from './token-mirror.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { trackUnusedSockets } from './unused-sockets.js';
 
 declare module 'fastify' {
@@ -145,6 +146,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerJobRoutes(app, routeDeps);
   registerEndpointRoutes(app, routeDeps, deps.catalog);
   registerLoadBalancerRoutes(app, routeDeps, deps.loadBalancer);
+  registerTokenRoutes(app, routeDeps, deps.now ?? (() => new Date()));
   await app.ready();
   return app;
 }

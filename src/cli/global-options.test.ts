@@ -15,6 +15,14 @@ describe('resolveToken', () => {
     expect(await resolveToken(ctx, {})).toBe('from-env');
   });
 
+  it('reads --token-file (or GANTRY_TOKEN_FILE) over GANTRY_TOKEN, and names a file that is missing', async () => {
+    const files = { ...homeToken, '/home/tester/alice.token': 'gtu_alice\n', '/etc/bob.token': 'gtu_bob' };
+    const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env', GANTRY_TOKEN_FILE: '/etc/bob.token' }, files });
+    expect(await resolveToken(ctx, { tokenFile: '/home/tester/alice.token' })).toBe('gtu_alice');
+    expect(await resolveToken(ctx, {})).toBe('gtu_bob');
+    await expect(resolveToken(testContext(), { tokenFile: '/nope.token' })).rejects.toThrow(/cannot read the token file \/nope.token: ENOENT/);
+  });
+
   it('reads admin.token from the data dir, trimmed', async () => {
     expect(await resolveToken(testContext({ files: homeToken }), {})).toBe('from-file');
   });
@@ -29,7 +37,7 @@ describe('resolveToken', () => {
 
   it('says exactly what to do when there is no token anywhere', async () => {
     await expect(resolveToken(testContext(), {})).rejects.toThrow(NO_TOKEN_MESSAGE);
-    expect(NO_TOKEN_MESSAGE).toBe('no token: start Gantry with `npm run up`, or pass --token / GANTRY_TOKEN');
+    expect(NO_TOKEN_MESSAGE).toBe('no token: start Gantry with `npm run up`, or set GANTRY_TOKEN or pass --token-file');
   });
 });
 

@@ -10,16 +10,17 @@ const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 export interface GlobalOptions {
   server?: string | undefined;
   token?: string | undefined;
+  tokenFile?: string | undefined;
   dataDir?: string | undefined;
 }
 
-export const NO_TOKEN_MESSAGE = 'no token: start Gantry with `npm run up`, or pass --token / GANTRY_TOKEN';
+export const NO_TOKEN_MESSAGE = 'no token: start Gantry with `npm run up`, or set GANTRY_TOKEN or pass --token-file';
 
 /** Reads the global options of any (sub)command without trusting their types. */
 export function globalOptions(cmd: { optsWithGlobals(): unknown }): GlobalOptions {
   const o = cmd.optsWithGlobals() as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return { server: str(o.server), token: str(o.token), dataDir: str(o.dataDir) };
+  return { server: str(o.server), token: str(o.token), tokenFile: str(o.tokenFile), dataDir: str(o.dataDir) };
 }
 
 export function resolveDataDir(ctx: CliContext, g: GlobalOptions): string {
@@ -31,17 +32,21 @@ export function resolveServer(ctx: CliContext, g: GlobalOptions): string {
   return (g.server ?? (ctx.env.GANTRY_ADDR || undefined) ?? DEFAULT_SERVER).replace(/\/+$/, '');
 }
 
-/** Flag, then GANTRY_TOKEN, then `<data dir>/admin.token` (agents: `agent.token`). */
+/**
+ * `--token`, then `--token-file` / GANTRY_TOKEN_FILE, then GANTRY_TOKEN, then `<data dir>/admin.token`
+ * (agents: `agent.token`).
+ */
 export async function resolveToken(ctx: CliContext, g: GlobalOptions, fileName = 'admin.token'): Promise<string> {
   if (g.token) return g.token;
-  if (ctx.env.GANTRY_TOKEN) return ctx.env.GANTRY_TOKEN;
-  const file = join(resolveDataDir(ctx, g), fileName);
+  const given = g.tokenFile ?? (ctx.env.GANTRY_TOKEN_FILE || undefined);
+  if (given === undefined && ctx.env.GANTRY_TOKEN) return ctx.env.GANTRY_TOKEN;
+  const file = given ?? join(resolveDataDir(ctx, g), fileName);
   let text: string;
   try {
     text = await ctx.readFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UnauthorizedError(NO_TOKEN_MESSAGE);
-    throw new UnauthorizedError(`cannot read the token file ${file}: ${(e as Error).message}; pass --token / GANTRY_TOKEN instead`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && given === undefined) throw new UnauthorizedError(NO_TOKEN_MESSAGE);
+    throw new UnauthorizedError(`cannot read the token file ${file}: ${(e as Error).message}; set GANTRY_TOKEN or pass --token-file instead`);
   }
   const token = text.trim();
   if (!token) throw new UnauthorizedError(`the token file ${file} is empty: ${NO_TOKEN_MESSAGE}`);

@@ -31,10 +31,12 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['cronjob', async () => (await import('./cronjob-command.js')).cronJobCommand],
   ['node', async () => (await import('./node-command.js')).nodeCommand],
   ['events', async () => (await import('./events-command.js')).eventsCommand],
+  ['token', async () => (await import('./token-command.js')).tokenCommand],
+  ['auth', async () => (await import('./auth-command.js')).authCommand],
 ];
 
 /** The program's own options that take a value (the next word is not a command). */
-const GLOBAL_VALUE_OPTIONS = ['--server', '--token', '--data-dir'];
+const GLOBAL_VALUE_OPTIONS = ['--server', '--token', '--token-file', '--data-dir'];
 
 /** The command the words run: the first word that is neither a global option nor its value. */
 export function commandWord(argv: readonly string[]): string | undefined {
@@ -54,7 +56,8 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
     .description('Gantry: a private container cloud for a fleet of Docker hosts')
     .version(packageVersion(), '-V, --version', 'print the client version')
     .option('--server <url>', 'API address (env GANTRY_ADDR, default http://127.0.0.1:7070)')
-    .option('--token <token>', 'API token (env GANTRY_TOKEN, default <data dir>/admin.token)')
+    .option('--token <token>', 'API token; visible to other users of the host, prefer GANTRY_TOKEN or --token-file (default <data dir>/admin.token)')
+    .option('--token-file <file>', 'read the API token from this file (env GANTRY_TOKEN_FILE)')
     .option('--data-dir <dir>', 'data directory (env GANTRY_HOME, default ~/.gantry)')
     .configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) })
     .showHelpAfterError('(run with --help for usage)')

@@ -171,6 +171,6 @@ describe('gantry scale, delete and usage errors', () => {
   it('tells a user without a token how to get one', async () => {
     const ctx = testContext();
     expect(await runCli(ctx, ['get', 'svc'])).toBe(1);
-    expect(ctx.err).toBe('error: no token: start Gantry with `npm run up`, or pass --token / GANTRY_TOKEN\n');
+    expect(ctx.err).toBe('error: no token: start Gantry with `npm run up`, or set GANTRY_TOKEN or pass --token-file\n');
   });
 });

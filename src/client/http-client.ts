@@ -33,6 +33,10 @@ import {
   watchLineSchema,
   type AnyObject,
   type ApplyResult,
+  type CanIResult,
+  type Token,
+  type TokenCreate,
+  type WhoAmI,
   type ConfigFileContent,
   type CronJobAction,
   type EndpointSet,
@@ -194,6 +198,23 @@ export class HttpClient implements GantryClient {
 
   async rolloutAction(namespace: string, name: string, action: RolloutAction, body: { toVersion?: number } = {}): Promise<{ message: string; service: ObjectOf<'Service'> }> {
     return this.json(ROUTES.rolloutAction, `${objectPath('Service', namespace, name)}/rollout/${action}`, RolloutActionResultSchema, { body });
+  }
+
+  async issueToken(req: TokenCreate): Promise<{ token: string; object: Token }> {
+    return this.json(ROUTES.tokenIssue, ROUTES.tokenIssue.path, ROUTES.tokenIssue.response, { body: req });
+  }
+
+  async revokeToken(id: string): Promise<Token> {
+    return this.json(ROUTES.tokenRevoke, `/api/v1/tokens/${enc(id)}/revoke`, ROUTES.tokenRevoke.response, { body: {} });
+  }
+
+  async whoami(): Promise<WhoAmI> {
+    return this.json(ROUTES.whoami, ROUTES.whoami.path, ROUTES.whoami.response);
+  }
+
+  async canI(verb: string, kind: string, namespace?: string): Promise<CanIResult> {
+    const query = new URLSearchParams({ verb, kind, ...(namespace !== undefined ? { namespace } : {}) });
+    return this.json(ROUTES.canI, ROUTES.canI.path, ROUTES.canI.response, { query });
   }
 
   async nodeAction(name: string, action: NodeAction): Promise<{ message: string; node: ObjectOf<'Node'> }> {

@@ -10,6 +10,7 @@ import type {
   EventReport,
   InstanceStatusReport,
   InstanceStatusResult,
+  CanIResult,
   Kind,
   KindWatchOptions,
   ListWatch,
@@ -22,7 +23,10 @@ import type {
   ObjectOf,
   RolloutAction,
   RolloutView,
+  Token,
+  TokenCreate,
   VersionInfo,
+  WhoAmI,
 } from '../core/index.js';
 
 export type {
@@ -103,6 +107,14 @@ export interface GantryClient extends ListWatch {
   listEndpoints(namespace?: string): Promise<{ items: EndpointSet[]; revision: number }>;
   /** The service's set, then every change, until `signal` aborts (no reconnect). */
   watchEndpoints(namespace: string, service: string, signal: AbortSignal): AsyncIterable<EndpointWatchEvent>;
+  /** Admin only: a person's token; `token` is the string, shown this once. */
+  issueToken(req: TokenCreate): Promise<{ token: string; object: Token }>;
+  /** Admin only: revoke a token at once; idempotent. */
+  revokeToken(id: string): Promise<Token>;
+  /** Who this client's token stands for. */
+  whoami(): Promise<WhoAmI>;
+  /** Whether this client's token may do `verb` on `kind` (in `namespace`; '*': every namespace). */
+  canI(verb: string, kind: string, namespace?: string): Promise<CanIResult>;
   /** Log text chunks; ends when not following or on abort. */
   logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
 }

@@ -8,3 +8,4 @@ export * from './discovery.js';
 export * from './logs.js';
 export * from './routes.js';
 export * from './auth.js';
+export * from './tokens.js';

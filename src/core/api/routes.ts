@@ -20,6 +20,7 @@ import { ConfigFilesQuerySchema, ConfigFilesSchema, EventBatchResultSchema, Even
 import { EndpointQuerySchema, EndpointSetListSchema, EndpointSetSchema, EndpointWatchLineSchema, LoadBalancerStatusSchema } from './discovery.js';
 import type { PersonRole } from './auth.js';
 import { LogQuerySchema } from './logs.js';
+import { CanIQuerySchema, CanIResultSchema, TokenCreatedSchema, TokenCreateSchema, WhoAmISchema } from './tokens.js';
 import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
 
 /**
@@ -307,6 +308,44 @@ export const ROUTES = {
     query: EndpointQuerySchema,
     response: EndpointSetSchema,
     watch: EndpointWatchLineSchema,
+  },
+  tokenIssue: {
+    id: 'tokens.issue',
+    method: 'POST',
+    path: '/api/v1/auth/tokens',
+    summary: "create a person's token; the answer holds the token string, shown this once",
+    access: { allow: ['admin'], forbidden: 'only a cluster administrator may create tokens' },
+    body: TokenCreateSchema,
+    response: TokenCreatedSchema,
+    status: 201,
+  },
+  tokenRevoke: {
+    id: 'tokens.revoke',
+    method: 'POST',
+    path: '/api/v1/tokens/:name/revoke',
+    summary: 'revoke a token at once (sets status.revokedAt); idempotent',
+    access: { allow: ['admin'], forbidden: 'only a cluster administrator may revoke tokens' },
+    params: nameOnly,
+    body: Type.Object({}),
+    response: objectSchema('Token'),
+  },
+  whoami: {
+    id: 'auth.whoami',
+    method: 'GET',
+    path: '/api/v1/auth/whoami',
+    summary: 'who the token stands for: admin, a user with a role in namespaces, or a node',
+    // Every principal: admin, nodes, and persons of any role (metrics is the least).
+    access: { allow: ['admin', 'node', { role: 'metrics' }] },
+    response: WhoAmISchema,
+  },
+  canI: {
+    id: 'auth.canI',
+    method: 'GET',
+    path: '/api/v1/auth/can-i',
+    summary: 'whether the token may do VERB on KIND (in a namespace), answered from the same policies the server enforces',
+    access: { allow: ['admin', 'node', { role: 'metrics' }] },
+    query: CanIQuerySchema,
+    response: CanIResultSchema,
   },
 } as const satisfies Record<string, RouteSpec>;
 
