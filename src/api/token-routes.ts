@@ -43,7 +43,7 @@ function parseCreate(body: unknown): TokenCreate {
 
 /** Answers `can-i VERB KIND [-n NS]` for `p`; `namespace` '*' asks about every namespace. */
 export function canI(p: Principal, verbWord: string, kindWord: string, namespace: string | undefined): CanIResult {
-  const verb = CAN_I_VERBS.find((v) => v === verbWord.toLowerCase()) as CanIVerb | undefined;
+  const verb = CAN_I_VERBS.find((v): v is CanIVerb => v === verbWord.toLowerCase());
   if (!verb) throw new MalformedError(`unknown verb "${verbWord}"; one of ${CAN_I_VERBS.join(', ')}`);
   const k = resolveKind(kindWord);
   if (!k) throw new MalformedError(`unknown kind "${kindWord}"; one of ${KINDS.map((i) => i.plural).join(', ')}`);
