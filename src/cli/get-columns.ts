@@ -1,5 +1,5 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
-import { formatCpu, formatMemory, namespaceOf, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
+import { formatCpu, formatMemory, isFinished, namespaceOf, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
 import type { LoadBalancerStatus } from '../client/index.js';
 import { formatAge } from './age.js';
 import { formatLbColumn } from './lb-format.js';
@@ -11,8 +11,10 @@ export interface ColumnOptions {
   /** Adds a NAMESPACE column first (for `-A`). */
   allNamespaces: boolean;
   now: Date;
-  /** Instances per node name, for the nodes table; the column is left out when absent. */
+  /** Live instances per node name (liveInstancesPerNode), for the nodes table; the column is left out when absent. */
   instancesPerNode?: ReadonlyMap<string, number> | undefined;
+  /** The instances are job runs (`get instances --jobs`): a JOB column instead of SERVICE. */
+  jobRuns?: boolean | undefined;
   /** Load balancer status by `namespace/name`, for the LB column of services with -o wide. */
   loadBalancers?: ReadonlyMap<string, LoadBalancerStatus> | undefined;
 }
@@ -49,8 +51,21 @@ export function formatPorts(i: Instance): string {
   return ports.length > 0 ? ports.join(',') : NONE;
 }
 
+/** Whether an instance is a run of a Job (its spec.service holds the Job's name), not a service's replica. */
+export const isJobRun = (i: Instance): boolean => i.spec.ownerKind === 'Job';
+
+/**
+ * What runs on each node: instances not finished. A finished job run stays on record (for its log)
+ * but no longer occupies the node, so a drained node shows 0.
+ */
+export function liveInstancesPerNode(instances: readonly Instance[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const i of instances) if (i.spec.node && !isFinished(i)) out.set(i.spec.node, (out.get(i.spec.node) ?? 0) + 1);
+  return out;
+}
+
 function instanceTable(items: Instance[], o: ColumnOptions): Table {
-  const headers = ['NAME', 'SERVICE', 'NODE', 'PHASE', 'READY', 'PORTS', 'RESTARTS', 'AGE', ...(o.wide ? ['CONTAINERS', 'MESSAGE'] : [])];
+  const headers = ['NAME', o.jobRuns ? 'JOB' : 'SERVICE', 'NODE', 'PHASE', 'READY', 'PORTS', 'RESTARTS', 'AGE', ...(o.wide ? ['CONTAINERS', 'MESSAGE'] : [])];
   const rows = items.map((i) => [
     i.metadata.name,
     i.spec.service,

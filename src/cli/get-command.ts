@@ -4,7 +4,7 @@ import type { GantryClient, LoadBalancerStatus } from '../client/index.js';
 import { DEFAULT_NAMESPACE, namespaceOf, UsageError, type AnyObject } from '../core/index.js';
 import { eventSelection, selectEvents } from './events-command.js';
 import type { CliContext } from './context.js';
-import { tableFor } from './get-columns.js';
+import { isJobRun, liveInstancesPerNode, tableFor } from './get-columns.js';
 import { clientFor } from './global-options.js';
 import { kindHelp, resolveKindArg } from './kind-arg.js';
 import { parseOutputFormat, renderObjects } from './output-format.js';
@@ -21,11 +21,15 @@ export function getCommand(ctx: CliContext) {
     .option('--for <kind/name>', 'events only: those about this object, e.g. service/web')
     .option('--limit <n>', 'events only: the last N')
     .option('--since <duration>', 'events only: those seen in the last DURATION, e.g. 10m')
+    .option('--jobs', "instances only: job runs (JOB column) instead of services' instances")
     .action(async (kindWord, name, opts, cmd) => {
       const info = resolveKindArg(kindWord);
       const format = parseOutputFormat(opts.output);
       const eventOpts = [opts.for && '--for', opts.limit && '--limit', opts.since && '--since'].filter(Boolean);
       if (eventOpts.length > 0 && info.kind !== 'Event') throw new UsageError(`${eventOpts.join(', ')} only go with gantry get events`);
+      if (opts.jobs && info.kind !== 'Instance') throw new UsageError('--jobs only goes with gantry get instances');
+      // Services' instances and job runs are listed apart: a Job's name is no service.
+      const jobRuns = Boolean(opts.jobs);
       const client = await clientFor(ctx, cmd);
       const all = Boolean(opts.allNamespaces) && name === undefined;
       const namespace = info.namespaced && !all ? opts.namespace : undefined;
@@ -36,22 +40,20 @@ export function getCommand(ctx: CliContext) {
         items = [one];
       } else {
         items = (await client.list(info.kind, { namespace })).items;
+        if (info.kind === 'Instance') items = items.filter((i) => i.kind === 'Instance' && isJobRun(i) === jobRuns);
         if (info.kind === 'Event') items = selectEvents(items, await eventSelection(client, opts, namespace, ctx.now()));
         if (format === 'json' || format === 'yaml') return ctx.stdout(await renderObjects(format, items));
       }
       if (items.length === 0) {
-        ctx.stderr(info.namespaced && !all ? `No ${info.plural} in namespace ${opts.namespace}.\n` : `No ${info.plural}.\n`);
+        const what = jobRuns ? 'job runs' : info.plural;
+        ctx.stderr(info.namespaced && !all ? `No ${what} in namespace ${opts.namespace}.\n` : `No ${what}.\n`);
         return;
       }
-      let instancesPerNode: Map<string, number> | undefined;
-      if (info.kind === 'Node') {
-        instancesPerNode = new Map();
-        for (const i of (await client.list('Instance')).items) {
-          if (i.spec.node) instancesPerNode.set(i.spec.node, (instancesPerNode.get(i.spec.node) ?? 0) + 1);
-        }
-      }
+      const instancesPerNode = info.kind === 'Node' ? liveInstancesPerNode((await client.list('Instance')).items) : undefined;
+      // One instance asked for by name: the column its owner calls for.
+      const showJob = jobRuns || (name !== undefined && items[0]?.kind === 'Instance' && isJobRun(items[0]));
       const loadBalancers = info.kind === 'Service' && format === 'wide' ? await loadBalancersOf(client, items) : undefined;
-      const t = tableFor(info.kind, items, { wide: format === 'wide', allNamespaces: all && info.namespaced, now: ctx.now(), instancesPerNode, loadBalancers });
+      const t = tableFor(info.kind, items, { wide: format === 'wide', allNamespaces: all && info.namespaced, now: ctx.now(), instancesPerNode, loadBalancers, jobRuns: showJob });
       ctx.stdout(formatTable(t.headers, t.rows));
     });
 }

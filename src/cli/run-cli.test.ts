@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import type { ApplyResult, GantryClient } from '../client/types.js';
 import { InvalidError, NotFoundError, type Manifest } from '../core/index.js';
 import { runCli } from './run-cli.js';
-import { aService, stored } from '../core/test-builders.js';
+import { aNode, anInstance, aService, stored } from '../core/test-builders.js';
 import { ago, fakeClient, testContext } from './test-helpers.js';
 
 const token = { GANTRY_TOKEN: 't0k3n' };
@@ -128,6 +128,36 @@ describe('gantry get', () => {
     const ctx2 = testContext({ env: token });
     expect(await runCli(ctx2, ['get', 'svc', '-o', 'xml'])).toBe(1);
     expect(ctx2.err).toBe('error: unknown output format "xml": use one of wide, json, yaml\n');
+  });
+
+  it("lists services' instances, or job runs with --jobs under a JOB column; get nodes counts what still runs", async () => {
+    const running = { phase: 'Running' as const, ready: true, containers: [] };
+    const instances = [
+      anInstance('web-abcde', { node: 'n1', createdAt: ago(60), status: running }),
+      anInstance('backup-1', { node: 'n1', service: 'backup', createdAt: ago(60), spec: { ownerKind: 'Job' }, status: { phase: 'Succeeded', ready: false, containers: [] } }),
+      anInstance('backup-2', { node: 'n1', service: 'backup', createdAt: ago(60), spec: { ownerKind: 'Job' }, status: running }),
+    ];
+    const client = fakeClient({
+      list: ((kind: string) => Promise.resolve({ items: kind === 'Node' ? [stored(aNode('n1', { ready: true }), { createdAt: ago(60) })] : instances, revision: 9 })) as GantryClient['list'],
+      get: ((_k: string, _ns: string, name: string) => Promise.resolve(instances.find((i) => i.metadata.name === name))) as GantryClient['get'],
+    });
+    const svc = testContext({ env: token, client });
+    expect(await runCli(svc, ['get', 'instances'])).toBe(0);
+    expect(svc.out.split('\n')[0]).toMatch(/^NAME +SERVICE +NODE/);
+    expect(svc.out).toContain('web-abcde');
+    expect(svc.out).not.toContain('backup');
+    const jobs = testContext({ env: token, client });
+    expect(await runCli(jobs, ['get', 'instances', '--jobs'])).toBe(0);
+    expect(jobs.out.split('\n').filter(Boolean).map((l) => l.split(/ +/).slice(0, 4).join(' '))).toEqual(['NAME JOB NODE PHASE', 'backup-1 backup n1 Succeeded', 'backup-2 backup n1 Running']);
+    const one = testContext({ env: token, client });
+    expect(await runCli(one, ['get', 'instance', 'backup-2'])).toBe(0);
+    expect(one.out).toMatch(/^NAME +JOB +NODE/);
+    const nodes = testContext({ env: token, client });
+    expect(await runCli(nodes, ['get', 'nodes'])).toBe(0);
+    expect(nodes.out.split('\n')[1]).toMatch(/^n1 +true +\S+ +\S+ +2 /); // the finished run is not counted
+    const wrong = testContext({ env: token, client });
+    expect(await runCli(wrong, ['get', 'services', '--jobs'])).toBe(1);
+    expect(wrong.err).toBe('error: --jobs only goes with gantry get instances\n');
   });
 
   it('prints a server error without a stack trace and exits 1', async () => {

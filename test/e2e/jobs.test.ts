@@ -140,7 +140,7 @@ ${extra}  containers:
     expect((await g.apply(job('five', 'echo run; sleep 1', '  completions: 5\n  parallelism: 2\n'))).code).toBe(0);
     let maxLive = 0;
     const done = await waitFor('five to succeed', async () => {
-      const insts = (await g.getJson<{ items: Instance[] }>(['get', 'instances'])).items.filter((i) => i.metadata.labels?.['gantry.io/job'] === 'five');
+      const insts = (await g.getJson<{ items: Instance[] }>(['get', 'instances', '--jobs'])).items.filter((i) => i.metadata.labels?.['gantry.io/job'] === 'five');
       maxLive = Math.max(maxLive, insts.filter((i) => !['Succeeded', 'Failed'].includes(i.status?.phase ?? '')).length);
       const j = await g.getJson<Job>(['get', 'job', 'five']);
       return j.status?.phase === 'Succeeded' ? j : undefined;

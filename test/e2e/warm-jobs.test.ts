@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isTerminal } from '../../src/core/index.js';
 import { containersWithLabels, inspect } from '../support/docker-cli.js';
 import { useGantryUp } from '../support/gantry-process.js';
-import { instancesOf } from '../support/instances.js';
+import { jobRunsOf } from '../support/instances.js';
 import { waitFor } from '../support/wait.js';
 
 describe('warm jobs', () => {
@@ -29,14 +29,14 @@ spec:
       command: ["sh", "-c", "n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; echo run-$n; [ $n -ne 3 ] || exit 7"]
 `);
     expect(apply.code, apply.stderr).toBe(0);
-    const firstRun = await waitFor('a run instance of the job', async () => ((await instancesOf(t.g, 'warm-tick')).length > 0 ? true : undefined), 15_000).catch(() => false);
+    const firstRun = await waitFor('a run instance of the job', async () => ((await jobRunsOf(t.g, 'warm-tick')).length > 0 ? true : undefined), 15_000).catch(() => false);
     if (!firstRun) {
       console.warn('warm-jobs e2e SKIPPED: no run instance appeared for the Job within 15 s; the Job controller is not in this build');
       ctx.skip();
       return;
     }
     const runs = await waitFor('10 successful runs', async () => {
-      const all = await instancesOf(t.g, 'warm-tick');
+      const all = await jobRunsOf(t.g, 'warm-tick');
       return all.filter((i) => i.status?.phase === 'Succeeded').length >= 10 ? all.filter(isTerminal) : undefined;
     }, 90_000);
     const ids = new Set(runs.map((r) => r.status?.containers[0]?.containerId));

@@ -7,6 +7,12 @@ export async function instancesOf(g: GantryProcesses, service: string): Promise<
   return list.items.filter((i) => i.spec.service === service);
 }
 
+/** The runs of a Job (`gantry get instances --jobs -o json`: plain `get instances` lists services' instances). */
+export async function jobRunsOf(g: GantryProcesses, job: string): Promise<Instance[]> {
+  const list = await g.getJson<{ items: Instance[] }>(['get', 'instances', '--jobs']);
+  return list.items.filter((i) => i.spec.service === job);
+}
+
 export function readyCount(items: readonly Instance[]): number {
   return items.filter((i) => i.status?.ready === true).length;
 }
