@@ -6,6 +6,7 @@ import { formatAge } from './age.js';
 import { formatLabels } from './get-columns.js';
 import { formatTable } from './table.js';
 import { eventsFor } from './events-about.js';
+import { readableQuantities } from './readable-quantities.js';
 
 function indent(text: string, by: string): string {
   return text
@@ -62,8 +63,8 @@ export function formatDescribe(obj: AnyObject, events: readonly GantryEvent[], n
   ];
   const width = Math.max(...fields.map(([k]) => k.length)) + 2;
   let out = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n') + '\n';
-  out += yamlBlock('Spec', obj.spec);
-  out += yamlBlock('Status', obj.status);
+  out += yamlBlock('Spec', readableQuantities(obj.spec, obj.kind === 'Instance'));
+  out += yamlBlock('Status', readableQuantities(obj.status));
   if (obj.kind === 'Instance' && (obj.spec.initContainers ?? []).length > 0) out += initContainersBlock(obj);
   out += sections;
   const all = eventsFor(obj, events);
