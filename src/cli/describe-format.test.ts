@@ -94,14 +94,14 @@ describe('describe instance with init containers', () => {
   });
 
   it('shows resources in one notation: cpu as cores or millicores, memory in Mi/Gi (instance totals, containers, nodes)', () => {
-    const inst = stored(anInstance('web-abcde', { node: 'n1', cpu: 100, memory: 128 * 2 ** 20, containers: [{ name: 'web', image: 'x', resources: { cpu: 0.1, memory: '128Mi' } }, { name: 'side', image: 'y', resources: { cpu: '1500m', memory: 2 ** 30 } }] }));
+    const inst = stored(anInstance('web-abcde', { node: 'n1', cpu: 100, memory: 128 * 2 ** 20, containers: [{ name: 'web', image: 'x', resources: { cpu: 0.1, memory: '128Mi' } }, { name: 'side', image: 'y', resources: { cpu: '1500m', memory: '1Gi' } }] }));
     const text = formatDescribe(inst, [], NOW);
     expect(text).not.toMatch(/134217728|cpu: 100\b|cpu: 0\.1/);
     expect(text.match(/cpu: 100m/g)).toHaveLength(2); // the instance's total and the container's
     expect(text.match(/memory: 128Mi/g)).toHaveLength(2);
     expect(text).toContain('cpu: 1500m');
     expect(text).toContain('memory: 1Gi');
-    const node = stored(aNode('n1', { cpu: 32, memory: 128 * 2 ** 30, spec: { overcommit: { cpu: 2 }, reserved: { cpu: 0.5, memory: 536870912 } } }));
+    const node = stored(aNode('n1', { cpu: 32, memory: 128 * 2 ** 30, spec: { overcommit: { cpu: 2 }, reserved: { cpu: 0.5, memory: '512Mi' } } }));
     const nodeText = formatDescribe(node, [], NOW);
     expect(nodeText).toMatch(/capacity:\n\s+cpu: 32\n\s+memory: 128Gi/);
     expect(nodeText).toMatch(/reserved:\n\s+cpu: 500m\n\s+memory: 512Mi/);
