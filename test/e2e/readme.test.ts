@@ -76,4 +76,24 @@ describe('README walkthrough', () => {
     expect((await g.cli(['apply', '-f', 'examples/hello.yaml'])).stdout).toBe('service/hello configured (replicas 5 → 3)\n');
     expect((await g.cli(['delete', 'service', 'hello'])).code).toBe(0);
   }, 120_000);
+
+  it('examples/config-files.yaml runs on the image `npm run up` builds, and each of its containers says what it did', async () => {
+    expect(readme).toContain('bin/gantry logs <cfg instance> -c prepare');
+    expect((await g.cli(['apply', '-f', 'examples/config-files.yaml'])).stdout).toBe('config/web-conf created\nsecret/db created\nservice/cfg created\n');
+    try {
+      const [inst] = await waitFor('cfg running', async () => {
+        const list = await instancesOf(g, 'cfg');
+        return list.length === 1 && list[0]!.status?.phase === 'Running' ? list : undefined;
+      }, 120_000);
+      const prepare = await g.cli(['logs', inst!.metadata.name, '-c', 'prepare']);
+      expect(prepare.stdout).toMatch(/^prepare: wrote \/gantry\/scratch\/ready \(.+\) for the main container\n$/);
+      const main = await waitFor('main log', async () => {
+        const r = await g.cli(['logs', inst!.metadata.name]);
+        return r.stdout.includes('db-password') ? r.stdout : undefined;
+      }, 30_000);
+      expect(main).toMatch(/^main: prepared at \S.*\nport=8080\ngreeting=hello\n/);
+    } finally {
+      for (const [kind, name] of [['service', 'cfg'], ['config', 'web-conf'], ['secret', 'db']] as const) await g.cli(['delete', kind, name]);
+    }
+  }, 180_000);
 });
