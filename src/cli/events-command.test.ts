@@ -35,6 +35,30 @@ describe('gantry events', () => {
     );
   });
 
+  it('--limit N keeps the latest N, --since DURATION those seen since; both for get events too', async () => {
+    const reasons = (out: string) => out.split('\n').slice(1).filter(Boolean).map((l) => l.split(/ +/)[2]);
+    for (const cmd of [['events'], ['get', 'events']]) {
+      const last = testContext({ env: token, client: listing() });
+      expect(await runCli(last, [...cmd, '--limit', '2'])).toBe(0);
+      expect(reasons(last.out)).toEqual(['CrashLoopRescheduled', 'NodeDrained']);
+      const recent = testContext({ env: token, client: listing() });
+      expect(await runCli(recent, [...cmd, '--since', '30s'])).toBe(0);
+      expect(reasons(recent.out)).toEqual(['CrashLoopRescheduled', 'NodeDrained']);
+      const both = testContext({ env: token, client: listing() });
+      expect(await runCli(both, [...cmd, '--since', '1m', '--limit', '1'])).toBe(0);
+      expect(reasons(both.out)).toEqual(['NodeDrained']);
+    }
+    const bad = testContext({ env: token, client: listing() });
+    expect(await runCli(bad, ['events', '--limit', '0'])).toBe(1);
+    expect(bad.err).toBe('error: --limit must be a whole number of events, at least 1, not "0"\n');
+    const since = testContext({ env: token, client: listing() });
+    expect(await runCli(since, ['get', 'events', '--since', 'yesterday'])).toBe(1);
+    expect(since.err).toBe('error: --since must be a duration like 30s, 10m or 2h, not "yesterday"\n');
+    const notEvents = testContext({ env: token, client: listing() });
+    expect(await runCli(notEvents, ['get', 'services', '--limit', '3'])).toBe(1);
+    expect(notEvents.err).toBe('error: --limit only goes with gantry get events\n');
+  });
+
   it('--for KIND/NAME keeps the events of one object; -A lists every namespace', async () => {
     const seen: (ClientListOptions | undefined)[] = [];
     const ctx = testContext({ env: token, client: listing(seen) });

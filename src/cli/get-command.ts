@@ -26,7 +26,7 @@ export function getCommand(ctx: CliContext) {
       const info = resolveKindArg(kindWord);
       const format = parseOutputFormat(opts.output);
       const eventOpts = [opts.for && '--for', opts.limit && '--limit', opts.since && '--since'].filter(Boolean);
-      if (eventOpts.length > 0 && info.kind !== 'Event') throw new UsageError(`${eventOpts.join(', ')} only go with gantry get events`);
+      if (eventOpts.length > 0 && info.kind !== 'Event') throw new UsageError(`${eventOpts.join(', ')} only ${eventOpts.length === 1 ? 'goes' : 'go'} with gantry get events`);
       if (opts.jobs && info.kind !== 'Instance') throw new UsageError('--jobs only goes with gantry get instances');
       // Services' instances and job runs are listed apart: a Job's name is no service.
       const jobRuns = Boolean(opts.jobs);
