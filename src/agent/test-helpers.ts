@@ -118,6 +118,10 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('revokeToken');
   }
 
+  async audit(): Promise<never> {
+    return unsupported('audit');
+  }
+
   async whoami(): Promise<never> {
     return unsupported('whoami');
   }

@@ -8,6 +8,8 @@ import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
+import { registerAudit } from './audit-hook.js';
+import type { AuditLog } from './audit-log.js';
 import { Authenticator, registerAuth } from './auth.js';
 import { registerEndpointRoutes } from './endpoint-routes.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -65,6 +67,8 @@ export interface ApiDeps {
   heartbeatPersistMs?: number | undefined;
   /** The service catalog behind /api/v1/.../endpoints; without it those routes answer 503. */
   catalog?: Catalog | undefined;
+  /** Where audited requests are recorded (<data dir>/audit); absent: nowhere, and GET /api/v1/audit answers 503. */
+  audit?: AuditLog | undefined;
   /** The HAProxy load balancer behind .../services/NAME/loadbalancer; absent: enabled false. */
   loadBalancer?: LoadBalancerReader | undefined;
 }
@@ -111,6 +115,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now }));
   registerNodeAuthorizer(app, deps.store);
   registerSecretRedaction(app);
+  registerAudit(app, deps.audit);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

@@ -33,6 +33,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['events', async () => (await import('./events-command.js')).eventsCommand],
   ['token', async () => (await import('./token-command.js')).tokenCommand],
   ['auth', async () => (await import('./auth-command.js')).authCommand],
+  ['audit', async () => (await import('./audit-command.js')).auditCommand],
 ];
 
 /** The program's own options that take a value (the next word is not a command). */

@@ -97,3 +97,22 @@ describe('gantry auth', () => {
     expect(ctx.out).toBe('user alice (edit in namespace team-a), token abcdefghij, expires 2025-02-01T00:00:00.000Z\n');
   });
 });
+
+describe('gantry audit', () => {
+  it('asks for the user and the time since, and prints a table of entries', async () => {
+    const asked: unknown[] = [];
+    const client = fakeClient({
+      audit: (q: { user?: string | undefined; since?: string | undefined; limit?: number | undefined }) => {
+        asked.push(q);
+        return Promise.resolve([
+          { time: ago(30), user: 'alice', principal: 'user', verb: 'apply', kind: 'Service', namespace: 'team-b', name: 'web', method: 'PUT', path: '/api/v1/namespaces/team-b/services/web', remote: '10.0.0.5', status: 403 },
+        ]);
+      },
+    });
+    const ctx = testContext({ env, client });
+    expect(await runCli(ctx, ['audit', '--user', 'alice', '--since', '1h'])).toBe(0);
+    expect(asked).toEqual([{ user: 'alice', since: ago(3600), limit: 1000 }]);
+    expect(ctx.out.split('\n')[1]).toMatch(/^\S+\s+alice\s+apply\s+service\/team-b\/web\s+403\s+10\.0\.0\.5$/);
+    expect(await runCli(testContext({ env, client }), ['audit', '--since', 'soon'])).toBe(1);
+  });
+});

@@ -33,6 +33,7 @@ import {
   watchLineSchema,
   type AnyObject,
   type ApplyResult,
+  type AuditEntry,
   type CanIResult,
   type Token,
   type TokenCreate,
@@ -206,6 +207,15 @@ export class HttpClient implements GantryClient {
 
   async revokeToken(id: string): Promise<Token> {
     return this.json(ROUTES.tokenRevoke, `/api/v1/tokens/${enc(id)}/revoke`, ROUTES.tokenRevoke.response, { body: {} });
+  }
+
+  async audit(q: { user?: string | undefined; since?: string | undefined; limit?: number | undefined }): Promise<AuditEntry[]> {
+    const query = new URLSearchParams();
+    if (q.user !== undefined) query.set('user', q.user);
+    if (q.since !== undefined) query.set('since', q.since);
+    if (q.limit !== undefined) query.set('limit', String(q.limit));
+    const res = await this.json<{ items: AuditEntry[] }>(ROUTES.audit, ROUTES.audit.path, ROUTES.audit.response, { query });
+    return res.items;
   }
 
   async whoami(): Promise<WhoAmI> {

@@ -3,6 +3,7 @@
 import type {
   AnyObject,
   ApplyResult,
+  AuditEntry,
   ConfigFileContent,
   CronJobAction,
   EndpointSet,
@@ -115,6 +116,8 @@ export interface GantryClient extends ListWatch {
   whoami(): Promise<WhoAmI>;
   /** Whether this client's token may do `verb` on `kind` (in `namespace`; '*': every namespace). */
   canI(verb: string, kind: string, namespace?: string): Promise<CanIResult>;
+  /** Admin only: audit log entries, oldest first (the newest `limit`, default 1000). */
+  audit(q: { user?: string | undefined; since?: string | undefined; limit?: number | undefined }): Promise<AuditEntry[]>;
   /** Log text chunks; ends when not following or on abort. */
   logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
 }

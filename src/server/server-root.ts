@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
+import { AuditLog } from '../api/audit-log.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
@@ -106,7 +107,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
       lbDone = lb.run(serverStop.signal);
     }
-    const apiDeps = { store, adminToken: secrets.adminToken, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
+    const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({

@@ -9,3 +9,4 @@ export * from './logs.js';
 export * from './routes.js';
 export * from './auth.js';
 export * from './tokens.js';
+export * from './audit.js';

@@ -19,6 +19,7 @@ import {
 import { ConfigFilesQuerySchema, ConfigFilesSchema, EventBatchResultSchema, EventBatchSchema, StatusBatchResultSchema, StatusBatchSchema } from './agents.js';
 import { EndpointQuerySchema, EndpointSetListSchema, EndpointSetSchema, EndpointWatchLineSchema, LoadBalancerStatusSchema } from './discovery.js';
 import type { PersonRole } from './auth.js';
+import { AuditListSchema, AuditQuerySchema } from './audit.js';
 import { LogQuerySchema } from './logs.js';
 import { CanIQuerySchema, CanIResultSchema, TokenCreatedSchema, TokenCreateSchema, WhoAmISchema } from './tokens.js';
 import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
@@ -346,6 +347,15 @@ export const ROUTES = {
     access: { allow: ['admin', 'node', { role: 'metrics' }] },
     query: CanIQuerySchema,
     response: CanIResultSchema,
+  },
+  audit: {
+    id: 'audit.list',
+    method: 'GET',
+    path: '/api/v1/audit',
+    summary: 'entries of the audit log (writes, log and Secret reads, refusals), oldest first',
+    access: { allow: ['admin'], forbidden: 'only a cluster administrator may read the audit log' },
+    query: AuditQuerySchema,
+    response: AuditListSchema,
   },
 } as const satisfies Record<string, RouteSpec>;
 
