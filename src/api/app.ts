@@ -18,6 +18,7 @@ import { registerInstanceRoutes } from './instance-routes.js';
 import { registerInstanceStopRoutes } from './instance-stop-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
+import { issueNodeCredential, liveNodeTokens, registerJoinRoutes, type JoinDeps } from './join-routes.js';
 import { registerNodeAuthorizer } from './node-authorizer.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
@@ -37,6 +38,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route the app registered, each from the route registry (serve-route.ts). */
     registeredRoutes: readonly RegisteredRoute[];
+    /** A node credential without a join token, for agents in the server's own process (gantry up, sim --embedded). */
+    issueNodeCredential(node: { name: string; address: string; agentPort: number; labels?: Record<string, string> }): Promise<string>;
   }
 }
 
@@ -69,6 +72,8 @@ export interface ApiDeps {
   catalog?: Catalog | undefined;
   /** Where audited requests are recorded (<data dir>/audit); absent: nowhere, and GET /api/v1/audit answers 503. */
   audit?: AuditLog | undefined;
+  /** The cluster CA and what joins need; absent: nodes cannot join (503). */
+  join?: JoinDeps | undefined;
   /** The HAProxy load balancer behind .../services/NAME/loadbalancer; absent: enabled false. */
   loadBalancer?: LoadBalancerReader | undefined;
 }
@@ -105,6 +110,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     streams,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
     agentToken: deps.agentToken,
+    // Joined nodes' agents take their own endpoint secret; agents on the shared agent token, that token.
+    endpointToken: (node) => (deps.join && liveNodeTokens(tokens.list(), node, (deps.now ?? (() => new Date()))()).length > 0 ? deps.join.endpointToken(node) : undefined),
     events: deps.events,
     leases: deps.leases,
     tokens,
@@ -113,7 +120,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
   registerErrorHandler(app);
   registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now }));
-  registerNodeAuthorizer(app, deps.store);
+  registerNodeAuthorizer(app, deps.store, streams);
   registerSecretRedaction(app);
   registerAudit(app, deps.audit);
   app.addHook('onResponse', async (req, reply) => {
@@ -148,6 +155,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
   registerEventRoutes(app, routeDeps);
   registerConfigFileRoutes(app, routeDeps);
+  registerJoinRoutes(app, routeDeps, deps.join, deps.now ?? (() => new Date()));
+  app.decorate('issueNodeCredential', (node: { name: string; address: string; agentPort: number; labels?: Record<string, string> }) =>
+    issueNodeCredential(routeDeps, node, (deps.now ?? (() => new Date()))()),
+  );
   registerJobRoutes(app, routeDeps);
   registerEndpointRoutes(app, routeDeps, deps.catalog);
   registerLoadBalancerRoutes(app, routeDeps, deps.loadBalancer);

@@ -1,6 +1,7 @@
 // Instance routes beyond the generic ones: the agents' batched status report and the log proxy.
 import type { FastifyInstance } from 'fastify';
 import { InvalidError, MAX_STATUS_BATCH, ROUTES, schemaErrors, StatusBatchSchema } from '../core/index.js';
+import { tokenIdOf } from './node-authorizer.js';
 import { proxyLog } from './log-proxy.js';
 import { queryFlag, queryInt, type RouteDeps } from './route-deps.js';
 import { reportInstanceStatuses, type InstanceReport } from './status-writes.js';
@@ -26,6 +27,7 @@ export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps): v
       container: typeof container === 'string' && container !== '' ? container : undefined,
       follow: queryFlag(req.query, 'follow'),
       tail: queryInt(req.query, 'tail'),
+      owner: tokenIdOf(req.principal),
     });
   });
 }

@@ -13,6 +13,8 @@ export interface LogRequest {
   container: string | undefined;
   follow: boolean;
   tail: number | undefined;
+  /** The credential (token id) of the caller: revoking it ends the stream. */
+  owner?: string | undefined;
 }
 
 /** The container id to ask the agent for; 404s that say what to do when there is none yet. */
@@ -66,7 +68,7 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   if (r.follow) url.searchParams.set('follow', '1');
   if (r.tail !== undefined) url.searchParams.set('tail', String(r.tail));
 
-  const ac = deps.streams.add();
+  const ac = deps.streams.add(r.owner);
   const onClose = (): void => ac.abort();
   reply.raw.on('close', onClose);
   const release = (): void => {
@@ -75,7 +77,8 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   };
   let upstream: StreamResponse;
   try {
-    upstream = await streamGet(url, deps.agentToken ? { authorization: `Bearer ${deps.agentToken}` } : {}, ac.signal);
+    const secret = deps.endpointToken?.(nodeName) ?? deps.agentToken;
+    upstream = await streamGet(url, secret ? { authorization: `Bearer ${secret}` } : {}, ac.signal);
   } catch (e) {
     release();
     const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);

@@ -26,6 +26,7 @@ import {
   type Principal,
 } from '../core/index.js';
 import type { FieldSelector, Store } from '../store/store.js';
+import type { OpenStreams } from './open-streams.js';
 import type { ObjectPredicate } from './selectors.js';
 
 /** Node labels a node's own credential may set and change; every other label is the administrator's. */
@@ -36,6 +37,11 @@ export type NodePrincipal = Extract<Principal, { kind: 'node' }>;
 /** The principal as a node bound to one name; undefined for everyone else (and the shared agent token). */
 export function boundNode(p: Principal | undefined): NodePrincipal | undefined {
   return p?.kind === 'node' && p.name !== '*' ? p : undefined;
+}
+
+/** The id of the Token a principal authenticated with; undefined for the bootstrap admin token. */
+export function tokenIdOf(p: Principal | undefined): string | undefined {
+  return p && p.kind !== 'admin' ? p.tokenId : undefined;
 }
 
 const SCOPE = 'a node reads and writes only its own Node, the instances bound to it and the Configs/Secrets they use';
@@ -243,9 +249,12 @@ export function nodeListScope(p: Principal | undefined, kind: Kind): { field?: F
   return { predicate: () => false };
 }
 
-/** Installs the node authorizer: a preHandler (the body is parsed by then) on every route. */
-export function registerNodeAuthorizer(app: FastifyInstance, store: Store): void {
+/** Installs the node authorizer: a preHandler (the body is parsed by then) on every route; it also notes each credential's connections. */
+export function registerNodeAuthorizer(app: FastifyInstance, store: Store, streams: OpenStreams): void {
   app.addHook('preHandler', async (req) => {
+    // Keep-alive connections by credential, so a revoke can end them (OpenStreams.closeOwner).
+    const owner = tokenIdOf(req.principal);
+    if (owner !== undefined) streams.noteSocket(owner, req.raw.socket);
     const p = boundNode(req.principal);
     if (!p) return;
     const id = req.routeOptions.config.routeId ?? '';

@@ -16,7 +16,7 @@ import {
 import { namespaceFilter, principalOf } from './auth.js';
 import { applyObject, createObject, parseManifest } from './apply.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
-import { nodeListScope } from './node-authorizer.js';
+import { nodeListScope, tokenIdOf } from './node-authorizer.js';
 import { selectorPredicate, selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serve } from './serve-route.js';
@@ -46,6 +46,7 @@ async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | und
       predicate,
       fromRevision: queryInt(query, 'revision'),
       bookmarkIntervalMs: deps.bookmarkIntervalMs,
+      owner: tokenIdOf(principal),
     });
     return reply;
   }

@@ -1,14 +1,52 @@
 // The long-lived responses (watches, followed logs) an app has open. Each owns an AbortController;
 // the app aborts them all before it closes, so `app.close()` never waits on a stream forever.
+// Streams and keep-alive connections are also kept by the credential (token id) that opened them,
+// so that revoking a credential ends what it has open at once (gantry node revoke).
+import type { Socket } from 'node:net';
+
 export class OpenStreams {
   private readonly open = new Set<AbortController>();
+  private readonly byOwner = new Map<string, Set<AbortController>>();
+  private readonly sockets = new Map<string, Set<Socket>>();
 
-  /** A controller for one stream; it removes itself from the set once aborted. */
-  add(): AbortController {
+  /** A controller for one stream, opened by the credential `owner` (a token id) if given; it removes itself once aborted. */
+  add(owner?: string): AbortController {
     const ac = new AbortController();
     this.open.add(ac);
-    ac.signal.addEventListener('abort', () => this.open.delete(ac), { once: true });
+    let mine: Set<AbortController> | undefined;
+    if (owner !== undefined) {
+      mine = this.byOwner.get(owner) ?? new Set();
+      this.byOwner.set(owner, mine);
+      mine.add(ac);
+    }
+    ac.signal.addEventListener(
+      'abort',
+      () => {
+        this.open.delete(ac);
+        if (mine && owner !== undefined) {
+          mine.delete(ac);
+          if (mine.size === 0 && this.byOwner.get(owner) === mine) this.byOwner.delete(owner);
+        }
+      },
+      { once: true },
+    );
     return ac;
+  }
+
+  /** Notes that `owner` sent a request over `socket` (a keep-alive connection it may use again). */
+  noteSocket(owner: string, socket: Socket): void {
+    let set = this.sockets.get(owner);
+    if (!set) {
+      set = new Set();
+      this.sockets.set(owner, set);
+    }
+    if (set.has(socket)) return;
+    set.add(socket);
+    const mine = set;
+    socket.once('close', () => {
+      mine.delete(socket);
+      if (mine.size === 0 && this.sockets.get(owner) === mine) this.sockets.delete(owner);
+    });
   }
 
   get size(): number {
@@ -17,5 +55,15 @@ export class OpenStreams {
 
   abortAll(): void {
     for (const ac of [...this.open]) ac.abort();
+  }
+
+  /** Ends every stream and connection of a credential; returns how many were open. */
+  closeOwner(owner: string): number {
+    const streams = [...(this.byOwner.get(owner) ?? [])];
+    const sockets = [...(this.sockets.get(owner) ?? [])];
+    for (const ac of streams) ac.abort();
+    for (const s of sockets) s.destroy();
+    this.sockets.delete(owner);
+    return streams.length + sockets.length;
   }
 }

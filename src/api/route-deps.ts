@@ -13,6 +13,8 @@ export interface RouteDeps {
   streams: OpenStreams;
   bookmarkIntervalMs: number;
   agentToken: string | undefined;
+  /** What the log proxy presents to a node's agent (per node, from the join); absent: the shared agent token. */
+  endpointToken?: ((node: string) => string | undefined) | undefined;
   events: EventRecorder;
   /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
   leases?: NodeLeases | undefined;

@@ -87,8 +87,9 @@ describe('the route table', () => {
 
   it('lets public routes in without a token', async () => {
     for (const route of ALL_ROUTES.filter((r) => r.access.public)) {
-      const res = await h.call({ method: route.method, url: urlOf(route), token: null });
-      expect(res.statusCode, route.id).toBe(200);
+      const res = await h.call({ method: route.method, url: urlOf(route), token: null, ...(route.body ? { payload: {} } : {}) });
+      // Reached without a token (the join route then reads its body: 422 for an empty one).
+      expect([401, 403], route.id).not.toContain(res.statusCode);
     }
   });
 });

@@ -26,6 +26,8 @@ export interface WatchStreamOptions {
   /** Changes after this revision; the current revision when absent. */
   fromRevision: number | undefined;
   bookmarkIntervalMs: number;
+  /** The credential (token id) that opened the watch: revoking it ends the watch. */
+  owner?: string | undefined;
 }
 
 /**
@@ -75,7 +77,7 @@ async function firstAnswer(next: Promise<Next>): Promise<Next | undefined> {
 
 export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Promise<void> {
   const from = o.fromRevision ?? (await o.store.currentRevision());
-  const ac = o.streams.add();
+  const ac = o.streams.add(o.owner);
   const res = reply.raw;
   const onClose = (): void => ac.abort();
   res.on('close', onClose);

@@ -29,6 +29,7 @@ import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets, ensureDataDir } from './data-dir.js';
+import { joinDeps } from './join-setup.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, parseListen, urlOf } from './listen-address.js';
 import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } from './leader-lease.js';
@@ -108,7 +109,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       lbDone = lb.run(serverStop.signal);
     }
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb };
+    // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
+    const joining = await joinDeps(opts.dataDir, secrets.agentToken);
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({

@@ -10,3 +10,4 @@ export * from './routes.js';
 export * from './auth.js';
 export * from './tokens.js';
 export * from './audit.js';
+export * from './join.js';
