@@ -17,6 +17,7 @@ import {
 } from '../core/index.js';
 import type { NewObject, Store } from '../store/store.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
+import { admitManifest } from './admission.js';
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
@@ -92,6 +93,7 @@ async function requireNamespace(store: Store, kind: Kind, namespace: string | un
 /** POST: create only; 409 when the object exists. */
 export async function createObject(store: Store, m: Manifest): Promise<AnyObject> {
   await requireNamespace(store, m.kind, m.metadata.namespace);
+  await admitManifest(store, m, undefined);
   return store.create(initialObject(m));
 }
 
@@ -121,6 +123,7 @@ export async function applyObject(store: Store, m: Manifest): Promise<{ object: 
       }
       const next = mergeApply(existing, m);
       if (!next) return { object: existing, result: 'unchanged' as const };
+      await admitManifest(store, m, existing);
       return { object: await updatePinned(store, next, userRevision), result: 'configured' as const };
     },
     {

@@ -19,6 +19,7 @@ import {
   type RolloutView,
   type Service,
   type ServiceVersion,
+  withTemplate,
 } from '../core/index.js';
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
 import type { Store } from '../store/store.js';
@@ -92,12 +93,10 @@ export async function rolloutAction(store: Store, namespace: string, name: strin
       let target: ServiceVersion | undefined;
       const r = await updateService(store, namespace, name, async (s) => {
         target = undoTarget(await versions.list(namespace, name), s.status?.version, toVersion, name);
-        const { containers, restartPolicy, initContainers, configFiles } = target.spec.template;
-        const { initContainers: _i, configFiles: _c, ...rest } = s.spec;
         const generation = (s.metadata.generation ?? 1) + 1;
         return withSpec(
           s,
-          { ...rest, containers, restartPolicy, ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) },
+          withTemplate(s.spec, target.spec.template),
           { [CHANGE_CAUSE_ANNOTATION]: changeCause(generation, `rollout undo to v${target.spec.version}`) },
         );
       });

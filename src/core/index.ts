@@ -16,4 +16,6 @@ export * from './list-watch.js';
 export * from './store.js';
 export * from './service-template.js';
 export * from './safe-strings.js';
+export * from './volumes.js';
+export * from './admission/index.js';
 export * from './api/index.js';

@@ -72,6 +72,49 @@ export const HealthCheckSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// ---- Security context, volumes, host namespaces (issue 13: admission) ----
+
+/** A path Docker's bind syntax (`source:target:ro`) can carry: absolute, no ':' or ',' or spaces. */
+const MountPath = Type.String({ pattern: '^/[A-Za-z0-9._@+/-]*$', maxLength: 1024, errorMessage: 'must be an absolute path like /data (letters, digits and . _ @ + / -)' });
+const Capability = Type.String({ pattern: '^(ALL|(?!CAP_)[A-Z][A-Z0-9_]{1,31})$', errorMessage: 'must be a capability name like NET_BIND_SERVICE (no CAP_ prefix), or ALL' });
+
+export const SecurityContextSchema = Type.Object(
+  {
+    /** Every capability and every device of the host: only the privileged profile allows it. */
+    privileged: Type.Optional(Type.Boolean()),
+    /** The container starts with Docker's defaults minus NET_RAW, minus `drop`, plus `add` (the driver sets CapDrop ALL and adds these). */
+    capabilities: Type.Optional(
+      Type.Object({ add: Type.Optional(Type.Array(Capability, { maxItems: 64 })), drop: Type.Optional(Type.Array(Capability, { maxItems: 64 })) }, { additionalProperties: false }),
+    ),
+    readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
+    /** false (the default): a setuid binary cannot gain privileges (no-new-privileges). */
+    allowPrivilegeEscalation: Type.Optional(Type.Boolean()),
+    seccompProfile: Type.Optional(
+      Type.Object({ type: Type.Union([Type.Literal('RuntimeDefault'), Type.Literal('Unconfined')], { errorMessage: 'must be RuntimeDefault or Unconfined' }) }, { additionalProperties: false }),
+    ),
+    runAsUser: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, errorMessage: 'must be a numeric user id' })),
+    runAsGroup: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, errorMessage: 'must be a numeric group id' })),
+    /** The agent refuses to start the container when it would run as uid 0. */
+    runAsNonRoot: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const VolumeMountSchema = Type.Object(
+  { name: Name('volume name'), mountPath: MountPath, readOnly: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+/** One of: a Docker named volume (`gantry-<namespace>-<name>`, kept across instances), or a host path (profile permitting). */
+export const VolumeSchema = Type.Object(
+  {
+    name: Name('volume name'),
+    namedVolume: Type.Optional(Type.Object({ name: Type.Optional(Name('volume name')) }, { additionalProperties: false })),
+    hostPath: Type.Optional(Type.Object({ path: MountPath }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 export const ContainerSchema = Type.Object(
   {
     name: Name('container name'),
@@ -82,9 +125,20 @@ export const ContainerSchema = Type.Object(
     resources: Type.Optional(ResourcesSchema),
     ports: Type.Optional(Type.Array(PortSchema)),
     healthCheck: Type.Optional(HealthCheckSchema),
+    securityContext: Type.Optional(SecurityContextSchema),
+    volumeMounts: Type.Optional(Type.Array(VolumeMountSchema)),
   },
   { additionalProperties: false },
 );
+
+/** What the containers of one instance share beyond the network: volumes and host namespaces. */
+const podFields = {
+  volumes: Type.Optional(Type.Array(VolumeSchema)),
+  /** The host's network, PID and IPC namespaces: only the privileged profile allows them. */
+  hostNetwork: Type.Optional(Type.Boolean()),
+  hostPID: Type.Optional(Type.Boolean()),
+  hostIPC: Type.Optional(Type.Boolean()),
+};
 
 export const RestartPolicySchema = Type.Union([Type.Literal('Always'), Type.Literal('OnFailure'), Type.Literal('Never')], {
   errorMessage: 'must be one of Always, OnFailure, Never',
@@ -192,6 +246,7 @@ export const ServiceSpecSchema = Type.Object(
     /** In-place restarts of a failing instance before it is moved to another node; default 5. */
     rescheduleAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, errorMessage: 'must be a whole number from 1 to 1000' })),
     expose: Type.Optional(Type.Array(ExposeSchema)),
+    ...podFields,
   },
   { additionalProperties: false },
 );
@@ -242,6 +297,7 @@ export const ServiceTemplateSchema = Type.Object({
   restartPolicy: RestartPolicySchema,
   initContainers: Type.Optional(Type.Array(ContainerSchema)),
   configFiles: Type.Optional(Type.Array(ConfigFileSchema)),
+  ...podFields,
 });
 
 export const ServiceVersionSpecSchema = Type.Object({
@@ -299,6 +355,7 @@ export const InstanceSpecSchema = Type.Object(
     evict: Type.Optional(Type.Object({ at: Type.String(), reason: Type.String(), message: Type.Optional(Type.String()) })),
     /** Nodes the scheduler should avoid for this instance (where its predecessors kept failing). */
     avoidNodes: Type.Optional(Type.Array(Type.String())),
+    ...podFields,
   },
   { additionalProperties: false },
 );
@@ -392,7 +449,31 @@ export const NodeStatusSchema = Type.Object({
 
 // ---- Namespace, Event ----
 
-export const NamespaceSpecSchema = Type.Object({}, { additionalProperties: false });
+export const AdmissionProfileSchema = Type.Union([Type.Literal('baseline'), Type.Literal('restricted'), Type.Literal('privileged')], {
+  errorMessage: 'must be baseline, restricted or privileged',
+});
+
+/** Upper bounds on what a namespace's Services and Jobs may ask for (requests summed over replicas). */
+export const QuotaSchema = Type.Object(
+  {
+    cpu: Type.Optional(Cpu),
+    memory: Type.Optional(Memory),
+    instances: Type.Optional(Count('instances')),
+    services: Type.Optional(Count('services')),
+    /** Ports on the load balancer (spec.expose entries) plus fixed host ports. */
+    exposedPorts: Type.Optional(Count('ports')),
+  },
+  { additionalProperties: false },
+);
+
+export const NamespaceSpecSchema = Type.Object(
+  {
+    /** The admission profile of the namespace's workloads (docs/security.md); default baseline. */
+    profile: Type.Optional(AdmissionProfileSchema),
+    quota: Type.Optional(QuotaSchema),
+  },
+  { additionalProperties: false },
+);
 
 export const EventSpecSchema = Type.Object({
   // uid: the object's when the event was recorded (absent if it did not exist then).
@@ -428,6 +509,7 @@ export const JobSpecSchema = Type.Object(
       ),
     ),
     placement: Type.Optional(PlacementSchema),
+    ...podFields,
   },
   { additionalProperties: false },
 );
@@ -537,6 +619,9 @@ export type Resources = Static<typeof ResourcesSchema>;
 export type PortSpec = Static<typeof PortSchema>;
 export type HealthCheck = Static<typeof HealthCheckSchema>;
 export type ContainerSpec = Static<typeof ContainerSchema>;
+export type SecurityContext = Static<typeof SecurityContextSchema>;
+export type VolumeSpec = Static<typeof VolumeSchema>;
+export type VolumeMount = Static<typeof VolumeMountSchema>;
 export type RestartPolicy = Static<typeof RestartPolicySchema>;
 export type Placement = Static<typeof PlacementSchema>;
 export type Condition = Static<typeof ConditionSchema>;
@@ -549,6 +634,9 @@ export type ContainerStatus = Static<typeof ContainerStatusSchema>;
 export type NodeSpec = Static<typeof NodeSpecSchema>;
 export type NodeStatus = Static<typeof NodeStatusSchema>;
 export type EventSpec = Static<typeof EventSpecSchema>;
+export type NamespaceSpec = Static<typeof NamespaceSpecSchema>;
+export type AdmissionProfile = Static<typeof AdmissionProfileSchema>;
+export type QuotaSpec = Static<typeof QuotaSchema>;
 export type UpdateStrategy = Static<typeof UpdateStrategySchema>;
 export type Termination = Static<typeof TerminationSchema>;
 export type ExposeSpec = Static<typeof ExposeSchema>;
@@ -580,7 +668,7 @@ interface Envelope<K extends string, S, T> {
 export type Service = Envelope<'Service', ServiceSpec, ServiceStatus>;
 export type Instance = Envelope<'Instance', InstanceSpec, InstanceStatus>;
 export type GantryNode = Envelope<'Node', NodeSpec, NodeStatus>;
-export type Namespace = Envelope<'Namespace', Record<string, never>, Record<string, never>>;
+export type Namespace = Envelope<'Namespace', NamespaceSpec, Record<string, never>>;
 export type GantryEvent = Envelope<'Event', EventSpec, Record<string, never>>;
 export type ServiceVersion = Envelope<'ServiceVersion', ServiceVersionSpec, Record<string, never>>;
 export type Job = Envelope<'Job', JobSpec, JobStatus>;

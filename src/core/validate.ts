@@ -7,6 +7,7 @@ import { InvalidError, type FieldError } from './errors.js';
 import { kindInfo, resolveKind } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
 import { configFileErrors, secretDataErrors } from './secrets.js';
+import { volumeErrors } from './volumes.js';
 import {
   API_VERSION,
   ConfigSpecSchema,
@@ -191,6 +192,14 @@ function exposeErrors(spec: ServiceSpec, ports: ReadonlyMap<string, string>): Fi
   return out;
 }
 
+/** Volumes and mounts of Services and Jobs (CronJobs through their job template). */
+function podSemanticErrors(kind: Kind, spec: unknown): FieldError[] {
+  const s = spec as { containers?: ServiceSpec['containers']; jobTemplate?: ServiceSpec };
+  if ((kind === 'Service' || kind === 'Job') && s.containers) return volumeErrors(spec as ServiceSpec, 'spec');
+  if (kind === 'CronJob' && s.jobTemplate) return volumeErrors(s.jobTemplate, 'spec.jobTemplate');
+  return [];
+}
+
 /** Config files of Services and Jobs (CronJobs through their job template); markers in Secrets. */
 function configSemanticErrors(kind: Kind, spec: unknown): FieldError[] {
   const s = spec as { configFiles?: ConfigFileSpec[]; jobTemplate?: { configFiles?: ConfigFileSpec[] }; data?: Record<string, string> };
@@ -241,7 +250,7 @@ export function validateManifest(input: unknown, expect?: { kind?: Kind; namespa
       const specErrors = schemaErrors(specSchema, spec, 'spec');
       errors.push(...specErrors);
       if (specErrors.length === 0 && info?.kind === 'Service') errors.push(...serviceSemanticErrors(spec as ServiceSpec));
-      if (specErrors.length === 0 && info) errors.push(...configSemanticErrors(info.kind, spec));
+      if (specErrors.length === 0 && info) errors.push(...configSemanticErrors(info.kind, spec), ...podSemanticErrors(info.kind, spec));
       if (specErrors.length === 0 && info?.kind === 'CronJob') {
         const cj = spec as CronJobSpec;
         errors.push(...scheduleErrors(cj.schedule, cj.timeZone));

@@ -36,8 +36,13 @@ export interface ContainerLaunch {
   dns?: { servers: string[]; search: string[] } | undefined;
   /** The signal `stop` sends by default (Instance.spec.termination.stopSignal); default SIGTERM. */
   stopSignal?: string | undefined;
-  /** Named volumes (made with ensureVolume) to mount: the instance's shared scratch space. */
-  mounts?: { volume: string; path: string }[] | undefined;
+  /**
+   * What to mount: named volumes (the instance's scratch space made with ensureVolume, a spec's
+   * namedVolume) or host paths (spec.volumes[].hostPath, where the admission profile allowed it).
+   */
+  mounts?: { volume: string; path: string; readOnly?: boolean | undefined }[] | undefined;
+  /** The host namespaces the instance shares (spec.hostNetwork/hostPID/hostIPC; admission decided). */
+  host?: { network?: boolean | undefined; pid?: boolean | undefined; ipc?: boolean | undefined } | undefined;
   /** Labels besides the driver's own, e.g. LABELS.warm on a warm container. */
   labels?: Record<string, string> | undefined;
 }

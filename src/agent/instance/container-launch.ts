@@ -1,6 +1,6 @@
 // What the driver needs to create one container of an instance: the pod-style network (index 0
 // owns it and publishes every port of every container), a fixed hostname and Gantry's env vars.
-import { namespaceOf, type ContainerSpec, type Instance } from '../../core/index.js';
+import { dockerVolumeName, namespaceOf, type ContainerSpec, type Instance } from '../../core/index.js';
 import type { ContainerLaunch } from '../../drivers/driver.js';
 
 export interface LaunchContext {
@@ -19,6 +19,20 @@ export interface LaunchContext {
 /** `GANTRY_PORT_<NAME>`: upper case, anything but letters and digits becomes `_` (`metrics-http` -> `GANTRY_PORT_METRICS_HTTP`). */
 function portEnvName(portName: string): string {
   return `GANTRY_PORT_${portName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The container's volumeMounts resolved to Docker sources, and the host namespaces the instance shares. */
+function mountsAndHost(instance: Instance, spec: ContainerSpec): Pick<ContainerLaunch, 'mounts' | 'host'> {
+  const namespace = namespaceOf(instance);
+  const volumes = new Map((instance.spec.volumes ?? []).map((v) => [v.name, v]));
+  const mounts = (spec.volumeMounts ?? []).flatMap((m) => {
+    const v = volumes.get(m.name);
+    if (!v) return [];
+    return [{ volume: v.hostPath ? v.hostPath.path : dockerVolumeName(namespace, v), path: m.mountPath, readOnly: m.readOnly === true }];
+  });
+  const { hostNetwork, hostPID, hostIPC } = instance.spec;
+  const host = hostNetwork || hostPID || hostIPC ? { network: hostNetwork, pid: hostPID, ipc: hostIPC } : undefined;
+  return { ...(mounts.length > 0 ? { mounts } : {}), ...(host ? { host } : {}) };
 }
 
 /** An init container: runs alone (no ports, its own network), with the instance's hostname and Gantry's env vars. */
@@ -64,6 +78,7 @@ export function buildLaunch(instance: Instance, index: number, ctx: LaunchContex
     },
     hostname: name,
     stopSignal: instance.spec.termination?.stopSignal,
+    ...mountsAndHost(instance, spec),
     ...(index === 0 && ctx.dnsServers && ctx.dnsServers.length > 0 ? { dns: { servers: [...ctx.dnsServers], search: [`${namespace}.gantry`] } } : {}),
   };
 }

@@ -44,7 +44,7 @@ export class PodLauncher {
   /** Creates a container of this instance with the scratch volume mounted and the config files in place. */
   async createContainer(launch: ContainerLaunch): Promise<string> {
     const { driver, scratch, files } = this.opts;
-    const id = await driver.create(scratch ? { ...launch, mounts: [{ volume: scratch, path: SCRATCH_PATH }] } : launch);
+    const id = await driver.create(scratch ? { ...launch, mounts: [...(launch.mounts ?? []), { volume: scratch, path: SCRATCH_PATH }] } : launch);
     if (files.contents.length === 0) return id;
     try {
       await driver.copyFiles(id, files.contents);

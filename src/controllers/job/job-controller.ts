@@ -11,6 +11,7 @@ import {
   WARM_GROUP_LABEL,
   isAppError,
   stableHash,
+  podFieldsOf,
   sumResources,
   namespaceOf,
   type Instance,
@@ -138,8 +139,9 @@ function runInstance(job: Job, run: number): NewObject<Instance> {
       runIn: spec.runIn ?? 'fresh',
       ...(spec.warm ? { warm: spec.warm } : {}),
       resources: sumResources(spec.containers),
-      templateHash: stableHash({ containers: spec.containers, initContainers: spec.initContainers, configFiles: spec.configFiles, restartPolicy: spec.restartPolicy, runIn: spec.runIn }),
+      templateHash: stableHash({ containers: spec.containers, initContainers: spec.initContainers, configFiles: spec.configFiles, restartPolicy: spec.restartPolicy, runIn: spec.runIn, ...podFieldsOf(spec) }),
       termination: JOB_TERMINATION,
+      ...podFieldsOf(spec),
     },
     status: { phase: 'Pending', ready: false, containers: [] },
   };

@@ -12,6 +12,7 @@ import {
   type InstanceSpec,
   type Service,
   templateOf,
+  podFieldsOf,
 } from '../../core/index.js';
 import type { NewObject } from '../../store/store.js';
 
@@ -77,6 +78,7 @@ export function newInstanceFor(service: Service, name: string, templateHash = te
       ...(service.spec.initContainers ? { initContainers: service.spec.initContainers } : {}),
       ...(service.spec.configFiles ? { configFiles: service.spec.configFiles } : {}),
       termination: resolvedTermination(service),
+      ...podFieldsOf(service.spec),
       ...(extras.avoidNodes && extras.avoidNodes.length > 0 ? { avoidNodes: [...extras.avoidNodes] } : {}),
     },
     status: { phase: 'Pending', ready: false, containers: [] },

@@ -8,7 +8,7 @@
 // if it changed (CAS; a conflict requeues). Instances owned by a Job share the spec.service index and
 // are ignored here.
 import type { Logger } from 'pino';
-import { isAppError, isFinished, isReady, namespaceOf, type Instance, type RolloutStatus, type Service, type ServiceVersion } from '../../core/index.js';
+import { isAppError, isFinished, isReady, namespaceOf, withTemplate as specWithTemplate, type Instance, type RolloutStatus, type Service, type ServiceVersion } from '../../core/index.js';
 import type { Store, TxnOp } from '../../store/store.js';
 import { updateInChunks } from '../shared/chunked-updates.js';
 import { configDigest } from './config-digest.js';
@@ -365,9 +365,7 @@ export class ServiceController {
 
 /** The service with `version`'s template in place of its own. */
 function withTemplate(service: Service, version: ServiceVersion): Service {
-  const { containers, restartPolicy, initContainers, configFiles } = version.spec.template;
-  const { initContainers: _i, configFiles: _c, ...rest } = service.spec;
-  return { ...service, spec: { ...rest, containers, restartPolicy, ...(initContainers ? { initContainers } : {}), ...(configFiles ? { configFiles } : {}) } };
+  return { ...service, spec: specWithTemplate(service.spec, version.spec.template) };
 }
 
 /** Ready instances of `version` that are not being stopped: it is serving. */

@@ -46,10 +46,36 @@ describe('buildCreateOptions', () => {
       NanoCpus: 250_000_000,
       PidsLimit: 77,
       Privileged: false,
+      CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     });
+  });
+
+  it('drops every capability and adds back what the profile admitted; maps the security context and host namespaces', () => {
+    const plain = buildCreateOptions(aLaunch(), ctx).HostConfig!;
+    expect(plain.CapDrop).toEqual(['ALL']);
+    expect(plain.CapAdd).toEqual(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
+    expect(plain.ReadonlyRootfs).toBe(false);
+    const strict = buildCreateOptions(
+      aLaunch({
+        spec: { securityContext: { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, readOnlyRootFilesystem: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } } },
+        mounts: [{ volume: 'gantry-default-data', path: '/data', readOnly: true }],
+      }),
+      ctx,
+    );
+    expect(strict.HostConfig).toMatchObject({ CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], ReadonlyRootfs: true, SecurityOpt: ['no-new-privileges'], Binds: ['gantry-default-data:/data:ro'] });
+    expect(strict.User).toBe('1000:1000');
+    const loose = buildCreateOptions(
+      aLaunch({ spec: { securityContext: { privileged: true, allowPrivilegeEscalation: true, seccompProfile: { type: 'Unconfined' }, capabilities: { drop: ['KILL'], add: ['SYS_ADMIN'] } } }, host: { network: true, pid: true, ipc: true } }),
+      ctx,
+    );
+    expect(loose.HostConfig).toMatchObject({ Privileged: true, SecurityOpt: ['seccomp=unconfined'], NetworkMode: 'host', PidMode: 'host', IpcMode: 'host' });
+    expect(loose.HostConfig?.CapAdd).toContain('SYS_ADMIN');
+    expect(loose.HostConfig?.CapAdd).not.toContain('KILL');
+    expect(loose.Hostname).toBeUndefined();
+    expect(loose.HostConfig?.PortBindings).toBeUndefined();
   });
 
   it('falls back to the default requests when resources are not given', () => {

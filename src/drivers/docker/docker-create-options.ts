@@ -1,7 +1,7 @@
 // What Gantry asks of Docker for one container, as plain data: a pure function of the launch and
 // the node's settings, so every limit and label can be checked without a daemon.
 import type Docker from 'dockerode';
-import { DEFAULT_CPU, DEFAULT_MEMORY, InvalidError, parseCpu, parseMemory } from '../../core/index.js';
+import { DEFAULT_CPU, DEFAULT_MEMORY, effectiveCapabilities, InvalidError, parseCpu, parseMemory } from '../../core/index.js';
 import { LABELS, type ContainerLaunch } from '../driver.js';
 
 /** Port name -> `containerPort/protocol`, kept on the first container so inspect can map host ports back to names after an agent restart. */
@@ -82,6 +82,7 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
   if (first && launch.publish.length > 0) labels[PORTS_LABEL] = encodePortsLabel(launch.publish);
 
   const { memory, nanoCpus } = limits(launch, ctx.onWarning);
+  const sc = spec.securityContext;
   const hostConfig: Docker.HostConfig = {
     Init: true,
     Memory: memory,
@@ -89,15 +90,25 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
     MemorySwap: memory,
     NanoCpus: nanoCpus,
     PidsLimit: ctx.pidsLimit,
-    Privileged: false,
-    // A setuid binary in the image cannot gain privileges the process did not start with.
-    SecurityOpt: ['no-new-privileges'],
+    // Only the privileged admission profile lets a spec ask for it.
+    Privileged: sc?.privileged === true,
+    // Docker's default capabilities are not what runs: every one is dropped and the container
+    // gets back what its profile admitted (core/admission/profiles.ts): Baseline's set minus its
+    // drop list plus its add list. NET_RAW is never there unless asked for.
+    CapDrop: ['ALL'],
+    CapAdd: effectiveCapabilities(sc),
+    ReadonlyRootfs: sc?.readOnlyRootFilesystem === true,
+    // A setuid binary in the image cannot gain privileges the process did not start with, unless
+    // the spec says allowPrivilegeEscalation: true.
+    SecurityOpt: [...(sc?.allowPrivilegeEscalation === true ? [] : ['no-new-privileges']), ...(sc?.seccompProfile?.type === 'Unconfined' ? ['seccomp=unconfined'] : [])],
     // The agent restarts with backoff and reports every restart; Docker restarting behind its back
     // would hide crashes and fight the agent's own decisions.
     RestartPolicy: { Name: 'no' },
     LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
   };
-  if (launch.mounts && launch.mounts.length > 0) hostConfig.Binds = launch.mounts.map((m) => `${m.volume}:${m.path}`);
+  if (launch.mounts && launch.mounts.length > 0) hostConfig.Binds = launch.mounts.map((m) => `${m.volume}:${m.path}${m.readOnly ? ':ro' : ''}`);
+  if (launch.host?.pid) hostConfig.PidMode = 'host';
+  if (launch.host?.ipc) hostConfig.IpcMode = 'host';
 
   const options: Docker.ContainerCreateOptions = {
     name: containerName(launch, ctx.nameSuffix),
@@ -114,8 +125,12 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
   // image's CMD too), args replace its CMD.
   if (spec.command && spec.command.length > 0) options.Entrypoint = [...spec.command];
   if (spec.args && spec.args.length > 0) options.Cmd = [...spec.args];
+  if (sc?.runAsUser !== undefined) options.User = sc.runAsGroup !== undefined ? `${sc.runAsUser}:${sc.runAsGroup}` : String(sc.runAsUser);
 
-  if (first) {
+  if (first && launch.host?.network) {
+    // The host's network: no hostname, resolv.conf or port bindings of its own (Docker refuses them).
+    hostConfig.NetworkMode = 'host';
+  } else if (first) {
     options.Hostname = launch.hostname;
     if (launch.dns) {
       hostConfig.Dns = [...launch.dns.servers];

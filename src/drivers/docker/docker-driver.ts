@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { ConflictError, ImageNotFoundError, NotFoundError, PortConflictError, UnavailableError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
+import { ConflictError, ImageNotFoundError, InvalidError, NotFoundError, PortConflictError, UnavailableError, type ContainerSpec, type HealthCheck } from '../../core/index.js';
 import {
   LABELS,
   type ContainerLaunch,
@@ -102,7 +102,26 @@ export class DockerDriver implements Driver {
     return ensureImage(this.docker, image, this.lifetime.signal);
   }
 
+  /**
+   * runAsNonRoot (as the kubelet does): the container must not start as uid 0, whether the spec's
+   * runAsUser or the image's USER decides it. Refused before anything is created.
+   */
+  private async checkNonRoot(launch: ContainerLaunch): Promise<void> {
+    const sc = launch.spec.securityContext;
+    if (sc?.runAsNonRoot !== true) return;
+    const what = `container "${launch.spec.name}" of instance ${launch.instance.namespace}/${launch.instance.name}`;
+    const path = `spec.containers[${launch.index}].securityContext`;
+    if (sc.runAsUser === 0) throw new InvalidError(`${what} sets runAsNonRoot and runAsUser 0`, [{ path: `${path}.runAsUser`, message: 'must not be 0 with runAsNonRoot' }]);
+    if (sc.runAsUser !== undefined) return;
+    const user = ((await this.docker.getImage(launch.spec.image).inspect()) as { Config?: { User?: string } }).Config?.User ?? '';
+    const name = user.split(':')[0] ?? '';
+    if (name === '' || name === '0' || name === 'root') {
+      throw new InvalidError(`${what} has runAsNonRoot, but its image ${launch.spec.image} runs as ${name || 'root (no USER)'}; set runAsUser`, [{ path: `${path}.runAsUser`, message: 'is required: the image runs as root' }]);
+    }
+  }
+
   async create(launch: ContainerLaunch): Promise<string> {
+    await this.checkNonRoot(launch);
     const options = buildCreateOptions(launch, {
       clusterId: this.opts.clusterId,
       nodeName: this.opts.nodeName,

@@ -1,0 +1,3 @@
+export * from './profiles.js';
+export * from './quota.js';
+export * from './admit.js';
