@@ -4,6 +4,7 @@ import { DEFAULT_NAMESPACE } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { formatDescribe } from './describe-format.js';
 import { formatLbSection } from './lb-format.js';
+import { formatNamespaceUsage } from './namespace-usage.js';
 import { cronJobRuns } from './job-columns.js';
 import { clientFor } from './global-options.js';
 import { kindHelp, resolveKindArg } from './kind-arg.js';
@@ -21,8 +22,12 @@ export function describeCommand(ctx: CliContext) {
       const obj = await client.get(info.kind, namespace, name);
       // Events of cluster-wide objects (nodes) may be recorded in any namespace.
       const events = (await client.list('Event', { namespace })).items;
-      const lb = obj.kind === 'Service' && (obj.spec.expose ?? []).length > 0 ? formatLbSection(await client.loadBalancer(namespace ?? DEFAULT_NAMESPACE, name)) : '';
-      ctx.stdout(formatDescribe(obj, events, ctx.now(), lb));
+      let sections = obj.kind === 'Service' && (obj.spec.expose ?? []).length > 0 ? formatLbSection(await client.loadBalancer(namespace ?? DEFAULT_NAMESPACE, name)) : '';
+      if (obj.kind === 'Namespace') {
+        const [services, jobs] = await Promise.all([client.list('Service', { namespace: name }), client.list('Job', { namespace: name })]);
+        sections += formatNamespaceUsage(obj, services.items, jobs.items);
+      }
+      ctx.stdout(formatDescribe(obj, events, ctx.now(), sections));
       if (obj.kind === 'CronJob') ctx.stdout(cronJobRuns(obj, (await client.list('Job', { namespace })).items, ctx.now()));
     });
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.js';
 import type { LoadBalancerStatus } from '../../src/discovery/haproxy/lb-status.js';
+import { docker } from '../support/docker-cli.js';
 import { freePort, GantryProcesses } from '../support/gantry-process.js';
 import { instancesOf, webService } from '../support/instances.js';
 import { ensureTestImage } from '../support/test-image.js';
@@ -77,7 +78,7 @@ describe('admission: strict HAProxy-bound strings, HAProxy without root', () => 
 
     const node = await g.apply('apiVersion: gantry/v1\nkind: Node\nmetadata:\n  name: evil-node\nspec:\n  address: "1.2.3.4;shutdown"\n');
     expect(node.code).not.toBe(0);
-    expect(node.stderr).toContain('spec.address: must be an IPv4 or IPv6 address or a host name');
+    expect(node.stderr).toContain('spec.address: must be an IP');
 
     // hostIP is written by agents (the status subresource): the same pattern, the same 422.
     const inst = (await instancesOf(g, 'safe'))[0] as Instance;
@@ -110,4 +111,59 @@ describe('admission: strict HAProxy-bound strings, HAProxy without root', () => 
     const s = await lbStatus('safe');
     expect(s.entries[0]?.servers[0]?.state).toMatch(/^UP/);
   }, 60_000);
+
+  it('refuses privileged, a hostPath of /var/run/docker.sock, hostNetwork and an added SYS_ADMIN under Baseline with field paths; an admitted container drops ALL and gets the profile set', async () => {
+    const base = webService('caps', 1, image);
+    const withSecurity = (yaml: string): string => yaml.replace('      resources:', '      securityContext: { capabilities: { add: [NET_BIND_SERVICE] } }\n      resources:');
+    const refused = await g.apply(
+      base
+        .replace('name: caps', 'name: bad-caps')
+        .replace('      resources:', '      securityContext: { privileged: true, capabilities: { add: [SYS_ADMIN] } }\n      volumeMounts: [{ name: sock, mountPath: /var/run/docker.sock }]\n      resources:')
+        .concat('  hostNetwork: true\n  volumes:\n    - { name: sock, hostPath: { path: /var/run/docker.sock } }\n'),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('is not allowed in namespace "default" (admission profile baseline): 4 problems');
+    for (const path of ['spec.hostNetwork', 'spec.volumes[0].hostPath', 'spec.containers[0].securityContext.privileged', 'spec.containers[0].securityContext.capabilities.add[0]']) {
+      expect(refused.stderr).toContain(path);
+    }
+    expect(refused.stderr).toContain('SYS_ADMIN is not allowed');
+
+    expect((await g.apply(withSecurity(base))).code).toBe(0);
+    const inst = await waitFor('caps to run', async () => (await instancesOf(g, 'caps')).find((i) => i.status?.phase === 'Running'), 90_000);
+    const id = inst.status!.containers[0]!.containerId!;
+    const [info] = JSON.parse(await docker('inspect', id)) as { HostConfig: { CapDrop: string[] | null; CapAdd: string[] | null; Privileged: boolean; SecurityOpt: string[] | null } }[];
+    const bare = (caps: string[] | null): string[] => (caps ?? []).map((c) => c.replace(/^CAP_/, '')).sort();
+    expect(bare(info!.HostConfig.CapDrop)).toEqual(['ALL']);
+    expect(bare(info!.HostConfig.CapAdd)).toEqual(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
+    expect(info!.HostConfig.Privileged).toBe(false);
+    expect(info!.HostConfig.SecurityOpt).toContain('no-new-privileges');
+    // The kernel agrees: no NET_RAW (bit 13) and no SYS_ADMIN (bit 21) in the bounding set of the container's process.
+    const capBnd = /CapBnd:\s+([0-9a-f]+)/.exec(await docker('exec', id, 'cat', '/proc/1/status'))?.[1];
+    const bits = BigInt(`0x${capBnd ?? '0'}`);
+    expect(bits & (1n << 13n)).toBe(0n);
+    expect(bits & (1n << 21n)).toBe(0n);
+    expect(bits & (1n << 10n)).not.toBe(0n); // NET_BIND_SERVICE
+    expect((await g.cli(['delete', 'service', 'caps'])).code).toBe(0);
+  }, 180_000);
+
+  it('refuses an apply or a scale past a namespace quota, naming the quota, the use and the ask; describe namespace shows use against quota', async () => {
+    const ns = 'apiVersion: gantry/v1\nkind: Namespace\nmetadata:\n  name: quota-a\nspec:\n  quota: { instances: 3, cpu: "1", services: 2 }\n';
+    expect((await g.apply(ns)).code).toBe(0);
+    const svc = (name: string, replicas: number): string => webService(name, replicas, image).replace(`name: ${name}\n`, `name: ${name}\n  namespace: quota-a\n`);
+    expect((await g.apply(svc('qa', 2))).code).toBe(0);
+    const over = await g.apply(svc('qb', 2));
+    expect(over.code).not.toBe(0);
+    expect(over.stderr).toContain('service "qb" would exceed the quota of namespace "quota-a": quota instances exceeded: 2 used, 2 asked, 3 allowed');
+    const scale = await g.cli(['scale', 'service', 'qa', '--replicas', '4', '-n', 'quota-a']);
+    expect(scale.code).not.toBe(0);
+    expect(scale.stderr).toContain('quota instances exceeded: 0 used, 4 asked, 3 allowed');
+    expect((await g.cli(['scale', 'service', 'qa', '--replicas', '3', '-n', 'quota-a'])).code).toBe(0);
+    const describe = await g.cli(['describe', 'namespace', 'quota-a']);
+    expect(describe.code).toBe(0);
+    expect(describe.stdout).toContain('Admission profile:  baseline');
+    expect(describe.stdout).toMatch(/instances\s+3\s+3\n/);
+    expect(describe.stdout).toMatch(/cpu\s+150m\s+1\n/);
+    expect(describe.stdout).toMatch(/services\s+1\s+2\n/);
+    expect((await g.cli(['delete', 'service', 'qa', '-n', 'quota-a'])).code).toBe(0);
+  }, 120_000);
 });
