@@ -344,7 +344,7 @@ describe('ServiceController rollouts', () => {
     expect(live(await instancesOf(store))).toHaveLength(4);
   });
 
-  it('a rollout step says how many of each version remain; a pass that only deletes stopped objects records nothing', async () => {
+  it('a rollout step says how many live instances of each version remain', async () => {
     const { clock, controller } = await setup({ replicas: 2, update: { maxSurge: 1, maxUnavailable: 0 } });
     await converge(controller, clock, 0);
     await setImage('busybox:2');
@@ -356,6 +356,26 @@ describe('ServiceController rollouts', () => {
       expect.stringMatching(/^RollingUpdate: scaled up v2 to 2 \(web-\w+\)$/),
       expect.stringMatching(/^RollingUpdate: scaled down v1 to 0 \(stopping web-\w+\)$/),
     ]);
+  });
+
+  it('a pass that only deletes the object of a stopped old instance (rollout paused meanwhile) records no empty RollingUpdate', async () => {
+    const { controller } = await setup({ replicas: 2, update: { maxSurge: 1, maxUnavailable: 0 } });
+    for (let k = 0; k < 3; k++) {
+      await controller.reconcile(KEY);
+      await agentsAct();
+    }
+    await setImage('busybox:2');
+    await controller.reconcile(KEY); // v2's first instance
+    await agentsAct();
+    await controller.reconcile(KEY); // it is ready: one v1 instance stops
+    expect((await instancesOf(store)).filter((i) => i.spec.stop)).toHaveLength(1);
+    await patchSpec({ paused: true });
+    await agentsAct(); // the agent reports it stopped
+    const before = await eventTexts();
+    await controller.reconcile(KEY); // deletes its object; paused: nothing else
+    expect((await instancesOf(store)).filter((i) => i.spec.stop)).toHaveLength(0);
+    const added = (await eventTexts()).filter((e) => !before.includes(e));
+    expect(added.filter((e) => e.startsWith('RollingUpdate'))).toEqual([]);
   });
 
   it('ignores Job instances that share the spec.service index', async () => {
