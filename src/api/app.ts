@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { registerAudit } from './audit-hook.js';
 import type { AuditLog } from './audit-log.js';
 import { Authenticator, registerAuth } from './auth.js';
+import { registerLimits, RequestLimiter, type Limits } from './limits.js';
 import { registerEndpointRoutes } from './endpoint-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerEventRoutes } from './event-routes.js';
@@ -70,6 +71,8 @@ export interface ApiDeps {
   heartbeatPersistMs?: number | undefined;
   /** The service catalog behind /api/v1/.../endpoints; without it those routes answer 503. */
   catalog?: Catalog | undefined;
+  /** Request rate and open watches per credential (limits.ts); default DEFAULT_LIMITS. */
+  limits?: Limits | undefined;
   /** Where audited requests are recorded (<data dir>/audit); absent: nowhere, and GET /api/v1/audit answers 503. */
   audit?: AuditLog | undefined;
   /** The cluster CA and what joins need; absent: nodes cannot join (503). */
@@ -121,6 +124,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now }));
   registerNodeAuthorizer(app, deps.store, streams);
+  // After auth (hooks run in order): limits count per credential.
+  registerLimits(app, new RequestLimiter(deps.limits));
   registerSecretRedaction(app);
   registerAudit(app, deps.audit);
   app.addHook('onResponse', async (req, reply) => {

@@ -6,9 +6,13 @@ import {
   applyDefaults,
   canonicalJson,
   ConflictError,
+  formatBytes,
+  InvalidError,
   isAppError,
   kindInfo,
+  MAX_OBJECT_BYTES,
   NotFoundError,
+  objectSizeErrors,
   StaleRevisionError,
   validateManifest,
   type AnyObject,
@@ -32,6 +36,8 @@ export interface ObjectAddress {
 export function parseManifest(body: unknown, at: ObjectAddress): Manifest {
   const expect = { kind: at.kind, name: at.name, ...(at.namespace ? { namespace: at.namespace } : {}) };
   const manifest = validateManifest(body, expect);
+  const tooBig = objectSizeErrors(manifest);
+  if (tooBig.length > 0) throw new InvalidError(`the ${manifest.kind} is larger than one object may be (${formatBytes(MAX_OBJECT_BYTES)})`, tooBig);
   // The URL's namespace wins over an absent one in the body.
   const withNs = at.namespace ? { ...manifest, metadata: { ...manifest.metadata, namespace: at.namespace } } : manifest;
   return applyDefaults(withNs);

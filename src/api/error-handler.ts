@@ -3,7 +3,7 @@
 // client-error) become 500 INTERNAL and are logged with their stack; client errors are not logged
 // above debug, because at scale they are noise.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, InternalError, InvalidError, MalformedError, NotFoundError, TooLargeError, type FieldError } from '../core/index.js';
+import { AppError, InternalError, InvalidError, MalformedError, NotFoundError, RateLimitedError, TooLargeError, type FieldError } from '../core/index.js';
 
 interface ValidationItem {
   instancePath?: string;
@@ -64,6 +64,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const appError = toAppError(error, app.initialConfig.bodyLimit ?? 1024 * 1024);
     if (appError) {
       req.log.debug({ code: appError.code, method: req.method, url: req.url, msg: appError.message }, 'request failed');
+      if (appError instanceof RateLimitedError && appError.retryAfterSeconds !== undefined) reply.header('retry-after', String(appError.retryAfterSeconds));
       return reply.code(appError.status).send(appError.toBody());
     }
     req.log.error({ err: error, method: req.method, url: req.url }, 'internal error');

@@ -6,13 +6,16 @@ import {
   canonicalJson,
   ConflictError,
   ForbiddenError,
+  formatBytes,
   getCondition,
   InstanceStatusSchema,
   InvalidError,
   isAppError,
   isFinishedPhase,
+  MAX_OBJECT_BYTES,
   NodeStatusSchema,
   NotFoundError,
+  objectSizeErrors,
   schemaErrors,
   ServiceStatusSchema,
   setCondition,
@@ -48,6 +51,8 @@ export function parseStatusBody(kind: Kind, body: unknown): { status: unknown; r
   const errors = schemaErrors(StatusBodySchema, body, '');
   if (errors.length > 0) throw new InvalidError('the status body is invalid; send { "status": {...}, "metadata": { "revision"? } }', errors);
   const b = body as { status: unknown; metadata?: { revision?: number } };
+  const tooBig = objectSizeErrors(b.status).map((e) => ({ ...e, path: e.path === '(object)' ? 'status' : `status.${e.path}` }));
+  if (tooBig.length > 0) throw new InvalidError(`the status is larger than one object may be (${formatBytes(MAX_OBJECT_BYTES)})`, tooBig);
   checkStatus(kind, b.status);
   return { status: b.status, revision: b.metadata?.revision };
 }

@@ -27,6 +27,7 @@ import {
   ROUTES,
   routesOfKind,
   schemaErrors,
+  sleep,
   StatusBatchResultSchema,
   UnavailableError,
   VersionSchema,
@@ -63,6 +64,19 @@ import type { ClientListOptions, ClientOptions, ClientWatchEvent, ClientWatchOpt
 
 const enc = encodeURIComponent;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** How many times a 429 (rate limited) is waited out before it reaches the caller. */
+const RATE_LIMIT_RETRIES = 3;
+/** The longest Retry-After waited out; a longer one is the caller's error at once. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/** For a 429: how long to wait before retrying (Retry-After in seconds; 1 s without one); undefined otherwise. */
+function retryAfterMs(res: { status: number; headers: Record<string, string | string[] | undefined> }): number | undefined {
+  if (res.status !== 429) return undefined;
+  const h = res.headers['retry-after'];
+  const seconds = Number(Array.isArray(h) ? h[0] : (h ?? '1'));
+  const ms = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
+  return ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
+}
 /** Three of the server's 10 s bookmark intervals: a watch silent for longer is dead. */
 const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 30_000;
 
@@ -389,15 +403,21 @@ export class HttpClient implements GantryClient {
   private async openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamResponse> {
     const q = query.toString();
     const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
-    let res: StreamResponse;
-    try {
-      res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
-    } catch (e) {
-      if (signal.aborted) throw e;
-      throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+    for (let attempt = 0; ; attempt++) {
+      let res: StreamResponse;
+      try {
+        res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      const text = await readText(res.body).catch(() => '');
+      const wait = attempt < RATE_LIMIT_RETRIES ? retryAfterMs(res) : undefined;
+      if (wait === undefined) throw this.errorFrom(res.status, text);
+      await sleep(wait, signal);
+      if (signal.aborted) throw this.errorFrom(res.status, text);
     }
-    if (res.status >= 200 && res.status < 300) return res;
-    throw this.errorFrom(res.status, await readText(res.body).catch(() => ''));
   }
 
   /** A JSON call whose answer must match `schema`. */
@@ -437,6 +457,20 @@ export class HttpClient implements GantryClient {
    * failures become AppErrors; the timeout covers the body too.
    */
   private async call(route: RouteSpec, path: string, opts: CallOptions): Promise<TransportResponse> {
+    // 429: the server asks this credential to slow down; wait as told, a bounded number of times.
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send(route, path, opts);
+      const wait = attempt < RATE_LIMIT_RETRIES ? retryAfterMs(res) : undefined;
+      if (wait === undefined) {
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res.status, res.text);
+        return res;
+      }
+      await sleep(wait, opts.signal ?? new AbortController().signal);
+      if (opts.signal?.aborted) throw this.errorFrom(res.status, res.text);
+    }
+  }
+
+  private async send(route: RouteSpec, path: string, opts: CallOptions): Promise<TransportResponse> {
     const q = opts.query?.toString();
     const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
@@ -457,7 +491,6 @@ export class HttpClient implements GantryClient {
       }
       throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
     }
-    if (res.status < 200 || res.status >= 300) throw this.errorFrom(res.status, res.text);
     return res;
   }
 

@@ -17,6 +17,7 @@
 //   │  └─ PortConflictError  CONFLICT      409     a driver found a host port already taken (ports)
 //   ├─ ExpiredError          EXPIRED       410     a watch asked for history no longer kept: relist
 //   ├─ TooLargeError         TOO_LARGE     413     a request body over the server's limit (limitBytes)
+//   ├─ RateLimitedError      RATE_LIMITED  429     a credential over its request rate or open watches (retryAfterSeconds)
 //   ├─ InvalidError          INVALID       422     a document that reads but breaks a rule (details: field paths)
 //   ├─ InternalError         INTERNAL      500     a bug; the server log has the stack
 //   └─ UnavailableError      UNAVAILABLE   503     a dependency (Docker, a node, the server) does not answer; retry
@@ -33,6 +34,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'EXPIRED'
   | 'TOO_LARGE'
+  | 'RATE_LIMITED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
@@ -46,6 +48,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   CONFLICT: 409,
   EXPIRED: 410,
   TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
@@ -205,6 +208,20 @@ export class TooLargeError extends AppError {
   }
 }
 
+/**
+ * A credential over its limits (request rate, open watches): retry after `retryAfterSeconds`
+ * (the API sends it as Retry-After; the client waits that long and retries, a bounded number of times).
+ */
+export class RateLimitedError extends AppError {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super('RATE_LIMITED', message);
+  }
+}
+
 /** A document that reads but breaks a rule; `details` name each field (`spec.replicas`) and what is wrong. */
 export class InvalidError extends AppError {
   override readonly name = 'InvalidError';
@@ -239,6 +256,7 @@ const ERROR_OF_CODE: Readonly<Record<ErrorCode, (message: string, details: Field
   CONFLICT: (m, d) => new ConflictError(m, d),
   EXPIRED: (m) => new ExpiredError(m),
   TOO_LARGE: (m) => new TooLargeError(m),
+  RATE_LIMITED: (m) => new RateLimitedError(m),
   UNAVAILABLE: (m) => new UnavailableError(m),
   INTERNAL: (m) => new InternalError(m),
 };

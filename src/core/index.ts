@@ -11,6 +11,7 @@ export * from './conditions.js';
 export * from './sleep.js';
 export * from './random.js';
 export * from './secrets.js';
+export * from './object-size.js';
 export * from './cron-schedule.js';
 export * from './list-watch.js';
 export * from './store.js';

@@ -25,6 +25,8 @@ export interface LoadedState {
   objects: AnyObject[];
   /** The kept history, oldest first, consecutive revisions. */
   history: WatchEvent[];
+  /** The JSON bytes of each history entry. */
+  historySizes: number[];
 }
 
 export class SqliteDb {
@@ -35,6 +37,8 @@ export class SqliteDb {
   private readonly trimHistory: Database.Statement<[number]>;
   private readonly setRevision: Database.Statement<[number]>;
   private readonly commitTxn: (changes: readonly Change[], revision: number) => void;
+  /** History rows below this revision are gone already. */
+  private trimmedBelow = 0;
 
   constructor(
     readonly path: string,
@@ -84,12 +88,20 @@ export class SqliteDb {
       .prepare('SELECT revision, type, data FROM history WHERE revision > ? ORDER BY revision')
       .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; data: string }[];
     const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(r.data) as AnyObject) }));
-    return { revision, objects, history };
+    return { revision, objects, history, historySizes: rows.map((r) => r.data.length) };
   }
 
   /** Writes the changes and the new revision in one transaction: all or nothing. */
   commit(changes: readonly Change[], revision: number): void {
     this.commitTxn(changes, revision);
+  }
+
+  /** Drops history rows older than `revision` (the byte bound, decided by the watch hub). */
+  trimHistoryBelow(revision: number): void {
+    if (revision > this.trimmedBelow) {
+      this.trimHistory.run(revision - 1);
+      this.trimmedBelow = revision;
+    }
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Service } from '../core/index.js';
+import type { Manifest, Service } from '../core/index.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { aNamespace, range, readUntil, revisionsOf, withReplicas } from './test-helpers.js';
 import { aNode, aService } from '../core/test-builders.js';
@@ -73,6 +73,36 @@ describe('SqliteStore on disk', () => {
       await expect(readUntil(reopened.watch({ fromRevision: 6 }, AbortSignal.timeout(5_000)), 10)).rejects.toThrow(/list again/);
       const tail = await readUntil(reopened.watch({ fromRevision: 7 }, AbortSignal.timeout(5_000)), 10);
       expect(revisionsOf(tail)).toEqual(range(8, 10));
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('bounds the history by bytes as well as by count, in memory and on disk, keeping the newest change', async () => {
+    const big = (name: string, kib: number): Manifest =>
+      ({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name, namespace: 'default' }, spec: { data: { blob: 'x'.repeat(kib * 1024) } } }) as Manifest;
+    const store = openSqliteStore(file, { historyLimit: 1000, historyMaxBytes: 10 * 1024 });
+    for (let i = 1; i <= 10; i++) await store.create(big(`c${i}`, 3));
+    // 3 KiB each: at most 3 fit in 10 KiB.
+    expect(store.historyBytes).toBeLessThanOrEqual(10 * 1024);
+    expect(store.historyBytes).toBeGreaterThan(6 * 1024);
+    await expect(readUntil(store.watch({ fromRevision: 6 }, AbortSignal.timeout(5_000)), 10)).rejects.toThrow(/list again/);
+    expect(revisionsOf(await readUntil(store.watch({ fromRevision: 7 }, AbortSignal.timeout(5_000)), 10))).toEqual(range(8, 10));
+    // One change larger than the bound is still kept: a watch can always resume from the last revision.
+    await store.create(big('huge', 20));
+    expect(store.historyBytes).toBeGreaterThan(20 * 1024);
+    await store.close();
+
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.prepare('SELECT revision FROM history ORDER BY revision').pluck().all()).toEqual([11]);
+    } finally {
+      raw.close();
+    }
+    const reopened = openSqliteStore(file, { historyLimit: 1000, historyMaxBytes: 10 * 1024 });
+    try {
+      expect(reopened.historyBytes).toBeGreaterThan(20 * 1024);
+      await expect(readUntil(reopened.watch({ fromRevision: 9 }, AbortSignal.timeout(5_000)), 11)).rejects.toThrow(/list again/);
     } finally {
       await reopened.close();
     }

@@ -18,6 +18,8 @@ import type { PublishedChange } from './watch-hub.js';
 export interface SqliteStoreOptions {
   /** Changes kept for watches to resume from (default 100,000). */
   historyLimit?: number;
+  /** ... and at most this many bytes of them (their JSON; default 256 MiB), whichever is less. */
+  historyMaxBytes?: number;
   /** A watch this many events behind its writer ends with EXPIRED (default 200,000). */
   maxWatchBuffer?: number;
   /** Clock for createdAt; tests pass a fixed one. */
@@ -25,6 +27,7 @@ export interface SqliteStoreOptions {
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
+const DEFAULT_HISTORY_MAX_BYTES = 256 * 2 ** 20;
 const DEFAULT_MAX_WATCH_BUFFER = 200_000;
 
 /** Opens (or creates) the store in the file at `path`; ':memory:' for a throwaway store. */
@@ -39,6 +42,7 @@ export class SqliteStore implements Store {
   private readonly hub: WatchHub;
   private readonly now: () => Date;
   private revision: number;
+  private readonly historyLimit: number;
   private closed = false;
 
   constructor(
@@ -46,6 +50,7 @@ export class SqliteStore implements Store {
     opts: SqliteStoreOptions = {},
   ) {
     const historyLimit = Math.max(1, Math.floor(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT));
+    this.historyLimit = historyLimit;
     this.now = opts.now ?? (() => new Date());
     this.db = new SqliteDb(path, historyLimit);
     const loaded = this.db.load();
@@ -54,7 +59,9 @@ export class SqliteStore implements Store {
     this.hub = new WatchHub({
       revision: loaded.revision,
       history: loaded.history,
+      historySizes: loaded.historySizes,
       historyLimit,
+      historyMaxBytes: opts.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
       maxBuffered: opts.maxWatchBuffer ?? DEFAULT_MAX_WATCH_BUFFER,
     });
   }
@@ -109,6 +116,11 @@ export class SqliteStore implements Store {
     return this.hub.watcherCount;
   }
 
+  /** Bytes of change history kept for watches (JSON): for tests and metrics. */
+  get historyBytes(): number {
+    return this.hub.historyBytes;
+  }
+
   /** Plan against the mirror, commit to SQLite, then (only after the commit) apply and publish. */
   private apply(ops: readonly TxnOp[]): TxnResult[] {
     this.checkOpen();
@@ -127,10 +139,14 @@ export class SqliteStore implements Store {
       const prev = c.type === 'MODIFIED' ? this.mirror.get(c.kind, c.namespace, c.name) : undefined;
       if (c.type === 'DELETED') this.mirror.delete(c.kind, c.namespace, c.name);
       else this.mirror.set(c.object);
-      events.push({ type: c.type, revision: c.revision, object: c.object, prev });
+      events.push({ type: c.type, revision: c.revision, object: c.object, prev, bytes: c.json.length });
       results.push({ op: opOf(c), object: c.object });
     }
     this.hub.publish(events);
+    // When the byte bound dropped more than the count bound (which commit applied), the file
+    // keeps no more history than memory does.
+    const oldest = this.hub.oldestRevision;
+    if (oldest > revision - this.historyLimit + 1) this.db.trimHistoryBelow(oldest);
     return results;
   }
 

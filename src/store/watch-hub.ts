@@ -20,6 +20,8 @@ import { Watcher } from './watcher.js';
 export interface PublishedChange extends WatchEvent {
   /** For MODIFIED: the object before the change (lets field watches see an object leave). */
   prev?: AnyObject | undefined;
+  /** The change's size as stored (its JSON); counts against historyMaxBytes. */
+  bytes?: number | undefined;
 }
 
 export interface WatchHubOptions {
@@ -28,12 +30,20 @@ export interface WatchHubOptions {
   /** Kept history, oldest first, consecutive revisions ending at `revision` (may be empty). */
   history: readonly WatchEvent[];
   historyLimit: number;
+  /** The kept history's JSON bytes at most (the newest change is always kept); default unbounded. */
+  historyMaxBytes?: number | undefined;
+  /** Sizes of `history`'s changes, same order; absent: measured here. */
+  historySizes?: readonly number[] | undefined;
   /** A watcher this many events behind is ended with EXPIRED. */
   maxBuffered: number;
 }
 
 export class WatchHub {
   private history: HistoryEntry[];
+  /** JSON bytes of each history entry, same indexes as `history`. */
+  private sizes: number[];
+  /** Sum of sizes from `start` on. */
+  private keptBytes = 0;
   private start = 0;
   private revision: number;
   /** Watchers by the kind they follow; key undefined holds those that follow every kind. */
@@ -44,7 +54,32 @@ export class WatchHub {
 
   constructor(private readonly opts: WatchHubOptions) {
     this.revision = opts.revision;
-    this.history = withPrevious(opts.history.slice(-Math.max(1, opts.historyLimit)));
+    const kept = opts.history.slice(-Math.max(1, opts.historyLimit));
+    this.history = withPrevious(kept);
+    const given = opts.historySizes?.slice(-kept.length);
+    this.sizes = kept.map((e, i) => given?.[i] ?? JSON.stringify(e.object).length);
+    for (const b of this.sizes) this.keptBytes += b;
+    this.trim();
+  }
+
+  /** Drops the oldest entries beyond historyLimit or historyMaxBytes (keeping the newest one), compacting now and then. */
+  private trim(): void {
+    const maxBytes = this.opts.historyMaxBytes ?? Infinity;
+    while (this.history.length - this.start > this.opts.historyLimit || (this.keptBytes > maxBytes && this.history.length - this.start > 1)) {
+      this.keptBytes -= this.sizes[this.start] ?? 0;
+      this.start++;
+    }
+    // Compact once the dropped prefix is as long as the kept tail: amortised O(1) per event.
+    if (this.start > 0 && this.start >= this.history.length - this.start) {
+      this.history = this.history.slice(this.start);
+      this.sizes = this.sizes.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** The kept history's JSON bytes (for tests and metrics). */
+  get historyBytes(): number {
+    return this.keptBytes;
   }
 
   /** The oldest revision still replayable; revision + 1 when no history is kept. */
@@ -64,14 +99,13 @@ export class WatchHub {
     if (changes.length === 0) return;
     const entries = changes.map((c) => historyEntry({ type: c.type, revision: c.revision, object: c.object }, c.prev));
     for (const e of entries) this.history.push(e);
-    this.revision = (changes[changes.length - 1] as PublishedChange).revision;
-    const excess = this.history.length - this.start - this.opts.historyLimit;
-    if (excess > 0) this.start += excess;
-    // Compact once the dropped prefix is as long as the kept tail: amortised O(1) per event.
-    if (this.start >= this.opts.historyLimit) {
-      this.history = this.history.slice(this.start);
-      this.start = 0;
+    for (const c of changes) {
+      const b = c.bytes ?? JSON.stringify(c.object).length;
+      this.sizes.push(b);
+      this.keptBytes += b;
     }
+    this.revision = (changes[changes.length - 1] as PublishedChange).revision;
+    this.trim();
     for (const entry of entries) {
       const e = entry.event;
       this.offerAll(this.watchers.get(e.object.kind), e);
