@@ -90,7 +90,7 @@ describe('the client and 429', () => {
       calls = 0;
       await expect(client.version()).rejects.toThrow('slow down');
       expect(calls).toBe(4); // the first try and 3 retries
-      await client.close?.();
+      client.close();
     } finally {
       server.close();
     }

@@ -80,7 +80,7 @@ describe('SqliteStore on disk', () => {
 
   it('bounds the history by bytes as well as by count, in memory and on disk, keeping the newest change', async () => {
     const big = (name: string, kib: number): Manifest =>
-      ({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name, namespace: 'default' }, spec: { data: { blob: 'x'.repeat(kib * 1024) } } }) as Manifest;
+      ({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name, namespace: 'default' }, spec: { data: { blob: 'x'.repeat(kib * 1024) } } });
     const store = openSqliteStore(file, { historyLimit: 1000, historyMaxBytes: 10 * 1024 });
     for (let i = 1; i <= 10; i++) await store.create(big(`c${i}`, 3));
     // 3 KiB each: at most 3 fit in 10 KiB.
