@@ -80,3 +80,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
 
 /** For the CLI's --port-range flag (the agent folder's one entry point). */
 export { parsePortRange, type PortRange };
+
+/** A joined node's identity (the CLI's `gantry agent --join`, and later starts). */
+export { identityDir, joinAsNode, loadIdentity, saveIdentity, type NodeIdentity } from './node-identity.js';
+export { parseListen } from './node/agent-server.js';

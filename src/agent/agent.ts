@@ -82,6 +82,13 @@ function portOf(url: string): number {
   return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
 }
 
+/** `url` with its host replaced by `address`. */
+function atAddress(url: string, address: string): string {
+  const u = new URL(url);
+  u.hostname = address.includes(':') ? `[${address}]` : address;
+  return u.toString().replace(/\/$/, '');
+}
+
 export class Agent {
   private url: string | undefined;
   private readonly log: Logger;
@@ -133,7 +140,9 @@ export class Agent {
         nodeName,
         labels: this.opts.labels,
         address,
-        agentUrl: logs.url,
+        // What the server calls: this node's address and the endpoint's port (the node authorizer
+        // refuses an agentUrl anywhere else).
+        agentUrl: logs.url === undefined ? undefined : atAddress(logs.url, address),
         agentPort: logs.url === undefined ? undefined : portOf(logs.url),
         fingerprint,
         heartbeatIntervalMs: this.opts.heartbeatIntervalMs ?? 5000,

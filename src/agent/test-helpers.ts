@@ -114,6 +114,14 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('issueToken');
   }
 
+  async createJoinToken(): Promise<never> {
+    return unsupported('createJoinToken');
+  }
+
+  async revokeNode(): Promise<never> {
+    return unsupported('revokeNode');
+  }
+
   async revokeToken(): Promise<never> {
     return unsupported('revokeToken');
   }

@@ -1,5 +1,7 @@
 // `gantry agent`: runs this host's containers for a Gantry server.
+import { createServer } from 'node:net';
 import { Command } from '@commander-js/extra-typings';
+import { UsageError } from '../core/index.js';
 import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns } from './discovery-options.js';
@@ -7,9 +9,23 @@ import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './gl
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { shutdownOnSignals } from './signals.js';
 
+/** A port nothing listens on at `host` now: the agent's port is fixed when it joins. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 export function agentCommand(ctx: CliContext) {
   return new Command('agent')
-    .description('run a node agent: register this host and run the instances placed on it (--server, --token: the agent token)')
+    .description('run a node agent: join a cluster once (--join SERVER with a join token), then run the instances placed on this host')
+    .option('--join <server>', 'join the cluster at SERVER with a join token (--token-file or GANTRY_TOKEN; gantry token create --join); later starts use <data dir>/node/ without it')
     .option('--driver <driver>', 'docker or fake', 'docker')
     .option('--name <name>', 'node name (default: the host name)')
     .option('--labels <list>', 'node labels for placement, e.g. rack=a,pool=web')
@@ -25,7 +41,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
-      const { DRIVER_KINDS, parsePortRange, runNodeAgent } = await import('../agent/agent-root.js');
+      const { DRIVER_KINDS, identityDir, joinAsNode, loadIdentity, parseListen, parsePortRange, runNodeAgent, saveIdentity } = await import('../agent/agent-root.js');
       const g = globalOptions(cmd);
       const portRange = parsePortRange(opts.portRange);
       const containerDns = parseContainerDns(opts.dnsForContainers);
@@ -34,16 +50,33 @@ export function agentCommand(ctx: CliContext) {
       const labels = parseLabelsOption(opts.labels);
       const robustness = parseRobustnessOptions(opts);
       const address = parseAddressOption(opts.address);
-      const nodeName = nodeNameOption(opts.name);
-      const server = resolveServer(ctx, g);
-      const agentToken = await resolveToken(ctx, g, 'agent.token');
       const logger = await processLogger(ctx, dataDir, opts);
-      const client = ctx.connect({ server, token: agentToken });
+      const stateDir = identityDir(dataDir);
+      let identity = await loadIdentity(stateDir);
+      if (opts.join !== undefined) {
+        if (identity) {
+          throw new UsageError(`this host has joined already as node ${identity.node} (${stateDir}); start without --join, or run gantry node revoke ${identity.node}, remove ${stateDir} and join again`);
+        }
+        const listen = parseListen(opts.agentListen);
+        const agentPort = listen.port || (await freePort(listen.host));
+        const joinToken = await resolveToken(ctx, g, 'join.token');
+        identity = await joinAsNode({ server: opts.join.replace(/\/+$/, ''), joinToken, node: nodeNameOption(opts.name), address: address ?? '127.0.0.1', agentPort, labels });
+        await saveIdentity(stateDir, identity);
+        ctx.stderr(`Joined ${identity.server} as node "${identity.node}" (address ${identity.address}, agent port ${identity.agentPort}); its credential is in ${stateDir}.\n`);
+      }
+      // A joined host runs as its node, with its own credential; otherwise the shared agent token of old.
+      // Its labels were set at join: afterwards an administrator changes them (gantry apply).
+      const nodeName = identity?.node ?? nodeNameOption(opts.name);
+      const server = identity?.server ?? resolveServer(ctx, g);
+      const token = identity?.credential ?? (await resolveToken(ctx, g, 'agent.token'));
+      const agentToken = identity?.endpointToken ?? token;
+      const agentListen = identity ? `${parseListen(opts.agentListen).host}:${identity.agentPort}` : opts.agentListen;
+      const client = ctx.connect({ server, token });
       const stop = shutdownOnSignals();
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address, agentListen: opts.agentListen, logger, ...robustness, portRange, containerDns },
+          { client, agentToken, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress, address: identity?.address ?? address, agentListen, logger, ...robustness, portRange, containerDns },
           stop.signal,
         );
       } finally {

@@ -63,13 +63,18 @@ async function followDrain(ctx: CliContext, client: GantryClient, node: string, 
 
 export function nodeCommand(ctx: CliContext) {
   return new Command('node')
-    .description('node maintenance: cordon (no new instances), drain (move instances away), uncordon (schedulable again)')
-    .argument('<action>', ACTIONS.join('|'))
+    .description("node maintenance: cordon (no new instances), drain (move instances away), uncordon (schedulable again); revoke (refuse the node's credential at once)")
+    .argument('<action>', [...ACTIONS, 'revoke'].join('|'))
     .argument('<name>', 'the node name (see gantry get nodes)')
     .option('--no-wait', 'drain: return once the drain has started')
     .option('--timeout <duration>', 'drain: how long to wait for the node to empty', '10m')
     .action(async (actionWord, name, opts, cmd) => {
-      if (!(ACTIONS as readonly string[]).includes(actionWord)) throw new UsageError(`unknown node action "${actionWord}": use one of ${ACTIONS.join(', ')}`);
+      if (actionWord === 'revoke') {
+        const r = await (await clientFor(ctx, cmd)).revokeNode(name);
+        println(ctx, r.message);
+        return;
+      }
+      if (!(ACTIONS as readonly string[]).includes(actionWord)) throw new UsageError(`unknown node action "${actionWord}": use one of ${[...ACTIONS, 'revoke'].join(', ')}`);
       const action = actionWord as NodeAction;
       const timeoutMs = durationOption(opts.timeout, '--timeout') ?? DEFAULT_TIMEOUT_MS;
       const client = await clientFor(ctx, cmd);

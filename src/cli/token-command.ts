@@ -58,15 +58,30 @@ export function tokenCommand(ctx: CliContext) {
   const token = new Command('token').description("people's API tokens: create, list, revoke (cluster administrators)");
   token
     .command('create')
-    .description("create a person's token; prints it once on stdout")
-    .requiredOption('--user <name>', 'who holds it (shown in audit lines and 403s)')
-    .requiredOption('--role <role>', `one of ${PERSON_ROLES.join(', ')}`)
+    .description("create a person's token (--user, --role, --namespace) or a join token for agents (--join); prints it once on stdout")
+    .option('--user <name>', 'who holds it (shown in audit lines and 403s)')
+    .option('--role <role>', `one of ${PERSON_ROLES.join(', ')}`)
     .option('-n, --namespace <ns>', "where the role applies; repeat or comma-separate; '*' for every namespace", collect, [] as string[])
-    .option('--ttl <duration>', 'expire after 90m, 12h, 30d, 2w (default: never)')
+    .option('--join', 'a join token for agents (gantry agent --join SERVER): GTJ-1-<CA fingerprint>-...; default --ttl 1h, --uses 1')
+    .option('--uses <n>', 'with --join: how many nodes may join with it (default 1)')
+    .option('--ttl <duration>', 'expire after 90m, 12h, 30d, 2w (default: never; join tokens 1h)')
     .action(async (opts, cmd) => {
+      const ttlSeconds = opts.ttl === undefined ? undefined : parseTtl(opts.ttl);
+      if (opts.join) {
+        if (opts.user !== undefined || opts.role !== undefined || opts.namespace.length > 0) throw new UsageError('--join makes a join token for agents: it takes no --user, --role or --namespace');
+        const uses = opts.uses === undefined ? undefined : Number(opts.uses);
+        if (uses !== undefined && (!Number.isInteger(uses) || uses < 1)) throw new UsageError(`--uses must be a whole number above 0, not "${opts.uses ?? ''}"`);
+        const client = await clientFor(ctx, cmd);
+        const { token: secret, object } = await client.createJoinToken({ ...(ttlSeconds !== undefined ? { ttlSeconds } : {}), ...(uses !== undefined ? { uses } : {}) });
+        ctx.stderr(`token/${object.metadata.name} created: join token for ${object.spec.usesLeft ?? 1} node${object.spec.usesLeft === 1 ? '' : 's'}, expires ${object.spec.expiresAt ?? 'never'}\n`);
+        ctx.stderr('It is shown only now. On the agent host: put it in a file only root reads, then gantry agent --join SERVER --token-file FILE (or GANTRY_TOKEN).\n');
+        ctx.stdout(`${secret}\n`);
+        return;
+      }
+      if (opts.uses !== undefined) throw new UsageError('--uses goes with --join');
+      if (opts.user === undefined || opts.role === undefined) throw new UsageError("a person's token needs --user and --role (or make a join token with --join)");
       const role = parseRole(opts.role);
       if (opts.namespace.length === 0) throw new UsageError("--namespace is required: name the namespaces the role applies in, or '*' for every namespace");
-      const ttlSeconds = opts.ttl === undefined ? undefined : parseTtl(opts.ttl);
       const client = await clientFor(ctx, cmd);
       const { token: secret, object } = await client.issueToken({ type: 'user', user: opts.user, role, namespaces: opts.namespace, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) });
       const where = object.spec.namespaces?.includes('*') ? 'every namespace' : `namespace ${object.spec.namespaces?.join(', ') ?? ''}`;

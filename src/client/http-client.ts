@@ -32,7 +32,10 @@ import {
   UnavailableError,
   VersionSchema,
   watchLineSchema,
+  JOIN_ROUTES,
   type AnyObject,
+  type JoinTokenCreate,
+  type NodeRevokeResult,
   type ApplyResult,
   type AuditEntry,
   type CanIResult,
@@ -217,6 +220,14 @@ export class HttpClient implements GantryClient {
 
   async issueToken(req: TokenCreate): Promise<{ token: string; object: Token }> {
     return this.json(ROUTES.tokenIssue, ROUTES.tokenIssue.path, ROUTES.tokenIssue.response, { body: req });
+  }
+
+  async createJoinToken(req: JoinTokenCreate): Promise<{ token: string; object: Token }> {
+    return this.json(JOIN_ROUTES.joinTokens, JOIN_ROUTES.joinTokens.path, JOIN_ROUTES.joinTokens.response, { body: req });
+  }
+
+  async revokeNode(name: string): Promise<NodeRevokeResult> {
+    return this.json(JOIN_ROUTES.nodeRevoke, `${objectPath('Node', undefined, name)}/revoke`, JOIN_ROUTES.nodeRevoke.response, { body: {} });
   }
 
   async revokeToken(id: string): Promise<Token> {

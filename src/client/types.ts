@@ -2,6 +2,8 @@
 // only this; http-client.ts implements it. The wire shapes come from the API contract in core.
 import type {
   AnyObject,
+  JoinTokenCreate,
+  NodeRevokeResult,
   ApplyResult,
   AuditEntry,
   ConfigFileContent,
@@ -112,6 +114,10 @@ export interface GantryClient extends ListWatch {
   issueToken(req: TokenCreate): Promise<{ token: string; object: Token }>;
   /** Admin only: revoke a token at once; idempotent. */
   revokeToken(id: string): Promise<Token>;
+  /** Admin only: a join token for agents (GTJ-1-...); `token` is the string, shown this once. */
+  createJoinToken(req: JoinTokenCreate): Promise<{ token: string; object: Token }>;
+  /** Admin only: refuse a node's credentials from now on and close what they have open. */
+  revokeNode(name: string): Promise<NodeRevokeResult>;
   /** Who this client's token stands for. */
   whoami(): Promise<WhoAmI>;
   /** Whether this client's token may do `verb` on `kind` (in `namespace`; '*': every namespace). */
