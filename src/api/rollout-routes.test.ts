@@ -68,6 +68,24 @@ describe('rollout routes', () => {
     expect(bad.json<{ error: { message: string } }>().error.message).toContain('versions kept: v1, v2, v3');
   });
 
+  it('undo to a template the namespace profile no longer admits is refused with its field path', async () => {
+    h = await startHarness();
+    const controller = new ServiceController({ events: new EventRecorder(h.store), store: h.store, logger: quietLogger() });
+    const ns = (profile: string) => h.call({ method: 'PUT', url: '/api/v1/namespaces/default', payload: { apiVersion: 'gantry/v1', kind: 'Namespace', metadata: { name: 'default' }, spec: { profile } } });
+    expect((await ns('privileged')).statusCode).toBe(200);
+    const put = (spec: Record<string, unknown>, image: string) => h.call({ method: 'PUT', url: '/api/v1/namespaces/default/services/web', payload: aService('web', { image, spec }) });
+    expect((await put({ hostNetwork: true }, 'busybox:1')).statusCode).toBe(201);
+    await controller.reconcile('default/web');
+    expect((await put({}, 'busybox:2')).statusCode).toBe(200);
+    await controller.reconcile('default/web');
+    expect((await h.store.get('ServiceVersion', 'default', 'web-v1'))?.spec.template.hostNetwork).toBe(true);
+    expect((await ns('baseline')).statusCode).toBe(200);
+    const res = await h.call({ method: 'POST', url: url('web', 'undo'), payload: {} });
+    expect(res.statusCode).toBe(422);
+    expect(res.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path)).toEqual(['spec.hostNetwork']);
+    expect((await service()).spec.containers[0]?.image).toBe('busybox:2');
+  });
+
   it('promote marks the current rollout promoted; without a rollout in progress it is a 409', async () => {
     await withVersions();
     const res = await h.call({ method: 'POST', url: url('web', 'promote'), payload: {} });

@@ -24,6 +24,7 @@ import {
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
 import type { Store } from '../store/store.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
+import { admitManifest } from './admission.js';
 import type { Params, RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
 
@@ -94,11 +95,14 @@ export async function rolloutAction(store: Store, namespace: string, name: strin
       const r = await updateService(store, namespace, name, async (s) => {
         target = undoTarget(await versions.list(namespace, name), s.status?.version, toVersion, name);
         const generation = (s.metadata.generation ?? 1) + 1;
-        return withSpec(
+        const next = withSpec(
           s,
           withTemplate(s.spec, target.spec.template),
           { [CHANGE_CAUSE_ANNOTATION]: changeCause(generation, `rollout undo to v${target.spec.version}`) },
         );
+        // An old template is judged like an apply: the namespace's profile or quota may have changed since.
+        await admitManifest(store, next, s);
+        return next;
       });
       return { ...r, message: `rolling back to the template of v${target?.spec.version ?? '?'}` };
     }

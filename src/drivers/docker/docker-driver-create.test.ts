@@ -16,7 +16,7 @@ interface FakeDaemon {
 }
 
 /** Creates the container (remembers its name), then drops the connection instead of answering. */
-async function aDaemonThatLosesCreateAnswers(): Promise<FakeDaemon> {
+async function aDaemonThatLosesCreateAnswers(imageUser = ''): Promise<FakeDaemon> {
   const socketPath = join(tmpdir(), `gantry-fake-docker-${randomBytes(4).toString('hex')}.sock`);
   const created: string[] = [];
   const removed: string[] = [];
@@ -26,6 +26,10 @@ async function aDaemonThatLosesCreateAnswers(): Promise<FakeDaemon> {
     if (req.method === 'POST' && url.pathname.endsWith('/containers/create')) {
       created.push(url.searchParams.get('name') ?? '');
       req.socket.destroy();
+      return;
+    }
+    if (req.method === 'GET' && /\/images\/.+\/json$/.test(url.pathname)) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Config: { User: imageUser } }));
       return;
     }
     const del = /\/containers\/([^/]+)$/.exec(url.pathname);
@@ -60,5 +64,22 @@ describe('DockerDriver.create', () => {
     expect(daemon.created[0]).toMatch(/^gantry-default-web-ab12c-main-[a-z0-9]{4}$/);
     expect(daemon.removed).toEqual(daemon.created);
     await driver.close();
+  });
+
+  it('refuses runAsNonRoot for an image that runs as root (no USER) before creating anything, and lets a non-root image through', async () => {
+    const rootImage = await aDaemonThatLosesCreateAnswers('');
+    daemons.push(rootImage);
+    const driver = new DockerDriver({ clusterId: 'c1', nodeName: 'n1', publishAddress: '127.0.0.1', socketPath: rootImage.socketPath });
+    const launch = aLaunch({ spec: { securityContext: { runAsNonRoot: true } } });
+    await expect(driver.create(launch)).rejects.toMatchObject({ code: 'INVALID', message: expect.stringContaining('runs as root (no USER); set runAsUser') });
+    await expect(driver.create(aLaunch({ spec: { securityContext: { runAsNonRoot: true, runAsUser: 0 } } }))).rejects.toMatchObject({ code: 'INVALID' });
+    expect(rootImage.created).toEqual([]);
+    await driver.close();
+    const userImage = await aDaemonThatLosesCreateAnswers('app:app');
+    daemons.push(userImage);
+    const other = new DockerDriver({ clusterId: 'c1', nodeName: 'n1', publishAddress: '127.0.0.1', socketPath: userImage.socketPath });
+    await expect(other.create(launch)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(userImage.created).toHaveLength(1);
+    await other.close();
   });
 });
