@@ -75,6 +75,18 @@ describe('the route table', () => {
     }
   });
 
+  // Watch streams (NDJSON) are the list routes with ?watch=1: refused before the stream starts.
+  const watches = guarded.filter((r) => r.watch);
+  it.each(watches.map((r) => [r.id, r] as const))('%s?watch=1: 401 without a token and with a wrong one, 403 for every caller its policy does not admit', async (_id, route) => {
+    const url = `${urlOf(route)}?watch=1`;
+    expect((await h.call({ method: 'GET', url, token: null })).statusCode).toBe(401);
+    expect((await h.call({ method: 'GET', url, token: 'gtu_aaaaaaaaaa_' + '0'.repeat(64) })).statusCode).toBe(401);
+    const namespace = route.path.includes(':namespace') ? 'default' : undefined;
+    const refused = CREDENTIALS.filter((c) => !mayCall(route.access, c.principal, namespace));
+    expect(refused.length, 'some credential is of the wrong kind').toBeGreaterThan(0);
+    for (const c of refused) expect((await h.call({ method: 'GET', url, token: c.token })).statusCode, c.name).toBe(403);
+  });
+
   it('has a caller of the wrong kind for every guarded route but reads and node registration', () => {
     const admin = CREDENTIALS[0]?.principal;
     const agent = CREDENTIALS[1]?.principal;
