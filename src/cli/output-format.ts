@@ -14,6 +14,6 @@ export function parseOutputFormat(value: string | undefined): OutputFormat | und
 export async function renderObjects(format: 'json' | 'yaml', data: AnyObject | readonly AnyObject[]): Promise<string> {
   const doc = Array.isArray(data) ? { apiVersion: API_VERSION, kind: 'List', items: data } : data;
   if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`;
-  const { stringify } = await import('yaml');
-  return stringify(doc, { lineWidth: 0 });
+  const { yamlText } = await import('./yaml-text.js');
+  return yamlText(doc);
 }
