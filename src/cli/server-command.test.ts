@@ -4,15 +4,16 @@ import { agentJoinHint } from './server-command.js';
 import { testContext } from './test-helpers.js';
 
 describe('agentJoinHint', () => {
-  it('passes the agent token through GANTRY_TOKEN, never in argv where ps and /proc show it', () => {
-    const hint = agentJoinHint('/srv/gantry', 'http://127.0.0.1:7070', false);
-    expect(hint).toBe('GANTRY_TOKEN=$(cat /srv/gantry/agent.token) gantry agent --server http://127.0.0.1:7070');
-    expect(hint).not.toContain('--token');
+  it('makes a join token and passes it through GANTRY_TOKEN, never in argv where ps and /proc show it', () => {
+    const hint = agentJoinHint('http://127.0.0.1:7070', false);
+    expect(hint[0]).toMatch(/^gantry token create --join > join.token/);
+    expect(hint[1]).toBe('GANTRY_TOKEN=$(cat join.token) gantry agent --join http://127.0.0.1:7070');
+    expect(hint.join('\n')).not.toContain('--token ');
   });
 
-  it('tells agents on other hosts to listen beyond loopback and say their address', () => {
-    expect(agentJoinHint('/srv/gantry', 'http://<this-host-address>:7070', true)).toBe(
-      'GANTRY_TOKEN=$(cat /srv/gantry/agent.token) gantry agent --server http://<this-host-address>:7070 --address <agent-host-address> --agent-listen 0.0.0.0:7071',
+  it('tells agents on other hosts to listen at their address and say it', () => {
+    expect(agentJoinHint('http://<this-host-address>:7070', true)[1]).toBe(
+      'GANTRY_TOKEN=$(cat join.token) gantry agent --join http://<this-host-address>:7070 --address <agent-host-address> --agent-listen <agent-host-address>:7071',
     );
   });
 

@@ -10,13 +10,14 @@ import { durationOption, processLogger } from './process-options.js';
 import { shutdownOnSignals } from './signals.js';
 
 /**
- * How an agent joins. The token goes in through GANTRY_TOKEN, not --token: a command-line argument
- * is readable by every local user (ps, /proc/<pid>/cmdline) for as long as the agent runs. An agent
- * on another host must also listen beyond loopback, or the server cannot proxy its logs.
+ * How an agent joins: a join token made here (one use, one hour), handed to the agent through
+ * GANTRY_TOKEN or --token-file, never the command line (ps and /proc show it to every local user).
+ * An agent on another host must also listen beyond loopback, at its address, or the server cannot
+ * reach it for logs.
  */
-export function agentJoinHint(dataDir: string, serverUrl: string, otherHosts: boolean): string {
-  const remote = otherHosts ? ' --address <agent-host-address> --agent-listen 0.0.0.0:7071' : '';
-  return `GANTRY_TOKEN=$(cat ${join(dataDir, 'agent.token')}) gantry agent --server ${serverUrl}${remote}`;
+export function agentJoinHint(serverUrl: string, otherHosts: boolean): string[] {
+  const remote = otherHosts ? ' --address <agent-host-address> --agent-listen <agent-host-address>:7071' : '';
+  return ['gantry token create --join > join.token        # here; one node, one hour (--uses, --ttl)', `GANTRY_TOKEN=$(cat join.token) gantry agent --join ${serverUrl}${remote}`];
 }
 
 export function serverCommand(ctx: CliContext) {
@@ -54,7 +55,7 @@ export function serverCommand(ctx: CliContext) {
             ...(server.dnsAddresses.length > 0 ? [`DNS: ${server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`] : []),
             ...(lb ? [`Load balancer: ${lbLine(server.lb)}`] : []),
             'Agents join with:',
-            `  ${agentJoinHint(dataDir, reachable, otherHosts)}`,
+            ...agentJoinHint(reachable, otherHosts).map((line) => `  ${line}`),
             'Stop with Ctrl-C.',
             '',
           ].join('\n'),
