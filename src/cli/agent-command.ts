@@ -1,5 +1,4 @@
 // `gantry agent`: runs this host's containers for a Gantry server.
-import { createServer } from 'node:net';
 import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../core/index.js';
 import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
@@ -7,20 +6,9 @@ import type { CliContext } from './context.js';
 import { parseContainerDns } from './discovery-options.js';
 import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
+import { freePort } from './free-port.js';
 import { shutdownOnSignals } from './signals.js';
 
-/** A port nothing listens on at `host` now: the agent's port is fixed when it joins. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function agentCommand(ctx: CliContext) {
   return new Command('agent')

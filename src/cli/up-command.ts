@@ -9,6 +9,7 @@ import { containerDnsProblem, parseContainerDns, parseDnsTtl } from './discovery
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
+import { freePort } from './free-port.js';
 import { shutdownOnSignals } from './signals.js';
 
 export function upCommand(ctx: CliContext) {
@@ -66,9 +67,14 @@ export function upCommand(ctx: CliContext) {
               '',
             ].join('\n'),
           );
-          const client = ctx.connect({ server: server.url, token: server.agentToken });
+          // The local agent joins directly (no join token): its own node credential, fixed to its
+          // address and agent port like any joined node's.
+          const at = address ?? '127.0.0.1';
+          const agentPort = await freePort(at);
+          const { credential, endpointToken } = await server.joinLocalNode({ name: nodeName, address: at, agentPort, labels });
+          const client = ctx.connect({ server: server.url, token: credential });
           await runNodeAgent(
-            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address, logger, ...robustness, portRange, containerDns },
+            { client, agentToken: endpointToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: at, agentListen: `${at}:${agentPort}`, logger, ...robustness, portRange, containerDns },
             stop.signal,
           );
         } finally {

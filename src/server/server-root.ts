@@ -64,6 +64,11 @@ export interface RunningServer {
   dnsAddresses: readonly DnsListenAddress[];
   /** The load balancer: where it binds, or why it is off; undefined when not asked for. */
   lb?: { address: string; httpPort?: number | undefined; offReason?: string | undefined } | undefined;
+  /**
+   * A node credential for an agent in this process (gantry up), without a join token: the node
+   * joined at `address` and `agentPort`; `endpointToken` is what the server presents to it.
+   */
+  joinLocalNode(node: { name: string; address: string; agentPort: number; labels?: Record<string, string> }): Promise<{ credential: string; endpointToken: string }>;
   /** The leader-only parts: whether they run, and a promise that they have stopped. */
   leader: Pick<LeaderLoop, 'leading' | 'idle'>;
   close(): Promise<void>;
@@ -95,6 +100,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const catalog = new Catalog({ store, logger: logger.child({ component: 'catalog' }) });
   const catalogDone = catalog.run(serverStop.signal);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let joining: Awaited<ReturnType<typeof joinDeps>> | undefined;
   const dns = new DnsServer({ catalog, logger: logger.child({ component: 'dns' }), ttl: opts.dnsTtl });
   let lb: LoadBalancer | undefined;
   let lbDone: Promise<void> = Promise.resolve();
@@ -110,7 +116,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     }
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
-    const joining = await joinDeps(opts.dataDir, secrets.agentToken);
+    joining = await joinDeps(opts.dataDir, secrets.agentToken);
     const apiDeps = { store, adminToken: secrets.adminToken, audit, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
@@ -182,5 +188,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     },
     idle: () => leading.idle(),
   };
-  return { url, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, close };
+  const joined = joining;
+  if (!joined) throw new Error('the server started without its cluster CA');
+  const joinLocalNode = async (node: { name: string; address: string; agentPort: number; labels?: Record<string, string> }) => ({
+    credential: await running.issueNodeCredential(node),
+    endpointToken: joined.endpointToken(node.name),
+  });
+  return { url, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, joinLocalNode, close };
 }
