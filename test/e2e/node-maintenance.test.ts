@@ -125,10 +125,13 @@ spec:
     expect(replacement.spec.avoidNodes).toEqual([firstNode]);
 
     const events = await g.cli(['events', '--for', `instance/${first.metadata.name}`]);
-    // The agent's back-off events: "... restarting in 1s (restart 1)", 2s, 4s: each gap longer.
+    // The agent's back-off events: "... restarting in 1s (restart 1)", then 2s: each gap longer. The
+    // third exit is the one that moves the instance; its "restarting in 4s (restart 3)" may or may
+    // not be recorded before the move stops the slot, and when it is, it says 4s.
     const delays = [...events.stdout.matchAll(/restarting in (\d+)s \(restart (\d+)\)/g)].map((m) => [Number(m[2]), Number(m[1])]);
     const byRestart = new Map(delays.map(([restart, delay]) => [restart!, delay!]));
-    expect([1, 2, 3].map((r) => byRestart.get(r))).toEqual([1, 2, 4]);
+    expect([1, 2].map((r) => byRestart.get(r))).toEqual([1, 2]);
+    expect([undefined, 4]).toContain(byRestart.get(3));
     expect(events.stdout).toContain(`CrashLoopRescheduled   instance/${first.metadata.name}`);
     expect(events.stdout).toContain(`${first.metadata.name} failed 3 times in a row on node ${firstNode}; moving it to another node`);
     await waitFor('the original to be gone', async () => !(await instances('crash')).some((i) => i.metadata.name === first.metadata.name), 60_000);
