@@ -3,7 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns } from './discovery-options.js';
-import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { globalOptions, resolveCa, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { shutdownOnSignals } from './signals.js';
 
@@ -38,7 +38,7 @@ export function agentCommand(ctx: CliContext) {
       const server = resolveServer(ctx, g);
       const agentToken = await resolveToken(ctx, g, 'agent.token');
       const logger = await processLogger(ctx, dataDir, opts);
-      const client = ctx.connect({ server, token: agentToken });
+      const client = ctx.connect({ server, token: agentToken, ca: await resolveCa(ctx, g) });
       const stop = shutdownOnSignals();
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
