@@ -53,6 +53,8 @@ export interface ApiDeps {
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
   now?: () => Date;
+  /** How the log proxy calls agents over https:// (RouteDeps.agentTls). */
+  agentTls?: { ca: string; cert: string; key: string } | undefined;
   /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP (loopback, or --insecure). */
   https?: { cert: string; key: string } | undefined;
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
@@ -108,6 +110,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     streams,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
     agentToken: deps.agentToken,
+    agentTls: deps.agentTls,
     events: deps.events,
     leases: deps.leases,
     tokens,

@@ -75,7 +75,10 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   };
   let upstream: StreamResponse;
   try {
-    upstream = await streamGet(url, deps.agentToken ? { authorization: `Bearer ${deps.agentToken}` } : {}, ac.signal);
+    // An https:// agent wants the server's client certificate (and is checked against the cluster
+    // CA); a plain one, the agent token.
+    const headers: Record<string, string> = url.protocol === 'http:' && deps.agentToken ? { authorization: `Bearer ${deps.agentToken}` } : {};
+    upstream = await streamGet(url, headers, ac.signal, deps.agentTls);
   } catch (e) {
     release();
     const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
@@ -88,7 +91,8 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
     upstream.body.destroy();
     if (upstream.status === 404) throw new NotFoundError('container', undefined, container, `container ${container} of instance ${r.name} is gone from node "${nodeName}"; see gantry describe instance ${r.name}`);
     if (upstream.status === 401) {
-      throw new UnavailableError(`the agent on node ${nodeName} rejected the server's agent token: it runs with a different agent.token`);
+      const what = url.protocol === 'https:' ? "the server's client certificate" : "the server's agent token: it runs with a different agent.token";
+      throw new UnavailableError(`the agent on node ${nodeName} rejected ${what}`);
     }
     throw new UnavailableError(`the agent of node "${nodeName}" answered HTTP ${upstream.status} for the log of instance ${r.name}`);
   }

@@ -13,6 +13,11 @@ export interface RouteDeps {
   streams: OpenStreams;
   bookmarkIntervalMs: number;
   agentToken: string | undefined;
+  /**
+   * How the server calls agents' https:// endpoints: the cluster CA it checks them against, and its
+   * client certificate (common name gantry-server), which agents require.
+   */
+  agentTls?: { ca: string; cert: string; key: string } | undefined;
   events: EventRecorder;
   /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
   leases?: NodeLeases | undefined;

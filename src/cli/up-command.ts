@@ -38,7 +38,7 @@ export function upCommand(ctx: CliContext) {
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
       const { DRIVER_KINDS, parsePortRange, runNodeAgent } = await import('../agent/agent-root.js');
-      const { parseDnsListen, startServer } = await import('../server/index.js');
+      const { issueCertificate, parseDnsListen, startServer } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
@@ -73,8 +73,13 @@ export function upCommand(ctx: CliContext) {
             ].join('\n'),
           );
           const client = ctx.connect({ server: server.url, token: server.agentToken, ca: server.tls?.ca.certPem });
+          // The in-process agent's log endpoint: HTTPS with a certificate from the cluster CA, issued
+          // here directly (no join needed in one process); only the server's client certificate gets in.
+          const ca = server.tls?.ca;
+          const endpoint = ca && (await issueCertificate(ca, { commonName: nodeName, sans: ['localhost', '127.0.0.1', '::1', ...(address ? [address] : [])], usage: 'server' }));
+          const endpointTls = ca && endpoint && { cert: endpoint.certPem, key: endpoint.keyPem, ca: ca.certPem };
           await runNodeAgent(
-            { client, agentToken: server.agentToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address, logger, ...robustness, portRange, containerDns },
+            { client, agentToken: server.agentToken, endpointTls, driver, nodeName, labels, publishAddress: opts.publishAddress, address, logger, ...robustness, portRange, containerDns },
             stop.signal,
           );
         } finally {
