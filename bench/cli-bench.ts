@@ -50,7 +50,7 @@ async function runCliBench(runs: number, services: number, ctx: ScenarioContext)
   const dataDir = await mkdtemp(join(tmpdir(), 'gantry-bench-cli-'));
   const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }), version: 'bench' });
   try {
-    const client = createHttpClient({ server: server.url, token: server.adminToken });
+    const client = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
     for (let k = 0; k < services; k++) {
       await client.apply({ apiVersion: API_VERSION, kind: 'Service', metadata: { name: `web-${k}` }, spec: { replicas: 0, containers: [{ name: 'web', image: 'gantry-examples/hello:1' }] } });
     }

@@ -121,10 +121,11 @@ async function runLbBench(s: Settings, ctx: ScenarioContext): Promise<ScenarioRe
   let clusterId = '';
   const watchStop = new AbortController();
   try {
-    const [, url = ''] = await up.waitForLine(/Gantry is up at (http:\/\/127\.0\.0\.1:\d+)/, 60_000, signal);
+    const [, url = ''] = await up.waitForLine(/Gantry is up at (https?:\/\/127\.0\.0\.1:\d+)/, 60_000, signal);
     const [, dnsPort = '0'] = await up.waitForLine(/dns:\s+127\.0\.0\.1:(\d+)/, 10_000, signal);
     clusterId = (await readFile(join(dataDir, 'cluster-id'), 'utf8')).trim();
-    const client = createHttpClient({ server: url, token: (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim(), timeoutMs: 60_000 });
+    const ca = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    const client = createHttpClient({ server: url, token: (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim(), ca, timeoutMs: 60_000 });
     await until('the local node to be ready', async () => ((await client.list('Node')).items.some((n) => n.status?.ready) ? true : undefined), 60_000, signal);
     await client.apply(manifest(image, 3, servicePort));
     const servers = await upServers(client, 3, signal);

@@ -119,11 +119,12 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
       logPath: join(dataDir, 'server.log'),
     });
     children.push(server);
-    const [, url = ''] = await server.waitForLine(/listening on (http:\/\/127\.0\.0\.1:\d+)/, SERVER_START_MS, signal);
+    const [, url = ''] = await server.waitForLine(/listening on (https?:\/\/127\.0\.0\.1:\d+)/, SERVER_START_MS, signal);
     opts.progress(`server pid ${server.pid} at ${url}, data in ${dataDir}`);
     const adminToken = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
     const agentToken = (await readFile(join(dataDir, 'agent.token'), 'utf8')).trim();
-    const client = createHttpClient({ server: url, token: adminToken, timeoutMs: 120_000 });
+    const caFile = join(dataDir, 'tls', 'ca.crt');
+    const client = createHttpClient({ server: url, token: adminToken, ca: await readFile(caFile, 'utf8'), timeoutMs: 120_000 });
 
     const sims = new Map<string, ChildHandle>();
     for (const g of opts.groups) {
@@ -131,7 +132,7 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
         label: `gantry sim ${g.prefix}`,
         command: process.execPath,
         args: [
-          MAIN_JS, 'sim', '--server', url, '--token', agentToken, '--nodes', String(g.nodes), '--racks', String(opts.racks),
+          MAIN_JS, 'sim', '--server', url, '--ca', caFile, '--token', agentToken, '--nodes', String(g.nodes), '--racks', String(opts.racks),
           '--capacity', opts.capacity, '--start-latency', opts.startLatency, '--name-prefix', g.prefix, '--seed', String(g.seed),
         ],
         cwd: REPO_ROOT,

@@ -57,6 +57,8 @@ export interface ApiDeps {
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
   now?: () => Date;
+  /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP (loopback, or --insecure). */
+  https?: { cert: string; key: string } | undefined;
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
   bodyLimit?: number;
   /** Records agents' events; share the controllers' one so repeats aggregate. Default: a new one. */
@@ -99,6 +101,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 16 * 2 ** 20,
     forceCloseConnections: 'idle',
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
     // Fastify types the app by the pino Logger it was given; callers see the base logger type.
   }) as unknown as FastifyInstance;
   const streams = new OpenStreams();

@@ -4,7 +4,7 @@ import { UsageError } from '../core/index.js';
 import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns } from './discovery-options.js';
-import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { globalOptions, resolveCa, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { freePort } from './free-port.js';
 import { shutdownOnSignals } from './signals.js';
@@ -17,7 +17,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--driver <driver>', 'docker or fake', 'docker')
     .option('--name <name>', 'node name (default: the host name)')
     .option('--labels <list>', 'node labels for placement, e.g. rack=a,pool=web')
-    .option('--publish-address <ip>', 'host address published container ports bind to', '0.0.0.0')
+    .option('--publish-address <ip>', 'host address published container ports bind to (default: the node address, 127.0.0.1 when none; 0.0.0.0 binds every interface)')
     .option('--address <ip>', 'address clients use to reach this node (default 127.0.0.1)')
     .option('--agent-listen <host:port>', "address of the agent's log endpoint", '127.0.0.1:0')
     .option('--port-range <first-last>', 'host ports for published container ports', '20000-29999')
@@ -59,12 +59,13 @@ export function agentCommand(ctx: CliContext) {
       const token = identity?.credential ?? (await resolveToken(ctx, g, 'agent.token'));
       const agentToken = identity?.endpointToken ?? token;
       const agentListen = identity ? `${parseListen(opts.agentListen).host}:${identity.agentPort}` : opts.agentListen;
-      const client = ctx.connect({ server, token });
+      // A joined host trusts exactly the CA it pinned at join.
+      const client = ctx.connect({ server, token, ca: identity?.caPem ?? (await resolveCa(ctx, g)) });
       const stop = shutdownOnSignals();
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress, address: identity?.address ?? address, agentListen, logger, ...robustness, portRange, containerDns },
+          { client, agentToken, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress ?? identity?.address ?? address ?? '127.0.0.1', address: identity?.address ?? address, agentListen, logger, ...robustness, portRange, containerDns },
           stop.signal,
         );
       } finally {

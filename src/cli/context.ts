@@ -5,6 +5,8 @@ import type { GantryClient } from '../client/types.js';
 export interface Connection {
   server: string;
   token: string;
+  /** The cluster CA certificate (PEM) for https:// servers; absent: the system's roots. */
+  ca?: string | undefined;
 }
 
 export interface CliContext {

@@ -23,7 +23,7 @@ const ctx: CliContext = {
   readStdin: () => text(process.stdin),
   readFile: (path) => readFile(path, 'utf8'),
   now: () => new Date(),
-  connect: (conn) => createHttpClient({ server: conn.server, token: conn.token }),
+  connect: (conn) => createHttpClient({ server: conn.server, token: conn.token, ca: conn.ca }),
 };
 
 const code = await runCli(ctx, process.argv.slice(2));

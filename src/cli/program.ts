@@ -56,10 +56,11 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   const program = new Command('gantry')
     .description('Gantry: a private container cloud for a fleet of Docker hosts')
     .version(packageVersion(), '-V, --version', 'print the client version')
-    .option('--server <url>', 'API address (env GANTRY_ADDR, default http://127.0.0.1:7070)')
+    .option('--server <url>', 'API address (env GANTRY_ADDR, default https://127.0.0.1:7070)')
     .option('--token <token>', 'API token; visible to other users of the host, prefer GANTRY_TOKEN or --token-file (default <data dir>/admin.token)')
     .option('--token-file <file>', 'read the API token from this file (env GANTRY_TOKEN_FILE)')
     .option('--data-dir <dir>', 'data directory (env GANTRY_HOME, default ~/.gantry)')
+    .option('--ca <file>', "the cluster CA certificate to trust (env GANTRY_CA, default <data dir>/tls/ca.crt)")
     .configureOutput({ writeOut: (s) => ctx.stdout(s), writeErr: (s) => ctx.stderr(s) })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -54,7 +54,7 @@ describe('gantry apply', () => {
     expect(await runCli(ctx, ['apply', '-f', 'app.yaml'])).toBe(0);
     expect(ctx.out).toBe('service/web created\nservice/api unchanged\n');
     expect(seen.map((m) => m.metadata.name)).toEqual(['web', 'api']);
-    expect(ctx.connections).toEqual([{ server: 'http://127.0.0.1:7070', token: 't0k3n' }]);
+    expect(ctx.connections).toEqual([{ server: 'https://127.0.0.1:7070', token: 't0k3n' }]);
   });
 
   it('prints 422 details one per line, goes on with the rest, and exits 1', async () => {

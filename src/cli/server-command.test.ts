@@ -5,16 +5,20 @@ import { testContext } from './test-helpers.js';
 
 describe('agentJoinHint', () => {
   it('makes a join token and passes it through GANTRY_TOKEN, never in argv where ps and /proc show it', () => {
-    const hint = agentJoinHint('http://127.0.0.1:7070', false);
+    const hint = agentJoinHint('https://127.0.0.1:7070', false);
     expect(hint[0]).toMatch(/^gantry token create --join > join.token/);
-    expect(hint[1]).toBe('GANTRY_TOKEN=$(cat join.token) gantry agent --join http://127.0.0.1:7070');
+    expect(hint[1]).toBe('GANTRY_TOKEN=$(cat join.token) gantry agent --join https://127.0.0.1:7070');
     expect(hint.join('\n')).not.toContain('--token ');
   });
 
   it('tells agents on other hosts to listen at their address and say it', () => {
     expect(agentJoinHint('http://<this-host-address>:7070', true)[1]).toBe(
-      'GANTRY_TOKEN=$(cat join.token) gantry agent --join http://<this-host-address>:7070 --address <agent-host-address> --agent-listen <agent-host-address>:7071',
+      'GANTRY_TOKEN=$(cat join.token) gantry agent --join http://<this-host-address>:7070 --address <agent-host-address> --agent-listen <agent-host-address>:7071 --publish-address <agent-host-address>',
     );
+  });
+
+  it('names no CA: the join token pins it', () => {
+    expect(agentJoinHint('https://127.0.0.1:7070', false).join('\n')).not.toContain('--ca');
   });
 
   it('matches how `gantry agent` finds its token: GANTRY_TOKEN before the agent.token file', async () => {

@@ -6,6 +6,7 @@ import { packageVersion } from './version-info.js';
 import { parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
+import { parseTlsFlags } from './tls-options.js';
 import { durationOption, processLogger } from './process-options.js';
 import { shutdownOnSignals } from './signals.js';
 
@@ -16,7 +17,7 @@ import { shutdownOnSignals } from './signals.js';
  * reach it for logs.
  */
 export function agentJoinHint(serverUrl: string, otherHosts: boolean): string[] {
-  const remote = otherHosts ? ' --address <agent-host-address> --agent-listen <agent-host-address>:7071' : '';
+  const remote = otherHosts ? ' --address <agent-host-address> --agent-listen <agent-host-address>:7071 --publish-address <agent-host-address>' : '';
   return ['gantry token create --join > join.token        # here; one node, one hour (--uses, --ttl)', `GANTRY_TOKEN=$(cat join.token) gantry agent --join ${serverUrl}${remote}`];
 }
 
@@ -24,6 +25,9 @@ export function serverCommand(ctx: CliContext) {
   return new Command('server')
     .description('run the control plane (API, store, controllers); agents join with `gantry agent`')
     .option('--listen <host:port>', 'address of the API', '127.0.0.1:7070')
+    .option('--tls-san <list>', "extra DNS names and IP addresses for the server certificate, comma-separated (the names agents and clients use)")
+    .option('--no-tls', 'serve the API in plain HTTP (refused on a non-loopback --listen without --insecure)')
+    .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
     .option('--dns-listen <list>', "where Gantry's DNS answers (UDP and TCP): host:port[,host:port], or off", 'off')
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
@@ -42,16 +46,18 @@ export function serverCommand(ctx: CliContext) {
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
       const lb = parseLbFlags(opts, false);
+      const tls = parseTlsFlags(opts);
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, dnsListen, dnsTtl, lb });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, dnsListen, dnsTtl, lb, ...tls });
         const otherHosts = host === '0.0.0.0' || host === '::';
-        const reachable = otherHosts ? urlOf('<this-host-address>', port) : server.url;
+        const reachable = otherHosts ? urlOf('<this-host-address>', port, server.tls ? 'https' : 'http') : server.url;
         ctx.stdout(
           [
             `Gantry server listening on ${server.url} (data in ${dataDir})`,
             `Admin token: ${join(dataDir, 'admin.token')}`,
+            ...(server.tls ? [`CA: ${join(dataDir, 'tls', 'ca.crt')} (sha256 ${server.tls.caFingerprint}); copy it to agents and clients, who pass --ca <file>`] : []),
             ...(server.dnsAddresses.length > 0 ? [`DNS: ${server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`] : []),
             ...(lb ? [`Load balancer: ${lbLine(server.lb)}`] : []),
             'Agents join with:',

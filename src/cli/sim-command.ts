@@ -10,7 +10,7 @@ import { UsageError } from '../core/index.js';
 import type { HollowProgress } from '../sim/index.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
-import { globalOptions, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { globalOptions, resolveCa, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
 import { parseCount } from './parse-count.js';
 import { durationOption, processLogger } from './process-options.js';
 import type { RunningServer } from '../server/index.js';
@@ -81,12 +81,14 @@ export function simCommand(ctx: CliContext) {
       try {
         let url: string;
         let token: string;
+        let ca: string | undefined;
         if (opts.embedded) {
           // Loaded here: the other commands start without the server's modules.
           const { startServer } = await import('../server/index.js');
           server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion() });
           url = server.url;
           token = server.agentToken;
+          ca = server.tls?.ca.certPem;
           ctx.stdout(
             [
               `Gantry server (embedded) at ${url}, data in ${dataDir}${tempDir ? ' (removed on exit)' : ''}`,
@@ -98,11 +100,12 @@ export function simCommand(ctx: CliContext) {
         } else {
           url = resolveServer(ctx, g);
           token = await resolveToken(ctx, g, 'agent.token');
+          ca = await resolveCa(ctx, g);
         }
         ctx.stderr(`starting ${nodes} hollow nodes against ${url} in waves of ${ramp}; stop with Ctrl-C\n`);
         const before = sampleMemory();
         const hollow = startHollowNodes(
-          { server: url, token, nodes, racks, pools, capacity, startLatencyMs, failureRate, namePrefix: opts.namePrefix, seed, ramp, heartbeatIntervalMs, logger: agentLogger(ctx, logger), onProgress: (p) => ctx.stderr(progressLine(p)) },
+          { server: url, ca, token, nodes, racks, pools, capacity, startLatencyMs, failureRate, namePrefix: opts.namePrefix, seed, ramp, heartbeatIntervalMs, logger: agentLogger(ctx, logger), onProgress: (p) => ctx.stderr(progressLine(p)) },
           stop.signal,
         );
         const t0 = Date.now();

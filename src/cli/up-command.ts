@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { containerDnsProblem, parseContainerDns, parseDnsTtl } from './discovery-options.js';
 import { globalOptions, resolveDataDir } from './global-options.js';
+import { parseTlsFlags } from './tls-options.js';
 import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { freePort } from './free-port.js';
@@ -16,7 +17,10 @@ export function upCommand(ctx: CliContext) {
   return new Command('up')
     .description('run the server and a local Docker agent in one process')
     .option('--listen <host:port>', 'address of the API', '127.0.0.1:7070')
-    .option('--publish-address <ip>', 'host address published container ports bind to', '0.0.0.0')
+    .option('--tls-san <list>', 'extra DNS names and IP addresses for the server certificate, comma-separated')
+    .option('--no-tls', 'serve the API in plain HTTP (refused on a non-loopback --listen without --insecure)')
+    .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
+    .option('--publish-address <ip>', 'host address published container ports bind to (0.0.0.0: every interface)', '127.0.0.1')
     .option('--address <ip>', 'address clients use to reach published ports (default 127.0.0.1)')
     .option('--name <name>', 'node name (default: the host name)')
     .option('--labels <list>', 'node labels for placement, e.g. rack=a')
@@ -48,10 +52,11 @@ export function upCommand(ctx: CliContext) {
       const robustness = parseRobustnessOptions(opts);
       const address = parseAddressOption(opts.address);
       const lb = parseLbFlags(opts, true);
+      const tls = parseTlsFlags(opts);
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), dnsListen, dnsTtl, lb });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), dnsListen, dnsTtl, lb, ...tls });
         try {
           const dns = server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ');
           ctx.stdout(
@@ -61,6 +66,7 @@ export function upCommand(ctx: CliContext) {
               ...(dnsProblem ? [`  warning:     ${dnsProblem}`] : []),
               `  lb:          ${lbLine(server.lb)}`,
               `  admin token: ${join(dataDir, 'admin.token')} (bin/gantry reads it from there)`,
+              ...(server.tls ? [`  CA:          ${join(dataDir, 'tls', 'ca.crt')} (sha256 ${server.tls.caFingerprint}; bin/gantry trusts it from there)`] : []),
               '  next:        bin/gantry apply -f examples/hello.yaml',
               '               bin/gantry get instances',
               '  stop:        Ctrl-C (containers keep running; the next `up` adopts them)',
@@ -72,7 +78,7 @@ export function upCommand(ctx: CliContext) {
           const at = address ?? '127.0.0.1';
           const agentPort = await freePort(at);
           const { credential, endpointToken } = await server.joinLocalNode({ name: nodeName, address: at, agentPort, labels });
-          const client = ctx.connect({ server: server.url, token: credential });
+          const client = ctx.connect({ server: server.url, token: credential, ca: server.tls?.ca.certPem });
           await runNodeAgent(
             { client, agentToken: endpointToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: at, agentListen: `${at}:${agentPort}`, logger, ...robustness, portRange, containerDns },
             stop.signal,

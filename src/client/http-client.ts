@@ -63,6 +63,7 @@ import {
 import { CallTimeout, HttpTransport, type TransportResponse } from './http-transport.js';
 import { ndjsonLines } from './ndjson.js';
 import { readText, type StreamResponse } from './stream-get.js';
+import { tlsProblem } from './tls-trust.js';
 import type { ClientListOptions, ClientOptions, ClientWatchEvent, ClientWatchOptions, GantryClient } from './types.js';
 
 const enc = encodeURIComponent;
@@ -142,13 +143,15 @@ export class HttpClient implements GantryClient {
   private readonly watchIdleTimeoutMs: number;
   private readonly transport: HttpTransport;
   private readonly ownsTransport: boolean;
+  private readonly hasCa: boolean;
 
   constructor(opts: HttpClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.watchIdleTimeoutMs = opts.watchIdleTimeoutMs ?? DEFAULT_WATCH_IDLE_TIMEOUT_MS;
-    this.transport = opts.transport ?? new HttpTransport();
+    this.hasCa = opts.ca !== undefined || opts.transport?.trustsCa === true;
+    this.transport = opts.transport ?? new HttpTransport({ tls: { ca: opts.ca } });
     this.ownsTransport = opts.transport === undefined;
   }
 
@@ -410,6 +413,13 @@ export class HttpClient implements GantryClient {
     return new UnavailableError(`watch of ${kind} at ${this.server} received nothing for ${idleMs} ms, not even a bookmark: the connection looks dead; resume from the last revision seen`);
   }
 
+  /** A failed connection in words: a TLS problem says what to fix; anything else, whether the server runs. */
+  private unreachable(e: unknown): UnavailableError {
+    const tls = tlsProblem(e, this.server, this.hasCa);
+    if (tls) return new UnavailableError(tls);
+    return new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+  }
+
   /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
   private async openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamResponse> {
     const q = query.toString();
@@ -420,7 +430,7 @@ export class HttpClient implements GantryClient {
         res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
       } catch (e) {
         if (signal.aborted) throw e;
-        throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+        throw this.unreachable(e);
       }
       if (res.status >= 200 && res.status < 300) return res;
       const text = await readText(res.body).catch(() => '');
@@ -500,7 +510,7 @@ export class HttpClient implements GantryClient {
       if (e instanceof CallTimeout) {
         throw new UnavailableError(`the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${this.timeoutMs} ms`);
       }
-      throw new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
+      throw this.unreachable(e);
     }
     return res;
   }

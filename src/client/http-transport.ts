@@ -8,10 +8,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import { streamGet, type StreamResponse } from './stream-get.js';
+import { tlsOptions, type TlsTrust } from './tls-trust.js';
 
 export interface HttpTransportOptions {
   /** Keep-alive connections per server at most; calls beyond it wait for a free one. Default 256. */
   maxSockets?: number | undefined;
+  /** Whom https:// URLs are trusted by, and the client certificate to show (see TlsTrust). */
+  tls?: TlsTrust | undefined;
 }
 
 export interface TransportRequest {
@@ -54,12 +57,17 @@ const IDLE_SOCKET_MS = 30_000;
 export class HttpTransport {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly tls: TlsTrust | undefined;
+  /** Whether https:// servers are checked against a CA given here (not the system's roots). */
+  readonly trustsCa: boolean;
 
   constructor(opts: HttpTransportOptions = {}) {
+    this.tls = opts.tls;
+    this.trustsCa = opts.tls?.ca !== undefined;
     // lifo: the most recently used socket is the one least likely to have been closed by the server.
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
     this.httpAgent = new http.Agent(agentOpts);
-    this.httpsAgent = new https.Agent(agentOpts);
+    this.httpsAgent = new https.Agent({ ...agentOpts, ...tlsOptions(opts.tls) });
   }
 
   /**
@@ -106,7 +114,7 @@ export class HttpTransport {
 
   /** A GET whose body may stay quiet for long (watches, followed logs): its own connection, no body timeout. */
   stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
-    return streamGet(url, headers, signal);
+    return streamGet(url, headers, signal, this.tls);
   }
 
   /** Closes the pooled connections; calls after this open new ones. Streams are their owners' to close. */

@@ -4,3 +4,4 @@ export { createHttpClient, HttpClient, collectionPath, objectPath, type HttpClie
 export { streamGet, type StreamResponse } from './stream-get.js';
 export { HttpTransport, CallTimeout, DEFAULT_MAX_SOCKETS, type HttpTransportOptions } from './http-transport.js';
 export { ndjsonLines } from './ndjson.js';
+export { certificateFingerprint, tlsProblem, type TlsTrust } from './tls-trust.js';

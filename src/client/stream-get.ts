@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { tlsOptions, type TlsTrust } from './tls-trust.js';
 
 export interface StreamResponse {
   status: number;
@@ -20,11 +21,12 @@ export interface StreamResponse {
  * connection: a long-lived stream gains nothing from keep-alive, and an aborted one cannot leave a
  * half-read socket in a shared pool.
  */
-export function streamGet(url: string | URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
+export function streamGet(url: string | URL, headers: Record<string, string>, signal: AbortSignal, tls?: TlsTrust): Promise<StreamResponse> {
   const target = typeof url === 'string' ? new URL(url) : url;
-  const transport = target.protocol === 'https:' ? https : http;
+  const secure = target.protocol === 'https:';
+  const transport = secure ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(target, { method: 'GET', headers, signal, agent: false });
+    const req = transport.request(target, { method: 'GET', headers, signal, agent: false, ...(secure ? tlsOptions(tls) : {}) });
     req.once('response', (res) => {
       // Readers see body errors through iteration or piping; this only keeps an error that comes
       // before anyone reads (an abort, a reset) from being an uncaught 'error' event.

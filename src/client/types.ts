@@ -129,9 +129,11 @@ export interface GantryClient extends ListWatch {
 }
 
 export interface ClientOptions {
-  /** e.g. http://127.0.0.1:7070 */
+  /** e.g. https://127.0.0.1:7070 */
   server: string;
   token: string;
+  /** The cluster CA's certificate (PEM) that https:// servers are checked against; absent: the system's roots. */
+  ca?: string | undefined;
   /** Per-request timeout for non-streaming calls; default 30 s. */
   timeoutMs?: number;
 }

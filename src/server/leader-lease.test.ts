@@ -71,7 +71,7 @@ describe('the leader lease of the server root', () => {
   it('stops every leader-only loop when the lease is lost, writes nothing without it, and starts them again when it comes back', async () => {
     const lease = new TestLease();
     server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }), nodeGracePeriodMs: 300, leaderLease: lease });
-    const admin = createHttpClient({ server: server.url, token: server.adminToken });
+    const admin = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
     expect(server.leader.leading).toBe(true);
 
     // Holding the lease, the controllers act: the service gets its instances.
@@ -85,7 +85,7 @@ describe('the leader lease of the server root', () => {
     // Work for every leader-only part: a scale-up (service controller), a node that never
     // heartbeats (node lifecycle, grace 300 ms), a CronJob due every second (cron).
     await admin.apply(service(4));
-    const agent = createHttpClient({ server: server.url, token: server.agentToken });
+    const agent = createHttpClient({ server: server.url, token: server.agentToken, ca: server.tls?.ca.certPem });
     await agent.apply({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'silent' }, spec: {} });
     await agent.updateNodeStatus('silent', { ready: true, capacity: { cpu: 2000, memory: 2 ** 30 }, driver: 'fake', conditions: [], lastHeartbeat: new Date(Date.now() - 60_000).toISOString() });
     await admin.apply({

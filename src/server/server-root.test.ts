@@ -22,12 +22,12 @@ describe('startServer', () => {
     const logger = pino({ level: 'silent' });
     const first = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
     try {
-      expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(first.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect((await readFile(join(dataDir, 'admin.token'), 'utf8')).trim()).toBe(first.adminToken);
-      const admin = createHttpClient({ server: first.url, token: first.adminToken });
+      const admin = createHttpClient({ server: first.url, token: first.adminToken, ca: first.tls?.ca.certPem });
       expect((await admin.version()).clusterId).toBe(first.clusterId);
       expect((await admin.list('Namespace')).items.map((n) => n.metadata.name)).toContain('default');
-      const stranger = createHttpClient({ server: first.url, token: 'wrong' });
+      const stranger = createHttpClient({ server: first.url, token: 'wrong', ca: first.tls?.ca.certPem });
       await expect(stranger.version()).rejects.toSatisfy((e: unknown) => isAppError(e, 'UNAUTHORIZED'));
     } finally {
       await first.close();
@@ -35,9 +35,62 @@ describe('startServer', () => {
     const second = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
     try {
       expect([second.clusterId, second.adminToken, second.agentToken]).toEqual([first.clusterId, first.adminToken, first.agentToken]);
+      expect(second.tls?.caFingerprint).toBe(first.tls?.caFingerprint);
     } finally {
       await second.close();
     }
+  });
+
+  it('serves HTTPS that a client trusts only with the cluster CA', async () => {
+    const logger = pino({ level: 'silent' });
+    const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger, tls: { sans: ['gantry.test'] } });
+    try {
+      expect(server.tls?.caFingerprint).toMatch(/^[0-9a-f]{64}$/);
+      expect(await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8')).toBe(server.tls?.ca.certPem);
+      const trusting = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
+      expect((await trusting.version()).clusterId).toBe(server.clusterId);
+      trusting.close();
+      const blind = createHttpClient({ server: server.url, token: server.adminToken });
+      await expect(blind.version()).rejects.toThrow(/a CA this client does not trust .*pass --ca <data dir>\/tls\/ca\.crt/);
+      blind.close();
+      const plain = createHttpClient({ server: server.url.replace('https:', 'http:'), token: server.adminToken });
+      await expect(plain.version()).rejects.toSatisfy((e: unknown) => isAppError(e, 'UNAVAILABLE'));
+      plain.close();
+      const otherCa = await mkdtemp(join(tmpdir(), 'gantry-other-ca-'));
+      try {
+        const { ensureClusterTls } = await import('./tls.js');
+        const stranger = createHttpClient({ server: server.url, token: server.adminToken, ca: (await ensureClusterTls(otherCa)).caPem });
+        await expect(stranger.version()).rejects.toThrow(/the given CA did not issue/);
+        stranger.close();
+      } finally {
+        await rm(otherCa, { recursive: true, force: true });
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses plain HTTP on a non-loopback address before touching anything, unless --insecure', async () => {
+    const logger = pino({ level: 'silent' });
+    await expect(startServer({ dataDir, listen: '0.0.0.0:0', logger, tls: false })).rejects.toThrow(/refusing to serve the API without TLS on 0\.0\.0\.0:0/);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(dataDir)).toEqual([]);
+    const lines: string[] = [];
+    const recording = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const insecure = await startServer({ dataDir, listen: '0.0.0.0:0', logger: recording, tls: false, insecure: true });
+    try {
+      expect(insecure.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(insecure.tls).toBeUndefined();
+      expect(lines.some((l) => l.includes('"level":40') && l.includes('clear text'))).toBe(true);
+      const client = createHttpClient({ server: insecure.url, token: insecure.adminToken });
+      expect((await client.version()).clusterId).toBe(insecure.clusterId);
+      client.close();
+    } finally {
+      await insecure.close();
+    }
+    // Plain HTTP on loopback needs no --insecure.
+    const local = await startServer({ dataDir, listen: '127.0.0.1:0', logger, tls: false });
+    await local.close();
   });
 
   it('refuses a second start on the same data dir before touching it, and names the running one', async () => {
@@ -49,7 +102,7 @@ describe('startServer', () => {
       await expect(startServer({ dataDir, listen: `127.0.0.1:${port}`, logger })).rejects.toThrow(/127\.0\.0\.1:\d+ is already in use.*Nothing was started or changed/);
       // The lock names the owner (another process is refused: data-dir-lock.test.ts).
       expect((await readFile(join(dataDir, 'gantry.lock'), 'utf8')).trim()).toBe(String(process.pid));
-      const admin = createHttpClient({ server: first.url, token: first.adminToken });
+      const admin = createHttpClient({ server: first.url, token: first.adminToken, ca: first.tls?.ca.certPem });
       expect((await admin.version()).clusterId).toBe(first.clusterId);
     } finally {
       await first.close();
@@ -82,7 +135,7 @@ describe('startServer', () => {
       const resolver = new Resolver({ timeout: 2000, tries: 1 });
       resolver.setServers([`127.0.0.1:${dnsPort}`]);
       await expect(resolver.resolve4('web.default.gantry')).rejects.toMatchObject({ code: 'ENOTFOUND' });
-      const admin = createHttpClient({ server: server.url, token: server.adminToken });
+      const admin = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
       expect((await admin.listEndpoints()).items).toEqual([]);
       // The port is taken while it runs: a second server says which flag to change, and cleans up.
       const other = await mkdtemp(join(tmpdir(), 'gantry-server-'));

@@ -31,7 +31,8 @@ import { openSqliteStore } from '../store/sqlite-store.js';
 import { ensureClusterSecrets, ensureDataDir } from './data-dir.js';
 import { joinDeps } from './join-setup.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { assertListenFree, parseListen, urlOf } from './listen-address.js';
+import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './listen-address.js';
+import { ensureClusterTls, loadCertificateAuthority, type CertificateAuthority } from './tls.js';
 import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } from './leader-lease.js';
 
 /** Every long-running loop of the server listens to one stop signal: a fixed few dozen, not a leak. */
@@ -53,10 +54,20 @@ export interface StartServerOptions {
   version?: string | undefined;
   /** Where the leader-only parts may run; default LocalLeaderLease (always this server). */
   leaderLease?: LeaderLease | undefined;
+  /**
+   * HTTPS with the cluster CA's server certificate (made at first start in <data dir>/tls), with
+   * these extra names and addresses (`--tls-san`); the default. false: plain HTTP, which a
+   * non-loopback listen address refuses unless `insecure` (then a warning at every start).
+   */
+  tls?: { sans?: readonly string[] | undefined } | false | undefined;
+  insecure?: boolean | undefined;
 }
 
 export interface RunningServer {
+  /** https://... (or http:// without TLS); a wildcard listen address is given as loopback. */
   url: string;
+  /** The cluster CA (certificate, key) and its fingerprint; undefined without TLS. */
+  tls?: { ca: CertificateAuthority; caFingerprint: string } | undefined;
   adminToken: string;
   agentToken: string;
   clusterId: string;
@@ -77,19 +88,31 @@ export interface RunningServer {
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const { host, port } = parseListen(opts.listen);
   // Before anything is touched (store, HAProxy, containers): the address, then the data dir.
+  if (opts.tls === false) assertPlainHttpAllowed(host, port, opts.insecure === true);
   await assertListenFree(opts.listen);
   await ensureDataDir(opts.dataDir);
   const lock = await lockDataDir(opts.dataDir);
   let secrets: Awaited<ReturnType<typeof ensureClusterSecrets>>;
   let store: ReturnType<typeof openSqliteStore>;
+  let tls: { certPem: string; keyPem: string; caFingerprint: string; ca: CertificateAuthority } | undefined;
   try {
     secrets = await ensureClusterSecrets(opts.dataDir);
+    if (opts.tls !== false) {
+      // The listen address itself is a name clients use (unless it is a wildcard).
+      const listenSan = host === '0.0.0.0' || host === '::' ? [] : [host];
+      const made = await ensureClusterTls(opts.dataDir, { sans: [...listenSan, ...(opts.tls?.sans ?? [])] });
+      tls = { ...made, ca: await loadCertificateAuthority(opts.dataDir) };
+    }
     store = openSqliteStore(join(opts.dataDir, 'state.db'));
   } catch (e) {
     await lock.release();
     throw e;
   }
   const logger = opts.logger;
+  if (!tls) {
+    if (opts.insecure) logger.warn({ listen: opts.listen }, 'TLS is off (--no-tls --insecure): the API and its bearer tokens travel in clear text; anyone on the network path can read and replay them');
+    else logger.info({ listen: opts.listen }, 'TLS is off (--no-tls): plain HTTP on a loopback address');
+  }
   // Two stops, for the shutdown order: the leader-only parts first, every-server loops later.
   const leaderStop = new AbortController();
   const serverStop = new AbortController();
@@ -116,8 +139,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     }
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
-    joining = await joinDeps(opts.dataDir, secrets.agentToken);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
+    joining = await joinDeps(opts.dataDir, secrets.agentToken, tls?.ca);
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, https: tls && { cert: tls.certPem, key: tls.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({
@@ -156,8 +179,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     throw e;
   }
   const bound = app.server.address() as AddressInfo;
-  const url = urlOf(host, bound.port);
-  logger.info({ url, dataDir: opts.dataDir, clusterId: secrets.clusterId }, 'gantry server listening');
+  const url = urlOf(host, bound.port, tls ? 'https' : 'http');
+  logger.info({ url, dataDir: opts.dataDir, clusterId: secrets.clusterId, ...(tls ? { caFingerprint: tls.caFingerprint } : {}) }, 'gantry server listening');
   const running = app;
   const leading = leader;
   let closing: Promise<void> | undefined;
@@ -194,5 +217,6 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     credential: await running.issueNodeCredential(node),
     endpointToken: joined.endpointToken(node.name),
   });
-  return { url, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, joinLocalNode, close };
+  const tlsInfo = tls && { ca: tls.ca, caFingerprint: tls.caFingerprint };
+  return { url, tls: tlsInfo, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, joinLocalNode, close };
 }

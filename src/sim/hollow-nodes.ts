@@ -14,8 +14,10 @@ import { DEFAULT_MAX_IN_FLIGHT, RequestGate, withRequestGate } from './request-g
 import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
 
 export interface HollowNodesOptions {
-  /** API URL, e.g. http://127.0.0.1:7070. */
+  /** API URL, e.g. https://127.0.0.1:7070. */
   server: string;
+  /** The cluster CA certificate (PEM) an https:// server is checked against. */
+  ca?: string | undefined;
   /** The agent token. */
   token: string;
   nodes: number;
@@ -93,7 +95,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   // One keep-alive pool for every node's calls: the request gate keeps at most maxInFlight calls
   // in flight, so the pool never needs more sockets than that (fd-budget.ts counts on it).
-  const transport = opts.connect ? undefined : new HttpTransport({ maxSockets: maxInFlight });
+  const transport = opts.connect ? undefined : new HttpTransport({ maxSockets: maxInFlight, tls: { ca: opts.ca } });
   const connect = opts.connect ?? ((conn: { server: string; token: string }): GantryClient => createHttpClient({ ...conn, transport }));
   const stopper = new AbortController();
   const linked = AbortSignal.any([signal, stopper.signal]);

@@ -42,10 +42,10 @@ describe('hollow nodes against a real server', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'gantry-sim-'));
     const logger = pino({ level: 'silent' });
     server = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
-    admin = createHttpClient({ server: server.url, token: server.adminToken });
+    admin = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
     const t0 = Date.now();
     hollow = startHollowNodes(
-      { server: server.url, token: server.agentToken, nodes: NODES, ramp: 25, capacity: CAPACITY, seed: 7, logger },
+      { server: server.url, ca: server.tls?.ca.certPem, token: server.agentToken, nodes: NODES, ramp: 25, capacity: CAPACITY, seed: 7, logger },
       new AbortController().signal,
     );
     await hollow.ready;

@@ -25,7 +25,7 @@ describe('restarting the agent', () => {
     image = await ensureTestImage();
     g = await GantryProcesses.create();
     const port = await freePort();
-    g.url = `http://127.0.0.1:${port}`;
+    g.url = `https://127.0.0.1:${port}`;
     g.spawn('server', ['server', '--listen', `127.0.0.1:${port}`]);
     await g.waitReady('server');
     agent = startAgent();

@@ -15,7 +15,7 @@ const t = useGantryUp();
 
 /** Reads an instance straight from the API (a CLI call takes too long to catch short-lived states). */
 async function getInstance(name: string): Promise<Instance | undefined> {
-  const r = await fetch(`${t.g.url}/api/v1/namespaces/default/instances/${name}`, { headers: { authorization: `Bearer ${t.g.token}` } });
+  const r = await t.g.fetch(`${t.g.url}/api/v1/namespaces/default/instances/${name}`, { headers: { authorization: `Bearer ${t.g.token}` } });
   if (r.status === 404) return undefined;
   if (!r.ok) throw new Error(`GET instance ${name} -> ${r.status}`);
   return (await r.json()) as Instance;

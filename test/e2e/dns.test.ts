@@ -66,7 +66,7 @@ describe('discovery: endpoints, DNS and the container environment', () => {
   }
 
   async function endpoints(): Promise<EndpointSet> {
-    const r = await fetch(`${g.url}/api/v1/namespaces/default/endpoints/dnsweb`, { headers: { authorization: `Bearer ${g.token}` } });
+    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/endpoints/dnsweb`, { headers: { authorization: `Bearer ${g.token}` } });
     expect(r.status).toBe(200);
     return (await r.json()) as EndpointSet;
   }
@@ -129,7 +129,7 @@ describe('discovery: endpoints, DNS and the container environment', () => {
       s.resume();
     });
     expect((await resolver.resolveSrv('_http._tcp.dnsweb.default.gantry')).length).toBeGreaterThan(0);
-    expect((await fetch(`${g.url}/healthz`)).ok).toBe(true);
+    expect((await g.fetch(`${g.url}/healthz`)).ok).toBe(true);
   });
 
   it('containers carry GANTRY_PORT_<NAME>, GANTRY_HOST_IP and the rest, answer on that host port, and get Gantry as name server', async () => {

@@ -57,7 +57,7 @@ spec:
 
   it('the API answers 4xx with field paths and refuses requests without a token', async () => {
     const put = (body: string, token?: string) =>
-      fetch(`${t.g.url}/api/v1/namespaces/default/services/bad`, {
+      t.g.fetch(`${t.g.url}/api/v1/namespaces/default/services/bad`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body,
@@ -70,6 +70,6 @@ spec:
     const body = (await invalid.json()) as { error: { code: string; details: { path: string }[] } };
     expect(body.error.code).toBe('INVALID');
     expect(body.error.details.map((d) => d.path).sort()).toEqual(['spec.containers', 'spec.replicas']);
-    expect((await fetch(`${t.g.url}/healthz`)).status).toBe(200);
+    expect((await t.g.fetch(`${t.g.url}/healthz`)).status).toBe(200);
   });
 });

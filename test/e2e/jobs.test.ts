@@ -23,7 +23,7 @@ describe('jobs and cron jobs', () => {
     image = await ensureTestImage();
     g = await GantryProcesses.create();
     port = await freePort();
-    g.url = `http://127.0.0.1:${port}`;
+    g.url = `https://127.0.0.1:${port}`;
     await startServer();
     g.spawn('agent', ['agent', '--server', g.url, '--token', g.agentToken(), '--driver', 'docker', '--name', 'jobs-node', '--publish-address', '127.0.0.1']);
     await waitFor('the agent to register a ready node', async () => {

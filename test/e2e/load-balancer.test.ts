@@ -75,7 +75,7 @@ describe('load balancer (HAProxy)', () => {
   }, 60_000);
 
   async function lbStatus(service: string): Promise<LoadBalancerStatus> {
-    const r = await fetch(`${g.url}/api/v1/namespaces/default/services/${service}/loadbalancer`, { headers: { authorization: `Bearer ${g.token}` } });
+    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/services/${service}/loadbalancer`, { headers: { authorization: `Bearer ${g.token}` } });
     expect(r.status).toBe(200);
     return (await r.json()) as LoadBalancerStatus;
   }

@@ -32,7 +32,7 @@ describe('node maintenance', () => {
 
   /** Instances of `service` through the API (cheaper than a CLI process per sample). */
   const instances = async (service: string): Promise<Instance[]> => {
-    const r = await fetch(`${g.url}/api/v1/namespaces/default/instances`, { headers: { authorization: `Bearer ${g.token}` } });
+    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/instances`, { headers: { authorization: `Bearer ${g.token}` } });
     if (!r.ok) throw new Error(`list instances: ${r.status}`);
     return ((await r.json()) as { items: Instance[] }).items.filter((i) => i.spec.service === service);
   };

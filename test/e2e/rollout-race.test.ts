@@ -40,7 +40,7 @@ spec:
 }
 
 async function api<T>(g: GantryProcesses, path: string): Promise<T> {
-  const r = await fetch(`${g.url}${path}`, { headers: { authorization: `Bearer ${g.token}` }, signal: AbortSignal.timeout(5000) });
+  const r = await g.fetch(`${g.url}${path}`, { headers: { authorization: `Bearer ${g.token}` }, signal: AbortSignal.timeout(5000) });
   if (!r.ok) throw new Error(`GET ${path} -> ${r.status}`);
   return (await r.json()) as T;
 }

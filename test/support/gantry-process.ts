@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,7 +74,7 @@ export class GantryProcesses {
    */
   async up(extra: string[] = []): Promise<ChildProcess> {
     const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `https://127.0.0.1:${port}`;
     const dns = extra.includes('--dns-listen') ? [] : ['--dns-listen', '127.0.0.1:0'];
     // The load balancer would take port 8080: only tests that ask for it (with a free port) run it.
     const lb = extra.some((a) => a.startsWith('--lb')) ? [] : ['--no-lb'];
@@ -90,7 +91,7 @@ export class GantryProcesses {
   /** `gantry server` alone on a free port (agents join separately); waits until it answers. */
   async server(extra: string[] = []): Promise<ChildProcess> {
     const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `https://127.0.0.1:${port}`;
     const child = this.spawn('server', ['server', '--listen', `127.0.0.1:${port}`, ...extra]);
     await this.waitReady('server');
     return child;
@@ -99,11 +100,40 @@ export class GantryProcesses {
   /** Waits for /healthz, then reads the admin token and the cluster id. */
   async waitReady(logName: string): Promise<void> {
     await waitFor(`gantry to answer on ${this.url} (log: ${this.logOf(logName).slice(-2000)})`, async () => {
-      const r = await fetch(`${this.url}/healthz`);
+      const r = await this.fetch(`${this.url}/healthz`);
       return r.ok;
     }, 60_000);
     this.token = readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
     this.clusterId = readFileSync(join(this.dataDir, 'cluster-id'), 'utf8').trim();
+  }
+
+  /** The cluster CA the server made in the data dir (PEM). */
+  caPem(): string {
+    return readFileSync(join(this.dataDir, 'tls', 'ca.crt'), 'utf8');
+  }
+
+  /**
+   * fetch() for the API: https:// URLs are checked against the cluster CA of the data dir (Node 20's
+   * fetch takes no CA); http:// goes to fetch as is. The whole body is read before it resolves.
+   */
+  async fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {}): Promise<Response> {
+    if (!url.startsWith('https:')) return fetch(url, init);
+    const ca = this.caPem();
+    return new Promise<Response>((resolve, reject) => {
+      const req = httpsRequest(url, { method: init.method ?? 'GET', headers: init.headers, ca, signal: init.signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          const status = res.statusCode ?? 0;
+          resolve(new Response([204, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers }));
+        });
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
   }
 
   /** The port `gantry up` printed for its DNS server on 127.0.0.1. */
