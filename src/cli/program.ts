@@ -34,10 +34,11 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['token', async () => (await import('./token-command.js')).tokenCommand],
   ['auth', async () => (await import('./auth-command.js')).authCommand],
   ['audit', async () => (await import('./audit-command.js')).auditCommand],
+  ['cert', async () => (await import('./cert-command.js')).certCommand],
 ];
 
 /** The program's own options that take a value (the next word is not a command). */
-const GLOBAL_VALUE_OPTIONS = ['--server', '--token', '--token-file', '--data-dir'];
+const GLOBAL_VALUE_OPTIONS = ['--server', '--token', '--token-file', '--data-dir', '--ca'];
 
 /** The command the words run: the first word that is neither a global option nor its value. */
 export function commandWord(argv: readonly string[]): string | undefined {

@@ -70,8 +70,11 @@ describe('ensureClusterTls', () => {
   });
 
   it('renews the server certificate with a new key from the same CA', async () => {
-    const first = await ensureClusterTls(dir);
+    const first = await ensureClusterTls(dir, { sans: ['10.0.0.9'] });
     const renewed = await renewServerCertificate(dir, { sans: ['node-a.lan'] });
+    // The names the old certificate had stay.
+    expect(new X509Certificate(renewed.certPem).checkIP('10.0.0.9')).toBe('10.0.0.9');
+    expect(renewed.sans).toEqual(['localhost', '127.0.0.1', '::1', '10.0.0.9', 'node-a.lan']);
     expect(renewed.keyPem).not.toBe(first.keyPem);
     expect(renewed.caFingerprint).toBe(first.caFingerprint);
     expect(await readFile(join(dir, 'tls', 'server.crt'), 'utf8')).toBe(renewed.certPem);

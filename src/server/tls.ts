@@ -100,15 +100,20 @@ export async function ensureClusterTls(dataDir: string, opts: ClusterTlsOptions 
   return { caPem: ca.certPem, certPem: server.certPem, keyPem: server.keyPem, caFingerprint: caFingerprint(ca.certPem) };
 }
 
-/** `gantry cert renew`: a new server certificate (new key) from the same CA. */
-export async function renewServerCertificate(dataDir: string, opts: ClusterTlsOptions = {}): Promise<ClusterTls & { notAfter: Date }> {
+/**
+ * `gantry cert renew`: a new server certificate (new key, a year from now) from the same CA, with
+ * the names the current one has plus `sans`. The running server serves it from its next start.
+ */
+export async function renewServerCertificate(dataDir: string, opts: ClusterTlsOptions = {}): Promise<ClusterTls & { notAfter: Date; sans: string[] }> {
   const dir = tlsDir(dataDir);
   const ca = await readPair(dir, 'ca');
   if (!ca) throw new Error(`${dir} has no ca.crt and ca.key: start the server once to make them (or copy them from the first server)`);
-  const sans = serverSans(opts.sans);
+  const current = await readPair(dir, 'server');
+  const kept = current ? sansOf(new NodeX509(current.certPem)).map((s) => s.replace(/^(dns|ip):/, '')) : [];
+  const sans = serverSans([...kept, ...(opts.sans ?? [])]);
   const server = await issueCertificate(ca, { commonName: 'gantry-server', sans, usage: 'server', ...(opts.now ? { now: opts.now } : {}) });
   await writePair(dir, 'server', server);
-  return { caPem: ca.certPem, ...server, caFingerprint: caFingerprint(ca.certPem), notAfter: new Date(new NodeX509(server.certPem).validTo) };
+  return { caPem: ca.certPem, ...server, caFingerprint: caFingerprint(ca.certPem), notAfter: new Date(new NodeX509(server.certPem).validTo), sans };
 }
 
 /** The CA of a data dir (to issue agents' and the server's client certificates). */

@@ -74,7 +74,7 @@ export class GantryProcesses {
    */
   async up(extra: string[] = []): Promise<ChildProcess> {
     const port = await freePort();
-    this.url = `https://127.0.0.1:${port}`;
+    this.url = `${extra.includes('--no-tls') ? 'http' : 'https'}://127.0.0.1:${port}`;
     const dns = extra.includes('--dns-listen') ? [] : ['--dns-listen', '127.0.0.1:0'];
     // The load balancer would take port 8080: only tests that ask for it (with a free port) run it.
     const lb = extra.some((a) => a.startsWith('--lb')) ? [] : ['--no-lb'];
@@ -91,7 +91,7 @@ export class GantryProcesses {
   /** `gantry server` alone on a free port (agents join separately); waits until it answers. */
   async server(extra: string[] = []): Promise<ChildProcess> {
     const port = await freePort();
-    this.url = `https://127.0.0.1:${port}`;
+    this.url = `${extra.includes('--no-tls') ? 'http' : 'https'}://127.0.0.1:${port}`;
     const child = this.spawn('server', ['server', '--listen', `127.0.0.1:${port}`, ...extra]);
     await this.waitReady('server');
     return child;
