@@ -12,6 +12,7 @@
 //   4. close the driver (Docker's connection), here, after Agent.run has returned.
 import type { Logger } from 'pino';
 import { Agent } from './agent.js';
+import type { EndpointTls } from './node/agent-server.js';
 import { bindProbe, HostPortAllocator, parsePortRange, type PortRange } from './instance/host-ports.js';
 import type { GantryClient } from '../client/types.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
@@ -33,6 +34,11 @@ export interface NodeAgentOptions {
   /** How clients reach this node's ports; the agent defaults to 127.0.0.1. */
   address?: string | undefined;
   agentListen?: string | undefined;
+  /**
+   * The log endpoint's serving certificate and key (from the cluster CA, for this node's address)
+   * and the CA: the endpoint is then HTTPS and answers the server's client certificate only.
+   */
+  endpointTls?: EndpointTls | undefined;
   logger: Logger;
   /** Host ports for published ports; default 20000-29999. */
   portRange?: PortRange | undefined;
@@ -64,6 +70,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     labels: opts.labels,
     address: opts.address,
     agentListen: opts.agentListen,
+    endpointTls: opts.endpointTls,
     agentToken: opts.agentToken,
     logger: opts.logger,
     maxContainerOpsPerSecond: opts.maxContainerOps,
@@ -84,3 +91,4 @@ export { parsePortRange, type PortRange };
 /** A joined node's identity (the CLI's `gantry agent --join`, and later starts). */
 export { identityDir, joinAsNode, loadIdentity, saveIdentity, type NodeIdentity } from './node-identity.js';
 export { parseListen } from './node/agent-server.js';
+export type { EndpointTls } from './node/agent-server.js';

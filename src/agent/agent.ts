@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { describeError, sleep, untilAborted, type Instance } from '../core/index.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import type { Driver } from '../drivers/driver.js';
-import { AgentServer } from './node/agent-server.js';
+import { AgentServer, type EndpointTls } from './node/agent-server.js';
 import { EventReporter } from './node/event-reporter.js';
 import { clientFileSource } from './instance/file-gate.js';
 import { HostPortAllocator } from './instance/host-ports.js';
@@ -37,6 +37,8 @@ export interface AgentOptions {
    * (the hollow nodes of `gantry sim`). Takes precedence over agentListen.
    */
   logServer?: AgentLogServer | undefined;
+  /** The log endpoint over HTTPS, answering the server's client certificate only (EndpointTls). */
+  endpointTls?: EndpointTls | undefined;
   agentToken: string;
   logger: Logger;
   /** Default 5000. */
@@ -210,6 +212,7 @@ export class Agent {
       nodeName: this.opts.nodeName,
       driver: this.opts.driver,
       token: this.opts.agentToken,
+      tls: this.opts.endpointTls,
       owns,
       kept,
       logger: this.log,

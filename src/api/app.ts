@@ -57,6 +57,8 @@ export interface ApiDeps {
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
   now?: () => Date;
+  /** How the log proxy calls agents over https:// (RouteDeps.agentTls). */
+  agentTls?: { ca: string; cert: string; key: string } | undefined;
   /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP (loopback, or --insecure). */
   https?: { cert: string; key: string } | undefined;
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
@@ -118,6 +120,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     agentToken: deps.agentToken,
     // Joined nodes' agents take their own endpoint secret; agents on the shared agent token, that token.
     endpointToken: (node) => (deps.join && liveNodeTokens(tokens.list(), node, (deps.now ?? (() => new Date()))()).length > 0 ? deps.join.endpointToken(node) : undefined),
+    agentTls: deps.agentTls,
     events: deps.events,
     leases: deps.leases,
     tokens,

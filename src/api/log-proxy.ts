@@ -77,8 +77,10 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   };
   let upstream: StreamResponse;
   try {
+    // An https:// agent also wants the server's client certificate (checked against the cluster CA);
+    // the bearer secret is the node's own endpoint secret (from its join), or the shared agent token.
     const secret = deps.endpointToken?.(nodeName) ?? deps.agentToken;
-    upstream = await streamGet(url, secret ? { authorization: `Bearer ${secret}` } : {}, ac.signal);
+    upstream = await streamGet(url, secret ? { authorization: `Bearer ${secret}` } : {}, ac.signal, deps.agentTls);
   } catch (e) {
     release();
     const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
@@ -91,7 +93,8 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
     upstream.body.destroy();
     if (upstream.status === 404) throw new NotFoundError('container', undefined, container, `container ${container} of instance ${r.name} is gone from node "${nodeName}"; see gantry describe instance ${r.name}`);
     if (upstream.status === 401) {
-      throw new UnavailableError(`the agent on node ${nodeName} rejected the server's agent token: it runs with a different agent.token`);
+      const what = url.protocol === 'https:' ? "the server's client certificate" : "the server's agent token: it runs with a different agent.token";
+      throw new UnavailableError(`the agent on node ${nodeName} rejected ${what}`);
     }
     throw new UnavailableError(`the agent of node "${nodeName}" answered HTTP ${upstream.status} for the log of instance ${r.name}`);
   }

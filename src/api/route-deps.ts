@@ -15,6 +15,11 @@ export interface RouteDeps {
   agentToken: string | undefined;
   /** What the log proxy presents to a node's agent (per node, from the join); absent: the shared agent token. */
   endpointToken?: ((node: string) => string | undefined) | undefined;
+  /**
+   * How the server calls agents' https:// endpoints: the cluster CA it checks them against, and its
+   * client certificate (common name gantry-server), which agents require.
+   */
+  agentTls?: { ca: string; cert: string; key: string } | undefined;
   events: EventRecorder;
   /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
   leases?: NodeLeases | undefined;

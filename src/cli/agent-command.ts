@@ -61,11 +61,13 @@ export function agentCommand(ctx: CliContext) {
       const agentListen = identity ? `${parseListen(opts.agentListen).host}:${identity.agentPort}` : opts.agentListen;
       // A joined host trusts exactly the CA it pinned at join.
       const client = ctx.connect({ server, token, ca: identity?.caPem ?? (await resolveCa(ctx, g)) });
+      // A joined agent serves its endpoint over HTTPS with the certificate issued at join.
+      const endpointTls = identity?.certPem && identity.keyPem ? { cert: identity.certPem, key: identity.keyPem, ca: identity.caPem } : undefined;
       const stop = shutdownOnSignals();
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress ?? identity?.address ?? address ?? '127.0.0.1', address: identity?.address ?? address, agentListen, logger, ...robustness, portRange, containerDns },
+          { client, agentToken, endpointTls, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress ?? identity?.address ?? address ?? '127.0.0.1', address: identity?.address ?? address, agentListen, logger, ...robustness, portRange, containerDns },
           stop.signal,
         );
       } finally {

@@ -39,7 +39,7 @@ export function upCommand(ctx: CliContext) {
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
       const { DRIVER_KINDS, parsePortRange, runNodeAgent } = await import('../agent/agent-root.js');
-      const { parseDnsListen, startServer } = await import('../server/index.js');
+      const { issueCertificate, parseDnsListen, startServer } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
@@ -79,8 +79,13 @@ export function upCommand(ctx: CliContext) {
           const agentPort = await freePort(at);
           const { credential, endpointToken } = await server.joinLocalNode({ name: nodeName, address: at, agentPort, labels });
           const client = ctx.connect({ server: server.url, token: credential, ca: server.tls?.ca.certPem });
+          // Its log endpoint: HTTPS with a certificate from the cluster CA, issued here directly;
+          // only the server's client certificate gets in.
+          const ca = server.tls?.ca;
+          const endpoint = ca && (await issueCertificate(ca, { commonName: `gantry-agent:${nodeName}`, sans: ['localhost', '127.0.0.1', '::1', at], usage: 'server' }));
+          const endpointTls = ca && endpoint && { cert: endpoint.certPem, key: endpoint.keyPem, ca: ca.certPem };
           await runNodeAgent(
-            { client, agentToken: endpointToken, driver, nodeName, labels, publishAddress: opts.publishAddress, address: at, agentListen: `${at}:${agentPort}`, logger, ...robustness, portRange, containerDns },
+            { client, agentToken: endpointToken, endpointTls, driver, nodeName, labels, publishAddress: opts.publishAddress, address: at, agentListen: `${at}:${agentPort}`, logger, ...robustness, portRange, containerDns },
             stop.signal,
           );
         } finally {

@@ -32,7 +32,7 @@ import { ensureClusterSecrets, ensureDataDir } from './data-dir.js';
 import { joinDeps } from './join-setup.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './listen-address.js';
-import { ensureClusterTls, loadCertificateAuthority, type CertificateAuthority } from './tls.js';
+import { ensureClusterTls, issueCertificate, loadCertificateAuthority, type CertificateAuthority } from './tls.js';
 import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } from './leader-lease.js';
 
 /** Every long-running loop of the server listens to one stop signal: a fixed few dozen, not a leak. */
@@ -94,14 +94,17 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const lock = await lockDataDir(opts.dataDir);
   let secrets: Awaited<ReturnType<typeof ensureClusterSecrets>>;
   let store: ReturnType<typeof openSqliteStore>;
-  let tls: { certPem: string; keyPem: string; caFingerprint: string; ca: CertificateAuthority } | undefined;
+  let tls: { certPem: string; keyPem: string; caFingerprint: string; ca: CertificateAuthority; client: { certPem: string; keyPem: string } } | undefined;
   try {
     secrets = await ensureClusterSecrets(opts.dataDir);
     if (opts.tls !== false) {
       // The listen address itself is a name clients use (unless it is a wildcard).
       const listenSan = host === '0.0.0.0' || host === '::' ? [] : [host];
       const made = await ensureClusterTls(opts.dataDir, { sans: [...listenSan, ...(opts.tls?.sans ?? [])] });
-      tls = { ...made, ca: await loadCertificateAuthority(opts.dataDir) };
+      const ca = await loadCertificateAuthority(opts.dataDir);
+      // The server's client certificate for agents' endpoints: made at each start, kept in memory.
+      const client = await issueCertificate(ca, { commonName: 'gantry-server', usage: 'client' });
+      tls = { ...made, ca, client };
     }
     store = openSqliteStore(join(opts.dataDir, 'state.db'));
   } catch (e) {
@@ -140,7 +143,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.agentToken, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, https: tls && { cert: tls.certPem, key: tls.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({

@@ -3,15 +3,17 @@
 import type { Logger } from 'pino';
 import { AGENT_ROUTES, pathPattern } from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
-import { LogEndpoint, type LogSource } from './log-endpoint.js';
+import { LogEndpoint, type EndpointTls, type LogSource } from './log-endpoint.js';
 
-export { parseListen } from './log-endpoint.js';
+export { parseListen, SERVER_CLIENT_NAME, type EndpointTls } from './log-endpoint.js';
 
 export interface AgentServerOptions {
   /** This agent's node: the server's log proxy names it in the path, and no other is served. */
   nodeName: string;
   driver: Driver;
   token: string;
+  /** HTTPS, and only the server's client certificate gets in (EndpointTls). */
+  tls?: EndpointTls | undefined;
   /** Whether this node's agent owns the container (it never serves others). */
   owns: (containerId: string) => boolean;
   /** Lines the agent keeps itself (warm runs); see LogSource.kept. */
@@ -42,6 +44,7 @@ export class AgentServer {
     const source: LogSource = { driver: opts.driver, owns: opts.owns, kept: opts.kept };
     this.endpoint = new LogEndpoint({
       token: opts.token,
+      tls: opts.tls,
       logger: opts.logger,
       listen: opts.listen,
       advertiseHost: opts.advertiseHost,

@@ -4,7 +4,9 @@
 // hollow node of `gantry sim` behind one socket (SharedLogServer).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import {
   type AppError,
@@ -35,8 +37,27 @@ export interface LogRoute {
   where: string;
 }
 
+/**
+ * TLS for the endpoint: its serving certificate and key (issued by the cluster CA for this node's
+ * address), and the CA whose client certificates it accepts. With TLS the caller must present a
+ * client certificate from that CA with `clientName` as its common name: the API server, which is
+ * then the endpoint's only client; the agent token is not asked for.
+ */
+export interface EndpointTls {
+  cert: string;
+  key: string;
+  ca: string;
+  /** The common name of the only client certificate accepted; default `gantry-server`. */
+  clientName?: string | undefined;
+}
+
+/** The common name of the client certificate the API server presents to agents. */
+export const SERVER_CLIENT_NAME = 'gantry-server';
+
 export interface LogEndpointOptions {
+  /** Without TLS, callers send it as a bearer token. */
   token: string;
+  tls?: EndpointTls | undefined;
   logger: Logger;
   /** Parses a path; undefined when it is no log path at all (404 "no route"). */
   route: (pathname: string) => LogRoute | undefined;
@@ -64,14 +85,19 @@ export class LogEndpoint {
 
   constructor(private readonly opts: LogEndpointOptions) {
     this.tokenDigest = digest(opts.token);
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       // A request must never take the process down (in `gantry up` that is the whole control plane).
       this.handle(req, res).catch((e: unknown) => {
         this.opts.logger.warn({ method: req.method, err: describeError(e) }, 'agent request failed');
         if (!res.headersSent) this.fail(res, new MalformedError('the request could not be handled; check its path and query'));
         else res.destroy();
       });
-    });
+    };
+    // requestCert + rejectUnauthorized: a caller without a certificate from the cluster CA is cut off
+    // in the handshake, before any byte of HTTP is read.
+    this.server = opts.tls
+      ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true }, handler)
+      : createServer(handler);
   }
 
   /** Listens; resolves once the port is known. */
@@ -89,7 +115,7 @@ export class LogEndpoint {
     const addr = this.server.address() as AddressInfo;
     const wildcard = host === '0.0.0.0' || host === '::';
     const shown = wildcard ? (this.opts.advertiseHost ?? '127.0.0.1') : host;
-    this.urlText = `http://${shown.includes(':') ? `[${shown}]` : shown}:${addr.port}`;
+    this.urlText = `${this.opts.tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${addr.port}`;
   }
 
   /** The base URL; set once listening. */
@@ -106,6 +132,13 @@ export class LogEndpoint {
   }
 
   private authorized(req: IncomingMessage): boolean {
+    if (this.opts.tls) {
+      // The handshake checked the chain; the name says it is the server's, not another holder of a
+      // certificate from the same CA (agents' serving certificates are not for clients either).
+      const socket = req.socket as TLSSocket;
+      const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
+      return peer?.subject?.CN === (this.opts.tls.clientName ?? SERVER_CLIENT_NAME);
+    }
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
     // Equal-length digests, so the comparison time says nothing about the token.
@@ -114,7 +147,10 @@ export class LogEndpoint {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The token first: an unauthenticated caller gets nothing parsed on its behalf.
-    if (!this.authorized(req)) return this.fail(res, new UnauthorizedError('missing or wrong agent token: send "Authorization: Bearer <agent token>"'));
+    if (!this.authorized(req)) {
+      const need = this.opts.tls ? `a client certificate of ${this.opts.tls.clientName ?? SERVER_CLIENT_NAME} from the cluster CA` : 'send "Authorization: Bearer <agent token>"';
+      return this.fail(res, new UnauthorizedError(`this endpoint answers the Gantry server only: ${need}`));
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://agent');
