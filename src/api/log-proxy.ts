@@ -35,8 +35,15 @@ export function containerIdFor(inst: Instance, container: string | undefined): {
   return { container: wanted, containerId: id };
 }
 
-/** The scheme of agents' endpoints. */
-const AGENT_SCHEME = 'http';
+/**
+ * The scheme of a node's agent endpoint: https when the agent says it serves TLS (its certificate
+ * comes from the cluster CA and is checked against it; only the server's client certificate gets
+ * in), else http with the agent token. Only the scheme is read from what the agent reports, never
+ * the host or port; an agent that claims https without a certificate from the CA just fails.
+ */
+function agentScheme(node: GantryNode): 'http' | 'https' {
+  return node.status?.agentUrl?.startsWith('https://') ? 'https' : 'http';
+}
 
 /**
  * Where the server asks a node's agent for a container's log: the address and agent port the node
@@ -49,7 +56,7 @@ export function agentLogUrl(node: GantryNode, containerId: string): URL | undefi
   if (!address || agentPort === undefined) return undefined;
   const host = address.includes(':') ? `[${address}]` : address;
   const path = fillPath(AGENT_ROUTES.nodeContainerLog, { node: node.metadata.name, id: containerId });
-  return new URL(`${AGENT_SCHEME}://${host}:${agentPort}${path}`);
+  return new URL(`${agentScheme(node)}://${host}:${agentPort}${path}`);
 }
 
 export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogRequest): Promise<FastifyReply> {
