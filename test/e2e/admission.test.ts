@@ -50,7 +50,7 @@ describe('admission: strict HAProxy-bound strings, HAProxy without root', () => 
   }, 60_000);
 
   async function lbStatus(service: string): Promise<LoadBalancerStatus> {
-    const r = await fetch(`${g.url}/api/v1/namespaces/default/services/${service}/loadbalancer`, { headers: { authorization: `Bearer ${g.token}` } });
+    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/services/${service}/loadbalancer`, { headers: { authorization: `Bearer ${g.token}` } });
     expect(r.status).toBe(200);
     return (await r.json()) as LoadBalancerStatus;
   }
@@ -83,7 +83,7 @@ describe('admission: strict HAProxy-bound strings, HAProxy without root', () => 
     // hostIP is written by agents (the status subresource): the same pattern, the same 422.
     const inst = (await instancesOf(g, 'safe'))[0] as Instance;
     const status = { ...inst.status, hostIP: '1.2.3.4;shutdown' };
-    const r = await fetch(`${g.url}/api/v1/namespaces/default/instances/${inst.metadata.name}/status`, {
+    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/instances/${inst.metadata.name}/status`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${g.agentToken()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ status }),
