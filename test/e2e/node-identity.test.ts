@@ -22,7 +22,7 @@ async function agentHome(): Promise<string> {
 }
 
 async function call(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; message: string }> {
-  const res = await fetch(`${g.url}${path}`, {
+  const res = await g.fetch(`${g.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -102,6 +102,19 @@ describe('node identity (two agents joined with join tokens)', () => {
     expect(Object.fromEntries(nodes.items.map((n) => [n.metadata.name, n.spec.address]))).toEqual({ 'node-a': '127.0.0.2', 'node-b': '127.0.0.3' });
     const list = await g.getJson<{ items: { spec: { node?: string }; status?: { hostIP?: string } }[] }>(['get', 'instances']);
     for (const i of list.items) expect(i.status?.hostIP).toBe(i.spec.node === 'node-a' ? '127.0.0.2' : '127.0.0.3');
+  });
+
+  it("serves each joined agent's log endpoint over HTTPS, reached by the server's client certificate only", async () => {
+    const nodes = await g.getJson<{ items: { metadata: { name: string }; status?: { agentUrl?: string } }[] }>(['get', 'nodes']);
+    for (const n of nodes.items) expect(n.status?.agentUrl).toMatch(/^https:\/\/127\.0\.0\.[23]:\d+$/);
+    const list = await g.getJson<{ items: { metadata: { name: string }; spec: { node?: string } }[] }>(['get', 'instances']);
+    const ofA = list.items.find((i) => i.spec.node === 'node-a')?.metadata.name ?? '';
+    const logs = await g.cli(['logs', ofA]);
+    expect(logs.code, logs.stderr).toBe(0);
+    // Straight to the agent with a node credential and no client certificate: cut off in the handshake.
+    const agentUrl = nodes.items.find((n) => n.metadata.name === 'node-a')?.status?.agentUrl ?? '';
+    const direct = await g.fetch(`${agentUrl}/healthz`, { headers: { authorization: `Bearer ${credential['node-a'] ?? ''}` } }).then(() => 'answered', () => 'refused');
+    expect(direct).toBe('refused');
   });
 
   it("gives each agent's credential 403 on the other node's instances, Node specs, an unused Secret and creating a Service", async () => {
