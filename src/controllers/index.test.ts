@@ -70,8 +70,10 @@ describe('startControllers', () => {
         },
         { timeout: 10_000 },
       );
-      // 200 reconciles each created instances (1,000 scheduling triggers): far fewer passes.
-      expect(passes.mock.calls.length - before).toBeLessThan(50);
+      // 200 reconciles each created instances (1,000 scheduling triggers): ten times fewer passes at
+      // most. How many exactly depends on how the two controllers interleave (51 seen on a loaded
+      // machine, ~20 on a quiet one); a pass per trigger would make about 1,000.
+      expect(passes.mock.calls.length - before).toBeLessThan(100);
     } finally {
       passes.mockRestore();
       ac.abort();
