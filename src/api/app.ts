@@ -32,6 +32,7 @@ import { registerSecretRedaction } from './secret-redaction.js';
 import { registerConfigFileRoutes } from './config-file-routes.js';
 import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
 import { TokenMirror } from './token-mirror.js';
+import { TokenUsage } from './token-usage.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { trackUnusedSockets } from './unused-sockets.js';
 
@@ -128,7 +129,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
   registerErrorHandler(app);
-  registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now }));
+  const usage = new TokenUsage({ store: deps.store, logger: deps.logger.child({ component: 'tokens' }), now: deps.now });
+  registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now, onUsed: (t) => usage.used(t) }));
   registerNodeAuthorizer(app, deps.store, streams);
   // After auth (hooks run in order): limits count per credential.
   registerLimits(app, new RequestLimiter(deps.limits));
@@ -145,6 +147,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     tokensStop.abort();
+    await usage.settled();
     await tokensDone;
   });
 

@@ -51,6 +51,8 @@ export interface AuthenticatorOptions {
   agentToken?: string | undefined;
   tokens: TokenLookup;
   now?: (() => Date) | undefined;
+  /** Told of every Token object a request authenticated with (TokenUsage: lastUsedAt). */
+  onUsed?: ((t: Token) => void) | undefined;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -92,6 +94,7 @@ export class Authenticator {
     if (token.spec.expiresAt && Date.parse(token.spec.expiresAt) <= this.now().getTime()) {
       throw new UnauthorizedError(`token ${parsed.id} expired at ${token.spec.expiresAt}; ask an administrator for a new one`);
     }
+    this.opts.onUsed?.(token);
     return principalOfToken(token);
   }
 }

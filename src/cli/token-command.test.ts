@@ -44,15 +44,16 @@ describe('gantry token', () => {
 
   it('list shows each token with its state, never a secret', async () => {
     const items = [
-      aToken('aaaaaaaaaa', { user: 'alice', role: 'edit', namespaces: ['team-a'] }, {}, 120),
+      aToken('aaaaaaaaaa', { user: 'alice', role: 'edit', namespaces: ['team-a'] }, { lastUsedAt: ago(3) }, 120),
       aToken('bbbbbbbbbb', { user: 'bob', role: 'view', namespaces: ['*'] }, { revokedAt: ago(5) }, 60),
       aToken('cccccccccc', { user: 'carol', role: 'metrics', namespaces: ['*'], expiresAt: ago(1) }, {}, 30),
     ];
     const ctx = testContext({ env, client: fakeClient({ list: (() => Promise.resolve({ items, revision: 9 })) as never }) });
     expect(await runCli(ctx, ['token', 'list'])).toBe(0);
     const lines = ctx.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+TYPE\s+SUBJECT\s+ROLE\s+NAMESPACES\s+EXPIRES\s+STATE\s+AGE$/);
+    expect(lines[0]).toMatch(/^ID\s+TYPE\s+SUBJECT\s+ROLE\s+NAMESPACES\s+EXPIRES\s+STATE\s+LAST USED\s+AGE$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[6])).toEqual(['active', 'revoked', 'expired']);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(7, -1).join(' '))).toEqual(['3s ago', '-', '-']);
   });
 
   it('revoke names the token and when', async () => {

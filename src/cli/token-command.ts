@@ -49,9 +49,10 @@ export function tokenTable(tokens: readonly Token[], now: Date): string {
       t.spec.namespaces?.join(',') ?? '-',
       t.spec.expiresAt ?? 'never',
       tokenState(t, now),
+      t.status?.lastUsedAt ? `${formatAge(t.status.lastUsedAt, now)} ago` : '-',
       formatAge(t.metadata.createdAt, now),
     ]);
-  return formatTable(['ID', 'TYPE', 'SUBJECT', 'ROLE', 'NAMESPACES', 'EXPIRES', 'STATE', 'AGE'], rows);
+  return formatTable(['ID', 'TYPE', 'SUBJECT', 'ROLE', 'NAMESPACES', 'EXPIRES', 'STATE', 'LAST USED', 'AGE'], rows);
 }
 
 export function tokenCommand(ctx: CliContext) {
