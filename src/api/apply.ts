@@ -21,7 +21,7 @@ import {
 } from '../core/index.js';
 import type { NewObject, Store } from '../store/store.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
-import { admitManifest } from './admission.js';
+import { admitManifest, lostQuotaRace, writeAdmitted, type QuotaGuard } from './admission.js';
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';
 
@@ -99,19 +99,19 @@ async function requireNamespace(store: Store, kind: Kind, namespace: string | un
 /** POST: create only; 409 when the object exists. */
 export async function createObject(store: Store, m: Manifest): Promise<AnyObject> {
   await requireNamespace(store, m.kind, m.metadata.namespace);
-  await admitManifest(store, m, undefined);
-  return store.create(initialObject(m));
+  const guard = await admitManifest(store, m, undefined);
+  return writeAdmitted(store, guard, { op: 'create', object: initialObject(m) });
 }
 
 /**
  * The CAS update. A 409 on a revision the user pinned most often comes from a file that still
  * carries the metadata.revision of an earlier export: say how to apply it anyway.
  */
-async function updatePinned(store: Store, next: AnyObject, userRevision: number | undefined): Promise<AnyObject> {
+async function updatePinned(store: Store, next: AnyObject, userRevision: number | undefined, guard?: QuotaGuard): Promise<AnyObject> {
   try {
-    return await store.update(next);
+    return await writeAdmitted(store, guard, { op: 'update', object: next });
   } catch (e) {
-    if (userRevision === undefined || !isAppError(e, 'CONFLICT')) throw e;
+    if (userRevision === undefined || !isAppError(e, 'CONFLICT') || lostQuotaRace(e)) throw e;
     const hint = 'or remove metadata.revision from the file';
     throw new ConflictError(e instanceof StaleRevisionError ? `${e.message}, ${hint}` : `${e.message}; read it again and retry, ${hint}`);
   }
@@ -129,13 +129,14 @@ export async function applyObject(store: Store, m: Manifest): Promise<{ object: 
       }
       const next = mergeApply(existing, m);
       if (!next) return { object: existing, result: 'unchanged' as const };
-      await admitManifest(store, m, existing);
-      return { object: await updatePinned(store, next, userRevision), result: 'configured' as const };
+      const guard = await admitManifest(store, m, existing);
+      return { object: await updatePinned(store, next, userRevision, guard), result: 'configured' as const };
     },
     {
       // Lost a race with another writer (or a concurrent create/delete): re-read and try again,
       // unless the user pinned a revision, in which case the 409 is the answer.
-      retryable: (e) => userRevision === undefined && (isAppError(e, 'CONFLICT') || (e instanceof NotFoundError && e.kind !== 'Namespace')),
+      // A lost quota race is retried either way: the pinned object itself did not move.
+      retryable: (e) => lostQuotaRace(e) || (userRevision === undefined && (isAppError(e, 'CONFLICT') || (e instanceof NotFoundError && e.kind !== 'Namespace'))),
     },
   );
 }

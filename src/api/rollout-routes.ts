@@ -24,22 +24,30 @@ import {
 import { CHANGE_CAUSE_ANNOTATION, ServiceVersions, changeCause } from '../runtime/service-versions.js';
 import type { Store } from '../store/store.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
-import { admitManifest } from './admission.js';
+import { admitManifest, writeAdmitted, type QuotaGuard } from './admission.js';
 import type { Params, RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
 
 export type { RolloutAction, RolloutView };
 
 /** Reads the Service, changes it with `change` (undefined: nothing to do) and writes it with CAS, retrying on conflicts. */
-async function updateService(store: Store, namespace: string, name: string, change: (s: Service) => Promise<Service | undefined>): Promise<{ service: Service; changed: boolean }> {
+/** `admitted.guard`: set by a `change` that admitted against a quota (writeAdmitted). */
+async function updateService(
+  store: Store,
+  namespace: string,
+  name: string,
+  change: (s: Service) => Promise<Service | undefined>,
+  admitted: { guard?: QuotaGuard | undefined } = {},
+): Promise<{ service: Service; changed: boolean }> {
   // Only the write's lost race is retried: a ConflictError from `change` is its answer.
   return retryOnConflict(
     async () => {
       const svc = await store.get('Service', namespace, name);
       if (!svc) throw new NotFoundError('Service', namespace, name);
+      admitted.guard = undefined;
       const next = await change(svc);
       if (!next) return { service: svc, changed: false };
-      return { service: await store.update(next), changed: true };
+      return { service: await writeAdmitted(store, admitted.guard, { op: 'update', object: next }), changed: true };
     },
     { retryable: (e) => e instanceof StaleRevisionError },
   );
@@ -92,6 +100,7 @@ export async function rolloutAction(store: Store, namespace: string, name: strin
       if (errors.length > 0) throw new InvalidError('undo takes { "toVersion": N } (optional)', errors);
       const toVersion = (body as { toVersion?: number } | undefined)?.toVersion;
       let target: ServiceVersion | undefined;
+      const admitted: { guard?: QuotaGuard | undefined } = {};
       const r = await updateService(store, namespace, name, async (s) => {
         target = undoTarget(await versions.list(namespace, name), s.status?.version, toVersion, name);
         const generation = (s.metadata.generation ?? 1) + 1;
@@ -101,9 +110,9 @@ export async function rolloutAction(store: Store, namespace: string, name: strin
           { [CHANGE_CAUSE_ANNOTATION]: changeCause(generation, `rollout undo to v${target.spec.version}`) },
         );
         // An old template is judged like an apply: the namespace's profile or quota may have changed since.
-        await admitManifest(store, next, s);
+        admitted.guard = await admitManifest(store, next, s);
         return next;
-      });
+      }, admitted);
       return { ...r, message: `rolling back to the template of v${target?.spec.version ?? '?'}` };
     }
   }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidError, NotFoundError, ROUTES, ScaleSchema, schemaErrors, type Service } from '../core/index.js';
 import type { Store } from '../store/store.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
-import { admitManifest } from './admission.js';
+import { admitManifest, writeAdmitted } from './admission.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
 
@@ -25,8 +25,8 @@ async function scaleService(store: Store, namespace: string, name: string, repli
       spec: { ...svc.spec, replicas },
     };
     // A scale-up is admitted like an apply: the namespace's instance, cpu and memory quotas.
-    await admitManifest(store, next, svc);
-    return { service: await store.update(next), changed: true };
+    const guard = await admitManifest(store, next, svc);
+    return { service: await writeAdmitted(store, guard, { op: 'update', object: next }), changed: true };
   });
 }
 
