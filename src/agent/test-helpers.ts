@@ -126,6 +126,10 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('revokeToken');
   }
 
+  async rotateSecretKey(): Promise<never> {
+    return unsupported('rotateSecretKey');
+  }
+
   async audit(): Promise<never> {
     return unsupported('audit');
   }

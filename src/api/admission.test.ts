@@ -39,7 +39,7 @@ describe('quota admission under concurrent writes', () => {
     // Three services from 1 to 3 replicas at once: 3 + 2 x 3 = 9 > 6, so at most one grows.
     const { ok } = await settle(['a', 'b', 'c'].map((n) => applyObject(store, inTeam(n, 3))));
     expect(ok).toBe(1);
-    const replicas = (await store.list('Service', { namespace: 'team' })).items.map((s: Service) => s.spec.replicas);
+    const replicas = (await store.list('Service', { namespace: 'team' })).items.map((s: Service) => s.spec.replicas ?? 0);
     expect(replicas.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(6);
   });
 

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
-import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES } from '../core/index.js';
+import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES, type SecretKeyRotation } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
 import { registerAudit } from './audit-hook.js';
@@ -33,6 +33,7 @@ import { registerConfigFileRoutes } from './config-file-routes.js';
 import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
 import { TokenMirror } from './token-mirror.js';
 import { TokenUsage } from './token-usage.js';
+import { registerSecretKeyRoutes } from './secret-key-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { trackUnusedSockets } from './unused-sockets.js';
 
@@ -58,6 +59,8 @@ export interface ApiDeps {
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
   now?: () => Date;
+  /** Seals every Secret with a new key (POST /api/v1/secret-key/rotate); absent: 503. */
+  rotateSecretKey?: (() => Promise<SecretKeyRotation>) | undefined;
   /** How the log proxy calls agents over https:// (RouteDeps.agentTls). */
   agentTls?: { ca: string; cert: string; key: string } | undefined;
   /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP (loopback, or --insecure). */
@@ -177,6 +180,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerEndpointRoutes(app, routeDeps, deps.catalog);
   registerLoadBalancerRoutes(app, routeDeps, deps.loadBalancer);
   registerTokenRoutes(app, routeDeps, deps.now ?? (() => new Date()));
+  registerSecretKeyRoutes(app, routeDeps, deps.rotateSecretKey);
   await app.ready();
   return app;
 }

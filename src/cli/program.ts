@@ -35,6 +35,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['auth', async () => (await import('./auth-command.js')).authCommand],
   ['audit', async () => (await import('./audit-command.js')).auditCommand],
   ['cert', async () => (await import('./cert-command.js')).certCommand],
+  ['secret-key', async () => (await import('./secret-key-command.js')).secretKeyCommand],
 ];
 
 /** The program's own options that take a value (the next word is not a command). */

@@ -33,6 +33,8 @@ import {
   VersionSchema,
   watchLineSchema,
   JOIN_ROUTES,
+  SECRET_KEY_ROUTES,
+  type SecretKeyRotation,
   type AnyObject,
   type JoinTokenCreate,
   type NodeRevokeResult,
@@ -231,6 +233,10 @@ export class HttpClient implements GantryClient {
 
   async revokeNode(name: string): Promise<NodeRevokeResult> {
     return this.json(JOIN_ROUTES.nodeRevoke, `${objectPath('Node', undefined, name)}/revoke`, JOIN_ROUTES.nodeRevoke.response, { body: {} });
+  }
+
+  async rotateSecretKey(): Promise<SecretKeyRotation> {
+    return this.json(SECRET_KEY_ROUTES.secretKeyRotate, SECRET_KEY_ROUTES.secretKeyRotate.path, SECRET_KEY_ROUTES.secretKeyRotate.response, { body: {} });
   }
 
   async revokeToken(id: string): Promise<Token> {

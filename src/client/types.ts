@@ -4,6 +4,7 @@ import type {
   AnyObject,
   JoinTokenCreate,
   NodeRevokeResult,
+  SecretKeyRotation,
   ApplyResult,
   AuditEntry,
   ConfigFileContent,
@@ -114,6 +115,8 @@ export interface GantryClient extends ListWatch {
   issueToken(req: TokenCreate): Promise<{ token: string; object: Token }>;
   /** Admin only: revoke a token at once; idempotent. */
   revokeToken(id: string): Promise<Token>;
+  /** Admin only: seal every Secret with a new key and drop the old ones. */
+  rotateSecretKey(): Promise<SecretKeyRotation>;
   /** Admin only: a join token for agents (GTJ-1-...); `token` is the string, shown this once. */
   createJoinToken(req: JoinTokenCreate): Promise<{ token: string; object: Token }>;
   /** Admin only: refuse a node's credentials from now on and close what they have open. */

@@ -1,7 +1,7 @@
 // The server's data directory: the SQLite database and the secrets made at first start. Secrets
 // are created with O_EXCL, so two servers racing on one directory cannot end up with two tokens.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface ClusterSecrets {
@@ -44,4 +44,18 @@ export async function ensureClusterSecrets(dir: string): Promise<ClusterSecrets>
     agentToken: await readOrCreateSecret(dir, 'agent.token', token),
     clusterId: await readOrCreateSecret(dir, 'cluster-id', () => randomBytes(6).toString('hex')),
   };
+}
+
+/**
+ * The state file and its WAL and shared-memory files, 0600: made empty with that mode before
+ * SQLite opens it (SQLite gives the -wal and -shm files the database file's mode), and tightened
+ * when an older Gantry left them 0644.
+ */
+export async function privateStateFiles(dbPath: string): Promise<void> {
+  await (await open(dbPath, 'a', 0o600)).close();
+  for (const path of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) {
+    await chmod(path, 0o600).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
 }

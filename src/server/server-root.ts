@@ -27,8 +27,10 @@ import { UnavailableError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
+import { SecretBox } from '../store/secret-box.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import { ensureClusterSecrets, ensureDataDir } from './data-dir.js';
+import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-dir.js';
+import { loadOrCreateSecretKeys, rotateSecretKey } from './secret-keys.js';
 import { joinDeps } from './join-setup.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './listen-address.js';
@@ -106,7 +108,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       const client = await issueCertificate(ca, { commonName: 'gantry-server', usage: 'client' });
       tls = { ...made, ca, client };
     }
-    store = openSqliteStore(join(opts.dataDir, 'state.db'));
+    // Secret data is sealed on disk with the data dir's keyring, apart from state.db (0600 too).
+    const statePath = join(opts.dataDir, 'state.db');
+    const secretKeys = await loadOrCreateSecretKeys(opts.dataDir);
+    await privateStateFiles(statePath);
+    store = openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) });
   } catch (e) {
     await lock.release();
     throw e;
@@ -143,7 +149,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.agentToken, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({

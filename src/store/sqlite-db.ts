@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import type { AnyObject } from '../core/index.js';
 import { deepFreeze } from './deep-freeze.js';
+import { SEALED_PREFIX, type SecretBox } from './secret-box.js';
 import type { WatchEvent, WatchEventType } from './store.js';
 import type { Change } from './txn-planner.js';
 
@@ -40,9 +41,11 @@ export class SqliteDb {
   /** History rows below this revision are gone already. */
   private trimmedBelow = 0;
 
+  /** `box`: seals Secret data on its way to disk and opens it on load (secret-box.ts); none: stored as is. */
   constructor(
     readonly path: string,
     private readonly historyLimit: number,
+    private box?: SecretBox,
   ) {
     this.db = new Database(path);
     try {
@@ -68,9 +71,10 @@ export class SqliteDb {
     this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number) => {
       for (const c of changes) {
         const ns = c.namespace ?? '';
+        const data = this.box ? this.box.seal(c.kind, c.json) : c.json;
         if (c.type === 'DELETED') this.deleteObject.run(c.kind, ns, c.name);
-        else this.upsertObject.run(c.kind, ns, c.name, c.revision, c.json);
-        this.insertHistory.run(c.revision, c.type, c.kind, ns, c.name, c.json);
+        else this.upsertObject.run(c.kind, ns, c.name, c.revision, data);
+        this.insertHistory.run(c.revision, c.type, c.kind, ns, c.name, data);
       }
       this.setRevision.run(revision);
       this.trimHistory.run(revision - this.historyLimit);
@@ -80,15 +84,57 @@ export class SqliteDb {
   load(): LoadedState {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: number };
     const revision = row.value;
-    const objects = (this.db.prepare('SELECT data FROM objects ORDER BY rowid').all() as { data: string }[]).map(
-      (r) => deepFreeze(JSON.parse(r.data) as AnyObject),
+    const open = (kind: string, data: string): string => (this.box ? this.box.open(kind, data).json : data);
+    const objects = (this.db.prepare('SELECT kind, data FROM objects ORDER BY rowid').all() as { kind: string; data: string }[]).map(
+      (r) => deepFreeze(JSON.parse(open(r.kind, r.data)) as AnyObject),
     );
     // A smaller historyLimit than the file was written with takes effect here.
     const rows = this.db
-      .prepare('SELECT revision, type, data FROM history WHERE revision > ? ORDER BY revision')
-      .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; data: string }[];
-    const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(r.data) as AnyObject) }));
+      .prepare('SELECT revision, type, kind, data FROM history WHERE revision > ? ORDER BY revision')
+      .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; kind: string; data: string }[];
+    const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(open(r.kind, r.data)) as AnyObject) }));
     return { revision, objects, history, historySizes: rows.map((r) => r.data.length) };
+  }
+
+  /**
+   * Seals every stored Secret (objects and history) with `box`'s primary key, in one transaction,
+   * and makes it the box for later writes: Secrets stored in clear before encryption was on, or
+   * under an older key (rotation). Freed pages are zeroed (secure_delete) and the WAL is
+   * checkpointed and truncated, so no old bytes stay in either file. Returns how many rows changed.
+   */
+  reseal(box: SecretBox): { objects: number; history: number } {
+    // `box` holds the keys rows were sealed with (rotation keeps the old ones in it); rows in clear open as they are.
+    const openOld = (kind: string, data: string): { json: string; sealedWith: string | undefined } => box.open(kind, data);
+    const objects = this.db.prepare("SELECT namespace, name, data FROM objects WHERE kind = 'Secret'").all() as { namespace: string; name: string; data: string }[];
+    const history = this.db.prepare("SELECT revision, data FROM history WHERE kind = 'Secret'").all() as { revision: number; data: string }[];
+    const setObject = this.db.prepare("UPDATE objects SET data = ? WHERE kind = 'Secret' AND namespace = ? AND name = ?");
+    const setHistory = this.db.prepare('UPDATE history SET data = ? WHERE revision = ?');
+    const counts = { objects: 0, history: 0 };
+    this.db.pragma('secure_delete = ON');
+    try {
+      this.db.transaction(() => {
+        const current = `"sealedData":"${SEALED_PREFIX}:${box.primaryId}:`;
+        for (const r of objects) {
+          if (r.data.includes(current)) continue;
+          const opened = openOld('Secret', r.data);
+          if (opened.sealedWith === box.primaryId) continue;
+          setObject.run(box.seal('Secret', opened.json), r.namespace, r.name);
+          counts.objects++;
+        }
+        for (const r of history) {
+          if (r.data.includes(current)) continue;
+          const opened = openOld('Secret', r.data);
+          if (opened.sealedWith === box.primaryId) continue;
+          setHistory.run(box.seal('Secret', opened.json), r.revision);
+          counts.history++;
+        }
+      })();
+      if (counts.objects + counts.history > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.pragma('secure_delete = OFF');
+    }
+    this.box = box;
+    return counts;
   }
 
   /** Writes the changes and the new revision in one transaction: all or nothing. */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '../core/index.js';
 import type { AnyObject, Kind, ObjectOf } from '../core/index.js';
 import { ObjectMirror } from './object-mirror.js';
+import type { SecretBox } from './secret-box.js';
 import { SqliteDb } from './sqlite-db.js';
 import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, WatchEvent, WatchOptions } from './store.js';
 import { planTxn } from './txn-planner.js';
@@ -24,6 +25,11 @@ export interface SqliteStoreOptions {
   maxWatchBuffer?: number;
   /** Clock for createdAt; tests pass a fixed one. */
   now?: () => Date;
+  /**
+   * Seals Secret data on disk (secret-box.ts). At open, Secrets stored in clear or under another
+   * key of the box are sealed again with its primary key.
+   */
+  secretBox?: SecretBox | undefined;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
@@ -52,8 +58,9 @@ export class SqliteStore implements Store {
     const historyLimit = Math.max(1, Math.floor(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT));
     this.historyLimit = historyLimit;
     this.now = opts.now ?? (() => new Date());
-    this.db = new SqliteDb(path, historyLimit);
+    this.db = new SqliteDb(path, historyLimit, opts.secretBox);
     const loaded = this.db.load();
+    if (opts.secretBox) this.db.reseal(opts.secretBox);
     this.revision = loaded.revision;
     for (const o of loaded.objects) this.mirror.set(o);
     this.hub = new WatchHub({
@@ -64,6 +71,15 @@ export class SqliteStore implements Store {
       historyMaxBytes: opts.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
       maxBuffered: opts.maxWatchBuffer ?? DEFAULT_MAX_WATCH_BUFFER,
     });
+  }
+
+  /**
+   * Seals every stored Secret with `box`'s primary key (key rotation: `box` also holds the keys
+   * they were sealed with) and uses it from now on. Synchronous: no write interleaves.
+   */
+  resealSecrets(box: SecretBox): { objects: number; history: number } {
+    this.checkOpen();
+    return this.db.reseal(box);
   }
 
   async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K> | undefined> {

@@ -1,7 +1,7 @@
 // People's tokens against a real `gantry server` and the built CLI: a view token reads a Secret
 // only redacted and cannot delete it, an edit token in namespace A gets 403 in namespace B,
 // whoami and can-i, a revoked token is refused at once, and the audit log has a line for each.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/core/index.js';
@@ -93,5 +93,30 @@ describe('people: tokens, roles per namespace, audit', () => {
     const table = await g.cli(['audit', '--user', 'eddie', '--since', '1h']);
     expect(table.stdout.split('\n')[0]).toMatch(/^TIME\s+USER\s+VERB\s+OBJECT\s+STATUS\s+FROM$/);
     expect(table.stdout).toMatch(/eddie\s+apply\s+config\/team-b\/app\s+403\s+127\.0\.0\.1/);
+  });
+
+  it('keeps Secret data sealed in the state file, and rotates its key (administrators only)', async () => {
+    const onDisk = (): string =>
+      readdirSync(g.dataDir)
+        .filter((f) => f.startsWith('state.db'))
+        .map((f) => readFileSync(join(g.dataDir, f)).toString('latin1'))
+        .join('');
+    expect(onDisk()).not.toContain('hunter2-very-secret');
+    expect(onDisk()).toContain('"sealedData":"gtenc1:');
+    expect(statSync(join(g.dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+    const before = readFileSync(join(g.dataDir, 'secret.key'), 'utf8');
+    const refused = await as('vera', ['secret-key', 'rotate']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/user vera .* may not POST \/api\/v1\/secret-key\/rotate: role admin is needed/);
+    const r = await g.cli(['secret-key', 'rotate']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Secrets are sealed with key (k[0-9a-f]{8}) \(1 objects and 1 history entries sealed again\); removed key k[0-9a-f]{8} from /);
+    const keyId = /with key (k[0-9a-f]{8})/.exec(r.stdout)?.[1] ?? '';
+    expect(readFileSync(join(g.dataDir, 'secret.key'), 'utf8')).not.toBe(before);
+    expect(onDisk()).toContain(`"sealedData":"gtenc1:${keyId}:`);
+    expect(onDisk()).not.toContain('hunter2-very-secret');
+    // The server still opens it (answers redact values for everyone, but count the opened bytes).
+    const got = await g.cli(['get', 'secret', 'db', '-n', 'team-a', '-o', 'json']);
+    expect((JSON.parse(got.stdout) as { spec: { data: Record<string, string> } }).spec.data.password).toBe('<redacted 19 bytes>');
   });
 });

@@ -11,3 +11,4 @@ export * from './auth.js';
 export * from './tokens.js';
 export * from './audit.js';
 export * from './join.js';
+export * from './secret-key.js';

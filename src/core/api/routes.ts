@@ -21,6 +21,7 @@ import { EndpointQuerySchema, EndpointSetListSchema, EndpointSetSchema, Endpoint
 import type { PersonRole } from './auth.js';
 import { AuditListSchema, AuditQuerySchema } from './audit.js';
 import { JOIN_ROUTES } from './join.js';
+import { SECRET_KEY_ROUTES } from './secret-key.js';
 import { LogQuerySchema } from './logs.js';
 import { CanIQuerySchema, CanIResultSchema, TokenCreatedSchema, TokenCreateSchema, WhoAmISchema } from './tokens.js';
 import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
@@ -361,7 +362,7 @@ export const ROUTES = {
 } as const satisfies Record<string, RouteSpec>;
 
 /** Every route of the API, generic ones first. */
-export const ALL_ROUTES: readonly RouteSpec[] = [...KINDS.flatMap((k) => Object.values(routesOfKind(k.kind)) as RouteSpec[]), ...Object.values(ROUTES), ...Object.values(JOIN_ROUTES)];
+export const ALL_ROUTES: readonly RouteSpec[] = [...KINDS.flatMap((k) => Object.values(routesOfKind(k.kind)) as RouteSpec[]), ...Object.values(ROUTES), ...Object.values(JOIN_ROUTES), ...Object.values(SECRET_KEY_ROUTES)];
 
 /** The callers a route lets in (undefined for a public one). */
 export function allowedCallers(access: Access): readonly Caller[] | undefined {
