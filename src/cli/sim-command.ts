@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { Logger } from 'pino';
 import { UsageError } from '../core/index.js';
-import type { HollowProgress } from '../sim/index.js';
+import type { HollowNodes, HollowProgress } from '../sim/index.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { globalOptions, resolveCa, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
@@ -115,10 +115,16 @@ export function simCommand(ctx: CliContext) {
           ctx.stdout(`${nodes} hollow nodes registered in ${((Date.now() - t0) / 1000).toFixed(1)}s; ${formatMemoryReport(before, after, nodes)}\n`);
           const logUrl = hollow.logUrl();
           if (logUrl) ctx.stderr(`container logs of all hollow nodes are served at ${logUrl}/nodes/<node> (gantry logs works for their instances)\n`);
-          await new Promise<void>((resolve) => {
-            if (stop.signal.aborted) return resolve();
-            stop.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
+          // The simulator's own lag, so a late heartbeat says whether the server or the sim was slow.
+          const lag = setInterval(() => ctx.stdout(`${heartbeatDelayLine(hollow)}\n`), HEARTBEAT_DELAY_REPORT_MS);
+          try {
+            await new Promise<void>((resolve) => {
+              if (stop.signal.aborted) return resolve();
+              stop.signal.addEventListener('abort', () => resolve(), { once: true });
+            });
+          } finally {
+            clearInterval(lag);
+          }
         } catch (e) {
           // Ctrl-C during the ramp is a normal way to stop.
           if (!stop.signal.aborted) throw e;
@@ -133,4 +139,15 @@ export function simCommand(ctx: CliContext) {
         logger.flush();
       }
     });
+}
+
+/** How often the sim prints its heartbeat send delay. */
+const HEARTBEAT_DELAY_REPORT_MS = 10_000;
+
+/** `heartbeat send delay: p50 0 ms, p99 12.5 ms, max 40 ms (last 4096 heartbeats)`: waits in the sim's request gate. */
+function heartbeatDelayLine(hollow: HollowNodes): string {
+  const [p50, p99, max] = [50, 99, 100].map((p) => hollow.heartbeatDelay(p));
+  if (!p50 || !p99 || !max) return 'heartbeat send delay: no heartbeats yet';
+  const ms = (v: number): string => `${Math.round(v * 10) / 10} ms`;
+  return `heartbeat send delay: p50 ${ms(p50.ms)}, p99 ${ms(p99.ms)}, max ${ms(max.ms)} (last ${max.samples} heartbeats)`;
 }

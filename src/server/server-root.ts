@@ -23,6 +23,7 @@ import { AuditLog } from '../api/audit-log.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
+import { LoopMonitor } from '../runtime/loop-monitor.js';
 import { UnavailableError } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
@@ -190,6 +191,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const bound = app.server.address() as AddressInfo;
   const url = urlOf(host, bound.port, tls ? 'https' : 'http');
   logger.info({ url, dataDir: opts.dataDir, clusterId: secrets.clusterId, ...(tls ? { caFingerprint: tls.caFingerprint } : {}) }, 'gantry server listening');
+  // Event-loop delay once per 10 s in the log (warn above 100 ms): what a stall cost, and when.
+  const loop = new LoopMonitor({ logger: logger.child({ component: 'loop' }) });
   const running = app;
   const leading = leader;
   let closing: Promise<void> | undefined;
@@ -209,6 +212,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       // 4. Close the store; the data directory is free for the next server.
       await store.close();
       await lock.release();
+      loop.close();
       logger.info({ url }, 'gantry server stopped');
     })();
     return closing;

@@ -64,6 +64,11 @@ export interface HollowNodes {
   /** Resolves once every node registered; rejects if the nodes were stopped first or an agent failed. */
   readonly ready: Promise<void>;
   registeredCount(): number;
+  /**
+   * The p-th percentile (0-100) of how long recent heartbeats waited in this process before they
+   * were sent (the request gate), ms, and over how many; undefined before the first.
+   */
+  heartbeatDelay(p: number): { ms: number; samples: number } | undefined;
   /** Stops every agent (containers are in memory, so they go with it). Idempotent. */
   stop(): Promise<void>;
 }
@@ -158,6 +163,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
     logUrl: () => logUrl,
     ready,
     registeredCount: () => registered,
+    heartbeatDelay: (p) => gate.urgentWaitPercentile(p),
     stop: () => {
       stopping ??= (async () => {
         stopper.abort();

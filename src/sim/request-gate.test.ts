@@ -43,6 +43,36 @@ describe('RequestGate', () => {
     expect([gate.active, gate.queued]).toEqual([0, 0]);
   });
 
+  it('gives a freed slot to a waiting urgent call before the normal ones queued earlier, and times its wait', async () => {
+    let clock = 0;
+    const gate = new RequestGate(1, () => clock);
+    const blocker = new PendingCall();
+    const held = gate.run(blocker.run);
+    const normal = [new PendingCall(), new PendingCall()];
+    const normalResults = normal.map((c) => gate.run(c.run));
+    const urgent = new PendingCall();
+    const urgentResult = gate.run(urgent.run, true);
+    await tick();
+    expect(gate.queued).toBe(3);
+    expect(gate.urgentWaitPercentile(99)).toBeUndefined();
+    clock = 40;
+    blocker.finish('x');
+    await tick();
+    expect([urgent.started, normal[0]!.started, normal[1]!.started]).toEqual([true, false, false]);
+    expect(gate.urgentWaitPercentile(99)).toEqual({ ms: 40, samples: 1 });
+    urgent.finish('u');
+    await tick();
+    expect([normal[0]!.started, normal[1]!.started]).toEqual([true, false]);
+    // A free slot: an urgent call waits for nothing.
+    normal[0]!.finish('a');
+    await tick();
+    normal[1]!.finish('b');
+    await Promise.all([held, urgentResult, ...normalResults]);
+    expect(await gate.run(async () => 'now', true)).toBe('now');
+    expect(gate.urgentWaitPercentile(50)).toEqual({ ms: 0, samples: 2 });
+    expect(gate.urgentWaitPercentile(100)).toEqual({ ms: 40, samples: 2 });
+  });
+
   it('frees the slot of a call that failed', async () => {
     const gate = new RequestGate(1);
     await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
@@ -52,6 +82,22 @@ describe('RequestGate', () => {
 });
 
 describe('withRequestGate', () => {
+  it('sends a heartbeat before status reports that queued first', async () => {
+    const client = new FakeGantryClient();
+    await client.apply({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1' }, spec: {} });
+    const gate = new RequestGate(1);
+    const gated = withRequestGate(client, gate);
+    const blocker = new PendingCall();
+    const held = gate.run(blocker.run);
+    const order: string[] = [];
+    const report = gated.get('Node', undefined, 'n1').then(() => order.push('get'));
+    const heartbeat = gated.heartbeat('n1').then(() => order.push('heartbeat'));
+    await tick();
+    blocker.finish('done');
+    await Promise.all([held, report, heartbeat]);
+    expect(order).toEqual(['heartbeat', 'get']);
+  });
+
   it('holds calls while the gate is full but lets a watch through', async () => {
     const client = new FakeGantryClient();
     await client.apply({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1' }, spec: {} });

@@ -8,12 +8,29 @@ import type { GantryClient } from '../client/types.js';
 
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 
+/**
+ * Calls that must not wait behind the others. A heartbeat that queues behind a burst of status
+ * reports reaches the server late, and a node that heartbeats late is declared lost: at 5,000
+ * nodes that turned one slow minute into churn (instances replaced, more reports, later
+ * heartbeats). A real agent has a connection of its own; the sim's shared gate must not make
+ * heartbeats pay for other nodes' traffic.
+ */
+const URGENT: ReadonlySet<PropertyKey> = new Set(['heartbeat']);
+
+/** How many recent urgent waits the gate keeps for urgentWaitPercentile (a ring). */
+const WAIT_SAMPLES = 4096;
+
 export class RequestGate {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private head = 0;
+  private readonly urgentWaiting: (() => void)[] = [];
+  private urgentHead = 0;
+  /** The last WAIT_SAMPLES urgent calls' waits for a slot, ms (a ring; NaN: empty). */
+  private readonly urgentWaits = new Float64Array(WAIT_SAMPLES).fill(Number.NaN);
+  private urgentCount = 0;
 
-  constructor(readonly limit: number = DEFAULT_MAX_IN_FLIGHT) {
+  constructor(readonly limit: number = DEFAULT_MAX_IN_FLIGHT, private readonly now: () => number = () => performance.now()) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`RequestGate limit must be a whole number above 0, not ${limit}`);
   }
 
@@ -22,13 +39,18 @@ export class RequestGate {
   }
 
   get queued(): number {
-    return this.waiting.length - this.head;
+    return this.waiting.length - this.head + this.urgentWaiting.length - this.urgentHead;
   }
 
-  /** Runs `fn` once fewer than `limit` calls are in flight, first come first served. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.inFlight >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /**
+   * Runs `fn` once fewer than `limit` calls are in flight, first come first served within a lane;
+   * an `urgent` call takes the next free slot before any normal one that waits.
+   */
+  async run<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
+    const start = urgent ? this.now() : 0;
+    if (this.inFlight >= this.limit) await new Promise<void>((resolve) => (urgent ? this.urgentWaiting : this.waiting).push(resolve));
     else this.inFlight++;
+    if (urgent) this.urgentWaits[this.urgentCount++ % WAIT_SAMPLES] = this.now() - start;
     try {
       return await fn();
     } finally {
@@ -36,20 +58,42 @@ export class RequestGate {
     }
   }
 
+  /**
+   * The p-th percentile (0-100) of how long the recent urgent calls (heartbeats) waited for a
+   * slot, ms, and how many calls that covers; undefined before the first. The sim reports it: a
+   * late heartbeat is then visibly the simulator's fault, not the server's.
+   */
+  urgentWaitPercentile(p: number): { ms: number; samples: number } | undefined {
+    const samples = Math.min(this.urgentCount, WAIT_SAMPLES);
+    if (samples === 0) return undefined;
+    const sorted = this.urgentWaits.slice(0, samples).sort();
+    const rank = Math.min(samples - 1, Math.max(0, Math.ceil((p / 100) * samples) - 1));
+    return { ms: sorted[rank]!, samples };
+  }
+
   private release(): void {
-    const next = this.waiting[this.head];
+    const next = this.urgentWaiting[this.urgentHead] ?? this.waiting[this.head];
     if (next === undefined) {
       this.inFlight--;
       return;
     }
     // The slot passes straight to the next caller (inFlight unchanged).
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.head);
-      this.head = 0;
+    if (this.urgentWaiting[this.urgentHead] !== undefined) {
+      this.urgentHead = compact(this.urgentWaiting, this.urgentHead + 1);
+    } else {
+      this.head = compact(this.waiting, this.head + 1);
     }
     next();
   }
+}
+
+/** Drops the consumed front of a queue once it is most of the array; returns the new head. */
+function compact(queue: (() => void)[], head: number): number {
+  if (head > 1024 && head * 2 > queue.length) {
+    queue.splice(0, head);
+    return 0;
+  }
+  return head;
 }
 
 const STREAMS: ReadonlySet<PropertyKey> = new Set(['watch', 'logs']);
@@ -63,7 +107,7 @@ export function withRequestGate(client: GantryClient, gate: RequestGate): Gantry
       // Methods run against the real client, whose private fields a Proxy receiver would not have.
       const method = (value as (...args: unknown[]) => unknown).bind(target);
       if (STREAMS.has(prop)) return method;
-      return (...args: unknown[]) => gate.run(async () => method(...args));
+      return (...args: unknown[]) => gate.run(async () => method(...args), URGENT.has(prop));
     },
   });
 }

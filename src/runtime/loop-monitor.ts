@@ -1,0 +1,62 @@
+// Event-loop health of this process, logged. Everything the server does (API, watches, store,
+// controllers) shares one event loop, so a synchronous stretch anywhere delays everything else:
+// a heartbeat that cannot get in, a GET that waits. perf_hooks' monitorEventLoopDelay samples
+// how late the loop runs; once a window (default 10 s) the monitor logs its p99 and max (one line,
+// `event loop delay`), at warn when the max passed the stall threshold (default 100 ms), and
+// keeps the run's maximum. The bench reads these lines from the server's log.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+
+export interface LoopMonitorOptions {
+  logger: Logger;
+  /** One log line per window (default 10 s). */
+  windowMs?: number;
+  /** A window whose max delay is above this logs at warn (default 100 ms). */
+  stallMs?: number;
+}
+
+export interface LoopDelayWindow {
+  /** Delay percentiles and max of the window, ms (the histogram's 10 ms sampling resolution included). */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The largest max of any window since the monitor started, ms. */
+  runMaxMs: number;
+}
+
+const NS_PER_MS = 1e6;
+/** Sampling resolution of the histogram, ms: a delay shows up as at least this much. */
+const RESOLUTION_MS = 10;
+
+export class LoopMonitor {
+  private readonly histogram: IntervalHistogram;
+  private readonly timer: NodeJS.Timeout;
+  private runMaxMs = 0;
+
+  constructor(private readonly opts: LoopMonitorOptions) {
+    this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    this.histogram.enable();
+    this.timer = setInterval(() => this.report(), opts.windowMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  /** Ends the current window: returns (and logs) its figures and starts the next. */
+  report(): LoopDelayWindow | undefined {
+    const h = this.histogram;
+    if (h.count === 0) return undefined;
+    // The histogram measures the delay beyond the sampling interval itself.
+    const ms = (ns: number): number => Math.round((Math.max(0, ns / NS_PER_MS - RESOLUTION_MS)) * 10) / 10;
+    const window = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), runMaxMs: 0 };
+    this.runMaxMs = Math.max(this.runMaxMs, window.maxMs);
+    window.runMaxMs = this.runMaxMs;
+    h.reset();
+    const stalled = window.maxMs > (this.opts.stallMs ?? 100);
+    this.opts.logger[stalled ? 'warn' : 'info'](window, 'event loop delay');
+    return window;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.histogram.disable();
+  }
+}
