@@ -83,4 +83,38 @@ describe('Informer', () => {
     ac.abort();
     await run;
   });
+
+  it('resyncs a big cache in slices: the event loop gets turns during the pass', async () => {
+    store = openSqliteStore(':memory:');
+    await store.txn(Array.from({ length: 200 }, (_, i) => ({ op: 'create' as const, object: aService(`s${i}`) })));
+    const inf = new Informer({ source: store, kind: 'Service', logger: quietLogger(), resyncIntervalMs: 30 });
+    let updates = 0;
+    /** Resync updates seen each time the loop got a turn while a resync was under way. */
+    const betweenSlices: number[] = [];
+    let ticking = false;
+    const tick = (): void => {
+      if (updates % 200 !== 0) betweenSlices.push(updates % 200);
+      if (ticking) setImmediate(tick);
+    };
+    inf.addHandlers({
+      onUpdate: () => {
+        if (!ticking) {
+          ticking = true;
+          setImmediate(tick);
+        }
+        updates++;
+        // 0.2 ms per object: 40 ms for the whole cache, several 5 ms slices.
+        const until = performance.now() + 0.2;
+        while (performance.now() < until) {
+          // work a handler might do
+        }
+      },
+    });
+    const run = inf.run(ac.signal);
+    await vi.waitFor(() => expect(updates).toBeGreaterThanOrEqual(200));
+    ticking = false;
+    ac.abort();
+    await run;
+    expect(betweenSlices.length).toBeGreaterThan(0);
+  });
 });

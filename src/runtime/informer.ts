@@ -43,6 +43,14 @@ export interface InformerOptions<K extends Kind> {
 }
 
 const DEFAULT_RETRY_DELAY_MS = 200;
+/**
+ * A pass over the whole cache (resync, a relist's handler calls) yields to the event loop after
+ * this long: at 100,000 instances one synchronous resync held the server's loop for most of a
+ * second, and every request, heartbeat and watch write waited behind it.
+ */
+const SLICE_MS = 5;
+/** Items between two looks at the clock in a sliced pass. */
+const ITEMS_PER_CLOCK_CHECK = 64;
 const DEFAULT_MAX_RETRY_DELAY_MS = 5_000;
 
 export class Informer<K extends Kind> {
@@ -78,7 +86,16 @@ export class Informer<K extends Kind> {
     const { source, kind, logger } = this.opts;
     const log = logger?.child({ kind, namespace: this.opts.select?.namespace });
     const resyncMs = this.opts.resyncIntervalMs ?? 0;
-    const resync = resyncMs > 0 ? setInterval(() => this.resync(), resyncMs) : undefined;
+    // One resync at a time: a pass that yields may still run when the next interval fires.
+    let resyncing = false;
+    const resync =
+      resyncMs > 0
+        ? setInterval(() => {
+            if (resyncing) return;
+            resyncing = true;
+            void this.resync(signal).finally(() => (resyncing = false));
+          }, resyncMs)
+        : undefined;
     const initialDelay = this.opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     const maxDelay = Math.max(initialDelay, this.opts.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
     let delay = initialDelay;
@@ -155,7 +172,7 @@ export class Informer<K extends Kind> {
           ok = false;
         }
       } else {
-        for (const diff of diffs) this.call(h, diff);
+        await forEachSliced(diffs, (diff) => this.call(h, diff));
       }
     }
     return ok;
@@ -174,8 +191,9 @@ export class Informer<K extends Kind> {
     else this.emit((h) => h.onAdd?.(obj));
   }
 
-  private resync(): void {
-    for (const obj of this.cache.values()) this.emit((h) => h.onUpdate?.(obj, obj));
+  /** onUpdate(obj, obj) for every cached object, in slices (an object changed meanwhile is resynced as it is now). */
+  private async resync(signal: AbortSignal): Promise<void> {
+    await forEachSliced(this.cache.values(), (obj) => this.emit((h) => h.onUpdate?.(obj, obj)), signal);
   }
 
   private emit(call: (h: InformerHandlers<ObjectOf<K>>) => void): void {
@@ -194,4 +212,20 @@ export class Informer<K extends Kind> {
 
 function keyOf(obj: { kind: Kind; metadata: { namespace?: string | undefined; name: string } }): string {
   return objectKey(obj.kind, obj.metadata.namespace, obj.metadata.name);
+}
+
+/**
+ * Calls `fn` on each item, yielding to the event loop (setImmediate: pending I/O runs first)
+ * whenever the current slice has taken SLICE_MS. Stops early when `signal` aborts.
+ */
+async function forEachSliced<T>(items: Iterable<T>, fn: (item: T) => void, signal?: AbortSignal): Promise<void> {
+  let sliceStart = performance.now();
+  let n = 0;
+  for (const item of items) {
+    fn(item);
+    if (++n % ITEMS_PER_CLOCK_CHECK !== 0 || performance.now() - sliceStart < SLICE_MS) continue;
+    await new Promise((r) => setImmediate(r));
+    if (signal?.aborted) return;
+    sliceStart = performance.now();
+  }
 }

@@ -114,7 +114,7 @@ describe('SchedulingController', () => {
     const txn = vi.spyOn(store, 'txn');
     expect(await aScheduler().reconcile()).toBeUndefined();
     const binds = txn.mock.calls.map((c) => c[0]).filter((ops) => ops.every((op) => op.op === 'update' && op.object.kind === 'Instance'));
-    expect(binds.map((ops) => ops.length)).toEqual([1000, 1000, 500]);
+    expect(binds.map((ops) => ops.length)).toEqual(chunksOf(2500, BIND_CHUNK));
     expect((await instancesOf(store)).every((i) => i.spec.node === 'n1')).toBe(true);
   }, 20_000);
 
@@ -214,8 +214,13 @@ describe('SchedulingController', () => {
       running = false;
     }
     const binds = txn.mock.calls.filter(([ops]) => ops.every((op) => op.op === 'update' && op.object.kind === 'Instance'));
-    expect(binds).toHaveLength(3);
+    expect(binds).toHaveLength(Math.ceil(2500 / PLAN_CHUNK));
     // Between the three chunks (and their event batches) other callbacks got a turn.
     expect(turns).toBeGreaterThanOrEqual(2);
   }, 20_000);
 });
+
+/** Sizes of the chunks `total` items make in chunks of `size`: [size, size, ..., rest]. */
+function chunksOf(total: number, size: number): number[] {
+  return Array.from({ length: Math.ceil(total / size) }, (_, i) => Math.min(size, total - i * size));
+}
