@@ -6,7 +6,7 @@
 import type { FlagReader } from './lib/flags.js';
 import { describeWorkload, LIVE_FLAGS, readLiveSettings } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
-import { liveCharts, probeFigures, processFigures, rolloutFigures } from './lib/live-report.js';
+import { liveCharts, probeFigures, processFigures, healthFigures, healthLine, rolloutFigures } from './lib/live-report.js';
 import { LiveSession, NODE_CAPACITY } from './lib/live-session.js';
 import { renamed, workloadServices } from './lib/live-workload.js';
 import type { ServiceManifest } from './lib/live-workload.js';
@@ -87,6 +87,7 @@ async function runChurn(s: ChurnSettings, ctx: ScenarioContext): Promise<Scenari
       ...probeFigures(session, first, end),
       serverCpuSeconds: sum('serverCpuSeconds'),
       ...processFigures(session),
+      ...(await healthFigures(session)),
       roundAllRunningSeconds: column('allRunningSeconds'),
       roundAllBoundSeconds: column('allBoundSeconds'),
       roundPlacementsPerSecond: column('placementsPerSecond'),
@@ -114,6 +115,7 @@ async function runChurn(s: ChurnSettings, ctx: ScenarioContext): Promise<Scenari
         check.violations.length === 0
           ? `verified: one full list of ${check.total} instances — all Running, none left of deleted services`
           : `verified: FAILED on the full list of ${check.total} instances, see below`,
+        healthLine(figures),
       ],
       figures,
       violations,

@@ -5,7 +5,7 @@
 import type { FlagReader } from './lib/flags.js';
 import { describeWorkload, LIVE_FLAGS, readLiveSettings } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
-import { liveCharts, processFigures, rolloutFigures } from './lib/live-report.js';
+import { liveCharts, processFigures, healthFigures, rolloutFigures } from './lib/live-report.js';
 import { LiveSession, NODE_CAPACITY } from './lib/live-session.js';
 import { workloadServices } from './lib/live-workload.js';
 import { rollout } from './lib/rollout.js';
@@ -45,6 +45,7 @@ async function runE2e(s: LiveSettings, ctx: ScenarioContext): Promise<ScenarioRe
       ...rolloutFigures(session, rec),
       probeSkipped: session.probe?.skipped ?? 0,
       ...processFigures(session),
+      ...(await healthFigures(session)),
       finalListSeconds: Math.round(check.listSeconds * 1000) / 1000,
       violations: violations.length,
     };

@@ -7,7 +7,7 @@ import { parseDuration } from '../src/core/index.js';
 import type { FlagReader } from './lib/flags.js';
 import { describeWorkload, duration, LIVE_FLAGS, readLiveSettings } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
-import { liveCharts, probeFigures, processFigures } from './lib/live-report.js';
+import { liveCharts, probeFigures, processFigures, healthFigures } from './lib/live-report.js';
 import { LiveSession, NODE_CAPACITY } from './lib/live-session.js';
 import { liveSummary } from './lib/live-summary.js';
 import { workloadServices } from './lib/live-workload.js';
@@ -116,6 +116,7 @@ async function runNodeLoss(s: NodeLossSettings, ctx: ScenarioContext): Promise<S
       ...probeFigures(session, killMs, endMs),
       serverCpuSeconds: round(session.serverSampler.cpuSecondsBetween(killMs, endMs), 2),
       ...processFigures(session),
+      ...(await healthFigures(session)),
       violations: violations.length,
     };
     const deployProbe = probeFigures(session, deploy.startMs, deploy.statusReadyMs);

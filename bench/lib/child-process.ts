@@ -28,6 +28,7 @@ export class ChildHandle {
   private readonly logPath: string;
   private readonly lines: string[] = [];
   private readonly lineWaiters = new Set<() => void>();
+  private readonly lineListeners = new Set<(line: string) => void>();
   private exitText: string | undefined;
 
   constructor(opts: ChildOptions) {
@@ -58,9 +59,15 @@ export class ChildHandle {
       const rl = createInterface({ input: this.child.stdout });
       rl.on('line', (line) => {
         if (this.lines.length < 1000) this.lines.push(line);
+        for (const l of this.lineListeners) l(line);
         this.wake();
       });
     }
+  }
+
+  /** Calls `listener` with every stdout line from now on (the sim's periodic reports). */
+  onLine(listener: (line: string) => void): void {
+    this.lineListeners.add(listener);
   }
 
   get running(): boolean {

@@ -7,6 +7,7 @@ import type { LiveSession } from './live-session.js';
 import type { RolloutRecord } from './rollout.js';
 import { round, secondsSince } from './rollout.js';
 import { percentile, ratePerBucket } from './stats.js';
+import { serverHealthFigures } from './health-figures.js';
 import type { LineChartSpec } from './svg-line-chart.js';
 
 export const GET_KINDS: readonly ProbeKind[] = ['getService', 'getInstance'];
@@ -59,6 +60,25 @@ export function processFigures(session: LiveSession): Record<string, Figure> {
     hostLoadAtStart: round(session.loadAtStart, 2),
     hostLoadAtEnd: round(loadavg()[0] ?? 0, 2),
   };
+}
+
+/**
+ * Event-loop health and footprint over the whole session: the server's loop delay (from its
+ * log), the sims' heartbeat send delay, the state file's size. See health-figures.ts.
+ */
+export async function healthFigures(session: LiveSession): Promise<Record<string, Figure>> {
+  return { ...(await serverHealthFigures(session.cluster.dataDir)), ...session.simLag.figures() };
+}
+
+/** The summary line of healthFigures' keys. */
+export function healthLine(f: Record<string, Figure>): string {
+  const v = (x: Figure | undefined, unit: string): string => (x === null || x === undefined ? '?' : `${String(x)} ${unit}`);
+  return (
+    `event loop: server max delay ${v(f.serverLoopMaxMs, 'ms')}, worst 10 s window p99 ${v(f.serverLoopP99Ms, 'ms')}, ` +
+    `${String(f.serverLoopStallWindows)} of ${String(f.serverLoopWindows)} windows over 100 ms (server log); ` +
+    `sim heartbeat send delay p99 ${v(f.simHeartbeatDelayP99Ms, 'ms')}, max ${v(f.simHeartbeatDelayMaxMs, 'ms')} (worst of ${String(f.simLagReports)} reports); ` +
+    `state file ${v(f.stateFileMiB, 'MiB')} (state.db + WAL at the end)`
+  );
 }
 
 /**

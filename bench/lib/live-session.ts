@@ -9,6 +9,7 @@ import type { ScenarioResult } from '../scenario.js';
 import { ApiProbe, PROBE_SERVICE, PROBE_STATIC_SERVICE, probeServiceManifest } from './api-probe.js';
 import { digestProfile, profileLines } from './cpu-profile.js';
 import { InstanceTracker } from './instance-tracker.js';
+import { SimLagTracker } from './health-figures.js';
 import type { LiveSettings } from './live-flags.js';
 import { startLiveCluster } from './live-cluster.js';
 import type { LiveCluster, NodeGroup } from './live-cluster.js';
@@ -38,6 +39,8 @@ export class LiveSession {
   readonly simSamplers: ProcSampler[];
   readonly tracker: InstanceTracker;
   readonly poller: ServiceStatusPoller;
+  /** The sims' heartbeat send delay reports. */
+  readonly simLag = new SimLagTracker();
   /** Processes that were stopped on purpose (node loss) and must not count as crashes. */
   readonly expectedDead = new Set<number>();
   /** The host's 1-minute load average when the session started: other work skews every figure. */
@@ -55,6 +58,7 @@ export class LiveSession {
     const now = (): number => this.now();
     this.serverSampler = new ProcSampler(cluster.server.pid, now);
     this.simSamplers = [...cluster.sims.values()].map((s) => new ProcSampler(s.pid, now));
+    for (const sim of cluster.sims.values()) sim.onLine(this.simLag.onLine);
     this.tracker = new InstanceTracker(cluster.client, now, new Set([PROBE_SERVICE, PROBE_STATIC_SERVICE]), signal);
     this.poller = new ServiceStatusPoller(cluster.client, now, signal);
   }

@@ -4,6 +4,7 @@ import type { Figure } from '../scenario.js';
 import type { LiveSettings } from './live-flags.js';
 import type { LiveSession } from './live-session.js';
 import type { RolloutRecord } from './rollout.js';
+import { healthLine } from './live-report.js';
 
 const show = (v: Figure | undefined, unit: string): string => (v === null || v === undefined ? 'never' : `${String(v)} ${unit}`);
 
@@ -23,5 +24,6 @@ export function liveSummary(session: LiveSession, rec: RolloutRecord, f: Record<
       `${show(f.serverCpuTotalSeconds, 's')} since it started; sim: peak RSS ${show(f.simPeakRssMiB, 'MiB')}, CPU ${show(f.simCpuTotalSeconds, 's')} in all`,
     `host: ${String(f.hostCpus)} CPUs, 1-min load average ${String(f.hostLoadAtStart)} at the start, ${String(f.hostLoadAtEnd)} at the end ` +
       '(server, sim and bench share these CPUs; load from anything else skews every figure)',
+    ...(f.serverLoopWindows === undefined ? [] : [healthLine(f)]),
   ];
 }

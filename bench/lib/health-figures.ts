@@ -1,0 +1,77 @@
+// Event-loop health and footprint, read from what the processes themselves report: the server
+// logs `event loop delay` once per 10 s window (src/runtime/loop-monitor.ts), each sim prints
+// `heartbeat send delay: ...` every 10 s (how long its heartbeats waited to be sent), and the
+// state file is what the data directory holds at the end. A failing run then says whether the
+// server stalled or the simulator fell behind.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Figure } from '../scenario.js';
+import { round } from './rollout.js';
+
+const STALL_MS = 100;
+
+/** Collects the sims' heartbeat send delay reports (p99 and max of each 10 s report). */
+export class SimLagTracker {
+  private p99Max = Number.NaN;
+  private maxMax = Number.NaN;
+  private reports = 0;
+
+  /** Feed it every stdout line of a sim; other lines are ignored. */
+  readonly onLine = (line: string): void => {
+    const m = /^heartbeat send delay: p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms/.exec(line);
+    if (!m) return;
+    this.reports++;
+    this.p99Max = Math.max(Number(m[2]), Number.isNaN(this.p99Max) ? 0 : this.p99Max);
+    this.maxMax = Math.max(Number(m[3]), Number.isNaN(this.maxMax) ? 0 : this.maxMax);
+  };
+
+  figures(): Record<string, Figure> {
+    const v = (x: number): number | null => (Number.isNaN(x) ? null : round(x, 1));
+    return { simHeartbeatDelayP99Ms: v(this.p99Max), simHeartbeatDelayMaxMs: v(this.maxMax), simLagReports: this.reports };
+  }
+}
+
+interface LoopWindow {
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** The server's loop-delay windows from its log (pino JSON lines); [] when it has none. */
+async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
+  const text = await readFile(serverLog, 'utf8').catch(() => '');
+  const out: LoopWindow[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"event loop delay"')) continue;
+    try {
+      const o = JSON.parse(line) as Partial<LoopWindow>;
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs });
+    } catch {
+      // a torn last line: skip it
+    }
+  }
+  return out;
+}
+
+/** Bytes of state.db and its WAL. */
+async function stateBytes(dataDir: string): Promise<number> {
+  let n = 0;
+  for (const f of ['state.db', 'state.db-wal']) n += (await stat(join(dataDir, f)).catch(() => undefined))?.size ?? 0;
+  return n;
+}
+
+/**
+ * `serverLoopMaxMs`: the longest event-loop delay the server saw (max of its windows);
+ * `serverLoopP99Ms`: the worst window's p99; `serverLoopStallWindows`: windows whose max passed
+ * 100 ms, of `serverLoopWindows`; `stateFileMiB`: state.db + WAL at the end.
+ */
+export async function serverHealthFigures(dataDir: string): Promise<Record<string, Figure>> {
+  const windows = await loopWindows(join(dataDir, 'server.log'));
+  const max = (xs: number[]): number | null => (xs.length ? round(Math.max(...xs), 1) : null);
+  return {
+    serverLoopMaxMs: max(windows.map((w) => w.maxMs)),
+    serverLoopP99Ms: max(windows.map((w) => w.p99Ms)),
+    serverLoopStallWindows: windows.filter((w) => w.maxMs > STALL_MS).length,
+    serverLoopWindows: windows.length,
+    stateFileMiB: round((await stateBytes(dataDir)) / 2 ** 20, 1),
+  };
+}
