@@ -21,6 +21,7 @@ import { selectorPredicate, selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serve } from './serve-route.js';
 import { serveWatch } from './watch-stream.js';
+import { STREAMED_LIST_MIN_ITEMS, streamedList } from './list-body.js';
 
 async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply, principal: Principal): Promise<unknown> {
   // The field term goes to the store's index; only what remains is filtered here.
@@ -50,8 +51,10 @@ async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | und
     });
     return reply;
   }
-  const { items, revision } = await deps.store.list(k.kind, { namespace, field });
-  return { apiVersion: API_VERSION, kind: 'List', metadata: { revision }, items: predicate ? items.filter(predicate) : items };
+  const { items: all, revision } = await deps.store.list(k.kind, { namespace, field });
+  const items = predicate ? all.filter(predicate) : all;
+  if (items.length >= STREAMED_LIST_MIN_ITEMS) return reply.type('application/json; charset=utf-8').send(streamedList(items, revision));
+  return { apiVersion: API_VERSION, kind: 'List', metadata: { revision }, items };
 }
 
 async function deleteObject(deps: RouteDeps, k: KindInfo, namespace: string | undefined, name: string): Promise<AnyObject> {
