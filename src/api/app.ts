@@ -33,6 +33,7 @@ import { registerConfigFileRoutes } from './config-file-routes.js';
 import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
 import { TokenMirror } from './token-mirror.js';
 import { TokenUsage } from './token-usage.js';
+import { ServerMetrics } from '../runtime/metrics.js';
 import { registerSecretKeyRoutes } from './secret-key-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { trackUnusedSockets } from './unused-sockets.js';
@@ -59,6 +60,8 @@ export interface ApiDeps {
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
   now?: () => Date;
+  /** Where the server's metrics go (GET /metrics); absent: a registry of the app's own. */
+  metrics?: ServerMetrics | undefined;
   /** Seals every Secret with a new key (POST /api/v1/secret-key/rotate); absent: 503. */
   rotateSecretKey?: (() => Promise<SecretKeyRotation>) | undefined;
   /** How the log proxy calls agents over https:// (RouteDeps.agentTls). */
@@ -131,6 +134,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   };
 
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
+  const metrics = deps.metrics ?? new ServerMetrics({ defaultMetrics: false });
+  metrics.countStreams(() => streams.size);
+  app.addHook('onResponse', async (req, reply) => {
+    const route = (req.routeOptions.config as { routeId?: string } | undefined)?.routeId ?? 'unmatched';
+    metrics.apiRequests.observe({ route, method: req.method, code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   registerErrorHandler(app);
   const usage = new TokenUsage({ store: deps.store, logger: deps.logger.child({ component: 'tokens' }), now: deps.now });
   registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now, onUsed: (t) => usage.used(t) }));
@@ -156,6 +165,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   // Every route comes from the registry (core/api/routes.ts); route-table.test.ts checks the app against it.
   serve(app, ROUTES.healthz, async () => ({ ok: true }));
+  serve(app, ROUTES.metrics, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   const openapi = openApiDocument(deps.version);
   serve(app, ROUTES.openapi, async () => openapi);
   serve(app, ROUTES.version, async () => ({

@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { sleep } from '../core/index.js';
 import { gcEvents, type EventRecorder } from '../runtime/event-recorder.js';
 import { Informer } from '../runtime/informer.js';
+import type { ServerMetrics } from '../runtime/metrics.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
+import type { HandlerResult } from '../runtime/work-queue.js';
 import type { Store } from '../store/store.js';
 import { setupCronController, setupJobController } from './job/job-setup.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions, type Manager, type SharedInformers } from './manager.js';
@@ -24,6 +26,8 @@ export interface ControllerDeps {
   events: EventRecorder;
   /** Heartbeat leases the API renews (the same table); absent: the stored lastHeartbeat alone. */
   leases?: NodeLeases | undefined;
+  /** The server's metrics (queue depths, reconcile durations, placements). */
+  metrics?: ServerMetrics | undefined;
 }
 
 /** Every controller's setup. */
@@ -62,9 +66,25 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
     options,
     informers,
     leases: deps.leases,
+    metrics: deps.metrics,
     runQueue: (controller, queue, reconcile, concurrency, opts) => {
       const onError = (key: string, err: unknown) => logger.warn({ controller, key, err }, 'reconcile failed; retrying with backoff');
-      const run = () => queue.run((key) => reconcile(key), signal, concurrency, onError);
+      const { metrics } = deps;
+      metrics?.watchQueue(controller, () => queue.length);
+      const timed = metrics
+        ? async (key: string): Promise<HandlerResult> => {
+            const end = metrics.reconciles.startTimer({ controller });
+            let result = 'error';
+            try {
+              const r = await reconcile(key);
+              result = 'ok';
+              return r;
+            } finally {
+              end({ result });
+            }
+          }
+        : reconcile;
+      const run = () => queue.run((key) => timed(key), signal, concurrency, onError);
       loops.push(opts?.startAfter ? afterSync(opts.startAfter, signal, run) : run());
     },
     every: (ms, fn, onError) => {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { Informer } from '../runtime/informer.js';
+import type { ServerMetrics } from '../runtime/metrics.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import type { HandlerResult, WorkQueue } from '../runtime/work-queue.js';
 
@@ -44,6 +45,8 @@ export interface Manager {
   readonly informers: SharedInformers;
   /** Heartbeat leases the API renews; absent: the stored lastHeartbeat alone. */
   readonly leases?: NodeLeases | undefined;
+  /** The server's metrics: queue depths, reconcile durations, placements; absent: none kept. */
+  readonly metrics?: ServerMetrics | undefined;
   /**
    * Runs `queue` with `reconcile` until the signal aborts; a failed key is logged and retried with
    * backoff. With `startAfter`, the workers start once it resolves (an informer's `synced`).

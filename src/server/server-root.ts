@@ -30,6 +30,8 @@ import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { SecretBox } from '../store/secret-box.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { clusterCounts, instrumentStore } from '../runtime/instrumented-store.js';
+import { ServerMetrics } from '../runtime/metrics.js';
 import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-dir.js';
 import { loadOrCreateSecretKeys, rotateSecretKey } from './secret-keys.js';
 import { joinDeps } from './join-setup.js';
@@ -97,6 +99,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const lock = await lockDataDir(opts.dataDir);
   let secrets: Awaited<ReturnType<typeof ensureClusterSecrets>>;
   let store: ReturnType<typeof openSqliteStore>;
+  // One registry for the whole server (GET /metrics): API, store writes, controllers, scheduler.
+  const metrics = new ServerMetrics();
   let tls: { certPem: string; keyPem: string; caFingerprint: string; ca: CertificateAuthority; client: { certPem: string; keyPem: string } } | undefined;
   try {
     secrets = await ensureClusterSecrets(opts.dataDir);
@@ -113,12 +117,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const statePath = join(opts.dataDir, 'state.db');
     const secretKeys = await loadOrCreateSecretKeys(opts.dataDir);
     await privateStateFiles(statePath);
-    store = openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) });
+    store = instrumentStore(openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) }), metrics);
   } catch (e) {
     await lock.release();
     throw e;
   }
   const logger = opts.logger;
+  metrics.countCluster(() => clusterCounts(store));
   if (!tls) {
     if (opts.insecure) logger.warn({ listen: opts.listen }, 'TLS is off (--no-tls --insecure): the API and its bearer tokens travel in clear text; anyone on the network path can read and replay them');
     else logger.info({ listen: opts.listen }, 'TLS is off (--no-tls): plain HTTP on a loopback address');
@@ -150,13 +155,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.agentToken, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({
         store,
         events,
         leases,
+        metrics,
         logger,
         signal,
         ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),

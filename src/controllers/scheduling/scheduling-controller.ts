@@ -14,6 +14,7 @@ import { fits, placementRequestFor, schedule } from '../../scheduler/index.js';
 import type { NodeSnapshot, PlacementRequest } from '../../scheduler/index.js';
 import type { Store, TxnOp } from '../../store/store.js';
 import { ClusterState } from './cluster-state.js';
+import type { ServerMetrics } from '../../runtime/metrics.js';
 import type { EventRecorder } from '../../runtime/event-recorder.js';
 import { SchedulingReport } from './scheduling-report.js';
 import type { HandlerResult } from '../../runtime/work-queue.js';
@@ -34,6 +35,8 @@ export interface SchedulingControllerOptions {
   now?: () => Date;
   /** Shared with the API in the server; a private one otherwise. */
   events: EventRecorder;
+  /** Counts placements (gantry_scheduler_placements_total). */
+  metrics?: ServerMetrics | undefined;
 }
 
 /**
@@ -60,7 +63,7 @@ export class SchedulingController {
   constructor(private readonly opts: SchedulingControllerOptions) {
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
     const events = opts.events;
-    this.report = new SchedulingReport({ store: opts.store, logger: opts.logger, events, now: opts.now });
+    this.report = new SchedulingReport({ store: opts.store, logger: opts.logger, events, now: opts.now, metrics: opts.metrics });
   }
 
   async reconcile(): Promise<HandlerResult> {

@@ -7,6 +7,7 @@ import { isUnboundPending, type Instance } from '../../core/index.js';
 import type { Store } from '../../store/store.js';
 import { updateInChunks } from '../shared/chunked-updates.js';
 import type { EventInput, EventRecorder } from '../../runtime/event-recorder.js';
+import type { ServerMetrics } from '../../runtime/metrics.js';
 import { listSome } from '../shared/event-text.js';
 import { groupBy } from '../shared/group-by.js';
 import { nsKey, splitKey } from '../shared/queue-keys.js';
@@ -16,11 +17,12 @@ const EVENTS_PER_BATCH = 1000;
 
 export class SchedulingReport {
   constructor(
-    private readonly opts: { store: Store; logger: Logger; events: EventRecorder; now?: (() => Date) | undefined },
+    private readonly opts: { store: Store; logger: Logger; events: EventRecorder; now?: (() => Date) | undefined; metrics?: ServerMetrics | undefined },
   ) {}
 
   /** One Scheduled event per service for this pass: which instance went to which node. */
   async placements(placed: readonly Instance[]): Promise<void> {
+    if (placed.length > 0) this.opts.metrics?.placements.inc({ result: 'placed' }, placed.length);
     const inputs: EventInput[] = [];
     for (const list of groupBy(placed, (inst) => nsKey(inst.metadata.namespace, inst.spec.service)).values()) {
       const first = list[0]!;
@@ -38,6 +40,7 @@ export class SchedulingReport {
   /** Sets reason and message on instances that did not fit; an event only when the reason is new. */
   async failures(unplaced: ReadonlyMap<string, string>): Promise<void> {
     const { store, logger } = this.opts;
+    if (unplaced.size > 0) this.opts.metrics?.placements.inc({ result: 'unschedulable' }, unplaced.size);
     const updates: Instance[] = [];
     for (const [id, message] of unplaced) {
       const { namespace, name } = splitKey(id);

@@ -43,6 +43,7 @@ export function setupSchedulingController(mgr: Manager): void {
   const controller = new SchedulingController({
     store: mgr.store,
     events: mgr.events,
+    metrics: mgr.metrics,
     logger: mgr.logger.child({ controller: 'scheduling' }),
     // The safety net under the incremental state: a full read at most once per resync interval.
     rebuildIntervalMs: mgr.options.resyncIntervalMs,

@@ -178,6 +178,14 @@ const cronAccess = (what: string): Access => ({ allow: [editor], forbidden: `to 
 /** The routes beyond the generic ones, by id. */
 export const ROUTES = {
   healthz: { id: 'healthz', method: 'GET', path: '/healthz', summary: 'is the server up; no token needed', access: PUBLIC, response: HealthzSchema },
+  metrics: {
+    id: 'metrics',
+    method: 'GET',
+    path: '/metrics',
+    summary: "the server's Prometheus metrics (text format 0.0.4): API, store, controllers, scheduler, event loop, nodes and instances",
+    access: { allow: ['admin', { role: 'metrics' }] },
+    response: Type.String(),
+  },
   version: { id: 'version', method: 'GET', path: '/api/v1/version', summary: 'server version, API version, current revision, cluster id', access: READ, response: VersionSchema },
   openapi: { id: 'openapi', method: 'GET', path: '/api/v1/openapi.json', summary: 'this API as an OpenAPI 3.1 document, built from the route registry', access: PUBLIC, response: Type.Object({}) },
   scale: {

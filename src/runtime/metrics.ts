@@ -1,0 +1,135 @@
+// The server's Prometheus metrics (prom-client): one registry per server, the series the parts
+// of the server feed (API, store, controllers, scheduler) and gauges read at scrape time (queue
+// depths, open streams, nodes by condition, instances by phase). Node's own process series
+// (CPU, memory, GC, event-loop delay as `nodejs_eventloop_lag_*`) come from prom-client's
+// default collectors. Served at GET /metrics (role metrics); docs/monitoring.md lists them.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Seconds: from 1 ms to 10 s, the range an API call or a store write lives in. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** What a scrape reads from the store: counts by label value. */
+export interface ClusterCounts {
+  /** `{ condition, status }` -> nodes, e.g. Ready/True. */
+  nodes: ReadonlyArray<{ condition: string; status: string; count: number }>;
+  /** phase -> instances. */
+  instances: ReadonlyMap<string, number>;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly apiRequests: Histogram<'route' | 'method' | 'code'>;
+  readonly storeWrites: Histogram<'op'>;
+  readonly storeTxnOps: Histogram;
+  readonly reconciles: Histogram<'controller' | 'result'>;
+  readonly placements: Counter<'result'>;
+  private readonly queues = new Map<string, () => number>();
+  private openStreams: () => number = () => 0;
+  private clusterCounts: () => Promise<ClusterCounts> | ClusterCounts = () => ({ nodes: [], instances: new Map() });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.apiRequests = new Histogram({
+      name: 'gantry_api_request_duration_seconds',
+      help: 'API requests by route (its registry id), method and status code',
+      labelNames: ['route', 'method', 'code'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.storeWrites = new Histogram({
+      name: 'gantry_store_write_duration_seconds',
+      help: 'store writes (create, update, delete, txn) from call to commit',
+      labelNames: ['op'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.storeTxnOps = new Histogram({
+      name: 'gantry_store_txn_operations',
+      help: 'operations per store transaction (batch size)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+      registers,
+    });
+    this.reconciles = new Histogram({
+      name: 'gantry_controller_reconcile_duration_seconds',
+      help: "controllers' reconciles of one work-queue key, by controller and result (ok, error)",
+      labelNames: ['controller', 'result'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.placements = new Counter({
+      name: 'gantry_scheduler_placements_total',
+      help: 'instances the scheduler placed (result=placed) or found no node for (result=unschedulable)',
+      labelNames: ['result'],
+      registers,
+    });
+    const queues = this.queues;
+    new Gauge({
+      name: 'gantry_workqueue_depth',
+      help: 'keys waiting in each controller work queue',
+      labelNames: ['controller'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [controller, depth] of queues) this.set({ controller }, depth());
+      },
+    });
+    const streams = (): number => this.openStreams();
+    new Gauge({
+      name: 'gantry_api_open_streams',
+      help: 'open watch and log-follow streams',
+      registers,
+      collect() {
+        this.set(streams());
+      },
+    });
+    const counts = async (): Promise<ClusterCounts> => this.clusterCounts();
+    let pending: Promise<ClusterCounts> | undefined;
+    // Both gauges come from one read of the store per scrape.
+    const once = (): Promise<ClusterCounts> => (pending ??= counts().finally(() => setImmediate(() => (pending = undefined))));
+    new Gauge({
+      name: 'gantry_nodes',
+      help: 'nodes by condition type and status (True, False, Unknown), and cordoned (condition=Unschedulable)',
+      labelNames: ['condition', 'status'],
+      registers,
+      async collect() {
+        const c = await once();
+        this.reset();
+        for (const n of c.nodes) this.set({ condition: n.condition, status: n.status }, n.count);
+      },
+    });
+    new Gauge({
+      name: 'gantry_instances',
+      help: 'instances by phase',
+      labelNames: ['phase'],
+      registers,
+      async collect() {
+        const c = await once();
+        this.reset();
+        for (const [phase, count] of c.instances) this.set({ phase }, count);
+      },
+    });
+  }
+
+  /** A controller's queue, whose depth each scrape reads. */
+  watchQueue(controller: string, depth: () => number): void {
+    this.queues.set(controller, depth);
+  }
+
+  countStreams(fn: () => number): void {
+    this.openStreams = fn;
+  }
+
+  countCluster(fn: () => Promise<ClusterCounts> | ClusterCounts): void {
+    this.clusterCounts = fn;
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
