@@ -166,6 +166,21 @@ describe('batched instance status', () => {
     expect(await h.store.currentRevision()).toBe(before);
   });
 
+  it('writes nothing for a report that differs only in when it was sent (updatedAt)', async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: { ...aRunningStatus('a'), updatedAt: '2026-01-01T00:00:00.000Z' } }));
+    const before = await h.store.currentRevision();
+    const report = (status: object) => h.call({ method: 'POST', url: '/api/v1/status/instances', token: AGENT, payload: { items: [{ namespace: 'default', name: 'web-aaaaa', status }] } });
+    expect((await report({ ...aRunningStatus('a'), updatedAt: '2026-01-01T00:05:00.000Z' })).statusCode).toBe(200);
+    const single = await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/instances/web-aaaaa/status', token: AGENT, payload: { status: { ...aRunningStatus('a'), updatedAt: '2026-01-01T00:06:00.000Z' } } });
+    expect(single.statusCode).toBe(200);
+    expect(await h.store.currentRevision()).toBe(before);
+    // Something a reader cares about (readiness) is written, with its new stamp.
+    await report({ ...aRunningStatus('a'), ready: false, updatedAt: '2026-01-01T00:07:00.000Z' });
+    expect(await h.store.currentRevision()).toBe(before + 1);
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status).toMatchObject({ ready: false, updatedAt: '2026-01-01T00:07:00.000Z' });
+  });
+
   it('refuses to bring a Lost instance back to life, item by item', async () => {
     h = await startHarness();
     const lost = { ...aRunningStatus('a'), phase: 'Lost' as const, ready: false, reason: 'NodeLost' };

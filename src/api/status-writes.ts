@@ -88,7 +88,7 @@ export async function writeStatus(store: Store, kind: Kind, namespace: string | 
       if (revision !== undefined && revision !== current.metadata.revision) {
         throw new StaleRevisionError(kind, namespace, name, current.metadata.revision, `${kind.toLowerCase()} "${name}" has changed (revision ${current.metadata.revision}, not ${revision}); read it again and retry`);
       }
-      if (canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
+      if (current.kind === 'Instance' ? !instanceStatusChanged(current.status, status) : canonicalJson(current.status ?? null) === canonicalJson(status)) return current;
       const revival = revivalConflict(current, status);
       if (revival) throw revival;
       return store.update({ ...current, status } as AnyObject);
@@ -96,6 +96,16 @@ export async function writeStatus(store: Store, kind: Kind, namespace: string | 
     // A pinned revision's 409 is the answer, and so is a finished instance's refusal to revive.
     { retryable: (e) => revision === undefined && e instanceof StaleRevisionError },
   );
+}
+
+/**
+ * Whether a reported instance status says anything new. `updatedAt` is when the agent sent it:
+ * a report that differs only there (an agent that re-sends after a reconnect or a relist) is not
+ * written: no transaction, no history entry, no watch event to the instance's watchers.
+ */
+function instanceStatusChanged(current: InstanceStatus | undefined, reported: unknown): boolean {
+  const withoutStamp = (s: unknown): unknown => (s !== null && typeof s === 'object' ? { ...(s as InstanceStatus), updatedAt: undefined } : (s ?? null));
+  return canonicalJson(withoutStamp(current)) !== canonicalJson(withoutStamp(reported));
 }
 
 export interface InstanceReport {
@@ -146,7 +156,7 @@ export async function reportInstanceStatuses(store: Store, reports: readonly Ins
       else if (revival) pending.set(i, fail(r, revival));
       else {
         pending.set(i, { namespace: r.namespace, name: r.name, ok: true });
-        if (canonicalJson(inst.status ?? null) !== canonicalJson(r.status)) ops.push({ op: 'update', object: { ...inst, status: r.status as InstanceStatus } as Instance });
+        if (instanceStatusChanged(inst.status, r.status)) ops.push({ op: 'update', object: { ...inst, status: r.status as InstanceStatus } as Instance });
       }
     });
     try {
