@@ -93,6 +93,46 @@ describe('NodeController stall guard', () => {
   });
 });
 
+describe('NodeController lag credit', () => {
+  it('does not count the time its own ticks ran late as a node\'s silence', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await aCluster(2, 1, clock);
+    const opts = { events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000 };
+    const credited = new NodeController({ ...opts, checkIntervalMs: 1000 });
+    // A server that keeps up with ticks 1.5 s late each (under the stall threshold): n1
+    // heartbeats (its heartbeats get in as the ticks do), n0 has gone quiet.
+    const tickLate = async (): Promise<void> => {
+      clock.advance(2500);
+      await heartbeat('n1', clock);
+      await credited.check();
+    };
+    await credited.check();
+    // 17.5 s of wall clock, 10.5 s of it the server's lag: n0 is silent for 7 s of server time (grace 15 s).
+    for (let i = 0; i < 7; i++) await tickLate();
+    expect(await readyOf('n0')).toBe(true);
+    expect(await phasesOn('n0')).toEqual(['Running']);
+    // 10 more ticks: 42.5 s of wall clock, 17 s of server time: n0 is marked, n1 never was.
+    for (let i = 0; i < 10; i++) await tickLate();
+    expect(await readyOf('n0')).toBe(false);
+    expect(await readyOf('n1')).toBe(true);
+  });
+
+  it('without checkIntervalMs counts the wall clock, as before', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await aCluster(2, 1, clock);
+    const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000 });
+    await nodes.check();
+    for (let i = 0; i < 7; i++) {
+      clock.advance(2500);
+      await heartbeat('n1', clock);
+      await nodes.check();
+    }
+    expect(await readyOf('n0')).toBe(false);
+  });
+});
+
 describe('NodeController disruption guard', () => {
   it('when most nodes fall silent at once, marks them not ready but leaves their instances; resumes once fewer are silent', async () => {
     const clock = new TestClock();

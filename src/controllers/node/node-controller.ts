@@ -14,10 +14,14 @@
 // written in transactions of up to 1,000 updates, and each node gets one NodeNotReady and one
 // InstanceLost event ("12 instances lost: ..."), not one event per instance.
 //
-// Two guards keep a sick server from evicting a healthy cluster (the failure is then ours, not the
+// Three guards keep a sick server from evicting a healthy cluster (the failure is then ours, not the
 // nodes'): when the controller's own tick runs late by more than stallThresholdMs (the event loop
 // was blocked, so heartbeats could not get in either), the grace period restarts for every node,
-// as after a restart. And when more than DISRUPTION_RATIO of the nodes (and more than
+// as after a restart. A tick that runs a little late (a busy or CPU-starved server, whose
+// heartbeats wait in its sockets just as this tick waited) adds its lateness to a lag credit, and
+// a node's silence is counted without the lag accrued meanwhile: at 5,000 nodes on two busy
+// cores a loop running 0.5-1.5 s behind for minutes had thousands of heartbeating nodes declared
+// lost, their instances replaced, and the extra work made the server later still. And when more than DISRUPTION_RATIO of the nodes (and more than
 // DISRUPTION_MIN_NODES - 1) are silent at once, as Kubernetes' unhealthy-zone threshold, they are
 // marked not ready (nothing is placed there) but their instances are not marked Lost: replacing
 // most of the cluster at once would not help if the fault is the server or the network, and would
@@ -72,7 +76,16 @@ export interface NodeControllerOptions {
   stallThresholdMs?: number | undefined;
   /** Silent share of nodes above which their instances are left alone (default 0.55). */
   disruptionRatio?: number;
+  /**
+   * The steady tick's interval (the controller manager checks every second). With it, how late
+   * each check starts (short of a stall) is time the server could not take heartbeats in either,
+   * and is not counted as a node's silence; absent: off.
+   */
+  checkIntervalMs?: number | undefined;
 }
+
+/** How far back the lag credit is remembered (silences longer than this get the oldest credit). */
+const LAG_HISTORY_MS = 10 * 60_000;
 
 /** Events recorded per recordAll call (one store txn). */
 const EVENTS_PER_TXN = 1000;
@@ -103,6 +116,11 @@ export class NodeController {
   private graceFrom: number;
   /** When the previous check started; undefined before the first. */
   private lastCheckAt: number | undefined;
+  /** Sum of how late checks started (ms, stalls aside): the server's own lag so far. */
+  private lagTotal = 0;
+  /** lagTotal at each check's start, oldest first, for LAG_HISTORY_MS. */
+  private readonly lagMarks: { at: number; total: number }[] = [];
+  private lagMarksHead = 0;
   /** Not-ready nodes told that their instances are held back in the current disruption. */
   private readonly heldBack = new Set<string>();
   private disrupted = false;
@@ -188,15 +206,43 @@ export class NodeController {
     }
   }
 
-  /** A check that starts long after the previous one: we were stalled, not the nodes. */
+  /**
+   * A check that starts long after the previous one: we were stalled, not the nodes. A check
+   * that starts a little late (a busy or CPU-starved server: heartbeats wait in its sockets as
+   * this tick waited) adds its lateness to the lag credit, which silentFor takes off each node's
+   * silence: a grace period counts the time the server was able to listen, not the wall clock.
+   */
   private noticeStall(): void {
     const now = this.now();
     const threshold = this.opts.stallThresholdMs;
-    if (this.lastCheckAt !== undefined && threshold !== undefined && now - this.lastCheckAt > threshold) {
-      this.opts.logger.warn({ gapMs: now - this.lastCheckAt, thresholdMs: threshold }, 'node check ran late (the server stalled); restarting every node\'s heartbeat grace period');
+    const gap = this.lastCheckAt === undefined ? undefined : now - this.lastCheckAt;
+    if (gap !== undefined && threshold !== undefined && gap > threshold) {
+      this.opts.logger.warn({ gapMs: gap, thresholdMs: threshold }, 'node check ran late (the server stalled); restarting every node\'s heartbeat grace period');
       this.graceFrom = now;
+    } else if (gap !== undefined && this.opts.checkIntervalMs !== undefined) {
+      this.lagTotal += Math.max(0, gap - this.opts.checkIntervalMs);
     }
     this.lastCheckAt = now;
+    if (this.opts.checkIntervalMs === undefined) return;
+    this.lagMarks.push({ at: now, total: this.lagTotal });
+    while (this.lagMarks.length - this.lagMarksHead > 1 && this.lagMarks[this.lagMarksHead]!.at < now - LAG_HISTORY_MS) this.lagMarksHead++;
+    if (this.lagMarksHead > 1024 && this.lagMarksHead * 2 > this.lagMarks.length) {
+      this.lagMarks.splice(0, this.lagMarksHead);
+      this.lagMarksHead = 0;
+    }
+  }
+
+  /** The server's lag (ms) accrued since `t`: lagTotal now minus at the first check at or after t. */
+  private lagSince(t: number): number {
+    let lo = this.lagMarksHead;
+    let hi = this.lagMarks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.lagMarks[mid]!.at < t) lo = mid + 1;
+      else hi = mid;
+    }
+    const mark = this.lagMarks[lo];
+    return mark === undefined ? 0 : this.lagTotal - mark.total;
   }
 
   /** True while too many nodes are silent at once to replace their instances; logs the changes. */
@@ -230,11 +276,15 @@ export class NodeController {
     return Number.isFinite(stored) ? Math.max(stored, lease) : lease;
   }
 
-  /** How long the node has been silent, counted from our start or a stall at the earliest; NaN if unknown. */
+  /**
+   * How long the node has been silent, counted from our start or a stall at the earliest, less
+   * the server's own lag meanwhile; NaN if unknown.
+   */
   private silentFor(node: GantryNode): number {
     const last = this.lastHeartbeat(node);
     if (!Number.isFinite(last)) return Number.NaN;
-    return this.now() - Math.max(last, this.graceFrom);
+    const from = Math.max(last, this.graceFrom);
+    return this.now() - from - this.lagSince(from);
   }
 
   /**

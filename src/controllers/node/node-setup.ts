@@ -24,6 +24,8 @@ export function setupNodeController(mgr: Manager): void {
     leases: mgr.leases,
     // A tick 4 s late: the server was stalled, and heartbeats could not get in either.
     stallThresholdMs: NODE_CHECK_INTERVAL_MS + NODE_CHECK_STALL_MS,
+    // Shorter lateness is the server's lag, not the nodes' silence (lag credit).
+    checkIntervalMs: NODE_CHECK_INTERVAL_MS,
   });
   mgr.every(NODE_CHECK_INTERVAL_MS, () => controller.check(), (err) => mgr.logger.warn({ controller: 'node', err }, 'node check failed'));
 }
