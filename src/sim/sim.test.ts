@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
@@ -19,6 +20,17 @@ const REPLICAS = 100;
 const CAPACITY = { cpu: 4000, memory: 8 * 2 ** 30 };
 const MI = 2 ** 20;
 const SIM_APP = { replicas: REPLICAS, image: 'sim/app:1', cpu: '150m', memory: '256Mi' };
+/**
+ * Regression guards on the write path (issue 14): store writes (revisions) and stored events per
+ * instance from the applies until all run and every service says so. Today an instance costs
+ * create, bind, Starting, Running (4) plus its share of service status and node writes; a
+ * change that writes per report, or an event per instance per step, goes over these (measured
+ * on 2026-12-05: 4.1 writes and 1.05 events per instance).
+ */
+const MAX_WRITES_PER_INSTANCE = 6;
+const MAX_EVENTS_PER_INSTANCE = 2;
+/** A generous bound on this process's event-loop delay (server and 50 agents share it). */
+const MAX_LOOP_DELAY_MS = 2000;
 
 async function waitFor(what: string, timeoutMs: number, check: () => Promise<string | undefined>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,6 +87,10 @@ describe('hollow nodes against a real server', () => {
 
   it('runs 1,000 instances of 10 services to Running and ready, within capacity and constraints', async () => {
     const t0 = Date.now();
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const revisionBefore = (await admin.list('Service', { namespace: 'default' })).revision;
+    const eventsBefore = (await admin.list('Event')).items.length;
     await Promise.all(
       Array.from({ length: SERVICES }, (_, i) =>
         admin.apply(i === 0 ? aService('svc-0', { ...SIM_APP, spec: { placement: { constraints: ['pool=web'], spread: ['rack'] } } }) : aService(`svc-${i}`, SIM_APP)),
@@ -92,6 +108,15 @@ describe('hollow nodes against a real server', () => {
       return behind.length === 0 ? undefined : behind.map((s) => `${s.metadata.name} ${s.status?.readyReplicas}/${REPLICAS}`).join(', ');
     });
     timings.servicesReadyMs = Date.now() - t0;
+    loop.disable();
+    const writes = (await admin.list('Service', { namespace: 'default' })).revision - revisionBefore;
+    const events = (await admin.list('Event')).items.length - eventsBefore;
+    timings.storeWrites = writes;
+    timings.eventsStored = events;
+    timings.maxLoopDelayMs = Math.round(loop.max / 1e6);
+    expect(writes / (SERVICES * REPLICAS), `${writes} store writes for ${SERVICES * REPLICAS} instances`).toBeLessThanOrEqual(MAX_WRITES_PER_INSTANCE);
+    expect(events / (SERVICES * REPLICAS), `${events} events for ${SERVICES * REPLICAS} instances`).toBeLessThanOrEqual(MAX_EVENTS_PER_INSTANCE);
+    expect(loop.max / 1e6, 'max event-loop delay (ms)').toBeLessThan(MAX_LOOP_DELAY_MS);
 
     const nodes = new Map((await admin.list('Node')).items.map((n): [string, GantryNode] => [n.metadata.name, n]));
     const instances: Instance[] = (await admin.list('Instance', { namespace: 'default' })).items;
