@@ -24,6 +24,7 @@ export function syntheticNodes(shape: NodeShape, rng: Random): BenchNode[] {
       labels: { rack: `r${i % shape.racks}`, pool: rng.next() < shape.webFraction ? 'web' : 'batch' },
       ready: true,
       unschedulable: false,
+      pressures: [],
       capacity: { cpu: 32_000, memory: 128 * GI },
       overcommit: { cpu: 2, memory: 1 },
       reserved: { cpu: 500, memory: 2 * GI },

@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import { Agent } from './agent.js';
 import type { EndpointTls } from './node/agent-server.js';
+import type { PressureThresholds } from './node/node-pressure.js';
 import { bindProbe, HostPortAllocator, parsePortRange, type PortRange } from './instance/host-ports.js';
 import type { GantryClient } from '../client/types.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
@@ -50,6 +51,8 @@ export interface NodeAgentOptions {
   deadContainerTtlMs?: number | undefined;
   /** --heartbeat-interval: default 5 s; a service's lostAfter should be a few of these. */
   heartbeatIntervalMs?: number | undefined;
+  /** --pressure thresholds and the paths whose disks count (the data dir); docker driver only. */
+  pressure?: { thresholds: PressureThresholds; paths: readonly string[] } | undefined;
 }
 
 export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal): Promise<void> {
@@ -76,6 +79,8 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     maxContainerOpsPerSecond: opts.maxContainerOps,
     deadContainerTtlMs: opts.deadContainerTtlMs,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    // The fake driver has no host of its own to judge.
+    pressure: opts.driver === 'docker' ? opts.pressure : undefined,
   });
   opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
   try {
@@ -91,4 +96,5 @@ export { parsePortRange, type PortRange };
 /** A joined node's identity (the CLI's `gantry agent --join`, and later starts). */
 export { identityDir, joinAsNode, loadIdentity, saveIdentity, type NodeIdentity } from './node-identity.js';
 export { parseListen } from './node/agent-server.js';
+export { parsePressureThresholds } from './node/node-pressure.js';
 export type { EndpointTls } from './node/agent-server.js';

@@ -12,6 +12,7 @@ import { HostPortAllocator } from './instance/host-ports.js';
 import { Informer } from '../runtime/informer.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node/node-registrar.js';
+import { pressureConditions, readHost, type PressureThresholds } from './node/node-pressure.js';
 import { RateLimitedDriver } from './node/rate-limited-driver.js';
 import { RuntimeMonitor } from './node/runtime-monitor.js';
 import { TokenBucket } from './node/token-bucket.js';
@@ -70,6 +71,11 @@ export interface AgentOptions {
   hostPorts?: HostPortAllocator | undefined;
   /** Name servers containers get in resolv.conf (Gantry's DNS as they reach it, on port 53). */
   containerDns?: readonly string[] | undefined;
+  /**
+   * Host pressure checks (node-pressure.ts) on these paths (plus the runtime's data root) every
+   * intervalMs (default 10 s); absent: none (hollow nodes share one host and judge nothing).
+   */
+  pressure?: { thresholds: PressureThresholds; paths: readonly string[]; intervalMs?: number | undefined } | undefined;
 }
 
 /** The log endpoint of one agent run: its URL to publish (if any) and how to let go of it. */
@@ -105,6 +111,26 @@ export class Agent {
   }
 
   /** Runs until the signal aborts. Leaves every container running when it returns. */
+  /** Reads the host's pressures until the signal aborts; a condition turning True is a Warning event too. */
+  private async watchPressure(o: NonNullable<AgentOptions['pressure']>, registrar: NodeRegistrar, paths: readonly string[], signal: AbortSignal): Promise<void> {
+    const held = new Map<string, string>();
+    while (!signal.aborted) {
+      try {
+        for (const c of pressureConditions(await readHost(paths), o.thresholds)) {
+          registrar.setCondition(c);
+          if (held.get(c.type) !== c.status) {
+            if (c.status === 'True') this.log.warn({ condition: c.type, message: c.message }, 'node under pressure: no new instances are placed here');
+            else if (held.has(c.type)) this.log.info({ condition: c.type, message: c.message }, 'node pressure ended');
+            held.set(c.type, c.status);
+          }
+        }
+      } catch (e) {
+        this.log.warn({ err: describeError(e) }, 'could not read the host for pressure conditions');
+      }
+      await sleep(o.intervalMs ?? 10_000, signal);
+    }
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     const { client, nodeName } = this.opts;
     const bucket = new TokenBucket({ ratePerSecond: this.opts.maxContainerOpsPerSecond ?? 10 });
@@ -175,6 +201,7 @@ export class Agent {
         },
       });
       const tasks = [registrar.run(signal), monitor.run(signal)];
+      if (this.opts.pressure) tasks.push(this.watchPressure(this.opts.pressure, registrar, [...this.opts.pressure.paths, ...(fingerprint.info.dataRoot ? [fingerprint.info.dataRoot] : [])], signal));
       // Nothing starts before we know which containers exist: that is what prevents duplicates.
       const recovered = await this.retry('list existing containers', () => driver.recover(), signal);
       if (recovered) {

@@ -27,9 +27,10 @@ export function agentCommand(ctx: CliContext) {
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
+    .option('--pressure <list>', 'node pressure thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used); a node under pressure gets no new instances')
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
-      const { DRIVER_KINDS, identityDir, joinAsNode, loadIdentity, parseListen, parsePortRange, runNodeAgent, saveIdentity } = await import('../agent/agent-root.js');
+      const { DRIVER_KINDS, identityDir, joinAsNode, loadIdentity, parseListen, parsePortRange, parsePressureThresholds, runNodeAgent, saveIdentity } = await import('../agent/agent-root.js');
       const g = globalOptions(cmd);
       const portRange = parsePortRange(opts.portRange);
       const containerDns = parseContainerDns(opts.dnsForContainers);
@@ -37,6 +38,7 @@ export function agentCommand(ctx: CliContext) {
       const driver = parseDriverKind(opts.driver, DRIVER_KINDS);
       const labels = parseLabelsOption(opts.labels);
       const robustness = parseRobustnessOptions(opts);
+      const pressure = { thresholds: parsePressureThresholds(opts.pressure), paths: [dataDir] };
       const address = parseAddressOption(opts.address);
       const logger = await processLogger(ctx, dataDir, opts);
       const stateDir = identityDir(dataDir);
@@ -67,7 +69,7 @@ export function agentCommand(ctx: CliContext) {
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, endpointTls, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress ?? identity?.address ?? address ?? '127.0.0.1', address: identity?.address ?? address, agentListen, logger, ...robustness, portRange, containerDns },
+          { client, agentToken, endpointTls, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress ?? identity?.address ?? address ?? '127.0.0.1', address: identity?.address ?? address, agentListen, logger, ...robustness, pressure, portRange, containerDns },
           stop.signal,
         );
       } finally {

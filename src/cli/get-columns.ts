@@ -1,5 +1,5 @@
 // The columns `gantry get` prints for each kind, as pure functions of the objects.
-import { formatCpu, formatMemory, isFinished, namespaceOf, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
+import { formatCpu, formatMemory, isFinished, namespaceOf, nodePressures, type AnyObject, type GantryEvent, type GantryNode, type Instance, type Kind, type Namespace, type Service, type ServiceVersion } from '../core/index.js';
 import type { LoadBalancerStatus } from '../client/index.js';
 import { formatAge } from './age.js';
 import { formatLbColumn } from './lb-format.js';
@@ -91,7 +91,7 @@ function nodeTable(items: GantryNode[], o: ColumnOptions): Table {
   const rows = items.map((n) => [
     n.metadata.name,
     // Like kubectl's SchedulingDisabled: a cordoned or draining node says so where readiness is read.
-    `${String(n.status?.ready ?? false)}${n.spec.draining ? ',draining' : n.spec.unschedulable ? ',cordoned' : ''}`,
+    `${String(n.status?.ready ?? false)}${n.spec.draining ? ',draining' : n.spec.unschedulable ? ',cordoned' : ''}${nodePressures(n.status?.conditions).map((p) => `,${p}`).join('')}`,
     n.status ? formatCpu(n.status.capacity.cpu) : NONE,
     n.status ? formatMemory(n.status.capacity.memory) : NONE,
     ...(counts ? [String(counts.get(n.metadata.name) ?? 0)] : []),

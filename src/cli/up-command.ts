@@ -36,9 +36,10 @@ export function upCommand(ctx: CliContext) {
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
+    .option('--pressure <list>', 'node pressure thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used); a node under pressure gets no new instances')
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
-      const { DRIVER_KINDS, parsePortRange, runNodeAgent } = await import('../agent/agent-root.js');
+      const { DRIVER_KINDS, parsePortRange, parsePressureThresholds, runNodeAgent } = await import('../agent/agent-root.js');
       const { issueCertificate, parseDnsListen, startServer } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const dnsListen = parseDnsListen(opts.dnsListen);
@@ -50,6 +51,7 @@ export function upCommand(ctx: CliContext) {
       const nodeName = nodeNameOption(opts.name);
       const driver = parseDriverKind(opts.driver, DRIVER_KINDS);
       const robustness = parseRobustnessOptions(opts);
+      const pressure = { thresholds: parsePressureThresholds(opts.pressure), paths: [dataDir] };
       const address = parseAddressOption(opts.address);
       const lb = parseLbFlags(opts, true);
       const tls = parseTlsFlags(opts);
@@ -85,7 +87,7 @@ export function upCommand(ctx: CliContext) {
           const endpoint = ca && (await issueCertificate(ca, { commonName: `gantry-agent:${nodeName}`, sans: ['localhost', '127.0.0.1', '::1', at], usage: 'server' }));
           const endpointTls = ca && endpoint && { cert: endpoint.certPem, key: endpoint.keyPem, ca: ca.certPem };
           await runNodeAgent(
-            { client, agentToken: endpointToken, endpointTls, driver, nodeName, labels, publishAddress: opts.publishAddress, address: at, agentListen: `${at}:${agentPort}`, logger, ...robustness, portRange, containerDns },
+            { client, agentToken: endpointToken, endpointTls, driver, nodeName, labels, publishAddress: opts.publishAddress, address: at, agentListen: `${at}:${agentPort}`, logger, ...robustness, pressure, portRange, containerDns },
             stop.signal,
           );
         } finally {

@@ -12,6 +12,12 @@ describe('fits', () => {
     expect(fits(aNodeSnapshot({ unschedulable: true }), aRequest())).toBe('unschedulable');
   });
 
+  it('rejects a node under memory, disk or pid pressure, naming it', () => {
+    expect(fits(aNodeSnapshot({ pressures: ['DiskPressure'] }), aRequest())).toBe('disk pressure');
+    expect(fits(aNodeSnapshot({ pressures: ['MemoryPressure', 'PIDPressure'] }), aRequest())).toBe('memory pressure');
+    expect(fits(aNodeSnapshot({ pressures: ['PIDPressure'] }), aRequest())).toBe('pid pressure');
+  });
+
   describe('constraints', () => {
     const rackA = aNodeSnapshot({ labels: { rack: 'a', pool: 'web' } });
     const unlabelled = aNodeSnapshot();

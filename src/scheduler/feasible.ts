@@ -14,6 +14,8 @@ export function resourceLimit(node: NodeSnapshot): { cpu: number; memory: number
   };
 }
 
+const PRESSURE_REASON: Readonly<Record<string, string>> = { MemoryPressure: 'memory pressure', DiskPressure: 'disk pressure', PIDPressure: 'pid pressure' };
+
 export function feasibilityCheck(req: PlacementRequest): FeasibilityCheck {
   const constraints: { text: string; parsed: Constraint | undefined }[] = req.constraints.map((text) => ({
     text,
@@ -24,6 +26,8 @@ export function feasibilityCheck(req: PlacementRequest): FeasibilityCheck {
   return (node) => {
     if (!node.ready) return 'not ready';
     if (node.unschedulable) return 'unschedulable';
+    // "disk pressure", as the reason tally counts it ("0/3 nodes fit: 2 disk pressure, ...").
+    if (node.pressures.length > 0) return PRESSURE_REASON[node.pressures[0]!] ?? 'node pressure';
     for (const c of constraints) {
       // A constraint that does not parse matches no node: placing anyway would ignore the user.
       if (!c.parsed) return `invalid constraint ${c.text}`;

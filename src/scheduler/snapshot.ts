@@ -1,6 +1,6 @@
 // From stored objects to the scheduler's inputs: a node with what is already placed on it, and
 // an instance as a placement request. Pure functions of the objects given.
-import { isTerminal, namespaceOf, parseCpu, parseMemory } from '../core/index.js';
+import { isTerminal, namespaceOf, nodePressures, parseCpu, parseMemory } from '../core/index.js';
 import type { ContainerSpec, GantryNode, Instance } from '../core/index.js';
 import type { NodeSnapshot, PlacementRequest } from './types.js';
 
@@ -67,6 +67,7 @@ export function nodeSnapshotOf(node: GantryNode, usage: NodeUsage): NodeSnapshot
     ready: node.status?.ready === true,
     // A draining node is cordoned as well (the API sets both); either alone keeps new work away.
     unschedulable: spec.unschedulable === true || spec.draining === true,
+    pressures: nodePressures(node.status?.conditions),
     capacity: { cpu: node.status?.capacity.cpu ?? 0, memory: node.status?.capacity.memory ?? 0 },
     overcommit: { cpu: spec.overcommit?.cpu ?? 1, memory: spec.overcommit?.memory ?? 1 },
     reserved: {

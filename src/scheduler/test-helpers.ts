@@ -15,6 +15,7 @@ export interface NodeOptions {
   labels?: Record<string, string>;
   ready?: boolean;
   unschedulable?: boolean;
+  pressures?: string[];
   overcommit?: { cpu?: number; memory?: number };
   reserved?: { cpu?: number; memory?: number };
   used?: { cpu?: number; memory?: number };
@@ -29,6 +30,7 @@ export function aNodeSnapshot(o: NodeOptions = {}): NodeSnapshot {
     labels: o.labels ?? {},
     ready: o.ready ?? true,
     unschedulable: o.unschedulable ?? false,
+    pressures: o.pressures ?? [],
     capacity: { cpu: o.cpu ?? 4000, memory: o.memory ?? 8 * GiB },
     overcommit: { cpu: o.overcommit?.cpu ?? 1, memory: o.overcommit?.memory ?? 1 },
     reserved: { cpu: o.reserved?.cpu ?? 0, memory: o.reserved?.memory ?? 0 },

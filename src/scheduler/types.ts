@@ -5,6 +5,8 @@ export interface NodeSnapshot {
   labels: Readonly<Record<string, string>>;
   ready: boolean;
   unschedulable: boolean;
+  /** Pressure conditions that hold (MemoryPressure, DiskPressure, PIDPressure): no new work. */
+  pressures: readonly string[];
   /** Millicores and bytes the node has. */
   capacity: { cpu: number; memory: number };
   /** Multipliers on capacity (1 = no overcommit). */

@@ -38,9 +38,12 @@ export function heartbeatDelay(intervalMs: number, failures: number, random: () 
 }
 
 export class NodeRegistrar {
-  /** The container runtime's condition (DockerReachable), once the agent knows it. */
-  private runtime: Condition | undefined;
-  /** The node status must be written again (the runtime condition changed). */
+  /**
+   * Conditions the agent judges on its host, by type: the container runtime's (DockerReachable),
+   * once known, and the pressures (node-pressure.ts).
+   */
+  private readonly conditions = new Map<string, Condition>();
+  /** The node status must be written again (a condition changed status). */
   private statusDirty = false;
 
   constructor(private readonly opts: NodeRegistrarOptions) {}
@@ -51,14 +54,20 @@ export class NodeRegistrar {
    */
   setRuntimeReachable(reachable: boolean, message: string): void {
     const type = this.opts.fingerprint.driver === 'docker' ? 'DockerReachable' : 'RuntimeReachable';
-    if (this.runtime && (this.runtime.status === 'True') === reachable) return;
-    this.runtime = {
-      type,
-      status: reachable ? 'True' : 'False',
-      reason: reachable ? 'RuntimeAnswers' : 'RuntimeUnavailable',
-      message,
-      lastTransitionTime: new Date().toISOString(),
-    };
+    this.setCondition({ type, status: reachable ? 'True' : 'False', reason: reachable ? 'RuntimeAnswers' : 'RuntimeUnavailable', message });
+  }
+
+  /**
+   * Sets a condition of the host (a pressure, the runtime's). Only a change of status is written
+   * (with the next heartbeat): messages carry readings that move all the time.
+   */
+  setCondition(next: Omit<Condition, 'lastTransitionTime'>): void {
+    const held = this.conditions.get(next.type);
+    if (held && held.status === next.status) {
+      this.conditions.set(next.type, { ...held, reason: next.reason, message: next.message });
+      return;
+    }
+    this.conditions.set(next.type, { ...next, lastTransitionTime: new Date().toISOString() });
     this.statusDirty = true;
   }
 
@@ -77,7 +86,7 @@ export class NodeRegistrar {
       info: fp.info,
       conditions: [
         { type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now },
-        ...(this.runtime ? [this.runtime] : []),
+        ...this.conditions.values(),
       ],
     };
     this.statusDirty = false;
@@ -119,11 +128,11 @@ export class NodeRegistrar {
     );
   }
 
-  /** Rewrites the stored status with the current runtime condition (the heartbeat keeps it alive). */
+  /** Rewrites the stored status with the host's current conditions (the heartbeat keeps it alive). */
   private async writeRuntimeCondition(): Promise<void> {
     const { client, nodeName } = this.opts;
-    const runtime = this.runtime;
-    if (!runtime) return;
+    const mine = [...this.conditions.values()];
+    if (mine.length === 0) return;
     this.statusDirty = false;
     try {
       const node = await client.get('Node', undefined, nodeName);
@@ -132,7 +141,7 @@ export class NodeRegistrar {
         this.statusDirty = true;
         return;
       }
-      const conditions = [...base.conditions.filter((c) => c.type !== runtime.type), runtime];
+      const conditions = [...base.conditions.filter((c) => !this.conditions.has(c.type)), ...mine];
       await client.updateNodeStatus(nodeName, { ...base, lastHeartbeat: new Date().toISOString(), conditions });
       await client.heartbeat(nodeName);
     } catch (e) {

@@ -2,12 +2,13 @@
 // updates a second at 5,000 nodes); each used to start a scheduling pass over every instance.
 // Only these fields feed the scheduler's node snapshot (src/scheduler/snapshot.ts), so only a
 // change in one of them (or a node appearing or going) is worth a pass.
-import { canonicalJson, isFinished, isUnboundPending, type GantryNode, type Instance } from '../../core/index.js';
+import { canonicalJson, isFinished, isUnboundPending, nodePressures, type GantryNode, type Instance } from '../../core/index.js';
 
 function schedulingView(node: GantryNode): string {
   return canonicalJson({
     ready: node.status?.ready === true,
     unschedulable: node.spec.unschedulable === true,
+    pressures: nodePressures(node.status?.conditions),
     draining: node.spec.draining === true,
     capacity: node.status?.capacity ?? null,
     labels: node.metadata.labels ?? {},

@@ -84,6 +84,7 @@ export class DockerDriver implements Driver {
       ServerVersion?: string;
       CgroupVersion?: string;
       CgroupDriver?: string;
+      DockerRootDir?: string;
     };
     return {
       driver: this.name,
@@ -94,6 +95,8 @@ export class DockerDriver implements Driver {
         kernel: info.KernelVersion ?? 'unknown',
         engineVersion: info.ServerVersion ?? 'unknown',
         cgroup: `v${info.CgroupVersion ?? '?'} (${info.CgroupDriver ?? 'unknown driver'})`,
+        // Where images and containers take disk (the agent's DiskPressure looks there).
+        ...(info.DockerRootDir ? { dataRoot: info.DockerRootDir } : {}),
       },
     };
   }
