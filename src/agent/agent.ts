@@ -12,7 +12,7 @@ import { HostPortAllocator } from './instance/host-ports.js';
 import { Informer } from '../runtime/informer.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { NodeRegistrar } from './node/node-registrar.js';
-import { pressureConditions, readHost, type PressureThresholds } from './node/node-pressure.js';
+import { pressureConditions, readHost, responsiveCondition, type PressureThresholds } from './node/node-pressure.js';
 import { RateLimitedDriver } from './node/rate-limited-driver.js';
 import { RuntimeMonitor } from './node/runtime-monitor.js';
 import { TokenBucket } from './node/token-bucket.js';
@@ -180,10 +180,13 @@ export class Agent {
       // Fingerprinting worked: the runtime answers. Written with the registration, no extra write.
       registrar.setRuntimeReachable(true, `${driver.name} answers`);
       const node = { kind: 'Node' as const, name: nodeName };
+      const pressure = this.opts.pressure;
       const monitor = new RuntimeMonitor({
         driver,
         logger: this.log,
         intervalMs: this.opts.runtimeCheckIntervalMs,
+        // A runtime that answers slowly is a condition too (with the pressure checks: docker only).
+        onPing: pressure ? (took) => registrar.setCondition(responsiveCondition(driver.name, took, pressure.thresholds)) : undefined,
         onDown: (error) => {
           registrar.setRuntimeReachable(false, `${driver.name} does not answer: ${error}`);
           events.emit(node, 'Warning', 'DockerUnavailable', `the ${driver.name} runtime does not answer (${error}); containers keep running, nothing is restarted; retrying`);

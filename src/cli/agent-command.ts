@@ -27,7 +27,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
-    .option('--pressure <list>', 'node pressure thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used); a node under pressure gets no new instances')
+    .option('--pressure <list>', 'node health thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used), ping=5s (docker); a node under pressure gets no new instances')
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
       const { DRIVER_KINDS, identityDir, joinAsNode, loadIdentity, parseListen, parsePortRange, parsePressureThresholds, runNodeAgent, saveIdentity } = await import('../agent/agent-root.js');

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS, parsePressureThresholds, pressureConditions, readHost, type HostReadings } from './node-pressure.js';
+import { DEFAULT_THRESHOLDS, parsePressureThresholds, pressureConditions, readHost, responsiveCondition, type HostReadings } from './node-pressure.js';
 
 const GiB = 2 ** 30;
 let dir: string | undefined;
@@ -64,5 +64,14 @@ describe('node pressure', () => {
     expect(() => parsePressureThresholds('disk=20')).toThrow(/--pressure "disk=20" must be disk=N%/);
     expect(() => parsePressureThresholds('cpu=5%')).toThrow(/--pressure "cpu=5%"/);
     expect(() => parsePressureThresholds('memory=100%')).toThrow(/between 0 and 100/);
+    expect(parsePressureThresholds('ping=2s').pingMs).toBe(2000);
+    expect(parsePressureThresholds('ping=250ms').pingMs).toBe(250);
+    expect(() => parsePressureThresholds('ping=fast')).toThrow(/or ping=Ns/);
+  });
+
+  it('says the runtime is not responsive when a ping takes longer than the threshold', () => {
+    expect(responsiveCondition('docker', 12)).toMatchObject({ type: 'DockerResponsive', status: 'True', message: 'docker answered a ping in 12 ms (not responsive over 5000 ms)' });
+    expect(responsiveCondition('docker', 5001)).toMatchObject({ status: 'False', reason: 'SlowPing' });
+    expect(responsiveCondition('docker', 300, { ...DEFAULT_THRESHOLDS, pingMs: 250 }).status).toBe('False');
   });
 });

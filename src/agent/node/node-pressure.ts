@@ -17,9 +17,11 @@ export interface PressureThresholds {
   memoryAvailable: number;
   /** Pressure when threads exceed this fraction of min(pid_max, threads-max) (default 0.90). */
   pidsUsed: number;
+  /** The runtime is not responsive (DockerResponsive False) when a ping takes longer (default 5000 ms). */
+  pingMs: number;
 }
 
-export const DEFAULT_THRESHOLDS: PressureThresholds = { diskFree: 0.1, inodesFree: 0.05, memoryAvailable: 0.05, pidsUsed: 0.9 };
+export const DEFAULT_THRESHOLDS: PressureThresholds = { diskFree: 0.1, inodesFree: 0.05, memoryAvailable: 0.05, pidsUsed: 0.9, pingMs: 5000 };
 
 export interface FsReading {
   path: string;
@@ -109,18 +111,36 @@ export function pressureConditions(r: HostReadings, t: PressureThresholds = DEFA
   return out;
 }
 
-/** `--pressure disk=10%,inodes=5%,memory=5%,pids=90%`: thresholds, defaults for those not named. */
+/** `--pressure disk=10%,inodes=5%,memory=5%,pids=90%,ping=5s`: thresholds, defaults for those not named. */
 export function parsePressureThresholds(text: string | undefined): PressureThresholds {
   const t = { ...DEFAULT_THRESHOLDS };
   if (text === undefined || text.trim() === '') return t;
   const keys: Record<string, keyof PressureThresholds> = { disk: 'diskFree', inodes: 'inodesFree', memory: 'memoryAvailable', pids: 'pidsUsed' };
+  const wrong = (part: string): UsageError =>
+    new UsageError(`--pressure "${part}" must be disk=N%, inodes=N%, memory=N% or pids=N% with N between 0 and 100, or ping=Ns (e.g. disk=10%,pids=90%,ping=5s)`);
   for (const part of text.split(',')) {
+    const ping = /^\s*ping=(\d+(?:\.\d+)?)(ms|s)\s*$/.exec(part);
+    if (ping) {
+      const ms = Number(ping[1]) * (ping[2] === 's' ? 1000 : 1);
+      if (!(ms > 0)) throw wrong(part);
+      t.pingMs = ms;
+      continue;
+    }
     const m = /^\s*(disk|inodes|memory|pids)=(\d+(?:\.\d+)?)%\s*$/.exec(part);
     const value = m ? Number(m[2]) / 100 : NaN;
-    if (!m || !(value > 0 && value < 1)) {
-      throw new UsageError(`--pressure "${part}" must be disk=N%, inodes=N%, memory=N% or pids=N% with N between 0 and 100 (e.g. disk=10%,pids=90%)`);
-    }
+    if (!m || !(value > 0 && value < 1)) throw wrong(part);
     t[keys[m[1]!]!] = value;
   }
   return t;
+}
+
+/** DockerResponsive: False while a ping to the runtime takes longer than the threshold. */
+export function responsiveCondition(runtime: string, tookMs: number, t: PressureThresholds = DEFAULT_THRESHOLDS): Omit<Condition, 'lastTransitionTime'> {
+  const slow = tookMs > t.pingMs;
+  return {
+    type: 'DockerResponsive',
+    status: slow ? 'False' : 'True',
+    reason: slow ? 'SlowPing' : 'PingAnswered',
+    message: `${runtime} answered a ping in ${tookMs} ms (not responsive over ${t.pingMs} ms)`,
+  };
 }

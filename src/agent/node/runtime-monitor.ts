@@ -17,6 +17,8 @@ export interface RuntimeMonitorOptions {
   onDown: (error: string) => void;
   /** Re-read state; a failure means the runtime is still not usable (retried). */
   onUp: (downForMs: number) => Promise<void>;
+  /** How long each answered ping took (the node's DockerResponsive condition). */
+  onPing?: ((tookMs: number) => void) | undefined;
 }
 
 export class RuntimeMonitor {
@@ -47,7 +49,9 @@ export class RuntimeMonitor {
     if (this.busy) return;
     this.busy = true;
     try {
+      const started = performance.now();
       await this.opts.driver.ping();
+      this.opts.onPing?.(Math.round(performance.now() - started));
       if (this.downSince !== undefined) {
         await this.opts.onUp(Date.now() - this.downSince);
         this.downSince = undefined;
