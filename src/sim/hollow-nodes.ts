@@ -10,7 +10,7 @@ import type { GantryClient } from '../client/types.js';
 import { UnavailableError, UsageError } from '../core/index.js';
 import { hollowNodeSpec, type HollowNodeSpec } from './hollow-node-spec.js';
 import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
-import { DEFAULT_MAX_IN_FLIGHT, RequestGate, withRequestGate } from './request-gate.js';
+import { DEFAULT_MAX_IN_FLIGHT, RequestGate, URGENT_RESERVE, withRequestGate } from './request-gate.js';
 import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
 
 export interface HollowNodesOptions {
@@ -100,7 +100,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   // One keep-alive pool for every node's calls: the request gate keeps at most maxInFlight calls
   // in flight, so the pool never needs more sockets than that (fd-budget.ts counts on it).
-  const transport = opts.connect ? undefined : new HttpTransport({ maxSockets: maxInFlight, tls: { ca: opts.ca } });
+  const transport = opts.connect ? undefined : new HttpTransport({ maxSockets: maxInFlight + URGENT_RESERVE, tls: { ca: opts.ca } });
   const connect = opts.connect ?? ((conn: { server: string; token: string }): GantryClient => createHttpClient({ ...conn, transport }));
   const stopper = new AbortController();
   const linked = AbortSignal.any([signal, stopper.signal]);
@@ -109,7 +109,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const running: RunningHollowNode[] = [];
   const logServer = opts.logListen === false ? undefined : new SharedLogServer({ token: opts.token, logger: opts.logger, listen: opts.logListen });
   let logUrl: string | undefined;
-  const gate = new RequestGate(maxInFlight);
+  const gate = new RequestGate(maxInFlight, { urgentReserve: URGENT_RESERVE });
   let registered = 0;
   const t0 = Date.now();
 

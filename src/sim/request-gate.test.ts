@@ -45,7 +45,7 @@ describe('RequestGate', () => {
 
   it('gives a freed slot to a waiting urgent call before the normal ones queued earlier, and times its wait', async () => {
     let clock = 0;
-    const gate = new RequestGate(1, () => clock);
+    const gate = new RequestGate(1, { now: () => clock });
     const blocker = new PendingCall();
     const held = gate.run(blocker.run);
     const normal = [new PendingCall(), new PendingCall()];
@@ -71,6 +71,33 @@ describe('RequestGate', () => {
     expect(await gate.run(async () => 'now', true)).toBe('now');
     expect(gate.urgentWaitPercentile(50)).toEqual({ ms: 0, samples: 2 });
     expect(gate.urgentWaitPercentile(100)).toEqual({ ms: 40, samples: 2 });
+  });
+
+  it('keeps reserve slots for urgent calls only: a heartbeat starts while normal calls fill the limit', async () => {
+    const gate = new RequestGate(1, { urgentReserve: 1 });
+    const blocker = new PendingCall();
+    const held = gate.run(blocker.run);
+    const normal = new PendingCall();
+    const normalResult = gate.run(normal.run);
+    const urgent = [new PendingCall(), new PendingCall()];
+    const urgentResults = urgent.map((c) => gate.run(c.run, true));
+    await tick();
+    // The first heartbeat takes the reserve slot at once; the second waits for a slot.
+    expect([normal.started, urgent[0]!.started, urgent[1]!.started]).toEqual([false, true, false]);
+    urgent[0]!.finish('u0');
+    await tick();
+    expect([normal.started, urgent[1]!.started]).toEqual([false, true]);
+    // A freed reserve slot does not go to a normal call while the limit is taken.
+    urgent[1]!.finish('u1');
+    await tick();
+    expect(normal.started).toBe(false);
+    expect(gate.active).toBe(1);
+    blocker.finish('b');
+    await tick();
+    expect(normal.started).toBe(true);
+    normal.finish('n');
+    await Promise.all([held, normalResult, ...urgentResults]);
+    expect([gate.active, gate.queued]).toEqual([0, 0]);
   });
 
   it('frees the slot of a call that failed', async () => {

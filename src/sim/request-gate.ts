@@ -7,6 +7,12 @@
 import type { GantryClient } from '../client/types.js';
 
 export const DEFAULT_MAX_IN_FLIGHT = 256;
+/**
+ * Slots beyond the limit that only urgent calls (heartbeats) may take. Jumping the queue was not
+ * enough: at 2,000 nodes on a starved machine all 256 slots sat in slow status reports and
+ * heartbeats still waited 9 s for one to free. The pool has as many more sockets.
+ */
+export const URGENT_RESERVE = 32;
 
 /**
  * Calls that must not wait behind the others. A heartbeat that queues behind a burst of status
@@ -30,8 +36,17 @@ export class RequestGate {
   private readonly urgentWaits = new Float64Array(WAIT_SAMPLES).fill(Number.NaN);
   private urgentCount = 0;
 
-  constructor(readonly limit: number = DEFAULT_MAX_IN_FLIGHT, private readonly now: () => number = () => performance.now()) {
+  private readonly now: () => number;
+  /** Extra slots for urgent calls only (default 0). */
+  readonly urgentReserve: number;
+
+  constructor(
+    readonly limit: number = DEFAULT_MAX_IN_FLIGHT,
+    opts: { urgentReserve?: number; now?: () => number } = {},
+  ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`RequestGate limit must be a whole number above 0, not ${limit}`);
+    this.urgentReserve = opts.urgentReserve ?? 0;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   get active(): number {
@@ -48,8 +63,8 @@ export class RequestGate {
    */
   async run<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
     const start = urgent ? this.now() : 0;
-    if (this.inFlight >= this.limit) await new Promise<void>((resolve) => (urgent ? this.urgentWaiting : this.waiting).push(resolve));
-    else this.inFlight++;
+    if (this.inFlight < this.limit || (urgent && this.inFlight < this.limit + this.urgentReserve)) this.inFlight++;
+    else await new Promise<void>((resolve) => (urgent ? this.urgentWaiting : this.waiting).push(resolve));
     if (urgent) this.urgentWaits[this.urgentCount++ % WAIT_SAMPLES] = this.now() - start;
     try {
       return await fn();
@@ -72,17 +87,20 @@ export class RequestGate {
   }
 
   private release(): void {
-    const next = this.urgentWaiting[this.urgentHead] ?? this.waiting[this.head];
+    // The slot passes straight to the next caller (inFlight unchanged): an urgent one first; a
+    // normal one only if the slot is not one of the reserve (the limit is then still kept).
+    const urgent = this.urgentWaiting[this.urgentHead];
+    if (urgent !== undefined) {
+      this.urgentHead = compact(this.urgentWaiting, this.urgentHead + 1);
+      urgent();
+      return;
+    }
+    const next = this.inFlight > this.limit ? undefined : this.waiting[this.head];
     if (next === undefined) {
       this.inFlight--;
       return;
     }
-    // The slot passes straight to the next caller (inFlight unchanged).
-    if (this.urgentWaiting[this.urgentHead] !== undefined) {
-      this.urgentHead = compact(this.urgentWaiting, this.urgentHead + 1);
-    } else {
-      this.head = compact(this.waiting, this.head + 1);
-    }
+    this.head = compact(this.waiting, this.head + 1);
     next();
   }
 }
