@@ -122,19 +122,21 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
     const [, url = ''] = await server.waitForLine(/listening on (https?:\/\/127\.0\.0\.1:\d+)/, SERVER_START_MS, signal);
     opts.progress(`server pid ${server.pid} at ${url}, data in ${dataDir}`);
     const adminToken = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
-    const agentToken = (await readFile(join(dataDir, 'agent.token'), 'utf8')).trim();
     const caFile = join(dataDir, 'tls', 'ca.crt');
     const client = createHttpClient({ server: url, token: adminToken, ca: await readFile(caFile, 'utf8'), timeoutMs: 120_000 });
 
     const sims = new Map<string, ChildHandle>();
     for (const g of opts.groups) {
+      // Hollow nodes join like any node: a join token with a use per node, in the environment.
+      const { token: joinToken } = await client.createJoinToken({ uses: g.nodes, ttlSeconds: 3600 });
       const sim = new ChildHandle({
         label: `gantry sim ${g.prefix}`,
         command: process.execPath,
         args: [
-          MAIN_JS, 'sim', '--server', url, '--ca', caFile, '--token', agentToken, '--nodes', String(g.nodes), '--racks', String(opts.racks),
+          MAIN_JS, 'sim', '--server', url, '--ca', caFile, '--nodes', String(g.nodes), '--racks', String(opts.racks),
           '--capacity', opts.capacity, '--start-latency', opts.startLatency, '--name-prefix', g.prefix, '--seed', String(g.seed),
         ],
+        env: { ...process.env, GANTRY_TOKEN: joinToken },
         cwd: REPO_ROOT,
         logPath: join(dataDir, `sim-${g.prefix}.log`),
       });

@@ -40,6 +40,7 @@ export interface AgentOptions {
   logServer?: AgentLogServer | undefined;
   /** The log endpoint over HTTPS, answering the server's client certificate only (EndpointTls). */
   endpointTls?: EndpointTls | undefined;
+  /** What the server presents to this node's log endpoint: the node's endpoint secret from its join. */
   agentToken: string;
   logger: Logger;
   /** Default 5000. */
@@ -234,7 +235,7 @@ export class Agent {
     const owns = (id: string): boolean => supervisor.owns(id);
     const kept = (id: string, tail: number | undefined): string[] | undefined => supervisor.runLog(id, tail);
     if (this.opts.logServer) {
-      const attachment = this.opts.logServer.attach(this.opts.nodeName, { driver: this.opts.driver, owns, kept });
+      const attachment = this.opts.logServer.attach(this.opts.nodeName, { driver: this.opts.driver, owns, kept }, this.opts.agentToken);
       return { url: attachment.url, close: async () => attachment.detach() };
     }
     if (this.opts.agentListen === false) return { url: undefined, close: async () => undefined };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { aService } from '../core/test-builders.js';
 
@@ -41,7 +41,7 @@ describe('authentication and roles', () => {
 
   it('forbids an agent to create a service, and stores nothing', async () => {
     h = await startHarness();
-    const res = await h.call({ method: 'POST', url: '/api/v1/namespaces/default/services', payload: aService('web'), token: AGENT });
+    const res = await h.call({ method: 'POST', url: '/api/v1/namespaces/default/services', payload: aService('web'), token: await h.node('n1') });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('FORBIDDEN');
     expect(await h.store.get('Service', 'default', 'web')).toBeUndefined();
@@ -54,12 +54,14 @@ describe('authentication and roles', () => {
     expect(res.json().error.message).toMatch(/written by Gantry only/);
   });
 
-  it('lets an agent read and register its node', async () => {
+  it('lets an agent register its own node, and nothing else', async () => {
     h = await startHarness();
-    const node = { apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} };
-    expect((await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: node, token: AGENT })).statusCode).toBe(201);
-    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces/default/services', token: AGENT })).statusCode).toBe(200);
-    expect((await h.call({ method: 'DELETE', url: '/api/v1/nodes/n1', token: AGENT })).statusCode).toBe(403);
+    const agent = await h.node('n1');
+    const node = { apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: { address: '10.0.0.1', agentPort: 7071 } };
+    expect((await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: node, token: agent })).statusCode).toBe(201);
+    expect((await h.call({ method: 'GET', url: '/api/v1/nodes/n1', token: agent })).statusCode).toBe(200);
+    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces/default/services', token: agent })).statusCode).toBe(403);
+    expect((await h.call({ method: 'DELETE', url: '/api/v1/nodes/n1', token: agent })).statusCode).toBe(403);
   });
 });
 

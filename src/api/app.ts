@@ -19,7 +19,7 @@ import { registerInstanceRoutes } from './instance-routes.js';
 import { registerInstanceStopRoutes } from './instance-stop-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
-import { issueNodeCredential, liveNodeTokens, registerJoinRoutes, type JoinDeps } from './join-routes.js';
+import { issueNodeCredential, registerJoinRoutes, type JoinDeps } from './join-routes.js';
 import { registerNodeAuthorizer } from './node-authorizer.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
@@ -54,8 +54,6 @@ export interface ApiDeps {
   logger: Logger;
   version: string;
   clusterId: string;
-  /** The shared agent token: accepted as a node principal for any node; sent to agents when proxying logs. */
-  agentToken?: string | undefined;
   /** Idle watch streams get a BOOKMARK this often; default 10 s. */
   bookmarkIntervalMs?: number;
   /** Clock for heartbeats; tests pin it. */
@@ -119,14 +117,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const tokensStop = new AbortController();
   const tokensDone = tokens.run(tokensStop.signal);
   await tokens.synced;
+  const limiter = new RequestLimiter(deps.limits);
   const routeDeps: RouteDeps = {
     store: deps.store,
+    limiter,
     logger: deps.logger,
     streams,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 10_000,
-    agentToken: deps.agentToken,
-    // Joined nodes' agents take their own endpoint secret; agents on the shared agent token, that token.
-    endpointToken: (node) => (deps.join && liveNodeTokens(tokens.list(), node, (deps.now ?? (() => new Date()))()).length > 0 ? deps.join.endpointToken(node) : undefined),
+    // Every node's agent takes its own endpoint secret (derived from its name: nothing stored).
+    endpointToken: deps.join && ((node) => deps.join?.endpointToken(node)),
     agentTls: deps.agentTls,
     events: deps.events,
     leases: deps.leases,
@@ -142,10 +141,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   registerErrorHandler(app);
   const usage = new TokenUsage({ store: deps.store, logger: deps.logger.child({ component: 'tokens' }), now: deps.now });
-  registerAuth(app, new Authenticator({ adminToken: deps.adminToken, agentToken: deps.agentToken, tokens, now: deps.now, onUsed: (t) => usage.used(t) }));
+  registerAuth(app, new Authenticator({ adminToken: deps.adminToken, tokens, now: deps.now, onUsed: (t) => usage.used(t) }));
   registerNodeAuthorizer(app, deps.store, streams);
   // After auth (hooks run in order): limits count per credential.
-  registerLimits(app, new RequestLimiter(deps.limits));
+  registerLimits(app, limiter);
   registerSecretRedaction(app);
   registerAudit(app, deps.audit);
   app.addHook('onResponse', async (req, reply) => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../core/index.js';
 import { aService } from '../core/test-builders.js';
 import { AuditLog } from './audit-log.js';
-import { AGENT, aNamespace, aUserToken, startHarness, type Harness } from './test-helpers.js';
+import { aNamespace, aUserToken, startHarness, type Harness } from './test-helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -65,7 +65,7 @@ describe('the audit hook', () => {
     await h.call({ method: 'GET', url: '/api/v1/namespaces/team-a/secrets/db', token: alice });
     await h.call({ method: 'GET', url: '/api/v1/namespaces/team-a/instances/web-x/log', token: alice });
     await h.call({ method: 'GET', url: '/api/v1/services', token: 'nope' });
-    await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: AGENT });
+    await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: await h.node('n1') });
     log.flush();
     const lines = log.read((e) => e.verb !== 'create' || e.kind !== 'Namespace');
     const summary = lines.map((e) => `${e.user} ${e.verb} ${e.kind ?? '-'} ${e.namespace ?? '-'}/${e.name ?? '-'} ${e.status}`);

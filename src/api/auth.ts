@@ -5,8 +5,7 @@
 //
 // Authentication is a chain of synchronous lookups in memory, first match wins:
 //   1. the bootstrap admin token (<data dir>/admin.token)            -> { kind: 'admin' }
-//   2. the shared agent token, until per-node credentials replace it -> { kind: 'node', name: '*' }
-//   3. gtu_<id>_<secret> / gtn_<id>_<secret>: the Token object <id> from the TokenMirror, the
+//   2. gtu_<id>_<secret> / gtn_<id>_<secret>: the Token object <id> from the TokenMirror, the
 //      sha256 of the secret compared in constant time with spec.secretHash; refused when revoked,
 //      expired, or of another type                                  -> { kind: 'user' | 'node' }
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -47,8 +46,6 @@ export interface TokenLookup {
 
 export interface AuthenticatorOptions {
   adminToken: string;
-  /** The shared agent token: a node principal for any node (`name: '*'`). */
-  agentToken?: string | undefined;
   tokens: TokenLookup;
   now?: (() => Date) | undefined;
   /** Told of every Token object a request authenticated with (TokenUsage: lastUsedAt). */
@@ -63,27 +60,21 @@ export function secretHash(secret: string): string {
 }
 
 const ADMIN: Principal = { kind: 'admin', name: 'admin' };
-const ANY_NODE: Principal = { kind: 'node', name: '*', tokenId: 'agent', address: '', agentPort: 0 };
 
 export class Authenticator {
   private readonly adminDigest: Buffer;
-  private readonly agentDigest: Buffer | undefined;
   private readonly now: () => Date;
 
   constructor(private readonly opts: AuthenticatorOptions) {
     this.adminDigest = digest(opts.adminToken);
-    this.agentDigest = opts.agentToken === undefined ? undefined : digest(opts.agentToken);
     this.now = opts.now ?? (() => new Date());
   }
 
   /** The principal a presented token stands for; throws UnauthorizedError saying why not. */
   authenticate(presented: string): Principal {
-    // Digests have equal lengths, so timingSafeEqual applies; both bootstrap tokens are always compared.
-    const given = digest(presented);
-    const isAdmin = timingSafeEqual(given, this.adminDigest);
-    const isAgent = this.agentDigest !== undefined && timingSafeEqual(given, this.agentDigest);
-    if (isAdmin) return ADMIN;
-    if (isAgent) return ANY_NODE;
+    // Digests have equal lengths, so timingSafeEqual applies. Nodes have no shared token: each
+    // has its own credential from its join (gtn_...).
+    if (timingSafeEqual(digest(presented), this.adminDigest)) return ADMIN;
     const parsed = parseToken(presented);
     if (!parsed || parsed.type === 'join') throw new UnauthorizedError('unknown token: check the token given to gantry (GANTRY_TOKEN or --token-file)');
     const token = this.opts.tokens.get(parsed.id);

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { Instance, Manifest } from '../core/index.js';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { aUserToken, startHarness, type Harness } from './test-helpers.js';
 import { anInstance } from '../core/test-builders.js';
 
 let h: Harness;
@@ -35,7 +35,7 @@ describe('Secret redaction', () => {
     h = await startHarness();
     const put = await h.call({ method: 'PUT', url: secretUrl, payload: secret({ password: 's3cr3t-value' }) });
     expect(put.statusCode).toBe(201);
-    for (const token of [undefined, AGENT]) {
+    for (const token of [undefined, await aUserToken(h, 'vera', 'view')]) {
       const get = await h.call({ method: 'GET', url: secretUrl, ...(token ? { token } : {}) });
       expect(get.json().spec.data).toEqual({ password: '<redacted 12 bytes>' });
       const list = await h.call({ method: 'GET', url: '/api/v1/secrets', ...(token ? { token } : {}) });
@@ -72,7 +72,7 @@ describe('Secret redaction', () => {
     h = await startHarness();
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = h.app.server.address() as AddressInfo;
-    const client = createHttpClient({ server: `http://127.0.0.1:${port}`, token: AGENT });
+    const client = createHttpClient({ server: `http://127.0.0.1:${port}`, token: await aUserToken(h, 'vera', 'view') });
     const from = await h.store.currentRevision();
     await h.call({ method: 'PUT', url: secretUrl, payload: secret({ password: 'watch-me' }) });
     await h.call({ method: 'PUT', url: secretUrl, payload: secret({ password: 'watch-me-2' }) });
@@ -94,7 +94,7 @@ describe('GET instances/:name/files', () => {
     await h.call({ method: 'PUT', url: secretUrl, payload: secret({ password: 'hunter2' }) });
     await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/configs/web-conf', payload: config({ 'app.conf': 'port=8080\n' }) });
     await instanceWithFiles('web-1', 'n1');
-    const res = await h.call({ method: 'GET', url: filesUrl('web-1', 'n1'), token: AGENT });
+    const res = await h.call({ method: 'GET', url: filesUrl('web-1', 'n1'), token: await h.node('n1') });
     expect(res.statusCode).toBe(200);
     expect(res.json().files).toEqual([
       { path: '/etc/app/inline.txt', mode: '0644', content: 'inline' },
@@ -107,16 +107,16 @@ describe('GET instances/:name/files', () => {
     h = await startHarness();
     await instanceWithFiles('web-1', 'n1');
     expect((await h.call({ method: 'GET', url: filesUrl('web-1') })).statusCode).toBe(403);
-    expect((await h.call({ method: 'GET', url: filesUrl('web-1', 'n2'), token: AGENT })).statusCode).toBe(403);
+    expect((await h.call({ method: 'GET', url: filesUrl('web-1', 'n2'), token: await h.node('n1') })).statusCode).toBe(403);
     await instanceWithFiles('web-2', undefined);
-    expect((await h.call({ method: 'GET', url: filesUrl('web-2'), token: AGENT })).statusCode).toBe(403);
+    expect((await h.call({ method: 'GET', url: filesUrl('web-2'), token: await h.node('n1') })).statusCode).toBe(403);
   });
 
   it('answers 409 naming each missing reference', async () => {
     h = await startHarness();
     await h.call({ method: 'PUT', url: '/api/v1/namespaces/default/configs/web-conf', payload: config({ other: 'x' }) });
     await instanceWithFiles('web-1', 'n1');
-    const res = await h.call({ method: 'GET', url: filesUrl('web-1', 'n1'), token: AGENT });
+    const res = await h.call({ method: 'GET', url: filesUrl('web-1', 'n1'), token: await h.node('n1') });
     expect(res.statusCode).toBe(409);
     const details = res.json().error.details as { path: string; message: string }[];
     expect(details.map((d) => d.path)).toEqual(['spec.configFiles[1].configRef.key', 'spec.configFiles[2].secretRef']);

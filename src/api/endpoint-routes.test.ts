@@ -8,7 +8,7 @@ import type { EndpointWatchEvent, GantryClient } from '../client/types.js';
 import { isAppError, type Instance, type InstanceStatus } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
-import { ADMIN, AGENT, startHarness, type Harness } from './test-helpers.js';
+import { ADMIN, aUserToken, startHarness, type Harness } from './test-helpers.js';
 import { aService, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
@@ -32,7 +32,7 @@ function served(name: string, hostPort: number, o: { ready?: boolean; service?: 
   return { ...i, spec: { ...i.spec, containers: [{ name: 'main', image: 'busybox:1.36', ports: [{ name: 'http', containerPort: 80, protocol: 'tcp' }] }] } };
 }
 
-async function started(withCatalog = true): Promise<{ admin: GantryClient; agent: GantryClient }> {
+async function started(withCatalog = true): Promise<{ admin: GantryClient; viewer: GantryClient; node: GantryClient }> {
   stop = new AbortController();
   // The app and the catalog share this store; the harness's own one stays unused.
   store = openSqliteStore(':memory:');
@@ -42,7 +42,7 @@ async function started(withCatalog = true): Promise<{ admin: GantryClient; agent
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = h.app.server.address() as AddressInfo;
   const server = `http://127.0.0.1:${port}`;
-  return { admin: createHttpClient({ server, token: ADMIN }), agent: createHttpClient({ server, token: AGENT }) };
+  return { admin: createHttpClient({ server, token: ADMIN }), viewer: createHttpClient({ server, token: await aUserToken(h, 'vera', 'view') }), node: createHttpClient({ server, token: await h.node('n1') }) };
 }
 
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
@@ -51,13 +51,14 @@ async function until(check: () => boolean | Promise<boolean>): Promise<void> {
 }
 
 describe('endpoints API', () => {
-  it('serves a service\'s ready endpoints to admin and agent tokens, and 404 for an unknown service', async () => {
-    const { admin, agent } = await started();
+  it("serves a service's ready endpoints to admin and view tokens (not to nodes), and 404 for an unknown service", async () => {
+    const { admin, viewer, node } = await started();
     await admin.apply(aService('web'));
     await store.create<Instance>(served('web-1', 20001));
     await store.create<Instance>(served('web-2', 20002, { ready: false }));
     await until(async () => (await admin.endpoints('default', 'web')).endpoints.length === 1);
-    const set = await agent.endpoints('default', 'web');
+    const set = await viewer.endpoints('default', 'web');
+    expect(isAppError(await node.endpoints('default', 'web').catch((e: unknown) => e), 'FORBIDDEN')).toBe(true);
     expect(set.endpoints.map((e) => [e.instance, e.port, e.address, e.hostPort, e.health])).toEqual([['web-1', 'http', '127.0.0.1', 20001, 'passing']]);
     const err = await admin.endpoints('default', 'nope').catch((e: unknown) => e);
     expect(isAppError(err, 'NOT_FOUND')).toBe(true);

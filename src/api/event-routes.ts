@@ -1,9 +1,11 @@
 // The agents' batched events: `POST /api/v1/events`. Gantry writes events (agents and, in-process,
 // the controllers), never users, so an admin token gets 403. Every item is checked before any is
 // recorded; the batch is then one write through the shared EventRecorder, which aggregates repeats.
+// A node credential's events are counted in a token bucket of its own (limits.ts, nodeEvents).
 import type { FastifyInstance } from 'fastify';
 import { EventBatchSchema, EventReportSchema, InvalidError, MAX_EVENT_BATCH, ROUTES, schemaErrors, type FieldError } from '../core/index.js';
 import type { EventInput } from '../runtime/event-recorder.js';
+import { principalOf } from './auth.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
 
@@ -31,6 +33,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void
       );
     }
     const { items, source } = req.body as { items: EventInput[]; source?: string };
+    // A node's events are rate-limited per credential (issue 13): a flood is refused whole with
+    // 429 and Retry-After, which the agents' client waits out.
+    deps.limiter?.takeEvents(principalOf(req), items.length);
     await deps.events.recordAll(items, source ?? 'agent');
     return { recorded: items.length };
   });

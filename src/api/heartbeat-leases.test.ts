@@ -5,7 +5,7 @@ import { getCondition, type NodeStatus } from '../core/index.js';
 import { NodeController } from '../controllers/node/node-controller.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { pino } from 'pino';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { aNode } from '../core/test-builders.js';
 
@@ -32,12 +32,12 @@ const aStatus = (over: Partial<NodeStatus> = {}): NodeStatus => ({
 });
 
 async function registered(status: NodeStatus): Promise<void> {
-  await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1'), token: AGENT });
-  const res = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: AGENT, payload: { status } });
+  await h.call({ method: 'PUT', url: '/api/v1/nodes/n1', payload: aNode('n1') });
+  const res = await h.call({ method: 'PUT', url: '/api/v1/nodes/n1/status', token: await h.node('n1'), payload: { status } });
   expect(res.statusCode).toBe(200);
 }
 
-const beat = () => h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: AGENT });
+const beat = async () => h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: await h.node('n1') });
 const storedNode = async () => (await h.store.get('Node', undefined, 'n1'))!;
 
 describe('heartbeat with leases', () => {
@@ -99,7 +99,7 @@ describe('heartbeat with leases', () => {
   it('answers 404 for an unknown node and gives it no lease', async () => {
     const leases = new NodeLeases();
     h = await startHarness({ leases });
-    expect((await h.call({ method: 'POST', url: '/api/v1/nodes/n9/heartbeat', token: AGENT })).statusCode).toBe(404);
+    expect((await h.call({ method: 'POST', url: '/api/v1/nodes/n9/heartbeat', token: await h.node('n9') })).statusCode).toBe(404);
     expect(leases.lastRenewed('n9')).toBeUndefined();
   });
 

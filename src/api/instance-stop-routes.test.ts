@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Instance } from '../core/index.js';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 import { anInstance } from '../core/test-builders.js';
 
 let h: Harness | undefined;
@@ -15,7 +15,7 @@ describe('POST .../instances/:name/stop', () => {
   it('sets spec.stop once (admin only); a second request changes nothing', async () => {
     h = await startHarness();
     await h.store.create(anInstance('web-1', { node: 'n1' }));
-    expect((await h.call({ method: 'POST', url: url('web-1'), payload: {}, token: AGENT })).statusCode).toBe(403);
+    expect((await h.call({ method: 'POST', url: url('web-1'), payload: {}, token: await h.node('n1') })).statusCode).toBe(403);
 
     const res = await h.call({ method: 'POST', url: url('web-1'), payload: { reason: 'maintenance' } });
     expect(res.statusCode).toBe(200);

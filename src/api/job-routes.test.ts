@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CronJob, Job } from '../core/index.js';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 
 const cronJob = (over: Record<string, unknown> = {}) => ({
   apiVersion: 'gantry/v1',
@@ -35,7 +35,7 @@ describe('cron job routes', () => {
     expect(job.metadata.labels).toEqual({ 'gantry.io/cronjob': 'tick' });
     expect(job.spec.containers[0]?.image).toBe('busybox:1');
     expect((await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/nope/trigger', payload: {} })).statusCode).toBe(404);
-    expect((await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/tick/trigger', payload: {}, token: AGENT })).statusCode).toBe(403);
+    expect((await h.call({ method: 'POST', url: '/api/v1/namespaces/default/cronjobs/tick/trigger', payload: {}, token: await h.node('n1') })).statusCode).toBe(403);
   });
 
   it('suspend and resume set spec.suspend once; a repeat writes nothing', async () => {

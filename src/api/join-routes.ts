@@ -139,6 +139,18 @@ async function revokeNodeTokens(deps: RouteDeps, name: string, now: Date): Promi
 }
 
 export function registerJoinRoutes(app: FastifyInstance, deps: RouteDeps, join: JoinDeps | undefined, now: () => Date): void {
+  // Uses of one join token are taken one after another on this server: a sim's thousands of hollow
+  // nodes join with one token, and racing compare-and-swaps on it would run out of retries. Other
+  // servers still race through the store's compare-and-swap (retryOnConflict).
+  const useQueues = new Map<string, Promise<void>>();
+  const takeUse = (id: string, at: Date): Promise<void> => {
+    const next = (useQueues.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => consumeUse(deps, id, at));
+    useQueues.set(id, next);
+    void next.finally(() => {
+      if (useQueues.get(id) === next) useQueues.delete(id);
+    }).catch(() => undefined);
+    return next;
+  };
   const need = (): JoinDeps => {
     if (!join) throw new UnavailableError('this server has no cluster CA, so nodes cannot join it; start it with TLS (the default)');
     return join;
@@ -165,7 +177,7 @@ export function registerJoinRoutes(app: FastifyInstance, deps: RouteDeps, join: 
     // One host per node name: taking over a joined node's name would hand over its instances and Secrets.
     const live = liveNodeTokens(deps.tokens.list(), r.node, at);
     if (live.length > 0) throw new ConflictError(`node ${r.node} has joined already; to join a host under this name, revoke the old one first: gantry node revoke ${r.node}`);
-    await consumeUse(deps, joinToken.metadata.name, at);
+    await takeUse(joinToken.metadata.name, at);
     const { token, manifest } = issueToken({ type: 'node', node: r.node, address: r.address, agentPort: r.agentPort }, { labels: { 'gantry.io/node': r.node } });
     deps.tokens.note(await deps.store.create<Token>(manifest));
     await writeNode(deps, r);

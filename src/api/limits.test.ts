@@ -4,9 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
-import type { Principal } from '../core/index.js';
+import { InvalidError, type Principal, type RateLimitedError } from '../core/index.js';
 import { DEFAULT_LIMITS, RequestLimiter, type Limits } from './limits.js';
-import { AGENT, aUserToken, startHarness, type Harness } from './test-helpers.js';
+import { aNodeToken, aUserToken, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -25,10 +25,12 @@ describe('request limits', () => {
     expect(() => limiter.take(alice)).toThrow(/user alice \(view in every namespace\) sends more than 1 requests a second \(burst 3\); retry after 1 s/);
     now += 1000;
     expect(() => limiter.take(alice)).not.toThrow();
-    // Another credential has its own bucket; the shared agent token is not limited.
+    // Another credential has its own bucket; every node's credential too (there is no shared one).
     expect(() => limiter.take({ ...alice, tokenId: 'bbbbbbbbbb' })).not.toThrow();
-    const anyNode: Principal = { kind: 'node', name: '*', tokenId: 'agent', address: '', agentPort: 0 };
-    for (let i = 0; i < 10_000; i++) limiter.take(anyNode);
+    const n1: Principal = { kind: 'node', name: 'n1', tokenId: 'n1aaaaaaaa', address: '10.0.0.1', agentPort: 7071 };
+    for (let i = 0; i < DEFAULT_LIMITS.rate.node.burst; i++) limiter.take(n1);
+    expect(() => limiter.take(n1)).toThrow(/node n1 sends more than 20 requests a second/);
+    expect(() => limiter.take({ ...n1, name: 'n2', tokenId: 'n2aaaaaaaa' })).not.toThrow();
   });
 
   it('counts open watches per credential and lets one go when released', () => {
@@ -52,8 +54,53 @@ describe('request limits', () => {
     expect(res?.statusCode).toBe(429);
     expect(res?.headers['retry-after']).toBe('1');
     expect(res?.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
-    // The agent token is not held back.
-    for (let i = 0; i < 20; i++) expect((await h.call({ method: 'GET', url: '/api/v1/namespaces', token: AGENT })).statusCode).toBe(200);
+    // Another credential is not held back by alice's bucket.
+    const other = await aUserToken(h, 'bob', 'view');
+    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces', token: other })).statusCode).toBe(200);
+  });
+
+  it("counts a node's events per credential, all of a batch or none, and refills with time", () => {
+    let now = 0;
+    const limiter = new RequestLimiter({ ...DEFAULT_LIMITS, nodeEvents: { perSecond: 10, burst: 50 } }, () => now);
+    const n1: Principal = { kind: 'node', name: 'n1', tokenId: 'n1aaaaaaaa', address: '10.0.0.1', agentPort: 7071 };
+    limiter.takeEvents(n1, 40);
+    expect(() => limiter.takeEvents(n1, 20)).toThrow(/node n1 records more than 10 events a second \(burst 50\); this batch of 20 was not recorded; retry after 1 s/);
+    // The refused batch took nothing: the 10 left are still there.
+    limiter.takeEvents(n1, 10);
+    try {
+      limiter.takeEvents(n1, 30);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as RateLimitedError).retryAfterSeconds).toBe(3);
+    }
+    now += 3000;
+    expect(() => limiter.takeEvents(n1, 30)).not.toThrow();
+    // Another node has its own bucket; a batch larger than the burst could never pass: 422, not 429.
+    expect(() => limiter.takeEvents({ ...n1, name: 'n2', tokenId: 'n2aaaaaaaa' }, 50)).not.toThrow();
+    expect(() => limiter.takeEvents({ ...n1, name: 'n2', tokenId: 'n2aaaaaaaa' }, 51)).toThrow(InvalidError);
+    // Events are not requests: the request bucket of n1 is untouched.
+    for (let i = 0; i < DEFAULT_LIMITS.rate.node.burst; i++) limiter.take(n1);
+  });
+
+  it("refuses a node's event flood over the API with 429 and Retry-After, recording none of the batch, and the agent's client waits it out", async () => {
+    h = await startHarness({ limits: { ...DEFAULT_LIMITS, nodeEvents: { perSecond: 5, burst: 10 } } });
+    const token = await aNodeToken(h, 'n1');
+    const item = (i: number) => ({ involved: { kind: 'Node', name: 'n1' }, type: 'Normal', reason: 'Flood', message: `event ${i}` });
+    const batch = (from: number, n: number) => ({ items: Array.from({ length: n }, (_, i) => item(from + i)) });
+    expect((await h.call({ method: 'POST', url: '/api/v1/events', token, payload: batch(0, 8) })).statusCode).toBe(200);
+    const refused = await h.call({ method: 'POST', url: '/api/v1/events', token, payload: batch(8, 8) });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('2');
+    expect(refused.json<{ error: { code: string; message: string } }>().error.message).toMatch(/node n1 records more than 5 events a second \(burst 10\)/);
+    expect((await h.store.list('Event')).items).toHaveLength(8);
+    // The agents' client honours Retry-After: the same batch goes through after the wait.
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const client = createHttpClient({ server: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`, token });
+    const t0 = Date.now();
+    await client.recordEvents(batch(8, 8).items as never, 'agent/n1');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect((await h.store.list('Event')).items).toHaveLength(16);
+    client.close?.();
   });
 
   it('refuses an object over 1 MiB, Config data included, naming the field and the limit', async () => {

@@ -3,12 +3,11 @@
 // client (CLI and agents) waits out and retries a bounded number of times. One onRequest hook,
 // after authentication, so a credential is known; public routes (healthz, openapi) are not counted.
 //
-// The shared agent token (node '*') stands for every node at once: it is not limited (thousands of
-// agents share it until per-node credentials replace it). A node's own credential is sized for an
-// agent's real traffic: a heartbeat every 5 s, batched status and events, a relist and a few
+// Every node has its own credential (from its join), so every node has its own buckets, sized for
+// an agent's real traffic: a heartbeat every 5 s, batched status and events, a relist and a few
 // files after a restart.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { describePrincipal, RateLimitedError, type Principal } from '../core/index.js';
+import { describePrincipal, InvalidError, RateLimitedError, type Principal } from '../core/index.js';
 
 export interface Rate {
   /** Requests per second, refilled continuously. */
@@ -21,7 +20,15 @@ export interface Limits {
   rate: Readonly<Record<'admin' | 'user' | 'node', Rate>>;
   /** Open watch streams at once, per credential. */
   watches: Readonly<Record<'admin' | 'user' | 'node', number>>;
+  /**
+   * Events a node credential may record (`POST /api/v1/events`), counted per event, not per
+   * request; default DEFAULT_NODE_EVENTS. The burst holds one full batch of an agent's reporter.
+   */
+  nodeEvents?: Rate | undefined;
 }
+
+/** An agent's events, per node credential: 10 a second, 500 at once (its reporter's largest batch). */
+export const DEFAULT_NODE_EVENTS: Rate = { perSecond: 10, burst: 500 };
 
 export const DEFAULT_LIMITS: Limits = {
   rate: {
@@ -30,6 +37,7 @@ export const DEFAULT_LIMITS: Limits = {
     node: { perSecond: 20, burst: 200 },
   },
   watches: { admin: 200, user: 50, node: 20 },
+  nodeEvents: DEFAULT_NODE_EVENTS,
 };
 
 interface Bucket {
@@ -37,11 +45,10 @@ interface Bucket {
   at: number;
 }
 
-/** The credential a principal's limits count against; undefined: not limited. */
-function credentialOf(p: Principal): { key: string; class: 'admin' | 'user' | 'node' } | undefined {
+/** The credential a principal's limits count against. */
+function credentialOf(p: Principal): { key: string; class: 'admin' | 'user' | 'node' } {
   if (p.kind === 'admin') return { key: 'admin', class: 'admin' };
   if (p.kind === 'user') return { key: `user/${p.tokenId}`, class: 'user' };
-  if (p.name === '*') return undefined;
   return { key: `node/${p.tokenId}`, class: 'node' };
 }
 
@@ -57,25 +64,47 @@ export class RequestLimiter {
   /** Takes one request from the principal's bucket; throws RateLimitedError when it is empty. */
   take(p: Principal): void {
     const c = credentialOf(p);
-    if (!c) return;
     const rate = this.limits.rate[c.class];
+    const retryAfter = this.takeFrom(c.key, rate, 1);
+    if (retryAfter === undefined) return;
+    throw new RateLimitedError(`${describePrincipal(p)} sends more than ${rate.perSecond} requests a second (burst ${rate.burst}); retry after ${retryAfter} s`, retryAfter);
+  }
+
+  /**
+   * Takes `count` events from a node credential's event bucket, all or none: a batch over what is
+   * left is refused whole (nothing of it recorded) with the seconds until it would fit. Only nodes
+   * are counted: people cannot record events, and the controllers record in-process.
+   */
+  takeEvents(p: Principal, count: number): void {
+    if (p.kind !== 'node' || count <= 0) return;
+    const rate = this.limits.nodeEvents ?? DEFAULT_NODE_EVENTS;
+    // Waiting would never help such a batch: refuse it as invalid (agents send at most 500).
+    if (count > rate.burst) throw new InvalidError(`${describePrincipal(p)} sent ${count} events in one batch; a node may record at most ${rate.burst} at once: send smaller batches`);
+    const retryAfter = this.takeFrom(`events/${p.tokenId}`, rate, count);
+    if (retryAfter === undefined) return;
+    throw new RateLimitedError(
+      `${describePrincipal(p)} records more than ${rate.perSecond} events a second (burst ${rate.burst}); this batch of ${count} was not recorded; retry after ${retryAfter} s`,
+      retryAfter,
+    );
+  }
+
+  /** Takes `count` from bucket `key`; undefined when taken, else whole seconds until it would be there. */
+  private takeFrom(key: string, rate: Rate, count: number): number | undefined {
     const now = this.clock();
-    const b = this.buckets.get(c.key) ?? { tokens: rate.burst, at: now };
+    const b = this.buckets.get(key) ?? { tokens: rate.burst, at: now };
     b.tokens = Math.min(rate.burst, b.tokens + ((now - b.at) / 1000) * rate.perSecond);
     b.at = now;
-    this.buckets.set(c.key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return;
+    this.buckets.set(key, b);
+    if (b.tokens >= count) {
+      b.tokens -= count;
+      return undefined;
     }
-    const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / rate.perSecond));
-    throw new RateLimitedError(`${describePrincipal(p)} sends more than ${rate.perSecond} requests a second (burst ${rate.burst}); retry after ${retryAfter} s`, retryAfter);
+    return Math.max(1, Math.ceil((count - b.tokens) / rate.perSecond));
   }
 
   /** Counts an open watch; returns its release (call once, when the stream ends). Throws when at the cap. */
   openWatch(p: Principal): () => void {
     const c = credentialOf(p);
-    if (!c) return () => {};
     const max = this.limits.watches[c.class];
     const open = this.watching.get(c.key) ?? 0;
     if (open >= max) throw new RateLimitedError(`${describePrincipal(p)} has ${open} watches open, the most one credential may; close one (or wait for one to end)`, 5);
@@ -92,8 +121,7 @@ export class RequestLimiter {
 
   /** Open watches of a principal's credential (for tests and metrics). */
   watchesOf(p: Principal): number {
-    const c = credentialOf(p);
-    return c ? (this.watching.get(c.key) ?? 0) : 0;
+    return this.watching.get(credentialOf(p).key) ?? 0;
   }
 }
 

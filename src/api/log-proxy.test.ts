@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import { shortenFetchBodyTimeout } from '../client/test-helpers.js';
 import { isAppError, type GantryNode } from '../core/index.js';
+import type { JoinDeps } from './join-routes.js';
 import { ADMIN, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 import { anInstance } from '../core/test-builders.js';
 
@@ -82,19 +83,27 @@ async function withNode(agentUrl: string | undefined, reported?: string): Promis
   await h.store.update({ ...node, status: { ready: true, capacity: { cpu: 1000, memory: 2 ** 30 }, driver: 'fake', ...published, conditions: [] } });
 }
 
+/** Join deps with only what the log proxy uses: each node's endpoint secret (derived from its name). */
+const endpointSecrets = (key: string): JoinDeps => ({
+  caPem: '',
+  caFingerprint: '',
+  issueServingCertificate: () => Promise.reject(new Error('no certificates in this test')),
+  endpointToken: (node) => `${key}/${node}`,
+});
+
 const logUrl = (q = ''): string => `/api/v1/namespaces/default/instances/web-aaaaa/log${q}`;
 
 describe('log proxy', () => {
-  it('streams the first container log from the node agent with the agent token', async () => {
+  it("streams the first container log from the node agent with the node's endpoint secret", async () => {
     agent = await startFakeAgent();
-    h = await startHarness({ agentToken: 'agent-secret' });
+    h = await startHarness({ join: endpointSecrets('agent-secret') });
     await withNode(agent.url);
     await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
     const res = await h.call({ method: 'GET', url: logUrl('?tail=5') });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toBe('line 1\nline 2\n');
-    expect(agent.requests).toEqual([{ url: '/nodes/n1/v1/containers/c0ffee/log?tail=5', auth: 'Bearer agent-secret' }]);
+    expect(agent.requests).toEqual([{ url: '/nodes/n1/v1/containers/c0ffee/log?tail=5', auth: 'Bearer agent-secret/n1' }]);
   });
 
   it('answers 404 with the next step when the container has not started', async () => {
@@ -161,7 +170,7 @@ describe('log proxy', () => {
     agent = await startFakeAgent();
     const elsewhere = await startFakeAgent();
     try {
-      h = await startHarness({ agentToken: 'agent-secret' });
+      h = await startHarness({ join: endpointSecrets('agent-secret') });
       await withNode(agent.url, `${elsewhere.url}/latest/meta-data`);
       await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
       expect((await h.call({ method: 'GET', url: logUrl() })).statusCode).toBe(200);
@@ -172,14 +181,14 @@ describe('log proxy', () => {
     }
   });
 
-  it('says so when the agent rejects the agent token', async () => {
+  it("says so when the agent rejects the node's endpoint secret", async () => {
     agent = await startFakeAgent({ status: 401 });
-    h = await startHarness({ agentToken: 'old-secret' });
+    h = await startHarness({ join: endpointSecrets('old-secret') });
     await withNode(agent.url);
     await h.store.create(anInstance('web-aaaaa', { node: 'n1', status: aRunningStatus('c0ffee') }));
     const res = await h.call({ method: 'GET', url: logUrl() });
     expect(res.statusCode).toBe(503);
-    expect(res.json().error.message).toBe("the agent on node n1 rejected the server's agent token: it runs with a different agent.token");
+    expect(res.json().error.message).toBe("the agent on node n1 rejected the server's endpoint secret: it joined another cluster, or this server's endpoint.key changed");
   });
 
   it('gives the client a 404 as an AppError', async () => {

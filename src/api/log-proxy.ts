@@ -38,7 +38,7 @@ export function containerIdFor(inst: Instance, container: string | undefined): {
 /**
  * The scheme of a node's agent endpoint: https when the agent says it serves TLS (its certificate
  * comes from the cluster CA and is checked against it; only the server's client certificate gets
- * in), else http with the agent token. Only the scheme is read from what the agent reports, never
+ * in), else http with the node's endpoint secret. Only the scheme is read from what the agent reports, never
  * the host or port; an agent that claims https without a certificate from the CA just fails.
  */
 function agentScheme(node: GantryNode): 'http' | 'https' {
@@ -85,8 +85,8 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   let upstream: StreamResponse;
   try {
     // An https:// agent also wants the server's client certificate (checked against the cluster CA);
-    // the bearer secret is the node's own endpoint secret (from its join), or the shared agent token.
-    const secret = deps.endpointToken?.(nodeName) ?? deps.agentToken;
+    // the bearer secret is the node's own endpoint secret (from its join).
+    const secret = deps.endpointToken?.(nodeName);
     upstream = await streamGet(url, secret ? { authorization: `Bearer ${secret}` } : {}, ac.signal, deps.agentTls);
   } catch (e) {
     release();
@@ -100,7 +100,7 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
     upstream.body.destroy();
     if (upstream.status === 404) throw new NotFoundError('container', undefined, container, `container ${container} of instance ${r.name} is gone from node "${nodeName}"; see gantry describe instance ${r.name}`);
     if (upstream.status === 401) {
-      const what = url.protocol === 'https:' ? "the server's client certificate" : "the server's agent token: it runs with a different agent.token";
+      const what = url.protocol === 'https:' ? "the server's client certificate" : "the server's endpoint secret: it joined another cluster, or this server's endpoint.key changed";
       throw new UnavailableError(`the agent on node ${nodeName} rejected ${what}`);
     }
     throw new UnavailableError(`the agent of node "${nodeName}" answered HTTP ${upstream.status} for the log of instance ${r.name}`);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GantryNode } from '../core/index.js';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 import { aNode } from '../core/test-builders.js';
 
 let h: Harness;
@@ -65,10 +65,10 @@ describe('node action routes', () => {
 
   it('needs the admin token; the heartbeat route is still the agent\'s', async () => {
     await withNode();
-    const res = await post('node-a', 'cordon', AGENT);
+    const res = await post('node-a', 'cordon', await h.node('node-a'));
     expect(res.statusCode).toBe(403);
     expect(res.json<{ error: { message: string } }>().error.message).toMatch(/only an administrator may cordon, uncordon or drain nodes/);
     expect((await post('node-a', 'cordon', null)).statusCode).toBe(401);
-    expect((await post('node-a', 'heartbeat', AGENT)).statusCode).toBe(204);
+    expect((await post('node-a', 'heartbeat', await h.node('node-a'))).statusCode).toBe(204);
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GantryNode, Manifest, NodeStatus } from '../core/index.js';
 import { aNode, anInstance } from '../core/test-builders.js';
 import { AGENT_LABEL_PREFIX } from './node-authorizer.js';
-import { AGENT, aNodeToken, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
+import { aNodeToken, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness;
 let a: string;
@@ -48,8 +48,6 @@ describe('node authorizer: reads', () => {
     expect(all.json<{ items: GantryNode[] }>().items.map((i) => i.metadata.name)).toEqual(['web-aaaaa']);
     const asked = await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=spec.node%3Dnode-b', token: a });
     expect(asked.json().items).toEqual([]);
-    // The shared agent token of old still sees everything.
-    expect((await h.call({ method: 'GET', url: '/api/v1/instances', token: AGENT })).json().items).toHaveLength(2);
   });
 
   it('gets the files and Secrets its instances use, and 403 for another node’s', async () => {

@@ -12,8 +12,9 @@
 //           instances; the config files of its instances.
 //
 // A route with no entry in CHECKS is refused to every bound node: a new route is closed to nodes
-// until someone decides what a node may do with it. The shared agent token of old (`name: '*'`)
-// passes unchanged until per-node credentials replace it.
+// until someone decides what a node may do with it. There is no shared agent token: every node
+// principal is bound to its one node.
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ForbiddenError,
@@ -34,9 +35,9 @@ export const AGENT_LABEL_PREFIX = 'agent.gantry.io/';
 
 export type NodePrincipal = Extract<Principal, { kind: 'node' }>;
 
-/** The principal as a node bound to one name; undefined for everyone else (and the shared agent token). */
+/** The principal as a node; undefined for everyone else. */
 export function boundNode(p: Principal | undefined): NodePrincipal | undefined {
-  return p?.kind === 'node' && p.name !== '*' ? p : undefined;
+  return p?.kind === 'node' ? p : undefined;
 }
 
 /** The id of the Token a principal authenticated with; undefined for the bootstrap admin token. */
@@ -101,9 +102,17 @@ function statusOfBody(req: FastifyRequest): Record<string, unknown> | undefined 
   return body && typeof body.status === 'object' && body.status !== null ? (body.status as Record<string, unknown>) : undefined;
 }
 
+/**
+ * An address a node reports that is an IP literal other than its own. Text that is no IP at all
+ * (`1.2.3.4;shutdown`) is left to validation, which refuses it with 422 and the field path.
+ */
+function otherAddress(p: NodePrincipal, value: unknown): value is string {
+  return typeof value === 'string' && isIP(value) !== 0 && !sameAddress(value, p.address);
+}
+
 function checkHostIP(p: NodePrincipal, status: Record<string, unknown> | undefined, path: string): void {
   const hostIP = status?.hostIP;
-  if (typeof hostIP === 'string' && !sameAddress(hostIP, p.address)) {
+  if (otherAddress(p, hostIP)) {
     throw refuse(p, `report ${path}.hostIP ${hostIP}: node ${p.name} joined with address ${p.address}`);
   }
   const node = status?.node;
@@ -141,7 +150,7 @@ async function checkNodeStatus(p: NodePrincipal, req: FastifyRequest): Promise<v
   requireOwnNodeName(p, req, 'write the status of');
   const status = statusOfBody(req);
   const address = status?.address;
-  if (typeof address === 'string' && !sameAddress(address, p.address)) throw refuse(p, `report status.address ${address}: node ${p.name} joined with address ${p.address}`);
+  if (otherAddress(p, address)) throw refuse(p, `report status.address ${address}: node ${p.name} joined with address ${p.address}`);
   const agentUrl = status?.agentUrl;
   if (typeof agentUrl === 'string' && !urlWithin(p, agentUrl)) {
     throw refuse(p, `report status.agentUrl ${agentUrl}: node ${p.name} joined with address ${p.address} and agent port ${p.agentPort}`);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../core/index.js';
 import { ServiceController } from '../controllers/service/service-controller.js';
 import { quietLogger } from '../controllers/shared/test-builders.js';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 import { aService } from '../core/test-builders.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 
@@ -98,7 +98,7 @@ describe('rollout routes', () => {
 
   it('needs an admin token for actions, names unknown actions, and 404s an unknown service', async () => {
     await withVersions();
-    expect((await h.call({ method: 'POST', url: url('web', 'pause'), payload: {}, token: AGENT })).statusCode).toBe(403);
+    expect((await h.call({ method: 'POST', url: url('web', 'pause'), payload: {}, token: await h.node('n1') })).statusCode).toBe(403);
     const unknown = await h.call({ method: 'POST', url: url('web', 'restart'), payload: {} });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json<{ error: { message: string } }>().error.message).toContain('use pause, resume, promote or undo');

@@ -4,6 +4,7 @@ import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { MalformedError } from '../core/index.js';
 import type { Store } from '../store/store.js';
+import type { RequestLimiter } from './limits.js';
 import type { OpenStreams } from './open-streams.js';
 import type { TokenMirror } from './token-mirror.js';
 
@@ -11,9 +12,10 @@ export interface RouteDeps {
   store: Store;
   logger: Logger;
   streams: OpenStreams;
+  /** Limits per credential (limits.ts); routes with their own counts (node events) take from it. */
+  limiter?: RequestLimiter | undefined;
   bookmarkIntervalMs: number;
-  agentToken: string | undefined;
-  /** What the log proxy presents to a node's agent (per node, from the join); absent: the shared agent token. */
+  /** What the log proxy presents to a node's agent (per node, from the join); absent: nothing (no joins). */
   endpointToken?: ((node: string) => string | undefined) | undefined;
   /**
    * How the server calls agents' https:// endpoints: the cluster CA it checks them against, and its

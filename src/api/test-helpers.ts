@@ -9,38 +9,52 @@ import type { PersonRole } from '../core/index.js';
 import { issueToken } from './token-issue.js';
 
 export const ADMIN = 'admin-token-0123456789';
-export const AGENT = 'agent-token-0123456789';
 
 export interface Harness {
   app: FastifyInstance;
   store: SqliteStore;
   /** inject with the admin token unless `token` says otherwise (null: no token). */
   call(opts: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
+  /**
+   * The credential of node `name` (made once, as a join makes it, at 10.0.0.1:7071 unless told):
+   * every node has its own; there is no token for "any node".
+   */
+  node(name: string, address?: string, agentPort?: number): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function startHarness(over: Partial<ApiDeps> & { historyLimit?: number } = {}): Promise<Harness> {
-  const store = openSqliteStore(':memory:', { historyLimit: over.historyLimit ?? 1000 });
+  // A store the test gives is the harness's store too (node and user tokens are written there).
+  const store = (over.store as SqliteStore | undefined) ?? openSqliteStore(':memory:', { historyLimit: over.historyLimit ?? 1000 });
   const app = await buildApp({
     store,
     adminToken: ADMIN,
-    agentToken: AGENT,
     logger: pino({ level: 'silent' }),
     version: '0.0.0-test',
     clusterId: 'test-cluster',
     events: new EventRecorder(store),
     ...over,
   });
-  return {
+  const nodeTokens = new Map<string, Promise<string>>();
+  const h: Harness = {
     app,
     store,
     call: ({ token = ADMIN, headers, ...rest }) =>
       app.inject({ ...rest, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers } }),
+    node: (name, address, agentPort) => {
+      let made = nodeTokens.get(name);
+      if (!made) {
+        made = aNodeToken(h, name, address, agentPort);
+        nodeTokens.set(name, made);
+      }
+      return made;
+    },
     close: async () => {
       await app.close();
       await store.close();
     },
   };
+  return h;
 }
 
 /**

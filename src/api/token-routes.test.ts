@@ -2,7 +2,7 @@
 // applies to the next request, expiry is honoured, whoami and can-i answer from the policies.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseToken, type CanIResult, type Token, type WhoAmI } from '../core/index.js';
-import { AGENT, aNamespace, startHarness, type Harness } from './test-helpers.js';
+import { aNamespace, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness;
 let clock = new Date('2026-12-04T12:00:00Z');
@@ -44,7 +44,7 @@ describe('token routes', () => {
     const byAlice = await create({ user: 'bob', role: 'admin', namespaces: ['*'] }, alice);
     expect(byAlice.statusCode).toBe(403);
     expect(byAlice.json<{ error: { message: string } }>().error.message).toMatch(/role admin is needed in every namespace/);
-    expect((await create({ user: 'bob', role: 'view', namespaces: ['*'] }, AGENT)).statusCode).toBe(403);
+    expect((await create({ user: 'bob', role: 'view', namespaces: ['*'] }, await h.node('n1'))).statusCode).toBe(403);
     const bad = await create({ user: 'Bob!', role: 'root', namespaces: [] });
     expect(bad.statusCode).toBe(422);
     expect(bad.json<{ error: { details: { path: string }[] } }>().error.details.map((d) => d.path).sort()).toEqual(['namespaces', 'role', 'user']);
@@ -84,7 +84,7 @@ describe('token routes', () => {
     expect(await canI(vera, 'verb=list&kind=tokens')).toMatchObject({ allowed: false, route: 'tokens.list' });
     expect(await canI(alice, 'verb=scale&kind=config')).toEqual({ allowed: false, reason: 'configs have no scale' });
     expect(await canI(alice, 'verb=list&kind=services&namespace=*')).toMatchObject({ allowed: true, reason: expect.stringMatching(/only in namespaces team-a/) as unknown });
-    expect(await canI(AGENT, 'verb=apply&kind=service')).toMatchObject({ allowed: false });
+    expect(await canI(await h.node('n1'), 'verb=apply&kind=service')).toMatchObject({ allowed: false });
     const unknown = await h.call({ method: 'GET', url: '/api/v1/auth/can-i?verb=frob&kind=service', token: alice });
     expect(unknown.statusCode).toBe(400);
     // The answer agrees with what the server does.

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
-import { AGENT, startHarness, type Harness } from './test-helpers.js';
+import { startHarness, type Harness } from './test-helpers.js';
 import { aNode, aService, anInstance } from '../core/test-builders.js';
 
 let h: Harness;
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 async function listen(): Promise<GantryClient> {
   await h.app.listen({ host: '127.0.0.1', port: 0 });
-  return createHttpClient({ server: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`, token: AGENT });
+  return createHttpClient({ server: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`, token: await h.node('n1') });
 }
 
 /** Collects a watch's lines until `stop` says so (checked after each line). */

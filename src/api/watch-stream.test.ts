@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isAppError, type Instance } from '../core/index.js';
 import { createHttpClient } from '../client/http-client.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
-import { ADMIN, AGENT, startHarness, type Harness } from './test-helpers.js';
+import { ADMIN, startHarness, type Harness } from './test-helpers.js';
 import { aService, anInstance } from '../core/test-builders.js';
 
 /** The API's own store watch: its token mirror follows Token objects. */
@@ -94,7 +94,7 @@ describe('watch stream', () => {
 
   it('filters by fieldSelector like the list does', async () => {
     h = await startHarness();
-    const client = await listen(h, AGENT);
+    const client = await listen(h, await h.node('n1'));
     const ac = new AbortController();
     const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal), 2, ac);
     await until(() => h.store.watchCount === TOKEN_WATCH + 1);
@@ -107,7 +107,7 @@ describe('watch stream', () => {
   it("gives an agent's node watch the bind as ADDED, then changes and the deletion, via the store's field index", async () => {
     h = await startHarness();
     const watchSpy = vi.spyOn(h.store, 'watch');
-    const client = await listen(h, AGENT);
+    const client = await listen(h, await h.node('n1'));
     const ac = new AbortController();
     const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1' }, ac.signal), 4, ac);
     await until(() => h.store.watchCount === TOKEN_WATCH + 1);
@@ -135,7 +135,7 @@ describe('watch stream', () => {
 
   it('applies the selectors the store did not take on top of its field selection', async () => {
     h = await startHarness();
-    const client = await listen(h, AGENT);
+    const client = await listen(h, await h.node('n1'));
     const ac = new AbortController();
     const events = take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1,spec.service=api' }, ac.signal), 1, ac);
     await until(() => h.store.watchCount === TOKEN_WATCH + 1);

@@ -4,7 +4,7 @@ import { UsageError } from '../core/index.js';
 import { parseAddressOption, parseDriverKind, parseRobustnessOptions } from './agent-options.js';
 import type { CliContext } from './context.js';
 import { parseContainerDns } from './discovery-options.js';
-import { globalOptions, resolveCa, resolveDataDir, resolveServer, resolveToken } from './global-options.js';
+import { globalOptions, resolveDataDir, resolveToken } from './global-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { freePort } from './free-port.js';
 import { shutdownOnSignals } from './signals.js';
@@ -54,22 +54,26 @@ export function agentCommand(ctx: CliContext) {
         await saveIdentity(stateDir, identity);
         ctx.stderr(`Joined ${identity.server} as node "${identity.node}" (address ${identity.address}, agent port ${identity.agentPort}); its credential is in ${stateDir}.\n`);
       }
-      // A joined host runs as its node, with its own credential; otherwise the shared agent token of old.
+      // A host runs as its node, with the credential of its join: there is no shared agent token.
+      if (!identity) {
+        throw new UsageError(
+          `this host has not joined a cluster (no node credential in ${stateDir}): join once with gantry agent --join https://SERVER:7070 and a join token in GANTRY_TOKEN or --token-file (an administrator makes one: gantry token create --join)`,
+        );
+      }
       // Its labels were set at join: afterwards an administrator changes them (gantry apply).
-      const nodeName = identity?.node ?? nodeNameOption(opts.name);
-      const server = identity?.server ?? resolveServer(ctx, g);
-      const token = identity?.credential ?? (await resolveToken(ctx, g, 'agent.token'));
-      const agentToken = identity?.endpointToken ?? token;
-      const agentListen = identity ? `${parseListen(opts.agentListen).host}:${identity.agentPort}` : opts.agentListen;
+      const nodeName = identity.node;
+      const server = identity.server;
+      const agentToken = identity.endpointToken;
+      const agentListen = `${parseListen(opts.agentListen).host}:${identity.agentPort}`;
       // A joined host trusts exactly the CA it pinned at join.
-      const client = ctx.connect({ server, token, ca: identity?.caPem ?? (await resolveCa(ctx, g)) });
+      const client = ctx.connect({ server, token: identity.credential, ca: identity.caPem });
       // A joined agent serves its endpoint over HTTPS with the certificate issued at join.
-      const endpointTls = identity?.certPem && identity.keyPem ? { cert: identity.certPem, key: identity.keyPem, ca: identity.caPem } : undefined;
+      const endpointTls = identity.certPem && identity.keyPem ? { cert: identity.certPem, key: identity.keyPem, ca: identity.caPem } : undefined;
       const stop = shutdownOnSignals();
       try {
         ctx.stderr(`Gantry agent for node "${nodeName}" (${driver} driver) joining ${server}; stop with Ctrl-C.\n`);
         await runNodeAgent(
-          { client, agentToken, endpointTls, driver, nodeName, labels: identity ? {} : labels, publishAddress: opts.publishAddress ?? identity?.address ?? address ?? '127.0.0.1', address: identity?.address ?? address, agentListen, logger, ...robustness, pressure, portRange, containerDns },
+          { client, agentToken, endpointTls, driver, nodeName, labels: {}, publishAddress: opts.publishAddress ?? identity.address, address: identity.address, agentListen, logger, ...robustness, pressure, portRange, containerDns },
           stop.signal,
         );
       } finally {

@@ -28,11 +28,11 @@ describe('resolveToken', () => {
   });
 
   it('follows --data-dir, then GANTRY_HOME, to the token file', async () => {
-    const files = { '/srv/g/admin.token': 'flag-dir', '/env/g/admin.token': 'env-dir', '/env/g/agent.token': 'agent' };
+    const files = { '/srv/g/admin.token': 'flag-dir', '/env/g/admin.token': 'env-dir', '/env/g/join.token': 'join' };
     const ctx = testContext({ env: { GANTRY_HOME: '/env/g' }, files });
     expect(await resolveToken(ctx, { dataDir: '/srv/g' })).toBe('flag-dir');
     expect(await resolveToken(ctx, {})).toBe('env-dir');
-    expect(await resolveToken(ctx, {}, 'agent.token')).toBe('agent');
+    expect(await resolveToken(ctx, {}, 'join.token')).toBe('join');
   });
 
   it('says exactly what to do when there is no token anywhere', async () => {

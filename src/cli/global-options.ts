@@ -35,7 +35,7 @@ export function resolveServer(ctx: CliContext, g: GlobalOptions): string {
 
 /**
  * `--token`, then `--token-file` / GANTRY_TOKEN_FILE, then GANTRY_TOKEN, then `<data dir>/admin.token`
- * (agents: `agent.token`).
+ * (joining agents and gantry sim: `join.token`).
  */
 export async function resolveToken(ctx: CliContext, g: GlobalOptions, fileName = 'admin.token'): Promise<string> {
   if (g.token) return g.token;

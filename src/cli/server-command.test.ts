@@ -21,8 +21,8 @@ describe('agentJoinHint', () => {
     expect(agentJoinHint('https://127.0.0.1:7070', false).join('\n')).not.toContain('--ca');
   });
 
-  it('matches how `gantry agent` finds its token: GANTRY_TOKEN before the agent.token file', async () => {
-    const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env' }, files: { '/home/tester/.gantry/agent.token': 'stale' } });
-    expect(await resolveToken(ctx, {}, 'agent.token')).toBe('from-env');
+  it('matches how `gantry agent --join` finds its join token: GANTRY_TOKEN before the join.token file', async () => {
+    const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env' }, files: { '/home/tester/.gantry/join.token': 'stale' } });
+    expect(await resolveToken(ctx, {}, 'join.token')).toBe('from-env');
   });
 });

@@ -34,11 +34,11 @@ function agentLogger(ctx: CliContext, logger: Logger): Logger {
 }
 
 const progressLine = (p: HollowProgress): string =>
-  `registered ${p.registered}/${p.total} nodes (${p.started} started, ${(p.elapsedMs / 1000).toFixed(1)}s)\n`;
+  `registered ${p.registered}/${p.total} nodes (${p.started} joined and started, ${(p.elapsedMs / 1000).toFixed(1)}s; joins took ${(p.joinMs / Math.max(1, p.started)).toFixed(1)} ms each on average)\n`;
 
 export function simCommand(ctx: CliContext) {
   return new Command('sim')
-    .description('run N hollow nodes (real agents on a fake driver) in one process to load a server (--server, --token: the agent token)')
+    .description('run N hollow nodes (real agents on a fake driver) in one process to load a server; each joins with the join token (GANTRY_TOKEN or --token-file; gantry token create --join --uses N)')
     .requiredOption('--nodes <n>', 'number of hollow nodes')
     .option('--racks <n>', 'label rack=r<i mod n>', '10')
     .option('--pools <weights>', 'weights of the pool label, e.g. web=0.8,batch=0.2')
@@ -80,15 +80,17 @@ export function simCommand(ctx: CliContext) {
       let server: RunningServer | undefined;
       try {
         let url: string;
-        let token: string;
+        let joinToken: string;
         let ca: string | undefined;
         if (opts.embedded) {
           // Loaded here: the other commands start without the server's modules.
           const { startServer } = await import('../server/index.js');
           server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion() });
           url = server.url;
-          token = server.agentToken;
           ca = server.tls?.ca.certPem;
+          // Its hollow nodes join like any node's agent: a join token with a use for each, made here as the administrator.
+          const admin = ctx.connect({ server: url, token: server.adminToken, ca });
+          joinToken = (await admin.createJoinToken({ uses: nodes, ttlSeconds: 3600 })).token;
           ctx.stdout(
             [
               `Gantry server (embedded) at ${url}, data in ${dataDir}${tempDir ? ' (removed on exit)' : ''}`,
@@ -99,13 +101,14 @@ export function simCommand(ctx: CliContext) {
           );
         } else {
           url = resolveServer(ctx, g);
-          token = await resolveToken(ctx, g, 'agent.token');
-          ca = await resolveCa(ctx, g);
+          joinToken = await resolveToken(ctx, g, 'join.token');
+          // The CA is pinned to the join token's fingerprint; an explicit --ca or GANTRY_CA must be that one.
+          ca = g.ca !== undefined || ctx.env.GANTRY_CA ? await resolveCa(ctx, g) : undefined;
         }
         ctx.stderr(`starting ${nodes} hollow nodes against ${url} in waves of ${ramp}; stop with Ctrl-C\n`);
         const before = sampleMemory();
         const hollow = startHollowNodes(
-          { server: url, ca, token, nodes, racks, pools, capacity, startLatencyMs, failureRate, namePrefix: opts.namePrefix, seed, ramp, heartbeatIntervalMs, logger: agentLogger(ctx, logger), onProgress: (p) => ctx.stderr(progressLine(p)) },
+          { server: url, ca, joinToken, nodes, racks, pools, capacity, startLatencyMs, failureRate, namePrefix: opts.namePrefix, seed, ramp, heartbeatIntervalMs, logger: agentLogger(ctx, logger), onProgress: (p) => ctx.stderr(progressLine(p)) },
           stop.signal,
         );
         const t0 = Date.now();

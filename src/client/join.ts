@@ -15,6 +15,7 @@ import {
   type JoinAnswer,
   type JoinRequest,
 } from '../core/index.js';
+import type { HttpTransport } from './http-transport.js';
 
 /** Hex sha256 of a PEM certificate's DER: what a join token's fingerprint is. */
 export function certificateFingerprint(pem: string): string {
@@ -79,10 +80,19 @@ export async function fetchPinnedCa(server: string, joinToken: string): Promise<
   return a.text;
 }
 
-/** Joins over a connection that trusts only `caPem`; one use of the join token. */
-export async function joinCluster(server: string, caPem: string, req: JoinRequest): Promise<JoinAnswer> {
+/**
+ * Joins over a connection that trusts only `caPem`; one use of the join token. `transport`: a
+ * keep-alive pool that trusts exactly that CA, shared by many joins (gantry sim's hollow nodes);
+ * default one connection of its own.
+ */
+export async function joinCluster(server: string, caPem: string, req: JoinRequest, transport?: HttpTransport): Promise<JoinAnswer> {
   const url = new URL(JOIN_ROUTES.join.path, `${server.replace(/\/+$/, '')}/`);
-  const a = await request(url, { method: 'POST', body: JSON.stringify(req), ca: caPem });
+  const body = JSON.stringify(req);
+  const a = transport
+    ? await transport.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: 30_000 }).catch((e: unknown) => {
+        throw new UnavailableError(`cannot reach ${url.origin}: ${e instanceof Error ? e.message : String(e)}`);
+      })
+    : await request(url, { method: 'POST', body, ca: caPem });
   if (a.status !== 201) throw errorOf(a, `${server} (join)`);
   return JSON.parse(a.text) as JoinAnswer;
 }

@@ -6,8 +6,19 @@ import { join } from 'node:path';
 
 export interface ClusterSecrets {
   adminToken: string;
-  agentToken: string;
+  /**
+   * The key each node's agent endpoint secret is derived from (HMAC of the node name): never a
+   * credential of its own. A data dir of a Gantry that still had the shared agent token keeps
+   * that token's value here, so agents joined before keep their endpoint secrets.
+   */
+  endpointKey: string;
   clusterId: string;
+}
+
+/** The old shared agent token's value, if this data dir has one (it is no longer accepted anywhere). */
+async function legacyAgentToken(dir: string): Promise<string | undefined> {
+  const text = await readFile(join(dir, 'agent.token'), 'utf8').catch(() => '');
+  return text.trim() || undefined;
 }
 
 export async function ensureDataDir(dir: string): Promise<void> {
@@ -39,9 +50,10 @@ async function readOrCreateSecret(dir: string, file: string, make: () => string)
 export async function ensureClusterSecrets(dir: string): Promise<ClusterSecrets> {
   await ensureDataDir(dir);
   const token = () => randomBytes(32).toString('hex');
+  const legacy = await legacyAgentToken(dir);
   return {
     adminToken: await readOrCreateSecret(dir, 'admin.token', token),
-    agentToken: await readOrCreateSecret(dir, 'agent.token', token),
+    endpointKey: await readOrCreateSecret(dir, 'endpoint.key', () => legacy ?? token()),
     clusterId: await readOrCreateSecret(dir, 'cluster-id', () => randomBytes(6).toString('hex')),
   };
 }

@@ -85,8 +85,9 @@ describe('the leader lease of the server root', () => {
     // Work for every leader-only part: a scale-up (service controller), a node that never
     // heartbeats (node lifecycle, grace 300 ms), a CronJob due every second (cron).
     await admin.apply(service(4));
-    const agent = createHttpClient({ server: server.url, token: server.agentToken, ca: server.tls?.ca.certPem });
-    await agent.apply({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'silent' }, spec: {} });
+    // The node's credential comes as a join's would (the Node is written with it).
+    const { credential } = await server.joinLocalNode({ name: 'silent', address: '127.0.0.1', agentPort: 7999 });
+    const agent = createHttpClient({ server: server.url, token: credential, ca: server.tls?.ca.certPem });
     await agent.updateNodeStatus('silent', { ready: true, capacity: { cpu: 2000, memory: 2 ** 30 }, driver: 'fake', conditions: [], lastHeartbeat: new Date(Date.now() - 60_000).toISOString() });
     await admin.apply({
       apiVersion: API_VERSION,

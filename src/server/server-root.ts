@@ -74,7 +74,6 @@ export interface RunningServer {
   /** The cluster CA (certificate, key) and its fingerprint; undefined without TLS. */
   tls?: { ca: CertificateAuthority; caFingerprint: string } | undefined;
   adminToken: string;
-  agentToken: string;
   clusterId: string;
   /** Where the DNS server listens (real ports); empty when it is off. */
   dnsAddresses: readonly DnsListenAddress[];
@@ -154,8 +153,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     }
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
-    joining = await joinDeps(opts.dataDir, secrets.agentToken, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, agentToken: secrets.agentToken, events, leases, catalog, loadBalancer: lb, join: joining };
+    joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({
@@ -237,5 +236,5 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     endpointToken: joined.endpointToken(node.name),
   });
   const tlsInfo = tls && { ca: tls.ca, caFingerprint: tls.caFingerprint };
-  return { url, tls: tlsInfo, ...secrets, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, joinLocalNode, close };
+  return { url, tls: tlsInfo, adminToken: secrets.adminToken, clusterId: secrets.clusterId, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, joinLocalNode, close };
 }

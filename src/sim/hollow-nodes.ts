@@ -1,13 +1,17 @@
 // N hollow nodes in one process, started in waves: a wave of `ramp` agents starts, and the next
 // waits until every node of this one registered, so the server never sees 10,000 registrations
-// at once (kubemark ramps hollow nodes up the same way).
+// at once (kubemark ramps hollow nodes up the same way). Every node joins first, as `gantry agent
+// --join` does (POST /api/v1/join with the one join token, made for --nodes uses), and keeps the
+// node credential it gets in memory: no shared token stands for them. Hollow nodes ask for no
+// serving certificate (they share one plain log endpoint), so a join is a few store writes.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { SharedLogServer } from '../agent/node/shared-log-server.js';
 import { createHttpClient } from '../client/http-client.js';
 import { HttpTransport } from '../client/http-transport.js';
+import { certificateFingerprint, fetchPinnedCa, joinCluster } from '../client/join.js';
 import type { GantryClient } from '../client/types.js';
-import { UnavailableError, UsageError } from '../core/index.js';
+import { parseToken, UnauthorizedError, UnavailableError, UsageError, type JoinAnswer, type JoinRequest } from '../core/index.js';
 import { hollowNodeSpec, type HollowNodeSpec } from './hollow-node-spec.js';
 import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
 import { DEFAULT_MAX_IN_FLIGHT, RequestGate, URGENT_RESERVE, withRequestGate } from './request-gate.js';
@@ -16,10 +20,13 @@ import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
 export interface HollowNodesOptions {
   /** API URL, e.g. https://127.0.0.1:7070. */
   server: string;
-  /** The cluster CA certificate (PEM) an https:// server is checked against. */
+  /**
+   * The cluster CA certificate (PEM) an https:// server is checked against; it must be the one the
+   * join token names. Default: fetched from the server and pinned to the join token's fingerprint.
+   */
   ca?: string | undefined;
-  /** The agent token. */
-  token: string;
+  /** A join token (`GTJ-1-...`) with a use for every node (gantry token create --join --uses N). */
+  joinToken: string;
   nodes: number;
   /** Default 10: label rack=r<i % racks>. */
   racks?: number | undefined;
@@ -44,8 +51,10 @@ export interface HollowNodesOptions {
   /** API calls (not watches) all nodes together have in flight at most; default 256. See request-gate.ts. */
   maxInFlight?: number | undefined;
   logger: Logger;
-  /** Builds each node's own client; default createHttpClient over one transport all nodes share. */
+  /** Builds each node's own client (token: its node credential); default createHttpClient over one transport all nodes share. */
   connect?: ((conn: { server: string; token: string }) => GantryClient) | undefined;
+  /** Sends one node's join; default POST /api/v1/join over the shared transport. */
+  join?: ((req: JoinRequest) => Promise<JoinAnswer>) | undefined;
   /** Called after each wave. */
   onProgress?: ((p: HollowProgress) => void) | undefined;
 }
@@ -55,6 +64,8 @@ export interface HollowProgress {
   registered: number;
   total: number;
   elapsedMs: number;
+  /** Time spent in joins so far, summed over nodes (they overlap within a wave). */
+  joinMs: number;
 }
 
 export interface HollowNodes {
@@ -98,27 +109,61 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const layout = { namePrefix: opts.namePrefix ?? 'hollow', nodes: opts.nodes, racks, pools: opts.pools ?? DEFAULT_POOLS, seed: opts.seed ?? 1 };
   const nodes = Array.from({ length: opts.nodes }, (_, i) => hollowNodeSpec(layout, i));
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-  // One keep-alive pool for every node's calls: the request gate keeps at most maxInFlight calls
-  // in flight, so the pool never needs more sockets than that (fd-budget.ts counts on it).
-  const transport = opts.connect ? undefined : new HttpTransport({ maxSockets: maxInFlight + URGENT_RESERVE, tls: { ca: opts.ca } });
+  const joinToken = parseToken(opts.joinToken);
+  if (joinToken?.type !== 'join') {
+    throw new UsageError('gantry sim needs a join token with a use per node (GANTRY_TOKEN or --token-file; gantry token create --join --uses N): hollow nodes join like any node');
+  }
+  // One keep-alive pool for every node's calls (joins included): the request gate keeps at most
+  // maxInFlight calls (plus the urgent reserve) in flight, so the pool never needs more sockets
+  // than that (fd-budget.ts counts on it). Made once the cluster CA is known (pinned to the join token).
+  let transport: HttpTransport | undefined;
   const connect = opts.connect ?? ((conn: { server: string; token: string }): GantryClient => createHttpClient({ ...conn, transport }));
   const stopper = new AbortController();
   const linked = AbortSignal.any([signal, stopper.signal]);
   // One listener per hollow node (each chains its own signal to this one).
   setMaxListeners(0, linked);
   const running: RunningHollowNode[] = [];
-  const logServer = opts.logListen === false ? undefined : new SharedLogServer({ token: opts.token, logger: opts.logger, listen: opts.logListen });
+  const logServer = opts.logListen === false ? undefined : new SharedLogServer({ logger: opts.logger, listen: opts.logListen });
   let logUrl: string | undefined;
   const gate = new RequestGate(maxInFlight, { urgentReserve: URGENT_RESERVE });
   let registered = 0;
+  let joinMs = 0;
   const t0 = Date.now();
 
-  const startOne = (spec: HollowNodeSpec): RunningHollowNode => {
+  /** The CA to trust: the one given (checked against the join token), else the server's, pinned. */
+  const trustedCa = async (): Promise<string | undefined> => {
+    if (!opts.server.startsWith('https:')) return opts.ca;
+    if (opts.ca === undefined) return fetchPinnedCa(opts.server, opts.joinToken);
+    if (certificateFingerprint(opts.ca) !== joinToken.caFingerprint) {
+      throw new UnauthorizedError('the CA given (--ca, GANTRY_CA or the data dir) is not the one the join token was made for (its fingerprint differs): leave --ca out to pin the server\'s CA to the token');
+    }
+    return opts.ca;
+  };
+
+  // Where the server's log proxy reaches every hollow node: the shared log endpoint (its path names
+  // the node). Without one, a port nothing listens on: logs of hollow instances are then refused.
+  const endpoint = (): { address: string; agentPort: number } => {
+    if (!logUrl) return { address: '127.0.0.1', agentPort: 1 };
+    const u = new URL(logUrl);
+    return { address: u.hostname.replace(/^\[|\]$/g, ''), agentPort: Number(u.port) };
+  };
+
+  const joinOne = async (spec: HollowNodeSpec, join: (req: JoinRequest) => Promise<JoinAnswer>): Promise<JoinAnswer> => {
+    const started = performance.now();
+    try {
+      return await join({ token: opts.joinToken, node: spec.name, ...endpoint(), labels: spec.labels, servingCertificate: false });
+    } finally {
+      joinMs += performance.now() - started;
+    }
+  };
+
+  const startOne = (spec: HollowNodeSpec, joined: JoinAnswer): RunningHollowNode => {
     const node = runHollowNode(
       {
         spec,
-        client: withRequestGate(connect({ server: opts.server, token: opts.token }), gate),
-        agentToken: opts.token,
+        // The node's own credential, kept in memory only; its labels were set by the join.
+        client: withRequestGate(connect({ server: opts.server, token: joined.credential }), gate),
+        agentToken: joined.endpointToken,
         capacity: opts.capacity ?? DEFAULT_CAPACITY,
         startLatencyMs: opts.startLatencyMs,
         failureRate: opts.failureRate,
@@ -135,16 +180,29 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   };
 
   const rampUp = async (): Promise<void> => {
+    const ca = await trustedCa();
+    if (!opts.connect || !opts.join) transport = new HttpTransport({ maxSockets: maxInFlight + URGENT_RESERVE, tls: { ca } });
+    const join = opts.join ?? ((req: JoinRequest): Promise<JoinAnswer> => joinCluster(opts.server, ca ?? '', req, transport));
     if (logServer) {
       await logServer.listen();
       logUrl = logServer.url;
     }
     for (let from = 0; from < nodes.length && !linked.aborted; from += rampSize) {
-      const wave = nodes.slice(from, from + rampSize).map(startOne);
+      const specs = nodes.slice(from, from + rampSize);
+      const joins = await Promise.allSettled(specs.map((spec) => joinOne(spec, join)));
+      const wave = specs.flatMap((spec, i) => {
+        const j = joins[i];
+        return j?.status === 'fulfilled' && !linked.aborted ? [startOne(spec, j.value)] : [];
+      });
       running.push(...wave);
+      const refused = joins.find((j) => j.status === 'rejected');
+      if (refused) {
+        const why = refused.reason instanceof Error ? refused.reason.message : String(refused.reason);
+        throw new UnavailableError(`hollow node ${specs[joins.indexOf(refused)]?.name ?? ''} could not join (${from + wave.length} of ${nodes.length} joined): ${why}`);
+      }
       const outcomes = wave.map((n) => n.registered);
       await allOrAbort(outcomes, linked);
-      opts.onProgress?.({ started: running.length, registered, total: nodes.length, elapsedMs: Date.now() - t0 });
+      opts.onProgress?.({ started: running.length, registered, total: nodes.length, elapsedMs: Date.now() - t0, joinMs });
       const failed = wave.find((n) => n.error());
       if (failed) {
         // The usual cause is the process running out of file descriptors: starting more would fail the same way.

@@ -55,9 +55,11 @@ describe('hollow nodes against a real server', () => {
     const logger = pino({ level: 'silent' });
     server = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
     admin = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
+    // Hollow nodes join like any node: one join token with a use per node.
+    const { token: joinToken } = await admin.createJoinToken({ uses: NODES });
     const t0 = Date.now();
     hollow = startHollowNodes(
-      { server: server.url, ca: server.tls?.ca.certPem, token: server.agentToken, nodes: NODES, ramp: 25, capacity: CAPACITY, seed: 7, logger },
+      { server: server.url, joinToken, nodes: NODES, ramp: 25, capacity: CAPACITY, seed: 7, logger },
       new AbortController().signal,
     );
     await hollow.ready;

@@ -80,12 +80,20 @@ describe('admission: strict HAProxy-bound strings, HAProxy without root', () => 
     expect(node.code).not.toBe(0);
     expect(node.stderr).toContain('spec.address: must be an IP');
 
-    // hostIP is written by agents (the status subresource): the same pattern, the same 422.
-    const inst = (await instancesOf(g, 'safe'))[0] as Instance;
-    const status = { ...inst.status, hostIP: '1.2.3.4;shutdown' };
-    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/instances/${inst.metadata.name}/status`, {
+    // hostIP is written by agents (the status subresource), each with its own node credential: a
+    // joined agent (fake driver) reports it for an instance bound to its node; the same pattern, the same 422.
+    await g.startAgent('probe-agent', ['--driver', 'fake', '--labels', 'role=probe']);
+    expect((await g.apply(webService('hostip-probe', 1, image, '  placement:\n    constraints: ["role=probe"]\n'))).code).toBe(0);
+    let inst: Instance | undefined;
+    await waitFor('an instance bound to probe-agent', async () => {
+      inst = (await instancesOf(g, 'hostip-probe')).find((i) => i.spec.node === 'probe-agent' && i.status);
+      return inst !== undefined;
+    }, 60_000);
+    const credential = readFileSync(join(g.agentHome('probe-agent'), 'node', 'node.token'), 'utf8').trim();
+    const status = { ...inst?.status, hostIP: '1.2.3.4;shutdown' };
+    const r = await g.fetch(`${g.url}/api/v1/namespaces/default/instances/${inst?.metadata.name ?? ''}/status`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${g.agentToken()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
       body: JSON.stringify({ status }),
     });
     expect(r.status).toBe(422);

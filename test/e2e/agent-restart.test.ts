@@ -13,8 +13,8 @@ describe('restarting the agent', () => {
   let image: string;
   let agent: ChildProcess;
 
-  const startAgent = () =>
-    g.spawn('agent', ['agent', '--server', g.url, '--token', g.agentToken(), '--driver', 'docker', '--name', 'host-a', '--labels', 'rack=r1', '--publish-address', '127.0.0.1']);
+  // The first start joins with a join token; the restart runs from the node credential stored then.
+  const startAgent = () => g.startAgent('host-a', ['--driver', 'docker', '--labels', 'rack=r1', '--publish-address', '127.0.0.1']);
 
   const nodeReady = async () => {
     const n = await g.getJson<{ status?: { ready?: boolean; lastHeartbeat?: string } }>(['get', 'node', 'host-a']);
@@ -28,7 +28,7 @@ describe('restarting the agent', () => {
     g.url = `https://127.0.0.1:${port}`;
     g.spawn('server', ['server', '--listen', `127.0.0.1:${port}`]);
     await g.waitReady('server');
-    agent = startAgent();
+    agent = await startAgent();
     await waitFor('the agent to register a ready node', nodeReady);
   });
   afterAll(async () => {
@@ -50,7 +50,7 @@ describe('restarting the agent', () => {
     await sleep(500);
     const lastBeat = (await g.getJson<{ status?: { lastHeartbeat?: string } }>(['get', 'node', 'host-a'])).status?.lastHeartbeat;
 
-    agent = startAgent();
+    agent = await startAgent();
     await waitFor('a heartbeat from the new agent', async () => {
       const n = await nodeReady();
       return n && n.status?.lastHeartbeat !== lastBeat;

@@ -25,7 +25,7 @@ describe('jobs and cron jobs', () => {
     port = await freePort();
     g.url = `https://127.0.0.1:${port}`;
     await startServer();
-    g.spawn('agent', ['agent', '--server', g.url, '--token', g.agentToken(), '--driver', 'docker', '--name', 'jobs-node', '--publish-address', '127.0.0.1']);
+    await g.startAgent('jobs-node', ['--driver', 'docker', '--publish-address', '127.0.0.1']);
     await waitFor('the agent to register a ready node', async () => {
       const n = await g.getJson<{ status?: { ready?: boolean } }>(['get', 'node', 'jobs-node']);
       return n.status?.ready === true;

@@ -25,10 +25,7 @@ describe('node maintenance', () => {
   const agents = new Map<string, ChildProcess>();
 
   const startAgent = (name: string, ports: string) =>
-    g.spawn(name, [
-      'agent', '--server', g.url, '--token', g.agentToken(), '--driver', 'docker', '--name', name, '--labels', `host=${name}`,
-      '--publish-address', '127.0.0.1', '--port-range', ports, '--heartbeat-interval', '1s',
-    ]);
+    g.startAgent(name, ['--driver', 'docker', '--labels', `host=${name}`, '--publish-address', '127.0.0.1', '--port-range', ports, '--heartbeat-interval', '1s']);
 
   /** Instances of `service` through the API (cheaper than a CLI process per sample). */
   const instances = async (service: string): Promise<Instance[]> => {
@@ -43,8 +40,8 @@ describe('node maintenance', () => {
     image = await ensureTestImage();
     g = await GantryProcesses.create();
     await g.server();
-    agents.set('node-a', startAgent('node-a', '21000-21499'));
-    agents.set('node-b', startAgent('node-b', '21500-21999'));
+    agents.set('node-a', await startAgent('node-a', '21000-21499'));
+    agents.set('node-b', await startAgent('node-b', '21500-21999'));
     await waitFor('two ready nodes', async () => {
       const nodes = await g.getJson<{ items: { status?: { ready?: boolean } }[] }>(['get', 'nodes']);
       return nodes.items.filter((n) => n.status?.ready === true).length === 2;

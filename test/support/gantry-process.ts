@@ -2,8 +2,8 @@
 // on 127.0.0.1. Everything a test starts is owned here and cleaned up by `close()`: processes by
 // PID, containers by the cluster id label, the data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,8 +143,34 @@ export class GantryProcesses {
     return Number(m[1]);
   }
 
-  agentToken(): string {
-    return readFileSync(join(this.dataDir, 'agent.token'), 'utf8').trim();
+  /** A join token made through the admin API (what `gantry token create --join --uses N` does). */
+  async joinToken(uses = 1): Promise<string> {
+    const r = await this.fetch(`${this.url}/api/v1/auth/join-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ uses }),
+    });
+    if (r.status !== 201) throw new Error(`creating a join token: HTTP ${r.status} ${await r.text()}`);
+    return ((await r.json()) as { token: string }).token;
+  }
+
+  /** The data dir of agent `name` (its node credential is in `<it>/node/` once it joined). */
+  agentHome(name: string): string {
+    return join(this.dataDir, 'agents', name);
+  }
+
+  /**
+   * Starts `gantry agent` as node `name` with a data dir of its own: the first start joins the
+   * server with a new join token (in GANTRY_TOKEN, never on the command line); later starts run
+   * from the credential stored then, as on a real host. Its log is `<name>.log`.
+   */
+  async startAgent(name: string, args: string[] = []): Promise<ChildProcess> {
+    const home = this.agentHome(name);
+    await mkdir(home, { recursive: true });
+    const joined = existsSync(join(home, 'node', 'node.json'));
+    const env: Record<string, string> = { GANTRY_HOME: home };
+    if (!joined) env.GANTRY_TOKEN = await this.joinToken();
+    return this.spawn(name, ['agent', ...(joined ? [] : ['--join', this.url]), '--name', name, ...args], env);
   }
 
   /** Runs one CLI command to completion. */

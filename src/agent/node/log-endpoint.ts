@@ -55,8 +55,11 @@ export interface EndpointTls {
 export const SERVER_CLIENT_NAME = 'gantry-server';
 
 export interface LogEndpointOptions {
-  /** Without TLS, callers send it as a bearer token. */
-  token: string;
+  /**
+   * Without TLS, callers send it as a bearer token: one for the endpoint, or the one a request
+   * path asks for (each hollow node behind a shared endpoint has its own; undefined: none fits).
+   */
+  token: string | ((pathname: string) => string | undefined);
   tls?: EndpointTls | undefined;
   logger: Logger;
   /** Parses a path; undefined when it is no log path at all (404 "no route"). */
@@ -80,11 +83,11 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export class LogEndpoint {
   private readonly server: Server;
-  private readonly tokenDigest: Buffer;
+  private readonly tokenDigest: Buffer | undefined;
   private urlText: string | undefined;
 
   constructor(private readonly opts: LogEndpointOptions) {
-    this.tokenDigest = digest(opts.token);
+    this.tokenDigest = typeof opts.token === 'string' ? digest(opts.token) : undefined;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       // A request must never take the process down (in `gantry up` that is the whole control plane).
       this.handle(req, res).catch((e: unknown) => {
@@ -141,14 +144,21 @@ export class LogEndpoint {
     }
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (given.length === 0) return false;
+    let expected = this.tokenDigest;
+    if (typeof this.opts.token === 'function') {
+      // Only the path is read (no query, nothing parsed on the caller's behalf) to find whose secret applies.
+      const wanted = this.opts.token((req.url ?? '/').split('?')[0] ?? '/');
+      expected = wanted === undefined ? undefined : digest(wanted);
+    }
     // Equal-length digests, so the comparison time says nothing about the token.
-    return given.length > 0 && timingSafeEqual(digest(given), this.tokenDigest);
+    return expected !== undefined && timingSafeEqual(digest(given), expected);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The token first: an unauthenticated caller gets nothing parsed on its behalf.
     if (!this.authorized(req)) {
-      const need = this.opts.tls ? `a client certificate of ${this.opts.tls.clientName ?? SERVER_CLIENT_NAME} from the cluster CA` : 'send "Authorization: Bearer <agent token>"';
+      const need = this.opts.tls ? `a client certificate of ${this.opts.tls.clientName ?? SERVER_CLIENT_NAME} from the cluster CA` : 'send "Authorization: Bearer <the node\'s endpoint secret>"';
       return this.fail(res, new UnauthorizedError(`this endpoint answers the Gantry server only: ${need}`));
     }
     let url: URL;

@@ -2,19 +2,22 @@
 // own AgentServer costs a listening socket; 10,000 of them do not fit under a 20,000 open-file
 // limit next to the agents' watch connections. Here every node attaches its driver and gets an
 // agent URL with its name in the path, `<url>/nodes/<node>`, so the server's log proxy (which
-// appends `/v1/containers/<id>/log` to the agent URL) reaches the right driver unchanged.
+// appends `/v1/containers/<id>/log` to the agent URL) reaches the right driver unchanged. Each node
+// brings its own endpoint secret (from its join): a request for node A's path must carry A's.
 import type { Logger } from 'pino';
 import { AGENT_ROUTES, ConflictError, pathPattern } from '../../core/index.js';
 import { LogEndpoint, type LogRoute, type LogSource } from './log-endpoint.js';
 
 /** A log server an Agent attaches to instead of listening itself (AgentOptions.logServer). */
 export interface AgentLogServer {
-  /** Serves `nodeName`'s containers from `source` until detach(); `url` is the node's agent URL. */
-  attach(nodeName: string, source: LogSource): { url: string; detach(): void };
+  /**
+   * Serves `nodeName`'s containers from `source` until detach(), to callers that present `token`
+   * (the node's endpoint secret); `url` is the node's agent URL.
+   */
+  attach(nodeName: string, source: LogSource, token: string): { url: string; detach(): void };
 }
 
 export interface SharedLogServerOptions {
-  token: string;
   logger: Logger;
   /** `host[:port]`; default 127.0.0.1:0 (a free port). */
   listen?: string | undefined;
@@ -35,10 +38,16 @@ function decodeName(text: string): string | undefined {
 export class SharedLogServer implements AgentLogServer {
   private readonly endpoint: LogEndpoint;
   private readonly sources = new Map<string, LogSource>();
+  private readonly tokens = new Map<string, string>();
 
   constructor(opts: SharedLogServerOptions) {
     this.endpoint = new LogEndpoint({
-      token: opts.token,
+      // The secret of the node the path names; a path naming no attached node has none (401).
+      token: (pathname) => {
+        const node = NODE_LOG_PATH.exec(pathname)?.[1];
+        const name = node === undefined ? undefined : decodeName(node);
+        return name === undefined ? undefined : this.tokens.get(name);
+      },
       logger: opts.logger,
       listen: opts.listen,
       usage: '/nodes/<node>/v1/containers/<id>/log',
@@ -59,16 +68,19 @@ export class SharedLogServer implements AgentLogServer {
     return this.sources.size;
   }
 
-  attach(nodeName: string, source: LogSource): { url: string; detach(): void } {
+  attach(nodeName: string, source: LogSource, token: string): { url: string; detach(): void } {
     if (this.sources.has(nodeName)) {
       throw new ConflictError(`node ${nodeName} is already attached to this log server: give every agent its own node name`);
     }
     const url = `${this.endpoint.url}/nodes/${encodeURIComponent(nodeName)}`;
     this.sources.set(nodeName, source);
+    this.tokens.set(nodeName, token);
     return {
       url,
       detach: () => {
-        if (this.sources.get(nodeName) === source) this.sources.delete(nodeName);
+        if (this.sources.get(nodeName) !== source) return;
+        this.sources.delete(nodeName);
+        this.tokens.delete(nodeName);
       },
     };
   }
@@ -83,10 +95,9 @@ export class SharedLogServer implements AgentLogServer {
       const node = decodeName(byNode[1]);
       return { containerId: byNode[2], source: node === undefined ? undefined : this.sources.get(node), where: `node ${node ?? byNode[1]}` };
     }
+    // Without a node in the path no node's secret applies: such a request is refused before it gets here.
     const id = LOG_PATH.exec(pathname)?.[1];
     if (id === undefined) return undefined;
-    // Without a node in the path, ask every node: for debugging by hand, not the proxy's way.
-    for (const [node, source] of this.sources) if (source.owns(id)) return { containerId: id, source, where: `node ${node}` };
-    return { containerId: id, source: undefined, where: 'any node of this log server' };
+    return { containerId: id, source: undefined, where: 'a path without a node (use /nodes/<node>/v1/containers/<id>/log)' };
   }
 }

@@ -13,10 +13,7 @@ export type Principal =
   | { kind: 'admin'; name: 'admin' }
   /** A person's token (`gantry token create --user`): a role in some namespaces ('*': all). */
   | { kind: 'user'; name: string; role: PersonRole; namespaces: readonly string[] | '*'; tokenId: string }
-  /**
-   * A node's agent. `name: '*'` is the shared agent token of old (any node) until per-node
-   * credentials replace it; address and agentPort are fixed when a node joins.
-   */
+  /** A node's agent, with its own credential from its join; address and agentPort are fixed then. */
   | { kind: 'node'; name: string; tokenId: string; address: string; agentPort: number };
 
 const RANK: Readonly<Record<PersonRole, number>> = { metrics: 0, view: 1, edit: 2, admin: 3 };
@@ -47,7 +44,7 @@ export function isClusterAdmin(p: Principal): boolean {
 /** A short description for messages and whoami: `user alice (edit in team-a)`. */
 export function describePrincipal(p: Principal): string {
   if (p.kind === 'admin') return 'the admin token';
-  if (p.kind === 'node') return p.name === '*' ? 'the shared agent token' : `node ${p.name}`;
+  if (p.kind === 'node') return `node ${p.name}`;
   const where = p.namespaces === '*' ? 'every namespace' : p.namespaces.length === 1 ? `namespace ${p.namespaces[0] ?? ''}` : `namespaces ${p.namespaces.join(', ')}`;
   return `user ${p.name} (${p.role} in ${where})`;
 }
