@@ -29,8 +29,13 @@ const SIM_APP = { replicas: REPLICAS, image: 'sim/app:1', cpu: '150m', memory: '
  */
 const MAX_WRITES_PER_INSTANCE = 6;
 const MAX_EVENTS_PER_INSTANCE = 2;
-/** A generous bound on this process's event-loop delay (server and 50 agents share it). */
-const MAX_LOOP_DELAY_MS = 2000;
+/**
+ * A generous bound on this process's event-loop delay (server and 50 agents share it): a quiet
+ * machine shows ~0.4 s; 2 s was passed (2.3 s) on a machine at load 8 with the suite niced, where
+ * the delay includes time the process was not scheduled. The write and event bounds are the hard
+ * checks; this one catches stalls of many seconds.
+ */
+const MAX_LOOP_DELAY_MS = 5000;
 
 async function waitFor(what: string, timeoutMs: number, check: () => Promise<string | undefined>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
