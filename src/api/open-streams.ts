@@ -8,6 +8,8 @@ export class OpenStreams {
   private readonly open = new Set<AbortController>();
   private readonly byOwner = new Map<string, Set<AbortController>>();
   private readonly sockets = new Map<string, Set<Socket>>();
+  /** The credentials seen on each connection (its one close listener clears them all). */
+  private readonly socketOwners = new Map<Socket, Set<string>>();
 
   /** A controller for one stream, opened by the credential `owner` (a token id) if given; it removes itself once aborted. */
   add(owner?: string): AbortController {
@@ -33,7 +35,11 @@ export class OpenStreams {
     return ac;
   }
 
-  /** Notes that `owner` sent a request over `socket` (a keep-alive connection it may use again). */
+  /**
+   * Notes that `owner` sent a request over `socket` (a keep-alive connection it may use again).
+   * One connection may carry many credentials (gantry sim's hollow nodes share a pool), so each
+   * socket gets one close listener for all its owners, not one per owner.
+   */
   noteSocket(owner: string, socket: Socket): void {
     let set = this.sockets.get(owner);
     if (!set) {
@@ -42,10 +48,21 @@ export class OpenStreams {
     }
     if (set.has(socket)) return;
     set.add(socket);
-    const mine = set;
+    let owners = this.socketOwners.get(socket);
+    if (owners) {
+      owners.add(owner);
+      return;
+    }
+    owners = new Set([owner]);
+    this.socketOwners.set(socket, owners);
+    const mine = owners;
     socket.once('close', () => {
-      mine.delete(socket);
-      if (mine.size === 0 && this.sockets.get(owner) === mine) this.sockets.delete(owner);
+      for (const o of mine) {
+        const sockets = this.sockets.get(o);
+        sockets?.delete(socket);
+        if (sockets?.size === 0) this.sockets.delete(o);
+      }
+      this.socketOwners.delete(socket);
     });
   }
 
