@@ -50,7 +50,8 @@ export function selectEvents(items: readonly AnyObject[], sel: EventSelection): 
   const kept = items
     .filter((o): o is GantryEvent => o.kind === 'Event' && matches(o, sel.filter, sel.object))
     .filter((e) => sel.sinceMs === undefined || Date.parse(e.spec.lastTime) >= sel.sinceMs)
-    .sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime));
+    // Events of one instant in the order they were written.
+    .sort((a, b) => a.spec.lastTime.localeCompare(b.spec.lastTime) || a.metadata.revision - b.metadata.revision);
   return sel.limit !== undefined ? kept.slice(-sel.limit) : kept;
 }
 
