@@ -189,6 +189,7 @@ export class Agent {
         // A runtime that answers slowly is a condition too (with the pressure checks: docker only).
         onPing: pressure ? (took) => registrar.setCondition(responsiveCondition(driver.name, took, pressure.thresholds)) : undefined,
         onDown: (error) => {
+          supervisor.runtimeLost();
           registrar.setRuntimeReachable(false, `${driver.name} does not answer: ${error}`);
           events.emit(node, 'Warning', 'DockerUnavailable', `the ${driver.name} runtime does not answer (${error}); containers keep running, nothing is restarted; retrying`);
         },

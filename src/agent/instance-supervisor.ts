@@ -181,6 +181,11 @@ export class InstanceSupervisor {
     );
   }
 
+  /** The runtime stopped answering: health verdicts from the outage are not acted on. */
+  runtimeLost(): void {
+    for (const runner of this.runners.values()) runner.runtimeLost();
+  }
+
   /**
    * The runtime answers again after an outage (dockerd restarted with live-restore): containers
    * kept running and keep their ids, so nothing is recreated; every runner re-reads its

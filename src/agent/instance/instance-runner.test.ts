@@ -130,6 +130,44 @@ describe('InstanceRunner', () => {
     await waitFor(() => last()?.ready, 2000, 'ready again');
   });
 
+  it('a health check that fails while the runtime does not answer restarts nothing; probing goes on', async () => {
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    const stop = vi.spyOn(driver, 'stop');
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'http', path: '/' }, interval: '10ms', timeout: '5ms', retries: 2, startPeriod: '0s' } })] });
+    const probe = vi.spyOn(driver, 'probe');
+    const { last } = run(inst, driver);
+    await waitFor(() => last()?.ready, 2000, 'ready');
+    const id = idOf(last());
+    // dockerd went away (its port proxy with it): probes fail, and so does the ping that would confirm a restart.
+    driver.setProbeResult(inst.metadata.name, false);
+    driver.setDown(true);
+    const probesBefore = probe.mock.calls.length;
+    await waitFor(() => probe.mock.calls.length - probesBefore >= 6, 2000, 'three rounds of failing probes');
+    driver.setDown(false);
+    driver.setProbeResult(inst.metadata.name, true);
+    await waitFor(() => last()?.ready, 2000, 'ready again');
+    expect(stop).not.toHaveBeenCalled();
+    expect(idOf(last())).toBe(id);
+    expect(last()?.containers[0]?.restartCount).toBe(0);
+  });
+
+  it('runtimeLost pauses health checks: no verdict from the outage, and runtimeRecovered starts them again', async () => {
+    const driver = new FakeDriver({ nodeName: 'n1' });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer('app', { ports: [{ name: 'http', containerPort: 80 }], healthCheck: { http: { port: 'http', path: '/' }, interval: '10ms', timeout: '5ms', retries: 2, startPeriod: '0s' } })] });
+    const probe = vi.spyOn(driver, 'probe');
+    const { runner, last } = run(inst, driver);
+    await waitFor(() => last()?.ready, 2000, 'ready');
+    runner.runtimeLost();
+    driver.setProbeResult(inst.metadata.name, false);
+    const probesBefore = probe.mock.calls.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(probe.mock.calls.length - probesBefore).toBeLessThanOrEqual(1); // at most one already in flight
+    expect(last()?.ready).toBe(true);
+    runner.runtimeRecovered();
+    // Now they count again: two failures make it unhealthy and it is restarted.
+    await waitFor(() => last()?.containers[0]?.restartCount === 1, 2000, 'restarted once probes resumed');
+  });
+
   it('a missing image leaves the instance Pending with a message naming the image, retried with back-off', async () => {
     const driver = new FakeDriver({ nodeName: 'n1', missingImages: ['ghcr.io/acme/nope:1'] });
     const ensure = vi.spyOn(driver, 'ensureImage');

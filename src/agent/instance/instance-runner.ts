@@ -116,11 +116,7 @@ export class InstanceRunner implements Runner {
           // Ports are published on the first container, which owns the network namespace.
           target: () => slot.state && { ...slot.state, hostPorts: this.slots[0]?.state?.hostPorts ?? {}, hostIP: this.slots[0]?.state?.hostIP },
           onChange: () => this.publish(),
-          onUnhealthy: (message, failures, reason) => {
-            slot.unhealthy = message;
-            this.event('Warning', 'Unhealthy', unhealthyMessage(slot, failures, reason, this.instance.spec.restartPolicy));
-            this.poke();
-          },
+          onUnhealthy: (message, failures, reason) => void this.judgeUnhealthy(slot, message, failures, reason),
           logger: this.log.child({ container: spec.name }),
         });
       }
@@ -197,6 +193,38 @@ export class InstanceRunner implements Runner {
       if (s.health && s.healthFor !== undefined && s.state?.running && this.stopSeenAt === undefined) s.health.start(s.health.healthy);
     }
     this.errorBackoff.reset();
+    this.poke();
+  }
+
+  /**
+   * The runtime stopped answering (dockerd restarting with live-restore): probes now fail because
+   * of the outage, not the container, so checks pause and no restart decided on them is carried
+   * out. runtimeRecovered() starts them again.
+   */
+  runtimeLost(): void {
+    for (const s of this.slots) {
+      s.unhealthy = undefined;
+      s.health?.stop();
+    }
+  }
+
+  /**
+   * A health check failed `retries` times. Restart only if the runtime answers: a probe that failed
+   * because dockerd is away (its port proxy with it) says nothing about the container, and a
+   * restart queued during an outage would kill a live-restored container the moment dockerd is
+   * back. If the runtime does not answer, probing starts again (the runtime monitor pauses it).
+   */
+  private async judgeUnhealthy(slot: Slot, message: string, failures: number, reason: string): Promise<void> {
+    try {
+      await this.driver.ping();
+    } catch (e) {
+      this.log.info({ container: slot.spec.name, err: describeError(e) }, 'health check failed while the runtime does not answer; not restarting');
+      if (!this.signal.aborted && slot.state?.running) slot.health?.start(false);
+      return;
+    }
+    if (this.signal.aborted) return;
+    slot.unhealthy = message;
+    this.event('Warning', 'Unhealthy', unhealthyMessage(slot, failures, reason, this.instance.spec.restartPolicy));
     this.poke();
   }
 

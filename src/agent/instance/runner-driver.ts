@@ -60,6 +60,10 @@ export class RunnerDriver {
     return this.call(() => this.driver.ensureVolume(name, instance));
   }
 
+  ping(): Promise<void> {
+    return this.call(() => this.driver.ping());
+  }
+
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     this.signal.throwIfAborted();
     const result = await fn();

@@ -17,6 +17,8 @@ export interface Runner {
   owns(id: string): boolean;
   /** The dead-container GC removed this container: forget it. */
   forgetContainer(id: string): void;
+  /** The runtime stopped answering: pause whatever judges containers by probing them. */
+  runtimeLost(): void;
   /** The runtime answers again after an outage: re-read state, trust no verdict from the outage. */
   runtimeRecovered(): void;
   /** A newer revision of the same instance. */

@@ -114,6 +114,9 @@ export class WarmRunner implements Runner {
   /** Nothing to forget: a warm run owns only its log. */
   forgetContainer(_id: string): void {}
 
+  /** A warm run has no health checks to pause. */
+  runtimeLost(): void {}
+
   /** After a runtime outage: look again (a run in flight is judged by its exec). */
   runtimeRecovered(): void {
     this.poke();
