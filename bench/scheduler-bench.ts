@@ -27,6 +27,8 @@ const MAX_REPLICAS = 50;
 const WARM_UP_CALLS = 200;
 /** Give SIGINT a chance to land this often during the otherwise synchronous loop. */
 const YIELD_EVERY_MS = 100;
+/** The fill figure compares the overall rate with the rate over this many first placements. */
+const FILL_REFERENCE = 20_000;
 
 interface Settings {
   nodes: number;
@@ -111,6 +113,10 @@ async function runSchedulerBench(s: Settings, ctx: ScenarioContext): Promise<Sce
     racks: s.racks,
     services: services.length,
     placementsPerSecond: round(schedulingSeconds > 0 ? placed / schedulingSeconds : 0, 0),
+    // The same run's rate over its first 20,000 placements (what a 20,000-instance run measures)
+    // and the overall rate's ratio to it: 1 when a decision costs the same however full the cluster.
+    first20kPerSecond: round(rateOverFirst(run.cumulative, FILL_REFERENCE), 0),
+    fillRatio: round(schedulingSeconds > 0 && rateOverFirst(run.cumulative, FILL_REFERENCE) > 0 ? placed / schedulingSeconds / rateOverFirst(run.cumulative, FILL_REFERENCE) : 0, 2),
     decisionP50Us: round(percentile(run.decisionUs, 50), 1),
     decisionP99Us: round(percentile(run.decisionUs, 99), 1),
     decisionSamples: run.decisionUs.length,
@@ -136,6 +142,8 @@ async function runSchedulerBench(s: Settings, ctx: ScenarioContext): Promise<Sce
     `throughput: ${fmtInt(figures.placementsPerSecond)} placements/s — ${placed} placed, ${run.failures.length} failed ` +
       `in ${figures.schedulingSeconds} s of schedule() calls, one call per service, plans applied between calls ` +
       `(${figures.amortizedUsPerDecision} µs per decision amortized over a call)`,
+    `as the cluster fills: ${fmtInt(figures.first20kPerSecond)} placements/s over the first ${fmtInt(Math.min(FILL_REFERENCE, placed))}, ` +
+      `overall ${fmtInt(figures.placementsPerSecond)}/s: ratio ${figures.fillRatio}`,
     `decision latency: p50 ${figures.decisionP50Us} µs, p99 ${figures.decisionP99Us} µs — ${run.decisionUs.length} ` +
       `one-request schedule() calls (1 in ${s.sampleEvery} requests, timed alone on the cluster as it stood before ` +
       `its service's call, result discarded; includes each call's O(nodes) setup, ` +
@@ -230,6 +238,20 @@ function measureDecision(cluster: BenchCluster, requests: PlacementRequest[], op
   const start = performance.now();
   schedule(cluster.nodes, requests, opts, 0);
   return (performance.now() - start) * 1000;
+}
+
+/** Placements per second over the first `count` placements (interpolated inside the call that crossed it). */
+function rateOverFirst(cumulative: readonly [number, number][], count: number): number {
+  let prev: [number, number] = [0, 0];
+  for (const point of cumulative) {
+    if (point[1] >= count && point[1] > prev[1]) {
+      const ms = prev[0] + ((count - prev[1]) / (point[1] - prev[1])) * (point[0] - prev[0]);
+      return ms > 0 ? (count / ms) * 1000 : 0;
+    }
+    prev = point;
+  }
+  const [ms, n] = cumulative.at(-1) ?? [0, 0];
+  return ms > 0 ? (n / ms) * 1000 : 0;
 }
 
 function round(v: number, digits: number): number {

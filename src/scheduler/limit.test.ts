@@ -76,3 +76,35 @@ describe('CandidateWalk', () => {
     expect(visitAll(new CandidateWalk(0, new SeededRandom(1)), 8)).toEqual({ seen: [], examined: 0, accepted: 0 });
   });
 });
+
+describe('CandidateWalk over candidates, with removal', () => {
+  it('offers only the candidates, each once per full walk', () => {
+    const walk = new CandidateWalk(10, new SeededRandom(3), [1, 4, 7]);
+    const { seen, examined } = visitAll(walk, 100);
+    expect(seen.sort()).toEqual([1, 4, 7]);
+    expect(examined).toBe(3);
+  });
+
+  it('never offers a removed node again, and still offers every other one', () => {
+    const walk = new CandidateWalk(50, new SeededRandom(9));
+    const removed = new Set<number>();
+    for (let round = 0; round < 40; round++) {
+      const { seen } = visitAll(walk, 3);
+      for (const i of seen) expect(removed.has(i)).toBe(false);
+      const victim = seen[0]!;
+      walk.remove(victim);
+      walk.remove(victim); // twice is harmless
+      removed.add(victim);
+      expect(walk.size).toBe(50 - removed.size);
+    }
+    const { seen } = visitAll(walk, 1000);
+    expect(new Set(seen).size).toBe(10);
+    expect(seen.every((i) => !removed.has(i))).toBe(true);
+  });
+
+  it('a walk with every node removed offers nothing', () => {
+    const walk = new CandidateWalk(3, new SeededRandom(1));
+    for (const i of [0, 1, 2]) walk.remove(i);
+    expect(visitAll(walk, 5)).toMatchObject({ seen: [], examined: 0 });
+  });
+});

@@ -22,28 +22,60 @@ export interface WalkResult {
   accepted: number;
 }
 
+/**
+ * A per-plan random order over the candidate nodes, walked from a rotating offset. Nodes that can
+ * take nothing more in this plan are removed (swap with the last live entry, O(1)), so a decision
+ * never walks over full nodes: its cost does not grow as the cluster fills.
+ */
 export class CandidateWalk {
   private readonly order: Uint32Array;
+  /** node index -> its position in `order`, or -1 once removed (or never a candidate). */
+  private readonly position: Int32Array;
+  private live: number;
   private offset = 0;
 
-  constructor(nodeCount: number, random: Random) {
-    this.order = new Uint32Array(nodeCount);
-    for (let i = 0; i < nodeCount; i++) this.order[i] = i;
-    for (let i = nodeCount - 1; i > 0; i--) {
+  /** `candidates`: node indices to walk (default: all of 0..nodeCount-1). */
+  constructor(nodeCount: number, random: Random, candidates?: readonly number[]) {
+    const n = candidates?.length ?? nodeCount;
+    this.order = new Uint32Array(n);
+    this.position = new Int32Array(nodeCount).fill(-1);
+    for (let i = 0; i < n; i++) this.order[i] = candidates ? (candidates[i] ?? 0) : i;
+    for (let i = n - 1; i > 0; i--) {
       const j = random.int(i + 1);
       const t = this.order[i] ?? 0;
       this.order[i] = this.order[j] ?? 0;
       this.order[j] = t;
     }
+    for (let i = 0; i < n; i++) this.position[this.order[i] ?? 0] = i;
+    this.live = n;
+  }
+
+  /** Nodes still walked. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** Takes a node out of every later walk of this plan (it can take no more). */
+  remove(index: number): void {
+    const pos = this.position[index] ?? -1;
+    if (pos < 0) return;
+    const last = this.live - 1;
+    const moved = this.order[last] ?? 0;
+    this.order[pos] = moved;
+    this.position[moved] = pos;
+    this.order[last] = index;
+    this.position[index] = -1;
+    this.live = last;
+    if (this.offset >= this.live) this.offset = 0;
   }
 
   /**
    * Offers node indices to `visit` in the plan's random order until `want` of them were accepted
-   * (visit returned true) or every node was offered once. The next walk starts after the last
+   * (visit returned true) or every live node was offered once. The next walk starts after the last
    * node this one offered, so consecutive decisions look at different nodes first.
    */
   walk(want: number, visit: (index: number) => boolean): WalkResult {
-    const n = this.order.length;
+    const n = this.live;
     let examined = 0;
     let accepted = 0;
     let pos = this.offset;

@@ -23,6 +23,25 @@ describe('schedule', () => {
     expect(plan.failures).toEqual([{ id: 'default/db-2', reason: '0/2 nodes fit: 2 insufficient memory' }]);
   });
 
+  it('skips full and unschedulable nodes in the walk, yet a failure still counts every node', () => {
+    const nodes = [
+      aNodeSnapshot({ name: 'full', memory: 4 * GiB, used: { memory: 4 * GiB } }),
+      aNodeSnapshot({ name: 'down', ready: false }),
+      aNodeSnapshot({ name: 'room', memory: 4 * GiB }),
+      ...Array.from({ length: 200 }, (_, i) => aNodeSnapshot({ name: `busy-${i}`, memory: 4 * GiB, used: { memory: 4 * GiB - 1 } })),
+    ];
+    const plan = schedule(nodes, replicas(2, { service: 'db', memory: 3 * GiB }), seed, 1);
+    expect(plan.placements.map((p) => p.node)).toEqual(['room']);
+    expect(plan.failures).toEqual([{ id: 'default/db-1', reason: '0/203 nodes fit: 202 insufficient memory, 1 not ready' }]);
+  });
+
+  it('same-shaped requests after a failure fail with the same exact reason; a different shape is judged anew', () => {
+    const nodes = [aNodeSnapshot({ name: 'a', memory: 4 * GiB }), aNodeSnapshot({ name: 'b', memory: 2 * GiB })];
+    const plan = schedule(nodes, [...replicas(4, { service: 'db', memory: 3 * GiB }), aRequest({ id: 'default/small', memory: GiB })], seed, 1);
+    expect(plan.placements.map((p) => [p.id, p.node])).toEqual([['default/db-0', 'a'], ['default/small', 'a']]); // bin-pack: the fuller node
+    expect(plan.failures).toEqual([1, 2, 3].map((i) => ({ id: `default/db-${i}`, reason: '0/2 nodes fit: 2 insufficient memory' })));
+  });
+
   it('a host port taken earlier in the plan blocks that node for the next request', () => {
     const nodes = [aNodeSnapshot({ name: 'n1' }), aNodeSnapshot({ name: 'n2' })];
     const reqs = [aRequest({ id: 'default/a', service: 'a', hostPorts: ['80/tcp'] }), aRequest({ id: 'default/b', service: 'b', hostPorts: ['80/tcp'] })];
