@@ -132,3 +132,5 @@ if [ "${ENSURE_DOCKER:-1}" != 0 ]; then
   [ "${ENSURE_IMAGE:-1}" = 0 ] || ensure_image
 fi
 [ "${ENSURE_LB:-1}" = 0 ] || ensure_lb
+# tmux drives a real terminal in the `gantry exec -it` e2e test.
+if ! command -v tmux >/dev/null 2>&1 && is_debian_root; then apt_install tmux; fi

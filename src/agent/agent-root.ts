@@ -53,6 +53,8 @@ export interface NodeAgentOptions {
   heartbeatIntervalMs?: number | undefined;
   /** --pressure thresholds and the paths whose disks count (the data dir); docker driver only. */
   pressure?: { thresholds: PressureThresholds; paths: readonly string[] } | undefined;
+  /** --exec-max-sessions, --exec-idle-timeout. */
+  exec?: { maxSessions?: number; idleTimeoutMs?: number } | undefined;
 }
 
 export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal): Promise<void> {
@@ -81,6 +83,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     // The fake driver has no host of its own to judge.
     pressure: opts.driver === 'docker' ? opts.pressure : undefined,
+    exec: opts.exec,
   });
   opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
   try {

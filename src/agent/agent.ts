@@ -59,6 +59,8 @@ export interface AgentOptions {
   orphanSweepIntervalMs?: number | undefined;
   /** Cap on container creates, starts and removals per second on this node (token bucket); default 10. */
   maxContainerOpsPerSecond?: number | undefined;
+  /** Exec session limits of the agent's endpoint (exec-endpoint.ts); absent: the defaults. */
+  exec?: { maxSessions?: number; idleTimeoutMs?: number } | undefined;
   /** Dead containers kept for their logs are removed this long after they exited; default 1 h. */
   deadContainerTtlMs?: number | undefined;
   /** How often the runtime is pinged to notice an outage (dockerd restart); default 2000. */
@@ -250,6 +252,7 @@ export class Agent {
       logger: this.log,
       listen: this.opts.agentListen,
       advertiseHost: address,
+      exec: this.opts.exec,
     });
     await server.listen();
     return { url: server.url, close: () => server.close() };

@@ -126,6 +126,10 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('revokeToken');
   }
 
+  async execTicket(): Promise<never> {
+    return unsupported('execTicket');
+  }
+
   async rotateSecretKey(): Promise<never> {
     return unsupported('rotateSecretKey');
   }

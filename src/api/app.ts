@@ -8,7 +8,11 @@ import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES, type SecretKeyRotation } from '../core/index.js';
 import type { Catalog } from '../discovery/catalog.js';
 import type { Store } from '../store/store.js';
+import { randomBytes } from 'node:crypto';
+import fastifyWebsocket from '@fastify/websocket';
 import { registerAudit } from './audit-hook.js';
+import { registerExecRoutes } from './exec-routes.js';
+import { ExecTickets } from './exec-ticket.js';
 import type { AuditLog } from './audit-log.js';
 import { Authenticator, registerAuth } from './auth.js';
 import { registerLimits, RequestLimiter, type Limits } from './limits.js';
@@ -82,6 +86,11 @@ export interface ApiDeps {
   catalog?: Catalog | undefined;
   /** Request rate and open watches per credential (limits.ts); default DEFAULT_LIMITS. */
   limits?: Limits | undefined;
+  /**
+   * The key exec tickets are signed with (32+ bytes): the same on every server of a cluster, so a
+   * ticket from one works on another; absent: a random key of this process.
+   */
+  execTicketKey?: Uint8Array | undefined;
   /** Where audited requests are recorded (<data dir>/audit); absent: nowhere, and GET /api/v1/audit answers 503. */
   audit?: AuditLog | undefined;
   /** The cluster CA and what joins need; absent: nodes cannot join (503). */
@@ -133,6 +142,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   };
 
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
+  // Exec sessions are WebSockets (exec-routes.ts); upgrades go through the same hooks as requests.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   const metrics = deps.metrics ?? new ServerMetrics({ defaultMetrics: false });
   metrics.countStreams(() => streams.size);
   app.addHook('onResponse', async (req, reply) => {
@@ -190,6 +201,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerLoadBalancerRoutes(app, routeDeps, deps.loadBalancer);
   registerTokenRoutes(app, routeDeps, deps.now ?? (() => new Date()));
   registerSecretKeyRoutes(app, routeDeps, deps.rotateSecretKey);
+  registerExecRoutes(app, routeDeps, { tickets: new ExecTickets({ key: deps.execTicketKey ?? randomBytes(32) }), audit: deps.audit });
   await app.ready();
   return app;
 }

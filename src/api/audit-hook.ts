@@ -18,7 +18,7 @@ function shouldAudit(method: string, routeId: string | undefined, status: number
   return routeId !== undefined && (READS_AUDITED.has(routeId) || routeId.startsWith('secrets.'));
 }
 
-function who(p: Principal | undefined): Pick<AuditEntry, 'user' | 'principal' | 'tokenId' | 'role'> {
+export function who(p: Principal | undefined): Pick<AuditEntry, 'user' | 'principal' | 'tokenId' | 'role'> {
   if (!p) return { user: '-', principal: 'none' };
   if (p.kind === 'admin') return { user: 'admin', principal: 'admin' };
   if (p.kind === 'node') return { user: `node/${p.name}`, principal: 'node', tokenId: p.tokenId };

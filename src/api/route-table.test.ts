@@ -100,11 +100,22 @@ describe('the route table', () => {
     const refusing = guarded.filter((r) => !mayCall(r.access, admin) || !mayCall(r.access, agent));
     const admitAll = guarded.filter((r) => !refusing.includes(r));
     expect(admitAll.filter((r) => r.method !== 'GET').map((r) => r.id)).toEqual(['nodes.create', 'nodes.apply']);
-    expect(refusing.length).toBe(62);
+    expect(refusing.length).toBe(63);
+  });
+
+  it('refuses a ticket route without a valid ticket, whatever token is sent', async () => {
+    const ticketed = ALL_ROUTES.filter((r) => r.access.public && 'ticket' in r.access);
+    expect(ticketed.map((r) => r.id)).toEqual(['instances.execSession']);
+    for (const route of ticketed) {
+      for (const query of ['', '?ticket=forged.mac']) {
+        const res = await h.call({ method: route.method, url: `${urlOf(route)}${query}`, token: CREDENTIALS[0]?.token ?? null });
+        expect(res.statusCode, `${route.id} ${query}`).toBe(401);
+      }
+    }
   });
 
   it('lets public routes in without a token', async () => {
-    for (const route of ALL_ROUTES.filter((r) => r.access.public)) {
+    for (const route of ALL_ROUTES.filter((r) => r.access.public && !('ticket' in r.access))) {
       const res = await h.call({ method: route.method, url: urlOf(route), token: null, ...(route.body ? { payload: {} } : {}) });
       // Reached without a token (the join route then reads its body: 422 for an empty one).
       expect([401, 403], route.id).not.toContain(res.statusCode);

@@ -27,6 +27,8 @@ export function agentCommand(ctx: CliContext) {
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
+    .option('--exec-max-sessions <n>', 'exec sessions open at once on this node (default 32)')
+    .option('--exec-idle-timeout <duration>', 'an exec session with no input or output this long ends (default 30m)')
     .option('--pressure <list>', 'node health thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used), ping=5s (docker); a node under pressure gets no new instances')
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.

@@ -5,10 +5,17 @@ import type { DriverKind } from '../agent/agent-root.js';
 import { durationOption } from './process-options.js';
 
 /** Parses --max-container-ops (a positive number), --dead-container-ttl and --heartbeat-interval (durations). */
-export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefined; deadContainerTtl?: string | undefined; heartbeatInterval?: string | undefined }): {
+export function parseRobustnessOptions(opts: {
+  maxContainerOps?: string | undefined;
+  deadContainerTtl?: string | undefined;
+  heartbeatInterval?: string | undefined;
+  execMaxSessions?: string | undefined;
+  execIdleTimeout?: string | undefined;
+}): {
   maxContainerOps: number | undefined;
   deadContainerTtlMs: number | undefined;
   heartbeatIntervalMs: number | undefined;
+  exec: { maxSessions?: number; idleTimeoutMs?: number };
 } {
   let maxContainerOps: number | undefined;
   if (opts.maxContainerOps !== undefined) {
@@ -23,7 +30,18 @@ export function parseRobustnessOptions(opts: { maxContainerOps?: string | undefi
     if (deadContainerTtlMs === undefined) throw new UsageError(`--dead-container-ttl must be a duration like 1h, 30m or 0s, not "${opts.deadContainerTtl}"`);
   }
   const heartbeatIntervalMs = durationOption(opts.heartbeatInterval, '--heartbeat-interval');
-  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs };
+  const exec: { maxSessions?: number; idleTimeoutMs?: number } = {};
+  if (opts.execMaxSessions !== undefined) {
+    const n = Number(opts.execMaxSessions);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError(`--exec-max-sessions must be a whole number from 1 to 10000 (like 32), not "${opts.execMaxSessions}"`);
+    exec.maxSessions = n;
+  }
+  const idle = durationOption(opts.execIdleTimeout, '--exec-idle-timeout');
+  if (idle !== undefined) {
+    if (idle < 1000) throw new UsageError(`--exec-idle-timeout must be at least 1s, not "${opts.execIdleTimeout}"`);
+    exec.idleTimeoutMs = idle;
+  }
+  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs, exec };
 }
 
 /** `kinds`: the agent root's DRIVER_KINDS, passed in by the action that has loaded the agent's modules. */

@@ -38,3 +38,11 @@ export class ReportedFailure extends Error {
     super(message);
   }
 }
+
+/** Ends the command with this exit code and nothing more printed (`gantry exec` passes the process's code through). */
+export class CommandExit extends Error {
+  override readonly name = 'CommandExit';
+  constructor(readonly code: number) {
+    super(`exit code ${code}`);
+  }
+}

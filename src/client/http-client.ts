@@ -61,6 +61,9 @@ import {
   type RolloutView,
   type RouteSpec,
   type VersionInfo,
+  ExecTicketSchema,
+  type ExecRequest,
+  type ExecTicketAnswer,
 } from '../core/index.js';
 import { CallTimeout, HttpTransport, type TransportResponse } from './http-transport.js';
 import { ndjsonLines } from './ndjson.js';
@@ -208,6 +211,10 @@ export class HttpClient implements GantryClient {
 
   async stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>> {
     return this.json(ROUTES.stop, `${objectPath('Instance', namespace, name)}/stop`, ROUTES.stop.response, { body: reason === undefined ? {} : { reason } });
+  }
+
+  async execTicket(namespace: string, name: string, req: ExecRequest): Promise<ExecTicketAnswer> {
+    return this.json(ROUTES.execTicket, `${objectPath('Instance', namespace, name)}/exec`, ExecTicketSchema, { body: req });
   }
 
   async cronJobAction(namespace: string, name: string, action: CronJobAction): Promise<ObjectOf<'Job'> | ObjectOf<'CronJob'>> {

@@ -31,6 +31,8 @@ import type {
   TokenCreate,
   VersionInfo,
   WhoAmI,
+  ExecRequest,
+  ExecTicketAnswer,
 } from '../core/index.js';
 
 export type {
@@ -127,6 +129,8 @@ export interface GantryClient extends ListWatch {
   canI(verb: string, kind: string, namespace?: string): Promise<CanIResult>;
   /** Admin only: audit log entries, oldest first (the newest `limit`, default 1000). */
   audit(q: { user?: string | undefined; since?: string | undefined; limit?: number | undefined }): Promise<AuditEntry[]>;
+  /** Role edit: a ticket for an exec session's WebSocket (docs/operate.md). */
+  execTicket(namespace: string, name: string, req: ExecRequest): Promise<ExecTicketAnswer>;
   /** Log text chunks; ends when not following or on abort. */
   logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
 }

@@ -20,3 +20,4 @@ export * from './safe-strings.js';
 export * from './volumes.js';
 export * from './admission/index.js';
 export * from './api/index.js';
+export * from './exec-frames.js';

@@ -95,6 +95,30 @@ export interface ExecResult {
   output: string;
 }
 
+/** An interactive process in a running container (an exec session: `gantry exec`, the console's terminal). */
+export interface ExecSessionOptions {
+  command: readonly string[];
+  /** A pseudo-terminal: one output stream, resizable. */
+  tty: boolean;
+  /** Attach stdin (write() / closeStdin()). */
+  stdin: boolean;
+  cols?: number | undefined;
+  rows?: number | undefined;
+}
+
+export interface ExecProcess {
+  /** Output bytes as they come: `stream` 1 stdout, 2 stderr (with a TTY everything is 1). Ends when the process does. */
+  onOutput(listener: (stream: 1 | 2, data: Uint8Array) => void): void;
+  write(data: Uint8Array): void;
+  /** End of input (the process reads EOF). */
+  closeStdin(): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** The exit code, once the process has ended and its output was all delivered. */
+  readonly exited: Promise<number>;
+  /** Ends the process now (SIGKILL; the runtime cannot end an exec by itself) if it still runs. */
+  kill(): Promise<void>;
+}
+
 export interface LogOptions {
   follow: boolean;
   tail?: number | undefined;
@@ -132,6 +156,8 @@ export interface Driver {
   /** Plain-text log lines (stdout and stderr interleaved). Ends when not following, or on abort. */
   logs(id: string, opts: LogOptions): AsyncIterable<string>;
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** Starts an interactive process in a running container. NOT_FOUND: no container; CONFLICT: not running. */
+  openExec(id: string, opts: ExecSessionOptions): Promise<ExecProcess>;
   /**
    * Writes files into a created container (before start works, also for FROM-scratch images):
    * missing parent directories are made (0755), files get their mode and belong to root.

@@ -1,20 +1,21 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_ROUTES, fillPath } from '../../core/index.js';
+import WebSocket from 'ws';
+import { AGENT_ROUTES, decodeExecFrame, encodeExecFrame, fillPath, type ExecStatus } from '../../core/index.js';
 import { FakeDriver } from '../../drivers/fake/fake-driver.js';
 import { AgentServer, parseListen } from './agent-server.js';
-import { aContainer, silentLogger } from '../test-helpers.js';
+import { aContainer, silentLogger, waitFor } from '../test-helpers.js';
 
 const servers: AgentServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function aServer(): Promise<{ server: AgentServer; id: string; driver: FakeDriver }> {
+async function aServer(exec?: ConstructorParameters<typeof AgentServer>[0]['exec']): Promise<{ server: AgentServer; id: string; driver: FakeDriver }> {
   const driver = new FakeDriver({ nodeName: 'n1' });
   const id = await driver.create({ instance: { namespace: 'default', name: 'web-abcde', uid: 'u1' }, spec: aContainer(), index: 0, publish: [], env: {}, hostname: 'web-abcde' });
   await driver.start(id);
-  const server = new AgentServer({ nodeName: 'n1', driver, token: 'agent-secret', owns: (c) => c === id, logger: silentLogger() });
+  const server = new AgentServer({ nodeName: 'n1', driver, token: 'agent-secret', owns: (c) => c === id, logger: silentLogger(), exec });
   servers.push(server);
   await server.listen();
   return { server, id, driver };
@@ -42,7 +43,7 @@ function rawRequest(url: string, text: string): Promise<string> {
 }
 
 describe('AgentServer routes (core/api/routes.ts AGENT_ROUTES)', () => {
-  it.each(Object.values(AGENT_ROUTES).map((r) => [r.id, r] as const))('%s: 401 without a token and with a wrong one, served with the agent token', async (_id, route) => {
+  it.each(Object.values(AGENT_ROUTES).filter((r) => r.id !== AGENT_ROUTES.nodeContainerExec.id).map((r) => [r.id, r] as const))('%s: 401 without a token and with a wrong one, served with the agent token', async (_id, route) => {
     const { server, id } = await aServer();
     const url = `${server.url}${fillPath(route, { id, node: 'n1' })}`;
     expect((await fetch(url, { method: route.method })).status).toBe(401);
@@ -109,5 +110,68 @@ describe('AgentServer', () => {
     expect(parseListen('0.0.0.0:7071')).toEqual({ host: '0.0.0.0', port: 7071 });
     expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
     expect(() => parseListen('a:b:c')).toThrow(/host\[:port\]/);
+  });
+});
+
+/** An exec session on the agent endpoint (WebSocket), with its frames collected. */
+function execSession(server: AgentServer, id: string, headers: Record<string, string>, query = 'command=cat&stdin=1'): { ws: WebSocket; result: Promise<{ out: string; status: ExecStatus | undefined; refused?: number }> } {
+  const url = `${server.url.replace(/^http/, 'ws')}${fillPath(AGENT_ROUTES.nodeContainerExec, { id, node: 'n1' })}?${query}`;
+  const ws = new WebSocket(url, { headers });
+  const result = new Promise<{ out: string; status: ExecStatus | undefined; refused?: number }>((resolve) => {
+    let out = '';
+    let status: ExecStatus | undefined;
+    ws.on('message', (data: Buffer) => {
+      const f = decodeExecFrame(new Uint8Array(data));
+      if (f.channel === 1) out += Buffer.from(f.data).toString('utf8');
+      if (f.channel === 3) status = f.status;
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ out, status, refused: res.statusCode });
+      res.resume();
+    });
+    ws.on('close', () => resolve({ out, status }));
+    ws.on('error', () => undefined);
+  });
+  return { ws, result };
+}
+
+const send = (ws: WebSocket, frame: Parameters<typeof encodeExecFrame>[0]): void => ws.send(encodeExecFrame(frame));
+
+describe('AgentServer exec sessions (agent.nodeContainerExec)', () => {
+  it('refuses an upgrade without the agent token or with a wrong one (401), and a container it does not own (404)', async () => {
+    const { server, id } = await aServer();
+    expect((await execSession(server, id, {}).result).refused).toBe(401);
+    expect((await execSession(server, id, { authorization: 'Bearer admin-token' }).result).refused).toBe(401);
+    expect((await execSession(server, 'f'.repeat(64), auth).result).refused).toBe(404);
+  });
+
+  it('relays stdin and output, applies a resize, and ends with the exit status when stdin closes', async () => {
+    const { server, id, driver } = await aServer();
+    const { ws, result } = execSession(server, id, auth, 'command=cat&stdin=1&tty=1');
+    await new Promise((r) => ws.once('open', r));
+    send(ws, { channel: 4, size: { cols: 120, rows: 40 } });
+    send(ws, { channel: 0, data: new TextEncoder().encode('hello') });
+    send(ws, { channel: 0, data: new Uint8Array(0) });
+    expect(await result).toEqual({ out: 'hello', status: { reason: 'exited', exitCode: 0 } });
+    expect(driver.resizes).toEqual([{ id, cols: 120, rows: 40 }]);
+    expect(driver.execs.at(-1)).toEqual({ id, command: ['cat'] });
+  });
+
+  it('caps concurrent sessions (429 past --exec-max-sessions) and ends an idle one with idle-timeout', async () => {
+    const { server, id } = await aServer({ maxSessions: 1, idleTimeoutMs: 150 });
+    const first = execSession(server, id, auth);
+    await new Promise((r) => first.ws.once('open', r));
+    expect((await execSession(server, id, auth).result).refused).toBe(429);
+    const ended = await first.result;
+    expect(ended.status).toMatchObject({ reason: 'idle-timeout' });
+    await waitFor(() => server.exec.sessions === 0, 2000, 'the session slot freed');
+  });
+
+  it('a protocol error (a client sending stdout) ends the session saying so', async () => {
+    const { server, id } = await aServer();
+    const { ws, result } = execSession(server, id, auth);
+    await new Promise((r) => ws.once('open', r));
+    send(ws, { channel: 1, data: new Uint8Array([1]) });
+    expect((await result).status).toMatchObject({ reason: 'error', message: expect.stringContaining('protocol error') });
   });
 });

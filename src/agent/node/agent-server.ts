@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { AGENT_ROUTES, pathPattern } from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
+import { ExecEndpoint, type ExecEndpointOptions } from './exec-endpoint.js';
 import { LogEndpoint, type EndpointTls, type LogSource } from './log-endpoint.js';
 
 export { parseListen, SERVER_CLIENT_NAME, type EndpointTls } from './log-endpoint.js';
@@ -23,6 +24,8 @@ export interface AgentServerOptions {
   listen?: string | undefined;
   /** Host to put in `url` when listening on a wildcard address. */
   advertiseHost?: string | undefined;
+  /** Exec sessions (flags --exec-max-sessions, --exec-idle-timeout); absent: the defaults. */
+  exec?: Pick<ExecEndpointOptions, 'maxSessions' | 'idleTimeoutMs' | 'pingIntervalMs'> | undefined;
 }
 
 // The path comes from the route registry (core/api/routes.ts).
@@ -39,6 +42,7 @@ function decodeName(text: string): string | undefined {
 
 export class AgentServer {
   private readonly endpoint: LogEndpoint;
+  readonly exec: ExecEndpoint;
 
   constructor(opts: AgentServerOptions) {
     const source: LogSource = { driver: opts.driver, owns: opts.owns, kept: opts.kept };
@@ -60,6 +64,8 @@ export class AgentServer {
         return id === undefined ? undefined : { containerId: id, source, where: 'this node' };
       },
     });
+    this.exec = new ExecEndpoint({ nodeName: opts.nodeName, driver: opts.driver, owns: opts.owns, logger: opts.logger.child({ component: 'exec' }), ...opts.exec });
+    this.endpoint.onUpgrade((req, socket, head) => this.exec.handleUpgrade(req, socket, head));
   }
 
   /** Listens; resolves once the port is known. */
@@ -73,6 +79,7 @@ export class AgentServer {
   }
 
   close(): Promise<void> {
+    this.exec.close();
     return this.endpoint.close();
   }
 }

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import {
@@ -19,6 +20,7 @@ import {
   UnavailableError,
 } from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
+import { refuseUpgrade } from './exec-endpoint.js';
 
 /** Where one node's container logs come from, and which containers are that node's to serve. */
 export interface LogSource {
@@ -101,6 +103,18 @@ export class LogEndpoint {
     this.server = opts.tls
       ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true }, handler)
       : createServer(handler);
+  }
+
+  /**
+   * Takes WebSocket upgrades (exec sessions): only an authorized caller's reach `handler`; anyone
+   * else gets a 401 before a byte of the upgrade is read.
+   */
+  onUpgrade(handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      if (!this.authorized(req)) return refuseUpgrade(socket, 401, 'this endpoint answers the Gantry server only');
+      handler(req, socket, head);
+    });
   }
 
   /** Listens; resolves once the port is known. */

@@ -22,8 +22,10 @@ export const AuditEntrySchema = Type.Object({
   path: Type.String(),
   /** The caller's address. */
   remote: Type.String(),
-  /** The HTTP status answered. */
+  /** The HTTP status answered (101: a WebSocket session began). */
   status: Type.Integer(),
+  /** What the route adds: for an exec session, the container and the command. */
+  detail: Type.Optional(Type.String()),
 });
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 

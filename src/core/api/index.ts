@@ -12,3 +12,4 @@ export * from './tokens.js';
 export * from './audit.js';
 export * from './join.js';
 export * from './secret-key.js';
+export * from './exec.js';

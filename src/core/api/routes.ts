@@ -23,6 +23,7 @@ import { AuditListSchema, AuditQuerySchema } from './audit.js';
 import { JOIN_ROUTES } from './join.js';
 import { SECRET_KEY_ROUTES } from './secret-key.js';
 import { LogQuerySchema } from './logs.js';
+import { ExecRequestSchema, ExecSessionQuerySchema, ExecTicketSchema } from './exec.js';
 import { CanIQuerySchema, CanIResultSchema, TokenCreatedSchema, TokenCreateSchema, WhoAmISchema } from './tokens.js';
 import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
 
@@ -34,7 +35,8 @@ import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSc
 export type Caller = 'admin' | 'node' | { role: Exclude<PersonRole, 'admin'> };
 
 export type Access =
-  | { public: true }
+  /** `ticket`: no token, the request carries a signed single-use ticket instead (exec WebSockets). */
+  | { public: true; ticket?: true }
   | {
       public?: false;
       /** Empty: nobody (the route exists to say so, e.g. status written by Gantry only). */
@@ -247,6 +249,25 @@ export const ROUTES = {
     body: StopSchema,
     response: objectSchema('Instance'),
   },
+  execTicket: {
+    id: 'instances.exec',
+    method: 'POST',
+    path: `${inst}/exec`,
+    summary: 'ask for an exec session in a container of the instance: answers a signed ticket (30 s, single use) for the WebSocket',
+    access: { allow: [editor], forbidden: 'exec needs role edit in the namespace' },
+    params: nsName,
+    body: ExecRequestSchema,
+    response: ExecTicketSchema,
+  },
+  execSession: {
+    id: 'instances.execSession',
+    method: 'GET',
+    path: `${inst}/exec`,
+    summary: 'the exec session: a WebSocket upgrade carrying ?ticket= (no token: browsers cannot send one); frames as docs/operate.md',
+    access: { public: true, ticket: true },
+    params: nsName,
+    query: ExecSessionQuerySchema,
+  },
   files: {
     id: 'instances.files',
     method: 'GET',
@@ -412,6 +433,21 @@ export const AGENT_ROUTES = {
       tail: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'only the last N lines' })),
     }),
     text: true,
+  },
+  nodeContainerExec: {
+    id: 'agent.nodeContainerExec',
+    method: 'GET',
+    path: '/nodes/:node/v1/containers/:id/exec',
+    summary: 'an exec session in a container of this node (WebSocket upgrade, frames as docs/operate.md); what the server\'s exec proxy opens',
+    access: { allow: ['node'], forbidden: "only the server's client certificate (or the node's endpoint secret) gets in" },
+    params: Type.Object({ node: Name, id: Type.String({ pattern: `^${CONTAINER_ID}$` }) }),
+    query: Type.Object({
+      command: Type.Array(Type.String(), { description: 'repeated: the argv, e.g. command=sh&command=-c&command=...' }),
+      tty: Type.Optional(Type.String({ description: '1: a pseudo-terminal' })),
+      stdin: Type.Optional(Type.String({ description: '1: attach stdin' })),
+      cols: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+      rows: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+    }),
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -10,7 +10,9 @@ import {
   type ContainerState,
   type Driver,
   type DriverEvent,
+  type ExecProcess,
   type ExecResult,
+  type ExecSessionOptions,
   type FileToCopy,
   type Fingerprint,
   type InstanceRef,
@@ -22,6 +24,7 @@ import { dockerReason, dockerStatus } from './docker-errors.js';
 import { streamEvents } from './docker-events.js';
 import { GhostCheck } from './docker-ghost.js';
 import { runExec } from './docker-exec.js';
+import { openDockerExec } from './docker-exec-session.js';
 import { ensureImage } from './docker-image.js';
 import { readLogs } from './docker-logs.js';
 import { runProbe } from './docker-probe.js';
@@ -291,6 +294,10 @@ export class DockerDriver implements Driver {
 
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     return runExec(this.docker, id, command, timeoutMs, this.lifetime.signal);
+  }
+
+  openExec(id: string, opts: ExecSessionOptions): Promise<ExecProcess> {
+    return openDockerExec(this.docker, id, opts);
   }
 
   async copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {

@@ -18,7 +18,9 @@ import type {
   ContainerState,
   Driver,
   DriverEvent,
+  ExecProcess,
   ExecResult,
+  ExecSessionOptions,
   FileToCopy,
   Fingerprint,
   InstanceRef,
@@ -89,6 +91,8 @@ export class FakeDriver implements Driver {
   readonly volumes = new Set<string>();
   /** Every exec, in order: container id and command. */
   readonly execs: { id: string; command: string[] }[] = [];
+  /** Terminal sizes asked of exec sessions (openExec), in order. */
+  readonly resizes: { id: string; cols: number; rows: number }[] = [];
   private nextId = 1;
   private down = false;
   private nextHostPort = FIRST_HOST_PORT;
@@ -310,6 +314,48 @@ export class FakeDriver implements Driver {
     if (!c.running) throw new ConflictError(`cannot exec in container ${id}: it is not running; start it first`);
     this.execs.push({ id, command: [...command] });
     return this.execResults.get(command.join(' ')) ?? this.execResults.get(c.instance.name) ?? { exitCode: 0, output: '' };
+  }
+
+  /**
+   * An exec session as a test double: the process prints the output set with setExecResult for its
+   * command, then echoes stdin back on stdout (as `cat`), and exits with that result's code once
+   * stdin closes (137 when killed). Resizes are recorded in `resizes`.
+   */
+  async openExec(id: string, opts: ExecSessionOptions): Promise<ExecProcess> {
+    const c = this.mustGet(id);
+    if (!c.running) throw new ConflictError(`cannot exec in container ${id}: it is not running`);
+    this.execs.push({ id, command: [...opts.command] });
+    const result = this.execResults.get(opts.command.join(' ')) ?? { exitCode: 0, output: '' };
+    const listeners: ((stream: 1 | 2, data: Uint8Array) => void)[] = [];
+    const pending: Uint8Array[] = result.output ? [new TextEncoder().encode(result.output)] : [];
+    let finish: (code: number) => void = () => undefined;
+    const exited = new Promise<number>((resolve) => (finish = resolve));
+    let done = false;
+    const end = (code: number): void => {
+      if (done) return;
+      done = true;
+      finish(code);
+    };
+    const resizes = this.resizes;
+    return {
+      onOutput(listener) {
+        listeners.push(listener);
+        for (const data of pending.splice(0)) listener(1, data);
+      },
+      write(data) {
+        if (!done && opts.stdin) for (const l of listeners) l(1, data);
+      },
+      closeStdin() {
+        end(result.exitCode);
+      },
+      async resize(cols, rows) {
+        resizes.push({ id, cols, rows });
+      },
+      exited,
+      async kill() {
+        end(137);
+      },
+    };
   }
 
   async copyFiles(id: string, files: readonly FileToCopy[]): Promise<void> {
