@@ -34,6 +34,7 @@ import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { registerSecretRedaction } from './secret-redaction.js';
 import { registerConfigFileRoutes } from './config-file-routes.js';
+import { registerConsoleRoutes } from './console-routes.js';
 import { requireRegistryRoutes, serve, type RegisteredRoute } from './serve-route.js';
 import { TokenMirror } from './token-mirror.js';
 import { TokenUsage } from './token-usage.js';
@@ -95,6 +96,8 @@ export interface ApiDeps {
   audit?: AuditLog | undefined;
   /** The cluster CA and what joins need; absent: nodes cannot join (503). */
   join?: JoinDeps | undefined;
+  /** The built web console (web/dist) served at `/`; absent or not built: `/` says how to build it. */
+  consoleDir?: string | undefined;
   /** The HAProxy load balancer behind .../services/NAME/loadbalancer; absent: enabled false. */
   loadBalancer?: LoadBalancerReader | undefined;
 }
@@ -202,6 +205,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, routeDeps, deps.now ?? (() => new Date()));
   registerSecretKeyRoutes(app, routeDeps, deps.rotateSecretKey);
   registerExecRoutes(app, routeDeps, { tickets: new ExecTickets({ key: deps.execTicketKey ?? randomBytes(32) }), audit: deps.audit });
+  await registerConsoleRoutes(app, deps.consoleDir);
   await app.ready();
   return app;
 }

@@ -85,7 +85,7 @@ export function mergeApply(existing: AnyObject, desired: Manifest): AnyObject | 
 }
 
 /** 404 naming the namespace and the fix when a namespaced object's Namespace does not exist. */
-async function requireNamespace(store: Store, kind: Kind, namespace: string | undefined): Promise<void> {
+export async function requireNamespace(store: Store, kind: Kind, namespace: string | undefined): Promise<void> {
   if (!kindInfo(kind).namespaced || namespace === undefined) return;
   if (await store.get('Namespace', undefined, namespace)) return;
   throw new NotFoundError(

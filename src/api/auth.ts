@@ -25,6 +25,7 @@ import {
   type Principal,
   type Token,
 } from '../core/index.js';
+import { isApiPath } from './console-routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -164,7 +165,9 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config.access;
-    if (access?.public) return;
+    // The console's catch-all (GET /*) also catches unknown API paths: those, like any unknown
+    // route, need a token first.
+    if (access?.public && !(req.routeOptions.config.routeId === 'console' && isApiPath(req.url))) return;
     const token = bearerOf(req);
     if (token === undefined) {
       throw new UnauthorizedError('missing token: send "Authorization: Bearer <token>" (the admin token is in <data dir>/admin.token)');

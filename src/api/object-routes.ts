@@ -12,9 +12,11 @@ import {
   type AnyObject,
   type Principal,
   type KindInfo,
+  isDryRun,
 } from '../core/index.js';
 import { namespaceFilter, principalOf } from './auth.js';
 import { applyObject, createObject, parseManifest } from './apply.js';
+import { dryRunApply } from './dry-run.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
 import { nodeListScope, tokenIdOf } from './node-authorizer.js';
 import { selectorPredicate, selectorSelection } from './selectors.js';
@@ -100,6 +102,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void 
 
   serve(app, routes.apply, async (req, reply) => {
     const manifest = parseManifest(req.body, at(req.params));
+    if (isDryRun(req.query)) return reply.header('x-gantry-result', 'dry-run').send(await dryRunApply(deps.store, manifest));
     const { object, result } = await applyObject(deps.store, manifest);
     if (result !== 'unchanged') {
       deps.logger.info({ kind: k.kind, namespace: object.metadata.namespace, name: object.metadata.name, revision: object.metadata.revision, result }, 'applied');

@@ -57,6 +57,7 @@ export function serverCommand(ctx: CliContext) {
           [
             `Gantry server listening on ${server.url} (data in ${dataDir})`,
             `Admin token: ${join(dataDir, 'admin.token')}`,
+            `Console: ${reachable}/ (sign in with a token)`,
             ...(server.tls ? [`CA: ${join(dataDir, 'tls', 'ca.crt')} (sha256 ${server.tls.caFingerprint}); copy it to agents and clients, who pass --ca <file>`] : []),
             ...(server.dnsAddresses.length > 0 ? [`DNS: ${server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`] : []),
             ...(lb ? [`Load balancer: ${lbLine(server.lb)}`] : []),

@@ -66,6 +66,7 @@ export function upCommand(ctx: CliContext) {
           ctx.stdout(
             [
               `Gantry is up at ${server.url} (node "${nodeName}", ${driver} driver, data in ${dataDir})`,
+              `  console:     ${server.url}/ (sign in with the admin token)`,
               `  dns:         ${dns ? `${dns} (names like web.default.gantry)` : 'off'}`,
               ...(dnsProblem ? [`  warning:     ${dnsProblem}`] : []),
               `  lb:          ${lbLine(server.lb)}`,

@@ -15,6 +15,7 @@
 //   3. drain: the API ends its watches and open requests; the catalog and the load balancer stop;
 //   4. close the store, then release the data directory's lock.
 import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -155,7 +156,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest() };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({
@@ -238,4 +239,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   });
   const tlsInfo = tls && { ca: tls.ca, caFingerprint: tls.caFingerprint };
   return { url, tls: tlsInfo, adminToken: secrets.adminToken, clusterId: secrets.clusterId, dnsAddresses: [...dns.addresses], lb: lbInfo, leader: leaderView, joinLocalNode, close };
+}
+
+/**
+ * The built console: web/dist at the repository's root. Every file of the server, in src/server,
+ * dist/server or the CLI bundle's dist/cli-bundle, sits two levels below it.
+ */
+function consoleDir(): string {
+  return fileURLToPath(new URL('../../web/dist/', import.meta.url));
 }

@@ -13,3 +13,4 @@ export * from './audit.js';
 export * from './join.js';
 export * from './secret-key.js';
 export * from './exec.js';
+export * from './console.js';

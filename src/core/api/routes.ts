@@ -22,6 +22,7 @@ import type { PersonRole } from './auth.js';
 import { AuditListSchema, AuditQuerySchema } from './audit.js';
 import { JOIN_ROUTES } from './join.js';
 import { SECRET_KEY_ROUTES } from './secret-key.js';
+import { ApplyQuerySchema, CONSOLE_ROUTES } from './console.js';
 import { LogQuerySchema } from './logs.js';
 import { ExecRequestSchema, ExecSessionQuerySchema, ExecTicketSchema } from './exec.js';
 import { CanIQuerySchema, CanIResultSchema, TokenCreatedSchema, TokenCreateSchema, WhoAmISchema } from './tokens.js';
@@ -144,7 +145,8 @@ function kindRoutes(k: KindInfo) {
       summary: `create or replace a ${k.kind} (201 created, 200 otherwise; header x-gantry-result)`,
       access: writeAccess(k),
       params,
-      body: Type.Unknown({ description: `a ${k.kind} manifest; with metadata.revision a compare-and-swap` }),
+      query: ApplyQuerySchema,
+      body: Type.Unknown({ description: `a ${k.kind} manifest; with metadata.revision a compare-and-swap; ?dryRun=true answers a plan (DryRunResult) and stores nothing` }),
       response: object,
     },
     delete: { id: `${k.plural}.delete`, method: 'DELETE', path: `${base}/:name`, summary: `delete a ${k.kind}; answers it as it was`, access: deleteAccess(k), params, response: object },
@@ -391,7 +393,7 @@ export const ROUTES = {
 } as const satisfies Record<string, RouteSpec>;
 
 /** Every route of the API, generic ones first. */
-export const ALL_ROUTES: readonly RouteSpec[] = [...KINDS.flatMap((k) => Object.values(routesOfKind(k.kind)) as RouteSpec[]), ...Object.values(ROUTES), ...Object.values(JOIN_ROUTES), ...Object.values(SECRET_KEY_ROUTES)];
+export const ALL_ROUTES: readonly RouteSpec[] = [...KINDS.flatMap((k) => Object.values(routesOfKind(k.kind)) as RouteSpec[]), ...Object.values(ROUTES), ...Object.values(JOIN_ROUTES), ...Object.values(SECRET_KEY_ROUTES), ...Object.values(CONSOLE_ROUTES)];
 
 /** The callers a route lets in (undefined for a public one). */
 export function allowedCallers(access: Access): readonly Caller[] | undefined {
