@@ -19,6 +19,7 @@ import {
   type Manifest,
   type NodeStatus,
   type ObjectOf,
+  type DryRunResult,
 } from '../core/index.js';
 import type {
   ApplyResult,
@@ -179,6 +180,10 @@ export class FakeGantryClient implements GantryClient {
 
   async create(): Promise<AnyObject> {
     return unsupported('create');
+  }
+
+  async planApply(manifest: Manifest): Promise<DryRunResult> {
+    return unsupported(`plan ${manifest.kind}`);
   }
 
   async apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }> {

@@ -4,7 +4,7 @@
 // the exit code says whether all went through.
 import { Command } from '@commander-js/extra-typings';
 import type { GantryClient } from '../client/index.js';
-import { DEFAULT_NAMESPACE, MalformedError, resolveKind, type AnyObject, type Manifest, type Service } from '../core/index.js';
+import { DEFAULT_NAMESPACE, MalformedError, resolveKind, type AnyObject, type DryRunResult, type Manifest, type Service } from '../core/index.js';
 import { formatCliError, isDebug, ReportedFailure } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { clientFor } from './global-options.js';
@@ -55,11 +55,20 @@ function serviceChanges(before: AnyObject, after: AnyObject): string[] {
   return notes;
 }
 
+/** A dry run as text: `service/web would be configured (revision 12)`, the diff, the placement line. */
+export function formatPlan(ref: string, plan: DryRunResult): string {
+  const lines = [`${ref} would be ${plan.result}${plan.revision > 0 ? ` (planned against revision ${plan.revision})` : ''}`];
+  if (plan.result !== 'unchanged') for (const d of plan.diff) if (d.op !== ' ' || plan.result === 'created') lines.push(`  ${d.op} ${d.line}`);
+  if (plan.placement) lines.push(`  placement: ${plan.placement.summary}`);
+  return `${lines.join('\n')}\n`;
+}
+
 export function applyCommand(ctx: CliContext) {
   return new Command('apply')
     .description('create or update the objects described in a YAML file')
     .requiredOption('-f, --filename <file>', 'a YAML file with one or more documents, or - for stdin')
     .option('-n, --namespace <ns>', 'namespace for documents that name none')
+    .option('--dry-run', 'print what each apply would do (diff, where replicas would land) and store nothing')
     .action(async (opts, cmd) => {
       const file = opts.filename;
       const label = file === '-' ? '<stdin>' : file;
@@ -71,6 +80,10 @@ export function applyCommand(ctx: CliContext) {
         const manifest = withNamespace(doc.manifest, opts.namespace);
         const ref = refOf(manifest);
         try {
+          if (opts.dryRun) {
+            ctx.stdout(formatPlan(ref, await client.planApply(manifest)));
+            continue;
+          }
           const before = await currentService(client, manifest);
           const { result, object } = await client.apply(manifest);
           const notes = result === 'configured' && before ? serviceChanges(before, object) : [];

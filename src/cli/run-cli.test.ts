@@ -48,6 +48,30 @@ describe('gantry apply', () => {
     expect(ctx.out).toBe('service/web configured (replicas 5 → 3; rollout resumed: the file has no paused: true)\n');
   });
 
+  it('--dry-run prints the plan (changed lines, placement) and applies nothing', async () => {
+    const applied: Manifest[] = [];
+    const ctx = testContext({
+      env: token,
+      files: { 'app.yaml': twoServices.split('---')[0]! },
+      client: fakeClient({
+        apply: (m) => (applied.push(m), Promise.reject(new Error('no apply in a dry run'))),
+        planApply: () =>
+          Promise.resolve({
+            dryRun: true as const,
+            result: 'configured' as const,
+            revision: 12,
+            diff: [{ op: ' ' as const, line: 'spec:' }, { op: '-' as const, line: '  replicas: 1' }, { op: '+' as const, line: '  replicas: 3' }],
+            placement: { replicas: 3, nodes: [{ node: 'node-a', count: 2 }], failures: [{ count: 1, reason: '0/1 nodes fit: 1 insufficient cpu' }], summary: '1 running stay; 2 to place: 2 on node-a; 1 cannot be placed: 0/1 nodes fit: 1 insufficient cpu' },
+          }),
+      }),
+    });
+    expect(await runCli(ctx, ['apply', '--dry-run', '-f', 'app.yaml'])).toBe(0);
+    expect(applied).toEqual([]);
+    expect(ctx.out).toBe(
+      'service/web would be configured (planned against revision 12)\n  -   replicas: 1\n  +   replicas: 3\n  placement: 1 running stay; 2 to place: 2 on node-a; 1 cannot be placed: 0/1 nodes fit: 1 insufficient cpu\n',
+    );
+  });
+
   it('applies each document and prints what happened to it', async () => {
     const seen: Manifest[] = [];
     const ctx = testContext({ env: token, files: { 'app.yaml': twoServices.replace('replicas: -1', 'replicas: 2') }, client: applyingClient({ web: 'created', api: 'unchanged' }, seen) });

@@ -64,6 +64,8 @@ import {
   ExecTicketSchema,
   type ExecRequest,
   type ExecTicketAnswer,
+  DryRunResultSchema,
+  type DryRunResult,
 } from '../core/index.js';
 import { CallTimeout, HttpTransport, type TransportResponse } from './http-transport.js';
 import { ndjsonLines } from './ndjson.js';
@@ -199,6 +201,13 @@ export class HttpClient implements GantryClient {
     const header = res.headers['x-gantry-result'];
     const result: ApplyResult = header === 'created' || header === 'unchanged' ? header : res.status === 201 ? 'created' : 'configured';
     return { object: this.checked<AnyObject>(route, objectSchema(manifest.kind), res), result };
+  }
+
+  /** `?dryRun=true`: what the apply would do (diff, placement preview); nothing is stored. */
+  async planApply(manifest: Manifest): Promise<DryRunResult> {
+    const route = routesOfKind(manifest.kind).apply;
+    const path = objectPath(manifest.kind, manifest.metadata.namespace, manifest.metadata.name);
+    return this.json(route, path, DryRunResultSchema, { body: manifest, query: new URLSearchParams({ dryRun: 'true' }) });
   }
 
   async delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject> {

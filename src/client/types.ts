@@ -6,6 +6,7 @@ import type {
   NodeRevokeResult,
   SecretKeyRotation,
   ApplyResult,
+  DryRunResult,
   AuditEntry,
   ConfigFileContent,
   CronJobAction,
@@ -76,6 +77,8 @@ export interface GantryClient extends ListWatch {
   create<M extends Manifest>(manifest: M): Promise<AnyObject>;
   /** PUT: create or replace; `result` from the x-gantry-result header. */
   apply(manifest: Manifest): Promise<{ object: AnyObject; result: ApplyResult }>;
+  /** PUT ?dryRun=true: the diff and placement preview of an apply; stores nothing. */
+  planApply(manifest: Manifest): Promise<DryRunResult>;
   delete(kind: Kind, namespace: string | undefined, name: string): Promise<AnyObject>;
   scale(namespace: string, name: string, replicas: number): Promise<ObjectOf<'Service'>>;
   /** Admin only: asks the node's agent to stop the instance gracefully (sets spec.stop). */
