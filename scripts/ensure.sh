@@ -2,7 +2,7 @@
 # Makes this checkout ready to run: npm dependencies, a fresh build, a Docker engine that answers,
 # busybox for the example image, and the example image itself. Idempotent and quiet when there is
 # nothing to do. Parts can be skipped: ENSURE_DEPS=0 ENSURE_BUILD=0 ENSURE_DOCKER=0 ENSURE_IMAGE=0
-# (ENSURE_DOCKER=0 also skips the image).
+# ENSURE_LB=0 ENSURE_CHROMIUM=0 (ENSURE_DOCKER=0 also skips the image).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,7 +42,7 @@ ensure_deps() {
 # (b) the build, when dist/ is missing or older than any source file (tests and READMEs aside).
 ensure_build() {
   local stamp=dist/.build-stamp
-  if [ -f "$stamp" ] && [ -z "$(find src scripts/bundle-cli.ts tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" \
+  if [ -f "$stamp" ] && [ -z "$(find src web/src web/index.html web/vite.config.ts scripts/bundle-cli.ts tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" \
       -type f ! -name '*.test.ts' ! -name '*.md' -print -quit 2>/dev/null)" ]; then
     return 0
   fi
@@ -125,6 +125,17 @@ ensure_haproxy_user() {
   mkdir -p /var/lib/haproxy
 }
 
+# (f) Chromium for the console's browser tests (playwright-core drives /usr/bin/chromium; no
+# browser is ever downloaded by npm). Installed only when missing.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if is_debian_root; then
+    apt_install chromium
+  else
+    say "missing /usr/bin/chromium: the console's browser test (test/e2e/console.test.ts) will fail; install it (Debian: apt-get install chromium)"
+  fi
+}
+
 [ "${ENSURE_DEPS:-1}" = 0 ] || ensure_deps
 [ "${ENSURE_BUILD:-1}" = 0 ] || ensure_build
 if [ "${ENSURE_DOCKER:-1}" != 0 ]; then
@@ -134,3 +145,4 @@ fi
 [ "${ENSURE_LB:-1}" = 0 ] || ensure_lb
 # tmux drives a real terminal in the `gantry exec -it` e2e test.
 if ! command -v tmux >/dev/null 2>&1 && is_debian_root; then apt_install tmux; fi
+[ "${ENSURE_CHROMIUM:-1}" = 0 ] || ensure_chromium
