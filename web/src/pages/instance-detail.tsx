@@ -26,7 +26,7 @@ export function InstanceDetail() {
       </Group>
       <Text size="sm" c="dimmed">
         service{' '}
-        <Link to="/services/$ns/$name" params={{ ns, name: instance.spec.service }}>
+        <Link className="gantry-link" to="/services/$ns/$name" params={{ ns, name: instance.spec.service }}>
           {instance.spec.service}
         </Link>{' '}
         · node {instance.spec.node ?? 'unplaced'} · {instance.status?.hostIP ?? ''} · created {age(instance.metadata.createdAt)} ago

@@ -1,0 +1,180 @@
+// The web console in a real Chromium against a real server and dockerd: sign in, deploy through
+// the form with a plan, a field error from the server at its field, hostile log text shown as
+// text, scale from the UI, cordon from the UI; screenshots written as artifacts.
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker } from '../support/docker-cli.js';
+import { artifactsDir, launchChromium } from '../support/browser.js';
+import { useGantryUp } from '../support/gantry-process.js';
+import { endpointOf, httpGet, instancesOf, readyCount } from '../support/instances.js';
+import { waitFor } from '../support/wait.js';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+/** Running containers of a service's instances, as Docker lists them (instance names are `<service>-xxxxx`). */
+async function runningContainersOf(clusterId: string, service: string): Promise<number> {
+  const out = await docker('ps', '--filter', `label=io.gantry.cluster=${clusterId}`, '--format', '{{.Label "io.gantry.instance"}}');
+  return out.split('\n').filter((name) => new RegExp(`^${service}-[a-z0-9]{5}$`).test(name)).length;
+}
+
+describe('the web console', () => {
+  const t = useGantryUp();
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
+  const shots = artifactsDir('console');
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    // The cluster CA is the test's own: the browser is told to accept it (the API client checks it in g.fetch).
+    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
+    page = await context.newPage();
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      // The console asks before a drain or a delete; an alert would be the XSS.
+      void (d.type() === 'confirm' ? d.accept() : d.dismiss());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('serves the console with a strict CSP and asks for a token; a wrong one is refused', async () => {
+    const res = await page.goto(`${t.g.url}/services`);
+    expect(res?.status()).toBe(200);
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    await page.getByTestId('token').fill('gtu_nobody_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('signin-error').textContent()).toMatch(/unknown token/);
+    expect(await page.evaluate("sessionStorage.getItem('gantry.token')")).toBeNull();
+  });
+
+  it('signs in with the admin token, kept in sessionStorage and never in the URL', async () => {
+    await page.getByTestId('token').fill(t.g.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Deploy a service').waitFor();
+    expect(page.url()).toBe(`${t.g.url}/services`);
+    expect(page.url()).not.toContain(t.g.token);
+    expect(await page.evaluate("sessionStorage.getItem('gantry.token')")).toBe(t.g.token);
+  });
+
+  it("shows a bad memory value's server error at the memory field, and stores nothing", async () => {
+    await page.getByText('Deploy a service').click();
+    await page.getByTestId('field-name').fill('web');
+    await page.getByTestId('field-image').fill(t.image);
+    await page.getByTestId('field-command').fill(`/bin/sh -c 'mkdir -p /www && echo "$GANTRY_INSTANCE" > /www/index.html && exec httpd -f -p 8080 -h /www'`);
+    await page.getByTestId('field-ports').fill('http:8080');
+    await page.getByTestId('field-cpu').fill('0.05');
+    await page.getByTestId('field-memory').fill('lots');
+    await page.getByTestId('field-replicas').fill('3');
+    await page.getByTestId('field-healthPort').fill('http');
+    // The YAML preview follows the form.
+    await expect.poll(() => page.getByTestId('yaml').inputValue()).toContain('memory: lots');
+    await page.getByTestId('plan-button').click();
+    const memoryField = page.getByTestId('field-memory');
+    // Mantine links the error to its input with aria-describedby.
+    const errorId = await waitFor('the memory field to show an error', async () => (await memoryField.getAttribute('aria-describedby')) ?? undefined, 10_000);
+    const errorText = await page.locator(`[id="${errorId.split(' ').find((id) => id.includes('error')) ?? errorId}"]`).textContent();
+    expect(errorText).toMatch(/must be a quantity like 128Mi/);
+    expect(await page.getByTestId('apply-button').isDisabled()).toBe(true);
+    const stored = await t.g.fetch(`${t.g.url}/api/v1/namespaces/default/services/web`, { headers: { authorization: `Bearer ${t.g.token}` } });
+    expect(stored.status).toBe(404);
+    await shot('deploy-field-error');
+  });
+
+  it('deploys 3 replicas through the form: the plan shows 3 placements, then 3/3 ready that answer HTTP', async () => {
+    await page.getByTestId('field-memory').fill('16Mi');
+    await page.getByTestId('plan-button').click();
+    const summary = page.getByTestId('placement-summary');
+    await summary.waitFor();
+    expect(await summary.textContent()).toBe('3 to place: 3 on e2e-node');
+    expect(await page.getByTestId('diff').textContent()).toContain('replicas: 3');
+    await shot('deploy-plan');
+    await page.getByTestId('apply-button').click();
+    await page.waitForURL(`${t.g.url}/services/default/web`);
+    await expect.poll(() => page.getByTestId('service-ready').textContent(), { timeout: 90_000 }).toBe('3/3 ready');
+    const items = await instancesOf(t.g, 'web');
+    expect(readyCount(items)).toBe(3);
+    expect(await runningContainersOf(t.g.clusterId, 'web')).toBe(3);
+    const answers = await Promise.all(items.map((i) => httpGet(endpointOf(i))));
+    expect(answers.map((a) => a.trim()).sort()).toEqual(items.map((i) => i.metadata.name).sort());
+    await expect.poll(() => page.getByTestId('instance-row').count()).toBe(3);
+    await shot('service-detail');
+  });
+
+  it('shows a hostile log line as text, and a line written after the page opened within 2 s', async () => {
+    const r = await t.g.apply(`apiVersion: gantry/v1
+kind: Service
+metadata:
+  name: noisy
+spec:
+  replicas: 1
+  containers:
+    - name: main
+      image: ${t.image}
+      command: ["/bin/sh", "-c", "i=0; while true; do i=$((i+1)); echo '${HOSTILE}' line $i; sleep 0.5; done"]
+      resources: { cpu: 0.02, memory: 8Mi }
+`);
+    expect(r.stderr).toBe('');
+    const [inst] = await waitFor('the noisy instance running', async () => {
+      const l = await instancesOf(t.g, 'noisy');
+      return l.length === 1 && l[0]!.status?.phase === 'Running' ? l : undefined;
+    });
+    await page.goto(`${t.g.url}/instances/default/${inst!.metadata.name}`);
+    const lines = page.getByTestId('log-line');
+    await lines.first().waitFor({ timeout: 15_000 });
+    const lastNumber = async (): Promise<number> => Number(/line (\d+)$/.exec((await lines.last().textContent()) ?? '')?.[1] ?? 0);
+    const seen = await lastNumber();
+    const start = Date.now();
+    await expect.poll(lastNumber, { timeout: 2_000, interval: 100 }).toBeGreaterThan(seen);
+    expect(Date.now() - start).toBeLessThan(2_000);
+    expect(await lines.first().textContent()).toContain(HOSTILE);
+    expect(await page.getByTestId('log').locator('img').count()).toBe(0);
+    expect(dialogs.filter((d) => d === '1')).toEqual([]);
+    await shot('instance-detail');
+  });
+
+  it('scales to 1 from the service page', async () => {
+    await page.goto(`${t.g.url}/services/default/web`);
+    await page.getByTestId('scale-input').fill('1');
+    await page.getByTestId('scale-button').click();
+    await expect.poll(() => page.getByTestId('service-ready').textContent(), { timeout: 60_000 }).toBe('1/1 ready');
+    await waitFor('one web container left', async () => (await runningContainersOf(t.g.clusterId, 'web')) === 1, 60_000);
+  });
+
+  it('cordons and uncordons the node from the nodes page', async () => {
+    await page.goto(`${t.g.url}/nodes`);
+    await page.getByTestId('cordon-e2e-node').click();
+    await page.getByTestId('node-row-e2e-node').getByTestId('cordoned').waitFor({ timeout: 10_000 });
+    const node = await t.g.getJson<{ spec: { unschedulable?: boolean } }>(['get', 'node', 'e2e-node']);
+    expect(node.spec.unschedulable).toBe(true);
+    await shot('nodes');
+    await page.getByTestId('uncordon-e2e-node').click();
+    await page.getByTestId('node-row-e2e-node').getByTestId('cordoned').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('shows the overview live, and the page made no script error and no CSP violation', async () => {
+    await page.goto(`${t.g.url}/`);
+    await expect.poll(() => page.getByTestId('phases').textContent(), { timeout: 10_000 }).toMatch(/Running: 2/);
+    await shot('overview');
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('signs out: the token leaves sessionStorage and the sign-in page shows', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('token').waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('gantry.token')")).toBeNull();
+  });
+});
