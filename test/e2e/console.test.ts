@@ -145,6 +145,19 @@ spec:
     await shot('instance-detail');
   });
 
+  it('runs echo $((6*7)) in the exec terminal, shows 42, and says how the session ended', async () => {
+    await page.getByTestId('terminal-tab').click();
+    await page.getByTestId('exec-open').click();
+    await expect.poll(() => page.getByTestId('exec-state').textContent(), { timeout: 15_000 }).toBe('open');
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo $((6*7))\n');
+    const screen = page.getByTestId('terminal').locator('.xterm-rows');
+    await expect.poll(() => screen.innerText(), { timeout: 5_000 }).toMatch(/(^|\n)42\s*(\n|$)/);
+    await shot('instance-terminal');
+    await page.keyboard.type('exit 3\n');
+    await expect.poll(() => page.getByTestId('exec-message').textContent(), { timeout: 10_000 }).toBe('The process exited with code 3.');
+  });
+
   it('scales to 1 from the service page', async () => {
     await page.goto(`${t.g.url}/services/default/web`);
     await page.getByTestId('scale-input').fill('1');

@@ -1,13 +1,16 @@
 import { Badge, Group, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { Link } from '@tanstack/react-router';
 import { usePathParams } from '../path-params.js';
-import { useMemo } from 'react';
+import { lazy, Suspense, useMemo } from 'react';
 import { useLiveList } from '../api/live-list.js';
 import { collection } from '../api/paths.js';
 import { age, ErrorBox, Phase } from '../components/bits.js';
 import { LogView } from '../components/log-view.js';
 import type { GantryEvent, Instance } from '../model.js';
 import { EventTable } from './events.js';
+
+// xterm loads only when the Terminal tab opens.
+const ExecTerminal = lazy(() => import('../components/terminal.js').then((m) => ({ default: m.ExecTerminal })));
 
 export function InstanceDetail() {
   const { ns, name } = usePathParams('ns', 'name');
@@ -66,10 +69,18 @@ export function InstanceDetail() {
       <Tabs defaultValue="logs" keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="logs">Logs</Tabs.Tab>
+          <Tabs.Tab value="terminal" data-testid="terminal-tab">
+            Terminal
+          </Tabs.Tab>
           <Tabs.Tab value="events">Events ({mine.length})</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="logs" pt="md">
           <LogView ns={ns} instance={name} containers={containers} />
+        </Tabs.Panel>
+        <Tabs.Panel value="terminal" pt="md">
+          <Suspense fallback={<Text c="dimmed">Loading the terminal...</Text>}>
+            <ExecTerminal ns={ns} instance={name} containers={instance.spec.containers.map((c) => c.name)} />
+          </Suspense>
         </Tabs.Panel>
         <Tabs.Panel value="events" pt="md">
           <EventTable events={mine} />
