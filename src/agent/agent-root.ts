@@ -53,6 +53,8 @@ export interface NodeAgentOptions {
   heartbeatIntervalMs?: number | undefined;
   /** --pressure thresholds and the paths whose disks count (the data dir); docker driver only. */
   pressure?: { thresholds: PressureThresholds; paths: readonly string[] } | undefined;
+  /** --stats-interval; default 10 s. */
+  statsIntervalMs?: number | undefined;
   /** --exec-max-sessions, --exec-idle-timeout. */
   exec?: { maxSessions?: number; idleTimeoutMs?: number } | undefined;
 }
@@ -84,6 +86,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     // The fake driver has no host of its own to judge.
     pressure: opts.driver === 'docker' ? opts.pressure : undefined,
     exec: opts.exec,
+    statsIntervalMs: opts.statsIntervalMs,
   });
   opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
   try {

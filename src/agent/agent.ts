@@ -11,6 +11,7 @@ import { clientFileSource } from './instance/file-gate.js';
 import { HostPortAllocator } from './instance/host-ports.js';
 import { Informer } from '../runtime/informer.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
+import { StatsSampler } from './node/stats-sampler.js';
 import { NodeRegistrar } from './node/node-registrar.js';
 import { pressureConditions, readHost, responsiveCondition, type PressureThresholds } from './node/node-pressure.js';
 import { RateLimitedDriver } from './node/rate-limited-driver.js';
@@ -65,6 +66,8 @@ export interface AgentOptions {
   deadContainerTtlMs?: number | undefined;
   /** How often the runtime is pinged to notice an outage (dockerd restart); default 2000. */
   runtimeCheckIntervalMs?: number | undefined;
+  /** How often container usage is sampled (--stats-interval); default 10 s; 0: off. */
+  statsIntervalMs?: number | undefined;
   /** A warm container (jobs with runIn warm) with no run for this long is removed; default 60000. */
   warmIdleMs?: number | undefined;
   /**
@@ -242,7 +245,12 @@ export class Agent {
       return { url: attachment.url, close: async () => attachment.detach() };
     }
     if (this.opts.agentListen === false) return { url: undefined, close: async () => undefined };
+    // Live stats live in this agent's memory and are served from its endpoint (stats-sampler.ts).
+    const stats = new StatsSampler({ driver: this.opts.driver, list: () => supervisor.liveContainers(), logger: this.log.child({ component: 'stats' }), intervalMs: this.opts.statsIntervalMs });
+    const statsStop = new AbortController();
+    const statsDone = stats.run(statsStop.signal);
     const server = new AgentServer({
+      stats,
       nodeName: this.opts.nodeName,
       driver: this.opts.driver,
       token: this.opts.agentToken,
@@ -255,7 +263,14 @@ export class Agent {
       exec: this.opts.exec,
     });
     await server.listen();
-    return { url: server.url, close: () => server.close() };
+    return {
+      url: server.url,
+      close: async () => {
+        statsStop.abort();
+        await statsDone;
+        await server.close();
+      },
+    };
   }
 
   /** Lists and watches this node's Instances, resuming after disconnects (relist on EXPIRED). */

@@ -243,6 +243,25 @@ export class InstanceSupervisor {
     for (const runner of this.runners.values()) runner.poke();
   }
 
+  /** Every running container of this node's instances, with what the stats need to label it. */
+  liveContainers(): LiveContainer[] {
+    const out: LiveContainer[] = [];
+    for (const runner of this.runners.values()) {
+      const inst = runner instanceof InstanceRunner ? runner.current : undefined;
+      if (!inst) continue;
+      for (const c of runner.liveContainers()) {
+        out.push({
+          ...c,
+          namespace: inst.metadata.namespace ?? 'default',
+          instance: inst.metadata.name,
+          service: inst.spec.service,
+          requests: { cpuMillis: inst.spec.resources.cpu, memoryBytes: inst.spec.resources.memory },
+        });
+      }
+    }
+    return out;
+  }
+
   owns(containerId: string): boolean {
     for (const runner of this.runners.values()) if (runner.owns(containerId)) return true;
     return this.warm.owns(containerId);
@@ -372,4 +391,15 @@ export class InstanceSupervisor {
       `removed container ${s.id.slice(0, 12)} (labelled for instance ${s.instance.namespace}/${s.instance.name}, which no longer exists)`,
     );
   }
+}
+
+/** A running container as the stats sampler labels it. */
+export interface LiveContainer {
+  namespace: string;
+  instance: string;
+  service: string;
+  container: string;
+  id: string;
+  /** The instance's summed requests (millicores, bytes): what usage is shown beside. */
+  requests: { cpuMillis: number; memoryBytes: number };
 }

@@ -127,6 +127,14 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('revokeToken');
   }
 
+  async instanceStats(): Promise<never> {
+    return unsupported('instanceStats');
+  }
+
+  async nodeStats(): Promise<never> {
+    return unsupported('nodeStats');
+  }
+
   async execTicket(): Promise<never> {
     return unsupported('execTicket');
   }

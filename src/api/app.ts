@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import fastifyWebsocket from '@fastify/websocket';
 import { registerAudit } from './audit-hook.js';
 import { registerExecRoutes } from './exec-routes.js';
+import { registerStatsRoutes } from './stats-routes.js';
 import { ExecTickets } from './exec-ticket.js';
 import type { AuditLog } from './audit-log.js';
 import { Authenticator, registerAuth } from './auth.js';
@@ -204,6 +205,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerLoadBalancerRoutes(app, routeDeps, deps.loadBalancer);
   registerTokenRoutes(app, routeDeps, deps.now ?? (() => new Date()));
   registerSecretKeyRoutes(app, routeDeps, deps.rotateSecretKey);
+  registerStatsRoutes(app, routeDeps);
   registerExecRoutes(app, routeDeps, { tickets: new ExecTickets({ key: deps.execTicketKey ?? randomBytes(32) }), audit: deps.audit });
   await registerConsoleRoutes(app, deps.consoleDir);
   await app.ready();

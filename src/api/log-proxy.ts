@@ -52,10 +52,14 @@ function agentScheme(node: GantryNode): 'http' | 'https' {
  * simulator's log server shared by many hollow nodes) serves only that node's containers.
  */
 export function agentLogUrl(node: GantryNode, containerId: string): URL | undefined {
+  return agentEndpointUrl(node, fillPath(AGENT_ROUTES.nodeContainerLog, { node: node.metadata.name, id: containerId }));
+}
+
+/** A path on the node's agent endpoint, at the address and port it joined with (see agentLogUrl). */
+export function agentEndpointUrl(node: GantryNode, path: string): URL | undefined {
   const { address, agentPort } = node.spec;
   if (!address || agentPort === undefined) return undefined;
   const host = address.includes(':') ? `[${address}]` : address;
-  const path = fillPath(AGENT_ROUTES.nodeContainerLog, { node: node.metadata.name, id: containerId });
   return new URL(`${agentScheme(node)}://${host}:${agentPort}${path}`);
 }
 

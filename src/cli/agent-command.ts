@@ -27,6 +27,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
+    .option('--stats-interval <duration>', 'how often container usage is sampled for gantry top, the stats API and /metrics (default 10s; 0s: off)')
     .option('--exec-max-sessions <n>', 'exec sessions open at once on this node (default 32)')
     .option('--exec-idle-timeout <duration>', 'an exec session with no input or output this long ends (default 30m)')
     .option('--pressure <list>', 'node health thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used), ping=5s (docker); a node under pressure gets no new instances')

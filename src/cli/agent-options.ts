@@ -11,11 +11,13 @@ export function parseRobustnessOptions(opts: {
   heartbeatInterval?: string | undefined;
   execMaxSessions?: string | undefined;
   execIdleTimeout?: string | undefined;
+  statsInterval?: string | undefined;
 }): {
   maxContainerOps: number | undefined;
   deadContainerTtlMs: number | undefined;
   heartbeatIntervalMs: number | undefined;
   exec: { maxSessions?: number; idleTimeoutMs?: number };
+  statsIntervalMs: number | undefined;
 } {
   let maxContainerOps: number | undefined;
   if (opts.maxContainerOps !== undefined) {
@@ -41,7 +43,9 @@ export function parseRobustnessOptions(opts: {
     if (idle < 1000) throw new UsageError(`--exec-idle-timeout must be at least 1s, not "${opts.execIdleTimeout}"`);
     exec.idleTimeoutMs = idle;
   }
-  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs, exec };
+  const statsIntervalMs = durationOption(opts.statsInterval, '--stats-interval');
+  if (statsIntervalMs !== undefined && statsIntervalMs !== 0 && statsIntervalMs < 1000) throw new UsageError(`--stats-interval must be 0 (off) or at least 1s, not "${opts.statsInterval}"`);
+  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs, exec, statsIntervalMs };
 }
 
 /** `kinds`: the agent root's DRIVER_KINDS, passed in by the action that has loaded the agent's modules. */

@@ -22,6 +22,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['describe', async () => (await import('./describe-command.js')).describeCommand],
   ['logs', async () => (await import('./logs-command.js')).logsCommand],
   ['exec', async () => (await import('./exec-command.js')).execCommand],
+  ['top', async () => (await import('./top-command.js')).topCommand],
   ['endpoints', async () => (await import('./endpoints-command.js')).endpointsCommand],
   ['scale', async () => (await import('./scale-command.js')).scaleCommand],
   ['rollout', async () => (await import('./rollout-command.js')).rolloutCommand],

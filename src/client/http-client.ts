@@ -62,6 +62,8 @@ import {
   type RouteSpec,
   type VersionInfo,
   ExecTicketSchema,
+  StatsListSchema,
+  type StatsList,
   type ExecRequest,
   type ExecTicketAnswer,
   DryRunResultSchema,
@@ -220,6 +222,16 @@ export class HttpClient implements GantryClient {
 
   async stopInstance(namespace: string, name: string, reason?: string): Promise<ObjectOf<'Instance'>> {
     return this.json(ROUTES.stop, `${objectPath('Instance', namespace, name)}/stop`, ROUTES.stop.response, { body: reason === undefined ? {} : { reason } });
+  }
+
+  async instanceStats(namespace: string, name: string, since?: string): Promise<StatsList> {
+    const q = since ? `?since=${encodeURIComponent(since)}` : '';
+    return this.json(ROUTES.instanceStats, `${objectPath('Instance', namespace, name)}/stats${q}`, StatsListSchema);
+  }
+
+  async nodeStats(name: string, since?: string): Promise<StatsList> {
+    const q = since ? `?since=${encodeURIComponent(since)}` : '';
+    return this.json(ROUTES.nodeStats, `/api/v1/nodes/${encodeURIComponent(name)}/stats${q}`, StatsListSchema);
   }
 
   async execTicket(namespace: string, name: string, req: ExecRequest): Promise<ExecTicketAnswer> {

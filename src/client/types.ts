@@ -34,6 +34,7 @@ import type {
   WhoAmI,
   ExecRequest,
   ExecTicketAnswer,
+  StatsList,
 } from '../core/index.js';
 
 export type {
@@ -132,6 +133,10 @@ export interface GantryClient extends ListWatch {
   canI(verb: string, kind: string, namespace?: string): Promise<CanIResult>;
   /** Admin only: audit log entries, oldest first (the newest `limit`, default 1000). */
   audit(q: { user?: string | undefined; since?: string | undefined; limit?: number | undefined }): Promise<AuditEntry[]>;
+  /** Live usage of an instance's containers, from its node's agent. */
+  instanceStats(namespace: string, name: string, since?: string): Promise<StatsList>;
+  /** Live usage of every container on a node, from its agent. */
+  nodeStats(name: string, since?: string): Promise<StatsList>;
   /** Role edit: a ticket for an exec session's WebSocket (docs/operate.md). */
   execTicket(namespace: string, name: string, req: ExecRequest): Promise<ExecTicketAnswer>;
   /** Log text chunks; ends when not following or on abort. */

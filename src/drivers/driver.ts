@@ -95,6 +95,23 @@ export interface ExecResult {
   output: string;
 }
 
+/** A running container's usage now: counters since it started, gauges as they are. */
+export interface ContainerUsage {
+  /** CPU time used, seconds (a counter). */
+  cpuSeconds: number;
+  /** Memory usage less inactive file cache (what the kernel cannot easily reclaim): docker stats' MEM USAGE. */
+  memoryWorkingSetBytes: number;
+  memoryRssBytes: number;
+  /** The container's memory limit (the host's memory when unlimited). */
+  memoryLimitBytes: number;
+  /** Counters; absent for a container that shares another's network (a pod's second container). */
+  networkRxBytes?: number | undefined;
+  networkTxBytes?: number | undefined;
+  blockReadBytes: number;
+  blockWriteBytes: number;
+  pids: number;
+}
+
 /** An interactive process in a running container (an exec session: `gantry exec`, the console's terminal). */
 export interface ExecSessionOptions {
   command: readonly string[];
@@ -156,6 +173,8 @@ export interface Driver {
   /** Plain-text log lines (stdout and stderr interleaved). Ends when not following, or on abort. */
   logs(id: string, opts: LogOptions): AsyncIterable<string>;
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** The container's usage now; undefined when it is gone or not running. */
+  stats(id: string): Promise<ContainerUsage | undefined>;
   /** Starts an interactive process in a running container. NOT_FOUND: no container; CONFLICT: not running. */
   openExec(id: string, opts: ExecSessionOptions): Promise<ExecProcess>;
   /**

@@ -196,6 +196,15 @@ export class InstanceRunner implements Runner {
     this.poke();
   }
 
+  liveContainers(): { container: string; id: string }[] {
+    return this.slots.flatMap((s) => (s.id !== undefined && s.state?.running ? [{ container: s.spec.name, id: s.id }] : []));
+  }
+
+  /** The instance as last seen (its labels and requests, for stats). */
+  get current(): Instance {
+    return this.instance;
+  }
+
   /**
    * The runtime stopped answering (dockerd restarting with live-restore): probes now fail because
    * of the outage, not the container, so checks pause and no restart decided on them is carried

@@ -13,6 +13,8 @@ export interface Runner {
   readonly containerNames: string[];
   /** Finished for good: its exited containers are only kept for their logs. */
   readonly finished: boolean;
+  /** Its running containers, for the stats sampler (a warm run has none of its own). */
+  liveContainers(): { container: string; id: string }[];
   /** Whether a container id (or a warm run's log id) belongs to this instance. */
   owns(id: string): boolean;
   /** The dead-container GC removed this container: forget it. */

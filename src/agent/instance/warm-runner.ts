@@ -114,6 +114,11 @@ export class WarmRunner implements Runner {
   /** Nothing to forget: a warm run owns only its log. */
   forgetContainer(_id: string): void {}
 
+  /** The warm container is the pool's, not this run's. */
+  liveContainers(): { container: string; id: string }[] {
+    return [];
+  }
+
   /** A warm run has no health checks to pause. */
   runtimeLost(): void {}
 

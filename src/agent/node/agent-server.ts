@@ -1,10 +1,11 @@
 // The agent's own HTTP endpoint (docs/api.md, "The agent's own endpoint"): the server proxies
 // container logs from here. Only containers this node owns, only with the agent token.
 import type { Logger } from 'pino';
-import { AGENT_ROUTES, pathPattern } from '../../core/index.js';
+import { AGENT_ROUTES, MalformedError, NotFoundError, pathPattern } from '../../core/index.js';
 import type { Driver } from '../../drivers/driver.js';
 import { ExecEndpoint, type ExecEndpointOptions } from './exec-endpoint.js';
 import { LogEndpoint, type EndpointTls, type LogSource } from './log-endpoint.js';
+import type { StatsSampler } from './stats-sampler.js';
 
 export { parseListen, SERVER_CLIENT_NAME, type EndpointTls } from './log-endpoint.js';
 
@@ -24,6 +25,8 @@ export interface AgentServerOptions {
   listen?: string | undefined;
   /** Host to put in `url` when listening on a wildcard address. */
   advertiseHost?: string | undefined;
+  /** Live stats of this node's containers: served at /nodes/NODE/v1/stats and /metrics. */
+  stats?: StatsSampler | undefined;
   /** Exec sessions (flags --exec-max-sessions, --exec-idle-timeout); absent: the defaults. */
   exec?: Pick<ExecEndpointOptions, 'maxSessions' | 'idleTimeoutMs' | 'pingIntervalMs'> | undefined;
 }
@@ -31,6 +34,22 @@ export interface AgentServerOptions {
 // The path comes from the route registry (core/api/routes.ts).
 const LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.containerLog)}$`);
 const NODE_LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeContainerLog)}$`);
+const STATS_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeStats)}$`);
+const METRICS_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeMetrics)}$`);
+
+/** GET /nodes/NODE/v1/stats and /metrics; undefined for other paths. */
+function serveStats(nodeName: string, stats: StatsSampler | undefined, url: URL): { type: string; body: string } | undefined {
+  const m = STATS_PATH.exec(url.pathname) ?? METRICS_PATH.exec(url.pathname);
+  if (!m?.[1]) return undefined;
+  const node = decodeName(m[1]);
+  if (node !== nodeName) throw new NotFoundError('Node', undefined, node ?? m[1], `node ${node ?? m[1]} is not here: this agent serves node ${nodeName}`);
+  if (METRICS_PATH.test(url.pathname)) return { type: 'text/plain; version=0.0.4; charset=utf-8', body: stats?.metricsText() ?? '' };
+  const sinceText = url.searchParams.get('since');
+  const since = sinceText === null ? undefined : Date.parse(sinceText);
+  if (since !== undefined && Number.isNaN(since)) throw new MalformedError('since must be an ISO time like 2026-12-05T08:00:00Z');
+  const items = stats?.list({ namespace: url.searchParams.get('namespace') ?? undefined, instance: url.searchParams.get('instance') ?? undefined, since }) ?? [];
+  return { type: 'application/json', body: JSON.stringify({ node: nodeName, items }) };
+}
 
 function decodeName(text: string): string | undefined {
   try {
@@ -53,6 +72,7 @@ export class AgentServer {
       listen: opts.listen,
       advertiseHost: opts.advertiseHost,
       usage: '/v1/containers/<id>/log',
+      extra: (url) => serveStats(opts.nodeName, opts.stats, url),
       route: (pathname) => {
         const byNode = NODE_LOG_PATH.exec(pathname);
         if (byNode?.[1] && byNode[2]) {

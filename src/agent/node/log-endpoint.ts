@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import {
   type AppError,
   describeError,
+  isAppError,
   InternalError,
   InvalidError,
   MalformedError,
@@ -66,6 +67,8 @@ export interface LogEndpointOptions {
   logger: Logger;
   /** Parses a path; undefined when it is no log path at all (404 "no route"). */
   route: (pathname: string) => LogRoute | undefined;
+  /** Other GET routes (stats, metrics): an answer, or undefined when the path is not theirs. */
+  extra?: ((url: URL) => { type: string; body: string } | undefined) | undefined;
   /** The path shown in the 400 for a request line that is not a URL. */
   usage: string;
   /** `host[:port]`; default 127.0.0.1:0 (a free port). */
@@ -182,7 +185,20 @@ export class LogEndpoint {
       return this.fail(res, new MalformedError(`the request path is not a valid URL path: use ${this.opts.usage}`));
     }
     const route = this.opts.route(url.pathname);
-    if (!route) return this.fail(res, new NotFoundError('route', undefined, url.pathname, `no route ${req.method ?? ''} ${url.pathname}`));
+    if (!route) {
+      let answer: { type: string; body: string } | undefined;
+      try {
+        answer = req.method === 'GET' ? this.opts.extra?.(url) : undefined;
+      } catch (e) {
+        return this.fail(res, isAppError(e) ? e : new MalformedError(describeError(e)));
+      }
+      if (answer) {
+        res.writeHead(200, { 'content-type': answer.type, 'cache-control': 'no-store' });
+        res.end(answer.body);
+        return;
+      }
+      return this.fail(res, new NotFoundError('route', undefined, url.pathname, `no route ${req.method ?? ''} ${url.pathname}`));
+    }
     if (req.method !== 'GET') return this.fail(res, new MalformedError(`use GET for ${url.pathname}`));
     const { containerId: id, source } = route;
     if (!source?.owns(id)) return this.fail(res, new NotFoundError('container', undefined, id, `container "${id}" does not belong to ${route.where}`));

@@ -3,7 +3,7 @@
 // spaces out one crash loop; the cap bounds all of them together, so many instances crashing at
 // once (or a mass reschedule) cannot create and destroy containers fast enough to wedge the kernel.
 import type { ContainerSpec, HealthCheck } from '../../core/index.js';
-import type { ContainerLaunch, ContainerState, Driver, DriverEvent, ExecProcess, ExecResult, ExecSessionOptions, FileToCopy, Fingerprint, InstanceRef, LogOptions, ProbeResult } from '../../drivers/driver.js';
+import type { ContainerLaunch, ContainerState, Driver, DriverEvent, ContainerUsage, ExecProcess, ExecResult, ExecSessionOptions, FileToCopy, Fingerprint, InstanceRef, LogOptions, ProbeResult } from '../../drivers/driver.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export class RateLimitedDriver implements Driver {
@@ -77,6 +77,10 @@ export class RateLimitedDriver implements Driver {
 
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     return this.inner.exec(id, command, timeoutMs);
+  }
+
+  stats(id: string): Promise<ContainerUsage | undefined> {
+    return this.inner.stats(id);
   }
 
   /** A person's session, not a container operation: not rate-limited (the exec endpoint caps sessions). */

@@ -14,3 +14,4 @@ export * from './join.js';
 export * from './secret-key.js';
 export * from './exec.js';
 export * from './console.js';
+export * from './stats.js';

@@ -25,6 +25,7 @@ import { SECRET_KEY_ROUTES } from './secret-key.js';
 import { ApplyQuerySchema, CONSOLE_ROUTES } from './console.js';
 import { LogQuerySchema } from './logs.js';
 import { ExecRequestSchema, ExecSessionQuerySchema, ExecTicketSchema } from './exec.js';
+import { StatsListSchema } from './stats.js';
 import { CanIQuerySchema, CanIResultSchema, TokenCreatedSchema, TokenCreateSchema, WhoAmISchema } from './tokens.js';
 import { HealthzSchema, ListQuerySchema, listSchema, objectSchema, StatusWriteSchema, VersionSchema, watchLineSchema } from './objects.js';
 
@@ -270,6 +271,35 @@ export const ROUTES = {
     params: nsName,
     query: ExecSessionQuerySchema,
   },
+  instanceStats: {
+    id: 'instances.stats',
+    method: 'GET',
+    path: `${inst}/stats`,
+    summary: "the instance's live usage per container from its node's agent: samples of the last 15 minutes (?since= ISO time), beside its requests",
+    access: READ,
+    params: nsName,
+    query: Type.Object({ since: Type.Optional(Type.String({ description: 'only samples at or after this ISO time' })) }),
+    response: StatsListSchema,
+  },
+  nodeStats: {
+    id: 'nodes.stats',
+    method: 'GET',
+    path: '/api/v1/nodes/:name/stats',
+    summary: "live usage of every container on the node, from its agent (the latest samples; ?since= for more)",
+    access: READ,
+    params: Type.Object({ name: Name }),
+    query: Type.Object({ since: Type.Optional(Type.String({ description: 'only samples at or after this ISO time' })) }),
+    response: StatsListSchema,
+  },
+  nodeMetrics: {
+    id: 'nodes.metrics',
+    method: 'GET',
+    path: '/api/v1/nodes/:name/metrics',
+    summary: "the node agent's container metrics (Prometheus text, cAdvisor's names), proxied: agents answer the server only",
+    access: { allow: ['admin', { role: 'metrics' }] },
+    params: Type.Object({ name: Name }),
+    response: Type.String(),
+  },
   files: {
     id: 'instances.files',
     method: 'GET',
@@ -434,6 +464,28 @@ export const AGENT_ROUTES = {
       follow: Type.Optional(Type.String({ description: '1: keep streaming new lines' })),
       tail: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'only the last N lines' })),
     }),
+    text: true,
+  },
+  nodeStats: {
+    id: 'agent.nodeStats',
+    method: 'GET',
+    path: '/nodes/:node/v1/stats',
+    summary: "live usage of this node's containers from the agent's memory (JSON `{ items: ContainerSeries[] }`); what the server's stats routes call",
+    access: { allow: ['node'], forbidden: "only the server's client certificate (or the node's endpoint secret) gets in" },
+    params: Type.Object({ node: Name }),
+    query: Type.Object({
+      namespace: Type.Optional(Name),
+      instance: Type.Optional(Name),
+      since: Type.Optional(Type.String({ description: 'only samples at or after this ISO time' })),
+    }),
+  },
+  nodeMetrics: {
+    id: 'agent.nodeMetrics',
+    method: 'GET',
+    path: '/nodes/:node/v1/metrics',
+    summary: "this node's container metrics in Prometheus' text format, with cAdvisor's names and labels",
+    access: { allow: ['node'], forbidden: "only the server's client certificate (or the node's endpoint secret) gets in" },
+    params: Type.Object({ node: Name }),
     text: true,
   },
   nodeContainerExec: {

@@ -8,6 +8,7 @@ import {
   LABELS,
   type ContainerLaunch,
   type ContainerState,
+  type ContainerUsage,
   type Driver,
   type DriverEvent,
   type ExecProcess,
@@ -25,6 +26,7 @@ import { streamEvents } from './docker-events.js';
 import { GhostCheck } from './docker-ghost.js';
 import { runExec } from './docker-exec.js';
 import { openDockerExec } from './docker-exec-session.js';
+import { readStats } from './docker-stats.js';
 import { ensureImage } from './docker-image.js';
 import { readLogs } from './docker-logs.js';
 import { runProbe } from './docker-probe.js';
@@ -294,6 +296,10 @@ export class DockerDriver implements Driver {
 
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     return runExec(this.docker, id, command, timeoutMs, this.lifetime.signal);
+  }
+
+  stats(id: string): Promise<ContainerUsage | undefined> {
+    return readStats(this.docker, id, this.lifetime.signal);
   }
 
   openExec(id: string, opts: ExecSessionOptions): Promise<ExecProcess> {

@@ -16,6 +16,7 @@ import {
 import type {
   ContainerLaunch,
   ContainerState,
+  ContainerUsage,
   Driver,
   DriverEvent,
   ExecProcess,
@@ -93,6 +94,7 @@ export class FakeDriver implements Driver {
   readonly execs: { id: string; command: string[] }[] = [];
   /** Terminal sizes asked of exec sessions (openExec), in order. */
   readonly resizes: { id: string; cols: number; rows: number }[] = [];
+  private readonly usage = new Map<string, ContainerUsage>();
   private nextId = 1;
   private down = false;
   private nextHostPort = FIRST_HOST_PORT;
@@ -314,6 +316,17 @@ export class FakeDriver implements Driver {
     if (!c.running) throw new ConflictError(`cannot exec in container ${id}: it is not running; start it first`);
     this.execs.push({ id, command: [...command] });
     return this.execResults.get(command.join(' ')) ?? this.execResults.get(c.instance.name) ?? { exitCode: 0, output: '' };
+  }
+
+  /** Usage set with setUsage for a container's instance (zeros by default); undefined when not running. */
+  async stats(id: string): Promise<ContainerUsage | undefined> {
+    const c = this.containers.get(id);
+    if (!c?.running) return undefined;
+    return this.usage.get(c.instance.name) ?? { cpuSeconds: 0, memoryWorkingSetBytes: 0, memoryRssBytes: 0, memoryLimitBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, pids: 1 };
+  }
+
+  setUsage(instanceName: string, usage: ContainerUsage): void {
+    this.usage.set(instanceName, usage);
   }
 
   /**
