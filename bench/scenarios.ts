@@ -2,6 +2,7 @@
 // line here.
 import { churnBench } from './churn-bench.js';
 import { cliBench } from './cli-bench.js';
+import { consoleBench } from './console-bench.js';
 import { cronBench } from './cron-bench.js';
 import { dnsBench } from './dns-bench.js';
 import { lbBench } from './lb-bench.js';
@@ -10,4 +11,4 @@ import { nodeLossBench } from './node-loss-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench];

@@ -49,7 +49,8 @@ function fileOf(root: string, path: string): string | undefined {
 /** `dir`: the built console (with index.html); undefined or missing: the route says how to build it. */
 export async function registerConsoleRoutes(app: FastifyInstance, dir: string | undefined): Promise<void> {
   const built = dir !== undefined && existsSync(join(dir, 'index.html'));
-  if (built) await app.register(fastifyStatic, { root: dir, serve: false });
+  // preCompressed: the build wrote x.js.br and x.js.gz beside each asset (web/vite.config.ts).
+  if (built) await app.register(fastifyStatic, { root: dir, serve: false, preCompressed: true });
   serve(app, CONSOLE_ROUTES.console, async (req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
     if (isApiPath(path)) {

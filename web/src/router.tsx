@@ -2,9 +2,6 @@
 // editor with the YAML library, the instance page with the terminal and charts) load when opened.
 import { createRootRoute, createRoute, createRouter, lazyRouteComponent } from '@tanstack/react-router';
 import { Layout } from './components/layout.js';
-import { EventsPage } from './pages/events.js';
-import { JobsPage } from './pages/jobs.js';
-import { NodesPage } from './pages/nodes.js';
 import { Overview } from './pages/overview.js';
 import { ServicesPage } from './pages/services.js';
 
@@ -17,10 +14,10 @@ const routeTree = rootRoute.addChildren([
   createRoute({ ...parent, path: '/services/new', component: lazyRouteComponent(() => import('./pages/deploy.js'), 'DeployPage') }),
   createRoute({ ...parent, path: '/services/$ns/$name', component: lazyRouteComponent(() => import('./pages/service-detail.js'), 'ServiceDetail') }),
   createRoute({ ...parent, path: '/instances/$ns/$name', component: lazyRouteComponent(() => import('./pages/instance-detail.js'), 'InstanceDetail') }),
-  createRoute({ ...parent, path: '/nodes', component: NodesPage }),
+  createRoute({ ...parent, path: '/nodes', component: lazyRouteComponent(() => import('./pages/nodes.js'), 'NodesPage') }),
   createRoute({ ...parent, path: '/nodes/$name', component: lazyRouteComponent(() => import('./pages/node-detail.js'), 'NodeDetail') }),
-  createRoute({ ...parent, path: '/events', component: EventsPage }),
-  createRoute({ ...parent, path: '/jobs', component: JobsPage }),
+  createRoute({ ...parent, path: '/events', component: lazyRouteComponent(() => import('./pages/events.js'), 'EventsPage') }),
+  createRoute({ ...parent, path: '/jobs', component: lazyRouteComponent(() => import('./pages/jobs.js'), 'JobsPage') }),
   createRoute({ ...parent, path: '/configs', component: lazyRouteComponent(() => import('./pages/configs.js'), 'ConfigsPage') }),
 ]);
 

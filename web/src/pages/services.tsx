@@ -1,9 +1,9 @@
 // The services list: live, filtered and sorted in the browser, virtualized (only the rows in view
 // are in the DOM), so 5,000 services scroll as smoothly as 5.
 import { Badge, Box, Button, Group, Stack, Text, TextInput, UnstyledButton } from '@mantine/core';
-import { Link } from '@tanstack/react-router';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useCallback, useMemo, useRef, useState, type CSSProperties } from 'react';
 import { useCanI } from '../api/can-i.js';
 import { useLiveList } from '../api/live-list.js';
 import { collection } from '../api/paths.js';
@@ -55,6 +55,8 @@ export function ServicesPage() {
     shown.sort((a, b) => (sort.desc ? -1 : 1) * compare(a, b, sort.key));
     return shown;
   }, [services.items, filter, sort]);
+  const navigate = useNavigate();
+  const open = useCallback((ns: string, name: string) => void navigate({ to: '/services/$ns/$name', params: { ns, name } }), [navigate]);
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
 
@@ -109,31 +111,7 @@ export function ServicesPage() {
           <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
             {virtual.getVirtualItems().map((v) => {
               const s = rows[v.index]!;
-              const st = serviceState(s);
-              return (
-                <div
-                  role="row"
-                  key={`${s.metadata.namespace}/${s.metadata.name}`}
-                  data-testid={`service-row-${s.metadata.name}`}
-                  style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW, transform: `translateY(${v.start}px)`, display: 'flex', alignItems: 'center', borderBottom: '1px solid var(--mantine-color-default-border)' }}
-                >
-                  <Cell w={COLUMNS[0]!.width}>
-                    <Link className="gantry-link" to="/services/$ns/$name" params={{ ns: s.metadata.namespace ?? 'default', name: s.metadata.name }}>
-                      {s.metadata.name}
-                    </Link>
-                  </Cell>
-                  <Cell w={COLUMNS[1]!.width}>{s.metadata.namespace}</Cell>
-                  <Cell w={COLUMNS[2]!.width}>
-                    <Text size="sm" c={st.ready === st.desired ? 'green' : 'orange'} data-testid="ready">
-                      {st.ready}/{st.desired}
-                    </Text>
-                  </Cell>
-                  <Cell w={COLUMNS[3]!.width}>{st.version !== undefined ? `v${st.version}` : ''}</Cell>
-                  <Cell w={COLUMNS[4]!.width}>{st.rollout}</Cell>
-                  <Cell w={COLUMNS[5]!.width}>{exposedAt(s)}</Cell>
-                  <Cell w={COLUMNS[6]!.width}>{age(s.metadata.createdAt)}</Cell>
-                </div>
-              );
+              return <ServiceRow key={`${s.metadata.namespace}/${s.metadata.name}`} service={s} top={v.start} open={open} />;
             })}
           </div>
         </div>
@@ -142,10 +120,52 @@ export function ServicesPage() {
   );
 }
 
-function Cell({ w, children }: { w: string; children: ReactNode }) {
+const ROW_STYLE: CSSProperties = { position: 'absolute', top: 0, left: 0, right: 0, height: ROW, display: 'flex', alignItems: 'center', borderBottom: '1px solid var(--mantine-color-default-border)', fontSize: 14 };
+const CELL_STYLES: CSSProperties[] = COLUMNS.map((c) => ({ width: c.width, padding: '0 10px', overflow: 'hidden', whiteSpace: 'nowrap', textOverflow: 'ellipsis' }));
+
+/**
+ * One row: plain elements (no UI-kit components, no router Link subscribing to the location), so
+ * a scroll that brings fifty rows in costs little. A row renders again only when its service changed.
+ */
+const ServiceRow = memo(function ServiceRow({ service: s, top, open }: { service: Service; top: number; open: (ns: string, name: string) => void }) {
+  const st = serviceState(s);
+  const ns = s.metadata.namespace ?? 'default';
+  const href = `/services/${encodeURIComponent(ns)}/${encodeURIComponent(s.metadata.name)}`;
   return (
-    <Box role="cell" style={{ width: w, padding: '0 10px', overflow: 'hidden', whiteSpace: 'nowrap', textOverflow: 'ellipsis', fontSize: 14 }}>
-      {children}
-    </Box>
+    <div role="row" data-testid={`service-row-${s.metadata.name}`} style={{ ...ROW_STYLE, transform: `translateY(${top}px)` }}>
+      <div role="cell" style={CELL_STYLES[0]}>
+        <a
+          className="gantry-link"
+          href={href}
+          onClick={(e) => {
+            if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+            e.preventDefault();
+            open(ns, s.metadata.name);
+          }}
+        >
+          {s.metadata.name}
+        </a>
+      </div>
+      <div role="cell" style={CELL_STYLES[1]}>
+        {s.metadata.namespace}
+      </div>
+      <div role="cell" style={CELL_STYLES[2]}>
+        <span data-testid="ready" style={{ color: st.ready === st.desired ? 'var(--mantine-color-green-7)' : 'var(--mantine-color-orange-7)' }}>
+          {st.ready}/{st.desired}
+        </span>
+      </div>
+      <div role="cell" style={CELL_STYLES[3]}>
+        {st.version !== undefined ? `v${st.version}` : ''}
+      </div>
+      <div role="cell" style={CELL_STYLES[4]}>
+        {st.rollout}
+      </div>
+      <div role="cell" style={CELL_STYLES[5]}>
+        {exposedAt(s)}
+      </div>
+      <div role="cell" style={CELL_STYLES[6]}>
+        {age(s.metadata.createdAt)}
+      </div>
+    </div>
   );
-}
+});
