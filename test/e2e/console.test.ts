@@ -6,7 +6,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../support/docker-cli.js';
 import { artifactsDir, launchChromium } from '../support/browser.js';
-import { useGantryUp } from '../support/gantry-process.js';
+import { GantryProcesses } from '../support/gantry-process.js';
+import { ensureTestImage } from '../support/test-image.js';
 import { endpointOf, httpGet, instancesOf, readyCount } from '../support/instances.js';
 import { waitFor } from '../support/wait.js';
 
@@ -19,7 +20,16 @@ async function runningContainersOf(clusterId: string, service: string): Promise<
 }
 
 describe('the web console', () => {
-  const t = useGantryUp();
+  // Stats sampled every second (default 10 s), so the CPU chart has points within the test.
+  const t = {} as { g: GantryProcesses; image: string };
+  beforeAll(async () => {
+    t.image = await ensureTestImage();
+    t.g = await GantryProcesses.create();
+    await t.g.up(['--stats-interval', '1s']);
+  });
+  afterAll(async () => {
+    await t.g?.close();
+  });
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -158,6 +168,33 @@ spec:
     await expect.poll(() => page.getByTestId('exec-message').textContent(), { timeout: 10_000 }).toBe('The process exited with code 3.');
   });
 
+  it('draws CPU points for a busy container, with its request as a line', async () => {
+    const r = await t.g.apply(`apiVersion: gantry/v1
+kind: Service
+metadata:
+  name: busy
+spec:
+  replicas: 1
+  containers:
+    - name: main
+      image: ${t.image}
+      command: ["/bin/sh", "-c", "while :; do :; done"]
+      resources: { cpu: 0.2, memory: 8Mi }
+`);
+    expect(r.stderr).toBe('');
+    const [inst] = await waitFor('the busy instance running', async () => {
+      const l = await instancesOf(t.g, 'busy');
+      return l.length === 1 && l[0]!.status?.phase === 'Running' ? l : undefined;
+    });
+    await page.goto(`${t.g.url}/instances/default/${inst!.metadata.name}`);
+    await page.getByTestId('usage-tab').click();
+    const cpu = page.getByTestId('cpu-chart');
+    await expect.poll(async () => Number(await cpu.getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    expect(await cpu.locator('canvas').count()).toBe(1);
+    expect(await cpu.textContent()).toMatch(/request/);
+    await shot('instance-usage');
+  });
+
   it('scales to 1 from the service page', async () => {
     await page.goto(`${t.g.url}/services/default/web`);
     await page.getByTestId('scale-input').fill('1');
@@ -179,7 +216,7 @@ spec:
 
   it('shows the overview live, and the page made no script error and no CSP violation', async () => {
     await page.goto(`${t.g.url}/`);
-    await expect.poll(() => page.getByTestId('phases').textContent(), { timeout: 10_000 }).toMatch(/Running: 2/);
+    await expect.poll(() => page.getByTestId('phases').textContent(), { timeout: 10_000 }).toMatch(/Running: 3/);
     await shot('overview');
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);

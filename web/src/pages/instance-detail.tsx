@@ -10,6 +10,8 @@ import type { GantryEvent, Instance } from '../model.js';
 import { EventTable } from './events.js';
 
 // xterm loads only when the Terminal tab opens.
+// uPlot loads only when the Usage tab opens.
+const UsageCharts = lazy(() => import('../components/usage-charts.js').then((m) => ({ default: m.UsageCharts })));
 const ExecTerminal = lazy(() => import('../components/terminal.js').then((m) => ({ default: m.ExecTerminal })));
 
 export function InstanceDetail() {
@@ -69,6 +71,9 @@ export function InstanceDetail() {
       <Tabs defaultValue="logs" keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="logs">Logs</Tabs.Tab>
+          <Tabs.Tab value="usage" data-testid="usage-tab">
+            Usage
+          </Tabs.Tab>
           <Tabs.Tab value="terminal" data-testid="terminal-tab">
             Terminal
           </Tabs.Tab>
@@ -76,6 +81,11 @@ export function InstanceDetail() {
         </Tabs.List>
         <Tabs.Panel value="logs" pt="md">
           <LogView ns={ns} instance={name} containers={containers} />
+        </Tabs.Panel>
+        <Tabs.Panel value="usage" pt="md">
+          <Suspense fallback={<Text c="dimmed">Loading the charts...</Text>}>
+            <UsageCharts ns={ns} instance={name} />
+          </Suspense>
         </Tabs.Panel>
         <Tabs.Panel value="terminal" pt="md">
           <Suspense fallback={<Text c="dimmed">Loading the terminal...</Text>}>
