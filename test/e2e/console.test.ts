@@ -203,6 +203,32 @@ spec:
     await waitFor('one web container left', async () => (await runningContainersOf(t.g.clusterId, 'web')) === 1, 60_000);
   });
 
+  it('rolls out a change from the spec editor (edit, plan, apply) and undoes it from the rollout panel', async () => {
+    await page.getByRole('tab', { name: 'Spec' }).click();
+    const yaml = page.getByTestId('spec-yaml');
+    const text = await yaml.inputValue();
+    expect(text).toMatch(/\n(\s+)image: /);
+    await yaml.fill(text.replace(/\n(\s+)(image: [^\n]+)/, '\n$1$2\n$1env:\n$1  COLOR: blue'));
+    await page.getByTestId('spec-plan').click();
+    await expect.poll(() => page.getByTestId('diff').textContent()).toContain('+         COLOR: blue');
+    await page.getByTestId('spec-apply').click();
+    type Svc = { spec: { containers: { env?: Record<string, string> }[] }; status?: { version?: number; readyReplicas?: number } };
+    const rolled = await waitFor('version 2 rolled out and ready', async () => {
+      const svc = await t.g.getJson<Svc>(['get', 'service', 'web']);
+      return svc.status?.version === 2 && svc.status.readyReplicas === 1 ? svc : undefined;
+    }, 60_000);
+    expect(rolled.spec.containers[0]?.env).toEqual({ COLOR: 'blue' });
+    await page.getByRole('tab', { name: 'Rollout' }).click();
+    await page.getByTestId('rollout-undo').click();
+    await page.getByTestId('action-message').waitFor();
+    const undone = await waitFor('the undo back to the first template', async () => {
+      const svc = await t.g.getJson<Svc>(['get', 'service', 'web']);
+      return svc.spec.containers[0]?.env === undefined && (svc.status?.version ?? 0) >= 3 ? svc : undefined;
+    }, 30_000);
+    expect(undone.spec.containers[0]?.env).toBeUndefined();
+    await expect.poll(() => page.getByTestId('service-ready').textContent(), { timeout: 60_000 }).toBe('1/1 ready');
+  });
+
   it('cordons and uncordons the node from the nodes page', async () => {
     await page.goto(`${t.g.url}/nodes`);
     await page.getByTestId('cordon-e2e-node').click();
