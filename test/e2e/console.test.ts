@@ -240,6 +240,22 @@ spec:
     await page.getByTestId('node-row-e2e-node').getByTestId('cordoned').waitFor({ state: 'detached', timeout: 10_000 });
   });
 
+  it('drains the node from the UI onto a second agent, then uncordons it', async () => {
+    await t.g.startAgent('e2e-b', ['--driver', 'docker', '--publish-address', '127.0.0.1', '--port-range', '30000-30499', '--heartbeat-interval', '1s']);
+    await page.goto(`${t.g.url}/nodes`);
+    await page.getByTestId('node-row-e2e-b').getByText('Ready', { exact: true }).first().waitFor({ timeout: 60_000 });
+    await page.getByTestId('drain-e2e-node').click(); // the confirm dialog is accepted above
+    await page.getByTestId('node-row-e2e-node').getByTestId('draining').waitFor({ timeout: 10_000 });
+    expect(dialogs.some((d) => d.startsWith('Drain e2e-node?'))).toBe(true);
+    await waitFor('every service instance running on e2e-b', async () => {
+      const list = await t.g.getJson<{ items: { spec: { node?: string }; status?: { phase?: string; ready?: boolean } }[] }>(['get', 'instances']);
+      return list.items.length >= 3 && list.items.every((i) => i.spec.node === 'e2e-b' && i.status?.phase === 'Running');
+    }, 120_000);
+    await shot('nodes-drained');
+    await page.getByTestId('uncordon-e2e-node').click();
+    await page.getByTestId('node-row-e2e-node').getByTestId('draining').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
   it('shows the overview live, and the page made no script error and no CSP violation', async () => {
     await page.goto(`${t.g.url}/`);
     await expect.poll(() => page.getByTestId('phases').textContent(), { timeout: 10_000 }).toMatch(/Running: 3/);
