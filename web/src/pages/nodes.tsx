@@ -69,7 +69,7 @@ export function NodesPage() {
             <Table.Th>State</Table.Th>
             <Table.Th w="30%">Requests</Table.Th>
             <Table.Th>Conditions and labels</Table.Th>
-            <Table.Th>Heartbeat</Table.Th>
+            <Table.Th title="the last heartbeat written to the store (at most once a minute)">Heartbeat stored</Table.Th>
             <Table.Th>Actions</Table.Th>
           </Table.Tr>
         </Table.Thead>
@@ -78,7 +78,7 @@ export function NodesPage() {
             const u = usage.get(n.metadata.name) ?? { cpu: 0, memory: 0, count: 0 };
             return (
               <Table.Tr key={n.metadata.name} data-testid={`node-row-${n.metadata.name}`}>
-                <Table.Td>
+                <Table.Td style={{ whiteSpace: 'nowrap' }}>
                   <Link className="gantry-link" to="/nodes/$name" params={{ name: n.metadata.name }}>
                     {n.metadata.name}
                   </Link>
@@ -110,13 +110,16 @@ export function NodesPage() {
                 </Table.Td>
                 <Table.Td>
                   <Group gap={4}>
-                    {(n.status?.conditions ?? [])
-                      .filter((c) => c.status === 'True')
-                      .map((c) => (
-                        <Badge key={c.type} size="xs" color={c.type === 'Ready' || c.type === 'DockerResponsive' ? 'gray' : 'red'}>
-                          {c.type}
+                    {(n.status?.conditions ?? []).map((c) => {
+                      // Pressure conditions are bad when True; the others (Ready, DockerReachable ...) when not True.
+                      const bad = c.type.endsWith('Pressure') ? c.status === 'True' : c.status !== 'True';
+                      if (c.type.endsWith('Pressure') && !bad) return null;
+                      return (
+                        <Badge key={c.type} size="xs" color={bad ? 'red' : 'gray'} title={c.message}>
+                          {bad && !c.type.endsWith('Pressure') ? `not ${c.type}` : c.type}
                         </Badge>
-                      ))}
+                      );
+                    })}
                     {Object.entries(n.metadata.labels ?? {}).map(([k, v]) => (
                       <Badge key={k} size="xs" variant="outline">
                         {k}={v}
