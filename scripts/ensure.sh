@@ -143,6 +143,27 @@ if [ "${ENSURE_DOCKER:-1}" != 0 ]; then
   [ "${ENSURE_IMAGE:-1}" = 0 ] || ensure_image
 fi
 [ "${ENSURE_LB:-1}" = 0 ] || ensure_lb
+# (f) lxcfs, so containers see their own limits in /proc/meminfo, cpuinfo, stat, uptime, loadavg
+# (the agent mounts its files when /var/lib/lxcfs is a lxcfs mount). Started here as dockerd is:
+# in the background, pid in a pid file, when it does not run yet.
+ensure_lxcfs() {
+  if ! command -v lxcfs >/dev/null 2>&1; then
+    if is_debian_root; then apt_install lxcfs; else say "lxcfs is not installed: containers will see the host's /proc/meminfo (Debian: apt-get install lxcfs)"; return 0; fi
+  fi
+  if grep -q ' /var/lib/lxcfs .* fuse.lxcfs ' /proc/self/mountinfo; then
+    head -c 1 /var/lib/lxcfs/proc/meminfo >/dev/null 2>&1 && return 0
+    # The mount of an lxcfs that was killed: its files answer "transport endpoint is not connected".
+    umount -l /var/lib/lxcfs 2>/dev/null || true
+  fi
+  [ "$(id -u)" = 0 ] && [ -e /dev/fuse ] || { say "lxcfs cannot start here (needs root and /dev/fuse): containers will see the host's /proc/meminfo"; return 0; }
+  mkdir -p /var/lib/lxcfs
+  say "starting lxcfs /var/lib/lxcfs (log: /var/log/gantry-lxcfs.log)"
+  nohup lxcfs /var/lib/lxcfs >>/var/log/gantry-lxcfs.log 2>&1 &
+  echo $! >/var/run/gantry-lxcfs.pid
+  for _ in $(seq 1 50); do grep -q ' /var/lib/lxcfs .* fuse.lxcfs ' /proc/self/mountinfo && return 0; sleep 0.1; done
+  say "lxcfs did not mount /var/lib/lxcfs; see /var/log/gantry-lxcfs.log"
+}
+[ "${ENSURE_LXCFS:-1}" = 0 ] || ensure_lxcfs
 # tmux drives a real terminal in the `gantry exec -it` e2e test.
 if ! command -v tmux >/dev/null 2>&1 && is_debian_root; then apt_install tmux; fi
 [ "${ENSURE_CHROMIUM:-1}" = 0 ] || ensure_chromium

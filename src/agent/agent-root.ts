@@ -10,6 +10,7 @@
 //      heartbeats and the runtime monitor end;
 //   3. drain: the last instance status and events are sent;
 //   4. close the driver (Docker's connection), here, after Agent.run has returned.
+import { detectProcViews } from '../drivers/docker/proc-views.js';
 import type { Logger } from 'pino';
 import { Agent } from './agent.js';
 import type { EndpointTls } from './node/agent-server.js';
@@ -63,7 +64,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
   const { clusterId } = await opts.client.version();
   const driver: Driver =
     opts.driver === 'docker'
-      ? new DockerDriver({ clusterId, nodeName: opts.nodeName, publishAddress: opts.publishAddress, logger: opts.logger })
+      ? new DockerDriver({ clusterId, nodeName: opts.nodeName, publishAddress: opts.publishAddress, logger: opts.logger, procViews: await detectProcViews() })
       : new FakeDriver({ nodeName: opts.nodeName });
   // Docker: a bind test on the publish address skips ports something else on the host holds. The
   // fake driver binds nothing, and hollow nodes must not pay for bind tests.

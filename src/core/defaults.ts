@@ -21,7 +21,7 @@ function healthCheckDefaults(hc: HealthCheck): HealthCheck {
 function containerDefaults(c: ContainerSpec): ContainerSpec {
   return {
     ...c,
-    resources: { cpu: c.resources?.cpu ?? DEFAULT_CPU, memory: c.resources?.memory ?? DEFAULT_MEMORY },
+    resources: { ...c.resources, cpu: c.resources?.cpu ?? DEFAULT_CPU, memory: c.resources?.memory ?? DEFAULT_MEMORY },
     ...(c.ports ? { ports: c.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })) } : {}),
     ...(c.healthCheck ? { healthCheck: healthCheckDefaults(c.healthCheck) } : {}),
   };

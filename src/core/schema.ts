@@ -45,7 +45,12 @@ export const ObjectMetaSchema = Type.Object(
 );
 
 export const ResourcesSchema = Type.Object(
-  { cpu: Type.Optional(Cpu), memory: Type.Optional(Memory) },
+  {
+    cpu: Type.Optional(Cpu),
+    memory: Type.Optional(Memory),
+    /** Processes and threads the container may have at once (a fork bomb stops there); default 1024. */
+    pids: Type.Optional(Type.Integer({ minimum: 16, maximum: 4_194_304, errorMessage: 'must be a whole number of processes from 16 to 4194304, like 1024' })),
+  },
   { additionalProperties: false },
 );
 

@@ -53,6 +53,14 @@ describe('buildCreateOptions', () => {
     });
   });
 
+  it('takes the PIDs limit from resources.pids over the node default, and mounts the lxcfs /proc views read-only', () => {
+    const o = buildCreateOptions(aLaunch({ spec: { resources: { pids: 64 } }, mounts: [{ volume: 'data', path: '/data' }] }), { ...ctx, procViews: ['meminfo', 'uptime'] });
+    expect(o.HostConfig?.PidsLimit).toBe(64);
+    expect(o.HostConfig?.Binds).toEqual(['data:/data', '/var/lib/lxcfs/proc/meminfo:/proc/meminfo:ro', '/var/lib/lxcfs/proc/uptime:/proc/uptime:ro']);
+    // A container in the host's PID namespace sees the host: no views over its /proc.
+    expect(buildCreateOptions(aLaunch({ host: { pid: true } }), { ...ctx, procViews: ['meminfo'] }).HostConfig?.Binds).toBeUndefined();
+  });
+
   it('drops every capability and adds back what the profile admitted; maps the security context and host namespaces', () => {
     const plain = buildCreateOptions(aLaunch(), ctx).HostConfig!;
     expect(plain.CapDrop).toEqual(['ALL']);

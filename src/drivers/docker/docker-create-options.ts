@@ -1,6 +1,7 @@
 // What Gantry asks of Docker for one container, as plain data: a pure function of the launch and
 // the node's settings, so every limit and label can be checked without a daemon.
 import type Docker from 'dockerode';
+import { procViewBinds } from './proc-views.js';
 import { DEFAULT_CPU, DEFAULT_MEMORY, effectiveCapabilities, InvalidError, parseCpu, parseMemory } from '../../core/index.js';
 import { LABELS, type ContainerLaunch } from '../driver.js';
 
@@ -13,6 +14,8 @@ export interface CreateContext {
   /** Host address published ports bind to. */
   publishAddress: string;
   pidsLimit: number;
+  /** lxcfs proc files to mount over the container's (proc-views.ts); empty: none. */
+  procViews?: readonly string[] | undefined;
   /** Makes the Docker name unique, so a recreated container never collides with the old one. */
   nameSuffix: string;
   /** Added to the driver's own labels (tests mark their containers with io.gantry.test=1). */
@@ -89,7 +92,7 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
     // Equal to Memory: no swap beyond the limit, so the limit is what the scheduler counted.
     MemorySwap: memory,
     NanoCpus: nanoCpus,
-    PidsLimit: ctx.pidsLimit,
+    PidsLimit: launch.spec.resources?.pids ?? ctx.pidsLimit,
     // Only the privileged admission profile lets a spec ask for it.
     Privileged: sc?.privileged === true,
     // Docker's default capabilities are not what runs: every one is dropped and the container
@@ -106,7 +109,8 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
     RestartPolicy: { Name: 'no' },
     LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
   };
-  if (launch.mounts && launch.mounts.length > 0) hostConfig.Binds = launch.mounts.map((m) => `${m.volume}:${m.path}${m.readOnly ? ':ro' : ''}`);
+  const binds = [...(launch.mounts ?? []).map((m) => `${m.volume}:${m.path}${m.readOnly ? ':ro' : ''}`), ...(launch.host?.pid ? [] : procViewBinds(ctx.procViews ?? []))];
+  if (binds.length > 0) hostConfig.Binds = binds;
   if (launch.host?.pid) hostConfig.PidMode = 'host';
   if (launch.host?.ipc) hostConfig.IpcMode = 'host';
 

@@ -40,8 +40,10 @@ export interface DockerDriverOptions {
   publishAddress: string;
   /** Default /var/run/docker.sock. */
   socketPath?: string | undefined;
-  /** Per-container PIDs limit; default 1024. */
+  /** Per-container PIDs limit when the spec sets none (resources.pids); default 1024. */
   pidsLimit?: number | undefined;
+  /** lxcfs proc files to mount into containers (detectProcViews); default none. */
+  procViews?: readonly string[] | undefined;
   logger?: Logger | undefined;
   /** Labels added to every container besides the driver's own (tests add io.gantry.test=1). */
   extraLabels?: Readonly<Record<string, string>> | undefined;
@@ -102,6 +104,8 @@ export class DockerDriver implements Driver {
         cgroup: `v${info.CgroupVersion ?? '?'} (${info.CgroupDriver ?? 'unknown driver'})`,
         // Where images and containers take disk (the agent's DiskPressure looks there).
         ...(info.DockerRootDir ? { dataRoot: info.DockerRootDir } : {}),
+        // Whether containers see their own limits in /proc (lxcfs; proc-views.ts).
+        procViews: this.opts.procViews?.length ? `lxcfs: ${this.opts.procViews.join(', ')}` : 'none (install and start lxcfs for /proc/meminfo within the limit)',
       },
     };
   }
@@ -135,6 +139,7 @@ export class DockerDriver implements Driver {
       nodeName: this.opts.nodeName,
       publishAddress: this.opts.publishAddress,
       pidsLimit: this.pidsLimit,
+      procViews: this.opts.procViews,
       nameSuffix: randomSuffix(),
       extraLabels: this.opts.extraLabels,
       onWarning: (message) => this.opts.logger?.warn({ namespace: launch.instance.namespace, name: launch.instance.name, container: launch.spec.name }, message),
