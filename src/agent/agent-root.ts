@@ -13,6 +13,7 @@
 import { detectProcViews } from '../drivers/docker/proc-views.js';
 import type { Logger } from 'pino';
 import { Agent } from './agent.js';
+import { hostCpus } from './node/cpuset-allocator.js';
 import type { EndpointTls } from './node/agent-server.js';
 import type { PressureThresholds } from './node/node-pressure.js';
 import { bindProbe, HostPortAllocator, parsePortRange, type PortRange } from './instance/host-ports.js';
@@ -58,13 +59,16 @@ export interface NodeAgentOptions {
   statsIntervalMs?: number | undefined;
   /** --exec-max-sessions, --exec-idle-timeout. */
   exec?: { maxSessions?: number; idleTimeoutMs?: number } | undefined;
+  /** --reserved-cores: never pinned for cpuMode cpuset. */
+  reservedCores?: readonly number[] | undefined;
 }
 
 export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal): Promise<void> {
   const { clusterId } = await opts.client.version();
+  const procViews = opts.driver === 'docker' ? await detectProcViews() : [];
   const driver: Driver =
     opts.driver === 'docker'
-      ? new DockerDriver({ clusterId, nodeName: opts.nodeName, publishAddress: opts.publishAddress, logger: opts.logger, procViews: await detectProcViews() })
+      ? new DockerDriver({ clusterId, nodeName: opts.nodeName, publishAddress: opts.publishAddress, logger: opts.logger, procViews })
       : new FakeDriver({ nodeName: opts.nodeName });
   // Docker: a bind test on the publish address skips ports something else on the host holds. The
   // fake driver binds nothing, and hollow nodes must not pay for bind tests.
@@ -88,6 +92,10 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal: AbortSignal):
     pressure: opts.driver === 'docker' ? opts.pressure : undefined,
     exec: opts.exec,
     statsIntervalMs: opts.statsIntervalMs,
+    // Docker: the cores its cgroup lets containers use; the fake driver: as many as it claims.
+    cpus: opts.driver === 'docker' ? await hostCpus() : undefined,
+    reservedCores: opts.reservedCores,
+    procViews: opts.driver === 'docker' ? procViews.length > 0 : undefined,
   });
   opts.logger.info({ node: opts.nodeName, driver: opts.driver, clusterId, server: opts.client.server }, 'gantry agent starting');
   try {

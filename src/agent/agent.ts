@@ -2,7 +2,7 @@
 // bound to it and runs them through a Driver, reporting their status. The composition root of
 // src/agent; see README.md for the picture.
 import type { Logger } from 'pino';
-import { describeError, sleep, untilAborted, type Instance } from '../core/index.js';
+import { describeError, formatCpuList, sleep, untilAborted, UsageError, type Instance } from '../core/index.js';
 import type { ClientWatchEvent, GantryClient } from '../client/types.js';
 import type { Driver } from '../drivers/driver.js';
 import { AgentServer, type EndpointTls } from './node/agent-server.js';
@@ -12,6 +12,7 @@ import { HostPortAllocator } from './instance/host-ports.js';
 import { Informer } from '../runtime/informer.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { StatsSampler } from './node/stats-sampler.js';
+import { CpusetAllocator } from './node/cpuset-allocator.js';
 import { NodeRegistrar } from './node/node-registrar.js';
 import { pressureConditions, readHost, responsiveCondition, type PressureThresholds } from './node/node-pressure.js';
 import { RateLimitedDriver } from './node/rate-limited-driver.js';
@@ -68,6 +69,12 @@ export interface AgentOptions {
   runtimeCheckIntervalMs?: number | undefined;
   /** How often container usage is sampled (--stats-interval); default 10 s; 0: off. */
   statsIntervalMs?: number | undefined;
+  /** The cores containers may be pinned to (cpuMode cpuset); default 0..(fingerprinted cores - 1). */
+  cpus?: readonly number[] | undefined;
+  /** --reserved-cores: never pinned. Each must be one of `cpus`. */
+  reservedCores?: readonly number[] | undefined;
+  /** Whether the driver mounts lxcfs' /proc views (told per instance in status.isolation); absent: not said. */
+  procViews?: boolean | undefined;
   /** A warm container (jobs with runIn warm) with no run for this long is removed; default 60000. */
   warmIdleMs?: number | undefined;
   /**
@@ -137,6 +144,15 @@ export class Agent {
     }
   }
 
+  /** The node's cores for cpuMode cpuset, less --reserved-cores (a reserved core the node lacks is refused, naming both). */
+  private cpusetAllocator(fingerprintedMillicores: number): CpusetAllocator {
+    const cpus = this.opts.cpus ?? Array.from({ length: Math.max(0, Math.floor(fingerprintedMillicores / 1000)) }, (_, i) => i);
+    const reserved = this.opts.reservedCores ?? [];
+    const unknown = reserved.filter((c) => !cpus.includes(c));
+    if (unknown.length > 0) throw new UsageError(`--reserved-cores ${formatCpuList(unknown)} ${unknown.length === 1 ? 'is not a core' : 'are not cores'} of this node (it has ${formatCpuList(cpus) || 'none'})`);
+    return new CpusetAllocator(cpus, reserved);
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     const { client, nodeName } = this.opts;
     const bucket = new TokenBucket({ ratePerSecond: this.opts.maxContainerOpsPerSecond ?? 10 });
@@ -146,6 +162,7 @@ export class Agent {
     const fingerprint = await this.retry('fingerprint the container runtime', () => driver.fingerprint(), signal);
     if (!fingerprint) return;
 
+    const cpusets = this.cpusetAllocator(fingerprint.cpu);
     const reporter = new StatusReporter({ client, logger: this.log, flushIntervalMs: this.opts.statusFlushMs });
     const events = new EventReporter({ client, logger: this.log, source: `agent/${nodeName}`, flushIntervalMs: this.opts.eventFlushMs });
     const supervisor = new InstanceSupervisor({
@@ -163,6 +180,8 @@ export class Agent {
       warmIdleMs: this.opts.warmIdleMs,
       hostPorts: this.opts.hostPorts ?? new HostPortAllocator(),
       dnsServers: this.opts.containerDns,
+      cpusets,
+      procViews: this.opts.procViews,
     });
     const logs = await this.openLogEndpoint(supervisor, address);
     this.url = logs.url;
@@ -179,6 +198,7 @@ export class Agent {
         agentUrl: logs.url === undefined ? undefined : atAddress(logs.url, address),
         agentPort: logs.url === undefined ? undefined : portOf(logs.url),
         fingerprint,
+        cpuset: { cpus: formatCpuList(cpusets.cpus), reserved: formatCpuList(cpusets.reserved), allocatable: cpusets.allocatable },
         heartbeatIntervalMs: this.opts.heartbeatIntervalMs ?? 5000,
         logger: this.log,
         events,

@@ -5,9 +5,10 @@
 // half-failed create left behind). Tells what it did as events: on the node (Adopted,
 // RemovedOrphan) and on the instance (Killing).
 import type { Logger } from 'pino';
-import { describeError, sleep, namespaceOf, type Instance, type InstanceStatus } from '../core/index.js';
+import { DEFAULT_CPU, describeError, formatCpuList, parseCpu, parseCpuList, sleep, namespaceOf, type Instance, type InstanceStatus } from '../core/index.js';
 import type { ClientWatchEvent } from '../client/types.js';
 import type { ContainerState, Driver, DriverEvent } from '../drivers/driver.js';
+import type { CpusetAllocator } from './node/cpuset-allocator.js';
 import type { EventReporter } from './node/event-reporter.js';
 import type { FileSource } from './instance/file-gate.js';
 import type { HostPortAllocator } from './instance/host-ports.js';
@@ -48,6 +49,10 @@ export interface InstanceSupervisorOptions {
   hostPorts?: HostPortAllocator | undefined;
   /** Name servers for containers' resolv.conf (--dns-for-containers). */
   dnsServers?: readonly string[] | undefined;
+  /** Whole cores for containers with cpuMode cpuset; absent: such containers cannot start here. */
+  cpusets?: CpusetAllocator | undefined;
+  /** Whether the driver mounts lxcfs' /proc views (reported per instance in status.isolation). */
+  procViews?: boolean | undefined;
 }
 
 const DEFAULT_DEAD_CONTAINER_TTL_MS = 3_600_000;
@@ -308,12 +313,15 @@ export class InstanceSupervisor {
     if (adopted) this.adoptedNow.push(...adopted);
     const { driver, nodeName, hostIP, logger, reporter, restartBackoff, stopGraceSeconds, hostPorts, dnsServers } = this.opts;
     const onStatus = (i: Instance, status: InstanceStatus, urgent?: boolean): void => {
+      // A finished instance holds no cores (the scheduler stops counting them too).
+      if (status.phase === 'Succeeded' || status.phase === 'Failed') this.opts.cpusets?.releasePrefix(`${uid}/`);
       reporter.report(namespaceOf(i), i.metadata.name, status);
       // flush() never throws; it only sends sooner than the batch timer would.
       if (urgent) void reporter.flush();
     };
     const onEvent = (type: 'Normal' | 'Warning', reason: string, message: string): void =>
       this.opts.events?.emit({ kind: 'Instance', namespace: namespaceOf(inst), name: inst.metadata.name }, type, reason, message);
+    const cpusets = inst.spec.runIn === 'warm' ? undefined : this.pinCores(inst, adopted ?? [], onEvent);
     const runner: Runner =
       inst.spec.runIn === 'warm'
         ? new WarmRunner({ instance: inst, pool: this.warm, driver, nodeName, hostIP, logger, files: this.opts.files, restartBackoff, onStatus, onEvent })
@@ -331,6 +339,8 @@ export class InstanceSupervisor {
       files: this.opts.files,
       onStatus,
       onEvent,
+      cpusets,
+      isolation: isolationOf(inst, cpusets, this.opts.procViews),
     });
     this.runners.set(uid, runner);
     logger.info({ namespace: inst.metadata.namespace, name: inst.metadata.name, uid, adopted: adopted?.length ?? 0 }, 'instance assigned to this node');
@@ -351,10 +361,38 @@ export class InstanceSupervisor {
       .remove()
       .catch((e: unknown) => this.opts.logger.warn({ namespace: ns, name, err: describeError(e) }, 'instance removal failed'))
       .finally(() => {
+        this.opts.cpusets?.releasePrefix(`${uid}/`);
         this.opts.reporter.forget(ns, name);
         if (this.removals.get(uid) === removal) this.removals.delete(uid);
       });
     this.removals.set(uid, removal);
+  }
+
+  /**
+   * Cores for the instance's cpuset containers: those its adopted containers run on (after an
+   * agent restart), else free ones. A shortage is an event; that container then fails to start
+   * with a message naming cpuMode, and retries with back-off.
+   */
+  private pinCores(inst: Instance, adopted: readonly ContainerState[], onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => void): Record<string, string> | undefined {
+    const wanted = inst.spec.containers.filter((c) => c.resources?.cpuMode === 'cpuset');
+    if (wanted.length === 0) return undefined;
+    const out: Record<string, string> = {};
+    const allocator = this.opts.cpusets;
+    for (const c of wanted) {
+      const owner = `${inst.metadata.uid}/${c.name}`;
+      if (!allocator) {
+        onEvent('Warning', 'FailedCpuset', `container ${c.name} asks for cpuMode cpuset, which this node's driver does not offer`);
+        continue;
+      }
+      const running = adopted.find((s) => s.container === c.name && s.cpuset);
+      try {
+        if (running?.cpuset && allocator.adopt(owner, parseCpuList(running.cpuset))) out[c.name] = running.cpuset;
+        else out[c.name] = formatCpuList(allocator.allocate(owner, Math.max(1, Math.ceil((parseCpu(c.resources?.cpu ?? DEFAULT_CPU) ?? 1000) / 1000))));
+      } catch (e) {
+        onEvent('Warning', 'FailedCpuset', `container ${c.name}: ${describeError(e)}`);
+      }
+    }
+    return out;
   }
 
   /** After a restart: which running containers this agent took over instead of starting anew. */
@@ -402,4 +440,12 @@ export interface LiveContainer {
   id: string;
   /** The instance's summed requests (millicores, bytes): what usage is shown beside. */
   requests: { cpuMillis: number; memoryBytes: number };
+}
+
+/** status.isolation: the pinned cores, and whether lxcfs' /proc views are mounted (not with hostPID). */
+function isolationOf(inst: Instance, cpusets: Readonly<Record<string, string>> | undefined, procViews: boolean | undefined): InstanceStatus['isolation'] {
+  const cores = Object.values(cpusets ?? {});
+  const cpuset = cores.length > 0 ? formatCpuList(parseCpuList(cores.join(','))) : undefined;
+  if (cpuset === undefined && procViews === undefined) return undefined;
+  return { ...(cpuset !== undefined ? { cpuset } : {}), ...(procViews !== undefined ? { procViews: procViews && inst.spec.hostPID !== true } : {}) };
 }

@@ -50,7 +50,7 @@ describe('apply', () => {
     expect(svc.metadata.generation).toBe(1);
     expect(svc.status).toEqual({ replicas: 0, readyReplicas: 0, conditions: [] });
     expect(svc.spec.restartPolicy).toBe('Always');
-    expect(svc.spec.containers[0]?.resources).toEqual({ cpu: 0.1, memory: '128Mi' });
+    expect(svc.spec.containers[0]?.resources).toEqual({ cpu: 0.1, memory: '128Mi', cpuMode: 'quota' });
   });
 
   it('writes nothing when the same manifest is applied again', async () => {

@@ -28,6 +28,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
     .option('--stats-interval <duration>', 'how often container usage is sampled for gantry top, the stats API and /metrics (default 10s; 0s: off)')
+    .option('--reserved-cores <list>', 'cores kept for the host, never pinned for cpuMode cpuset containers, e.g. 0 or 0-1 (default none)')
     .option('--exec-max-sessions <n>', 'exec sessions open at once on this node (default 32)')
     .option('--exec-idle-timeout <duration>', 'an exec session with no input or output this long ends (default 30m)')
     .option('--pressure <list>', 'node health thresholds: disk=10%,inodes=5% (free), memory=5% (available), pids=90% (used), ping=5s (docker); a node under pressure gets no new instances')

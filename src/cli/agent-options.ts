@@ -1,6 +1,6 @@
 // The agent's flags (`gantry agent`, `gantry up`) turned into the options of the agent root.
 import { isIP } from 'node:net';
-import { parseDuration, UsageError } from '../core/index.js';
+import { parseCpuList, parseDuration, UsageError } from '../core/index.js';
 import type { DriverKind } from '../agent/agent-root.js';
 import { durationOption } from './process-options.js';
 
@@ -12,12 +12,14 @@ export function parseRobustnessOptions(opts: {
   execMaxSessions?: string | undefined;
   execIdleTimeout?: string | undefined;
   statsInterval?: string | undefined;
+  reservedCores?: string | undefined;
 }): {
   maxContainerOps: number | undefined;
   deadContainerTtlMs: number | undefined;
   heartbeatIntervalMs: number | undefined;
   exec: { maxSessions?: number; idleTimeoutMs?: number };
   statsIntervalMs: number | undefined;
+  reservedCores: number[] | undefined;
 } {
   let maxContainerOps: number | undefined;
   if (opts.maxContainerOps !== undefined) {
@@ -45,7 +47,15 @@ export function parseRobustnessOptions(opts: {
   }
   const statsIntervalMs = durationOption(opts.statsInterval, '--stats-interval');
   if (statsIntervalMs !== undefined && statsIntervalMs !== 0 && statsIntervalMs < 1000) throw new UsageError(`--stats-interval must be 0 (off) or at least 1s, not "${opts.statsInterval}"`);
-  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs, exec, statsIntervalMs };
+  let reservedCores: number[] | undefined;
+  if (opts.reservedCores !== undefined) {
+    try {
+      reservedCores = parseCpuList(opts.reservedCores);
+    } catch {
+      throw new UsageError(`--reserved-cores must be a cpu list like 0 or 0-1,4, not "${opts.reservedCores}"`);
+    }
+  }
+  return { maxContainerOps, deadContainerTtlMs, heartbeatIntervalMs, exec, statsIntervalMs, reservedCores };
 }
 
 /** `kinds`: the agent root's DRIVER_KINDS, passed in by the action that has loaded the agent's modules. */

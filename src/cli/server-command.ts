@@ -1,6 +1,7 @@
 // `gantry server`: the control plane alone; agents on other hosts join it.
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
+import { UsageError } from '../core/index.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { parseDnsTtl } from './discovery-options.js';
@@ -29,6 +30,7 @@ export function serverCommand(ctx: CliContext) {
     .option('--no-tls', 'serve the API in plain HTTP (refused on a non-loopback --listen without --insecure)')
     .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
+    .option('--auto-uid-range <first-last>', 'uids for containers with runAsUser: auto, one per instance on its node', '100000-165535')
     .option('--dns-listen <list>', "where Gantry's DNS answers (UDP and TCP): host:port[,host:port], or off", 'off')
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
     .option('--lb', 'run the HAProxy load balancer for spec.expose (off by default here)')
@@ -45,12 +47,13 @@ export function serverCommand(ctx: CliContext) {
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
+      const autoUidRange = parseUidRange(opts.autoUidRange);
       const lb = parseLbFlags(opts, false);
       const tls = parseTlsFlags(opts);
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, dnsListen, dnsTtl, lb, ...tls });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, autoUidRange, dnsListen, dnsTtl, lb, ...tls });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port, server.tls ? 'https' : 'http') : server.url;
         ctx.stdout(
@@ -75,4 +78,15 @@ export function serverCommand(ctx: CliContext) {
         logger.flush();
       }
     });
+}
+
+/** --auto-uid-range `first-last`: uids above the system's (1-2147483647), at least one. */
+export function parseUidRange(text: string): { first: number; last: number } {
+  const m = /^([0-9]{1,10})-([0-9]{1,10})$/.exec(text.trim());
+  const first = Number(m?.[1]);
+  const last = Number(m?.[2]);
+  if (!m || first < 1 || last > 2_147_483_647 || last < first) {
+    throw new UsageError(`--auto-uid-range must be first-last with 1 <= first <= last <= 2147483647, like 100000-165535, not "${text}"`);
+  }
+  return { first, last };
 }

@@ -19,6 +19,8 @@ export interface ControllerOptions {
   resyncIntervalMs: number;
   /** Scheduler seed, for reproducible placement in tests and simulations. */
   seed?: number;
+  /** uids for runAsUser auto (server --auto-uid-range); default 100000-165535. */
+  autoUidRange?: { first: number; last: number } | undefined;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = { nodeGracePeriodMs: 15_000, resyncIntervalMs: 30_000 };

@@ -21,7 +21,7 @@ function healthCheckDefaults(hc: HealthCheck): HealthCheck {
 function containerDefaults(c: ContainerSpec): ContainerSpec {
   return {
     ...c,
-    resources: { ...c.resources, cpu: c.resources?.cpu ?? DEFAULT_CPU, memory: c.resources?.memory ?? DEFAULT_MEMORY },
+    resources: { ...c.resources, cpu: c.resources?.cpu ?? DEFAULT_CPU, memory: c.resources?.memory ?? DEFAULT_MEMORY, cpuMode: c.resources?.cpuMode ?? 'quota' },
     ...(c.ports ? { ports: c.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })) } : {}),
     ...(c.healthCheck ? { healthCheck: healthCheckDefaults(c.healthCheck) } : {}),
   };
@@ -91,13 +91,30 @@ export function applyDefaults<M extends Manifest>(m: M): M {
   return { ...m, metadata };
 }
 
-/** Summed requests of an instance's containers, in millicores and bytes. */
-export function sumResources(containers: readonly ContainerSpec[]): { cpu: number; memory: number } {
+/** Summed requests of an instance's containers, in millicores and bytes; `cores` (only when some) the whole cores cpuset containers pin. */
+export function sumResources(containers: readonly ContainerSpec[]): { cpu: number; memory: number; cores?: number } {
   let cpu = 0;
   let memory = 0;
+  let cores = 0;
   for (const c of containers) {
-    cpu += parseCpu(c.resources?.cpu ?? DEFAULT_CPU) ?? 0;
+    const millicores = parseCpu(c.resources?.cpu ?? DEFAULT_CPU) ?? 0;
+    cpu += millicores;
     memory += parseMemory(c.resources?.memory ?? DEFAULT_MEMORY) ?? 0;
+    if (c.resources?.cpuMode === 'cpuset') cores += Math.ceil(millicores / 1000);
   }
-  return { cpu, memory };
+  return cores > 0 ? { cpu, memory, cores } : { cpu, memory };
+}
+
+/**
+ * A template as the hash sees it: defaults that were added after templates existed drop out, so
+ * storing them (cpuMode quota) does not change the hash of a template that had none and roll out
+ * every service.
+ */
+export function withoutLateDefaults(containers: readonly ContainerSpec[]): readonly ContainerSpec[] {
+  if (!containers.some((c) => c.resources?.cpuMode === 'quota')) return containers;
+  return containers.map((c) => {
+    if (c.resources?.cpuMode !== 'quota') return c;
+    const { cpuMode: _quota, ...resources } = c.resources;
+    return { ...c, resources };
+  });
 }

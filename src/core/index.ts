@@ -21,3 +21,4 @@ export * from './volumes.js';
 export * from './admission/index.js';
 export * from './api/index.js';
 export * from './exec-frames.js';
+export * from './cpu-list.js';

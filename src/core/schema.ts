@@ -50,6 +50,12 @@ export const ResourcesSchema = Type.Object(
     memory: Type.Optional(Memory),
     /** Processes and threads the container may have at once (a fork bomb stops there); default 1024. */
     pids: Type.Optional(Type.Integer({ minimum: 16, maximum: 4_194_304, errorMessage: 'must be a whole number of processes from 16 to 4194304, like 1024' })),
+    /**
+     * How `cpu` is enforced: quota (default) caps the container at `cpu` cores of time; shares
+     * weighs it against its neighbours (no cap when the node is idle); cpuset pins it to `cpu`
+     * whole cores of its own, which the agent picks from the node's free set.
+     */
+    cpuMode: Type.Optional(Type.Union([Type.Literal('quota'), Type.Literal('shares'), Type.Literal('cpuset')], { errorMessage: 'must be quota, shares or cpuset' })),
   },
   { additionalProperties: false },
 );
@@ -97,7 +103,8 @@ export const SecurityContextSchema = Type.Object(
     seccompProfile: Type.Optional(
       Type.Object({ type: Type.Union([Type.Literal('RuntimeDefault'), Type.Literal('Unconfined')], { errorMessage: 'must be RuntimeDefault or Unconfined' }) }, { additionalProperties: false }),
     ),
-    runAsUser: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, errorMessage: 'must be a numeric user id' })),
+    /** A numeric user id, or `auto`: a uid of its own per instance on its node, from the server's --auto-uid-range. */
+    runAsUser: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), Type.Literal('auto')], { errorMessage: 'must be a numeric user id or auto' })),
     runAsGroup: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, errorMessage: 'must be a numeric group id' })),
     /** The agent refuses to start the container when it would run as uid 0. */
     runAsNonRoot: Type.Optional(Type.Boolean()),
@@ -334,8 +341,10 @@ export const InstanceSpecSchema = Type.Object(
     containers: Type.Array(ContainerSchema, { minItems: 1 }),
     restartPolicy: RestartPolicySchema,
     placement: Type.Optional(PlacementSchema),
-    /** Summed requests of all containers: millicores and bytes. */
-    resources: Type.Object({ cpu: Type.Integer(), memory: Type.Integer() }),
+    /** Summed requests of all containers: millicores and bytes; `cores`: whole cores pinned (cpuMode cpuset). */
+    resources: Type.Object({ cpu: Type.Integer(), memory: Type.Integer(), cores: Type.Optional(Type.Integer({ minimum: 1 })) }),
+    /** The uid of containers with runAsUser auto: picked by the scheduler when it binds the instance, distinct on its node. */
+    autoUid: Type.Optional(Type.Integer({ minimum: 1 })),
     /** Hash of the Service template this instance was made from. */
     templateHash: Type.String(),
     /** The owner's kind; `service` above names the owner. Absent means Service. */
@@ -419,9 +428,14 @@ export const InstanceStatusSchema = Type.Object({
   initContainers: Type.Optional(Type.Array(ContainerStatusSchema)),
   startedAt: Type.Optional(Type.String()),
   updatedAt: Type.Optional(Type.String()),
+  /** What isolation the agent gave the instance: the cores it pinned (cpuset), whether lxcfs' /proc views are mounted. */
+  isolation: Type.Optional(Type.Object({ cpuset: Type.Optional(Type.String()), procViews: Type.Optional(Type.Boolean()) })),
 });
 
 // ---- Node ----
+
+/** A Linux cpu list like 0-3,6 (what cpuset.cpus and Docker's CpusetCpus take); empty for none. */
+const CpuList = Type.String({ pattern: '^([0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*)?$', maxLength: 1024, errorMessage: 'must be a cpu list like 0-3,6' });
 
 export const NodeSpecSchema = Type.Object(
   {
@@ -450,6 +464,10 @@ export const NodeStatusSchema = Type.Object({
   lastHeartbeat: Type.Optional(Type.String()),
   info: Type.Optional(Type.Record(Type.String(), Type.String())),
   conditions: Type.Array(ConditionSchema),
+  /** Cores the agent may pin (cpuMode cpuset): the node's cores less those reserved (agent --reserved-cores). */
+  cpuset: Type.Optional(Type.Object({ cpus: CpuList, reserved: CpuList, allocatable: Type.Integer({ minimum: 0 }) })),
+  /** Summed usage of the node's containers, written at most once a minute from the agent's samples. */
+  usage: Type.Optional(Type.Object({ cpu: Type.Integer(), memory: Type.Integer(), containers: Type.Integer(), at: Type.String() })),
 });
 
 // ---- Namespace, Event ----

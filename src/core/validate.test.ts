@@ -28,8 +28,16 @@ describe('validateManifest', () => {
     expect(m.metadata.namespace).toBe('default');
     expect(m.spec).toMatchObject({ replicas: 2, restartPolicy: 'Always' });
     const c = (m.spec as { containers: { resources: unknown; ports: { protocol: string }[] }[] }).containers[0]!;
-    expect(c.resources).toEqual({ cpu: 0.1, memory: '128Mi' });
+    expect(c.resources).toEqual({ cpu: 0.1, memory: '128Mi', cpuMode: 'quota' });
     expect(c.ports[0]!.protocol).toBe('tcp');
+  });
+
+  it('asks cpuMode cpuset for whole cores, at the field', () => {
+    const p = problems(serviceDocument({ containers: [{ name: 'app', image: 'x', resources: { cpu: '1500m', cpuMode: 'cpuset' } }] }));
+    expect(p).toEqual([{ path: 'spec.containers[0].resources.cpu', message: 'must be a whole number of cores like 1 or 2 with cpuMode cpuset (it pins whole cores); got 1500m' }]);
+    expect(problems(serviceDocument({ containers: [{ name: 'app', image: 'x', resources: { cpuMode: 'pinned' } }] }))).toEqual([{ path: 'spec.containers[0].resources.cpuMode', message: 'must be quota, shares or cpuset' }]);
+    expect(() => validateManifest(serviceDocument({ containers: [{ name: 'app', image: 'x', resources: { cpu: 2, cpuMode: 'cpuset' }, securityContext: { runAsUser: 'auto' } }] }))).not.toThrow();
+    expect(problems(serviceDocument({ containers: [{ name: 'app', image: 'x', securityContext: { runAsUser: 'me' } }] }))).toEqual([{ path: 'spec.containers[0].securityContext.runAsUser', message: 'must be a numeric user id or auto' }]);
   });
 
   it('reports every problem at once with YAML field paths', () => {

@@ -6,6 +6,7 @@ import { scheduleErrors } from './cron-schedule.js';
 import { InvalidError, type FieldError } from './errors.js';
 import { kindInfo, resolveKind } from './kinds.js';
 import { parseCpu, parseMemory } from './quantity.js';
+import { DEFAULT_CPU } from './defaults.js';
 import { configFileErrors, secretDataErrors } from './secrets.js';
 import { volumeErrors } from './volumes.js';
 import {
@@ -195,9 +196,24 @@ function exposeErrors(spec: ServiceSpec, ports: ReadonlyMap<string, string>): Fi
 /** Volumes and mounts of Services and Jobs (CronJobs through their job template). */
 function podSemanticErrors(kind: Kind, spec: unknown): FieldError[] {
   const s = spec as { containers?: ServiceSpec['containers']; jobTemplate?: ServiceSpec };
-  if ((kind === 'Service' || kind === 'Job') && s.containers) return volumeErrors(spec as ServiceSpec, 'spec');
-  if (kind === 'CronJob' && s.jobTemplate) return volumeErrors(s.jobTemplate, 'spec.jobTemplate');
+  if ((kind === 'Service' || kind === 'Job') && s.containers) return [...volumeErrors(spec as ServiceSpec, 'spec'), ...cpusetErrors(spec as ServiceSpec, 'spec')];
+  if (kind === 'CronJob' && s.jobTemplate) return [...volumeErrors(s.jobTemplate, 'spec.jobTemplate'), ...cpusetErrors(s.jobTemplate, 'spec.jobTemplate')];
   return [];
+}
+
+/** cpuMode cpuset pins whole cores: `cpu` must be a whole number of them. */
+function cpusetErrors(spec: Pick<ServiceSpec, 'containers' | 'initContainers'>, prefix: string): FieldError[] {
+  const out: FieldError[] = [];
+  for (const [list, field] of [[spec.containers, 'containers'], [spec.initContainers ?? [], 'initContainers']] as const) {
+    list.forEach((c, i) => {
+      if (c.resources?.cpuMode !== 'cpuset') return;
+      const millicores = parseCpu(c.resources.cpu ?? DEFAULT_CPU);
+      if (millicores === undefined || millicores < 1000 || millicores % 1000 !== 0) {
+        out.push({ path: `${prefix}.${field}[${i}].resources.cpu`, message: `must be a whole number of cores like 1 or 2 with cpuMode cpuset (it pins whole cores); got ${String(c.resources.cpu ?? DEFAULT_CPU)}` });
+      }
+    });
+  }
+  return out;
 }
 
 /** Config files of Services and Jobs (CronJobs through their job template); markers in Secrets. */

@@ -45,6 +45,10 @@ export interface ContainerLaunch {
   host?: { network?: boolean | undefined; pid?: boolean | undefined; ipc?: boolean | undefined } | undefined;
   /** Labels besides the driver's own, e.g. LABELS.warm on a warm container. */
   labels?: Record<string, string> | undefined;
+  /** The instance's uid for `runAsUser: auto` (Instance.spec.autoUid, picked by the scheduler). */
+  autoUid?: number | undefined;
+  /** cpuMode cpuset: the cores the agent pinned for this container (a cpu list like `2,3`). */
+  cpuset?: string | undefined;
 }
 
 /** One file to write into a container (config files). */
@@ -73,6 +77,8 @@ export interface ContainerState {
   hostIP?: string | undefined;
   pid?: number | undefined;
   error?: string | undefined;
+  /** The cores it is pinned to (cpuMode cpuset), as the runtime reports them. */
+  cpuset?: string | undefined;
   /**
    * Set when the runtime says "running" but the container's process is gone (a ghost): why we
    * think so. Such a container can be neither stopped nor trusted; the agent force-removes it.

@@ -22,6 +22,7 @@ export function feasibilityCheck(req: PlacementRequest): FeasibilityCheck {
     parsed: parseConstraint(text),
   }));
   const { cpu, memory } = req.resources;
+  const cores = req.resources.cores ?? 0;
   const ports = req.hostPorts;
   return (node) => {
     if (!node.ready) return 'not ready';
@@ -37,6 +38,7 @@ export function feasibilityCheck(req: PlacementRequest): FeasibilityCheck {
     if (node.used.memory + memory > node.capacity.memory * node.overcommit.memory - node.reserved.memory) {
       return 'insufficient memory';
     }
+    if (cores > 0 && (node.used.cores ?? 0) + cores > (node.cores ?? 0)) return 'insufficient free cores';
     for (const p of ports) if (node.hostPorts.has(p)) return `host port ${p} in use`;
     return undefined;
   };

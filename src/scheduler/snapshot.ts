@@ -33,7 +33,7 @@ export function holdsResources(instance: Instance): boolean {
 
 /** What the instances on a node take from it, as NodeSnapshot carries it. */
 export interface NodeUsage {
-  used: { cpu: number; memory: number };
+  used: { cpu: number; memory: number; cores?: number | undefined };
   hostPorts: ReadonlySet<string>;
   serviceCounts: ReadonlyMap<string, number>;
 }
@@ -44,13 +44,14 @@ export interface NodeUsage {
  */
 export function buildNodeSnapshot(node: GantryNode, instances: readonly Instance[]): NodeSnapshot {
   const name = node.metadata.name;
-  const used = { cpu: 0, memory: 0 };
+  const used: NodeUsage['used'] = { cpu: 0, memory: 0 };
   const hostPorts = new Set<string>();
   const serviceCounts = new Map<string, number>();
   for (const inst of instances) {
     if (inst.spec.node !== name || !holdsResources(inst)) continue;
     used.cpu += inst.spec.resources.cpu;
     used.memory += inst.spec.resources.memory;
+    if (inst.spec.resources.cores) used.cores = (used.cores ?? 0) + inst.spec.resources.cores;
     for (const p of hostPortsOf(inst.spec.containers)) hostPorts.add(p);
     const key = serviceKeyOf(inst);
     serviceCounts.set(key, (serviceCounts.get(key) ?? 0) + 1);
@@ -69,6 +70,7 @@ export function nodeSnapshotOf(node: GantryNode, usage: NodeUsage): NodeSnapshot
     unschedulable: spec.unschedulable === true || spec.draining === true,
     pressures: nodePressures(node.status?.conditions),
     capacity: { cpu: node.status?.capacity.cpu ?? 0, memory: node.status?.capacity.memory ?? 0 },
+    ...(node.status?.cpuset ? { cores: node.status.cpuset.allocatable } : {}),
     overcommit: { cpu: spec.overcommit?.cpu ?? 1, memory: spec.overcommit?.memory ?? 1 },
     reserved: {
       cpu: spec.reserved?.cpu !== undefined ? (parseCpu(spec.reserved.cpu) ?? 0) : 0,
@@ -104,7 +106,7 @@ export function placementRequestFor(instance: Instance): PlacementRequest {
   return {
     id: `${namespaceOf(instance)}/${instance.metadata.name}`,
     serviceKey: serviceKeyOf(instance),
-    resources: { cpu: spec.resources.cpu, memory: spec.resources.memory },
+    resources: spec.resources.cores ? { cpu: spec.resources.cpu, memory: spec.resources.memory, cores: spec.resources.cores } : { cpu: spec.resources.cpu, memory: spec.resources.memory },
     hostPorts: hostPortsOf(spec.containers),
     constraints: spec.placement?.constraints ?? [],
     spread: spec.placement?.spread ?? [],

@@ -13,8 +13,10 @@ export interface NodeSnapshot {
   overcommit: { cpu: number; memory: number };
   /** Held back for the host: millicores and bytes. */
   reserved: { cpu: number; memory: number };
-  /** Sum of requests already placed here: millicores and bytes. */
-  used: { cpu: number; memory: number };
+  /** Whole cores that cpuMode cpuset may pin here (Node status.cpuset.allocatable); 0 or absent: none. */
+  cores?: number | undefined;
+  /** Sum of requests already placed here: millicores and bytes, and whole cores pinned. */
+  used: { cpu: number; memory: number; cores?: number | undefined };
   /** Host ports taken (`8080/tcp`). */
   hostPorts: ReadonlySet<string>;
   /** Count of instances per service key (`namespace/service`) already on this node. */
@@ -26,7 +28,8 @@ export interface PlacementRequest {
   id: string;
   /** `namespace/service`: replicas of one service are spread across hosts. */
   serviceKey: string;
-  resources: { cpu: number; memory: number };
+  /** `cores`: whole cores its cpuset containers pin (they count in `cpu` too). */
+  resources: { cpu: number; memory: number; cores?: number | undefined };
   /** Fixed host ports asked for (`8080/tcp`); dynamic ports need none. */
   hostPorts: readonly string[];
   constraints: readonly string[];

@@ -51,6 +51,8 @@ export interface StartServerOptions {
   listen: string;
   logger: Logger;
   nodeGracePeriodMs?: number;
+  /** --auto-uid-range: uids for runAsUser auto; default 100000-165535. */
+  autoUidRange?: { first: number; last: number } | undefined;
   /** Where the DNS server listens (UDP and TCP); none or empty: no DNS server. */
   dnsListen?: readonly DnsListenAddress[] | undefined;
   /** TTL of DNS answers in seconds; default 1. */
@@ -166,7 +168,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         metrics,
         logger,
         signal,
-        ...(opts.nodeGracePeriodMs !== undefined ? { options: { nodeGracePeriodMs: opts.nodeGracePeriodMs } } : {}),
+        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}) },
       }).done;
     leader = runLeaderOnly(opts.leaderLease ?? new LocalLeaderLease(), [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port });

@@ -14,6 +14,8 @@ export interface LaunchContext {
   hostPorts?: Readonly<Record<string, number>> | undefined;
   /** Name servers for the instance (Gantry's DNS as containers reach it), searched in `<ns>.gantry`. */
   dnsServers?: readonly string[] | undefined;
+  /** cpuMode cpuset: container name -> the cores the agent pinned for it (`2,3`). */
+  cpusets?: Readonly<Record<string, string>> | undefined;
 }
 
 /** `GANTRY_PORT_<NAME>`: upper case, anything but letters and digits becomes `_` (`metrics-http` -> `GANTRY_PORT_METRICS_HTTP`). */
@@ -39,7 +41,15 @@ function mountsAndHost(instance: Instance, spec: ContainerSpec): Pick<ContainerL
 export function buildInitLaunch(instance: Instance, spec: ContainerSpec, ctx: LaunchContext): ContainerLaunch {
   const base = buildLaunch(instance, 0, ctx);
   const { GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } = base.env;
-  return { ...base, spec, publish: [], env: { ...(spec.env ?? {}), GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } as Record<string, string> };
+  // An init container runs before the main ones: a cpuset one borrows all the instance's cores.
+  const cores = Object.values(ctx.cpusets ?? {}).join(',');
+  return {
+    ...base,
+    spec,
+    publish: [],
+    env: { ...(spec.env ?? {}), GANTRY_INSTANCE, GANTRY_SERVICE, GANTRY_NAMESPACE, GANTRY_NODE, GANTRY_HOST_IP } as Record<string, string>,
+    cpuset: spec.resources?.cpuMode === 'cpuset' && cores !== '' ? cores : undefined,
+  };
 }
 
 export function buildLaunch(instance: Instance, index: number, ctx: LaunchContext, networkOf?: string): ContainerLaunch {
@@ -78,6 +88,8 @@ export function buildLaunch(instance: Instance, index: number, ctx: LaunchContex
     },
     hostname: name,
     stopSignal: instance.spec.termination?.stopSignal,
+    ...(instance.spec.autoUid !== undefined ? { autoUid: instance.spec.autoUid } : {}),
+    ...(ctx.cpusets?.[spec.name] !== undefined ? { cpuset: ctx.cpusets[spec.name] } : {}),
     ...mountsAndHost(instance, spec),
     ...(index === 0 && ctx.dnsServers && ctx.dnsServers.length > 0 ? { dns: { servers: [...ctx.dnsServers], search: [`${namespace}.gantry`] } } : {}),
   };

@@ -46,6 +46,10 @@ export interface InstanceRunnerOptions {
   hostPorts?: HostPortAllocator | undefined;
   /** Name servers written into the containers' resolv.conf (--dns-for-containers). */
   dnsServers?: readonly string[] | undefined;
+  /** cpuMode cpuset: container name -> the cores pinned for it (the supervisor allocated them). */
+  cpusets?: Readonly<Record<string, string>> | undefined;
+  /** Reported in status.isolation: the pinned cores and whether lxcfs' /proc views are mounted. */
+  isolation?: InstanceStatus['isolation'] | undefined;
 }
 
 export class InstanceRunner implements Runner {
@@ -100,7 +104,7 @@ export class InstanceRunner implements Runner {
             backoff,
             log: this.log,
             onEvent: (type, reason, message) => this.event(type, reason, message),
-            create: (spec) => this.pod.createContainer(buildInitLaunch(this.instance, spec, { nodeName: opts.nodeName, hostIP: opts.hostIP })),
+            create: (spec) => this.pod.createContainer(buildInitLaunch(this.instance, spec, { nodeName: opts.nodeName, hostIP: opts.hostIP, cpusets: opts.cpusets })),
             destroy: (id) => this.driver.remove(id, this.termination),
             signal: this.signal,
           })
@@ -135,7 +139,7 @@ export class InstanceRunner implements Runner {
       onEvent: (type, reason, message) => this.event(type, reason, message),
       instance: () => this.instance,
       termination: () => this.termination,
-      context: { nodeName: opts.nodeName, hostIP: opts.hostIP, dnsServers: opts.dnsServers },
+      context: { nodeName: opts.nodeName, hostIP: opts.hostIP, dnsServers: opts.dnsServers, cpusets: opts.cpusets },
     });
     this.adopt(opts.adopted ?? []);
     this.ports.keepKnown(this.slots[0]?.state?.hostPorts);
@@ -524,7 +528,7 @@ export class InstanceRunner implements Runner {
     const initContainers = this.init?.statuses();
     this.opts.onStatus(
       this.instance,
-      buildInstanceStatus({ nodeName, hostIP, containers, pending, stopping, terminal: this.terminal, startedAt: this.startedAt, initContainers }),
+      buildInstanceStatus({ nodeName, hostIP, containers, pending, stopping, terminal: this.terminal, startedAt: this.startedAt, initContainers, isolation: this.opts.isolation }),
       urgent,
     );
   }

@@ -32,6 +32,8 @@ export interface StatusInput {
   startedAt?: string | undefined;
   /** Init containers as far as they ran (init-phase.ts); left out when the spec has none. */
   initContainers?: ContainerStatus[] | undefined;
+  /** What isolation the node gave it (pinned cores, lxcfs /proc views); left out when nothing to say. */
+  isolation?: InstanceStatus['isolation'] | undefined;
 }
 
 function containerStatus(v: ContainerView): ContainerStatus {
@@ -77,5 +79,6 @@ export function buildInstanceStatus(input: StatusInput): InstanceStatus {
     containers,
     ...(input.initContainers ? { initContainers: input.initContainers } : {}),
     startedAt: input.startedAt,
+    ...(input.isolation ? { isolation: input.isolation } : {}),
   };
 }

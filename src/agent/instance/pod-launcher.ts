@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { describeError, type Instance } from '../../core/index.js';
 import type { ContainerLaunch } from '../../drivers/driver.js';
-import { buildLaunch } from './container-launch.js';
+import { buildLaunch, type LaunchContext } from './container-launch.js';
 import type { Slot } from './container-slot.js';
 import type { FileGate } from './file-gate.js';
 import type { InstancePorts } from './instance-ports.js';
@@ -32,7 +32,7 @@ export interface PodLauncherOptions {
   /** The current revision of the instance and its termination settings. */
   instance: () => Instance;
   termination: () => Termination;
-  context: { nodeName: string; hostIP: string; dnsServers?: readonly string[] | undefined };
+  context: Omit<LaunchContext, 'hostPorts'>;
 }
 
 export class PodLauncher {

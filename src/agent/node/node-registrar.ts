@@ -18,6 +18,8 @@ export interface NodeRegistrarOptions {
   /** Where the server reaches the agent (spec.agentPort, with spec.address); undefined without a log endpoint. */
   agentPort?: number | undefined;
   fingerprint: Fingerprint;
+  /** The cores cpuMode cpuset may pin (status.cpuset); absent: not reported. */
+  cpuset?: NodeStatus['cpuset'] | undefined;
   heartbeatIntervalMs: number;
   logger: Logger;
   events?: EventReporter | undefined;
@@ -84,6 +86,7 @@ export class NodeRegistrar {
       ...(this.opts.agentUrl !== undefined ? { agentUrl: this.opts.agentUrl } : {}),
       lastHeartbeat: now,
       info: fp.info,
+      ...(this.opts.cpuset ? { cpuset: this.opts.cpuset } : {}),
       conditions: [
         { type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now },
         ...this.conditions.values(),

@@ -80,6 +80,11 @@ export class ClusterState {
     return snap;
   }
 
+  /** Whether an instance on `node` holds `uid` (runAsUser auto). */
+  uidTaken(node: string, uid: number): boolean {
+    return this.usage.uidTaken(node, uid);
+  }
+
   /** This state at the store's current revision (itself, moved forward, or a fresh read). */
   async catchUp(store: Store): Promise<ClusterState> {
     const target = await store.currentRevision();

@@ -8,6 +8,10 @@ import type { Instance } from '../../core/index.js';
 interface MutableUsage {
   cpu: number;
   memory: number;
+  /** Whole cores pinned (cpuMode cpuset). */
+  cores: number;
+  /** uid -> instances holding it (runAsUser auto); two would be a clash, but removal must stay exact. */
+  uids: Map<number, number>;
   /** Port -> instances binding it (two would be a conflict, but removal must still be exact). */
   hostPorts: Map<string, number>;
   serviceCounts: Map<string, number>;
@@ -32,7 +36,12 @@ export class NodeUsageTable {
   usage(node: string): NodeUsage {
     const u = this.byNode.get(node);
     if (!u) return { used: { cpu: 0, memory: 0 }, hostPorts: new Set(), serviceCounts: new Map() };
-    return { used: { cpu: u.cpu, memory: u.memory }, hostPorts: new Set(u.hostPorts.keys()), serviceCounts: new Map(u.serviceCounts) };
+    return { used: u.cores > 0 ? { cpu: u.cpu, memory: u.memory, cores: u.cores } : { cpu: u.cpu, memory: u.memory }, hostPorts: new Set(u.hostPorts.keys()), serviceCounts: new Map(u.serviceCounts) };
+  }
+
+  /** Whether an instance holding resources on `node` runs as `uid` (runAsUser auto). */
+  uidTaken(node: string, uid: number): boolean {
+    return this.byNode.get(node)?.uids.has(uid) === true;
   }
 
   private change(inst: Instance, sign: 1 | -1): void {
@@ -41,7 +50,7 @@ export class NodeUsageTable {
     let u = this.byNode.get(node);
     if (!u) {
       if (sign < 0) return; // never charged: nothing to give back
-      u = { cpu: 0, memory: 0, hostPorts: new Map(), serviceCounts: new Map(), instances: 0 };
+      u = { cpu: 0, memory: 0, cores: 0, uids: new Map(), hostPorts: new Map(), serviceCounts: new Map(), instances: 0 };
       this.byNode.set(node, u);
     }
     u.instances += sign;
@@ -52,12 +61,14 @@ export class NodeUsageTable {
     }
     u.cpu += sign * inst.spec.resources.cpu;
     u.memory += sign * inst.spec.resources.memory;
+    u.cores += sign * (inst.spec.resources.cores ?? 0);
+    if (inst.spec.autoUid !== undefined) bump(u.uids, inst.spec.autoUid, sign);
     for (const p of hostPortsOf(inst.spec.containers)) bump(u.hostPorts, p, sign);
     bump(u.serviceCounts, serviceKeyOf(inst), sign);
   }
 }
 
-function bump(map: Map<string, number>, key: string, by: number): void {
+function bump<K>(map: Map<K, number>, key: K, by: number): void {
   const n = (map.get(key) ?? 0) + by;
   if (n > 0) map.set(key, n);
   else map.delete(key);

@@ -224,3 +224,47 @@ describe('SchedulingController', () => {
 function chunksOf(total: number, size: number): number[] {
   return Array.from({ length: Math.ceil(total / size) }, (_, i) => Math.min(size, total - i * size));
 }
+
+describe('SchedulingController: isolation', () => {
+  it('counts whole cores for cpuMode cpuset against the node\'s allocatable cores', async () => {
+    store = aStore();
+    await store.create(aNode('n1', { cpu: 4, status: { cpuset: { cpus: '0-3', reserved: '0', allocatable: 3 } } }));
+    await store.create(aNode('n2', { cpu: 4 })); // no cpuset reported: nothing may be pinned there
+    const svc = await store.create(aService('pinned', { replicas: 2, containers: [{ name: 'main', image: 'busybox:1.36', resources: { cpu: 2, cpuMode: 'cpuset' } }] }));
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) }).reconcile(`default/${svc.metadata.name}`);
+    await aScheduler().reconcile();
+    const list = await instancesOf(store, 'pinned');
+    expect(list.map((i) => i.spec.resources.cores)).toEqual([2, 2]);
+    const bound = list.filter((i) => i.spec.node !== undefined);
+    expect(bound.map((i) => i.spec.node)).toEqual(['n1']); // 2 + 2 > 3 cores
+    const waiting = list.find((i) => i.spec.node === undefined);
+    expect(waiting?.status?.message).toContain('insufficient free cores');
+  });
+
+  it('gives runAsUser auto instances distinct uids on one node, from the range, kept once given', async () => {
+    store = aStore();
+    await store.create(aNode('n1', { cpu: 8 }));
+    const auto = { name: 'main', image: 'busybox:1.36', securityContext: { runAsUser: 'auto' as const } };
+    const svc = await store.create(aService('users', { replicas: 3, containers: [auto] }));
+    await store.create(aService('plain', { replicas: 1 }));
+    const services = new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(3) });
+    await services.reconcile(`default/${svc.metadata.name}`);
+    await services.reconcile('default/plain');
+    const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 42, autoUidRange: { first: 5000, last: 5003 } });
+    await scheduler.reconcile();
+    const list = [...(await instancesOf(store, 'users')), ...(await instancesOf(store, 'plain'))];
+    const uids = list.filter((i) => i.spec.service === 'users').map((i) => i.spec.autoUid);
+    expect(new Set(uids).size).toBe(3);
+    for (const uid of uids) expect(uid).toBeGreaterThanOrEqual(5000);
+    expect(list.find((i) => i.spec.service === 'plain')?.spec.autoUid).toBeUndefined();
+
+    // One uid left in the range: a fourth instance gets it, a fifth waits with a reason.
+    const current = (await store.get('Service', 'default', 'users'))!;
+    await store.update({ ...current, spec: { ...current.spec, replicas: 5 } });
+    await services.reconcile('default/users');
+    await scheduler.reconcile();
+    const after = await instancesOf(store, 'users');
+    expect(after.filter((i) => i.spec.autoUid !== undefined)).toHaveLength(4);
+    expect(after.find((i) => i.spec.autoUid === undefined)?.status?.message).toContain('no free uid on node n1 in the auto uid range 5000-5003');
+  });
+});

@@ -37,7 +37,17 @@ export interface SchedulingControllerOptions {
   events: EventRecorder;
   /** Counts placements (gantry_scheduler_placements_total). */
   metrics?: ServerMetrics | undefined;
+  /** Where runAsUser auto uids come from (server --auto-uid-range); default 100000-165535. */
+  autoUidRange?: UidRange | undefined;
 }
+
+/** A range of uids, both ends included. */
+export interface UidRange {
+  first: number;
+  last: number;
+}
+
+export const DEFAULT_AUTO_UID_RANGE: UidRange = { first: 100_000, last: 165_535 };
 
 /**
  * Binds per txn; between chunks the event loop serves others (heartbeats, API reads). 250, not
@@ -125,8 +135,9 @@ export class SchedulingController {
 
       // The state moved since the snapshot: judge each placement against the state now.
       state = await this.catchUp();
-      const check = new CommitCheck(state);
+      const check = new CommitCheck(state, this.opts.autoUidRange ?? DEFAULT_AUTO_UID_RANGE);
       const binds: Instance[] = [];
+      const noUid = new Map<string, string>();
       let stale = 0;
       for (const p of plan.placements) {
         const inst = state.instance(p.id);
@@ -136,9 +147,17 @@ export class SchedulingController {
           stale++;
           continue;
         }
-        binds.push(bindTo(inst, p.node));
+        let autoUid: number | undefined;
+        if (needsAutoUid(inst)) {
+          autoUid = check.pickUid(p.node);
+          if (autoUid === undefined) {
+            noUid.set(p.id, `no free uid on node ${p.node} in the auto uid range ${check.range.first}-${check.range.last} (server --auto-uid-range)`);
+            continue;
+          }
+        }
+        binds.push(bindTo(inst, p.node, autoUid));
       }
-      out.unplaced = new Map(plan.failures.map((f) => [f.id, f.reason]));
+      out.unplaced = new Map([...plan.failures.map((f) => [f.id, f.reason] as const), ...noUid]);
       const { bound, failed } = await this.bindInChunks(binds);
       for (const inst of bound) out.placed.push(inst);
       stale += failed;
@@ -170,7 +189,7 @@ export class SchedulingController {
 }
 
 interface ChargedNode extends NodeSnapshot {
-  used: { cpu: number; memory: number };
+  used: { cpu: number; memory: number; cores?: number | undefined };
   hostPorts: Set<string>;
   serviceCounts: Map<string, number>;
 }
@@ -178,8 +197,28 @@ interface ChargedNode extends NodeSnapshot {
 /** Node snapshots at commit time, charged with each placement accepted so far (own copies: the state's stay as they are). */
 class CommitCheck {
   private readonly charged = new Map<string, ChargedNode>();
+  /** uids handed out by this check, per node (not in the state yet). */
+  private readonly uids = new Map<string, Set<number>>();
 
-  constructor(private readonly state: ClusterState) {}
+  constructor(
+    private readonly state: ClusterState,
+    readonly range: UidRange,
+  ) {}
+
+  /** The lowest uid of the range no instance on `node` holds; undefined when all are taken. */
+  pickUid(node: string): number | undefined {
+    let mine = this.uids.get(node);
+    if (!mine) {
+      mine = new Set();
+      this.uids.set(node, mine);
+    }
+    for (let uid = this.range.first; uid <= this.range.last; uid++) {
+      if (mine.has(uid) || this.state.uidTaken(node, uid)) continue;
+      mine.add(uid);
+      return uid;
+    }
+    return undefined;
+  }
 
   /** undefined and charges the node when `req` still fits there; else the reason. */
   place(nodeName: string, req: PlacementRequest): string | undefined {
@@ -190,6 +229,7 @@ class CommitCheck {
     const own = this.own(node);
     own.used.cpu += req.resources.cpu;
     own.used.memory += req.resources.memory;
+    if (req.resources.cores) own.used.cores = (own.used.cores ?? 0) + req.resources.cores;
     for (const p of req.hostPorts) own.hostPorts.add(p);
     own.serviceCounts.set(req.serviceKey, (own.serviceCounts.get(req.serviceKey) ?? 0) + 1);
     return undefined;
@@ -205,8 +245,14 @@ class CommitCheck {
   }
 }
 
-function bindTo(inst: Instance, node: string): Instance {
+function bindTo(inst: Instance, node: string, autoUid: number | undefined): Instance {
   const { reason: _reason, message: _message, ...rest } = inst.status ?? { phase: 'Pending' as const, ready: false, containers: [] };
   const status: InstanceStatus = { ...rest, node };
-  return { ...inst, spec: { ...inst.spec, node }, status };
+  return { ...inst, spec: { ...inst.spec, node, ...(autoUid !== undefined ? { autoUid } : {}) }, status };
+}
+
+/** A container (or init container) asks for runAsUser auto and the instance has no uid yet. */
+function needsAutoUid(inst: Instance): boolean {
+  if (inst.spec.autoUid !== undefined) return false;
+  return [...inst.spec.containers, ...(inst.spec.initContainers ?? [])].some((c) => c.securityContext?.runAsUser === 'auto');
 }

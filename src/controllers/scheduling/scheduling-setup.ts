@@ -48,6 +48,7 @@ export function setupSchedulingController(mgr: Manager): void {
     // The safety net under the incremental state: a full read at most once per resync interval.
     rebuildIntervalMs: mgr.options.resyncIntervalMs,
     ...(mgr.options.seed !== undefined ? { seed: mgr.options.seed } : {}),
+    autoUidRange: mgr.options.autoUidRange,
   });
   mgr.runQueue('scheduling', queue, (key) => (key === CATCH_UP_KEY ? controller.keepUp() : controller.reconcile()), 1);
   // Between passes the scheduler's state follows the store in small steps, so it never falls

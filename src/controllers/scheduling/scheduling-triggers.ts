@@ -14,6 +14,7 @@ function schedulingView(node: GantryNode): string {
     labels: node.metadata.labels ?? {},
     overcommit: node.spec.overcommit ?? null,
     reserved: node.spec.reserved ?? null,
+    cores: node.status?.cpuset?.allocatable ?? null,
   });
 }
 

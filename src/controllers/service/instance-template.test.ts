@@ -4,6 +4,16 @@ import { instanceName, newInstanceFor, templateHashOf } from './instance-templat
 import { seededRandom } from '../shared/test-builders.js';
 
 describe('instance template', () => {
+  it('keeps the template hash when the late default cpuMode quota is stored, and counts cpuset cores', () => {
+    const plain = stored(aService('api', { cpu: 2 }));
+    const defaulted = stored(aService('api', { containers: [{ name: 'main', image: 'busybox:1.36', resources: { cpu: 2, cpuMode: 'quota' } }] }));
+    const pinned = stored(aService('api', { containers: [{ name: 'main', image: 'busybox:1.36', resources: { cpu: 2, cpuMode: 'cpuset' } }] }));
+    expect(templateHashOf(defaulted)).toBe(templateHashOf(plain));
+    expect(templateHashOf(pinned)).not.toBe(templateHashOf(plain));
+    expect(newInstanceFor(pinned, 'api-x1y2z').spec.resources).toEqual({ cpu: 2000, memory: 128 * 2 ** 20, cores: 2 });
+    expect(newInstanceFor(plain, 'api-x1y2z').spec.resources.cores).toBeUndefined();
+  });
+
   it('copies the template, sums resources and starts unbound and Pending', () => {
     const svc = stored(aService('api', { namespace: 'prod', cpu: 0.25, memory: '256Mi', constraints: ['rack=a'] }));
     const inst = newInstanceFor(svc, 'api-x1y2z');

@@ -13,6 +13,7 @@ import {
   type Service,
   templateOf,
   podFieldsOf,
+  withoutLateDefaults,
 } from '../../core/index.js';
 import type { NewObject } from '../../store/store.js';
 
@@ -28,7 +29,14 @@ const MAX_PREFIX = 57;
  * keeps the hash its instances were made with before those existed.
  */
 export function templateHashOf(service: Service, configDigest?: string): string {
-  return stableHash({ ...templateOf(service), configDigest });
+  const template = templateOf(service);
+  const { containers, initContainers } = template;
+  return stableHash({
+    ...template,
+    containers: withoutLateDefaults(containers),
+    ...(initContainers ? { initContainers: withoutLateDefaults(initContainers) } : {}),
+    configDigest,
+  });
 }
 
 /** The termination a new instance carries, resolved from the service's (defaults filled). */

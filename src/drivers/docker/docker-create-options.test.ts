@@ -61,6 +61,26 @@ describe('buildCreateOptions', () => {
     expect(buildCreateOptions(aLaunch({ host: { pid: true } }), { ...ctx, procViews: ['meminfo'] }).HostConfig?.Binds).toBeUndefined();
   });
 
+  it('enforces cpu by quota (default), by weight (shares) or by pinned cores (cpuset)', () => {
+    const quota = buildCreateOptions(aLaunch({ spec: { resources: { cpu: 0.5 } } }), ctx).HostConfig!;
+    expect(quota).toMatchObject({ NanoCpus: 500_000_000 });
+    expect(quota.CpuShares).toBeUndefined();
+    const shares = buildCreateOptions(aLaunch({ spec: { resources: { cpu: 0.5, cpuMode: 'shares' } } }), ctx).HostConfig!;
+    expect(shares).toMatchObject({ CpuShares: 512 });
+    expect(shares.NanoCpus).toBeUndefined();
+    const pinned = buildCreateOptions(aLaunch({ spec: { resources: { cpu: 2, cpuMode: 'cpuset' } }, cpuset: '2-3' }), ctx).HostConfig!;
+    expect(pinned).toMatchObject({ CpusetCpus: '2-3' });
+    expect(pinned.NanoCpus).toBeUndefined();
+    expect(() => buildCreateOptions(aLaunch({ spec: { resources: { cpu: 2, cpuMode: 'cpuset' } } }), ctx)).toThrow(/cpuMode cpuset but no cores were pinned/);
+  });
+
+  it('runs runAsUser auto as the instance\'s own uid (and group), and refuses it without one', () => {
+    const sc = { runAsUser: 'auto' as const };
+    expect(buildCreateOptions(aLaunch({ spec: { securityContext: sc }, autoUid: 100_007 }), ctx).User).toBe('100007:100007');
+    expect(buildCreateOptions(aLaunch({ spec: { securityContext: { ...sc, runAsGroup: 50 } }, autoUid: 100_007 }), ctx).User).toBe('100007:50');
+    expect(() => buildCreateOptions(aLaunch({ spec: { securityContext: sc } }), ctx)).toThrow(/runAsUser auto but the instance has no uid yet/);
+  });
+
   it('drops every capability and adds back what the profile admitted; maps the security context and host namespaces', () => {
     const plain = buildCreateOptions(aLaunch(), ctx).HostConfig!;
     expect(plain.CapDrop).toEqual(['ALL']);

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { procViewBinds } from './proc-views.js';
 import { DEFAULT_CPU, DEFAULT_MEMORY, effectiveCapabilities, InvalidError, parseCpu, parseMemory } from '../../core/index.js';
 import { LABELS, type ContainerLaunch } from '../driver.js';
+import { launchUser } from '../launch-user.js';
 
 /** Port name -> `containerPort/protocol`, kept on the first container so inspect can map host ports back to names after an agent restart. */
 export const PORTS_LABEL = 'io.gantry.ports';
@@ -63,6 +64,22 @@ function limits(launch: ContainerLaunch, onWarning: CreateContext['onWarning']):
   return { memory, nanoCpus };
 }
 
+/** How the cpu request is enforced (resources.cpuMode): a quota, a weight, or cores of its own. */
+function cpuSettings(launch: ContainerLaunch, nanoCpus: number): Pick<Docker.HostConfig, 'NanoCpus' | 'CpuShares' | 'CpusetCpus'> {
+  const mode = launch.spec.resources?.cpuMode ?? 'quota';
+  // Docker's default weight is 1024 for one core; its minimum is 2.
+  if (mode === 'shares') return { CpuShares: Math.max(2, Math.round((nanoCpus / 1e9) * 1024)) };
+  if (mode === 'cpuset') {
+    if (!launch.cpuset) {
+      throw new InvalidError(`container "${launch.spec.name}" of instance ${launch.instance.namespace}/${launch.instance.name} has cpuMode cpuset but no cores were pinned for it`, [
+        { path: `spec.containers[${launch.index}].resources.cpuMode`, message: 'cpuset needs cores from the agent; none were allocated' },
+      ]);
+    }
+    return { CpusetCpus: launch.cpuset };
+  }
+  return { NanoCpus: nanoCpus };
+}
+
 export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext): Docker.ContainerCreateOptions {
   const { instance, spec, index } = launch;
   const first = index === 0;
@@ -91,7 +108,7 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
     Memory: memory,
     // Equal to Memory: no swap beyond the limit, so the limit is what the scheduler counted.
     MemorySwap: memory,
-    NanoCpus: nanoCpus,
+    ...cpuSettings(launch, nanoCpus),
     PidsLimit: launch.spec.resources?.pids ?? ctx.pidsLimit,
     // Only the privileged admission profile lets a spec ask for it.
     Privileged: sc?.privileged === true,
@@ -129,7 +146,8 @@ export function buildCreateOptions(launch: ContainerLaunch, ctx: CreateContext):
   // image's CMD too), args replace its CMD.
   if (spec.command && spec.command.length > 0) options.Entrypoint = [...spec.command];
   if (spec.args && spec.args.length > 0) options.Cmd = [...spec.args];
-  if (sc?.runAsUser !== undefined) options.User = sc.runAsGroup !== undefined ? `${sc.runAsUser}:${sc.runAsGroup}` : String(sc.runAsUser);
+  const user = launchUser(launch);
+  if (user !== undefined) options.User = user;
 
   if (first && launch.host?.network) {
     // The host's network: no hostname, resolv.conf or port bindings of its own (Docker refuses them).

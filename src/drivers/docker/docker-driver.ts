@@ -124,7 +124,7 @@ export class DockerDriver implements Driver {
     const what = `container "${launch.spec.name}" of instance ${launch.instance.namespace}/${launch.instance.name}`;
     const path = `spec.containers[${launch.index}].securityContext`;
     if (sc.runAsUser === 0) throw new InvalidError(`${what} sets runAsNonRoot and runAsUser 0`, [{ path: `${path}.runAsUser`, message: 'must not be 0 with runAsNonRoot' }]);
-    if (sc.runAsUser !== undefined) return;
+    if (sc.runAsUser !== undefined) return; // a uid other than 0, or auto (from the range, never 0)
     const user = ((await this.docker.getImage(launch.spec.image).inspect()) as { Config?: { User?: string } }).Config?.User ?? '';
     const name = user.split(':')[0] ?? '';
     if (name === '' || name === '0' || name === 'root') {

@@ -60,6 +60,7 @@ export function toContainerState(info: Docker.ContainerInspectInfo, publishAddre
   if (finishedAt && !s.Running) state.finishedAt = finishedAt;
   if (s.Running && s.Pid > 0) state.pid = s.Pid;
   if (s.Error) state.error = s.Error;
+  if (info.HostConfig?.CpusetCpus) state.cpuset = info.HostConfig.CpusetCpus;
   if ((info.Name as string | undefined)?.endsWith(RETIRED_SUFFIX)) state.retired = true;
   return state;
 }

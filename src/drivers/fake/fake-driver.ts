@@ -28,6 +28,7 @@ import type {
   LogOptions,
   ProbeResult,
 } from '../driver.js';
+import { launchUser } from '../launch-user.js';
 
 export interface FakeDriverOptions {
   nodeName: string;
@@ -69,6 +70,9 @@ interface FakeContainer {
   retired?: boolean | undefined;
   labels: Record<string, string>;
   mounts: string[];
+  cpuset?: string | undefined;
+  /** The User it runs as (runAsUser, auto resolved): test hook userOf. */
+  user?: string | undefined;
 }
 
 type Listener = (e: DriverEvent) => void;
@@ -167,6 +171,11 @@ export class FakeDriver implements Driver {
     return [...(this.copied.get(id) ?? [])];
   }
 
+  /** The user a container runs as (runAsUser; auto resolved to the instance's uid), if set. */
+  userOf(id: string): string | undefined {
+    return this.containers.get(id)?.user;
+  }
+
   /** The launch labels a container was created with. */
   labelsOf(id: string): Record<string, string> {
     return { ...(this.containers.get(id)?.labels ?? {}) };
@@ -208,6 +217,8 @@ export class FakeDriver implements Driver {
       stopSignal: launch.stopSignal ?? 'SIGTERM',
       labels: { ...launch.labels },
       mounts: launch.mounts?.map((m) => m.volume) ?? [],
+      ...(launch.cpuset ? { cpuset: launch.cpuset } : {}),
+      ...(launchUser(launch) !== undefined ? { user: launchUser(launch) } : {}),
     });
     return id;
   }
@@ -486,6 +497,7 @@ export class FakeDriver implements Driver {
     if (c.error) state.error = c.error;
     if (c.running && c.ghost) state.ghost = 'the fake process is gone (makeGhost)';
     if (c.retired) state.retired = true;
+    if (c.cpuset) state.cpuset = c.cpuset;
     return state;
   }
 }
