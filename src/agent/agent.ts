@@ -110,7 +110,12 @@ function atAddress(url: string, address: string): string {
   return u.toString().replace(/\/$/, '');
 }
 
+/** How often the node's usage totals go into its status (the issue: at most once a minute). */
+const USAGE_REPORT_MS = 60_000;
+
 export class Agent {
+  /** This node's stats sampler, once its endpoint runs (none on the shared log server of gantry sim). */
+  private stats: StatsSampler | undefined;
   private url: string | undefined;
   private readonly log: Logger;
 
@@ -230,7 +235,7 @@ export class Agent {
           );
         },
       });
-      const tasks = [registrar.run(signal), monitor.run(signal)];
+      const tasks = [registrar.run(signal), monitor.run(signal), this.reportUsage(registrar, signal)];
       if (this.opts.pressure) tasks.push(this.watchPressure(this.opts.pressure, registrar, [...this.opts.pressure.paths, ...(fingerprint.info.dataRoot ? [fingerprint.info.dataRoot] : [])], signal));
       // Nothing starts before we know which containers exist: that is what prevents duplicates.
       const recovered = await this.retry('list existing containers', () => driver.recover(), signal);
@@ -256,6 +261,18 @@ export class Agent {
     }
   }
 
+  /**
+   * The node's summed usage into its status (status.usage), at most once a minute: the store
+   * sees one small write per node per minute, never the samples themselves.
+   */
+  private async reportUsage(registrar: NodeRegistrar, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(USAGE_REPORT_MS, signal).catch(() => undefined);
+      const totals = this.stats?.totals();
+      if (totals && !signal.aborted) registrar.setUsage(totals);
+    }
+  }
+
   /** Attaches to the shared log server, listens on the agent's own, or neither (agentListen false). */
   private async openLogEndpoint(supervisor: InstanceSupervisor, address: string): Promise<LogEndpointLease> {
     const owns = (id: string): boolean => supervisor.owns(id);
@@ -269,6 +286,7 @@ export class Agent {
     const stats = new StatsSampler({ driver: this.opts.driver, list: () => supervisor.liveContainers(), logger: this.log.child({ component: 'stats' }), intervalMs: this.opts.statsIntervalMs });
     const statsStop = new AbortController();
     const statsDone = stats.run(statsStop.signal);
+    this.stats = stats;
     const server = new AgentServer({
       stats,
       nodeName: this.opts.nodeName,

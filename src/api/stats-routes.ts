@@ -5,7 +5,7 @@
 // (the agent's cAdvisor-named metrics, for a Prometheus that cannot reach agents itself).
 import type { FastifyReply } from 'fastify';
 import { readText, streamGet } from '../client/stream-get.js';
-import { AGENT_ROUTES, fillPath, MalformedError, NotFoundError, ROUTES, UnavailableError, type GantryNode } from '../core/index.js';
+import { AGENT_ROUTES, describeError, fillPath, MalformedError, NotFoundError, ROUTES, sleep, UnavailableError, type GantryNode, type StatsList } from '../core/index.js';
 import { agentEndpointUrl } from './log-proxy.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
@@ -21,7 +21,7 @@ async function nodeNamed(deps: RouteDeps, name: string): Promise<GantryNode> {
 }
 
 /** GETs a path on the node's agent and returns its body; errors say which node and what to check. */
-async function askAgent(deps: RouteDeps, node: GantryNode, path: string, query: Record<string, string | undefined>): Promise<string> {
+async function askAgent(deps: RouteDeps, node: GantryNode, path: string, query: Record<string, string | undefined>, signal?: AbortSignal, timeoutMs = 10_000): Promise<string> {
   const name = node.metadata.name;
   const url = agentEndpointUrl(node, path);
   if (!url) throw new UnavailableError(`node ${name} has no agent endpoint (its agent runs without one, or is a hollow node of gantry sim); live stats come from there`);
@@ -29,7 +29,8 @@ async function askAgent(deps: RouteDeps, node: GantryNode, path: string, query: 
   const secret = deps.endpointToken?.(name);
   let res;
   try {
-    res = await streamGet(url, secret ? { authorization: `Bearer ${secret}` } : {}, AbortSignal.timeout(10_000), deps.agentTls);
+    const deadline = AbortSignal.timeout(timeoutMs);
+    res = await streamGet(url, secret ? { authorization: `Bearer ${secret}` } : {}, signal ? AbortSignal.any([signal, deadline]) : deadline, deps.agentTls);
   } catch (e) {
     const cause = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
     throw new UnavailableError(`cannot reach the agent of node "${name}" at ${url.origin}: ${cause}; check that it runs (gantry get nodes)`);
@@ -51,6 +52,62 @@ function json(reply: FastifyReply, text: string): FastifyReply {
   return reply.code(200).header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store').send(text);
 }
 
+/** How long one long poll of the stream waits at the agent for the next sampling round. */
+const STREAM_WAIT_MS = 20_000;
+/** After a failed poll (agent unreachable), the stream tries again this much later. */
+const STREAM_RETRY_MS = 5_000;
+
+/** The time of the newest sample in `list`, if any. */
+function newestSample(list: StatsList): number | undefined {
+  let newest: number | undefined;
+  for (const s of list.items) for (const x of s.samples) newest = Math.max(newest ?? 0, Date.parse(x.at));
+  return newest;
+}
+
+/**
+ * `?watch=1`: the samples so far, then one NDJSON line per sampling round with only the new
+ * samples, as the agent takes them (a long poll of the agent that its next round answers), and a
+ * line with no items when a poll waited in vain (a keepalive). A line `{error}` says why a poll
+ * failed (the stream tries again); the stream ends with `{error}` when the instance is gone.
+ */
+async function streamStats(deps: RouteDeps, reply: FastifyReply, node: GantryNode, namespace: string, name: string, since: string | undefined): Promise<void> {
+  const ac = deps.streams.add();
+  const res = reply.raw;
+  reply.hijack();
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  const onClose = (): void => ac.abort();
+  res.on('close', onClose);
+  const path = fillPath(AGENT_ROUTES.nodeStats, { node: node.metadata.name });
+  let last = since === undefined ? undefined : Date.parse(since) - 1;
+  let first = true;
+  try {
+    while (!ac.signal.aborted) {
+      let line: object;
+      try {
+        const query = { namespace, instance: name, since: last === undefined ? undefined : new Date(last + 1).toISOString(), wait: first ? undefined : String(STREAM_WAIT_MS) };
+        const list = JSON.parse(await askAgent(deps, node, path, query, ac.signal, STREAM_WAIT_MS + 10_000)) as StatsList;
+        last = newestSample(list) ?? last ?? Date.now() - 1;
+        line = list;
+        first = false;
+      } catch (e) {
+        if (ac.signal.aborted) break;
+        line = { error: describeError(e) };
+        await sleep(STREAM_RETRY_MS, ac.signal).catch(() => undefined);
+      }
+      if (ac.signal.aborted) break;
+      res.write(`${JSON.stringify(line)}\n`);
+      if (!(await deps.store.get('Instance', namespace, name))) {
+        res.write(`${JSON.stringify({ error: `instance ${namespace}/${name} is gone` })}\n`);
+        break;
+      }
+    }
+  } finally {
+    res.off('close', onClose);
+    ac.abort();
+    res.end();
+  }
+}
+
 export function registerStatsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   serve(app, ROUTES.instanceStats, async (req, reply) => {
     const namespace = req.params.namespace ?? '';
@@ -61,6 +118,7 @@ export function registerStatsRoutes(app: FastifyInstance, deps: RouteDeps): void
     const nodeName = inst.spec.node ?? inst.status?.node;
     if (!nodeName) throw new NotFoundError('Node', undefined, undefined, `instance ${name} is not placed on a node yet; it has no usage`);
     const node = await nodeNamed(deps, nodeName);
+    if (req.query.watch === '1' || req.query.watch === 'true') return streamStats(deps, reply, node, namespace, name, since);
     return json(reply, await askAgent(deps, node, fillPath(AGENT_ROUTES.nodeStats, { node: nodeName }), { namespace, instance: name, since }));
   });
   serve(app, ROUTES.nodeStats, async (req, reply) => {

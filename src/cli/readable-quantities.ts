@@ -8,7 +8,7 @@ import { formatCpu, formatMemory, parseCpu, parseMemory } from '../core/index.js
 type Quantities = { cpu?: unknown; memory?: unknown };
 
 /** Keys whose cpu/memory are millicores and bytes (the server's own figures), not a user's quantities. */
-const STORED_FORM = new Set(['capacity']);
+const STORED_FORM = new Set(['capacity', 'usage']);
 /** Keys whose cpu/memory are quantities as a user writes them. */
 const USER_FORM = new Set(['resources', 'reserved']);
 

@@ -2,6 +2,7 @@
 // `gantry top` and the stats API within 20 s, within 20% of `docker stats`; the node's metrics,
 // proxied by the server, parse as Prometheus text and carry cAdvisor's series for it; a metrics token
 // scrapes metrics but reads no stats; the series go when the container does.
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatsList } from '../../src/core/index.js';
 import { docker } from '../support/docker-cli.js';
@@ -121,4 +122,54 @@ spec:
     expect((await api('/api/v1/nodes/e2e-node/metrics', vera)).status).toBe(200);
     expect((await api('/api/v1/nodes/e2e-node/stats', 'gtu_wrong')).status).toBe(401);
   }, 60_000);
+
+  it('?watch=1 streams each new round\'s samples as they are taken, and ends when the instance goes; a wrong token is refused', async () => {
+    const yaml = `apiVersion: gantry/v1
+kind: Service
+metadata: { name: streamer }
+spec:
+  replicas: 1
+  containers:
+    - name: main
+      image: ${image}
+      command: ["/bin/sh", "-c", "while true; do sleep 1; done"]
+      resources: { cpu: 0.05, memory: 32Mi }
+`;
+    expect((await g.apply(yaml)).code).toBe(0);
+    const inst = await waitFor('a running streamer', async () => (await instancesOf(g, 'streamer')).find((i) => i.status?.phase === 'Running'), 60_000);
+    const path = `/api/v1/namespaces/default/instances/${inst.metadata.name}/stats?watch=1`;
+    expect((await api(path, 'gtu_wrong')).status).toBe(401);
+
+    const lines: { items?: StatsList['items']; error?: string }[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      const req = httpsRequest(`${g.url}${path}`, { headers: { authorization: `Bearer ${g.token}` }, ca: g.caPem() }, (res) => {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toBe('application/x-ndjson');
+        let buf = '';
+        res.on('data', (c: Buffer) => {
+          buf += c.toString('utf8');
+          let nl;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            lines.push(JSON.parse(buf.slice(0, nl)) as (typeof lines)[number]);
+            buf = buf.slice(nl + 1);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // Rounds every 2 s: within 15 s, at least three lines, each later one with only newer samples.
+    await waitFor('three stream lines with samples', async () => (lines.filter((l) => (l.items?.[0]?.samples.length ?? 0) > 0).length >= 3 ? true : undefined), 15_000, 200);
+    const withSamples = lines.filter((l) => (l.items?.[0]?.samples.length ?? 0) > 0);
+    const times = withSamples.flatMap((l) => l.items![0]!.samples.map((x) => Date.parse(x.at)));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(new Set(times).size).toBe(times.length);
+    for (const l of withSamples.slice(1)) expect(l.items![0]!.samples.length).toBeLessThanOrEqual(2);
+
+    expect((await g.cli(['delete', 'service', 'streamer'])).code).toBe(0);
+    await ended;
+    expect(lines.at(-1)?.error).toMatch(/is gone/);
+  }, 120_000);
 });

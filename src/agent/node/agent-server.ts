@@ -37,8 +37,15 @@ const NODE_LOG_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeContainerLog)}
 const STATS_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeStats)}$`);
 const METRICS_PATH = new RegExp(`^${pathPattern(AGENT_ROUTES.nodeMetrics)}$`);
 
-/** GET /nodes/NODE/v1/stats and /metrics; undefined for other paths. */
-function serveStats(nodeName: string, stats: StatsSampler | undefined, url: URL): { type: string; body: string } | undefined {
+/** The longest a stats request may wait for the next round (?wait=MS). */
+const MAX_STATS_WAIT_MS = 30_000;
+
+/**
+ * GET /nodes/NODE/v1/stats and /metrics; undefined for other paths. With `wait=MS` and `since`,
+ * a stats request with no sample at or after `since` waits (up to MS) for the next sampling round:
+ * the long poll the server's stats stream rides on.
+ */
+async function serveStats(nodeName: string, stats: StatsSampler | undefined, url: URL): Promise<{ type: string; body: string } | undefined> {
   const m = STATS_PATH.exec(url.pathname) ?? METRICS_PATH.exec(url.pathname);
   if (!m?.[1]) return undefined;
   const node = decodeName(m[1]);
@@ -47,7 +54,15 @@ function serveStats(nodeName: string, stats: StatsSampler | undefined, url: URL)
   const sinceText = url.searchParams.get('since');
   const since = sinceText === null ? undefined : Date.parse(sinceText);
   if (since !== undefined && Number.isNaN(since)) throw new MalformedError('since must be an ISO time like 2026-12-05T08:00:00Z');
-  const items = stats?.list({ namespace: url.searchParams.get('namespace') ?? undefined, instance: url.searchParams.get('instance') ?? undefined, since }) ?? [];
+  const waitText = url.searchParams.get('wait');
+  const wait = waitText === null ? 0 : Number(waitText);
+  if (!Number.isInteger(wait) || wait < 0) throw new MalformedError('wait must be a whole number of milliseconds, like 25000');
+  const filter = { namespace: url.searchParams.get('namespace') ?? undefined, instance: url.searchParams.get('instance') ?? undefined, since };
+  let items = stats?.list(filter) ?? [];
+  if (stats && wait > 0 && since !== undefined && items.every((s) => s.samples.length === 0)) {
+    await stats.nextRound(Math.min(wait, MAX_STATS_WAIT_MS));
+    items = stats.list(filter);
+  }
   return { type: 'application/json', body: JSON.stringify({ node: nodeName, items }) };
 }
 

@@ -68,7 +68,7 @@ export interface LogEndpointOptions {
   /** Parses a path; undefined when it is no log path at all (404 "no route"). */
   route: (pathname: string) => LogRoute | undefined;
   /** Other GET routes (stats, metrics): an answer, or undefined when the path is not theirs. */
-  extra?: ((url: URL) => { type: string; body: string } | undefined) | undefined;
+  extra?: ((url: URL) => { type: string; body: string } | undefined | Promise<{ type: string; body: string } | undefined>) | undefined;
   /** The path shown in the 400 for a request line that is not a URL. */
   usage: string;
   /** `host[:port]`; default 127.0.0.1:0 (a free port). */
@@ -188,7 +188,7 @@ export class LogEndpoint {
     if (!route) {
       let answer: { type: string; body: string } | undefined;
       try {
-        answer = req.method === 'GET' ? this.opts.extra?.(url) : undefined;
+        answer = req.method === 'GET' ? await this.opts.extra?.(url) : undefined;
       } catch (e) {
         return this.fail(res, isAppError(e) ? e : new MalformedError(describeError(e)));
       }

@@ -45,8 +45,10 @@ export class NodeRegistrar {
    * once known, and the pressures (node-pressure.ts).
    */
   private readonly conditions = new Map<string, Condition>();
-  /** The node status must be written again (a condition changed status). */
+  /** The node status must be written again (a condition changed status, new usage totals). */
   private statusDirty = false;
+  /** The latest usage totals (status.usage), written with the next status write. */
+  private usage: NodeStatus['usage'];
 
   constructor(private readonly opts: NodeRegistrarOptions) {}
 
@@ -73,6 +75,12 @@ export class NodeRegistrar {
     this.statusDirty = true;
   }
 
+  /** New usage totals for status.usage: written with the next heartbeat (the agent calls this once a minute). */
+  setUsage(usage: NonNullable<NodeStatus['usage']>): void {
+    this.usage = usage;
+    this.statusDirty = true;
+  }
+
   /** Creates or updates the Node, keeping what an operator set in its spec, then writes its status. */
   async register(): Promise<void> {
     const { client, nodeName, address, fingerprint: fp } = this.opts;
@@ -87,6 +95,7 @@ export class NodeRegistrar {
       lastHeartbeat: now,
       info: fp.info,
       ...(this.opts.cpuset ? { cpuset: this.opts.cpuset } : {}),
+      ...(this.usage ? { usage: this.usage } : {}),
       conditions: [
         { type: 'Ready', status: 'True', reason: 'AgentRegistered', message: 'the agent registered and is heartbeating', lastTransitionTime: now },
         ...this.conditions.values(),
@@ -131,11 +140,11 @@ export class NodeRegistrar {
     );
   }
 
-  /** Rewrites the stored status with the host's current conditions (the heartbeat keeps it alive). */
-  private async writeRuntimeCondition(): Promise<void> {
+  /** Rewrites the stored status with the host's current conditions and usage totals (the heartbeat keeps it alive). */
+  private async writeStatus(): Promise<void> {
     const { client, nodeName } = this.opts;
     const mine = [...this.conditions.values()];
-    if (mine.length === 0) return;
+    if (mine.length === 0 && !this.usage) return;
     this.statusDirty = false;
     try {
       const node = await client.get('Node', undefined, nodeName);
@@ -145,7 +154,7 @@ export class NodeRegistrar {
         return;
       }
       const conditions = [...base.conditions.filter((c) => !this.conditions.has(c.type)), ...mine];
-      await client.updateNodeStatus(nodeName, { ...base, lastHeartbeat: new Date().toISOString(), conditions });
+      await client.updateNodeStatus(nodeName, { ...base, lastHeartbeat: new Date().toISOString(), conditions, ...(this.usage ? { usage: this.usage } : {}) });
       await client.heartbeat(nodeName);
     } catch (e) {
       this.statusDirty = true;
@@ -161,7 +170,7 @@ export class NodeRegistrar {
     while (!signal.aborted) {
       try {
         if (registered && this.statusDirty) {
-          await this.writeRuntimeCondition();
+          await this.writeStatus();
         } else if (registered) {
           await client.heartbeat(nodeName);
         } else {

@@ -42,6 +42,38 @@ describe('StatsSampler', () => {
     expect(sampler.list({ since: Date.now() + 60_000 })[0]?.samples).toEqual([]);
   });
 
+  it('totals() sums the latest sample of every container for the Node status, once a rate is known', async () => {
+    const { driver, live } = await setup();
+    const sampler = new StatsSampler({ driver, list: () => live, logger: silentLogger() });
+    expect(sampler.totals(new Date(0))).toEqual({ cpu: 0, memory: 0, containers: 0, at: '1970-01-01T00:00:00.000Z' });
+    driver.setUsage('web-abcde', usage(1, 100));
+    await sampler.sampleOnce();
+    expect(sampler.totals()).toBeUndefined(); // one sample: no cpu rate yet
+    await new Promise((r) => setTimeout(r, 50));
+    driver.setUsage('web-abcde', usage(1.05, 300));
+    await sampler.sampleOnce();
+    const t = sampler.totals()!;
+    expect(t.containers).toBe(1);
+    expect(t.memory).toBe(300);
+    expect(t.cpu).toBeGreaterThan(100); // 0.05 s of CPU in ~50 ms: about a core
+  });
+
+  it('nextRound() wakes when a round finishes, or gives up after its timeout', async () => {
+    const { driver, live } = await setup();
+    const sampler = new StatsSampler({ driver, list: () => live, logger: silentLogger() });
+    driver.setUsage('web-abcde', usage(1, 100));
+    let woke = false;
+    const waiting = sampler.nextRound(10_000).then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(woke).toBe(false);
+    await sampler.sampleOnce();
+    await waiting;
+    expect(woke).toBe(true);
+    const started = Date.now();
+    await sampler.nextRound(30);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+  });
+
   it("the first sample has no rate; metrics carry cAdvisor's names and labels, and go with the container", async () => {
     const { driver, live, id } = await setup();
     driver.setUsage('web-abcde', usage(1, 100));

@@ -40,8 +40,23 @@ export interface StatsSamplerOptions {
 
 export class StatsSampler {
   private readonly series = new Map<string, ContainerSeries>();
+  /** Told once when the next round has finished (stream readers waiting for new samples). */
+  private readonly waiters = new Set<() => void>();
   /** How long the last round took, ms (its cost, for the bench). */
   lastRoundMs = 0;
+
+  /** Resolves when the next round has finished, or after `timeoutMs`, whichever comes first. */
+  nextRound(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+  }
 
   constructor(private readonly opts: StatsSamplerOptions) {}
 
@@ -95,6 +110,30 @@ export class StatsSampler {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, live.length) }, worker));
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /**
+   * The node's usage now: the latest sample of every container (cores as millicores, working
+   * set), and how many containers; undefined before any container has a CPU rate.
+   */
+  totals(now = new Date()): { cpu: number; memory: number; containers: number; at: string } | undefined {
+    let cpu = 0;
+    let memory = 0;
+    let containers = 0;
+    let rated = false;
+    for (const s of this.series.values()) {
+      const last = s.samples.at(-1);
+      if (!last) continue;
+      containers++;
+      memory += last.memoryWorkingSetBytes;
+      if (last.cpuCores !== undefined) {
+        cpu += last.cpuCores;
+        rated = true;
+      }
+    }
+    if (!rated && containers > 0) return undefined;
+    return { cpu: Math.round(cpu * 1000), memory, containers, at: now.toISOString() };
   }
 
   /** Series (samples at or after `since`), optionally of one instance. */

@@ -275,11 +275,16 @@ export const ROUTES = {
     id: 'instances.stats',
     method: 'GET',
     path: `${inst}/stats`,
-    summary: "the instance's live usage per container from its node's agent: samples of the last 15 minutes (?since= ISO time), beside its requests",
+    summary:
+      "the instance's live usage per container from its node's agent: samples of the last 15 minutes (?since= ISO time), beside its requests; ?watch=1 then streams each new round's samples as NDJSON lines as the agent takes them",
     access: READ,
     params: nsName,
-    query: Type.Object({ since: Type.Optional(Type.String({ description: 'only samples at or after this ISO time' })) }),
+    query: Type.Object({
+      since: Type.Optional(Type.String({ description: 'only samples at or after this ISO time' })),
+      watch: Type.Optional(Type.String({ description: '1: after the samples so far, one line per new sampling round (and an empty line of items when idle)' })),
+    }),
     response: StatsListSchema,
+    watch: StatsListSchema,
   },
   nodeStats: {
     id: 'nodes.stats',
@@ -477,6 +482,7 @@ export const AGENT_ROUTES = {
       namespace: Type.Optional(Name),
       instance: Type.Optional(Name),
       since: Type.Optional(Type.String({ description: 'only samples at or after this ISO time' })),
+      wait: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'with since: wait up to this many ms (at most 30000) for the next sampling round when there is no newer sample' })),
     }),
   },
   nodeMetrics: {
