@@ -10,5 +10,6 @@ import { e2eBench } from './e2e-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
+import { statsBench } from './stats-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, statsBench];

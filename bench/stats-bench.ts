@@ -1,0 +1,184 @@
+// Scenario `stats`: what live stats cost a node. A `gantry server` and one `gantry agent` (the
+// docker driver, its own process) with --containers small containers on this machine's dockerd;
+// once all run, the agent's CPU and RSS are read from /proc over --window seconds of sampling
+// every --interval, and dockerd's CPU beside it (Docker's one-shot stats are computed there).
+// Target (issue "Operate what runs"): the agent under 5% of a core at 100 containers, 10 s.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createHttpClient, type GantryClient } from '../src/client/index.js';
+import { containersWithLabels, removeContainers } from '../test/support/docker-cli.js';
+import { ensureTestImage } from '../test/support/test-image.js';
+import { ChildHandle } from './lib/child-process.js';
+import { ensureBuild } from './lib/live-cluster.js';
+import { readProc, type ProcSample } from './lib/proc-sampler.js';
+import { sleep } from './lib/sleep.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
+
+const MAIN_JS = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const REPO_ROOT = new URL('../', import.meta.url).pathname;
+const SERVICE = 'statsbench';
+const TARGET_CPU_PERCENT = 5;
+
+interface Settings {
+  containers: number;
+  intervalSeconds: number;
+  windowSeconds: number;
+}
+
+export const statsBench: Scenario = {
+  name: 'stats',
+  description: "live stats' cost on one node: the agent's CPU and RSS while sampling N containers (real dockerd), and dockerd's CPU beside it",
+  flags: {
+    containers: { type: 'string', default: '100', value: '<n>', description: 'containers on the node' },
+    interval: { type: 'string', default: '10', value: '<s>', description: 'the agent --stats-interval, seconds' },
+    window: { type: 'string', default: '60', value: '<s>', description: 'seconds of sampling measured' },
+  },
+  run: (flags, ctx) => runStatsBench({ containers: flags.int('containers', 1, 500), intervalSeconds: flags.int('interval', 1, 600), windowSeconds: flags.int('window', 10, 3600) }, ctx),
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal.throwIfAborted();
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(500, signal);
+  }
+}
+
+/** dockerd's pid, or undefined when it cannot be found (its CPU is then not reported). */
+async function dockerdPid(): Promise<number | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('pidof', ['dockerd']);
+    const pid = Number(stdout.trim().split(/\s+/)[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function running(client: GantryClient): Promise<number> {
+  const { items } = await client.list('Instance', { namespace: 'default' });
+  return items.filter((i) => i.status?.phase === 'Running').length;
+}
+
+async function runStatsBench(s: Settings, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { signal } = ctx;
+  await ensureBuild(signal);
+  const image = await ensureTestImage();
+  const dataDir = await mkdtemp(join(tmpdir(), 'gantry-statsb-'));
+  const agentHome = join(dataDir, 'agent');
+  await mkdir(agentHome, { recursive: true });
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const server = new ChildHandle({
+    label: 'gantry server',
+    command: process.execPath,
+    args: [MAIN_JS, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--no-lb'],
+    cwd: REPO_ROOT,
+    logPath: join(dataDir, 'server.log'),
+  });
+  let agent: ChildHandle | undefined;
+  let clusterId = '';
+  try {
+    await until('the server', async () => ((await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim() || undefined), 60_000, signal);
+    clusterId = (await until('the cluster id', async () => (await readFile(join(dataDir, 'cluster-id'), 'utf8').catch(() => '')).trim() || undefined, 30_000, signal));
+    const ca = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    const client = createHttpClient({ server: url, token: (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim(), ca, timeoutMs: 60_000 });
+    await until('the API', async () => ((await client.version()) ? true : undefined), 60_000, signal);
+    const { token: joinToken } = await client.createJoinToken({ uses: 1 });
+    agent = new ChildHandle({
+      label: 'gantry agent',
+      command: process.execPath,
+      args: [MAIN_JS, 'agent', '--data-dir', agentHome, '--join', url, '--name', 'stats-bench', '--publish-address', '127.0.0.1', '--stats-interval', `${s.intervalSeconds}s`, '--max-container-ops', '50'],
+      cwd: REPO_ROOT,
+      logPath: join(dataDir, 'agent.log'),
+      env: { ...process.env, GANTRY_TOKEN: joinToken },
+    });
+    await until('the node to be ready', async () => ((await client.list('Node')).items.some((n) => n.status?.ready) ? true : undefined), 60_000, signal);
+    await client.apply({
+      apiVersion: 'gantry/v1',
+      kind: 'Service',
+      metadata: { name: SERVICE },
+      spec: {
+        replicas: s.containers,
+        containers: [{ name: 'main', image, command: ['/bin/sh', '-c', 'while true; do sleep 5; done'], resources: { cpu: '10m', memory: '8Mi' } }],
+      },
+    });
+    const started = performance.now();
+    await until(`${s.containers} running containers`, async () => ((await running(client)) === s.containers ? true : undefined), 600_000, signal);
+    const startSeconds = (performance.now() - started) / 1000;
+    // Two rounds first, so every container has a series and the rings are filling.
+    await sleep(2 * s.intervalSeconds * 1000, signal);
+
+    const dockerd = await dockerdPid();
+    const t0 = performance.now();
+    const a0 = readProc(agent.pid, 0);
+    const d0 = dockerd === undefined ? undefined : readProc(dockerd, 0);
+    const rss: number[] = [];
+    const samples: ProcSample[] = [];
+    for (let k = 0; k < s.windowSeconds; k++) {
+      await sleep(1000, signal);
+      const now = readProc(agent.pid, performance.now() - t0);
+      if (now) {
+        rss.push(now.rssMiB);
+        samples.push(now);
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const a1 = readProc(agent.pid, seconds * 1000);
+    const d1 = dockerd === undefined ? undefined : readProc(dockerd, seconds * 1000);
+    if (!a0 || !a1) throw new Error(`the agent (pid ${agent.pid}) ended during the measurement: ${await agent.exited}`);
+    const agentPercent = ((a1.cpuSeconds - a0.cpuSeconds) / seconds) * 100;
+    const dockerdPercent = d0 && d1 ? ((d1.cpuSeconds - d0.cpuSeconds) / seconds) * 100 : null;
+    const instance = (await client.list('Instance', { namespace: 'default' })).items[0];
+    const series = instance ? (await client.instanceStats('default', instance.metadata.name)).items[0] : undefined;
+
+    const round1 = (n: number): number => Math.round(n * 10) / 10;
+    const figures = {
+      containers: s.containers,
+      intervalSeconds: s.intervalSeconds,
+      windowSeconds: round1(seconds),
+      agentCpuPercentOfCore: round1(agentPercent),
+      agentRssMiB: round1(a1.rssMiB),
+      agentPeakRssMiB: round1(a1.hwmMiB),
+      dockerdCpuPercentOfCore: dockerdPercent === null ? null : round1(dockerdPercent),
+      samplesPerSeries: series?.samples.length ?? 0,
+      startAllSeconds: round1(startSeconds),
+    };
+    const violations = (series?.samples.length ?? 0) < 2 ? [`instance ${instance?.metadata.name ?? '?'} has ${series?.samples.length ?? 0} samples after ${figures.windowSeconds} s of sampling`] : [];
+    return {
+      title: `stats: one agent sampling ${s.containers} containers every ${s.intervalSeconds} s (real dockerd), ${figures.windowSeconds} s measured`,
+      summary: [
+        `agent CPU: ${figures.agentCpuPercentOfCore}% of one core (target: under ${TARGET_CPU_PERCENT}%: ${agentPercent < TARGET_CPU_PERCENT ? 'met' : 'NOT met'}); it includes heartbeats and the 5 s re-inspection of every container, not only the sampling`,
+        `agent RSS: ${figures.agentRssMiB} MiB now, ${figures.agentPeakRssMiB} MiB at peak`,
+        `dockerd CPU meanwhile: ${figures.dockerdCpuPercentOfCore ?? '?'}% of one core (Docker's one-shot stats are computed there)`,
+        `${figures.samplesPerSeries} samples in one instance's ring; ${s.containers} containers running ${figures.startAllSeconds} s after the apply`,
+      ],
+      figures,
+      charts: [{ title: 'agent RSS while sampling', xLabel: 's', yLabel: 'MiB', series: [{ name: 'rss', points: samples.map((p) => [p.atMs / 1000, p.rssMiB] as [number, number]) }] }],
+      violations,
+    };
+  } finally {
+    await agent?.stop();
+    await server.stop();
+    if (clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': clusterId }));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
