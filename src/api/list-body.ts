@@ -17,12 +17,12 @@ const SLICE_MS = 5;
 const ITEMS_PER_CLOCK_CHECK = 32;
 
 /** `{ apiVersion, kind: 'List', metadata: { revision }, items }` as a byte stream, in slices. */
-export function streamedList(items: readonly AnyObject[], revision: number): Readable {
-  return Readable.from(listChunks(items, revision), { objectMode: false });
+export function streamedList(items: readonly AnyObject[], revision: number, metadata: Record<string, unknown> = { revision }): Readable {
+  return Readable.from(listChunks(items, metadata), { objectMode: false });
 }
 
-async function* listChunks(items: readonly AnyObject[], revision: number): AsyncGenerator<string> {
-  yield `{"apiVersion":${JSON.stringify(API_VERSION)},"kind":"List","metadata":{"revision":${revision}},"items":[`;
+async function* listChunks(items: readonly AnyObject[], metadata: Record<string, unknown>): AsyncGenerator<string> {
+  yield `{"apiVersion":${JSON.stringify(API_VERSION)},"kind":"List","metadata":${JSON.stringify(metadata)},"items":[`;
   let i = 0;
   while (i < items.length) {
     const start = performance.now();

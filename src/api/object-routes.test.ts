@@ -195,6 +195,44 @@ describe('lists', () => {
     expect(listSpy).toHaveBeenCalledWith('Instance', { namespace: undefined, field: { path: 'spec.node', value: 'n1' } });
   });
 
+  it('pages a list from one snapshot in namespace/name order: no object skipped or repeated while others come and go', async () => {
+    h = await startHarness();
+    for (let i = 0; i < 7; i++) await h.store.create(anInstance(`web-${String(i).padStart(5, '0')}`, { service: 'web', node: 'n1' }));
+    type Page = { metadata: { revision: number; continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
+    const first = (await h.call({ method: 'GET', url: '/api/v1/namespaces/default/instances?limit=3' })).json<Page>();
+    expect(first.items.map((i) => i.metadata.name)).toEqual(['web-00000', 'web-00001', 'web-00002']);
+    expect(first.metadata.remainingItemCount).toBe(4);
+    const revision = first.metadata.revision;
+    // Changes after the first page do not move the pages: they come with a watch from its revision.
+    await h.store.delete('Instance', 'default', 'web-00004');
+    await h.store.create(anInstance('web-00003a', { service: 'web', node: 'n1' }));
+    const second = (await h.call({ method: 'GET', url: `/api/v1/namespaces/default/instances?continue=${first.metadata.continue!}` })).json<Page>();
+    expect(second.items.map((i) => i.metadata.name)).toEqual(['web-00003', 'web-00004', 'web-00005']);
+    expect(second.metadata.revision).toBe(revision);
+    const third = (await h.call({ method: 'GET', url: `/api/v1/namespaces/default/instances?continue=${second.metadata.continue!}` })).json<Page>();
+    expect(third.items.map((i) => i.metadata.name)).toEqual(['web-00006']);
+    expect(third.metadata.continue).toBeUndefined();
+    // The last page let the snapshot go: its token is now a 410.
+    const again = await h.call({ method: 'GET', url: `/api/v1/namespaces/default/instances?continue=${second.metadata.continue!}` });
+    expect(again.statusCode).toBe(410);
+    expect(again.json<{ error: { message: string } }>().error.message).toMatch(/list again from the first page/);
+    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces/default/instances?continue=not-a-token' })).statusCode).toBe(400);
+    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces/default/instances?limit=0' })).statusCode).toBe(400);
+    // A wrong credential gets nothing, pages or not.
+    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces/default/instances?limit=3', token: 'gtu_wrong' })).statusCode).toBe(401);
+  });
+
+  it('selects instances by status.phase in lists, and refuses it in watches', async () => {
+    h = await startHarness();
+    await seed();
+    await h.store.create(anInstance('web-fffff', { service: 'web', node: 'n2', status: { phase: 'Running', ready: true, containers: [] } }));
+    expect(names((await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=status.phase=Running' })).json())).toEqual(['web-fffff']);
+    expect(names((await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=spec.service=web,status.phase=Pending' })).json())).toEqual(['web-aaaaa', 'web-bbbbb', 'web-eeeee']);
+    const watch = await h.call({ method: 'GET', url: '/api/v1/instances?watch=1&fieldSelector=status.phase=Running' });
+    expect(watch.statusCode).toBe(400);
+    expect(watch.json<{ error: { message: string } }>().error.message).toMatch(/status.phase selects lists only/);
+  });
+
   it('filters by label', async () => {
     h = await startHarness();
     await seed();

@@ -19,13 +19,14 @@ import { applyObject, createObject, parseManifest } from './apply.js';
 import { dryRunApply } from './dry-run.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
 import { nodeListScope, tokenIdOf } from './node-authorizer.js';
-import { selectorPredicate, selectorSelection } from './selectors.js';
+import { refuseUnwatchable, selectorPredicate, selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serve } from './serve-route.js';
 import { serveWatch } from './watch-stream.js';
 import { STREAMED_LIST_MIN_ITEMS, streamedList } from './list-body.js';
+import { ListPages } from './list-pages.js';
 
-async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply, principal: Principal): Promise<unknown> {
+async function listOrWatch(deps: RouteDeps, pages: ListPages, k: KindInfo, namespace: string | undefined, query: Query, reply: FastifyReply, principal: Principal): Promise<unknown> {
   // The field term goes to the store's index; only what remains is filtered here.
   // A node's own credential sees only its Node and the instances bound to it (node-authorizer.ts):
   // the store selects by its spec.node, and every selector term the caller gave is checked here.
@@ -39,6 +40,7 @@ async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | und
   const visible = mine && ((o: AnyObject): boolean => mine(k.kind === 'Namespace' ? o.metadata.name : namespaceOf(o)));
   const predicate = visible && selected ? (o: AnyObject) => visible(o) && selected(o) : (visible ?? selected);
   if (queryFlag(query, 'watch')) {
+    refuseUnwatchable(query);
     await serveWatch(reply, {
       store: deps.store,
       streams: deps.streams,
@@ -52,6 +54,16 @@ async function listOrWatch(deps: RouteDeps, k: KindInfo, namespace: string | und
       owner: tokenIdOf(principal),
     });
     return reply;
+  }
+  const limit = queryInt(query, 'limit');
+  const continueToken = typeof query.continue === 'string' ? query.continue : undefined;
+  if (limit !== undefined || continueToken !== undefined) {
+    // Pages come from one snapshot taken at the first page (list-pages.ts); the selectors are the first page's.
+    const { items: all, revision } = continueToken === undefined ? await deps.store.list(k.kind, { namespace, field }) : { items: [], revision: 0 };
+    const page = pages.page(limit, continueToken, () => ({ items: predicate ? all.filter(predicate) : all, revision }));
+    const metadata = { revision: page.revision, ...(page.continue ? { continue: page.continue, remainingItemCount: page.remaining } : {}) };
+    if (page.items.length >= STREAMED_LIST_MIN_ITEMS) return reply.type('application/json; charset=utf-8').send(streamedList(page.items, page.revision, metadata));
+    return { apiVersion: API_VERSION, kind: 'List', metadata, items: page.items };
   }
   const { items: all, revision } = await deps.store.list(k.kind, { namespace, field });
   const items = predicate ? all.filter(predicate) : all;
@@ -76,13 +88,13 @@ async function deleteObject(deps: RouteDeps, k: KindInfo, namespace: string | un
   return deleted;
 }
 
-function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void {
+function registerKind(app: FastifyInstance, deps: RouteDeps, pages: ListPages, k: KindInfo): void {
   const routes = routesOfKind(k.kind);
   const nsOf = (p: Params): string | undefined => (k.namespaced ? p.namespace : undefined);
   const at = (p: Params): { kind: typeof k.kind; namespace: string | undefined; name: string } => ({ kind: k.kind, namespace: nsOf(p), name: p.name ?? '' });
 
-  serve(app, routes.list, async (req, reply) => listOrWatch(deps, k, nsOf(req.params), req.query, reply, principalOf(req)));
-  if (routes.listAll) serve(app, routes.listAll, async (req, reply) => listOrWatch(deps, k, undefined, req.query, reply, principalOf(req)));
+  serve(app, routes.list, async (req, reply) => listOrWatch(deps, pages, k, nsOf(req.params), req.query, reply, principalOf(req)));
+  if (routes.listAll) serve(app, routes.listAll, async (req, reply) => listOrWatch(deps, pages, k, undefined, req.query, reply, principalOf(req)));
 
   serve(app, routes.get, async (req) => {
     const { kind, namespace, name } = at(req.params);
@@ -123,5 +135,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, k: KindInfo): void 
 }
 
 export function registerObjectRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  for (const k of KINDS) registerKind(app, deps, k);
+  // Snapshots of paged lists (?limit=, ?continue=), shared by every kind's list routes.
+  const pages = new ListPages();
+  for (const k of KINDS) registerKind(app, deps, pages, k);
 }

@@ -5,12 +5,18 @@
 import { constraintMatches, MalformedError, parseConstraint, type AnyObject, type Constraint } from '../core/index.js';
 import type { FieldSelector } from '../store/store.js';
 
-const SUPPORTED_FIELDS = ['spec.node', 'spec.service'] as const;
+const SUPPORTED_FIELDS = ['spec.node', 'spec.service', 'status.phase'] as const;
 type Field = (typeof SUPPORTED_FIELDS)[number];
+/** Fields the store keeps an index of; the others are checked here only. */
+const INDEXED: readonly Field[] = ['spec.node', 'spec.service'];
 
 export type ObjectPredicate = (obj: AnyObject) => boolean;
 
 function fieldValue(obj: AnyObject, field: Field): string | undefined {
+  if (field === 'status.phase') {
+    const phase = (obj as { status?: { phase?: unknown } }).status?.phase;
+    return typeof phase === 'string' ? phase : undefined;
+  }
   const spec = obj.spec as Record<string, unknown>;
   const v = field === 'spec.node' ? spec.node : spec.service;
   return typeof v === 'string' ? v : undefined;
@@ -78,7 +84,17 @@ export function selectorPredicate(query: SelectorQuery): ObjectPredicate | undef
  */
 export function selectorSelection(query: SelectorQuery): Selection {
   const { fs, ls } = parseQuery(query);
-  const pushed = fs.find((f) => f.field === 'spec.node') ?? fs[0];
+  const pushed = fs.find((f) => f.field === 'spec.node') ?? fs.find((f) => INDEXED.includes(f.field));
   const rest = fs.filter((f) => f !== pushed);
-  return { field: pushed && { path: pushed.field, value: pushed.value }, predicate: predicateOf(rest, ls) };
+  return { field: pushed && { path: pushed.field as FieldSelector['path'], value: pushed.value }, predicate: predicateOf(rest, ls) };
+}
+
+/**
+ * status.phase selects lists only: a watch filtered on it would never see an object leave the
+ * phase (the store judges enter and leave for its indexed fields alone).
+ */
+export function refuseUnwatchable(query: SelectorQuery): void {
+  if (parseQuery(query).fs.some((f) => f.field === 'status.phase')) {
+    throw new MalformedError('fieldSelector status.phase selects lists only; watch without it (spec.node and spec.service work) and filter the events');
+  }
 }

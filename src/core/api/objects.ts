@@ -88,7 +88,13 @@ const LISTS = new Map<Kind, TSchema>(
     Type.Object({
       apiVersion: Type.Literal(API_VERSION),
       kind: Type.Literal('List'),
-      metadata: Type.Object({ revision: Type.Integer({ minimum: 0 }) }),
+      metadata: Type.Object({
+        revision: Type.Integer({ minimum: 0 }),
+        /** With ?limit: the token of the next page; absent on the last one. */
+        continue: Type.Optional(Type.String()),
+        /** With ?limit: items left after this page. */
+        remainingItemCount: Type.Optional(Type.Integer({ minimum: 0 })),
+      }),
       items: Type.Array(objectSchema(k.kind)),
     }),
   ]),
@@ -121,10 +127,12 @@ export function watchLineSchema(kind: Kind): TSchema {
 
 /** The list and watch query; `watch` and `revision` only make sense together. */
 export const ListQuerySchema = Type.Object({
-  fieldSelector: Type.Optional(Type.String({ description: 'spec.node=NAME, spec.service=NAME; comma-separated terms all match' })),
+  fieldSelector: Type.Optional(Type.String({ description: 'spec.node=NAME, spec.service=NAME, status.phase=PHASE; comma-separated terms all match' })),
   labelSelector: Type.Optional(Type.String({ description: 'k=v,k2!=v2' })),
   watch: Type.Optional(Type.String({ description: '1: an NDJSON watch stream instead of a list' })),
   revision: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'watch: resume after this revision' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'a page of at most this many items (at most 5000), in namespace/name order; metadata.continue names the next page' })),
+  continue: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,200}$', description: "the previous page's metadata.continue; 410 when that list is no longer kept" })),
 });
 
 export interface WatchLine<O = unknown> {
