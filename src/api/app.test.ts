@@ -94,9 +94,9 @@ describe('errors', () => {
 
   it('rejects an unsupported selector with 400 naming the supported ones', async () => {
     h = await startHarness();
-    const res = await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=status.phase=Running' });
+    const res = await h.call({ method: 'GET', url: '/api/v1/instances?fieldSelector=status.reason=Lost' });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toContain('spec.node=NAME');
+    expect(res.json().error.message).toContain("spec.node=NAME, spec.service=NAME, status.phase=NAME");
   });
 });
 

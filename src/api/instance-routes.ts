@@ -27,6 +27,8 @@ export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps): v
       container: typeof container === 'string' && container !== '' ? container : undefined,
       follow: queryFlag(req.query, 'follow'),
       tail: queryInt(req.query, 'tail'),
+      timestamps: queryFlag(req.query, 'timestamps'),
+      previous: queryFlag(req.query, 'previous'),
       owner: tokenIdOf(req.principal),
     });
   });

@@ -13,8 +13,23 @@ export interface LogRequest {
   container: string | undefined;
   follow: boolean;
   tail: number | undefined;
+  timestamps?: boolean | undefined;
+  /** The container's run before its last restart: the log up to when the current run started. */
+  previous?: boolean | undefined;
   /** The credential (token id) of the caller: revoking it ends the stream. */
   owner?: string | undefined;
+}
+
+/**
+ * When the container's current run started: its previous run's lines are the ones before. A
+ * restarted container is the same Docker container started again, so its log holds every run.
+ */
+function previousRunEnd(inst: Instance, container: string): string {
+  const status = [...(inst.status?.containers ?? []), ...(inst.status?.initContainers ?? [])].find((c) => c.name === container);
+  if (!status || status.restartCount === 0 || !status.startedAt) {
+    throw new NotFoundError('container', undefined, container, `container ${container} of instance ${inst.metadata.name} has not restarted: it has no previous run (drop --previous)`);
+  }
+  return status.startedAt;
 }
 
 /** The container id to ask the agent for; 404s that say what to do when there is none yet. */
@@ -78,6 +93,8 @@ export async function proxyLog(deps: RouteDeps, reply: FastifyReply, r: LogReque
   const agentUrl = url.origin;
   if (r.follow) url.searchParams.set('follow', '1');
   if (r.tail !== undefined) url.searchParams.set('tail', String(r.tail));
+  if (r.timestamps) url.searchParams.set('timestamps', '1');
+  if (r.previous) url.searchParams.set('until', previousRunEnd(inst, container));
 
   const ac = deps.streams.add(r.owner);
   const onClose = (): void => ac.abort();

@@ -36,7 +36,7 @@ describe('selectorSelection', () => {
     expect(selectorSelection({ labelSelector: 'a=b' }).field).toBeUndefined();
     let err: unknown;
     try {
-      selectorSelection({ fieldSelector: 'status.phase=Running' });
+      selectorSelection({ fieldSelector: 'status.reason=Lost' });
     } catch (e) {
       err = e;
     }

@@ -16,6 +16,8 @@ export function logsCommand(ctx: CliContext) {
     .option('-c, --container <name>', 'the container, when the instance has several')
     .option('-f, --follow', 'keep streaming new lines until Ctrl-C')
     .option('--tail <n>', 'only the last N lines')
+    .option('--timestamps', "each line starts with Docker's time it was written (RFC 3339)")
+    .option('-p, --previous', "the container's run before its last restart")
     .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
     .action(async (first, jobName, opts, cmd) => {
       const tail = opts.tail === undefined ? undefined : parseCount(opts.tail, '--tail');
@@ -30,7 +32,7 @@ export function logsCommand(ctx: CliContext) {
       }
       const stop = shutdownOnSignals();
       try {
-        const chunks = client.logs(opts.namespace, instance, { container: opts.container, follow: Boolean(opts.follow), tail }, stop.signal);
+        const chunks = client.logs(opts.namespace, instance, { container: opts.container, follow: Boolean(opts.follow), tail, timestamps: Boolean(opts.timestamps), previous: Boolean(opts.previous) }, stop.signal);
         for await (const chunk of chunks) ctx.stdout(chunk);
       } catch (e) {
         // Ctrl-C is how a user ends `logs -f`: not a failure.

@@ -404,13 +404,15 @@ export class HttpClient implements GantryClient {
   async *logs(
     namespace: string,
     name: string,
-    opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined },
+    opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined; timestamps?: boolean; previous?: boolean },
     signal?: AbortSignal,
   ): AsyncIterable<string> {
     const query = new URLSearchParams();
     if (opts.container) query.set('container', opts.container);
     if (opts.follow) query.set('follow', '1');
     if (opts.tail !== undefined) query.set('tail', String(opts.tail));
+    if (opts.timestamps) query.set('timestamps', '1');
+    if (opts.previous) query.set('previous', '1');
     const ac = new AbortController();
     const linked = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
     try {

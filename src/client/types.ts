@@ -140,7 +140,7 @@ export interface GantryClient extends ListWatch {
   /** Role edit: a ticket for an exec session's WebSocket (docs/operate.md). */
   execTicket(namespace: string, name: string, req: ExecRequest): Promise<ExecTicketAnswer>;
   /** Log text chunks; ends when not following or on abort. */
-  logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined }, signal?: AbortSignal): AsyncIterable<string>;
+  logs(namespace: string, name: string, opts: { container?: string | undefined; follow?: boolean; tail?: number | undefined; timestamps?: boolean; previous?: boolean }, signal?: AbortSignal): AsyncIterable<string>;
 }
 
 export interface ClientOptions {

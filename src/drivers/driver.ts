@@ -145,6 +145,10 @@ export interface ExecProcess {
 export interface LogOptions {
   follow: boolean;
   tail?: number | undefined;
+  /** Each line starts with the runtime's RFC 3339 time and a space. */
+  timestamps?: boolean | undefined;
+  /** Only lines written before this time (ISO): a restarted container's previous run. */
+  until?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 

@@ -153,16 +153,25 @@ spec:
     expect(await page.getByTestId('log').locator('img').count()).toBe(0);
     expect(dialogs.filter((d) => d === '1')).toEqual([]);
     await shot('instance-detail');
+    // Timestamps from the runtime: the log is read again, each line starting with its RFC 3339 time.
+    await page.getByTestId('log-timestamps').click({ force: true });
+    await expect.poll(async () => (await lines.first().textContent()) ?? '', { timeout: 10_000 }).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /);
+    await page.getByTestId('log-timestamps').click({ force: true });
   });
 
   it('runs echo $((6*7)) in the exec terminal, shows 42, and says how the session ended', async () => {
     await page.getByTestId('terminal-tab').click();
     await page.getByTestId('exec-open').click();
-    await expect.poll(() => page.getByTestId('exec-state').textContent(), { timeout: 15_000 }).toBe('open');
+    // Typed at once, before the shell is there: it must arrive after the prompt, not above it.
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('echo $((6*7))\n');
+    await expect.poll(() => page.getByTestId('exec-state').textContent(), { timeout: 15_000 }).toBe('open');
     const screen = page.getByTestId('terminal').locator('.xterm-rows');
     await expect.poll(() => screen.innerText(), { timeout: 5_000 }).toMatch(/(^|\n)42\s*(\n|$)/);
+    // What was typed early comes after the shell's banner and prompt, not above them.
+    const text = await screen.innerText();
+    expect(text.trimStart().startsWith('echo')).toBe(false);
+    expect(text).toMatch(/# echo \$\(\(6\*7\)\)\s*\n42/);
     await shot('instance-terminal');
     await page.keyboard.type('exit 3\n');
     await expect.poll(() => page.getByTestId('exec-message').textContent(), { timeout: 10_000 }).toBe('The process exited with code 3.');
@@ -262,6 +271,39 @@ spec:
     await shot('overview');
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
+  });
+
+  it('keeps the namespace in the URL (deep link, switcher, back button), and shows a 403 as a page that names the role', async () => {
+    expect((await t.g.apply('apiVersion: gantry/v1\nkind: Namespace\nmetadata: { name: team-x }\n')).code).toBe(0);
+    await page.goto(`${t.g.url}/services?ns=team-x`);
+    await expect.poll(() => page.getByTestId('namespace').inputValue(), { timeout: 10_000 }).toBe('team-x');
+    await page.getByTestId('namespace').click();
+    await page.getByRole('option', { name: 'default', exact: true }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('ns')).toBe('default');
+    await expect.poll(() => page.getByTestId('service-count').textContent(), { timeout: 10_000 }).toMatch(/of [1-9]/);
+    await page.goBack();
+    await expect.poll(() => page.getByTestId('namespace').inputValue(), { timeout: 10_000 }).toBe('team-x');
+    await page.getByRole('link', { name: 'Nodes' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('ns')).toBe('team-x');
+
+    // A person who may view default only, in a tab of their own, opens team-x.
+    const made = await t.g.cli(['token', 'create', '--user', 'vera', '--role', 'view', '--namespace', 'default', '--ttl', '1h']);
+    expect(made.code, made.stderr).toBe(0);
+    const other = await context.browser()!.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
+    try {
+      const p2 = await other.newPage();
+      await p2.goto(`${t.g.url}/services?ns=team-x`);
+      await p2.getByTestId('token').fill(made.stdout.trim());
+      await p2.getByRole('button', { name: 'Sign in' }).click();
+      const forbidden = p2.getByTestId('forbidden');
+      await forbidden.waitFor({ timeout: 10_000 });
+      expect(await forbidden.textContent()).toMatch(/Not allowed/);
+      expect(await forbidden.textContent()).toMatch(/vera/);
+      expect(await forbidden.textContent()).toMatch(/role/);
+      await p2.screenshot({ path: join(shots, 'forbidden.png'), fullPage: true });
+    } finally {
+      await other.close();
+    }
   });
 
   it('signs out: the token leaves sessionStorage and the sign-in page shows', async () => {

@@ -69,4 +69,48 @@ spec:
     }, 30_000, 500);
     expect(logs).toContain('from-the-server');
   });
+
+  it('logs --previous shows the run before the last restart, and --timestamps the runtime\'s time of each line', async () => {
+    const r = await t.g.apply(`apiVersion: gantry/v1
+kind: Service
+metadata: { name: twice }
+spec:
+  replicas: 1
+  containers:
+    - name: app
+      image: ${t.image}
+      command: ["/bin/sh", "-c", "if [ -e /ran ]; then echo second run; exec sleep 100000; else touch /ran; echo first run; exit 1; fi"]
+      resources: { memory: 16Mi }
+`);
+    expect(r.code).toBe(0);
+    const inst = await waitFor('a restarted, running instance', async () => (await instancesOf(t.g, 'twice')).find((i) => i.status?.phase === 'Running' && (i.status.containers[0]?.restartCount ?? 0) >= 1), 60_000);
+    const name = inst.metadata.name;
+    const all = await waitFor('both runs in the log', async () => {
+      const l = await t.g.cli(['logs', name]);
+      return l.stdout.includes('second run') ? l.stdout : undefined;
+    }, 30_000);
+    expect(all).toMatch(/first run\nsecond run/);
+    const previous = await t.g.cli(['logs', name, '--previous']);
+    expect(previous.code, previous.stderr).toBe(0);
+    expect(previous.stdout.trim()).toBe('first run');
+    const stamped = await t.g.cli(['logs', name, '--timestamps']);
+    expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z first run$/m);
+    // A container that has not restarted has no previous run: a 404 that says so.
+    expect((await t.g.apply(`apiVersion: gantry/v1
+kind: Service
+metadata: { name: calm }
+spec:
+  replicas: 1
+  containers:
+    - name: app
+      image: ${t.image}
+      command: ["/bin/sh", "-c", "exec sleep 100000"]
+      resources: { memory: 16Mi }
+`)).code).toBe(0);
+    const calm = await waitFor('a running calm instance', async () => (await instancesOf(t.g, 'calm')).find((i) => i.status?.phase === 'Running'), 60_000);
+    const none = await t.g.cli(['logs', calm.metadata.name, '--previous']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/has not restarted: it has no previous run/);
+  }, 90_000);
 });
+

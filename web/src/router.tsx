@@ -5,7 +5,8 @@ import { Layout } from './components/layout.js';
 import { Overview } from './pages/overview.js';
 import { ServicesPage } from './pages/services.js';
 
-const rootRoute = createRootRoute({ component: Layout });
+// `?ns=` names the namespace of every view (namespace.ts); optional, so links may leave it out.
+const rootRoute = createRootRoute({ component: Layout, validateSearch: (search: Record<string, unknown>): { ns?: string } => (typeof search.ns === 'string' ? { ns: search.ns } : {}) });
 const parent = { getParentRoute: () => rootRoute };
 
 const routeTree = rootRoute.addChildren([

@@ -206,6 +206,9 @@ export class LogEndpoint {
     const tailText = url.searchParams.get('tail');
     const tail = tailText === null ? undefined : Number(tailText);
     if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) return this.fail(res, new MalformedError('tail must be a whole number of lines'));
+    const timestamps = ['1', 'true'].includes(url.searchParams.get('timestamps') ?? '');
+    const until = url.searchParams.get('until') ?? undefined;
+    if (until !== undefined && Number.isNaN(Date.parse(until))) return this.fail(res, new MalformedError('until must be an ISO time like 2026-12-05T08:00:00Z'));
 
     const abort = new AbortController();
     res.on('close', () => abort.abort());
@@ -214,7 +217,7 @@ export class LogEndpoint {
     res.flushHeaders();
     try {
       const kept = source.kept?.(id, tail);
-      for await (const line of kept ?? source.driver.logs(id, { follow, tail, signal: abort.signal })) {
+      for await (const line of kept ?? source.driver.logs(id, { follow, tail, timestamps, until, signal: abort.signal })) {
         res.write(line.endsWith('\n') ? line : `${line}\n`);
       }
       res.end();

@@ -8,7 +8,14 @@ import { dockerReason, dockerStatus } from './docker-errors.js';
 import { LineSplitter } from './line-splitter.js';
 
 async function openLogStream(container: Docker.Container, opts: LogOptions): Promise<NodeJS.ReadableStream> {
-  const common = { stdout: true, stderr: true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
+  const common = {
+    stdout: true,
+    stderr: true,
+    ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+    ...(opts.timestamps ? { timestamps: true } : {}),
+    // Docker takes whole or fractional unix seconds.
+    ...(opts.until !== undefined ? { until: Date.parse(opts.until) / 1000 } : {}),
+  };
   if (opts.follow) return container.logs({ ...common, follow: true });
   // Without follow docker-modem buffers the whole body (and would JSON-parse it if it could).
   const body: unknown = await container.logs({ ...common, follow: false });

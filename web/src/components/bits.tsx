@@ -1,6 +1,8 @@
 // Small shared pieces. Everything from the cluster is rendered as React text (never as HTML).
-import { Alert, Badge, Group, Progress, Text, Tooltip } from '@mantine/core';
+import { Alert, Badge, Button, Group, Progress, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { Link } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
+import { useWhoAmI } from '../api/can-i.js';
 import type { ApiError } from '../api/http.js';
 
 export function age(iso: string | undefined, now = Date.now()): string {
@@ -12,10 +14,36 @@ export function age(iso: string | undefined, now = Date.now()): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
-/** An API error as a page section: 403 says which role is needed, 401 sends to sign-in (http.ts). */
+/** A 403 as a page of its own: what was refused and why (the server names the role), who is signed in, and what to do. */
+function Forbidden({ error }: { error: ApiError | Error }) {
+  const who = useWhoAmI();
+  return (
+    <Stack gap="xs" my="md" p="lg" data-testid="forbidden" style={{ border: '1px solid var(--mantine-color-orange-4)', borderRadius: 6 }}>
+      <Title order={3}>Not allowed</Title>
+      <Text>{error.message}</Text>
+      {who && (
+        <Text size="sm" c="dimmed">
+          You are signed in as {who.description}.
+        </Text>
+      )}
+      <Text size="sm">
+        Ask a cluster administrator for a token with the role this needs in that namespace (gantry token create --user YOU --role ROLE --namespace NS), then sign out and
+        sign in with it.
+      </Text>
+      <Group>
+        <Button component={Link} to="/" variant="default" size="xs">
+          Back to the overview
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+/** An API error as a page section: 403 is a page of its own naming the role needed, 401 sends to sign-in (http.ts). */
 export function ErrorBox({ error, title }: { error: ApiError | Error | undefined; title?: string }) {
   if (!error) return null;
   const status = (error as ApiError).status;
+  if (status === 403) return <Forbidden error={error} />;
   const heading = title ?? (status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Error');
   return (
     <Alert color={status === 403 ? 'orange' : 'red'} title={heading} my="sm" data-testid="error">

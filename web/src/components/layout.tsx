@@ -58,7 +58,7 @@ export function Layout() {
       </AppShell.Header>
       <AppShell.Navbar p="xs">
         {NAV.map((n) => (
-          <NavLink key={n.to} component={Link} to={n.to} label={n.label} active={n.to === '/' ? path === '/' : path.startsWith(n.to)} />
+          <NavLink key={n.to} component={Link} to={n.to} search={{ ns } as never /* Mantine's polymorphic NavLink loses the router's search type */} label={n.label} active={n.to === '/' ? path === '/' : path.startsWith(n.to)} />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>

@@ -18,6 +18,10 @@ export function LogView({ ns, instance, containers }: { ns: string; instance: st
   const [buffer, setBuffer] = useState<{ lines: Line[]; dropped: number }>({ lines: [], dropped: 0 });
   const [paused, setPaused] = useState(false);
   const [times, setTimes] = useState(false);
+  // From the container runtime (the API's timestamps=1), not when the line reached the browser.
+  const [stamps, setStamps] = useState(false);
+  // The run before the last restart (previous=1): a finished log, not followed.
+  const [previous, setPrevious] = useState(false);
   const [search, setSearch] = useState('');
   const [state, setState] = useState<'connecting' | 'following' | 'ended' | 'error'>('connecting');
   const [error, setError] = useState<string | undefined>(undefined);
@@ -46,7 +50,7 @@ export function LogView({ ns, instance, containers }: { ns: string; instance: st
     }, 100);
     const run = async (): Promise<void> => {
       try {
-        const q = new URLSearchParams({ container, follow: '1', tail: '1000' });
+        const q = new URLSearchParams({ container, tail: '1000', ...(previous ? { previous: '1' } : { follow: '1' }), ...(stamps ? { timestamps: '1' } : {}) });
         const res = await request(`${objectPath('instances', ns, instance)}/log?${q.toString()}`, { signal: stop.signal });
         setState('following');
         for await (const text of lines(res, stop.signal)) pending.current.push({ n: n++, at: Date.now(), text });
@@ -63,7 +67,7 @@ export function LogView({ ns, instance, containers }: { ns: string; instance: st
       clearInterval(flush);
       pending.current = [];
     };
-  }, [ns, instance, container, attempt]);
+  }, [ns, instance, container, attempt, stamps, previous]);
 
   const shown = useMemo(() => {
     const s = search.trim().toLowerCase();
@@ -93,7 +97,9 @@ export function LogView({ ns, instance, containers }: { ns: string; instance: st
         <Button size="xs" variant="default" onClick={() => setPaused((p) => !p)} data-testid="log-pause">
           {paused ? 'Resume' : 'Pause'}
         </Button>
+        <Switch size="sm" label="Timestamps" checked={stamps} onChange={(e) => setStamps(e.currentTarget.checked)} data-testid="log-timestamps" />
         <Switch size="sm" label="Arrival times" checked={times} onChange={(e) => setTimes(e.currentTarget.checked)} />
+        <Switch size="sm" label="Previous run" checked={previous} onChange={(e) => setPrevious(e.currentTarget.checked)} data-testid="log-previous" />
         <TextInput size="xs" placeholder="Search" value={search} onChange={(e) => setSearch(e.currentTarget.value)} aria-label="Search the log" w={200} />
         <Button size="xs" variant="default" onClick={download}>
           Download

@@ -16,6 +16,9 @@ function ended(status: ExecStatus | undefined, closeCode: number, closeReason: s
   return `The connection closed (${closeCode}${closeReason ? `: ${closeReason}` : ''}) before the process ended.`;
 }
 
+/** How long input waits for the process's first output before it is sent anyway. */
+const HOLD_INPUT_MS = 5000;
+
 export function ExecTerminal({ ns, instance, containers }: { ns: string; instance: string; containers: string[] }) {
   const host = useRef<HTMLDivElement>(null);
   const [container, setContainer] = useState(containers[0] ?? '');
@@ -38,6 +41,20 @@ export function ExecTerminal({ ns, instance, containers }: { ns: string; instanc
     const onResize = (): void => fit.fit();
     window.addEventListener('resize', onResize);
     let cancelled = false;
+    // Keys typed before the process first writes (its prompt) are held, then sent after it: a
+    // terminal echoes what it receives, so sent at once they showed above the shell's banner.
+    let ready = false;
+    const held: string[] = [];
+    let readyTimer: ReturnType<typeof setTimeout> | undefined;
+    const send = (d: string): void => {
+      if (ws?.readyState === WebSocket.OPEN) ws.send(encodeExecFrame({ channel: 0, data: encoder.encode(d) }));
+    };
+    const release = (): void => {
+      if (ready || ws?.readyState !== WebSocket.OPEN) return;
+      ready = true;
+      clearTimeout(readyTimer);
+      for (const d of held.splice(0)) send(d);
+    };
     const start = async (): Promise<void> => {
       setState('connecting');
       setMessage(undefined);
@@ -51,18 +68,26 @@ export function ExecTerminal({ ns, instance, containers }: { ns: string; instanc
         ws.onopen = () => {
           setState('open');
           term.focus();
+          // A command that prints nothing until it reads (cat) still gets what was typed.
+          readyTimer = setTimeout(release, HOLD_INPUT_MS);
         };
         ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
           const frame = decodeExecFrame(new Uint8Array(ev.data));
-          if (frame.channel === 1 || frame.channel === 2) term.write(frame.data);
-          else if (frame.channel === 3) status = frame.status;
+          if (frame.channel === 1 || frame.channel === 2) {
+            term.write(frame.data);
+            // The shell has spoken (its prompt): what was typed meanwhile goes in now, after it.
+            if (!ready) setTimeout(release, 0);
+          } else if (frame.channel === 3) status = frame.status;
         };
         ws.onclose = (ev) => {
           setState('ended');
           setMessage(ended(status, ev.code, ev.reason));
         };
         disposers.push(
-          term.onData((d) => ws?.readyState === WebSocket.OPEN && ws.send(encodeExecFrame({ channel: 0, data: encoder.encode(d) }))),
+          term.onData((d) => {
+            if (!ready) held.push(d);
+            else send(d);
+          }),
           term.onResize(({ cols, rows }) => ws?.readyState === WebSocket.OPEN && ws.send(encodeExecFrame({ channel: 4, size: { cols, rows } }))),
         );
       } catch (e) {
@@ -73,6 +98,7 @@ export function ExecTerminal({ ns, instance, containers }: { ns: string; instanc
     void start();
     return () => {
       cancelled = true;
+      clearTimeout(readyTimer);
       window.removeEventListener('resize', onResize);
       for (const d of disposers) d.dispose();
       ws?.close();

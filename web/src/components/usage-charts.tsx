@@ -1,17 +1,18 @@
 // CPU and memory of an instance over the last 15 minutes, from the stats API (samples the agent
-// keeps in memory; docs/monitoring.md). Samples arrive every --stats-interval, so this polls
-// `?since=` the last sample it has. Request and limit are drawn as lines. Loaded lazily with uPlot.
+// keeps in memory; docs/monitoring.md), followed with `?watch=1`: each sampling round arrives as
+// the agent takes it. Request and limit are drawn as lines. Loaded lazily with uPlot.
 import 'uplot/dist/uPlot.min.css';
 import { Alert, Group, Stack, Text } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import type { StatsList } from '../../../src/core/index.js';
-import { ApiError, getJson } from '../api/http.js';
+import { ApiError, lines, request } from '../api/http.js';
 import { objectPath } from '../api/paths.js';
 import { bytes } from './bits.js';
 
 const WINDOW_S = 15 * 60;
-const POLL_MS = 3000;
+/** After the stream ends or fails, open it again this much later. */
+const RETRY_MS = 3000;
 
 interface Point {
   t: number;
@@ -78,24 +79,36 @@ export function UsageCharts({ ns, instance }: { ns: string; instance: string }) 
     const stop = new AbortController();
     let since: string | undefined;
     let merged: StatsList | undefined;
-    const poll = async (): Promise<void> => {
-      try {
-        const q = since ? `?since=${encodeURIComponent(since)}` : '';
-        const next = await getJson<StatsList>(`${objectPath('instances', ns, instance)}/stats${q}`, stop.signal);
-        merged = merge(merged, next);
-        const last = merged.items.flatMap((s) => s.samples.map((x) => x.at)).sort().pop();
-        if (last) since = new Date(Date.parse(last) + 1).toISOString();
-        setList(merged);
-        setError(undefined);
-      } catch (e) {
-        if (!stop.signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
+    // The stream (?watch=1) pushes each sampling round as the agent takes it; when it drops
+    // (agent restart, network), it is opened again from the last sample seen.
+    const follow = async (): Promise<void> => {
+      while (!stop.signal.aborted) {
+        try {
+          const q = new URLSearchParams({ watch: '1', ...(since ? { since } : {}) });
+          const res = await request(`${objectPath('instances', ns, instance)}/stats?${q.toString()}`, { signal: stop.signal });
+          for await (const text of lines(res, stop.signal)) {
+            if (!text.trim()) continue;
+            const line = JSON.parse(text) as StatsList | { error: string };
+            if ('error' in line) {
+              setError(line.error);
+              continue;
+            }
+            merged = merge(merged, line);
+            const last = merged.items.flatMap((s) => s.samples.map((x) => x.at)).sort().pop();
+            if (last) since = new Date(Date.parse(last) + 1).toISOString();
+            setList(merged);
+            setError(undefined);
+          }
+        } catch (e) {
+          if (stop.signal.aborted) return;
+          setError(e instanceof ApiError ? e.message : String(e));
+        }
+        await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     };
-    void poll();
-    const timer = setInterval(() => void poll(), POLL_MS);
+    void follow();
     return () => {
       stop.abort();
-      clearInterval(timer);
     };
   }, [ns, instance]);
 

@@ -103,7 +103,7 @@ export function ServicesPage() {
           ))}
         </Box>
         <div ref={scroller} style={{ height: 'calc(100vh - 260px)', minHeight: 240, overflow: 'auto' }} data-testid="services-scroller">
-          {services.loaded && rows.length === 0 && (
+          {services.loaded && !services.error && rows.length === 0 && (
             <Text c="dimmed" p="md">
               {services.items.length === 0 ? 'No services yet.' : 'No service matches the filter.'}
             </Text>
