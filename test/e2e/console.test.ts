@@ -265,6 +265,21 @@ spec:
     await page.getByTestId('node-row-e2e-node').getByTestId('draining').waitFor({ state: 'detached', timeout: 10_000 });
   });
 
+  it('lists instances in pages, filtering by service on the server and by phase in the page', async () => {
+    await page.goto(`${t.g.url}/instances?ns=default`);
+    const count = page.getByTestId('instance-count');
+    await expect.poll(async () => Number(/of (\d+)/.exec((await count.textContent()) ?? '')?.[1] ?? 0), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const asked = page.waitForRequest((r) => r.url().includes('limit=1000') && r.url().includes('fieldSelector=spec.service%3Dweb'));
+    await page.getByTestId('filter-service').fill('web');
+    await asked;
+    await expect.poll(async () => (await page.locator('[data-testid^=instance-row-]').allTextContents()).every((t) => t.startsWith('web-')), { timeout: 10_000 }).toBe(true);
+    await page.getByTestId('filter-phase').click();
+    await page.getByRole('option', { name: 'Running', exact: true }).click();
+    await expect.poll(async () => (await page.getByTestId('phase').allTextContents()).every((t) => t.startsWith('Running')), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByTestId('phase').count()).toBeGreaterThanOrEqual(1);
+    await shot('instances');
+  });
+
   it('shows the overview live, and the page made no script error and no CSP violation', async () => {
     await page.goto(`${t.g.url}/`);
     await expect.poll(() => page.getByTestId('phases').textContent(), { timeout: 10_000 }).toMatch(/Running: 3/);

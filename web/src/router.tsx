@@ -14,6 +14,7 @@ const routeTree = rootRoute.addChildren([
   createRoute({ ...parent, path: '/services', component: ServicesPage }),
   createRoute({ ...parent, path: '/services/new', component: lazyRouteComponent(() => import('./pages/deploy.js'), 'DeployPage') }),
   createRoute({ ...parent, path: '/services/$ns/$name', component: lazyRouteComponent(() => import('./pages/service-detail.js'), 'ServiceDetail') }),
+  createRoute({ ...parent, path: '/instances', component: lazyRouteComponent(() => import('./pages/instances.js'), 'InstancesPage') }),
   createRoute({ ...parent, path: '/instances/$ns/$name', component: lazyRouteComponent(() => import('./pages/instance-detail.js'), 'InstanceDetail') }),
   createRoute({ ...parent, path: '/nodes', component: lazyRouteComponent(() => import('./pages/nodes.js'), 'NodesPage') }),
   createRoute({ ...parent, path: '/nodes/$name', component: lazyRouteComponent(() => import('./pages/node-detail.js'), 'NodeDetail') }),

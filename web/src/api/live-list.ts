@@ -38,6 +38,8 @@ export class LiveList<T extends Obj> {
   constructor(
     private readonly path: string,
     private readonly query = '',
+    /** List in pages of this many (?limit, then ?continue), shown as they come; 0: one list. */
+    private readonly pageSize = 0,
   ) {}
 
   subscribe = (f: () => void): (() => void) => {
@@ -64,13 +66,31 @@ export class LiveList<T extends Obj> {
   }
 
   private async list(signal: AbortSignal): Promise<void> {
-    const body = await getJson<{ metadata: { revision: number }; items: T[] }>(this.url(''), signal);
+    type Page = { metadata: { revision: number; continue?: string }; items: T[] };
+    if (this.pageSize <= 0) {
+      const body = await getJson<Page>(this.url(''), signal);
+      this.items.clear();
+      for (const o of body.items) this.items.set(keyOf(o), o);
+      this.revision = body.metadata.revision;
+      this.loaded = true;
+      this.error = undefined;
+      this.changed(true);
+      return;
+    }
+    // Pages of one snapshot (the server keeps it between pages): the first is shown at once, the
+    // rest as they come; the watch then starts from the snapshot's revision, so nothing is missed.
+    let body = await getJson<Page>(this.url(`limit=${this.pageSize}`), signal);
     this.items.clear();
-    for (const o of body.items) this.items.set(keyOf(o), o);
-    this.revision = body.metadata.revision;
-    this.loaded = true;
-    this.error = undefined;
-    this.changed(true);
+    for (;;) {
+      for (const o of body.items) this.items.set(keyOf(o), o);
+      this.revision = body.metadata.revision;
+      this.loaded = true;
+      this.error = undefined;
+      this.changed(true);
+      const next = body.metadata.continue;
+      if (!next) return;
+      body = await getJson<Page>(this.url(`continue=${encodeURIComponent(next)}`), signal);
+    }
   }
 
   private apply(line: WatchLine): void {
@@ -123,16 +143,16 @@ export interface LiveView<T> {
 }
 
 /** A live list of `path` (a collection URL) with `query` (selectors); null path: nothing. */
-export function useLiveList<T extends Obj>(path: string | null, query = ''): LiveView<T> {
+export function useLiveList<T extends Obj>(path: string | null, query = '', pageSize = 0): LiveView<T> {
   const [live, setLive] = useState<LiveList<T> | undefined>(undefined);
   useEffect(() => {
     if (path === null) return setLive(undefined);
-    const l = new LiveList<T>(path, query);
+    const l = new LiveList<T>(path, query, pageSize);
     const stop = new AbortController();
     setLive(l);
     void l.run(stop.signal);
     return () => stop.abort();
-  }, [path, query]);
+  }, [path, query, pageSize]);
   const noop = useMemo(() => ({ subscribe: () => () => undefined, snapshot: () => 0 }), []);
   const version = useSyncExternalStore(live?.subscribe ?? noop.subscribe, live?.snapshot ?? noop.snapshot);
   return useMemo(

@@ -9,6 +9,7 @@ import { setNamespace, useNamespace } from '../namespace.js';
 const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/services', label: 'Services' },
+  { to: '/instances', label: 'Instances' },
   { to: '/nodes', label: 'Nodes' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/events', label: 'Events' },
