@@ -2,7 +2,6 @@
 // editor with the YAML library, the instance page with the terminal and charts) load when opened.
 import { createRootRoute, createRoute, createRouter, lazyRouteComponent } from '@tanstack/react-router';
 import { Layout } from './components/layout.js';
-import { Overview } from './pages/overview.js';
 import { ServicesPage } from './pages/services.js';
 
 // `?ns=` names the namespace of every view (namespace.ts); optional, so links may leave it out.
@@ -10,7 +9,7 @@ const rootRoute = createRootRoute({ component: Layout, validateSearch: (search: 
 const parent = { getParentRoute: () => rootRoute };
 
 const routeTree = rootRoute.addChildren([
-  createRoute({ ...parent, path: '/', component: Overview }),
+  createRoute({ ...parent, path: '/', component: lazyRouteComponent(() => import('./pages/overview.js'), 'Overview') }),
   createRoute({ ...parent, path: '/services', component: ServicesPage }),
   createRoute({ ...parent, path: '/services/new', component: lazyRouteComponent(() => import('./pages/deploy.js'), 'DeployPage') }),
   createRoute({ ...parent, path: '/services/$ns/$name', component: lazyRouteComponent(() => import('./pages/service-detail.js'), 'ServiceDetail') }),

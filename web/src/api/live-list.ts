@@ -26,6 +26,26 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
+/**
+ * Lists asked for before React runs (main.tsx, for the page the URL opens): the request goes out
+ * while the script still evaluates, and the first LiveList of that URL takes its answer.
+ */
+const early = new Map<string, Promise<unknown>>();
+
+export function prefetchList(url: string): void {
+  if (early.has(url)) return;
+  const p = getJson<unknown>(url);
+  // Whoever takes it handles its error; unclaimed, it must not be an unhandled rejection.
+  p.catch(() => undefined);
+  early.set(url, p);
+}
+
+function takeEarly<B>(url: string): Promise<B> | undefined {
+  const p = early.get(url);
+  early.delete(url);
+  return p as Promise<B> | undefined;
+}
+
 export class LiveList<T extends Obj> {
   readonly items = new Map<string, T>();
   version = 0;
@@ -68,7 +88,7 @@ export class LiveList<T extends Obj> {
   private async list(signal: AbortSignal): Promise<void> {
     type Page = { metadata: { revision: number; continue?: string }; items: T[] };
     if (this.pageSize <= 0) {
-      const body = await getJson<Page>(this.url(''), signal);
+      const body = await (takeEarly<Page>(this.url('')) ?? getJson<Page>(this.url(''), signal));
       this.items.clear();
       for (const o of body.items) this.items.set(keyOf(o), o);
       this.revision = body.metadata.revision;
