@@ -1,4 +1,4 @@
-import '@mantine/core/styles.css';
+import './mantine-styles.js';
 import './app.css';
 import { createTheme, localStorageColorSchemeManager, MantineProvider } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';

@@ -18,6 +18,8 @@ function ended(status: ExecStatus | undefined, closeCode: number, closeReason: s
 
 /** How long input waits for the process's first output before it is sent anyway. */
 const HOLD_INPUT_MS = 5000;
+/** The process's first output is over once it has been quiet this long. */
+const QUIET_MS = 250;
 
 export function ExecTerminal({ ns, instance, containers }: { ns: string; instance: string; containers: string[] }) {
   const host = useRef<HTMLDivElement>(null);
@@ -55,6 +57,13 @@ export function ExecTerminal({ ns, instance, containers }: { ns: string; instanc
       clearTimeout(readyTimer);
       for (const d of held.splice(0)) send(d);
     };
+    // Listening from the start: keys typed while the ticket is fetched are held too.
+    disposers.push(
+      term.onData((d) => {
+        if (!ready) held.push(d);
+        else send(d);
+      }),
+    );
     const start = async (): Promise<void> => {
       setState('connecting');
       setMessage(undefined);
@@ -75,8 +84,12 @@ export function ExecTerminal({ ns, instance, containers }: { ns: string; instanc
           const frame = decodeExecFrame(new Uint8Array(ev.data));
           if (frame.channel === 1 || frame.channel === 2) {
             term.write(frame.data);
-            // The shell has spoken (its prompt): what was typed meanwhile goes in now, after it.
-            if (!ready) setTimeout(release, 0);
+            // The shell has spoken: what was typed meanwhile goes in once its banner and prompt
+            // are all out (output quiet for a moment), after them.
+            if (!ready) {
+              clearTimeout(readyTimer);
+              readyTimer = setTimeout(release, QUIET_MS);
+            }
           } else if (frame.channel === 3) status = frame.status;
         };
         ws.onclose = (ev) => {
@@ -84,10 +97,6 @@ export function ExecTerminal({ ns, instance, containers }: { ns: string; instanc
           setMessage(ended(status, ev.code, ev.reason));
         };
         disposers.push(
-          term.onData((d) => {
-            if (!ready) held.push(d);
-            else send(d);
-          }),
           term.onResize(({ cols, rows }) => ws?.readyState === WebSocket.OPEN && ws.send(encodeExecFrame({ channel: 4, size: { cols, rows } }))),
         );
       } catch (e) {
