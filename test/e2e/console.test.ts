@@ -292,8 +292,7 @@ spec:
     expect((await t.g.apply('apiVersion: gantry/v1\nkind: Namespace\nmetadata: { name: team-x }\n')).code).toBe(0);
     await page.goto(`${t.g.url}/services?ns=team-x`);
     await expect.poll(() => page.getByTestId('namespace').inputValue(), { timeout: 10_000 }).toBe('team-x');
-    await page.getByTestId('namespace').click();
-    await page.getByRole('option', { name: 'default', exact: true }).click();
+    await page.getByTestId('namespace').selectOption('default');
     await expect.poll(() => new URL(page.url()).searchParams.get('ns')).toBe('default');
     await expect.poll(() => page.getByTestId('service-count').textContent(), { timeout: 10_000 }).toMatch(/of [1-9]/);
     await page.goBack();

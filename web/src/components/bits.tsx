@@ -1,5 +1,5 @@
 // Small shared pieces. Everything from the cluster is rendered as React text (never as HTML).
-import { Alert, Badge, Button, Group, Progress, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { Alert, Badge, Button, Group, Progress, Stack, Text, Title } from '@mantine/core';
 import { Link } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
 import { useWhoAmI } from '../api/can-i.js';
@@ -73,11 +73,11 @@ export function UsageBar({ label, used, requested, capacity, format }: { label: 
           {format(requested)} requested{used !== undefined ? `, ${format(used)} used` : ''} of {format(capacity)}
         </Text>
       </Group>
-      <Tooltip label={`${Math.round(pct(requested))}% requested`}>
+      <div title={`${Math.round(pct(requested))}% requested`}>
         <Progress.Root size="md">
           <Progress.Section value={pct(requested)} color={pct(requested) > 90 ? 'red' : 'indigo'} />
         </Progress.Root>
-      </Tooltip>
+      </div>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { ActionIcon, AppShell, Button, Group, NavLink, Select, Text, Title, Tooltip, useMantineColorScheme } from '@mantine/core';
+import { ActionIcon, AppShell, Button, Group, NativeSelect, NavLink, Text, Title, useMantineColorScheme } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useRouterState } from '@tanstack/react-router';
 import { useWhoAmI } from '../api/can-i.js';
@@ -31,7 +31,8 @@ export function Layout() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="md" wrap="nowrap">
             <Title order={3}>Gantry</Title>
-            <Select aria-label="Namespace" data={options} value={ns} onChange={(v) => v && setNamespace(v)} w={200} allowDeselect={false} data-testid="namespace" />
+            {/* A native select: the first page's script stays free of the kit's combobox and popover code. */}
+            <NativeSelect aria-label="Namespace" data={options} value={ns} onChange={(e) => setNamespace(e.currentTarget.value)} w={200} data-testid="namespace" />
           </Group>
           <Group gap="sm" wrap="nowrap">
             {who && (
@@ -39,11 +40,9 @@ export function Layout() {
                 {who.description}
               </Text>
             )}
-            <Tooltip label={colorScheme === 'dark' ? 'Light theme' : 'Dark theme'}>
-              <ActionIcon variant="default" size="lg" aria-label="Toggle light and dark" onClick={toggleColorScheme}>
+            <ActionIcon variant="default" size="lg" aria-label="Toggle light and dark" title={colorScheme === 'dark' ? 'Light theme' : 'Dark theme'} onClick={toggleColorScheme}>
                 {colorScheme === 'dark' ? '☀' : '☾'}
               </ActionIcon>
-            </Tooltip>
             <Button
               variant="default"
               onClick={() => {
