@@ -3,6 +3,7 @@
 import { churnBench } from './churn-bench.js';
 import { cliBench } from './cli-bench.js';
 import { consoleBench } from './console-bench.js';
+import { consoleSimBench } from './console-sim-bench.js';
 import { cronBench } from './cron-bench.js';
 import { dnsBench } from './dns-bench.js';
 import { lbBench } from './lb-bench.js';
@@ -12,4 +13,4 @@ import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 import { statsBench } from './stats-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, statsBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench];
