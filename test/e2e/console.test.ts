@@ -204,6 +204,15 @@ spec:
     await shot('instance-usage');
   });
 
+  it('shows the service\'s endpoints and what the load balancer does for it', async () => {
+    await page.goto(`${t.g.url}/services/default/web`);
+    await page.getByTestId('endpoints-tab').click();
+    await expect.poll(async () => page.getByTestId('endpoints').locator('tbody tr').count(), { timeout: 10_000 }).toBe(3);
+    // gantry up here runs no load balancer: the panel says so rather than showing nothing.
+    await expect.poll(async () => (await page.getByText(/load balancer/i).allTextContents()).join(' '), { timeout: 10_000 }).toMatch(/no load balancer|Load balancer/);
+    await shot('service-endpoints');
+  });
+
   it('scales to 1 from the service page', async () => {
     await page.goto(`${t.g.url}/services/default/web`);
     await page.getByTestId('scale-input').fill('1');

@@ -41,8 +41,8 @@ export function Layout() {
               </Text>
             )}
             <ActionIcon variant="default" size="lg" aria-label="Toggle light and dark" title={colorScheme === 'dark' ? 'Light theme' : 'Dark theme'} onClick={toggleColorScheme}>
-                {colorScheme === 'dark' ? '☀' : '☾'}
-              </ActionIcon>
+              {colorScheme === 'dark' ? '☀' : '☾'}
+            </ActionIcon>
             <Button
               variant="default"
               onClick={() => {

@@ -104,8 +104,8 @@ export function NodesPage() {
                 </Table.Td>
                 <Table.Td>
                   <Stack gap={4}>
-                    <UsageBar label="CPU" requested={u.cpu} capacity={n.status?.capacity.cpu ?? 0} format={cores} />
-                    <UsageBar label="Memory" requested={u.memory} capacity={n.status?.capacity.memory ?? 0} format={bytes} />
+                    <UsageBar label="CPU" requested={u.cpu} used={n.status?.usage?.cpu} capacity={n.status?.capacity.cpu ?? 0} format={cores} />
+                    <UsageBar label="Memory" requested={u.memory} used={n.status?.usage?.memory} capacity={n.status?.capacity.memory ?? 0} format={bytes} />
                   </Stack>
                 </Table.Td>
                 <Table.Td>

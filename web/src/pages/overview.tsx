@@ -32,11 +32,18 @@ export function Overview() {
     const cordoned = nodes.items.filter(isCordoned).length;
     let cpu = 0;
     let memory = 0;
+    // What the nodes' containers use (every namespace): each agent writes its totals at most once a minute.
+    let usedCpu: number | undefined;
+    let usedMemory: number | undefined;
     for (const x of nodes.items) {
       cpu += x.status?.capacity.cpu ?? 0;
       memory += x.status?.capacity.memory ?? 0;
+      if (x.status?.usage) {
+        usedCpu = (usedCpu ?? 0) + x.status.usage.cpu;
+        usedMemory = (usedMemory ?? 0) + x.status.usage.memory;
+      }
     }
-    return { ready, notReady: nodes.items.length - ready, cordoned, cpu, memory };
+    return { ready, notReady: nodes.items.length - ready, cordoned, cpu, memory, usedCpu, usedMemory };
   }, [nodes.items]);
   const use = useMemo(() => {
     let cpu = 0;
@@ -74,8 +81,8 @@ export function Overview() {
       </SimpleGrid>
       <Section title={`Capacity (${ns === '*' ? 'all namespaces' : `requests in ${ns}`})`}>
         <Stack gap="xs">
-          <UsageBar label="CPU" requested={use.cpu} capacity={n.cpu} format={cores} />
-          <UsageBar label="Memory" requested={use.memory} capacity={n.memory} format={bytes} />
+          <UsageBar label="CPU" requested={use.cpu} used={ns === '*' ? n.usedCpu : undefined} capacity={n.cpu} format={cores} />
+          <UsageBar label="Memory" requested={use.memory} used={ns === '*' ? n.usedMemory : undefined} capacity={n.memory} format={bytes} />
         </Stack>
       </Section>
       <Section title="Instances by phase">

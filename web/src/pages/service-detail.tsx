@@ -9,6 +9,7 @@ import { getJson, sendJson } from '../api/http.js';
 import { useLiveList } from '../api/live-list.js';
 import { collection, objectPath } from '../api/paths.js';
 import { age, ErrorBox, Phase, Section } from '../components/bits.js';
+import { EndpointsPanel } from '../components/endpoints-panel.js';
 import { SpecEditor } from '../components/spec-editor.js';
 import { exposedAt, serviceState, type GantryEvent, type Instance, type Service } from '../model.js';
 import { EventTable } from './events.js';
@@ -105,6 +106,9 @@ export function ServiceDetail() {
         <Tabs.List>
           <Tabs.Tab value="instances">Instances ({instances.items.length})</Tabs.Tab>
           <Tabs.Tab value="rollout">Rollout</Tabs.Tab>
+          <Tabs.Tab value="endpoints" data-testid="endpoints-tab">
+            Endpoints
+          </Tabs.Tab>
           <Tabs.Tab value="events">Events ({mine.length})</Tabs.Tab>
           <Tabs.Tab value="spec">Spec</Tabs.Tab>
         </Tabs.List>
@@ -192,6 +196,9 @@ export function ServiceDetail() {
               </Table.Tbody>
             </Table>
           </Section>
+        </Tabs.Panel>
+        <Tabs.Panel value="endpoints" pt="md">
+          <EndpointsPanel ns={ns} name={name} />
         </Tabs.Panel>
         <Tabs.Panel value="events" pt="md">
           <EventTable events={mine} />
