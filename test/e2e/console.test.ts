@@ -202,6 +202,9 @@ spec:
     expect(await cpu.locator('canvas').count()).toBe(1);
     expect(await cpu.textContent()).toMatch(/request/);
     await shot('instance-usage');
+    // The service's instance table shows it too: CPU and memory now.
+    await page.goto(`${t.g.url}/services/default/busy`);
+    await expect.poll(async () => (await page.getByTestId('usage-now').first().textContent()) ?? '', { timeout: 20_000 }).toMatch(/^\d+\.\d\d CPU \/ [\d.]+ (B|KiB|MiB)$/);
   });
 
   it('shows the service\'s endpoints and what the load balancer does for it', async () => {

@@ -3,12 +3,12 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { usePathParams } from '../path-params.js';
 import { useMemo, useState } from 'react';
-import type { RolloutView } from '../../../src/core/index.js';
+import type { RolloutView, StatsList } from '../../../src/core/index.js';
 import { useCanI } from '../api/can-i.js';
 import { getJson, sendJson } from '../api/http.js';
 import { useLiveList } from '../api/live-list.js';
 import { collection, objectPath } from '../api/paths.js';
-import { age, ErrorBox, Phase, Section } from '../components/bits.js';
+import { age, bytes, ErrorBox, Phase, Section } from '../components/bits.js';
 import { EndpointsPanel } from '../components/endpoints-panel.js';
 import { SpecEditor } from '../components/spec-editor.js';
 import { exposedAt, serviceState, type GantryEvent, type Instance, type Service } from '../model.js';
@@ -129,6 +129,7 @@ export function ServiceDetail() {
                 <Table.Th>Phase</Table.Th>
                 <Table.Th>Ports</Table.Th>
                 <Table.Th>Restarts</Table.Th>
+                <Table.Th>CPU / memory now</Table.Th>
                 <Table.Th>Version</Table.Th>
                 <Table.Th>Age</Table.Th>
               </Table.Tr>
@@ -147,6 +148,7 @@ export function ServiceDetail() {
                   </Table.Td>
                   <Table.Td>{ports(i)}</Table.Td>
                   <Table.Td>{restarts(i)}</Table.Td>
+                  <Table.Td data-testid="usage-now">{sorted.length <= MAX_USAGE_ROWS && i.spec.node ? <UsageNow ns={ns} name={i.metadata.name} /> : ''}</Table.Td>
                   <Table.Td>{i.spec.version !== undefined ? `v${i.spec.version}` : ''}</Table.Td>
                   <Table.Td>{age(i.metadata.createdAt)}</Table.Td>
                 </Table.Tr>
@@ -210,3 +212,32 @@ export function ServiceDetail() {
     </Stack>
   );
 }
+
+/** Instances whose usage is asked for (one small request each every 10 s); more: see each instance. */
+const MAX_USAGE_ROWS = 50;
+
+/** The instance's latest sample (its containers summed), from its node's agent. */
+function UsageNow({ ns, name }: { ns: string; name: string }) {
+  const { data } = useQuery({
+    queryKey: ['usage-now', ns, name],
+    queryFn: () => getJson<StatsList>(`${objectPath('instances', ns, name)}/stats?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`),
+    refetchInterval: 10_000,
+    retry: false,
+  });
+  if (!data) return null;
+  let cores: number | undefined;
+  let memory = 0;
+  for (const series of data.items) {
+    const last = series.samples.at(-1);
+    if (!last) continue;
+    if (last.cpuCores !== undefined) cores = (cores ?? 0) + last.cpuCores;
+    memory += last.memoryWorkingSetBytes;
+  }
+  if (memory === 0 && cores === undefined) return null;
+  return (
+    <Text size="sm">
+      {cores === undefined ? '…' : `${cores.toFixed(2)} CPU`} / {bytes(memory)}
+    </Text>
+  );
+}
+
