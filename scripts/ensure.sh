@@ -167,3 +167,16 @@ ensure_lxcfs() {
 # tmux drives a real terminal in the `gantry exec -it` e2e test.
 if ! command -v tmux >/dev/null 2>&1 && is_debian_root; then apt_install tmux; fi
 [ "${ENSURE_CHROMIUM:-1}" = 0 ] || ensure_chromium
+
+# (g) etcd for the etcd store backend (docs/ha.md) and its conformance tests: the binary only;
+# Debian's package would also start a system etcd where systemd runs, which Gantry never uses
+# (tests and `gantry up --ha` start their own on loopback ports with TLS).
+ensure_etcd() {
+  command -v etcd >/dev/null 2>&1 && return 0
+  if is_debian_root; then
+    apt_install etcd-server
+  else
+    say "missing etcd: the etcd store tests (test/e2e/etcd-store.test.ts) will fail; install it (Debian: apt-get install etcd-server)"
+  fi
+}
+[ "${ENSURE_ETCD:-1}" = 0 ] || ensure_etcd

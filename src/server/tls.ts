@@ -46,8 +46,11 @@ export interface IssueOptions {
   commonName: string;
   /** DNS names and IP addresses (told apart by their form). */
   sans?: readonly string[];
-  /** serverAuth (a listener) or clientAuth (a caller that proves who it is). */
-  usage: 'server' | 'client';
+  /**
+   * serverAuth (a listener), clientAuth (a caller that proves who it is), or both (an etcd member:
+   * it listens to its peers and calls them with the same certificate).
+   */
+  usage: 'server' | 'client' | 'peer';
   validityDays?: number;
   now?: Date;
 }
@@ -123,6 +126,12 @@ export async function loadCertificateAuthority(dataDir: string): Promise<Certifi
   return ca;
 }
 
+const EXTENDED_USAGES: Record<IssueOptions['usage'], string[]> = {
+  server: [x509.ExtendedKeyUsage.serverAuth],
+  client: [x509.ExtendedKeyUsage.clientAuth],
+  peer: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+};
+
 /** A new key pair and a certificate for it, signed by the CA. */
 export async function issueCertificate(ca: CertificateAuthority, opts: IssueOptions): Promise<IssuedCertificate> {
   const now = opts.now ?? new Date();
@@ -133,7 +142,7 @@ export async function issueCertificate(ca: CertificateAuthority, opts: IssueOpti
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([opts.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    new x509.ExtendedKeyUsageExtension(EXTENDED_USAGES[opts.usage]),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
   ];

@@ -27,7 +27,7 @@ export interface PublishedChange extends WatchEvent {
 export interface WatchHubOptions {
   /** The store revision the history ends at. */
   revision: number;
-  /** Kept history, oldest first, consecutive revisions ending at `revision` (may be empty). */
+  /** Kept history, oldest first, in revision order, ending at or before `revision` (may be empty): every change after its first entry's revision - 1. */
   history: readonly WatchEvent[];
   historyLimit: number;
   /** The kept history's JSON bytes at most (the newest change is always kept); default unbounded. */
@@ -45,6 +45,11 @@ export class WatchHub {
   /** Sum of sizes from `start` on. */
   private keptBytes = 0;
   private start = 0;
+  /**
+   * Every change after this revision is in the history: a watch from here or later can resume.
+   * Revisions need not be consecutive (an etcd revision can carry several changes, or none of ours).
+   */
+  private floor: number;
   private revision: number;
   /** Watchers by the kind they follow; key undefined holds those that follow every kind. */
   private readonly watchers = new Map<Kind | undefined, Set<Watcher>>();
@@ -56,6 +61,7 @@ export class WatchHub {
     this.revision = opts.revision;
     const kept = opts.history.slice(-Math.max(1, opts.historyLimit));
     this.history = withPrevious(kept);
+    this.floor = kept.length > 0 ? (kept[0] as WatchEvent).revision - 1 : opts.revision;
     const given = opts.historySizes?.slice(-kept.length);
     this.sizes = kept.map((e, i) => given?.[i] ?? JSON.stringify(e.object).length);
     for (const b of this.sizes) this.keptBytes += b;
@@ -67,6 +73,7 @@ export class WatchHub {
     const maxBytes = this.opts.historyMaxBytes ?? Infinity;
     while (this.history.length - this.start > this.opts.historyLimit || (this.keptBytes > maxBytes && this.history.length - this.start > 1)) {
       this.keptBytes -= this.sizes[this.start] ?? 0;
+      this.floor = (this.history[this.start] as HistoryEntry).event.revision;
       this.start++;
     }
     // Compact once the dropped prefix is as long as the kept tail: amortised O(1) per event.
@@ -85,6 +92,11 @@ export class WatchHub {
   /** The oldest revision still replayable; revision + 1 when no history is kept. */
   get oldestRevision(): number {
     return this.history[this.start]?.event.revision ?? this.revision + 1;
+  }
+
+  /** The revision up to which changes are published (the latest change's, or where the hub started). */
+  get currentRevision(): number {
+    return this.revision;
   }
 
   get watcherCount(): number {
@@ -131,15 +143,14 @@ export class WatchHub {
       watcher.end();
       return watcher;
     }
-    const oldest = this.oldestRevision;
-    if (from < oldest - 1) {
+    if (from < this.floor) {
       watcher.fail(
-        new ExpiredError(`watch from revision ${from} is too old: history is kept from revision ${oldest} (now ${this.revision}); list again and watch from the list's revision`),
+        new ExpiredError(`watch from revision ${from} is too old: history is kept from revision ${this.floor + 1} (now ${this.revision}); list again and watch from the list's revision`),
       );
       return watcher;
     }
     // A field watch replays what it would have been handed live: the same fieldView per change.
-    for (let i = this.start + Math.max(0, from + 1 - oldest); i < this.history.length; i++) {
+    for (let i = this.firstAfter(from); i < this.history.length; i++) {
       const entry = this.history[i] as HistoryEntry;
       const e = field ? fieldView(entry, field) : entry.event;
       if (e) watcher.offer(e);
@@ -149,6 +160,36 @@ export class WatchHub {
     else join(this.watchers, kind, watcher);
     signal.addEventListener('abort', onAbort, { once: true });
     return watcher;
+  }
+
+  /** Index of the first kept entry with a revision above `from` (history is in revision order). */
+  private firstAfter(from: number): number {
+    let lo = this.start;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.history[mid] as HistoryEntry).event.revision <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Forgets the history and fails every watch with EXPIRED (`reason` says why): the changes between
+   * the last published revision and `revision` are not known, so nobody may resume across them.
+   * Watchers relist and watch again from `revision`.
+   */
+  reset(revision: number, reason: string): void {
+    for (const map of [this.watchers, this.fieldWatchers] as Map<unknown, Set<Watcher>>[]) {
+      for (const set of [...map.values()]) for (const w of [...set]) w.fail(new ExpiredError(`${reason}; list again and watch from the list's revision`));
+      map.clear();
+    }
+    this.history = [];
+    this.sizes = [];
+    this.start = 0;
+    this.keptBytes = 0;
+    this.revision = revision;
+    this.floor = revision;
   }
 
   /** Ends every watch (without error); later watches end at once. */
