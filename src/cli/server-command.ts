@@ -1,4 +1,5 @@
 // `gantry server`: the control plane alone; agents on other hosts join it.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../core/index.js';
@@ -37,6 +38,12 @@ export function serverCommand(ctx: CliContext) {
     .option('--no-lb', 'run no load balancer')
     .option('--lb-address <ip>', 'where the load balancer binds service ports', '127.0.0.1')
     .option('--lb-http-port <port>', 'the shared HTTP port for spec.expose hostnames (turns the load balancer on)')
+    .option('--store <backend>', 'where objects live: sqlite (the data dir, one server) or etcd (several servers, docs/ha.md)', 'sqlite')
+    .option('--etcd-endpoints <urls>', 'with --store etcd: client URLs, comma-separated, like https://10.0.0.1:2379,https://10.0.0.2:2379')
+    .option('--etcd-ca <file>', "with --store etcd: the CA certificate etcd's certificate is checked against")
+    .option('--etcd-cert <file>', 'with --store etcd: this server\'s client certificate for etcd (clientAuth)')
+    .option('--etcd-key <file>', 'with --store etcd: the key of --etcd-cert')
+    .option('--etcd-prefix <prefix>', 'with --store etcd: the key prefix of this cluster', '/gantry/')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .action(async (opts, cmd) => {
@@ -50,15 +57,16 @@ export function serverCommand(ctx: CliContext) {
       const autoUidRange = parseUidRange(opts.autoUidRange);
       const lb = parseLbFlags(opts, false);
       const tls = parseTlsFlags(opts);
+      const etcd = await parseStoreFlags(opts);
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, autoUidRange, dnsListen, dnsTtl, lb, ...tls });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, autoUidRange, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port, server.tls ? 'https' : 'http') : server.url;
         ctx.stdout(
           [
-            `Gantry server listening on ${server.url} (data in ${dataDir})`,
+            `Gantry server listening on ${server.url} (data in ${dataDir}${etcd ? `, objects in etcd ${etcd.endpoints.join(',')} under ${etcd.prefix}` : ''})`,
             `Admin token: ${join(dataDir, 'admin.token')}`,
             `Console: ${reachable}/ (sign in with a token)`,
             ...(server.tls ? [`CA: ${join(dataDir, 'tls', 'ca.crt')} (sha256 ${server.tls.caFingerprint}); copy it to agents and clients, who pass --ca <file>`] : []),
@@ -78,6 +86,40 @@ export function serverCommand(ctx: CliContext) {
         logger.flush();
       }
     });
+}
+
+const ETCD_ENDPOINT = /^https?:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/;
+const ETCD_PREFIX = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/;
+
+/** --store and the --etcd-* flags: undefined for sqlite; the endpoints, TLS files read, and prefix for etcd. */
+export async function parseStoreFlags(opts: { store: string; etcdEndpoints?: string | undefined; etcdCa?: string | undefined; etcdCert?: string | undefined; etcdKey?: string | undefined; etcdPrefix: string }): Promise<
+  { endpoints: string[]; tls?: { ca: string; cert: string; key: string }; prefix: string } | undefined
+> {
+  if (opts.store === 'sqlite') {
+    const stray = (['etcdEndpoints', 'etcdCa', 'etcdCert', 'etcdKey'] as const).find((k) => opts[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --store etcd`);
+    return undefined;
+  }
+  if (opts.store !== 'etcd') throw new UsageError(`--store must be sqlite or etcd, not "${opts.store}"`);
+  const endpoints = (opts.etcdEndpoints ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (endpoints.length === 0) throw new UsageError('--store etcd needs --etcd-endpoints, like https://127.0.0.1:2379');
+  const bad = endpoints.find((e) => !ETCD_ENDPOINT.test(e));
+  if (bad) throw new UsageError(`--etcd-endpoints: "${bad}" is not a URL like https://10.0.0.1:2379`);
+  if (!ETCD_PREFIX.test(opts.etcdPrefix)) throw new UsageError(`--etcd-prefix must look like /gantry/ (letters, digits, . _ - between slashes), not "${opts.etcdPrefix}"`);
+  const https = endpoints.filter((e) => e.startsWith('https://'));
+  if (https.length !== 0 && https.length !== endpoints.length) throw new UsageError('--etcd-endpoints: use https:// for all of them or none');
+  if (https.length === 0) return { endpoints, prefix: opts.etcdPrefix };
+  const missing = (['etcdCa', 'etcdCert', 'etcdKey'] as const).filter((k) => !opts[k]);
+  if (missing.length > 0) throw new UsageError(`https etcd endpoints need ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} (etcd runs with --client-cert-auth; docs/ha.md)`);
+  const read = async (flag: string, file: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
+    }
+  };
+  const tls = { ca: await read('--etcd-ca', opts.etcdCa as string), cert: await read('--etcd-cert', opts.etcdCert as string), key: await read('--etcd-key', opts.etcdKey as string) };
+  return { endpoints, tls, prefix: opts.etcdPrefix };
 }
 
 /** --auto-uid-range `first-last`: uids above the system's (1-2147483647), at least one. */

@@ -8,7 +8,11 @@ import { chmod, open, readFile, rename, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { SecretKeyRotation } from '../core/index.js';
 import { KEY_ID_PATTERN, SecretBox, type SecretKey } from '../store/secret-box.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+
+/** A store that can seal its Secrets again under a new keyring (both backends). */
+export interface ResealingStore {
+  resealSecrets(box: SecretBox): { objects: number; history: number } | Promise<{ objects: number; history: number }>;
+}
 
 export const SECRET_KEY_FILE = 'secret.key';
 
@@ -79,11 +83,11 @@ export async function loadOrCreateSecretKeys(dataDir: string): Promise<SecretKey
  * it, then the old keys leave the file. A crash between the steps leaves a keyring that still
  * opens every row (old keys are dropped only after the reseal committed).
  */
-export async function rotateSecretKey(dataDir: string, store: SqliteStore): Promise<SecretKeyRotation> {
+export async function rotateSecretKey(dataDir: string, store: ResealingStore): Promise<SecretKeyRotation> {
   const old = await loadOrCreateSecretKeys(dataDir);
   const fresh = newSecretKey();
   await writeSecretKeys(dataDir, [fresh, ...old]);
-  const counts = store.resealSecrets(new SecretBox([fresh, ...old]));
+  const counts = await store.resealSecrets(new SecretBox([fresh, ...old]));
   await writeSecretKeys(dataDir, [fresh]);
   const dropped = old.map((k) => k.id);
   return {

@@ -31,7 +31,11 @@ import { Catalog } from '../discovery/catalog.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
 import { SecretBox } from '../store/secret-box.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import { EtcdStore, openEtcdStore } from '../store/etcd-store.js';
+import type { Store } from '../store/store.js';
+import { EtcdLeaderLease } from './etcd-leader-lease.js';
+import { EtcdNodeLeases } from './etcd-node-leases.js';
 import { clusterCounts, instrumentStore } from '../runtime/instrumented-store.js';
 import { ServerMetrics } from '../runtime/metrics.js';
 import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-dir.js';
@@ -70,6 +74,12 @@ export interface StartServerOptions {
    */
   tls?: { sans?: readonly string[] | undefined } | false | undefined;
   insecure?: boolean | undefined;
+  /**
+   * Where the objects live: absent, the data dir's SQLite file (state.db); etcd: the cluster at
+   * `endpoints`, shared by every server (docs/ha.md). The data dir still holds the CA, the secret
+   * keyring and the admin token, which every server of one cluster must share.
+   */
+  etcd?: { endpoints: readonly string[]; tls?: { ca: string; cert: string; key: string } | undefined; prefix?: string | undefined } | undefined;
 }
 
 export interface RunningServer {
@@ -101,7 +111,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   await ensureDataDir(opts.dataDir);
   const lock = await lockDataDir(opts.dataDir);
   let secrets: Awaited<ReturnType<typeof ensureClusterSecrets>>;
-  let store: ReturnType<typeof openSqliteStore>;
+  let store: SqliteStore | EtcdStore;
   // One registry for the whole server (GET /metrics): API, store writes, controllers, scheduler.
   const metrics = new ServerMetrics();
   let tls: { certPem: string; keyPem: string; caFingerprint: string; ca: CertificateAuthority; client: { certPem: string; keyPem: string } } | undefined;
@@ -117,10 +127,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       tls = { ...made, ca, client };
     }
     // Secret data is sealed on disk with the data dir's keyring, apart from state.db (0600 too).
-    const statePath = join(opts.dataDir, 'state.db');
     const secretKeys = await loadOrCreateSecretKeys(opts.dataDir);
-    await privateStateFiles(statePath);
-    store = instrumentStore(openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) }), metrics);
+    if (opts.etcd) {
+      store = instrumentStore(await openEtcdStore({ ...opts.etcd, secretBox: new SecretBox(secretKeys) }), metrics);
+    } else {
+      const statePath = join(opts.dataDir, 'state.db');
+      await privateStateFiles(statePath);
+      store = instrumentStore(openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) }), metrics);
+    }
   } catch (e) {
     await lock.release();
     throw e;
@@ -145,12 +159,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const dns = new DnsServer({ catalog, logger: logger.child({ component: 'dns' }), ttl: opts.dnsTtl });
   let lb: LoadBalancer | undefined;
   let lbDone: Promise<void> = Promise.resolve();
+  let leasesDone: Promise<void> = Promise.resolve();
   try {
     // One recorder for agents' events (API) and the controllers' own, so repeats aggregate.
     const events = new EventRecorder(store);
     // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
     // is a store write only when the node turns ready or its stored heartbeat is a minute old.
-    const leases = new NodeLeases();
+    // On etcd they are shared by every server (etcd-node-leases.ts): heartbeats reach any of them.
+    const leases = store instanceof EtcdStore ? new EtcdNodeLeases(store.etcd, store.clusterPrefix, logger.child({ component: 'node-leases' })) : new NodeLeases();
+    if (leases instanceof EtcdNodeLeases) leasesDone = leases.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'node leases stopped'));
     if (opts.lb) {
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
       lbDone = lb.run(serverStop.signal);
@@ -160,9 +177,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
     const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
+    // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.
+    const lease = opts.leaderLease ?? (store instanceof EtcdStore ? new EtcdLeaderLease({ client: store.etcd, prefix: store.clusterPrefix, logger: logger.child({ component: 'leader-lease' }) }) : new LocalLeaderLease());
+    const leaderStore = (): Store => {
+      const fence = lease instanceof EtcdLeaderLease ? lease.fence() : undefined;
+      return fence && store instanceof EtcdStore ? instrumentStore(store.fenced(fence), metrics) : store;
+    };
     const controllers = (signal: AbortSignal): Promise<void> =>
       startControllers({
-        store,
+        store: leaderStore(),
         events,
         leases,
         metrics,
@@ -170,7 +193,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         signal,
         options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}) },
       }).done;
-    leader = runLeaderOnly(opts.leaderLease ?? new LocalLeaderLease(), [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
+    leader = runLeaderOnly(lease, [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port });
     if (opts.dnsListen && opts.dnsListen.length > 0) {
       // Before the catalog has read the store, every name would be NXDOMAIN (and cached as such).
@@ -189,6 +212,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await app?.close().catch(() => undefined);
     serverStop.abort();
     await lbDone.catch(() => undefined);
+    await leasesDone.catch(() => undefined);
     await catalogDone.catch(() => undefined);
     await store.close();
     await lock.release();
@@ -218,6 +242,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       serverStop.abort();
       await lbDone;
       await catalogDone;
+      await leasesDone;
       // 4. Close the store; the data directory is free for the next server.
       await store.close();
       await lock.release();

@@ -18,7 +18,7 @@
 // the last `compactKeep` revisions every `compactEveryMs`.
 import { randomUUID } from 'node:crypto';
 import { Etcd3, type ICompare, type IOptions, type IRequestOp, type Watcher as EtcdWatcher } from 'etcd3';
-import { ConflictError, InvalidError, UnavailableError } from '../core/index.js';
+import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../core/index.js';
 import type { AnyObject, Kind, ObjectOf } from '../core/index.js';
 import { deepFreeze } from './deep-freeze.js';
 import { ObjectMirror } from './object-mirror.js';
@@ -32,7 +32,10 @@ export interface EtcdStoreOptions {
   endpoints: readonly string[];
   /** PEM: the CA that signed etcd's certificate, and this client's certificate and key (etcd's --client-cert-auth). */
   tls?: { ca: string; cert: string; key: string } | undefined;
-  /** Every key lives under this prefix (default "/gantry/"). */
+  /**
+   * The cluster's keys live under this prefix (default "/gantry/"): objects under `objects/`, the
+   * leader key and node leases beside them (etcd-leader-lease.ts, etcd-node-leases.ts).
+   */
   prefix?: string | undefined;
   /** Changes kept in memory for watches to resume from (default 100,000). */
   historyLimit?: number | undefined;
@@ -71,6 +74,12 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> 
   return store;
 }
 
+/** The leader key and the create revision it had when this server won the lease. */
+export interface Fence {
+  key: string;
+  createRevision: number;
+}
+
 interface Waiter {
   ready: () => boolean;
   resolve: () => void;
@@ -79,7 +88,10 @@ interface Waiter {
 export class EtcdStore implements Store {
   readonly backend = 'etcd';
   private readonly client: Etcd3;
+  /** Where the objects' keys start: `<cluster prefix>objects/`. */
   private readonly prefix: string;
+  /** The cluster's prefix (the leader key and node leases live beside the objects). */
+  readonly clusterPrefix: string;
   private mirror = new ObjectMirror();
   private hub: WatchHub;
   private revision = 0;
@@ -91,10 +103,13 @@ export class EtcdStore implements Store {
   /** Set when the feed failed for good: writes and reads refuse with it. */
   private broken: Error | undefined;
   private readonly now: () => Date;
+  private box: SecretBox | undefined;
 
   constructor(private readonly opts: EtcdStoreOptions) {
+    this.box = opts.secretBox;
     if (opts.endpoints.length === 0) throw new InvalidError('no etcd endpoint given', [{ path: 'etcdEndpoints', message: 'give at least one, e.g. https://127.0.0.1:2379' }]);
-    this.prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.clusterPrefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.prefix = `${this.clusterPrefix}objects/`;
     this.now = opts.now ?? (() => new Date());
     const options: IOptions = {
       hosts: [...opts.endpoints],
@@ -109,7 +124,7 @@ export class EtcdStore implements Store {
 
   /** Where this store keeps its objects: "etcd https://a:2379,... /gantry/". */
   get path(): string {
-    return `etcd ${this.opts.endpoints.join(',')} ${this.prefix}`;
+    return `etcd ${this.opts.endpoints.join(',')} ${this.clusterPrefix}`;
   }
 
   private newHub(revision: number): WatchHub {
@@ -252,7 +267,7 @@ export class EtcdStore implements Store {
   private decode(kv: { key: Buffer; value: Buffer; mod_revision: string }): AnyObject {
     const stored = kv.value.toString();
     const kind = kv.key.toString().slice(this.prefix.length).split('/')[0] ?? '';
-    const json = this.opts.secretBox ? this.opts.secretBox.open(kind, stored).json : stored;
+    const json = this.box ? this.box.open(kind, stored).json : stored;
     const object = JSON.parse(json) as AnyObject;
     object.metadata.revision = Number(kv.mod_revision);
     return deepFreeze(object);
@@ -262,7 +277,7 @@ export class EtcdStore implements Store {
     // The revision is the key's mod_revision; storing it would need to know it before the write.
     const { revision: _revision, ...metadata } = c.object.metadata;
     const json = JSON.stringify({ ...c.object, metadata });
-    return Buffer.from(this.opts.secretBox ? this.opts.secretBox.seal(c.kind, json) : json);
+    return Buffer.from(this.box ? this.box.seal(c.kind, json) : json);
   }
 
   private keyOf(kind: Kind, namespace: string | undefined, name: string): Buffer {
@@ -277,6 +292,33 @@ export class EtcdStore implements Store {
   async list<K extends Kind>(kind: K, opts: ListOptions = {}): Promise<ListResult<ObjectOf<K>>> {
     this.checkOpen();
     return { items: this.mirror.list(kind, opts.namespace, opts.field) as ObjectOf<K>[], revision: this.revision };
+  }
+
+  /** The etcd client this store uses (the leader lease and node leases share its connection). */
+  get etcd(): Etcd3 {
+    return this.client;
+  }
+
+  /**
+   * This store as the leader's controllers see it: every write also requires that the leader key
+   * still has the create revision the lease was won at, so a server that lost the lease (and does
+   * not know it yet) cannot write. Reads and watches are the store's own.
+   */
+  fenced(fence: Fence): Store {
+    const apply = (ops: readonly TxnOp[]): Promise<TxnResult[]> => this.apply(ops, fence);
+    const store: Store = {
+      backend: this.backend,
+      get: (kind, ns, name) => this.get(kind, ns, name),
+      list: (kind, opts) => this.list(kind, opts),
+      watch: (opts, signal) => this.watch(opts, signal),
+      currentRevision: () => this.currentRevision(),
+      close: async () => undefined,
+      create: async <O extends AnyObject>(obj: NewObject<O>) => (await apply([{ op: 'create', object: obj }]))[0]?.object as O,
+      update: async <O extends AnyObject>(obj: O) => (await apply([{ op: 'update', object: obj }]))[0]?.object as O,
+      delete: async (kind, namespace, name, opts = {}) => ((await apply([{ op: 'delete', kind, namespace, name, revision: opts.revision }]))[0] as TxnResult).object,
+      txn: apply,
+    };
+    return store;
   }
 
   async create<O extends AnyObject>(obj: NewObject<O>): Promise<O> {
@@ -316,6 +358,25 @@ export class EtcdStore implements Store {
     this.waiters.clear();
   }
 
+  /**
+   * Seals every Secret again with `box`'s primary key (key rotation; `box` holds the old keys too)
+   * and uses it from now on: each Secret is rewritten in place by compare-and-swap. Other servers
+   * need the new keyring before they read the rewritten Secrets (docs/ha.md). etcd's own history
+   * keeps the old sealed values until it is compacted.
+   */
+  async resealSecrets(box: SecretBox): Promise<{ objects: number; history: number }> {
+    this.checkOpen();
+    this.box = box;
+    let objects = 0;
+    for (const secret of this.mirror.list('Secret')) {
+      await this.update(secret).catch((e: unknown) => {
+        if (!(e instanceof ConflictError) && !(e instanceof NotFoundError)) throw e; // changed meanwhile: written with the new key already
+      });
+      objects++;
+    }
+    return { objects, history: 0 };
+  }
+
   get watchCount(): number {
     return this.hub.watcherCount;
   }
@@ -341,7 +402,7 @@ export class EtcdStore implements Store {
   }
 
   /** Plan against the mirror, write as one etcd transaction guarded by each key's revision, wait for the mirror. */
-  private async apply(ops: readonly TxnOp[]): Promise<TxnResult[]> {
+  private async apply(ops: readonly TxnOp[], fence?: Fence): Promise<TxnResult[]> {
     this.checkOpen();
     if (ops.length === 0) return [];
     for (let attempt = 1; ; attempt++) {
@@ -367,9 +428,20 @@ export class EtcdStore implements Store {
         success.push(c.type === 'DELETED' ? { request_delete_range: { key } } : { request_put: { key, value: this.encode(c) } });
       }
       // On failure, read the keys back: the mirror then waits until it has seen at least that.
-      const failure = [...keys].map((k) => ({ request_range: { key: Buffer.from(k), keys_only: true } }));
+      const failure: IRequestOp[] = [...keys].map((k) => ({ request_range: { key: Buffer.from(k), keys_only: true } }));
+      if (fence) {
+        const key = Buffer.from(fence.key);
+        compare.push({ key, target: 'Create', result: 'Equal', create_revision: fence.createRevision });
+        failure.push({ request_range: { key, keys_only: true } });
+      }
       const res = await this.call('write', () => this.client.kv.txn({ compare, success, failure }));
       const revision = Number(res.header.revision);
+      if (!res.succeeded && fence) {
+        const held = res.responses[keys.size]?.response_range?.kvs?.[0]?.create_revision;
+        if (held === undefined || Number(held) !== fence.createRevision) {
+          throw new UnavailableError(`this server no longer holds the leader lease (${fence.key} was won at revision ${fence.createRevision}, now ${held ?? 'nobody holds it'}): its controllers stop; the new leader carries on`);
+        }
+      }
       if (res.succeeded) {
         await this.until(() => this.revision >= revision, `revision ${revision}`);
         return changes.map((c) => ({
@@ -422,7 +494,7 @@ export class EtcdStore implements Store {
 }
 
 /** The end of etcd's key range for every key that starts with `prefix`. */
-function prefixEnd(prefix: Buffer): Buffer {
+export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
     if ((end[i] as number) < 0xff) {
