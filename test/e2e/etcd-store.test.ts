@@ -6,11 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaleRevisionError, type Service } from '../../src/core/index.js';
+import pino from 'pino';
+import { StaleRevisionError, UnavailableError, type Service } from '../../src/core/index.js';
 import { aService } from '../../src/core/test-builders.js';
 import { startEtcdMember, type EtcdMember } from '../../src/server/etcd-member.js';
 import { ensureClusterTls, loadCertificateAuthority } from '../../src/server/tls.js';
-import { openEtcdStore, type EtcdStoreOptions } from '../../src/store/etcd-store.js';
+import { openEtcdStore, type EtcdStoreOptions, type Fence } from '../../src/store/etcd-store.js';
+import { EtcdLeaderLease } from '../../src/server/etcd-leader-lease.js';
 import { storeConformance } from '../../src/store/test-store-conformance.js';
 import { readUntil, withReplicas } from '../../src/store/test-helpers.js';
 import { freePort } from '../support/gantry-process.js';
@@ -107,5 +109,73 @@ describe('etcd store: two servers on one etcd', () => {
     const port = await freePort();
     const err = await openEtcdStore({ ...on(), endpoints: [`https://127.0.0.1:${port}`], connectTimeoutMs: 1000 }).catch((e: unknown) => e);
     expect((err as Error).message).toContain(`etcd at https://127.0.0.1:${port} did not read the objects`);
+  });
+});
+
+describe('etcd leader lease', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('lets one server win; a deposed leader’s fenced writes are refused, the new leader’s go through', async () => {
+    const opts = on();
+    const store = await openEtcdStore(opts);
+    const prefix = opts.prefix as string;
+    const first = new EtcdLeaderLease({ client: store.etcd, prefix, identity: 'first', logger, retryEveryMs: 100 });
+    const second = new EtcdLeaderLease({ client: store.etcd, prefix, identity: 'second', logger, retryEveryMs: 100 });
+    const stop = new AbortController();
+    try {
+      const lost = await first.acquire(stop.signal);
+      expect(lost?.aborted).toBe(false);
+      expect(await first.holder()).toBe('first');
+      const oldFence = first.fence();
+      expect(oldFence?.createRevision).toBeGreaterThan(0);
+      const deposed = store.fenced(oldFence as Fence);
+      await deposed.create<Service>(aService('by-first'));
+      // The second waits while the first holds the lease.
+      const campaign = second.acquire(stop.signal);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await first.holder()).toBe('first');
+      // The first's lease goes (as when etcd expires it) without the first noticing: it still has its fence.
+      await store.etcd.leaseClient.leaseRevoke({ ID: (await store.etcd.kv.range({ key: Buffer.from(`${prefix}leader`) })).kvs[0]?.lease as string });
+      expect((await campaign)?.aborted).toBe(false);
+      expect(await second.holder()).toBe('second');
+      const err = await deposed.create<Service>(aService('by-deposed')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toContain('no longer holds the leader lease');
+      expect(await store.get('Service', 'default', 'by-deposed')).toBeUndefined();
+      const current = store.fenced(second.fence() as Fence);
+      expect((await current.create<Service>(aService('by-second'))).metadata.name).toBe('by-second');
+    } finally {
+      stop.abort();
+      await first.release();
+      await second.release();
+      await store.close();
+    }
+  });
+
+  it('steps down when it cannot renew within its renew deadline (etcd frozen), before the lease expires', async () => {
+    if (!member) throw new Error('etcd did not start');
+    const ca = await loadCertificateAuthority(join(dir, 'server'));
+    const lone = await startEtcdMember({ name: 'lone', dir: join(dir, 'lone'), clientPort: await freePort(), peerPort: await freePort(), ca });
+    const store = await openEtcdStore({ endpoints: [lone.clientUrl], tls: lone.clientTls, prefix: '/step-down/' });
+    const lease = new EtcdLeaderLease({ client: store.etcd, prefix: '/step-down/', logger, ttlSeconds: 15, renewEveryMs: 200, renewDeadlineMs: 1500 });
+    const stop = new AbortController();
+    try {
+      const held = await lease.acquire(stop.signal);
+      expect(held?.aborted).toBe(false);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(held?.aborted).toBe(false); // renewals work
+      process.kill(lone.pid, 'SIGSTOP');
+      const t0 = Date.now();
+      await new Promise<void>((resolve) => held?.addEventListener('abort', () => resolve(), { once: true }));
+      const after = Date.now() - t0;
+      expect(after).toBeLessThan(5000); // the renew deadline (1.5 s), far inside the 15 s TTL
+      expect(lease.fence()).toBeUndefined();
+    } finally {
+      process.kill(lone.pid, 'SIGCONT');
+      stop.abort();
+      await lease.release();
+      await store.close();
+      await lone.stop();
+    }
   });
 });
