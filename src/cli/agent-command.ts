@@ -13,7 +13,7 @@ import { shutdownOnSignals } from './signals.js';
 export function agentCommand(ctx: CliContext) {
   return new Command('agent')
     .description('run a node agent: join a cluster once (--join SERVER with a join token), then run the instances placed on this host')
-    .option('--join <server>', 'join the cluster at SERVER with a join token (--token-file or GANTRY_TOKEN; gantry token create --join); later starts use <data dir>/node/ without it')
+    .option('--join <server>', 'join the cluster at SERVER (or several servers of it, comma-separated: the agent fails over between them) with a join token (--token-file or GANTRY_TOKEN; gantry token create --join); later starts use <data dir>/node/ without it')
     .option('--driver <driver>', 'docker or fake', 'docker')
     .option('--name <name>', 'node name (default: the host name)')
     .option('--labels <list>', 'node labels for placement, e.g. rack=a,pool=web')
@@ -54,7 +54,10 @@ export function agentCommand(ctx: CliContext) {
         const listen = parseListen(opts.agentListen);
         const agentPort = listen.port || (await freePort(listen.host));
         const joinToken = await resolveToken(ctx, g, 'join.token');
-        identity = await joinAsNode({ server: opts.join.replace(/\/+$/, ''), joinToken, node: nodeNameOption(opts.name), address: address ?? '127.0.0.1', agentPort, labels });
+        // --join a,b,c (several servers of one cluster): join through the first, remember them all.
+        const servers = opts.join.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter((u) => u !== '');
+        identity = await joinAsNode({ server: servers[0] ?? '', joinToken, node: nodeNameOption(opts.name), address: address ?? '127.0.0.1', agentPort, labels });
+        identity = { ...identity, server: servers.join(',') };
         await saveIdentity(stateDir, identity);
         ctx.stderr(`Joined ${identity.server} as node "${identity.node}" (address ${identity.address}, agent port ${identity.agentPort}); its credential is in ${stateDir}.\n`);
       }
@@ -66,7 +69,8 @@ export function agentCommand(ctx: CliContext) {
       }
       // Its labels were set at join: afterwards an administrator changes them (gantry apply).
       const nodeName = identity.node;
-      const server = identity.server;
+      // --server a,b,c replaces the servers remembered at join (a cluster that grew or moved).
+      const server = g.server ?? identity.server;
       const agentToken = identity.endpointToken;
       const agentListen = `${parseListen(opts.agentListen).host}:${identity.agentPort}`;
       // A joined host trusts exactly the CA it pinned at join.

@@ -261,3 +261,33 @@ describe('typed errors', () => {
     expect((err as AppError).message).toMatch(/^HTTP 404 from http:\/\/127\.0\.0\.1:\d+: no such page$/);
   });
 });
+
+describe('several servers', () => {
+  it('moves to the next server when one refuses connections, and stays there', async () => {
+    const { url: dead } = await answer(200, '{}');
+    const s = server!;
+    server = undefined;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    const { url: alive, seen } = await answer(200, JSON.stringify({ apiVersion: 'gantry/v1', kind: 'List', items: [], metadata: { revision: 7 } }));
+    const client = createHttpClient({ server: `${dead}, ${alive}/`, token: 't' });
+    expect(client.server).toBe(dead);
+    expect((await client.list('Node')).revision).toBe(7);
+    expect(client.server).toBe(alive);
+    await client.list('Node');
+    expect(seen).toHaveLength(2);
+  });
+
+  it('says which server it tried last when none answers', async () => {
+    const { url: dead } = await answer(200, '{}');
+    const s = server!;
+    server = undefined;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    const client = createHttpClient({ server: `${dead},${dead}`, token: 't' });
+    const err = await client.list('Node').catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`cannot reach the Gantry server at ${dead}`);
+  });
+
+  it('refuses an empty server list with the flag to use', () => {
+    expect(() => createHttpClient({ server: ' , ', token: 't' })).toThrow(/--server https:\/\/HOST:7070/);
+  });
+});

@@ -8,6 +8,7 @@
 import type { TSchema } from 'typebox';
 import {
   AppError,
+  UsageError,
   ConfigFilesSchema,
   DEFAULT_NAMESPACE,
   EndpointSetListSchema,
@@ -145,8 +146,15 @@ function selectorQuery(opts: ClientListOptions | undefined): URLSearchParams {
   return q;
 }
 
+/** Connection failures after which a request cannot have reached the server: safe to send to another. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** ... and for a read, also a connection cut before the answer (a write may have been applied then). */
+const CUT_OFF = new Set(['ECONNRESET', 'EPIPE']);
+
 export class HttpClient implements GantryClient {
-  readonly server: string;
+  /** The servers of the cluster (`--server a,b,c`): requests go to one, and move on when it cannot be reached. */
+  readonly servers: readonly string[];
+  private at = 0;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
@@ -155,13 +163,31 @@ export class HttpClient implements GantryClient {
   private readonly hasCa: boolean;
 
   constructor(opts: HttpClientOptions) {
-    this.server = opts.server.replace(/\/+$/, '');
+    this.servers = opts.server.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s !== '');
+    if (this.servers.length === 0) throw new UsageError('no Gantry server given: pass --server https://HOST:7070 (or several, comma-separated)');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.watchIdleTimeoutMs = opts.watchIdleTimeoutMs ?? DEFAULT_WATCH_IDLE_TIMEOUT_MS;
     this.hasCa = opts.ca !== undefined || opts.transport?.trustsCa === true;
     this.transport = opts.transport ?? new HttpTransport({ tls: { ca: opts.ca } });
     this.ownsTransport = opts.transport === undefined;
+  }
+
+  /** The server requests go to now. */
+  get server(): string {
+    return this.servers[this.at] as string;
+  }
+
+  /**
+   * After a failure to connect to the current server: moves to the next one and says whether a retry
+   * there makes sense (`tried` servers failed so far in this call).
+   */
+  private failover(e: unknown, tried: number, method: string): boolean {
+    if (this.servers.length < 2 || tried >= this.servers.length) return false;
+    const code = causeOf(e);
+    if (!NOT_CONNECTED.has(code) && !(method === 'GET' && CUT_OFF.has(code))) return false;
+    this.at = (this.at + 1) % this.servers.length;
+    return true;
   }
 
   async healthz(): Promise<boolean> {
@@ -459,13 +485,14 @@ export class HttpClient implements GantryClient {
   /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
   private async openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamResponse> {
     const q = query.toString();
-    const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, tried = 1; ; attempt++) {
+      const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
       let res: StreamResponse;
       try {
         res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
       } catch (e) {
         if (signal.aborted) throw e;
+        if (this.failover(e, tried++, 'GET')) continue;
         throw this.unreachable(e);
       }
       if (res.status >= 200 && res.status < 300) return res;
@@ -527,7 +554,7 @@ export class HttpClient implements GantryClient {
     }
   }
 
-  private async send(route: RouteSpec, path: string, opts: CallOptions): Promise<TransportResponse> {
+  private async send(route: RouteSpec, path: string, opts: CallOptions, tried = 1): Promise<TransportResponse> {
     const q = opts.query?.toString();
     const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
@@ -546,6 +573,7 @@ export class HttpClient implements GantryClient {
       if (e instanceof CallTimeout) {
         throw new UnavailableError(`the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${this.timeoutMs} ms`);
       }
+      if (this.failover(e, tried, route.method)) return this.send(route, path, opts, tried + 1);
       throw this.unreachable(e);
     }
     return res;

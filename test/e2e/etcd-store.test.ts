@@ -135,7 +135,7 @@ describe('etcd leader lease', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(await first.holder()).toBe('first');
       // The first's lease goes (as when etcd expires it) without the first noticing: it still has its fence.
-      await store.etcd.leaseClient.leaseRevoke({ ID: (await store.etcd.kv.range({ key: Buffer.from(`${prefix}leader`) })).kvs[0]?.lease as string });
+      await store.etcd.leaseClient.leaseRevoke({ ID: (await store.etcd.kv.range({ key: Buffer.from(`${prefix}leader`) })).kvs[0]?.lease });
       expect((await campaign)?.aborted).toBe(false);
       expect(await second.holder()).toBe('second');
       const err = await deposed.create<Service>(aService('by-deposed')).catch((e: unknown) => e);
