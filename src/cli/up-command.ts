@@ -12,6 +12,8 @@ import { lbLine, parseLbFlags } from './lb-options.js';
 import { nodeNameOption, parseLabelsOption, processLogger } from './process-options.js';
 import { freePort } from './free-port.js';
 import { shutdownOnSignals } from './signals.js';
+import { UsageError } from '../core/index.js';
+import type { RunningServer } from '../server/index.js';
 
 export function upCommand(ctx: CliContext) {
   return new Command('up')
@@ -32,6 +34,8 @@ export function upCommand(ctx: CliContext) {
     .option('--lb-address <ip>', 'where the HAProxy load balancer binds service ports', '127.0.0.1')
     .option('--lb-http-port <port>', 'the shared HTTP port for spec.expose hostnames (default 8080)')
     .option('--no-lb', 'run no load balancer')
+    .option('--ha', 'try high availability on this machine: a 3-member etcd and 3 servers on --listen\'s port and the next two (docs/ha.md)')
+    .option('--etcd-first-port <port>', 'with --ha: etcd member i listens on this port + 2i (clients) and + 2i + 1 (peers)', '23790')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
     .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
@@ -44,7 +48,7 @@ export function upCommand(ctx: CliContext) {
     .action(async (opts, cmd) => {
       // Loaded here, not at the top: the other commands start without the server's and agent's modules.
       const { DRIVER_KINDS, parsePortRange, parsePressureThresholds, runNodeAgent } = await import('../agent/agent-root.js');
-      const { issueCertificate, parseDnsListen, startServer } = await import('../server/index.js');
+      const { issueCertificate, parseDnsListen, startHaCluster, startServer } = await import('../server/index.js');
       const dataDir = resolveDataDir(ctx, globalOptions(cmd));
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
@@ -62,12 +66,22 @@ export function upCommand(ctx: CliContext) {
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), dnsListen, dnsTtl, lb, ...tls });
+        const serverOpts = { dataDir, listen: opts.listen, logger, version: packageVersion(), dnsListen, dnsTtl, lb, ...tls };
+        const ha = opts.ha ? await startHaCluster({ ...serverOpts, etcdFirstPort: parseEtcdFirstPort(opts.etcdFirstPort) }) : undefined;
+        const server = ha ? (ha.servers[0] as RunningServer) : await startServer(serverOpts);
+        const urls = ha ? ha.servers.map((s) => s.url) : [server.url];
         try {
           const dns = server.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(', ');
           ctx.stdout(
             [
               `Gantry is up at ${server.url} (node "${nodeName}", ${driver} driver, data in ${dataDir})`,
+              ...(ha
+                ? [
+                    `  servers:     ${urls.join(', ')} (one leads the controllers; each serves the API; the others' data in ${join(dataDir, 'ha')})`,
+                    `  etcd:        ${ha.etcd.map((m) => m.clientUrl).join(', ')} (3 members, TLS; logs in ${join(dataDir, 'ha', 'etcd-N', 'etcd.log')})`,
+                    `  try:         bin/gantry --server ${urls[1]} get nodes     (any server answers)`,
+                  ]
+                : []),
               `  console:     ${server.url}/ (sign in with the admin token)`,
               `  dns:         ${dns ? `${dns} (names like web.default.gantry)` : 'off'}`,
               ...(dnsProblem ? [`  warning:     ${dnsProblem}`] : []),
@@ -85,7 +99,8 @@ export function upCommand(ctx: CliContext) {
           const at = address ?? '127.0.0.1';
           const agentPort = await freePort(at);
           const { credential, endpointToken } = await server.joinLocalNode({ name: nodeName, address: at, agentPort, labels });
-          const client = ctx.connect({ server: server.url, token: credential, ca: server.tls?.ca.certPem });
+          // With --ha the agent knows every server and fails over between them.
+          const client = ctx.connect({ server: urls.join(','), token: credential, ca: server.tls?.ca.certPem });
           // Its log endpoint: HTTPS with a certificate from the cluster CA, issued here directly;
           // only the server's client certificate gets in.
           const ca = server.tls?.ca;
@@ -97,11 +112,19 @@ export function upCommand(ctx: CliContext) {
           );
         } finally {
           logger.info('shutting down');
-          await server.close();
+          if (ha) await ha.close();
+          else await server.close();
         }
       } finally {
         stop.dispose();
         logger.flush();
       }
     });
+}
+
+/** --etcd-first-port: six ports from it must fit below 65536. */
+function parseEtcdFirstPort(text: string): number {
+  const n = Number(text);
+  if (!/^[0-9]{1,5}$/.test(text) || n < 1024 || n > 65530) throw new UsageError(`--etcd-first-port must be a port from 1024 to 65530 (six ports from it are used), not "${text}"`);
+  return n;
 }

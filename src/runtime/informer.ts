@@ -57,6 +57,8 @@ export class Informer<K extends Kind> {
   private readonly cache = new Map<string, ObjectOf<K>>();
   private readonly handlers: InformerHandlers<ObjectOf<K>>[] = [];
   private revision = 0;
+  /** Where a watch (re)starts: every change up to here is in the cache. */
+  private resumeFrom = 0;
   private syncedResolve: () => void = () => {};
   /** Resolves after the first list has been delivered to the handlers. */
   readonly synced: Promise<void> = new Promise<void>((r) => (this.syncedResolve = r));
@@ -119,10 +121,17 @@ export class Informer<K extends Kind> {
             }
             this.syncedResolve();
           }
-          for await (const ev of source.watch({ ...this.opts.select, kind, fromRevision: this.revision }, signal)) {
+          for await (const ev of source.watch({ ...this.opts.select, kind, fromRevision: this.resumeFrom }, signal)) {
             delay = initialDelay; // the connection works
-            if (ev.type !== 'BOOKMARK') this.apply(ev.type, ev.object as ObjectOf<K>);
-            this.revision = ev.revision;
+            if (ev.type === 'BOOKMARK') {
+              this.resumeFrom = ev.revision;
+            } else {
+              // A revision can carry several changes (one etcd transaction): a stream cut between
+              // them resumes from the revision before, and the changes seen already are skipped.
+              if (!this.seenAlready(ev.type, ev.object as ObjectOf<K>, ev.revision)) this.apply(ev.type, ev.object as ObjectOf<K>);
+              this.resumeFrom = ev.revision - 1;
+            }
+            this.revision = Math.max(this.revision, ev.revision);
           }
           if (signal.aborted) break;
           // The stream ended without an abort (a server or store closing, restarting): pause, resume.
@@ -162,6 +171,7 @@ export class Informer<K extends Kind> {
       diffs.push((h) => h.onDelete?.(old));
     }
     this.revision = revision;
+    this.resumeFrom = revision;
     let ok = true;
     for (const h of this.handlers) {
       if (h.onSync) {
@@ -176,6 +186,13 @@ export class Informer<K extends Kind> {
       }
     }
     return ok;
+  }
+
+  /** A change replayed after a resume that the cache holds already. */
+  private seenAlready(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: ObjectOf<K>, revision: number): boolean {
+    if (revision > this.revision) return false;
+    const held = this.cache.get(keyOf(obj));
+    return type === 'DELETED' ? held === undefined : held !== undefined && held.metadata.revision >= obj.metadata.revision;
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: ObjectOf<K>): void {

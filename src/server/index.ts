@@ -5,3 +5,4 @@ export { LocalLeaderLease, type LeaderLease } from './leader-lease.js';
 export { parseListen, urlOf, type ListenAddress } from './listen-address.js';
 export { parseDnsListen, type DnsListenAddress } from '../discovery/dns-server.js';
 export { caCertPath, caFingerprint, ensureClusterTls, issueCertificate, loadCertificateAuthority, renewServerCertificate, type CertificateAuthority, type ClusterTls, type IssuedCertificate } from './tls.js';
+export { startHaCluster, SHARED_FILES, type HaCluster } from './ha-cluster.js';

@@ -18,6 +18,7 @@ import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
@@ -178,7 +179,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
     // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.
-    const lease = opts.leaderLease ?? (store instanceof EtcdStore ? new EtcdLeaderLease({ client: store.etcd, prefix: store.clusterPrefix, logger: logger.child({ component: 'leader-lease' }) }) : new LocalLeaderLease());
+    const lease = opts.leaderLease ?? (store instanceof EtcdStore ? new EtcdLeaderLease({ client: store.etcd, prefix: store.clusterPrefix, identity: `${hostname()}/${process.pid}/${opts.listen}`, logger: logger.child({ component: 'leader-lease' }) }) : new LocalLeaderLease());
     const leaderStore = (): Store => {
       const fence = lease instanceof EtcdLeaderLease ? lease.fence() : undefined;
       return fence && store instanceof EtcdStore ? instrumentStore(store.fenced(fence), metrics) : store;

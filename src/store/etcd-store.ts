@@ -55,6 +55,17 @@ export interface EtcdStoreOptions {
 }
 
 const DEFAULT_PREFIX = '/gantry/';
+
+// gRPC sets the TLS server name to the endpoint's host, an IP address for most etcd clusters, and
+// Node warns about that (DEP0123) on every connection: noise on a server's stderr that nobody can
+// act on. Only that warning is dropped.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const first = rest[0];
+  const code = typeof first === 'object' && first !== null ? (first as { code?: string }).code : rest[1];
+  if (code === 'DEP0123') return;
+  (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
+});
 const DEFAULT_HISTORY_LIMIT = 100_000;
 const DEFAULT_MAX_WATCH_BUFFER = 200_000;
 const DEFAULT_COMPACT_KEEP = 100_000;

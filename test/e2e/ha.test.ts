@@ -10,13 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.js';
 import { startEtcdMember, type EtcdMember } from '../../src/server/etcd-member.js';
 import { ensureClusterTls, loadCertificateAuthority } from '../../src/server/tls.js';
+import { SHARED_FILES } from '../../src/server/ha-cluster.js';
 import { freePort, GantryProcesses } from '../support/gantry-process.js';
 import { instancesOf, webService } from '../support/instances.js';
 import { ensureTestImage } from '../support/test-image.js';
 import { waitFor } from '../support/wait.js';
 
-/** The files every server of one cluster shares (docs/ha.md, "Several servers"). */
-const SHARED = ['tls/ca.crt', 'tls/ca.key', 'admin.token', 'endpoint.key', 'cluster-id', 'secret.key'];
 
 describe('HA: two servers on etcd', () => {
   let dir = '';
@@ -41,9 +40,9 @@ describe('HA: two servers on etcd', () => {
     etcdFlags = ['--store', 'etcd', '--etcd-endpoints', member.clientUrl, '--etcd-ca', join(a.dataDir, 'tls', 'ca.crt'), '--etcd-cert', join(dir, 'etcd-client.crt'), '--etcd-key', join(dir, 'etcd-client.key'), '--node-grace-period', '8s'];
     serverA = await a.server(etcdFlags);
     // Server B shares A's CA, keys and admin token (the documented copy step), not its state.
-    for (const f of SHARED) {
+    for (const f of SHARED_FILES) {
       await mkdir(join(b.dataDir, 'tls'), { recursive: true, mode: 0o700 });
-      await copyFile(join(a.dataDir, f), join(b.dataDir, f));
+      await copyFile(join(a.dataDir, f.path), join(b.dataDir, f.path));
     }
     await b.server(etcdFlags);
   }, 120_000);
@@ -60,8 +59,12 @@ describe('HA: two servers on etcd', () => {
     // A started first and holds the lease; B follows.
     expect(a.logOf('server')).toContain('won the leader lease');
     expect(b.logOf('server')).not.toContain('won the leader lease');
-    // A node joins through B (the follower): its heartbeats reach A's node lifecycle through etcd.
-    await b.startAgent('ha-node', ['--driver', 'docker', '--publish-address', '127.0.0.1', '--port-range', '23500-23999', '--heartbeat-interval', '1s']);
+    // A node joins knowing both servers, B (the follower) first: its heartbeats reach A's node
+    // lifecycle through etcd.
+    const home = b.agentHome('ha-node');
+    await mkdir(home, { recursive: true });
+    const joinToken = await b.joinToken();
+    b.spawn('ha-node', ['agent', '--join', `${b.url},${a.url}`, '--name', 'ha-node', '--driver', 'docker', '--publish-address', '127.0.0.1', '--port-range', '23500-23999', '--heartbeat-interval', '1s'], { GANTRY_HOME: home, GANTRY_TOKEN: joinToken });
     await waitFor('the node to be ready (seen through A)', async () => {
       const nodes = await a.getJson<{ items: { metadata: { name: string }; status?: { ready?: boolean } }[] }>(['get', 'nodes']);
       return nodes.items.some((n) => n.metadata.name === 'ha-node' && n.status?.ready === true);
@@ -89,5 +92,23 @@ describe('HA: two servers on etcd', () => {
     // Nothing that ran was replaced: the failover did not count the node as lost.
     const after = await instancesOf(b, 'web');
     for (const i of before) expect(after.map((x) => x.metadata.name)).toContain(i.metadata.name);
+  }, 240_000);
+
+  it('fails the agent over to the other server when its server stops, and the restarted one leads', async () => {
+    // A comes back on its old address (the agent knows it by that) and follows.
+    const port = new URL(a.url).port;
+    a.spawn('server-again', ['server', '--listen', `127.0.0.1:${port}`, ...etcdFlags]);
+    await a.waitReady('server-again');
+    // B stops cleanly: it gives the lease up, A wins it at once (no TTL to wait out).
+    const stoppedAt = Date.now();
+    await b.stop([...b.procs].find((p) => p.spawnargs.includes('server')) as ChildProcess);
+    await waitFor('A to win the leader lease again', async () => a.logOf('server-again').includes('won the leader lease'), 20_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    // The agent (B first in its list) now talks to A: its node stays ready, and a scale-up runs.
+    expect((await a.cli(['scale', 'service', 'web', '--replicas', '4'])).code).toBe(0);
+    await waitFor('4 ready instances on the node that failed over', async () => (await instancesOf(a, 'web')).filter((i: Instance) => i.status?.ready).length === 4, 90_000);
+    const nodes = await a.getJson<{ items: { metadata: { name: string }; status?: { ready?: boolean } }[] }>(['get', 'nodes']);
+    expect(nodes.items.find((n) => n.metadata.name === 'ha-node')?.status?.ready).toBe(true);
+    expect(b.logOf('ha-node')).not.toContain('registering again');
   }, 240_000);
 });

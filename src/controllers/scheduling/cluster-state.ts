@@ -92,10 +92,19 @@ export class ClusterState {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), CATCH_UP_TIMEOUT_MS);
     try {
-      // Every revision is one change, so an unfiltered watch reaches `target` without waiting.
-      for await (const ev of store.watch({ fromRevision: this.rev }, ac.signal)) {
+      // An unfiltered watch reaches `target` without waiting. A revision can hold several changes
+      // (one transaction on etcd), published together: once at `target`, take what is already
+      // buffered at that revision, without waiting for later changes.
+      const it = store.watch({ fromRevision: this.rev }, ac.signal)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = this.rev >= target ? await Promise.race([it.next(), nextMacrotask()]) : await it.next();
+        if (next === undefined || next.done) break;
+        const ev = next.value;
+        if (ev.revision > target) {
+          this.apply(ev);
+          break;
+        }
         this.apply(ev);
-        if (ev.revision >= target) break;
       }
     } catch (err) {
       if (!isAppError(err, 'EXPIRED')) throw err;
@@ -149,6 +158,11 @@ export class ClusterState {
     this.snapshotCache.delete(node);
     this.snapshotList = undefined;
   }
+}
+
+/** Resolves with undefined after the microtasks queued now (buffered watch events) have run. */
+function nextMacrotask(): Promise<undefined> {
+  return new Promise((resolve) => setImmediate(() => resolve(undefined)));
 }
 
 /** True when what we hold is newer than the change (the lists straddled it): skip the change. */
