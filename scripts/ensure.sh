@@ -172,11 +172,15 @@ if ! command -v tmux >/dev/null 2>&1 && is_debian_root; then apt_install tmux; f
 # Debian's package would also start a system etcd where systemd runs, which Gantry never uses
 # (tests and `gantry up --ha` start their own on loopback ports with TLS).
 ensure_etcd() {
-  command -v etcd >/dev/null 2>&1 && return 0
+  local missing=()
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+  # etcdctl restores an etcd snapshot (gantry restore --store etcd; test/e2e/backup.test.ts).
+  command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+  [ "${#missing[@]}" = 0 ] && return 0
   if is_debian_root; then
-    apt_install etcd-server
+    apt_install "${missing[@]}"
   else
-    say "missing etcd: the etcd store tests (test/e2e/etcd-store.test.ts) will fail; install it (Debian: apt-get install etcd-server)"
+    say "missing ${missing[*]}: the etcd store and HA tests will fail; install them (Debian: apt-get install ${missing[*]})"
   fi
 }
 [ "${ENSURE_ETCD:-1}" = 0 ] || ensure_etcd

@@ -38,6 +38,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['audit', async () => (await import('./audit-command.js')).auditCommand],
   ['cert', async () => (await import('./cert-command.js')).certCommand],
   ['secret-key', async () => (await import('./secret-key-command.js')).secretKeyCommand],
+  ['backup', async () => (await import('./backup-command.js')).backupCommand],
+  ['restore', async () => (await import('./backup-command.js')).restoreCommand],
 ];
 
 /** The program's own options that take a value (the next word is not a command). */

@@ -92,7 +92,17 @@ const ETCD_ENDPOINT = /^https?:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}
 const ETCD_PREFIX = /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/;
 
 /** --store and the --etcd-* flags: undefined for sqlite; the endpoints, TLS files read, and prefix for etcd. */
-export async function parseStoreFlags(opts: { store: string; etcdEndpoints?: string | undefined; etcdCa?: string | undefined; etcdCert?: string | undefined; etcdKey?: string | undefined; etcdPrefix: string }): Promise<
+/** The --store and --etcd-* flags as commander hands them over. */
+export interface StoreFlags {
+  store: string;
+  etcdEndpoints?: string | undefined;
+  etcdCa?: string | undefined;
+  etcdCert?: string | undefined;
+  etcdKey?: string | undefined;
+  etcdPrefix: string;
+}
+
+export async function parseStoreFlags(opts: StoreFlags): Promise<
   { endpoints: string[]; tls?: { ca: string; cert: string; key: string }; prefix: string } | undefined
 > {
   if (opts.store === 'sqlite') {

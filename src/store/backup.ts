@@ -1,0 +1,108 @@
+// Backups of the store (docs/operate.md, "Backups"; docs/ha.md for etcd).
+// - SQLite: SQLite's online backup API copies state.db while the server runs (WAL lets a second
+//   reader in); restoring is offline: the server is stopped and the file put in place.
+// - etcd: an etcd snapshot through the maintenance API, taken from a running member; restoring is
+//   etcd's own offline step (`etcdctl snapshot restore` per member), then the servers start on it.
+// Secret data stays sealed in both (it is sealed in the file and in etcd), so a restore needs the
+// same secret.key.
+import { createWriteStream } from 'node:fs';
+import { chmod, copyFile, rename, stat } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { Etcd3 } from 'etcd3';
+import { InvalidError, UnavailableError } from '../core/index.js';
+
+export interface BackupSummary {
+  file: string;
+  bytes: number;
+  /** The store revision the backup holds. */
+  revision: number;
+  objects?: number | undefined;
+}
+
+/** Copies a live state.db to `file` with SQLite's online backup (consistent at one revision). */
+export async function backupSqlite(statePath: string, file: string): Promise<BackupSummary> {
+  const db = new Database(statePath, { readonly: true, fileMustExist: true });
+  try {
+    await db.backup(file);
+  } finally {
+    db.close();
+  }
+  await chmod(file, 0o600);
+  const check = inspectSqlite(file);
+  return { file, bytes: (await stat(file)).size, ...check };
+}
+
+/** The revision and object count of a Gantry state file; InvalidError when it is not one. */
+export function inspectSqlite(file: string): { revision: number; objects: number } {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new InvalidError(`${file} cannot be opened as SQLite: ${(e as Error).message}`, [{ path: 'file', message: 'give a file made by gantry backup' }]);
+  }
+  try {
+    const rev = db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: number } | undefined;
+    const objects = db.prepare('SELECT count(*) AS n FROM objects').get() as { n: number };
+    if (!rev) throw new Error('no revision');
+    return { revision: rev.value, objects: objects.n };
+  } catch {
+    throw new InvalidError(`${file} is not a Gantry state file (no objects table or revision)`, [{ path: 'file', message: 'give a file made by gantry backup' }]);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Puts a backup in place of `statePath` (the server must be stopped: the caller holds the data
+ * dir's lock). The current file, if any, is kept beside it as `<state>.before-restore-<time>`.
+ */
+export async function restoreSqlite(file: string, statePath: string, now = new Date()): Promise<BackupSummary & { kept?: string | undefined }> {
+  const check = inspectSqlite(file);
+  let kept: string | undefined;
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  if (await exists(statePath)) {
+    kept = `${statePath}.before-restore-${stamp}`;
+    await rename(statePath, kept);
+    for (const suffix of ['-wal', '-shm']) if (await exists(statePath + suffix)) await rename(statePath + suffix, `${kept}${suffix}`);
+  }
+  await copyFile(file, statePath);
+  await chmod(statePath, 0o600);
+  return { file, bytes: (await stat(statePath)).size, ...check, kept };
+}
+
+/** An etcd snapshot of the member behind `endpoints` (the first that answers) to `file`. */
+export async function snapshotEtcd(opts: { endpoints: readonly string[]; tls?: { ca: string; cert: string; key: string } | undefined }, file: string): Promise<BackupSummary> {
+  const client = new Etcd3({
+    hosts: [...opts.endpoints],
+    dialTimeout: 10_000,
+    ...(opts.tls ? { credentials: { rootCertificate: Buffer.from(opts.tls.ca), certChain: Buffer.from(opts.tls.cert), privateKey: Buffer.from(opts.tls.key) } } : {}),
+  });
+  try {
+    const status = await client.maintenance.status();
+    const snapshot = await client.maintenance.snapshot();
+    const out = createWriteStream(file, { mode: 0o600 });
+    await new Promise<void>((resolve, reject) => {
+      snapshot.on('data', (chunk: { blob: Buffer }) => out.write(chunk.blob));
+      snapshot.on('error', (e: Error) => {
+        out.destroy();
+        reject(e);
+      });
+      snapshot.on('end', () => out.end(() => resolve()));
+      out.on('error', reject);
+    });
+    return { file, bytes: (await stat(file)).size, revision: Number(status.header.revision) };
+  } catch (e) {
+    throw new UnavailableError(`could not take an etcd snapshot from ${opts.endpoints.join(',')}: ${(e as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
