@@ -36,7 +36,7 @@ export function backupCommand(ctx: CliContext) {
 export function restoreCommand(ctx: CliContext) {
   return storeOptions(
     new Command('restore')
-      .description('put a backup back: SQLite with the server stopped; for etcd, prints the etcdctl steps')
+      .description('put a backup back: SQLite with the server stopped; an etcd snapshot: prints the etcdctl steps; a SQLite file with --store etcd: moves its objects into an empty etcd')
       .argument('<file>', 'a file made by gantry backup'),
   ).action(async (file, opts, cmd) => {
     const flags = opts as unknown as StoreFlags;
@@ -46,7 +46,23 @@ export function restoreCommand(ctx: CliContext) {
       throw e;
     });
     if (etcd || flags.store === 'etcd') {
-      println(ctx, etcdRestoreSteps(file));
+      const { importSqliteIntoEtcd, inspectSqlite } = await import('../server/index.js');
+      const isSqlite = (() => {
+        try {
+          inspectSqlite(file);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      if (!isSqlite || !etcd || etcd.endpoints.length === 0) {
+        println(ctx, etcdRestoreSteps(file));
+        return;
+      }
+      // A SQLite state file into etcd: the move from one server to several (docs/ha.md).
+      const r = await importSqliteIntoEtcd(file, etcd);
+      println(ctx, `Imported ${r.objects} objects from ${file} into etcd under ${etcd.prefix}objects/ (etcd revision ${r.revision}; revisions start over).`);
+      println(ctx, 'Start the servers with --store etcd; agents re-adopt their containers and relist. Secrets need the same secret.key as before.');
       return;
     }
     const dataDir = resolveDataDir(ctx, globalOptions(cmd));

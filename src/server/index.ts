@@ -6,5 +6,5 @@ export { parseListen, urlOf, type ListenAddress } from './listen-address.js';
 export { parseDnsListen, type DnsListenAddress } from '../discovery/dns-server.js';
 export { caCertPath, caFingerprint, ensureClusterTls, issueCertificate, loadCertificateAuthority, renewServerCertificate, type CertificateAuthority, type ClusterTls, type IssuedCertificate } from './tls.js';
 export { startHaCluster, SHARED_FILES, type HaCluster } from './ha-cluster.js';
-export { backupSqlite, inspectSqlite, restoreSqlite, snapshotEtcd, type BackupSummary } from '../store/backup.js';
+export { backupSqlite, importSqliteIntoEtcd, inspectSqlite, restoreSqlite, snapshotEtcd, type BackupSummary } from '../store/backup.js';
 export { lockDataDir } from './data-dir-lock.js';

@@ -10,6 +10,7 @@ import { chmod, copyFile, rename, stat } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { Etcd3 } from 'etcd3';
 import { InvalidError, UnavailableError } from '../core/index.js';
+import { prefixEnd } from './etcd-store.js';
 
 export interface BackupSummary {
   file: string;
@@ -106,3 +107,49 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Moves a SQLite state file (a backup, or state.db of a stopped server) into an empty etcd
+ * cluster prefix: every object keeps its uid, createdAt and content (Secrets stay sealed with the
+ * same key); revisions start over at etcd's. Refuses a prefix that holds objects already.
+ */
+export async function importSqliteIntoEtcd(
+  file: string,
+  opts: { endpoints: readonly string[]; tls?: { ca: string; cert: string; key: string } | undefined; prefix: string },
+): Promise<{ objects: number; revision: number }> {
+  inspectSqlite(file);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const rows = db.prepare('SELECT kind, namespace, name, data FROM objects ORDER BY rowid').all() as { kind: string; namespace: string; name: string; data: string }[];
+  db.close();
+  const client = new Etcd3({
+    hosts: [...opts.endpoints],
+    dialTimeout: 10_000,
+    ...(opts.tls ? { credentials: { rootCertificate: Buffer.from(opts.tls.ca), certChain: Buffer.from(opts.tls.cert), privateKey: Buffer.from(opts.tls.key) } } : {}),
+  });
+  const objectsPrefix = `${opts.prefix}objects/`;
+  try {
+    const held = await client.kv.range({ key: Buffer.from(objectsPrefix), range_end: prefixEnd(Buffer.from(objectsPrefix)), count_only: true });
+    if (Number(held.count) > 0) {
+      throw new InvalidError(`etcd already holds ${held.count} objects under ${objectsPrefix}: import only into an empty prefix (another --etcd-prefix, or a new etcd)`, [
+        { path: 'etcdPrefix', message: 'must hold no objects' },
+      ]);
+    }
+    let revision = Number(held.header.revision);
+    for (let i = 0; i < rows.length; i += IMPORT_PUTS_PER_TXN) {
+      const chunk = rows.slice(i, i + IMPORT_PUTS_PER_TXN);
+      const res = await client.kv.txn({
+        compare: chunk.map((r) => ({ key: Buffer.from(`${objectsPrefix}${r.kind}/${r.namespace}/${r.name}`), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 })),
+        success: chunk.map((r) => ({ request_put: { key: Buffer.from(`${objectsPrefix}${r.kind}/${r.namespace}/${r.name}`), value: Buffer.from(r.data) } })),
+        failure: [],
+      });
+      if (!res.succeeded) throw new UnavailableError(`objects appeared under ${objectsPrefix} during the import: is a Gantry server running on it? Stop it and import into an empty prefix`);
+      revision = Number(res.header.revision);
+    }
+    return { objects: rows.length, revision };
+  } finally {
+    client.close();
+  }
+}
+
+/** Puts per etcd transaction of an import (within Gantry's --max-txn-ops of 2048). */
+const IMPORT_PUTS_PER_TXN = 500;

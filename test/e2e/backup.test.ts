@@ -105,4 +105,38 @@ describe('backup and restore', () => {
       await back.close();
     }
   }, 120_000);
+
+  it('moves a SQLite backup into an empty etcd: same objects, uids and Secrets; refuses a prefix in use', async () => {
+    const g = await GantryProcesses.create();
+    cleanups.push(() => g.close());
+    const server = await g.server();
+    expect((await g.apply(SERVICE('moved'))).code).toBe(0);
+    expect((await g.apply('apiVersion: gantry/v1\nkind: Secret\nmetadata: { name: db }\nspec:\n  data:\n    password: s3cr3t\n')).code).toBe(0);
+    const before = (await g.getJson<{ items: Service[] }>(['get', 'services'])).items;
+    const file = join(g.dataDir, 'move.db');
+    expect((await g.cli(['backup', file])).code).toBe(0);
+    await g.stop(server);
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-test-move-etcd-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const ca = await loadCertificateAuthority(g.dataDir);
+    const member = await startEtcdMember({ name: 'mv', dir: join(dir, 'mv'), clientPort: await freePort(), peerPort: await freePort(), ca });
+    cleanups.push(() => member.stop());
+    await writeFile(join(dir, 'client.crt'), member.clientTls.cert);
+    await writeFile(join(dir, 'client.key'), member.clientTls.key, { mode: 0o600 });
+    const flags = ['--store', 'etcd', '--etcd-endpoints', member.clientUrl, '--etcd-ca', join(g.dataDir, 'tls', 'ca.crt'), '--etcd-cert', join(dir, 'client.crt'), '--etcd-key', join(dir, 'client.key')];
+    const moved = await g.cli(['restore', file, ...flags]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/Imported \d+ objects from .*move\.db into etcd under \/gantry\/objects\//);
+    const again = await g.cli(['restore', file, ...flags]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('import only into an empty prefix');
+    // The same server's data dir, now on etcd: the objects are there with their uids.
+    await g.server(flags);
+    const after = (await g.getJson<{ items: Service[] }>(['get', 'services'])).items;
+    expect(after.map((s) => [s.metadata.name, s.metadata.uid])).toEqual(before.map((s) => [s.metadata.name, s.metadata.uid]));
+    // The Secret moved sealed and opens with the same key: the server still has its data.
+    const secrets = (await g.getJson<{ items: { metadata: { name: string } }[] }>(['get', 'secrets'])).items;
+    expect(secrets.map((x) => x.metadata.name)).toEqual(['db']);
+    expect(g.logOf('server')).not.toContain('not in the keyring');
+  }, 120_000);
 });
