@@ -70,6 +70,11 @@ const DEFAULT_HISTORY_LIMIT = 100_000;
 const DEFAULT_MAX_WATCH_BUFFER = 200_000;
 const DEFAULT_COMPACT_KEEP = 100_000;
 const DEFAULT_COMPACT_EVERY_MS = 5 * 60_000;
+/**
+ * How long one etcd call may take. Without quorum etcd holds a write until it times out itself;
+ * a caller (an API request, a controller) gets 503 from us first.
+ */
+export const CALL_DEADLINE_MS = 10_000;
 /** A transaction whose compares keep failing against newer writes gives up after this many plans. */
 const MAX_ATTEMPTS = 8;
 
@@ -162,7 +167,7 @@ export class EtcdStore implements Store {
   /** Reads every object under the prefix into an empty mirror; returns the revision read at. */
   private async load(): Promise<number> {
     const key = Buffer.from(this.prefix);
-    const res = await this.call('read the objects', () => this.client.kv.range({ key, range_end: prefixEnd(key) }));
+    const res = await this.call('read the objects', () => this.client.kv.range({ key, range_end: prefixEnd(key) }, { deadline: Date.now() + CALL_DEADLINE_MS }));
     for (const kv of res.kvs) this.mirror.set(this.decode(kv));
     this.revision = Number(res.header.revision);
     return this.revision;
@@ -445,7 +450,7 @@ export class EtcdStore implements Store {
         compare.push({ key, target: 'Create', result: 'Equal', create_revision: fence.createRevision });
         failure.push({ request_range: { key, keys_only: true } });
       }
-      const res = await this.call('write', () => this.client.kv.txn({ compare, success, failure }));
+      const res = await this.call('write', () => this.client.kv.txn({ compare, success, failure }, { deadline: Date.now() + CALL_DEADLINE_MS }));
       const revision = Number(res.header.revision);
       if (!res.succeeded && fence) {
         const held = res.responses[keys.size]?.response_range?.kvs?.[0]?.create_revision;
