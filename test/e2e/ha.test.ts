@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Instance } from '../../src/core/index.js';
+import { isAppError, type Instance } from '../../src/core/index.js';
+import { createHttpClient } from '../../src/client/http-client.js';
 import { startEtcdMember, type EtcdMember } from '../../src/server/etcd-member.js';
 import { SHARED_FILES } from '../../src/server/ha-cluster.js';
 import { ensureClusterTls, loadCertificateAuthority, type CertificateAuthority } from '../../src/server/tls.js';
@@ -196,4 +197,74 @@ describe('HA: three servers on a three-member etcd', () => {
     await waitFor('writes to go through again', async () => (await via.g.cli(['scale', 'service', 'web', '--replicas', '4'])).code === 0, 60_000);
     await waitFor('4 ready instances', async () => (await ready()).length === 4, 120_000);
   }, 240_000);
+
+  it('loses no acknowledged write and lets no two updates win from one revision while leaders are killed (a list-append check)', async () => {
+    const first = servers.find(alive) as Server;
+    const objects = ['reg-0', 'reg-1', 'reg-2'];
+    for (const name of objects) expect((await first.g.apply(`apiVersion: gantry/v1\nkind: Config\nmetadata: { name: ${name} }\nspec:\n  data:\n    log: ""\n`)).code).toBe(0);
+    const ca = first.g.caPem();
+    const token = first.g.token;
+    type Outcome = { obj: string; token: string; base: number; result: 'ok' | 'conflict' | 'unknown' };
+    const outcomes: Outcome[] = [];
+    const stopAt = Date.now() + 25_000;
+    // Four clients, each starting at a different server and failing over along the list.
+    const worker = async (w: number): Promise<void> => {
+      const order = [0, 1, 2].map((k) => servers[(w + k) % 3] as Server);
+      const client = createHttpClient({ server: order.map((s) => s.url).join(','), token, ca, timeoutMs: 5000 });
+      for (let op = 0; Date.now() < stopAt; op++) {
+        const obj = objects[(w + op) % objects.length] as string;
+        let base = -1;
+        let log = '';
+        try {
+          const cur = (await client.get('Config', 'default', obj)) as { metadata: { revision: number }; spec: { data: Record<string, string> } };
+          base = cur.metadata.revision;
+          log = cur.spec.data.log ?? '';
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        const t = `w${w}o${op}`;
+        try {
+          await client.apply({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: obj, namespace: 'default', revision: base }, spec: { data: { log: `${log} ${t}`.trim() } } } as never);
+          outcomes.push({ obj, token: t, base, result: 'ok' });
+        } catch (e) {
+          outcomes.push({ obj, token: t, base, result: isAppError(e, 'CONFLICT') ? 'conflict' : 'unknown' });
+        }
+      }
+      client.close();
+    };
+    // The faults: kill -9 the leader, bring it back, and again.
+    const faults = (async () => {
+      for (const at of [5000, 14_000]) {
+        await new Promise((r) => setTimeout(r, at === 5000 ? 5000 : 4000));
+        const lead = await leader();
+        await lead.g.stop(lead.proc, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 3000));
+        await startServer(lead, `server-${lead.logs.length + 1}`);
+      }
+    })();
+    await Promise.all([0, 1, 2, 3].map((w) => worker(w)));
+    await faults;
+    const via = servers.find(alive) as Server;
+    const chains = new Map<string, string[]>();
+    for (const obj of objects) {
+      const r = await via.g.getJson<{ spec: { data: Record<string, string> } }>(['get', 'config', obj]).catch(async () => {
+        const c = createHttpClient({ server: via.url, token, ca });
+        return (await c.get('Config', 'default', obj)) as unknown as { spec: { data: Record<string, string> } };
+      });
+      chains.set(obj, (r.spec.data.log ?? '').split(' ').filter((x) => x !== ''));
+    }
+    const acked = outcomes.filter((o) => o.result === 'ok');
+    console.log(`list-append: ${outcomes.length} updates, ${acked.length} acknowledged, ${outcomes.filter((o) => o.result === 'conflict').length} conflicts, ${outcomes.filter((o) => o.result === 'unknown').length} unknown`);
+    expect(acked.length).toBeGreaterThan(20);
+    for (const [obj, chain] of chains) expect(new Set(chain).size, `${obj}: a token appended twice`).toBe(chain.length);
+    for (const o of acked) expect(chains.get(o.obj), `acknowledged ${o.token} lost`).toContain(o.token);
+    for (const o of outcomes.filter((x) => x.result === 'conflict')) expect(chains.get(o.obj), `${o.token} got 409 but landed`).not.toContain(o.token);
+    const bases = new Set<string>();
+    for (const o of acked) {
+      const key = `${o.obj}@${o.base}`;
+      expect(bases.has(key), `two updates of ${o.obj} won from revision ${o.base}`).toBe(false);
+      bases.add(key);
+    }
+  }, 180_000);
 });
