@@ -42,7 +42,6 @@ describe('HA: three servers on a three-member etcd', () => {
   let etcdFlags: string[] = [];
   const ready = async (name = 'web'): Promise<Instance[]> => (await instancesOf(servers.find(alive)!.g, name)).filter((i) => i.status?.ready);
   const alive = (s: Server): boolean => s.proc.exitCode === null && s.proc.signalCode === null;
-  const logOf = (s: Server): string => s.logs.map((l) => s.g.logOf(l)).join('\n');
   const leader = async (): Promise<Server> => {
     let found: Server | undefined;
     await waitFor('a leader', async () => {
@@ -250,7 +249,7 @@ describe('HA: three servers on a three-member etcd', () => {
     for (const obj of objects) {
       const r = await via.g.getJson<{ spec: { data: Record<string, string> } }>(['get', 'config', obj]).catch(async () => {
         const c = createHttpClient({ server: via.url, token, ca });
-        return (await c.get('Config', 'default', obj)) as unknown as { spec: { data: Record<string, string> } };
+        return await c.get('Config', 'default', obj);
       });
       chains.set(obj, (r.spec.data.log ?? '').split(' ').filter((x) => x !== ''));
     }
