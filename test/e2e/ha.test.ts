@@ -266,4 +266,45 @@ describe('HA: three servers on a three-member etcd', () => {
       bases.add(key);
     }
   }, 180_000);
+
+  it('runs a cron job every 2 s through two leader kills: no scheduled time twice, none missed', async () => {
+    const via = servers.find(alive) as Server;
+    const yaml = `apiVersion: gantry/v1
+kind: CronJob
+metadata:
+  name: beat
+spec:
+  schedule: "@every 2s"
+  startingDeadlineSeconds: 60
+  successfulJobsHistoryLimit: 200
+  failedJobsHistoryLimit: 200
+  jobTemplate:
+    containers:
+      - name: main
+        image: ${image}
+        command: ["/bin/sh", "-c", "true"]
+        resources: { cpu: 0.01, memory: 8Mi }
+`;
+    expect((await via.g.apply(yaml)).code).toBe(0);
+    for (let k = 0; k < 2; k++) {
+      await new Promise((r) => setTimeout(r, 5000));
+      const lead = await leader();
+      await lead.g.stop(lead.proc, 'SIGKILL');
+      await leader(); // another server leads (up to the 15 s lease)
+      await startServer(lead, `server-${lead.logs.length + 1}`);
+    }
+    await new Promise((r) => setTimeout(r, 5000));
+    const any = servers.find(alive) as Server;
+    expect((await any.g.cli(['cronjob', 'suspend', 'beat'])).code).toBe(0);
+    const jobs = (await any.g.getJson<{ items: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> } }[] }>(['get', 'jobs'])).items.filter(
+      (j) => j.metadata.labels?.['gantry.io/cronjob'] === 'beat',
+    );
+    const times = jobs.map((j) => Date.parse(j.metadata.annotations?.['gantry.io/scheduled-time'] ?? '')).sort((a, b) => a - b);
+    console.log(`cron through two leader kills: ${times.length} runs from ${new Date(times[0] ?? 0).toISOString()} to ${new Date(times[times.length - 1] ?? 0).toISOString()}`);
+    expect(times.length).toBeGreaterThan(10);
+    expect(new Set(times).size).toBe(times.length);
+    for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number), `a gap after ${new Date(times[i - 1] as number).toISOString()}`).toBe(2000);
+    const cj = await any.g.getJson<{ status?: { missed?: number } }>(['get', 'cronjob', 'beat']);
+    expect(cj.status?.missed ?? 0).toBe(0);
+  }, 240_000);
 });

@@ -72,7 +72,7 @@ describe('CronController', () => {
     expect((await jobsOf(store)).map((j) => j.at)).toEqual(['2025-01-01T00:00:02.000Z', '2025-01-01T00:00:04.000Z']);
   });
 
-  it('after a restart across two scheduled times within startingDeadlineSeconds: exactly one late run, the latest, and one missed', async () => {
+  it('after a restart across two scheduled times within startingDeadlineSeconds: both run late, oldest first, none missed', async () => {
     const clock = new TestClock(T0);
     const store = aStore(clock);
     await aCronJob(store, { startingDeadlineSeconds: 10 });
@@ -83,23 +83,26 @@ describe('CronController', () => {
     const restarted = aController(store, clock);
     await restarted.pass();
     await restarted.pass();
-    expect((await jobsOf(store)).map((j) => j.at)).toEqual(['2025-01-01T00:00:02.000Z', '2025-01-01T00:00:06.000Z']);
+    await restarted.pass();
+    expect((await jobsOf(store)).map((j) => j.at)).toEqual(['2025-01-01T00:00:02.000Z', '2025-01-01T00:00:04.000Z', '2025-01-01T00:00:06.000Z']);
     const cj = (await store.get('CronJob', 'default', 'tick'))!;
-    expect(cj.status).toMatchObject({ lastScheduleTime: '2025-01-01T00:00:06.000Z', missed: 1 });
+    expect(cj.status).toMatchObject({ lastScheduleTime: '2025-01-01T00:00:06.000Z', missed: 0 });
     const events = (await store.list('Event')).items.map((e) => e.spec.message);
-    expect(events).toContain('missed 1 run (past startingDeadlineSeconds 10)');
+    expect(events.some((m) => m.startsWith('missed'))).toBe(false);
+    expect(events.some((m) => m.startsWith('scheduled run at 2025-01-01T00:00:04.000Z') && m.endsWith('3s late'))).toBe(true);
     expect(events.some((m) => m.startsWith('scheduled run at 2025-01-01T00:00:06.000Z') && m.endsWith('1s late'))).toBe(true);
   });
 
-  it('missed times older than startingDeadlineSeconds are counted; the latest runs once', async () => {
+  it('missed times older than startingDeadlineSeconds are counted; those within it run once each', async () => {
     const clock = new TestClock(T0);
     const store = aStore(clock);
     await aCronJob(store, { startingDeadlineSeconds: 3 });
-    clock.advance(10_500); // 00:02 .. 00:10 passed unseen; the latest is 0.5 s late
+    clock.advance(10_500); // 00:02 .. 00:10 passed unseen; 00:08 and 00:10 are within 3 s
     await aController(store, clock).pass();
     await aController(store, clock).pass();
-    expect((await jobsOf(store)).map((j) => j.at)).toEqual(['2025-01-01T00:00:10.000Z']);
-    expect((await store.get('CronJob', 'default', 'tick'))!.status).toMatchObject({ missed: 4, lastScheduleTime: '2025-01-01T00:00:10.000Z' });
+    await aController(store, clock).pass();
+    expect((await jobsOf(store)).map((j) => j.at)).toEqual(['2025-01-01T00:00:08.000Z', '2025-01-01T00:00:10.000Z']);
+    expect((await store.get('CronJob', 'default', 'tick'))!.status).toMatchObject({ missed: 3, lastScheduleTime: '2025-01-01T00:00:10.000Z' });
   });
 
   it('a time already past the deadline runs nothing and is counted as missed, with a warning', async () => {

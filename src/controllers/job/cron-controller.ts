@@ -71,7 +71,18 @@ export class CronController {
 
     // Which scheduled times have come since the last one recorded (run or counted as missed)?
     const lastMs = Math.max(Date.parse(status.lastScheduleTime ?? cj.metadata.createdAt), Date.parse(status.lastMissedTime ?? '') || 0);
-    const due = cj.spec.suspend ? { count: 0, latest: undefined, capped: false } : schedule.due(new Date(lastMs), new Date(nowMs));
+    let due = cj.spec.suspend ? { count: 0, latest: undefined as Date | undefined, capped: false } : schedule.due(new Date(lastMs), new Date(nowMs));
+    // With a starting deadline, every time still within it runs, oldest first (a control plane
+    // that was down or failing over catches up, docs/jobs.md); older ones count as missed. The
+    // status write of each run brings us back for the next.
+    const deadlineMs = (cj.spec.startingDeadlineSeconds ?? 0) * 1000;
+    if (due.latest && due.count > 1 && cj.spec.startingDeadlineSeconds !== undefined) {
+      const earliest = schedule.next(new Date(Math.max(lastMs, nowMs - deadlineMs - 1)));
+      if (earliest && earliest.getTime() <= nowMs) {
+        const older = schedule.due(new Date(lastMs), new Date(earliest.getTime() - 1));
+        due = { count: older.count + 1, latest: earliest, capped: older.capped };
+      }
+    }
     const next = schedule.next(new Date(Math.max(nowMs, due.latest?.getTime() ?? 0)));
 
     if (due.latest) {
