@@ -4,12 +4,15 @@
 // stops exactly these processes and removes the temp dir; an exit handler SIGKILLs any survivor
 // if the bench ends without close().
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHttpClient } from '../../src/client/index.js';
 import type { GantryClient } from '../../src/client/index.js';
+import { freePort } from '../../src/cli/free-port.js';
+import { startEtcdMember, type EtcdMember } from '../../src/server/etcd-member.js';
+import { ensureClusterTls, loadCertificateAuthority } from '../../src/server/tls.js';
 import { ChildHandle } from './child-process.js';
 import { sleep } from './sleep.js';
 
@@ -41,6 +44,8 @@ export interface LiveClusterOptions {
   progress: (line: string) => void;
   /** Run the server under `node --cpu-prof`, writing this file when it exits. */
   serverProfile?: string | undefined;
+  /** etcd: a one-member etcd (TLS, Gantry's flags) is started in the data dir and the server runs on it. */
+  store?: 'sqlite' | 'etcd' | undefined;
 }
 
 export interface LiveCluster {
@@ -90,6 +95,7 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
   const dataDir = await mkdtemp(join(tmpdir(), 'gantry-bench-'));
   const children: ChildHandle[] = [];
   let server: ChildHandle | undefined;
+  let etcd: EtcdMember | undefined;
   const killAll = (): void => {
     for (const c of children) c.killNow();
   };
@@ -100,6 +106,7 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
       // Nodes first, so the server does not spend its last seconds marking them lost.
       await Promise.all(children.filter((c) => c !== server).map((c) => c.stop()));
       await server?.stop();
+      await etcd?.stop();
       process.off('exit', killAll);
       if (opts.keep) opts.progress(`kept ${dataDir} (server.log, sim-*.log, state.db)`);
       else await rm(dataDir, { recursive: true, force: true });
@@ -108,12 +115,22 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
   };
   try {
     const t0 = performance.now();
+    const storeArgs: string[] = [];
+    if (opts.store === 'etcd') {
+      await ensureClusterTls(dataDir);
+      const ca = await loadCertificateAuthority(dataDir);
+      etcd = await startEtcdMember({ name: 'bench', dir: join(dataDir, 'etcd'), clientPort: await freePort('127.0.0.1'), peerPort: await freePort('127.0.0.1'), ca });
+      await writeFile(join(dataDir, 'etcd-client.crt'), etcd.clientTls.cert);
+      await writeFile(join(dataDir, 'etcd-client.key'), etcd.clientTls.key, { mode: 0o600 });
+      storeArgs.push('--store', 'etcd', '--etcd-endpoints', etcd.clientUrl, '--etcd-ca', join(dataDir, 'tls', 'ca.crt'), '--etcd-cert', join(dataDir, 'etcd-client.crt'), '--etcd-key', join(dataDir, 'etcd-client.key'));
+      opts.progress(`etcd pid ${etcd.pid} at ${etcd.clientUrl}`);
+    }
     server = new ChildHandle({
       label: 'gantry server',
       command: process.execPath,
       args: [
         ...(opts.serverProfile ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', basename(opts.serverProfile)] : []),
-        MAIN_JS, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--node-grace-period', opts.nodeGracePeriod,
+        MAIN_JS, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--node-grace-period', opts.nodeGracePeriod, ...storeArgs,
       ],
       cwd: REPO_ROOT,
       logPath: join(dataDir, 'server.log'),

@@ -19,6 +19,7 @@ export const LIVE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'apply-concurrency': { type: 'string', default: '8', value: '<n>', description: 'services applied at once' },
   timeout: { type: 'string', default: '900', value: '<seconds>', description: 'give up waiting for a step after this long' },
   profile: { type: 'boolean', default: false, description: 'run the server under node --cpu-prof; the profile goes to bench/results/ and its hottest functions into the summary' },
+  store: { type: 'string', default: 'sqlite', value: '<backend>', description: 'the server\'s store: sqlite, or etcd (a one-member etcd with TLS started for the run; docs/ha.md)' },
   keep: { type: 'boolean', default: false, description: 'keep the temp data dir (server and sim logs, state.db) and print its path' },
 };
 
@@ -36,6 +37,7 @@ export interface LiveSettings {
   timeoutMs: number;
   keep: boolean;
   profile: boolean;
+  store: 'sqlite' | 'etcd';
 }
 
 export function readLiveSettings(flags: FlagReader): LiveSettings {
@@ -55,7 +57,17 @@ export function readLiveSettings(flags: FlagReader): LiveSettings {
     timeoutMs: flags.int('timeout') * 1000,
     keep: flags.boolean('keep'),
     profile: flags.boolean('profile'),
+    store: storeFlag(flags),
   };
+}
+
+function storeFlag(flags: FlagReader): 'sqlite' | 'etcd' {
+  const v = flags.string('store') ?? 'sqlite';
+  if (v !== 'sqlite' && v !== 'etcd') {
+    const message = `--store must be sqlite or etcd, got ${v}`;
+    throw new InvalidError(message, [{ path: '--store', message }]);
+  }
+  return v;
 }
 
 /** A duration flag, checked here so a typo fails before any process starts. */
@@ -74,5 +86,6 @@ export function describeWorkload(s: LiveSettings): string {
     `${s.nodes} nodes, ${s.instances} instances in ${s.services} services`,
     ...(s.spread.length > 0 ? [`spread ${s.spread.join(',')}`] : []),
     ...(s.constraints ? ['constraints'] : []),
+    ...(s.store === 'etcd' ? ['store etcd'] : []),
   ].join(', ');
 }

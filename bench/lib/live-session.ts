@@ -74,7 +74,7 @@ export class LiveSession {
       serverProfile = join(RESULTS_DIR, `server-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
     }
     const cluster = await startLiveCluster(
-      { groups: o.groups, racks: s.racks, capacity: NODE_CAPACITY, startLatency: s.startLatency, nodeGracePeriod: o.nodeGracePeriod, timeoutMs: s.timeoutMs, keep: s.keep, progress, serverProfile },
+      { groups: o.groups, racks: s.racks, capacity: NODE_CAPACITY, startLatency: s.startLatency, nodeGracePeriod: o.nodeGracePeriod, timeoutMs: s.timeoutMs, keep: s.keep, progress, serverProfile, store: s.store },
       signal,
     );
     const session = new LiveSession(cluster, signal, t0, serverProfile);
