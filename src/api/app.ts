@@ -18,6 +18,7 @@ import type { AuditLog } from './audit-log.js';
 import { Authenticator, registerAuth } from './auth.js';
 import { registerLimits, RequestLimiter, type Limits } from './limits.js';
 import { registerEndpointRoutes } from './endpoint-routes.js';
+import { registerReadYourWrites } from './read-your-writes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerInstanceRoutes } from './instance-routes.js';
@@ -161,6 +162,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // After auth (hooks run in order): limits count per credential.
   registerLimits(app, limiter);
   registerSecretRedaction(app);
+  // After auth: a read that waits for this server's copy is an authenticated one.
+  registerReadYourWrites(app, deps.store);
   registerAudit(app, deps.audit);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

@@ -291,3 +291,36 @@ describe('several servers', () => {
     expect(() => createHttpClient({ server: ' , ', token: 't' })).toThrow(/--server https:\/\/HOST:7070/);
   });
 });
+
+describe('read your writes', () => {
+  it('sends the highest revision seen with reads when it knows several servers, and starts over after a 504', async () => {
+    const seen: (string | undefined)[] = [];
+    let revision = 7;
+    let behind = false;
+    server = http.createServer((req, res) => {
+      seen.push(req.headers['gantry-min-revision'] as string | undefined);
+      if (behind && req.headers['gantry-min-revision'] === '7') {
+        res.writeHead(504, { 'content-type': 'application/json', 'gantry-revision': '3' }).end(JSON.stringify({ error: { code: 'TIMEOUT', message: 'behind' } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'gantry-revision': String(revision) }).end(JSON.stringify({ apiVersion: 'gantry/v1', kind: 'List', items: [], metadata: { revision } }));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const single = createHttpClient({ server: url, token: 't' });
+    await single.list('Node');
+    await single.list('Node');
+    expect(seen).toEqual([undefined, undefined]); // one server: nothing to wait for
+    seen.length = 0;
+    const several = createHttpClient({ server: `${url},${url}`, token: 't' });
+    await several.list('Node');
+    await several.list('Node');
+    expect(seen).toEqual([undefined, '7']);
+    // The store was restored: revisions started over at 3. One 504, then it goes by the server's.
+    seen.length = 0;
+    behind = true;
+    revision = 3;
+    expect((await several.list('Node')).revision).toBe(3);
+    expect(seen).toEqual(['7', '3']);
+  });
+});

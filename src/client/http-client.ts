@@ -155,6 +155,12 @@ export class HttpClient implements GantryClient {
   /** The servers of the cluster (`--server a,b,c`): requests go to one, and move on when it cannot be reached. */
   readonly servers: readonly string[];
   private at = 0;
+  /**
+   * The highest store revision a server has told us of (`Gantry-Revision`). With several servers,
+   * reads carry it (`Gantry-Min-Revision`) so that a server whose copy is behind a write we made
+   * through another waits before it answers (read your writes, docs/ha.md).
+   */
+  private seenRevision = 0;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
@@ -559,6 +565,7 @@ export class HttpClient implements GantryClient {
     const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (route.method === 'GET' && this.servers.length > 1 && this.seenRevision > 0) headers['gantry-min-revision'] = String(this.seenRevision);
     let res: TransportResponse;
     try {
       res = await this.transport.request(url, {
@@ -575,6 +582,16 @@ export class HttpClient implements GantryClient {
       }
       if (this.failover(e, tried, route.method)) return this.send(route, path, opts, tried + 1);
       throw this.unreachable(e);
+    }
+    const told = Number(res.headers['gantry-revision']);
+    if (Number.isSafeInteger(told)) {
+      // 504: the server stayed behind what we had seen. Its revision is what we go by from now on
+      // (a restored or moved store starts its revisions over), and the read is tried once more.
+      if (res.status === 504 && told < Number(headers['gantry-min-revision'] ?? 0)) {
+        this.seenRevision = told;
+        return this.send(route, path, opts, tried);
+      }
+      if (told > this.seenRevision) this.seenRevision = told;
     }
     return res;
   }

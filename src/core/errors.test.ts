@@ -19,6 +19,7 @@ import {
   UnavailableError,
   UsageError,
   type ErrorCode,
+  BehindError,
 } from './errors.js';
 
 /** Each error class, an instance of it, and the code, status and wire class it must have. */
@@ -37,6 +38,7 @@ const CASES: { error: AppError; code: ErrorCode; status: number; wire: abstract 
   { error: new InvalidError('service is invalid: 1 problem', [{ path: 'spec.replicas', message: 'must be a whole number' }]), code: 'INVALID', status: 422, wire: InvalidError },
   { error: new InternalError('a bug'), code: 'INTERNAL', status: 500, wire: InternalError },
   { error: new UnavailableError('Docker does not answer'), code: 'UNAVAILABLE', status: 503, wire: UnavailableError },
+  { error: new BehindError('this server is at revision 9, the client saw 12'), code: 'TIMEOUT', status: 504, wire: BehindError },
 ];
 
 describe('the error table', () => {
@@ -53,6 +55,7 @@ describe('the error table', () => {
       INVALID: 422,
       INTERNAL: 500,
       UNAVAILABLE: 503,
+      TIMEOUT: 504,
     });
   });
 

@@ -20,7 +20,8 @@
 //   ├─ RateLimitedError      RATE_LIMITED  429     a credential over its request rate or open watches (retryAfterSeconds)
 //   ├─ InvalidError          INVALID       422     a document that reads but breaks a rule (details: field paths)
 //   ├─ InternalError         INTERNAL      500     a bug; the server log has the stack
-//   └─ UnavailableError      UNAVAILABLE   503     a dependency (Docker, a node, the server) does not answer; retry
+//   ├─ UnavailableError      UNAVAILABLE   503     a dependency (Docker, a node, the server) does not answer; retry
+//   └─ BehindError           TIMEOUT       504     this server's copy has not reached the revision the client saw yet; retry
 //
 // Over HTTP only `{ error: { code, message, details } }` travels, so `AppError.fromBody` rebuilds
 // the class of the code (a 404 becomes a NotFoundError) but not a subclass or its identifiers.
@@ -36,6 +37,7 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
+  | 'TIMEOUT'
   | 'INTERNAL';
 
 /** The one table from an error code to its HTTP status. */
@@ -50,6 +52,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  TIMEOUT: 504,
   INTERNAL: 500,
 };
 
@@ -246,6 +249,17 @@ export class UnavailableError extends AppError {
   }
 }
 
+/**
+ * A read waited for this server's copy of the store to reach the revision the client had seen (a
+ * write made through another server) and gave up: the copy is behind (docs/ha.md). Retry.
+ */
+export class BehindError extends AppError {
+  override readonly name = 'BehindError';
+  constructor(message: string) {
+    super('TIMEOUT', message);
+  }
+}
+
 /** The class that stands for each code, as `fromBody` rebuilds it. */
 const ERROR_OF_CODE: Readonly<Record<ErrorCode, (message: string, details: FieldError[] | undefined) => AppError>> = {
   MALFORMED: (m, d) => new MalformedError(m, d),
@@ -258,6 +272,7 @@ const ERROR_OF_CODE: Readonly<Record<ErrorCode, (message: string, details: Field
   TOO_LARGE: (m) => new TooLargeError(m),
   RATE_LIMITED: (m) => new RateLimitedError(m),
   UNAVAILABLE: (m) => new UnavailableError(m),
+  TIMEOUT: (m) => new BehindError(m),
   INTERNAL: (m) => new InternalError(m),
 };
 

@@ -21,6 +21,8 @@ export interface EtcdMemberOptions {
   ca: CertificateAuthority;
   /** etcd's binary (default "etcd" on PATH). */
   binary?: string | undefined;
+  /** Flags after Gantry's own (a later flag wins: tests set a small --quota-backend-bytes). */
+  extraArgs?: readonly string[] | undefined;
 }
 
 /** The flags Gantry runs etcd with, apart from names, addresses and files. */
@@ -82,6 +84,7 @@ export async function startEtcdMember(opts: EtcdMemberOptions, timeoutMs = 30_00
     `--peer-trusted-ca-file=${files.ca}`,
     '--peer-client-cert-auth',
     ...ETCD_TUNING,
+    ...(opts.extraArgs ?? []),
   ];
   const log = await open(join(opts.dir, 'etcd.log'), 'a');
   const child = spawn(opts.binary ?? 'etcd', args, { stdio: ['ignore', log.fd, log.fd] });

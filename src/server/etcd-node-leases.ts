@@ -13,6 +13,8 @@ import { sleep } from '../core/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { prefixEnd } from '../store/etcd-store.js';
 
+/** How often the cost of the renewals is logged. */
+const REPORT_EVERY_MS = 60_000;
 /** Renewals per etcd transaction (within --max-txn-ops). */
 const PUTS_PER_TXN = 1000;
 
@@ -53,10 +55,18 @@ export class EtcdNodeLeases extends NodeLeases {
     const watcher: Watcher = await this.client.watch().prefix(this.prefix).startRevision(String(Number(res.header.revision) + 1)).create();
     watcher.on('put', (kv) => this.heard(kv.key.toString(), kv.value.toString()));
     watcher.on('error', (e: Error) => this.logger.warn({ err: e.message }, 'node lease watch failed'));
+    let reportedAt = Date.now();
+    let reported = { written: 0, flushes: 0 };
     try {
       while (!signal.aborted) {
         await sleep(this.flushEveryMs, signal);
         await this.flush().catch((e: unknown) => this.logger.warn({ err: (e as Error).message }, 'could not write node leases to etcd; retrying'));
+        if (Date.now() - reportedAt >= REPORT_EVERY_MS) {
+          // What heartbeats cost etcd: renewals written and the transactions they took.
+          this.logger.info({ renewals: this.written - reported.written, transactions: this.flushes - reported.flushes, seconds: Math.round((Date.now() - reportedAt) / 1000) }, 'node leases written to etcd');
+          reported = { written: this.written, flushes: this.flushes };
+          reportedAt = Date.now();
+        }
       }
     } finally {
       await watcher.cancel().catch(() => undefined);

@@ -75,6 +75,8 @@ const DEFAULT_COMPACT_EVERY_MS = 5 * 60_000;
  * a caller (an API request, a controller) gets 503 from us first.
  */
 export const CALL_DEADLINE_MS = 10_000;
+/** A member's database file this big, and more than half free after a compaction, is defragmented. */
+const DEFRAG_MIN_BYTES = 64 * 2 ** 20;
 /** A transaction whose compares keep failing against newer writes gives up after this many plans. */
 const MAX_ATTEMPTS = 8;
 
@@ -414,7 +416,22 @@ export class EtcdStore implements Store {
       if (!/compacted/.test(e.message)) throw e;
     });
     this.compactedTo = to;
+    await this.defragmentIfSparse();
     return to;
+  }
+
+  /**
+   * Compaction frees pages inside etcd's database file but does not shrink it, and the quota counts
+   * the file: when more than half of a member's file is free (and it is over 64 MiB), defragment
+   * it. A defragmentation blocks that member for a moment; the others keep serving.
+   */
+  async defragmentIfSparse(): Promise<boolean> {
+    const status = await this.client.maintenance.status();
+    const size = Number(status.dbSize);
+    const inUse = Number(status.dbSizeInUse || size);
+    if (size < DEFRAG_MIN_BYTES || inUse * 2 > size) return false;
+    await this.client.maintenance.defragment();
+    return true;
   }
 
   /** Plan against the mirror, write as one etcd transaction guarded by each key's revision, wait for the mirror. */

@@ -179,3 +179,41 @@ describe('etcd leader lease', () => {
     }
   });
 });
+
+describe('etcd store: space', () => {
+  it('says NOSPACE clearly, with the fix, when etcd reaches its quota', async () => {
+    const ca = await loadCertificateAuthority(join(dir, 'server'));
+    const small = await startEtcdMember({ name: 'small', dir: join(dir, 'small'), clientPort: await freePort(), peerPort: await freePort(), ca, extraArgs: ['--quota-backend-bytes=16777216'] });
+    const store = await openEtcdStore({ endpoints: [small.clientUrl], tls: small.clientTls, prefix: '/space/' });
+    try {
+      const big = 'x'.repeat(512 * 1024);
+      let err: unknown;
+      for (let i = 0; i < 200 && err === undefined; i++) {
+        await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: `c${i}`, namespace: 'default' }, spec: { data: { blob: big } } } as never).catch((e: unknown) => (err = e));
+      }
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toMatch(/quota-backend-bytes \(NOSPACE alarm\).*etcdctl compact.*etcdctl defrag.*alarm disarm/);
+    } finally {
+      await store.close();
+      await small.stop();
+    }
+  }, 120_000);
+
+  it('compacts etcd history and defragments a sparse member, and watches of the store go on', async () => {
+    const store = await openEtcdStore({ ...on(), compactKeep: 1 });
+    try {
+      const ac = new AbortController();
+      const watch = store.watch({ kind: 'Service', fromRevision: await store.currentRevision() }, ac.signal);
+      let v = await store.create<Service>(aService('churn'));
+      for (let i = 0; i < 20; i++) v = await store.update(withReplicas(v, i + 2));
+      const to = await store.compact();
+      expect(to).toBe((await store.currentRevision()) - 1);
+      const events = await readUntil(watch, v.metadata.revision);
+      ac.abort();
+      expect(events).toHaveLength(21);
+      expect(await store.defragmentIfSparse()).toBe(false); // a small file: not worth it
+    } finally {
+      await store.close();
+    }
+  });
+});
