@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../store/store.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -11,20 +11,21 @@ function lagging(start: number): { store: Store; set: (r: number) => void } {
 }
 
 describe('read your writes across servers', () => {
-  let app: ReturnType<typeof Fastify> | undefined;
+  let app: FastifyInstance | undefined;
   afterEach(async () => {
     await app?.close();
     app = undefined;
   });
 
-  async function appWith(store: Store) {
-    app = Fastify();
-    registerErrorHandler(app as never);
-    registerReadYourWrites(app as never, store, { waitMs: 300, pollMs: 5 });
-    app.get('/x', async () => ({ ok: true }));
-    app.put('/x', async () => ({ ok: true }));
-    await app.ready();
-    return app;
+  async function appWith(store: Store): Promise<FastifyInstance> {
+    const a: FastifyInstance = Fastify();
+    app = a;
+    registerErrorHandler(a);
+    registerReadYourWrites(a, store, { waitMs: 300, pollMs: 5 });
+    a.get('/x', async () => ({ ok: true }));
+    a.put('/x', async () => ({ ok: true }));
+    await a.ready();
+    return a;
   }
 
   it('tells every answer the revision this server has reached', async () => {
@@ -47,7 +48,7 @@ describe('read your writes across servers', () => {
     const res = await a.inject({ method: 'GET', url: '/x', headers: { [MIN_REVISION_HEADER]: '99' } });
     expect(res.statusCode).toBe(504);
     expect(res.json()).toMatchObject({ error: { code: 'TIMEOUT' } });
-    expect((res.json() as { error: { message: string } }).error.message).toMatch(/at revision 10, behind revision 99/);
+    expect(res.json<{ error: { message: string } }>().error.message).toMatch(/at revision 10, behind revision 99/);
     expect(res.headers[REVISION_HEADER]).toBe('10');
   });
 
