@@ -13,8 +13,8 @@ import { sleep } from '../core/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { prefixEnd } from '../store/etcd-store.js';
 
-/** How often the cost of the renewals is logged. */
-const REPORT_EVERY_MS = 60_000;
+/** How often the cost of the renewals is logged (every 30 s). */
+const REPORT_EVERY_MS = 30_000;
 /** Renewals per etcd transaction (within --max-txn-ops). */
 const PUTS_PER_TXN = 1000;
 
