@@ -1,7 +1,10 @@
 // The Store interface (docs/architecture.md, "Store"): Kubernetes' storage model. Objects keyed by
-// kind/namespace/name; one global revision that grows with every write; compare-and-swap
-// updates; list at a revision; watch from a revision. Backends: src/store/sqlite-store (embedded
-// default); an etcd backend later, behind this same interface, so every method is async.
+// kind/namespace/name; one global revision that grows with every transaction (all changes of one
+// transaction share it, as in etcd); compare-and-swap updates; list at a revision; watch from a
+// revision. Backends: src/store/sqlite-store (embedded default) and src/store/etcd-store (several
+// servers, docs/ha.md), behind this same interface, so every method is async. A reader that
+// resumes a watch resumes from the revision before the last change it saw (the rest of that
+// transaction may not have reached it), and skips what it holds already (runtime/informer.ts).
 // Declared here, in core, so that the runtime kit and the controllers depend on the interface and
 // only the composition root picks a backend; src/store/store.ts re-exports it.
 import type { FieldSelector, ListResult, ListWatch, ListWatchOptions } from './list-watch.js';
@@ -53,7 +56,10 @@ export interface Store extends ListWatch {
   update<O extends AnyObject>(obj: O): Promise<O>;
   /** With `revision`, deletes only if it still matches. Returns the deleted object. */
   delete(kind: Kind, namespace: string | undefined, name: string, opts?: { revision?: number }): Promise<AnyObject>;
-  /** All ops or none, in one revision each, in order; the first failure throws and nothing is written. */
+  /**
+   * All ops or none, in order, at one new revision (later ops see earlier ones); the first failure
+   * throws and nothing is written. On etcd an object may appear only once per transaction.
+   */
   txn(ops: readonly TxnOp[]): Promise<TxnResult[]>;
   /**
    * Changes in revision order, until `signal` aborts (the iterator then ends without error).

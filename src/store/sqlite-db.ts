@@ -15,10 +15,28 @@ const SCHEMA = `
   );
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS history (
-    revision INTEGER PRIMARY KEY, type TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, revision INTEGER NOT NULL, type TEXT NOT NULL,
     kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, data JSON NOT NULL
   );
-  INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', 1);
+  CREATE INDEX IF NOT EXISTS history_revision ON history (revision);
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', 2);
+`;
+
+/**
+ * Version 1 keyed history rows by revision (one revision per change); version 2 gives all changes
+ * of a transaction one revision, as etcd does, so rows get a sequence number of their own.
+ */
+const MIGRATE_1_TO_2 = `
+  CREATE TABLE history_v2 (
+    seq INTEGER PRIMARY KEY, revision INTEGER NOT NULL, type TEXT NOT NULL,
+    kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, data JSON NOT NULL
+  );
+  INSERT INTO history_v2 (revision, type, kind, namespace, name, data)
+    SELECT revision, type, kind, namespace, name, data FROM history ORDER BY revision;
+  DROP TABLE history;
+  ALTER TABLE history_v2 RENAME TO history;
+  CREATE INDEX history_revision ON history (revision);
+  UPDATE meta SET value = 2 WHERE key = 'schema_version';
 `;
 
 export interface LoadedState {
@@ -53,6 +71,7 @@ export class SqliteDb {
       // is safe with WAL (a power cut can lose the last commits, never corrupt the file).
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      this.migrate();
       this.db.exec(SCHEMA);
     } catch (e) {
       this.db.close();
@@ -81,6 +100,16 @@ export class SqliteDb {
     });
   }
 
+  /** Brings a file written by an older Gantry to the current schema, in one transaction. */
+  private migrate(): void {
+    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    if (!hasMeta) return; // a new file
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: number } | undefined;
+    const version = row?.value ?? 1;
+    if (version > 2) throw new Error(`${this.path} was written by a newer Gantry (schema ${version}; this one knows 2): run that version, or restore a backup`);
+    if (version === 1) this.db.transaction(() => this.db.exec(MIGRATE_1_TO_2))();
+  }
+
   load(): LoadedState {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: number };
     const revision = row.value;
@@ -90,7 +119,7 @@ export class SqliteDb {
     );
     // A smaller historyLimit than the file was written with takes effect here.
     const rows = this.db
-      .prepare('SELECT revision, type, kind, data FROM history WHERE revision > ? ORDER BY revision')
+      .prepare('SELECT revision, type, kind, data FROM history WHERE revision > ? ORDER BY seq')
       .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; kind: string; data: string }[];
     const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(open(r.kind, r.data)) as AnyObject) }));
     return { revision, objects, history, historySizes: rows.map((r) => r.data.length) };
@@ -106,9 +135,9 @@ export class SqliteDb {
     // `box` holds the keys rows were sealed with (rotation keeps the old ones in it); rows in clear open as they are.
     const openOld = (kind: string, data: string): { json: string; sealedWith: string | undefined } => box.open(kind, data);
     const objects = this.db.prepare("SELECT namespace, name, data FROM objects WHERE kind = 'Secret'").all() as { namespace: string; name: string; data: string }[];
-    const history = this.db.prepare("SELECT revision, data FROM history WHERE kind = 'Secret'").all() as { revision: number; data: string }[];
+    const history = this.db.prepare("SELECT seq, data FROM history WHERE kind = 'Secret'").all() as { seq: number; data: string }[];
     const setObject = this.db.prepare("UPDATE objects SET data = ? WHERE kind = 'Secret' AND namespace = ? AND name = ?");
-    const setHistory = this.db.prepare('UPDATE history SET data = ? WHERE revision = ?');
+    const setHistory = this.db.prepare('UPDATE history SET data = ? WHERE seq = ?');
     const counts = { objects: 0, history: 0 };
     this.db.pragma('secure_delete = ON');
     try {
@@ -125,7 +154,7 @@ export class SqliteDb {
           if (r.data.includes(current)) continue;
           const opened = openOld('Secret', r.data);
           if (opened.sealedWith === box.primaryId) continue;
-          setHistory.run(box.seal('Secret', opened.json), r.revision);
+          setHistory.run(box.seal('Secret', opened.json), r.seq);
           counts.history++;
         }
       })();

@@ -33,22 +33,22 @@ describe('SqliteStore on disk', () => {
 
     const again = openSqliteStore(file);
     try {
-      expect(await again.currentRevision()).toBe(5);
+      expect(await again.currentRevision()).toBe(4);
       expect(await again.list('Service')).toEqual(before.services);
       expect(await again.list('Namespace')).toEqual(before.namespaces);
       expect(await again.get('Node', undefined, 'n1')).toBeUndefined();
       expect(Object.isFrozen((await again.get('Service', 'default', 'web'))?.spec)).toBe(true);
 
-      const history = await readUntil(again.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 5);
+      const history = await readUntil(again.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 4);
       expect(history.map((e) => [e.revision, e.type, e.object.kind])).toEqual([
         [1, 'ADDED', 'Service'],
         [2, 'MODIFIED', 'Service'],
         [3, 'ADDED', 'Node'],
         [4, 'ADDED', 'Namespace'],
-        [5, 'DELETED', 'Node'],
+        [4, 'DELETED', 'Node'],
       ]);
       const next = await again.update(withReplicas((await again.get('Service', 'default', 'web')) as Service, 1));
-      expect(next.metadata.revision).toBe(6);
+      expect(next.metadata.revision).toBe(5);
     } finally {
       await again.close();
     }
@@ -106,5 +106,43 @@ describe('SqliteStore on disk', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('moves a state file of schema 1 (a revision per change) to schema 2 (a revision per transaction) at open', async () => {
+    // What a Gantry before the etcd work wrote: history keyed by revision.
+    const old = new Database(file);
+    const web = { apiVersion: 'gantry/v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', uid: 'u1', revision: 1, createdAt: '2026-01-01T00:00:00.000Z' }, spec: { replicas: 1, containers: [{ name: 'main', image: 'busybox:1.36' }] } };
+    const web2 = { ...web, metadata: { ...web.metadata, revision: 2 }, spec: { ...web.spec, replicas: 2 } };
+    old.exec(`
+      CREATE TABLE objects (kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, data JSON NOT NULL, PRIMARY KEY (kind, namespace, name));
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      CREATE TABLE history (revision INTEGER PRIMARY KEY, type TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, data JSON NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('revision', 2), ('schema_version', 1);
+    `);
+    old.prepare('INSERT INTO objects VALUES (?, ?, ?, ?, ?)').run('Service', 'default', 'web', 2, JSON.stringify(web2));
+    old.prepare('INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)').run(1, 'ADDED', 'Service', 'default', 'web', JSON.stringify(web));
+    old.prepare('INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)').run(2, 'MODIFIED', 'Service', 'default', 'web', JSON.stringify(web2));
+    old.close();
+
+    const store = openSqliteStore(file);
+    try {
+      expect((await store.get('Service', 'default', 'web'))?.spec.replicas).toBe(2);
+      const history = await readUntil(store.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 2);
+      expect(history.map((e) => [e.revision, e.type])).toEqual([
+        [1, 'ADDED'],
+        [2, 'MODIFIED'],
+      ]);
+      const results = await store.txn([
+        { op: 'create', object: aService('a') },
+        { op: 'create', object: aService('b') },
+      ]);
+      expect(results.map((r) => r.object.metadata.revision)).toEqual([3, 3]);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: 2 });
+    expect(check.prepare('SELECT count(*) AS n FROM history WHERE revision = 3').get()).toEqual({ n: 2 });
+    check.close();
   });
 });

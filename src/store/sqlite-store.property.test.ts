@@ -49,7 +49,7 @@ describe('SqliteStore watch replay (property)', () => {
           }
           const revision = await store.currentRevision();
           const events = await readUntil(store.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), revision);
-          expect(revisionsOf(events)).toEqual(range(1, revision));
+          expect([...new Set(revisionsOf(events))]).toEqual(range(1, revision)); // one revision per successful txn
 
           const rebuilt = new Map<string, AnyObject>();
           for (const e of events) {

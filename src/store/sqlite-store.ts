@@ -145,7 +145,7 @@ export class SqliteStore implements Store {
       { view: this.mirror, revision: this.revision, now: this.now().toISOString(), newUid: randomUUID },
       ops,
     );
-    const revision = this.revision + changes.length;
+    const revision = this.revision + 1;
     this.db.commit(changes, revision);
     this.revision = revision;
     const events: PublishedChange[] = [];

@@ -24,14 +24,23 @@ export function withReplicas(svc: Service, replicas: number): Service {
   return { ...svc, spec: { ...svc.spec, replicas } };
 }
 
-/** Reads events until one at `revision` or later arrives, or the watch ends. */
+/**
+ * Reads events until one at `revision` or later arrives (or the watch ends), then the rest of that
+ * revision already delivered: a transaction's changes share one revision and arrive together.
+ */
 export async function readUntil(watch: AsyncIterable<WatchEvent>, revision: number): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
   if (revision <= 0) return events;
-  for await (const e of watch) {
-    events.push(e);
-    if (e.revision >= revision) break;
+  const it = watch[Symbol.asyncIterator]();
+  let reached: number | undefined;
+  for (;;) {
+    const next = reached === undefined ? await it.next() : await Promise.race([it.next(), new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+    if (next === undefined || next.done) break;
+    if (reached !== undefined && next.value.revision !== reached) break;
+    events.push(next.value);
+    if (next.value.revision >= revision) reached = next.value.revision;
   }
+  await it.return?.();
   return events;
 }
 

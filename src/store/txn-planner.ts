@@ -1,7 +1,7 @@
 // Turns store operations into changes without writing anything: every check (exists, CAS,
 // scope) runs against the mirror plus the changes planned so far in the same transaction, so a
-// failure anywhere leaves SQLite, the mirror and the revision untouched. Each op gets its own
-// revision, in order, as the Store interface promises.
+// failure anywhere leaves SQLite, the mirror and the revision untouched. All changes of one
+// transaction share one revision (the next), as on etcd and as the Store interface promises.
 import { ConflictError, InvalidError, KINDS, NotFoundError, objectKey, StaleRevisionError } from '../core/index.js';
 import type { AnyObject, Kind } from '../core/index.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -45,9 +45,8 @@ export function planTxn(ctx: PlanContext, ops: readonly TxnOp[]): Change[] {
     return planned === null ? undefined : (planned ?? ctx.view.get(kind, ns, name));
   };
   const changes: Change[] = [];
-  let revision = ctx.revision;
+  const revision = ctx.revision + 1;
   for (const op of ops) {
-    revision += 1;
     const change = planOne(op, revision, lookup, ctx);
     overlay.set(objectKey(change.kind, change.namespace, change.name), change.type === 'DELETED' ? null : change.object);
     changes.push(change);

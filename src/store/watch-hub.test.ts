@@ -103,3 +103,19 @@ describe('WatchHub', () => {
     expect((await w.next()).value).toMatchObject({ revision: 2 });
   });
 });
+
+describe('WatchHub with transactions (several changes at one revision)', () => {
+  it('replays from a revision inside the kept history, and refuses one whose changes were cut in part', async () => {
+    const history = [anEvent(1), anEvent(2), anEvent(2), anEvent(3)];
+    // Keep the last two: one of revision 2's changes is gone, so revision 2 is not whole.
+    const hub = aHub({ revision: 3, history, historyLimit: 2 });
+    const ac = new AbortController();
+    expect(revisionsOf(await take(hub.watch({ fromRevision: 2 }, ac.signal), 1))).toEqual([3]);
+    const err = await take(hub.watch({ fromRevision: 1 }, ac.signal), 1).catch((e: unknown) => e);
+    expect(isAppError(err, 'EXPIRED')).toBe(true);
+    // Kept whole, revision 2 replays both of its changes.
+    const whole = aHub({ revision: 3, history, historyLimit: 3 });
+    expect(revisionsOf(await take(whole.watch({ fromRevision: 1 }, ac.signal), 3))).toEqual([2, 2, 3]);
+    ac.abort();
+  });
+});

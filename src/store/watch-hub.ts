@@ -61,7 +61,11 @@ export class WatchHub {
     this.revision = opts.revision;
     const kept = opts.history.slice(-Math.max(1, opts.historyLimit));
     this.history = withPrevious(kept);
-    this.floor = kept.length > 0 ? (kept[0] as WatchEvent).revision - 1 : opts.revision;
+    // A cut through a transaction's changes (they share a revision) keeps only part of it: then
+    // that revision is not replayable either.
+    const first = kept[0];
+    const before = opts.history[opts.history.length - kept.length - 1];
+    this.floor = first ? first.revision - (before?.revision === first.revision ? 0 : 1) : opts.revision;
     const given = opts.historySizes?.slice(-kept.length);
     this.sizes = kept.map((e, i) => given?.[i] ?? JSON.stringify(e.object).length);
     for (const b of this.sizes) this.keptBytes += b;
