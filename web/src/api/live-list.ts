@@ -52,6 +52,8 @@ export class LiveList<T extends Obj> {
   loaded = false;
   error: ApiError | undefined;
   private revision = 0;
+  /** Where a dropped watch resumes; undefined right after a list (its revision). */
+  private resumeFrom: number | undefined;
   private listeners = new Set<() => void>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -92,6 +94,7 @@ export class LiveList<T extends Obj> {
       this.items.clear();
       for (const o of body.items) this.items.set(keyOf(o), o);
       this.revision = body.metadata.revision;
+      this.resumeFrom = undefined;
       this.loaded = true;
       this.error = undefined;
       this.changed(true);
@@ -115,6 +118,9 @@ export class LiveList<T extends Obj> {
 
   private apply(line: WatchLine): void {
     this.revision = Math.max(this.revision, line.revision);
+    // A transaction's changes share a revision: a stream cut between them resumes from the one
+    // before (changes seen again are simply set again).
+    this.resumeFrom = line.type === 'BOOKMARK' ? line.revision : line.revision - 1;
     if (line.type === 'BOOKMARK' || !line.object) return;
     if (line.type === 'DELETED') this.items.delete(keyOf(line.object));
     else this.items.set(keyOf(line.object), line.object as T);
@@ -131,7 +137,7 @@ export class LiveList<T extends Obj> {
           await this.list(signal);
           listed = true;
         }
-        const res = await request(this.url(`watch=1&revision=${this.revision}`), { signal });
+        const res = await request(this.url(`watch=1&revision=${this.resumeFrom ?? this.revision}`), { signal });
         backoff = 500;
         for await (const text of lines(res, signal)) {
           if (text.trim()) this.apply(JSON.parse(text) as WatchLine);
