@@ -150,7 +150,7 @@ describe('batched instance status', () => {
       ['gone-zzzzz', false, 'NOT_FOUND'],
       ['web-bbbbb', true, undefined],
     ]);
-    expect(await h.store.currentRevision()).toBe(before + 2);
+    expect(await h.store.currentRevision()).toBe(before + 1); // one transaction, one revision
     expect((await h.store.get('Instance', 'default', 'web-bbbbb'))?.status?.containers[0]?.containerId).toBe('b');
   });
 

@@ -121,6 +121,8 @@ export class Informer<K extends Kind> {
             }
             this.syncedResolve();
           }
+          // Changes up to here were in the cache before this (re)connect: a replay of them is skipped.
+          const replayUpTo = this.revision;
           for await (const ev of source.watch({ ...this.opts.select, kind, fromRevision: this.resumeFrom }, signal)) {
             delay = initialDelay; // the connection works
             if (ev.type === 'BOOKMARK') {
@@ -128,7 +130,7 @@ export class Informer<K extends Kind> {
             } else {
               // A revision can carry several changes (one etcd transaction): a stream cut between
               // them resumes from the revision before, and the changes seen already are skipped.
-              if (!this.seenAlready(ev.type, ev.object as ObjectOf<K>, ev.revision)) this.apply(ev.type, ev.object as ObjectOf<K>);
+              if (!(ev.revision <= replayUpTo && this.seenAlready(ev.type, ev.object as ObjectOf<K>))) this.apply(ev.type, ev.object as ObjectOf<K>);
               this.resumeFrom = ev.revision - 1;
             }
             this.revision = Math.max(this.revision, ev.revision);
@@ -189,8 +191,7 @@ export class Informer<K extends Kind> {
   }
 
   /** A change replayed after a resume that the cache holds already. */
-  private seenAlready(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: ObjectOf<K>, revision: number): boolean {
-    if (revision > this.revision) return false;
+  private seenAlready(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: ObjectOf<K>): boolean {
     const held = this.cache.get(keyOf(obj));
     return type === 'DELETED' ? held === undefined : held !== undefined && held.metadata.revision >= obj.metadata.revision;
   }

@@ -93,18 +93,13 @@ export class ClusterState {
     const timer = setTimeout(() => ac.abort(), CATCH_UP_TIMEOUT_MS);
     try {
       // An unfiltered watch reaches `target` without waiting. A revision can hold several changes
-      // (one transaction on etcd), published together: once at `target`, take what is already
-      // buffered at that revision, without waiting for later changes.
+      // (one transaction), published together: once at `target`, take whatever is already
+      // buffered (whole revisions, possibly past `target`) without waiting for later changes.
       const it = store.watch({ fromRevision: this.rev }, ac.signal)[Symbol.asyncIterator]();
       for (;;) {
         const next = this.rev >= target ? await Promise.race([it.next(), nextMacrotask()]) : await it.next();
         if (next === undefined || next.done) break;
-        const ev = next.value;
-        if (ev.revision > target) {
-          this.apply(ev);
-          break;
-        }
-        this.apply(ev);
+        this.apply(next.value);
       }
     } catch (err) {
       if (!isAppError(err, 'EXPIRED')) throw err;
