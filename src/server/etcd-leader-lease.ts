@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { sleep } from '../core/index.js';
-import { CALL_DEADLINE_MS, type Fence } from '../store/etcd-store.js';
+import type { Fence } from '../store/etcd-store.js';
 import type { LeaderLease } from './leader-lease.js';
 
 export interface EtcdLeaderLeaseOptions {
@@ -82,16 +82,16 @@ export class EtcdLeaderLease implements LeaderLease {
   private async campaign(): Promise<AbortSignal | undefined> {
     const { client } = this.opts;
     const key = Buffer.from(this.key);
-    const probe = await client.kv.range({ key, keys_only: true }, { deadline: Date.now() + CALL_DEADLINE_MS });
+    const probe = await client.kv.range({ key, keys_only: true });
     if (probe.kvs.length > 0) return undefined;
     const ttl = this.opts.ttlSeconds ?? LEASE_TTL_SECONDS;
-    const grant = await client.leaseClient.leaseGrant({ TTL: ttl }, { deadline: Date.now() + CALL_DEADLINE_MS });
+    const grant = await client.leaseClient.leaseGrant({ TTL: ttl });
     const id = String(grant.ID);
     const res = await client.kv.txn({
       compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
       success: [{ request_put: { key, value: Buffer.from(this.identity), lease: id } }],
       failure: [],
-    }, { deadline: Date.now() + CALL_DEADLINE_MS });
+    });
     if (!res.succeeded) {
       await client.leaseClient.leaseRevoke({ ID: id }).catch(() => undefined);
       return undefined;

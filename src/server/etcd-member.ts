@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import { etcdClientOptions } from '../store/etcd-store.js';
 import { issueCertificate, LOOPBACK_SANS, type CertificateAuthority } from './tls.js';
 
 export interface EtcdMemberOptions {
@@ -115,11 +116,7 @@ async function waitHealthy(url: string, tls: { ca: string; cert: string; key: st
   let last = '';
   while (Date.now() < deadline) {
     if (gone !== undefined) throw new Error(`etcd exited with code ${gone} before it answered; see ${logPath}`);
-    const client = new Etcd3({
-      hosts: url,
-      dialTimeout: 2000,
-      credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
-    });
+    const client = new Etcd3(etcdClientOptions([url], tls, 2000));
     try {
       await client.maintenance.status();
       return;

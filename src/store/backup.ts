@@ -10,7 +10,7 @@ import { chmod, copyFile, rename, stat } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { Etcd3 } from 'etcd3';
 import { InvalidError, UnavailableError } from '../core/index.js';
-import { prefixEnd } from './etcd-store.js';
+import { etcdClientOptions, prefixEnd } from './etcd-store.js';
 
 export interface BackupSummary {
   file: string;
@@ -73,11 +73,7 @@ export async function restoreSqlite(file: string, statePath: string, now = new D
 
 /** An etcd snapshot of the member behind `endpoints` (the first that answers) to `file`. */
 export async function snapshotEtcd(opts: { endpoints: readonly string[]; tls?: { ca: string; cert: string; key: string } | undefined }, file: string): Promise<BackupSummary> {
-  const client = new Etcd3({
-    hosts: [...opts.endpoints],
-    dialTimeout: 10_000,
-    ...(opts.tls ? { credentials: { rootCertificate: Buffer.from(opts.tls.ca), certChain: Buffer.from(opts.tls.cert), privateKey: Buffer.from(opts.tls.key) } } : {}),
-  });
+  const client = new Etcd3(etcdClientOptions(opts.endpoints, opts.tls));
   try {
     const status = await client.maintenance.status();
     const snapshot = await client.maintenance.snapshot();
@@ -121,11 +117,7 @@ export async function importSqliteIntoEtcd(
   const db = new Database(file, { readonly: true, fileMustExist: true });
   const rows = db.prepare('SELECT kind, namespace, name, data FROM objects ORDER BY rowid').all() as { kind: string; namespace: string; name: string; data: string }[];
   db.close();
-  const client = new Etcd3({
-    hosts: [...opts.endpoints],
-    dialTimeout: 10_000,
-    ...(opts.tls ? { credentials: { rootCertificate: Buffer.from(opts.tls.ca), certChain: Buffer.from(opts.tls.cert), privateKey: Buffer.from(opts.tls.key) } } : {}),
-  });
+  const client = new Etcd3(etcdClientOptions(opts.endpoints, opts.tls));
   const objectsPrefix = `${opts.prefix}objects/`;
   try {
     const held = await client.kv.range({ key: Buffer.from(objectsPrefix), range_end: prefixEnd(Buffer.from(objectsPrefix)), count_only: true });

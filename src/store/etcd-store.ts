@@ -71,10 +71,22 @@ const DEFAULT_MAX_WATCH_BUFFER = 200_000;
 const DEFAULT_COMPACT_KEEP = 100_000;
 const DEFAULT_COMPACT_EVERY_MS = 5 * 60_000;
 /**
- * How long one etcd call may take. Without quorum etcd holds a write until it times out itself;
- * a caller (an API request, a controller) gets 503 from us first.
+ * How long one attempt of an etcd call may take. The client tries again on another member after a
+ * recoverable failure (3 times), each attempt with a deadline of its own: a member killed mid-call
+ * leaves its connection hanging, and without quorum etcd holds a write until it times out itself.
  */
-export const CALL_DEADLINE_MS = 10_000;
+export const ATTEMPT_DEADLINE_MS = 5_000;
+
+/** The etcd3 client's options for `endpoints`: TLS with a client certificate, a deadline per attempt. */
+export function etcdClientOptions(endpoints: readonly string[], tls: { ca: string; cert: string; key: string } | undefined, dialTimeoutMs = 10_000): IOptions {
+  return {
+    hosts: [...endpoints],
+    dialTimeout: dialTimeoutMs,
+    // A function: evaluated for every attempt, so a retry on another member gets a fresh deadline.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + ATTEMPT_DEADLINE_MS }),
+    ...(tls ? { credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) } } : {}),
+  };
+}
 /** A member's database file this big, and more than half free after a compaction, is defragmented. */
 const DEFRAG_MIN_BYTES = 64 * 2 ** 20;
 /** A transaction whose compares keep failing against newer writes gives up after this many plans. */
@@ -129,14 +141,7 @@ export class EtcdStore implements Store {
     this.clusterPrefix = opts.prefix ?? DEFAULT_PREFIX;
     this.prefix = `${this.clusterPrefix}objects/`;
     this.now = opts.now ?? (() => new Date());
-    const options: IOptions = {
-      hosts: [...opts.endpoints],
-      dialTimeout: opts.connectTimeoutMs ?? 10_000,
-      ...(opts.tls
-        ? { credentials: { rootCertificate: Buffer.from(opts.tls.ca), certChain: Buffer.from(opts.tls.cert), privateKey: Buffer.from(opts.tls.key) } }
-        : {}),
-    };
-    this.client = new Etcd3(options);
+    this.client = new Etcd3(etcdClientOptions(opts.endpoints, opts.tls, opts.connectTimeoutMs));
     this.hub = this.newHub(0);
   }
 
@@ -169,7 +174,7 @@ export class EtcdStore implements Store {
   /** Reads every object under the prefix into an empty mirror; returns the revision read at. */
   private async load(): Promise<number> {
     const key = Buffer.from(this.prefix);
-    const res = await this.call('read the objects', () => this.client.kv.range({ key, range_end: prefixEnd(key) }, { deadline: Date.now() + CALL_DEADLINE_MS }));
+    const res = await this.call('read the objects', () => this.client.kv.range({ key, range_end: prefixEnd(key) }));
     for (const kv of res.kvs) this.mirror.set(this.decode(kv));
     this.revision = Number(res.header.revision);
     return this.revision;
@@ -467,7 +472,7 @@ export class EtcdStore implements Store {
         compare.push({ key, target: 'Create', result: 'Equal', create_revision: fence.createRevision });
         failure.push({ request_range: { key, keys_only: true } });
       }
-      const res = await this.call('write', () => this.client.kv.txn({ compare, success, failure }, { deadline: Date.now() + CALL_DEADLINE_MS }));
+      const res = await this.call('write', () => this.client.kv.txn({ compare, success, failure }));
       const revision = Number(res.header.revision);
       if (!res.succeeded && fence) {
         const held = res.responses[keys.size]?.response_range?.kvs?.[0]?.create_revision;
