@@ -2,6 +2,7 @@
 // lets a test push Instance watch events, plus builders so tests read like behaviour.
 import { pino, type Logger } from 'pino';
 import {
+  StaleRevisionError,
   API_VERSION,
   ConflictError,
   DEFAULT_NAMESPACE,
@@ -241,11 +242,13 @@ export class FakeGantryClient implements GantryClient {
     return unsupported('nodeAction');
   }
 
-  async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
+  async updateNodeStatus(name: string, status: NodeStatus, revision?: number): Promise<ObjectOf<'Node'>> {
     this.check();
     const node = this.nodes.get(name);
     if (!node) throw new NotFoundError('Node', undefined, name);
+    if (revision !== undefined && revision !== node.metadata.revision) throw new StaleRevisionError('Node', undefined, name, node.metadata.revision ?? 0, `node "${name}" has changed`);
     node.status = status;
+    node.metadata.revision = ++this.revision;
     this.nodeStatusUpdates.push({ name, status });
     return node;
   }

@@ -27,6 +27,7 @@ import { registerJobRoutes } from './job-routes.js';
 import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
 import { issueNodeCredential, registerJoinRoutes, type JoinDeps } from './join-routes.js';
 import { registerNodeAuthorizer } from './node-authorizer.js';
+import { HeartbeatWrites } from './heartbeats.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -85,6 +86,11 @@ export interface ApiDeps {
   leases?: NodeLeases | undefined;
   /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s. */
   heartbeatPersistMs?: number | undefined;
+  /**
+   * With leases: where heartbeat writes run after their answers (heartbeats.ts); default a new
+   * one. Tests pass their own to wait for them.
+   */
+  heartbeatWrites?: HeartbeatWrites | undefined;
   /** The service catalog behind /api/v1/.../endpoints; without it those routes answer 503. */
   catalog?: Catalog | undefined;
   /** Request rate and open watches per credential (limits.ts); default DEFAULT_LIMITS. */
@@ -170,6 +176,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   // Watches and followed logs never end by themselves: end them so close() does not hang.
   const sockets = trackUnusedSockets(app.server);
+  const heartbeatWrites = deps.leases ? (deps.heartbeatWrites ?? new HeartbeatWrites(deps.logger.child({ component: 'heartbeats' }))) : undefined;
   app.addHook('preClose', async () => {
     streams.abortAll();
     sockets.destroyUnused();
@@ -177,6 +184,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     tokensStop.abort();
     await usage.settled();
+    await heartbeatWrites?.idle();
     await tokensDone;
   });
 
@@ -196,7 +204,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerRolloutRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps);
   registerInstanceStopRoutes(app, routeDeps);
-  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs });
+  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites });
   registerEventRoutes(app, routeDeps);
   registerConfigFileRoutes(app, routeDeps);
   registerJoinRoutes(app, routeDeps, deps.join, deps.now ?? (() => new Date()));

@@ -1,15 +1,23 @@
 // Heartbeats with node leases (what the server runs): a heartbeat renews the lease in memory and
-// writes the store only when the node turns ready or its stored heartbeat is a minute old.
-import { afterEach, describe, expect, it } from 'vitest';
+// writes the store only when the node turns ready or its stored heartbeat is a minute old, after
+// its answer.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCondition, type NodeStatus } from '../core/index.js';
 import { NodeController } from '../controllers/node/node-controller.js';
 import { NodeLeases } from '../runtime/node-leases.js';
+import { heartbeat, HeartbeatWrites } from './heartbeats.js';
+import type { Store } from '../store/store.js';
 import { pino } from 'pino';
 import { startHarness, type Harness } from './test-helpers.js';
 import { EventRecorder } from '../runtime/event-recorder.js';
 import { aNode } from '../core/test-builders.js';
 
 let h: Harness;
+/** The harness's heartbeat writes: `beat()` waits for them, so the store can be read after it. */
+let writes: HeartbeatWrites;
+beforeEach(() => {
+  writes = new HeartbeatWrites(pino({ level: 'silent' }));
+});
 afterEach(async () => {
   await h.close();
 });
@@ -37,14 +45,18 @@ async function registered(status: NodeStatus): Promise<void> {
   expect(res.statusCode).toBe(200);
 }
 
-const beat = async () => h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: await h.node('n1') });
+const beat = async () => {
+  const res = await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: await h.node('n1') });
+  await writes.idle();
+  return res;
+};
 const storedNode = async () => (await h.store.get('Node', undefined, 'n1'))!;
 
 describe('heartbeat with leases', () => {
   it('renews the lease of a ready node with a recent stored heartbeat and writes nothing', async () => {
     const clock = aClock();
     const leases = new NodeLeases();
-    h = await startHarness({ now: clock.date, leases });
+    h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
     await registered(aStatus());
     const revision = await h.store.currentRevision();
     clock.advance(5000);
@@ -55,7 +67,7 @@ describe('heartbeat with leases', () => {
 
   it('persists the heartbeat once the stored one is a persist interval old', async () => {
     const clock = aClock();
-    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatPersistMs: 30_000 });
+    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatPersistMs: 30_000, heartbeatWrites: writes });
     await registered(aStatus());
     clock.advance(29_999);
     await beat();
@@ -70,7 +82,7 @@ describe('heartbeat with leases', () => {
   it('writes ready=true with Ready=True NodeHeartbeating when the node is not ready', async () => {
     const clock = aClock();
     const leases = new NodeLeases();
-    h = await startHarness({ now: clock.date, leases });
+    h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
     const lost = { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: 'node n1 stopped sending heartbeats', lastTransitionTime: new Date(T0).toISOString() };
     await registered(aStatus({ ready: false, conditions: [lost] }));
     clock.advance(1000); // the stored heartbeat is recent: readiness alone forces the write
@@ -90,10 +102,44 @@ describe('heartbeat with leases', () => {
 
   it('rewrites a stored heartbeat from the future (an agent clock ahead of ours)', async () => {
     const clock = aClock();
-    h = await startHarness({ now: clock.date, leases: new NodeLeases() });
+    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatWrites: writes });
     await registered(aStatus({ lastHeartbeat: new Date(T0 + 600_000).toISOString() }));
     await beat();
     expect((await storedNode()).status?.lastHeartbeat).toBe(clock.date().toISOString());
+  });
+
+  it('answers before its write: a store that takes its time holds neither the answer nor the lease', async () => {
+    const clock = aClock();
+    const leases = new NodeLeases();
+    h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
+    const lost = { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: 'node n1 stopped sending heartbeats', lastTransitionTime: new Date(T0).toISOString() };
+    await registered(aStatus({ ready: false, conditions: [lost] }));
+    // Updates wait until released: a write queue tens of seconds deep, as at 5,000 nodes.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let updates = 0;
+    const slow = new Proxy(h.store, {
+      get: (target, prop, receiver) => {
+        if (prop !== 'update') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<Store['update']>) => {
+          updates++;
+          await released;
+          return target.update(...args);
+        };
+      },
+    });
+    for (let i = 1; i <= 3; i++) {
+      clock.advance(5000);
+      await heartbeat(slow, 'n1', clock.date(), { leases, writes });
+      expect(leases.lastRenewed('n1')).toBe(clock.ms);
+    }
+    // One write for the node, however many heartbeats came while it waited.
+    expect(updates).toBe(1);
+    expect(writes.size).toBe(1);
+    expect((await storedNode()).status?.ready).toBe(false);
+    release();
+    await writes.idle();
+    expect((await storedNode()).status).toMatchObject({ ready: true, lastHeartbeat: new Date(T0 + 5000).toISOString() });
   });
 
   it('answers 404 for an unknown node and gives it no lease', async () => {
@@ -106,16 +152,16 @@ describe('heartbeat with leases', () => {
   it('cuts the store writes of a node heartbeating every 5 s for 10 minutes from 120 to 10', async () => {
     const writesOver10Minutes = async (leases: NodeLeases | undefined): Promise<number> => {
       const clock = aClock();
-      h = await startHarness({ now: clock.date, leases });
+      h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
       await registered(aStatus());
       const before = await h.store.currentRevision();
       for (let i = 0; i < 120; i++) {
         clock.advance(5000);
         expect((await beat()).statusCode).toBe(204);
       }
-      const writes = (await h.store.currentRevision()) - before;
+      const written = (await h.store.currentRevision()) - before;
       await h.close();
-      return writes;
+      return written;
     };
     expect(await writesOver10Minutes(undefined)).toBe(120);
     expect(await writesOver10Minutes(new NodeLeases())).toBe(10);
@@ -125,7 +171,7 @@ describe('heartbeat with leases', () => {
   it('with the node controller sharing the leases, keeps a heartbeating node ready and notices when it stops', async () => {
     const clock = aClock();
     const leases = new NodeLeases();
-    h = await startHarness({ now: clock.date, leases });
+    h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
     await registered(aStatus());
     const nodes = new NodeController({ events: new EventRecorder(h.store), store: h.store, logger: pino({ level: 'silent' }), nodeGracePeriodMs: 15_000, now: () => clock.ms, leases });
     for (let i = 0; i < 24; i++) {

@@ -6,17 +6,19 @@ import { NotFoundError, ROUTES } from '../core/index.js';
 import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-import { heartbeat } from './status-writes.js';
+import { heartbeat, type HeartbeatWrites } from './heartbeats.js';
 
 export interface NodeRouteOptions {
   now: () => Date;
   /** How old a ready node's stored heartbeat may get before a heartbeat rewrites it. */
   heartbeatPersistMs?: number | undefined;
+  /** With leases: heartbeat writes run after the answer, here (heartbeats.ts). */
+  heartbeatWrites?: HeartbeatWrites | undefined;
 }
 
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
   serve(app, ROUTES.heartbeat, async (req, reply) => {
-    await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs });
+    await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs, writes: opts.heartbeatWrites });
     return reply.code(204).send();
   });
   serve(app, ROUTES.nodeAction, async (req, reply) => {

@@ -1,5 +1,5 @@
-// Writes of what is true now: status subresources, the agents' batched instance reports and node
-// heartbeats. They replace status only, never spec, and never create objects.
+// Writes of what is true now: status subresources and the agents' batched instance reports (node
+// heartbeats: heartbeats.ts). They replace status only, never spec, and never create objects.
 import Type from 'typebox';
 import {
   AppError,
@@ -7,7 +7,6 @@ import {
   ConflictError,
   ForbiddenError,
   formatBytes,
-  getCondition,
   InstanceStatusSchema,
   InvalidError,
   isAppError,
@@ -18,17 +17,13 @@ import {
   objectSizeErrors,
   schemaErrors,
   ServiceStatusSchema,
-  setCondition,
   StaleRevisionError,
   type AnyObject,
-  type GantryNode,
   type Instance,
   type InstanceStatus,
   type Kind,
-  type NodeStatus,
 } from '../core/index.js';
 import type { TSchema } from 'typebox';
-import type { NodeLeases } from '../runtime/node-leases.js';
 import type { Store, TxnOp } from '../store/store.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 
@@ -178,55 +173,4 @@ export async function reportInstanceStatuses(store: Store, reports: readonly Ins
     }
   }
   return reports.map((_, i) => results.get(i)!);
-}
-
-export interface HeartbeatOptions {
-  /**
-   * The in-memory lease table the node controller reads. Without it every heartbeat is a store
-   * write, since the stored `lastHeartbeat` is then all the node controller has to go by.
-   */
-  leases?: NodeLeases | undefined;
-  /** With leases: rewrite a ready node's `status.lastHeartbeat` once it is this old (default 60 s). */
-  persistIntervalMs?: number | undefined;
-}
-
-const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
-
-/**
- * The agent's "I am alive": renews the node's lease and writes the store only when someone must
- * see a change: the node turns ready (Ready=True, NodeHeartbeating), or its stored heartbeat is
- * older than the persist interval (so the stored status is at most that stale). Everything else
- * is an in-memory renewal: no transaction, no history entry, no watch event. 404 tells the agent
- * to register again.
- */
-export async function heartbeat(store: Store, name: string, now: Date, opts: HeartbeatOptions = {}): Promise<GantryNode> {
-  const { leases } = opts;
-  const persistMs = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
-  return retryOnConflict(async () => {
-    const node = await store.get('Node', undefined, name);
-    if (!node) throw new NotFoundError('Node', undefined, name, `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
-    leases?.renew(name, now.getTime());
-    // Until the agent writes its fingerprint, the node has no capacity: placement will skip it.
-    const base: NodeStatus = node.status ?? { ready: false, capacity: { cpu: 0, memory: 0 }, driver: 'unknown', conditions: [] };
-    // Coming back from not ready: the node controller's Ready=False/NodeLost must not outlive it.
-    const readyCondition = getCondition(base.conditions, 'Ready');
-    const alreadyReady = base.ready && readyCondition?.status !== 'False';
-    if (leases && alreadyReady && !heartbeatStale(base.lastHeartbeat, now, persistMs)) return node;
-    const at = now.toISOString();
-    const conditions = alreadyReady
-      ? base.conditions
-      : setCondition(base.conditions, { type: 'Ready', status: 'True', reason: 'NodeHeartbeating', message: `node ${name} is sending heartbeats` }, at);
-    return store.update({ ...node, status: { ...base, ready: true, lastHeartbeat: at, conditions } });
-  });
-}
-
-/**
- * True when the stored heartbeat is missing, unreadable, at least `persistMs` old, or ahead of
- * our clock (an agent's registration stamps its own clock; the node controller takes the later of
- * lease and stored heartbeat, so a skewed future stamp would hide the node's silence).
- */
-function heartbeatStale(lastHeartbeat: string | undefined, now: Date, persistMs: number): boolean {
-  const last = Date.parse(lastHeartbeat ?? '');
-  const age = now.getTime() - last;
-  return !Number.isFinite(last) || age >= persistMs || age < 0;
 }

@@ -325,8 +325,9 @@ export class HttpClient implements GantryClient {
     return this.json(ROUTES.nodeAction, `${objectPath('Node', undefined, name)}/${action}`, NodeActionResultSchema, { body: {} });
   }
 
-  async updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>> {
-    return this.json(routesOfKind('Node').status, `${objectPath('Node', undefined, name)}/status`, objectSchema('Node'), { body: { status } });
+  async updateNodeStatus(name: string, status: NodeStatus, revision?: number): Promise<ObjectOf<'Node'>> {
+    const body = revision === undefined ? { status } : { status, metadata: { revision } };
+    return this.json(routesOfKind('Node').status, `${objectPath('Node', undefined, name)}/status`, objectSchema('Node'), { body });
   }
 
   async heartbeat(nodeName: string): Promise<void> {

@@ -93,7 +93,8 @@ export interface GantryClient extends ListWatch {
   /** POST /api/v1/nodes/NAME/ACTION (admin): cordon, uncordon or drain; idempotent. */
   nodeAction(name: string, action: NodeAction): Promise<{ message: string; node: ObjectOf<'Node'> }>;
   /** Role agent only. */
-  updateNodeStatus(name: string, status: NodeStatus): Promise<ObjectOf<'Node'>>;
+  /** With `revision`: only if the Node is still at it (409 otherwise). */
+  updateNodeStatus(name: string, status: NodeStatus, revision?: number): Promise<ObjectOf<'Node'>>;
   heartbeat(nodeName: string): Promise<void>;
   reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]>;
   /** Role agent only; at most 1,000 items. `source` says who saw it (default "agent"). */

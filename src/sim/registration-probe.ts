@@ -6,8 +6,8 @@ import type { GantryClient } from '../client/types.js';
 
 export function withRegistrationProbe(client: GantryClient, onRegistered: () => void): GantryClient {
   let seen = false;
-  const updateNodeStatus: GantryClient['updateNodeStatus'] = async (name, status) => {
-    const node = await client.updateNodeStatus(name, status);
+  const updateNodeStatus: GantryClient['updateNodeStatus'] = async (name, status, revision) => {
+    const node = await client.updateNodeStatus(name, status, revision);
     if (!seen) {
       seen = true;
       onRegistered();

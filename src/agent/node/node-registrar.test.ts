@@ -3,7 +3,7 @@ import { API_VERSION, isAppError, type Manifest } from '../../core/index.js';
 import { NodeRegistrar, heartbeatDelay } from './node-registrar.js';
 import { FakeGantryClient, silentLogger } from '../test-helpers.js';
 
-function aRegistrar(client: FakeGantryClient): NodeRegistrar {
+function aRegistrar(client: FakeGantryClient, heartbeatIntervalMs = 1000): NodeRegistrar {
   return new NodeRegistrar({
     client,
     nodeName: 'n1',
@@ -11,8 +11,9 @@ function aRegistrar(client: FakeGantryClient): NodeRegistrar {
     address: '10.0.0.5',
     agentUrl: 'http://127.0.0.1:7071',
     fingerprint: { driver: 'fake', cpu: 4000, memory: 8 * 2 ** 30, info: { os: 'fake', kernel: 'fake', engineVersion: 'fake-1', cgroup: 'none' } },
-    heartbeatIntervalMs: 1000,
+    heartbeatIntervalMs,
     logger: silentLogger(),
+    random: () => 0,
   });
 }
 
@@ -51,6 +52,62 @@ describe('NodeRegistrar.register', () => {
     const error = await aRegistrar(client).register().catch((e: unknown) => e);
     expect(isAppError(error, 'CONFLICT')).toBe(true);
     expect(client.nodes.get('n1')?.spec.address).toBe('10.0.0.1');
+  });
+});
+
+describe('NodeRegistrar.run', () => {
+  const waitUntil = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(ok(), what).toBe(true);
+  };
+
+  it('keeps heartbeating while a status write waits for the server', async () => {
+    const client = new FakeGantryClient();
+    const registrar = aRegistrar(client, 10);
+    const stop = new AbortController();
+    const running = registrar.run(stop.signal);
+    await waitUntil('registered', () => client.nodes.get('n1')?.status?.ready === true);
+    // The next status write hangs until released (a store queue tens of seconds deep).
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const update = client.updateNodeStatus.bind(client);
+    let writes = 0;
+    client.updateNodeStatus = async (...args) => {
+      writes++;
+      await released;
+      return update(...args);
+    };
+    registrar.setUsage({ cpu: 100, memory: 2 ** 20, containers: 1, at: new Date().toISOString() });
+    const before = client.heartbeats;
+    await waitUntil('five heartbeats while the write waits', () => client.heartbeats >= before + 5);
+    expect(writes).toBe(1);
+    release();
+    await registrar.statusWritten();
+    expect(client.nodes.get('n1')?.status?.usage?.cpu).toBe(100);
+    stop.abort();
+    await running;
+  });
+
+  it('writes the status against the revision it read, and reads again after a 409', async () => {
+    const client = new FakeGantryClient();
+    const registrar = aRegistrar(client, 10);
+    const stop = new AbortController();
+    const running = registrar.run(stop.signal);
+    await waitUntil('registered', () => client.nodes.get('n1')?.status?.ready === true);
+    // The node controller marks the node not ready between the agent's read and its write.
+    let raced = false;
+    client.afterGet = async () => {
+      if (raced) return;
+      raced = true;
+      const node = client.nodes.get('n1')!;
+      await client.updateNodeStatus('n1', { ...node.status!, ready: false });
+    };
+    registrar.setUsage({ cpu: 100, memory: 2 ** 20, containers: 1, at: new Date().toISOString() });
+    await waitUntil('usage written', () => client.nodes.get('n1')?.status?.usage?.cpu === 100);
+    // Written on a second read: the not-ready mark was not overwritten by the stale copy.
+    expect(client.nodes.get('n1')?.status?.ready).toBe(false);
+    stop.abort();
+    await running;
   });
 });
 

@@ -49,6 +49,8 @@ export class NodeRegistrar {
   private statusDirty = false;
   /** The latest usage totals (status.usage), written with the next status write. */
   private usage: NodeStatus['usage'];
+  /** The status write in flight; heartbeats go on beside it (see run()). */
+  private statusWrite: Promise<void> | undefined;
 
   constructor(private readonly opts: NodeRegistrarOptions) {}
 
@@ -140,7 +142,11 @@ export class NodeRegistrar {
     );
   }
 
-  /** Rewrites the stored status with the host's current conditions and usage totals (the heartbeat keeps it alive). */
+  /**
+   * Rewrites the stored status with the host's current conditions and usage totals, as a
+   * compare-and-swap on the revision read: a Ready=False the node controller wrote in between
+   * must not be overwritten by the stale copy (409: dirty again, the next round reads again).
+   */
   private async writeStatus(): Promise<void> {
     const { client, nodeName } = this.opts;
     const mine = [...this.conditions.values()];
@@ -154,24 +160,27 @@ export class NodeRegistrar {
         return;
       }
       const conditions = [...base.conditions.filter((c) => !this.conditions.has(c.type)), ...mine];
-      await client.updateNodeStatus(nodeName, { ...base, lastHeartbeat: new Date().toISOString(), conditions, ...(this.usage ? { usage: this.usage } : {}) });
-      await client.heartbeat(nodeName);
+      await client.updateNodeStatus(nodeName, { ...base, conditions, ...(this.usage ? { usage: this.usage } : {}) }, node.metadata.revision);
     } catch (e) {
       this.statusDirty = true;
       throw e;
     }
   }
 
-  /** Registers (retrying until it works), then heartbeats every interval until the signal aborts. */
+  /**
+   * Registers (retrying until it works), then heartbeats every interval until the signal aborts.
+   * A status write runs beside the heartbeats, never in their way: a write waits for the server's
+   * store, and at 5,000 nodes on a busy server that wait outlasted a service's lostAfter, so a
+   * node whose heartbeat loop waited for it was declared lost while it was fine.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const { client, nodeName, heartbeatIntervalMs: interval, logger } = this.opts;
     let registered = false;
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (registered && this.statusDirty) {
-          await this.writeStatus();
-        } else if (registered) {
+        if (registered) {
+          if (this.statusDirty && !this.statusWrite) this.startStatusWrite(signal);
           await client.heartbeat(nodeName);
         } else {
           await this.register();
@@ -190,5 +199,19 @@ export class NodeRegistrar {
       }
       await sleep(heartbeatDelay(interval, failures, this.opts.random ?? Math.random), signal);
     }
+  }
+
+  private startStatusWrite(signal: AbortSignal): void {
+    const { nodeName, logger } = this.opts;
+    this.statusWrite = this.writeStatus()
+      .catch((e: unknown) => {
+        if (!signal.aborted) logger.warn({ node: nodeName, err: describeError(e) }, 'node status write failed; will retry with the next heartbeat');
+      })
+      .finally(() => (this.statusWrite = undefined));
+  }
+
+  /** Resolves once the status write in flight, if any, has ended (tests). */
+  async statusWritten(): Promise<void> {
+    await this.statusWrite;
   }
 }
