@@ -6,6 +6,7 @@ import { consoleBench } from './console-bench.js';
 import { consoleSimBench } from './console-sim-bench.js';
 import { cronBench } from './cron-bench.js';
 import { dnsBench } from './dns-bench.js';
+import { dockerBench } from './docker-bench.js';
 import { lbBench } from './lb-bench.js';
 import { e2eBench } from './e2e-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
@@ -13,4 +14,4 @@ import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 import { statsBench } from './stats-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench];

@@ -4,22 +4,15 @@
 // every --interval, and dockerd's CPU beside it (Docker's one-shot stats are computed there).
 // Target (issue "Operate what runs"): the agent under 5% of a core at 100 containers, 10 s.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createHttpClient, type GantryClient } from '../src/client/index.js';
-import { containersWithLabels, removeContainers } from '../test/support/docker-cli.js';
+import type { GantryClient } from '../src/client/index.js';
 import { ensureTestImage } from '../test/support/test-image.js';
-import { ChildHandle } from './lib/child-process.js';
+import { startDockerCluster, until } from './lib/docker-cluster.js';
 import { ensureBuild } from './lib/live-cluster.js';
 import { readProc, type ProcSample } from './lib/proc-sampler.js';
 import { sleep } from './lib/sleep.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
 
-const MAIN_JS = new URL('../dist/cli/main.js', import.meta.url).pathname;
-const REPO_ROOT = new URL('../', import.meta.url).pathname;
 const SERVICE = 'statsbench';
 const TARGET_CPU_PERCENT = 5;
 
@@ -39,28 +32,6 @@ export const statsBench: Scenario = {
   },
   run: (flags, ctx) => runStatsBench({ containers: flags.int('containers', 1, 500), intervalSeconds: flags.int('interval', 1, 600), windowSeconds: flags.int('window', 10, 3600) }, ctx),
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal.throwIfAborted();
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(500, signal);
-  }
-}
 
 /** dockerd's pid, or undefined when it cannot be found (its CPU is then not reported). */
 async function dockerdPid(): Promise<number | undefined> {
@@ -82,36 +53,9 @@ async function runStatsBench(s: Settings, ctx: ScenarioContext): Promise<Scenari
   const { signal } = ctx;
   await ensureBuild(signal);
   const image = await ensureTestImage();
-  const dataDir = await mkdtemp(join(tmpdir(), 'gantry-statsb-'));
-  const agentHome = join(dataDir, 'agent');
-  await mkdir(agentHome, { recursive: true });
-  const port = await freePort();
-  const url = `https://127.0.0.1:${port}`;
-  const server = new ChildHandle({
-    label: 'gantry server',
-    command: process.execPath,
-    args: [MAIN_JS, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--no-lb'],
-    cwd: REPO_ROOT,
-    logPath: join(dataDir, 'server.log'),
-  });
-  let agent: ChildHandle | undefined;
-  let clusterId = '';
+  const cluster = await startDockerCluster({ tempPrefix: 'gantry-statsb-', nodeName: 'stats-bench', agentArgs: ['--stats-interval', `${s.intervalSeconds}s`, '--max-container-ops', '50'], signal });
+  const { client, agent } = cluster;
   try {
-    await until('the server', async () => ((await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim() || undefined), 60_000, signal);
-    clusterId = (await until('the cluster id', async () => (await readFile(join(dataDir, 'cluster-id'), 'utf8').catch(() => '')).trim() || undefined, 30_000, signal));
-    const ca = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
-    const client = createHttpClient({ server: url, token: (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim(), ca, timeoutMs: 60_000 });
-    await until('the API', async () => ((await client.version()) ? true : undefined), 60_000, signal);
-    const { token: joinToken } = await client.createJoinToken({ uses: 1 });
-    agent = new ChildHandle({
-      label: 'gantry agent',
-      command: process.execPath,
-      args: [MAIN_JS, 'agent', '--data-dir', agentHome, '--join', url, '--name', 'stats-bench', '--publish-address', '127.0.0.1', '--stats-interval', `${s.intervalSeconds}s`, '--max-container-ops', '50'],
-      cwd: REPO_ROOT,
-      logPath: join(dataDir, 'agent.log'),
-      env: { ...process.env, GANTRY_TOKEN: joinToken },
-    });
-    await until('the node to be ready', async () => ((await client.list('Node')).items.some((n) => n.status?.ready) ? true : undefined), 60_000, signal);
     await client.apply({
       apiVersion: 'gantry/v1',
       kind: 'Service',
@@ -176,9 +120,6 @@ async function runStatsBench(s: Settings, ctx: ScenarioContext): Promise<Scenari
       violations,
     };
   } finally {
-    await agent?.stop();
-    await server.stop();
-    if (clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': clusterId }));
-    await rm(dataDir, { recursive: true, force: true });
+    await cluster.stop();
   }
 }

@@ -16,6 +16,11 @@ export class FlagReader {
     return typeof v === 'string' ? v : undefined;
   }
 
+  /** Whether the flag was given (a flag without a default is absent otherwise). */
+  has(name: string): boolean {
+    return this.raw(name) !== undefined;
+  }
+
   boolean(name: string): boolean {
     return this.raw(name) === true;
   }

@@ -1,0 +1,95 @@
+// A one-node cluster on this machine's dockerd for the benches that measure real containers
+// (`stats`, `docker`): a `gantry server` and one `gantry agent` with the docker driver, each its
+// own process with its log in the run's temp dir. stop() ends both and removes every container
+// the cluster made (labelled with its cluster id) and the temp dir.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHttpClient, type GantryClient } from '../../src/client/index.js';
+import { containersWithLabels, removeContainers } from '../../test/support/docker-cli.js';
+import { ChildHandle } from './child-process.js';
+import { sleep } from './sleep.js';
+
+const MAIN_JS = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface DockerCluster {
+  client: GantryClient;
+  /** The agent's process (its pid for /proc readings). */
+  agent: ChildHandle;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Calls `fn` every `everyMs` until it returns something other than undefined (a throw counts as undefined). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal.throwIfAborted();
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs, signal);
+  }
+}
+
+/**
+ * Starts the server and the agent (named `nodeName`, with `agentArgs` added), and waits until the
+ * node is ready. The caller must stop() it, also when it throws later.
+ */
+export async function startDockerCluster(opts: { tempPrefix: string; nodeName: string; agentArgs: readonly string[]; signal: AbortSignal }): Promise<DockerCluster> {
+  const { signal } = opts;
+  const dataDir = await mkdtemp(join(tmpdir(), opts.tempPrefix));
+  const agentHome = join(dataDir, 'agent');
+  await mkdir(agentHome, { recursive: true });
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const server = new ChildHandle({
+    label: 'gantry server',
+    command: process.execPath,
+    args: [MAIN_JS, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--no-lb'],
+    cwd: REPO_ROOT,
+    logPath: join(dataDir, 'server.log'),
+  });
+  let agent: ChildHandle | undefined;
+  let clusterId = '';
+  const stop = async (): Promise<void> => {
+    await agent?.stop();
+    await server.stop();
+    if (clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': clusterId }));
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const token = await until('the server', async () => (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim() || undefined, 60_000, signal);
+    clusterId = await until('the cluster id', async () => (await readFile(join(dataDir, 'cluster-id'), 'utf8').catch(() => '')).trim() || undefined, 30_000, signal);
+    const ca = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    const client = createHttpClient({ server: url, token, ca, timeoutMs: 60_000 });
+    await until('the API', async () => ((await client.version()) ? true : undefined), 60_000, signal);
+    const { token: joinToken } = await client.createJoinToken({ uses: 1 });
+    agent = new ChildHandle({
+      label: 'gantry agent',
+      command: process.execPath,
+      args: [MAIN_JS, 'agent', '--data-dir', agentHome, '--join', url, '--name', opts.nodeName, '--publish-address', '127.0.0.1', ...opts.agentArgs],
+      cwd: REPO_ROOT,
+      logPath: join(dataDir, 'agent.log'),
+      env: { ...process.env, GANTRY_TOKEN: joinToken },
+    });
+    await until('the node to be ready', async () => ((await client.list('Node')).items.some((n) => n.status?.ready) ? true : undefined), 60_000, signal);
+    return { client, agent, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
