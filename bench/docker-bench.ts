@@ -12,6 +12,7 @@
 // Target (issue 14): Gantry's time to N/N ready within 1.25x of the floor.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
+import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import type { Instance } from '../src/core/index.js';
 import { ensureTestImage } from '../test/support/test-image.js';
@@ -30,6 +31,7 @@ interface Settings {
   parallel: number;
   rounds: number;
   maxContainerOps: number | undefined;
+  keep: boolean;
 }
 
 export const dockerBench: Scenario = {
@@ -40,6 +42,7 @@ export const dockerBench: Scenario = {
     parallel: { type: 'string', default: '8', value: '<n>', description: 'docker run calls at once for the floor' },
     rounds: { type: 'string', default: '3', value: '<n>', description: 'rounds of each; the medians are reported' },
     'max-container-ops': { type: 'string', value: '<n>', description: "the agent's --max-container-ops (default: the agent's own)" },
+    keep: { type: 'boolean', default: false, description: "keep the server's and agent's data dir and logs" },
   },
   run: (flags, ctx) =>
     runDockerBench(
@@ -48,6 +51,7 @@ export const dockerBench: Scenario = {
         parallel: flags.int('parallel', 1, 64),
         rounds: flags.int('rounds', 1, 20),
         maxContainerOps: flags.has('max-container-ops') ? flags.int('max-container-ops', 1, 1000) : undefined,
+        keep: flags.boolean('keep'),
       },
       ctx,
     ),
@@ -136,7 +140,7 @@ async function gantryRound(s: Settings, image: string, cluster: Awaited<ReturnTy
   };
   const watching = (async () => {
     for await (const ev of client.watch({ kind: 'Instance', namespace: 'default', fromRevision: revision }, watchStop.signal)) {
-      if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && ev.object.kind === 'Instance') note(ev.object as Instance);
+      if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && ev.object.kind === 'Instance') note(ev.object);
     }
   })().catch(() => undefined);
   try {
@@ -183,8 +187,9 @@ async function runDockerBench(s: Settings, ctx: ScenarioContext): Promise<Scenar
   await ensureBuild(signal);
   const image = await ensureTestImage();
   const agentArgs = s.maxContainerOps === undefined ? [] : ['--max-container-ops', String(s.maxContainerOps)];
-  const cluster = await startDockerCluster({ tempPrefix: 'gantry-dockerb-', nodeName: 'docker-bench', agentArgs, signal });
+  const cluster = await startDockerCluster({ tempPrefix: 'gantry-dockerb-', nodeName: 'docker-bench', agentArgs, signal, keep: s.keep });
   const runId = `docker-bench-${process.pid}`;
+  const loadAtStart = loadavg()[0]!;
   const floors: number[] = [];
   const rounds: GantryRound[] = [];
   try {
@@ -195,6 +200,7 @@ async function runDockerBench(s: Settings, ctx: ScenarioContext): Promise<Scenar
   } finally {
     await cluster.stop();
   }
+  const loadAtEnd = loadavg()[0]!;
   const floor = median(floors);
   const gantry = median(rounds.map((r) => r.readySeconds));
   const ratio = gantry / floor;
@@ -210,6 +216,8 @@ async function runDockerBench(s: Settings, ctx: ScenarioContext): Promise<Scenar
     gantryRunningSeconds: round2(median(rounds.map((r) => r.runningSeconds))),
     floorRoundsSeconds: floors.map(round2),
     gantryRoundsSeconds: rounds.map((r) => round2(r.readySeconds)),
+    hostLoadAtStart: round2(loadAtStart),
+    hostLoadAtEnd: round2(loadAtEnd),
   };
   return {
     title: `docker: ${s.replicas} replicas with a 1 s HTTP health check on the real dockerd, beside ${s.parallel}-parallel docker run; ${s.rounds} rounds each`,
@@ -218,6 +226,7 @@ async function runDockerBench(s: Settings, ctx: ScenarioContext): Promise<Scenar
       `Gantry, apply to ${s.replicas}/${s.replicas} ready: median ${figures.gantryReadySeconds} s (rounds: ${figures.gantryRoundsSeconds.join(', ')} s)`,
       `  where it went (medians, from the apply): all created ${figures.gantryCreatedSeconds} s, all bound ${figures.gantryBoundSeconds} s, all Running ${figures.gantryRunningSeconds} s, all ready ${figures.gantryReadySeconds} s`,
       `ratio: ${figures.ratio} (target <= ${TARGET_RATIO}: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'})`,
+      `host: 1-min load average ${figures.hostLoadAtStart} at the start, ${figures.hostLoadAtEnd} at the end (the server, the agent and dockerd share the machine)`,
     ],
     figures,
     charts: [],

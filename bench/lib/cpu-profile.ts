@@ -72,12 +72,12 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
   return { totalMs: Math.round(totalMs), idleMs: Math.round(idleMs), self: rank(self), inclusive: rank(inclusive) };
 }
 
-/** Summary lines: where the server's busy time went. */
-export function profileLines(path: string, d: ProfileDigest): string[] {
+/** Summary lines: where a process's (`who`: the server, a sim) busy time went. */
+export function profileLines(path: string, d: ProfileDigest, who = 'server'): string[] {
   const busy = d.totalMs - d.idleMs;
   const fmt = (h: HotFunction): string => `${h.share}% ${h.name}`;
   return [
-    `server profile: ${path} — ${(busy / 1000).toFixed(1)} s busy of ${(d.totalMs / 1000).toFixed(1)} s sampled`,
+    `${who} profile: ${path} — ${(busy / 1000).toFixed(1)} s busy of ${(d.totalMs / 1000).toFixed(1)} s sampled`,
     `  self time: ${d.self.slice(0, 8).map(fmt).join('; ')}`,
     `  inclusive (own code): ${d.inclusive.slice(0, 10).map(fmt).join('; ')}`,
   ];

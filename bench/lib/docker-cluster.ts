@@ -1,7 +1,7 @@
 // A one-node cluster on this machine's dockerd for the benches that measure real containers
 // (`stats`, `docker`): a `gantry server` and one `gantry agent` with the docker driver, each its
 // own process with its log in the run's temp dir. stop() ends both and removes every container
-// the cluster made (labelled with its cluster id) and the temp dir.
+// the cluster made (labelled with its cluster id) and the temp dir (unless `keep`).
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,7 +49,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
  * Starts the server and the agent (named `nodeName`, with `agentArgs` added), and waits until the
  * node is ready. The caller must stop() it, also when it throws later.
  */
-export async function startDockerCluster(opts: { tempPrefix: string; nodeName: string; agentArgs: readonly string[]; signal: AbortSignal }): Promise<DockerCluster> {
+export async function startDockerCluster(opts: { tempPrefix: string; nodeName: string; agentArgs: readonly string[]; signal: AbortSignal; keep?: boolean }): Promise<DockerCluster> {
   const { signal } = opts;
   const dataDir = await mkdtemp(join(tmpdir(), opts.tempPrefix));
   const agentHome = join(dataDir, 'agent');
@@ -69,7 +69,8 @@ export async function startDockerCluster(opts: { tempPrefix: string; nodeName: s
     await agent?.stop();
     await server.stop();
     if (clusterId) await removeContainers(await containersWithLabels({ 'io.gantry.cluster': clusterId }));
-    await rm(dataDir, { recursive: true, force: true });
+    if (opts.keep) process.stderr.write(`kept the server's and agent's data and logs in ${dataDir}\n`);
+    else await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const token = await until('the server', async () => (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim() || undefined, 60_000, signal);

@@ -42,7 +42,10 @@ export interface LiveClusterOptions {
   keep: boolean;
   /** Progress lines (stderr). */
   progress: (line: string) => void;
-  /** Run the server under `node --cpu-prof`, writing this file when it exits. */
+  /**
+   * Run the server under `node --cpu-prof`, writing this file when it exits; each sim process is
+   * profiled beside it (simProfileName).
+   */
   serverProfile?: string | undefined;
   /** etcd: a one-member etcd (TLS, Gantry's flags) is started in the data dir and the server runs on it. */
   store?: 'sqlite' | 'etcd' | undefined;
@@ -150,6 +153,7 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
         label: `gantry sim ${g.prefix}`,
         command: process.execPath,
         args: [
+          ...(opts.serverProfile ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', simProfileName(opts.serverProfile, g.prefix)] : []),
           MAIN_JS, 'sim', '--server', url, '--ca', caFile, '--nodes', String(g.nodes), '--racks', String(opts.racks),
           '--capacity', opts.capacity, '--start-latency', opts.startLatency, '--name-prefix', g.prefix, '--seed', String(g.seed),
         ],
@@ -199,4 +203,9 @@ async function waitForReadyNodes(
     if (Date.now() > deadline) throw new Error(`only ${ready} of ${count} nodes were ready after ${timeoutMs / 1000} s; raise --timeout or lower --nodes`);
     await sleep(500, signal);
   }
+}
+
+/** Where a sim process's profile goes when the server's goes to `serverProfile`: the same folder. */
+export function simProfileName(serverProfile: string, prefix: string): string {
+  return basename(serverProfile).replace(/^server-/, `sim-${prefix}-`);
 }

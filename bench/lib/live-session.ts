@@ -3,7 +3,7 @@
 // probe. One bench clock (ms since the session started) stamps every measurement.
 import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioResult } from '../scenario.js';
 import { ApiProbe, PROBE_SERVICE, PROBE_STATIC_SERVICE, probeServiceManifest } from './api-probe.js';
@@ -11,7 +11,7 @@ import { digestProfile, profileLines } from './cpu-profile.js';
 import { InstanceTracker } from './instance-tracker.js';
 import { SimLagTracker } from './health-figures.js';
 import type { LiveSettings } from './live-flags.js';
-import { startLiveCluster } from './live-cluster.js';
+import { simProfileName, startLiveCluster } from './live-cluster.js';
 import type { LiveCluster, NodeGroup } from './live-cluster.js';
 import type { ServiceManifest } from './live-workload.js';
 import { ProcSampler } from './proc-sampler.js';
@@ -120,6 +120,14 @@ export class LiveSession {
         result.summary.push(...profileLines(path, await digestProfile(this.serverProfile)));
       } catch (e) {
         result.summary.push(`server profile: none at ${path} (${e instanceof Error ? e.message : String(e)})`);
+      }
+      for (const prefix of this.cluster.sims.keys()) {
+        const simPath = join(dirname(this.serverProfile), simProfileName(this.serverProfile, prefix));
+        try {
+          result.summary.push(...profileLines(relative(process.cwd(), simPath), await digestProfile(simPath), `sim ${prefix}`));
+        } catch (e) {
+          result.summary.push(`sim ${prefix} profile: none at ${simPath} (${e instanceof Error ? e.message : String(e)})`);
+        }
       }
     }
     return result;

@@ -47,7 +47,7 @@ export interface NodeAgentOptions {
   portRange?: PortRange | undefined;
   /** Name servers for containers' resolv.conf (--dns-for-containers). */
   containerDns?: readonly string[] | undefined;
-  /** --max-container-ops: container creates, starts and removals per second; default 10. */
+  /** --max-container-ops: container launches (create and first start), restarts and removals per second; default 10. */
   maxContainerOps?: number | undefined;
   /** --dead-container-ttl: how long dead containers stay for their logs; default 1 h. */
   deadContainerTtlMs?: number | undefined;

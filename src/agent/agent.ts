@@ -59,7 +59,7 @@ export interface AgentOptions {
   stopGraceSeconds?: number | undefined;
   /** How often labelled containers no instance wants are looked for and removed; default 60000. */
   orphanSweepIntervalMs?: number | undefined;
-  /** Cap on container creates, starts and removals per second on this node (token bucket); default 10. */
+  /** Cap on container launches (create and first start), restarts and removals per second on this node (token bucket); default 10. */
   maxContainerOpsPerSecond?: number | undefined;
   /** Exec session limits of the agent's endpoint (exec-endpoint.ts); absent: the defaults. */
   exec?: { maxSessions?: number; idleTimeoutMs?: number } | undefined;

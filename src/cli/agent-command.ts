@@ -24,7 +24,7 @@ export function agentCommand(ctx: CliContext) {
     .option('--dns-for-containers <ip>', "containers' name server (where Gantry's DNS answers on port 53); search domain <namespace>.gantry")
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
-    .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second on this node (default 10)')
+    .option('--max-container-ops <n>', 'cap on container launches, restarts and removals per second on this node (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--heartbeat-interval <duration>', "how often the agent tells the server it is alive (default 5s); keep services' lostAfter a few of these")
     .option('--stats-interval <duration>', 'how often container usage is sampled for gantry top, the stats API and /metrics (default 10s; 0s: off)')

@@ -38,7 +38,7 @@ export function upCommand(ctx: CliContext) {
     .option('--etcd-first-port <port>', 'with --ha: etcd member i listens on this port + 2i (clients) and + 2i + 1 (peers)', '23790')
     .option('--log-file', 'log to <data dir>/gantry.log instead of stderr')
     .option('--log-format <format>', 'json, or pretty (readable lines; the default on a terminal)')
-    .option('--max-container-ops <n>', 'cap on container creates, starts and removals per second (default 10)')
+    .option('--max-container-ops <n>', 'cap on container launches, restarts and removals per second (default 10)')
     .option('--dead-container-ttl <duration>', 'how long dead containers stay for their logs before removal (default 1h)')
     .option('--stats-interval <duration>', 'how often container usage is sampled for gantry top, the stats API and /metrics (default 10s; 0s: off)')
     .option('--reserved-cores <list>', 'cores kept for the host, never pinned for cpuMode cpuset containers, e.g. 0 or 0-1 (default none)')

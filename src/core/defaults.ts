@@ -6,6 +6,8 @@ import type { ContainerSpec, CronJobSpec, HealthCheck, JobSpec, Manifest, Servic
 
 export const DEFAULT_CPU = 0.1;
 export const DEFAULT_MEMORY = '128Mi';
+/** How often a health check probes until its first success (the agent's health-checker.ts). */
+export const DEFAULT_START_INTERVAL = '250ms';
 
 function healthCheckDefaults(hc: HealthCheck): HealthCheck {
   return {
@@ -15,6 +17,7 @@ function healthCheckDefaults(hc: HealthCheck): HealthCheck {
     timeout: hc.timeout ?? '2s',
     retries: hc.retries ?? 3,
     startPeriod: hc.startPeriod ?? '0s',
+    startInterval: hc.startInterval ?? DEFAULT_START_INTERVAL,
   };
 }
 
@@ -107,14 +110,23 @@ export function sumResources(containers: readonly ContainerSpec[]): { cpu: numbe
 
 /**
  * A template as the hash sees it: defaults that were added after templates existed drop out, so
- * storing them (cpuMode quota) does not change the hash of a template that had none and roll out
- * every service.
+ * storing them (cpuMode quota, a health check's startInterval 250ms) does not change the hash of
+ * a template that had none and roll out every service.
  */
 export function withoutLateDefaults(containers: readonly ContainerSpec[]): readonly ContainerSpec[] {
-  if (!containers.some((c) => c.resources?.cpuMode === 'quota')) return containers;
+  const late = (c: ContainerSpec): boolean => c.resources?.cpuMode === 'quota' || c.healthCheck?.startInterval === DEFAULT_START_INTERVAL;
+  if (!containers.some(late)) return containers;
   return containers.map((c) => {
-    if (c.resources?.cpuMode !== 'quota') return c;
-    const { cpuMode: _quota, ...resources } = c.resources;
-    return { ...c, resources };
+    if (!late(c)) return c;
+    let out = c;
+    if (out.resources?.cpuMode === 'quota') {
+      const { cpuMode: _quota, ...resources } = out.resources;
+      out = { ...out, resources };
+    }
+    if (out.healthCheck?.startInterval === DEFAULT_START_INTERVAL) {
+      const { startInterval: _default, ...healthCheck } = out.healthCheck;
+      out = { ...out, healthCheck };
+    }
+    return out;
   });
 }

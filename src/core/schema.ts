@@ -79,6 +79,8 @@ export const HealthCheckSchema = Type.Object(
     timeout: Type.Optional(Duration),
     retries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     startPeriod: Type.Optional(Duration),
+    /** Probes until the first success come this often (default 250ms, at most interval). */
+    startInterval: Type.Optional(Duration),
   },
   { additionalProperties: false },
 );

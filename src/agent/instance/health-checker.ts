@@ -1,6 +1,12 @@
 // Probes one container's health check: waits startPeriod, then probes every interval. `retries`
 // failures in a row make it unhealthy (the runner then restarts the container); one success
 // makes it healthy. Unhealthy until the first success: a container is not ready before it says so.
+//
+// Until that first success the probes come every startInterval (default 250 ms, never more than
+// interval), as Docker's --health-start-interval: a container that listens 100 ms after its start
+// is ready then, not one whole interval later. Those early probes do not hasten the verdict: a
+// failure counts towards `retries` only once an interval has passed since the last one counted,
+// so a container that never answers is judged unhealthy when it was before.
 import type { Logger } from 'pino';
 import { parseDuration, type ContainerSpec, type HealthCheck } from '../../core/index.js';
 import type { ContainerState, Driver } from '../../drivers/driver.js';
@@ -22,6 +28,8 @@ export interface HealthCheckerOptions {
   logger: Logger;
 }
 
+const DEFAULT_START_INTERVAL_MS = 250;
+
 export class HealthChecker {
   private healthyNow = false;
   private failures = 0;
@@ -33,10 +41,16 @@ export class HealthChecker {
   private readonly timeoutMs: number;
   private readonly startPeriodMs: number;
   private readonly retries: number;
+  private readonly startIntervalMs: number;
+  /** A probe passed since start(): probes then come every interval. */
+  private passed = false;
+  /** When the last failure that counted towards `retries` was probed (performance.now()). */
+  private lastCountedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: HealthCheckerOptions) {
     const c = opts.check;
     this.intervalMs = parseDuration(c.interval ?? '10s') ?? 10_000;
+    this.startIntervalMs = Math.min(this.intervalMs, parseDuration(c.startInterval ?? '250ms') ?? DEFAULT_START_INTERVAL_MS);
     this.timeoutMs = parseDuration(c.timeout ?? '2s') ?? 2_000;
     this.startPeriodMs = parseDuration(c.startPeriod ?? '0s') ?? 0;
     this.retries = c.retries ?? 3;
@@ -58,6 +72,8 @@ export class HealthChecker {
   start(assumeHealthy = false): void {
     this.stop();
     this.failures = 0;
+    this.passed = assumeHealthy;
+    this.lastCountedAt = Number.NEGATIVE_INFINITY;
     this.setHealthy(assumeHealthy);
     const gen = this.generation;
     this.schedule(gen, this.startPeriodMs);
@@ -94,10 +110,16 @@ export class HealthChecker {
     if (gen !== this.generation) return;
     if (ok) {
       this.failures = 0;
+      this.passed = true;
       this.lastMessageText = undefined;
       this.setHealthy(true);
     } else {
-      this.failures++;
+      const now = performance.now();
+      // Before the first success, a failure counts once per interval (the early probes are extra).
+      if (this.passed || now - this.lastCountedAt >= this.intervalMs) {
+        this.failures++;
+        this.lastCountedAt = now;
+      }
       this.lastMessageText = `health check failed: ${message ?? 'no reason given'}`;
       if (this.failures >= this.retries) {
         this.setHealthy(false);
@@ -106,7 +128,7 @@ export class HealthChecker {
         return;
       }
     }
-    this.schedule(gen, this.intervalMs);
+    this.schedule(gen, this.passed ? this.intervalMs : this.startIntervalMs);
   }
 
   private setHealthy(v: boolean): void {

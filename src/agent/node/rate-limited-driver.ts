@@ -1,5 +1,7 @@
-// The per-node cap on container churn: every create, start and destroy first takes a token from
-// one bucket (agent option maxContainerOpsPerSecond, default 10/s). Restart back-off already
+// The per-node cap on container churn: every launch (a create and the first start of what it
+// created), every other start and every destroy first takes a token from one bucket (agent option
+// maxContainerOpsPerSecond, default 10/s). A launch is one operation: taking a token for its
+// create and another for its start made 20 new containers wait 3 s for tokens. Restart back-off already
 // spaces out one crash loop; the cap bounds all of them together, so many instances crashing at
 // once (or a mass reschedule) cannot create and destroy containers fast enough to wedge the kernel.
 import type { ContainerSpec, HealthCheck } from '../../core/index.js';
@@ -7,6 +9,9 @@ import type { ContainerLaunch, ContainerState, Driver, DriverEvent, ContainerUsa
 import type { TokenBucket } from './token-bucket.js';
 
 export class RateLimitedDriver implements Driver {
+  /** Containers created through this driver and not started yet: their start is paid for. */
+  private readonly paid = new Set<string>();
+
   constructor(
     private readonly inner: Driver,
     private readonly bucket: TokenBucket,
@@ -26,11 +31,13 @@ export class RateLimitedDriver implements Driver {
 
   async create(launch: ContainerLaunch): Promise<string> {
     await this.bucket.take();
-    return this.inner.create(launch);
+    const id = await this.inner.create(launch);
+    this.paid.add(id);
+    return id;
   }
 
   async start(id: string): Promise<ContainerState> {
-    await this.bucket.take();
+    if (!this.paid.delete(id)) await this.bucket.take();
     return this.inner.start(id);
   }
 
@@ -39,6 +46,7 @@ export class RateLimitedDriver implements Driver {
   }
 
   retire(id: string): Promise<void> {
+    this.paid.delete(id);
     return this.inner.retire(id);
   }
 
@@ -47,6 +55,7 @@ export class RateLimitedDriver implements Driver {
   }
 
   async destroy(id: string): Promise<void> {
+    this.paid.delete(id);
     await this.bucket.take();
     return this.inner.destroy(id);
   }

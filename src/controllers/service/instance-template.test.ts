@@ -14,6 +14,16 @@ describe('instance template', () => {
     expect(newInstanceFor(plain, 'api-x1y2z').spec.resources.cores).toBeUndefined();
   });
 
+  it('keeps the template hash when a health check\'s late default startInterval is stored', () => {
+    const check = { http: { port: 'http', path: '/' }, interval: '1s', timeout: '2s', retries: 3, startPeriod: '0s' };
+    const container = { name: 'main', image: 'busybox:1.36', resources: { cpu: 2, cpuMode: 'quota' as const }, ports: [{ name: 'http', containerPort: 80 }] };
+    const before = stored(aService('api', { containers: [{ ...container, healthCheck: check }] }));
+    const defaulted = stored(aService('api', { containers: [{ ...container, healthCheck: { ...check, startInterval: '250ms' } }] }));
+    const chosen = stored(aService('api', { containers: [{ ...container, healthCheck: { ...check, startInterval: '100ms' } }] }));
+    expect(templateHashOf(defaulted)).toBe(templateHashOf(before));
+    expect(templateHashOf(chosen)).not.toBe(templateHashOf(before));
+  });
+
   it('copies the template, sums resources and starts unbound and Pending', () => {
     const svc = stored(aService('api', { namespace: 'prod', cpu: 0.25, memory: '256Mi', constraints: ['rack=a'] }));
     const inst = newInstanceFor(svc, 'api-x1y2z');
