@@ -320,7 +320,7 @@ export class InstanceSupervisor {
       if (urgent) void reporter.flush();
     };
     const onEvent = (type: 'Normal' | 'Warning', reason: string, message: string): void =>
-      this.opts.events?.emit({ kind: 'Instance', namespace: namespaceOf(inst), name: inst.metadata.name }, type, reason, message);
+      this.opts.events?.emit({ kind: 'Instance', namespace: namespaceOf(inst), name: inst.metadata.name }, type, reason, message, inst.spec.service);
     const cpusets = inst.spec.runIn === 'warm' ? undefined : this.pinCores(inst, adopted ?? [], onEvent);
     const runner: Runner =
       inst.spec.runIn === 'warm'

@@ -2,6 +2,12 @@
 // within one flush interval (about a second) becomes one request. Events are history, not state,
 // so the buffer is bounded: when it is full the oldest go, and while the server stays unreachable
 // for long the backlog is dropped, each time with one log line saying how many.
+//
+// Like kubelet's event correlator, similar events are combined: AGGREGATE_MIN or more Normal
+// events of one reason about instances of one service, in one batch, become one event on the
+// Service with the count and the names ("Started: 20 instances (web-a, web-b, ... and 15 more);
+// web-a: started container web (id ...)"). A placement of 20 replicas on a node is then one
+// stored event, not 20; a single restart still shows on its instance.
 import type { Logger } from 'pino';
 import { describeError, isAppError } from '../../core/index.js';
 import type { EventReport, GantryClient } from '../../client/types.js';
@@ -25,8 +31,18 @@ export interface EventReporterOptions {
   now?: (() => number) | undefined;
 }
 
+/** Similar Normal events of one service in one batch from which they are combined into one. */
+export const AGGREGATE_MIN = 3;
+/** Instance names a combined event lists before "and N more". */
+const NAMES_LISTED = 5;
+
+/** A buffered event and the service its instance belongs to (undefined: never combined). */
+interface Buffered extends EventReport {
+  service?: string | undefined;
+}
+
 export class EventReporter {
-  private buffer: EventReport[] = [];
+  private buffer: Buffered[] = [];
   private failingSince: number | undefined;
   private overflow = 0;
   private readonly maxBuffered: number;
@@ -57,9 +73,12 @@ export class EventReporter {
     this.flusher.start();
   }
 
-  /** Queues one event; never blocks and never throws. */
-  emit(involved: EventReport['involved'], type: EventReport['type'], reason: string, message: string): void {
-    this.buffer.push({ involved, type, reason, message });
+  /**
+   * Queues one event; never blocks and never throws. `service`: the instance's service, so that
+   * similar events of its instances may be combined (see the top of this file).
+   */
+  emit(involved: EventReport['involved'], type: EventReport['type'], reason: string, message: string, service?: string): void {
+    this.buffer.push({ involved, type, reason, message, ...(service !== undefined ? { service } : {}) });
     if (this.buffer.length > this.maxBuffered) {
       this.buffer.shift();
       this.overflow++;
@@ -91,7 +110,7 @@ export class EventReporter {
     while (this.buffer.length > 0) {
       const batch = this.buffer.slice(0, this.maxBatch);
       try {
-        await this.opts.client.recordEvents(batch, this.opts.source);
+        await this.opts.client.recordEvents(combineSimilar(batch), this.opts.source);
         this.buffer.splice(0, batch.length);
         this.flusher.succeeded();
         this.failingSince = undefined;
@@ -118,4 +137,40 @@ export class EventReporter {
       }
     }
   }
+}
+
+/**
+ * The batch with every group of AGGREGATE_MIN or more Normal events of one namespace, service and
+ * reason about instances replaced by one event on the Service, where the group's first event was.
+ */
+export function combineSimilar(batch: readonly Buffered[]): EventReport[] {
+  const keyOf = (e: Buffered): string | undefined =>
+    e.type === 'Normal' && e.service !== undefined && e.involved.kind === 'Instance' ? `${e.involved.namespace ?? ''}/${e.service}/${e.reason}` : undefined;
+  const groups = new Map<string, Buffered[]>();
+  for (const e of batch) {
+    const key = keyOf(e);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
+  }
+  const out: EventReport[] = [];
+  for (const e of batch) {
+    const key = keyOf(e);
+    const group = key === undefined ? undefined : groups.get(key);
+    if (!group || group.length < AGGREGATE_MIN) {
+      out.push({ involved: e.involved, type: e.type, reason: e.reason, message: e.message });
+      continue;
+    }
+    if (group[0] !== e) continue;
+    const names = group.map((g) => g.involved.name);
+    const listed = names.length > NAMES_LISTED ? `${names.slice(0, NAMES_LISTED).join(', ')} and ${names.length - NAMES_LISTED} more` : names.join(', ');
+    out.push({
+      involved: { kind: 'Service', namespace: e.involved.namespace, name: e.service! },
+      type: 'Normal',
+      reason: e.reason,
+      message: `${names.length} instances (${listed}); ${e.involved.name}: ${e.message}`,
+    });
+  }
+  return out;
 }
