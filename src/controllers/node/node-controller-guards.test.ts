@@ -118,6 +118,33 @@ describe('NodeController lag credit', () => {
     expect(await readyOf('n1')).toBe(true);
   });
 
+  it('does not count a check that waited for the store as the server\'s lag', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    await aCluster(2, 1, clock);
+    // Every check's read of the nodes takes 2 s (a store busy with other writes); the manager
+    // then sleeps its 1 s. The loop was never late: n0's silence counts in full.
+    const slow = new Proxy(store, {
+      get: (target, prop, receiver) => {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'list' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (...args: unknown[]) => {
+          clock.advance(2000);
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+    const nodes = new NodeController({ events: new EventRecorder(store), store: slow, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, stallThresholdMs: 5000, checkIntervalMs: 1000 });
+    const t0 = clock.now();
+    while (clock.now() - t0 < GRACE + 4000) {
+      await nodes.check();
+      clock.advance(1000);
+      await heartbeat('n1', clock);
+    }
+    expect(await readyOf('n0')).toBe(false);
+    expect(await readyOf('n1')).toBe(true);
+  });
+
   it('without checkIntervalMs counts the wall clock, as before', async () => {
     const clock = new TestClock();
     store = aStore(clock);

@@ -114,7 +114,7 @@ export class NodeController {
    * period from here.
    */
   private graceFrom: number;
-  /** When the previous check started; undefined before the first. */
+  /** When the previous check ended; undefined before the first. */
   private lastCheckAt: number | undefined;
   /** Sum of how late checks started (ms, stalls aside): the server's own lag so far. */
   private lagTotal = 0;
@@ -138,8 +138,17 @@ export class NodeController {
 
   /** One pass over every node; run it every second. */
   async check(): Promise<void> {
-    const { store } = this.opts;
     this.noticeStall();
+    try {
+      await this.checkNodes();
+    } finally {
+      // The next check's lateness counts from here: a pass that waited for the store is not lag.
+      this.lastCheckAt = this.now();
+    }
+  }
+
+  private async checkNodes(): Promise<void> {
+    const { store } = this.opts;
     const nodes = (await store.list('Node')).items;
     await this.settings.refresh(this.now());
     const pending: EventInput[] = [];
@@ -207,8 +216,8 @@ export class NodeController {
   }
 
   /**
-   * A check that starts long after the previous one: we were stalled, not the nodes. A check
-   * that starts a little late (a busy or CPU-starved server: heartbeats wait in its sockets as
+   * A check that starts long after the previous one ended (the manager sleeps the interval in
+   * between): we were stalled, not the nodes. A check that starts a little late (a busy or CPU-starved server: heartbeats wait in its sockets as
    * this tick waited) adds its lateness to the lag credit, which silentFor takes off each node's
    * silence: a grace period counts the time the server was able to listen, not the wall clock.
    */
@@ -222,7 +231,6 @@ export class NodeController {
     } else if (gap !== undefined && this.opts.checkIntervalMs !== undefined) {
       this.lagTotal += Math.max(0, gap - this.opts.checkIntervalMs);
     }
-    this.lastCheckAt = now;
     if (this.opts.checkIntervalMs === undefined) return;
     this.lagMarks.push({ at: now, total: this.lagTotal });
     while (this.lagMarks.length - this.lagMarksHead > 1 && this.lagMarks[this.lagMarksHead]!.at < now - LAG_HISTORY_MS) this.lagMarksHead++;
