@@ -16,7 +16,9 @@ import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import type { Instance } from '../src/core/index.js';
 import { ensureTestImage } from '../test/support/test-image.js';
-import { freePort, startDockerCluster, until } from './lib/docker-cluster.js';
+import { freePort } from '../src/cli/free-port.js';
+import { startDockerCluster } from './lib/docker-cluster.js';
+import { until } from './lib/until.js';
 import { ensureBuild } from './lib/live-cluster.js';
 import { sleep } from './lib/sleep.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
@@ -82,7 +84,7 @@ async function pool<T>(items: readonly T[], parallel: number, fn: (item: T) => P
 
 /** One floor round: seconds until all `replicas` containers answer HTTP. */
 async function floorRound(s: Settings, image: string, runId: string, signal: AbortSignal): Promise<number> {
-  const ports = await Promise.all(Array.from({ length: s.replicas }, () => freePort()));
+  const ports = await Promise.all(Array.from({ length: s.replicas }, () => freePort('127.0.0.1')));
   const label = `io.gantry.bench=${runId}`;
   const t0 = performance.now();
   const answered = new Set<number>();

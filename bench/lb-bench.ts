@@ -5,16 +5,16 @@
 // scale-ups; dnsQps: Gantry's DNS server (same process) under the DNS load generator.
 import { request } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../src/cli/free-port.js';
 import { createHttpClient, type GantryClient } from '../src/client/index.js';
 import { containersWithLabels, removeContainers } from '../test/support/docker-cli.js';
 import { ensureTestImage } from '../test/support/test-image.js';
 import { ChildHandle } from './lib/child-process.js';
 import { dnsLoad } from './lib/dns-load.js';
 import { ensureBuild } from './lib/live-cluster.js';
-import { sleep } from './lib/sleep.js';
+import { until as untilEvery } from './lib/until.js';
 import { percentile } from './lib/stats.js';
 import { runWrk } from './lib/wrk.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
@@ -39,17 +39,6 @@ export const lbBench: Scenario = {
   },
   run: (flags, ctx) => runLbBench({ connections: flags.int('connections', 2, 1024), seconds: flags.int('seconds', 1, 600), changes: flags.int('changes', 1, 1000) }, ctx),
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One GET on a fresh connection; the body, or undefined on any failure. */
 function hit(port: number): Promise<string | undefined> {
@@ -86,16 +75,8 @@ const manifest = (image: string, replicas: number, servicePort: number) => ({
   },
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal.throwIfAborted();
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100, signal);
-  }
-}
+/** The API and HAProxy change within tenths of a second here: look every 100 ms. */
+const until = <T,>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal): Promise<T> => untilEvery(what, fn, timeoutMs, signal, 100);
 
 async function upServers(client: GantryClient, n: number, signal: AbortSignal): Promise<{ address: string; port: number; instance: string }[]> {
   return until(`${n} servers UP in HAProxy`, async () => {
@@ -110,7 +91,7 @@ async function runLbBench(s: Settings, ctx: ScenarioContext): Promise<ScenarioRe
   await ensureBuild(signal);
   const image = await ensureTestImage();
   const dataDir = await mkdtemp(join(tmpdir(), 'gantry-lbb-'));
-  const [apiPort, httpPort, servicePort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, httpPort, servicePort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1'), await freePort('127.0.0.1')];
   const up = new ChildHandle({
     label: 'gantry up',
     command: process.execPath,

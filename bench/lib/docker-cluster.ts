@@ -3,13 +3,13 @@
 // own process with its log in the run's temp dir. stop() ends both and removes every container
 // the cluster made (labelled with its cluster id) and the temp dir (unless `keep`).
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/cli/free-port.js';
 import { createHttpClient, type GantryClient } from '../../src/client/index.js';
 import { containersWithLabels, removeContainers } from '../../test/support/docker-cli.js';
 import { ChildHandle } from './child-process.js';
-import { sleep } from './sleep.js';
+import { until } from './until.js';
 
 const MAIN_JS = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -21,30 +21,6 @@ export interface DockerCluster {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Calls `fn` every `everyMs` until it returns something other than undefined (a throw counts as undefined). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, signal: AbortSignal, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal.throwIfAborted();
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs, signal);
-  }
-}
-
 /**
  * Starts the server and the agent (named `nodeName`, with `agentArgs` added), and waits until the
  * node is ready. The caller must stop() it, also when it throws later.
@@ -54,7 +30,7 @@ export async function startDockerCluster(opts: { tempPrefix: string; nodeName: s
   const dataDir = await mkdtemp(join(tmpdir(), opts.tempPrefix));
   const agentHome = join(dataDir, 'agent');
   await mkdir(agentHome, { recursive: true });
-  const port = await freePort();
+  const port = await freePort('127.0.0.1');
   const url = `https://127.0.0.1:${port}`;
   const server = new ChildHandle({
     label: 'gantry server',
