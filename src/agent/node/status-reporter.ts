@@ -2,7 +2,7 @@
 // one request, an instance's status is sent only when it differs from what the server last
 // accepted, and failed sends are retried with back-off (the latest status wins).
 import type { Logger } from 'pino';
-import { canonicalJson, describeError, type InstanceStatus } from '../../core/index.js';
+import { describeError, type InstanceStatus } from '../../core/index.js';
 import type { GantryClient, InstanceStatusReport } from '../../client/types.js';
 import { BatchFlusher } from './batch-flusher.js';
 
@@ -18,8 +18,11 @@ export interface StatusReporterOptions {
 }
 
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
-// updatedAt is stamped when sending, so it must not make an unchanged status look changed.
-const fingerprint = (s: InstanceStatus): string => canonicalJson({ ...s, updatedAt: undefined });
+// updatedAt is stamped when sending, so it must not make an unchanged status look changed. Plain
+// JSON, not canonical: every status compared here is built by this agent's own code, so equal
+// statuses have their keys in the same order, and a different order would only cost a report
+// sent again. canonicalJson's sorting was 6% of a 5,000-node simulator's CPU.
+const fingerprint = (s: InstanceStatus): string => JSON.stringify({ ...s, updatedAt: undefined });
 
 export class StatusReporter {
   private readonly pending = new Map<string, InstanceStatusReport>();
