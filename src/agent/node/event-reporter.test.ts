@@ -24,14 +24,13 @@ function capturingLogger(): { logger: Logger; lines: { msg: string; dropped?: nu
 }
 
 describe('EventReporter combining similar events', () => {
-  it('combines three or more Normal events of one service and reason in a batch into one on the Service', async () => {
+  it('combines ten or more Normal events of one service and reason in a batch into one on the Service', async () => {
     const client = new FakeGantryClient();
     const r = aReporter(client);
     r.start();
-    for (let i = 0; i < 7; i++) r.emit(inst(`web-${i}`), 'Normal', 'Started', `started container web (id ${i})`, 'web');
+    for (let i = 0; i < 12; i++) r.emit(inst(`web-${i}`), 'Normal', 'Started', `started container web (id ${i})`, 'web');
     r.emit(inst('api-0'), 'Normal', 'Started', 'started container api', 'api');
-    r.emit(inst('db-0'), 'Normal', 'Started', 'started container db', 'db');
-    r.emit(inst('db-1'), 'Normal', 'Started', 'started container db', 'db');
+    for (let i = 0; i < 9; i++) r.emit(inst(`db-${i}`), 'Normal', 'Started', 'started container db', 'db');
     for (let i = 0; i < 3; i++) r.emit(inst(`web-${i}`), 'Warning', 'BackOff', `container web exited ${i}`, 'web');
     r.emit(inst('web-7'), 'Normal', 'Killing', 'stopping', 'web');
     await waitFor(() => client.eventBatches.length > 0, 1000, 'a batch');
@@ -40,13 +39,12 @@ describe('EventReporter combining similar events', () => {
       involved: { kind: 'Service', namespace: 'default', name: 'web' },
       type: 'Normal',
       reason: 'Started',
-      message: '7 instances (web-0, web-1, web-2, web-3, web-4 and 2 more); web-0: started container web (id 0)',
+      message: '12 instances (web-0, web-1, web-2, web-3, web-4 and 7 more); web-0: started container web (id 0)',
     });
-    // One of a kind, two of a kind, warnings and other reasons stay on their instances.
+    // One of a kind, nine of a kind, warnings and other reasons stay on their instances.
     expect(items.slice(1).map((e) => `${e.involved.kind}/${e.involved.name} ${e.reason}`)).toEqual([
       'Instance/api-0 Started',
-      'Instance/db-0 Started',
-      'Instance/db-1 Started',
+      ...Array.from({ length: 9 }, (_, i) => `Instance/db-${i} Started`),
       'Instance/web-0 BackOff',
       'Instance/web-1 BackOff',
       'Instance/web-2 BackOff',

@@ -3,7 +3,7 @@
 // so the buffer is bounded: when it is full the oldest go, and while the server stays unreachable
 // for long the backlog is dropped, each time with one log line saying how many.
 //
-// Like kubelet's event correlator, similar events are combined: AGGREGATE_MIN or more Normal
+// Like kubelet's event correlator, similar events are combined: AGGREGATE_MIN (10) or more Normal
 // events of one reason about instances of one service, in one batch, become one event on the
 // Service with the count and the names ("Started: 20 instances (web-a, web-b, ... and 15 more);
 // web-a: started container web (id ...)"). A placement of 20 replicas on a node is then one
@@ -31,8 +31,11 @@ export interface EventReporterOptions {
   now?: (() => number) | undefined;
 }
 
-/** Similar Normal events of one service in one batch from which they are combined into one. */
-export const AGGREGATE_MIN = 3;
+/**
+ * Similar Normal events of one service in one batch from which they are combined into one
+ * (kubelet's correlator also waits for 10): a small service keeps its Started on each instance.
+ */
+export const AGGREGATE_MIN = 10;
 /** Instance names a combined event lists before "and N more". */
 const NAMES_LISTED = 5;
 
