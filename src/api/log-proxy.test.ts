@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import { shortenFetchBodyTimeout } from '../client/test-helpers.js';
-import { isAppError, type GantryNode } from '../core/index.js';
+import { isAppError, type GantryNode, type Instance, type InstanceStatus } from '../core/index.js';
 import type { JoinDeps } from './join-routes.js';
 import { ADMIN, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 import { anInstance } from '../core/test-builders.js';
@@ -104,6 +104,24 @@ describe('log proxy', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toBe('line 1\nline 2\n');
     expect(agent.requests).toEqual([{ url: '/nodes/n1/v1/containers/c0ffee/log?tail=5', auth: 'Bearer agent-secret/n1' }]);
+  });
+
+  it('asks for the lines up to the end of the previous run with --previous, and 404s a container that has not restarted', async () => {
+    agent = await startFakeAgent();
+    h = await startHarness({ join: endpointSecrets('agent-secret') });
+    await withNode(agent.url);
+    const restarted = (c: Partial<InstanceStatus['containers'][number]>): InstanceStatus => aRunningStatus('c0ffee', { containers: [{ name: 'main', containerId: 'c0ffee', state: 'running', restartCount: 1, hostPorts: {}, startedAt: '2026-12-06T00:00:05.000Z', ...c }] });
+    const inst = await h.store.create<Instance>(anInstance('web-aaaaa', { node: 'n1', status: restarted({ lastFinishedAt: '2026-12-06T00:00:04.000Z' }) }));
+    expect((await h.call({ method: 'GET', url: logUrl('?previous=1') })).statusCode).toBe(200);
+    // An agent that does not report lastFinishedAt: the current run's start.
+    await h.store.update<Instance>({ ...inst, status: restarted({}) });
+    expect((await h.call({ method: 'GET', url: logUrl('?previous=1') })).statusCode).toBe(200);
+    expect(agent.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('until'))).toEqual(['2026-12-06T00:00:04.000Z', '2026-12-06T00:00:05.000Z']);
+    const fresh = await h.store.get('Instance', 'default', 'web-aaaaa');
+    await h.store.update<Instance>({ ...(fresh as Instance), status: aRunningStatus('c0ffee') });
+    const res = await h.call({ method: 'GET', url: logUrl('?previous=1') });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.message).toContain('has not restarted: it has no previous run (drop --previous)');
   });
 
   it('answers 404 with the next step when the container has not started', async () => {

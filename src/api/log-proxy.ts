@@ -21,15 +21,17 @@ export interface LogRequest {
 }
 
 /**
- * When the container's current run started: its previous run's lines are the ones before. A
- * restarted container is the same Docker container started again, so its log holds every run.
+ * Where the container's previous run's lines end. A restarted container is the same Docker
+ * container started again, so its log holds every run. While it runs again, that is when the
+ * previous run ended: the new run's first lines can be stamped a millisecond before the runtime
+ * records its start. Otherwise (exited, or an agent that does not report it) the current run's start.
  */
 function previousRunEnd(inst: Instance, container: string): string {
   const status = [...(inst.status?.containers ?? []), ...(inst.status?.initContainers ?? [])].find((c) => c.name === container);
   if (!status || status.restartCount === 0 || !status.startedAt) {
     throw new NotFoundError('container', undefined, container, `container ${container} of instance ${inst.metadata.name} has not restarted: it has no previous run (drop --previous)`);
   }
-  return status.startedAt;
+  return status.lastFinishedAt ?? status.startedAt;
 }
 
 /** The container id to ask the agent for; 404s that say what to do when there is none yet. */

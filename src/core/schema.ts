@@ -414,6 +414,8 @@ export const ContainerStatusSchema = Type.Object({
   startedAt: Type.Optional(Type.String()),
   /** When the run ended (warm runs; fresh containers that exited). */
   finishedAt: Type.Optional(Type.String()),
+  /** While a restarted container runs again: when its previous run ended (where `logs --previous` stops). */
+  lastFinishedAt: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
 });
 

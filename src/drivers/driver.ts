@@ -71,6 +71,11 @@ export interface ContainerState {
   oomKilled?: boolean | undefined;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
+  /**
+   * While a restarted container runs again: when its previous run ended. Its log lines up to
+   * this time are that run's (the new run's first lines can be stamped before startedAt).
+   */
+  lastFinishedAt?: string | undefined;
   /** Port name -> host port, for published ports (only on the first container). */
   hostPorts: Record<string, number>;
   /** Host address the ports are bound to, as a client would dial it. */

@@ -48,6 +48,7 @@ function containerStatus(v: ContainerView): ContainerStatus {
     hostPorts: { ...(v.state?.hostPorts ?? {}) },
     exitCode: !running && v.exited ? v.state?.exitCode : undefined,
     startedAt: v.state?.startedAt,
+    ...(running && v.state?.lastFinishedAt ? { lastFinishedAt: v.state.lastFinishedAt } : {}),
     message: v.message,
   };
 }

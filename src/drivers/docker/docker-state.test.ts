@@ -43,6 +43,15 @@ describe('toContainerState', () => {
     });
   });
 
+  it('keeps the previous run\'s end while a restarted container runs, and only then', () => {
+    const running = toContainerState(anInspect({ Running: true, Pid: 7, StartedAt: '2025-01-01T00:00:05Z', FinishedAt: '2025-01-01T00:00:04Z' }), '127.0.0.1');
+    expect(running).toMatchObject({ running: true, startedAt: '2025-01-01T00:00:05Z', lastFinishedAt: '2025-01-01T00:00:04Z' });
+    expect(running.finishedAt).toBeUndefined();
+    const exited = toContainerState(anInspect({ StartedAt: '2025-01-01T00:00:05Z', FinishedAt: '2025-01-01T00:00:06Z' }), '127.0.0.1');
+    expect(exited).toMatchObject({ finishedAt: '2025-01-01T00:00:06Z' });
+    expect(exited.lastFinishedAt).toBeUndefined();
+  });
+
   it('reports exit code, OOM kill and error of an exited container, and no zero times', () => {
     const s = toContainerState(anInspect({ ExitCode: 137, OOMKilled: true, Error: 'boom', FinishedAt: '2025-01-01T00:00:01Z' }), '0.0.0.0');
     expect(s).toMatchObject({ running: false, exitCode: 137, oomKilled: true, error: 'boom', finishedAt: '2025-01-01T00:00:01Z', hostIP: '127.0.0.1' });

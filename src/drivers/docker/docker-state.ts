@@ -58,6 +58,8 @@ export function toContainerState(info: Docker.ContainerInspectInfo, publishAddre
   if (startedAt) state.startedAt = startedAt;
   const finishedAt = time(s.FinishedAt);
   if (finishedAt && !s.Running) state.finishedAt = finishedAt;
+  // Docker keeps FinishedAt from the last exit while the container runs again.
+  if (finishedAt && s.Running) state.lastFinishedAt = finishedAt;
   if (s.Running && s.Pid > 0) state.pid = s.Pid;
   if (s.Error) state.error = s.Error;
   if (info.HostConfig?.CpusetCpus) state.cpuset = info.HostConfig.CpusetCpus;

@@ -58,6 +58,7 @@ interface FakeContainer {
   oomKilled?: boolean | undefined;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
+  lastFinishedAt?: string | undefined;
   error?: string | undefined;
   hostPorts: Record<string, number>;
   stopSignal: string;
@@ -247,6 +248,7 @@ export class FakeDriver implements Driver {
     c.exitCode = undefined;
     c.oomKilled = undefined;
     c.error = undefined;
+    c.lastFinishedAt = c.finishedAt;
     c.finishedAt = undefined;
     c.startedAt = new Date().toISOString();
     this.emit({ id, action: 'start' });
@@ -494,6 +496,7 @@ export class FakeDriver implements Driver {
     if (c.oomKilled) state.oomKilled = true;
     if (c.startedAt) state.startedAt = c.startedAt;
     if (c.finishedAt) state.finishedAt = c.finishedAt;
+    if (c.running && c.lastFinishedAt) state.lastFinishedAt = c.lastFinishedAt;
     if (c.error) state.error = c.error;
     if (c.running && c.ghost) state.ghost = 'the fake process is gone (makeGhost)';
     if (c.retired) state.retired = true;
