@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveToken } from './global-options.js';
-import { agentJoinHint } from './server-command.js';
+import { agentJoinHint, parseEventRetention } from './server-command.js';
 import { testContext } from './test-helpers.js';
 
 describe('agentJoinHint', () => {
@@ -24,5 +24,15 @@ describe('agentJoinHint', () => {
   it('matches how `gantry agent --join` finds its join token: GANTRY_TOKEN before the join.token file', async () => {
     const ctx = testContext({ env: { GANTRY_TOKEN: 'from-env' }, files: { '/home/tester/.gantry/join.token': 'stale' } });
     expect(await resolveToken(ctx, {}, 'join.token')).toBe('from-env');
+  });
+});
+
+describe('parseEventRetention', () => {
+  it('takes a duration and a count, and refuses what event aggregation or describe could not live with, naming the flag', () => {
+    expect(parseEventRetention('1h', '200000')).toEqual({ maxAgeMs: 3_600_000, maxCount: 200_000 });
+    expect(() => parseEventRetention('30s', '200000')).toThrow('--event-ttl must be at least 1m (events aggregate over 10m), not "30s"');
+    expect(() => parseEventRetention('soon', '200000')).toThrow('--event-ttl must be a duration like 15s or 1m, not "soon"');
+    expect(() => parseEventRetention('1h', '999')).toThrow('--max-events must be a whole number of at least 1000, like 200000, not "999"');
+    expect(() => parseEventRetention('1h', '1e6')).toThrow('--max-events must be a whole number');
   });
 });

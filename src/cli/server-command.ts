@@ -32,6 +32,8 @@ export function serverCommand(ctx: CliContext) {
     .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
     .option('--auto-uid-range <first-last>', 'uids for containers with runAsUser: auto, one per instance on its node', '100000-165535')
+    .option('--event-ttl <duration>', 'events are deleted this long after their last occurrence', '1h')
+    .option('--max-events <count>', 'at most this many events are kept (the oldest go first), and at most 100 per object', '200000')
     .option('--dns-listen <list>', "where Gantry's DNS answers (UDP and TCP): host:port[,host:port], or off", 'off')
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '1')
     .option('--lb', 'run the HAProxy load balancer for spec.expose (off by default here)')
@@ -55,13 +57,14 @@ export function serverCommand(ctx: CliContext) {
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
       const autoUidRange = parseUidRange(opts.autoUidRange);
+      const eventRetention = parseEventRetention(opts.eventTtl, opts.maxEvents);
       const lb = parseLbFlags(opts, false);
       const tls = parseTlsFlags(opts);
       const etcd = await parseStoreFlags(opts);
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, autoUidRange, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, autoUidRange, eventRetention, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port, server.tls ? 'https' : 'http') : server.url;
         ctx.stdout(
@@ -130,6 +133,15 @@ export async function parseStoreFlags(opts: StoreFlags): Promise<
   };
   const tls = { ca: await read('--etcd-ca', opts.etcdCa as string), cert: await read('--etcd-cert', opts.etcdCert as string), key: await read('--etcd-key', opts.etcdKey as string) };
   return { endpoints, tls, prefix: opts.etcdPrefix };
+}
+
+/** --event-ttl and --max-events: at least a minute, and at least 1,000 events (describe needs some). */
+export function parseEventRetention(ttlText: string, maxText: string): { maxAgeMs: number; maxCount: number } {
+  const maxAgeMs = durationOption(ttlText, '--event-ttl')!;
+  if (maxAgeMs < 60_000) throw new UsageError(`--event-ttl must be at least 1m (events aggregate over 10m), not "${ttlText}"`);
+  const maxCount = /^[0-9]{1,9}$/.test(maxText.trim()) ? Number(maxText) : NaN;
+  if (!(maxCount >= 1000)) throw new UsageError(`--max-events must be a whole number of at least 1000, like 200000, not "${maxText}"`);
+  return { maxAgeMs, maxCount };
 }
 
 /** --auto-uid-range `first-last`: uids above the system's (1-2147483647), at least one. */

@@ -3,7 +3,7 @@
 // Everything stops when `signal` aborts; `done` resolves once every loop, timer and watch has ended.
 import type { Logger } from 'pino';
 import { sleep } from '../core/index.js';
-import { gcEvents, type EventRecorder } from '../runtime/event-recorder.js';
+import { DEFAULT_EVENT_RETENTION, gcEvents, type EventRecorder } from '../runtime/event-recorder.js';
 import { Informer } from '../runtime/informer.js';
 import type { ServerMetrics } from '../runtime/metrics.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
@@ -93,8 +93,8 @@ export function startControllers(deps: ControllerDeps): { done: Promise<void> } 
   };
   for (const setup of SETUPS) setup(mgr);
   mgr.every(EVENT_GC_INTERVAL_MS, async () => {
-    const deleted = await gcEvents(store);
-    if (deleted > 0) logger.info({ deleted }, 'old events deleted');
+    const result = await gcEvents(store, { ...DEFAULT_EVENT_RETENTION, ...options.eventRetention });
+    if (result.deleted > 0) logger.info(result, 'events compacted (by age, per-object count, total count)');
   }, (err) => logger.warn({ err }, 'event gc failed'));
   // Last, so that every setup's handlers see the first list.
   const { services, instances, nodes, configs, secrets, jobs, cronJobs } = informers;

@@ -6,7 +6,7 @@
 // first list.
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
-import type { EventRecorder } from '../runtime/event-recorder.js';
+import type { EventRecorder, EventRetention } from '../runtime/event-recorder.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ServerMetrics } from '../runtime/metrics.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
@@ -21,6 +21,8 @@ export interface ControllerOptions {
   seed?: number;
   /** uids for runAsUser auto (server --auto-uid-range); default 100000-165535. */
   autoUidRange?: { first: number; last: number } | undefined;
+  /** What event GC keeps (server --event-ttl, --max-events); default DEFAULT_EVENT_RETENTION. */
+  eventRetention?: Partial<EventRetention> | undefined;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = { nodeGracePeriodMs: 15_000, resyncIntervalMs: 30_000 };

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../core/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { NewObject } from '../store/store.js';
-import { EventRecorder, GC_DELETES_PER_TXN, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
+import { DEFAULT_EVENT_RETENTION, EventRecorder, eventsToCollect, GC_DELETES_PER_TXN, gcEvents, recordEvent, type EventInput } from './event-recorder.js';
 import { TestClock, aStore } from '../controllers/shared/test-builders.js';
 
 let store: SqliteStore;
@@ -66,8 +66,38 @@ describe('recordEvent', () => {
     clock.advance(50 * 60_000);
     await recordEvent(store, web, 'Normal', 'Young', 'b', 'test', clock.date());
     clock.advance(11 * 60_000);
-    expect(await gcEvents(store, 3_600_000, clock.date())).toBe(1);
+    expect(await gcEvents(store, DEFAULT_EVENT_RETENTION, clock.date())).toEqual({ deleted: 1, byAge: 1, byObject: 0, byCount: 0 });
     expect((await store.list('Event')).items.map((e) => e.spec.reason)).toEqual(['Young']);
+  });
+
+  it('gcEvents keeps at most maxPerObject per object and maxCount in all, deleting the oldest', async () => {
+    const clock = new TestClock();
+    store = aStore(clock);
+    const recorder = new EventRecorder(store);
+    // web-0 fails in new words each time (no aggregation): 30 events, a second apart.
+    for (let i = 0; i < 30; i++) {
+      await recorder.record({ kind: 'Instance', namespace: 'default', name: 'web-0' }, 'Warning', 'Failed', `attempt ${i}`, 'agent', clock.date());
+      clock.advance(1000);
+    }
+    // 20 others, one event each, younger than all of web-0's.
+    await recorder.recordAll(Array.from({ length: 20 }, (_, i): EventInput => ({ involved: { kind: 'Instance', namespace: 'default', name: `web-${i + 1}` }, type: 'Normal', reason: 'Started', message: 'started' })), 'agent', clock.date());
+    const retention = { maxAgeMs: 3_600_000, maxCount: 25, maxPerObject: 10 };
+    expect(await gcEvents(store, retention, clock.date())).toEqual({ deleted: 25, byAge: 0, byObject: 20, byCount: 5 });
+    const left = (await store.list('Event')).items;
+    expect(left).toHaveLength(25);
+    // web-0 kept its 10 newest, then lost its 5 oldest of those to the total count.
+    expect(left.filter((e) => e.spec.involved.name === 'web-0').map((e) => e.spec.message).sort()).toEqual(['attempt 25', 'attempt 26', 'attempt 27', 'attempt 28', 'attempt 29']);
+    expect(await gcEvents(store, retention, clock.date())).toEqual({ deleted: 0, byAge: 0, byObject: 0, byCount: 0 });
+  });
+
+  it('eventsToCollect cuts inside a minute by time, and never counts an event twice', () => {
+    const at = (name: string, lastTime: string) => ({ metadata: { name, namespace: 'default' }, spec: { involved: { kind: 'Instance', name: 'a' }, lastTime } }) as never;
+    const items = [at('e3', '2026-12-06T00:01:30.000Z'), at('e1', '2026-12-06T00:01:10.000Z'), at('old', '2026-12-05T22:00:00.000Z'), at('e2', '2026-12-06T00:01:20.000Z'), at('e4', '2026-12-06T00:02:00.000Z')];
+    const picked = eventsToCollect(items, { maxAgeMs: 3_600_000, maxCount: 2, maxPerObject: 3 }, Date.parse('2026-12-06T00:03:00.000Z'));
+    const names = (l: readonly { metadata: { name: string } }[]) => l.map((e) => e.metadata.name);
+    expect(names(picked.byAge)).toEqual(['old']);
+    expect(names(picked.byObject)).toEqual(['e1']);
+    expect(names(picked.byCount)).toEqual(['e2']);
   });
 
   it(`gcEvents deletes many in txns of ${GC_DELETES_PER_TXN}, and skips one bumped meanwhile`, async () => {
@@ -91,7 +121,7 @@ describe('recordEvent', () => {
       }
       return realTxn(ops);
     });
-    expect(await gcEvents(store, 3_600_000, clock.date())).toBe(2499);
+    expect((await gcEvents(store, DEFAULT_EVENT_RETENTION, clock.date())).deleted).toBe(2499);
     const deleteTxns = txn.mock.calls.filter(([ops]) => ops.every((op) => op.op === 'delete'));
     expect(deleteTxns.map(([ops]) => ops.length)).toEqual([1000, 1000, 500]);
     expect((await store.list('Event')).items).toHaveLength(1);

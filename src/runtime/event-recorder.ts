@@ -1,6 +1,7 @@
 // Events: what happened, for humans. Repeats of the same (object, reason, message) within ten
 // minutes bump count/lastTime on one Event instead of piling up objects, as Kubernetes does, so a
-// crash loop reads as "x27" and not as 27 lines. Old events are garbage-collected by age.
+// crash loop reads as "x27" and not as 27 lines. Old events are compacted by age and count
+// (gcEvents, run by the leader's controllers every minute).
 //
 // The EventRecorder finds the event to bump through an in-memory index (involved + reason +
 // message -> event name), filled by one list per namespace the first time it writes there, so a
@@ -221,18 +222,112 @@ export async function recordEvent(
 /** Deletes per txn when collecting old events; the event loop gets a turn between txns. */
 export const GC_DELETES_PER_TXN = 1000;
 
+/** What the server keeps of events (server --event-ttl, --max-events). */
+export interface EventRetention {
+  /** An event whose last occurrence is older than this is deleted; default 1 h (Kubernetes' --event-ttl). */
+  maxAgeMs: number;
+  /** At most this many events in the cluster: beyond, the oldest go; default 200,000. */
+  maxCount: number;
+  /**
+   * At most this many per involved object (Nomad keeps 10 per allocation): an object that keeps
+   * failing in new words cannot push every other object's events out; default 100.
+   */
+  maxPerObject: number;
+}
+
+export const DEFAULT_EVENT_RETENTION: EventRetention = { maxAgeMs: 3_600_000, maxCount: 200_000, maxPerObject: 100 };
+
+/** How many events each rule deleted (an event is counted under the first rule that took it). */
+export interface EventGcResult {
+  deleted: number;
+  byAge: number;
+  byObject: number;
+  byCount: number;
+}
+
 /**
- * Deletes events whose last occurrence is older than `maxAgeMs`; returns how many. An hour of a
+ * The `excess` oldest of `events`, without sorting them all: counts per minute of lastTime (ISO
+ * strings, so a prefix is a minute), then whole minutes from the oldest, then the oldest of the
+ * minute where the cut falls. A pass over 200,000 events stays a few milliseconds.
+ */
+function oldest(events: readonly GantryEvent[], excess: number): GantryEvent[] {
+  if (excess <= 0) return [];
+  const byMinute = new Map<string, GantryEvent[]>();
+  for (const e of events) {
+    const minute = e.spec.lastTime.slice(0, 16);
+    const list = byMinute.get(minute);
+    if (list) list.push(e);
+    else byMinute.set(minute, [e]);
+  }
+  const out: GantryEvent[] = [];
+  for (const minute of [...byMinute.keys()].sort()) {
+    const list = byMinute.get(minute)!;
+    const wanted = excess - out.length;
+    if (list.length <= wanted) out.push(...list);
+    else {
+      list.sort((x, y) => (x.spec.lastTime < y.spec.lastTime ? -1 : x.spec.lastTime > y.spec.lastTime ? 1 : 0));
+      out.push(...list.slice(0, wanted));
+    }
+    if (out.length >= excess) break;
+  }
+  return out;
+}
+
+function involvedKey(e: GantryEvent): string {
+  const i = e.spec.involved;
+  return i.uid ?? `${i.kind}/${i.namespace ?? ''}/${i.name}`;
+}
+
+/** Which events to delete: past the age, then past the per-object count, then past the total count. */
+export function eventsToCollect(items: readonly GantryEvent[], retention: EventRetention, nowMs: number): { byAge: GantryEvent[]; byObject: GantryEvent[]; byCount: GantryEvent[] } {
+  const byAge: GantryEvent[] = [];
+  const perObject = new Map<string, GantryEvent[]>();
+  for (const e of items) {
+    if (nowMs - Date.parse(e.spec.lastTime) > retention.maxAgeMs) {
+      byAge.push(e);
+      continue;
+    }
+    const key = involvedKey(e);
+    const list = perObject.get(key);
+    if (list) list.push(e);
+    else perObject.set(key, [e]);
+  }
+  const byObject: GantryEvent[] = [];
+  const kept: GantryEvent[] = [];
+  for (const list of perObject.values()) {
+    if (list.length <= retention.maxPerObject) {
+      for (const e of list) kept.push(e);
+      continue;
+    }
+    const dropped = new Set(oldest(list, list.length - retention.maxPerObject));
+    for (const e of list) (dropped.has(e) ? byObject : kept).push(e);
+  }
+  const byCount = oldest(kept, kept.length - retention.maxCount);
+  return { byAge, byObject, byCount };
+}
+
+/**
+ * Compacts events by age and count (`retention`); returns how many each rule deleted. An hour of a
  * 100,000-instance rollout is hundreds of thousands of events: they go in txns of
  * GC_DELETES_PER_TXN (each delete checks the revision it read), not one write each in one go.
  */
-export async function gcEvents(store: Store, maxAgeMs = 3_600_000, now: Date = new Date()): Promise<number> {
+export async function gcEvents(store: Store, retention: EventRetention = DEFAULT_EVENT_RETENTION, now: Date = new Date()): Promise<EventGcResult> {
   const { items } = await store.list('Event');
-  const old = items.filter((e) => now.getTime() - Date.parse(e.spec.lastTime) > maxAgeMs);
+  const picked = eventsToCollect(items, retention, now.getTime());
+  const result: EventGcResult = { deleted: 0, byAge: 0, byObject: 0, byCount: 0 };
+  for (const rule of ['byAge', 'byObject', 'byCount'] as const) {
+    const n = await deleteEvents(store, picked[rule]);
+    result[rule] = n;
+    result.deleted += n;
+  }
+  return result;
+}
+
+async function deleteEvents(store: Store, events: readonly GantryEvent[]): Promise<number> {
   let deleted = 0;
-  for (let start = 0; start < old.length; start += GC_DELETES_PER_TXN) {
+  for (let start = 0; start < events.length; start += GC_DELETES_PER_TXN) {
     if (start > 0) await new Promise((r) => setImmediate(r));
-    const chunk = old.slice(start, start + GC_DELETES_PER_TXN);
+    const chunk = events.slice(start, start + GC_DELETES_PER_TXN);
     try {
       await store.txn(chunk.map((e): TxnOp => ({ op: 'delete', kind: 'Event', namespace: e.metadata.namespace, name: e.metadata.name, revision: e.metadata.revision })));
       deleted += chunk.length;

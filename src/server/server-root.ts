@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { AuditLog } from '../api/audit-log.js';
-import { EventRecorder } from '../runtime/event-recorder.js';
+import { EventRecorder, type EventRetention } from '../runtime/event-recorder.js';
 import { startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { LoopMonitor } from '../runtime/loop-monitor.js';
@@ -58,6 +58,8 @@ export interface StartServerOptions {
   nodeGracePeriodMs?: number;
   /** --auto-uid-range: uids for runAsUser auto; default 100000-165535. */
   autoUidRange?: { first: number; last: number } | undefined;
+  /** --event-ttl, --max-events: what event GC keeps; default DEFAULT_EVENT_RETENTION. */
+  eventRetention?: Partial<EventRetention> | undefined;
   /** Where the DNS server listens (UDP and TCP); none or empty: no DNS server. */
   dnsListen?: readonly DnsListenAddress[] | undefined;
   /** TTL of DNS answers in seconds; default 1. */
@@ -192,7 +194,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         metrics,
         logger,
         signal,
-        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}) },
+        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
       }).done;
     leader = runLeaderOnly(lease, [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port });
