@@ -41,6 +41,8 @@ export interface EtcdStoreOptions {
   historyLimit?: number | undefined;
   /** A watch this many events behind is ended with EXPIRED (default 200,000). */
   maxWatchBuffer?: number | undefined;
+  /** ... or holding this many bytes of unread changes (default 64 MiB). */
+  maxWatchBytes?: number | undefined;
   /** etcd revisions kept when Gantry compacts etcd's history (default 100,000); 0: never compact. */
   compactKeep?: number | undefined;
   /** How often to compact (default 5 min). */
@@ -156,6 +158,7 @@ export class EtcdStore implements Store {
       history: [],
       historyLimit: Math.max(1, Math.floor(this.opts.historyLimit ?? DEFAULT_HISTORY_LIMIT)),
       maxBuffered: this.opts.maxWatchBuffer ?? DEFAULT_MAX_WATCH_BUFFER,
+      maxBufferedBytes: this.opts.maxWatchBytes,
     });
   }
 

@@ -23,6 +23,8 @@ export interface SqliteStoreOptions {
   historyMaxBytes?: number;
   /** A watch this many events behind its writer ends with EXPIRED (default 200,000). */
   maxWatchBuffer?: number;
+  /** ... or holding this many bytes of unread changes (default 64 MiB). */
+  maxWatchBytes?: number;
   /** Clock for createdAt; tests pass a fixed one. */
   now?: () => Date;
   /**
@@ -70,6 +72,7 @@ export class SqliteStore implements Store {
       historyLimit,
       historyMaxBytes: opts.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
       maxBuffered: opts.maxWatchBuffer ?? DEFAULT_MAX_WATCH_BUFFER,
+      maxBufferedBytes: opts.maxWatchBytes,
     });
   }
 

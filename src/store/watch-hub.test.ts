@@ -15,7 +15,7 @@ function anEvent(revision: number, kind: Kind = 'Service', namespace: string | u
   return { type: 'ADDED', revision, object };
 }
 
-function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: number; maxBuffered?: number } = {}): WatchHub {
+function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: number; maxBuffered?: number; maxBufferedBytes?: number } = {}): WatchHub {
   return new WatchHub({ revision: 0, history: [], historyLimit: 100, maxBuffered: 1_000, ...opts });
 }
 
@@ -80,6 +80,34 @@ describe('WatchHub', () => {
     hub.publish(range(1, 20).map((r) => anEvent(r)));
     await expect(take(hub.watch({ fromRevision: 0 }, forever()), 1)).rejects.toThrow(/list again/);
     expect(hub.watcherCount).toBe(0);
+  });
+
+  it('ends a live watcher holding more than maxBufferedBytes of unread changes, and keeps one that reads', async () => {
+    const hub = aHub({ maxBufferedBytes: 10_000 });
+    const lagging = hub.watch({}, forever());
+    const reading = hub.watch({}, forever());
+    const seen: number[] = [];
+    for (let r = 1; r <= 10; r++) {
+      hub.publish([{ ...anEvent(r), bytes: 2_000 }]);
+      seen.push(((await reading.next()).value as WatchEvent).revision);
+    }
+    expect(seen).toEqual(range(1, 10));
+    // The lagging one had 5 unread (10,000 bytes), then a sixth: over.
+    await expect(lagging.next()).rejects.toThrow("watch of all objects fell more than 10000 bytes of changes behind at revision 6: list again and watch from the list's revision");
+    expect(hub.watcherCount).toBe(1);
+  });
+
+  it('counts bytes down as a watcher reads, and counts a replay from history', async () => {
+    const hub = aHub({ maxBufferedBytes: 10_000 });
+    const w = hub.watch({}, forever());
+    const read = async (n: number) => { const out: number[] = []; for (let i = 0; i < n; i++) out.push(((await w.next()).value as WatchEvent).revision); return out; };
+    for (let r = 1; r <= 4; r++) hub.publish([{ ...anEvent(r), bytes: 2_000 }]);
+    expect(await read(3)).toEqual([1, 2, 3]);
+    // 4 unread, then 4 more: 5 unread at most (10,000 bytes) if the three read were counted down.
+    for (let r = 5; r <= 8; r++) hub.publish([{ ...anEvent(r), bytes: 2_000 }]);
+    expect(await read(5)).toEqual([4, 5, 6, 7, 8]);
+    await expect(take(hub.watch({ fromRevision: 0 }, forever()), 1)).rejects.toThrow(/fell more than 10000 bytes of changes behind at revision 6/);
+    expect(revisionsOf(await take(hub.watch({ fromRevision: 3 }, forever()), 5))).toEqual([4, 5, 6, 7, 8]);
   });
 
   it('ends every watcher on close, and any later watch at once', async () => {

@@ -36,7 +36,15 @@ export interface WatchHubOptions {
   historySizes?: readonly number[] | undefined;
   /** A watcher this many events behind is ended with EXPIRED. */
   maxBuffered: number;
+  /** A watcher holding this many bytes of unread changes (their stored JSON) is ended with EXPIRED; default DEFAULT_MAX_WATCH_BYTES. */
+  maxBufferedBytes?: number | undefined;
 }
+
+/**
+ * What one watcher may hold unread by default: 64 MiB, about 40,000 instance changes. Its events
+ * share objects with the history, but a watcher that lags past the history keeps them alive alone.
+ */
+export const DEFAULT_MAX_WATCH_BYTES = 64 * 2 ** 20;
 
 export class WatchHub {
   private history: HistoryEntry[];
@@ -114,20 +122,21 @@ export class WatchHub {
   publish(changes: readonly PublishedChange[]): void {
     if (changes.length === 0) return;
     const entries = changes.map((c) => historyEntry({ type: c.type, revision: c.revision, object: c.object }, c.prev));
+    const sizes = changes.map((c) => c.bytes ?? JSON.stringify(c.object).length);
     for (const e of entries) this.history.push(e);
-    for (const c of changes) {
-      const b = c.bytes ?? JSON.stringify(c.object).length;
+    for (const b of sizes) {
       this.sizes.push(b);
       this.keptBytes += b;
     }
     this.revision = (changes[changes.length - 1] as PublishedChange).revision;
     this.trim();
-    for (const entry of entries) {
+    entries.forEach((entry, i) => {
       const e = entry.event;
-      this.offerAll(this.watchers.get(e.object.kind), e);
-      this.offerAll(this.watchers.get(undefined), e);
-      if (this.fieldWatchers.size > 0) this.offerByField(entry);
-    }
+      const bytes = sizes[i]!;
+      this.offerAll(this.watchers.get(e.object.kind), e, bytes);
+      this.offerAll(this.watchers.get(undefined), e, bytes);
+      if (this.fieldWatchers.size > 0) this.offerByField(entry, bytes);
+    });
   }
 
   /**
@@ -139,10 +148,15 @@ export class WatchHub {
     const { kind, field } = opts;
     const onAbort = (): void => watcher.end();
     const filter = { kind, namespace: opts.namespace, after: from, field };
-    const watcher: Watcher = new Watcher(filter, this.opts.maxBuffered, (w) => {
-      this.leave(w);
-      signal.removeEventListener('abort', onAbort);
-    });
+    const watcher: Watcher = new Watcher(
+      filter,
+      this.opts.maxBuffered,
+      (w) => {
+        this.leave(w);
+        signal.removeEventListener('abort', onAbort);
+      },
+      this.opts.maxBufferedBytes ?? DEFAULT_MAX_WATCH_BYTES,
+    );
     if (this.closed || signal.aborted) {
       watcher.end();
       return watcher;
@@ -157,7 +171,7 @@ export class WatchHub {
     for (let i = this.firstAfter(from); i < this.history.length; i++) {
       const entry = this.history[i] as HistoryEntry;
       const e = field ? fieldView(entry, field) : entry.event;
-      if (e) watcher.offer(e);
+      if (e) watcher.offer(e, this.sizes[i] ?? 0);
     }
     if (watcher.isEnded) return watcher; // the replay alone overflowed its buffer
     if (field) join(this.fieldWatchers, fieldKey(kind, field.path, field.value), watcher);
@@ -218,30 +232,30 @@ export class WatchHub {
   }
 
   /** Hands a change to the field watches of its new value and, if it moved, its previous value. */
-  private offerByField(entry: HistoryEntry): void {
+  private offerByField(entry: HistoryEntry, bytes: number): void {
     const { object } = entry.event;
     for (const path of INDEXED_FIELDS) {
       const now = fieldValue(object, path);
       const before = valueBefore(entry, path);
-      this.offerField(entry, object.kind, path, now);
-      this.offerField(entry, undefined, path, now);
+      this.offerField(entry, bytes, object.kind, path, now);
+      this.offerField(entry, bytes, undefined, path, now);
       if (before !== now) {
-        this.offerField(entry, object.kind, path, before);
-        this.offerField(entry, undefined, path, before);
+        this.offerField(entry, bytes, object.kind, path, before);
+        this.offerField(entry, bytes, undefined, path, before);
       }
     }
   }
 
-  private offerField(entry: HistoryEntry, kind: Kind | undefined, path: FieldPath, value: string | undefined): void {
+  private offerField(entry: HistoryEntry, bytes: number, kind: Kind | undefined, path: FieldPath, value: string | undefined): void {
     const set = this.fieldWatchers.get(fieldKey(kind, path, value));
     if (!set) return;
     const e = fieldView(entry, { path, value });
-    if (e) this.offerAll(set, e);
+    if (e) this.offerAll(set, e, bytes);
   }
 
-  private offerAll(set: Set<Watcher> | undefined, e: WatchEvent): void {
+  private offerAll(set: Set<Watcher> | undefined, e: WatchEvent, bytes: number): void {
     if (!set) return;
-    for (const w of set) w.offer(e);
+    for (const w of set) w.offer(e, bytes);
   }
 }
 

@@ -1,6 +1,7 @@
 // One watch: an async iterator over its own buffer. Writers push without waiting, so a slow
-// consumer never blocks them; instead its buffer grows, and past `maxBuffered` the watch ends with
-// EXPIRED (the consumer relists and watches again, as after any disconnect).
+// consumer never blocks them; instead its buffer grows, and past `maxBuffered` events or
+// `maxBufferedBytes` (the changes' stored JSON) the watch ends with EXPIRED: the consumer relists
+// and watches again, as after any disconnect, and the server does not grow with its lag.
 import { ExpiredError } from '../core/index.js';
 import type { Kind } from '../core/index.js';
 import type { FieldSelector, WatchEvent } from './store.js';
@@ -23,6 +24,9 @@ const DONE: IteratorResult<WatchEvent> = { done: true, value: undefined };
 
 export class Watcher implements AsyncIterableIterator<WatchEvent> {
   private queue: WatchEvent[] = [];
+  /** Stored JSON bytes of each queued event, same indexes as `queue`. */
+  private sizes: number[] = [];
+  private queuedBytes = 0;
   private head = 0;
   private waiting: Waiting | undefined;
   private ended = false;
@@ -32,6 +36,7 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     readonly filter: WatcherFilter,
     private readonly maxBuffered: number,
     private readonly onEnd: (w: Watcher) => void = () => undefined,
+    private readonly maxBufferedBytes = Infinity,
   ) {}
 
   matches(e: WatchEvent): boolean {
@@ -43,8 +48,8 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     );
   }
 
-  /** Queues `e` if it matches. Never blocks and never throws. */
-  offer(e: WatchEvent): void {
+  /** Queues `e` (`bytes`: its stored JSON size) if it matches. Never blocks and never throws. */
+  offer(e: WatchEvent, bytes = 0): void {
     if (this.ended || !this.matches(e)) return;
     if (this.waiting) {
       const w = this.waiting;
@@ -53,10 +58,11 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
       return;
     }
     this.queue.push(e);
-    if (this.queue.length - this.head > this.maxBuffered) {
-      this.fail(
-        new ExpiredError(`watch of ${this.describe()} fell more than ${this.maxBuffered} events behind at revision ${e.revision}: list again and watch from the list's revision`),
-      );
+    this.sizes.push(bytes);
+    this.queuedBytes += bytes;
+    const behind = this.queue.length - this.head > this.maxBuffered ? `${this.maxBuffered} events` : this.queuedBytes > this.maxBufferedBytes ? `${sizeText(this.maxBufferedBytes)} of changes` : undefined;
+    if (behind) {
+      this.fail(new ExpiredError(`watch of ${this.describe()} fell more than ${behind} behind at revision ${e.revision}: list again and watch from the list's revision`));
     }
   }
 
@@ -88,6 +94,11 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     return this.queue.length - this.head;
   }
 
+  /** Stored JSON bytes of the events waiting to be read. */
+  get bufferedBytes(): number {
+    return this.queuedBytes;
+  }
+
   get isEnded(): boolean {
     return this.ended;
   }
@@ -95,10 +106,12 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   next(): Promise<IteratorResult<WatchEvent>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head] as WatchEvent;
+      this.queuedBytes -= this.sizes[this.head] ?? 0;
       this.head += 1;
       // Drop consumed events now and then, so a long watch does not keep them all.
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
+        this.sizes = this.sizes.slice(this.head);
         this.head = 0;
       }
       return Promise.resolve({ done: false, value });
@@ -127,6 +140,8 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   private finish(): void {
     this.ended = true;
     this.queue = [];
+    this.sizes = [];
+    this.queuedBytes = 0;
     this.head = 0;
     this.onEnd(this);
   }
@@ -137,4 +152,8 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     if (field) what += ` with ${field.path}=${field.value ?? ''}`;
     return namespace ? `${what} in namespace ${namespace}` : what;
   }
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB` : `${bytes} bytes`;
 }
