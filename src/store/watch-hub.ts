@@ -41,8 +41,9 @@ export interface WatchHubOptions {
 }
 
 /**
- * What one watcher may hold unread by default: 64 MiB, about 40,000 instance changes. Its events
- * share objects with the history, but a watcher that lags past the history keeps them alive alone.
+ * What one watcher may hold unread by default of changes that came while it lagged: 64 MiB,
+ * about 40,000 instance changes. Its events share objects with the history, but a watcher that
+ * lags past the history keeps them alive alone.
  */
 export const DEFAULT_MAX_WATCH_BYTES = 64 * 2 ** 20;
 
@@ -171,7 +172,9 @@ export class WatchHub {
     for (let i = this.firstAfter(from); i < this.history.length; i++) {
       const entry = this.history[i] as HistoryEntry;
       const e = field ? fieldView(entry, field) : entry.event;
-      if (e) watcher.offer(e, this.sizes[i] ?? 0);
+      // The replay counts against maxBuffered only: its events are the history's own objects, and a
+      // resume from far back must not be refused for the bytes it replays (bytes count live lag).
+      if (e) watcher.offer(e);
     }
     if (watcher.isEnded) return watcher; // the replay alone overflowed its buffer
     if (field) join(this.fieldWatchers, fieldKey(kind, field.path, field.value), watcher);
