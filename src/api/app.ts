@@ -138,6 +138,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const tokensDone = tokens.run(tokensStop.signal);
   await tokens.synced;
   const limiter = new RequestLimiter(deps.limits);
+  const metrics = deps.metrics ?? new ServerMetrics({ defaultMetrics: false });
   const routeDeps: RouteDeps = {
     store: deps.store,
     limiter,
@@ -150,12 +151,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     events: deps.events,
     leases: deps.leases,
     tokens,
+    metrics,
   };
 
   app.decorate('registeredRoutes', requireRegistryRoutes(app));
   // Exec sessions are WebSockets (exec-routes.ts); upgrades go through the same hooks as requests.
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
-  const metrics = deps.metrics ?? new ServerMetrics({ defaultMetrics: false });
   metrics.countStreams(() => streams.size);
   app.addHook('onResponse', async (req, reply) => {
     const route = (req.routeOptions.config as { routeId?: string } | undefined)?.routeId ?? 'unmatched';

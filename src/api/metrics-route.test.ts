@@ -3,7 +3,8 @@ import { parsePrometheusText, type Sample } from '../../test/support/prom-text.j
 import { aService } from '../core/test-builders.js';
 import { clusterCounts, instrumentStore } from '../runtime/instrumented-store.js';
 import { ServerMetrics } from '../runtime/metrics.js';
-import { aUserToken, startHarness, type Harness } from './test-helpers.js';
+import { NodeLeases } from '../runtime/node-leases.js';
+import { ADMIN, aUserToken, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness | undefined;
 afterEach(async () => h?.close());
@@ -38,6 +39,33 @@ describe('GET /metrics', () => {
     expect(find(samples, 'gantry_api_open_streams')[0]?.value).toBe(0);
     expect(find(samples, 'nodejs_eventloop_lag_p99_seconds')).toHaveLength(1);
     expect(find(samples, 'gantry_instances')).toEqual([]);
+  });
+
+  it('counts lists, watches and resumed watches by kind, and nodes heard from within the grace period', async () => {
+    const metrics = new ServerMetrics({ defaultMetrics: false });
+    // Bookmarks at once: a watch's headers go out with its first line.
+    h = await startHarness({ metrics, bookmarkIntervalMs: 20 });
+    const leases = new NodeLeases();
+    const now = Date.now();
+    leases.renew('n1', now - 1000);
+    leases.renew('n2', now - 60_000);
+    metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - 15_000));
+    expect((await h.call({ method: 'GET', url: '/api/v1/namespaces/default/instances' })).statusCode).toBe(200);
+    expect((await h.call({ method: 'GET', url: '/api/v1/nodes?limit=10' })).statusCode).toBe(200);
+    const revision = await h.store.currentRevision();
+    const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    for (const q of ['watch=1', `watch=1&revision=${revision}`]) {
+      const ac = new AbortController();
+      const res = await fetch(`${url}/api/v1/namespaces/default/instances?${q}`, { headers: { authorization: `Bearer ${ADMIN}` }, signal: ac.signal });
+      expect(res.status).toBe(200);
+      ac.abort();
+    }
+    const samples = parsePrometheusText((await h.call({ method: 'GET', url: '/metrics' })).body);
+    expect(find(samples, 'gantry_api_reads_total', { kind: 'Instance', how: 'list' })[0]?.value).toBe(1);
+    expect(find(samples, 'gantry_api_reads_total', { kind: 'Node', how: 'list' })[0]?.value).toBe(1);
+    expect(find(samples, 'gantry_api_reads_total', { kind: 'Instance', how: 'watch' })[0]?.value).toBe(1);
+    expect(find(samples, 'gantry_api_reads_total', { kind: 'Instance', how: 'resume' })[0]?.value).toBe(1);
+    expect(find(samples, 'gantry_node_leases_fresh')[0]?.value).toBe(1);
   });
 
   it('counts nodes by condition and instances by phase at scrape time', async () => {

@@ -41,6 +41,8 @@ async function listOrWatch(deps: RouteDeps, pages: ListPages, k: KindInfo, names
   const predicate = visible && selected ? (o: AnyObject) => visible(o) && selected(o) : (visible ?? selected);
   if (queryFlag(query, 'watch')) {
     refuseUnwatchable(query);
+    const fromRevision = queryInt(query, 'revision');
+    deps.metrics?.reads.inc({ kind: k.kind, how: fromRevision === undefined ? 'watch' : 'resume' });
     await serveWatch(reply, {
       store: deps.store,
       streams: deps.streams,
@@ -49,13 +51,14 @@ async function listOrWatch(deps: RouteDeps, pages: ListPages, k: KindInfo, names
       namespace,
       field,
       predicate,
-      fromRevision: queryInt(query, 'revision'),
+      fromRevision,
       bookmarkIntervalMs: deps.bookmarkIntervalMs,
       owner: tokenIdOf(principal),
     });
     return reply;
   }
   const limit = queryInt(query, 'limit');
+  deps.metrics?.reads.inc({ kind: k.kind, how: 'list' });
   const continueToken = typeof query.continue === 'string' ? query.continue : undefined;
   if (limit !== undefined || continueToken !== undefined) {
     // Pages come from one snapshot taken at the first page (list-pages.ts); the selectors are the first page's.

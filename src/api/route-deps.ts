@@ -1,6 +1,7 @@
 // What every routes file receives from buildApp, and small request helpers they share.
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../runtime/event-recorder.js';
+import type { ServerMetrics } from '../runtime/metrics.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { MalformedError } from '../core/index.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,8 @@ export interface RouteDeps {
   leases?: NodeLeases | undefined;
   /** Token objects in memory (authentication reads them; the token routes note their writes). */
   tokens: TokenMirror;
+  /** Lists and watches are counted here (gantry_api_reads_total). */
+  metrics?: ServerMetrics | undefined;
 }
 
 /** A query flag: `1`/`true` is on, absent/`0`/`false` is off, anything else is malformed. */

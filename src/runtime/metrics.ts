@@ -23,6 +23,9 @@ export class ServerMetrics {
   readonly storeTxnOps: Histogram;
   readonly reconciles: Histogram<'controller' | 'result'>;
   readonly placements: Counter<'result'>;
+  /** Lists and watches by kind and how: list, watch (from now) or resume (from a revision). */
+  readonly reads: Counter<'kind' | 'how'>;
+  private freshLeases: () => number = () => 0;
   private readonly queues = new Map<string, () => number>();
   private openStreams: () => number = () => 0;
   private clusterCounts: () => Promise<ClusterCounts> | ClusterCounts = () => ({ nodes: [], instances: new Map() });
@@ -62,6 +65,21 @@ export class ServerMetrics {
       help: 'instances the scheduler placed (result=placed) or found no node for (result=unschedulable)',
       labelNames: ['result'],
       registers,
+    });
+    this.reads = new Counter({
+      name: 'gantry_api_reads_total',
+      help: 'lists and watches by kind and how: list, watch (from now), resume (a watch from a revision, as agents reconnect)',
+      labelNames: ['kind', 'how'],
+      registers,
+    });
+    const fresh = (): number => this.freshLeases();
+    new Gauge({
+      name: 'gantry_node_leases_fresh',
+      help: 'nodes whose heartbeat this server received within the node grace period (after a restart: the nodes heard from since)',
+      registers,
+      collect() {
+        this.set(fresh());
+      },
     });
     const queues = this.queues;
     new Gauge({
@@ -114,6 +132,10 @@ export class ServerMetrics {
   /** A controller's queue, whose depth each scrape reads. */
   watchQueue(controller: string, depth: () => number): void {
     this.queues.set(controller, depth);
+  }
+
+  countFreshLeases(fn: () => number): void {
+    this.freshLeases = fn;
   }
 
   countStreams(fn: () => number): void {

@@ -22,6 +22,13 @@ export class NodeLeases {
     return this.renewed.get(name);
   }
 
+  /** How many nodes renewed at or after `sinceMs`. */
+  countRenewedSince(sinceMs: number): number {
+    let n = 0;
+    for (const at of this.renewed.values()) if (at >= sinceMs) n++;
+    return n;
+  }
+
   /** Drops the lease of a node that no longer exists. */
   forget(name: string): void {
     this.renewed.delete(name);

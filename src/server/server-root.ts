@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { AuditLog } from '../api/audit-log.js';
 import { EventRecorder, type EventRetention } from '../runtime/event-recorder.js';
-import { startControllers } from '../controllers/index.js';
+import { DEFAULT_CONTROLLER_OPTIONS, startControllers } from '../controllers/index.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { LoopMonitor } from '../runtime/loop-monitor.js';
 import { UnavailableError } from '../core/index.js';
@@ -170,6 +170,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // is a store write only when the node turns ready or its stored heartbeat is a minute old.
     // On etcd they are shared by every server (etcd-node-leases.ts): heartbeats reach any of them.
     const leases = store instanceof EtcdStore ? new EtcdNodeLeases(store.etcd, store.clusterPrefix, logger.child({ component: 'node-leases' })) : new NodeLeases();
+    const graceMs = opts.nodeGracePeriodMs ?? DEFAULT_CONTROLLER_OPTIONS.nodeGracePeriodMs;
+    metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - graceMs));
     if (leases instanceof EtcdNodeLeases) leasesDone = leases.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'node leases stopped'));
     if (opts.lb) {
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
