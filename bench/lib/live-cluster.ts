@@ -19,6 +19,7 @@ import { sleep } from './sleep.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN_JS = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 const SERVER_START_MS = 60_000;
+const LISTENING = /listening on (https?:\/\/127\.0\.0\.1:\d+)/;
 
 export interface NodeGroup {
   /** Node names are `<prefix>-0000` ... */
@@ -56,12 +57,21 @@ export interface LiveCluster {
   /** Admin client for the scenario's own requests (applies, lists, polls). */
   readonly client: GantryClient;
   readonly adminToken: string;
+  /** The cluster CA's certificate (PEM), which the server's certificate is checked against. */
+  readonly ca: string;
+  /** The server process now (restartServer replaces it). */
   readonly server: ChildHandle;
   /** By group prefix. */
   readonly sims: ReadonlyMap<string, ChildHandle>;
   readonly dataDir: string;
   /** Server start to every node registered and ready, seconds. */
   readonly registerSeconds: number;
+  /**
+   * Stops the server (SIGTERM and a wait, or SIGKILL when `crash`) and starts it again on the same
+   * address and data dir. Resolves once the new one listens; `stoppedMs` and `listeningMs` are
+   * performance.now() stamps of the old one's exit and the new one's listening line.
+   */
+  restartServer(crash: boolean, signal: AbortSignal): Promise<{ stoppedMs: number; listeningMs: number; oldPid: number }>;
   close(): Promise<void>;
 }
 
@@ -128,22 +138,27 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
       storeArgs.push('--store', 'etcd', '--etcd-endpoints', etcd.clientUrl, '--etcd-ca', join(dataDir, 'tls', 'ca.crt'), '--etcd-cert', join(dataDir, 'etcd-client.crt'), '--etcd-key', join(dataDir, 'etcd-client.key'));
       opts.progress(`etcd pid ${etcd.pid} at ${etcd.clientUrl}`);
     }
-    server = new ChildHandle({
-      label: 'gantry server',
-      command: process.execPath,
-      args: [
-        ...(opts.serverProfile ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', basename(opts.serverProfile)] : []),
-        MAIN_JS, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--node-grace-period', opts.nodeGracePeriod, ...storeArgs,
-      ],
-      cwd: REPO_ROOT,
-      logPath: join(dataDir, 'server.log'),
-    });
-    children.push(server);
-    const [, url = ''] = await server.waitForLine(/listening on (https?:\/\/127\.0\.0\.1:\d+)/, SERVER_START_MS, signal);
+    const startServer = (listen: string, profileName: string | undefined): ChildHandle => {
+      const child = new ChildHandle({
+        label: 'gantry server',
+        command: process.execPath,
+        args: [
+          ...(opts.serverProfile && profileName ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', profileName] : []),
+          MAIN_JS, 'server', '--data-dir', dataDir, '--listen', listen, '--node-grace-period', opts.nodeGracePeriod, ...storeArgs,
+        ],
+        cwd: REPO_ROOT,
+        logPath: join(dataDir, 'server.log'),
+      });
+      children.push(child);
+      return child;
+    };
+    server = startServer('127.0.0.1:0', opts.serverProfile && basename(opts.serverProfile));
+    const [, url = ''] = await server.waitForLine(LISTENING, SERVER_START_MS, signal);
     opts.progress(`server pid ${server.pid} at ${url}, data in ${dataDir}`);
     const adminToken = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
     const caFile = join(dataDir, 'tls', 'ca.crt');
-    const client = createHttpClient({ server: url, token: adminToken, ca: await readFile(caFile, 'utf8'), timeoutMs: 120_000 });
+    const ca = await readFile(caFile, 'utf8');
+    const client = createHttpClient({ server: url, token: adminToken, ca, timeoutMs: 120_000 });
 
     const sims = new Map<string, ChildHandle>();
     for (const g of opts.groups) {
@@ -173,7 +188,34 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
       opts.progress(`${ready}/${total} nodes ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
     );
     const registerSeconds = (performance.now() - t0) / 1000;
-    return { url, client, adminToken, server, sims, dataDir, registerSeconds, close };
+    const restartServer = async (crash: boolean, restartSignal: AbortSignal): Promise<{ stoppedMs: number; listeningMs: number; oldPid: number }> => {
+      const old = server!;
+      if (crash) {
+        old.killNow();
+        await old.exited;
+      } else await old.stop();
+      const stoppedMs = performance.now();
+      children.splice(children.indexOf(old), 1);
+      // The same port: agents and clients keep the URL they have. The profile of the run after the
+      // restart goes beside the first one's.
+      server = startServer(`127.0.0.1:${new URL(url).port}`, opts.serverProfile && basename(opts.serverProfile).replace(/\.cpuprofile$/, '-restarted.cpuprofile'));
+      await server.waitForLine(LISTENING, SERVER_START_MS, restartSignal);
+      return { stoppedMs, listeningMs: performance.now(), oldPid: old.pid };
+    };
+    return {
+      url,
+      client,
+      adminToken,
+      ca,
+      get server() {
+        return server!;
+      },
+      sims,
+      dataDir,
+      registerSeconds,
+      restartServer,
+      close,
+    };
   } catch (e) {
     await close();
     throw e;

@@ -35,7 +35,9 @@ export interface SessionOptions {
 export class LiveSession {
   /** Workload services as applied and not deleted, by name: the probe's targets. */
   readonly applied = new Map<string, ServiceManifest>();
-  readonly serverSampler: ProcSampler;
+  /** The server process now; a restart replaces it (the ones before are in earlierServerSamplers). */
+  serverSampler: ProcSampler;
+  readonly earlierServerSamplers: ProcSampler[] = [];
   readonly simSamplers: ProcSampler[];
   readonly tracker: InstanceTracker;
   readonly poller: ServiceStatusPoller;
@@ -90,6 +92,20 @@ export class LiveSession {
     }
   }
 
+  /**
+   * Restarts the server (cluster.restartServer) and samples the new process from then on. Returns
+   * bench-clock times of the old one's exit and the new one's listening line.
+   */
+  async restartServer(crash: boolean): Promise<{ stoppedMs: number; listeningMs: number }> {
+    const oldPid = this.cluster.server.pid;
+    this.expectedDead.add(oldPid);
+    const r = await this.cluster.restartServer(crash, this.signal);
+    this.serverSampler.stop();
+    this.earlierServerSamplers.push(this.serverSampler);
+    this.serverSampler = new ProcSampler(this.cluster.server.pid, () => this.now());
+    return { stoppedMs: r.stoppedMs - this.t0, listeningMs: r.listeningMs - this.t0 };
+  }
+
   /** One progress line on stderr (stdout is the scenario's result). */
   progress(line: string): void {
     writeProgress(this.t0, line);
@@ -120,6 +136,14 @@ export class LiveSession {
         result.summary.push(...profileLines(path, await digestProfile(this.serverProfile)));
       } catch (e) {
         result.summary.push(`server profile: none at ${path} (${e instanceof Error ? e.message : String(e)})`);
+      }
+      if (this.earlierServerSamplers.length > 0) {
+        const restarted = this.serverProfile.replace(/\.cpuprofile$/, '-restarted.cpuprofile');
+        try {
+          result.summary.push(...profileLines(relative(process.cwd(), restarted), await digestProfile(restarted), 'restarted server'));
+        } catch (e) {
+          result.summary.push(`restarted server profile: none at ${restarted} (${e instanceof Error ? e.message : String(e)})`);
+        }
       }
       for (const prefix of this.cluster.sims.keys()) {
         const simPath = join(dirname(this.serverProfile), simProfileName(this.serverProfile, prefix));
