@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrometheusText, type Sample } from '../../test/support/prom-text.js';
 import { aService } from '../core/test-builders.js';
+import { recordEvent } from '../runtime/event-recorder.js';
 import { clusterCounts, instrumentStore } from '../runtime/instrumented-store.js';
 import { ServerMetrics } from '../runtime/metrics.js';
 import { NodeLeases } from '../runtime/node-leases.js';
@@ -39,6 +40,7 @@ describe('GET /metrics', () => {
     expect(find(samples, 'gantry_api_open_streams')[0]?.value).toBe(0);
     expect(find(samples, 'nodejs_eventloop_lag_p99_seconds')).toHaveLength(1);
     expect(find(samples, 'gantry_instances')).toEqual([]);
+    expect(find(samples, 'gantry_events')[0]?.value).toBe(0);
   });
 
   it('counts lists, watches and resumed watches by kind, and nodes heard from within the grace period', async () => {
@@ -72,7 +74,9 @@ describe('GET /metrics', () => {
     h = await startHarness();
     const { store } = h;
     await store.create({ apiVersion: 'gantry/v1', kind: 'Node', metadata: { name: 'n1' }, spec: { unschedulable: true }, status: { ready: true, capacity: { cpu: 1000, memory: 1 }, driver: 'fake', conditions: [{ type: 'DockerReachable', status: 'True', lastTransitionTime: new Date().toISOString() }] } } as never);
+    await recordEvent(store, { kind: 'Node', name: 'n1' }, 'Normal', 'Cordoned', 'cordoned', 'test');
     const c = await clusterCounts(store);
+    expect(c.events).toBe(1);
     expect(c.nodes).toEqual(
       expect.arrayContaining([
         { condition: 'Ready', status: 'True', count: 1 },

@@ -35,7 +35,7 @@ export function instrumentStore<S extends Store>(store: S, metrics: ServerMetric
 
 /** Nodes by condition and instances by phase, as a scrape reports them (gantry_nodes, gantry_instances). */
 export async function clusterCounts(store: Store): Promise<ClusterCounts> {
-  const [nodes, instances] = await Promise.all([store.list('Node'), store.list('Instance')]);
+  const [nodes, instances, events] = await Promise.all([store.list('Node'), store.list('Instance'), store.list('Event')]);
   const byCondition = new Map<string, number>();
   const bump = (condition: string, status: string): void => {
     const key = `${condition}\u0000${status}`;
@@ -57,5 +57,6 @@ export async function clusterCounts(store: Store): Promise<ClusterCounts> {
       return { condition, status, count };
     }),
     instances: phases,
+    events: events.items.length,
   };
 }

@@ -14,6 +14,8 @@ export interface ClusterCounts {
   nodes: ReadonlyArray<{ condition: string; status: string; count: number }>;
   /** phase -> instances. */
   instances: ReadonlyMap<string, number>;
+  /** Events stored (what compaction keeps bounded). */
+  events?: number | undefined;
 }
 
 export class ServerMetrics {
@@ -114,6 +116,14 @@ export class ServerMetrics {
         const c = await once();
         this.reset();
         for (const n of c.nodes) this.set({ condition: n.condition, status: n.status }, n.count);
+      },
+    });
+    new Gauge({
+      name: 'gantry_events',
+      help: 'events stored, which compaction keeps under the server\'s --max-events and --event-ttl',
+      registers,
+      async collect() {
+        this.set((await once()).events ?? 0);
       },
     });
     new Gauge({
