@@ -11,8 +11,9 @@ import { lbBench } from './lb-bench.js';
 import { e2eBench } from './e2e-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
 import { restartBench } from './restart-bench.js';
+import { soakBench } from './soak-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 import { statsBench } from './stats-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, restartBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, restartBench, soakBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench];

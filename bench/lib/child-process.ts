@@ -109,10 +109,19 @@ export class ChildHandle {
     }
   }
 
+  /**
+   * SIGSTOP (freeze) or SIGCONT (thaw) this process: a frozen sim's nodes stop heartbeating and
+   * come back later with their state, as a host that hung or was cut off and returns.
+   */
+  freeze(frozen: boolean): void {
+    if (this.running) this.child.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGTERM, then SIGKILL if it has not ended within the grace period. Idempotent. */
   async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
+    this.child.kill('SIGCONT'); // a frozen process could not act on the SIGTERM
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), graceMs);

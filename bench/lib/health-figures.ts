@@ -34,6 +34,8 @@ export class SimLagTracker {
 interface LoopWindow {
   p99Ms: number;
   maxMs: number;
+  /** When the server logged it (pino's epoch ms). */
+  time: number;
 }
 
 /** The server's loop-delay windows from its log (pino JSON lines); [] when it has none. */
@@ -44,7 +46,7 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
     if (!line.includes('"event loop delay"')) continue;
     try {
       const o = JSON.parse(line) as Partial<LoopWindow>;
-      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs });
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, time: o.time ?? 0 });
     } catch {
       // a torn last line: skip it
     }
@@ -53,7 +55,7 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
 }
 
 /** Bytes of state.db and its WAL. */
-async function stateBytes(dataDir: string): Promise<number> {
+export async function stateBytes(dataDir: string): Promise<number> {
   let n = 0;
   for (const f of ['state.db', 'state.db-wal']) n += (await stat(join(dataDir, f)).catch(() => undefined))?.size ?? 0;
   return n;
@@ -64,8 +66,9 @@ async function stateBytes(dataDir: string): Promise<number> {
  * `serverLoopP99Ms`: the worst window's p99; `serverLoopStallWindows`: windows whose max passed
  * 100 ms, of `serverLoopWindows`; `stateFileMiB`: state.db + WAL at the end.
  */
-export async function serverHealthFigures(dataDir: string): Promise<Record<string, Figure>> {
-  const windows = await loopWindows(join(dataDir, 'server.log'));
+export async function serverHealthFigures(dataDir: string, between?: { fromEpochMs: number; toEpochMs: number }): Promise<Record<string, Figure>> {
+  const all = await loopWindows(join(dataDir, 'server.log'));
+  const windows = between ? all.filter((w) => w.time >= between.fromEpochMs && w.time <= between.toEpochMs) : all;
   const max = (xs: number[]): number | null => (xs.length ? round(Math.max(...xs), 1) : null);
   return {
     serverLoopMaxMs: max(windows.map((w) => w.maxMs)),

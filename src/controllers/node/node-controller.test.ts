@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getCondition, isLive, type GantryNode } from '../../core/index.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
-import { NodeController } from './node-controller.js';
+import { DEFAULT_STARTUP_GRACE_MS, NodeController } from './node-controller.js';
 import { SchedulingController } from '../scheduling/scheduling-controller.js';
 import { ServiceController } from '../service/service-controller.js';
 import { aNode, aService } from '../../core/test-builders.js';
@@ -122,7 +122,7 @@ describe('NodeController', () => {
     expect((await instancesOf(store))[0]!.status?.phase).toBe('Succeeded');
   });
 
-  it('after a server restart, gives nodes with old heartbeats a full grace period from the controller start', async () => {
+  it('after a server restart, gives nodes with old heartbeats the startup grace from the controller start', async () => {
     const clock = new TestClock();
     store = aStore(clock);
     const beforeDowntime = clock.date().toISOString();
@@ -134,12 +134,12 @@ describe('NodeController', () => {
     clock.advance(3_600_000); // the server was down for an hour
     const nodes = new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now });
     await nodes.check();
-    clock.advance(GRACE - 1);
+    clock.advance(DEFAULT_STARTUP_GRACE_MS - 1);
     await nodes.check();
     expect((await store.get('Node', undefined, 'n1'))!.status?.ready).toBe(true);
     expect((await instancesOf(store))[0]!.status?.phase).toBe('Pending');
 
-    // The agent never came back: a grace period after the start it is lost after all.
+    // The agent never came back: the startup grace after the start it is lost after all.
     clock.advance(2);
     await nodes.check();
     expect((await store.get('Node', undefined, 'n1'))!.status?.ready).toBe(false);

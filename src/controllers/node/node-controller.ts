@@ -82,7 +82,17 @@ export interface NodeControllerOptions {
    * and is not counted as a node's silence; absent: off.
    */
   checkIntervalMs?: number | undefined;
+  /**
+   * A node this controller has not heard from since it started is silent only past this long
+   * after the start, if longer than the grace period (default 60 s, Kubernetes'
+   * --node-startup-grace-period): after a server restart every agent must first reach the new
+   * server, and at 5,000 nodes that took longer than a 15 s grace period, which replaced thousands
+   * of running instances. A node heard from since the start gets the grace period as usual.
+   */
+  startupGraceMs?: number | undefined;
 }
+
+export const DEFAULT_STARTUP_GRACE_MS = 60_000;
 
 /** How far back the lag credit is remembered (silences longer than this get the oldest credit). */
 const LAG_HISTORY_MS = 10 * 60_000;
@@ -114,6 +124,8 @@ export class NodeController {
    * period from here.
    */
   private graceFrom: number;
+  /** Our own clock at construction: nodes not heard from since get the startup grace. */
+  private readonly startedAt: number;
   /** When the previous check ended; undefined before the first. */
   private lastCheckAt: number | undefined;
   /** Sum of how late checks started (ms, stalls aside): the server's own lag so far. */
@@ -133,6 +145,7 @@ export class NodeController {
     this.now = opts.now ?? Date.now;
     this.events = opts.events;
     this.graceFrom = this.now();
+    this.startedAt = this.graceFrom;
     this.settings = new LossSettings(opts.store, opts.nodeGracePeriodMs);
   }
 
@@ -167,12 +180,13 @@ export class NodeController {
       }
       if (ready) this.lostDone.delete(name);
       const silentFor = this.silentFor(node);
-      if (!(silentFor > this.settings.shortest)) this.nextDue.delete(name);
-      if (ready && silentFor > this.opts.nodeGracePeriodMs) {
+      const startup = this.startupGrace(node);
+      if (!(silentFor > Math.max(this.settings.shortest, startup))) this.nextDue.delete(name);
+      if (ready && silentFor > Math.max(this.opts.nodeGracePeriodMs, startup)) {
         silent.push(node);
         continue;
       }
-      if (ready && silentFor > this.settings.shortest) maybeEarly.push(node);
+      if (ready && silentFor > Math.max(this.settings.shortest, startup)) maybeEarly.push(node);
       // A retry after conflicts, or after a crash between marking the node and its instances.
       if (!ready && lostReason(node) && !this.lostDone.has(name)) unfinished.push(node);
       // Only a node lost to silence "comes back": a new node turning ready on its first heartbeat does not.
@@ -274,6 +288,16 @@ export class NodeController {
       this.heldBack.add(name);
       pending.push(nodeEvent(name, 'Warning', 'NodesSilentAtOnce', `${silent} of ${total} nodes silent at once: not replacing their instances; likely a server or network problem`));
     }
+  }
+
+  /**
+   * The startup grace for a node not heard from since this controller started, while it lasts
+   * (a silence counted from the start is below it until then); 0 for a node heard from since.
+   */
+  private startupGrace(node: GantryNode): number {
+    const grace = this.opts.startupGraceMs ?? DEFAULT_STARTUP_GRACE_MS;
+    if (this.now() - this.startedAt > grace) return 0;
+    return this.lastHeartbeat(node) >= this.startedAt ? 0 : grace;
   }
 
   /** The later of the lease and the stored heartbeat (node creation when it never beat), in ms. */
