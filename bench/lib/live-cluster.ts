@@ -50,6 +50,8 @@ export interface LiveClusterOptions {
   serverProfile?: string | undefined;
   /** etcd: a one-member etcd (TLS, Gantry's flags) is started in the data dir and the server runs on it. */
   store?: 'sqlite' | 'etcd' | undefined;
+  /** More `gantry server` flags (the soak's --event-ttl). */
+  serverArgs?: readonly string[] | undefined;
 }
 
 export interface LiveCluster {
@@ -144,7 +146,7 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
         command: process.execPath,
         args: [
           ...(opts.serverProfile && profileName ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', profileName] : []),
-          MAIN_JS, 'server', '--data-dir', dataDir, '--listen', listen, '--node-grace-period', opts.nodeGracePeriod, ...storeArgs,
+          MAIN_JS, 'server', '--data-dir', dataDir, '--listen', listen, '--node-grace-period', opts.nodeGracePeriod, ...storeArgs, ...(opts.serverArgs ?? []),
         ],
         cwd: REPO_ROOT,
         logPath: join(dataDir, 'server.log'),

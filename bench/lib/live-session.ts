@@ -30,6 +30,8 @@ export interface SessionOptions {
   settings: LiveSettings;
   groups: readonly NodeGroup[];
   nodeGracePeriod: string;
+  /** More `gantry server` flags. */
+  serverArgs?: readonly string[] | undefined;
 }
 
 export class LiveSession {
@@ -76,7 +78,7 @@ export class LiveSession {
       serverProfile = join(RESULTS_DIR, `server-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
     }
     const cluster = await startLiveCluster(
-      { groups: o.groups, racks: s.racks, capacity: NODE_CAPACITY, startLatency: s.startLatency, nodeGracePeriod: o.nodeGracePeriod, timeoutMs: s.timeoutMs, keep: s.keep, progress, serverProfile, store: s.store },
+      { groups: o.groups, racks: s.racks, capacity: NODE_CAPACITY, startLatency: s.startLatency, nodeGracePeriod: o.nodeGracePeriod, timeoutMs: s.timeoutMs, keep: s.keep, progress, serverProfile, store: s.store, serverArgs: o.serverArgs },
       signal,
     );
     const session = new LiveSession(cluster, signal, t0, serverProfile);
