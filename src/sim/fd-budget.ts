@@ -4,7 +4,7 @@
 // pool shared by every node's client (client/http-transport.ts) of at most DEFAULT_MAX_IN_FLIGHT
 // connections, because the request gate never lets more calls be in flight.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_IN_FLIGHT, URGENT_RESERVE } from './request-gate.js';
+import { DEFAULT_MAX_IN_FLIGHT, urgentReserveFor } from './request-gate.js';
 
 const SPARE = 256;
 
@@ -22,10 +22,10 @@ export function openFileLimit(procLimits = '/proc/self/limits'): number | undefi
 // Measured at 10,000 nodes against a server in its own process: 10,533 open files.
 const perNode = (embedded: boolean): number => (embedded ? 2 : 1);
 // The pool's sockets, and with --embedded the server's ends of them.
-const fixed = (embedded: boolean): number => SPARE + (embedded ? 2 : 1) * (DEFAULT_MAX_IN_FLIGHT + URGENT_RESERVE);
+const fixed = (nodes: number, embedded: boolean): number => SPARE + (embedded ? 2 : 1) * (DEFAULT_MAX_IN_FLIGHT + urgentReserveFor(nodes));
 
 function fdsNeeded(nodes: number, embedded: boolean): number {
-  return Math.ceil(nodes * perNode(embedded)) + fixed(embedded);
+  return Math.ceil(nodes * perNode(embedded)) + fixed(nodes, embedded);
 }
 
 /** A warning with the fix when `nodes` will not fit under `limit`; undefined when they fit. */
@@ -33,7 +33,7 @@ export function fdBudgetWarning(nodes: number, embedded: boolean, limit: number 
   if (limit === undefined) return undefined;
   const need = fdsNeeded(nodes, embedded);
   if (need <= limit) return undefined;
-  const fit = Math.max(0, Math.floor((limit - fixed(embedded)) / perNode(embedded)));
+  const fit = Math.max(0, Math.floor((limit - fixed(nodes, embedded)) / perNode(embedded)));
   return (
     `${nodes} hollow nodes need about ${need} open files${embedded ? ' with --embedded' : ''}, but this process may open ${limit}: ` +
     `about ${fit} will start. Raise the limit (ulimit -n ${need}), run the server in its own process, or split the nodes over several sim processes (--name-prefix).`

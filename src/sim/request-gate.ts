@@ -15,6 +15,17 @@ export const DEFAULT_MAX_IN_FLIGHT = 256;
 export const URGENT_RESERVE = 32;
 
 /**
+ * The urgent reserve for `nodes` hollow nodes: URGENT_RESERVE, or one slot per ten nodes if more.
+ * Heartbeats come at nodes / interval a second (1,000/s at 5,000 nodes every 5 s), so the slots
+ * they need are that rate times the server's answer time. After a server restart at 5,000 nodes,
+ * with answers taking 0.3-1 s, 32 slots let heartbeats wait 26-35 s in the sim, and nodes heard
+ * from once were declared lost again: an artefact, since a real agent has a connection of its own.
+ */
+export function urgentReserveFor(nodes: number): number {
+  return Math.max(URGENT_RESERVE, Math.ceil(nodes / 10));
+}
+
+/**
  * Calls that must not wait behind the others. A heartbeat that queues behind a burst of status
  * reports reaches the server late, and a node that heartbeats late is declared lost: at 5,000
  * nodes that turned one slow minute into churn (instances replaced, more reports, later
