@@ -47,6 +47,14 @@ import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './
 import { ensureClusterTls, issueCertificate, loadCertificateAuthority, type CertificateAuthority } from './tls.js';
 import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } from './leader-lease.js';
 
+/**
+ * Connections the kernel may hold for the server before it accepts them (the kernel caps it at
+ * net.core.somaxconn, 4096 on current Linux). Node's default is 511: after a restart at 5,000
+ * nodes the agents' reconnects overflowed it, and about 900 of them sat on connections the server
+ * never accepted until their 30 s timeout, so the last nodes were heard from 35 s after the start.
+ */
+export const LISTEN_BACKLOG = 8192;
+
 /** Every long-running loop of the server listens to one stop signal: a fixed few dozen, not a leak. */
 const LONG_RUNNING_LOOPS = 100;
 
@@ -199,7 +207,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
       }).done;
     leader = runLeaderOnly(lease, [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
-    await app.listen({ host, port });
+    await app.listen({ host, port, backlog: LISTEN_BACKLOG });
     if (opts.dnsListen && opts.dnsListen.length > 0) {
       // Before the catalog has read the store, every name would be NXDOMAIN (and cached as such).
       await catalog.synced;
