@@ -49,9 +49,10 @@ import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } fr
 
 /**
  * Connections the kernel may hold for the server before it accepts them (the kernel caps it at
- * net.core.somaxconn, 4096 on current Linux). Node's default is 511: after a restart at 5,000
- * nodes the agents' reconnects overflowed it, and about 900 of them sat on connections the server
- * never accepted until their 30 s timeout, so the last nodes were heard from 35 s after the start.
+ * net.core.somaxconn, 4096 on current Linux; raise that for more nodes). Node's default is 511.
+ * After a restart at 5,000 nodes the agents' reconnects overflow the queue (the host's
+ * ListenOverflows counter climbs), and a client whose handshake was dropped waits up to its 30 s
+ * timeout: about 900 watches did with 511, still about 700 with 4096 (docs/performance.md).
  */
 export const LISTEN_BACKLOG = 8192;
 
