@@ -77,6 +77,8 @@ export class FakeGantryClient implements GantryClient {
   readonly eventBatches: { items: EventReport[]; source: string | undefined }[] = [];
   readonly nodes = new Map<string, GantryNode>();
   heartbeats = 0;
+  /** Each heartbeat's own timeout, as the caller passed it. */
+  readonly heartbeatTimeouts: (number | undefined)[] = [];
   listCalls = 0;
   /** The next this-many list calls fail with UNAVAILABLE. */
   failLists = 0;
@@ -253,7 +255,8 @@ export class FakeGantryClient implements GantryClient {
     return node;
   }
 
-  async heartbeat(nodeName: string): Promise<void> {
+  async heartbeat(nodeName: string, opts: { timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.heartbeatTimeouts.push(opts.timeoutMs);
     this.check();
     if (!this.nodes.has(nodeName)) throw new NotFoundError('Node', undefined, nodeName);
     this.heartbeats++;

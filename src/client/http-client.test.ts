@@ -225,6 +225,11 @@ describe('timeouts', () => {
       const err = await createHttpClient({ server: url, token: 't', timeoutMs: 100 }).version().catch((e: unknown) => e);
       expect(isAppError(err, 'UNAVAILABLE')).toBe(true);
       expect((err as AppError).message).toBe(`the Gantry server at ${url} did not answer GET /api/v1/version within 100 ms`);
+      // A heartbeat can have its own, shorter timeout (an agent keeps it under its interval).
+      const started = Date.now();
+      const beat = await createHttpClient({ server: url, token: 't', timeoutMs: 60_000 }).heartbeat('n1', { timeoutMs: 150 }).catch((e: unknown) => e);
+      expect((beat as AppError).message).toBe(`the Gantry server at ${url} did not answer POST /api/v1/nodes/n1/heartbeat within 150 ms`);
+      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));

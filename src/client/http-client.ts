@@ -112,6 +112,8 @@ interface CallOptions {
   query?: URLSearchParams;
   /** Ends the call early, besides the client's timeout. */
   signal?: AbortSignal | undefined;
+  /** This call's timeout instead of the client's. */
+  timeoutMs?: number | undefined;
 }
 
 function causeOf(e: unknown): string {
@@ -330,8 +332,8 @@ export class HttpClient implements GantryClient {
     return this.json(routesOfKind('Node').status, `${objectPath('Node', undefined, name)}/status`, objectSchema('Node'), { body });
   }
 
-  async heartbeat(nodeName: string): Promise<void> {
-    await this.call(ROUTES.heartbeat, `${objectPath('Node', undefined, nodeName)}/heartbeat`, {});
+  async heartbeat(nodeName: string, opts: { timeoutMs?: number | undefined } = {}): Promise<void> {
+    await this.call(ROUTES.heartbeat, `${objectPath('Node', undefined, nodeName)}/heartbeat`, { timeoutMs: opts.timeoutMs });
   }
 
   async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
@@ -574,12 +576,12 @@ export class HttpClient implements GantryClient {
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: opts.signal,
-        timeoutMs: this.timeoutMs,
+        timeoutMs: opts.timeoutMs ?? this.timeoutMs,
       });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       if (e instanceof CallTimeout) {
-        throw new UnavailableError(`the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${this.timeoutMs} ms`);
+        throw new UnavailableError(`the Gantry server at ${this.server} did not answer ${route.method} ${path} within ${opts.timeoutMs ?? this.timeoutMs} ms`);
       }
       if (this.failover(e, tried, route.method)) return this.send(route, path, opts, tried + 1);
       throw this.unreachable(e);

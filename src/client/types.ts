@@ -95,7 +95,8 @@ export interface GantryClient extends ListWatch {
   /** Role agent only. */
   /** With `revision`: only if the Node is still at it (409 otherwise). */
   updateNodeStatus(name: string, status: NodeStatus, revision?: number): Promise<ObjectOf<'Node'>>;
-  heartbeat(nodeName: string): Promise<void>;
+  /** `timeoutMs`: this heartbeat's own timeout (an agent keeps it under its interval). */
+  heartbeat(nodeName: string, opts?: { timeoutMs?: number | undefined }): Promise<void>;
   reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]>;
   /** Role agent only; at most 1,000 items. `source` says who saw it (default "agent"). */
   recordEvents(items: readonly EventReport[], source?: string): Promise<void>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, isAppError, type Manifest } from '../../core/index.js';
-import { NodeRegistrar, heartbeatDelay } from './node-registrar.js';
+import { MIN_HEARTBEAT_TIMEOUT_MS, NodeRegistrar, heartbeatDelay } from './node-registrar.js';
 import { FakeGantryClient, silentLogger } from '../test-helpers.js';
 
 function aRegistrar(client: FakeGantryClient, heartbeatIntervalMs = 1000): NodeRegistrar {
@@ -86,6 +86,18 @@ describe('NodeRegistrar.run', () => {
     expect(client.nodes.get('n1')?.status?.usage?.cpu).toBe(100);
     stop.abort();
     await running;
+  });
+
+  it('gives each heartbeat a timeout of its interval (at least MIN_HEARTBEAT_TIMEOUT_MS), not the client\'s 30 s', async () => {
+    for (const [interval, timeout] of [[10, MIN_HEARTBEAT_TIMEOUT_MS], [MIN_HEARTBEAT_TIMEOUT_MS + 100, MIN_HEARTBEAT_TIMEOUT_MS + 100]] as const) {
+      const client = new FakeGantryClient();
+      const stop = new AbortController();
+      const running = aRegistrar(client, interval).run(stop.signal);
+      for (let i = 0; i < 100 && client.heartbeats < 1; i++) await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      await running;
+      expect(client.heartbeatTimeouts[0]).toBe(timeout);
+    }
   });
 
   it('writes the status against the revision it read, and reads again after a 409', async () => {

@@ -27,6 +27,9 @@ export interface NodeRegistrarOptions {
   random?: (() => number) | undefined;
 }
 
+/** A heartbeat's own timeout is its interval, and never below this. */
+export const MIN_HEARTBEAT_TIMEOUT_MS = 2000;
+
 /**
  * The wait before the next heartbeat or retry. Retries come quicker than heartbeats, but never
  * rarer: a slow retry would mark the node lost. Both are jittered downwards (heartbeats by up to
@@ -181,7 +184,10 @@ export class NodeRegistrar {
       try {
         if (registered) {
           if (this.statusDirty && !this.statusWrite) this.startStatusWrite(signal);
-          await client.heartbeat(nodeName);
+          // At most an interval: a heartbeat stuck on a connection the server never accepted (its
+          // listen queue overflowed as 5,000 agents reconnected after a restart) waited out the
+          // client's 30 s, past the grace period, and the node was declared lost while it ran.
+          await client.heartbeat(nodeName, { timeoutMs: Math.max(MIN_HEARTBEAT_TIMEOUT_MS, interval) });
         } else {
           await this.register();
           registered = true;
