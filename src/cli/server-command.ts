@@ -31,6 +31,7 @@ export function serverCommand(ctx: CliContext) {
     .option('--no-tls', 'serve the API in plain HTTP (refused on a non-loopback --listen without --insecure)')
     .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
+    .option('--node-startup-grace <duration>', 'after a start, a node not heard from yet is marked not ready only this long after it (agents must reconnect first)', '60s')
     .option('--auto-uid-range <first-last>', 'uids for containers with runAsUser: auto, one per instance on its node', '100000-165535')
     .option('--event-ttl <duration>', 'events are deleted this long after their last occurrence', '1h')
     .option('--max-events <count>', 'at most this many events are kept (the oldest go first), and at most 100 per object', '200000')
@@ -56,6 +57,7 @@ export function serverCommand(ctx: CliContext) {
       const dnsListen = parseDnsListen(opts.dnsListen);
       const dnsTtl = parseDnsTtl(opts.dnsTtl);
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
+      const nodeStartupGraceMs = durationOption(opts.nodeStartupGrace, '--node-startup-grace');
       const autoUidRange = parseUidRange(opts.autoUidRange);
       const eventRetention = parseEventRetention(opts.eventTtl, opts.maxEvents);
       const lb = parseLbFlags(opts, false);
@@ -64,7 +66,7 @@ export function serverCommand(ctx: CliContext) {
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, autoUidRange, eventRetention, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, nodeStartupGraceMs, autoUidRange, eventRetention, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port, server.tls ? 'https' : 'http') : server.url;
         ctx.stdout(

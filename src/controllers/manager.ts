@@ -15,6 +15,8 @@ import type { HandlerResult, WorkQueue } from '../runtime/work-queue.js';
 export interface ControllerOptions {
   /** A node silent this long is marked not ready and its instances Lost. */
   nodeGracePeriodMs: number;
+  /** A node not heard from since the controllers started is silent only past this long after the start (server --node-startup-grace); default 60 s. */
+  nodeStartupGraceMs?: number | undefined;
   /** Every key is reconciled at least this often, events or not. */
   resyncIntervalMs: number;
   /** Scheduler seed, for reproducible placement in tests and simulations. */

@@ -70,7 +70,7 @@ describe('the leader lease of the server root', () => {
 
   it('stops every leader-only loop when the lease is lost, writes nothing without it, and starts them again when it comes back', async () => {
     const lease = new TestLease();
-    server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }), nodeGracePeriodMs: 300, leaderLease: lease });
+    server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }), nodeGracePeriodMs: 300, nodeStartupGraceMs: 300, leaderLease: lease });
     const admin = createHttpClient({ server: server.url, token: server.adminToken, ca: server.tls?.ca.certPem });
     expect(server.leader.leading).toBe(true);
 

@@ -65,6 +65,8 @@ export interface StartServerOptions {
   listen: string;
   logger: Logger;
   nodeGracePeriodMs?: number;
+  /** --node-startup-grace: how long after the start a node not heard from yet may stay silent; default 60 s. */
+  nodeStartupGraceMs?: number | undefined;
   /** --auto-uid-range: uids for runAsUser auto; default 100000-165535. */
   autoUidRange?: { first: number; last: number } | undefined;
   /** --event-ttl, --max-events: what event GC keeps; default DEFAULT_EVENT_RETENTION. */
@@ -205,7 +207,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         metrics,
         logger,
         signal,
-        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
+        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.nodeStartupGraceMs !== undefined ? { nodeStartupGraceMs: opts.nodeStartupGraceMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
       }).done;
     leader = runLeaderOnly(lease, [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port, backlog: LISTEN_BACKLOG });

@@ -21,6 +21,7 @@ export function setupNodeController(mgr: Manager): void {
     events: mgr.events,
     logger,
     nodeGracePeriodMs: mgr.options.nodeGracePeriodMs,
+    startupGraceMs: mgr.options.nodeStartupGraceMs,
     leases: mgr.leases,
     // A tick 4 s late: the server was stalled, and heartbeats could not get in either.
     stallThresholdMs: NODE_CHECK_INTERVAL_MS + NODE_CHECK_STALL_MS,
