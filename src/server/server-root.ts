@@ -50,9 +50,9 @@ import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } fr
 /**
  * Connections the kernel may hold for the server before it accepts them (the kernel caps it at
  * net.core.somaxconn, 4096 on current Linux; raise that for more nodes). Node's default is 511.
- * After a restart at 5,000 nodes the agents' reconnects overflow the queue (the host's
- * ListenOverflows counter climbs), and a client whose handshake was dropped waits up to its 30 s
- * timeout: about 900 watches did with 511, still about 700 with 4096 (docs/performance.md).
+ * 5,000 agents reconnect at once after a restart; the host's ListenOverflows counter, which
+ * climbed in runs with 511, did not move in the run with 4096. (About 700 reconnecting watches
+ * still waited out their 30 s there, for a reason not found yet: docs/performance.md.)
  */
 export const LISTEN_BACKLOG = 8192;
 
