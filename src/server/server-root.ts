@@ -50,9 +50,9 @@ import { LocalLeaderLease, runLeaderOnly, type LeaderLease, type LeaderLoop } fr
 /**
  * Connections the kernel may hold for the server before it accepts them (the kernel caps it at
  * net.core.somaxconn, 4096 on current Linux; raise that for more nodes). Node's default is 511.
- * 5,000 agents reconnect at once after a restart; the host's ListenOverflows counter, which
- * climbed in runs with 511, did not move in the run with 4096. (About 700 reconnecting watches
- * still waited out their 30 s there, for a reason not found yet: docs/performance.md.)
+ * 5,000 agents reconnect at once after a restart: the host's ListenOverflows counter climbed in
+ * runs with 511, and in one of two runs with 4096 (by 9,772). A client whose connection the
+ * server never accepted waits out its timeout (docs/performance.md).
  */
 export const LISTEN_BACKLOG = 8192;
 
