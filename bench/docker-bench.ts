@@ -9,6 +9,10 @@
 // GET every 50 ms on each container's published port. The Gantry side is split from a watch on
 // the instances: apply -> all created -> all bound -> all Running (container started) -> all ready.
 //
+// Both sides get the same CPU and memory limits (--cpu, default 100m, Gantry's own default): a
+// 10m quota alone makes a start three times slower, whoever sends it (runc's init and the
+// process's first steps run under 1% of a core).
+//
 // Target (issue 14): Gantry's time to N/N ready within 1.25x of the floor.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
@@ -26,6 +30,9 @@ import type { Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
 const run = promisify(execFile);
 const SERVICE = 'dockerbench';
 const TARGET_RATIO = 1.25;
+// The same limits on both sides: a container is the same container whoever starts it.
+const MEMORY = '16Mi';
+const MEMORY_DOCKER = '16m';
 const HTTPD = 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www';
 
 interface Settings {
@@ -33,6 +40,8 @@ interface Settings {
   parallel: number;
   rounds: number;
   maxContainerOps: number | undefined;
+  /** The replicas' CPU limit in millicores; the floor's containers get the same (docker run --cpus). */
+  cpuMillis: number;
   keep: boolean;
 }
 
@@ -43,6 +52,7 @@ export const dockerBench: Scenario = {
     replicas: { type: 'string', default: '20', value: '<n>', description: 'replicas (and floor containers)' },
     parallel: { type: 'string', default: '8', value: '<n>', description: 'docker run calls at once for the floor' },
     rounds: { type: 'string', default: '3', value: '<n>', description: 'rounds of each; the medians are reported' },
+    cpu: { type: 'string', default: '100', value: '<millicores>', description: "each container's CPU limit, on both sides (a quota: 10 makes runc and the process start under 1% of a core)" },
     'max-container-ops': { type: 'string', value: '<n>', description: "the agent's --max-container-ops (default: the agent's own)" },
     keep: { type: 'boolean', default: false, description: "keep the server's and agent's data dir and logs" },
   },
@@ -53,6 +63,7 @@ export const dockerBench: Scenario = {
         parallel: flags.int('parallel', 1, 64),
         rounds: flags.int('rounds', 1, 20),
         maxContainerOps: flags.has('max-container-ops') ? flags.int('max-container-ops', 1, 1000) : undefined,
+        cpuMillis: flags.int('cpu', 10, 64_000),
         keep: flags.boolean('keep'),
       },
       ctx,
@@ -92,7 +103,7 @@ async function floorRound(s: Settings, image: string, runId: string, signal: Abo
   const polls: Promise<void>[] = [];
   try {
     await pool(ports, s.parallel, async (port) => {
-      await run('docker', ['run', '-d', '--label', label, '-p', `127.0.0.1:${port}:8080`, '--memory', '16m', image, '/bin/sh', '-c', HTTPD]);
+      await run('docker', ['run', '-d', '--label', label, '-p', `127.0.0.1:${port}:8080`, '--memory', MEMORY_DOCKER, '--cpus', String(s.cpuMillis / 1000), image, '/bin/sh', '-c', HTTPD]);
       polls.push(
         (async () => {
           while (!(await answers(port))) {
@@ -158,7 +169,7 @@ async function gantryRound(s: Settings, image: string, cluster: Awaited<ReturnTy
             name: 'web',
             image,
             command: ['/bin/sh', '-c', HTTPD],
-            resources: { cpu: '10m', memory: '16Mi' },
+            resources: { cpu: `${s.cpuMillis}m`, memory: MEMORY },
             ports: [{ name: 'http', containerPort: 8080 }],
             healthCheck: { http: { port: 'http', path: '/' }, interval: '1s' },
           },
@@ -209,6 +220,7 @@ async function runDockerBench(s: Settings, ctx: ScenarioContext): Promise<Scenar
   const figures = {
     replicas: s.replicas,
     parallel: s.parallel,
+    cpuMillis: s.cpuMillis,
     rounds: s.rounds,
     floorSeconds: round2(floor),
     gantryReadySeconds: round2(gantry),
@@ -222,7 +234,7 @@ async function runDockerBench(s: Settings, ctx: ScenarioContext): Promise<Scenar
     hostLoadAtEnd: round2(loadAtEnd),
   };
   return {
-    title: `docker: ${s.replicas} replicas with a 1 s HTTP health check on the real dockerd, beside ${s.parallel}-parallel docker run; ${s.rounds} rounds each`,
+    title: `docker: ${s.replicas} replicas (${s.cpuMillis}m CPU, ${MEMORY} each) with a 1 s HTTP health check on the real dockerd, beside ${s.parallel}-parallel docker run of the same containers; ${s.rounds} rounds each`,
     summary: [
       `floor (docker run, ${s.parallel} at a time, until each answers HTTP): median ${figures.floorSeconds} s (rounds: ${figures.floorRoundsSeconds.join(', ')} s)`,
       `Gantry, apply to ${s.replicas}/${s.replicas} ready: median ${figures.gantryReadySeconds} s (rounds: ${figures.gantryRoundsSeconds.join(', ')} s)`,
