@@ -4,6 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GantryNode, Manifest, NodeStatus } from '../core/index.js';
 import { aNode, anInstance } from '../core/test-builders.js';
 import { AGENT_LABEL_PREFIX } from './node-authorizer.js';
+import { EventReporter } from '../agent/node/event-reporter.js';
+import type { GantryClient } from '../client/types.js';
+import pino from 'pino';
 import { aNodeToken, aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness;
@@ -122,11 +125,49 @@ describe('node authorizer: writes', () => {
   });
 
   it('records events about its Node and instances (or gone ones), not about others', async () => {
-    const ev = (kind: string, name: string) => ({ involved: { kind, name, ...(kind === 'Instance' ? { namespace: 'default' } : {}) }, type: 'Normal', reason: 'Test', message: 'x' });
+    const ev = (kind: string, name: string) => ({ involved: { kind, name, ...(kind === 'Node' ? {} : { namespace: 'default' }) }, type: 'Normal', reason: 'Test', message: 'x' });
     const post = (items: unknown[]) => h.call({ method: 'POST', url: '/api/v1/events', token: a, payload: { items } });
     expect((await post([ev('Node', 'node-a'), ev('Instance', 'web-aaaaa'), ev('Instance', 'web-gone0')])).statusCode).toBe(200);
     expect((await post([ev('Node', 'node-b')])).statusCode).toBe(403);
     expect((await post([ev('Instance', 'web-bbbbb')])).statusCode).toBe(403);
-    expect((await post([ev('Service', 'web')])).statusCode).toBe(403);
+    expect((await post([ev('Config', 'web')])).statusCode).toBe(403);
+  });
+
+  it("records the agent's combined events about a service it runs instances of (or a gone one), not about another service", async () => {
+    const svc = (name: string): Manifest => ({ apiVersion: 'gantry/v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { replicas: 1, containers: [{ name: 'm', image: 'x' }] } });
+    await h.store.create(svc('web'));
+    await h.store.create(svc('api'));
+    await h.store.create(anInstance('api-bbbbb', { node: 'node-b', service: 'api' }));
+    const post = (name: string) =>
+      h.call({ method: 'POST', url: '/api/v1/events', token: a, payload: { items: [{ involved: { kind: 'Service', namespace: 'default', name }, type: 'Normal', reason: 'Started', message: '10 instances' }] } });
+    // web-aaaaa (service web) is on node-a.
+    expect((await post('web')).statusCode).toBe(200);
+    // A deleted service's last events (its instances may be gone too by the time they are sent).
+    expect((await post('gone')).statusCode).toBe(200);
+    const other = await post('api');
+    expect(other.statusCode).toBe(403);
+    expect(message(other)).toMatch(/^node node-a may not record events about service default\/api \(items\[0\]\), which has no instance on it/);
+  });
+
+  it("takes an agent's batch with ten or more Started of one service, combined on the service", async () => {
+    for (let i = 0; i < 11; i++) await h.store.create(anInstance(`web-c${String(i).padStart(4, '0')}`, { node: 'node-a' }));
+    const refused: unknown[] = [];
+    const client = {
+      recordEvents: async (items: unknown[], source?: string) => {
+        const res = await h.call({ method: 'POST', url: '/api/v1/events', token: a, payload: { items, source } });
+        if (res.statusCode !== 200) refused.push(res.json());
+      },
+    } as unknown as GantryClient;
+    const reporter = new EventReporter({ client, logger: pino({ level: 'silent' }), source: 'agent/node-a' });
+    for (let i = 0; i < 11; i++) reporter.emit({ kind: 'Instance', namespace: 'default', name: `web-c${String(i).padStart(4, '0')}` }, 'Normal', 'Started', 'started container m', 'web');
+    reporter.emit({ kind: 'Node', name: 'node-a' }, 'Warning', 'DiskPressure', 'disk 91% full');
+    await reporter.flush();
+    expect(refused).toEqual([]);
+    const { items } = await h.store.list('Event', { namespace: 'default' });
+    const started = items.filter((e) => (e.spec as { reason: string }).reason === 'Started');
+    expect(started.map((e) => (e.spec as { involved: { kind: string; name: string }; message: string }).involved)).toEqual([{ kind: 'Service', namespace: 'default', name: 'web' }]);
+    expect((started[0]!.spec as { message: string }).message).toMatch(/^11 instances \(web-c0000, /);
+    // The batch's other event went in with it: a refused batch would have lost both.
+    expect(items.some((e) => (e.spec as { reason: string }).reason === 'DiskPressure')).toBe(true);
   });
 });

@@ -8,8 +8,8 @@
 //   writes  its own Node (address and agentPort as fixed at join; unschedulable, draining,
 //           overcommit, reserved as they are; labels only under AGENT_LABEL_PREFIX), its Node's
 //           status (address and agentUrl within its own address and port) and heartbeat; status
-//           of the instances bound to it (hostIP = its address); events about its Node and its
-//           instances; the config files of its instances.
+//           of the instances bound to it (hostIP = its address); events about its Node, its
+//           instances and the services they belong to; the config files of its instances.
 //
 // A route with no entry in CHECKS is refused to every bound node: a new route is closed to nodes
 // until someone decides what a node may do with it. There is no shared agent token: every node
@@ -186,11 +186,25 @@ async function checkEvents(p: NodePrincipal, req: FastifyRequest, store: Store):
         if (involved.name !== p.name) throw refuse(p, `record events about node ${involved.name} (items[${i}])`);
         return;
       }
+      if (kind === 'Service') {
+        // The agent's combined events ("Started: 20 instances ...", event-reporter.ts) are about
+        // a service the node runs instances of, or one already gone.
+        const ns = involved.namespace ?? '';
+        if (await runsInstancesOf(p, store, ns, involved.name)) return;
+        if (!(await store.get('Service', ns, involved.name))) return;
+        throw refuse(p, `record events about service ${ns}/${involved.name} (items[${i}]), which has no instance on it`);
+      }
       if (kind !== 'Instance') throw refuse(p, `record events about a ${String(kind)} (items[${i}])`);
       const inst = await store.get('Instance', involved.namespace ?? '', involved.name);
       if (inst && inst.spec.node !== p.name) throw refuse(p, `record events about instance ${involved.namespace ?? ''}/${involved.name} (items[${i}])`);
     }),
   );
+}
+
+/** Whether one of the instances bound to the node belongs to service `namespace/name`. */
+async function runsInstancesOf(p: NodePrincipal, store: Store, namespace: string, name: string): Promise<boolean> {
+  const { items } = await store.list('Instance', { namespace, field: { path: 'spec.node', value: p.name } });
+  return items.some((i) => i.spec.service === name);
 }
 
 /** Whether one of the node's instances in `namespace` refers to the Config or Secret `name`. */
