@@ -4,7 +4,7 @@
 // pool shared by every node's client (client/http-transport.ts) of at most DEFAULT_MAX_IN_FLIGHT
 // connections, because the request gate never lets more calls be in flight.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_IN_FLIGHT, urgentReserveFor } from './request-gate.js';
+import { DEFAULT_MAX_IN_FLIGHT, URGENT_RESERVE } from './request-gate.js';
 
 const SPARE = 256;
 
@@ -22,7 +22,7 @@ export function openFileLimit(procLimits = '/proc/self/limits'): number | undefi
 // Measured at 10,000 nodes against a server in its own process: 10,533 open files.
 const perNode = (embedded: boolean): number => (embedded ? 2 : 1);
 // The pool's sockets, and with --embedded the server's ends of them.
-const fixed = (nodes: number, embedded: boolean): number => SPARE + (embedded ? 2 : 1) * (DEFAULT_MAX_IN_FLIGHT + urgentReserveFor(nodes));
+const fixed = (nodes: number, embedded: boolean): number => SPARE + (embedded ? 2 : 1) * (DEFAULT_MAX_IN_FLIGHT + URGENT_RESERVE);
 
 function fdsNeeded(nodes: number, embedded: boolean): number {
   return Math.ceil(nodes * perNode(embedded)) + fixed(nodes, embedded);

@@ -14,7 +14,7 @@ import type { GantryClient } from '../client/types.js';
 import { parseToken, UnauthorizedError, UnavailableError, UsageError, type JoinAnswer, type JoinRequest } from '../core/index.js';
 import { hollowNodeSpec, type HollowNodeSpec } from './hollow-node-spec.js';
 import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
-import { DEFAULT_MAX_IN_FLIGHT, RequestGate, urgentReserveFor, withRequestGate } from './request-gate.js';
+import { DEFAULT_MAX_IN_FLIGHT, RequestGate, URGENT_RESERVE, withRequestGate } from './request-gate.js';
 import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
 
 export interface HollowNodesOptions {
@@ -125,7 +125,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const running: RunningHollowNode[] = [];
   const logServer = opts.logListen === false ? undefined : new SharedLogServer({ logger: opts.logger, listen: opts.logListen });
   let logUrl: string | undefined;
-  const urgentReserve = urgentReserveFor(opts.nodes);
+  const urgentReserve = URGENT_RESERVE;
   const gate = new RequestGate(maxInFlight, { urgentReserve });
   let registered = 0;
   let joinMs = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeGantryClient, aContainer } from '../agent/test-helpers.js';
 import { API_VERSION } from '../core/index.js';
-import { RequestGate, URGENT_RESERVE, urgentReserveFor, withRequestGate } from './request-gate.js';
+import { RequestGate, withRequestGate } from './request-gate.js';
 import { anInstance } from '../core/test-builders.js';
 
 /** A call that runs only when the gate lets it, and finishes when the test says so. */
@@ -146,14 +146,5 @@ describe('withRequestGate', () => {
     await held;
     await heartbeat;
     expect(client.heartbeats).toBe(1);
-  });
-});
-
-describe('urgentReserveFor', () => {
-  it('keeps 32 slots for heartbeats up to 320 nodes, then one per ten nodes', () => {
-    expect(urgentReserveFor(50)).toBe(URGENT_RESERVE);
-    expect(urgentReserveFor(320)).toBe(32);
-    expect(urgentReserveFor(5000)).toBe(500);
-    expect(urgentReserveFor(10_001)).toBe(1001);
   });
 });

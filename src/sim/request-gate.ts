@@ -11,19 +11,13 @@ export const DEFAULT_MAX_IN_FLIGHT = 256;
  * Slots beyond the limit that only urgent calls (heartbeats) may take. Jumping the queue was not
  * enough: at 2,000 nodes on a starved machine all 256 slots sat in slow status reports and
  * heartbeats still waited 9 s for one to free. The pool has as many more sockets.
+ *
+ * Not more: one slot per ten nodes (500 at 5,000) let heartbeats through faster after a server
+ * restart, but cost the 5,000-node deploy 35-60 s (A/B on 2026-12-06, as printed: all Running at
+ * 147.7-167.0 s with 500 slots, 105.3-124.2 s with 32; the sim's CPU 155-178 s against 105-124 s),
+ * and did not bring the nodes back sooner (35.5 s against 30.5 s).
  */
 export const URGENT_RESERVE = 32;
-
-/**
- * The urgent reserve for `nodes` hollow nodes: URGENT_RESERVE, or one slot per ten nodes if more.
- * Heartbeats come at nodes / interval a second (1,000/s at 5,000 nodes every 5 s), so the slots
- * they need are that rate times the server's answer time. After a server restart at 5,000 nodes,
- * with answers taking 0.3-1 s, 32 slots let heartbeats wait 26-35 s in the sim, and nodes heard
- * from once were declared lost again: an artefact, since a real agent has a connection of its own.
- */
-export function urgentReserveFor(nodes: number): number {
-  return Math.max(URGENT_RESERVE, Math.ceil(nodes / 10));
-}
 
 /**
  * Calls that must not wait behind the others. A heartbeat that queues behind a burst of status
