@@ -150,7 +150,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     agentTls: deps.agentTls,
     events: deps.events,
     leases: deps.leases,
-    renewLease: deps.leases && ((node: string) => deps.leases?.renew(node, (deps.now ?? (() => new Date()))().getTime())),
     tokens,
     metrics,
   };

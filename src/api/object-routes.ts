@@ -18,7 +18,7 @@ import { namespaceFilter, principalOf } from './auth.js';
 import { applyObject, createObject, parseManifest } from './apply.js';
 import { dryRunApply } from './dry-run.js';
 import { queryFlag, queryInt, type Params, type Query, type RouteDeps } from './route-deps.js';
-import { boundNode, nodeListScope, tokenIdOf } from './node-authorizer.js';
+import { nodeListScope, tokenIdOf } from './node-authorizer.js';
 import { refuseUnwatchable, selectorPredicate, selectorSelection } from './selectors.js';
 import { parseStatusBody, writeStatus } from './status-writes.js';
 import { serve } from './serve-route.js';
@@ -43,12 +43,6 @@ async function listOrWatch(deps: RouteDeps, pages: ListPages, k: KindInfo, names
     refuseUnwatchable(query);
     const fromRevision = queryInt(query, 'revision');
     deps.metrics?.reads.inc({ kind: k.kind, how: fromRevision === undefined ? 'watch' : 'resume' });
-    // A node opening its own watch is alive and reaches us, as a heartbeat says: after a server
-    // restart its watches come back at once while its heartbeats wait for their interval (and, at
-    // thousands of nodes, behind each other). It only postpones "silent"; marking a lost node
-    // ready again stays the heartbeat's (heartbeats.ts).
-    const node = boundNode(principal);
-    if (node) deps.renewLease?.(node.name);
     await serveWatch(reply, {
       store: deps.store,
       streams: deps.streams,

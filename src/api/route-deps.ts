@@ -26,11 +26,6 @@ export interface RouteDeps {
   events: EventRecorder;
   /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
   leases?: NodeLeases | undefined;
-  /**
-   * Renews a node's lease now (with leases only): a node's own watch opening is hearing from it,
-   * as its heartbeat is. Absent without leases.
-   */
-  renewLease?: ((node: string) => void) | undefined;
   /** Token objects in memory (authentication reads them; the token routes note their writes). */
   tokens: TokenMirror;
   /** Lists and watches are counted here (gantry_api_reads_total). */

@@ -77,7 +77,7 @@ export class ServerMetrics {
     const fresh = (): number => this.freshLeases();
     new Gauge({
       name: 'gantry_node_leases_fresh',
-      help: 'nodes this server heard from (a heartbeat, or a watch of their own opened) within the node grace period (after a restart: the nodes heard from since)',
+      help: 'nodes whose heartbeat this server received within the node grace period (after a restart: the nodes heard from since)',
       registers,
       collect() {
         this.set(fresh());
