@@ -41,6 +41,23 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 3000): Promise
 }
 
 describe('watch stream', () => {
+  it('answers its headers at once on a watch with nothing to send yet (not at the first bookmark)', async () => {
+    h = await startHarness({ bookmarkIntervalMs: 60_000 });
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = h.app.server.address() as AddressInfo;
+    const revision = await h.store.currentRevision();
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 2000);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/default/services?watch=1`, { headers: { authorization: `Bearer ${ADMIN}` }, signal: ac.signal });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-gantry-revision')).toBe(String(revision));
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+  });
+
   it('replays from a revision, then follows live changes', async () => {
     h = await startHarness();
     const client = await listen(h);

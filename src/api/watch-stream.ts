@@ -103,6 +103,9 @@ export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Pr
 
   reply.hijack();
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-gantry-revision': String(from) });
+  // Node holds the headers until the first body byte: on a quiet watch that is the first bookmark,
+  // and the client would not know its watch was taken (nor its revision) until then.
+  res.flushHeaders();
   const log = o.logger.child({ kind: o.kind, namespace: o.namespace, fromRevision: from, ...(o.field && { field: `${o.field.path}=${o.field.value ?? ''}` }) });
   log.debug('watch opened');
 
