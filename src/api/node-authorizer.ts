@@ -201,15 +201,19 @@ async function checkEvents(p: NodePrincipal, req: FastifyRequest, store: Store):
   );
 }
 
+/** The instances in `namespace` bound to the node (the store's spec.node index). */
+async function instancesOnNode(p: NodePrincipal, store: Store, namespace: string): Promise<Instance[]> {
+  return (await store.list('Instance', { namespace, field: { path: 'spec.node', value: p.name } })).items;
+}
+
 /** Whether one of the instances bound to the node belongs to service `namespace/name`. */
 async function runsInstancesOf(p: NodePrincipal, store: Store, namespace: string, name: string): Promise<boolean> {
-  const { items } = await store.list('Instance', { namespace, field: { path: 'spec.node', value: p.name } });
-  return items.some((i) => i.spec.service === name);
+  return (await instancesOnNode(p, store, namespace)).some((i) => i.spec.service === name);
 }
 
 /** Whether one of the node's instances in `namespace` refers to the Config or Secret `name`. */
 async function referencedOnNode(p: NodePrincipal, store: Store, kind: 'Config' | 'Secret', namespace: string, name: string): Promise<boolean> {
-  const { items } = await store.list('Instance', { namespace, field: { path: 'spec.node', value: p.name } });
+  const items = await instancesOnNode(p, store, namespace);
   return items.some((i) => (i.spec.configFiles ?? []).some((f) => (kind === 'Config' ? f.configRef : f.secretRef)?.name === name));
 }
 

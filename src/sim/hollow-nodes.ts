@@ -125,8 +125,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
   const running: RunningHollowNode[] = [];
   const logServer = opts.logListen === false ? undefined : new SharedLogServer({ logger: opts.logger, listen: opts.logListen });
   let logUrl: string | undefined;
-  const urgentReserve = URGENT_RESERVE;
-  const gate = new RequestGate(maxInFlight, { urgentReserve });
+  const gate = new RequestGate(maxInFlight, { urgentReserve: URGENT_RESERVE });
   let registered = 0;
   let joinMs = 0;
   const t0 = Date.now();
@@ -182,7 +181,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
 
   const rampUp = async (): Promise<void> => {
     const ca = await trustedCa();
-    if (!opts.connect || !opts.join) transport = new HttpTransport({ maxSockets: maxInFlight + urgentReserve, tls: { ca } });
+    if (!opts.connect || !opts.join) transport = new HttpTransport({ maxSockets: maxInFlight + URGENT_RESERVE, tls: { ca } });
     const join = opts.join ?? ((req: JoinRequest): Promise<JoinAnswer> => joinCluster(opts.server, ca ?? '', req, transport));
     if (logServer) {
       await logServer.listen();
