@@ -2,7 +2,7 @@
 // controllers) shares one event loop, so a synchronous stretch anywhere delays everything else:
 // a heartbeat that cannot get in, a GET that waits. perf_hooks' monitorEventLoopDelay samples
 // how late the loop runs; once a window (default 10 s) the monitor logs its p99 and max (one line,
-// `event loop delay`), at warn when the max passed the stall threshold (default 100 ms), and
+// `event loop delay`, with the process's memory), at warn when the max passed the stall threshold (default 100 ms), and
 // keeps the run's maximum. The bench reads these lines from the server's log.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -22,6 +22,10 @@ export interface LoopDelayWindow {
   maxMs: number;
   /** The largest max of any window since the monitor started, ms. */
   runMaxMs: number;
+  /** Where the process's memory is at the window's end, MiB: the JS heap, memory outside it (Buffers, TLS), resident. */
+  heapUsedMiB: number;
+  externalMiB: number;
+  rssMiB: number;
 }
 
 const NS_PER_MS = 1e6;
@@ -46,7 +50,17 @@ export class LoopMonitor {
     if (h.count === 0) return undefined;
     // The histogram measures the delay beyond the sampling interval itself.
     const ms = (ns: number): number => Math.round((Math.max(0, ns / NS_PER_MS - RESOLUTION_MS)) * 10) / 10;
-    const window = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), runMaxMs: 0 };
+    const mem = process.memoryUsage();
+    const mib = (b: number): number => Math.round(b / 2 ** 20);
+    const window = {
+      p50Ms: ms(h.percentile(50)),
+      p99Ms: ms(h.percentile(99)),
+      maxMs: ms(h.max),
+      runMaxMs: 0,
+      heapUsedMiB: mib(mem.heapUsed),
+      externalMiB: mib(mem.external),
+      rssMiB: mib(mem.rss),
+    };
     this.runMaxMs = Math.max(this.runMaxMs, window.maxMs);
     window.runMaxMs = this.runMaxMs;
     h.reset();

@@ -24,7 +24,7 @@ import { deepFreeze } from './deep-freeze.js';
 import { ObjectMirror } from './object-mirror.js';
 import type { SecretBox } from './secret-box.js';
 import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, WatchEvent, WatchOptions } from './store.js';
-import { planTxn, type Change } from './txn-planner.js';
+import { planTxn, shareEqualParts, type Change } from './txn-planner.js';
 import { WatchHub, type PublishedChange } from './watch-hub.js';
 
 export interface EtcdStoreOptions {
@@ -178,7 +178,7 @@ export class EtcdStore implements Store {
   private async load(): Promise<number> {
     const key = Buffer.from(this.prefix);
     const res = await this.call('read the objects', () => this.client.kv.range({ key, range_end: prefixEnd(key) }));
-    for (const kv of res.kvs) this.mirror.set(this.decode(kv));
+    for (const kv of res.kvs) this.mirror.set(deepFreeze(this.decode(kv)));
     this.revision = Number(res.header.revision);
     return this.revision;
   }
@@ -214,8 +214,10 @@ export class EtcdStore implements Store {
         const object = deepFreeze<AnyObject>({ ...prev, metadata: { ...prev.metadata, revision } });
         published.push({ type: 'DELETED', revision, object, bytes: e.kv.key.length });
       } else {
-        const object = this.decode(e.kv);
-        const prev = this.mirror.get(object.kind, object.metadata.namespace, object.metadata.name);
+        const fresh = this.decode(e.kv);
+        const prev = this.mirror.get(fresh.kind, fresh.metadata.namespace, fresh.metadata.name);
+        // Parts equal to the version it replaces are that version's (txn-planner.ts).
+        const object = deepFreeze(prev ? (shareEqualParts(fresh, prev) as AnyObject) : fresh);
         this.mirror.set(object);
         published.push({ type: prev ? 'MODIFIED' : 'ADDED', revision, object, prev, bytes: e.kv.value.length });
       }
@@ -289,14 +291,14 @@ export class EtcdStore implements Store {
     if (this.broken) throw this.broken;
   }
 
-  /** The object a key-value holds, its revision the key's mod_revision; Secrets opened when sealed. */
+  /** The object a key-value holds (not frozen yet), its revision the key's mod_revision; Secrets opened when sealed. */
   private decode(kv: { key: Buffer; value: Buffer; mod_revision: string }): AnyObject {
     const stored = kv.value.toString();
     const kind = kv.key.toString().slice(this.prefix.length).split('/')[0] ?? '';
     const json = this.box ? this.box.open(kind, stored).json : stored;
     const object = JSON.parse(json) as AnyObject;
     object.metadata.revision = Number(kv.mod_revision);
-    return deepFreeze(object);
+    return object;
   }
 
   private encode(c: Change): Buffer {

@@ -46,8 +46,12 @@ export function planTxn(ctx: PlanContext, ops: readonly TxnOp[]): Change[] {
   };
   const changes: Change[] = [];
   const revision = ctx.revision + 1;
+  // The object created last in this transaction, per kind: a controller creating 1,000 instances
+  // of one service makes them alike, and they share their equal parts (spec, labels).
+  const lastCreated = new Map<Kind, AnyObject>();
   for (const op of ops) {
-    const change = planOne(op, revision, lookup, ctx);
+    const change = planOne(op, revision, lookup, ctx, lastCreated);
+    if (op.op === 'create') lastCreated.set(change.kind, change.object);
     overlay.set(objectKey(change.kind, change.namespace, change.name), change.type === 'DELETED' ? null : change.object);
     changes.push(change);
   }
@@ -56,7 +60,7 @@ export function planTxn(ctx: PlanContext, ops: readonly TxnOp[]): Change[] {
 
 type Lookup = (kind: Kind, ns: string | undefined, name: string) => AnyObject | undefined;
 
-function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext): Change {
+function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext, lastCreated: ReadonlyMap<Kind, AnyObject>): Change {
   if (op.op === 'delete') {
     const prev = lookup(op.kind, op.namespace, op.name);
     if (!prev) throw new NotFoundError(op.kind, op.namespace, op.name);
@@ -100,7 +104,12 @@ function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext):
   // The JSON round trip gives the store its own copy (callers keep theirs mutable) that is
   // exactly what a reopen would load: undefined fields are gone in both.
   const json = JSON.stringify(stored);
-  const object = deepFreeze(JSON.parse(json) as AnyObject);
+  // Parts equal to the version it replaces (or, for a create, to the last object of its kind this
+  // transaction created) are that version's frozen parts: a status report allocates a new status
+  // and envelope, not a new spec, so versions cost memory and the collector only for what changed.
+  const fresh = JSON.parse(json) as AnyObject;
+  const alike = prev ?? lastCreated.get(kind);
+  const object = deepFreeze(alike ? (shareEqualParts(fresh, alike) as AnyObject) : fresh);
   return { type: prev ? 'MODIFIED' : 'ADDED', revision, kind, namespace, name, object, json };
 }
 
@@ -122,4 +131,44 @@ function checkIdentity(kind: Kind, namespace: string | undefined, name: string):
       { path: 'metadata.namespace', message: `must be absent: ${kind} objects do not live in a namespace` },
     ]);
   }
+}
+
+/**
+ * `fresh` with every part deep-equal to the same part of `old` replaced by `old`'s (which is
+ * frozen and stays so); `old` itself when the two are equal throughout. Both are parsed JSON, so
+ * equal parts are interchangeable. Only `fresh` is changed, and only where it is replaced.
+ */
+export function shareEqualParts(fresh: unknown, old: unknown): unknown {
+  if (fresh === old) return old;
+  if (typeof fresh !== 'object' || fresh === null || typeof old !== 'object' || old === null) return fresh;
+  if (Array.isArray(fresh) !== Array.isArray(old)) return fresh;
+  const f = fresh as Record<string, unknown>;
+  const o = old as Record<string, unknown>;
+  let same = true;
+  if (Array.isArray(fresh)) {
+    const list = fresh as unknown[];
+    const a = old as unknown[];
+    if (list.length !== a.length) same = false;
+    for (let i = 0; i < list.length; i++) {
+      const part = i < a.length ? shareEqualParts(list[i], a[i]) : list[i];
+      if (i >= a.length || part !== a[i]) same = false;
+      list[i] = part;
+    }
+  } else {
+    let oldKeys = 0;
+    for (const _ in o) oldKeys++;
+    let freshKeys = 0;
+    for (const k in f) {
+      freshKeys++;
+      if (!Object.hasOwn(o, k)) {
+        same = false;
+        continue;
+      }
+      const part = shareEqualParts(f[k], o[k]);
+      if (part !== o[k]) same = false;
+      f[k] = part;
+    }
+    if (freshKeys !== oldKeys) same = false;
+  }
+  return same ? old : fresh;
 }

@@ -1,0 +1,116 @@
+// Versions share their unchanged parts (issue 14): what a status report allocates, and keeps
+// alive in the mirror and the watch history, is the status and the envelope, not a new spec.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Instance, InstanceStatus } from '../core/index.js';
+import { anInstance } from '../core/test-builders.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { SqliteStore } from './sqlite-store.js';
+import { shareEqualParts } from './txn-planner.js';
+
+const running: InstanceStatus = { phase: 'Running', ready: true, updatedAt: '2030-01-01T00:00:00.000Z' } as InstanceStatus;
+
+/** An Instance as a caller sends it to create: no store metadata. */
+function newInstance(name: string, node?: string): Instance {
+  const i = anInstance(name, node ? { node } : {});
+  const { uid: _u, revision: _r, createdAt: _c, ...metadata } = i.metadata;
+  const { status: _s, ...rest } = i;
+  return { ...rest, metadata } as Instance;
+}
+
+describe('versions share unchanged parts', () => {
+  let store: SqliteStore;
+  beforeEach(() => {
+    store = openSqliteStore(':memory:');
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('a status write keeps the stored spec and labels, and makes a new status and metadata', async () => {
+    const created = await store.create<Instance>(newInstance('web-1', 'n1'));
+    // A copy of the spec, as a client that read JSON would send: equal, not the same object.
+    const updated = await store.update<Instance>({ ...structuredClone(created), status: running });
+    expect(updated.spec).toBe(created.spec);
+    expect(updated.metadata.labels).toBe(created.metadata.labels);
+    expect(updated.metadata).not.toBe(created.metadata);
+    expect(updated.metadata.revision).toBe(created.metadata.revision + 1);
+    expect(updated.status).toEqual(running);
+    expect(Object.isFrozen(updated.status)).toBe(true);
+  });
+
+  it('a spec change shares only the spec’s unchanged parts', async () => {
+    const created = await store.create<Instance>(newInstance('web-1'));
+    const bound = await store.update<Instance>({ ...created, spec: { ...structuredClone(created.spec), node: 'n7' } });
+    expect(bound.spec).not.toBe(created.spec);
+    expect(bound.spec.node).toBe('n7');
+    expect(bound.spec.containers).toBe(created.spec.containers);
+    expect(created.spec.node).toBeUndefined(); // the old version is untouched
+  });
+
+  it('instances created in one transaction share their equal spec', async () => {
+    const [a, b] = await store.txn([
+      { op: 'create', object: newInstance('web-1') },
+      { op: 'create', object: newInstance('web-2') },
+    ]);
+    expect(b!.object.spec).toBe(a!.object.spec);
+    expect(b!.object.metadata.name).toBe('web-2');
+  });
+
+  it('what is shared reads back the same after a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-planner-'));
+    try {
+      const disk = openSqliteStore(join(dir, 'state.db'));
+      await disk.txn([
+        { op: 'create', object: newInstance('web-1') },
+        { op: 'create', object: newInstance('web-2', 'n2') },
+      ]);
+      const one = (await disk.get('Instance', 'default', 'web-1'))!;
+      await disk.update<Instance>({ ...one, status: running });
+      const before = (await disk.list('Instance')).items;
+      await disk.close();
+      const again = openSqliteStore(join(dir, 'state.db'));
+      expect((await again.list('Instance')).items).toEqual(before);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('shareEqualParts', () => {
+  const json = fc.jsonValue({ maxDepth: 4 });
+
+  it('returns a value equal to the fresh one, and the old one wherever they are equal', () => {
+    fc.assert(
+      fc.property(json, json, (a, b) => {
+        const fresh = JSON.parse(JSON.stringify(a)) as unknown;
+        const old = JSON.parse(JSON.stringify(b)) as unknown;
+        const expected = JSON.parse(JSON.stringify(a)) as unknown;
+        const shared = shareEqualParts(fresh, old);
+        expect(shared).toEqual(expected);
+        if (JSON.stringify(a) === JSON.stringify(b) && typeof old === 'object' && old !== null) expect(shared).toBe(old);
+      }),
+    );
+  });
+
+  it('keeps an equal part of the old value, and leaves the old value as it was', () => {
+    const old = { spec: { containers: [{ image: 'a' }] }, status: { phase: 'Pending' } };
+    const frozenCopy = JSON.stringify(old);
+    const fresh = { spec: { containers: [{ image: 'a' }] }, status: { phase: 'Running' } };
+    const shared = shareEqualParts(fresh, old) as typeof old;
+    expect(shared.spec).toBe(old.spec);
+    expect(shared.status).toEqual({ phase: 'Running' });
+    expect(JSON.stringify(old)).toBe(frozenCopy);
+  });
+
+  it('does not take an old object for an array or a longer list for a shorter one', () => {
+    expect(shareEqualParts({ a: [1, 2] }, { a: { 0: 1, 1: 2 } })).toEqual({ a: [1, 2] });
+    expect(shareEqualParts({ a: [1] }, { a: [1, 2] })).toEqual({ a: [1] });
+    expect(shareEqualParts({ a: 1 }, { a: 1, b: 2 })).toEqual({ a: 1 });
+    expect(shareEqualParts({ a: 1, b: 2 }, { a: 1 })).toEqual({ a: 1, b: 2 });
+  });
+});
