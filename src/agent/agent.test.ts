@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.js';
+import type { DriverEvent } from '../drivers/driver.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { FakeGantryClient, aContainer, silentLogger, waitFor } from './test-helpers.js';
 import { anInstance } from '../core/test-builders.js';
@@ -172,6 +173,33 @@ describe('Agent', () => {
     driver.crash(container!.id, 1);
     await waitFor(() => client.statusOf(inst)?.containers[0]?.restartCount === 1 && client.statusOf(inst)?.ready, 2000, 'restarted after die event');
     expect((await driver.recover()).map((c) => c.id)).toEqual([container!.id]);
+  });
+
+  it('re-inspects every instance when the driver event stream fails, not one inspection interval later', async () => {
+    /** A driver whose first event stream delivers nothing and then fails: events of that time are lost. */
+    class LosesEvents extends FakeDriver {
+      private failStream: ((e: Error) => void) | undefined;
+      private streams = 0;
+      override async *events(signal: AbortSignal): AsyncGenerator<DriverEvent, void, undefined> {
+        if (++this.streams === 1) await new Promise<void>((_, reject) => (this.failStream = reject));
+        yield* super.events(signal);
+      }
+      breakStream(): void {
+        this.failStream?.(new Error('events connection reset by peer'));
+      }
+    }
+    const client = new FakeGantryClient();
+    const driver = new LosesEvents({ nodeName: 'n1' });
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
+    client.addInstance(inst);
+    startAgent(driver, client, { inspectIntervalMs: 60_000 });
+    await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
+    const [container] = await driver.recover();
+    driver.crash(container!.id, 1); // nobody hears this one
+    await new Promise((r) => setTimeout(r, 100));
+    expect(client.statusOf(inst)?.containers[0]?.restartCount).toBe(0);
+    driver.breakStream();
+    await waitFor(() => client.statusOf(inst)?.containers[0]?.restartCount === 1 && client.statusOf(inst)?.ready, 2000, 'restarted after the stream failed');
   });
 
   it('removes an instance that is missing from a relist after its deletion event was missed', async () => {
