@@ -6,7 +6,6 @@ import { deepFreeze } from './deep-freeze.js';
 import { SEALED_PREFIX, type SecretBox } from './secret-box.js';
 import type { WatchEvent, WatchEventType } from './store.js';
 import type { Change } from './txn-planner.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS objects (
@@ -49,20 +48,8 @@ export interface LoadedState {
   historySizes: number[];
 }
 
-/**
- * The writer's own auto-checkpoint threshold while the checkpointer runs (pages; 40 MiB of log):
- * a backstop that stays out of the way. SQLite's default, 1,000, applies without the worker.
- */
-const BACKSTOP_CHECKPOINT_PAGES = 10_000;
-
-export interface SqliteDbOptions {
-  /** Checkpoint the log from a worker thread (wal-checkpointer.ts); default true for a file. */
-  checkpointWorker?: boolean | undefined;
-}
-
 export class SqliteDb {
   private readonly db: Database.Database;
-  private readonly checkpointer: WalCheckpointer | undefined;
   private readonly upsertObject: Database.Statement<[string, string, string, number, string]>;
   private readonly deleteObject: Database.Statement<[string, string, string]>;
   private readonly insertHistory: Database.Statement<[number, string, string, string, string, string]>;
@@ -77,7 +64,6 @@ export class SqliteDb {
     readonly path: string,
     private readonly historyLimit: number,
     private box?: SecretBox,
-    opts: SqliteDbOptions = {},
   ) {
     this.db = new Database(path);
     try {
@@ -101,19 +87,6 @@ export class SqliteDb {
     );
     this.trimHistory = this.db.prepare('DELETE FROM history WHERE revision <= ?');
     this.setRevision = this.db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'");
-    if (path !== ':memory:' && opts.checkpointWorker !== false) {
-      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-      this.checkpointer = new WalCheckpointer({
-        path,
-        onCheckpoint: (r) => {
-          if (!r.busy) this.checkpoints++;
-        },
-        // The worker is gone: the writer checkpoints as SQLite does by default.
-        onError: () => {
-          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-        },
-      });
-    }
     this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number) => {
       for (const c of changes) {
         const ns = c.namespace ?? '';
@@ -206,12 +179,7 @@ export class SqliteDb {
     }
   }
 
-  /** Completed checkpoints of the worker (tests and metrics). */
-  checkpoints = 0;
-
-  /** Stops the checkpointer, then closes the file (whose last connection checkpoints what is left). */
-  async close(): Promise<void> {
-    await this.checkpointer?.stop();
+  close(): void {
     if (this.db.open) this.db.close();
   }
 }

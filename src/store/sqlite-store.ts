@@ -32,8 +32,6 @@ export interface SqliteStoreOptions {
    * key of the box are sealed again with its primary key.
    */
   secretBox?: SecretBox | undefined;
-  /** Checkpoint the write-ahead log from a worker thread, off the event loop (default true; wal-checkpointer.ts). */
-  checkpointWorker?: boolean | undefined;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
@@ -62,7 +60,7 @@ export class SqliteStore implements Store {
     const historyLimit = Math.max(1, Math.floor(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT));
     this.historyLimit = historyLimit;
     this.now = opts.now ?? (() => new Date());
-    this.db = new SqliteDb(path, historyLimit, opts.secretBox, { checkpointWorker: opts.checkpointWorker });
+    this.db = new SqliteDb(path, historyLimit, opts.secretBox);
     const loaded = this.db.load();
     if (opts.secretBox) this.db.reseal(opts.secretBox);
     this.revision = loaded.revision;
@@ -129,17 +127,12 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.hub.close();
-    await this.db.close();
+    this.db.close();
   }
 
   /** Watches currently open: for tests and metrics. */
   get watchCount(): number {
     return this.hub.watcherCount;
-  }
-
-  /** Checkpoints of the write-ahead log done off the event loop: for tests and metrics. */
-  get walCheckpoints(): number {
-    return this.db.checkpoints;
   }
 
   /** Bytes of change history kept for watches (JSON): for tests and metrics. */
