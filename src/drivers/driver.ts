@@ -157,7 +157,12 @@ export interface LogOptions {
   signal?: AbortSignal | undefined;
 }
 
-export type DriverEvent = { id: string; action: 'start' | 'die' | 'oom' | 'destroy' };
+export type DriverEvent = {
+  id: string;
+  action: 'start' | 'die' | 'oom' | 'destroy';
+  /** The instance the container belongs to (its LABELS.instanceUid), when the runtime says: the agent routes the event by it. */
+  instanceUid?: string | undefined;
+};
 
 export interface Driver {
   readonly name: string;

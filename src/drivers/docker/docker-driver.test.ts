@@ -210,7 +210,7 @@ describe.skipIf(!dockerAnswers)('DockerDriver against dockerd', () => {
     await docker.getContainer(id).kill();
     await Promise.race([mine, new Promise((_, rej) => setTimeout(() => rej(new Error('no die event within 10s')), 10_000))]);
     await other;
-    expect(mineSeen).toEqual(expect.arrayContaining([{ id, action: 'start' }, { id, action: 'die' }]));
+    expect(mineSeen).toEqual(expect.arrayContaining([{ id, action: 'start', instanceUid: 'uid-t2' }, { id, action: 'die', instanceUid: 'uid-t2' }]));
     expect(otherSeen.filter((e) => e.id === id)).toEqual([]);
     expect(await driver.inspect(id)).toMatchObject({ running: false, exitCode: 137 });
   });

@@ -10,4 +10,10 @@ describe('parseEventLine', () => {
     expect(parseEventLine('{"Type":"contai')).toBeUndefined();
     expect(parseEventLine('')).toBeUndefined();
   });
+
+  it('carries the instance uid from the container labels Docker sends as attributes', () => {
+    const line = JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'x', Attributes: { 'io.gantry.instance-uid': 'uid-1', image: 'busybox' } }, time: 7 });
+    expect(parseEventLine(line)).toEqual({ id: 'x', action: 'start', instanceUid: 'uid-1', time: 7 });
+    expect(parseEventLine(JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'y', Attributes: {} } }))).toEqual({ id: 'y', action: 'start' });
+  });
 });

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type Docker from 'dockerode';
 import { sleep } from '../../core/index.js';
-import type { DriverEvent } from '../driver.js';
+import { LABELS, type DriverEvent } from '../driver.js';
 import { LineSplitter } from './line-splitter.js';
 
 const ACTIONS: ReadonlySet<string> = new Set(['start', 'die', 'oom', 'destroy']);
@@ -13,7 +13,7 @@ const RECONNECT_MS = 1000;
 interface DockerEventMessage {
   Type?: string;
   Action?: string;
-  Actor?: { ID?: string };
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
   time?: number;
 }
 
@@ -28,7 +28,14 @@ export function parseEventLine(line: string): (DriverEvent & { time?: number }) 
   }
   const id = msg.Actor?.ID;
   if (msg.Type !== 'container' || !id || !msg.Action || !ACTIONS.has(msg.Action)) return undefined;
-  return { id, action: msg.Action as DriverEvent['action'], ...(typeof msg.time === 'number' ? { time: msg.time } : {}) };
+  // Docker puts the container's labels among the actor's attributes.
+  const instanceUid = msg.Actor?.Attributes?.[LABELS.instanceUid];
+  return {
+    id,
+    action: msg.Action as DriverEvent['action'],
+    ...(typeof instanceUid === 'string' && instanceUid !== '' ? { instanceUid } : {}),
+    ...(typeof msg.time === 'number' ? { time: msg.time } : {}),
+  };
 }
 
 export async function* streamEvents(
@@ -54,7 +61,8 @@ export async function* streamEvents(
           const event = parseEventLine(line);
           if (!event) continue;
           if (event.time !== undefined) since = event.time;
-          yield { id: event.id, action: event.action };
+          const { time: _time, ...driverEvent } = event;
+          yield driverEvent;
         }
       }
     } catch (e) {

@@ -96,7 +96,7 @@ describe('FakeDriver', () => {
     await d.start(id);
     d.crash(id, 137, true);
     await done;
-    expect(seen).toEqual([{ id, action: 'start' }, { id, action: 'oom' }, { id, action: 'die' }]);
+    expect(seen).toEqual([{ id, action: 'start', instanceUid: 'uid-1' }, { id, action: 'oom', instanceUid: 'uid-1' }, { id, action: 'die', instanceUid: 'uid-1' }]);
     expect(await d.inspect(id)).toMatchObject({ running: false, exitCode: 137, oomKilled: true });
   });
 

@@ -120,8 +120,8 @@ export class FakeDriver implements Driver {
     c.exitCode = exitCode;
     c.oomKilled = oomKilled || undefined;
     c.finishedAt = new Date().toISOString();
-    if (oomKilled) this.emit({ id, action: 'oom' });
-    this.emit({ id, action: 'die' });
+    if (oomKilled) this.emit({ id, action: 'oom', instanceUid: c.instance.uid });
+    this.emit({ id, action: 'die', instanceUid: c.instance.uid });
   }
 
   /** The runtime stops answering (every call fails UNAVAILABLE) until setDown(false); containers keep running. */
@@ -251,7 +251,7 @@ export class FakeDriver implements Driver {
     c.lastFinishedAt = c.finishedAt;
     c.finishedAt = undefined;
     c.startedAt = new Date().toISOString();
-    this.emit({ id, action: 'start' });
+    this.emit({ id, action: 'start', instanceUid: c.instance.uid });
     const exitCode = this.exitOnStart.get(c.container);
     if (exitCode !== undefined) this.halt(c, exitCode);
     return this.toState(c);
@@ -295,7 +295,7 @@ export class FakeDriver implements Driver {
     if (c.running) this.halt(c, 137);
     this.containers.delete(id);
     this.copied.delete(id);
-    this.emit({ id, action: 'destroy' });
+    this.emit({ id, action: 'destroy', instanceUid: c.instance.uid });
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {
@@ -449,7 +449,7 @@ export class FakeDriver implements Driver {
     c.running = false;
     c.exitCode = exitCode;
     c.finishedAt = new Date().toISOString();
-    this.emit({ id: c.id, action: 'die' });
+    this.emit({ id: c.id, action: 'die', instanceUid: c.instance.uid });
   }
 
   private emit(e: DriverEvent): void {
