@@ -347,6 +347,8 @@ export class Agent {
           failures = 0;
           supervisor.onDriverEvent(ev);
         }
+        // A stream that ends by itself backs off like one that fails (each turn re-inspects everything).
+        failures++;
       } catch (e) {
         if (signal.aborted) return;
         failures++;

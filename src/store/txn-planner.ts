@@ -155,20 +155,18 @@ export function shareEqualParts(fresh: unknown, old: unknown): unknown {
       list[i] = part;
     }
   } else {
-    let oldKeys = 0;
-    for (const _ in o) oldKeys++;
-    let freshKeys = 0;
+    // Equal means the same keys in the same order too: the shared part must look exactly like
+    // what was written (and what a reopen loads), not only hold the same values.
+    const oldKeys = Object.keys(o);
+    let i = 0;
     for (const k in f) {
-      freshKeys++;
-      if (!Object.hasOwn(o, k)) {
-        same = false;
-        continue;
-      }
+      if (oldKeys[i++] !== k) same = false;
+      if (!Object.hasOwn(o, k)) continue;
       const part = shareEqualParts(f[k], o[k]);
       if (part !== o[k]) same = false;
       f[k] = part;
     }
-    if (freshKeys !== oldKeys) same = false;
+    if (i !== oldKeys.length) same = false;
   }
   return same ? old : fresh;
 }

@@ -44,7 +44,9 @@ export async function* streamEvents(
   signal: AbortSignal,
   logger?: Logger,
 ): AsyncGenerator<DriverEvent, void, undefined> {
-  let since: number | undefined;
+  // From the first opening on, so a reopen before any event arrived replays the gap too (seconds:
+  // an event of the same second may come twice, which costs a look, not correctness).
+  let since = Math.floor(Date.now() / 1000);
   while (!signal.aborted) {
     let stream: NodeJS.ReadableStream | undefined;
     const stop = () => (stream as (NodeJS.ReadableStream & { destroy(): void }) | undefined)?.destroy();
@@ -52,7 +54,7 @@ export async function* streamEvents(
     try {
       stream = await docker.getEvents({
         filters: { type: ['container'], event: [...ACTIONS], label: labelFilters },
-        ...(since !== undefined ? { since } : {}),
+        since,
       });
       if (signal.aborted) stop();
       const lines = new LineSplitter();
