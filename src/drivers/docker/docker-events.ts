@@ -1,6 +1,7 @@
 // Container lifecycle events for one node, from Docker's event stream (newline-delimited JSON).
-// A dropped stream (dockerd restart) is reopened from the last event's time; the agent also
-// resyncs on a timer, so a duplicate or a gap here costs a little work, never correctness.
+// A dropped stream (dockerd restart) is reopened from the last event's time (before the first
+// event: from when it was first opened), so dockerd replays what the gap missed; the agent also
+// re-inspects on a timer (30 s), so a duplicate or a gap here costs a little work, never correctness.
 import type { Logger } from 'pino';
 import type Docker from 'dockerode';
 import { sleep } from '../../core/index.js';
