@@ -15,6 +15,7 @@ export class SimLagTracker {
   private p99Max = Number.NaN;
   private maxMax = Number.NaN;
   private reports = 0;
+  private loopMax = Number.NaN;
 
   /** Feed it every stdout line of a sim; other lines are ignored. */
   readonly onLine = (line: string): void => {
@@ -23,11 +24,13 @@ export class SimLagTracker {
     this.reports++;
     this.p99Max = Math.max(Number(m[2]), Number.isNaN(this.p99Max) ? 0 : this.p99Max);
     this.maxMax = Math.max(Number(m[3]), Number.isNaN(this.maxMax) ? 0 : this.maxMax);
+    const loop = /event loop delay p99 [\d.]+ ms, max ([\d.]+) ms/.exec(line);
+    if (loop) this.loopMax = Math.max(Number(loop[1]), Number.isNaN(this.loopMax) ? 0 : this.loopMax);
   };
 
   figures(): Record<string, Figure> {
     const v = (x: number): number | null => (Number.isNaN(x) ? null : round(x, 1));
-    return { simHeartbeatDelayP99Ms: v(this.p99Max), simHeartbeatDelayMaxMs: v(this.maxMax), simLagReports: this.reports };
+    return { simHeartbeatDelayP99Ms: v(this.p99Max), simHeartbeatDelayMaxMs: v(this.maxMax), simLoopMaxMs: v(this.loopMax), simLagReports: this.reports };
   }
 }
 

@@ -2,6 +2,7 @@
 // load the control plane without Docker hosts. With --embedded it also runs the server. See
 // src/sim/README.md.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
@@ -119,7 +120,9 @@ export function simCommand(ctx: CliContext) {
           const logUrl = hollow.logUrl();
           if (logUrl) ctx.stderr(`container logs of all hollow nodes are served at ${logUrl}/nodes/<node> (gantry logs works for their instances)\n`);
           // The simulator's own lag, so a late heartbeat says whether the server or the sim was slow.
-          const lag = setInterval(() => ctx.stdout(`${heartbeatDelayLine(hollow)}\n`), HEARTBEAT_DELAY_REPORT_MS);
+          const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+          loop.enable();
+          const lag = setInterval(() => ctx.stdout(`${heartbeatDelayLine(hollow)}; ${loopDelayText(loop)}\n`), HEARTBEAT_DELAY_REPORT_MS);
           try {
             await new Promise<void>((resolve) => {
               if (stop.signal.aborted) return resolve();
@@ -127,6 +130,7 @@ export function simCommand(ctx: CliContext) {
             });
           } finally {
             clearInterval(lag);
+            loop.disable();
           }
         } catch (e) {
           // Ctrl-C during the ramp is a normal way to stop.
@@ -146,6 +150,21 @@ export function simCommand(ctx: CliContext) {
 
 /** How often the sim prints its heartbeat send delay. */
 const HEARTBEAT_DELAY_REPORT_MS = 10_000;
+
+/** Sampling resolution of the sim's event-loop delay histogram, ms (subtracted from what it reports). */
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * `event loop delay p99 12 ms, max 840 ms`: how late the sim's own event loop ran since the last
+ * report (then reset). Queued heartbeats are the gate's; a loop that runs late delays everything,
+ * reading the server's answers included.
+ */
+function loopDelayText(h: IntervalHistogram): string {
+  const ms = (ns: number): number => Math.round(Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS));
+  const text = h.count === 0 ? 'event loop delay: no samples' : `event loop delay p99 ${ms(h.percentile(99))} ms, max ${ms(h.max)} ms`;
+  h.reset();
+  return text;
+}
 
 /** `heartbeat send delay: p50 0 ms, p99 12.5 ms, max 40 ms (last 4096 heartbeats)`: waits in the sim's request gate. */
 function heartbeatDelayLine(hollow: HollowNodes): string {

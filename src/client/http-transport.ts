@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { streamGet, type StreamResponse } from './stream-get.js';
-import { tlsOptions, type TlsTrust } from './tls-trust.js';
+import { tlsConnectOptions, type TlsTrust } from './tls-trust.js';
 
 export interface HttpTransportOptions {
   /** Keep-alive connections per server at most; calls beyond it wait for a free one. Default 256. */
@@ -67,7 +67,7 @@ export class HttpTransport {
     // lifo: the most recently used socket is the one least likely to have been closed by the server.
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
     this.httpAgent = new http.Agent(agentOpts);
-    this.httpsAgent = new https.Agent({ ...agentOpts, ...tlsOptions(opts.tls) });
+    this.httpsAgent = new https.Agent({ ...agentOpts, ...tlsConnectOptions(opts.tls) });
   }
 
   /**

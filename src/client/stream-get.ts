@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { tlsOptions, type TlsTrust } from './tls-trust.js';
+import { tlsConnectOptions, type TlsTrust } from './tls-trust.js';
 
 export interface StreamResponse {
   status: number;
@@ -26,7 +26,7 @@ export function streamGet(url: string | URL, headers: Record<string, string>, si
   const secure = target.protocol === 'https:';
   const transport = secure ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(target, { method: 'GET', headers, signal, agent: false, ...(secure ? tlsOptions(tls) : {}) });
+    const req = transport.request(target, { method: 'GET', headers, signal, agent: false, ...(secure ? tlsConnectOptions(tls) : {}) });
     req.once('response', (res) => {
       // Readers see body errors through iteration or piping; this only keeps an error that comes
       // before anyone reads (an abort, a reset) from being an uncaught 'error' event.

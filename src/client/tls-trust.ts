@@ -1,6 +1,7 @@
 // How the client trusts a Gantry server over https://: the cluster's own CA (<data dir>/tls/ca.crt,
 // --ca, GANTRY_CA), and what a failed handshake means in words a person can act on.
 import { createHash, X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
 
 /**
  * TLS for https:// URLs. `ca` (PEM) replaces the system's roots: a Gantry cluster's own CA is the
@@ -17,6 +18,26 @@ export interface TlsTrust {
 /** The https options of a TlsTrust, without undefined fields (Node reads a present `ca: undefined` as none). */
 export function tlsOptions(tls: TlsTrust | undefined): { ca?: string; cert?: string; key?: string } {
   return { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}) };
+}
+
+const contexts = new WeakMap<TlsTrust, SecureContext>();
+
+/**
+ * The connection options of a TlsTrust: one SecureContext per TlsTrust object, built on first use.
+ * Given `ca`, `cert` and `key` instead, Node builds a context for every connection (parsing the
+ * PEMs again), and an https.Agent makes the PEM texts part of its pool key, built per request. In
+ * a 5,000-node simulator that was 8% of its CPU over a server-restart run and 35% while the server
+ * was down (every watch's retry built one); its event loop fell 10 s behind.
+ * Verification is the same: the context holds the CA (or the system's roots without one).
+ */
+export function tlsConnectOptions(tls: TlsTrust | undefined): { secureContext?: SecureContext } {
+  if (!tls?.ca && !tls?.cert && !tls?.key) return {};
+  let context = contexts.get(tls);
+  if (!context) {
+    context = createSecureContext(tlsOptions(tls));
+    contexts.set(tls, context);
+  }
+  return { secureContext: context };
 }
 
 /** Hex sha256 of a certificate's DER (lowercase, no colons): the CA fingerprint join tokens carry. */
