@@ -55,9 +55,7 @@ export class SqliteDb {
   private readonly insertHistory: Database.Statement<[number, string, string, string, string, string]>;
   private readonly trimHistory: Database.Statement<[number]>;
   private readonly setRevision: Database.Statement<[number]>;
-  private readonly commitTxn: (changes: readonly Change[], revision: number) => void;
-  /** History rows below this revision are gone already. */
-  private trimmedBelow = 0;
+  private readonly commitTxn: (changes: readonly Change[], revision: number, keepFrom: number) => void;
 
   /** `box`: seals Secret data on its way to disk and opens it on load (secret-box.ts); none: stored as is. */
   constructor(
@@ -87,7 +85,7 @@ export class SqliteDb {
     );
     this.trimHistory = this.db.prepare('DELETE FROM history WHERE revision <= ?');
     this.setRevision = this.db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'");
-    this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number) => {
+    this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number, keepFrom: number) => {
       for (const c of changes) {
         const ns = c.namespace ?? '';
         const data = this.box ? this.box.seal(c.kind, c.json) : c.json;
@@ -96,7 +94,7 @@ export class SqliteDb {
         this.insertHistory.run(c.revision, c.type, c.kind, ns, c.name, data);
       }
       this.setRevision.run(revision);
-      this.trimHistory.run(revision - this.historyLimit);
+      this.trimHistory.run(Math.max(revision - this.historyLimit, keepFrom - 1));
     });
   }
 
@@ -166,17 +164,19 @@ export class SqliteDb {
     return counts;
   }
 
-  /** Writes the changes and the new revision in one transaction: all or nothing. */
-  commit(changes: readonly Change[], revision: number): void {
-    this.commitTxn(changes, revision);
+  /**
+   * Writes the changes and the new revision in one transaction: all or nothing. The same
+   * transaction drops history rows beyond the count bound and below `keepFrom` (the oldest
+   * revision the watch hub still keeps, its byte bound): a separate DELETE was a second commit
+   * per write, 4% of the server's CPU while 250 lost nodes' instances were replaced.
+   */
+  commit(changes: readonly Change[], revision: number, keepFrom = 0): void {
+    this.commitTxn(changes, revision, keepFrom);
   }
 
-  /** Drops history rows older than `revision` (the byte bound, decided by the watch hub). */
+  /** Drops history rows older than `revision` (at close: the file then keeps what memory does). */
   trimHistoryBelow(revision: number): void {
-    if (revision > this.trimmedBelow) {
-      this.trimHistory.run(revision - 1);
-      this.trimmedBelow = revision;
-    }
+    this.trimHistory.run(revision - 1);
   }
 
   close(): void {

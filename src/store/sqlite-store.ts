@@ -126,6 +126,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Commits trim the file's history to where memory was one write earlier; at rest it matches.
+    this.db.trimHistoryBelow(this.hub.oldestRevision);
     this.hub.close();
     this.db.close();
   }
@@ -149,7 +151,9 @@ export class SqliteStore implements Store {
       ops,
     );
     const revision = this.revision + 1;
-    this.db.commit(changes, revision);
+    // The hub's oldest kept revision before this write: the file keeps at most one transaction
+    // more history than memory does.
+    this.db.commit(changes, revision, this.hub.oldestRevision);
     this.revision = revision;
     const events: PublishedChange[] = [];
     const results: TxnResult[] = [];
@@ -162,10 +166,6 @@ export class SqliteStore implements Store {
       results.push({ op: opOf(c), object: c.object });
     }
     this.hub.publish(events);
-    // When the byte bound dropped more than the count bound (which commit applied), the file
-    // keeps no more history than memory does.
-    const oldest = this.hub.oldestRevision;
-    if (oldest > revision - this.historyLimit + 1) this.db.trimHistoryBelow(oldest);
     return results;
   }
 

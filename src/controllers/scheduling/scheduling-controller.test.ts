@@ -194,6 +194,42 @@ describe('SchedulingController', () => {
     expect(fullLists()).toBe(2);
   });
 
+  it('places while the safety net reads the cluster afresh, and adopts the fresh state once it is read', async () => {
+    store = aStore();
+    const clock = new TestClock();
+    await store.create(aNode('n1', { ready: true }));
+    await withService(2);
+    const scheduler = new SchedulingController({ events: new EventRecorder(store), store, logger: quietLogger(), seed: 1, now: clock.date, rebuildIntervalMs: 60_000 });
+    await scheduler.reconcile();
+    // The next full Instance list answers only when the test says so: a slow read under load.
+    const list = store.list.bind(store);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let fullReads = 0;
+    store.list = (async (kind: Parameters<typeof list>[0], opts?: Parameters<typeof list>[1]) => {
+      // The first full list is the scheduler's; the test's own reads (instancesOf) pass.
+      if (kind === 'Instance' && opts?.field === undefined && fullReads++ === 0) await held;
+      return list(kind, opts);
+    }) as typeof store.list;
+    clock.advance(60_000);
+    await store.update({ ...(await store.get('Service', 'default', 'web'))!, spec: { ...(await store.get('Service', 'default', 'web'))!.spec, replicas: 3 } });
+    await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(5) }).reconcile('default/web');
+    // Due for the full read: it starts, and the pass places the new instance without waiting for it.
+    await scheduler.reconcile();
+    expect(fullReads).toBe(1);
+    expect((await instancesOf(store)).filter((i) => i.spec.node === 'n1')).toHaveLength(3);
+    // Once read, the fresh state is adopted and brought forward: it knows the third instance is bound.
+    release();
+    await new Promise((r) => setImmediate(r));
+    const reads = fullReads;
+    await scheduler.keepUp();
+    await scheduler.reconcile();
+    expect(fullReads).toBe(reads);
+    const all = await instancesOf(store);
+    expect(all.filter((i) => i.spec.node === 'n1')).toHaveLength(3);
+    expect(all.filter((i) => !i.spec.node)).toHaveLength(0);
+  });
+
   it(`plans a big backlog in chunks of ${PLAN_CHUNK}, letting the event loop run between them`, async () => {
     store = aStore();
     await store.create(aNode('n1', { cpu: 1000, memory: 1000 * GiB }));

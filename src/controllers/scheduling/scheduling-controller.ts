@@ -69,6 +69,9 @@ export class SchedulingController {
   private readonly report: SchedulingReport;
   private state: ClusterState | undefined;
   private lastFullRead = Number.NEGATIVE_INFINITY;
+  /** The safety net's full read, running beside the passes; the next pass or catch-up adopts it. */
+  private rebuilding: Promise<void> | undefined;
+  private rebuilt: ClusterState | undefined;
 
   constructor(private readonly opts: SchedulingControllerOptions) {
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -97,17 +100,42 @@ export class SchedulingController {
 
   /** Brings the kept state forward between passes (cheap: only what changed); no-op before the first pass. */
   async keepUp(): Promise<void> {
-    if (this.state) await this.catchUp();
+    if (!this.state) return;
+    this.rebuildWhenDue();
+    await this.catchUp();
   }
 
-  /** The state at the current revision: brought forward, or read afresh when due. */
+  /** The state at the current revision: brought forward (the first pass reads it whole). */
   private async refresh(): Promise<ClusterState> {
-    const now = this.opts.now?.().getTime() ?? Date.now();
-    if (!this.state || now - this.lastFullRead >= (this.opts.rebuildIntervalMs ?? 60_000)) {
+    if (!this.state) {
       this.state = await ClusterState.read(this.opts.store);
-      this.lastFullRead = now;
-    }
+      this.lastFullRead = this.opts.now?.().getTime() ?? Date.now();
+    } else this.rebuildWhenDue();
     return this.catchUp();
+  }
+
+  /**
+   * The safety net under the incremental state: every rebuildIntervalMs the whole cluster is read
+   * afresh, beside the passes, and the first pass or catch-up after it is done adopts it (brought
+   * forward from its revision like any state). Not inside a pass: at 100,000 instances a full read
+   * that yields to a busy loop took ~9 s, and a pass that was due for it while 250 lost nodes'
+   * instances waited placed nothing meanwhile.
+   */
+  private rebuildWhenDue(): void {
+    if (this.rebuilt) {
+      this.state = this.rebuilt;
+      this.rebuilt = undefined;
+    }
+    const now = this.opts.now?.().getTime() ?? Date.now();
+    if (this.rebuilding || now - this.lastFullRead < (this.opts.rebuildIntervalMs ?? 60_000)) return;
+    this.lastFullRead = now;
+    this.rebuilding = ClusterState.read(this.opts.store).then(
+      (fresh) => {
+        this.rebuilt = fresh;
+      },
+      (err: unknown) => this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reading the whole cluster afresh failed; keeping the incremental state'),
+    );
+    void this.rebuilding.finally(() => (this.rebuilding = undefined));
   }
 
   private async catchUp(): Promise<ClusterState> {
