@@ -19,13 +19,14 @@ export class SimLagTracker {
 
   /** Feed it every stdout line of a sim; other lines are ignored. */
   readonly onLine = (line: string): void => {
+    if (!line.startsWith('heartbeat send delay: ')) return;
+    const loop = /event loop delay p99 [\d.]+ ms, max ([\d.]+) ms/.exec(line);
+    if (loop) this.loopMax = Math.max(Number(loop[1]), Number.isNaN(this.loopMax) ? 0 : this.loopMax);
     const m = /^heartbeat send delay: p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms/.exec(line);
     if (!m) return;
     this.reports++;
     this.p99Max = Math.max(Number(m[2]), Number.isNaN(this.p99Max) ? 0 : this.p99Max);
     this.maxMax = Math.max(Number(m[3]), Number.isNaN(this.maxMax) ? 0 : this.maxMax);
-    const loop = /event loop delay p99 [\d.]+ ms, max ([\d.]+) ms/.exec(line);
-    if (loop) this.loopMax = Math.max(Number(loop[1]), Number.isNaN(this.loopMax) ? 0 : this.loopMax);
   };
 
   figures(): Record<string, Figure> {

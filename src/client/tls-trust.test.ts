@@ -9,10 +9,9 @@ import { HttpTransport } from './http-transport.js';
 import { tlsConnectOptions } from './tls-trust.js';
 
 describe('tlsConnectOptions', () => {
-  it('builds one SecureContext per trust object and none without a trust', () => {
-    const trust = { ca: undefined, cert: undefined, key: undefined };
+  it('builds no SecureContext without a trust (the system roots, as before)', () => {
     expect(tlsConnectOptions(undefined)).toEqual({});
-    expect(tlsConnectOptions(trust)).toEqual({});
+    expect(tlsConnectOptions({ ca: undefined, cert: undefined, key: undefined })).toEqual({});
   });
 
   describe('against a real TLS server', () => {
@@ -45,6 +44,10 @@ describe('tlsConnectOptions', () => {
       expect(tlsConnectOptions({ ca: caPem }).secureContext).not.toBe(first);
 
       const transport = new HttpTransport({ tls: trust });
+      // The pool's connections are made with that context (not with the PEMs, one context each).
+      const agentOptions = (transport as unknown as { httpsAgent: { options: Record<string, unknown> } }).httpsAgent.options;
+      expect(agentOptions.secureContext).toBe(first);
+      expect(agentOptions.ca).toBeUndefined();
       try {
         // Two pooled calls and a stream: each connection is verified, none builds a context of its own.
         for (let i = 0; i < 2; i++) expect((await transport.request(url, { method: 'GET', headers: { connection: 'close' }, timeoutMs: 5000 })).text).toBe('hello');

@@ -85,6 +85,14 @@ describe('SqliteStore on disk', () => {
     for (let i = 1; i <= 10; i++) await store.create(big(`c${i}`, 3));
     // 3 KiB each: at most 3 fit in 10 KiB.
     expect(store.historyBytes).toBeLessThanOrEqual(10 * 1024);
+    // While open, each write trims the file in its own transaction to where memory stood before
+    // it (8-10 now, 7-9 before the last write): not the whole history, not a second commit.
+    const live = new Database(file, { readonly: true });
+    try {
+      expect(live.prepare('SELECT revision FROM history ORDER BY revision').pluck().all()).toEqual(range(7, 10));
+    } finally {
+      live.close();
+    }
     expect(store.historyBytes).toBeGreaterThan(6 * 1024);
     await expect(readUntil(store.watch({ fromRevision: 6 }, AbortSignal.timeout(5_000)), 10)).rejects.toThrow(/list again/);
     expect(revisionsOf(await readUntil(store.watch({ fromRevision: 7 }, AbortSignal.timeout(5_000)), 10))).toEqual(range(8, 10));

@@ -126,10 +126,16 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Commits trim the file's history to where memory was one write earlier; at rest it matches.
-    this.db.trimHistoryBelow(this.hub.oldestRevision);
-    this.hub.close();
-    this.db.close();
+    try {
+      // A commit trims the file's history to where memory stood before that write; at rest it matches.
+      this.db.trimHistoryBelow(this.hub.oldestRevision);
+    } catch {
+      // Best effort (a busy or full disk): the file then keeps a little more history, which the
+      // next open trims in memory again.
+    } finally {
+      this.hub.close();
+      this.db.close();
+    }
   }
 
   /** Watches currently open: for tests and metrics. */
@@ -151,8 +157,8 @@ export class SqliteStore implements Store {
       ops,
     );
     const revision = this.revision + 1;
-    // The hub's oldest kept revision before this write: the file keeps at most one transaction
-    // more history than memory does.
+    // The hub's oldest kept revision before this write: the file keeps what the hub drops with
+    // this write until the next one trims it.
     this.db.commit(changes, revision, this.hub.oldestRevision);
     this.revision = revision;
     const events: PublishedChange[] = [];

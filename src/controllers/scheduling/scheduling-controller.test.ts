@@ -3,6 +3,7 @@ import type { GantryNode, Instance } from '../../core/index.js';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { newInstanceFor } from '../service/instance-template.js';
 import { BIND_CHUNK, PLAN_CHUNK, SchedulingController } from './scheduling-controller.js';
+import { ClusterState } from './cluster-state.js';
 import { ServiceController } from '../service/service-controller.js';
 import { aNode, aService } from '../../core/test-builders.js';
 import { GiB, TestClock, aStore, instancesOf, quietLogger, seededRandom } from '../shared/test-builders.js';
@@ -207,10 +208,19 @@ describe('SchedulingController', () => {
     const held = new Promise<void>((r) => (release = r));
     let fullReads = 0;
     store.list = (async (kind: Parameters<typeof list>[0], opts?: Parameters<typeof list>[1]) => {
-      // The first full list is the scheduler's; the test's own reads (instancesOf) pass.
+      // The first full list is the scheduler's (the cluster as it is now, answered late); the
+      // test's own reads (instancesOf) pass.
+      const answer = list(kind, opts);
       if (kind === 'Instance' && opts?.field === undefined && fullReads++ === 0) await held;
-      return list(kind, opts);
+      return answer;
     }) as typeof store.list;
+    const reads: Promise<ClusterState>[] = [];
+    const read = ClusterState.read.bind(ClusterState);
+    const spy = vi.spyOn(ClusterState, 'read').mockImplementation((s) => {
+      const p = read(s);
+      reads.push(p);
+      return p;
+    });
     clock.advance(60_000);
     await store.update({ ...(await store.get('Service', 'default', 'web'))!, spec: { ...(await store.get('Service', 'default', 'web'))!.spec, replicas: 3 } });
     await new ServiceController({ events: new EventRecorder(store), store, logger: quietLogger(), random: seededRandom(5) }).reconcile('default/web');
@@ -219,15 +229,21 @@ describe('SchedulingController', () => {
     expect(fullReads).toBe(1);
     expect((await instancesOf(store)).filter((i) => i.spec.node === 'n1')).toHaveLength(3);
     // Once read, the fresh state is adopted and brought forward: it knows the third instance is bound.
+    expect(reads).toHaveLength(1);
     release();
+    const fresh = await reads[0]!;
+    // Read before the third instance was bound: bringing it forward from its revision finds the bind.
     await new Promise((r) => setImmediate(r));
-    const reads = fullReads;
+    await new Promise((r) => setImmediate(r));
+    const bound = (await instancesOf(store)).map((i) => `default/${i.metadata.name}`);
+    const listed = fullReads;
     await scheduler.keepUp();
+    expect((scheduler as unknown as { state: ClusterState }).state).toBe(fresh);
+    expect(fresh.pendingIds()).toEqual([]);
+    expect(bound.map((id) => fresh.instance(id)?.spec.node)).toEqual(['n1', 'n1', 'n1']);
     await scheduler.reconcile();
-    expect(fullReads).toBe(reads);
-    const all = await instancesOf(store);
-    expect(all.filter((i) => i.spec.node === 'n1')).toHaveLength(3);
-    expect(all.filter((i) => !i.spec.node)).toHaveLength(0);
+    expect(fullReads).toBe(listed);
+    spy.mockRestore();
   });
 
   it(`plans a big backlog in chunks of ${PLAN_CHUNK}, letting the event loop run between them`, async () => {

@@ -129,13 +129,21 @@ export class SchedulingController {
     const now = this.opts.now?.().getTime() ?? Date.now();
     if (this.rebuilding || now - this.lastFullRead < (this.opts.rebuildIntervalMs ?? 60_000)) return;
     this.lastFullRead = now;
-    this.rebuilding = ClusterState.read(this.opts.store).then(
-      (fresh) => {
-        this.rebuilt = fresh;
-      },
-      (err: unknown) => this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reading the whole cluster afresh failed; keeping the incremental state'),
-    );
-    void this.rebuilding.finally(() => (this.rebuilding = undefined));
+    const { store, logger } = this.opts;
+    // Brought forward here too, so the state adopted is close to current (and not past the history).
+    this.rebuilding = ClusterState.read(store)
+      .then((fresh) => fresh.catchUp(store))
+      .then(
+        (fresh) => {
+          this.rebuilt = fresh;
+        },
+        (err: unknown) => {
+          // Try again at the next pass or catch-up, not a whole interval later.
+          this.lastFullRead = Number.NEGATIVE_INFINITY;
+          if (!isAppError(err, 'UNAVAILABLE')) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reading the whole cluster afresh failed; keeping the incremental state');
+        },
+      )
+      .finally(() => (this.rebuilding = undefined));
   }
 
   private async catchUp(): Promise<ClusterState> {
