@@ -81,7 +81,9 @@ export class SchedulingController {
 
   async reconcile(): Promise<HandlerResult> {
     const { logger } = this.opts;
+    const start = performance.now();
     const ids = (await this.refresh()).pendingIds();
+    const refreshMs = Math.round(performance.now() - start);
     const placed: Instance[] = [];
     const unplaced = new Map<string, string>();
     let leftover = false;
@@ -92,7 +94,8 @@ export class SchedulingController {
       for (const [id, reason] of out.unplaced) unplaced.set(id, reason);
       leftover ||= out.leftover;
     }
-    if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size, revision: this.state?.revision }, 'scheduled instances');
+    // pending: what the pass took on; refreshMs: bringing the state forward first; passMs: the whole pass.
+    if (placed.length > 0) logger.info({ bound: placed.length, unplaced: unplaced.size, pending: ids.length, refreshMs, passMs: Math.round(performance.now() - start), revision: this.state?.revision }, 'scheduled instances');
     await this.report.placements(placed);
     await this.report.failures(unplaced);
     return leftover ? { requeueAfterMs: this.opts.retryIntervalMs ?? 10_000 } : undefined;
@@ -131,11 +134,13 @@ export class SchedulingController {
     this.lastFullRead = now;
     const { store, logger } = this.opts;
     // Brought forward here too, so the state adopted is close to current (and not past the history).
+    const start = performance.now();
     this.rebuilding = ClusterState.read(store)
       .then((fresh) => fresh.catchUp(store))
       .then(
         (fresh) => {
           this.rebuilt = fresh;
+          logger.debug({ revision: fresh.revision, ms: Math.round(performance.now() - start) }, 'scheduler state read afresh (the periodic safety net)');
         },
         (err: unknown) => {
           // Try again at the next pass or catch-up, not a whole interval later.
@@ -147,7 +152,12 @@ export class SchedulingController {
   }
 
   private async catchUp(): Promise<ClusterState> {
-    const state = await (this.state ?? (await ClusterState.read(this.opts.store))).catchUp(this.opts.store);
+    const start = performance.now();
+    const held = this.state ?? (await ClusterState.read(this.opts.store));
+    const state = await held.catchUp(this.opts.store);
+    // A state that could not be brought forward (its history gone, or the replay took too long)
+    // is read whole instead: say so, it is the slow path.
+    if (state !== held) this.opts.logger.info({ revision: state.revision, fromRevision: held.revision, ms: Math.round(performance.now() - start) }, 'scheduler state read afresh: the change history no longer reached it');
     this.state = state;
     return state;
   }
