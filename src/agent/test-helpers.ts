@@ -77,6 +77,8 @@ export class FakeGantryClient implements GantryClient {
   readonly eventBatches: { items: EventReport[]; source: string | undefined }[] = [];
   readonly nodes = new Map<string, GantryNode>();
   heartbeats = 0;
+  /** GantryClient.leaseRenewedAt: tests set it as a server's renewing answer would. */
+  leaseRenewedAt: number | undefined;
   /** Each heartbeat's own timeout, as the caller passed it. */
   readonly heartbeatTimeouts: (number | undefined)[] = [];
   listCalls = 0;

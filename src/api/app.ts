@@ -3,6 +3,7 @@
 // app.close().
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { EventCorrelator } from '../runtime/event-correlator.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES, type SecretKeyRotation } from '../core/index.js';
@@ -26,8 +27,8 @@ import { registerInstanceStopRoutes } from './instance-stop-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerLoadBalancerRoutes, type LoadBalancerReader } from './load-balancer-routes.js';
 import { issueNodeCredential, registerJoinRoutes, type JoinDeps } from './join-routes.js';
-import { registerNodeAuthorizer } from './node-authorizer.js';
-import { HeartbeatWrites } from './heartbeats.js';
+import { boundNode, registerNodeAuthorizer } from './node-authorizer.js';
+import { heartbeatFromReport, HeartbeatWrites } from './heartbeats.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerObjectRoutes } from './object-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -139,6 +140,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await tokens.synced;
   const limiter = new RequestLimiter(deps.limits);
   const metrics = deps.metrics ?? new ServerMetrics({ defaultMetrics: false });
+  const heartbeatWrites = deps.leases ? (deps.heartbeatWrites ?? new HeartbeatWrites(deps.logger.child({ component: 'heartbeats' }))) : undefined;
+  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites };
   const routeDeps: RouteDeps = {
     store: deps.store,
     limiter,
@@ -150,6 +153,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     agentTls: deps.agentTls,
     events: deps.events,
     leases: deps.leases,
+    reportIsHeartbeat: (req, reply) => heartbeatFromReport(deps.store, boundNode(req.principal)?.name, (deps.now ?? (() => new Date()))(), heartbeatOpts, reply),
     tokens,
     metrics,
   };
@@ -177,13 +181,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   // Watches and followed logs never end by themselves: end them so close() does not hang.
   const sockets = trackUnusedSockets(app.server);
-  const heartbeatWrites = deps.leases ? (deps.heartbeatWrites ?? new HeartbeatWrites(deps.logger.child({ component: 'heartbeats' }))) : undefined;
   app.addHook('preClose', async () => {
     streams.abortAll();
     sockets.destroyUnused();
   });
+  const agentEvents = new EventCorrelator(deps.events, deps.store, { logger: deps.logger.child({ component: 'events' }) });
   app.addHook('onClose', async () => {
     tokensStop.abort();
+    await agentEvents.close();
     await usage.settled();
     await heartbeatWrites?.idle();
     await tokensDone;
@@ -206,7 +211,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerInstanceRoutes(app, routeDeps);
   registerInstanceStopRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites });
-  registerEventRoutes(app, routeDeps);
+  registerEventRoutes(app, routeDeps, agentEvents);
   registerConfigFileRoutes(app, routeDeps);
   registerJoinRoutes(app, routeDeps, deps.join, deps.now ?? (() => new Date()));
   app.decorate('issueNodeCredential', (node: { name: string; address: string; agentPort: number; labels?: Record<string, string> }) =>

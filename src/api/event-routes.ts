@@ -1,9 +1,12 @@
 // The agents' batched events: `POST /api/v1/events`. Gantry writes events (agents and, in-process,
 // the controllers), never users, so an admin token gets 403. Every item is checked before any is
-// recorded; the batch is then one write through the shared EventRecorder, which aggregates repeats.
+// recorded; the batch then goes through the correlator (event-correlator.ts: similar events about
+// one service's instances, from any number of nodes, fold into one) to the shared EventRecorder,
+// which aggregates repeats.
 // A node credential's events are counted in a token bucket of its own (limits.ts, nodeEvents).
 import type { FastifyInstance } from 'fastify';
 import { EventBatchSchema, EventReportSchema, InvalidError, MAX_EVENT_BATCH, ROUTES, schemaErrors, type FieldError } from '../core/index.js';
+import type { EventCorrelator } from '../runtime/event-correlator.js';
 import type { EventInput } from '../runtime/event-recorder.js';
 import { principalOf } from './auth.js';
 import type { RouteDeps } from './route-deps.js';
@@ -23,8 +26,8 @@ function batchErrors(body: unknown): FieldError[] {
   return items.flatMap((item, i) => schemaErrors(EventReportSchema, item, `items[${i}]`));
 }
 
-export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  serve(app, ROUTES.events, async (req) => {
+export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, correlator: EventCorrelator): void {
+  serve(app, ROUTES.events, async (req, reply) => {
     const errors = batchErrors(req.body);
     if (errors.length > 0) {
       throw new InvalidError(
@@ -36,7 +39,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void
     // A node's events are rate-limited per credential (issue 13): a flood is refused whole with
     // 429 and Retry-After, which the agents' client waits out.
     deps.limiter?.takeEvents(principalOf(req), items.length);
-    await deps.events.recordAll(items, source ?? 'agent');
+    await correlator.recordAll(items, source ?? 'agent');
+    await deps.reportIsHeartbeat?.(req, reply);
     return { recorded: items.length };
   });
 }

@@ -187,3 +187,54 @@ describe('heartbeat with leases', () => {
     expect(node.status?.lastHeartbeat).toBe(new Date(clock.ms - 15_001).toISOString());
   });
 });
+
+describe('a node’s report as its heartbeat', () => {
+  const report = async (token: string) =>
+    h.call({ method: 'POST', url: '/api/v1/status/instances', token, payload: { items: [{ namespace: 'default', name: 'web-aaaaa', status: { phase: 'Running', ready: true, containers: [] } }] } });
+  const events = async (token: string) =>
+    h.call({ method: 'POST', url: '/api/v1/events', token, payload: { items: [{ involved: { kind: 'Node', name: 'n1' }, type: 'Normal', reason: 'Checked', message: 'all well' }] } });
+
+  it('renews the lease of the node that reported, and says so in the answer', async () => {
+    const clock = aClock();
+    const leases = new NodeLeases();
+    h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
+    await registered(aStatus());
+    clock.advance(3000);
+    const res = await report(await h.node('n1'));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['gantry-lease']).toBe('renewed');
+    expect(leases.lastRenewed('n1')).toBe(T0 + 3000);
+    clock.advance(2000);
+    const ev = await events(await h.node('n1'));
+    expect(ev.statusCode).toBe(200);
+    expect(ev.headers['gantry-lease']).toBe('renewed');
+    expect(leases.lastRenewed('n1')).toBe(T0 + 5000);
+  });
+
+  it('turns a not-ready node ready again, as a heartbeat does', async () => {
+    const clock = aClock();
+    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatWrites: writes });
+    await registered(aStatus({ ready: false, conditions: [{ type: 'Ready', status: 'False', reason: 'NodeLost', lastTransitionTime: new Date(T0).toISOString() }] }));
+    clock.advance(1000);
+    expect((await report(await h.node('n1'))).headers['gantry-lease']).toBe('renewed');
+    await writes.idle();
+    const node = await storedNode();
+    expect(node.status?.ready).toBe(true);
+    expect(getCondition(node.status?.conditions ?? [], 'Ready')?.reason).toBe('NodeHeartbeating');
+  });
+
+  it('renews nothing for an unregistered node or on a server without leases', async () => {
+    const leases = new NodeLeases();
+    h = await startHarness({ leases, heartbeatWrites: writes });
+    // A node credential whose Node was never registered.
+    const res = await report(await h.node('n1'));
+    expect(res.headers['gantry-lease']).toBeUndefined();
+    expect(leases.lastRenewed('n1')).toBeUndefined();
+    await h.close();
+    h = await startHarness();
+    await registered(aStatus());
+    const without = await report(await h.node('n1'));
+    expect(without.statusCode).toBe(200);
+    expect(without.headers['gantry-lease']).toBeUndefined();
+  });
+});

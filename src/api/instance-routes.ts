@@ -11,11 +11,12 @@ import { serve } from './serve-route.js';
 export const MAX_BATCH = MAX_STATUS_BATCH;
 
 export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  serve(app, ROUTES.statusBatch, async (req) => {
+  serve(app, ROUTES.statusBatch, async (req, reply) => {
     const errors = schemaErrors(StatusBatchSchema, req.body, '');
     if (errors.length > 0) throw new InvalidError('the status report is invalid; send { "items": [{ "namespace", "name", "status" }] }', errors);
     const { items } = req.body as { items: InstanceReport[] };
     const results = await reportInstanceStatuses(deps.store, items);
+    await deps.reportIsHeartbeat?.(req, reply);
     return { results };
   });
 

@@ -1,4 +1,5 @@
 // What every routes file receives from buildApp, and small request helpers they share.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { ServerMetrics } from '../runtime/metrics.js';
@@ -26,6 +27,11 @@ export interface RouteDeps {
   events: EventRecorder;
   /** Heartbeats renew leases here; absent: every heartbeat is a store write. */
   leases?: NodeLeases | undefined;
+  /**
+   * A node's report (status, events) counts as its heartbeat (heartbeats.ts, heartbeatFromReport);
+   * the agent's routes call it once the report is taken. Absent: reports are only reports.
+   */
+  reportIsHeartbeat?: ((req: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
   /** Token objects in memory (authentication reads them; the token routes note their writes). */
   tokens: TokenMirror;
   /** Lists and watches are counted here (gantry_api_reads_total). */

@@ -97,6 +97,22 @@ describe('requests', () => {
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', body: '' });
   });
 
+  it('notes when a server took a report as the node’s heartbeat (Gantry-Lease: renewed)', async () => {
+    const { url } = await answer(200, JSON.stringify({ recorded: 1 }), { 'content-type': 'application/json', 'gantry-lease': 'renewed' });
+    const client = createHttpClient({ server: url, token: 't' });
+    expect(client.leaseRenewedAt).toBeUndefined();
+    const before = Date.now();
+    await client.recordEvents([{ involved: { kind: 'Node', name: 'n1' }, type: 'Normal', reason: 'Checked', message: 'ok' }]);
+    expect(client.leaseRenewedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it('does not take an answer without the header as a renewal', async () => {
+    const { url } = await answer(200, JSON.stringify({ recorded: 1 }));
+    const client = createHttpClient({ server: url, token: 't' });
+    await client.recordEvents([{ involved: { kind: 'Node', name: 'n1' }, type: 'Normal', reason: 'Checked', message: 'ok' }]);
+    expect(client.leaseRenewedAt).toBeUndefined();
+  });
+
   it('passes selectors on lists', async () => {
     const { url, seen } = await answer(200, JSON.stringify({ apiVersion: 'gantry/v1', kind: 'List', items: [], metadata: { revision: 7 } }));
     const list = await createHttpClient({ server: url, token: 't' }).list('Instance', { fieldSelector: 'spec.node=n1' });

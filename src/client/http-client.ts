@@ -18,6 +18,8 @@ import {
   EventBatchResultSchema,
   HealthzSchema,
   kindInfo,
+  LEASE_HEADER,
+  LEASE_RENEWED,
   listSchema,
   LoadBalancerStatusSchema,
   namespaceOf,
@@ -163,6 +165,8 @@ export class HttpClient implements GantryClient {
    * through another waits before it answers (read your writes, docs/ha.md).
    */
   private seenRevision = 0;
+  /** See GantryClient.leaseRenewedAt. */
+  leaseRenewedAt: number | undefined;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
@@ -596,6 +600,7 @@ export class HttpClient implements GantryClient {
       }
       if (told > this.seenRevision) this.seenRevision = told;
     }
+    if (res.headers[LEASE_HEADER] === LEASE_RENEWED && res.status >= 200 && res.status < 300) this.leaseRenewedAt = Date.now();
     return res;
   }
 

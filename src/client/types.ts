@@ -98,6 +98,12 @@ export interface GantryClient extends ListWatch {
   /** `timeoutMs`: this heartbeat's own timeout (an agent keeps it under its interval). */
   heartbeat(nodeName: string, opts?: { timeoutMs?: number | undefined }): Promise<void>;
   reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]>;
+  /**
+   * When (Date.now()) a server last answered a report of this node's (status, events) saying it
+   * renewed the node's lease with it (`Gantry-Lease: renewed`), as a heartbeat would; undefined
+   * until then, and for clients that do not track it. The agent skips heartbeats that soon after.
+   */
+  readonly leaseRenewedAt?: number | undefined;
   /** Role agent only; at most 1,000 items. `source` says who saw it (default "agent"). */
   recordEvents(items: readonly EventReport[], source?: string): Promise<void>;
   /**

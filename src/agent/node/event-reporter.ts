@@ -9,7 +9,7 @@
 // web-a: started container web (id ...)"). A placement of 20 replicas on a node is then one
 // stored event, not 20; a single restart still shows on its instance.
 import type { Logger } from 'pino';
-import { describeError, isAppError } from '../../core/index.js';
+import { combinedEventMessage, describeError, isAppError } from '../../core/index.js';
 import type { EventReport, GantryClient } from '../../client/types.js';
 import { BatchFlusher } from './batch-flusher.js';
 
@@ -36,8 +36,6 @@ export interface EventReporterOptions {
  * (kubelet's correlator also waits for 10): a small service keeps its Started on each instance.
  */
 export const AGGREGATE_MIN = 10;
-/** Instance names a combined event lists before "and N more". */
-const NAMES_LISTED = 5;
 
 /** A buffered event and the service its instance belongs to (undefined: never combined). */
 interface Buffered extends EventReport {
@@ -166,13 +164,14 @@ export function combineSimilar(batch: readonly Buffered[]): EventReport[] {
       continue;
     }
     if (group[0] !== e) continue;
-    const names = group.map((g) => g.involved.name);
-    const listed = names.length > NAMES_LISTED ? `${names.slice(0, NAMES_LISTED).join(', ')} and ${names.length - NAMES_LISTED} more` : names.join(', ');
     out.push({
       involved: { kind: 'Service', namespace: e.involved.namespace, name: e.service! },
       type: 'Normal',
       reason: e.reason,
-      message: `${names.length} instances (${listed}); ${e.involved.name}: ${e.message}`,
+      message: combinedEventMessage(
+        group.map((g) => g.involved.name),
+        { name: e.involved.name, message: e.message },
+      ),
     });
   }
   return out;

@@ -88,6 +88,26 @@ describe('NodeRegistrar.run', () => {
     await running;
   });
 
+  it('skips heartbeats while the server takes its reports as heartbeats, and resumes when they stop', async () => {
+    const client = new FakeGantryClient();
+    const registrar = aRegistrar(client, 50);
+    const stop = new AbortController();
+    const running = registrar.run(stop.signal);
+    await waitUntil('registered and heartbeating', () => client.heartbeats >= 1);
+    // Reports answered with Gantry-Lease: renewed every 10 ms, for 500 ms (ten intervals).
+    const before = client.heartbeats;
+    for (let i = 0; i < 50; i++) {
+      client.leaseRenewedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // At most the heartbeat that was already due when the first report came.
+    expect(client.heartbeats - before).toBeLessThanOrEqual(1);
+    const quiet = client.heartbeats;
+    await waitUntil('heartbeats again once the reports stop', () => client.heartbeats >= quiet + 2);
+    stop.abort();
+    await running;
+  });
+
   it('gives each heartbeat a timeout of its interval (at least MIN_HEARTBEAT_TIMEOUT_MS), not the client\'s 30 s', async () => {
     for (const [interval, timeout] of [[10, MIN_HEARTBEAT_TIMEOUT_MS], [MIN_HEARTBEAT_TIMEOUT_MS + 100, MIN_HEARTBEAT_TIMEOUT_MS + 100]] as const) {
       const client = new FakeGantryClient();

@@ -34,6 +34,13 @@ export type InstanceStatusResult = Static<typeof InstanceStatusResultSchema>;
 
 export const StatusBatchResultSchema = Type.Object({ results: Type.Array(InstanceStatusResultSchema) });
 
+/**
+ * The answer header by which a server says it took an agent's report (status, events) as that
+ * node's heartbeat too: it renewed the node's lease. Lower case, as node:http hands headers over.
+ */
+export const LEASE_HEADER = 'gantry-lease';
+export const LEASE_RENEWED = 'renewed';
+
 /** One request carries at most this many events; agents batch below it. */
 export const MAX_EVENT_BATCH = 1000;
 
@@ -94,3 +101,19 @@ export type ConfigFileContent = Static<typeof ConfigFileContentSchema>;
 /** `GET .../instances/NAME/files?node=NODE`. */
 export const ConfigFilesSchema = Type.Object({ files: Type.Array(ConfigFileContentSchema) });
 export const ConfigFilesQuerySchema = Type.Object({ node: Type.Optional(Type.String({ description: 'the asking agent\'s node' })) });
+
+/** Instance names a combined event lists before "and N more". */
+const COMBINED_NAMES_LISTED = 5;
+
+/**
+ * The message of one event that stands for several similar events about instances of one service
+ * (the agent's batch fold and the server's correlator write it):
+ * `20 instances (web-a, web-b, ... and 15 more); web-a: started container web`. `names` in order,
+ * repeats allowed (an instance that started twice counts once, the events twice).
+ */
+export function combinedEventMessage(names: readonly string[], first: { name: string; message: string }): string {
+  const distinct = [...new Set(names)];
+  const listed = distinct.length > COMBINED_NAMES_LISTED ? `${distinct.slice(0, COMBINED_NAMES_LISTED).join(', ')} and ${distinct.length - COMBINED_NAMES_LISTED} more` : distinct.join(', ');
+  const what = distinct.length === names.length ? `${names.length} instances` : `${names.length} events about ${distinct.length} instances`;
+  return `${what} (${listed}); ${first.name}: ${first.message}`;
+}
