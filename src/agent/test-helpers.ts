@@ -79,6 +79,8 @@ export class FakeGantryClient implements GantryClient {
   heartbeats = 0;
   /** GantryClient.leaseRenewedAt: tests set it as a server's renewing answer would. */
   leaseRenewedAt: number | undefined;
+  /** GantryClient.advisedHeartbeatIntervalMs: tests set it as a server's answer would. */
+  advisedHeartbeatIntervalMs: number | undefined;
   /** Each heartbeat's own timeout, as the caller passed it. */
   readonly heartbeatTimeouts: (number | undefined)[] = [];
   listCalls = 0;

@@ -238,3 +238,26 @@ describe('a node’s report as its heartbeat', () => {
     expect(without.headers['gantry-lease']).toBeUndefined();
   });
 });
+
+describe('the heartbeat pace', () => {
+  it('asks agents for 5 s in a small cluster and for longer beyond 5,000 nodes, in heartbeats and in reports taken as one', async () => {
+    const clock = aClock();
+    const leases = new NodeLeases();
+    h = await startHarness({ now: clock.date, leases, heartbeatWrites: writes });
+    await registered(aStatus());
+    expect((await beat()).headers['gantry-heartbeat-interval']).toBe('5000');
+    for (let i = 0; i < 10_000; i++) leases.renew(`other-${i}`, clock.ms);
+    // 10,001 nodes with leases: 1,000 heartbeats a second at 11 s.
+    expect((await beat()).headers['gantry-heartbeat-interval']).toBe('11000');
+    const report = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: await h.node('n1'), payload: { items: [] } });
+    expect(report.headers['gantry-heartbeat-interval']).toBe('11000');
+  });
+
+  it('asks nothing of agents on a server without leases', async () => {
+    h = await startHarness();
+    await registered(aStatus());
+    const res = await h.call({ method: 'POST', url: '/api/v1/nodes/n1/heartbeat', token: await h.node('n1') });
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['gantry-heartbeat-interval']).toBeUndefined();
+  });
+});

@@ -11,7 +11,8 @@
 // is renewed before the answer; the stored copy may follow.
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { getCondition, LEASE_HEADER, LEASE_RENEWED, NotFoundError, setCondition, type GantryNode, type NodeStatus } from '../core/index.js';
+import { getCondition, HEARTBEAT_INTERVAL_HEADER, LEASE_HEADER, LEASE_RENEWED, NotFoundError, setCondition, type GantryNode, type NodeStatus } from '../core/index.js';
+import { heartbeatIntervalFor } from '../runtime/heartbeat-pace.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { Store } from '../store/store.js';
@@ -61,6 +62,15 @@ export async function heartbeatFromReport(store: Store, node: string | undefined
     return; // not registered: its real heartbeat gets the 404 that makes the agent register again
   }
   void reply.header(LEASE_HEADER, LEASE_RENEWED);
+  advisePace(reply, opts.leases);
+}
+
+/**
+ * Asks the agent for the heartbeat interval the cluster's size calls for (heartbeat-pace.ts), in
+ * the answer to a heartbeat or a report taken as one. Without leases: nothing (the agent's own).
+ */
+export function advisePace(reply: FastifyReply, leases: NodeLeases | undefined): void {
+  if (leases) void reply.header(HEARTBEAT_INTERVAL_HEADER, String(heartbeatIntervalFor(leases.size)));
 }
 
 /**

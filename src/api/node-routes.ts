@@ -6,7 +6,7 @@ import { NotFoundError, ROUTES } from '../core/index.js';
 import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-import { heartbeat, type HeartbeatWrites } from './heartbeats.js';
+import { advisePace, heartbeat, type HeartbeatWrites } from './heartbeats.js';
 
 export interface NodeRouteOptions {
   now: () => Date;
@@ -19,6 +19,7 @@ export interface NodeRouteOptions {
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
   serve(app, ROUTES.heartbeat, async (req, reply) => {
     await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs, writes: opts.heartbeatWrites });
+    advisePace(reply, deps.leases);
     return reply.code(204).send();
   });
   serve(app, ROUTES.nodeAction, async (req, reply) => {

@@ -106,6 +106,14 @@ describe('requests', () => {
     expect(client.leaseRenewedAt).toBeGreaterThanOrEqual(before);
   });
 
+  it('notes the heartbeat interval the server asks for (Gantry-Heartbeat-Interval)', async () => {
+    const { url } = await answer(204, '', { 'gantry-heartbeat-interval': '10000' });
+    const client = createHttpClient({ server: url, token: 't' });
+    expect(client.advisedHeartbeatIntervalMs).toBeUndefined();
+    await client.heartbeat('n1');
+    expect(client.advisedHeartbeatIntervalMs).toBe(10_000);
+  });
+
   it('does not take an answer without the header as a renewal', async () => {
     const { url } = await answer(200, JSON.stringify({ recorded: 1 }));
     const client = createHttpClient({ server: url, token: 't' });

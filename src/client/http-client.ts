@@ -18,6 +18,7 @@ import {
   EventBatchResultSchema,
   HealthzSchema,
   kindInfo,
+  HEARTBEAT_INTERVAL_HEADER,
   LEASE_HEADER,
   LEASE_RENEWED,
   listSchema,
@@ -167,6 +168,8 @@ export class HttpClient implements GantryClient {
   private seenRevision = 0;
   /** See GantryClient.leaseRenewedAt. */
   leaseRenewedAt: number | undefined;
+  /** See GantryClient.advisedHeartbeatIntervalMs. */
+  advisedHeartbeatIntervalMs: number | undefined;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
@@ -600,7 +603,11 @@ export class HttpClient implements GantryClient {
       }
       if (told > this.seenRevision) this.seenRevision = told;
     }
-    if (res.headers[LEASE_HEADER] === LEASE_RENEWED && res.status >= 200 && res.status < 300) this.leaseRenewedAt = Date.now();
+    if (res.status >= 200 && res.status < 300) {
+      if (res.headers[LEASE_HEADER] === LEASE_RENEWED) this.leaseRenewedAt = Date.now();
+      const pace = Number(res.headers[HEARTBEAT_INTERVAL_HEADER]);
+      if (Number.isSafeInteger(pace) && pace > 0) this.advisedHeartbeatIntervalMs = pace;
+    }
     return res;
   }
 

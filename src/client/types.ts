@@ -104,6 +104,11 @@ export interface GantryClient extends ListWatch {
    * until then, and for clients that do not track it. The agent skips heartbeats that soon after.
    */
   readonly leaseRenewedAt?: number | undefined;
+  /**
+   * The heartbeat interval (ms) the server last asked for (`Gantry-Heartbeat-Interval`; it grows
+   * with the cluster); undefined until a server said. The agent heartbeats no more often.
+   */
+  readonly advisedHeartbeatIntervalMs?: number | undefined;
   /** Role agent only; at most 1,000 items. `source` says who saw it (default "agent"). */
   recordEvents(items: readonly EventReport[], source?: string): Promise<void>;
   /**

@@ -108,6 +108,21 @@ describe('NodeRegistrar.run', () => {
     await running;
   });
 
+  it('heartbeats no more often than the server asks', async () => {
+    const client = new FakeGantryClient();
+    const stop = new AbortController();
+    const running = aRegistrar(client, 10).run(stop.signal);
+    await waitUntil('registered and heartbeating', () => client.heartbeats >= 1);
+    client.advisedHeartbeatIntervalMs = 200;
+    const before = client.heartbeats;
+    await new Promise((r) => setTimeout(r, 600));
+    // Every 160-200 ms instead of every 8-10 ms: a few, where its own interval would give ~60.
+    expect(client.heartbeats - before).toBeGreaterThanOrEqual(1);
+    expect(client.heartbeats - before).toBeLessThanOrEqual(5);
+    stop.abort();
+    await running;
+  });
+
   it('gives each heartbeat a timeout of its interval (at least MIN_HEARTBEAT_TIMEOUT_MS), not the client\'s 30 s', async () => {
     for (const [interval, timeout] of [[10, MIN_HEARTBEAT_TIMEOUT_MS], [MIN_HEARTBEAT_TIMEOUT_MS + 100, MIN_HEARTBEAT_TIMEOUT_MS + 100]] as const) {
       const client = new FakeGantryClient();

@@ -177,10 +177,12 @@ export class NodeRegistrar {
    * node whose heartbeat loop waited for it was declared lost while it was fine.
    */
   async run(signal: AbortSignal): Promise<void> {
-    const { client, nodeName, heartbeatIntervalMs: interval, logger } = this.opts;
+    const { client, nodeName, logger } = this.opts;
     let registered = false;
     let failures = 0;
     while (!signal.aborted) {
+      // The server asks for longer intervals as the cluster grows (runtime/heartbeat-pace.ts).
+      const interval = Math.max(this.opts.heartbeatIntervalMs, client.advisedHeartbeatIntervalMs ?? 0);
       // A report the server took as this node's heartbeat (client.leaseRenewedAt) makes the next
       // heartbeat due an interval after it: while instances start, stop and report, that is
       // every heartbeat spared (half the requests of a rollout at 5,000 nodes).

@@ -192,3 +192,21 @@ describe('NodeController when a rack dies', () => {
     expect(await Promise.all(['n0', 'n1', 'n2', 'n3', 'n4'].map(readyOf))).toEqual([false, false, true, false, false]);
   });
 });
+
+describe('NodeController with the heartbeat pace of a big cluster', () => {
+  it('tolerates the longer silences of slower heartbeats at 10,000 nodes (grace 15 s + 2 × 5 s)', async () => {
+    const { clock, leases, controller } = setup();
+    await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
+    leases.renew('n1', clock.now());
+    const nodes = controller();
+    await nodes.check();
+    // 9,999 other nodes heard from: agents are asked for a 10 s interval.
+    for (let i = 0; i < 9_999; i++) leases.renew(`other-${i}`, clock.now());
+    clock.advance(GRACE + 5_000);
+    await nodes.check();
+    expect(await readyOf('n1')).toBe(true);
+    clock.advance(5_001);
+    await nodes.check();
+    expect(await readyOf('n1')).toBe(false);
+  });
+});

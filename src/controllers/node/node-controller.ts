@@ -54,6 +54,7 @@ import { type EventInput } from '../../runtime/event-recorder.js';
 import { count, listSome } from '../shared/event-text.js';
 import { groupBy } from '../shared/group-by.js';
 import { LossSettings } from './loss-settings.js';
+import { heartbeatStretchMs } from '../../runtime/heartbeat-pace.js';
 import type { NodeLeases } from '../../runtime/node-leases.js';
 import { keepOriginals } from './node-return.js';
 
@@ -128,6 +129,8 @@ export class NodeController {
   private readonly startedAt: number;
   /** When the previous check ended; undefined before the first. */
   private lastCheckAt: number | undefined;
+  /** The extra silence this pass tolerates: heartbeatStretchMs of the cluster's size. */
+  private paceStretchMs = 0;
   /** Sum of how late checks started (ms, stalls aside): the server's own lag so far. */
   private lagTotal = 0;
   /** lagTotal at each check's start, oldest first, for LAG_HISTORY_MS. */
@@ -163,6 +166,9 @@ export class NodeController {
   private async checkNodes(): Promise<void> {
     const { store } = this.opts;
     const nodes = (await store.list('Node')).items;
+    // Agents of a big cluster heartbeat less often (the API asks them to, by the same count of
+    // leases): more silence is normal.
+    this.paceStretchMs = this.opts.leases ? heartbeatStretchMs(this.opts.leases.size) : 0;
     await this.settings.refresh(this.now());
     const pending: EventInput[] = [];
     const seen = new Set<string>();
@@ -310,13 +316,14 @@ export class NodeController {
 
   /**
    * How long the node has been silent, counted from our start or a stall at the earliest, less
-   * the server's own lag meanwhile; NaN if unknown.
+   * the server's own lag meanwhile and the slower heartbeats of a big cluster (heartbeat-pace.ts,
+   * so the grace period and every lostAfter stretch alike); NaN if unknown.
    */
   private silentFor(node: GantryNode): number {
     const last = this.lastHeartbeat(node);
     if (!Number.isFinite(last)) return Number.NaN;
     const from = Math.max(last, this.graceFrom);
-    return this.now() - from - this.lagSince(from);
+    return this.now() - from - this.lagSince(from) - this.paceStretchMs;
   }
 
   /**

@@ -40,6 +40,11 @@ export const StatusBatchResultSchema = Type.Object({ results: Type.Array(Instanc
  */
 export const LEASE_HEADER = 'gantry-lease';
 export const LEASE_RENEWED = 'renewed';
+/**
+ * The answer header (heartbeats, and reports taken as one) by which the server asks agents to
+ * heartbeat this often (ms) at the least: it grows with the cluster (runtime/heartbeat-pace.ts).
+ */
+export const HEARTBEAT_INTERVAL_HEADER = 'gantry-heartbeat-interval';
 
 /** One request carries at most this many events; agents batch below it. */
 export const MAX_EVENT_BATCH = 1000;
