@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { EventCorrelator } from '../runtime/event-correlator.js';
+import { NodeCount } from '../runtime/heartbeat-pace.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES, type SecretKeyRotation } from '../core/index.js';
@@ -141,7 +142,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const limiter = new RequestLimiter(deps.limits);
   const metrics = deps.metrics ?? new ServerMetrics({ defaultMetrics: false });
   const heartbeatWrites = deps.leases ? (deps.heartbeatWrites ?? new HeartbeatWrites(deps.logger.child({ component: 'heartbeats' }))) : undefined;
-  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites };
+  // The cluster's size for the heartbeat pace (runtime/heartbeat-pace.ts); only with leases.
+  const nodeCount = deps.leases ? new NodeCount(deps.store) : undefined;
+  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites, nodes: nodeCount };
   const routeDeps: RouteDeps = {
     store: deps.store,
     limiter,
@@ -210,7 +213,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerRolloutRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps);
   registerInstanceStopRoutes(app, routeDeps);
-  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites });
+  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites, nodes: nodeCount });
   registerEventRoutes(app, routeDeps, agentEvents);
   registerConfigFileRoutes(app, routeDeps);
   registerJoinRoutes(app, routeDeps, deps.join, deps.now ?? (() => new Date()));

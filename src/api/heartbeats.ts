@@ -12,7 +12,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { getCondition, HEARTBEAT_INTERVAL_HEADER, LEASE_HEADER, LEASE_RENEWED, NotFoundError, setCondition, type GantryNode, type NodeStatus } from '../core/index.js';
-import { heartbeatIntervalFor } from '../runtime/heartbeat-pace.js';
+import { advisedIntervalFor, type NodeCount } from '../runtime/heartbeat-pace.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { Store } from '../store/store.js';
@@ -28,6 +28,8 @@ export interface HeartbeatOptions {
   persistIntervalMs?: number | undefined;
   /** With leases: where the writes go after the answer; absent: the answer waits for them. */
   writes?: HeartbeatWrites | undefined;
+  /** With leases: the cluster's size, for the pace the answers ask of agents (heartbeat-pace.ts). */
+  nodes?: NodeCount | undefined;
 }
 
 const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
@@ -62,15 +64,17 @@ export async function heartbeatFromReport(store: Store, node: string | undefined
     return; // not registered: its real heartbeat gets the 404 that makes the agent register again
   }
   void reply.header(LEASE_HEADER, LEASE_RENEWED);
-  advisePace(reply, opts.leases);
+  advisePace(reply, opts.nodes);
 }
 
 /**
  * Asks the agent for the heartbeat interval the cluster's size calls for (heartbeat-pace.ts), in
- * the answer to a heartbeat or a report taken as one. Without leases: nothing (the agent's own).
+ * the answer to a heartbeat or a report taken as one; below the cap (or without a count), nothing:
+ * the agent keeps its own.
  */
-export function advisePace(reply: FastifyReply, leases: NodeLeases | undefined): void {
-  if (leases) void reply.header(HEARTBEAT_INTERVAL_HEADER, String(heartbeatIntervalFor(leases.size)));
+export function advisePace(reply: FastifyReply, nodes: NodeCount | undefined): void {
+  const interval = nodes && advisedIntervalFor(nodes.current());
+  if (interval !== undefined) void reply.header(HEARTBEAT_INTERVAL_HEADER, String(interval));
 }
 
 /**

@@ -6,6 +6,7 @@ import { NotFoundError, ROUTES } from '../core/index.js';
 import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
+import type { NodeCount } from '../runtime/heartbeat-pace.js';
 import { advisePace, heartbeat, type HeartbeatWrites } from './heartbeats.js';
 
 export interface NodeRouteOptions {
@@ -14,12 +15,14 @@ export interface NodeRouteOptions {
   heartbeatPersistMs?: number | undefined;
   /** With leases: heartbeat writes run after the answer, here (heartbeats.ts). */
   heartbeatWrites?: HeartbeatWrites | undefined;
+  /** With leases: the cluster's size, for the heartbeat pace the answers ask for. */
+  nodes?: NodeCount | undefined;
 }
 
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
   serve(app, ROUTES.heartbeat, async (req, reply) => {
     await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs, writes: opts.heartbeatWrites });
-    advisePace(reply, deps.leases);
+    advisePace(reply, opts.nodes);
     return reply.code(204).send();
   });
   serve(app, ROUTES.nodeAction, async (req, reply) => {

@@ -114,6 +114,18 @@ describe('requests', () => {
     expect(client.advisedHeartbeatIntervalMs).toBe(10_000);
   });
 
+  it('forgets the pace when a heartbeat answer no longer carries it, and never takes more than a minute', async () => {
+    let header: Record<string, string> = { 'gantry-heartbeat-interval': '3600000' };
+    server = http.createServer((_req, res) => res.writeHead(204, header).end());
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const client = createHttpClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't' });
+    await client.heartbeat('n1');
+    expect(client.advisedHeartbeatIntervalMs).toBe(60_000);
+    header = {};
+    await client.heartbeat('n1');
+    expect(client.advisedHeartbeatIntervalMs).toBeUndefined();
+  });
+
   it('does not take an answer without the header as a renewal', async () => {
     const { url } = await answer(200, JSON.stringify({ recorded: 1 }));
     const client = createHttpClient({ server: url, token: 't' });

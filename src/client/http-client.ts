@@ -119,6 +119,11 @@ interface CallOptions {
   timeoutMs?: number | undefined;
 }
 
+/** The answers that carry the server's heartbeat pace (Gantry-Heartbeat-Interval). */
+const PACED_ROUTES: ReadonlySet<RouteSpec> = new Set([ROUTES.heartbeat, ROUTES.statusBatch, ROUTES.events]);
+/** The longest heartbeat interval a server may ask of this client (a bad header cannot silence it). */
+export const MAX_ADVISED_HEARTBEAT_MS = 60_000;
+
 function causeOf(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const cause = e.cause as { code?: string; message?: string } | undefined;
@@ -605,8 +610,12 @@ export class HttpClient implements GantryClient {
     }
     if (res.status >= 200 && res.status < 300) {
       if (res.headers[LEASE_HEADER] === LEASE_RENEWED) this.leaseRenewedAt = Date.now();
-      const pace = Number(res.headers[HEARTBEAT_INTERVAL_HEADER]);
-      if (Number.isSafeInteger(pace) && pace > 0) this.advisedHeartbeatIntervalMs = pace;
+      // The pace rides on heartbeats and reports; one without it means "your own interval" (a
+      // smaller cluster, or a server that does not pace). Never longer than MAX_ADVISED_HEARTBEAT_MS.
+      if (PACED_ROUTES.has(route)) {
+        const pace = Number(res.headers[HEARTBEAT_INTERVAL_HEADER]);
+        this.advisedHeartbeatIntervalMs = Number.isSafeInteger(pace) && pace > 0 ? Math.min(pace, MAX_ADVISED_HEARTBEAT_MS) : undefined;
+      }
     }
     return res;
   }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GantryEvent } from '../core/index.js';
 import { anInstance } from '../core/test-builders.js';
 import { aStore, quietLogger } from '../controllers/shared/test-builders.js';
@@ -105,6 +105,22 @@ describe('EventCorrelator', () => {
     await c.recordAll(names.slice(10).map((n) => started(n)), 'agent/node-1');
     expect(c.heldCount).toBe(0);
     expect(await events()).toHaveLength(12);
+  });
+
+  it('takes back what a batch held when its direct write fails, so the batch sent again is not stored twice', async () => {
+    store = aStore();
+    const recorder = new EventRecorder(store);
+    const c = (correlator = new EventCorrelator(recorder, store, { logger: quietLogger(), holdMs: 60_000 }));
+    const names = await instancesOf('web', 12);
+    const batch = names.map((n) => started(n));
+    vi.spyOn(recorder, 'recordAll').mockRejectedValueOnce(new Error('disk I/O error'));
+    await expect(c.recordAll(batch, 'agent/node-1')).rejects.toThrow('disk I/O error');
+    expect(c.heldCount).toBe(0);
+    await c.recordAll(batch, 'agent/node-1');
+    await c.flush();
+    const all = await events();
+    expect(all).toHaveLength(11);
+    expect(all.find((e) => e.spec.involved.kind === 'Service')?.spec.message).toBe('2 instances (web-10, web-11); web-10: started container main of web-10');
   });
 
   it('writes what it holds on close and records later events at once', async () => {

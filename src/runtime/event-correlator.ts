@@ -8,8 +8,9 @@
 //
 // Warnings, events about other kinds and events about instances the store no longer has pass
 // straight through, as do the first FOLD_AFTER of each kind: a single restart or a small service
-// shows on its instance at once. Held events are history, not state: a crash loses at most
-// HOLD_MS of them (close() writes what is held).
+// shows on its instance at once. Held events are history, not state: they are answered as taken,
+// and a crash, or a store error when they are written, loses them (at most HOLD_MS of them;
+// close() writes what is held).
 import type { Logger } from 'pino';
 import { combinedEventMessage, describeError, type Store } from '../core/index.js';
 import type { EventInput, EventRecorder } from './event-recorder.js';
@@ -81,22 +82,38 @@ export class EventCorrelator {
   async recordAll(inputs: readonly EventInput[], source: string): Promise<void> {
     const now = this.now();
     const direct: EventInput[] = [];
+    // What this call counted and held, taken back if the direct write fails: the agent sends the
+    // whole batch again, and its held part must not be stored twice.
+    const counted: Similar[] = [];
+    const held: [Similar, Held][] = [];
     for (const input of inputs) {
       const similar = this.closed ? undefined : await this.similarOf(input, now);
       if (!similar) {
         direct.push(input);
-      } else if (similar.held.length > 0) {
-        similar.held.push({ input, source });
-      } else if (similar.passed < this.foldAfter) {
+      } else if (similar.held.length === 0 && similar.passed < this.foldAfter) {
         similar.passed++;
+        counted.push(similar);
         direct.push(input);
       } else {
-        similar.held.push({ input, source });
-        similar.timer = setTimeout(() => this.release(similar), this.holdMs);
-        similar.timer.unref();
+        const h = { input, source };
+        held.push([similar, h]);
+        similar.held.push(h);
+        if (!similar.timer) {
+          similar.timer = setTimeout(() => this.release(similar), this.holdMs);
+          similar.timer.unref();
+        }
       }
     }
-    if (direct.length > 0) await this.recorder.recordAll(direct, source);
+    // close() ran while this call read the store: what it held goes now, not on a timer.
+    if (this.closed) for (const [similar] of held) this.release(similar);
+    if (direct.length === 0) return;
+    try {
+      await this.recorder.recordAll(direct, source);
+    } catch (e) {
+      for (const s of counted) s.passed--;
+      for (const [similar, h] of held) similar.held = similar.held.filter((x) => x !== h);
+      throw e;
+    }
   }
 
   /** Writes everything held now and waits for it (tests; close). */
@@ -126,6 +143,8 @@ export class EventCorrelator {
     }
     if (!similar) {
       if (this.similar.size >= KEYS_SOFT_LIMIT) this.dropExpired(now);
+      // Still full of live windows: this one is not counted (recorded at once, as before folding).
+      if (this.similar.size >= KEYS_SOFT_LIMIT) return undefined;
       similar = { namespace: involved.namespace, service, reason: input.reason, windowStart: now, passed: 0, held: [], timer: undefined };
       this.similar.set(key, similar);
     }

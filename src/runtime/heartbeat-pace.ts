@@ -1,8 +1,13 @@
-// How often agents heartbeat as the cluster grows: Nomad's answer to heartbeat load. Every agent
-// heartbeats every BASE_HEARTBEAT_INTERVAL_MS (5 s) until the server would take more than
-// MAX_HEARTBEATS_PER_SECOND (1,000); beyond that the server asks for a longer interval (in whole
-// seconds) with each heartbeat's answer (`Gantry-Heartbeat-Interval`), so the load stays flat:
-// 10 s at 10,000 nodes. Nomad scales its heartbeat TTL the same way (50 a second by default).
+import type { Store } from '../core/index.js';
+
+// How often agents heartbeat as the cluster grows: Nomad's answer to heartbeat load. Agents
+// heartbeat at their own interval (5 s by default) until the cluster has more Nodes than
+// MAX_HEARTBEATS_PER_SECOND (1,000) × 5 s; beyond that the server asks every agent for a longer
+// interval (whole seconds) with each heartbeat's answer (`Gantry-Heartbeat-Interval`), so the load
+// stays near flat: 10 s at 10,000 nodes (agents' jitter sends up to a fifth more). Nomad scales
+// its heartbeat TTL the same way (50 a second by default). Below the cap the server says nothing,
+// and an agent set to beat faster (for a short lostAfter) keeps its own interval. The count is of
+// Node objects, the same on every server (a lease table is not: see NodeCount).
 //
 // A node heartbeating every 10 s may be silent 5 s longer between beats than one at 5 s, so the
 // node controller tolerates twice that much more silence (two missed beats, as 15 s tolerates two
@@ -23,4 +28,45 @@ export function heartbeatIntervalFor(nodes: number, maxPerSecond = MAX_HEARTBEAT
 /** The extra silence the node controller tolerates because of that interval (0 below the cap). */
 export function heartbeatStretchMs(nodes: number, maxPerSecond = MAX_HEARTBEATS_PER_SECOND): number {
   return 2 * (heartbeatIntervalFor(nodes, maxPerSecond) - BASE_HEARTBEAT_INTERVAL_MS);
+}
+
+/** The interval to ask agents for, or undefined below the cap (they keep their own). */
+export function advisedIntervalFor(nodes: number): number | undefined {
+  const interval = heartbeatIntervalFor(nodes);
+  return interval > BASE_HEARTBEAT_INTERVAL_MS ? interval : undefined;
+}
+
+/**
+ * How many Node objects the store holds, read again at most every `refreshMs` (default 5 s)
+ * without making a caller wait: the API's heartbeat answers ask for the pace of this count, and
+ * the node controller stretches silence by the same count from its own list.
+ */
+export class NodeCount {
+  private count = 0;
+  private readAt = Number.NEGATIVE_INFINITY;
+  private reading: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Pick<Store, 'list'>,
+    private readonly refreshMs = 5000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The last count read (0 before the first read ends); starts a read when it is old. */
+  current(): number {
+    if (!this.reading && this.now() - this.readAt >= this.refreshMs) {
+      this.readAt = this.now();
+      this.reading = this.store
+        .list('Node')
+        .then((r) => void (this.count = r.items.length))
+        .catch(() => undefined)
+        .finally(() => (this.reading = undefined));
+    }
+    return this.count;
+  }
+
+  /** Resolves once a read under way has ended (tests). */
+  async settled(): Promise<void> {
+    await this.reading;
+  }
 }

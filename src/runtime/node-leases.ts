@@ -29,11 +29,6 @@ export class NodeLeases {
     return n;
   }
 
-  /** Nodes with a lease: every node heard from since the server started (less the deleted). */
-  get size(): number {
-    return this.renewed.size;
-  }
-
   /** Drops the lease of a node that no longer exists. */
   forget(name: string): void {
     this.renewed.delete(name);

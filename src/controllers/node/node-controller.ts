@@ -167,8 +167,8 @@ export class NodeController {
     const { store } = this.opts;
     const nodes = (await store.list('Node')).items;
     // Agents of a big cluster heartbeat less often (the API asks them to, by the same count of
-    // leases): more silence is normal.
-    this.paceStretchMs = this.opts.leases ? heartbeatStretchMs(this.opts.leases.size) : 0;
+    // Node objects): more silence is normal.
+    this.paceStretchMs = this.opts.leases ? heartbeatStretchMs(nodes.length) : 0;
     await this.settings.refresh(this.now());
     const pending: EventInput[] = [];
     const seen = new Set<string>();
