@@ -26,6 +26,7 @@ async function runE2e(s: LiveSettings, ctx: ScenarioContext): Promise<ScenarioRe
     const services = workloadServices({ instances: s.instances, services: s.services, spread: s.spread, constraints: s.constraints, prefix: 'svc' });
     session.startProbe(s.probeRate, s.seed);
     const rec = await rollout(session, { apply: services, concurrency: s.applyConcurrency, timeoutMs: s.timeoutMs, signal: ctx.signal });
+    const serverView = await session.serverLatencyFigures();
     const violations: string[] = [];
     if (rec.runningMs === undefined) {
       const c = session.tracker.countsOf(services.map((x) => x.metadata.name));
@@ -43,6 +44,7 @@ async function runE2e(s: LiveSettings, ctx: ScenarioContext): Promise<ScenarioRe
       constraints: s.constraints,
       startLatency: s.startLatency,
       ...rolloutFigures(session, rec),
+      ...serverView,
       probeSkipped: session.probe?.skipped ?? 0,
       ...processFigures(session),
       ...(await healthFigures(session)),

@@ -28,7 +28,15 @@ export interface ProfileDigest {
   self: HotFunction[];
   /** Inclusive time of the project's own functions (dist/ or src/), so callers of hot code show. */
   inclusive: HotFunction[];
+  /**
+   * Busy stretches (samples with no idle one between them: what holds every timer and socket back)
+   * longer than LONG_STRETCH_MS: how many, the longest, and the own functions they ran (inclusive,
+   * share of the time in long stretches).
+   */
+  long: { count: number; longestMs: number; totalMs: number; inclusive: HotFunction[] };
 }
+
+const LONG_STRETCH_MS = 100;
 
 const OWN_CODE = /\/(dist|src)\//;
 
@@ -44,13 +52,7 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
   };
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
-  let totalMs = 0;
-  p.samples.forEach((id, i) => {
-    const ms = (p.timeDeltas[i] ?? 0) / 1000;
-    totalMs += ms;
-    const leaf = byId.get(id);
-    if (!leaf) return;
-    self.set(label(leaf), (self.get(label(leaf)) ?? 0) + ms);
+  const addInclusive = (into: Map<string, number>, id: number, ms: number): void => {
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const n = byId.get(cur);
@@ -58,9 +60,36 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
       const k = label(n);
       if (seen.has(k)) continue;
       seen.add(k);
-      inclusive.set(k, (inclusive.get(k) ?? 0) + ms);
+      into.set(k, (into.get(k) ?? 0) + ms);
     }
+  };
+  let totalMs = 0;
+  // Long stretches: runs of samples with no idle one, closed by the next idle sample.
+  const inLong = new Map<string, number>();
+  const long = { count: 0, longestMs: 0, totalMs: 0 };
+  let stretchFrom = 0;
+  let stretchMs = 0;
+  const closeStretch = (end: number): void => {
+    if (stretchMs > LONG_STRETCH_MS) {
+      long.count++;
+      long.longestMs = Math.max(long.longestMs, stretchMs);
+      long.totalMs += stretchMs;
+      for (let j = stretchFrom; j < end; j++) addInclusive(inLong, p.samples[j]!, (p.timeDeltas[j] ?? 0) / 1000);
+    }
+    stretchMs = 0;
+    stretchFrom = end + 1;
+  };
+  p.samples.forEach((id, i) => {
+    const ms = (p.timeDeltas[i] ?? 0) / 1000;
+    totalMs += ms;
+    const leaf = byId.get(id);
+    if (!leaf) return;
+    if (leaf.callFrame.functionName === '(idle)') closeStretch(i);
+    else stretchMs += ms;
+    self.set(label(leaf), (self.get(label(leaf)) ?? 0) + ms);
+    addInclusive(inclusive, id, ms);
   });
+  closeStretch(p.samples.length);
   const idleMs = [...self].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
   const busy = Math.max(1, totalMs - idleMs);
   const rank = (m: Map<string, number>): HotFunction[] =>
@@ -69,7 +98,17 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, ms]) => ({ name, ms: Math.round(ms), share: Math.round((ms / busy) * 1000) / 10 }));
-  return { totalMs: Math.round(totalMs), idleMs: Math.round(idleMs), self: rank(self), inclusive: rank(inclusive) };
+  const longRank = [...inLong]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, ms]) => ({ name, ms: Math.round(ms), share: Math.round((ms / Math.max(1, long.totalMs)) * 1000) / 10 }));
+  return {
+    totalMs: Math.round(totalMs),
+    idleMs: Math.round(idleMs),
+    self: rank(self),
+    inclusive: rank(inclusive),
+    long: { count: long.count, longestMs: Math.round(long.longestMs), totalMs: Math.round(long.totalMs), inclusive: longRank },
+  };
 }
 
 /** Summary lines: where a process's (`who`: the server, a sim) busy time went. */
@@ -80,5 +119,7 @@ export function profileLines(path: string, d: ProfileDigest, who = 'server'): st
     `${who} profile: ${path} — ${(busy / 1000).toFixed(1)} s busy of ${(d.totalMs / 1000).toFixed(1)} s sampled`,
     `  self time: ${d.self.slice(0, 8).map(fmt).join('; ')}`,
     `  inclusive (own code): ${d.inclusive.slice(0, 10).map(fmt).join('; ')}`,
+    `  busy stretches over ${LONG_STRETCH_MS} ms (no idle sample between; timers and sockets wait them out): ${d.long.count}, longest ${d.long.longestMs} ms, ${(d.long.totalMs / 1000).toFixed(1)} s in all` +
+      (d.long.count > 0 ? `; in them (own code, inclusive): ${d.long.inclusive.slice(0, 10).map(fmt).join('; ')}` : ''),
   ];
 }

@@ -3,9 +3,10 @@
 // probe. One bench clock (ms since the session started) stamps every measurement.
 import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScenarioResult } from '../scenario.js';
+import type { Figure, ScenarioResult } from '../scenario.js';
 import { ApiProbe, PROBE_SERVICE, PROBE_STATIC_SERVICE, probeServiceManifest } from './api-probe.js';
 import { digestProfile, profileLines } from './cpu-profile.js';
 import { InstanceTracker } from './instance-tracker.js';
@@ -15,6 +16,9 @@ import { simProfileName, startLiveCluster } from './live-cluster.js';
 import type { LiveCluster, NodeGroup } from './live-cluster.js';
 import type { ServiceManifest } from './live-workload.js';
 import { ProcSampler } from './proc-sampler.js';
+import { round } from './rollout.js';
+import { fetchMetrics, histogramQuantileMs, sumOf } from './server-metrics.js';
+import type { MetricSample } from './server-metrics.js';
 import { ServiceStatusPoller } from './service-status-poller.js';
 import { sleep } from './sleep.js';
 
@@ -50,6 +54,13 @@ export class LiveSession {
   /** The host's 1-minute load average when the session started: other work skews every figure. */
   readonly loadAtStart = loadavg()[0] ?? 0;
   private runningProbe: ApiProbe | undefined;
+  /** The server's counters when the probe started, to take the server's own view of its requests. */
+  private metricsAtProbeStart: Promise<MetricSample[]> | undefined;
+  /**
+   * This process's own event-loop delay: the probe and the watch run here, so a bench that is
+   * itself late inflates what the probe measures. Printed beside the probe's figures.
+   */
+  readonly benchLoop = monitorEventLoopDelay({ resolution: 20 });
   private readonly t0: number;
 
   private constructor(
@@ -59,6 +70,7 @@ export class LiveSession {
     private readonly serverProfile: string | undefined,
   ) {
     this.t0 = t0;
+    this.benchLoop.enable();
     const now = (): number => this.now();
     this.serverSampler = new ProcSampler(cluster.server.pid, now);
     this.simSamplers = [...cluster.sims.values()].map((s) => new ProcSampler(s.pid, now));
@@ -159,6 +171,35 @@ export class LiveSession {
     return result;
   }
 
+  /** The server's /metrics now; [] when it does not answer. */
+  scrape(): Promise<MetricSample[]> {
+    return fetchMetrics(this.cluster.url, this.cluster.adminToken, this.cluster.ca, 30_000).catch(() => []);
+  }
+
+  /**
+   * The server's own p99 (the upper bound of its histogram bucket, ms) of the probe's kinds of
+   * request since the probe started: time from the request read to the answer written, so a gap
+   * to the probe's figure is time spent in the network, TLS, the kernel's queues or this process.
+   * Apply counts the workload's own applies too (one route).
+   */
+  async serverLatencyFigures(): Promise<Record<string, Figure>> {
+    const before = await (this.metricsAtProbeStart ?? Promise.resolve([]));
+    const after = await this.scrape();
+    const name = 'gantry_api_request_duration_seconds';
+    const gets = histogramQuantileMs(before, after, name, ['services.get', 'instances.get'], 0.99);
+    const writes = histogramQuantileMs(before, after, name, ['services.apply', 'services.scale'], 0.99);
+    const throttled = (samples: readonly MetricSample[]): number => sumOf(samples, `${name}_count`, { code: '429' });
+    return {
+      serverThrottled: throttled(after) - throttled(before),
+      serverGetP99UpToMs: before.length && after.length ? gets.upToMs : null,
+      serverGets: gets.count,
+      serverApplyP99UpToMs: before.length && after.length ? writes.upToMs : null,
+      serverApplies: writes.count,
+      benchLoopMaxMs: round(this.benchLoop.max / 1e6, 1),
+      benchLoopP99Ms: round(this.benchLoop.percentile(99) / 1e6, 1),
+    };
+  }
+
   /** The bench clock: ms since the session started. */
   now(): number {
     return performance.now() - this.t0;
@@ -170,6 +211,7 @@ export class LiveSession {
   }
 
   startProbe(rate: number, seed: number): ApiProbe {
+    this.metricsAtProbeStart ??= this.scrape();
     const names = (): ServiceManifest[] => [...this.applied.values()];
     this.runningProbe ??= new ApiProbe(
       this.cluster.client,
@@ -227,6 +269,7 @@ export class LiveSession {
   /** Stops the probe, watch, poller and samplers, then the processes; removes the temp dir. */
   async close(): Promise<void> {
     await this.runningProbe?.stop();
+    this.benchLoop.disable();
     await this.tracker.stop().catch(() => undefined);
     await this.poller.stop();
     this.serverSampler.stop();

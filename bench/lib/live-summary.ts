@@ -20,6 +20,13 @@ export function liveSummary(session: LiveSession, rec: RolloutRecord, f: Record<
     `API probe (${s.probeRate}/s open loop, sent while the cluster worked): GET service/instance p50 ${show(f.apiGetP50Ms, 'ms')}, p99 ${show(f.apiGetP99Ms, 'ms')}; ` +
       `apply unchanged/scale p50 ${show(f.apiApplyP50Ms, 'ms')}, p99 ${show(f.apiApplyP99Ms, 'ms')}; ${String(f.probeRequests)} answered, ${String(f.probeFailures)} failed` +
       (session.probe && session.probe.skipped > 0 ? `, ${session.probe.skipped} skipped (64 in flight)` : ''),
+    ...(f.benchLoopMaxMs === undefined
+      ? []
+      : [
+          `the same requests as the server timed them (its histogram, read -> answered; p99 as its bucket's bound): GET p99 <= ${show(f.serverGetP99UpToMs, 'ms')} of ${String(f.serverGets)}, ` +
+            `apply/scale p99 <= ${show(f.serverApplyP99UpToMs, 'ms')} of ${String(f.serverApplies)} (workload applies included); ` +
+            `bench process event loop: max delay ${show(f.benchLoopMaxMs, 'ms')}, p99 ${show(f.benchLoopP99Ms, 'ms')} (the probe and the watch run there)`,
+        ]),
     `server process: peak RSS ${show(f.serverPeakRssMiB, 'MiB')} (VmHWM), CPU ${show(f.serverCpuSeconds, 's')} during the rollout (${serverCpu} cores on average), ` +
       `${show(f.serverCpuTotalSeconds, 's')} since it started; sim: peak RSS ${show(f.simPeakRssMiB, 'MiB')}, CPU ${show(f.simCpuTotalSeconds, 's')} in all`,
     `host: ${String(f.hostCpus)} CPUs, 1-min load average ${String(f.hostLoadAtStart)} at the start, ${String(f.hostLoadAtEnd)} at the end ` +

@@ -45,3 +45,33 @@ export function fetchMetrics(server: string, token: string, ca: string, timeoutM
     req.end();
   });
 }
+
+/**
+ * A quantile of a histogram's observations between two scrapes, as the upper bound (ms) of the
+ * bucket it falls in (Prometheus' buckets are all there is); `count` is how many were observed.
+ * Series are summed over every label set that includes `labels` for one of `routes`.
+ */
+export function histogramQuantileMs(
+  before: readonly MetricSample[],
+  after: readonly MetricSample[],
+  name: string,
+  routes: readonly string[],
+  q: number,
+): { count: number; upToMs: number | null } {
+  const buckets = new Map<number, number>();
+  const add = (samples: readonly MetricSample[], sign: number): void => {
+    for (const s of samples) {
+      if (s.name !== `${name}_bucket` || !routes.includes(s.labels.route ?? '')) continue;
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + sign * s.value);
+    }
+  };
+  add(after, 1);
+  add(before, -1);
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const count = sorted.at(-1)?.[1] ?? 0;
+  if (count <= 0) return { count: 0, upToMs: null };
+  const want = q * count;
+  for (const [le, cumulative] of sorted) if (cumulative >= want) return { count, upToMs: le === Infinity ? null : le * 1000 };
+  return { count, upToMs: null };
+}

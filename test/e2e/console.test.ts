@@ -165,7 +165,13 @@ spec:
     // Typed at once, before the shell is there: it must arrive after the prompt, not above it.
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('echo $((6*7))\n');
-    await expect.poll(() => page.getByTestId('exec-state').textContent(), { timeout: 15_000 }).toBe('open');
+    // The message rides along, so a session that ended at once says why.
+    const stateAndMessage = async (): Promise<string> => {
+      const state = await page.getByTestId('exec-state').textContent();
+      const message = state === 'open' ? '' : ((await page.getByTestId('exec-message').textContent({ timeout: 100 }).catch(() => '')) ?? '');
+      return message ? `${state}: ${message}` : (state ?? '');
+    };
+    await expect.poll(stateAndMessage, { timeout: 15_000 }).toBe('open');
     const screen = page.getByTestId('terminal').locator('.xterm-rows');
     await expect.poll(() => screen.innerText(), { timeout: 5_000 }).toMatch(/(^|\n)42\s*(\n|$)/);
     // What was typed early comes after the shell's banner and prompt, not above them.
@@ -301,7 +307,8 @@ spec:
   });
 
   it('keeps the namespace in the URL (deep link, switcher, back button), and shows a 403 as a page that names the role', async () => {
-    expect((await t.g.apply('apiVersion: gantry/v1\nkind: Namespace\nmetadata: { name: team-x }\n')).code).toBe(0);
+    const ns = await t.g.apply('apiVersion: gantry/v1\nkind: Namespace\nmetadata: { name: team-x }\n');
+    expect(ns.code, ns.stderr).toBe(0);
     await page.goto(`${t.g.url}/services?ns=team-x`);
     await expect.poll(() => page.getByTestId('namespace').inputValue(), { timeout: 10_000 }).toBe('team-x');
     await page.getByTestId('namespace').selectOption('default');
