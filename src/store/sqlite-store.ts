@@ -1,6 +1,8 @@
 // The embedded Store: SQLite (WAL) for durability, an in-memory mirror for reads, and a watch
-// hub fed after each commit. Every write runs synchronously inside the async method, so writes
-// are ordered by call and a txn is one SQLite transaction plus one pass over the mirror.
+// hub fed after each commit. Every write runs synchronously, one at a time and in call order; a txn
+// is one SQLite transaction plus one pass over the mirror. Writes run at once until they have taken
+// a turn budget (turn-budget.ts) of one event-loop turn; later ones wait for the next turn, so a
+// burst of writes cannot hold requests and timers back.
 //
 // Objects returned by get, list, watch and the write methods are deep-frozen and shared between
 // all callers: never mutate them; copy first (structuredClone, or spread the parts you change).
@@ -13,6 +15,7 @@ import { SqliteDb } from './sqlite-db.js';
 import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, WatchEvent, WatchOptions } from './store.js';
 import { planTxn } from './txn-planner.js';
 import type { Change } from './txn-planner.js';
+import { DEFAULT_TURN_BUDGET_MS, TurnBudget } from './turn-budget.js';
 import { WatchHub } from './watch-hub.js';
 import type { PublishedChange } from './watch-hub.js';
 
@@ -32,6 +35,8 @@ export interface SqliteStoreOptions {
    * key of the box are sealed again with its primary key.
    */
   secretBox?: SecretBox | undefined;
+  /** Wall-clock ms writes may take in one event-loop turn before the rest wait (default 10). */
+  writeTurnBudgetMs?: number;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
@@ -52,6 +57,7 @@ export class SqliteStore implements Store {
   private revision: number;
   private readonly historyLimit: number;
   private closed = false;
+  private readonly turns: TurnBudget;
 
   constructor(
     readonly path: string,
@@ -60,6 +66,7 @@ export class SqliteStore implements Store {
     const historyLimit = Math.max(1, Math.floor(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT));
     this.historyLimit = historyLimit;
     this.now = opts.now ?? (() => new Date());
+    this.turns = new TurnBudget(opts.writeTurnBudgetMs ?? DEFAULT_TURN_BUDGET_MS);
     this.db = new SqliteDb(path, historyLimit, opts.secretBox);
     const loaded = this.db.load();
     if (opts.secretBox) this.db.reseal(opts.secretBox);
@@ -97,19 +104,24 @@ export class SqliteStore implements Store {
   }
 
   async create<O extends AnyObject>(obj: NewObject<O>): Promise<O> {
-    return this.apply([{ op: 'create', object: obj }])[0]?.object as O;
+    return (await this.write([{ op: 'create', object: obj }]))[0]?.object as O;
   }
 
   async update<O extends AnyObject>(obj: O): Promise<O> {
-    return this.apply([{ op: 'update', object: obj }])[0]?.object as O;
+    return (await this.write([{ op: 'update', object: obj }]))[0]?.object as O;
   }
 
   async delete(kind: Kind, namespace: string | undefined, name: string, opts: { revision?: number } = {}): Promise<AnyObject> {
-    return (this.apply([{ op: 'delete', kind, namespace, name, revision: opts.revision }])[0] as TxnResult).object;
+    return ((await this.write([{ op: 'delete', kind, namespace, name, revision: opts.revision }]))[0] as TxnResult).object;
   }
 
   async txn(ops: readonly TxnOp[]): Promise<TxnResult[]> {
-    return this.apply(ops);
+    return this.write(ops);
+  }
+
+  /** Writes that waited for a later event-loop turn (the turn budget): for tests and metrics. */
+  get deferredWrites(): number {
+    return this.turns.deferred;
   }
 
   /** After close() the watch is simply empty, so loops shutting down with the store end quietly. */
@@ -146,6 +158,12 @@ export class SqliteStore implements Store {
   /** Bytes of change history kept for watches (JSON): for tests and metrics. */
   get historyBytes(): number {
     return this.hub.historyBytes;
+  }
+
+  /** A write, now or in a later turn (the turn budget); in call order either way. */
+  private write(ops: readonly TxnOp[]): Promise<TxnResult[]> {
+    this.checkOpen();
+    return this.turns.run(() => this.apply(ops));
   }
 
   /** Plan against the mirror, commit to SQLite, then (only after the commit) apply and publish. */
