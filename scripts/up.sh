@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
-exec node dist/cli/main.js up "$@"
+# The young generation as bin/gantry sets it (see there).
+exec node --max-semi-space-size=64 dist/cli/main.js up "$@"

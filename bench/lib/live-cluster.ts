@@ -145,6 +145,9 @@ export async function startLiveCluster(opts: LiveClusterOptions, signal: AbortSi
         label: 'gantry server',
         command: process.execPath,
         args: [
+          // As bin/gantry runs every command: the server spent a tenth of its CPU in scavenges with
+          // V8's default 16 MiB semi-spaces (5,000-node rollout 74.155 s with 64, 89-117 s without).
+          '--max-semi-space-size=64',
           ...(opts.serverProfile && profileName ? ['--cpu-prof', '--cpu-prof-dir', dirname(opts.serverProfile), '--cpu-prof-name', profileName] : []),
           MAIN_JS, 'server', '--data-dir', dataDir, '--listen', listen, '--node-grace-period', opts.nodeGracePeriod, ...storeArgs, ...(opts.serverArgs ?? []),
         ],
