@@ -62,6 +62,14 @@ export interface Store extends ListWatch {
    */
   txn(ops: readonly TxnOp[]): Promise<TxnResult[]>;
   /**
+   * As txn, but where the backend writes synchronously (SQLite) the txn runs at once, ahead of
+   * writes waiting for a later event-loop turn (the turn budget): checks the caller made against
+   * state it read in this same tick still hold when the txn commits. Only for such a caller (the
+   * scheduler binding what it has just checked against node capacity and cordons). Absent where
+   * writes are remote (etcd): there the gap exists anyway and callers use txn.
+   */
+  txnNow?(ops: readonly TxnOp[]): Promise<TxnResult[]>;
+  /**
    * Changes in revision order, until `signal` aborts (the iterator then ends without error).
    * Throws ExpiredError when fromRevision is older than the history kept: relist then.
    */

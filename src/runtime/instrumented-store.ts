@@ -4,7 +4,7 @@
 import type { Store } from '../core/index.js';
 import type { ClusterCounts, ServerMetrics } from './metrics.js';
 
-const TIMED = new Set<PropertyKey>(['create', 'update', 'delete', 'txn']);
+const TIMED = new Set<PropertyKey>(['create', 'update', 'delete', 'txn', 'txnNow']);
 
 export function instrumentStore<S extends Store>(store: S, metrics: ServerMetrics): S {
   const wrapped = new Map<PropertyKey, unknown>();
@@ -17,7 +17,7 @@ export function instrumentStore<S extends Store>(store: S, metrics: ServerMetric
         const bound = (value as (...args: unknown[]) => unknown).bind(target);
         fn = TIMED.has(prop)
           ? async (...args: unknown[]) => {
-              if (prop === 'txn' && Array.isArray(args[0])) metrics.storeTxnOps.observe(args[0].length);
+              if ((prop === 'txn' || prop === 'txnNow') && Array.isArray(args[0])) metrics.storeTxnOps.observe(args[0].length);
               const end = metrics.storeWrites.startTimer({ op: String(prop) });
               try {
                 return await bound(...args);

@@ -119,7 +119,13 @@ export class SqliteStore implements Store {
     return this.write(ops);
   }
 
-  /** Writes that waited for a later event-loop turn (the turn budget): for tests and metrics. */
+  /** A txn now, ahead of writes waiting for a later turn (Store.txnNow). */
+  async txnNow(ops: readonly TxnOp[]): Promise<TxnResult[]> {
+    this.checkOpen();
+    return this.turns.runNow(() => this.apply(ops));
+  }
+
+    /** Writes that waited for a later event-loop turn (the turn budget): for tests and metrics. */
   get deferredWrites(): number {
     return this.turns.deferred;
   }
@@ -137,6 +143,8 @@ export class SqliteStore implements Store {
   /** Ends every watch and closes the file. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Writes accepted before close and waiting for a later turn are written, not dropped.
+    this.turns.drainNow();
     this.closed = true;
     try {
       // A commit trims the file's history to where memory stood before that write; at rest it matches.

@@ -53,6 +53,23 @@ describe('TurnBudget', () => {
     expect(ran).toEqual(['queued first', 'called later']);
   });
 
+  it('puts a write called while the queue drains behind the ones still waiting', async () => {
+    const clock = manualClock();
+    const budget = new TurnBudget(10, clock.now);
+    const ran: string[] = [];
+    void budget.run(() => clock.advance(20));
+    let inner: Promise<unknown> | undefined;
+    const a = budget.run(() => {
+      ran.push('a');
+      // Called from inside the drain, with budget left and 'b' still queued.
+      inner = budget.run(() => ran.push('c'));
+    });
+    const b = budget.run(() => ran.push('b'));
+    await Promise.all([a, b]);
+    await inner;
+    expect(ran).toEqual(['a', 'b', 'c']);
+  });
+
   it('runs one queued write per turn even when each takes longer than the whole budget', async () => {
     const clock = manualClock();
     const budget = new TurnBudget(10, clock.now);
@@ -79,6 +96,46 @@ describe('TurnBudget', () => {
 });
 
 describe('SqliteStore writes and the event loop', () => {
+  const config = (name: string, i: number) => ({ apiVersion: 'gantry/v1' as const, kind: 'Config' as const, metadata: { name, namespace: 'default' }, spec: { data: { i: String(i) } } });
+
+  it('commits writes called without waiting in the order they were called, across turns', async () => {
+    const store = openSqliteStore(':memory:', { writeTurnBudgetMs: 0.01 });
+    try {
+      const made = await Promise.all(Array.from({ length: 500 }, (_, i) => store.create(config(`o-${i}`, i))));
+      expect(store.deferredWrites).toBeGreaterThan(0);
+      const revisions = made.map((c) => c.metadata.revision);
+      expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+      expect(new Set(revisions).size).toBe(500);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes what was accepted before close, even when it waited for a later turn', async () => {
+    const store = openSqliteStore(':memory:', { writeTurnBudgetMs: 0.01 });
+    const writes = Array.from({ length: 200 }, (_, i) => store.create(config(`w-${i}`, i)));
+    expect(store.deferredWrites).toBeGreaterThan(0);
+    await store.close();
+    const done = await Promise.allSettled(writes);
+    expect(done.filter((d) => d.status === 'rejected')).toEqual([]);
+  });
+
+  it('runs txnNow at once, ahead of writes waiting for the next turn (the scheduler binds what it just checked)', async () => {
+    const store = openSqliteStore(':memory:', { writeTurnBudgetMs: 0.01 });
+    try {
+      // Enough writes that some wait for a later turn.
+      const queued = Array.from({ length: 200 }, (_, i) => store.create(config(`q-${i}`, i)));
+      expect(store.deferredWrites).toBeGreaterThan(0);
+      const before = await store.currentRevision();
+      const [now] = await store.txnNow([{ op: 'create', object: config('now', -1) }]);
+      expect(now!.object.metadata.revision).toBeLessThanOrEqual(before + 1);
+      const later = await Promise.all(queued);
+      expect(Math.max(...later.map((c) => c.metadata.revision))).toBeGreaterThan(now!.object.metadata.revision);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('lets a timer run while one caller awaits 2,000 writes in a row, and keeps their order', async () => {
     const store = openSqliteStore(':memory:', { writeTurnBudgetMs: 2 });
     try {
@@ -86,7 +143,7 @@ describe('SqliteStore writes and the event loop', () => {
       let written = 0;
       setTimeout(() => (timerFiredAt = written), 0);
       for (let i = 0; i < 2000; i++) {
-        await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: `c-${i}`, namespace: 'default' }, data: { i: String(i) } });
+        await store.create({ apiVersion: 'gantry/v1', kind: 'Config', metadata: { name: `c-${i}`, namespace: 'default' }, spec: { data: { i: String(i) } } });
         written++;
       }
       // Without the budget every awaited write resumes its caller as a microtask: the timer
@@ -94,9 +151,7 @@ describe('SqliteStore writes and the event loop', () => {
       expect(timerFiredAt).toBeDefined();
       expect(timerFiredAt).toBeLessThan(2000);
       expect(store.deferredWrites).toBeGreaterThan(0);
-      const { items } = await store.list('Config');
-      expect(items.map((c) => c.metadata.revision)).toEqual([...items.map((c) => c.metadata.revision)].sort((a, b) => a - b));
-      expect(items).toHaveLength(2000);
+      expect((await store.list('Config')).items).toHaveLength(2000);
     } finally {
       await store.close();
     }

@@ -1,8 +1,10 @@
 // Synchronous writes share the event loop with everything else the server does: a controller that
 // awaits 500 writes in a row runs them all in one loop turn (an awaited write that finished at once
 // resumes its caller as a microtask), and no request, heartbeat or timer is served meanwhile. The
-// budget lets writes run back to back for `budgetMs` of one turn; later writes wait, in call order,
-// for the next turn, after the loop has polled its sockets and run its timers.
+// budget: from the first write of a turn, writes run at once until `budgetMs` of wall clock have
+// passed (whatever else ran meanwhile counts too); later writes wait, in call order, for a
+// setImmediate: after the callbacks of the current loop phase (the sockets being served), and
+// with the next poll for sockets and the timers between one batch and the next.
 //
 // Writes still run one at a time and in the order they were called: a write called while others
 // wait goes behind them, even when the budget would let it through.
@@ -42,6 +44,15 @@ export class TurnBudget {
     return new Promise<T>((resolve, reject) => this.queue.push({ run: write, resolve: resolve as (v: unknown) => void, reject }));
   }
 
+  /**
+   * Runs `write` now whatever the budget and the queue, counting it against this turn: for a write
+   * that must follow a check made in the same tick (SqliteStore.txnNow).
+   */
+  runNow<T>(write: () => T): T {
+    this.admit();
+    return write();
+  }
+
   /** Writes waiting for a later turn. */
   get waiting(): number {
     return this.queue.length;
@@ -51,11 +62,23 @@ export class TurnBudget {
   private admit(): boolean {
     if (this.turnStart === undefined) {
       this.turnStart = this.clock();
-      // After this turn: the loop polls sockets and runs timers, then the queue goes on.
+      // After this phase's callbacks; with the next poll and timers between batches.
       setImmediate(this.nextTurn);
       return true;
     }
     return this.clock() - this.turnStart < this.budgetMs;
+  }
+
+  /** Runs every waiting write now, in order (the store closes: what was accepted is written). */
+  drainNow(): void {
+    while (this.queue.length > 0) {
+      const q = this.queue.shift()!;
+      try {
+        q.resolve(q.run());
+      } catch (e) {
+        q.reject(e);
+      }
+    }
   }
 
   private readonly nextTurn = (): void => {

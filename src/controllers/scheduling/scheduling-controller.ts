@@ -221,8 +221,13 @@ export class SchedulingController {
     for (let start = 0; start < binds.length; start += BIND_CHUNK) {
       if (start > 0) await new Promise((r) => setImmediate(r));
       const chunk = binds.slice(start, start + BIND_CHUNK);
+      const ops = chunk.map((object): TxnOp => ({ op: 'update', object }));
+      const store = this.opts.store;
       try {
-        await this.opts.store.txn(chunk.map((object): TxnOp => ({ op: 'update', object })));
+        // The first chunk follows the commit check in the same tick: on SQLite it commits now,
+        // not behind writes waiting for the next turn (a cordon, a node going not ready), so what
+        // the check saw still holds. Later chunks come a turn later; their CAS guards instances only.
+        await (start === 0 && store.txnNow ? store.txnNow(ops) : store.txn(ops));
         for (const inst of chunk) bound.push(inst);
       } catch (err) {
         // One instance changed under us (CAS): the chunk waits for the next attempt.
