@@ -46,6 +46,16 @@ describe('the CLI start', () => {
     expect(files.length).toBeLessThan(25);
   });
 
+  it('bin/gantry runs as a program through its own first line, with the young generation it sets', async () => {
+    // As a user runs it (npm's bin link, ./bin/gantry): the kernel reads `#!/usr/bin/env -S node
+    // --max-semi-space-size=64`. NODE_OPTIONS carries a probe that prints the flag node got.
+    const probe = join(dir, 'flags.cjs');
+    await writeFile(probe, "process.on('exit', () => process.stderr.write('execArgv ' + JSON.stringify(process.execArgv) + '\\n'));");
+    const r = await run(join(REPO, 'bin', 'gantry'), ['--help'], { cwd: REPO, env: { ...process.env, NODE_OPTIONS: `--require ${probe}` } });
+    expect(r.stdout).toContain('Usage: gantry');
+    expect(r.stderr).toContain('--max-semi-space-size=64');
+  });
+
   it('gantry up --help shows its flags without loading the server', async () => {
     const files = await loadedBy(['up', '--help']);
     expect(files.filter((f) => !f.startsWith('dist/cli-bundle/') && f !== 'bin/gantry')).toEqual([]);
