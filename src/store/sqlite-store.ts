@@ -125,7 +125,7 @@ export class SqliteStore implements Store {
     return this.turns.runNow(() => this.apply(ops));
   }
 
-    /** Writes that waited for a later event-loop turn (the turn budget): for tests and metrics. */
+  /** Writes that waited for a later event-loop turn (the turn budget): for tests and metrics. */
   get deferredWrites(): number {
     return this.turns.deferred;
   }
