@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../support/docker-cli.js';
-import { artifactsDir, launchChromium } from '../support/browser.js';
+import { artifactsDir, gotoSettled, launchChromium } from '../support/browser.js';
 import { GantryProcesses } from '../support/gantry-process.js';
 import { ensureTestImage } from '../support/test-image.js';
 import { endpointOf, httpGet, instancesOf, readyCount } from '../support/instances.js';
@@ -59,7 +59,7 @@ describe('the web console', () => {
   });
 
   it('serves the console with a strict CSP and asks for a token; a wrong one is refused', async () => {
-    const res = await page.goto(`${t.g.url}/services`);
+    const res = await gotoSettled(page, `${t.g.url}/services`);
     expect(res?.status()).toBe(200);
     const csp = res?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
@@ -141,7 +141,7 @@ spec:
       const l = await instancesOf(t.g, 'noisy');
       return l.length === 1 && l[0]!.status?.phase === 'Running' ? l : undefined;
     });
-    await page.goto(`${t.g.url}/instances/default/${inst!.metadata.name}`);
+    await gotoSettled(page, `${t.g.url}/instances/default/${inst!.metadata.name}`);
     const lines = page.getByTestId('log-line');
     await lines.first().waitFor({ timeout: 15_000 });
     const lastNumber = async (): Promise<number> => Number(/line (\d+)$/.exec((await lines.last().textContent()) ?? '')?.[1] ?? 0);
@@ -201,7 +201,7 @@ spec:
       const l = await instancesOf(t.g, 'busy');
       return l.length === 1 && l[0]!.status?.phase === 'Running' ? l : undefined;
     });
-    await page.goto(`${t.g.url}/instances/default/${inst!.metadata.name}`);
+    await gotoSettled(page, `${t.g.url}/instances/default/${inst!.metadata.name}`);
     await page.getByTestId('usage-tab').click();
     const cpu = page.getByTestId('cpu-chart');
     await expect.poll(async () => Number(await cpu.getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
@@ -209,12 +209,12 @@ spec:
     expect(await cpu.textContent()).toMatch(/request/);
     await shot('instance-usage');
     // The service's instance table shows it too: CPU and memory now.
-    await page.goto(`${t.g.url}/services/default/busy`);
+    await gotoSettled(page, `${t.g.url}/services/default/busy`);
     await expect.poll(async () => (await page.getByTestId('usage-now').first().textContent()) ?? '', { timeout: 20_000 }).toMatch(/^\d+\.\d\d CPU \/ [\d.]+ (B|KiB|MiB)$/);
   });
 
   it('shows the service\'s endpoints and what the load balancer does for it', async () => {
-    await page.goto(`${t.g.url}/services/default/web`);
+    await gotoSettled(page, `${t.g.url}/services/default/web`);
     await page.getByTestId('endpoints-tab').click();
     await expect.poll(async () => page.getByTestId('endpoints').locator('tbody tr').count(), { timeout: 10_000 }).toBe(3);
     // gantry up here runs no load balancer: the panel says so rather than showing nothing.
@@ -223,7 +223,7 @@ spec:
   });
 
   it('scales to 1 from the service page', async () => {
-    await page.goto(`${t.g.url}/services/default/web`);
+    await gotoSettled(page, `${t.g.url}/services/default/web`);
     await page.getByTestId('scale-input').fill('1');
     await page.getByTestId('scale-button').click();
     await expect.poll(() => page.getByTestId('service-ready').textContent(), { timeout: 60_000 }).toBe('1/1 ready');
@@ -257,7 +257,7 @@ spec:
   });
 
   it('cordons and uncordons the node from the nodes page', async () => {
-    await page.goto(`${t.g.url}/nodes`);
+    await gotoSettled(page, `${t.g.url}/nodes`);
     await page.getByTestId('cordon-e2e-node').click();
     await page.getByTestId('node-row-e2e-node').getByTestId('cordoned').waitFor({ timeout: 10_000 });
     const node = await t.g.getJson<{ spec: { unschedulable?: boolean } }>(['get', 'node', 'e2e-node']);
@@ -269,7 +269,7 @@ spec:
 
   it('drains the node from the UI onto a second agent, then uncordons it', async () => {
     await t.g.startAgent('e2e-b', ['--driver', 'docker', '--publish-address', '127.0.0.1', '--port-range', '30000-30499', '--heartbeat-interval', '1s']);
-    await page.goto(`${t.g.url}/nodes`);
+    await gotoSettled(page, `${t.g.url}/nodes`);
     await page.getByTestId('node-row-e2e-b').getByText('Ready', { exact: true }).first().waitFor({ timeout: 60_000 });
     await page.getByTestId('drain-e2e-node').click(); // the confirm dialog is accepted above
     await page.getByTestId('node-row-e2e-node').getByTestId('draining').waitFor({ timeout: 10_000 });
@@ -284,7 +284,7 @@ spec:
   });
 
   it('lists instances in pages, filtering by service on the server and by phase in the page', async () => {
-    await page.goto(`${t.g.url}/instances?ns=default`);
+    await gotoSettled(page, `${t.g.url}/instances?ns=default`);
     const count = page.getByTestId('instance-count');
     await expect.poll(async () => Number(/of (\d+)/.exec((await count.textContent()) ?? '')?.[1] ?? 0), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     const asked = page.waitForRequest((r) => r.url().includes('limit=1000') && r.url().includes('fieldSelector=spec.service%3Dweb'));
@@ -299,7 +299,7 @@ spec:
   });
 
   it('shows the overview live, and the page made no script error and no CSP violation', async () => {
-    await page.goto(`${t.g.url}/`);
+    await gotoSettled(page, `${t.g.url}/`);
     await expect.poll(() => page.getByTestId('phases').textContent(), { timeout: 10_000 }).toMatch(/Running: 3/);
     await shot('overview');
     expect(pageErrors).toEqual([]);
@@ -309,7 +309,7 @@ spec:
   it('keeps the namespace in the URL (deep link, switcher, back button), and shows a 403 as a page that names the role', async () => {
     const ns = await t.g.apply('apiVersion: gantry/v1\nkind: Namespace\nmetadata: { name: team-x }\n');
     expect(ns.code, ns.stderr).toBe(0);
-    await page.goto(`${t.g.url}/services?ns=team-x`);
+    await gotoSettled(page, `${t.g.url}/services?ns=team-x`);
     await expect.poll(() => page.getByTestId('namespace').inputValue(), { timeout: 10_000 }).toBe('team-x');
     await page.getByTestId('namespace').selectOption('default');
     await expect.poll(() => new URL(page.url()).searchParams.get('ns')).toBe('default');
@@ -325,7 +325,7 @@ spec:
     const other = await context.browser()!.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
     try {
       const p2 = await other.newPage();
-      await p2.goto(`${t.g.url}/services?ns=team-x`);
+      await gotoSettled(p2, `${t.g.url}/services?ns=team-x`);
       await p2.getByTestId('token').fill(made.stdout.trim());
       await p2.getByRole('button', { name: 'Sign in' }).click();
       const forbidden = p2.getByTestId('forbidden');
