@@ -96,6 +96,8 @@ describe('Agent', () => {
     const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
     client.addInstance(inst);
     await waitFor(() => client.statusOf(inst)?.ready, 2000, 'ready');
+    // Its own status reports are not sent back to it (the server leaves them out of the watch).
+    expect(client.watchOptions.at(-1)).toMatchObject({ kind: 'Instance', field: { path: 'spec.node', value: 'n1' }, omitStatusChanges: true });
   });
 
   it('a second agent on the same driver adopts running containers: same ids, no restart', async () => {

@@ -327,6 +327,9 @@ export class Agent {
       kind: 'Instance',
       select: { field: { path: 'spec.node', value: this.opts.nodeName } },
       logger: this.log,
+      // Our own status reports need not come back: runners read the spec (and a stop request in
+      // it); the status they start from comes from the list. Half an agent's watch events.
+      omitStatusChanges: true,
     });
     // A full list (the first, and after EXPIRED) is reconciled as a level; single changes one by one.
     const event = (type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Instance): ClientWatchEvent => ({ type, object, revision: object.metadata.revision });

@@ -289,7 +289,11 @@ export class FakeGantryClient implements GantryClient {
     return this.eventBatches.flatMap((b) => b.items).filter((e) => reason === undefined || e.reason === reason);
   }
 
+  /** The options of every watch opened. */
+  readonly watchOptions: ClientWatchOptions[] = [];
+
   async *watch(opts: ClientWatchOptions, signal: AbortSignal): AsyncIterable<ClientWatchEvent> {
+    this.watchOptions.push(opts);
     this.check();
     if (opts.kind !== 'Instance') return;
     const node = nodeSelected(opts);

@@ -54,6 +54,7 @@ async function listOrWatch(deps: RouteDeps, pages: ListPages, k: KindInfo, names
       fromRevision,
       bookmarkIntervalMs: deps.bookmarkIntervalMs,
       owner: tokenIdOf(principal),
+      omitStatusChanges: queryFlag(query, 'omitStatusChanges'),
     });
     return reply;
   }

@@ -150,6 +150,50 @@ describe('watch stream', () => {
     expect(cGone.metadata.revision).toBeGreaterThan(c.metadata.revision);
   });
 
+  it("leaves a node's own status reports out of its watch with omitStatusChanges, and moves bookmarks past them", async () => {
+    h = await startHarness({ bookmarkIntervalMs: 50 });
+    const client = await listen(h, await h.node('n1'));
+    const ac = new AbortController();
+    const seen: ClientWatchEvent[] = [];
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((r) => (done = r));
+    let waitFor = Infinity;
+    const reading = (async () => {
+      for await (const ev of client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1', omitStatusChanges: true }, ac.signal)) {
+        if (ev.type !== 'BOOKMARK') seen.push(ev);
+        else if (ev.revision >= waitFor) done();
+      }
+    })();
+    await until(() => h.store.watchCount === TOKEN_WATCH + 1);
+    const a = await h.store.create<Instance>(anInstance('web-aaaaa', { node: 'n1' }));
+    const running = await h.store.update<Instance>({ ...a, status: { phase: 'Running', ready: true, containers: [] } });
+    const stopping = await h.store.update<Instance>({ ...running, spec: { ...running.spec, stop: { at: '2026-12-06T00:00:00.000Z', reason: 'test' } } });
+    const labelled = await h.store.update<Instance>({ ...stopping, metadata: { ...stopping.metadata, labels: { x: 'y' } } });
+    const notReady = await h.store.update<Instance>({ ...labelled, status: { phase: 'Running', ready: false, containers: [] } });
+    waitFor = notReady.metadata.revision;
+    await finished;
+    ac.abort();
+    await reading;
+    expect(seen.map((e) => [e.type, e.revision])).toEqual([
+      ['ADDED', a.metadata.revision],
+      ['MODIFIED', stopping.metadata.revision],
+      ['MODIFIED', labelled.metadata.revision],
+    ]);
+    // Without the flag the same changes all come, the status reports too.
+    const all = new AbortController();
+    const replay = await take(client.watch({ kind: 'Instance', fieldSelector: 'spec.node=n1', fromRevision: a.metadata.revision - 1 }, all.signal), 5, all);
+    expect(replay.map((e) => e.revision)).toEqual([a, running, stopping, labelled, notReady].map((i) => i.metadata.revision));
+  });
+
+  it('refuses an omitStatusChanges that is not 1 or 0', async () => {
+    h = await startHarness();
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = h.app.server.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/default/instances?watch=1&omitStatusChanges=yes`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('omitStatusChanges');
+  });
+
   it('applies the selectors the store did not take on top of its field selection', async () => {
     h = await startHarness();
     const client = await listen(h, await h.node('n1'));

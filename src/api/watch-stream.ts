@@ -28,6 +28,12 @@ export interface WatchStreamOptions {
   bookmarkIntervalMs: number;
   /** The credential (token id) that opened the watch: revoking it ends the watch. */
   owner?: string | undefined;
+  /**
+   * Leave out MODIFIED events the store marked statusOnly (`?omitStatusChanges=1`): an agent's
+   * watch of its instances would otherwise carry each of its own status reports back to it.
+   * Bookmarks still move past them.
+   */
+  omitStatusChanges?: boolean | undefined;
 }
 
 /**
@@ -161,7 +167,8 @@ export async function serveWatch(reply: FastifyReply, o: WatchStreamOptions): Pr
       if (r.done || ac.signal.aborted) break;
       const ev = r.value;
       lastRevision = ev.revision;
-      if (!o.predicate || o.predicate(ev.object)) await write({ type: ev.type, revision: ev.revision, object: redactSecret(ev.object) });
+      const wanted = !(o.omitStatusChanges && ev.type === 'MODIFIED' && ev.statusOnly) && (!o.predicate || o.predicate(ev.object));
+      if (wanted) await write({ type: ev.type, revision: ev.revision, object: redactSecret(ev.object) });
       next = iterator.next();
     }
   } catch (e) {

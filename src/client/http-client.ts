@@ -369,6 +369,7 @@ export class HttpClient implements GantryClient {
     const query = selectorQuery(opts);
     query.set('watch', '1');
     if (opts.fromRevision !== undefined) query.set('revision', String(opts.fromRevision));
+    if (opts.omitStatusChanges) query.set('omitStatusChanges', '1');
     const line = watchLineSchema(kind);
     const routes = routesOfKind(kind);
     const route = opts.namespace !== undefined || !kindInfo(kind).namespaced ? routes.list : (routes.listAll ?? routes.list);

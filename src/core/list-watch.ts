@@ -60,6 +60,13 @@ export interface KindWatchOptions extends ListWatchOptions {
   kind: Kind;
   /** Deliver changes with revision > fromRevision (replayed from history first). Absent: from now. */
   fromRevision?: number | undefined;
+  /**
+   * Over the API (`?omitStatusChanges=1`): leave out MODIFIED events that changed only the
+   * object's status, where the server's store can tell (WatchEvent.statusOnly); BOOKMARKs move
+   * past them. For an agent, whose own reports would otherwise all come back to it. A Store
+   * source ignores it and delivers every change.
+   */
+  omitStatusChanges?: boolean | undefined;
 }
 
 export interface ListWatch {

@@ -18,6 +18,13 @@ export interface WatchEvent<O extends AnyObject = AnyObject> {
   object: O;
   /** The store revision of this change. */
   revision: number;
+  /**
+   * On a MODIFIED that replaced the object's status and nothing else (spec, data and metadata
+   * apart from the revision unchanged), where the store can tell cheaply: the SQLite store shares
+   * a version's unchanged parts with the one before (txn-planner.ts), so it compares references.
+   * Absent: not known; a reader treats the change like any other.
+   */
+  statusOnly?: true | undefined;
 }
 
 /** An object before the store has given it uid, revision and createdAt. */

@@ -40,6 +40,11 @@ export interface InformerOptions<K extends Kind> {
   retryDelayMs?: number | undefined;
   /** Cap on the pause; default 5 s. */
   maxRetryDelayMs?: number | undefined;
+  /**
+   * Watch without status-only changes (KindWatchOptions.omitStatusChanges): the cache then holds
+   * each object's status as it was at its last other change. For a reader of spec only.
+   */
+  omitStatusChanges?: boolean | undefined;
 }
 
 const DEFAULT_RETRY_DELAY_MS = 200;
@@ -123,7 +128,7 @@ export class Informer<K extends Kind> {
           }
           // Changes up to here were in the cache before this (re)connect: a replay of them is skipped.
           const replayUpTo = this.revision;
-          for await (const ev of source.watch({ ...this.opts.select, kind, fromRevision: this.resumeFrom }, signal)) {
+          for await (const ev of source.watch({ ...this.opts.select, kind, fromRevision: this.resumeFrom, ...(this.opts.omitStatusChanges && { omitStatusChanges: true }) }, signal)) {
             delay = initialDelay; // the connection works
             if (ev.type === 'BOOKMARK') {
               this.resumeFrom = ev.revision;

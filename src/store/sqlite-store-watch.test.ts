@@ -40,6 +40,26 @@ describe('SqliteStore.watch', () => {
     expect((events[200]!.object as Service).spec.replicas).toBe(199);
   });
 
+  it('marks a change of status alone statusOnly, and no other change', async () => {
+    const watch = store.watch({ kind: 'Service', fromRevision: 0 }, AbortSignal.timeout(10_000));
+    const svc = await store.create<Service>(aService('web'));
+    const ready = await store.update<Service>({ ...svc, status: { readyReplicas: 1, replicas: 1, conditions: [] } });
+    // A client's whole object, parsed afresh: the spec is equal, so the store shares it (txn-planner.ts).
+    const resent = await store.update<Service>(JSON.parse(JSON.stringify({ ...ready, status: { readyReplicas: 2, replicas: 2, conditions: [] } })) as Service);
+    const scaled = await store.update(withReplicas(resent, 3));
+    const labelled = await store.update<Service>({ ...scaled, metadata: { ...scaled.metadata, labels: { team: 'a' } }, status: { readyReplicas: 3, replicas: 3, conditions: [] } });
+    const same = await store.update<Service>({ ...labelled });
+    const events = await readUntil(watch, same.metadata.revision);
+    expect(events.map((e) => [e.type, e.statusOnly ?? false])).toEqual([
+      ['ADDED', false],
+      ['MODIFIED', true],
+      ['MODIFIED', true],
+      ['MODIFIED', false], // the spec changed
+      ['MODIFIED', false], // the labels changed with the status
+      ['MODIFIED', false], // nothing changed but the revision: not a status change either
+    ]);
+  });
+
   it('starts at the current revision when no fromRevision is given', async () => {
     await store.create(aService('old'));
     const watch = store.watch({}, AbortSignal.timeout(5_000));

@@ -47,6 +47,30 @@ export interface WatchHubOptions {
  */
 export const DEFAULT_MAX_WATCH_BYTES = 64 * 2 ** 20;
 
+/**
+ * Whether `next` replaced `prev`'s status and nothing else: every other top-level part and every
+ * metadata field but the revision is the very same value. Stores that share a version's unchanged
+ * parts with the one before (the SQLite store's txn-planner.ts) make this exact; a store that
+ * parses each version afresh gets false, and its readers see every change as before.
+ */
+export function changedStatusOnly(prev: AnyObject, next: AnyObject): boolean {
+  if (prev.status === next.status) return false;
+  const meta = (o: AnyObject): Record<string, unknown> => o.metadata;
+  return sameExcept(prev as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, 'status', 'metadata') && sameExcept(meta(prev), meta(next), 'revision');
+}
+
+/** The same keys with the very same values, apart from the two skipped. */
+function sameExcept(a: Record<string, unknown>, b: Record<string, unknown>, skip: string, skip2?: string): boolean {
+  let count = 0;
+  for (const k in b) {
+    if (k === skip || k === skip2) continue;
+    if (a[k] !== b[k] || !Object.hasOwn(a, k)) return false;
+    count++;
+  }
+  for (const k in a) if (k !== skip && k !== skip2) count--;
+  return count === 0;
+}
+
 export class WatchHub {
   private history: HistoryEntry[];
   /** JSON bytes of each history entry, same indexes as `history`. */
@@ -122,7 +146,9 @@ export class WatchHub {
   /** Records committed changes (in revision order) and hands them to every matching watcher. */
   publish(changes: readonly PublishedChange[]): void {
     if (changes.length === 0) return;
-    const entries = changes.map((c) => historyEntry({ type: c.type, revision: c.revision, object: c.object }, c.prev));
+    const entries = changes.map((c) =>
+      historyEntry(c.type === 'MODIFIED' && c.prev && changedStatusOnly(c.prev, c.object) ? { type: c.type, revision: c.revision, object: c.object, statusOnly: true } : { type: c.type, revision: c.revision, object: c.object }, c.prev),
+    );
     const sizes = changes.map((c) => c.bytes ?? JSON.stringify(c.object).length);
     for (const e of entries) this.history.push(e);
     for (const b of sizes) {

@@ -131,6 +131,7 @@ export const ListQuerySchema = Type.Object({
   labelSelector: Type.Optional(Type.String({ description: 'k=v,k2!=v2' })),
   watch: Type.Optional(Type.String({ description: '1: an NDJSON watch stream instead of a list' })),
   revision: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'watch: resume after this revision' })),
+  omitStatusChanges: Type.Optional(Type.String({ description: "watch: 1 leaves out MODIFIED events that changed only the object's status (an agent's own reports); bookmarks move past them" })),
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'a page of at most this many items (at most 5000), in namespace/name order; metadata.continue names the next page' })),
   continue: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,200}$', description: "the previous page's metadata.continue; 410 when that list is no longer kept" })),
 });
