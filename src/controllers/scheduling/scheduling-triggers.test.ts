@@ -15,6 +15,8 @@ describe('nodeSchedulingChanged', () => {
     };
     expect(nodeSchedulingChanged(base, beat)).toBe(false);
     expect(nodeSchedulingChanged(base, base)).toBe(false);
+    // The same content in objects of its own (not the store's shared parts): judged by content.
+    expect(nodeSchedulingChanged(base, JSON.parse(JSON.stringify(beat)) as GantryNode)).toBe(false);
   });
 
   it.each<[string, (n: GantryNode) => GantryNode]>([
@@ -24,6 +26,9 @@ describe('nodeSchedulingChanged', () => {
     ['labels', (n) => ({ ...n, metadata: { ...n.metadata, labels: { rack: 'b' } } })],
     ['overcommit', (n) => ({ ...n, spec: { ...n.spec, overcommit: { cpu: 2 } } })],
     ['reserved', (n) => ({ ...n, spec: { ...n.spec, reserved: { memory: '1Gi' } } })],
+    ['draining', (n) => ({ ...n, spec: { ...n.spec, draining: true } })],
+    ['a pressure condition', (n) => ({ ...n, status: { ...n.status!, conditions: [...n.status!.conditions, { type: 'MemoryPressure', status: 'True', reason: 'Low', message: 'low', lastTransitionTime: '2025-01-01T00:00:00Z' }] } })],
+    ['capacity, in a copy of the whole node', (n) => JSON.parse(JSON.stringify({ ...n, status: { ...n.status!, capacity: { cpu: 1, memory: 1 } } })) as GantryNode],
   ])('notices a change of %s', (_what, change) => {
     expect(nodeSchedulingChanged(base, change(base))).toBe(true);
   });

@@ -21,6 +21,12 @@ function schedulingView(node: GantryNode): string {
 /** True when `next` may place differently than `old`: readiness, cordon, capacity, labels, ratios, reserve. */
 export function nodeSchedulingChanged(old: GantryNode, next: GantryNode): boolean {
   if (old === next) return false;
+  // Every part the view reads is the very same (the store shares a version's unchanged parts with
+  // the one before): a heartbeat's stamp or a usage report. Building and comparing both views for
+  // those was 8% of an idle server's CPU at 5,000 nodes (83 heartbeat stamps a second).
+  const a = old.status;
+  const b = next.status;
+  if (old.spec === next.spec && old.metadata.labels === next.metadata.labels && a?.ready === b?.ready && a?.conditions === b?.conditions && a?.capacity === b?.capacity && a?.cpuset === b?.cpuset) return false;
   return schedulingView(old) !== schedulingView(next);
 }
 
