@@ -5,6 +5,7 @@ import { recordEvent } from '../runtime/event-recorder.js';
 import { clusterCounts, instrumentStore } from '../runtime/instrumented-store.js';
 import { ServerMetrics } from '../runtime/metrics.js';
 import { NodeLeases } from '../runtime/node-leases.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
 import { ADMIN, aUserToken, startHarness, type Harness } from './test-helpers.js';
 
 let h: Harness | undefined;
@@ -84,6 +85,28 @@ describe('GET /metrics', () => {
         { condition: 'DockerReachable', status: 'True', count: 1 },
       ]),
     );
+  });
+
+  it("reports the SQLite store's write queue: writes waiting now, and those that waited in all", async () => {
+    const metrics = new ServerMetrics({ defaultMetrics: false });
+    const store = openSqliteStore(':memory:', { writeTurnBudgetMs: 0 });
+    try {
+      metrics.countStoreQueue(() => ({ waiting: store.waitingWrites, deferred: store.deferredWrites }));
+      const read = async (): Promise<Sample[]> => parsePrometheusText(await metrics.registry.metrics());
+      expect(find(await read(), 'gantry_store_writes_deferred_total')[0]?.value).toBe(0);
+      // Called in one turn: past the first, each waits for a later turn (a budget of 0 ms).
+      const writes = [aService('a'), aService('b'), aService('c')].map((s) => store.create(s));
+      expect(store.waitingWrites).toBe(2);
+      const during = await read();
+      expect(find(during, 'gantry_store_writes_waiting')[0]?.value).toBe(2);
+      await Promise.all(writes);
+      const after = await read();
+      expect(find(after, 'gantry_store_writes_waiting')[0]?.value).toBe(0);
+      expect(find(after, 'gantry_store_writes_deferred_total')[0]?.value).toBe(2);
+      expect(find(await read(), 'gantry_store_writes_deferred_total')[0]?.value).toBe(2); // a counter: not counted twice
+    } finally {
+      await store.close();
+    }
   });
 
   it('is refused without a token or with a wrong one', async () => {

@@ -30,6 +30,7 @@ export class ServerMetrics {
   private freshLeases: () => number = () => 0;
   private readonly queues = new Map<string, () => number>();
   private openStreams: () => number = () => 0;
+  private storeQueue: () => { waiting: number; deferred: number } = () => ({ waiting: 0, deferred: 0 });
   private clusterCounts: () => Promise<ClusterCounts> | ClusterCounts = () => ({ nodes: [], instances: new Map() });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -103,6 +104,26 @@ export class ServerMetrics {
         this.set(streams());
       },
     });
+    const storeQueue = (): { waiting: number; deferred: number } => this.storeQueue();
+    new Gauge({
+      name: 'gantry_store_writes_waiting',
+      help: "store writes waiting for a later event-loop turn (the SQLite store's turn budget): how far writes are behind",
+      registers,
+      collect() {
+        this.set(storeQueue().waiting);
+      },
+    });
+    let deferredSeen = 0;
+    new Counter({
+      name: 'gantry_store_writes_deferred_total',
+      help: 'store writes that waited for a later event-loop turn because the turn had spent its write budget',
+      registers,
+      collect() {
+        const now = storeQueue().deferred;
+        if (now > deferredSeen) this.inc(now - deferredSeen);
+        deferredSeen = now;
+      },
+    });
     const counts = async (): Promise<ClusterCounts> => this.clusterCounts();
     let pending: Promise<ClusterCounts> | undefined;
     // Both gauges come from one read of the store per scrape.
@@ -142,6 +163,11 @@ export class ServerMetrics {
   /** A controller's queue, whose depth each scrape reads. */
   watchQueue(controller: string, depth: () => number): void {
     this.queues.set(controller, depth);
+  }
+
+  /** The store's write queue (SqliteStore.waitingWrites / deferredWrites); a store without one reads 0. */
+  countStoreQueue(fn: () => { waiting: number; deferred: number }): void {
+    this.storeQueue = fn;
   }
 
   countFreshLeases(fn: () => number): void {

@@ -147,7 +147,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     } else {
       const statePath = join(opts.dataDir, 'state.db');
       await privateStateFiles(statePath);
-      store = instrumentStore(openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) }), metrics);
+      const sqlite = openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) });
+      metrics.countStoreQueue(() => ({ waiting: sqlite.waitingWrites, deferred: sqlite.deferredWrites }));
+      store = instrumentStore(sqlite, metrics);
     }
   } catch (e) {
     await lock.release();

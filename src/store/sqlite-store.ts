@@ -125,9 +125,14 @@ export class SqliteStore implements Store {
     return this.turns.runNow(() => this.apply(ops));
   }
 
-  /** Writes that waited for a later event-loop turn (the turn budget): for tests and metrics. */
+  /** Writes that waited for a later event-loop turn (the turn budget), counted since open: for tests and metrics. */
   get deferredWrites(): number {
     return this.turns.deferred;
+  }
+
+  /** Writes waiting for a later event-loop turn now. */
+  get waitingWrites(): number {
+    return this.turns.waiting;
   }
 
   /** After close() the watch is simply empty, so loops shutting down with the store end quietly. */
