@@ -56,6 +56,8 @@ export class LiveSession {
   private runningProbe: ApiProbe | undefined;
   /** The server's counters when the probe started, to take the server's own view of its requests. */
   private metricsAtProbeStart: Promise<MetricSample[]> | undefined;
+  /** The bench clock (ms) at that scrape. */
+  private probeStartedMs = 0;
   /**
    * This process's own event-loop delay: the probe and the watch run here, so a bench that is
    * itself late inflates what the probe measures. Printed beside the probe's figures.
@@ -189,7 +191,14 @@ export class LiveSession {
     const gets = histogramQuantileMs(before, after, name, ['services.get', 'instances.get'], 0.99);
     const writes = histogramQuantileMs(before, after, name, ['services.apply', 'services.scale'], 0.99);
     const throttled = (samples: readonly MetricSample[]): number => sumOf(samples, `${name}_count`, { code: '429' });
+    const seconds = (this.now() - this.probeStartedMs) / 1000;
+    const rates = before.length && after.length && seconds > 0 ? requestRates(before, after, `${name}_count`, seconds) : undefined;
+    const deferred = 'gantry_store_writes_deferred_total';
     return {
+      // What the server answered meanwhile, by route: where a rollout's requests come from.
+      serverRequestsPerSecond: rates ? Math.round(rates.total) : null,
+      serverBusiestRoutes: rates ? rates.top.map(([route, r]) => `${route} ${Math.round(r)}/s`).join(', ') : null,
+      serverDeferredWrites: before.length && after.length ? sumOf(after, deferred) - sumOf(before, deferred) : null,
       serverThrottled: throttled(after) - throttled(before),
       serverGetP99UpToMs: before.length && after.length ? gets.upToMs : null,
       serverGets: gets.count,
@@ -211,7 +220,10 @@ export class LiveSession {
   }
 
   startProbe(rate: number, seed: number): ApiProbe {
-    this.metricsAtProbeStart ??= this.scrape();
+    if (!this.metricsAtProbeStart) {
+      this.probeStartedMs = this.now();
+      this.metricsAtProbeStart = this.scrape();
+    }
     const names = (): ServiceManifest[] => [...this.applied.values()];
     this.runningProbe ??= new ApiProbe(
       this.cluster.client,
@@ -276,4 +288,16 @@ export class LiveSession {
     for (const s of this.simSamplers) s.stop();
     await this.cluster.close();
   }
+}
+
+/** Requests a second between two scrapes of a counter labelled by route: the total and the four busiest routes. */
+function requestRates(before: readonly MetricSample[], after: readonly MetricSample[], name: string, seconds: number): { total: number; top: [string, number][] } {
+  const byRoute = (samples: readonly MetricSample[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of samples) if (x.name === name) m.set(x.labels.route ?? '?', (m.get(x.labels.route ?? '?') ?? 0) + x.value);
+    return m;
+  };
+  const was = byRoute(before);
+  const rates = [...byRoute(after)].map(([route, n]): [string, number] => [route, (n - (was.get(route) ?? 0)) / seconds]).filter(([, r]) => r > 0);
+  return { total: rates.reduce((t, [, r]) => t + r, 0), top: rates.sort((a, b) => b[1] - a[1]).slice(0, 4) };
 }

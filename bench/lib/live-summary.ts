@@ -26,6 +26,8 @@ export function liveSummary(session: LiveSession, rec: RolloutRecord, f: Record<
           `the same requests as the server timed them (its histogram, read -> answered; p99 as its bucket's bound): GET p99 <= ${show(f.serverGetP99UpToMs, 'ms')} of ${String(f.serverGets)}, ` +
             `apply/scale p99 <= ${show(f.serverApplyP99UpToMs, 'ms')} of ${String(f.serverApplies)} (workload applies included); ` +
             `bench process event loop: max delay ${show(f.benchLoopMaxMs, 'ms')}, p99 ${show(f.benchLoopP99Ms, 'ms')} (the probe and the watch run there)`,
+          `requests the server answered meanwhile: ${String(f.serverRequestsPerSecond ?? '?')}/s (${String(f.serverBusiestRoutes ?? 'none')}); ` +
+            `store writes that waited for a later loop turn: ${String(f.serverDeferredWrites ?? '?')}`,
         ]),
     `server process: peak RSS ${show(f.serverPeakRssMiB, 'MiB')} (VmHWM), CPU ${show(f.serverCpuSeconds, 's')} during the rollout (${serverCpu} cores on average), ` +
       `${show(f.serverCpuTotalSeconds, 's')} since it started; sim: peak RSS ${show(f.simPeakRssMiB, 'MiB')}, CPU ${show(f.simCpuTotalSeconds, 's')} in all`,
