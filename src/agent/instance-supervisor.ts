@@ -315,7 +315,8 @@ export class InstanceSupervisor {
     const uid = inst.metadata.uid;
     const existing = this.runners.get(uid);
     if (existing) {
-      // Instance specs do not change; newer revisions carry our own status back.
+      // Instance specs do not change but for a stop request; our own status reports are left out
+      // of the watch (omitStatusChanges), so the status a runner holds is as of its last other change.
       existing.update(inst);
       return;
     }

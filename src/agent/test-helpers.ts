@@ -274,7 +274,7 @@ export class FakeGantryClient implements GantryClient {
       if (!inst) return { namespace: item.namespace, name: item.name, ok: false, error: { code: 'NOT_FOUND', message: 'instance not found' } };
       const next: Instance = { ...inst, status: item.status, metadata: { ...inst.metadata, revision: this.revision + 1 } };
       this.instances.set(this.key(next), next);
-      this.push('MODIFIED', next);
+      this.push('MODIFIED', next, true);
       return { namespace: item.namespace, name: item.name, ok: true };
     });
   }
@@ -305,6 +305,7 @@ export class FakeGantryClient implements GantryClient {
       for (const ev of next) {
         seen = ev.revision;
         const inst = ev.object as Instance | undefined;
+        if (opts.omitStatusChanges && this.statusOnly.has(ev.revision)) continue;
         if (node === undefined || inst?.spec.node === node) yield ev;
       }
       await new Promise<void>((resolve) => {
@@ -355,8 +356,12 @@ export class FakeGantryClient implements GantryClient {
     return `${namespaceOf(inst)}/${inst.metadata.name}`;
   }
 
-  private push(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Instance): void {
+  /** Revisions of the changes that were a status report and nothing else (left out with omitStatusChanges, as the server does). */
+  private readonly statusOnly = new Set<number>();
+
+  private push(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Instance, statusOnly = false): void {
     this.history.push({ type, revision: ++this.revision, object: structuredClone(object) });
+    if (statusOnly) this.statusOnly.add(this.revision);
     for (const wake of [...this.wakers]) wake();
   }
 

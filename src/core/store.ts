@@ -20,8 +20,8 @@ export interface WatchEvent<O extends AnyObject = AnyObject> {
   revision: number;
   /**
    * On a MODIFIED that replaced the object's status and nothing else (spec, data and metadata
-   * apart from the revision unchanged), where the store can tell cheaply: the SQLite store shares
-   * a version's unchanged parts with the one before (txn-planner.ts), so it compares references.
+   * apart from the revision unchanged), where the store can tell cheaply: both stores give a new
+   * version the unchanged parts of the one before (shareEqualParts), so the hub compares references.
    * Absent: not known; a reader treats the change like any other.
    */
   statusOnly?: true | undefined;

@@ -47,6 +47,20 @@ describe('Informer', () => {
     await run;
   });
 
+  it('asks its source to leave out status-only changes when told to (omitStatusChanges), and not otherwise', async () => {
+    store = openSqliteStore(':memory:');
+    const watch = vi.spyOn(store, 'watch');
+    const plain = new Informer({ source: store, kind: 'Service', logger: quietLogger() });
+    const spec = new Informer({ source: store, kind: 'Service', logger: quietLogger(), omitStatusChanges: true });
+    const runs = [plain.run(ac.signal), spec.run(ac.signal)];
+    await Promise.all([plain.synced, spec.synced]);
+    await vi.waitFor(() => expect(watch).toHaveBeenCalledTimes(2));
+    const asked = watch.mock.calls.map(([opts]) => (opts as { omitStatusChanges?: boolean }).omitStatusChanges ?? false).sort();
+    expect(asked).toEqual([false, true]);
+    ac.abort();
+    await Promise.all(runs);
+  });
+
   it('relists when the watch falls too far behind (EXPIRED), noticing what was deleted meanwhile', async () => {
     store = openSqliteStore(':memory:', { maxWatchBuffer: 2, historyLimit: 2 });
     await store.create(aService('gone'));

@@ -120,7 +120,8 @@ export class ServerMetrics {
       registers,
       collect() {
         const now = storeQueue().deferred;
-        if (now > deferredSeen) this.inc(now - deferredSeen);
+        // A count that went back (another store behind the function) starts over from there.
+        if (now !== deferredSeen) this.inc(now >= deferredSeen ? now - deferredSeen : now);
         deferredSeen = now;
       },
     });

@@ -22,6 +22,23 @@ function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: 
 const forever = () => new AbortController().signal;
 
 describe('WatchHub', () => {
+  it('marks a MODIFIED statusOnly when every part but status and the revision is the very same (shared) object', async () => {
+    const hub = aHub();
+    const watch = hub.watch({ fromRevision: 0 }, forever());
+    const first = anEvent(1).object;
+    const withStatus = (o: AnyObject, revision: number, status: unknown): AnyObject => ({ ...o, metadata: { ...o.metadata, revision }, status }) as AnyObject;
+    const reported = withStatus(first, 2, { phase: 'Running' });
+    const respec = { ...withStatus(reported, 3, { phase: 'Running', ready: true }), spec: { replicas: 2 } } as AnyObject;
+    const copied = JSON.parse(JSON.stringify(withStatus(respec, 4, { phase: 'Failed' }))) as AnyObject;
+    const relabelled = { ...withStatus(respec, 5, { phase: 'Gone' }), metadata: { ...respec.metadata, revision: 5, labels: { a: 'b' } } } as AnyObject;
+    hub.publish([{ type: 'ADDED', revision: 1, object: first }]);
+    hub.publish([{ type: 'MODIFIED', revision: 2, object: reported, prev: first }]);
+    hub.publish([{ type: 'MODIFIED', revision: 3, object: respec, prev: reported }]);
+    hub.publish([{ type: 'MODIFIED', revision: 4, object: copied, prev: respec }]);
+    hub.publish([{ type: 'MODIFIED', revision: 5, object: relabelled, prev: copied }]);
+    expect((await take(watch, 5)).map((e) => e.statusOnly ?? false)).toEqual([false, true, false, false, false]);
+  });
+
   it('keeps only the last historyLimit changes, across compactions of its buffer', async () => {
     const hub = aHub({ historyLimit: 3 });
     for (let r = 1; r <= 10; r++) hub.publish([anEvent(r)]);

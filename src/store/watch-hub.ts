@@ -50,8 +50,8 @@ export const DEFAULT_MAX_WATCH_BYTES = 64 * 2 ** 20;
 /**
  * Whether `next` replaced `prev`'s status and nothing else: every other top-level part and every
  * metadata field but the revision is the very same value. Stores that share a version's unchanged
- * parts with the one before (the SQLite store's txn-planner.ts) make this exact; a store that
- * parses each version afresh gets false, and its readers see every change as before.
+ * parts with the one before (shareEqualParts: the SQLite store's planner, the etcd store's watch)
+ * make this exact; versions parsed apart (history loaded at open) get false, and are sent.
  */
 export function changedStatusOnly(prev: AnyObject, next: AnyObject): boolean {
   if (prev.status === next.status) return false;

@@ -246,7 +246,11 @@ export class InstanceRunner implements Runner {
     return this.slots.filter((s) => s.id !== undefined && s.state?.running !== false).map((s) => s.spec.name);
   }
 
-  /** A newer revision of the same instance (status updates mostly): kept for reports. */
+  /**
+   * A newer revision of the same instance, for its spec (a stop request) and labels. Its status is
+   * as of the last change that was not status only (the agent's watch leaves those out): read the
+   * status only at creation (adoption, known host ports), from the list or the first event.
+   */
   update(instance: Instance): void {
     this.instance = instance;
     // A stop request is the one spec change an instance gets.
