@@ -211,7 +211,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerObjectRoutes(app, routeDeps);
   registerServiceRoutes(app, routeDeps);
   registerRolloutRoutes(app, routeDeps);
-  registerInstanceRoutes(app, routeDeps);
+  registerInstanceRoutes(app, routeDeps, agentEvents);
   registerInstanceStopRoutes(app, routeDeps);
   registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites, nodes: nodeCount });
   registerEventRoutes(app, routeDeps, agentEvents);

@@ -5,7 +5,7 @@
 // which aggregates repeats.
 // A node credential's events are counted in a token bucket of its own (limits.ts, nodeEvents).
 import type { FastifyInstance } from 'fastify';
-import { EventBatchSchema, EventReportSchema, InvalidError, MAX_EVENT_BATCH, ROUTES, schemaErrors, type FieldError } from '../core/index.js';
+import { EventBatchSchema, EventReportSchema, InvalidError, MAX_EVENT_BATCH, RateLimitedError, ROUTES, schemaErrors, type FieldError, type Principal } from '../core/index.js';
 import type { EventCorrelator } from '../runtime/event-correlator.js';
 import type { EventInput } from '../runtime/event-recorder.js';
 import { principalOf } from './auth.js';
@@ -22,8 +22,34 @@ const MAX_DETAILS = 100;
 function batchErrors(body: unknown): FieldError[] {
   const errors = schemaErrors(EventBatchSchema, body, '');
   if (errors.length > 0) return errors;
-  const { items } = body as { items: unknown[] };
-  return items.flatMap((item, i) => schemaErrors(EventReportSchema, item, `items[${i}]`));
+  return eventItemErrors((body as { items: unknown[] }).items, 'items');
+}
+
+/** Each event of a batch checked on its own; `at`: the list's path in the body (`items`, or `events` of a status report). */
+export function eventItemErrors(items: readonly unknown[], at: string): FieldError[] {
+  return items.flatMap((item, i) => schemaErrors(EventReportSchema, item, `${at}[${i}]`));
+}
+
+/**
+ * Events that rode on a node's status report (instance-routes.ts): counted against the node's
+ * event rate like a batch of their own, but a node over it has its status written all the same
+ * and only the events are turned away: `retryAfterSeconds` says when to send them again.
+ */
+export async function recordReportedEvents(
+  deps: RouteDeps,
+  correlator: EventCorrelator,
+  principal: Principal,
+  items: readonly EventInput[],
+  source: string | undefined,
+): Promise<{ recorded: number; retryAfterSeconds?: number }> {
+  try {
+    deps.limiter?.takeEvents(principal, items.length);
+  } catch (e) {
+    if (e instanceof RateLimitedError) return { recorded: 0, retryAfterSeconds: e.retryAfterSeconds ?? 1 };
+    throw e;
+  }
+  await correlator.recordAll(items, source ?? 'agent');
+  return { recorded: items.length };
 }
 
 export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, correlator: EventCorrelator): void {

@@ -1,6 +1,10 @@
 // Instance routes beyond the generic ones: the agents' batched status report and the log proxy.
 import type { FastifyInstance } from 'fastify';
-import { InvalidError, MAX_STATUS_BATCH, ROUTES, schemaErrors, StatusBatchSchema } from '../core/index.js';
+import { InvalidError, MAX_STATUS_BATCH, ROUTES, schemaErrors, STATUS_EVENTS_HEADER, StatusBatchSchema } from '../core/index.js';
+import type { EventCorrelator } from '../runtime/event-correlator.js';
+import type { EventInput } from '../runtime/event-recorder.js';
+import { principalOf } from './auth.js';
+import { eventItemErrors, recordReportedEvents } from './event-routes.js';
 import { tokenIdOf } from './node-authorizer.js';
 import { proxyLog } from './log-proxy.js';
 import { queryFlag, queryInt, type RouteDeps } from './route-deps.js';
@@ -10,14 +14,23 @@ import { serve } from './serve-route.js';
 /** One request carries at most this many reports; agents batch below it. */
 export const MAX_BATCH = MAX_STATUS_BATCH;
 
-export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps): void {
+/** A status report with a thousand bad events answers with the first problems only. */
+const MAX_DETAILS = 100;
+
+export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps, correlator: EventCorrelator): void {
   serve(app, ROUTES.statusBatch, async (req, reply) => {
-    const errors = schemaErrors(StatusBatchSchema, req.body, '');
-    if (errors.length > 0) throw new InvalidError('the status report is invalid; send { "items": [{ "namespace", "name", "status" }] }', errors);
-    const { items } = req.body as { items: InstanceReport[] };
-    const results = await reportInstanceStatuses(deps.store, items);
+    const shape = schemaErrors(StatusBatchSchema, req.body, '');
+    const body = req.body as { items: InstanceReport[]; events?: unknown[]; source?: string };
+    const errors = shape.length > 0 || !body.events ? shape : eventItemErrors(body.events, 'events');
+    if (errors.length > 0) {
+      throw new InvalidError('the status report is invalid; send { "items": [{ "namespace", "name", "status" }], "events"?: [{ "involved", "type", "reason", "message" }], "source"? }', errors.slice(0, MAX_DETAILS));
+    }
+    const results = await reportInstanceStatuses(deps.store, body.items);
+    // The agent's events, when it sent them along (it does once this header told it it may).
+    const events = body.events && body.events.length > 0 ? await recordReportedEvents(deps, correlator, principalOf(req), body.events as EventInput[], body.source) : undefined;
+    void reply.header(STATUS_EVENTS_HEADER, '1');
     await deps.reportIsHeartbeat?.(req, reply);
-    return { results };
+    return { results, ...(events && { events }) };
   });
 
   serve(app, ROUTES.log, async (req, reply) => {

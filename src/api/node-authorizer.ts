@@ -158,7 +158,10 @@ async function checkNodeStatus(p: NodePrincipal, req: FastifyRequest): Promise<v
 }
 
 async function checkStatusBatch(p: NodePrincipal, req: FastifyRequest, store: Store): Promise<void> {
-  const items = (req.body as { items?: unknown } | undefined)?.items;
+  const body = req.body as { items?: unknown; events?: unknown } | undefined;
+  // Events riding on the report are held to what a batch of their own may say.
+  if (Array.isArray(body?.events)) await checkEventItems(p, body.events, store, 'events');
+  const items = body?.items;
   if (!Array.isArray(items)) return; // the handler answers the malformed batch
   const gets = items.map(async (raw: unknown, i) => {
     const item = raw as { namespace?: unknown; name?: unknown; status?: unknown };
@@ -176,14 +179,18 @@ async function checkStatusBatch(p: NodePrincipal, req: FastifyRequest, store: St
  */
 async function checkEvents(p: NodePrincipal, req: FastifyRequest, store: Store): Promise<void> {
   const items = (req.body as { items?: unknown } | undefined)?.items;
-  if (!Array.isArray(items)) return;
+  if (Array.isArray(items)) await checkEventItems(p, items, store, 'items');
+}
+
+/** checkEvents' rule for each event of `items`, a list at `at` in the body. */
+async function checkEventItems(p: NodePrincipal, items: readonly unknown[], store: Store, at: string): Promise<void> {
   await Promise.all(
     items.map(async (raw: unknown, i) => {
       const involved = (raw as Partial<EventReport> | null)?.involved;
       if (!involved || typeof involved.name !== 'string') return; // the handler answers with the field path
       const kind = involved.kind;
       if (kind === 'Node') {
-        if (involved.name !== p.name) throw refuse(p, `record events about node ${involved.name} (items[${i}])`);
+        if (involved.name !== p.name) throw refuse(p, `record events about node ${involved.name} (${at}[${i}])`);
         return;
       }
       if (kind === 'Service') {
@@ -192,11 +199,11 @@ async function checkEvents(p: NodePrincipal, req: FastifyRequest, store: Store):
         const ns = involved.namespace ?? '';
         if (await runsInstancesOf(p, store, ns, involved.name)) return;
         if (!(await store.get('Service', ns, involved.name))) return;
-        throw refuse(p, `record events about service ${ns}/${involved.name} (items[${i}]), which has no instance on it`);
+        throw refuse(p, `record events about service ${ns}/${involved.name} (${at}[${i}]), which has no instance on it`);
       }
-      if (kind !== 'Instance') throw refuse(p, `record events about a ${String(kind)} (items[${i}])`);
+      if (kind !== 'Instance') throw refuse(p, `record events about a ${String(kind)} (${at}[${i}])`);
       const inst = await store.get('Instance', involved.namespace ?? '', involved.name);
-      if (inst && inst.spec.node !== p.name) throw refuse(p, `record events about instance ${involved.namespace ?? ''}/${involved.name} (items[${i}])`);
+      if (inst && inst.spec.node !== p.name) throw refuse(p, `record events about instance ${involved.namespace ?? ''}/${involved.name} (${at}[${i}])`);
     }),
   );
 }

@@ -7,6 +7,13 @@ import type { InstanceStatus, Kind } from '../schema.js';
 /** One request carries at most this many status reports; agents batch below it. */
 export const MAX_STATUS_BATCH = 10_000;
 
+/** One request carries at most this many events; agents batch below it. */
+export const MAX_EVENT_BATCH = 1000;
+
+/** Who saw a batch of events (`agent/node-1`): shown as FROM in `gantry describe`. */
+const EventSourceSchema = Type.String({ minLength: 1, maxLength: 253, pattern: '^\\S+$', errorMessage: 'must be one word, like agent/node-1' });
+const EventItemsSchema = Type.Array(Type.Unknown(), { maxItems: MAX_EVENT_BATCH, errorMessage: `must be a list of at most ${MAX_EVENT_BATCH} events` });
+
 /** `POST /api/v1/status/instances`; each status is checked against the Instance status schema on its own. */
 export const StatusBatchSchema = Type.Object(
   {
@@ -14,6 +21,12 @@ export const StatusBatchSchema = Type.Object(
       Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }), status: Type.Unknown() }, { additionalProperties: false }),
       { maxItems: MAX_STATUS_BATCH, errorMessage: `must be a list of at most ${MAX_STATUS_BATCH} { namespace, name, status }` },
     ),
+    /**
+     * The agent's events riding on its report, as `POST /api/v1/events` takes them: sent only to a
+     * server that says it takes them (STATUS_EVENTS_HEADER), so an older one never sees the field.
+     */
+    events: Type.Optional(EventItemsSchema),
+    source: Type.Optional(EventSourceSchema),
   },
   { additionalProperties: false },
 );
@@ -32,7 +45,18 @@ export const InstanceStatusResultSchema = Type.Object({
 });
 export type InstanceStatusResult = Static<typeof InstanceStatusResultSchema>;
 
-export const StatusBatchResultSchema = Type.Object({ results: Type.Array(InstanceStatusResultSchema) });
+export const StatusBatchResultSchema = Type.Object({
+  results: Type.Array(InstanceStatusResultSchema),
+  /** With `events` sent: how many were recorded; `retryAfterSeconds` when the node was over its event rate (none recorded: send them again later). */
+  events: Type.Optional(Type.Object({ recorded: Type.Integer({ minimum: 0 }), retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0 })) })),
+});
+export type StatusBatchResult = Static<typeof StatusBatchResultSchema>;
+
+/**
+ * The answer header of every status report by which a server says it takes events in the report's
+ * body (`events`, `source`): an agent sends them there, not in a request of their own, only then.
+ */
+export const STATUS_EVENTS_HEADER = 'gantry-status-events';
 
 /**
  * The answer header by which a server says it took an agent's report (status, events) as that
@@ -46,8 +70,6 @@ export const LEASE_RENEWED = 'renewed';
  */
 export const HEARTBEAT_INTERVAL_HEADER = 'gantry-heartbeat-interval';
 
-/** One request carries at most this many events; agents batch below it. */
-export const MAX_EVENT_BATCH = 1000;
 
 const NAME = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$';
 
@@ -86,8 +108,8 @@ export interface EventReport {
  */
 export const EventBatchSchema = Type.Object(
   {
-    items: Type.Array(Type.Unknown(), { maxItems: MAX_EVENT_BATCH, errorMessage: `must be a list of at most ${MAX_EVENT_BATCH} events` }),
-    source: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^\\S+$', errorMessage: 'must be one word, like agent/node-1' })),
+    items: EventItemsSchema,
+    source: Type.Optional(EventSourceSchema),
   },
   { additionalProperties: false },
 );
