@@ -35,6 +35,7 @@ import type {
   InstanceStatusReport,
   InstanceStatusResult,
   ConfigFileContent,
+  StatusBatchResult,
 } from '../client/types.js';
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
@@ -282,6 +283,24 @@ export class FakeGantryClient implements GantryClient {
   async recordEvents(items: readonly EventReport[], source?: string): Promise<void> {
     this.check();
     this.eventBatches.push({ items: structuredClone([...items]), source });
+  }
+
+  /** True: act as a server that takes events with status reports (reportStatusWithEvents). */
+  statusTakesEvents: boolean | undefined = undefined;
+  /** Events that came with status reports, one entry per report. */
+  readonly carriedEventBatches: { items: EventReport[]; source?: string | undefined }[] = [];
+  /** What the next reportStatusWithEvents does instead of taking the events: turn them away (over the rate), or fail. */
+  nextStatusWithEvents: 'throttle' | Error | undefined;
+
+  async reportStatusWithEvents(items: readonly InstanceStatusReport[], events: readonly EventReport[], source?: string): Promise<StatusBatchResult> {
+    this.check();
+    const planned = this.nextStatusWithEvents;
+    this.nextStatusWithEvents = undefined;
+    if (planned instanceof Error) throw planned;
+    const results = await this.reportInstanceStatus(items);
+    if (planned === 'throttle') return { results, events: { recorded: 0, retryAfterSeconds: 1 } };
+    this.carriedEventBatches.push({ items: structuredClone([...events]), source });
+    return { results, events: { recorded: events.length } };
   }
 
   /** Events sent so far, optionally only those with `reason`. */

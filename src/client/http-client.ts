@@ -20,6 +20,7 @@ import {
   kindInfo,
   HEARTBEAT_INTERVAL_HEADER,
   LEASE_HEADER,
+  STATUS_EVENTS_HEADER,
   LEASE_RENEWED,
   listSchema,
   LoadBalancerStatusSchema,
@@ -55,6 +56,7 @@ import {
   type EventReport,
   type InstanceStatusReport,
   type InstanceStatusResult,
+  type StatusBatchResult,
   type Kind,
   type LoadBalancerStatus,
   type Manifest,
@@ -175,6 +177,8 @@ export class HttpClient implements GantryClient {
   leaseRenewedAt: number | undefined;
   /** See GantryClient.advisedHeartbeatIntervalMs. */
   advisedHeartbeatIntervalMs: number | undefined;
+  /** See GantryClient.statusTakesEvents. */
+  statusTakesEvents: boolean | undefined;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
@@ -351,6 +355,10 @@ export class HttpClient implements GantryClient {
   async reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]> {
     const body = await this.json<{ results: InstanceStatusResult[] }>(ROUTES.statusBatch, '/api/v1/status/instances', StatusBatchResultSchema, { body: { items } });
     return body.results;
+  }
+
+  async reportStatusWithEvents(items: readonly InstanceStatusReport[], events: readonly EventReport[], source?: string): Promise<StatusBatchResult> {
+    return this.json<StatusBatchResult>(ROUTES.statusBatch, '/api/v1/status/instances', StatusBatchResultSchema, { body: { items, events, ...(source !== undefined ? { source } : {}) } });
   }
 
   async instanceFiles(namespace: string, name: string, node: string): Promise<ConfigFileContent[]> {
@@ -611,6 +619,8 @@ export class HttpClient implements GantryClient {
     }
     if (res.status >= 200 && res.status < 300) {
       if (res.headers[LEASE_HEADER] === LEASE_RENEWED) this.leaseRenewedAt = Date.now();
+      // Asked again on every status answer: a server rolled back to a version without it says no more.
+      if (route === ROUTES.statusBatch) this.statusTakesEvents = res.headers[STATUS_EVENTS_HEADER] === '1';
       // The pace rides on heartbeats and reports; one without it means "your own interval" (a
       // smaller cluster, or a server that does not pace). Never longer than MAX_ADVISED_HEARTBEAT_MS.
       if (PACED_ROUTES.has(route)) {

@@ -15,6 +15,7 @@ import type {
   EventReport,
   InstanceStatusReport,
   InstanceStatusResult,
+  StatusBatchResult,
   CanIResult,
   Kind,
   KindWatchOptions,
@@ -50,6 +51,7 @@ export type {
   LoadBalancerStatus,
   NodeAction,
   RolloutView,
+  StatusBatchResult,
   VersionInfo,
 } from '../core/index.js';
 
@@ -98,6 +100,18 @@ export interface GantryClient extends ListWatch {
   /** `timeoutMs`: this heartbeat's own timeout (an agent keeps it under its interval). */
   heartbeat(nodeName: string, opts?: { timeoutMs?: number | undefined }): Promise<void>;
   reportInstanceStatus(items: readonly InstanceStatusReport[]): Promise<InstanceStatusResult[]>;
+  /**
+   * Whether the server's last status answer said it takes events in a status report
+   * (`Gantry-Status-Events: 1`); undefined until a status answer came, and for clients that do not
+   * track it. The agent then sends its events with its status instead of in a request of their own.
+   */
+  readonly statusTakesEvents?: boolean | undefined;
+  /**
+   * A status report with events riding on it (only to a server that takes them: statusTakesEvents).
+   * `events.recorded` says how many were recorded; with `retryAfterSeconds` none were (the node is
+   * over its event rate): send them again later.
+   */
+  reportStatusWithEvents?(items: readonly InstanceStatusReport[], events: readonly EventReport[], source?: string): Promise<StatusBatchResult>;
   /**
    * When (Date.now()) a server last answered a report of this node's (status, events) saying it
    * renewed the node's lease with it (`Gantry-Lease: renewed`), as a heartbeat would; undefined

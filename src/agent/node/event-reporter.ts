@@ -42,6 +42,16 @@ interface Buffered extends EventReport {
   service?: string | undefined;
 }
 
+/** Events taken out for a status report to carry (StatusReporter), combined as their own batch would be. */
+export interface CarriedEvents {
+  readonly items: readonly EventReport[];
+  readonly source: string;
+  /** The report did not deliver them: they wait again, at the front, for the next report or their own request. */
+  giveBack(): void;
+  /** The server refused them for good (invalid, forbidden): dropped, with a log line. */
+  drop(reason: string): void;
+}
+
 export class EventReporter {
   private buffer: Buffered[] = [];
   private failingSince: number | undefined;
@@ -89,6 +99,25 @@ export class EventReporter {
 
   get pendingCount(): number {
     return this.buffer.length;
+  }
+
+  /** Up to maxBatch buffered events for a status report to carry; undefined when none wait. */
+  takeForReport(): CarriedEvents | undefined {
+    if (this.buffer.length === 0) return undefined;
+    const raw = this.buffer.splice(0, this.maxBatch);
+    return {
+      items: combineSimilar(raw),
+      source: this.opts.source,
+      giveBack: () => {
+        this.buffer = [...raw, ...this.buffer];
+        while (this.buffer.length > this.maxBuffered) {
+          this.buffer.shift();
+          this.overflow++;
+        }
+        this.flusher.schedule();
+      },
+      drop: (reason) => this.opts.logger.warn({ reason, dropped: raw.length }, 'server refused events sent with a status report; dropped them'),
+    };
   }
 
   /** Sends everything buffered now, in batches of maxBatch; never throws. */

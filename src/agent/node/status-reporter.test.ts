@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceStatus } from '../../core/index.js';
+import { InvalidError, UnavailableError } from '../../core/index.js';
+import { EventReporter } from './event-reporter.js';
 import { StatusReporter } from './status-reporter.js';
 import { FakeGantryClient, aContainer, silentLogger, waitFor } from '../test-helpers.js';
 import { anInstance } from '../../core/test-builders.js';
@@ -18,6 +20,58 @@ function aReporter(client: FakeGantryClient, flushIntervalMs = 30): StatusReport
 }
 afterEach(async () => {
   for (const r of reporters.splice(0)) await r.stop();
+});
+
+describe('StatusReporter carrying events', () => {
+  const setUp = (takes: boolean) => {
+    const client = new FakeGantryClient();
+    client.statusTakesEvents = takes;
+    const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
+    client.addInstance(inst);
+    const events = new EventReporter({ client, logger: silentLogger(), source: 'agent/n1', flushIntervalMs: 60_000 });
+    const reporter = new StatusReporter({ client, logger: silentLogger(), flushIntervalMs: 60_000, events });
+    reporters.push(reporter);
+    events.emit({ kind: 'Instance', namespace: 'default', name: 'web-a1b2c' }, 'Normal', 'Started', 'started container app', 'web');
+    reporter.report('default', inst.metadata.name, running());
+    return { client, events, reporter };
+  };
+
+  it('sends the waiting events with a status report to a server that takes them, and not in a request of their own', async () => {
+    const { client, events, reporter } = setUp(true);
+    await reporter.flush();
+    expect(client.carriedEventBatches).toEqual([{ items: [expect.objectContaining({ reason: 'Started', involved: { kind: 'Instance', namespace: 'default', name: 'web-a1b2c' } })], source: 'agent/n1' }]);
+    expect(client.statusBatches).toHaveLength(1);
+    expect(events.pendingCount).toBe(0);
+    await events.flush();
+    expect(client.eventBatches).toEqual([]);
+  });
+
+  it('leaves them to their own request with a server that does not say it takes them', async () => {
+    const { client, events, reporter } = setUp(false);
+    await reporter.flush();
+    expect(client.carriedEventBatches).toEqual([]);
+    expect(events.pendingCount).toBe(1);
+    await events.flush();
+    expect(client.eventBatches).toHaveLength(1);
+  });
+
+  it('gives the events back when the report fails or the node is over its event rate, and drops them when refused as invalid', async () => {
+    const { client, events, reporter } = setUp(true);
+    client.nextStatusWithEvents = new UnavailableError('server restarting');
+    await reporter.flush();
+    expect(events.pendingCount).toBe(1);
+    client.nextStatusWithEvents = 'throttle';
+    await reporter.flush();
+    expect(client.statusBatches).toHaveLength(1); // the status went through; the events wait
+    expect(events.pendingCount).toBe(1);
+    reporter.report('default', 'web-a1b2c', running(1));
+    client.nextStatusWithEvents = new InvalidError('events[0].type must be Normal or Warning');
+    await reporter.flush();
+    expect(events.pendingCount).toBe(0);
+    expect(client.carriedEventBatches).toEqual([]);
+    await reporter.flush(); // the status again, alone
+    expect(client.statusOf(anInstance('web-a1b2c'))?.containers[0]?.restartCount).toBe(1);
+  });
 });
 
 describe('StatusReporter', () => {

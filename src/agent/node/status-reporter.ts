@@ -2,9 +2,10 @@
 // one request, an instance's status is sent only when it differs from what the server last
 // accepted, and failed sends are retried with back-off (the latest status wins).
 import type { Logger } from 'pino';
-import { describeError, type InstanceStatus } from '../../core/index.js';
-import type { GantryClient, InstanceStatusReport } from '../../client/types.js';
+import { describeError, isAppError, type InstanceStatus } from '../../core/index.js';
+import type { GantryClient, InstanceStatusReport, InstanceStatusResult } from '../../client/types.js';
 import { BatchFlusher } from './batch-flusher.js';
+import type { CarriedEvents } from './event-reporter.js';
 
 export interface StatusReporterOptions {
   client: GantryClient;
@@ -15,6 +16,11 @@ export interface StatusReporterOptions {
   maxBatch?: number | undefined;
   /** Longest wait between retries while the server fails; default 10 s. */
   maxRetryDelayMs?: number | undefined;
+  /**
+   * Where the agent's events wait (its EventReporter): each report carries them when the server
+   * takes events with status (client.statusTakesEvents), instead of a request of their own.
+   */
+  events?: { takeForReport(): CarriedEvents | undefined } | undefined;
 }
 
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -88,8 +94,18 @@ export class StatusReporter {
       this.pending.delete(key);
       batch.push({ ...item, status: { ...item.status, updatedAt: new Date().toISOString() } });
     }
+    const { client } = this.opts;
+    const carried = client.statusTakesEvents && client.reportStatusWithEvents ? this.opts.events?.takeForReport() : undefined;
     try {
-      const results = await this.opts.client.reportInstanceStatus(batch);
+      let results: InstanceStatusResult[];
+      if (carried && client.reportStatusWithEvents) {
+        const answer = await client.reportStatusWithEvents(batch, carried.items, carried.source);
+        results = answer.results;
+        // Over the node's event rate: the status was written, the events wait for a later try.
+        if (answer.events?.retryAfterSeconds !== undefined) carried.giveBack();
+      } else {
+        results = await client.reportInstanceStatus(batch);
+      }
       const byKey = new Map(results.map((r) => [keyOf(r.namespace, r.name), r]));
       for (const item of batch) {
         const key = keyOf(item.namespace, item.name);
@@ -112,6 +128,10 @@ export class StatusReporter {
       }
       this.flusher.succeeded();
     } catch (e) {
+      // A refusal (invalid, forbidden) may be the events': they go as their own request's would;
+      // the statuses are sent again (without them).
+      if (carried && (isAppError(e, 'INVALID') || isAppError(e, 'FORBIDDEN') || isAppError(e, 'MALFORMED'))) carried.drop(describeError(e));
+      else carried?.giveBack();
       this.flusher.failed();
       this.opts.logger.warn({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
       for (const item of batch) this.requeue(item);
