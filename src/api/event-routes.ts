@@ -31,25 +31,19 @@ export function eventItemErrors(items: readonly unknown[], at: string): FieldErr
 }
 
 /**
- * Events that rode on a node's status report (instance-routes.ts): counted against the node's
- * event rate like a batch of their own, but a node over it has its status written all the same
- * and only the events are turned away: `retryAfterSeconds` says when to send them again.
+ * Whether events riding on a node's status report (instance-routes.ts) may be recorded: counted
+ * against the node's event rate like a batch of their own. Called before the statuses are
+ * written, so a batch over the burst is refused (422) with nothing written; a node over its rate
+ * gets the seconds to wait (its statuses are written all the same, only the events turned away).
  */
-export async function recordReportedEvents(
-  deps: RouteDeps,
-  correlator: EventCorrelator,
-  principal: Principal,
-  items: readonly EventInput[],
-  source: string | undefined,
-): Promise<{ recorded: number; retryAfterSeconds?: number }> {
+export function admitReportedEvents(deps: RouteDeps, principal: Principal, count: number): { retryAfterSeconds: number } | undefined {
   try {
-    deps.limiter?.takeEvents(principal, items.length);
+    deps.limiter?.takeEvents(principal, count);
+    return undefined;
   } catch (e) {
-    if (e instanceof RateLimitedError) return { recorded: 0, retryAfterSeconds: e.retryAfterSeconds ?? 1 };
+    if (e instanceof RateLimitedError) return { retryAfterSeconds: e.retryAfterSeconds ?? 1 };
     throw e;
   }
-  await correlator.recordAll(items, source ?? 'agent');
-  return { recorded: items.length };
 }
 
 export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, correlator: EventCorrelator): void {

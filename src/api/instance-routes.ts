@@ -4,7 +4,7 @@ import { InvalidError, MAX_STATUS_BATCH, ROUTES, schemaErrors, STATUS_EVENTS_HEA
 import type { EventCorrelator } from '../runtime/event-correlator.js';
 import type { EventInput } from '../runtime/event-recorder.js';
 import { principalOf } from './auth.js';
-import { eventItemErrors, recordReportedEvents } from './event-routes.js';
+import { admitReportedEvents, eventItemErrors } from './event-routes.js';
 import { tokenIdOf } from './node-authorizer.js';
 import { proxyLog } from './log-proxy.js';
 import { queryFlag, queryInt, type RouteDeps } from './route-deps.js';
@@ -25,12 +25,14 @@ export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps, co
     if (errors.length > 0) {
       throw new InvalidError('the status report is invalid; send { "items": [{ "namespace", "name", "status" }], "events"?: [{ "involved", "type", "reason", "message" }], "source"? }', errors.slice(0, MAX_DETAILS));
     }
-    const results = await reportInstanceStatuses(deps.store, body.items);
     // The agent's events, when it sent them along (it does once this header told it it may).
-    const events = body.events && body.events.length > 0 ? await recordReportedEvents(deps, correlator, principalOf(req), body.events as EventInput[], body.source) : undefined;
+    const events = body.events && body.events.length > 0 ? (body.events as EventInput[]) : undefined;
+    const throttled = events && admitReportedEvents(deps, principalOf(req), events.length);
+    const results = await reportInstanceStatuses(deps.store, body.items);
+    if (events && !throttled) await correlator.recordAll(events, body.source ?? 'agent');
     void reply.header(STATUS_EVENTS_HEADER, '1');
     await deps.reportIsHeartbeat?.(req, reply);
-    return { results, ...(events && { events }) };
+    return { results, ...(events && { events: throttled ? { recorded: 0, retryAfterSeconds: throttled.retryAfterSeconds } : { recorded: events.length } }) };
   });
 
   serve(app, ROUTES.log, async (req, reply) => {

@@ -1,6 +1,8 @@
 // Events riding on an agent's status report (POST /api/v1/status/instances with `events`): recorded
 // like a batch of their own, held to the same node rules, and never in the way of the status.
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpClient } from '../client/http-client.js';
 import { STATUS_EVENTS_HEADER } from '../core/index.js';
 import { aRunningStatus, startHarness, type Harness } from './test-helpers.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -61,5 +63,28 @@ describe('events on a status report', () => {
     expect(over.json<Answer>()).toEqual({ results: [{ namespace: 'default', name: 'web-aaaaa', ok: true }], events: { recorded: 0, retryAfterSeconds: 2 } });
     expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.phase).toBe('Running');
     expect((await h.store.list('Event')).items.map((e) => e.spec.count)).toEqual([2]);
+  });
+
+  it('refuses a report with more events than the node may send at once (422) before writing its statuses', async () => {
+    h = await startHarness({ limits: { ...DEFAULT_LIMITS, nodeEvents: { perSecond: 1, burst: 2 } } });
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    const res = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: await h.node('n1'), payload: { items: [report('web-aaaaa')], events: [started('web-aaaaa'), started('web-aaaaa'), started('web-aaaaa')] } });
+    expect(res.statusCode).toBe(422);
+    expect((await h.store.get('Instance', 'default', 'web-aaaaa'))?.status?.phase).not.toBe('Running');
+  });
+
+  it("tells the agents' client on each status answer whether events may ride along, and forgets it when a report is refused", async () => {
+    h = await startHarness();
+    await h.store.create(anInstance('web-aaaaa', { node: 'n1' }));
+    await h.store.create(anInstance('web-bbbbb', { node: 'n2' }));
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const client = createHttpClient({ server: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`, token: await h.node('n1') });
+    expect(client.statusTakesEvents).toBeUndefined();
+    await client.reportInstanceStatus([report('web-aaaaa')]);
+    expect(client.statusTakesEvents).toBe(true);
+    const answer = await client.reportStatusWithEvents([report('web-aaaaa')], [started('web-aaaaa') as never], 'agent/n1');
+    expect(answer.events).toEqual({ recorded: 1 });
+    await expect(client.reportStatusWithEvents([], [started('web-bbbbb') as never])).rejects.toThrow(/events\[0\]/);
+    expect(client.statusTakesEvents).toBeUndefined();
   });
 });

@@ -211,6 +211,8 @@ export class HttpClient implements GantryClient {
     const code = causeOf(e);
     if (!NOT_CONNECTED.has(code) && !(method === 'GET' && CUT_OFF.has(code))) return false;
     this.at = (this.at + 1) % this.servers.length;
+    // Another server may be another version: what the last one said it takes is not known of this one.
+    this.statusTakesEvents = undefined;
     return true;
   }
 
@@ -627,6 +629,9 @@ export class HttpClient implements GantryClient {
         const pace = Number(res.headers[HEARTBEAT_INTERVAL_HEADER]);
         this.advisedHeartbeatIntervalMs = Number.isSafeInteger(pace) && pace > 0 ? Math.min(pace, MAX_ADVISED_HEARTBEAT_MS) : undefined;
       }
+    } else if (route === ROUTES.statusBatch) {
+      // A refused report (an older server refuses the events field) sends the next one without events.
+      this.statusTakesEvents = undefined;
     }
     return res;
   }

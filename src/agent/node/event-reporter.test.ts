@@ -23,6 +23,43 @@ function capturingLogger(): { logger: Logger; lines: { msg: string; dropped?: nu
   return { logger, lines };
 }
 
+describe('EventReporter and status reports taking events', () => {
+  it('neither repeats nor loses events when a status report takes some while its own send is in flight', async () => {
+    const client = new FakeGantryClient();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const recordEvents = client.recordEvents.bind(client);
+    client.recordEvents = async (items, source) => {
+      await held;
+      return recordEvents(items, source);
+    };
+    const r = aReporter(client, { flushIntervalMs: 60_000 });
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    const own = r.flush(); // A in flight
+    r.emit(inst('web-b'), 'Normal', 'Started', 'B');
+    const carried = r.takeForReport(); // B rides on a status report
+    expect(carried?.items.map((e) => e.message)).toEqual(['B']);
+    r.emit(inst('web-c'), 'Normal', 'Started', 'C');
+    release();
+    await own;
+    await r.flush();
+    expect(client.events().map((e) => e.message)).toEqual(['A', 'C']);
+    expect(r.pendingCount).toBe(0);
+  });
+
+  it('puts events back in order when their own send fails, behind none of the later ones', async () => {
+    const client = new FakeGantryClient();
+    const r = aReporter(client, { flushIntervalMs: 60_000 });
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    client.down = true;
+    await r.flush();
+    r.emit(inst('web-b'), 'Normal', 'Started', 'B');
+    client.down = false;
+    const carried = r.takeForReport();
+    expect(carried?.items.map((e) => e.message)).toEqual(['A', 'B']);
+  });
+});
+
 describe('EventReporter combining similar events', () => {
   it('combines ten or more Normal events of one service and reason in a batch into one on the Service', async () => {
     const client = new FakeGantryClient();

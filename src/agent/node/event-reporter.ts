@@ -46,14 +46,20 @@ interface Buffered extends EventReport {
 export interface CarriedEvents {
   readonly items: readonly EventReport[];
   readonly source: string;
-  /** The report did not deliver them: they wait again, at the front, for the next report or their own request. */
-  giveBack(): void;
+  /**
+   * The report did not deliver them: they wait again, at the front, for the next report or their
+   * own request; with `retryAfterMs` (the node is over its event rate) no report carries events
+   * before then.
+   */
+  giveBack(retryAfterMs?: number): void;
   /** The server refused them for good (invalid, forbidden): dropped, with a log line. */
   drop(reason: string): void;
 }
 
 export class EventReporter {
   private buffer: Buffered[] = [];
+  /** No status report carries events before this (Date.now()): the server said the node is over its event rate. */
+  private carryAfter = 0;
   private failingSince: number | undefined;
   private overflow = 0;
   private readonly maxBuffered: number;
@@ -103,17 +109,14 @@ export class EventReporter {
 
   /** Up to maxBatch buffered events for a status report to carry; undefined when none wait. */
   takeForReport(): CarriedEvents | undefined {
-    if (this.buffer.length === 0) return undefined;
+    if (this.buffer.length === 0 || this.now() < this.carryAfter) return undefined;
     const raw = this.buffer.splice(0, this.maxBatch);
     return {
       items: combineSimilar(raw),
       source: this.opts.source,
-      giveBack: () => {
-        this.buffer = [...raw, ...this.buffer];
-        while (this.buffer.length > this.maxBuffered) {
-          this.buffer.shift();
-          this.overflow++;
-        }
+      giveBack: (retryAfterMs) => {
+        if (retryAfterMs !== undefined) this.carryAfter = this.now() + retryAfterMs;
+        this.putBack(raw);
         this.flusher.schedule();
       },
       drop: (reason) => this.opts.logger.warn({ reason, dropped: raw.length }, 'server refused events sent with a status report; dropped them'),
@@ -136,21 +139,31 @@ export class EventReporter {
     this.overflow = 0;
   }
 
+  /** Events taken out that were not delivered go back to the front, the buffer's bound kept. */
+  private putBack(raw: readonly Buffered[]): void {
+    this.buffer = [...raw, ...this.buffer];
+    while (this.buffer.length > this.maxBuffered) {
+      this.buffer.shift();
+      this.overflow++;
+    }
+  }
+
   private async sendBatches(): Promise<void> {
     while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.maxBatch);
+      // Taken out while in flight (a status report may take the events behind them meanwhile),
+      // put back if the send fails.
+      const batch = this.buffer.splice(0, this.maxBatch);
       try {
         await this.opts.client.recordEvents(combineSimilar(batch), this.opts.source);
-        this.buffer.splice(0, batch.length);
         this.flusher.succeeded();
         this.failingSince = undefined;
       } catch (e) {
         if (isAppError(e, 'INVALID') || isAppError(e, 'FORBIDDEN') || isAppError(e, 'MALFORMED') || isAppError(e, 'NOT_FOUND')) {
           // Sending it again cannot help (a bug here, or a server without the events endpoint).
-          this.buffer.splice(0, batch.length);
           this.opts.logger.warn({ err: describeError(e), dropped: batch.length }, 'server refused events; dropped them');
           continue;
         }
+        this.putBack(batch);
         this.flusher.failed();
         this.failingSince ??= this.now();
         if (this.now() - this.failingSince >= this.dropAfterMs) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceStatus } from '../../core/index.js';
-import { InvalidError, UnavailableError } from '../../core/index.js';
+import { ForbiddenError, InvalidError, UnavailableError } from '../../core/index.js';
 import { EventReporter } from './event-reporter.js';
 import { StatusReporter } from './status-reporter.js';
 import { FakeGantryClient, aContainer, silentLogger, waitFor } from '../test-helpers.js';
@@ -55,22 +55,33 @@ describe('StatusReporter carrying events', () => {
     expect(client.eventBatches).toHaveLength(1);
   });
 
-  it('gives the events back when the report fails or the node is over its event rate, and drops them when refused as invalid', async () => {
+  it('gives the events back when the report fails or is refused for its statuses, and drops them when refused for the events', async () => {
     const { client, events, reporter } = setUp(true);
     client.nextStatusWithEvents = new UnavailableError('server restarting');
     await reporter.flush();
     expect(events.pendingCount).toBe(1);
-    client.nextStatusWithEvents = 'throttle';
+    client.nextStatusWithEvents = new ForbiddenError('node n1 may not write the status of instance default/web-zzzzz (items[0])');
     await reporter.flush();
-    expect(client.statusBatches).toHaveLength(1); // the status went through; the events wait
     expect(events.pendingCount).toBe(1);
-    reporter.report('default', 'web-a1b2c', running(1));
-    client.nextStatusWithEvents = new InvalidError('events[0].type must be Normal or Warning');
+    client.nextStatusWithEvents = new InvalidError('the status report is invalid', [{ path: 'events[0].type', message: 'must be Normal or Warning' }]);
     await reporter.flush();
     expect(events.pendingCount).toBe(0);
     expect(client.carriedEventBatches).toEqual([]);
     await reporter.flush(); // the status again, alone
-    expect(client.statusOf(anInstance('web-a1b2c'))?.containers[0]?.restartCount).toBe(1);
+    expect(client.statusOf(anInstance('web-a1b2c'))?.phase).toBe('Running');
+  });
+
+  it('holds the events back for the time the server says when the node is over its event rate', async () => {
+    const { client, events, reporter } = setUp(true);
+    client.nextStatusWithEvents = 'throttle'; // retryAfterSeconds 1
+    await reporter.flush();
+    expect(client.statusBatches).toHaveLength(1); // the status went through; the events wait
+    expect(events.pendingCount).toBe(1);
+    reporter.report('default', 'web-a1b2c', running(1));
+    await reporter.flush();
+    expect(client.statusBatches).toHaveLength(2);
+    expect(client.carriedEventBatches).toEqual([]); // not carried within the second
+    expect(events.pendingCount).toBe(1);
   });
 });
 

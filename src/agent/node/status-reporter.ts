@@ -102,7 +102,7 @@ export class StatusReporter {
         const answer = await client.reportStatusWithEvents(batch, carried.items, carried.source);
         results = answer.results;
         // Over the node's event rate: the status was written, the events wait for a later try.
-        if (answer.events?.retryAfterSeconds !== undefined) carried.giveBack();
+        if (answer.events?.retryAfterSeconds !== undefined) carried.giveBack(answer.events.retryAfterSeconds * 1000);
       } else {
         results = await client.reportInstanceStatus(batch);
       }
@@ -128,9 +128,10 @@ export class StatusReporter {
       }
       this.flusher.succeeded();
     } catch (e) {
-      // A refusal (invalid, forbidden) may be the events': they go as their own request's would;
-      // the statuses are sent again (without them).
-      if (carried && (isAppError(e, 'INVALID') || isAppError(e, 'FORBIDDEN') || isAppError(e, 'MALFORMED'))) carried.drop(describeError(e));
+      // A refusal that names the events (`events[i]`) drops them, as their own request would; any
+      // other failure gives them back (and the client sends the next report without events after
+      // a refusal: an older server refuses the field itself).
+      if (carried && refusesEvents(e)) carried.drop(describeError(e));
       else carried?.giveBack();
       this.flusher.failed();
       this.opts.logger.warn({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
@@ -143,4 +144,11 @@ export class StatusReporter {
     // A newer status queued while this one was in flight wins.
     if (!this.pending.has(key)) this.pending.set(key, item);
   }
+}
+
+/** Whether a refused report was refused for its events: the message or a detail's path names `events`. */
+function refusesEvents(e: unknown): boolean {
+  if (!(isAppError(e, 'INVALID') || isAppError(e, 'FORBIDDEN') || isAppError(e, 'MALFORMED'))) return false;
+  const named = (s: string | undefined): boolean => s !== undefined && /\bevents\[\d+\]/.test(s);
+  return named(e.message) || (e.details ?? []).some((d) => named(d.path));
 }
