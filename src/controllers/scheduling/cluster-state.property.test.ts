@@ -12,6 +12,8 @@ type Step =
   | { kind: 'addNode'; node: number; cpu: number }
   | { kind: 'deleteNode'; node: number }
   | { kind: 'toggleNode'; node: number }
+  | { kind: 'heartbeat'; node: number }
+  | { kind: 'relabel'; node: number; rack: number }
   | { kind: 'create'; service: number; node: number | undefined; cpu: number; hostPort: number | undefined }
   | { kind: 'bind'; pick: number; node: number }
   | { kind: 'phase'; pick: number; phase: InstancePhase }
@@ -24,6 +26,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('addNode' as const), node: nodeIndex, cpu: fc.integer({ min: 1, max: 8 }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('deleteNode' as const), node: nodeIndex }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('toggleNode' as const), node: nodeIndex }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('heartbeat' as const), node: nodeIndex }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('relabel' as const), node: nodeIndex, rack: fc.nat({ max: 2 }) }), weight: 1 },
   {
     arbitrary: fc.record({
       kind: fc.constant('create' as const),
@@ -78,6 +82,17 @@ async function apply(store: Store, s: Step, serial: number): Promise<void> {
     case 'toggleNode': {
       const node = await store.get('Node', undefined, `n${s.node}`);
       if (node) await store.update<GantryNode>({ ...node, status: { ...node.status!, ready: !node.status!.ready } });
+      return;
+    }
+    case 'heartbeat': {
+      // A stamp only: nothing the scheduler reads changes.
+      const node = await store.get('Node', undefined, `n${s.node}`);
+      if (node) await store.update<GantryNode>({ ...node, status: { ...node.status!, lastHeartbeat: new Date(Date.now() + serial).toISOString() } });
+      return;
+    }
+    case 'relabel': {
+      const node = await store.get('Node', undefined, `n${s.node}`);
+      if (node) await store.update<GantryNode>({ ...node, metadata: { ...node.metadata, labels: { rack: `r${s.rack}` } } });
       return;
     }
     case 'create':

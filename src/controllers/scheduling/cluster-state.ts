@@ -10,10 +10,11 @@
 // commit-time re-check say "this is the state now". When the history no longer reaches back that
 // far, it reads afresh.
 import { isAppError, isUnboundPending, type GantryNode, type Instance } from '../../core/index.js';
-import { nodeSnapshotOf, type NodeSnapshot } from '../../scheduler/index.js';
+import { holdsResources, nodeSnapshotOf, type NodeSnapshot } from '../../scheduler/index.js';
 import type { Store, WatchEvent } from '../../store/store.js';
 import { NodeUsageTable } from './node-usage-table.js';
 import { nsKey } from '../shared/queue-keys.js';
+import { nodeSchedulingChanged } from './scheduling-triggers.js';
 
 /** A replay that has not reached the current revision by then falls back to a fresh read. */
 const CATCH_UP_TIMEOUT_MS = 5000;
@@ -28,7 +29,12 @@ export class ClusterState {
   private readonly usage = new NodeUsageTable();
   /** Snapshots built since their node last changed. */
   private readonly snapshotCache = new Map<string, NodeSnapshot>();
+  /** Every node's snapshot, in nodeMap's order; undefined once a node came or went. */
   private snapshotList: NodeSnapshot[] | undefined;
+  /** Node name -> its place in snapshotList. */
+  private readonly listIndex = new Map<string, number>();
+  /** Nodes whose place in snapshotList holds a snapshot older than the node or its usage. */
+  private readonly staleInList = new Set<string>();
 
   private constructor(private rev: number) {}
 
@@ -63,9 +69,24 @@ export class ClusterState {
     return [...this.pendingMap.keys()];
   }
 
-  /** Every node's snapshot; the array and its snapshots are shared until something changes: do not mutate. */
+  /**
+   * Every node's snapshot. The array is kept and updated in place at the next call (a changed node's
+   * entry replaced, the whole list rebuilt when a node came or went): use it before the next await,
+   * and do not mutate it or its snapshots.
+   */
   snapshots(): NodeSnapshot[] {
-    this.snapshotList ??= [...this.nodeMap.keys()].map((name) => this.snapshot(name)!);
+    if (!this.snapshotList) {
+      this.listIndex.clear();
+      this.snapshotList = [...this.nodeMap.keys()].map((name, i) => {
+        this.listIndex.set(name, i);
+        return this.snapshot(name)!;
+      });
+    } else {
+      // Only the nodes that changed: a pass plans a chunk after each bind txn, and rebuilding the
+      // list of 10,000 snapshots for each was 2.6% of the server's CPU in a 10,000-node rollout.
+      for (const name of this.staleInList) this.snapshotList[this.listIndex.get(name)!] = this.snapshot(name)!;
+    }
+    this.staleInList.clear();
     return this.snapshotList;
   }
 
@@ -131,14 +152,25 @@ export class ClusterState {
   }
 
   private setNode(name: string, node: GantryNode | undefined): void {
+    const old = this.nodeMap.get(name);
     if (node) this.nodeMap.set(name, node);
     else this.nodeMap.delete(name);
+    // A heartbeat's stamp or a usage report changes nothing a snapshot holds.
+    if (old && node && !nodeSchedulingChanged(old, node)) return;
     this.invalidate(name);
   }
 
   /** Replaces what we hold for `key` (undefined: deleted), moving its usage and pending state. */
   private setInstance(key: string, inst: Instance | undefined): void {
     const old = this.instanceMap.get(key);
+    if (old && inst && sameUsage(old, inst)) {
+      // A status report of a running instance (most changes in a rollout): its node's usage and
+      // snapshot stay as they are; only whether it waits for placement may change.
+      this.instanceMap.set(key, inst);
+      if (isUnboundPending(inst)) this.pendingMap.set(key, inst);
+      else this.pendingMap.delete(key);
+      return;
+    }
     if (old) {
       this.usage.remove(old);
       if (old.spec.node !== undefined) this.invalidate(old.spec.node);
@@ -160,8 +192,19 @@ export class ClusterState {
 
   private invalidate(node: string): void {
     this.snapshotCache.delete(node);
-    this.snapshotList = undefined;
+    if (!this.snapshotList) return;
+    const listed = this.listIndex.has(node);
+    if (listed && this.nodeMap.has(node)) this.staleInList.add(node);
+    else if (listed || this.nodeMap.has(node)) this.snapshotList = undefined; // a node came or went
   }
+}
+
+/**
+ * Whether `next` charges its node exactly what `old` does: the same spec object (the store shares
+ * a version's unchanged parts with the one before) and the same answer to holdsResources.
+ */
+function sameUsage(old: Instance, next: Instance): boolean {
+  return old.spec === next.spec && holdsResources(old) === holdsResources(next);
 }
 
 /** Resolves with undefined after the microtasks queued now (buffered watch events) have run. */
