@@ -15,8 +15,8 @@ import { serve } from './serve-route.js';
 /** One request carries at most this many events; agents batch below it. */
 export const MAX_EVENTS = MAX_EVENT_BATCH;
 
-/** A batch of a thousand bad items answers with the first problems only. */
-const MAX_DETAILS = 100;
+/** A batch of a thousand bad items (events, or a status report's) answers with the first problems only. */
+export const MAX_DETAILS = 100;
 
 /** The batch shape, then each item on its own: the validator's error budget is per check. */
 function batchErrors(body: unknown): FieldError[] {

@@ -4,7 +4,7 @@ import { InvalidError, MAX_STATUS_BATCH, ROUTES, schemaErrors, STATUS_EVENTS_HEA
 import type { EventCorrelator } from '../runtime/event-correlator.js';
 import type { EventInput } from '../runtime/event-recorder.js';
 import { principalOf } from './auth.js';
-import { admitReportedEvents, eventItemErrors } from './event-routes.js';
+import { admitReportedEvents, eventItemErrors, MAX_DETAILS } from './event-routes.js';
 import { tokenIdOf } from './node-authorizer.js';
 import { proxyLog } from './log-proxy.js';
 import { queryFlag, queryInt, type RouteDeps } from './route-deps.js';
@@ -13,9 +13,6 @@ import { serve } from './serve-route.js';
 
 /** One request carries at most this many reports; agents batch below it. */
 export const MAX_BATCH = MAX_STATUS_BATCH;
-
-/** A status report with a thousand bad events answers with the first problems only. */
-const MAX_DETAILS = 100;
 
 export function registerInstanceRoutes(app: FastifyInstance, deps: RouteDeps, correlator: EventCorrelator): void {
   serve(app, ROUTES.statusBatch, async (req, reply) => {
