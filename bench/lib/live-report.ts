@@ -59,6 +59,7 @@ export function processFigures(session: LiveSession): Record<string, Figure> {
     hostCpus: availableParallelism(),
     hostLoadAtStart: round(session.loadAtStart, 2),
     hostLoadAtEnd: round(loadavg()[0] ?? 0, 2),
+    hostSpeedAtStart: session.hostSpeedAtStart,
   };
 }
 

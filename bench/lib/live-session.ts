@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Figure, ScenarioResult } from '../scenario.js';
 import { ApiProbe, PROBE_SERVICE, PROBE_STATIC_SERVICE, probeServiceManifest } from './api-probe.js';
 import { digestProfile, profileLines } from './cpu-profile.js';
+import { measureHostSpeed } from './host-speed.js';
 import { InstanceTracker } from './instance-tracker.js';
 import { SimLagTracker } from './health-figures.js';
 import type { LiveSettings } from './live-flags.js';
@@ -53,6 +54,8 @@ export class LiveSession {
   readonly expectedDead = new Set<number>();
   /** The host's 1-minute load average when the session started: other work skews every figure. */
   readonly loadAtStart = loadavg()[0] ?? 0;
+  /** host-speed.ts, measured before the server started: this machine's speed at the time. */
+  hostSpeedAtStart = 0;
   private runningProbe: ApiProbe | undefined;
   /** The server's counters when the probe started, to take the server's own view of its requests. */
   private metricsAtProbeStart: Promise<MetricSample[]> | undefined;
@@ -86,6 +89,8 @@ export class LiveSession {
     const t0 = performance.now();
     const progress = (line: string): void => writeProgress(t0, line);
     const s = o.settings;
+    const hostSpeed = measureHostSpeed();
+    progress(`host speed: ${hostSpeed}k JSON round trips a second on one thread (host-speed.ts; compare runs at similar speeds)`);
     let serverProfile: string | undefined;
     if (s.profile) {
       await mkdir(RESULTS_DIR, { recursive: true });
@@ -96,6 +101,7 @@ export class LiveSession {
       signal,
     );
     const session = new LiveSession(cluster, signal, t0, serverProfile);
+    session.hostSpeedAtStart = hostSpeed;
     try {
       await cluster.client.apply(probeServiceManifest(PROBE_SERVICE));
       await cluster.client.apply(probeServiceManifest(PROBE_STATIC_SERVICE));

@@ -32,7 +32,7 @@ export function liveSummary(session: LiveSession, rec: RolloutRecord, f: Record<
     `server process: peak RSS ${show(f.serverPeakRssMiB, 'MiB')} (VmHWM), CPU ${show(f.serverCpuSeconds, 's')} during the rollout (${serverCpu} cores on average), ` +
       `${show(f.serverCpuTotalSeconds, 's')} since it started; sim: peak RSS ${show(f.simPeakRssMiB, 'MiB')}, CPU ${show(f.simCpuTotalSeconds, 's')} in all`,
     `host: ${String(f.hostCpus)} CPUs, 1-min load average ${String(f.hostLoadAtStart)} at the start, ${String(f.hostLoadAtEnd)} at the end ` +
-      '(server, sim and bench share these CPUs; load from anything else skews every figure)',
+      `(server, sim and bench share these CPUs; load from anything else skews every figure); speed before the server started ${String(f.hostSpeedAtStart ?? '?')}k JSON round trips/s (host-speed.ts)`,
     ...(f.serverLoopWindows === undefined ? [] : [healthLine(f)]),
   ];
 }
