@@ -9,7 +9,8 @@ import type { Instance, InstanceStatus } from '../core/index.js';
 import { anInstance } from '../core/test-builders.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore } from './sqlite-store.js';
-import { shareEqualParts } from './txn-planner.js';
+import { deepFreeze } from './deep-freeze.js';
+import { shareEqualParts, storedCopy } from './txn-planner.js';
 
 const running: InstanceStatus = { phase: 'Running', ready: true, updatedAt: '2030-01-01T00:00:00.000Z' } as InstanceStatus;
 
@@ -147,5 +148,68 @@ describe('shareEqualParts', () => {
     expect(shareEqualParts({ a: [1] }, { a: [1, 2] })).toEqual({ a: [1] });
     expect(shareEqualParts({ a: 1 }, { a: 1, b: 2 })).toEqual({ a: 1 });
     expect(shareEqualParts({ a: 1, b: 2 }, { a: 1 })).toEqual({ a: 1, b: 2 });
+  });
+});
+
+describe('storedCopy', () => {
+  const json = fc.jsonValue({ maxDepth: 3 });
+  /** A top-level member: the old version's own part, a fresh equal copy of it, another value, undefined, or absent. */
+  const member = fc.constantFrom('own', 'copy', 'other', 'undefined', 'absent');
+
+  it('writes exactly what JSON.stringify would, and keeps a frozen copy equal to its parse', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 5 }), fc.array(member, { minLength: 6, maxLength: 6 }), json, (base, how, other) => {
+        const alike = deepFreeze(JSON.parse(JSON.stringify(base)) as Record<string, unknown>);
+        const stored: Record<string, unknown> = {};
+        for (const [i, k] of [...Object.keys(alike), 'extra'].entries()) {
+          const h = how[i % how.length];
+          if (h === 'own') stored[k] = alike[k];
+          else if (h === 'copy') stored[k] = JSON.parse(JSON.stringify(alike[k] ?? null)) as unknown;
+          else if (h === 'other') stored[k] = other;
+          else if (h === 'undefined') stored[k] = undefined;
+        }
+        const out = storedCopy(stored as never, alike as never);
+        const text = JSON.stringify(stored);
+        expect(out.json).toBe(text);
+        expect(out.object).toStrictEqual(JSON.parse(text));
+        expect(JSON.stringify(out.object)).toBe(text);
+        expect(Object.isFrozen(out.object)).toBe(true);
+        for (const k of Object.keys(out.object)) {
+          const v = (out.object as unknown as Record<string, unknown>)[k];
+          if (typeof v === 'object' && v !== null) expect(Object.isFrozen(v)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('takes the old version’s own parts as they are, shares equal ones, and keeps none of the caller’s objects', () => {
+    const alike = deepFreeze({ spec: { image: 'a', ports: [1, 2] }, metadata: { name: 'x', labels: { app: 'web' }, revision: 1 }, status: { phase: 'Pending' } });
+    const status = { phase: 'Running' };
+    const metadata = { ...alike.metadata, revision: 2 };
+    const out = storedCopy({ spec: alike.spec, metadata, status } as never, alike as never);
+    const object = out.object as unknown as typeof alike;
+    expect(object.spec).toBe(alike.spec);
+    expect(object.metadata.labels).toBe(alike.metadata.labels);
+    expect(object.metadata).not.toBe(metadata);
+    expect(object.status).not.toBe(status);
+    expect(object.status).toEqual(status);
+    status.phase = 'Failed';
+    expect(object.status.phase).toBe('Running');
+  });
+
+  it('writes -0, a __proto__ member and toJSON members as JSON.stringify does', () => {
+    const alike = deepFreeze({ kind: 'X', n: 0, spec: { a: 1 } });
+    const negative = storedCopy({ kind: 'X', n: -0, spec: alike.spec } as never, alike as never);
+    expect(negative.json).toBe('{"kind":"X","n":0,"spec":{"a":1}}');
+    expect(Object.is((negative.object as unknown as { n: number }).n, 0)).toBe(true);
+
+    const proto = JSON.parse('{"kind":"X","__proto__":{"evil":1},"spec":{"a":1}}') as Record<string, unknown>;
+    const poisoned = storedCopy(proto as never, alike as never);
+    expect(poisoned.json).toBe(JSON.stringify(proto));
+    expect(JSON.stringify(poisoned.object)).toBe(poisoned.json);
+    expect(Object.getPrototypeOf(poisoned.object)).toBe(Object.prototype);
+
+    const keyed = { kind: 'X', spec: { toJSON: (key: string) => `key=${key}` } };
+    expect(storedCopy(keyed as never, alike as never).json).toBe('{"kind":"X","spec":"key=spec"}');
   });
 });

@@ -101,16 +101,53 @@ function planOne(op: TxnOp, revision: number, lookup: Lookup, ctx: PlanContext, 
     // uid and createdAt belong to the store: an update cannot change them.
     stored = { ...input, metadata: { ...input.metadata, uid: prev.metadata.uid, createdAt: prev.metadata.createdAt, revision } } as AnyObject;
   }
-  // The JSON round trip gives the store its own copy (callers keep theirs mutable) that is
-  // exactly what a reopen would load: undefined fields are gone in both.
-  const json = JSON.stringify(stored);
-  // Parts equal to the version it replaces (or, for a create, to the last object of its kind this
-  // transaction created) are that version's frozen parts: a status report allocates a new status
-  // and envelope, not a new spec, so versions cost memory and the collector only for what changed.
-  const fresh = JSON.parse(json) as AnyObject;
-  const alike = prev ?? lastCreated.get(kind);
-  const object = deepFreeze(alike ? (shareEqualParts(fresh, alike) as AnyObject) : fresh);
+  const { json, object } = storedCopy(stored, prev ?? lastCreated.get(kind));
   return { type: prev ? 'MODIFIED' : 'ADDED', revision, kind, namespace, name, object, json };
+}
+
+/**
+ * `stored` as JSON, and the store's own frozen copy of it. The JSON round trip gives the store its
+ * own copy (callers keep theirs mutable) that is exactly what a reopen would load: undefined fields
+ * are gone in both. Parts equal to `alike` (the version it replaces or, for a create, the last
+ * object of its kind this transaction created) are `alike`'s frozen parts: a status report
+ * allocates a new status and envelope, not a new spec, so versions cost memory and the collector
+ * only for what changed. A top-level part that is `alike`'s very own (a caller that spread the
+ * stored object and replaced its status) is taken as it is, without parsing and comparing it
+ * again: 3% of the server's CPU in a 5,000-node rollout went to this round trip.
+ */
+export function storedCopy(stored: AnyObject, alike: AnyObject | undefined): { json: string; object: AnyObject } {
+  if (!alike || !memberwise(stored)) {
+    const json = JSON.stringify(stored);
+    return { json, object: deepFreeze(JSON.parse(json) as AnyObject) };
+  }
+  const old = alike as unknown as Record<string, unknown>;
+  const object: Record<string, unknown> = {};
+  const members: string[] = [];
+  // Object.entries' order is JSON.stringify's, so the members make the same text it would.
+  for (const [key, value] of Object.entries(stored)) {
+    const part = JSON.stringify(value) as string | undefined;
+    if (part === undefined) continue; // undefined (or a function): JSON leaves the key out
+    members.push(`${JSON.stringify(key)}:${part}`);
+    // alike is deeply frozen JSON (a stored version, or one this txn made): its own part, or an
+    // equal primitive (Object.is: -0 is written as 0), is exactly what parsing gives.
+    object[key] = Object.is(value, old[key]) && (typeof value !== 'object' || Object.isFrozen(value)) ? value : shareEqualParts(JSON.parse(part), old[key]);
+  }
+  return { json: `{${members.join(',')}}`, object: deepFreeze(object) as unknown as AnyObject };
+}
+
+/**
+ * Whether `stored` can be written member by member with the same text JSON.stringify gives and
+ * a copy equal to its parse: not with a `__proto__` member (assigning it sets a prototype) or a
+ * toJSON on it or a member (called with its key). Objects from the API are never either.
+ */
+function memberwise(stored: AnyObject): boolean {
+  const o = stored as unknown as Record<string, unknown>;
+  if (Object.hasOwn(o, '__proto__') || typeof o.toJSON === 'function') return false;
+  for (const k in o) {
+    const v = o[k];
+    if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+  }
+  return true;
 }
 
 function checkIdentity(kind: Kind, namespace: string | undefined, name: string): void {

@@ -152,7 +152,10 @@ describe('ClusterState (property)', () => {
           const nodes = (await store.list('Node')).items;
           const instances = (await store.list('Instance')).items;
           expect(byName(state.snapshots())).toEqual(byName(buildNodeSnapshots(nodes, instances)));
-          expect(byName(state.snapshots())).toEqual(byName((await ClusterState.read(store)).snapshots()));
+          const fresh = (await ClusterState.read(store)).snapshots();
+          expect(byName(state.snapshots())).toEqual(byName(fresh));
+          // Kept in place, the list still holds each node once, in the store's order.
+          expect(state.snapshots().map((n) => n.name)).toEqual(fresh.map((n) => n.name));
           const pending = instances.filter(isUnboundPending).map((i) => nsKey(i.metadata.namespace, i.metadata.name));
           expect(state.pendingIds().sort()).toEqual(pending.sort());
           expect(state.revision).toBe(await store.currentRevision());
