@@ -75,7 +75,7 @@ export interface ApiDeps {
   /** How the log proxy calls agents over https:// (RouteDeps.agentTls). */
   agentTls?: { ca: string; cert: string; key: string } | undefined;
   /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP (loopback, or --insecure). */
-  https?: { cert: string; key: string } | undefined;
+  https?: { cert: string; key: string; sessionTimeoutSeconds?: number | undefined } | undefined;
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
   bodyLimit?: number;
   /** Records agents' events; share the controllers' one so repeats aggregate. Default: a new one. */
@@ -130,7 +130,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 16 * 2 ** 20,
     forceCloseConnections: 'idle',
-    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+    // sessionTimeout: how long a TLS session ticket resumes (Node's default is 300 s; the server's
+    // ticket keys outlive a restart, server/session-tickets.ts).
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, ...(deps.https.sessionTimeoutSeconds !== undefined && { sessionTimeout: deps.https.sessionTimeoutSeconds }) } } : {}),
     // Fastify types the app by the pino Logger it was given; callers see the base logger type.
   }) as unknown as FastifyInstance;
   const streams = new OpenStreams();

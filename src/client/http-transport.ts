@@ -7,6 +7,7 @@
 // node), so the pool, not the number of clients, bounds the sockets.
 import http from 'node:http';
 import https from 'node:https';
+import { OriginMemo } from './origin-memo.js';
 import { streamGet, type StreamResponse } from './stream-get.js';
 import { tlsConnectOptions, type TlsTrust } from './tls-trust.js';
 
@@ -60,6 +61,8 @@ export class HttpTransport {
   private readonly tls: TlsTrust | undefined;
   /** Whether https:// servers are checked against a CA given here (not the system's roots). */
   readonly trustsCa: boolean;
+  /** Streams' TLS sessions and recent refusals, per server (origin-memo.ts). */
+  private readonly memo = new OriginMemo();
 
   constructor(opts: HttpTransportOptions = {}) {
     this.tls = opts.tls;
@@ -73,13 +76,17 @@ export class HttpTransport {
   /**
    * One call over the pool: resolves with the status and the whole body once it has arrived.
    * Rejects with a CallTimeout after `timeoutMs` (headers and body together), with the signal's
-   * reason when `signal` aborts, or with the socket's error.
+   * reason when `signal` aborts, or with the socket's error (at once, with no new connection, when
+   * the server refused one within the last REFUSAL_MEMORY_MS: origin-memo.ts).
    */
   request(url: URL, r: TransportRequest): Promise<TransportResponse> {
     const tls = url.protocol === 'https:';
     const transport = tls ? https : http;
+    const origin = url.origin;
     return new Promise<TransportResponse>((resolve, reject) => {
       if (r.signal?.aborted) return reject(abortReason(r.signal));
+      const refused = this.memo.recentRefusal(url);
+      if (refused) return reject(refused);
       const headers = r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
       const req = transport.request(url, { method: r.method, headers, agent: tls ? this.httpsAgent : this.httpAgent });
       let settled = false;
@@ -89,6 +96,7 @@ export class HttpTransport {
         clearTimeout(timer);
         r.signal?.removeEventListener('abort', onAbort);
         if (fail) {
+          this.memo.noteFailure(origin, fail);
           reject(fail);
           req.destroy();
         } else if (ok) resolve(ok);
@@ -98,6 +106,7 @@ export class HttpTransport {
       const onAbort = (): void => settle(abortReason(r.signal));
       r.signal?.addEventListener('abort', onAbort, { once: true });
       req.once('response', (res) => {
+        this.memo.noteAnswer(origin);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.once('end', () => settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, text: chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8') }));
@@ -112,9 +121,23 @@ export class HttpTransport {
     });
   }
 
-  /** A GET whose body may stay quiet for long (watches, followed logs): its own connection, no body timeout. */
-  stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
-    return streamGet(url, headers, signal, this.tls);
+  /**
+   * A GET whose body may stay quiet for long (watches, followed logs): its own connection, no body
+   * timeout. Over https:// it resumes the TLS session an earlier stream to the same server was given.
+   */
+  async stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
+    const origin = url.origin;
+    const refused = this.memo.recentRefusal(url);
+    if (refused) throw refused;
+    const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s) };
+    try {
+      const res = await streamGet(url, headers, signal, this.tls, sessions);
+      this.memo.noteAnswer(origin);
+      return res;
+    } catch (e) {
+      this.memo.noteFailure(origin, e);
+      throw e;
+    }
   }
 
   /** Closes the pooled connections; calls after this open new ones. Streams are their owners' to close. */

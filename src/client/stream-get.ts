@@ -15,18 +15,29 @@ export interface StreamResponse {
   body: IncomingMessage;
 }
 
+/** TLS session resumption for a stream's own connection (HttpTransport keeps one per server). */
+export interface StreamSessions {
+  /** The session to offer the server (one an earlier connection to the same server was given). */
+  session?: Buffer | undefined;
+  /** Called with each session the server gives this connection. */
+  onSession(session: Buffer): void;
+}
+
 /**
  * Sends a GET and resolves with the response once its headers arrive. Aborting `signal` closes the
  * connection at any point (the body then ends with an AbortError). Each call has its own
  * connection: a long-lived stream gains nothing from keep-alive, and an aborted one cannot leave a
- * half-read socket in a shared pool.
+ * half-read socket in a shared pool. Over https://, `sessions` lets the handshake resume one
+ * before it (no certificate chain to send and check again).
  */
-export function streamGet(url: string | URL, headers: Record<string, string>, signal: AbortSignal, tls?: TlsTrust): Promise<StreamResponse> {
+export function streamGet(url: string | URL, headers: Record<string, string>, signal: AbortSignal, tls?: TlsTrust, sessions?: StreamSessions): Promise<StreamResponse> {
   const target = typeof url === 'string' ? new URL(url) : url;
   const secure = target.protocol === 'https:';
   const transport = secure ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(target, { method: 'GET', headers, signal, agent: false, ...(secure ? tlsConnectOptions(tls) : {}) });
+    const resume = secure && sessions?.session ? { session: sessions.session } : {};
+    const req = transport.request(target, { method: 'GET', headers, signal, agent: false, ...(secure ? tlsConnectOptions(tls) : {}), ...resume });
+    if (secure && sessions) req.once('socket', (socket) => socket.on('session', (s: Buffer) => sessions.onSession(s)));
     req.once('response', (res) => {
       // Readers see body errors through iteration or piping; this only keeps an error that comes
       // before anyone reads (an abort, a reset) from being an uncaught 'error' event.

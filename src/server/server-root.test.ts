@@ -2,12 +2,38 @@
 import { Resolver } from 'node:dns/promises';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:tls';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../client/http-client.js';
 import { isAppError } from '../core/index.js';
 import { startServer } from './server-root.js';
+
+/** Connects over TLS (verifying against `ca`), offering `session`; whether the server resumed it, and the session it gave. */
+function tlsConnect(url: string, ca: string, session?: Buffer): Promise<{ resumed: boolean; session: Buffer | undefined }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let given: Buffer | undefined;
+    const socket = connect({ host: hostname, port: Number(port), ca, servername: 'localhost', ...(session && { session }) }, () => {
+      // A TLS 1.3 ticket comes just after the handshake: wait for it briefly.
+      const resumed = socket.isSessionReused();
+      const done = (): void => {
+        socket.destroy();
+        resolve({ resumed, session: given });
+      };
+      if (given) done();
+      else {
+        socket.once('session', done);
+        setTimeout(done, 1000);
+      }
+    });
+    socket.on('session', (s: Buffer) => (given = s));
+    socket.on('error', reject);
+  });
+}
+const tlsSession = async (url: string, ca: string): Promise<Buffer | undefined> => (await tlsConnect(url, ca)).session;
+const tlsResumes = async (url: string, ca: string, session: Buffer | undefined): Promise<boolean> => (await tlsConnect(url, ca, session)).resumed;
 
 describe('startServer', () => {
   let dataDir: string;
@@ -21,6 +47,7 @@ describe('startServer', () => {
   it('serves the API with the tokens it wrote, and keeps its identity across restarts', async () => {
     const logger = pino({ level: 'silent' });
     const first = await startServer({ dataDir, listen: '127.0.0.1:0', logger });
+    let session: Buffer | undefined;
     try {
       expect(first.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect((await readFile(join(dataDir, 'admin.token'), 'utf8')).trim()).toBe(first.adminToken);
@@ -29,6 +56,7 @@ describe('startServer', () => {
       expect((await admin.list('Namespace')).items.map((n) => n.metadata.name)).toContain('default');
       const stranger = createHttpClient({ server: first.url, token: 'wrong', ca: first.tls?.ca.certPem });
       await expect(stranger.version()).rejects.toSatisfy((e: unknown) => isAppError(e, 'UNAUTHORIZED'));
+      session = await tlsSession(first.url, first.tls!.ca.certPem);
     } finally {
       await first.close();
     }
@@ -36,6 +64,9 @@ describe('startServer', () => {
     try {
       expect([second.clusterId, second.adminToken]).toEqual([first.clusterId, first.adminToken]);
       expect(second.tls?.caFingerprint).toBe(first.tls?.caFingerprint);
+      // A TLS session the first server gave resumes with the restarted one (session-tickets.ts).
+      expect(session).toBeDefined();
+      expect(await tlsResumes(second.url, second.tls!.ca.certPem, session)).toBe(true);
     } finally {
       await second.close();
     }

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import type { Server as TlsServer } from 'node:tls';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
@@ -42,6 +43,7 @@ import { ServerMetrics } from '../runtime/metrics.js';
 import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-dir.js';
 import { loadOrCreateSecretKeys, rotateSecretKey } from './secret-keys.js';
 import { joinDeps } from './join-setup.js';
+import { keepSessionTicketKeys, SESSION_TICKET_SECONDS } from './session-tickets.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './listen-address.js';
 import { ensureClusterTls, issueCertificate, loadCertificateAuthority, type CertificateAuthority } from './tls.js';
@@ -172,6 +174,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const catalogDone = catalog.run(serverStop.signal);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let joining: Awaited<ReturnType<typeof joinDeps>> | undefined;
+  let stopTicketKeys = (): void => undefined;
   const dns = new DnsServer({ catalog, logger: logger.child({ component: 'dns' }), ttl: opts.dnsTtl });
   let lb: LoadBalancer | undefined;
   let lbDone: Promise<void> = Promise.resolve();
@@ -193,8 +196,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
+    if (tls) stopTicketKeys = keepSessionTicketKeys(app.server as unknown as TlsServer, secrets.endpointKey);
     // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.
     const lease = opts.leaderLease ?? (store instanceof EtcdStore ? new EtcdLeaderLease({ client: store.etcd, prefix: store.clusterPrefix, identity: `${hostname()}/${process.pid}/${opts.listen}`, logger: logger.child({ component: 'leader-lease' }) }) : new LocalLeaderLease());
     const leaderStore = (): Store => {
@@ -224,6 +228,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       }
     }
   } catch (e) {
+    stopTicketKeys();
     await dns.close();
     leaderStop.abort();
     await leader?.done.catch(() => undefined);
@@ -252,6 +257,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       // 1. Stop accepting: no new DNS queries, no new API connections (open ones go on for now).
       await dns.close();
       running.server.close();
+      stopTicketKeys();
       // 2. Stop the leader-only parts (they finish the step in hand) and give the lease up.
       leaderStop.abort();
       await leading.done;

@@ -1,0 +1,112 @@
+// HttpTransport against real TLS servers: streams resume the server's TLS session (also across a
+// restart with the same ticket keys), and a refused connection is not tried again for a moment.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureClusterTls, type ClusterTls } from '../server/tls.js';
+import { keepSessionTicketKeys, SESSION_TICKET_SECONDS } from '../server/session-tickets.js';
+import { HttpTransport } from './http-transport.js';
+import { readText } from './stream-get.js';
+import { REFUSAL_MEMORY_MS } from './origin-memo.js';
+
+describe('HttpTransport over TLS', () => {
+  let dir: string;
+  let tls: ClusterTls;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gantry-transport-'));
+    tls = await ensureClusterTls(dir);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A TLS server that answers whether the connection resumed a session; on `port` (0: any). */
+  async function serve(secret: string, port = 0): Promise<{ server: Server; url: URL; close: () => Promise<void> }> {
+    const server = createServer({ cert: tls.certPem, key: tls.keyPem, sessionTimeout: SESSION_TICKET_SECONDS }, (req, res) => res.end(String((req.socket as TLSSocket).isSessionReused())));
+    const stopKeys = keepSessionTicketKeys(server, secret);
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    return {
+      server,
+      url,
+      close: () =>
+        new Promise<void>((r) => {
+          stopKeys();
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    };
+  }
+
+  async function streamResumed(transport: HttpTransport, url: URL): Promise<string> {
+    const res = await transport.stream(url, {}, new AbortController().signal);
+    expect(res.status).toBe(200);
+    return readText(res.body);
+  }
+
+  it('resumes the last stream’s TLS session, also with a restarted server that has the same ticket keys', async () => {
+    const transport = new HttpTransport({ tls: { ca: tls.caPem } });
+    let s = await serve('secret-a');
+    try {
+      expect(await streamResumed(transport, s.url)).toBe('false');
+      expect(await streamResumed(transport, s.url)).toBe('true');
+      // A restart: a new server process on the same port, its ticket keys from the same secret.
+      const port = Number(s.url.port);
+      await s.close();
+      s = await serve('secret-a', port);
+      expect(await streamResumed(transport, s.url)).toBe('true');
+      // Other keys (another cluster's secret): the ticket is refused, a full (verified) handshake.
+      await s.close();
+      s = await serve('secret-b', port);
+      expect(await streamResumed(transport, s.url)).toBe('false');
+      expect(await streamResumed(transport, s.url)).toBe('true');
+    } finally {
+      await s.close();
+      transport.close();
+    }
+  });
+
+  it('still checks the certificate of a server it has no session with', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'gantry-transport-'));
+    const s = await serve('secret-a');
+    const transport = new HttpTransport({ tls: { ca: (await ensureClusterTls(other)).caPem } });
+    try {
+      await expect(transport.stream(s.url, {}, new AbortController().signal)).rejects.toThrow(/self[- ]signed|unable to (verify|get local issuer)|signature/i);
+    } finally {
+      await s.close();
+      transport.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('fails at once, on no new connection, for a moment after the server refused one', async () => {
+    const transport = new HttpTransport({ tls: { ca: tls.caPem } });
+    // A port nothing listens on: taken, then given back.
+    const probe = await serve('secret-a');
+    const port = Number(probe.url.port);
+    await probe.close();
+    const url = probe.url;
+    let s: Awaited<ReturnType<typeof serve>> | undefined;
+    try {
+      await expect(transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      // The server is back at once, but within the window neither a call nor a stream tries it.
+      s = await serve('secret-a', port);
+      let connections = 0;
+      s.server.on('connection', () => connections++);
+      await expect(transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'ECONNREFUSED', message: expect.stringMatching(/not tried again within 250 ms/) });
+      await expect(transport.stream(url, {}, new AbortController().signal)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      expect(connections).toBe(0);
+      await new Promise((r) => setTimeout(r, REFUSAL_MEMORY_MS + 20));
+      expect((await transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).status).toBe(200);
+      expect(await streamResumed(transport, url)).toMatch(/^(true|false)$/);
+      expect(connections).toBe(2);
+    } finally {
+      await s?.close();
+      transport.close();
+    }
+  });
+});

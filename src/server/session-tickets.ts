@@ -1,0 +1,46 @@
+// TLS session tickets that outlive a restart. Node gives every TLS server random ticket keys of its
+// own, so after a restart (or on another server of an HA cluster) no client can resume: every
+// agent's watch and pooled connection comes back with a full handshake, the server signing and
+// the client checking the certificate chain each time. At 5,000 nodes that was the simulator's
+// largest cost while its nodes reconnected (Node's getPeerCertificate(true), run for every full
+// handshake, was 27% of its CPU), and the server's signatures came on top.
+//
+// The keys are derived, per UTC day, from the data directory's endpoint.key (HKDF-SHA256): every
+// server of the cluster (they share that file, ha-cluster.ts) and every restart on the same day
+// has the same keys, and they change at midnight UTC (a ticket from the day before then gets a
+// full handshake). Whoever can read endpoint.key can read the server's private key beside it, so
+// this gives nothing away; and TLS 1.3 resumption still runs an ECDHE exchange (psk_dhe_ke), so a
+// leaked ticket key does not open recorded traffic.
+import { hkdfSync } from 'node:crypto';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** How long a ticket is good for (the server's sessionTimeout, seconds): the keys' own day at most. */
+export const SESSION_TICKET_SECONDS = 24 * 60 * 60;
+
+/** The 48 bytes Node's tls.Server takes as ticket keys (name, HMAC and AES keys) for one UTC day. */
+export function sessionTicketKeys(secret: string, day: number): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'gantry', `tls-session-tickets/${day}`, 48));
+}
+
+/** The UTC day number of a time (days since 1970-01-01). */
+export function utcDay(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+/**
+ * Gives `server` the ticket keys of the current UTC day now and again each midnight; returns the
+ * function that stops the timer.
+ */
+export function keepSessionTicketKeys(server: { setTicketKeys(keys: Buffer): void }, secret: string, now: () => number = Date.now): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const set = (): void => {
+    const day = utcDay(now());
+    server.setTicketKeys(sessionTicketKeys(secret, day));
+    // A second past midnight: a clock read a hair early must not set the same day again.
+    timer = setTimeout(set, (day + 1) * DAY_MS - now() + 1000);
+    timer.unref();
+  };
+  set();
+  return () => clearTimeout(timer);
+}
