@@ -38,6 +38,8 @@ export class SimLagTracker {
 interface LoopWindow {
   p99Ms: number;
   maxMs: number;
+  /** The window's longest garbage-collection pause, ms (absent from an older server's log). */
+  gcMaxMs?: number | undefined;
   /** When the server logged it (pino's epoch ms). */
   time: number;
 }
@@ -50,7 +52,7 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
     if (!line.includes('"event loop delay"')) continue;
     try {
       const o = JSON.parse(line) as Partial<LoopWindow>;
-      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, time: o.time ?? 0 });
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, time: o.time ?? 0 });
     } catch {
       // a torn last line: skip it
     }
@@ -68,7 +70,9 @@ export async function stateBytes(dataDir: string): Promise<number> {
 /**
  * `serverLoopMaxMs`: the longest event-loop delay the server saw (max of its windows);
  * `serverLoopP99Ms`: the worst window's p99; `serverLoopStallWindows`: windows whose max passed
- * 100 ms, of `serverLoopWindows`; `stateFileMiB`: state.db + WAL at the end.
+ * 100 ms, of `serverLoopWindows`; `serverGcMaxMs`: the longest garbage-collection pause of any
+ * window, and `serverGcInLoopMaxMs` that of the window with the longest delay (so a max delay that
+ * equals it was the collector); `stateFileMiB`: state.db + WAL at the end.
  */
 export async function serverHealthFigures(dataDir: string, between?: { fromEpochMs: number; toEpochMs: number }): Promise<Record<string, Figure>> {
   const all = await loopWindows(join(dataDir, 'server.log'));
@@ -79,6 +83,8 @@ export async function serverHealthFigures(dataDir: string, between?: { fromEpoch
     serverLoopP99Ms: max(windows.map((w) => w.p99Ms)),
     serverLoopStallWindows: windows.filter((w) => w.maxMs > STALL_MS).length,
     serverLoopWindows: windows.length,
+    serverGcMaxMs: max(windows.flatMap((w) => (w.gcMaxMs === undefined ? [] : [w.gcMaxMs]))),
+    serverGcInLoopMaxMs: windows.length === 0 ? null : (windows.reduce((a, b) => (b.maxMs > a.maxMs ? b : a)).gcMaxMs ?? null),
     stateFileMiB: round((await stateBytes(dataDir)) / 2 ** 20, 1),
   };
 }

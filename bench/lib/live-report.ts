@@ -77,6 +77,7 @@ export function healthLine(f: Record<string, Figure>): string {
   return (
     `event loop: server max delay ${v(f.serverLoopMaxMs, 'ms')}, worst 10 s window p99 ${v(f.serverLoopP99Ms, 'ms')}, ` +
     `${String(f.serverLoopStallWindows)} of ${String(f.serverLoopWindows)} windows over 100 ms (server log); ` +
+    `longest GC pause ${v(f.serverGcMaxMs, 'ms')} (${v(f.serverGcInLoopMaxMs, 'ms')} in the window of the max delay); ` +
     `sim heartbeat send delay p99 ${v(f.simHeartbeatDelayP99Ms, 'ms')}, max ${v(f.simHeartbeatDelayMaxMs, 'ms')} (worst of ${String(f.simLagReports)} reports), sim event loop max delay ${v(f.simLoopMaxMs, 'ms')}; ` +
     `state file ${v(f.stateFileMiB, 'MiB')} (state.db + WAL at the end)`
   );

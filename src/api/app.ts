@@ -130,9 +130,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 16 * 2 ** 20,
     forceCloseConnections: 'idle',
-    // sessionTimeout: how long a TLS session ticket resumes (Node's default is 300 s; the server's
-    // ticket keys outlive a restart, server/session-tickets.ts).
-    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, ...(deps.https.sessionTimeoutSeconds !== undefined && { sessionTimeout: deps.https.sessionTimeoutSeconds }) } } : {}),
+    // TLS 1.3 only: its session resumption still makes a fresh ECDHE exchange, where a TLS 1.2
+    // ticket carries the master secret (the server's ticket keys outlive a restart,
+    // server/session-tickets.ts). sessionTimeout: how long a ticket resumes (Node's default 300 s).
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: 'TLSv1.3' as const, ...(deps.https.sessionTimeoutSeconds !== undefined && { sessionTimeout: deps.https.sessionTimeoutSeconds }) } } : {}),
     // Fastify types the app by the pino Logger it was given; callers see the base logger type.
   }) as unknown as FastifyInstance;
   const streams = new OpenStreams();

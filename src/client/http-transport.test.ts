@@ -24,9 +24,9 @@ describe('HttpTransport over TLS', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A TLS server that answers whether the connection resumed a session; on `port` (0: any). */
-  async function serve(secret: string, port = 0): Promise<{ server: Server; url: URL; close: () => Promise<void> }> {
-    const server = createServer({ cert: tls.certPem, key: tls.keyPem, sessionTimeout: SESSION_TICKET_SECONDS }, (req, res) => res.end(String((req.socket as TLSSocket).isSessionReused())));
+  /** A TLS server that answers whether the connection resumed a session; on `port` (0: any), with `certs` (default the cluster's). */
+  async function serve(secret: string, port = 0, certs: { certPem: string; keyPem: string } = tls): Promise<{ server: Server; url: URL; close: () => Promise<void> }> {
+    const server = createServer({ cert: certs.certPem, key: certs.keyPem, sessionTimeout: SESSION_TICKET_SECONDS }, (req, res) => res.end(String((req.socket as TLSSocket).isSessionReused())));
     const stopKeys = keepSessionTicketKeys(server, secret);
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`);
@@ -83,8 +83,26 @@ describe('HttpTransport over TLS', () => {
     }
   });
 
-  it('fails at once, on no new connection, for a moment after the server refused one', async () => {
+  it('checks the certificate again when a server with other keys and another CA stands at the same address', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'gantry-transport-'));
     const transport = new HttpTransport({ tls: { ca: tls.caPem } });
+    let s = await serve('secret-a');
+    try {
+      await streamResumed(transport, s.url); // a session is kept now
+      const port = Number(s.url.port);
+      await s.close();
+      s = await serve('stranger', port, await ensureClusterTls(other));
+      await expect(transport.stream(s.url, {}, new AbortController().signal)).rejects.toThrow(/self[- ]signed|unable to (verify|get local issuer)|signature/i);
+    } finally {
+      await s.close();
+      transport.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('fails at once, on no new connection, for a moment after the server refused one', async () => {
+    let now = 0;
+    const transport = new HttpTransport({ tls: { ca: tls.caPem }, now: () => now });
     // A port nothing listens on: taken, then given back.
     const probe = await serve('secret-a');
     const port = Number(probe.url.port);
@@ -93,6 +111,8 @@ describe('HttpTransport over TLS', () => {
     let s: Awaited<ReturnType<typeof serve>> | undefined;
     try {
       await expect(transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      // An aborted stream fails as aborted, refusal or not.
+      await expect(transport.stream(url, {}, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
       // The server is back at once, but within the window neither a call nor a stream tries it.
       s = await serve('secret-a', port);
       let connections = 0;
@@ -100,7 +120,7 @@ describe('HttpTransport over TLS', () => {
       await expect(transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'ECONNREFUSED', message: expect.stringMatching(/not tried again within 250 ms/) });
       await expect(transport.stream(url, {}, new AbortController().signal)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       expect(connections).toBe(0);
-      await new Promise((r) => setTimeout(r, REFUSAL_MEMORY_MS + 20));
+      now += REFUSAL_MEMORY_MS;
       expect((await transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).status).toBe(200);
       expect(await streamResumed(transport, url)).toMatch(/^(true|false)$/);
       expect(connections).toBe(2);

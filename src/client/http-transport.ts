@@ -16,6 +16,8 @@ export interface HttpTransportOptions {
   maxSockets?: number | undefined;
   /** Whom https:// URLs are trusted by, and the client certificate to show (see TlsTrust). */
   tls?: TlsTrust | undefined;
+  /** The clock of the refusal memory (origin-memo.ts), ms; tests pass their own. */
+  now?: (() => number) | undefined;
 }
 
 export interface TransportRequest {
@@ -62,11 +64,12 @@ export class HttpTransport {
   /** Whether https:// servers are checked against a CA given here (not the system's roots). */
   readonly trustsCa: boolean;
   /** Streams' TLS sessions and recent refusals, per server (origin-memo.ts). */
-  private readonly memo = new OriginMemo();
+  private readonly memo: OriginMemo;
 
   constructor(opts: HttpTransportOptions = {}) {
     this.tls = opts.tls;
     this.trustsCa = opts.tls?.ca !== undefined;
+    this.memo = new OriginMemo(opts.now);
     // lifo: the most recently used socket is the one least likely to have been closed by the server.
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
     this.httpAgent = new http.Agent(agentOpts);
@@ -127,7 +130,8 @@ export class HttpTransport {
    */
   async stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
     const origin = url.origin;
-    const refused = this.memo.recentRefusal(url);
+    // An aborted signal fails as streamGet fails it (an AbortError), refusal or not.
+    const refused = signal.aborted ? undefined : this.memo.recentRefusal(url);
     if (refused) throw refused;
     const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s) };
     try {

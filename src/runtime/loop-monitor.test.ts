@@ -38,4 +38,22 @@ describe('LoopMonitor', () => {
       monitor.close();
     }
   });
+
+  it('counts garbage collection pauses per window', async () => {
+    const { logger } = capture();
+    const monitor = new LoopMonitor({ logger, windowMs: 60_000 });
+    try {
+      // A young-generation collection or two: short-lived garbage.
+      let keep = 0;
+      for (let i = 0; i < 300_000; i++) keep += JSON.stringify({ i, s: 'x'.repeat(20) }).length;
+      expect(keep).toBeGreaterThan(0);
+      await sleep(20); // the observer hears of collections on a later turn
+      const w = monitor.report();
+      expect(w?.gcMs).toBeGreaterThan(0);
+      expect(w?.gcMaxMs).toBeGreaterThan(0);
+      expect(w!.gcMaxMs).toBeLessThanOrEqual(w!.gcMs + 0.1);
+    } finally {
+      monitor.close();
+    }
+  });
 });

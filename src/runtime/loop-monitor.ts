@@ -4,7 +4,7 @@
 // how late the loop runs; once a window (default 10 s) the monitor logs its p99 and max (one line,
 // `event loop delay`, with the process's memory), at warn when the max passed the stall threshold (default 100 ms), and
 // keeps the run's maximum. The bench reads these lines from the server's log.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 
 export interface LoopMonitorOptions {
@@ -26,6 +26,13 @@ export interface LoopDelayWindow {
   heapUsedMiB: number;
   externalMiB: number;
   rssMiB: number;
+  /**
+   * Garbage collection in the window: the pauses' sum and the longest one, ms, and how many were
+   * full (mark-compact) collections. A delay as long as gcMaxMs was the collector, not our code.
+   */
+  gcMs: number;
+  gcMaxMs: number;
+  majorGcs: number;
 }
 
 const NS_PER_MS = 1e6;
@@ -36,10 +43,20 @@ export class LoopMonitor {
   private readonly histogram: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
   private runMaxMs = 0;
+  private readonly gcObserver: PerformanceObserver;
+  private gc = { ms: 0, maxMs: 0, major: 0 };
 
   constructor(private readonly opts: LoopMonitorOptions) {
     this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.histogram.enable();
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.gc.ms += e.duration;
+        this.gc.maxMs = Math.max(this.gc.maxMs, e.duration);
+        if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) this.gc.major++;
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     this.timer = setInterval(() => this.report(), opts.windowMs ?? 10_000);
     this.timer.unref();
   }
@@ -60,7 +77,11 @@ export class LoopMonitor {
       heapUsedMiB: mib(mem.heapUsed),
       externalMiB: mib(mem.external),
       rssMiB: mib(mem.rss),
+      gcMs: Math.round(this.gc.ms),
+      gcMaxMs: Math.round(this.gc.maxMs * 10) / 10,
+      majorGcs: this.gc.major,
     };
+    this.gc = { ms: 0, maxMs: 0, major: 0 };
     this.runMaxMs = Math.max(this.runMaxMs, window.maxMs);
     window.runMaxMs = this.runMaxMs;
     h.reset();
@@ -72,5 +93,6 @@ export class LoopMonitor {
   close(): void {
     clearInterval(this.timer);
     this.histogram.disable();
+    this.gcObserver.disconnect();
   }
 }

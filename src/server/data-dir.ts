@@ -13,6 +13,11 @@ export interface ClusterSecrets {
    */
   endpointKey: string;
   clusterId: string;
+  /**
+   * What the API's TLS session ticket keys are derived from (session-tickets.ts): a key of its own,
+   * never handed out (endpoint.key may hold the old shared agent token every node host had).
+   */
+  ticketKey: string;
 }
 
 /** The old shared agent token's value, if this data dir has one (it is no longer accepted anywhere). */
@@ -55,6 +60,7 @@ export async function ensureClusterSecrets(dir: string): Promise<ClusterSecrets>
     adminToken: await readOrCreateSecret(dir, 'admin.token', token),
     endpointKey: await readOrCreateSecret(dir, 'endpoint.key', () => legacy ?? token()),
     clusterId: await readOrCreateSecret(dir, 'cluster-id', () => randomBytes(6).toString('hex')),
+    ticketKey: await readOrCreateSecret(dir, 'ticket.key', token),
   };
 }
 

@@ -18,6 +18,7 @@ export const SHARED_FILES: readonly { path: string; mode: number }[] = [
   { path: 'tls/ca.key', mode: 0o600 },
   { path: 'admin.token', mode: 0o600 },
   { path: 'endpoint.key', mode: 0o600 },
+  { path: 'ticket.key', mode: 0o600 },
   { path: 'cluster-id', mode: 0o600 },
   { path: 'secret.key', mode: 0o600 },
 ];

@@ -67,6 +67,15 @@ describe('startServer', () => {
       // A TLS session the first server gave resumes with the restarted one (session-tickets.ts).
       expect(session).toBeDefined();
       expect(await tlsResumes(second.url, second.tls!.ca.certPem, session)).toBe(true);
+      expect((await readFile(join(dataDir, 'ticket.key'), 'utf8')).trim()).toMatch(/^[0-9a-f]{64}$/);
+      // TLS 1.3 only: a TLS 1.2 client is refused in the handshake.
+      const { hostname, port } = new URL(second.url);
+      await expect(
+        new Promise((resolve, reject) => {
+          const socket = connect({ host: hostname, port: Number(port), ca: second.tls!.ca.certPem, servername: 'localhost', maxVersion: 'TLSv1.2' }, () => resolve(socket.getProtocol()));
+          socket.on('error', reject);
+        }),
+      ).rejects.toThrow(/protocol version|alert/i);
     } finally {
       await second.close();
     }

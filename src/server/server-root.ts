@@ -198,7 +198,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
     const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
-    if (tls) stopTicketKeys = keepSessionTicketKeys(app.server as unknown as TlsServer, secrets.endpointKey);
+    if (tls) stopTicketKeys = keepSessionTicketKeys(app.server as unknown as TlsServer, secrets.ticketKey);
     // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.
     const lease = opts.leaderLease ?? (store instanceof EtcdStore ? new EtcdLeaderLease({ client: store.etcd, prefix: store.clusterPrefix, identity: `${hostname()}/${process.pid}/${opts.listen}`, logger: logger.child({ component: 'leader-lease' }) }) : new LocalLeaderLease());
     const leaderStore = (): Store => {

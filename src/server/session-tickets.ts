@@ -5,12 +5,13 @@
 // largest cost while its nodes reconnected (Node's getPeerCertificate(true), run for every full
 // handshake, was 27% of its CPU), and the server's signatures came on top.
 //
-// The keys are derived, per UTC day, from the data directory's endpoint.key (HKDF-SHA256): every
-// server of the cluster (they share that file, ha-cluster.ts) and every restart on the same day
-// has the same keys, and they change at midnight UTC (a ticket from the day before then gets a
-// full handshake). Whoever can read endpoint.key can read the server's private key beside it, so
-// this gives nothing away; and TLS 1.3 resumption still runs an ECDHE exchange (psk_dhe_ke), so a
-// leaked ticket key does not open recorded traffic.
+// The keys are derived, per UTC day, from the data directory's ticket.key (HKDF-SHA256; 32 random
+// bytes made at first start, 0600, never handed out): every server of the cluster (they share
+// that file, ha-cluster.ts) and every restart on the same day has the same keys, and they change
+// at midnight UTC (a ticket from the day before then gets a full handshake). A resumed session is
+// trusted on the ticket alone (no certificate check), so ticket.key is worth what server.key is:
+// both sit in the data dir, 0600. The API speaks TLS 1.3 only (app.ts), whose resumption still
+// runs an ECDHE exchange (psk_dhe_ke), so a ticket key learnt later does not open recorded traffic.
 import { hkdfSync } from 'node:crypto';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
