@@ -9,6 +9,7 @@
 //      ^                             │  BOOKMARK ──> R = bm.revision
 //      │                             ├─ cut / ended / error ──> sleep(backoff) ──> watch from R
 //      └──────── EXPIRED ────────────┘
+import { forEachSliced } from './sliced.js';
 import type { Logger } from 'pino';
 import { isAppError, objectKey, sleep, type Kind, type ListWatch, type ListWatchOptions, type ObjectOf } from '../core/index.js';
 
@@ -48,14 +49,6 @@ export interface InformerOptions<K extends Kind> {
 }
 
 const DEFAULT_RETRY_DELAY_MS = 200;
-/**
- * A pass over the whole cache (resync, a relist's handler calls) yields to the event loop after
- * this long: at 100,000 instances one synchronous resync held the server's loop for most of a
- * second, and every request, heartbeat and watch write waited behind it.
- */
-const SLICE_MS = 5;
-/** Items between two looks at the clock in a sliced pass. */
-const ITEMS_PER_CLOCK_CHECK = 64;
 const DEFAULT_MAX_RETRY_DELAY_MS = 5_000;
 
 export class Informer<K extends Kind> {
@@ -237,18 +230,3 @@ function keyOf(obj: { kind: Kind; metadata: { namespace?: string | undefined; na
   return objectKey(obj.kind, obj.metadata.namespace, obj.metadata.name);
 }
 
-/**
- * Calls `fn` on each item, yielding to the event loop (setImmediate: pending I/O runs first)
- * whenever the current slice has taken SLICE_MS. Stops early when `signal` aborts.
- */
-async function forEachSliced<T>(items: Iterable<T>, fn: (item: T) => void, signal?: AbortSignal): Promise<void> {
-  let sliceStart = performance.now();
-  let n = 0;
-  for (const item of items) {
-    fn(item);
-    if (++n % ITEMS_PER_CLOCK_CHECK !== 0 || performance.now() - sliceStart < SLICE_MS) continue;
-    await new Promise((r) => setImmediate(r));
-    if (signal?.aborted) return;
-    sliceStart = performance.now();
-  }
-}

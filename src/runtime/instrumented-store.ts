@@ -1,6 +1,7 @@
 // A Store that times its writes into the server's metrics (gantry_store_write_duration_seconds by
 // op, gantry_store_txn_operations for batch sizes) and is otherwise the store it wraps: reads,
 // watches and everything else pass straight through.
+import { forEachSliced } from './sliced.js';
 import type { Store } from '../core/index.js';
 import type { ClusterCounts, ServerMetrics } from './metrics.js';
 
@@ -41,16 +42,17 @@ export async function clusterCounts(store: Store): Promise<ClusterCounts> {
     const key = `${condition}\u0000${status}`;
     byCondition.set(key, (byCondition.get(key) ?? 0) + 1);
   };
-  for (const n of nodes.items) {
+  await forEachSliced(nodes.items, (n) => {
     bump('Ready', n.status?.ready ? 'True' : 'False');
     if (n.spec.unschedulable) bump('Unschedulable', 'True');
     for (const c of n.status?.conditions ?? []) if (c.type !== 'Ready') bump(c.type, c.status);
-  }
+  });
   const phases = new Map<string, number>();
-  for (const i of instances.items) {
+  // Sliced: a scrape of 100,000 instances must not hold the loop (sliced.ts).
+  await forEachSliced(instances.items, (i) => {
     const phase = i.status?.phase ?? 'Pending';
     phases.set(phase, (phases.get(phase) ?? 0) + 1);
-  }
+  });
   return {
     nodes: [...byCondition].map(([key, count]) => {
       const [condition = '', status = ''] = key.split('\u0000');
