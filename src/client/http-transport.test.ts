@@ -59,6 +59,8 @@ describe('HttpTransport over TLS', () => {
       await s.close();
       s = await serve('secret-a', port);
       expect(await streamResumed(transport, s.url)).toBe('true');
+      // A pooled call's new connection offers the same session (the transport's, not https.Agent's).
+      expect((await transport.request(s.url, { method: 'GET', headers: { connection: 'close' }, timeoutMs: 5000 })).text).toBe('true');
       // Other keys (another cluster's secret): the ticket is refused, a full (verified) handshake.
       await s.close();
       s = await serve('secret-b', port);
@@ -121,7 +123,10 @@ describe('HttpTransport over TLS', () => {
       await expect(transport.stream(url, {}, new AbortController().signal)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       expect(connections).toBe(0);
       now += REFUSAL_MEMORY_MS;
-      expect((await transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 })).status).toBe(200);
+      // One attempt probes; until its connection is made the others still fail at once.
+      const probing = transport.request(url, { method: 'GET', headers: {}, timeoutMs: 5000 });
+      await expect(transport.stream(url, {}, new AbortController().signal)).rejects.toMatchObject({ code: 'ECONNREFUSED', message: expect.stringMatching(/another attempt is finding out/) });
+      expect((await probing).status).toBe(200);
       expect(await streamResumed(transport, url)).toMatch(/^(true|false)$/);
       expect(connections).toBe(2);
     } finally {

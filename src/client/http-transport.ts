@@ -7,6 +7,7 @@
 // node), so the pool, not the number of clients, bounds the sockets.
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import { OriginMemo } from './origin-memo.js';
 import { streamGet, type StreamResponse } from './stream-get.js';
 import { tlsConnectOptions, type TlsTrust } from './tls-trust.js';
@@ -65,6 +66,8 @@ export class HttpTransport {
   readonly trustsCa: boolean;
   /** Streams' TLS sessions and recent refusals, per server (origin-memo.ts). */
   private readonly memo: OriginMemo;
+  /** Pooled sockets watchSocket has seen. */
+  private readonly watched = new WeakSet<Socket>();
 
   constructor(opts: HttpTransportOptions = {}) {
     this.tls = opts.tls;
@@ -91,7 +94,11 @@ export class HttpTransport {
       const refused = this.memo.recentRefusal(url);
       if (refused) return reject(refused);
       const headers = r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
-      const req = transport.request(url, { method: r.method, headers, agent: tls ? this.httpsAgent : this.httpAgent });
+      // Over TLS the memo's session goes first (https.Agent falls back on its own cache), and a new
+      // pooled socket reports its sessions and its TCP connection to the memo.
+      const session = tls ? this.memo.session(origin) : undefined;
+      const req = transport.request(url, { method: r.method, headers, agent: tls ? this.httpsAgent : this.httpAgent, ...(session && { session }) });
+      req.once('socket', (socket) => this.watchSocket(origin, socket, tls));
       let settled = false;
       const settle = (fail: Error | undefined, ok?: TransportResponse): void => {
         if (settled) return;
@@ -109,7 +116,7 @@ export class HttpTransport {
       const onAbort = (): void => settle(abortReason(r.signal));
       r.signal?.addEventListener('abort', onAbort, { once: true });
       req.once('response', (res) => {
-        this.memo.noteAnswer(origin);
+        this.memo.noteConnected(origin);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.once('end', () => settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, text: chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8') }));
@@ -133,15 +140,23 @@ export class HttpTransport {
     // An aborted signal fails as streamGet fails it (an AbortError), refusal or not.
     const refused = signal.aborted ? undefined : this.memo.recentRefusal(url);
     if (refused) throw refused;
-    const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s) };
+    const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s), onConnect: () => this.memo.noteConnected(origin) };
     try {
       const res = await streamGet(url, headers, signal, this.tls, sessions);
-      this.memo.noteAnswer(origin);
+      this.memo.noteConnected(origin);
       return res;
     } catch (e) {
       this.memo.noteFailure(origin, e);
       throw e;
     }
+  }
+
+  /** Reports a new pooled socket's TCP connection and TLS sessions to the memo (once per socket). */
+  private watchSocket(origin: string, socket: Socket, tls: boolean): void {
+    if (this.watched.has(socket)) return;
+    this.watched.add(socket);
+    if (socket.connecting) socket.once('connect', () => this.memo.noteConnected(origin));
+    if (tls) socket.on('session', (s: Buffer) => this.memo.noteSession(origin, s));
   }
 
   /** Closes the pooled connections; calls after this open new ones. Streams are their owners' to close. */

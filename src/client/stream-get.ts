@@ -15,12 +15,14 @@ export interface StreamResponse {
   body: IncomingMessage;
 }
 
-/** TLS session resumption for a stream's own connection (HttpTransport keeps one per server). */
+/** What HttpTransport hears of a stream's own connection (origin-memo.ts keeps it per server). */
 export interface StreamSessions {
-  /** The session to offer the server (one an earlier connection to the same server was given). */
+  /** The TLS session to offer the server (one an earlier connection to the same server was given). */
   session?: Buffer | undefined;
-  /** Called with each session the server gives this connection. */
+  /** Called with each TLS session the server gives this connection. */
   onSession(session: Buffer): void;
+  /** Called once the TCP connection is made (before TLS and the answer). */
+  onConnect?: (() => void) | undefined;
 }
 
 /**
@@ -37,7 +39,13 @@ export function streamGet(url: string | URL, headers: Record<string, string>, si
   return new Promise((resolve, reject) => {
     const resume = secure && sessions?.session ? { session: sessions.session } : {};
     const req = transport.request(target, { method: 'GET', headers, signal, agent: false, ...(secure ? tlsConnectOptions(tls) : {}), ...resume });
-    if (secure && sessions) req.once('socket', (socket) => socket.on('session', (s: Buffer) => sessions.onSession(s)));
+    if (sessions) {
+      req.once('socket', (socket) => {
+        if (secure) socket.on('session', (s: Buffer) => sessions.onSession(s));
+        const onConnect = sessions.onConnect;
+        if (onConnect) socket.once('connect', () => onConnect());
+      });
+    }
     req.once('response', (res) => {
       // Readers see body errors through iteration or piping; this only keeps an error that comes
       // before anyone reads (an abort, a reset) from being an uncaught 'error' event.
