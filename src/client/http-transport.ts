@@ -82,8 +82,8 @@ export class HttpTransport {
   /**
    * One call over the pool: resolves with the status and the whole body once it has arrived.
    * Rejects with a CallTimeout after `timeoutMs` (headers and body together), with the signal's
-   * reason when `signal` aborts, or with the socket's error (at once, with no new connection, when
-   * the server refused one within the last REFUSAL_MEMORY_MS: origin-memo.ts).
+   * reason when `signal` aborts, or with the socket's error (at once, with no new connection, while
+   * the server is known to refuse connections: origin-memo.ts).
    */
   request(url: URL, r: TransportRequest): Promise<TransportResponse> {
     const tls = url.protocol === 'https:';
@@ -133,7 +133,8 @@ export class HttpTransport {
 
   /**
    * A GET whose body may stay quiet for long (watches, followed logs): its own connection, no body
-   * timeout. Over https:// it resumes the TLS session an earlier stream to the same server was given.
+   * timeout. Over https:// it offers the TLS session an earlier connection to the same server was
+   * given; while the server refuses connections it fails at once as request() does.
    */
   async stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
     const origin = url.origin;
