@@ -2,14 +2,14 @@
 // restart with the same ticket keys), and a refused connection is not tried again for a moment.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClusterTls, type ClusterTls } from '../server/tls.js';
 import { keepSessionTicketKeys, SESSION_TICKET_SECONDS } from '../server/session-tickets.js';
-import { HttpTransport } from './http-transport.js';
+import { CallTimeout, HttpTransport } from './http-transport.js';
 import { readText } from './stream-get.js';
 import { REFUSAL_MEMORY_MS } from './origin-memo.js';
 
@@ -132,6 +132,44 @@ describe('HttpTransport over TLS', () => {
     } finally {
       await s?.close();
       transport.close();
+    }
+  });
+
+  it('ends the refusal once the probe’s TCP connection is made, before any answer; an aborted probe lets the next one go', async () => {
+    let now = 0;
+    const transport = new HttpTransport({ tls: { ca: tls.caPem }, now: () => now });
+    // A server that takes connections and never says a word (not even TLS).
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    await new Promise<void>((r) => silent.close(() => r()));
+    const url = new URL(`https://127.0.0.1:${port}/`);
+    const call = (timeoutMs: number) => transport.request(url, { method: 'GET', headers: {}, timeoutMs });
+    try {
+      await expect(call(5000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      now += REFUSAL_MEMORY_MS;
+      // A stream probes and is aborted before it connects: the next attempt may probe at once.
+      const stop = new AbortController();
+      const aborted = transport.stream(url, {}, stop.signal);
+      stop.abort();
+      await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+      await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
+      // This call probes; its TCP connection is made, the answer never comes.
+      const probe = call(60_000);
+      while (sockets.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20)); // the client hears of its connection
+      // Nothing fails at once any more: a stream and a call go out (and time out on the silent server).
+      const stream = expect(transport.stream(url, {}, AbortSignal.timeout(300))).rejects.toMatchObject({ name: expect.stringMatching(/AbortError|TimeoutError/) });
+      await expect(call(300)).rejects.toBeInstanceOf(CallTimeout);
+      await stream;
+      expect(sockets.length).toBe(3);
+      transport.close();
+      await expect(probe).rejects.toBeDefined();
+    } finally {
+      transport.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
     }
   });
 });

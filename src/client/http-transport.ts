@@ -91,8 +91,8 @@ export class HttpTransport {
     const origin = url.origin;
     return new Promise<TransportResponse>((resolve, reject) => {
       if (r.signal?.aborted) return reject(abortReason(r.signal));
-      const refused = this.memo.recentRefusal(url);
-      if (refused) return reject(refused);
+      const attempt = this.memo.admit(url);
+      if ('refused' in attempt) return reject(attempt.refused);
       const headers = r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
       // Over TLS the memo's session goes first (https.Agent falls back on its own cache), and a new
       // pooled socket reports its sessions and its TCP connection to the memo.
@@ -106,7 +106,7 @@ export class HttpTransport {
         clearTimeout(timer);
         r.signal?.removeEventListener('abort', onAbort);
         if (fail) {
-          this.memo.noteFailure(origin, fail);
+          this.memo.noteFailure(origin, fail, attempt);
           reject(fail);
           req.destroy();
         } else if (ok) resolve(ok);
@@ -139,15 +139,15 @@ export class HttpTransport {
   async stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
     const origin = url.origin;
     // An aborted signal fails as streamGet fails it (an AbortError), refusal or not.
-    const refused = signal.aborted ? undefined : this.memo.recentRefusal(url);
-    if (refused) throw refused;
+    const attempt = signal.aborted ? { startedAt: 0, probe: false } : this.memo.admit(url);
+    if ('refused' in attempt) throw attempt.refused;
     const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s), onConnect: () => this.memo.noteConnected(origin) };
     try {
       const res = await streamGet(url, headers, signal, this.tls, sessions);
       this.memo.noteConnected(origin);
       return res;
     } catch (e) {
-      this.memo.noteFailure(origin, e);
+      this.memo.noteFailure(origin, e, attempt);
       throw e;
     }
   }
