@@ -39,6 +39,19 @@ describe('LoopMonitor', () => {
     }
   });
 
+  it('adds its owner’s counts to each window’s line', async () => {
+    const { logger, lines } = capture();
+    let n = 0;
+    const monitor = new LoopMonitor({ logger, windowMs: 60_000, counts: () => ({ connections: ++n }) });
+    try {
+      await sleep(30);
+      monitor.report();
+      expect(lines.at(-1)).toMatchObject({ msg: 'event loop delay', connections: 1 });
+    } finally {
+      monitor.close();
+    }
+  });
+
   it('counts garbage collection pauses per window', async () => {
     const { logger } = capture();
     const monitor = new LoopMonitor({ logger, windowMs: 60_000 });

@@ -13,6 +13,8 @@ export interface LoopMonitorOptions {
   windowMs?: number;
   /** A window whose max delay is above this logs at warn (default 100 ms). */
   stallMs?: number;
+  /** More counts for each window's line (read, and so reset by their owner, once per window). */
+  counts?: (() => Record<string, number>) | undefined;
 }
 
 export interface LoopDelayWindow {
@@ -86,7 +88,7 @@ export class LoopMonitor {
     window.runMaxMs = this.runMaxMs;
     h.reset();
     const stalled = window.maxMs > (this.opts.stallMs ?? 100);
-    this.opts.logger[stalled ? 'warn' : 'info'](window, 'event loop delay');
+    this.opts.logger[stalled ? 'warn' : 'info']({ ...window, ...this.opts.counts?.() }, 'event loop delay');
     return window;
   }
 

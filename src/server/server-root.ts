@@ -44,6 +44,7 @@ import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-d
 import { loadOrCreateSecretKeys, rotateSecretKey } from './secret-keys.js';
 import { joinDeps } from './join-setup.js';
 import { keepSessionTicketKeys, SESSION_TICKET_SECONDS } from './session-tickets.js';
+import { connectionCounts } from './connection-counts.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './listen-address.js';
 import { ensureClusterTls, issueCertificate, loadCertificateAuthority, type CertificateAuthority } from './tls.js';
@@ -247,8 +248,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const bound = app.server.address() as AddressInfo;
   const url = urlOf(host, bound.port, tls ? 'https' : 'http');
   logger.info({ url, dataDir: opts.dataDir, clusterId: secrets.clusterId, ...(tls ? { caFingerprint: tls.caFingerprint } : {}) }, 'gantry server listening');
-  // Event-loop delay once per 10 s in the log (warn above 100 ms): what a stall cost, and when.
-  const loop = new LoopMonitor({ logger: logger.child({ component: 'loop' }) });
+  // Event-loop delay once per 10 s in the log (warn above 100 ms): what a stall cost, and when;
+  // with the connections and TLS handshakes of the window (a reconnect storm shows as thousands).
+  const conns = connectionCounts(app.server as unknown as TlsServer, tls !== undefined);
+  const loop = new LoopMonitor({ logger: logger.child({ component: 'loop' }), counts: conns });
   const running = app;
   const leading = leader;
   let closing: Promise<void> | undefined;
