@@ -75,7 +75,7 @@ export interface ApiDeps {
   /** How the log proxy calls agents over https:// (RouteDeps.agentTls). */
   agentTls?: { ca: string; cert: string; key: string } | undefined;
   /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP (loopback, or --insecure). */
-  https?: { cert: string; key: string; sessionTimeoutSeconds?: number | undefined } | undefined;
+  https?: { cert: string; key: string; sessionTimeoutSeconds?: number | undefined; sessionIdContext?: string | undefined } | undefined;
   /** Largest request body in bytes; default 16 MiB (batched status reports are large). */
   bodyLimit?: number;
   /** Records agents' events; share the controllers' one so repeats aggregate. Default: a new one. */
@@ -133,7 +133,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // TLS 1.3 only: its session resumption still makes a fresh ECDHE exchange, where a TLS 1.2
     // ticket carries the master secret (the server's ticket keys outlive a restart,
     // server/session-tickets.ts). sessionTimeout: how long a ticket resumes (Node's default 300 s).
-    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: 'TLSv1.3' as const, ...(deps.https.sessionTimeoutSeconds !== undefined && { sessionTimeout: deps.https.sessionTimeoutSeconds }) } } : {}),
+    // sessionIdContext: a session resumes only where it matches, and Node's default is a hash of
+    // the process's command line, which a restart with another --listen, or another server of the
+    // cluster, does not share.
+    ...(deps.https
+      ? {
+          https: {
+            cert: deps.https.cert,
+            key: deps.https.key,
+            minVersion: 'TLSv1.3' as const,
+            ...(deps.https.sessionTimeoutSeconds !== undefined && { sessionTimeout: deps.https.sessionTimeoutSeconds }),
+            ...(deps.https.sessionIdContext !== undefined && { sessionIdContext: deps.https.sessionIdContext }),
+          },
+        }
+      : {}),
     // Fastify types the app by the pino Logger it was given; callers see the base logger type.
   }) as unknown as FastifyInstance;
   const streams = new OpenStreams();

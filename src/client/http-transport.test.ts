@@ -25,8 +25,8 @@ describe('HttpTransport over TLS', () => {
   });
 
   /** A TLS server that answers whether the connection resumed a session; on `port` (0: any), with `certs` (default the cluster's). */
-  async function serve(secret: string, port = 0, certs: { certPem: string; keyPem: string } = tls): Promise<{ server: Server; url: URL; close: () => Promise<void> }> {
-    const server = createServer({ cert: certs.certPem, key: certs.keyPem, sessionTimeout: SESSION_TICKET_SECONDS }, (req, res) => res.end(String((req.socket as TLSSocket).isSessionReused())));
+  async function serve(secret: string, port = 0, certs: { certPem: string; keyPem: string } = tls, sessionIdContext = 'gantry-api-test'): Promise<{ server: Server; url: URL; close: () => Promise<void> }> {
+    const server = createServer({ cert: certs.certPem, key: certs.keyPem, sessionTimeout: SESSION_TICKET_SECONDS, sessionIdContext }, (req, res) => res.end(String((req.socket as TLSSocket).isSessionReused())));
     const stopKeys = keepSessionTicketKeys(server, secret);
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`);
@@ -61,6 +61,11 @@ describe('HttpTransport over TLS', () => {
       expect(await streamResumed(transport, s.url)).toBe('true');
       // A pooled call's new connection offers the same session (the transport's, not https.Agent's).
       expect((await transport.request(s.url, { method: 'GET', headers: { connection: 'close' }, timeoutMs: 5000 })).text).toBe('true');
+      // The same keys but another session id context (Node's default differs with the command
+      // line, so the API sets its own, session-tickets.ts): refused too.
+      await s.close();
+      s = await serve('secret-a', port, tls, 'another-context');
+      expect(await streamResumed(transport, s.url)).toBe('false');
       // Other keys (another cluster's secret): the ticket is refused, a full (verified) handshake.
       await s.close();
       s = await serve('secret-b', port);

@@ -43,7 +43,7 @@ import { ServerMetrics } from '../runtime/metrics.js';
 import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-dir.js';
 import { loadOrCreateSecretKeys, rotateSecretKey } from './secret-keys.js';
 import { joinDeps } from './join-setup.js';
-import { keepSessionTicketKeys, SESSION_TICKET_SECONDS } from './session-tickets.js';
+import { keepSessionTicketKeys, SESSION_TICKET_SECONDS, sessionIdContext } from './session-tickets.js';
 import { connectionCounts } from './connection-counts.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { assertListenFree, assertPlainHttpAllowed, parseListen, urlOf } from './listen-address.js';
@@ -197,7 +197,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS, sessionIdContext: sessionIdContext(secrets.clusterId) }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
     if (tls) stopTicketKeys = keepSessionTicketKeys(app.server as unknown as TlsServer, secrets.ticketKey);
     // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.

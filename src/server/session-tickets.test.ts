@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { keepSessionTicketKeys, sessionTicketKeys, utcDay } from './session-tickets.js';
+import { keepSessionTicketKeys, sessionIdContext, sessionTicketKeys, utcDay } from './session-tickets.js';
 
 describe('session ticket keys', () => {
   it('are 48 bytes, the same for the same secret and day, different for another of either', () => {
@@ -8,6 +8,11 @@ describe('session ticket keys', () => {
     expect(sessionTicketKeys('s', 20_000).equals(k)).toBe(true);
     expect(sessionTicketKeys('s', 20_001).equals(k)).toBe(false);
     expect(sessionTicketKeys('t', 20_000).equals(k)).toBe(false);
+  });
+
+  it('go with a session id context of the cluster, not of the process (at most 32 characters)', () => {
+    expect(sessionIdContext('3a9bb99f258d')).toBe('gantry-api-3a9bb99f258d');
+    expect(sessionIdContext('x'.repeat(40))).toHaveLength(32);
   });
 
   it('change at midnight UTC', () => {
