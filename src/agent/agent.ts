@@ -10,6 +10,7 @@ import { EventReporter } from './node/event-reporter.js';
 import { clientFileSource } from './instance/file-gate.js';
 import { HostPortAllocator } from './instance/host-ports.js';
 import { Informer } from '../runtime/informer.js';
+import { FailureStreak } from '../runtime/failure-streak.js';
 import { InstanceSupervisor } from './instance-supervisor.js';
 import { StatsSampler } from './node/stats-sampler.js';
 import { CpusetAllocator } from './node/cpuset-allocator.js';
@@ -379,12 +380,15 @@ export class Agent {
 
   /** Retries `fn` with back-off until it succeeds; undefined if the signal aborted first. */
   private async retry<T>(what: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+    const streak = new FailureStreak(this.log, { recovered: `could ${what} after retries` });
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        return await fn();
+        const result = await fn();
+        streak.succeeded();
+        return result;
       } catch (e) {
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 10));
-        this.log.warn({ err: describeError(e), retryInMs: delay }, `could not ${what}; will retry`);
+        streak.failed({ err: describeError(e), retryInMs: delay }, `could not ${what}; will retry`);
         await sleep(delay, signal);
       }
     }

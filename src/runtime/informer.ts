@@ -9,6 +9,7 @@
 //      ^                             │  BOOKMARK ──> R = bm.revision
 //      │                             ├─ cut / ended / error ──> sleep(backoff) ──> watch from R
 //      └──────── EXPIRED ────────────┘
+import { FailureStreak } from './failure-streak.js';
 import { forEachSliced } from './sliced.js';
 import type { Logger } from 'pino';
 import { isAppError, objectKey, sleep, type Kind, type ListWatch, type ListWatchOptions, type ObjectOf } from '../core/index.js';
@@ -99,6 +100,8 @@ export class Informer<K extends Kind> {
     const initialDelay = this.opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     const maxDelay = Math.max(initialDelay, this.opts.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
     let delay = initialDelay;
+    // One warn when the watch starts failing, one info when it works again (not a line per retry).
+    const streak = new FailureStreak(log, { recovered: 'watch resumed' });
     // Jitter: thousands of watchers cut at once (a server restart) must not come back at once.
     const pause = async (): Promise<void> => {
       await sleep(delay / 2 + (Math.random() * delay) / 2, signal);
@@ -111,6 +114,7 @@ export class Informer<K extends Kind> {
           if (needList) {
             const listed = await source.list(kind, this.opts.select);
             delay = initialDelay;
+            streak.succeeded({ revision: listed.revision });
             needList = false;
             if (!(await this.relist(listed.items, listed.revision, log))) {
               needList = true;
@@ -123,6 +127,7 @@ export class Informer<K extends Kind> {
           const replayUpTo = this.revision;
           for await (const ev of source.watch({ ...this.opts.select, kind, fromRevision: this.resumeFrom, ...(this.opts.omitStatusChanges && { omitStatusChanges: true }) }, signal)) {
             delay = initialDelay; // the connection works
+            streak.succeeded({ revision: this.revision });
             if (ev.type === 'BOOKMARK') {
               this.resumeFrom = ev.revision;
             } else {
@@ -144,7 +149,7 @@ export class Informer<K extends Kind> {
             needList = true;
             continue;
           }
-          log?.warn({ revision: this.revision, err, retryInMs: delay }, 'watch failed; resuming');
+          streak.failed({ revision: this.revision, err, retryInMs: delay }, 'watch failed; resuming');
           await pause();
         }
       }

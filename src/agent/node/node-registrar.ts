@@ -6,6 +6,7 @@ import { API_VERSION, describeError, formatCpu, formatMemory, isAppError, sleep,
 import type { GantryClient } from '../../client/types.js';
 import type { Fingerprint } from '../../drivers/driver.js';
 import { retryOnConflict } from '../../runtime/retry-on-conflict.js';
+import { FailureStreak } from '../../runtime/failure-streak.js';
 import type { EventReporter } from './event-reporter.js';
 
 export interface NodeRegistrarOptions {
@@ -179,8 +180,10 @@ export class NodeRegistrar {
   async run(signal: AbortSignal): Promise<void> {
     const { client, nodeName, logger } = this.opts;
     let registered = false;
-    let failures = 0;
+    // One warn when the server stops answering, one info when it answers again (not a line per retry).
+    const streak = new FailureStreak(logger, { recovered: 'server answers again' });
     while (!signal.aborted) {
+      const failures = streak.count;
       // The server asks for longer intervals as the cluster grows (runtime/heartbeat-pace.ts).
       const interval = Math.max(this.opts.heartbeatIntervalMs, client.advisedHeartbeatIntervalMs ?? 0);
       // A report the server took as this node's heartbeat (client.leaseRenewedAt) makes the next
@@ -205,7 +208,7 @@ export class NodeRegistrar {
           await this.register();
           registered = true;
         }
-        failures = 0;
+        streak.succeeded({ node: nodeName });
       } catch (e) {
         if (signal.aborted) return;
         if (registered && isAppError(e, 'NOT_FOUND')) {
@@ -213,10 +216,9 @@ export class NodeRegistrar {
           registered = false;
           continue;
         }
-        failures++;
-        logger.warn({ node: nodeName, err: describeError(e), failures }, registered ? 'heartbeat failed' : 'node registration failed; will retry');
+        streak.failed({ node: nodeName, err: describeError(e) }, registered ? 'heartbeat failed' : 'node registration failed; will retry');
       }
-      await sleep(heartbeatDelay(interval, failures, this.opts.random ?? Math.random), signal);
+      await sleep(heartbeatDelay(interval, streak.count, this.opts.random ?? Math.random), signal);
     }
   }
 

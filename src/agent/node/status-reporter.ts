@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { describeError, isAppError, type InstanceStatus } from '../../core/index.js';
 import type { GantryClient, InstanceStatusReport, InstanceStatusResult } from '../../client/types.js';
+import { FailureStreak } from '../../runtime/failure-streak.js';
 import { BatchFlusher } from './batch-flusher.js';
 import type { CarriedEvents } from './event-reporter.js';
 
@@ -40,9 +41,12 @@ export class StatusReporter {
    * sim) a 250 ms tick each is thousands of wake-ups a second that find nothing to do.
    */
   private readonly flusher: BatchFlusher;
+  /** One warn when reports start failing, one info when one is taken again. */
+  private readonly failures: FailureStreak;
 
   constructor(private readonly opts: StatusReporterOptions) {
     this.maxBatch = opts.maxBatch ?? 500;
+    this.failures = new FailureStreak(opts.logger, { recovered: 'status reports taken again' });
     this.flusher = new BatchFlusher({
       intervalMs: opts.flushIntervalMs ?? 250,
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 10_000,
@@ -127,6 +131,7 @@ export class StatusReporter {
         }
       }
       this.flusher.succeeded();
+      this.failures.succeeded();
     } catch (e) {
       // A refusal that names the events (`events[i]`) drops them, as their own request would; any
       // other failure gives them back (and the client sends the next report without events after
@@ -134,7 +139,7 @@ export class StatusReporter {
       if (carried && refusesEvents(e)) carried.drop(describeError(e));
       else carried?.giveBack();
       this.flusher.failed();
-      this.opts.logger.warn({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
+      this.failures.failed({ err: describeError(e), items: batch.length }, 'status report failed; will retry');
       for (const item of batch) this.requeue(item);
     }
   }
