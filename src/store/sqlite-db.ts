@@ -1,5 +1,6 @@
-// The SQLite side of the store: schema, load at open, and one transaction per batch of changes.
-// Only sqlite-store.ts uses it; reads never come here (they are served from the mirror).
+// The SQLite side of the store: schema, load at open, one transaction per batch of changes, and
+// the watch history written at close. Only sqlite-store.ts uses it; reads never come here (they
+// are served from the mirror).
 import Database from 'better-sqlite3';
 import type { AnyObject } from '../core/index.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -19,8 +20,11 @@ const SCHEMA = `
     kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, data JSON NOT NULL
   );
   CREATE INDEX IF NOT EXISTS history_revision ON history (revision);
-  INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', 2);
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', 3), ('history_through', 0);
 `;
+
+/** The version of the schema and its meaning this code writes (see migrate()). */
+const SCHEMA_VERSION = 3;
 
 /**
  * Version 1 keyed history rows by revision (one revision per change); version 2 gives all changes
@@ -39,6 +43,31 @@ const MIGRATE_1_TO_2 = `
   UPDATE meta SET value = 2 WHERE key = 'schema_version';
 `;
 
+/**
+ * Version 3 writes the history table at close, not with every commit (a commit wrote each
+ * object twice, once in objects and once in history: half the bytes written, and of the
+ * checkpoints' copying and syncing, went to the history), and says in `history_through` up to
+ * which revision it is whole. A version 2 file's history is whole up to its revision.
+ */
+const MIGRATE_2_TO_3 = `
+  INSERT OR REPLACE INTO meta (key, value) SELECT 'history_through', value FROM meta WHERE key = 'revision';
+  UPDATE meta SET value = 3 WHERE key = 'schema_version';
+`;
+
+/** `history_through` while the store is open: the history table is not whole (a crash must not load it). */
+const HISTORY_STALE = -1;
+
+/** A change of the kept history, as close() writes it. */
+export interface HistoryRow {
+  type: WatchEventType;
+  revision: number;
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+  /** The object's JSON as stored (a Secret is sealed on its way to disk). */
+  json: string;
+}
+
 export interface LoadedState {
   revision: number;
   objects: AnyObject[];
@@ -46,6 +75,12 @@ export interface LoadedState {
   history: WatchEvent[];
   /** The JSON bytes of each history entry. */
   historySizes: number[];
+  /**
+   * False when the file's history was not written by a close() at its revision (the server
+   * crashed, or was killed): the history is then empty and a watch from before the revision
+   * is answered EXPIRED (list again).
+   */
+  historyWhole: boolean;
 }
 
 export class SqliteDb {
@@ -53,9 +88,12 @@ export class SqliteDb {
   private readonly upsertObject: Database.Statement<[string, string, string, number, string]>;
   private readonly deleteObject: Database.Statement<[string, string, string]>;
   private readonly insertHistory: Database.Statement<[number, string, string, string, string, string]>;
-  private readonly trimHistory: Database.Statement<[number]>;
+  private readonly clearHistory: Database.Statement<[]>;
   private readonly setRevision: Database.Statement<[number]>;
-  private readonly commitTxn: (changes: readonly Change[], revision: number, keepFrom: number) => void;
+  private readonly setHistoryThrough: Database.Statement<[number]>;
+  private readonly commitTxn: (changes: readonly Change[], revision: number) => void;
+  private readonly saveHistoryTxn: (rows: readonly HistoryRow[], revision: number) => void;
+  private readonly forgetHistoryTxn: () => void;
 
   /** `box`: seals Secret data on its way to disk and opens it on load (secret-box.ts); none: stored as is. */
   constructor(
@@ -83,18 +121,25 @@ export class SqliteDb {
     this.insertHistory = this.db.prepare(
       'INSERT INTO history (revision, type, kind, namespace, name, data) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.trimHistory = this.db.prepare('DELETE FROM history WHERE revision <= ?');
+    this.clearHistory = this.db.prepare('DELETE FROM history');
     this.setRevision = this.db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'");
-    this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number, keepFrom: number) => {
+    this.setHistoryThrough = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('history_through', ?)");
+    this.commitTxn = this.db.transaction((changes: readonly Change[], revision: number) => {
       for (const c of changes) {
         const ns = c.namespace ?? '';
-        const data = this.box ? this.box.seal(c.kind, c.json) : c.json;
         if (c.type === 'DELETED') this.deleteObject.run(c.kind, ns, c.name);
-        else this.upsertObject.run(c.kind, ns, c.name, c.revision, data);
-        this.insertHistory.run(c.revision, c.type, c.kind, ns, c.name, data);
+        else this.upsertObject.run(c.kind, ns, c.name, c.revision, this.box ? this.box.seal(c.kind, c.json) : c.json);
       }
       this.setRevision.run(revision);
-      this.trimHistory.run(Math.max(revision - this.historyLimit, keepFrom - 1));
+    });
+    this.forgetHistoryTxn = this.db.transaction(() => {
+      this.clearHistory.run();
+      this.setHistoryThrough.run(HISTORY_STALE);
+    });
+    this.saveHistoryTxn = this.db.transaction((rows: readonly HistoryRow[], revision: number) => {
+      this.clearHistory.run();
+      for (const r of rows) this.insertHistory.run(r.revision, r.type, r.kind, r.namespace ?? '', r.name, this.box ? this.box.seal(r.kind, r.json) : r.json);
+      this.setHistoryThrough.run(revision);
     });
   }
 
@@ -104,23 +149,31 @@ export class SqliteDb {
     if (!hasMeta) return; // a new file
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: number } | undefined;
     const version = row?.value ?? 1;
-    if (version > 2) throw new Error(`${this.path} was written by a newer Gantry (schema ${version}; this one knows 2): run that version, or restore a backup`);
-    if (version === 1) this.db.transaction(() => this.db.exec(MIGRATE_1_TO_2))();
+    if (version > SCHEMA_VERSION) throw new Error(`${this.path} was written by a newer Gantry (schema ${version}; this one knows ${SCHEMA_VERSION}): run that version, or restore a backup`);
+    this.db.transaction(() => {
+      if (version === 1) this.db.exec(MIGRATE_1_TO_2);
+      if (version <= 2) this.db.exec(MIGRATE_2_TO_3);
+    })();
   }
 
+  /** Reads objects, revision and (when a close() wrote it at this revision) the history. */
   load(): LoadedState {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: number };
     const revision = row.value;
+    const through = this.db.prepare("SELECT value FROM meta WHERE key = 'history_through'").get() as { value: number } | undefined;
+    const historyWhole = through?.value === revision;
     const open = (kind: string, data: string): string => (this.box ? this.box.open(kind, data).json : data);
     const objects = (this.db.prepare('SELECT kind, data FROM objects ORDER BY rowid').all() as { kind: string; data: string }[]).map(
       (r) => deepFreeze(JSON.parse(open(r.kind, r.data)) as AnyObject),
     );
     // A smaller historyLimit than the file was written with takes effect here.
-    const rows = this.db
-      .prepare('SELECT revision, type, kind, data FROM history WHERE revision > ? ORDER BY seq')
-      .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; kind: string; data: string }[];
+    const rows = historyWhole
+      ? (this.db
+          .prepare('SELECT revision, type, kind, data FROM history WHERE revision > ? ORDER BY seq')
+          .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; kind: string; data: string }[])
+      : [];
     const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(open(r.kind, r.data)) as AnyObject) }));
-    return { revision, objects, history, historySizes: rows.map((r) => r.data.length) };
+    return { revision, objects, history, historySizes: rows.map((r) => r.data.length), historyWhole };
   }
 
   /**
@@ -165,18 +218,25 @@ export class SqliteDb {
   }
 
   /**
-   * Writes the changes and the new revision in one transaction: all or nothing. The same
-   * transaction drops history rows beyond the count bound and below `keepFrom` (the oldest
-   * revision the watch hub still keeps, its byte bound): a separate DELETE was a second commit
-   * per write, 4% of the server's CPU while 250 lost nodes' instances were replaced.
+   * Empties the file's history and marks it stale until the next close(), before the first
+   * commit: loaded, its rows are of no more use, and a crash after that must not load them.
+   * While the store is open the file holds no history (and no copy of a Secret there).
    */
-  commit(changes: readonly Change[], revision: number, keepFrom = 0): void {
-    this.commitTxn(changes, revision, keepFrom);
+  forgetHistory(): void {
+    this.forgetHistoryTxn();
   }
 
-  /** Drops history rows older than `revision` (at close: the file then keeps what memory does). */
-  trimHistoryBelow(revision: number): void {
-    this.trimHistory.run(revision - 1);
+  /** Writes the changes' objects and the new revision in one transaction: all or nothing. */
+  commit(changes: readonly Change[], revision: number): void {
+    this.commitTxn(changes, revision);
+  }
+
+  /**
+   * Replaces the file's history with `rows` (the watch hub's, oldest first) and marks it whole
+   * up to `revision`, in one transaction: at close, so the next open can resume watches.
+   */
+  saveHistory(rows: readonly HistoryRow[], revision: number): void {
+    this.saveHistoryTxn(rows, revision);
   }
 
   close(): void {

@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest, Service } from '../core/index.js';
@@ -85,11 +87,12 @@ describe('SqliteStore on disk', () => {
     for (let i = 1; i <= 10; i++) await store.create(big(`c${i}`, 3));
     // 3 KiB each: at most 3 fit in 10 KiB.
     expect(store.historyBytes).toBeLessThanOrEqual(10 * 1024);
-    // While open, each write trims the file in its own transaction to where memory stood before
-    // it (8-10 now, 7-9 before the last write): not the whole history, not a second commit.
+    // While open, commits write objects alone: the file's history is written at close, and
+    // marked stale until then.
     const live = new Database(file, { readonly: true });
     try {
-      expect(live.prepare('SELECT revision FROM history ORDER BY revision').pluck().all()).toEqual(range(7, 10));
+      expect(live.prepare('SELECT count(*) FROM history').pluck().get()).toBe(0);
+      expect(live.prepare("SELECT value FROM meta WHERE key = 'history_through'").pluck().get()).toBe(-1);
     } finally {
       live.close();
     }
@@ -116,7 +119,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('moves a state file of schema 1 (a revision per change) to schema 2 (a revision per transaction) at open', async () => {
+  it('moves a state file of schema 1 (a revision per change) to schema 3 (a revision per transaction, history written at close) at open', async () => {
     // What a Gantry before the etcd work wrote: history keyed by revision.
     const old = new Database(file);
     const web = { apiVersion: 'gantry/v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', uid: 'u1', revision: 1, createdAt: '2026-01-01T00:00:00.000Z' }, spec: { replicas: 1, containers: [{ name: 'main', image: 'busybox:1.36' }] } };
@@ -149,8 +152,65 @@ describe('SqliteStore on disk', () => {
       await store.close();
     }
     const check = new Database(file, { readonly: true });
-    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: 2 });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: 3 });
     expect(check.prepare('SELECT count(*) AS n FROM history WHERE revision = 3').get()).toEqual({ n: 2 });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'history_through'").get()).toEqual({ value: 3 });
     check.close();
+  });
+
+  it('keeps a schema 2 file\'s history, which it wrote with every commit, and resumes watches from it', async () => {
+    const v2 = openSqliteStore(file);
+    await v2.create<Service>(aService('a'));
+    await v2.create<Service>(aService('b'));
+    await v2.close();
+    // As schema 2 left it: the same rows, no history_through.
+    const raw = new Database(file);
+    raw.exec("DELETE FROM meta WHERE key = 'history_through'; UPDATE meta SET value = 2 WHERE key = 'schema_version';");
+    raw.close();
+    const store = openSqliteStore(file);
+    try {
+      expect(revisionsOf(await readUntil(store.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 2))).toEqual([1, 2]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('after a crash (no close) keeps every committed object but no history: a watch from before answers EXPIRED', async () => {
+    const first = openSqliteStore(file);
+    await first.create<Service>(aService('a'));
+    await first.close(); // a history through revision 1 in the file
+    // A server that writes and is killed before close: its commits are in the file (WAL), its history is not.
+    const script = join(dir, 'crash.mts');
+    writeFileSync(
+      script,
+      `import { openSqliteStore } from ${JSON.stringify(fileURLToPath(new URL('./sqlite-store.ts', import.meta.url)))};
+       const store = openSqliteStore(${JSON.stringify(file)});
+       await store.create({ apiVersion: 'gantry/v1', kind: 'Namespace', metadata: { name: 'n2' } });
+       await store.create({ apiVersion: 'gantry/v1', kind: 'Namespace', metadata: { name: 'n3' } });
+       process.kill(process.pid, 'SIGKILL');`,
+    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+
+    const again = openSqliteStore(file);
+    try {
+      expect(await again.currentRevision()).toBe(3);
+      expect((await again.list('Namespace')).items.map((n) => n.metadata.name).sort()).toEqual(['n2', 'n3']);
+      expect(await again.get('Service', 'default', 'a')).toBeDefined();
+      // The file's history (through revision 1, from the close before) is not whole up to 3: none is loaded.
+      await expect(readUntil(again.watch({ fromRevision: 1 }, AbortSignal.timeout(5_000)), 3)).rejects.toThrow(/list again/);
+      const next = again.watch({ fromRevision: 3 }, AbortSignal.timeout(5_000));
+      await again.create<Service>(aService('b'));
+      expect(revisionsOf(await readUntil(next, 4))).toEqual([4]);
+    } finally {
+      await again.close();
+    }
+    // Closed properly again: the next open resumes from there.
+    const third = openSqliteStore(file);
+    try {
+      expect(revisionsOf(await readUntil(third.watch({ fromRevision: 3 }, AbortSignal.timeout(5_000)), 4))).toEqual([4]);
+    } finally {
+      await third.close();
+    }
   });
 });

@@ -70,6 +70,8 @@ export class SqliteStore implements Store {
     this.db = new SqliteDb(path, historyLimit, opts.secretBox);
     const loaded = this.db.load();
     if (opts.secretBox) this.db.reseal(opts.secretBox);
+    // After the reseal (which zeroes the pages of rows it rewrites): the history rows go now.
+    this.db.forgetHistory();
     this.revision = loaded.revision;
     for (const o of loaded.objects) this.mirror.set(o);
     this.hub = new WatchHub({
@@ -152,11 +154,16 @@ export class SqliteStore implements Store {
     this.turns.drainNow();
     this.closed = true;
     try {
-      // A commit trims the file's history to where memory stood before that write; at rest it matches.
-      this.db.trimHistoryBelow(this.hub.oldestRevision);
+      // The history goes to the file only now (commits write objects alone), so the next open
+      // can resume every watch that this one could.
+      const events = this.hub.replayableHistory();
+      this.db.saveHistory(
+        events.map((e) => ({ type: e.type, revision: e.revision, kind: e.object.kind, namespace: e.object.metadata.namespace, name: e.object.metadata.name, json: JSON.stringify(e.object) })),
+        this.revision,
+      );
     } catch {
-      // Best effort (a busy or full disk): the file then keeps a little more history, which the
-      // next open trims in memory again.
+      // Best effort (a busy or full disk): the file's history then stays marked stale, and the
+      // next open starts with none (watches from before it list again).
     } finally {
       this.hub.close();
       this.db.close();
@@ -188,9 +195,7 @@ export class SqliteStore implements Store {
       ops,
     );
     const revision = this.revision + 1;
-    // The hub's oldest kept revision before this write: the file keeps what the hub drops with
-    // this write until the next one trims it.
-    this.db.commit(changes, revision, this.hub.oldestRevision);
+    this.db.commit(changes, revision);
     this.revision = revision;
     const events: PublishedChange[] = [];
     const results: TxnResult[] = [];

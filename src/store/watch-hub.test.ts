@@ -166,4 +166,16 @@ describe('WatchHub with transactions (several changes at one revision)', () => {
     expect(revisionsOf(await take(whole.watch({ fromRevision: 1 }, ac.signal), 3))).toEqual([2, 2, 3]);
     ac.abort();
   });
+  it('hands a store writing its history at close only whole revisions (a transaction cut by the trim is left out)', () => {
+    const history = [anEvent(1), anEvent(2), anEvent(2), anEvent(3)];
+    expect(revisionsOf(aHub({ revision: 3, history, historyLimit: 2 }).replayableHistory())).toEqual([3]);
+    expect(revisionsOf(aHub({ revision: 3, history, historyLimit: 3 }).replayableHistory())).toEqual([2, 2, 3]);
+    const live = aHub({ historyLimit: 3 });
+    live.publish([anEvent(1), anEvent(1)]);
+    live.publish([anEvent(2), anEvent(2)]);
+    expect(revisionsOf(live.replayableHistory())).toEqual([2, 2]);
+    // What it hands over replays as the hub did: reloaded, the same watch resumes.
+    const reloaded = aHub({ revision: 2, history: live.replayableHistory(), historyLimit: 3 });
+    expect(reloaded.oldestRevision).toBe(2);
+  });
 });

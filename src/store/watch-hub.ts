@@ -131,6 +131,19 @@ export class WatchHub {
     return this.history[this.start]?.event.revision ?? this.revision + 1;
   }
 
+  /**
+   * The kept history a watch can replay, oldest first: every change after the floor (a
+   * transaction cut by the trim is left out whole). For a store that writes its history at close.
+   */
+  replayableHistory(): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    for (let i = this.start; i < this.history.length; i++) {
+      const e = (this.history[i] as HistoryEntry).event;
+      if (e.revision > this.floor) events.push(e);
+    }
+    return events;
+  }
+
   /** The revision up to which changes are published (the latest change's, or where the hub started). */
   get currentRevision(): number {
     return this.revision;
