@@ -15,5 +15,6 @@ import { soakBench } from './soak-bench.js';
 import type { Scenario } from './scenario.js';
 import { schedulerBench } from './scheduler-bench.js';
 import { statsBench } from './stats-bench.js';
+import { storeBench } from './store-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, restartBench, soakBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, restartBench, soakBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench, storeBench];
