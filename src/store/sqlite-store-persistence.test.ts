@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest, Service } from '../core/index.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { CLOSE_HISTORY_MS, openSqliteStore } from './sqlite-store.js';
 import { aNamespace, range, readUntil, revisionsOf, withReplicas } from './test-helpers.js';
 import { aNode, aService } from '../core/test-builders.js';
 
@@ -172,6 +172,29 @@ describe('SqliteStore on disk', () => {
       expect(revisionsOf(await readUntil(store.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 2))).toEqual([1, 2]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('writes at close only the history of the last CLOSE_HISTORY_MS: a watch from before that lists again', async () => {
+    let clock = Date.parse('2026-12-07T08:00:00Z');
+    const store = openSqliteStore(file, { now: () => new Date(clock) });
+    await store.create<Service>(aService('a'));
+    await store.create<Service>(aService('b'));
+    clock += CLOSE_HISTORY_MS + 1;
+    await store.create<Service>(aService('c'));
+    await store.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.prepare('SELECT revision FROM history ORDER BY seq').pluck().all()).toEqual([3]);
+    } finally {
+      raw.close();
+    }
+    const again = openSqliteStore(file);
+    try {
+      expect(revisionsOf(await readUntil(again.watch({ fromRevision: 2 }, AbortSignal.timeout(5_000)), 3))).toEqual([3]);
+      await expect(readUntil(again.watch({ fromRevision: 1 }, AbortSignal.timeout(5_000)), 3)).rejects.toThrow(/list again/);
+    } finally {
+      await again.close();
     }
   });
 

@@ -15,7 +15,7 @@ function anEvent(revision: number, kind: Kind = 'Service', namespace: string | u
   return { type: 'ADDED', revision, object };
 }
 
-function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: number; maxBuffered?: number; maxBufferedBytes?: number } = {}): WatchHub {
+function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: number; maxBuffered?: number; maxBufferedBytes?: number; now?: () => number } = {}): WatchHub {
   return new WatchHub({ revision: 0, history: [], historyLimit: 100, maxBuffered: 1_000, ...opts });
 }
 
@@ -177,5 +177,27 @@ describe('WatchHub with transactions (several changes at one revision)', () => {
     // What it hands over replays as the hub did: reloaded, the same watch resumes.
     const reloaded = aHub({ revision: 2, history: live.replayableHistory(), historyLimit: 3 });
     expect(reloaded.oldestRevision).toBe(2);
+  });
+
+  it('hands over only the changes published within maxAgeMs, a tail of whole transactions; loaded ones count from the load', () => {
+    let now = 0;
+    const hub = aHub({ historyLimit: 100, now: () => now });
+    hub.publish([anEvent(1)]);
+    now = 30_000;
+    hub.publish([anEvent(2), anEvent(2)]);
+    now = 90_000;
+    hub.publish([anEvent(3)]);
+    now = 100_000;
+    expect(revisionsOf(hub.replayableHistory(60_000))).toEqual([3]);
+    expect(revisionsOf(hub.replayableHistory(70_000))).toEqual([2, 2, 3]);
+    expect(revisionsOf(hub.replayableHistory())).toEqual([1, 2, 2, 3]);
+    // A clock stepped back does not open a gap: the tail stops at the first entry older than the bound.
+    now = 20_000;
+    hub.publish([anEvent(4)]);
+    now = 95_000;
+    expect(revisionsOf(hub.replayableHistory(10_000))).toEqual([]);
+    // History loaded at open is as old as the load: a second restart soon after keeps it.
+    const reloaded = aHub({ revision: 3, history: [anEvent(2), anEvent(2), anEvent(3)], historyLimit: 100, now: () => 500_000 });
+    expect(revisionsOf(reloaded.replayableHistory(60_000))).toEqual([2, 2, 3]);
   });
 });

@@ -32,6 +32,8 @@ export interface WatchHubOptions {
   historyLimit: number;
   /** The kept history's JSON bytes at most (the newest change is always kept); default unbounded. */
   historyMaxBytes?: number | undefined;
+  /** The clock of `replayableHistory`'s age bound (ms); default Date.now. */
+  now?: (() => number) | undefined;
   /** Sizes of `history`'s changes, same order; absent: measured here. */
   historySizes?: readonly number[] | undefined;
   /** A watcher this many events behind is ended with EXPIRED. */
@@ -75,6 +77,9 @@ export class WatchHub {
   private history: HistoryEntry[];
   /** JSON bytes of each history entry, same indexes as `history`. */
   private sizes: number[];
+  /** When each history entry was published (loaded ones: when the hub was made), same indexes. */
+  private times: number[];
+  private readonly now: () => number;
   /** Sum of sizes from `start` on. */
   private keptBytes = 0;
   private start = 0;
@@ -101,6 +106,9 @@ export class WatchHub {
     this.floor = first ? first.revision - (before?.revision === first.revision ? 0 : 1) : opts.revision;
     const given = opts.historySizes?.slice(-kept.length);
     this.sizes = kept.map((e, i) => given?.[i] ?? JSON.stringify(e.object).length);
+    this.now = opts.now ?? Date.now;
+    const loadedAt = this.now();
+    this.times = kept.map(() => loadedAt);
     for (const b of this.sizes) this.keptBytes += b;
     this.trim();
   }
@@ -117,6 +125,7 @@ export class WatchHub {
     if (this.start > 0 && this.start >= this.history.length - this.start) {
       this.history = this.history.slice(this.start);
       this.sizes = this.sizes.slice(this.start);
+      this.times = this.times.slice(this.start);
       this.start = 0;
     }
   }
@@ -133,11 +142,17 @@ export class WatchHub {
 
   /**
    * The kept history a watch can replay, oldest first: every change after the floor (a
-   * transaction cut by the trim is left out whole). For a store that writes its history at close.
+   * transaction cut by the trim is left out whole), and with `maxAgeMs` only those published
+   * within that long (a transaction is published at once, so it is never cut by age). For a
+   * store that writes its history at close.
    */
-  replayableHistory(): WatchEvent[] {
+  replayableHistory(maxAgeMs = Infinity): WatchEvent[] {
+    const since = this.now() - maxAgeMs;
+    // A tail, never a gap: from the newest back to the first entry older than the bound.
+    let first = this.history.length;
+    while (first > this.start && (this.times[first - 1] ?? 0) >= since) first--;
     const events: WatchEvent[] = [];
-    for (let i = this.start; i < this.history.length; i++) {
+    for (let i = first; i < this.history.length; i++) {
       const e = (this.history[i] as HistoryEntry).event;
       if (e.revision > this.floor) events.push(e);
     }
@@ -164,7 +179,9 @@ export class WatchHub {
     );
     const sizes = changes.map((c) => c.bytes ?? JSON.stringify(c.object).length);
     for (const e of entries) this.history.push(e);
+    const at = this.now();
     for (const b of sizes) {
+      this.times.push(at);
       this.sizes.push(b);
       this.keptBytes += b;
     }
@@ -246,6 +263,7 @@ export class WatchHub {
     }
     this.history = [];
     this.sizes = [];
+    this.times = [];
     this.start = 0;
     this.keptBytes = 0;
     this.revision = revision;
