@@ -7,6 +7,8 @@
 //   on the same nodes, with the same container ids and restart counts;
 // - how the nodes' agents came back: watches resumed from a revision against lists, by kind
 //   (gantry_api_reads_total), since a relist of every node's instances is the storm to avoid.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Instance } from '../src/core/index.js';
 import { PROBE_SERVICE } from './lib/api-probe.js';
 import type { FlagReader } from './lib/flags.js';
@@ -113,6 +115,7 @@ async function runRestart(s: RestartSettings, ctx: ScenarioContext): Promise<Sce
       await new Promise((r) => setTimeout(r, s.settleSeconds * 1000));
     }
     const afterList = (await cluster.client.list('Instance')).items;
+    const storeCloseMs = await firstStoreCloseMs(join(cluster.dataDir, 'server.log'));
     const diff = compare(before, fingerprints(afterList));
     const reads = readsLine(await fetchMetrics(cluster.url, cluster.adminToken, cluster.ca));
     const check = await verifyAllRunning(session, services);
@@ -132,6 +135,7 @@ async function runRestart(s: RestartSettings, ctx: ScenarioContext): Promise<Sce
       crash: s.crash,
       deployAllRunningSeconds: secondsSince(deploy, deploy.runningMs),
       stopSeconds: round((stoppedMs - restartMs) / 1000, 3),
+      stopStoreCloseMs: storeCloseMs,
       startToListenSeconds: round((listeningMs - stoppedMs) / 1000, 3),
       allHeardSeconds: since(heardMs),
       allReadySeconds: since(readyMs),
@@ -150,7 +154,7 @@ async function runRestart(s: RestartSettings, ctx: ScenarioContext): Promise<Sce
       summary: [
         `cluster: 1 gantry server, 1 sim process of ${s.nodes} hollow nodes (${NODE_CAPACITY}, start ${s.startLatency}); all ready ${cluster.registerSeconds.toFixed(1)} s after the server started`,
         `deploy: all ${s.instances} Running ${String(figures.deployAllRunningSeconds)} s after the first apply`,
-        `restart (${s.crash ? 'SIGKILL' : 'SIGTERM'}): the old server ended ${String(figures.stopSeconds)} s after the signal; the new one listened ${String(figures.startToListenSeconds)} s later (it loads the state file)`,
+        `restart (${s.crash ? 'SIGKILL' : 'SIGTERM'}): the old server ended ${String(figures.stopSeconds)} s after the signal${storeCloseMs === null ? '' : ` (closing the store: ${String(storeCloseMs)} ms)`}; the new one listened ${String(figures.startToListenSeconds)} s later (it loads the state file)`,
         `from the new server's listening line: every node heard from ${figures.allHeardSeconds ?? 'never'} s (gantry_node_leases_fresh = ${heard}), every node ready in its node list ${figures.allReadySeconds ?? 'never'} s (target <= 30 s)`,
         `instances: ${diff.gone} gone, ${diff.added} new, ${diff.changed} with another node, container or restart count, of ${before.size} (target 0)`,
         `reads the new server answered (gantry_api_reads_total): ${reads.text || 'none'}`,
@@ -164,4 +168,15 @@ async function runRestart(s: RestartSettings, ctx: ScenarioContext): Promise<Sce
       charts: [],
     };
   });
+}
+
+/** The first server's `storeCloseMs` (its "gantry server stopped" line); null when it has none (a crash). */
+async function firstStoreCloseMs(log: string): Promise<number | null> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    if (!line.includes('"gantry server stopped"')) continue;
+    const ms = (JSON.parse(line) as { storeCloseMs?: unknown }).storeCloseMs;
+    return typeof ms === 'number' ? ms : null;
+  }
+  return null;
 }

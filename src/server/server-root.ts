@@ -270,11 +270,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await lbDone;
       await catalogDone;
       await leasesDone;
-      // 4. Close the store; the data directory is free for the next server.
+      // 4. Close the store (SQLite writes its watch history now); the data directory is free for the next server.
+      const storeStart = performance.now();
       await store.close();
+      const storeCloseMs = Math.round(performance.now() - storeStart);
       await lock.release();
       loop.close();
-      logger.info({ url }, 'gantry server stopped');
+      logger.info({ url, storeCloseMs }, 'gantry server stopped');
     })();
     return closing;
   };
