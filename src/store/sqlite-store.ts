@@ -164,12 +164,18 @@ export class SqliteStore implements Store {
     this.closed = true;
     try {
       // The history goes to the file only now (commits write objects alone), so the next open
-      // can resume every watch that this one could.
-      const events = this.hub.replayableHistory(CLOSE_HISTORY_MS);
-      this.db.saveHistory(
-        events.map((e) => ({ type: e.type, revision: e.revision, kind: e.object.kind, namespace: e.object.metadata.namespace, name: e.object.metadata.name, json: JSON.stringify(e.object) })),
-        this.revision,
-      );
+      // can resume every watch open at this stop. A throwaway store (':memory:') has no next open.
+      if (this.path !== ':memory:') {
+        const rows = this.hub.replayableHistory(CLOSE_HISTORY_MS).map((e) => ({
+          type: e.type,
+          revision: e.revision,
+          kind: e.object.kind,
+          namespace: e.object.metadata.namespace,
+          name: e.object.metadata.name,
+          json: JSON.stringify(e.object),
+        }));
+        this.db.saveHistory(rows, this.revision);
+      }
     } catch {
       // Best effort (a busy or full disk): the file's history then stays marked stale, and the
       // next open starts with none (watches from before it list again).
