@@ -91,7 +91,7 @@ export async function rotateSecretKey(dataDir: string, store: ResealingStore): P
   await writeSecretKeys(dataDir, [fresh]);
   const dropped = old.map((k) => k.id);
   return {
-    message: `Secrets are sealed with key ${fresh.id} (${counts.objects} objects and ${counts.history} history entries sealed again); removed key${dropped.length === 1 ? '' : 's'} ${dropped.join(', ')} from ${secretKeyPath(dataDir)}. Copy the file to every other server of this store.`,
+    message: `Secrets are sealed with key ${fresh.id} (${counts.objects} objects${counts.history > 0 ? ` and ${counts.history} history entries` : ''} sealed again); removed key${dropped.length === 1 ? '' : 's'} ${dropped.join(', ')} from ${secretKeyPath(dataDir)}. Copy the file to every other server of this store.`,
     keyId: fresh.id,
     ...counts,
     dropped,

@@ -71,16 +71,10 @@ export interface HistoryRow {
 export interface LoadedState {
   revision: number;
   objects: AnyObject[];
-  /** The kept history, oldest first, consecutive revisions. */
+  /** The kept history, oldest first, in revision order (empty unless a close() wrote it whole at this revision). */
   history: WatchEvent[];
   /** The JSON bytes of each history entry. */
   historySizes: number[];
-  /**
-   * False when the file's history was not written by a close() at its revision (the server
-   * crashed, or was killed): the history is then empty and a watch from before the revision
-   * is answered EXPIRED (list again).
-   */
-  historyWhole: boolean;
 }
 
 export class SqliteDb {
@@ -161,6 +155,8 @@ export class SqliteDb {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: number };
     const revision = row.value;
     const through = this.db.prepare("SELECT value FROM meta WHERE key = 'history_through'").get() as { value: number } | undefined;
+    // Not written by a close() at this revision (a crash, a kill): no history, and a watch from
+    // before the revision is answered EXPIRED (list again).
     const historyWhole = through?.value === revision;
     const open = (kind: string, data: string): string => (this.box ? this.box.open(kind, data).json : data);
     const objects = (this.db.prepare('SELECT kind, data FROM objects ORDER BY rowid').all() as { kind: string; data: string }[]).map(
@@ -173,7 +169,7 @@ export class SqliteDb {
           .all(revision - this.historyLimit) as { revision: number; type: WatchEventType; kind: string; data: string }[])
       : [];
     const history = rows.map((r) => ({ type: r.type, revision: r.revision, object: deepFreeze(JSON.parse(open(r.kind, r.data)) as AnyObject) }));
-    return { revision, objects, history, historySizes: rows.map((r) => r.data.length), historyWhole };
+    return { revision, objects, history, historySizes: rows.map((r) => r.data.length) };
   }
 
   /**
@@ -223,7 +219,14 @@ export class SqliteDb {
    * While the store is open the file holds no history (and no copy of a Secret there).
    */
   forgetHistory(): void {
-    this.forgetHistoryTxn();
+    // Zeroed, not just freed: the rows hold Secrets sealed with today's key, and a key rotated
+    // out later must leave the file (reseal() finds no history rows to rewrite while open).
+    this.db.pragma('secure_delete = ON');
+    try {
+      this.forgetHistoryTxn();
+    } finally {
+      this.db.pragma('secure_delete = OFF');
+    }
   }
 
   /** Writes the changes' objects and the new revision in one transaction: all or nothing. */

@@ -11,7 +11,7 @@ import { UnavailableError } from '../core/index.js';
 import type { AnyObject, Kind, ObjectOf } from '../core/index.js';
 import { ObjectMirror } from './object-mirror.js';
 import type { SecretBox } from './secret-box.js';
-import { SqliteDb } from './sqlite-db.js';
+import { SqliteDb, type LoadedState } from './sqlite-db.js';
 import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, WatchEvent, WatchOptions } from './store.js';
 import { planTxn } from './txn-planner.js';
 import type { Change } from './txn-planner.js';
@@ -76,10 +76,16 @@ export class SqliteStore implements Store {
     this.now = opts.now ?? (() => new Date());
     this.turns = new TurnBudget(opts.writeTurnBudgetMs ?? DEFAULT_TURN_BUDGET_MS);
     this.db = new SqliteDb(path, historyLimit, opts.secretBox);
-    const loaded = this.db.load();
-    if (opts.secretBox) this.db.reseal(opts.secretBox);
-    // After the reseal (which zeroes the pages of rows it rewrites): the history rows go now.
-    this.db.forgetHistory();
+    let loaded: LoadedState;
+    try {
+      loaded = this.db.load();
+      if (opts.secretBox) this.db.reseal(opts.secretBox);
+      // After the reseal (which zeroes the pages of rows it rewrites): the history rows go now.
+      this.db.forgetHistory();
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
     this.revision = loaded.revision;
     for (const o of loaded.objects) this.mirror.set(o);
     this.hub = new WatchHub({
