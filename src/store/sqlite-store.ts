@@ -44,8 +44,8 @@ const DEFAULT_HISTORY_LIMIT = 100_000;
  * How far back close() writes the watch history. Bookmarks (every 10 s on a quiet watch) keep
  * each connected watcher's resume point within seconds of now, so a minute covers every watch
  * open at the stop, with room for a client that lags; a client further behind lists again. The
- * whole history (100,000 changes, ~70 MiB of JSON after a 5,000-node rollout) took 1.6-2.5 s to
- * write, the API down meanwhile.
+ * whole history (100,000 changes, 68 MiB of JSON) took 1.6 s to write in `npm run bench -- store`,
+ * the API down meanwhile (a server stops listening before it closes the store).
  */
 export const CLOSE_HISTORY_MS = 60_000;
 const DEFAULT_HISTORY_MAX_BYTES = 256 * 2 ** 20;
