@@ -3,12 +3,15 @@
 // Running (the three changes each instance of a rollout makes), in transactions of --batch
 // changes in a shuffled order, as the service controller, the scheduler and the agents' status
 // batches write them. Prints microseconds per change for each step, how long close() takes (it
-// writes the watch history), the file's size after it, and the reopen (load) time.
+// writes the watch history), the file's size after it, the reopen (load) time, and what a Secret
+// key rotation's rebuild of the file (VACUUM) takes at that size.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Instance, InstanceStatus } from '../src/core/index.js';
 import { anInstance } from '../src/core/test-builders.js';
+import { newSecretKey } from '../src/server/secret-keys.js';
+import { SecretBox } from '../src/store/secret-box.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite-store.js';
 import type { TxnOp } from '../src/store/store.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
@@ -100,6 +103,10 @@ async function runStoreBench(s: Settings, ctx: ScenarioContext): Promise<Scenari
     store = openSqliteStore(path);
     const reopenMs = performance.now() - openStart;
     const count = (await store.list('Instance')).items.length;
+    // A key rotation: no Secret here, so the time is the file's rebuild (VACUUM + checkpoint).
+    const rotateStart = performance.now();
+    store.resealSecrets(new SecretBox([newSecretKey()]));
+    const rotateMs = performance.now() - rotateStart;
     const round1 = (n: number): number => Math.round(n * 10) / 10;
     const us = (name: string): number => steps.find((x) => x.name === name)?.usPerChange ?? 0;
     const figures = {
@@ -112,12 +119,14 @@ async function runStoreBench(s: Settings, ctx: ScenarioContext): Promise<Scenari
       closeMs: round1(closeMs),
       fileMiBAfterClose: round1(bytesAfterClose / 2 ** 20),
       reopenMs: round1(reopenMs),
+      rotateRebuildMs: round1(rotateMs),
     };
     return {
       title: `store: ${s.instances} instances created, bound and reported Running in transactions of ${s.batch} (SQLite, one process)`,
       summary: [
         `per change (wall clock of the step / instances; JSON encoding, planning, the mirror, the watch history and SQLite): create ${figures.createUsPerChange} µs, bind ${figures.bindUsPerChange} µs, Running ${figures.runningUsPerChange} µs`,
         `close (writes the watch history, ${figures.historyMiB} MiB of JSON): ${figures.closeMs} ms; state file after close ${figures.fileMiBAfterClose} MiB (state.db, WAL, shm); reopen ${figures.reopenMs} ms`,
+        `a Secret key rotation's rebuild of the file (VACUUM, the server answers nothing meanwhile): ${figures.rotateRebuildMs} ms`,
         'no watchers and no other work in the process: the store alone; the server adds its requests and fan-out',
       ],
       figures,

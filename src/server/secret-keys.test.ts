@@ -41,6 +41,11 @@ async function diskBytes(): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(join(dir, f))))).map((b) => b.toString('latin1')).join('');
 }
 
+/** How many times `needle` occurs in `bytes` (a count, so a failure does not print the file). */
+function copies(bytes: string, needle: string): number {
+  return bytes.split(needle).length - 1;
+}
+
 describe('the Secret keyring file', () => {
   it('is made 0600 at first start and read back the same', async () => {
     const made = await loadOrCreateSecretKeys(dir);
@@ -126,8 +131,7 @@ describe('Secrets at rest in the state file', () => {
     const first = await loadOrCreateSecretKeys(dir);
     const before = await open(new SecretBox(first));
     // Enough history to fill pages of its own (a few small rows share a page the next close
-    // overwrites), on few objects (a table that splits its first page keeps stale bytes of it
-    // whatever secure_delete says later: not what this test is about).
+    // overwrites), on few objects (split pages are the next test's).
     for (const n of ['a', 'b']) {
       let secret = await before.create<Secret>(aSecret(n));
       for (let i = 0; i < 100; i++) secret = await before.update<Secret>({ ...secret, spec: { data: { password: `${PLAIN}-${i}` } } });
@@ -143,6 +147,30 @@ describe('Secrets at rest in the state file', () => {
     clock += 2 * 60_000;
     await close(store);
     expect(await diskBytes()).not.toContain(`gtenc1:${first[0]!.id}:`);
+  });
+
+  it('rotates many Secrets: no page keeps bytes sealed with the old key (split pages, deleted rows)', async () => {
+    const first = await loadOrCreateSecretKeys(dir);
+    const store = await open(new SecretBox(first));
+    // Enough Secrets to split the objects table's first page (a page that split keeps stale bytes
+    // of its old content whatever secure_delete says), and some deleted (their bytes freed, not zeroed).
+    for (let i = 0; i < 200; i++) await store.create<Secret>(aSecret(`s${i}`, `${PLAIN}-${i}`));
+    for (let i = 0; i < 20; i++) await store.delete('Secret', 'default', `s${i}`);
+    const r = await rotateSecretKey(dir, store);
+    expect(r).toMatchObject({ objects: 180, dropped: [first[0]!.id] });
+    expect(copies(await diskBytes(), `gtenc1:${first[0]!.id}:`)).toBe(0);
+    await close(store);
+    expect(copies(await diskBytes(), `gtenc1:${first[0]!.id}:`)).toBe(0);
+  });
+
+  it('seals many Secrets an older Gantry stored in clear: none stays in a split or freed page', async () => {
+    const old = await open();
+    for (let i = 0; i < 200; i++) await old.create<Secret>(aSecret(`s${i}`, `${PLAIN}-${i}`));
+    for (let i = 0; i < 20; i++) await old.delete('Secret', 'default', `s${i}`);
+    await close(old);
+    const store = await open(new SecretBox(await loadOrCreateSecretKeys(dir)));
+    expect((await store.list('Secret')).items).toHaveLength(180);
+    expect(copies(await diskBytes(), PLAIN)).toBe(0);
   });
 
   it('a Secret key file of another cluster does not open the store, and says which key is missing', async () => {

@@ -150,7 +150,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     } else {
       const statePath = join(opts.dataDir, 'state.db');
       await privateStateFiles(statePath);
-      const sqlite = openSqliteStore(statePath, { secretBox: new SecretBox(secretKeys) });
+      const sqlite = openSqliteStore(statePath, {
+        secretBox: new SecretBox(secretKeys),
+        onHistoryNotSaved: (e) =>
+          opts.logger.warn({ err: e.message, path: statePath }, 'the watch history was not written at stop: the next start has none, and every agent and watch lists again once'),
+      });
       metrics.countStoreQueue(() => ({ waiting: sqlite.waitingWrites, deferred: sqlite.deferredWrites }));
       store = instrumentStore(sqlite, metrics);
     }

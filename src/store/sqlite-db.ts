@@ -175,10 +175,14 @@ export class SqliteDb {
   /**
    * Seals every stored Secret (objects and history) with `box`'s primary key, in one transaction,
    * and makes it the box for later writes: Secrets stored in clear before encryption was on, or
-   * under an older key (rotation). Freed pages are zeroed (secure_delete) and the WAL is
-   * checkpointed and truncated, so no old bytes stay in either file. Returns how many rows changed.
+   * under an older key (rotation). Then, when a row changed or `rebuild` says so, the file is
+   * rebuilt (VACUUM) and the WAL checkpointed and truncated, so no old bytes stay in either file:
+   * secure_delete zeroes the rows the reseal rewrites, but not what a page that split kept of its
+   * old content, nor Secrets deleted earlier (their cells freed, not zeroed). A rotation asks for
+   * the rebuild always (a deleted Secret's bytes are under the key it drops). Synchronous: on a
+   * big file the rebuild takes seconds. Returns how many rows changed.
    */
-  reseal(box: SecretBox): { objects: number; history: number } {
+  reseal(box: SecretBox, opts: { rebuild?: boolean } = {}): { objects: number; history: number } {
     // `box` holds the keys rows were sealed with (rotation keeps the old ones in it); rows in clear open as they are.
     const openOld = (kind: string, data: string): { json: string; sealedWith: string | undefined } => box.open(kind, data);
     const objects = this.db.prepare("SELECT namespace, name, data FROM objects WHERE kind = 'Secret'").all() as { namespace: string; name: string; data: string }[];
@@ -205,7 +209,10 @@ export class SqliteDb {
           counts.history++;
         }
       })();
-      if (counts.objects + counts.history > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (opts.rebuild || counts.objects + counts.history > 0) {
+        this.db.exec('VACUUM');
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      }
     } finally {
       this.db.pragma('secure_delete = OFF');
     }

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Manifest, Service } from '../core/index.js';
+import { isAppError, type Manifest, type Service } from '../core/index.js';
 import { CLOSE_HISTORY_MS, openSqliteStore } from './sqlite-store.js';
 import { aNamespace, range, readUntil, revisionsOf, withReplicas } from './test-helpers.js';
 import { aNode, aService } from '../core/test-builders.js';
@@ -236,4 +236,52 @@ describe('SqliteStore on disk', () => {
       await third.close();
     }
   });
+
+  it('answers EXPIRED to a watch from a revision the file does not have (a backup restored): its client lists again', async () => {
+    const first = openSqliteStore(file);
+    await first.create<Service>(aService('a'));
+    await first.close();
+    copyFileSync(file, join(dir, 'backup.db'));
+    const later = openSqliteStore(file);
+    await later.create<Service>(aService('b'));
+    await later.create<Service>(aService('c')); // a client saw revision 3
+    await later.close();
+    copyFileSync(join(dir, 'backup.db'), file); // the operator restores the backup (revision 1)
+    const restored = openSqliteStore(file);
+    try {
+      expect(await restored.currentRevision()).toBe(1);
+      // Left waiting, it would take the next changes' revisions (2, 3) for the ones it saw and skip them.
+      const err = await readUntil(restored.watch({ kind: 'Service', fromRevision: 3 }, AbortSignal.timeout(5_000)), 3).catch((e: unknown) => e);
+      expect(isAppError(err, 'EXPIRED')).toBe(true);
+      expect((err as Error).message).toMatch(/watch from revision 3 is ahead of the store \(now 1\).*list again/);
+      // From the store's own revision: served.
+      const next = restored.watch({ kind: 'Service', fromRevision: 1 }, AbortSignal.timeout(5_000));
+      await restored.create<Service>(aService('d'));
+      expect(revisionsOf(await readUntil(next, 2))).toEqual([2]);
+    } finally {
+      await restored.close();
+    }
+  });
+
+  it('says so when close() cannot write the history (another writer holds the file): the next open lists again', async () => {
+    const failures: Error[] = [];
+    const store = openSqliteStore(file, { onHistoryNotSaved: (e) => failures.push(e) });
+    await store.create<Service>(aService('a'));
+    const other = new Database(file, { timeout: 0 });
+    try {
+      other.exec('BEGIN IMMEDIATE'); // holds the write lock past the store's 5 s busy wait
+      await store.close();
+    } finally {
+      other.close();
+    }
+    expect(failures.map((e) => e.message)).toEqual([expect.stringMatching(/locked|busy/i)]);
+    const again = openSqliteStore(file);
+    try {
+      expect(await again.get('Service', 'default', 'a')).toBeDefined();
+      const err = await readUntil(again.watch({ fromRevision: 0 }, AbortSignal.timeout(5_000)), 1).catch((e: unknown) => e);
+      expect(isAppError(err, 'EXPIRED')).toBe(true);
+    } finally {
+      await again.close();
+    }
+  }, 20_000);
 });

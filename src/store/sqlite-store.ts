@@ -37,6 +37,11 @@ export interface SqliteStoreOptions {
   secretBox?: SecretBox | undefined;
   /** Wall-clock ms writes may take in one event-loop turn before the rest wait (default 10). */
   writeTurnBudgetMs?: number;
+  /**
+   * Told when close() could not write the watch history (a full or failing disk): the objects are
+   * all in the file, but the next open starts with no history and every watch lists again.
+   */
+  onHistoryNotSaved?: (error: Error) => void;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
@@ -66,6 +71,7 @@ export class SqliteStore implements Store {
   private readonly historyLimit: number;
   private closed = false;
   private readonly turns: TurnBudget;
+  private readonly onHistoryNotSaved: ((error: Error) => void) | undefined;
 
   constructor(
     readonly path: string,
@@ -74,6 +80,7 @@ export class SqliteStore implements Store {
     const historyLimit = Math.max(1, Math.floor(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT));
     this.historyLimit = historyLimit;
     this.now = opts.now ?? (() => new Date());
+    this.onHistoryNotSaved = opts.onHistoryNotSaved;
     this.turns = new TurnBudget(opts.writeTurnBudgetMs ?? DEFAULT_TURN_BUDGET_MS);
     this.db = new SqliteDb(path, historyLimit, opts.secretBox);
     let loaded: LoadedState;
@@ -97,16 +104,19 @@ export class SqliteStore implements Store {
       now: () => this.now().getTime(),
       maxBuffered: opts.maxWatchBuffer ?? DEFAULT_MAX_WATCH_BUFFER,
       maxBufferedBytes: opts.maxWatchBytes,
+      // One writer: a revision above this file's was never committed to it (a restored backup).
+      expireFutureRevisions: true,
     });
   }
 
   /**
    * Seals every stored Secret with `box`'s primary key (key rotation: `box` also holds the keys
-   * they were sealed with) and uses it from now on. Synchronous: no write interleaves.
+   * they were sealed with) and uses it from now on, then rebuilds the file so no byte sealed with
+   * an older key stays in it. Synchronous: no write interleaves (and none is served meanwhile).
    */
   resealSecrets(box: SecretBox): { objects: number; history: number } {
     this.checkOpen();
-    return this.db.reseal(box);
+    return this.db.reseal(box, { rebuild: true });
   }
 
   async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K> | undefined> {
@@ -182,9 +192,11 @@ export class SqliteStore implements Store {
         }));
         this.db.saveHistory(rows, this.revision);
       }
-    } catch {
+    } catch (e) {
       // Best effort (a busy or full disk): the file's history then stays marked stale, and the
-      // next open starts with none (watches from before it list again).
+      // next open starts with none (watches from before it list again). Said, not thrown: the
+      // close goes on.
+      this.onHistoryNotSaved?.(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.hub.close();
       this.db.close();

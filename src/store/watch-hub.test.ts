@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, isAppError } from '../core/index.js';
 import type { AnyObject, Kind } from '../core/index.js';
 import type { WatchEvent } from './store.js';
-import { WatchHub } from './watch-hub.js';
+import { WatchHub, type WatchHubOptions } from './watch-hub.js';
 import { range, revisionsOf, take } from './test-helpers.js';
 
 function anEvent(revision: number, kind: Kind = 'Service', namespace: string | undefined = 'default'): WatchEvent {
@@ -15,7 +15,7 @@ function anEvent(revision: number, kind: Kind = 'Service', namespace: string | u
   return { type: 'ADDED', revision, object };
 }
 
-function aHub(opts: { revision?: number; history?: WatchEvent[]; historyLimit?: number; maxBuffered?: number; maxBufferedBytes?: number; now?: () => number } = {}): WatchHub {
+function aHub(opts: Partial<WatchHubOptions> = {}): WatchHub {
   return new WatchHub({ revision: 0, history: [], historyLimit: 100, maxBuffered: 1_000, ...opts });
 }
 
@@ -67,6 +67,14 @@ describe('WatchHub', () => {
     const hub = aHub();
     const w = hub.watch({ fromRevision: 2 }, forever());
     hub.publish([anEvent(1), anEvent(2), anEvent(3)]);
+    expect(revisionsOf(await take(w, 1))).toEqual([3]);
+  });
+
+  it('answers EXPIRED to a fromRevision in the future when told to (one writer: that revision was never its own)', async () => {
+    const hub = aHub({ revision: 2, expireFutureRevisions: true });
+    await expect(take(hub.watch({ fromRevision: 3 }, forever()), 1)).rejects.toThrow(/ahead of the store \(now 2\)/);
+    const w = hub.watch({ fromRevision: 2 }, forever());
+    hub.publish([anEvent(3)]);
     expect(revisionsOf(await take(w, 1))).toEqual([3]);
   });
 

@@ -40,6 +40,14 @@ export interface WatchHubOptions {
   maxBuffered: number;
   /** A watcher holding this many bytes of unread changes (their stored JSON) is ended with EXPIRED; default DEFAULT_MAX_WATCH_BYTES. */
   maxBufferedBytes?: number | undefined;
+  /**
+   * A watch from a revision above the store's is answered EXPIRED: its client saw changes this
+   * store does not have (a state file restored from a backup, or one that lost its last commits
+   * to a power cut), and the revisions it is waiting for will be reused by other changes. Off:
+   * such a watch waits for the store to reach it (a store fed by another's commits, etcd's, may
+   * lag behind a server its client talked to before).
+   */
+  expireFutureRevisions?: boolean | undefined;
 }
 
 /**
@@ -221,6 +229,12 @@ export class WatchHub {
     if (from < this.floor) {
       watcher.fail(
         new ExpiredError(`watch from revision ${from} is too old: history is kept from revision ${this.floor + 1} (now ${this.revision}); list again and watch from the list's revision`),
+      );
+      return watcher;
+    }
+    if (from > this.revision && this.opts.expireFutureRevisions) {
+      watcher.fail(
+        new ExpiredError(`watch from revision ${from} is ahead of the store (now ${this.revision}): the state file was restored or lost its last commits; list again and watch from the list's revision`),
       );
       return watcher;
     }
