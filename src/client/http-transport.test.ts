@@ -77,6 +77,24 @@ describe('HttpTransport over TLS', () => {
     }
   });
 
+  it('sets up many streams at once a few per event-loop turn, and every one of them connects', async () => {
+    const transport = new HttpTransport({ tls: { ca: tls.caPem }, streamsPerTurn: 2 });
+    const s = await serve('secret-a');
+    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap').length;
+    try {
+      const before = sockets();
+      const streams = Array.from({ length: 20 }, () => transport.stream(s.url, {}, AbortSignal.timeout(10_000)));
+      // Calls that go in this turn open their socket before stream() returns; the rest wait for later turns.
+      expect(sockets() - before).toBe(2);
+      const answers = await Promise.all(streams.map(async (p) => readText((await p).body)));
+      expect(answers).toHaveLength(20);
+      for (const a of answers) expect(['true', 'false']).toContain(a);
+    } finally {
+      await s.close();
+      transport.close();
+    }
+  });
+
   it('still checks the certificate of a server it has no session with', async () => {
     const other = await mkdtemp(join(tmpdir(), 'gantry-transport-'));
     const s = await serve('secret-a');

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { OriginMemo } from './origin-memo.js';
 import { streamGet, type StreamResponse } from './stream-get.js';
 import { tlsConnectOptions, type TlsTrust } from './tls-trust.js';
+import { TurnPacer } from './turn-pacer.js';
 
 export interface HttpTransportOptions {
   /** Keep-alive connections per server at most; calls beyond it wait for a free one. Default 256. */
@@ -19,6 +20,8 @@ export interface HttpTransportOptions {
   tls?: TlsTrust | undefined;
   /** The clock of the refusal memory (origin-memo.ts), ms; tests pass their own. */
   now?: (() => number) | undefined;
+  /** New stream connections set up per event-loop turn at most (turn-pacer.ts); default 8. */
+  streamsPerTurn?: number | undefined;
 }
 
 export interface TransportRequest {
@@ -68,11 +71,14 @@ export class HttpTransport {
   private readonly memo: OriginMemo;
   /** Pooled sockets watchSocket has seen. */
   private readonly watched = new WeakSet<Socket>();
+  /** Paces new stream connections: a few per turn, so thousands coming back at once do not block reads. */
+  private readonly streamPacer: TurnPacer;
 
   constructor(opts: HttpTransportOptions = {}) {
     this.tls = opts.tls;
     this.trustsCa = opts.tls?.ca !== undefined;
     this.memo = new OriginMemo(opts.now);
+    this.streamPacer = new TurnPacer(opts.streamsPerTurn);
     // lifo: the most recently used socket is the one least likely to have been closed by the server.
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
     this.httpAgent = new http.Agent(agentOpts);
@@ -134,13 +140,17 @@ export class HttpTransport {
   /**
    * A GET whose body may stay quiet for long (watches, followed logs): its own connection, no body
    * timeout. Over https:// it offers the TLS session an earlier connection to the same server was
-   * given; while the server refuses connections it fails at once as request() does.
+   * given; while the server refuses connections it fails at once as request() does. At most
+   * `streamsPerTurn` connections are set up per event-loop turn; the rest wait for later turns.
    */
   async stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
     const origin = url.origin;
     // An aborted signal fails as streamGet fails it (an AbortError), refusal or not.
     const attempt = signal.aborted ? { startedAt: 0, probe: false } : this.memo.admit(url);
     if ('refused' in attempt) throw attempt.refused;
+    // Paced after the refusal check: failing at once costs no socket.
+    const paced = this.streamPacer.admit(signal);
+    if (paced) await paced;
     const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s), onConnect: () => this.memo.noteConnected(origin) };
     try {
       const res = await streamGet(url, headers, signal, this.tls, sessions);
