@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../core/index.js';
 import { Informer } from '../runtime/informer.js';
 import { createHttpClient } from './http-client.js';
+import { HttpTransport } from './http-transport.js';
+import type { StreamResponse } from './stream-get.js';
 import { shortenFetchBodyTimeout } from './test-helpers.js';
 import type { ClientWatchEvent } from './types.js';
 
@@ -74,6 +76,26 @@ describe('watch idle timeout', () => {
     expect(isAppError(err, 'UNAVAILABLE')).toBe(true);
     expect((err as AppError).message).toMatch(/received nothing for 200 ms, not even a bookmark/);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('does not count the wait for a turn to set the connection up in (a transport pacing its streams)', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(`${JSON.stringify({ type: 'BOOKMARK', revision: 5 })}\n`);
+    });
+    // A transport whose streams wait longer than the idle timeout before they are set up.
+    class SlowToSetUp extends HttpTransport {
+      override async stream(u: URL, headers: Record<string, string>, signal: AbortSignal, onAttempt?: () => void): Promise<StreamResponse> {
+        await sleep(400);
+        return super.stream(u, headers, signal, onAttempt);
+      }
+    }
+    const transport = new SlowToSetUp();
+    const client = createHttpClient({ server: url, token: 't', watchIdleTimeoutMs: 200, transport });
+    const seen: number[] = [];
+    for await (const ev of client.watch({ kind: 'Service' }, new AbortController().signal)) seen.push(ev.revision);
+    expect(seen).toEqual([5]);
+    transport.close();
   });
 
   it('does not count the time the consumer spends on an event', async () => {

@@ -388,20 +388,29 @@ export class HttpClient implements GantryClient {
     let stalled = false;
     let consuming = false;
     // Fed by every line, BOOKMARKs included. Time the consumer spends on a line does not count.
-    const idle = setTimeout(function check() {
-      if (consuming) return void idle.refresh();
+    // Armed when the connection is set up, not before: a wait for a turn to set it up in (5,000
+    // watches coming back at once wait in line, turn-pacer.ts) is no sign of a dead connection,
+    // and timed out there they went to the back of the line again.
+    let idle: NodeJS.Timeout | undefined;
+    const check = (): void => {
+      if (consuming) return void idle?.refresh();
       stalled = true;
       ac.abort();
-    }, idleMs);
+    };
+    const arm = (): void => {
+      if (idle) idle.refresh();
+      else idle = setTimeout(check, idleMs);
+    };
     try {
       let res: StreamResponse;
       try {
-        res = await this.openStream(collectionPath(kind, opts.namespace), query, AbortSignal.any([signal, ac.signal]));
+        res = await this.openStream(collectionPath(kind, opts.namespace), query, AbortSignal.any([signal, ac.signal]), arm);
       } catch (e) {
         if (signal.aborted) return;
         if (stalled) throw this.stalledError(kind, idleMs);
         throw e;
       }
+      arm(); // the headers came: quiet from here is counted (armed already unless the transport set nothing up)
       let event: ClientWatchEvent | undefined;
       try {
         for await (const raw of ndjsonLines(res.body)) {
@@ -411,7 +420,7 @@ export class HttpClient implements GantryClient {
             yield event;
           } finally {
             consuming = false;
-            idle.refresh();
+            arm();
           }
         }
       } catch (e) {
@@ -515,13 +524,14 @@ export class HttpClient implements GantryClient {
   }
 
   /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
-  private async openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamResponse> {
+  /** `onAttempt`: called as each attempt's connection is set up (HttpTransport.stream). */
+  private async openStream(path: string, query: URLSearchParams, signal: AbortSignal, onAttempt?: () => void): Promise<StreamResponse> {
     const q = query.toString();
     for (let attempt = 0, tried = 1; ; attempt++) {
       const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
       let res: StreamResponse;
       try {
-        res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal);
+        res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal, onAttempt);
       } catch (e) {
         if (signal.aborted) throw e;
         if (this.failover(e, tried++, 'GET')) continue;

@@ -142,8 +142,10 @@ export class HttpTransport {
    * timeout. Over https:// it offers the TLS session an earlier connection to the same server was
    * given; while the server refuses connections it fails at once as request() does. At most
    * `streamsPerTurn` connections are set up per event-loop turn; the rest wait for later turns.
+   * `onAttempt` is called when the connection is set up (after that wait): a caller's timeout of
+   * a quiet connection counts from there, not from the wait.
    */
-  async stream(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<StreamResponse> {
+  async stream(url: URL, headers: Record<string, string>, signal: AbortSignal, onAttempt?: () => void): Promise<StreamResponse> {
     const origin = url.origin;
     // An aborted signal fails as streamGet fails it (an AbortError), refusal or not.
     const attempt = signal.aborted ? { startedAt: 0, probe: false } : this.memo.admit(url);
@@ -151,6 +153,7 @@ export class HttpTransport {
     // Paced after the refusal check: failing at once costs no socket.
     const paced = this.streamPacer.admit(signal);
     if (paced) await paced;
+    onAttempt?.();
     const sessions = { session: this.memo.session(origin), onSession: (s: Buffer) => this.memo.noteSession(origin, s), onConnect: () => this.memo.noteConnected(origin) };
     try {
       const res = await streamGet(url, headers, signal, this.tls, sessions);

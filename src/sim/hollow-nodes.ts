@@ -17,6 +17,15 @@ import { runHollowNode, type RunningHollowNode } from './hollow-node.js';
 import { DEFAULT_MAX_IN_FLIGHT, RequestGate, URGENT_RESERVE, withRequestGate } from './request-gate.js';
 import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
 
+/**
+ * New watch connections the simulator sets up per event-loop turn (turn-pacer.ts). After a server
+ * restart all 5,000 hollow nodes' watches come back at once, each a TLS handshake of about 2 ms:
+ * set up in one pass, they blocked the simulator for 13.4 s and its heartbeats waited 20-28 s for
+ * a slot (nodes were marked lost). At 8 per turn the heartbeats were all back in 10.3 s but the
+ * watches took about 45 s (a busy simulator turns about 14 times a second).
+ */
+const SIM_STREAMS_PER_TURN = 32;
+
 export interface HollowNodesOptions {
   /** API URL, e.g. https://127.0.0.1:7070. */
   server: string;
@@ -181,7 +190,7 @@ export function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal):
 
   const rampUp = async (): Promise<void> => {
     const ca = await trustedCa();
-    if (!opts.connect || !opts.join) transport = new HttpTransport({ maxSockets: maxInFlight + URGENT_RESERVE, tls: { ca } });
+    if (!opts.connect || !opts.join) transport = new HttpTransport({ maxSockets: maxInFlight + URGENT_RESERVE, tls: { ca }, streamsPerTurn: SIM_STREAMS_PER_TURN });
     const join = opts.join ?? ((req: JoinRequest): Promise<JoinAnswer> => joinCluster(opts.server, ca ?? '', req, transport));
     if (logServer) {
       await logServer.listen();
