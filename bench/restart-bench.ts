@@ -112,12 +112,12 @@ async function runRestart(s: RestartSettings, ctx: ScenarioContext): Promise<Sce
       streams = sumOf(samples, 'gantry_api_open_streams');
       if (heard >= s.nodes) heardMs ??= session.now();
       if (streams >= streamsBefore) streamsMs ??= session.now();
-      if (heardMs !== undefined && readyMs === undefined) {
-        const { items } = await cluster.client.list('Node');
+      if (readyMs === undefined) {
+        const { items } = await cluster.client.list('Node').catch(() => ({ items: [] as { status?: { ready?: boolean } }[] }));
         ready = items.filter((n) => n.status?.ready === true).length;
         if (ready >= s.nodes) readyMs = session.now();
       }
-      // Streams not all back 90 s after every node was heard from: given up (the figure says never).
+      // Streams not all back 90 s after every node was ready: given up (the figure says never).
       return readyMs !== undefined && (streamsMs !== undefined || session.now() - readyMs > 90_000);
       // Once a second: a scrape also counts every node, instance and event (7% of the server's CPU at 250 ms).
     }, s.timeoutMs, 1000);

@@ -73,7 +73,7 @@ export function restoreCommand(ctx: CliContext) {
     try {
       const { restoreSqlite } = await import('../server/index.js');
       const r = await restoreSqlite(file, join(dataDir, 'state.db'));
-      println(ctx, `Restored ${r.file} (revision ${r.revision}, ${r.objects ?? 0} objects) into ${join(dataDir, 'state.db')}.${r.kept ? ` The previous state is kept as ${r.kept}.` : ''}`);
+      println(ctx, `Restored ${r.file} (revision ${r.revision}, ${r.objects ?? 0} objects) into ${join(dataDir, 'state.db')}; revisions go on from ${r.startsAt}.${r.kept ? ` The previous state is kept as ${r.kept}.` : ''}`);
       println(ctx, 'Start the server again; agents re-adopt their containers, and watches from before the backup relist.');
     } finally {
       await lock.release();

@@ -98,6 +98,33 @@ describe('watch idle timeout', () => {
     transport.close();
   });
 
+  it('does not count a Retry-After wait nor the next attempt\'s wait for a turn', async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      if (calls++ === 0) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({ error: { code: 'TOO_MANY_REQUESTS', message: 'too many watches' } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(`${JSON.stringify({ type: 'BOOKMARK', revision: 7 })}\n`);
+    });
+    // The second attempt waits longer than the idle timeout before it is set up.
+    let streams = 0;
+    class SecondSlow extends HttpTransport {
+      override async stream(u: URL, headers: Record<string, string>, signal: AbortSignal, onAttempt?: () => void): Promise<StreamResponse> {
+        if (streams++ === 1) await sleep(400);
+        return super.stream(u, headers, signal, onAttempt);
+      }
+    }
+    const transport = new SecondSlow();
+    const client = createHttpClient({ server: url, token: 't', watchIdleTimeoutMs: 200, transport });
+    const seen: number[] = [];
+    for await (const ev of client.watch({ kind: 'Service' }, new AbortController().signal)) seen.push(ev.revision);
+    expect(seen).toEqual([7]);
+    expect(calls).toBe(2);
+    transport.close();
+  });
+
   it('does not count the time the consumer spends on an event', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });

@@ -401,10 +401,15 @@ export class HttpClient implements GantryClient {
       if (idle) idle.refresh();
       else idle = setTimeout(check, idleMs);
     };
+    // Between attempts (a Retry-After wait, a failover, the next one's wait for a turn) nothing is set up to be quiet.
+    const disarm = (): void => {
+      clearTimeout(idle);
+      idle = undefined;
+    };
     try {
       let res: StreamResponse;
       try {
-        res = await this.openStream(collectionPath(kind, opts.namespace), query, AbortSignal.any([signal, ac.signal]), arm);
+        res = await this.openStream(collectionPath(kind, opts.namespace), query, AbortSignal.any([signal, ac.signal]), { onAttempt: arm, onWait: disarm });
       } catch (e) {
         if (signal.aborted) return;
         if (stalled) throw this.stalledError(kind, idleMs);
@@ -524,14 +529,18 @@ export class HttpClient implements GantryClient {
   }
 
   /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
-  /** `onAttempt`: called as each attempt's connection is set up (HttpTransport.stream). */
-  private async openStream(path: string, query: URLSearchParams, signal: AbortSignal, onAttempt?: () => void): Promise<StreamResponse> {
+  /**
+   * `hooks.onAttempt`: called as each attempt's connection is set up (HttpTransport.stream);
+   * `hooks.onWait`: before each attempt and each Retry-After wait (no connection is set up then).
+   */
+  private async openStream(path: string, query: URLSearchParams, signal: AbortSignal, hooks: { onAttempt?: () => void; onWait?: () => void } = {}): Promise<StreamResponse> {
     const q = query.toString();
     for (let attempt = 0, tried = 1; ; attempt++) {
       const url = new URL(`${this.server}${path}${q ? `?${q}` : ''}`);
       let res: StreamResponse;
       try {
-        res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal, onAttempt);
+        hooks.onWait?.();
+        res = await this.transport.stream(url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal, hooks.onAttempt);
       } catch (e) {
         if (signal.aborted) throw e;
         if (this.failover(e, tried++, 'GET')) continue;
@@ -541,6 +550,7 @@ export class HttpClient implements GantryClient {
       const text = await readText(res.body).catch(() => '');
       const wait = attempt < RATE_LIMIT_RETRIES ? retryAfterMs(res) : undefined;
       if (wait === undefined) throw this.errorFrom(res.status, text);
+      hooks.onWait?.();
       await sleep(wait, signal);
       if (signal.aborted) throw this.errorFrom(res.status, text);
     }

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +163,32 @@ describe('Secrets at rest in the state file', () => {
     await close(store);
     expect(copies(await diskBytes(), `gtenc1:${first[0]!.id}:`)).toBe(0);
   });
+
+  it('says so when a reader keeps the file from being rebuilt, and seals with the new key all the same', async () => {
+    const first = await loadOrCreateSecretKeys(dir);
+    const store = await open(new SecretBox(first));
+    for (let i = 0; i < 20; i++) await store.create<Secret>(aSecret(`s${i}`));
+    // A backup or the sqlite3 shell reading the file: its snapshot keeps the WAL from being emptied.
+    const reader = new Database(join(dir, 'state.db'), { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM objects').get();
+      const r = await rotateSecretKey(dir, store);
+      expect(r).toMatchObject({ objects: 20, rebuilt: false });
+      expect(r.message).toMatch(/not rebuilt \(another connection is reading the state file.*rotate again/);
+      reader.exec('COMMIT');
+      // Later writes use the new key even so.
+      await store.create<Secret>(aSecret('after'));
+      await close(store);
+      const again = await open(new SecretBox(await loadOrCreateSecretKeys(dir)));
+      expect((await again.get('Secret', 'default', 'after'))?.spec.data).toEqual({ password: PLAIN });
+      // With nobody reading, the next rotation rebuilds it.
+      expect(await rotateSecretKey(dir, again)).toMatchObject({ rebuilt: true });
+      expect(copies(await diskBytes(), `gtenc1:${first[0]!.id}:`)).toBe(0);
+    } finally {
+      if (reader.open) reader.close();
+    }
+  }, 20_000);
 
   it('seals many Secrets an older Gantry stored in clear: none stays in a split or freed page', async () => {
     const old = await open();

@@ -9,9 +9,17 @@ import { join } from 'node:path';
 import type { SecretKeyRotation } from '../core/index.js';
 import { KEY_ID_PATTERN, SecretBox, type SecretKey } from '../store/secret-box.js';
 
+/** What a reseal changed; SQLite also says whether it rebuilt the file (and if not, why). */
+export interface Resealed {
+  objects: number;
+  history: number;
+  rebuilt?: boolean;
+  rebuildProblem?: string;
+}
+
 /** A store that can seal its Secrets again under a new keyring (both backends). */
 export interface ResealingStore {
-  resealSecrets(box: SecretBox): { objects: number; history: number } | Promise<{ objects: number; history: number }>;
+  resealSecrets(box: SecretBox): Resealed | Promise<Resealed>;
 }
 
 export const SECRET_KEY_FILE = 'secret.key';
@@ -90,10 +98,16 @@ export async function rotateSecretKey(dataDir: string, store: ResealingStore): P
   const counts = await store.resealSecrets(new SecretBox([fresh, ...old]));
   await writeSecretKeys(dataDir, [fresh]);
   const dropped = old.map((k) => k.id);
+  const notRebuilt =
+    counts.rebuildProblem === undefined
+      ? ''
+      : ` The state file was not rebuilt (${counts.rebuildProblem}): bytes sealed with the removed key may stay in its free pages; rotate again once that is resolved.`;
   return {
-    message: `Secrets are sealed with key ${fresh.id} (${counts.objects} objects${counts.history > 0 ? ` and ${counts.history} history entries` : ''} sealed again); removed key${dropped.length === 1 ? '' : 's'} ${dropped.join(', ')} from ${secretKeyPath(dataDir)}. Copy the file to every other server of this store.`,
+    message: `Secrets are sealed with key ${fresh.id} (${counts.objects} objects${counts.history > 0 ? ` and ${counts.history} history entries` : ''} sealed again); removed key${dropped.length === 1 ? '' : 's'} ${dropped.join(', ')} from ${secretKeyPath(dataDir)}. Copy the file to every other server of this store.${notRebuilt}`,
     keyId: fresh.id,
-    ...counts,
+    objects: counts.objects,
+    history: counts.history,
+    ...(counts.rebuilt !== undefined && { rebuilt: counts.rebuilt }),
     dropped,
   };
 }

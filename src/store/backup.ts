@@ -56,19 +56,45 @@ export function inspectSqlite(file: string): { revision: number; objects: number
 /**
  * Puts a backup in place of `statePath` (the server must be stopped: the caller holds the data
  * dir's lock). The current file, if any, is kept beside it as `<state>.before-restore-<time>`.
+ *
+ * Revisions go on past the replaced file's (`startsAt`), and the restored file has no watch
+ * history: a client that saw changes the backup does not have (its revision from the replaced
+ * file) is then answered EXPIRED and lists again. Left at the backup's revision, the next writes
+ * would reuse the numbers it saw, and a watch resumed from one of them would skip changes.
  */
-export async function restoreSqlite(file: string, statePath: string, now = new Date()): Promise<BackupSummary & { kept?: string | undefined }> {
+export async function restoreSqlite(file: string, statePath: string, now = new Date()): Promise<BackupSummary & { kept?: string | undefined; startsAt: number }> {
   const check = inspectSqlite(file);
   let kept: string | undefined;
+  let replacedRevision = 0;
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   if (await exists(statePath)) {
     kept = `${statePath}.before-restore-${stamp}`;
     await rename(statePath, kept);
     for (const suffix of ['-wal', '-shm']) if (await exists(statePath + suffix)) await rename(statePath + suffix, `${kept}${suffix}`);
+    // Read with its WAL (renamed alongside): its last commits count too. A file that is not a state file counts as none.
+    try {
+      replacedRevision = inspectSqlite(kept).revision;
+    } catch {
+      replacedRevision = 0;
+    }
   }
   await copyFile(file, statePath);
   await chmod(statePath, 0o600);
-  return { file, bytes: (await stat(statePath)).size, ...check, kept };
+  const startsAt = kept === undefined ? check.revision : Math.max(check.revision, replacedRevision + 1);
+  const db = new Database(statePath);
+  try {
+    db.transaction(() => {
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'").run(startsAt);
+      // No history: whatever a client resumes from before startsAt is EXPIRED (schema 3 reads
+      // history_through; an older file's migration marks its empty history whole at startsAt).
+      db.exec('DELETE FROM history');
+      if (db.prepare("SELECT 1 FROM meta WHERE key = 'history_through'").get()) db.prepare("UPDATE meta SET value = -1 WHERE key = 'history_through'").run();
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  return { file, bytes: (await stat(statePath)).size, ...check, kept, startsAt };
 }
 
 /** An etcd snapshot of the member behind `endpoints` (the first that answers) to `file`. */

@@ -68,6 +68,15 @@ export interface HistoryRow {
   json: string;
 }
 
+/** What reseal() changed, and (when it rebuilt the file or tried to) whether that worked. */
+export interface ResealCounts {
+  objects: number;
+  history: number;
+  rebuilt?: boolean;
+  /** Why the file was not rebuilt (old bytes may stay in it). */
+  rebuildProblem?: string;
+}
+
 export interface LoadedState {
   revision: number;
   objects: AnyObject[];
@@ -182,7 +191,7 @@ export class SqliteDb {
    * the rebuild always (a deleted Secret's bytes are under the key it drops). Synchronous: on a
    * big file the rebuild takes seconds. Returns how many rows changed.
    */
-  reseal(box: SecretBox, opts: { rebuild?: boolean } = {}): { objects: number; history: number } {
+  reseal(box: SecretBox, opts: { rebuild?: boolean } = {}): ResealCounts {
     // `box` holds the keys rows were sealed with (rotation keeps the old ones in it); rows in clear open as they are.
     const openOld = (kind: string, data: string): { json: string; sealedWith: string | undefined } => box.open(kind, data);
     const objects = this.db.prepare("SELECT namespace, name, data FROM objects WHERE kind = 'Secret'").all() as { namespace: string; name: string; data: string }[];
@@ -209,15 +218,29 @@ export class SqliteDb {
           counts.history++;
         }
       })();
-      if (opts.rebuild || counts.objects + counts.history > 0) {
-        this.db.exec('VACUUM');
-        this.db.pragma('wal_checkpoint(TRUNCATE)');
-      }
+      // Committed: later writes seal with the new key, whatever the rebuild does.
+      this.box = box;
+      if (opts.rebuild || counts.objects + counts.history > 0) return { ...counts, ...this.rebuild() };
     } finally {
       this.db.pragma('secure_delete = OFF');
     }
-    this.box = box;
     return counts;
+  }
+
+  /**
+   * Rebuilds the file (VACUUM) and empties the WAL into it. Never throws: a full disk (VACUUM
+   * needs room for a copy) or a reader holding an old snapshot (a backup, the sqlite3 shell: the
+   * checkpoint cannot finish) leaves old bytes in the file, and the caller says so.
+   */
+  private rebuild(): { rebuilt: boolean; rebuildProblem?: string } {
+    try {
+      this.db.exec('VACUUM');
+      const [cp] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      if (cp && cp.busy !== 0) return { rebuilt: false, rebuildProblem: 'another connection is reading the state file (a backup, the sqlite3 shell), so its WAL could not be emptied into it' };
+      return { rebuilt: true };
+    } catch (e) {
+      return { rebuilt: false, rebuildProblem: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   /**

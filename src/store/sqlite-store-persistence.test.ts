@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError, type Manifest, type Service } from '../core/index.js';
+import { backupSqlite, restoreSqlite } from './backup.js';
 import { CLOSE_HISTORY_MS, openSqliteStore } from './sqlite-store.js';
 import { aNamespace, range, readUntil, revisionsOf, withReplicas } from './test-helpers.js';
 import { aNode, aService } from '../core/test-builders.js';
@@ -237,7 +238,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('answers EXPIRED to a watch from a revision the file does not have (a backup restored): its client lists again', async () => {
+  it('answers EXPIRED to a watch from a revision the file does not have (it lost its last commits): its client lists again', async () => {
     const first = openSqliteStore(file);
     await first.create<Service>(aService('a'));
     await first.close();
@@ -246,7 +247,7 @@ describe('SqliteStore on disk', () => {
     await later.create<Service>(aService('b'));
     await later.create<Service>(aService('c')); // a client saw revision 3
     await later.close();
-    copyFileSync(join(dir, 'backup.db'), file); // the operator restores the backup (revision 1)
+    copyFileSync(join(dir, 'backup.db'), file); // as after a power cut that lost the WAL's tail (revision 1)
     const restored = openSqliteStore(file);
     try {
       expect(await restored.currentRevision()).toBe(1);
@@ -284,4 +285,26 @@ describe('SqliteStore on disk', () => {
       await again.close();
     }
   }, 20_000);
+
+  it('a restored backup goes on past the replaced file\'s revisions: a watch from one it saw is EXPIRED, also after new writes', async () => {
+    const first = openSqliteStore(file);
+    await first.create<Service>(aService('a'));
+    await first.close();
+    await backupSqlite(file, join(dir, 'backup.db')); // revision 1
+    const later = openSqliteStore(file);
+    for (const n of ['b', 'c', 'd']) await later.create<Service>(aService(n)); // a client saw revision 4
+    await later.close();
+    const r = await restoreSqlite(join(dir, 'backup.db'), file);
+    expect(r).toMatchObject({ revision: 1, startsAt: 5 });
+    const restored = openSqliteStore(file);
+    try {
+      expect(await restored.currentRevision()).toBe(5);
+      for (const n of ['x', 'y', 'z']) await restored.create<Service>(aService(n)); // revisions 6-8: past the client's 4
+      const err = await readUntil(restored.watch({ kind: 'Service', fromRevision: 4 }, AbortSignal.timeout(5_000)), 8).catch((e: unknown) => e);
+      expect(isAppError(err, 'EXPIRED')).toBe(true);
+      expect((await restored.list('Service')).items.map((x) => x.metadata.name).sort()).toEqual(['a', 'x', 'y', 'z']);
+    } finally {
+      await restored.close();
+    }
+  });
 });

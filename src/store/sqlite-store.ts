@@ -11,7 +11,7 @@ import { UnavailableError } from '../core/index.js';
 import type { AnyObject, Kind, ObjectOf } from '../core/index.js';
 import { ObjectMirror } from './object-mirror.js';
 import type { SecretBox } from './secret-box.js';
-import { SqliteDb, type LoadedState } from './sqlite-db.js';
+import { SqliteDb, type LoadedState, type ResealCounts } from './sqlite-db.js';
 import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, WatchEvent, WatchOptions } from './store.js';
 import { planTxn } from './txn-planner.js';
 import type { Change } from './txn-planner.js';
@@ -42,6 +42,11 @@ export interface SqliteStoreOptions {
    * all in the file, but the next open starts with no history and every watch lists again.
    */
   onHistoryNotSaved?: (error: Error) => void;
+  /**
+   * Told when the file could not be rebuilt after Secrets were sealed again at open (a full disk,
+   * a reader holding it): bytes sealed with another key, or in clear, may stay in its free pages.
+   */
+  onStateFileNotRebuilt?: (problem: string) => void;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
@@ -86,7 +91,8 @@ export class SqliteStore implements Store {
     let loaded: LoadedState;
     try {
       loaded = this.db.load();
-      if (opts.secretBox) this.db.reseal(opts.secretBox);
+      const resealed = opts.secretBox ? this.db.reseal(opts.secretBox) : undefined;
+      if (resealed?.rebuildProblem !== undefined) opts.onStateFileNotRebuilt?.(resealed.rebuildProblem);
       // After the reseal (which zeroes the pages of rows it rewrites): the history rows go now.
       this.db.forgetHistory();
     } catch (e) {
@@ -114,7 +120,7 @@ export class SqliteStore implements Store {
    * they were sealed with) and uses it from now on, then rebuilds the file so no byte sealed with
    * an older key stays in it. Synchronous: no write interleaves (and none is served meanwhile).
    */
-  resealSecrets(box: SecretBox): { objects: number; history: number } {
+  resealSecrets(box: SecretBox): ResealCounts {
     this.checkOpen();
     return this.db.reseal(box, { rebuild: true });
   }

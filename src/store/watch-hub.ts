@@ -42,10 +42,11 @@ export interface WatchHubOptions {
   maxBufferedBytes?: number | undefined;
   /**
    * A watch from a revision above the store's is answered EXPIRED: its client saw changes this
-   * store does not have (a state file restored from a backup, or one that lost its last commits
-   * to a power cut), and the revisions it is waiting for will be reused by other changes. Off:
-   * such a watch waits for the store to reach it (a store fed by another's commits, etcd's, may
-   * lag behind a server its client talked to before).
+   * store does not have (a state file that lost its last commits to a power cut), and the
+   * revisions it is waiting for will be reused by other changes. Best effort: once new writes
+   * pass its revision such a watch is served (restoreSqlite avoids that for backups by going on
+   * past the replaced file's revisions). Off: such a watch waits for the store to reach it (a
+   * store fed by another's commits, etcd's, may lag behind a server its client talked to before).
    */
   expireFutureRevisions?: boolean | undefined;
 }

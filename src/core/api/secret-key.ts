@@ -14,6 +14,11 @@ export const SecretKeyRotationSchema = Type.Object({
   history: Type.Integer({ minimum: 0 }),
   /** Ids of the keys removed from the keyring. */
   dropped: Type.Array(Type.String()),
+  /**
+   * SQLite: whether the state file was rebuilt (VACUUM, WAL emptied into it), so no byte sealed
+   * with a dropped key stays in it; false says why in the message. Absent for etcd.
+   */
+  rebuilt: Type.Optional(Type.Boolean()),
 });
 export type SecretKeyRotation = Static<typeof SecretKeyRotationSchema>;
 
