@@ -528,8 +528,8 @@ export class HttpClient implements GantryClient {
     return new UnavailableError(`cannot reach the Gantry server at ${this.server}: ${causeOf(e)}. Is it running? Start it with npm run up / gantry up`);
   }
 
-  /** A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors. */
   /**
+   * A streaming GET (no body timeout): non-2xx answers and network failures become AppErrors.
    * `hooks.onAttempt`: called as each attempt's connection is set up (HttpTransport.stream);
    * `hooks.onWait`: before each attempt and each Retry-After wait (no connection is set up then).
    */

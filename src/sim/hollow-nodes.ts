@@ -21,8 +21,9 @@ import { DEFAULT_CAPACITY, type Capacity } from './sim-flags.js';
  * New watch connections the simulator sets up per event-loop turn (turn-pacer.ts). After a server
  * restart all 5,000 hollow nodes' watches come back at once, each a TLS handshake of about 2 ms:
  * set up in one pass, they blocked the simulator for 13.4 s and its heartbeats waited 20-28 s for
- * a slot (nodes were marked lost). At 8 per turn the heartbeats were all back in 10.3 s but the
- * watches took about 45 s (a busy simulator turns about 14 times a second).
+ * a slot (nodes were marked lost). Paced, every node was heard from 10-14 s after the listen; the
+ * watches were all back in about 45 s at 8 a turn and 42 s at 32 (a busy simulator turns a few
+ * times a second; docs/performance.md, eighteenth session).
  */
 const SIM_STREAMS_PER_TURN = 32;
 
