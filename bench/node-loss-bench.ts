@@ -1,9 +1,11 @@
 // Scenario `node-loss`: as e2e up to every instance Running, then K% of the nodes die at once.
 // The hollow nodes run in two sim processes (survivors and victims) and the victims' process is
 // SIGKILLed: its agents stop heartbeating and their sockets close, as when hosts lose power.
-// Measured from the heartbeat deadline (kill + --node-grace-period, which the server is given
-// explicitly) until every lost instance runs again on a surviving node.
+// Measured from the heartbeat deadline (the victims' last heartbeat + --node-grace-period, which
+// the server is given explicitly, + the stretch of a big cluster's slower heartbeats) until every
+// lost instance runs again on a surviving node.
 import { parseDuration } from '../src/core/index.js';
+import { heartbeatStretchMs } from '../src/runtime/heartbeat-pace.js';
 import type { FlagReader } from './lib/flags.js';
 import { describeWorkload, duration, LIVE_FLAGS, readLiveSettings } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
@@ -88,7 +90,10 @@ async function runNodeLoss(s: NodeLossSettings, ctx: ScenarioContext): Promise<S
         100,
       ),
     ]);
-    const deadlineMs = detectMs === undefined ? killMs + s.graceMs : await heartbeatDeadline(session, isVictim, s.graceMs, killMs);
+    // The silence the server tolerates: the grace period, stretched for a big cluster's slower
+    // heartbeats (runtime/heartbeat-pace.ts, at the server's default pace).
+    const toleratedMs = s.graceMs + heartbeatStretchMs(s.nodes);
+    const deadlineMs = detectMs === undefined ? killMs + toleratedMs : await heartbeatDeadline(session, isVictim, toleratedMs, killMs);
     const statusMs = recoverMs === undefined ? undefined : await session.waitForAsync(async () => (await session.poller.pollNow()).allReady, s.timeoutMs);
     const endMs = statusMs ?? recoverMs ?? session.now();
     const check = await verifyAllRunning(session, services, (n) => !isVictim(n.metadata.name));

@@ -9,6 +9,7 @@ import { dnsBench } from './dns-bench.js';
 import { dockerBench } from './docker-bench.js';
 import { lbBench } from './lb-bench.js';
 import { e2eBench } from './e2e-bench.js';
+import { idleBench } from './idle-bench.js';
 import { nodeLossBench } from './node-loss-bench.js';
 import { restartBench } from './restart-bench.js';
 import { soakBench } from './soak-bench.js';
@@ -17,4 +18,4 @@ import { schedulerBench } from './scheduler-bench.js';
 import { statsBench } from './stats-bench.js';
 import { storeBench } from './store-bench.js';
 
-export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, restartBench, soakBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench, storeBench];
+export const SCENARIOS: readonly Scenario[] = [schedulerBench, e2eBench, nodeLossBench, restartBench, idleBench, soakBench, churnBench, cronBench, dnsBench, lbBench, cliBench, consoleBench, consoleSimBench, statsBench, dockerBench, storeBench];

@@ -61,7 +61,7 @@ export function readLiveSettings(flags: FlagReader): LiveSettings {
   };
 }
 
-function storeFlag(flags: FlagReader): 'sqlite' | 'etcd' {
+export function storeFlag(flags: FlagReader): 'sqlite' | 'etcd' {
   const v = flags.string('store') ?? 'sqlite';
   if (v !== 'sqlite' && v !== 'etcd') {
     const message = `--store must be sqlite or etcd, got ${v}`;

@@ -88,6 +88,8 @@ export interface ApiDeps {
   leases?: NodeLeases | undefined;
   /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s. */
   heartbeatPersistMs?: number | undefined;
+  /** With leases: the heartbeat rate big clusters are paced to (heartbeat-pace.ts); default 1,000 a second. */
+  maxHeartbeatsPerSecond?: number | undefined;
   /**
    * With leases: where heartbeat writes run after their answers (heartbeats.ts); default a new
    * one. Tests pass their own to wait for them.
@@ -160,7 +162,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const heartbeatWrites = deps.leases ? (deps.heartbeatWrites ?? new HeartbeatWrites(deps.logger.child({ component: 'heartbeats' }))) : undefined;
   // The cluster's size for the heartbeat pace (runtime/heartbeat-pace.ts); only with leases.
   const nodeCount = deps.leases ? new NodeCount(deps.store) : undefined;
-  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites, nodes: nodeCount };
+  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites, nodes: nodeCount, maxPerSecond: deps.maxHeartbeatsPerSecond };
   const routeDeps: RouteDeps = {
     store: deps.store,
     limiter,
@@ -229,7 +231,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerRolloutRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps, agentEvents);
   registerInstanceStopRoutes(app, routeDeps);
-  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites, nodes: nodeCount });
+  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites, nodes: nodeCount, maxHeartbeatsPerSecond: deps.maxHeartbeatsPerSecond });
   registerEventRoutes(app, routeDeps, agentEvents);
   registerConfigFileRoutes(app, routeDeps);
   registerJoinRoutes(app, routeDeps, deps.join, deps.now ?? (() => new Date()));

@@ -240,25 +240,36 @@ describe('a node’s report as its heartbeat', () => {
 });
 
 describe('the heartbeat pace', () => {
-  /** `count` more Node objects in the store, a thousand per transaction. */
-  async function moreNodes(count: number): Promise<void> {
+  /** `count` more Node objects in the store (named from `from` on), a thousand per transaction. */
+  async function moreNodes(count: number, from = 0): Promise<void> {
     for (let start = 0; start < count; start += 1000) {
-      const ops = Array.from({ length: Math.min(1000, count - start) }, (_, i) => ({ op: 'create' as const, object: aNode(`other-${start + i}`) }));
+      const ops = Array.from({ length: Math.min(1000, count - start) }, (_, i) => ({ op: 'create' as const, object: aNode(`other-${from + start + i}`) }));
       await h.store.txn(ops);
     }
   }
 
-  it('asks nothing of agents up to 5,000 nodes, and a longer interval beyond, in heartbeats and in reports taken as one', async () => {
+  it('asks nothing of agents up to 2,500 nodes, and a longer interval beyond, in heartbeats and in reports taken as one', async () => {
     const clock = aClock();
     h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatWrites: writes });
     await registered(aStatus());
     // Below the cap the agent keeps its own interval (1 s for a service with lostAfter 3s).
     expect((await beat()).headers['gantry-heartbeat-interval']).toBeUndefined();
     await moreNodes(10_000);
-    // 10,001 nodes: 1,000 heartbeats a second at 11 s. The count is read again every 5 s at most.
-    await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('11000');
+    // 10,001 nodes: 500 heartbeats a second at 21 s. The count is read again every 5 s at most.
+    await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('21000');
     const report = await h.call({ method: 'POST', url: '/api/v1/status/instances', token: await h.node('n1'), payload: { items: [] } });
-    expect(report.headers['gantry-heartbeat-interval']).toBe('11000');
+    expect(report.headers['gantry-heartbeat-interval']).toBe('21000');
+  }, 20_000);
+
+  it('paces to the rate the server was given (--max-heartbeats-per-second)', async () => {
+    h = await startHarness({ leases: new NodeLeases(), heartbeatWrites: writes, maxHeartbeatsPerSecond: 20 });
+    await registered(aStatus());
+    // 100 nodes at 20 a second: 5 s, the agents' own interval.
+    await moreNodes(99);
+    await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBeUndefined();
+    // 201 nodes: 20 a second at 11 s (whole seconds, rounded up), where the default cap asks nothing.
+    await moreNodes(101, 99);
+    await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('11000');
   }, 20_000);
 
   it('asks nothing of agents on a server without leases', async () => {

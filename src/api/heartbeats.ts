@@ -30,6 +30,8 @@ export interface HeartbeatOptions {
   writes?: HeartbeatWrites | undefined;
   /** With leases: the cluster's size, for the pace the answers ask of agents (heartbeat-pace.ts). */
   nodes?: NodeCount | undefined;
+  /** The heartbeat rate that pace aims at, all nodes together (default MAX_HEARTBEATS_PER_SECOND). */
+  maxPerSecond?: number | undefined;
 }
 
 const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
@@ -64,7 +66,7 @@ export async function heartbeatFromReport(store: Store, node: string | undefined
     return; // not registered: its real heartbeat gets the 404 that makes the agent register again
   }
   void reply.header(LEASE_HEADER, LEASE_RENEWED);
-  advisePace(reply, opts.nodes);
+  advisePace(reply, opts.nodes, opts.maxPerSecond);
 }
 
 /**
@@ -72,8 +74,8 @@ export async function heartbeatFromReport(store: Store, node: string | undefined
  * the answer to a heartbeat or a report taken as one; below the cap (or without a count), nothing:
  * the agent keeps its own.
  */
-export function advisePace(reply: FastifyReply, nodes: NodeCount | undefined): void {
-  const interval = nodes && advisedIntervalFor(nodes.current());
+export function advisePace(reply: FastifyReply, nodes: NodeCount | undefined, maxPerSecond?: number): void {
+  const interval = nodes && advisedIntervalFor(nodes.current(), maxPerSecond);
   if (interval !== undefined) void reply.header(HEARTBEAT_INTERVAL_HEADER, String(interval));
 }
 

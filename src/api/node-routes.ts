@@ -17,12 +17,14 @@ export interface NodeRouteOptions {
   heartbeatWrites?: HeartbeatWrites | undefined;
   /** With leases: the cluster's size, for the heartbeat pace the answers ask for. */
   nodes?: NodeCount | undefined;
+  /** The heartbeat rate the pace aims at (server --max-heartbeats-per-second). */
+  maxHeartbeatsPerSecond?: number | undefined;
 }
 
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
   serve(app, ROUTES.heartbeat, async (req, reply) => {
     await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs, writes: opts.heartbeatWrites });
-    advisePace(reply, opts.nodes);
+    advisePace(reply, opts.nodes, opts.maxHeartbeatsPerSecond);
     return reply.code(204).send();
   });
   serve(app, ROUTES.nodeAction, async (req, reply) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveToken } from './global-options.js';
-import { agentJoinHint, parseEventRetention } from './server-command.js';
+import { agentJoinHint, parseEventRetention, parseMaxHeartbeats } from './server-command.js';
 import { testContext } from './test-helpers.js';
 
 describe('agentJoinHint', () => {
@@ -34,5 +34,15 @@ describe('parseEventRetention', () => {
     expect(() => parseEventRetention('soon', '200000')).toThrow('--event-ttl must be a duration like 15s or 1m, not "soon"');
     expect(() => parseEventRetention('1h', '999')).toThrow('--max-events must be a whole number of at least 1000, like 200000, not "999"');
     expect(() => parseEventRetention('1h', '1e6')).toThrow('--max-events must be a whole number');
+  });
+});
+
+describe('parseMaxHeartbeats', () => {
+  it('takes a whole number from 10 to 100000 and names the flag otherwise', () => {
+    expect(parseMaxHeartbeats('1000')).toBe(1000);
+    expect(parseMaxHeartbeats(' 50 ')).toBe(50);
+    for (const bad of ['9', '100001', '1e3', '500.5', '', 'many', '-10']) {
+      expect(() => parseMaxHeartbeats(bad)).toThrow(`--max-heartbeats-per-second must be a whole number from 10 to 100000, like 500, not "${bad}"`);
+    }
   });
 });

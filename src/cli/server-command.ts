@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../core/index.js';
+import { MAX_HEARTBEATS_PER_SECOND } from '../runtime/heartbeat-pace.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { parseDnsTtl } from './discovery-options.js';
@@ -32,6 +33,7 @@ export function serverCommand(ctx: CliContext) {
     .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
     .option('--node-startup-grace <duration>', 'after a start, a node not heard from yet is marked not ready only this long after it (agents must reconnect first)', '60s')
+    .option('--max-heartbeats-per-second <n>', 'big clusters: agents are asked to heartbeat less often so that all together send about this many a second (whole seconds, at least 5 s apart); a node may then stay silent longer before it is marked not ready', String(MAX_HEARTBEATS_PER_SECOND))
     .option('--auto-uid-range <first-last>', 'uids for containers with runAsUser: auto, one per instance on its node', '100000-165535')
     .option('--event-ttl <duration>', 'events are deleted this long after their last occurrence', '1h')
     .option('--max-events <count>', 'at most this many events are kept (the oldest go first), and at most 100 per object', '200000')
@@ -59,6 +61,7 @@ export function serverCommand(ctx: CliContext) {
       const nodeGracePeriodMs = durationOption(opts.nodeGracePeriod, '--node-grace-period');
       const nodeStartupGraceMs = durationOption(opts.nodeStartupGrace, '--node-startup-grace');
       const autoUidRange = parseUidRange(opts.autoUidRange);
+      const maxHeartbeatsPerSecond = parseMaxHeartbeats(opts.maxHeartbeatsPerSecond);
       const eventRetention = parseEventRetention(opts.eventTtl, opts.maxEvents);
       const lb = parseLbFlags(opts, false);
       const tls = parseTlsFlags(opts);
@@ -66,7 +69,7 @@ export function serverCommand(ctx: CliContext) {
       const logger = await processLogger(ctx, dataDir, opts);
       const stop = shutdownOnSignals();
       try {
-        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, nodeStartupGraceMs, autoUidRange, eventRetention, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
+        const server = await startServer({ dataDir, listen: opts.listen, logger, version: packageVersion(), nodeGracePeriodMs, nodeStartupGraceMs, maxHeartbeatsPerSecond, autoUidRange, eventRetention, dnsListen, dnsTtl, lb, ...tls, ...(etcd ? { etcd } : {}) });
         const otherHosts = host === '0.0.0.0' || host === '::';
         const reachable = otherHosts ? urlOf('<this-host-address>', port, server.tls ? 'https' : 'http') : server.url;
         ctx.stdout(
@@ -144,6 +147,15 @@ export function parseEventRetention(ttlText: string, maxText: string): { maxAgeM
   const maxCount = /^[0-9]{1,9}$/.test(maxText.trim()) ? Number(maxText) : NaN;
   if (!(maxCount >= 1000)) throw new UsageError(`--max-events must be a whole number of at least 1000, like 200000, not "${maxText}"`);
   return { maxAgeMs, maxCount };
+}
+
+/** --max-heartbeats-per-second: a whole number from 10 to 100,000. */
+export function parseMaxHeartbeats(text: string): number {
+  const n = /^[0-9]{1,6}$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(n >= 10 && n <= 100_000)) {
+    throw new UsageError(`--max-heartbeats-per-second must be a whole number from 10 to 100000, like ${MAX_HEARTBEATS_PER_SECOND}, not "${text}"`);
+  }
+  return n;
 }
 
 /** --auto-uid-range `first-last`: uids above the system's (1-2147483647), at least one. */

@@ -17,6 +17,8 @@ export interface ControllerOptions {
   nodeGracePeriodMs: number;
   /** A node not heard from since the controllers started is silent only past this long after the start (server --node-startup-grace); default 60 s. */
   nodeStartupGraceMs?: number | undefined;
+  /** The heartbeat rate big clusters are paced to (server --max-heartbeats-per-second): silence stretches with it. */
+  maxHeartbeatsPerSecond?: number | undefined;
   /** Every key is reconciled at least this often, events or not. */
   resyncIntervalMs: number;
   /** Scheduler seed, for reproducible placement in tests and simulations. */

@@ -2,17 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { heartbeatIntervalFor, heartbeatStretchMs } from './heartbeat-pace.js';
 
 describe('heartbeat pace', () => {
-  it('keeps 5 s up to 5,000 nodes, then grows in whole seconds to hold 1,000 heartbeats a second', () => {
+  it('keeps 5 s up to 2,500 nodes, then grows in whole seconds to hold 500 heartbeats a second', () => {
     expect(heartbeatIntervalFor(0)).toBe(5000);
-    expect(heartbeatIntervalFor(5000)).toBe(5000);
-    expect(heartbeatIntervalFor(5001)).toBe(6000);
-    expect(heartbeatIntervalFor(10_000)).toBe(10_000);
+    expect(heartbeatIntervalFor(2500)).toBe(5000);
+    expect(heartbeatIntervalFor(2501)).toBe(6000);
+    expect(heartbeatIntervalFor(5000)).toBe(10_000);
+    expect(heartbeatIntervalFor(10_000)).toBe(20_000);
+    expect(heartbeatIntervalFor(10_000, 1000)).toBe(10_000);
     expect(heartbeatIntervalFor(20_000, 500)).toBe(40_000);
   });
 
   it('stretches the tolerated silence by two of the extra intervals, and not at all below the cap', () => {
     expect(heartbeatStretchMs(100)).toBe(0);
-    expect(heartbeatStretchMs(5000)).toBe(0);
-    expect(heartbeatStretchMs(10_000)).toBe(10_000);
+    expect(heartbeatStretchMs(2500)).toBe(0);
+    expect(heartbeatStretchMs(5000)).toBe(10_000);
+    expect(heartbeatStretchMs(10_000)).toBe(30_000);
+    expect(heartbeatStretchMs(10_000, 1000)).toBe(10_000);
   });
 });

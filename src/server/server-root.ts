@@ -70,6 +70,8 @@ export interface StartServerOptions {
   nodeGracePeriodMs?: number;
   /** --node-startup-grace: how long after the start a node not heard from yet may stay silent; default 60 s. */
   nodeStartupGraceMs?: number | undefined;
+  /** --max-heartbeats-per-second: the heartbeat rate big clusters are paced to (runtime/heartbeat-pace.ts); default 1,000. */
+  maxHeartbeatsPerSecond?: number | undefined;
   /** --auto-uid-range: uids for runAsUser auto; default 100000-165535. */
   autoUidRange?: { first: number; last: number } | undefined;
   /** --event-ttl, --max-events: what event GC keeps; default DEFAULT_EVENT_RETENTION. */
@@ -203,7 +205,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS, sessionIdContext: sessionIdContext(secrets.clusterId) }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS, sessionIdContext: sessionIdContext(secrets.clusterId) }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, maxHeartbeatsPerSecond: opts.maxHeartbeatsPerSecond, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
     if (tls) stopTicketKeys = keepSessionTicketKeys(app.server as unknown as TlsServer, secrets.ticketKey);
     // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.
@@ -220,7 +222,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         metrics,
         logger,
         signal,
-        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.nodeStartupGraceMs !== undefined ? { nodeStartupGraceMs: opts.nodeStartupGraceMs } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
+        options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.nodeStartupGraceMs !== undefined ? { nodeStartupGraceMs: opts.nodeStartupGraceMs } : {}), ...(opts.maxHeartbeatsPerSecond !== undefined ? { maxHeartbeatsPerSecond: opts.maxHeartbeatsPerSecond } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
       }).done;
     leader = runLeaderOnly(lease, [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port, backlog: LISTEN_BACKLOG });

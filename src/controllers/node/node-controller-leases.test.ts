@@ -31,11 +31,11 @@ async function events(reason: string) {
   return (await store.list('Event')).items.filter((e) => e.spec.reason === reason);
 }
 
-function setup() {
+function setup(maxHeartbeatsPerSecond?: number) {
   const clock = new TestClock();
   store = aStore(clock);
   const leases = new NodeLeases();
-  const controller = () => new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases });
+  const controller = () => new NodeController({ events: new EventRecorder(store), store, logger: quietLogger(), nodeGracePeriodMs: GRACE, now: clock.now, leases, maxHeartbeatsPerSecond });
   return { clock, leases, controller };
 }
 
@@ -194,28 +194,40 @@ describe('NodeController when a rack dies', () => {
 });
 
 describe('NodeController with the heartbeat pace of a big cluster', () => {
-  it('tolerates the longer silences of slower heartbeats at 10,000 nodes (grace 15 s + 2 × 5 s)', async () => {
-    const { clock, leases, controller } = setup();
+  /**
+   * n1 and `others` more Nodes, all heartbeating but n1 after the first check: n1 is still ready
+   * after `toleratedMs` of silence and marked not ready 1 ms later.
+   */
+  async function expectSilenceTolerated(others: number, toleratedMs: number, maxHeartbeatsPerSecond?: number): Promise<void> {
+    const { clock, leases, controller } = setup(maxHeartbeatsPerSecond);
     await store.create(aNode('n1', { lastHeartbeat: clock.date().toISOString() }));
-    // 9,999 other Nodes, heartbeating: agents are asked for a 10 s interval.
-    for (let start = 0; start < 9_999; start += 1000) {
-      const names = Array.from({ length: Math.min(1000, 9_999 - start) }, (_, i) => `other-${start + i}`);
+    for (let start = 0; start < others; start += 1000) {
+      const names = Array.from({ length: Math.min(1000, others - start) }, (_, i) => `other-${start + i}`);
       await store.txn(names.map((n) => ({ op: 'create' as const, object: aNode(n, { lastHeartbeat: clock.date().toISOString() }) })));
     }
     const nodes = controller();
     const beatOthers = () => {
-      for (let i = 0; i < 9_999; i++) leases.renew(`other-${i}`, clock.now());
+      for (let i = 0; i < others; i++) leases.renew(`other-${i}`, clock.now());
     };
     leases.renew('n1', clock.now());
     beatOthers();
     await nodes.check();
-    clock.advance(GRACE + 5_000);
+    clock.advance(toleratedMs);
     beatOthers();
     await nodes.check();
     expect(await readyOf('n1')).toBe(true);
-    clock.advance(5_001);
+    clock.advance(1);
     beatOthers();
     await nodes.check();
     expect(await readyOf('n1')).toBe(false);
+  }
+
+  it('tolerates the longer silences of slower heartbeats at 10,000 nodes (grace 15 s + 2 × 15 s)', async () => {
+    // 9,999 other Nodes: agents are asked for a 20 s interval.
+    await expectSilenceTolerated(9_999, GRACE + 30_000);
   }, 30_000);
+
+  it('stretches by the rate the server was given: 201 nodes at 20 a second beat every 11 s (grace 15 s + 2 × 6 s)', async () => {
+    await expectSilenceTolerated(200, GRACE + 12_000, 20);
+  });
 });

@@ -91,6 +91,8 @@ export interface NodeControllerOptions {
    * of running instances. A node heard from since the start gets the grace period as usual.
    */
   startupGraceMs?: number | undefined;
+  /** The heartbeat rate the API paces big clusters to (heartbeat-pace.ts); default MAX_HEARTBEATS_PER_SECOND. */
+  maxHeartbeatsPerSecond?: number | undefined;
 }
 
 export const DEFAULT_STARTUP_GRACE_MS = 60_000;
@@ -168,7 +170,7 @@ export class NodeController {
     const nodes = (await store.list('Node')).items;
     // Agents of a big cluster heartbeat less often (the API asks them to, by the same count of
     // Node objects): more silence is normal.
-    this.paceStretchMs = this.opts.leases ? heartbeatStretchMs(nodes.length) : 0;
+    this.paceStretchMs = this.opts.leases ? heartbeatStretchMs(nodes.length, this.opts.maxHeartbeatsPerSecond) : 0;
     await this.settings.refresh(this.now());
     const pending: EventInput[] = [];
     const seen = new Set<string>();

@@ -22,6 +22,7 @@ export function setupNodeController(mgr: Manager): void {
     logger,
     nodeGracePeriodMs: mgr.options.nodeGracePeriodMs,
     startupGraceMs: mgr.options.nodeStartupGraceMs,
+    maxHeartbeatsPerSecond: mgr.options.maxHeartbeatsPerSecond,
     leases: mgr.leases,
     // A tick 4 s late: the server was stalled, and heartbeats could not get in either.
     stallThresholdMs: NODE_CHECK_INTERVAL_MS + NODE_CHECK_STALL_MS,
