@@ -92,7 +92,8 @@ async function runNodeLoss(s: NodeLossSettings, ctx: ScenarioContext): Promise<S
     ]);
     // The silence the server tolerates: the grace period, stretched for a big cluster's slower
     // heartbeats (runtime/heartbeat-pace.ts, at the server's default pace).
-    const toleratedMs = s.graceMs + heartbeatStretchMs(s.nodes);
+    const stretchMs = heartbeatStretchMs(s.nodes);
+    const toleratedMs = s.graceMs + stretchMs;
     const deadlineMs = detectMs === undefined ? killMs + toleratedMs : await heartbeatDeadline(session, isVictim, toleratedMs, killMs);
     const statusMs = recoverMs === undefined ? undefined : await session.waitForAsync(async () => (await session.poller.pollNow()).allReady, s.timeoutMs);
     const endMs = statusMs ?? recoverMs ?? session.now();
@@ -133,7 +134,7 @@ async function runNodeLoss(s: NodeLossSettings, ctx: ScenarioContext): Promise<S
         `deploy: all ${s.instances} Running ${String(figures.deployAllRunningSeconds)} s after the first apply; ` +
           `API p99 GET ${String(deployProbe.apiGetP99Ms)} ms, apply ${String(deployProbe.apiApplyP99Ms)} ms meanwhile`,
         `loss: SIGKILL of the sim process of ${victims} nodes holding ${lostInstances} Running instances; heartbeat deadline ${String(figures.deadlineAfterKillSeconds)} s after the kill ` +
-          `(the killed nodes' latest status.lastHeartbeat + ${s.gracePeriod}, read once they were marked not ready)`,
+          `(the killed nodes' latest status.lastHeartbeat + ${s.gracePeriod}${stretchMs > 0 ? ` + ${stretchMs / 1000} s for the slower heartbeats of ${s.nodes} nodes` : ''}, read once they were marked not ready)`,
         `detect: ${figures.detectSeconds ?? 'never'} s from the kill until the node list shows every killed node not ready (polled every 250 ms)`,
         `from the deadline: lost instances marked Lost/removed ${figures.lostMarkedSeconds ?? 'never'} s, replacements bound ${figures.reboundSeconds ?? 'never'} s, ` +
           `all Running on survivors (watch) ${figures.recoverSeconds ?? 'never'} s = recoverSeconds (${figures.recoverSinceKillSeconds ?? 'never'} s after the kill); ` +
