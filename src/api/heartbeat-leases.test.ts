@@ -272,6 +272,21 @@ describe('the heartbeat pace', () => {
     await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('11000');
   }, 20_000);
 
+  it('stretches the persist interval with the pace: 201 nodes at 20 a second rewrite the stored heartbeat after 132 s, not 60 s', async () => {
+    const clock = aClock();
+    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatWrites: writes, maxHeartbeatsPerSecond: 20 });
+    await registered(aStatus());
+    await moreNodes(200);
+    // The count is read again every 5 s (real time): the 11 s pace in the answer says it was.
+    await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('11000');
+    clock.advance(131_999);
+    await beat();
+    expect((await storedNode()).status?.lastHeartbeat).toBe(new Date(T0).toISOString());
+    clock.advance(1);
+    await beat();
+    expect((await storedNode()).status?.lastHeartbeat).toBe(clock.date().toISOString());
+  }, 20_000);
+
   it('asks nothing of agents on a server without leases', async () => {
     h = await startHarness();
     await registered(aStatus());

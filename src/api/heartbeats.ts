@@ -12,7 +12,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { getCondition, HEARTBEAT_INTERVAL_HEADER, LEASE_HEADER, LEASE_RENEWED, NotFoundError, setCondition, type GantryNode, type NodeStatus } from '../core/index.js';
-import { advisedIntervalFor, type NodeCount } from '../runtime/heartbeat-pace.js';
+import { advisedIntervalFor, BASE_HEARTBEAT_INTERVAL_MS, heartbeatIntervalFor, type NodeCount } from '../runtime/heartbeat-pace.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +24,7 @@ export interface HeartbeatOptions {
    * controller has to go by.
    */
   leases?: NodeLeases | undefined;
-  /** With leases: rewrite a ready node's `status.lastHeartbeat` once it is this old (default 60 s). */
+  /** With leases: rewrite a ready node's `status.lastHeartbeat` once it is this old (default 60 s; stretched in a big cluster, persistIntervalOf). */
   persistIntervalMs?: number | undefined;
   /** With leases: where the writes go after the answer; absent: the answer waits for them. */
   writes?: HeartbeatWrites | undefined;
@@ -45,10 +45,23 @@ export async function heartbeat(store: Store, name: string, now: Date, opts: Hea
   const node = await store.get('Node', undefined, name);
   if (!node) throw new NotFoundError('Node', undefined, name, `node "${name}" is not registered; the agent registers it (PUT /api/v1/nodes/${name}) and then heartbeats`);
   leases?.renew(name, now.getTime());
-  const persistMs = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
+  const persistMs = persistIntervalOf(opts);
   if (leases && !needsWrite(node, now, persistMs)) return;
   if (leases && writes) writes.start(name, () => persistHeartbeat(store, name, now, persistMs));
   else await persistHeartbeat(store, name, now, leases ? persistMs : 0);
+}
+
+/**
+ * How old a ready node's stored heartbeat may get before a heartbeat rewrites it: the persist
+ * interval (60 s), stretched as the pace stretches the heartbeats of a big cluster
+ * (heartbeat-pace.ts; by default 120 s at 5,000 nodes, 240 s at 10,000). Unstretched, those writes
+ * grew with the cluster (one Node update per node a minute: 83 a second at 5,000 nodes, 12% of
+ * an idle server's CPU there); stretched, they stay near the cap's (about 42 a second).
+ */
+export function persistIntervalOf(opts: Pick<HeartbeatOptions, 'persistIntervalMs' | 'nodes' | 'maxPerSecond'>): number {
+  const base = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
+  if (!opts.nodes) return base;
+  return Math.round((base * heartbeatIntervalFor(opts.nodes.current(), opts.maxPerSecond)) / BASE_HEARTBEAT_INTERVAL_MS);
 }
 
 /**

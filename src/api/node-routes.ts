@@ -23,7 +23,13 @@ export interface NodeRouteOptions {
 
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
   serve(app, ROUTES.heartbeat, async (req, reply) => {
-    await heartbeat(deps.store, req.params.name ?? '', opts.now(), { leases: deps.leases, persistIntervalMs: opts.heartbeatPersistMs, writes: opts.heartbeatWrites });
+    await heartbeat(deps.store, req.params.name ?? '', opts.now(), {
+      leases: deps.leases,
+      persistIntervalMs: opts.heartbeatPersistMs,
+      writes: opts.heartbeatWrites,
+      nodes: opts.nodes,
+      maxPerSecond: opts.maxHeartbeatsPerSecond,
+    });
     advisePace(reply, opts.nodes, opts.maxHeartbeatsPerSecond);
     return reply.code(204).send();
   });
