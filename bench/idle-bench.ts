@@ -2,9 +2,12 @@
 // `gantry sim` process of N hollow nodes with no workload (only the probe's two small services);
 // once every node is ready it waits --settle, then measures for --seconds: the server's and the
 // sim's CPU (from /proc), the requests the server answered by route (its own counters) and the
-// watch streams open. What is left is the floor every rollout pays on top of its own work:
-// heartbeats, watch bookmarks, the controllers' periodic passes. CPU per heartbeat divides all of
-// it by the heartbeats answered, so it is an upper bound of one heartbeat's cost.
+// watch streams open, and the store's writes (at idle: the heartbeats' refresh of the stored
+// lastHeartbeat, a wave of every node once per refresh interval since they all registered within
+// seconds, so the window must hold whole intervals: 240 s by default). What is left is the floor
+// every rollout pays on top of its own work: heartbeats, watch bookmarks, the controllers'
+// periodic passes. CPU per heartbeat divides all of it by the heartbeats answered, so it is an
+// upper bound of one heartbeat's cost.
 import type { FlagReader } from './lib/flags.js';
 import { LIVE_FLAGS, storeFlag } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
@@ -37,7 +40,7 @@ export const idleBench: Scenario = {
   description: 'hollow nodes and no workload: the server\'s and the sim\'s CPU a second, requests by route, CPU per heartbeat',
   flags: {
     ...liveFlags('nodes', 'racks', 'seed', 'timeout', 'profile', 'store', 'keep'),
-    seconds: { type: 'string', default: '60', value: '<n>', description: 'how long to measure once every node is ready and settled' },
+    seconds: { type: 'string', default: '240', value: '<n>', description: 'how long to measure once every node is ready and settled (a multiple of the stored heartbeat\'s refresh: 60 s, 120 s at 5,000 nodes, 240 s at 10,000)' },
     settle: { type: 'string', default: '15', value: '<n>', description: 'seconds to wait after every node is ready before measuring' },
     'max-heartbeats-per-second': { type: 'string', value: '<n>', description: 'passed to the server (its own default when absent): the heartbeat rate it paces agents to' },
   },
@@ -45,7 +48,8 @@ export const idleBench: Scenario = {
 };
 
 function readSettings(flags: FlagReader): IdleSettings {
-  const max = flags.string('max-heartbeats-per-second') === undefined ? undefined : flags.int('max-heartbeats-per-second', 1, 1_000_000);
+  // The server's own bounds (gantry server --max-heartbeats-per-second), so a typo fails here.
+  const max = flags.string('max-heartbeats-per-second') === undefined ? undefined : flags.int('max-heartbeats-per-second', 10, 100_000);
   // The live settings the session reads, without a workload (flags that would not apply are not offered).
   const live: LiveSettings = {
     nodes: flags.int('nodes'),
@@ -105,6 +109,7 @@ async function runIdle(s: IdleSettings, ctx: ScenarioContext): Promise<ScenarioR
     const serverCpu = session.serverSampler.cpuSecondsBetween(fromMs, toMs) / seconds;
     const simCpu = session.simSamplers.reduce((t, x) => t + x.cpuSecondsBetween(fromMs, toMs), 0) / seconds;
     const streams = sumOf(after, 'gantry_api_open_streams');
+    const writes = (sumOf(after, 'gantry_store_write_duration_seconds_count') - sumOf(before, 'gantry_store_write_duration_seconds_count')) / seconds;
     const perHeartbeatUs = (cores: number): number | null => (heartbeats > 0 ? round((cores * 1e6) / heartbeats, 1) : null);
     const proc = processFigures(session);
     const figures = {
@@ -115,6 +120,7 @@ async function runIdle(s: IdleSettings, ctx: ScenarioContext): Promise<ScenarioR
       requestsPerSecond: round(total, 1),
       busiestRoutes: rates.slice(0, 4).map(([route, r]) => `${route} ${Math.round(r)}/s`).join(', '),
       openStreams: streams,
+      storeWritesPerSecond: round(writes, 1),
       serverCores: round(serverCpu, 3),
       simCores: round(simCpu, 3),
       serverCpuUsPerHeartbeat: perHeartbeatUs(serverCpu),
@@ -128,7 +134,7 @@ async function runIdle(s: IdleSettings, ctx: ScenarioContext): Promise<ScenarioR
       summary: [
         `cluster: 1 gantry server process, 1 gantry sim process of ${s.nodes} hollow nodes (${NODE_CAPACITY}); server start to all nodes ready ${session.cluster.registerSeconds.toFixed(1)} s` +
           (s.maxHeartbeats === undefined ? '' : `; server --max-heartbeats-per-second ${s.maxHeartbeats}`),
-        `requests the server answered: ${figures.requestsPerSecond}/s (${figures.busiestRoutes || 'none'}); watch streams open: ${streams}`,
+        `requests the server answered: ${figures.requestsPerSecond}/s (${figures.busiestRoutes || 'none'}); watch streams open: ${streams}; store writes ${figures.storeWritesPerSecond}/s`,
         `CPU while idle: server ${figures.serverCores} cores, sim ${figures.simCores} cores` +
           ` -> per heartbeat (all idle work divided by heartbeats): server ${figures.serverCpuUsPerHeartbeat ?? '?'} µs, sim ${figures.simCpuUsPerHeartbeat ?? '?'} µs`,
         `host: 1-min load average ${String(proc.hostLoadAtStart)} at the start, ${String(proc.hostLoadAtEnd)} at the end; speed ${String(proc.hostSpeedAtStart)}k JSON round trips/s`,

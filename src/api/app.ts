@@ -86,9 +86,9 @@ export interface ApiDeps {
    * Without them every heartbeat is a store write. Give both sides the same table, or neither.
    */
   leases?: NodeLeases | undefined;
-  /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s. */
+  /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s, stretched in a big cluster (heartbeats.ts persistIntervalOf). */
   heartbeatPersistMs?: number | undefined;
-  /** With leases: the heartbeat rate big clusters are paced to (heartbeat-pace.ts); default 1,000 a second. */
+  /** With leases: the heartbeat rate big clusters are paced to (heartbeat-pace.ts); default 500 a second. */
   maxHeartbeatsPerSecond?: number | undefined;
   /**
    * With leases: where heartbeat writes run after their answers (heartbeats.ts); default a new

@@ -240,10 +240,10 @@ describe('a node’s report as its heartbeat', () => {
 });
 
 describe('the heartbeat pace', () => {
-  /** `count` more Node objects in the store (named from `from` on), a thousand per transaction. */
-  async function moreNodes(count: number, from = 0): Promise<void> {
+  /** `count` more Node objects in the store, a thousand per transaction. */
+  async function moreNodes(count: number): Promise<void> {
     for (let start = 0; start < count; start += 1000) {
-      const ops = Array.from({ length: Math.min(1000, count - start) }, (_, i) => ({ op: 'create' as const, object: aNode(`other-${from + start + i}`) }));
+      const ops = Array.from({ length: Math.min(1000, count - start) }, (_, i) => ({ op: 'create' as const, object: aNode(`other-${start + i}`) }));
       await h.store.txn(ops);
     }
   }
@@ -264,11 +264,8 @@ describe('the heartbeat pace', () => {
   it('paces to the rate the server was given (--max-heartbeats-per-second)', async () => {
     h = await startHarness({ leases: new NodeLeases(), heartbeatWrites: writes, maxHeartbeatsPerSecond: 20 });
     await registered(aStatus());
-    // 100 nodes at 20 a second: 5 s, the agents' own interval.
-    await moreNodes(99);
-    await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBeUndefined();
     // 201 nodes: 20 a second at 11 s (whole seconds, rounded up), where the default cap asks nothing.
-    await moreNodes(101, 99);
+    await moreNodes(200);
     await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('11000');
   }, 20_000);
 

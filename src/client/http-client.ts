@@ -19,6 +19,7 @@ import {
   HealthzSchema,
   kindInfo,
   HEARTBEAT_INTERVAL_HEADER,
+  MAX_HEARTBEAT_INTERVAL_MS,
   LEASE_HEADER,
   STATUS_EVENTS_HEADER,
   LEASE_RENEWED,
@@ -124,7 +125,7 @@ interface CallOptions {
 /** The answers that carry the server's heartbeat pace (Gantry-Heartbeat-Interval). */
 const PACED_ROUTES: ReadonlySet<RouteSpec> = new Set([ROUTES.heartbeat, ROUTES.statusBatch, ROUTES.events]);
 /** The longest heartbeat interval a server may ask of this client (a bad header cannot silence it). */
-export const MAX_ADVISED_HEARTBEAT_MS = 60_000;
+export const MAX_ADVISED_HEARTBEAT_MS = MAX_HEARTBEAT_INTERVAL_MS;
 
 function causeOf(e: unknown): string {
   if (!(e instanceof Error)) return String(e);

@@ -1,4 +1,4 @@
-import type { Store } from '../core/index.js';
+import { MAX_HEARTBEAT_INTERVAL_MS, type Store } from '../core/index.js';
 
 // How often agents heartbeat as the cluster grows: Nomad's answer to heartbeat load. Agents
 // heartbeat at their own interval (5 s by default) until the cluster has more Nodes than
@@ -26,10 +26,15 @@ export const BASE_HEARTBEAT_INTERVAL_MS = 5000;
  */
 export const MAX_HEARTBEATS_PER_SECOND = 500;
 
-/** The interval the server asks of every agent with `nodes` nodes: at least the base, whole seconds. */
+/**
+ * The interval the server asks of every agent with `nodes` nodes: at least the base, whole
+ * seconds, and at most the 60 s agents take (MAX_HEARTBEAT_INTERVAL_MS): past that a cluster
+ * sends more than `maxPerSecond`, rather than the node controller waiting for beats that do not
+ * come that slowly.
+ */
 export function heartbeatIntervalFor(nodes: number, maxPerSecond = MAX_HEARTBEATS_PER_SECOND): number {
   const spread = Math.ceil(nodes / maxPerSecond) * 1000;
-  return Math.max(BASE_HEARTBEAT_INTERVAL_MS, spread);
+  return Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.max(BASE_HEARTBEAT_INTERVAL_MS, spread));
 }
 
 /** The extra silence the node controller tolerates because of that interval (0 below the cap). */

@@ -29,6 +29,11 @@ export class NodeLeases {
     return n;
   }
 
+  /** How many nodes hold a lease (every node heard from and not forgotten). */
+  get size(): number {
+    return this.renewed.size;
+  }
+
   /** Drops the lease of a node that no longer exists. */
   forget(name: string): void {
     this.renewed.delete(name);

@@ -26,6 +26,7 @@ import { buildApp } from '../api/app.js';
 import { AuditLog } from '../api/audit-log.js';
 import { EventRecorder, type EventRetention } from '../runtime/event-recorder.js';
 import { DEFAULT_CONTROLLER_OPTIONS, startControllers } from '../controllers/index.js';
+import { heartbeatStretchMs } from '../runtime/heartbeat-pace.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { LoopMonitor } from '../runtime/loop-monitor.js';
 import { UnavailableError } from '../core/index.js';
@@ -70,7 +71,7 @@ export interface StartServerOptions {
   nodeGracePeriodMs?: number;
   /** --node-startup-grace: how long after the start a node not heard from yet may stay silent; default 60 s. */
   nodeStartupGraceMs?: number | undefined;
-  /** --max-heartbeats-per-second: the heartbeat rate big clusters are paced to (runtime/heartbeat-pace.ts); default 1,000. */
+  /** --max-heartbeats-per-second: the heartbeat rate big clusters are paced to (runtime/heartbeat-pace.ts); default 500. */
   maxHeartbeatsPerSecond?: number | undefined;
   /** --auto-uid-range: uids for runAsUser auto; default 100000-165535. */
   autoUidRange?: { first: number; last: number } | undefined;
@@ -192,11 +193,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // One recorder for agents' events (API) and the controllers' own, so repeats aggregate.
     const events = new EventRecorder(store);
     // Heartbeats renew these in memory (the API) and the node controller reads them: a heartbeat
-    // is a store write only when the node turns ready or its stored heartbeat is a minute old.
+    // is a store write only when the node turns ready or its stored heartbeat is a minute old
+    // (longer in a big cluster: api/heartbeats.ts persistIntervalOf).
     // On etcd they are shared by every server (etcd-node-leases.ts): heartbeats reach any of them.
     const leases = store instanceof EtcdStore ? new EtcdNodeLeases(store.etcd, store.clusterPrefix, logger.child({ component: 'node-leases' })) : new NodeLeases();
     const graceMs = opts.nodeGracePeriodMs ?? DEFAULT_CONTROLLER_OPTIONS.nodeGracePeriodMs;
-    metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - graceMs));
+    // Fresh: heard from within the silence the node controller tolerates, the grace period
+    // stretched by a big cluster's slower heartbeats (heartbeat-pace.ts; by the leases' count).
+    metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - graceMs - heartbeatStretchMs(leases.size, opts.maxHeartbeatsPerSecond)));
     if (leases instanceof EtcdNodeLeases) leasesDone = leases.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'node leases stopped'));
     if (opts.lb) {
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });

@@ -69,6 +69,8 @@ export const LEASE_RENEWED = 'renewed';
  * heartbeat this often (ms) at the least: it grows with the cluster (runtime/heartbeat-pace.ts).
  */
 export const HEARTBEAT_INTERVAL_HEADER = 'gantry-heartbeat-interval';
+/** The longest interval a server asks of agents, and the longest an agent takes (a bad header cannot silence it). */
+export const MAX_HEARTBEAT_INTERVAL_MS = 60_000;
 
 
 const NAME = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$';

@@ -69,7 +69,7 @@ export function NodesPage() {
             <Table.Th>State</Table.Th>
             <Table.Th w="30%">Requests</Table.Th>
             <Table.Th>Conditions and labels</Table.Th>
-            <Table.Th title="the last heartbeat written to the store (at most once a minute)">Heartbeat stored</Table.Th>
+            <Table.Th title="the last heartbeat written to the store (at most once a minute; less often in a cluster of thousands of nodes)">Heartbeat stored</Table.Th>
             <Table.Th>Actions</Table.Th>
           </Table.Tr>
         </Table.Thead>
