@@ -12,10 +12,9 @@ import type { FlagReader } from './lib/flags.js';
 import { LIVE_FLAGS, storeFlag } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
 import { healthFigures, processFigures } from './lib/live-report.js';
-import { LiveSession, NODE_CAPACITY } from './lib/live-session.js';
+import { LiveSession, NODE_CAPACITY, requestRates } from './lib/live-session.js';
 import { round } from './lib/rollout.js';
 import { sleep } from './lib/sleep.js';
-import type { MetricSample } from './lib/server-metrics.js';
 import { sumOf } from './lib/server-metrics.js';
 import type { FlagSpec, Scenario, ScenarioContext, ScenarioResult } from './scenario.js';
 
@@ -70,22 +69,6 @@ function readSettings(flags: FlagReader): IdleSettings {
   return { ...live, seconds: flags.int('seconds', 5, 3600), settleSeconds: flags.int('settle', 0, 600), maxHeartbeats: max };
 }
 
-const REQUESTS = 'gantry_api_request_duration_seconds_count';
-
-/** Requests a second by route between two scrapes, busiest first. */
-function routeRates(before: readonly MetricSample[], after: readonly MetricSample[], seconds: number): [string, number][] {
-  const byRoute = (samples: readonly MetricSample[]): Map<string, number> => {
-    const m = new Map<string, number>();
-    for (const x of samples) if (x.name === REQUESTS) m.set(x.labels.route ?? '?', (m.get(x.labels.route ?? '?') ?? 0) + x.value);
-    return m;
-  };
-  const was = byRoute(before);
-  return [...byRoute(after)]
-    .map(([route, n]): [string, number] => [route, (n - (was.get(route) ?? 0)) / seconds])
-    .filter(([, r]) => r > 0)
-    .sort((a, b) => b[1] - a[1]);
-}
-
 async function runIdle(s: IdleSettings, ctx: ScenarioContext): Promise<ScenarioResult> {
   const serverArgs = s.maxHeartbeats === undefined ? [] : ['--max-heartbeats-per-second', String(s.maxHeartbeats)];
   const session = await LiveSession.start({ settings: s, groups: [{ prefix: 'hollow', nodes: s.nodes, seed: s.seed }], nodeGracePeriod: '15s', serverArgs }, ctx.signal);
@@ -103,8 +86,7 @@ async function runIdle(s: IdleSettings, ctx: ScenarioContext): Promise<ScenarioR
     const toMs = session.now();
     const seconds = (toMs - fromMs) / 1000;
     if (before.length === 0 || after.length === 0) throw new Error('the server\'s /metrics did not answer, so no request counts');
-    const rates = routeRates(before, after, seconds);
-    const total = rates.reduce((t, [, r]) => t + r, 0);
+    const { total, top: rates } = requestRates(before, after, 'gantry_api_request_duration_seconds_count', seconds, Number.POSITIVE_INFINITY);
     const heartbeats = rates.find(([route]) => route === 'nodes.heartbeat')?.[1] ?? 0;
     const serverCpu = session.serverSampler.cpuSecondsBetween(fromMs, toMs) / seconds;
     const simCpu = session.simSamplers.reduce((t, x) => t + x.cpuSecondsBetween(fromMs, toMs), 0) / seconds;

@@ -296,8 +296,8 @@ export class LiveSession {
   }
 }
 
-/** Requests a second between two scrapes of a counter labelled by route: the total and the four busiest routes. */
-function requestRates(before: readonly MetricSample[], after: readonly MetricSample[], name: string, seconds: number): { total: number; top: [string, number][] } {
+/** Requests a second between two scrapes of a counter labelled by route: the total and the `top` busiest routes (default 4). */
+export function requestRates(before: readonly MetricSample[], after: readonly MetricSample[], name: string, seconds: number, top = 4): { total: number; top: [string, number][] } {
   const byRoute = (samples: readonly MetricSample[]): Map<string, number> => {
     const m = new Map<string, number>();
     for (const x of samples) if (x.name === name) m.set(x.labels.route ?? '?', (m.get(x.labels.route ?? '?') ?? 0) + x.value);
@@ -305,5 +305,5 @@ function requestRates(before: readonly MetricSample[], after: readonly MetricSam
   };
   const was = byRoute(before);
   const rates = [...byRoute(after)].map(([route, n]): [string, number] => [route, (n - (was.get(route) ?? 0)) / seconds]).filter(([, r]) => r > 0);
-  return { total: rates.reduce((t, [, r]) => t + r, 0), top: rates.sort((a, b) => b[1] - a[1]).slice(0, 4) };
+  return { total: rates.reduce((t, [, r]) => t + r, 0), top: rates.sort((a, b) => b[1] - a[1]).slice(0, top) };
 }
