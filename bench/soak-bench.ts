@@ -11,9 +11,12 @@
 // warm-up minutes; with the server's own 1 h they would grow for an hour of churn). RSS
 // (mean over a minute), the state file and the events stored are read at its start and end, and
 // each must grow less than 10%. Stalls are the server's loop windows over 100 ms in the phase.
+// Beside RSS it prints the JS heap's floor (the least heap in use in a span, from the server's
+// loop lines): per cycle, and over the phase's first and last two minutes. A floor that climbs
+// cycle after cycle is memory kept (a leak); RSS alone also counts garbage and freed pages.
 import type { CronJob, Manifest } from '../src/core/index.js';
 import type { FlagReader } from './lib/flags.js';
-import { serverHealthFigures, stateBytes } from './lib/health-figures.js';
+import { serverHealthFigures, serverHeapFloors, stateBytes } from './lib/health-figures.js';
 import { describeWorkload, duration, LIVE_FLAGS, readLiveSettings } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
 import { processFigures } from './lib/live-report.js';
@@ -29,6 +32,8 @@ const STEADY = 'hollow';
 const FLAPPY = 'flappy';
 const GROWTH_LIMIT = 0.1;
 const MEAN_WINDOW_MS = 60_000;
+/** The span whose least heap in use is the floor at the steady phase's start and end. */
+const HEAP_FLOOR_WINDOW_MS = 120_000;
 
 interface SoakSettings extends LiveSettings {
   minutes: number;
@@ -91,6 +96,9 @@ function updated(svc: ServiceManifest, cycle: number): ServiceManifest {
 
 interface Reading {
   atMs: number;
+  /** Epoch ms of the reading and of the cycle's start (the heap floor's span). */
+  epochMs: number;
+  cycleStartEpochMs: number;
   rssMiB: number;
   stateMiB: number;
   events: number;
@@ -124,10 +132,12 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
 
     const flapSim = cluster.sims.get(FLAPPY)!;
     const readings: Reading[] = [];
-    const read = async (): Promise<Reading> => {
+    const read = async (cycleStartEpochMs: number): Promise<Reading> => {
       const metrics = await fetchMetrics(cluster.url, cluster.adminToken, cluster.ca, 60_000).catch(() => []);
       const r = {
         atMs: session.now(),
+        epochMs: Date.now(),
+        cycleStartEpochMs,
         rssMiB: session.serverSampler.samples.at(-1)?.rssMiB ?? Number.NaN,
         stateMiB: (await stateBytes(cluster.dataDir)) / 2 ** 20,
         events: sumOf(metrics, 'gantry_events'),
@@ -153,6 +163,7 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
         session.progress('steady phase starts');
       }
       const cycleStart = session.now();
+      const cycleStartEpoch = Date.now();
       const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
         try {
           await fn();
@@ -182,21 +193,31 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
         frozenAt = undefined;
         session.progress(`cycle ${cycle}: thawed the flappy nodes (SIGCONT)`);
       }
-      const r = await read();
+      const r = await read(cycleStartEpoch);
+      // The previous cycle's floor: its loop lines are all in the log by now.
+      const prev = readings.at(-2);
+      const prevFloor = prev ? (await serverHeapFloors(cluster.dataDir, [{ fromEpochMs: prev.cycleStartEpochMs, toEpochMs: cycleStartEpoch }]))[0]! : Number.NaN;
       session.progress(
-        `cycle ${cycle + 1}/${totalCycles}: server RSS ${r.rssMiB.toFixed(0)} MiB, state file ${r.stateMiB.toFixed(1)} MiB, ${r.events} events, ${r.running} Running`,
+        `cycle ${cycle + 1}/${totalCycles}: server RSS ${r.rssMiB.toFixed(0)} MiB${Number.isNaN(prevFloor) ? '' : ` (heap floor of cycle ${cycle}: ${prevFloor} MiB)`}, state file ${r.stateMiB.toFixed(1)} MiB, ${r.events} events, ${r.running} Running`,
       );
       await sleep(Math.max(0, s.cycleMs - (session.now() - cycleStart)), ctx.signal);
     }
     if (frozenAt !== undefined) flapSim.freeze(false);
     const endMs = session.now();
     const endEpoch = Date.now();
-    const end = await read();
+    const end = await read(Date.now());
     const startMs = steadyStartMs ?? churnStart;
     const start = readings.find((r) => r.atMs >= startMs) ?? readings[0]!;
     const samples = session.serverSampler.samples;
     const rssStart = meanRss(samples, startMs, startMs + MEAN_WINDOW_MS);
     const rssEnd = meanRss(samples, endMs - MEAN_WINDOW_MS, endMs);
+    const startEpoch = steadyStartEpoch || Date.now() - (endMs - startMs);
+    const [heapStart, heapEnd] = await serverHeapFloors(cluster.dataDir, [
+      { fromEpochMs: startEpoch, toEpochMs: startEpoch + HEAP_FLOOR_WINDOW_MS },
+      { fromEpochMs: endEpoch - HEAP_FLOOR_WINDOW_MS, toEpochMs: endEpoch },
+    ]);
+    // A cycle's span runs to the next cycle's start (the last reading's, at the end, to itself).
+    const cycleFloors = await serverHeapFloors(cluster.dataDir, readings.map((r, i) => ({ fromEpochMs: r.cycleStartEpochMs, toEpochMs: readings[i + 1]?.cycleStartEpochMs ?? r.epochMs })));
     const loop = await serverHealthFigures(cluster.dataDir, { fromEpochMs: steadyStartEpoch || Date.now() - (endMs - startMs), toEpochMs: endEpoch });
     const violations = [...failures];
     const check = (what: string, g: number): void => {
@@ -222,6 +243,9 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       steadyRssStartMiB: round(rssStart, 0),
       steadyRssEndMiB: round(rssEnd, 0),
       rssGrowthPercent: pct(rssGrowth),
+      steadyHeapFloorStartMiB: Number.isNaN(heapStart!) ? null : heapStart!,
+      steadyHeapFloorEndMiB: Number.isNaN(heapEnd!) ? null : heapEnd!,
+      heapFloorGrowthPercent: Number.isNaN(heapStart!) || Number.isNaN(heapEnd!) ? null : pct(growth(heapStart!, heapEnd!)),
       stateStartMiB: round(start.stateMiB, 1),
       stateEndMiB: round(end.stateMiB, 1),
       stateGrowthPercent: pct(stateGrowth),
@@ -232,11 +256,11 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       ...proc,
       violations: violations.length,
     };
-    const chart = (title: string, unit: string, pick: (r: Reading) => number): LineChartSpec => ({
+    const chart = (title: string, unit: string, pick: (r: Reading, i: number) => number): LineChartSpec => ({
       title,
       xLabel: 'seconds since the churn started',
       yLabel: unit,
-      series: [{ name: title, points: readings.map((r) => [(r.atMs - churnStart) / 1000, pick(r)] as [number, number]) }],
+      series: [{ name: title, points: readings.map((r, i) => [(r.atMs - churnStart) / 1000, pick(r, i)] as [number, number]).filter(([, y]) => !Number.isNaN(y)) }],
     });
     return {
       title: `soak: ${describeWorkload(s)}, ${s.minutes} min of churn every ${s.cycleMs / 1000} s`,
@@ -244,13 +268,14 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
         `cluster: 1 gantry server (--event-ttl ${s.eventTtl}), sim processes of ${s.nodes - flappy} + ${flappy} (flappy) hollow nodes (${NODE_CAPACITY}); ${s.cronJobs} CronJobs @every 1m`,
         `churn: ${totalCycles} cycles (${s.warmupCycles} warm-up) of one scale up by half and one back, one rolling update; the flappy nodes frozen ${freezes} times for two cycles`,
         `server RSS (mean over the first and last minute of the steady phase): ${figures.steadyRssStartMiB} -> ${figures.steadyRssEndMiB} MiB (${figures.rssGrowthPercent}%, limit < 10%)`,
+        `server JS heap floor (least in use over the first and last two minutes of the steady phase): ${String(figures.steadyHeapFloorStartMiB)} -> ${String(figures.steadyHeapFloorEndMiB)} MiB (${String(figures.heapFloorGrowthPercent)}%; not a limit: it tells kept memory from garbage)`,
         `state file: ${figures.stateStartMiB} -> ${figures.stateEndMiB} MiB (${figures.stateGrowthPercent}%); events stored: ${start.events} -> ${end.events} (${figures.eventsGrowthPercent}%)`,
         `stalls in the steady phase: ${String(loop.serverLoopStallWindows)} of ${String(loop.serverLoopWindows)} loop windows over 100 ms, max delay ${String(loop.serverLoopMaxMs)} ms`,
         `server peak RSS ${String(proc.serverPeakRssMiB)} MiB over the run; load ${String(proc.hostLoadAtStart)} -> ${String(proc.hostLoadAtEnd)}`,
       ],
       figures,
       violations,
-      charts: [chart('server RSS', 'MiB', (r) => r.rssMiB), chart('state file', 'MiB', (r) => r.stateMiB), chart('events stored', 'events', (r) => r.events)],
+      charts: [chart('server RSS', 'MiB', (r) => r.rssMiB), chart('server JS heap floor (per cycle)', 'MiB', (_r, i) => cycleFloors[i] ?? Number.NaN), chart('state file', 'MiB', (r) => r.stateMiB), chart('events stored', 'events', (r) => r.events)],
     };
   });
 }

@@ -40,6 +40,8 @@ interface LoopWindow {
   maxMs: number;
   /** The window's longest garbage-collection pause, ms (absent from an older server's log). */
   gcMaxMs?: number | undefined;
+  /** The JS heap in use at the window's end, MiB (absent from an older server's log). */
+  heapUsedMiB?: number | undefined;
   /** When the server logged it (pino's epoch ms). */
   time: number;
 }
@@ -52,12 +54,26 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
     if (!line.includes('"event loop delay"')) continue;
     try {
       const o = JSON.parse(line) as Partial<LoopWindow>;
-      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, time: o.time ?? 0 });
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, time: o.time ?? 0 });
     } catch {
       // a torn last line: skip it
     }
   }
   return out;
+}
+
+/**
+ * The server's JS heap floor in each span (epoch ms): the least heap in use at the end of any of
+ * its loop windows, MiB, or NaN when the span has none. What the heap holds after collections,
+ * so a floor that climbs from span to span is memory kept, where RSS also counts garbage waiting
+ * for a major collection and pages the allocator has not returned.
+ */
+export async function serverHeapFloors(dataDir: string, spans: readonly { fromEpochMs: number; toEpochMs: number }[]): Promise<number[]> {
+  const all = await loopWindows(join(dataDir, 'server.log'));
+  return spans.map(({ fromEpochMs, toEpochMs }) => {
+    const xs = all.filter((w) => w.time >= fromEpochMs && w.time <= toEpochMs && w.heapUsedMiB !== undefined).map((w) => w.heapUsedMiB!);
+    return xs.length ? Math.min(...xs) : Number.NaN;
+  });
 }
 
 /** Bytes of state.db and its WAL. */
