@@ -4,7 +4,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { EventCorrelator } from '../runtime/event-correlator.js';
-import { NodeCount } from '../runtime/heartbeat-pace.js';
+import { NodeCount, type HeartbeatRate } from '../runtime/heartbeat-pace.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { API_VERSION, DEFAULT_NAMESPACE, isAppError, ROUTES, type SecretKeyRotation } from '../core/index.js';
@@ -88,8 +88,11 @@ export interface ApiDeps {
   leases?: NodeLeases | undefined;
   /** With leases: how stale a ready node's stored `lastHeartbeat` may get; default 60 s, stretched in a big cluster (heartbeats.ts persistIntervalOf). */
   heartbeatPersistMs?: number | undefined;
-  /** With leases: the heartbeat rate big clusters are paced to (heartbeat-pace.ts); default 500 a second. */
-  maxHeartbeatsPerSecond?: number | undefined;
+  /**
+   * With leases: the heartbeat rate big clusters are paced to (heartbeat-pace.ts), read at each
+   * answer; default 500 a second. On etcd the leader's (server/etcd-heartbeat-pace.ts).
+   */
+  heartbeatRate?: HeartbeatRate | undefined;
   /**
    * With leases: where heartbeat writes run after their answers (heartbeats.ts); default a new
    * one. Tests pass their own to wait for them.
@@ -162,7 +165,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const heartbeatWrites = deps.leases ? (deps.heartbeatWrites ?? new HeartbeatWrites(deps.logger.child({ component: 'heartbeats' }))) : undefined;
   // The cluster's size for the heartbeat pace (runtime/heartbeat-pace.ts); only with leases.
   const nodeCount = deps.leases ? new NodeCount(deps.store) : undefined;
-  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites, nodes: nodeCount, maxPerSecond: deps.maxHeartbeatsPerSecond };
+  const heartbeatOpts = { leases: deps.leases, persistIntervalMs: deps.heartbeatPersistMs, writes: heartbeatWrites, nodes: nodeCount, rate: deps.heartbeatRate };
   const routeDeps: RouteDeps = {
     store: deps.store,
     limiter,
@@ -231,7 +234,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerRolloutRoutes(app, routeDeps);
   registerInstanceRoutes(app, routeDeps, agentEvents);
   registerInstanceStopRoutes(app, routeDeps);
-  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites, nodes: nodeCount, maxHeartbeatsPerSecond: deps.maxHeartbeatsPerSecond });
+  registerNodeRoutes(app, routeDeps, { now: deps.now ?? (() => new Date()), heartbeatPersistMs: deps.heartbeatPersistMs, heartbeatWrites, nodes: nodeCount, heartbeatRate: deps.heartbeatRate });
   registerEventRoutes(app, routeDeps, agentEvents);
   registerConfigFileRoutes(app, routeDeps);
   registerJoinRoutes(app, routeDeps, deps.join, deps.now ?? (() => new Date()));

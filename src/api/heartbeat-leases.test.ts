@@ -261,17 +261,21 @@ describe('the heartbeat pace', () => {
     expect(report.headers['gantry-heartbeat-interval']).toBe('21000');
   }, 20_000);
 
-  it('paces to the rate the server was given (--max-heartbeats-per-second)', async () => {
-    h = await startHarness({ leases: new NodeLeases(), heartbeatWrites: writes, maxHeartbeatsPerSecond: 20 });
+  it('paces to the rate the server was given (--max-heartbeats-per-second), read at each answer (on etcd the leader’s)', async () => {
+    let rate = 20;
+    h = await startHarness({ leases: new NodeLeases(), heartbeatWrites: writes, heartbeatRate: () => rate });
     await registered(aStatus());
     // 201 nodes: 20 a second at 11 s (whole seconds, rounded up), where the default cap asks nothing.
     await moreNodes(200);
     await expect.poll(async () => (await beat()).headers['gantry-heartbeat-interval'], { timeout: 10_000, interval: 500 }).toBe('11000');
+    // A new leader paces at 10 a second: the next answer asks for 21 s.
+    rate = 10;
+    expect((await beat()).headers['gantry-heartbeat-interval']).toBe('21000');
   }, 20_000);
 
   it('stretches the persist interval with the pace: 201 nodes at 20 a second rewrite the stored heartbeat after 132 s, not 60 s', async () => {
     const clock = aClock();
-    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatWrites: writes, maxHeartbeatsPerSecond: 20 });
+    h = await startHarness({ now: clock.date, leases: new NodeLeases(), heartbeatWrites: writes, heartbeatRate: () => 20 });
     await registered(aStatus());
     await moreNodes(200);
     // The count is read again every 5 s (real time): the 11 s pace in the answer says it was.

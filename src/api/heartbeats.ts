@@ -12,7 +12,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { getCondition, HEARTBEAT_INTERVAL_HEADER, LEASE_HEADER, LEASE_RENEWED, NotFoundError, setCondition, type GantryNode, type NodeStatus } from '../core/index.js';
-import { advisedIntervalFor, BASE_HEARTBEAT_INTERVAL_MS, heartbeatIntervalFor, type NodeCount } from '../runtime/heartbeat-pace.js';
+import { advisedIntervalFor, BASE_HEARTBEAT_INTERVAL_MS, heartbeatIntervalFor, type HeartbeatRate, type NodeCount } from '../runtime/heartbeat-pace.js';
 import type { NodeLeases } from '../runtime/node-leases.js';
 import { retryOnConflict } from '../runtime/retry-on-conflict.js';
 import type { Store } from '../store/store.js';
@@ -30,8 +30,8 @@ export interface HeartbeatOptions {
   writes?: HeartbeatWrites | undefined;
   /** With leases: the cluster's size, for the pace the answers ask of agents (heartbeat-pace.ts). */
   nodes?: NodeCount | undefined;
-  /** The heartbeat rate that pace aims at, all nodes together (default MAX_HEARTBEATS_PER_SECOND). */
-  maxPerSecond?: number | undefined;
+  /** The heartbeat rate that pace aims at, all nodes together, read at each use (default MAX_HEARTBEATS_PER_SECOND). */
+  rate?: HeartbeatRate | undefined;
 }
 
 const DEFAULT_HEARTBEAT_PERSIST_MS = 60_000;
@@ -58,10 +58,10 @@ export async function heartbeat(store: Store, name: string, now: Date, opts: Hea
  * grew with the cluster (one Node update per node a minute: 83 a second at 5,000 nodes, 12% of
  * an idle server's CPU there); stretched, they stay near the cap's (about 42 a second).
  */
-export function persistIntervalOf(opts: Pick<HeartbeatOptions, 'persistIntervalMs' | 'nodes' | 'maxPerSecond'>): number {
+export function persistIntervalOf(opts: Pick<HeartbeatOptions, 'persistIntervalMs' | 'nodes' | 'rate'>): number {
   const base = opts.persistIntervalMs ?? DEFAULT_HEARTBEAT_PERSIST_MS;
   if (!opts.nodes) return base;
-  return Math.round((base * heartbeatIntervalFor(opts.nodes.current(), opts.maxPerSecond)) / BASE_HEARTBEAT_INTERVAL_MS);
+  return Math.round((base * heartbeatIntervalFor(opts.nodes.current(), opts.rate?.())) / BASE_HEARTBEAT_INTERVAL_MS);
 }
 
 /**
@@ -79,7 +79,7 @@ export async function heartbeatFromReport(store: Store, node: string | undefined
     return; // not registered: its real heartbeat gets the 404 that makes the agent register again
   }
   void reply.header(LEASE_HEADER, LEASE_RENEWED);
-  advisePace(reply, opts.nodes, opts.maxPerSecond);
+  advisePace(reply, opts.nodes, opts.rate);
 }
 
 /**
@@ -87,8 +87,8 @@ export async function heartbeatFromReport(store: Store, node: string | undefined
  * the answer to a heartbeat or a report taken as one; below the cap (or without a count), nothing:
  * the agent keeps its own.
  */
-export function advisePace(reply: FastifyReply, nodes: NodeCount | undefined, maxPerSecond?: number): void {
-  const interval = nodes && advisedIntervalFor(nodes.current(), maxPerSecond);
+export function advisePace(reply: FastifyReply, nodes: NodeCount | undefined, rate?: HeartbeatRate): void {
+  const interval = nodes && advisedIntervalFor(nodes.current(), rate?.());
   if (interval !== undefined) void reply.header(HEARTBEAT_INTERVAL_HEADER, String(interval));
 }
 

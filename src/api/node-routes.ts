@@ -6,7 +6,7 @@ import { NotFoundError, ROUTES } from '../core/index.js';
 import { NODE_ACTIONS, nodeAction, type NodeAction } from './node-actions.js';
 import type { RouteDeps } from './route-deps.js';
 import { serve } from './serve-route.js';
-import type { NodeCount } from '../runtime/heartbeat-pace.js';
+import type { HeartbeatRate, NodeCount } from '../runtime/heartbeat-pace.js';
 import { advisePace, heartbeat, type HeartbeatWrites } from './heartbeats.js';
 
 export interface NodeRouteOptions {
@@ -17,8 +17,8 @@ export interface NodeRouteOptions {
   heartbeatWrites?: HeartbeatWrites | undefined;
   /** With leases: the cluster's size, for the heartbeat pace the answers ask for. */
   nodes?: NodeCount | undefined;
-  /** The heartbeat rate the pace aims at (server --max-heartbeats-per-second). */
-  maxHeartbeatsPerSecond?: number | undefined;
+  /** The heartbeat rate the pace aims at, read at each answer (server --max-heartbeats-per-second; on etcd the leader's). */
+  heartbeatRate?: HeartbeatRate | undefined;
 }
 
 export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: NodeRouteOptions): void {
@@ -28,9 +28,9 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps, opts: 
       persistIntervalMs: opts.heartbeatPersistMs,
       writes: opts.heartbeatWrites,
       nodes: opts.nodes,
-      maxPerSecond: opts.maxHeartbeatsPerSecond,
+      rate: opts.heartbeatRate,
     });
-    advisePace(reply, opts.nodes, opts.maxHeartbeatsPerSecond);
+    advisePace(reply, opts.nodes, opts.heartbeatRate);
     return reply.code(204).send();
   });
   serve(app, ROUTES.nodeAction, async (req, reply) => {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../core/index.js';
-import { MAX_HEARTBEATS_PER_SECOND } from '../runtime/heartbeat-pace.js';
+import { HEARTBEAT_RATE_RANGE, isHeartbeatRate, MAX_HEARTBEATS_PER_SECOND } from '../runtime/heartbeat-pace.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './version-info.js';
 import { parseDnsTtl } from './discovery-options.js';
@@ -33,7 +33,7 @@ export function serverCommand(ctx: CliContext) {
     .option('--insecure', 'with --no-tls: allow plain HTTP on a non-loopback address (a warning at every start)')
     .option('--node-grace-period <duration>', 'a node silent this long is marked not ready', '15s')
     .option('--node-startup-grace <duration>', 'after a start, a node not heard from yet is marked not ready only this long after it (agents must reconnect first)', '60s')
-    .option('--max-heartbeats-per-second <n>', 'big clusters: agents are asked to heartbeat less often so that all together send about this many a second (whole seconds, at least 5 s apart); a node may then stay silent longer before it is marked not ready', String(MAX_HEARTBEATS_PER_SECOND))
+    .option('--max-heartbeats-per-second <n>', 'big clusters: agents are asked to heartbeat less often so that all together send about this many a second (whole seconds, at least 5 s apart); a node may then stay silent longer before it is marked not ready; on etcd every server uses the rate of the leader', String(MAX_HEARTBEATS_PER_SECOND))
     .option('--auto-uid-range <first-last>', 'uids for containers with runAsUser: auto, one per instance on its node', '100000-165535')
     .option('--event-ttl <duration>', 'events are deleted this long after their last occurrence', '1h')
     .option('--max-events <count>', 'at most this many events are kept (the oldest go first), and at most 100 per object', '200000')
@@ -152,8 +152,8 @@ export function parseEventRetention(ttlText: string, maxText: string): { maxAgeM
 /** --max-heartbeats-per-second: a whole number from 10 to 100,000. */
 export function parseMaxHeartbeats(text: string): number {
   const n = /^[0-9]{1,6}$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(n >= 10 && n <= 100_000)) {
-    throw new UsageError(`--max-heartbeats-per-second must be a whole number from 10 to 100000, like ${MAX_HEARTBEATS_PER_SECOND}, not "${text}"`);
+  if (!isHeartbeatRate(n)) {
+    throw new UsageError(`--max-heartbeats-per-second must be a whole number from ${HEARTBEAT_RATE_RANGE.min} to ${HEARTBEAT_RATE_RANGE.max}, like ${MAX_HEARTBEATS_PER_SECOND}, not "${text}"`);
   }
   return n;
 }

@@ -25,6 +25,20 @@ export const BASE_HEARTBEAT_INTERVAL_MS = 5000;
  * -> 0.283 sim cores from 1,000 to 500 a second; a rollout pays that floor too.
  */
 export const MAX_HEARTBEATS_PER_SECOND = 500;
+/** The rates a server takes (--max-heartbeats-per-second), and a leader's published one must be in. */
+export const HEARTBEAT_RATE_RANGE = { min: 10, max: 100_000 } as const;
+
+/** Whether `n` is a rate a server takes: a whole number in HEARTBEAT_RATE_RANGE. */
+export function isHeartbeatRate(n: number): boolean {
+  return Number.isInteger(n) && n >= HEARTBEAT_RATE_RANGE.min && n <= HEARTBEAT_RATE_RANGE.max;
+}
+
+/**
+ * The rate the pace aims at, read at each use: on one server its own flag; on etcd the leader's,
+ * which every server answers with, so the intervals agents are asked for are the ones the
+ * leader's node controller stretches its patience by (server/etcd-heartbeat-pace.ts).
+ */
+export type HeartbeatRate = () => number;
 
 /**
  * The interval the server asks of every agent with `nodes` nodes: at least the base, whole

@@ -26,10 +26,10 @@ import { buildApp } from '../api/app.js';
 import { AuditLog } from '../api/audit-log.js';
 import { EventRecorder, type EventRetention } from '../runtime/event-recorder.js';
 import { DEFAULT_CONTROLLER_OPTIONS, startControllers } from '../controllers/index.js';
-import { heartbeatStretchMs } from '../runtime/heartbeat-pace.js';
+import { heartbeatStretchMs, MAX_HEARTBEATS_PER_SECOND } from '../runtime/heartbeat-pace.js';
 import { NodeLeases } from '../runtime/node-leases.js';
 import { LoopMonitor } from '../runtime/loop-monitor.js';
-import { UnavailableError } from '../core/index.js';
+import { sleep, UnavailableError, untilAborted } from '../core/index.js';
 import { Catalog } from '../discovery/catalog.js';
 import { DnsServer, type DnsListenAddress } from '../discovery/dns-server.js';
 import { LoadBalancer } from '../discovery/haproxy/load-balancer.js';
@@ -39,6 +39,7 @@ import { EtcdStore, openEtcdStore } from '../store/etcd-store.js';
 import type { Store } from '../store/store.js';
 import { EtcdLeaderLease } from './etcd-leader-lease.js';
 import { EtcdNodeLeases } from './etcd-node-leases.js';
+import { EtcdHeartbeatPace } from './etcd-heartbeat-pace.js';
 import { clusterCounts, instrumentStore } from '../runtime/instrumented-store.js';
 import { ServerMetrics } from '../runtime/metrics.js';
 import { ensureClusterSecrets, ensureDataDir, privateStateFiles } from './data-dir.js';
@@ -189,6 +190,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let lb: LoadBalancer | undefined;
   let lbDone: Promise<void> = Promise.resolve();
   let leasesDone: Promise<void> = Promise.resolve();
+  let paceDone: Promise<void> = Promise.resolve();
   try {
     // One recorder for agents' events (API) and the controllers' own, so repeats aggregate.
     const events = new EventRecorder(store);
@@ -200,7 +202,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const graceMs = opts.nodeGracePeriodMs ?? DEFAULT_CONTROLLER_OPTIONS.nodeGracePeriodMs;
     // Fresh: heard from within the silence the node controller tolerates, the grace period
     // stretched by a big cluster's slower heartbeats (heartbeat-pace.ts; by the leases' count).
-    metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - graceMs - heartbeatStretchMs(leases.size, opts.maxHeartbeatsPerSecond)));
+    // The heartbeat rate the API paces agents by: this server's own; on etcd the leader's, which
+    // its node controller's patience follows (etcd-heartbeat-pace.ts).
+    const ownRate = opts.maxHeartbeatsPerSecond ?? MAX_HEARTBEATS_PER_SECOND;
+    const pace = store instanceof EtcdStore ? new EtcdHeartbeatPace(store.etcd, store.clusterPrefix, ownRate, logger.child({ component: 'heartbeat-pace' })) : undefined;
+    const heartbeatRate = pace ? pace.rate : () => ownRate;
+    if (pace) paceDone = pace.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'heartbeat pace stopped'));
+    metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - graceMs - heartbeatStretchMs(leases.size, heartbeatRate())));
     if (leases instanceof EtcdNodeLeases) leasesDone = leases.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'node leases stopped'));
     if (opts.lb) {
       lb = new LoadBalancer({ store, catalog, events, logger: logger.child({ component: 'lb' }), dataDir: opts.dataDir, address: opts.lb.address, httpPort: opts.lb.httpPort });
@@ -209,7 +217,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = new AuditLog({ dir: join(opts.dataDir, 'audit') });
     // Joins: the cluster CA and per-node agent endpoint secrets (derived from a key of the data dir).
     joining = await joinDeps(opts.dataDir, secrets.endpointKey, tls?.ca);
-    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS, sessionIdContext: sessionIdContext(secrets.clusterId) }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, maxHeartbeatsPerSecond: opts.maxHeartbeatsPerSecond, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
+    const apiDeps = { store, adminToken: secrets.adminToken, audit, metrics, rotateSecretKey: () => rotateSecretKey(opts.dataDir, store), https: tls && { cert: tls.certPem, key: tls.keyPem, sessionTimeoutSeconds: SESSION_TICKET_SECONDS, sessionIdContext: sessionIdContext(secrets.clusterId) }, agentTls: tls && { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem }, logger, version: opts.version ?? 'unknown', clusterId: secrets.clusterId, events, leases, heartbeatRate, catalog, loadBalancer: lb, join: joining, execTicketKey: createHmac('sha256', secrets.endpointKey).update('exec-tickets').digest(), consoleDir: consoleDir() };
     app = await buildApp(apiDeps);
     if (tls) stopTicketKeys = keepSessionTicketKeys(app.server as unknown as TlsServer, secrets.ticketKey);
     // On etcd the lease is elected among the servers, and the leader's writes are fenced with it.
@@ -228,7 +236,21 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         signal,
         options: { ...(opts.nodeGracePeriodMs !== undefined ? { nodeGracePeriodMs: opts.nodeGracePeriodMs } : {}), ...(opts.nodeStartupGraceMs !== undefined ? { nodeStartupGraceMs: opts.nodeStartupGraceMs } : {}), ...(opts.maxHeartbeatsPerSecond !== undefined ? { maxHeartbeatsPerSecond: opts.maxHeartbeatsPerSecond } : {}), ...(opts.autoUidRange ? { autoUidRange: opts.autoUidRange } : {}), ...(opts.eventRetention ? { eventRetention: opts.eventRetention } : {}) },
       }).done;
-    leader = runLeaderOnly(lease, [controllers], leaderStop.signal, logger.child({ component: 'leader' }));
+    // On etcd the leader writes its heartbeat rate for every server to pace agents by.
+    const publishPace = async (signal: AbortSignal): Promise<void> => {
+      if (!pace) return untilAborted(signal);
+      for (let delayMs = 500; !signal.aborted; delayMs = Math.min(delayMs * 2, 10_000)) {
+        try {
+          await pace.publish(lease instanceof EtcdLeaderLease ? lease.fence() : undefined);
+          break;
+        } catch (e) {
+          logger.warn({ err: (e as Error).message }, 'could not publish the heartbeat pace; retrying');
+          await sleep(delayMs, signal).catch(() => undefined);
+        }
+      }
+      return untilAborted(signal);
+    };
+    leader = runLeaderOnly(lease, [controllers, publishPace], leaderStop.signal, logger.child({ component: 'leader' }));
     await app.listen({ host, port, backlog: LISTEN_BACKLOG });
     if (opts.dnsListen && opts.dnsListen.length > 0) {
       // Before the catalog has read the store, every name would be NXDOMAIN (and cached as such).
@@ -249,6 +271,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     serverStop.abort();
     await lbDone.catch(() => undefined);
     await leasesDone.catch(() => undefined);
+    await paceDone.catch(() => undefined);
     await catalogDone.catch(() => undefined);
     await store.close();
     await lock.release();
@@ -282,6 +305,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await lbDone;
       await catalogDone;
       await leasesDone;
+      await paceDone;
       // 4. Close the store (SQLite writes its watch history now); the data directory is free for the next server.
       const storeStart = performance.now();
       await store.close();

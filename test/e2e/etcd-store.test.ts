@@ -13,9 +13,11 @@ import { startEtcdMember, type EtcdMember } from '../../src/server/etcd-member.j
 import { ensureClusterTls, loadCertificateAuthority } from '../../src/server/tls.js';
 import { openEtcdStore, type EtcdStoreOptions, type Fence } from '../../src/store/etcd-store.js';
 import { EtcdLeaderLease } from '../../src/server/etcd-leader-lease.js';
+import { EtcdHeartbeatPace } from '../../src/server/etcd-heartbeat-pace.js';
 import { storeConformance } from '../../src/store/test-store-conformance.js';
 import { readUntil, withReplicas } from '../../src/store/test-helpers.js';
 import { freePort } from '../support/gantry-process.js';
+import { waitFor } from '../support/wait.js';
 
 let dir = '';
 let member: EtcdMember | undefined;
@@ -176,6 +178,54 @@ describe('etcd leader lease', () => {
       await lease.release();
       await store.close();
       await lone.stop();
+    }
+  });
+});
+
+describe('etcd heartbeat pace', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('paces every server by the leader’s rate; a deposed leader cannot publish its own', async () => {
+    const opts = on();
+    const store = await openEtcdStore(opts);
+    const prefix = opts.prefix as string;
+    const first = new EtcdLeaderLease({ client: store.etcd, prefix, identity: 'first', logger, retryEveryMs: 100 });
+    const second = new EtcdLeaderLease({ client: store.etcd, prefix, identity: 'second', logger, retryEveryMs: 100 });
+    // The first server runs at 500 heartbeats a second, the second was given 20.
+    const paceA = new EtcdHeartbeatPace(store.etcd, prefix, 500, logger);
+    const paceB = new EtcdHeartbeatPace(store.etcd, prefix, 20, logger);
+    const stop = new AbortController();
+    const runs = [paceA.run(stop.signal), paceB.run(stop.signal)];
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      // No leader has written one: each goes by its own.
+      expect([paceA.rate(), paceB.rate()]).toEqual([500, 20]);
+      await first.acquire(stop.signal);
+      const oldFence = first.fence() as Fence;
+      await paceA.publish(oldFence);
+      await waitFor('the follower to take the leader’s rate', async () => paceB.rate() === 500, 5000, 25);
+      // A value no server takes is ignored.
+      await store.etcd.kv.put({ key: Buffer.from(`${prefix}heartbeat-pace`), value: Buffer.from('5') });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(paceB.rate()).toBe(500);
+      // The first's lease goes; the second wins and publishes its 20; the deposed first cannot write 500 back.
+      const campaign = second.acquire(stop.signal);
+      await store.etcd.leaseClient.leaseRevoke({ ID: (await store.etcd.kv.range({ key: Buffer.from(`${prefix}leader`) })).kvs[0]?.lease });
+      await campaign;
+      await paceB.publish(second.fence());
+      await waitFor('the old leader to take the new leader’s rate', async () => paceA.rate() === 20, 5000, 25);
+      const err = await paceA.publish(oldFence).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toContain('no longer holds the leader lease');
+      await new Promise((r) => setTimeout(r, 300));
+      expect([paceA.rate(), paceB.rate()]).toEqual([20, 20]);
+      expect((await store.etcd.kv.range({ key: Buffer.from(`${prefix}heartbeat-pace`) })).kvs[0]?.value.toString()).toBe('20');
+    } finally {
+      stop.abort();
+      await Promise.all(runs);
+      await first.release();
+      await second.release();
+      await store.close();
     }
   });
 });
