@@ -5,7 +5,7 @@
 // - every --flap-every cycles the `flappy` sim process (--flap-percent of the nodes) is frozen
 //   (SIGSTOP: its nodes stop heartbeating, are marked not ready, their instances replaced), and
 //   thawed (SIGCONT) two cycles later: the hosts come back with their old containers;
-// - --cronjobs CronJobs fire every minute all along.
+// - --cronjobs CronJobs fire every minute all along (each run `sleep 5`: it ends 5 s later).
 // The steady phase starts after --warmup cycles (the event store fills, compaction starts: the
 // server runs with --event-ttl 5m by default, so events reach their steady count within the six
 // warm-up minutes; with the server's own 1 h they would grow for an hour of churn). RSS
@@ -83,7 +83,11 @@ function cronJobManifest(name: string): Manifest<CronJob> {
       schedule: '@every 1m',
       successfulJobsHistoryLimit: 1,
       failedJobsHistoryLimit: 1,
-      jobTemplate: { containers: [{ name: 'main', image: 'bench/batch:1', resources: { cpu: '10m', memory: '8Mi' } }] },
+      // A hollow container with `sleep 5` exits 0 after 5 s (drivers/fake): each run finishes, as
+      // a real batch job would. Until the twentieth session it ran until stopped, so with
+      // concurrencyPolicy Allow every minute added ten Jobs that never ended (100,050 Running grew
+      // to 100,297 over the phase) and the soak measured a workload that only grew.
+      jobTemplate: { containers: [{ name: 'main', image: 'bench/batch:1', command: ['sleep', '5'], resources: { cpu: '10m', memory: '8Mi' } }] },
     },
   };
 }

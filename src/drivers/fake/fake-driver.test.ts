@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DriverEvent } from '../driver.js';
 import { aLaunch, aSidecar } from '../test-helpers.js';
 import { FakeDriver } from './fake-driver.js';
@@ -30,6 +30,30 @@ describe('FakeDriver', () => {
     await d.destroy(id);
     await d.destroy(id);
     expect(await d.inspect(id)).toBeUndefined();
+  });
+
+  it('ends a container whose command is `sleep <seconds>` with exit code 0 that long after its start, as a batch job; other commands run until stopped', async () => {
+    vi.useFakeTimers();
+    try {
+      const d = aFakeDriver();
+      const job = await d.create(aLaunch({ spec: { name: 'main', image: 'batch:1', command: ['sleep', '2'] } }));
+      const idle = await d.create(aLaunch({ spec: { name: 'main', image: 'batch:1', command: ['sleep', '2147483647'] } }));
+      const web = await d.create(aLaunch());
+      for (const id of [job, idle, web]) await d.start(id);
+      await vi.advanceTimersByTimeAsync(1999);
+      expect((await d.inspect(job))?.running).toBe(true);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await d.inspect(job)).toMatchObject({ running: false, exitCode: 0 });
+      // Started again, it sleeps its 2 s again; stopped before, it ends by the signal and no timer fires later.
+      await d.start(job);
+      await d.stop(job, 10);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(await d.inspect(job)).toMatchObject({ running: false, exitCode: 143 });
+      expect((await d.inspect(idle))?.running).toBe(true);
+      expect((await d.inspect(web))?.running).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('allocates host ports from 30000 on the first container only, honouring fixed ones', async () => {

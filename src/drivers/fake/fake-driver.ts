@@ -1,6 +1,9 @@
 // An in-memory Driver: instant containers for unit tests and for the hollow nodes of
 // `gantry sim` (thousands of nodes in one process). Per container it keeps one small record and
-// no timer; events and followed logs wake through one listener set per driver.
+// no timer; events and followed logs wake through one listener set per driver. Containers run
+// until stopped, except one whose command is `sleep <seconds>` (up to a day): it exits 0 that long
+// after its start, as a batch job does (one timer while it runs); a longer sleep (a warm run's
+// idle command) runs until stopped.
 import {
   ConflictError,
   ImageNotFoundError,
@@ -74,6 +77,9 @@ interface FakeContainer {
   cpuset?: string | undefined;
   /** The User it runs as (runAsUser, auto resolved): test hook userOf. */
   user?: string | undefined;
+  /** Its command is `sleep <seconds>`: it exits 0 this long after each start. */
+  exitAfterMs?: number | undefined;
+  exitTimer?: NodeJS.Timeout | undefined;
 }
 
 type Listener = (e: DriverEvent) => void;
@@ -82,6 +88,15 @@ const FIRST_HOST_PORT = 30000;
 /** Exit codes of a process killed by a signal: 128 + its number. */
 const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 const HOST_IP = '127.0.0.1';
+/** The longest `sleep` a fake container ends by itself; longer ones run until stopped. */
+const MAX_SLEEP_MS = 24 * 3600 * 1000;
+
+/** How long a container with `command` runs before it exits 0: `sleep <seconds>` up to a day; else never. */
+function sleepMsOf(command: readonly string[] | undefined): number | undefined {
+  if (command?.length !== 2 || command[0] !== 'sleep' || !/^[0-9]{1,6}(\.[0-9]{1,3})?$/.test(command[1]!)) return undefined;
+  const ms = Number(command[1]) * 1000;
+  return ms <= MAX_SLEEP_MS ? ms : undefined;
+}
 
 export class FakeDriver implements Driver {
   readonly name = 'fake';
@@ -220,6 +235,7 @@ export class FakeDriver implements Driver {
       mounts: launch.mounts?.map((m) => m.volume) ?? [],
       ...(launch.cpuset ? { cpuset: launch.cpuset } : {}),
       ...(launchUser(launch) !== undefined ? { user: launchUser(launch) } : {}),
+      ...(sleepMsOf(launch.spec.command) !== undefined ? { exitAfterMs: sleepMsOf(launch.spec.command) } : {}),
     });
     return id;
   }
@@ -254,6 +270,13 @@ export class FakeDriver implements Driver {
     this.emit({ id, action: 'start', instanceUid: c.instance.uid });
     const exitCode = this.exitOnStart.get(c.container);
     if (exitCode !== undefined) this.halt(c, exitCode);
+    else if (c.exitAfterMs !== undefined) {
+      const timer = setTimeout(() => {
+        if (c.running && c.exitTimer === timer) this.halt(c, 0);
+      }, c.exitAfterMs);
+      timer.unref();
+      c.exitTimer = timer;
+    }
     return this.toState(c);
   }
 
@@ -439,6 +462,7 @@ export class FakeDriver implements Driver {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const c of this.containers.values()) clearTimeout(c.exitTimer);
     // Wake every waiting events()/logs() consumer so it sees `closed` and ends.
     for (const l of [...this.listeners]) l({ id: '', action: 'destroy' });
   }
@@ -446,6 +470,8 @@ export class FakeDriver implements Driver {
   // ---- internals ----
 
   private halt(c: FakeContainer, exitCode: number): void {
+    clearTimeout(c.exitTimer);
+    c.exitTimer = undefined;
     c.running = false;
     c.exitCode = exitCode;
     c.finishedAt = new Date().toISOString();
