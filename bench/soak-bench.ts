@@ -16,7 +16,7 @@
 // cycle after cycle is memory kept (a leak); RSS alone also counts garbage and freed pages.
 import type { CronJob, Manifest } from '../src/core/index.js';
 import type { FlagReader } from './lib/flags.js';
-import { serverHealthFigures, serverHeapFloors, stateBytes } from './lib/health-figures.js';
+import { serverHealthFigures, serverHeapFloors, serverMemoryMeans, stateBytes } from './lib/health-figures.js';
 import { describeWorkload, duration, LIVE_FLAGS, readLiveSettings } from './lib/live-flags.js';
 import type { LiveSettings } from './lib/live-flags.js';
 import { processFigures } from './lib/live-report.js';
@@ -221,6 +221,10 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       { fromEpochMs: endEpoch - HEAP_FLOOR_WINDOW_MS, toEpochMs: endEpoch },
     ]);
     // A cycle's span runs to the next cycle's start (the last reading's, at the end, to itself).
+    const [memStart, memEnd] = await serverMemoryMeans(cluster.dataDir, [
+      { fromEpochMs: startEpoch, toEpochMs: startEpoch + HEAP_FLOOR_WINDOW_MS },
+      { fromEpochMs: endEpoch - HEAP_FLOOR_WINDOW_MS, toEpochMs: endEpoch },
+    ]);
     const cycleFloors = await serverHeapFloors(cluster.dataDir, readings.map((r, i) => ({ fromEpochMs: r.cycleStartEpochMs, toEpochMs: readings[i + 1]?.cycleStartEpochMs ?? r.epochMs })));
     const loop = await serverHealthFigures(cluster.dataDir, { fromEpochMs: steadyStartEpoch || Date.now() - (endMs - startMs), toEpochMs: endEpoch });
     const violations = [...failures];
@@ -250,6 +254,10 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       steadyHeapFloorStartMiB: Number.isNaN(heapStart!) ? null : heapStart!,
       steadyHeapFloorEndMiB: Number.isNaN(heapEnd!) ? null : heapEnd!,
       heapFloorGrowthPercent: Number.isNaN(heapStart!) || Number.isNaN(heapEnd!) ? null : pct(growth(heapStart!, heapEnd!)),
+      steadyHeapTotalStartMiB: Number.isNaN(memStart!.heapTotal) ? null : round(memStart!.heapTotal, 0),
+      steadyHeapTotalEndMiB: Number.isNaN(memEnd!.heapTotal) ? null : round(memEnd!.heapTotal, 0),
+      steadyOutsideHeapStartMiB: Number.isNaN(memStart!.outside) ? null : round(memStart!.outside, 0),
+      steadyOutsideHeapEndMiB: Number.isNaN(memEnd!.outside) ? null : round(memEnd!.outside, 0),
       stateStartMiB: round(start.stateMiB, 1),
       stateEndMiB: round(end.stateMiB, 1),
       stateGrowthPercent: pct(stateGrowth),
@@ -273,6 +281,7 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
         `churn: ${totalCycles} cycles (${s.warmupCycles} warm-up) of one scale up by half and one back, one rolling update; the flappy nodes frozen ${freezes} times for two cycles`,
         `server RSS (mean over the first and last minute of the steady phase): ${figures.steadyRssStartMiB} -> ${figures.steadyRssEndMiB} MiB (${figures.rssGrowthPercent}%, limit < 10%)`,
         `server JS heap floor (least in use over the first and last two minutes of the steady phase): ${String(figures.steadyHeapFloorStartMiB)} -> ${String(figures.steadyHeapFloorEndMiB)} MiB (${String(figures.heapFloorGrowthPercent)}%; not a limit: it tells kept memory from garbage)`,
+        `server resident memory (means over the same minutes): JS heap held ${String(figures.steadyHeapTotalStartMiB)} -> ${String(figures.steadyHeapTotalEndMiB)} MiB, outside the JS heap ${String(figures.steadyOutsideHeapStartMiB)} -> ${String(figures.steadyOutsideHeapEndMiB)} MiB`,
         `state file: ${figures.stateStartMiB} -> ${figures.stateEndMiB} MiB (${figures.stateGrowthPercent}%); events stored: ${start.events} -> ${end.events} (${figures.eventsGrowthPercent}%)`,
         `stalls in the steady phase: ${String(loop.serverLoopStallWindows)} of ${String(loop.serverLoopWindows)} loop windows over 100 ms, max delay ${String(loop.serverLoopMaxMs)} ms`,
         `server peak RSS ${String(proc.serverPeakRssMiB)} MiB over the run; load ${String(proc.hostLoadAtStart)} -> ${String(proc.hostLoadAtEnd)}`,

@@ -42,6 +42,9 @@ interface LoopWindow {
   gcMaxMs?: number | undefined;
   /** The JS heap in use at the window's end, MiB (absent from an older server's log). */
   heapUsedMiB?: number | undefined;
+  /** The heap V8 holds (used or not) and the resident size at the window's end, MiB (absent from older logs). */
+  heapTotalMiB?: number | undefined;
+  rssMiB?: number | undefined;
   /** When the server logged it (pino's epoch ms). */
   time: number;
 }
@@ -54,7 +57,7 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
     if (!line.includes('"event loop delay"')) continue;
     try {
       const o = JSON.parse(line) as Partial<LoopWindow>;
-      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, time: o.time ?? 0 });
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, heapTotalMiB: o.heapTotalMiB, rssMiB: o.rssMiB, time: o.time ?? 0 });
     } catch {
       // a torn last line: skip it
     }
@@ -73,6 +76,21 @@ export async function serverHeapFloors(dataDir: string, spans: readonly { fromEp
   return spans.map(({ fromEpochMs, toEpochMs }) => {
     const xs = all.filter((w) => w.time >= fromEpochMs && w.time <= toEpochMs && w.heapUsedMiB !== undefined).map((w) => w.heapUsedMiB!);
     return xs.length ? Math.min(...xs) : Number.NaN;
+  });
+}
+
+/**
+ * Where the server's resident memory was in each span (epoch ms), means of its loop windows, MiB
+ * (NaN without them): `heapTotal`, the JS heap V8 holds from the system, used or not; `outside`,
+ * resident memory outside it (RSS less heapTotal: code, native allocations such as SQLite's and
+ * TLS's, the allocator's free lists). Which of the two grows says where an RSS creep is.
+ */
+export async function serverMemoryMeans(dataDir: string, spans: readonly { fromEpochMs: number; toEpochMs: number }[]): Promise<{ heapTotal: number; outside: number }[]> {
+  const all = await loopWindows(join(dataDir, 'server.log'));
+  const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  return spans.map(({ fromEpochMs, toEpochMs }) => {
+    const ws = all.filter((w) => w.time >= fromEpochMs && w.time <= toEpochMs && w.heapTotalMiB !== undefined && w.rssMiB !== undefined);
+    return { heapTotal: mean(ws.map((w) => w.heapTotalMiB!)), outside: mean(ws.map((w) => w.rssMiB! - w.heapTotalMiB!)) };
   });
 }
 

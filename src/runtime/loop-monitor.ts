@@ -24,8 +24,12 @@ export interface LoopDelayWindow {
   maxMs: number;
   /** The largest max of any window since the monitor started, ms. */
   runMaxMs: number;
-  /** Where the process's memory is at the window's end, MiB: the JS heap, memory outside it (Buffers, TLS), resident. */
+  /**
+   * Where the process's memory is at the window's end, MiB: the JS heap in use and as committed
+   * (what V8 holds from the system, used or not), memory outside it (Buffers, TLS), resident.
+   */
   heapUsedMiB: number;
+  heapTotalMiB: number;
   externalMiB: number;
   rssMiB: number;
   /**
@@ -77,6 +81,7 @@ export class LoopMonitor {
       maxMs: ms(h.max),
       runMaxMs: 0,
       heapUsedMiB: mib(mem.heapUsed),
+      heapTotalMiB: mib(mem.heapTotal),
       externalMiB: mib(mem.external),
       rssMiB: mib(mem.rss),
       gcMs: Math.round(this.gc.ms),
