@@ -65,7 +65,8 @@ function cronJobManifest(name: string, every: string): Manifest<CronJob> {
       schedule: `@every ${every}`,
       successfulJobsHistoryLimit: 1,
       failedJobsHistoryLimit: 1,
-      jobTemplate: { containers: [{ name: 'main', image: 'bench/batch:1', resources: { cpu: '10m', memory: '8Mi' } }] },
+      // `sleep 1`: a hollow node ends the run after a second (drivers/fake), so Jobs finish rather than pile up.
+      jobTemplate: { containers: [{ name: 'main', image: 'bench/batch:1', command: ['sleep', '1'], resources: { cpu: '10m', memory: '8Mi' } }] },
     },
   };
 }

@@ -85,8 +85,8 @@ function cronJobManifest(name: string): Manifest<CronJob> {
       failedJobsHistoryLimit: 1,
       // A hollow container with `sleep 5` exits 0 after 5 s (drivers/fake): each run finishes, as
       // a real batch job would. Until the twentieth session it ran until stopped, so with
-      // concurrencyPolicy Allow every minute added ten Jobs that never ended (100,050 Running grew
-      // to 100,297 over the phase) and the soak measured a workload that only grew.
+      // concurrencyPolicy Allow every minute added ten Jobs that never ended (100,054 Running at
+      // the steady phase's start grew to 100,297; nominal 100,050): a workload that only grew.
       jobTemplate: { containers: [{ name: 'main', image: 'bench/batch:1', command: ['sleep', '5'], resources: { cpu: '10m', memory: '8Mi' } }] },
     },
   };
@@ -220,11 +220,12 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       { fromEpochMs: startEpoch, toEpochMs: startEpoch + HEAP_FLOOR_WINDOW_MS },
       { fromEpochMs: endEpoch - HEAP_FLOOR_WINDOW_MS, toEpochMs: endEpoch },
     ]);
-    // A cycle's span runs to the next cycle's start (the last reading's, at the end, to itself).
+    // Over the same minute as the RSS means, so the two add up.
     const [memStart, memEnd] = await serverMemoryMeans(cluster.dataDir, [
-      { fromEpochMs: startEpoch, toEpochMs: startEpoch + HEAP_FLOOR_WINDOW_MS },
-      { fromEpochMs: endEpoch - HEAP_FLOOR_WINDOW_MS, toEpochMs: endEpoch },
+      { fromEpochMs: startEpoch, toEpochMs: startEpoch + MEAN_WINDOW_MS },
+      { fromEpochMs: endEpoch - MEAN_WINDOW_MS, toEpochMs: endEpoch },
     ]);
+    // A cycle's span runs to the next cycle's start (the last reading's, at the end, to itself).
     const cycleFloors = await serverHeapFloors(cluster.dataDir, readings.map((r, i) => ({ fromEpochMs: r.cycleStartEpochMs, toEpochMs: readings[i + 1]?.cycleStartEpochMs ?? r.epochMs })));
     const loop = await serverHealthFigures(cluster.dataDir, { fromEpochMs: steadyStartEpoch || Date.now() - (endMs - startMs), toEpochMs: endEpoch });
     const violations = [...failures];
@@ -281,7 +282,7 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
         `churn: ${totalCycles} cycles (${s.warmupCycles} warm-up) of one scale up by half and one back, one rolling update; the flappy nodes frozen ${freezes} times for two cycles`,
         `server RSS (mean over the first and last minute of the steady phase): ${figures.steadyRssStartMiB} -> ${figures.steadyRssEndMiB} MiB (${figures.rssGrowthPercent}%, limit < 10%)`,
         `server JS heap floor (least in use over the first and last two minutes of the steady phase): ${String(figures.steadyHeapFloorStartMiB)} -> ${String(figures.steadyHeapFloorEndMiB)} MiB (${String(figures.heapFloorGrowthPercent)}%; not a limit: it tells kept memory from garbage)`,
-        `server resident memory (means over the same minutes): JS heap held ${String(figures.steadyHeapTotalStartMiB)} -> ${String(figures.steadyHeapTotalEndMiB)} MiB, outside the JS heap ${String(figures.steadyOutsideHeapStartMiB)} -> ${String(figures.steadyOutsideHeapEndMiB)} MiB`,
+        `server resident memory (means over the first and last minute, as RSS): JS heap held ${String(figures.steadyHeapTotalStartMiB)} -> ${String(figures.steadyHeapTotalEndMiB)} MiB, outside the JS heap ${String(figures.steadyOutsideHeapStartMiB)} -> ${String(figures.steadyOutsideHeapEndMiB)} MiB`,
         `state file: ${figures.stateStartMiB} -> ${figures.stateEndMiB} MiB (${figures.stateGrowthPercent}%); events stored: ${start.events} -> ${end.events} (${figures.eventsGrowthPercent}%)`,
         `stalls in the steady phase: ${String(loop.serverLoopStallWindows)} of ${String(loop.serverLoopWindows)} loop windows over 100 ms, max delay ${String(loop.serverLoopMaxMs)} ms`,
         `server peak RSS ${String(proc.serverPeakRssMiB)} MiB over the run; load ${String(proc.hostLoadAtStart)} -> ${String(proc.hostLoadAtEnd)}`,

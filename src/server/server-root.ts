@@ -207,7 +207,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const ownRate = opts.maxHeartbeatsPerSecond ?? MAX_HEARTBEATS_PER_SECOND;
     const pace = store instanceof EtcdStore ? new EtcdHeartbeatPace(store.etcd, store.clusterPrefix, ownRate, logger.child({ component: 'heartbeat-pace' })) : undefined;
     const heartbeatRate = pace ? pace.rate : () => ownRate;
-    if (pace) paceDone = pace.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'heartbeat pace stopped'));
+    if (pace) paceDone = pace.run(serverStop.signal);
     metrics.countFreshLeases(() => leases.countRenewedSince(Date.now() - graceMs - heartbeatStretchMs(leases.size, heartbeatRate())));
     if (leases instanceof EtcdNodeLeases) leasesDone = leases.run(serverStop.signal).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'node leases stopped'));
     if (opts.lb) {
@@ -241,7 +241,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       if (!pace) return untilAborted(signal);
       for (let delayMs = 500; !signal.aborted; delayMs = Math.min(delayMs * 2, 10_000)) {
         try {
-          await pace.publish(lease instanceof EtcdLeaderLease ? lease.fence() : undefined);
+          const fence = lease instanceof EtcdLeaderLease ? lease.fence() : undefined;
+          // An etcd lease without a fence is one just lost: nothing to write (the signal ends this part).
+          if (lease instanceof EtcdLeaderLease && !fence) break;
+          await pace.publish(fence);
           break;
         } catch (e) {
           logger.warn({ err: (e as Error).message }, 'could not publish the heartbeat pace; retrying');

@@ -28,6 +28,8 @@ interface Server {
   url: string;
   /** Log names of this server's starts, newest last. */
   logs: string[];
+  /** Flags of its own, beside the shared ones. */
+  args: string[];
 }
 
 describe('HA: three servers on a three-member etcd', () => {
@@ -63,7 +65,7 @@ describe('HA: three servers on a three-member etcd', () => {
 
   const startServer = async (s: Server, logName: string): Promise<void> => {
     const port = new URL(s.url).port;
-    s.proc = s.g.spawn(logName, ['server', '--listen', `127.0.0.1:${port}`, ...etcdFlags]);
+    s.proc = s.g.spawn(logName, ['server', '--listen', `127.0.0.1:${port}`, ...etcdFlags, ...s.args]);
     s.logs.push(logName);
     s.g.url = s.url;
     await s.g.waitReady(logName);
@@ -92,7 +94,8 @@ describe('HA: three servers on a three-member etcd', () => {
         await mkdir(join(g.dataDir, 'tls'), { recursive: true, mode: 0o700 });
         for (const f of SHARED_FILES) await copyFile(join(first.dataDir, f.path), join(g.dataDir, f.path));
       }
-      const s: Server = { g, proc: undefined as unknown as ChildProcess, url: `https://127.0.0.1:${await freePort()}`, logs: [] };
+      // Server 3 is given another heartbeat rate: it must pace agents by the leader's.
+      const s: Server = { g, proc: undefined as unknown as ChildProcess, url: `https://127.0.0.1:${await freePort()}`, logs: [], args: i === 2 ? ['--max-heartbeats-per-second', '20'] : [] };
       servers.push(s);
       await startServer(s, 'server');
     }
@@ -124,6 +127,14 @@ describe('HA: three servers on a three-member etcd', () => {
     expect((await servers[1]!.g.apply(webService('web', 5, image))).code).toBe(0);
     await waitFor('5 ready instances', async () => (await ready()).length === 5, 120_000);
   }, 180_000);
+
+  it('paces heartbeats by the leader’s rate on every server: the one given another says so', async () => {
+    expect(await leader()).toBe(servers[0]);
+    const follower = servers[2]!;
+    await waitFor('the follower to take the leader’s heartbeat rate', async () =>
+      follower.g.logOf(follower.logs[follower.logs.length - 1] as string).includes("the leader paces heartbeats at 500 a second, this server's --max-heartbeats-per-second is 20"),
+    30_000);
+  }, 60_000);
 
   it('elects a new leader within 20 s of a kill -9, scales to 8 through another server, restarts and duplicates nothing', async () => {
     const containersBefore = await containersWithLabels({ 'io.gantry.cluster': servers[0]!.g.clusterId }, false);

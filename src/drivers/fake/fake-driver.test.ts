@@ -51,6 +51,12 @@ describe('FakeDriver', () => {
       expect(await d.inspect(job)).toMatchObject({ running: false, exitCode: 143 });
       expect((await d.inspect(idle))?.running).toBe(true);
       expect((await d.inspect(web))?.running).toBe(true);
+      // A ghost's process is gone: its sleep does not end it (nothing could say so).
+      const ghost = await d.create(aLaunch({ spec: { name: 'main', image: 'batch:1', command: ['sleep', '1'] } }));
+      await d.start(ghost);
+      d.makeGhost(ghost);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect((await d.inspect(ghost))?.running).toBe(true);
     } finally {
       vi.useRealTimers();
     }

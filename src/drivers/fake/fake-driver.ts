@@ -131,6 +131,8 @@ export class FakeDriver implements Driver {
   crash(id: string, exitCode = 1, oomKilled = false): void {
     const c = this.mustGet(id);
     if (!c.running) return;
+    clearTimeout(c.exitTimer);
+    c.exitTimer = undefined;
     c.running = false;
     c.exitCode = exitCode;
     c.oomKilled = oomKilled || undefined;
@@ -272,7 +274,8 @@ export class FakeDriver implements Driver {
     if (exitCode !== undefined) this.halt(c, exitCode);
     else if (c.exitAfterMs !== undefined) {
       const timer = setTimeout(() => {
-        if (c.running && c.exitTimer === timer) this.halt(c, 0);
+        // A ghost's process is gone: it cannot exit (nor say so).
+        if (c.running && !c.ghost && c.exitTimer === timer) this.halt(c, 0);
       }, c.exitAfterMs);
       timer.unref();
       c.exitTimer = timer;
