@@ -23,6 +23,7 @@ import { processFigures } from './lib/live-report.js';
 import { LiveSession, NODE_CAPACITY } from './lib/live-session.js';
 import { workloadServices, type ServiceManifest } from './lib/live-workload.js';
 import { rollout, round } from './lib/rollout.js';
+import { describeSplit, residentSplit, type ResidentSplit } from './lib/smaps.js';
 import { fetchMetrics, sumOf } from './lib/server-metrics.js';
 import { sleep } from './lib/sleep.js';
 import type { LineChartSpec } from './lib/svg-line-chart.js';
@@ -157,6 +158,7 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
     let freezes = 0;
     let steadyStartMs: number | undefined;
     let steadyStartEpoch = 0;
+    let splitStart: ResidentSplit | undefined;
     const failures: string[] = [];
     const churnStart = session.now();
     for (let cycle = 0; cycle < totalCycles; cycle++) {
@@ -164,7 +166,8 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       if (cycle === s.warmupCycles) {
         steadyStartMs = session.now();
         steadyStartEpoch = Date.now();
-        session.progress('steady phase starts');
+        splitStart = await residentSplit(cluster.server.pid);
+        session.progress(`steady phase starts; server resident memory: ${describeSplit(splitStart)}`);
       }
       const cycleStart = session.now();
       const cycleStartEpoch = Date.now();
@@ -210,6 +213,7 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
     const endMs = session.now();
     const endEpoch = Date.now();
     const end = await read(Date.now());
+    const splitEnd = await residentSplit(cluster.server.pid);
     const startMs = steadyStartMs ?? churnStart;
     const start = readings.find((r) => r.atMs >= startMs) ?? readings[0]!;
     const samples = session.serverSampler.samples;
@@ -259,6 +263,10 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
       steadyHeapTotalEndMiB: Number.isNaN(memEnd!.heapTotal) ? null : round(memEnd!.heapTotal, 0),
       steadyOutsideHeapStartMiB: Number.isNaN(memStart!.outside) ? null : round(memStart!.outside, 0),
       steadyOutsideHeapEndMiB: Number.isNaN(memEnd!.outside) ? null : round(memEnd!.outside, 0),
+      steadyExternalStartMiB: Number.isNaN(memStart!.external) ? null : round(memStart!.external, 0),
+      steadyExternalEndMiB: Number.isNaN(memEnd!.external) ? null : round(memEnd!.external, 0),
+      steadyResidentSplitStart: splitStart ? { ...splitStart } : null,
+      steadyResidentSplitEnd: splitEnd ? { ...splitEnd } : null,
       stateStartMiB: round(start.stateMiB, 1),
       stateEndMiB: round(end.stateMiB, 1),
       stateGrowthPercent: pct(stateGrowth),
@@ -282,7 +290,8 @@ async function runSoak(s: SoakSettings, ctx: ScenarioContext): Promise<ScenarioR
         `churn: ${totalCycles} cycles (${s.warmupCycles} warm-up) of one scale up by half and one back, one rolling update; the flappy nodes frozen ${freezes} times for two cycles`,
         `server RSS (mean over the first and last minute of the steady phase): ${figures.steadyRssStartMiB} -> ${figures.steadyRssEndMiB} MiB (${figures.rssGrowthPercent}%, limit < 10%)`,
         `server JS heap floor (least in use over the first and last two minutes of the steady phase): ${String(figures.steadyHeapFloorStartMiB)} -> ${String(figures.steadyHeapFloorEndMiB)} MiB (${String(figures.heapFloorGrowthPercent)}%; not a limit: it tells kept memory from garbage)`,
-        `server resident memory (means over the first and last minute, as RSS): JS heap held ${String(figures.steadyHeapTotalStartMiB)} -> ${String(figures.steadyHeapTotalEndMiB)} MiB, outside the JS heap ${String(figures.steadyOutsideHeapStartMiB)} -> ${String(figures.steadyOutsideHeapEndMiB)} MiB`,
+        `server resident memory (means over the first and last minute, as RSS): JS heap held ${String(figures.steadyHeapTotalStartMiB)} -> ${String(figures.steadyHeapTotalEndMiB)} MiB, outside the JS heap ${String(figures.steadyOutsideHeapStartMiB)} -> ${String(figures.steadyOutsideHeapEndMiB)} MiB (of which V8's external memory, Buffers: ${String(figures.steadyExternalStartMiB)} -> ${String(figures.steadyExternalEndMiB)} MiB)`,
+        `server resident memory by mapping (/proc/<pid>/smaps), at the steady phase's start: ${describeSplit(splitStart)}; at its end: ${describeSplit(splitEnd)}`,
         `state file: ${figures.stateStartMiB} -> ${figures.stateEndMiB} MiB (${figures.stateGrowthPercent}%); events stored: ${start.events} -> ${end.events} (${figures.eventsGrowthPercent}%)`,
         `stalls in the steady phase: ${String(loop.serverLoopStallWindows)} of ${String(loop.serverLoopWindows)} loop windows over 100 ms, max delay ${String(loop.serverLoopMaxMs)} ms`,
         `server peak RSS ${String(proc.serverPeakRssMiB)} MiB over the run; load ${String(proc.hostLoadAtStart)} -> ${String(proc.hostLoadAtEnd)}`,

@@ -44,6 +44,7 @@ interface LoopWindow {
   heapUsedMiB?: number | undefined;
   /** The heap V8 holds (used or not) and the resident size at the window's end, MiB (absent from older logs). */
   heapTotalMiB?: number | undefined;
+  externalMiB?: number | undefined;
   rssMiB?: number | undefined;
   /** When the server logged it (pino's epoch ms). */
   time: number;
@@ -57,7 +58,7 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
     if (!line.includes('"event loop delay"')) continue;
     try {
       const o = JSON.parse(line) as Partial<LoopWindow>;
-      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, heapTotalMiB: o.heapTotalMiB, rssMiB: o.rssMiB, time: o.time ?? 0 });
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, heapTotalMiB: o.heapTotalMiB, externalMiB: o.externalMiB, rssMiB: o.rssMiB, time: o.time ?? 0 });
     } catch {
       // a torn last line: skip it
     }
@@ -84,13 +85,15 @@ export async function serverHeapFloors(dataDir: string, spans: readonly { fromEp
  * (NaN without them): `heapTotal`, the JS heap V8 holds from the system, used or not; `outside`,
  * resident memory outside it (RSS less heapTotal: code, native allocations such as SQLite's and
  * TLS's, the allocator's free lists). Which of the two grows says where an RSS creep is.
+ * `external`: the part of `outside` V8 knows of (Buffers and other memory held by JS objects).
  */
-export async function serverMemoryMeans(dataDir: string, spans: readonly { fromEpochMs: number; toEpochMs: number }[]): Promise<{ heapTotal: number; outside: number }[]> {
+export async function serverMemoryMeans(dataDir: string, spans: readonly { fromEpochMs: number; toEpochMs: number }[]): Promise<{ heapTotal: number; outside: number; external: number }[]> {
   const all = await loopWindows(join(dataDir, 'server.log'));
   const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
   return spans.map(({ fromEpochMs, toEpochMs }) => {
     const ws = all.filter((w) => w.time >= fromEpochMs && w.time <= toEpochMs && w.heapTotalMiB !== undefined && w.rssMiB !== undefined);
-    return { heapTotal: mean(ws.map((w) => w.heapTotalMiB!)), outside: mean(ws.map((w) => w.rssMiB! - w.heapTotalMiB!)) };
+    const ext = ws.flatMap((w) => (w.externalMiB === undefined ? [] : [w.externalMiB]));
+    return { heapTotal: mean(ws.map((w) => w.heapTotalMiB!)), outside: mean(ws.map((w) => w.rssMiB! - w.heapTotalMiB!)), external: mean(ext) };
   });
 }
 
