@@ -45,6 +45,8 @@ interface LoopWindow {
   /** The heap V8 holds (used or not) and the resident size at the window's end, MiB (absent from older logs). */
   heapTotalMiB?: number | undefined;
   externalMiB?: number | undefined;
+  heapPhysicalMiB?: number | undefined;
+  v8MallocMiB?: number | undefined;
   rssMiB?: number | undefined;
   /** When the server logged it (pino's epoch ms). */
   time: number;
@@ -58,7 +60,7 @@ async function loopWindows(serverLog: string): Promise<LoopWindow[]> {
     if (!line.includes('"event loop delay"')) continue;
     try {
       const o = JSON.parse(line) as Partial<LoopWindow>;
-      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, heapTotalMiB: o.heapTotalMiB, externalMiB: o.externalMiB, rssMiB: o.rssMiB, time: o.time ?? 0 });
+      if (typeof o.maxMs === 'number' && typeof o.p99Ms === 'number') out.push({ p99Ms: o.p99Ms, maxMs: o.maxMs, gcMaxMs: o.gcMaxMs, heapUsedMiB: o.heapUsedMiB, heapTotalMiB: o.heapTotalMiB, externalMiB: o.externalMiB, heapPhysicalMiB: o.heapPhysicalMiB, v8MallocMiB: o.v8MallocMiB, rssMiB: o.rssMiB, time: o.time ?? 0 });
     } catch {
       // a torn last line: skip it
     }
@@ -85,15 +87,26 @@ export async function serverHeapFloors(dataDir: string, spans: readonly { fromEp
  * (NaN without them): `heapTotal`, the JS heap V8 holds from the system, used or not; `outside`,
  * resident memory outside it (RSS less heapTotal: code, native allocations such as SQLite's and
  * TLS's, the allocator's free lists). Which of the two grows says where an RSS creep is.
- * `external`: the part of `outside` V8 knows of (Buffers and other memory held by JS objects).
+ * `external`: the part of `outside` V8 knows of (Buffers and other memory held by JS objects);
+ * `heapPhysical`: the heap's resident pages, `v8Malloc`: V8's own mallocs outside the heap (NaN
+ * from a server older than these fields).
  */
-export async function serverMemoryMeans(dataDir: string, spans: readonly { fromEpochMs: number; toEpochMs: number }[]): Promise<{ heapTotal: number; outside: number; external: number }[]> {
+export async function serverMemoryMeans(
+  dataDir: string,
+  spans: readonly { fromEpochMs: number; toEpochMs: number }[],
+): Promise<{ heapTotal: number; outside: number; external: number; heapPhysical: number; v8Malloc: number }[]> {
   const all = await loopWindows(join(dataDir, 'server.log'));
   const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
   return spans.map(({ fromEpochMs, toEpochMs }) => {
     const ws = all.filter((w) => w.time >= fromEpochMs && w.time <= toEpochMs && w.heapTotalMiB !== undefined && w.rssMiB !== undefined);
-    const ext = ws.flatMap((w) => (w.externalMiB === undefined ? [] : [w.externalMiB]));
-    return { heapTotal: mean(ws.map((w) => w.heapTotalMiB!)), outside: mean(ws.map((w) => w.rssMiB! - w.heapTotalMiB!)), external: mean(ext) };
+    const some = (pick: (w: LoopWindow) => number | undefined): number => mean(ws.flatMap((w) => (pick(w) === undefined ? [] : [pick(w)!])));
+    return {
+      heapTotal: mean(ws.map((w) => w.heapTotalMiB!)),
+      outside: mean(ws.map((w) => w.rssMiB! - w.heapTotalMiB!)),
+      external: some((w) => w.externalMiB),
+      heapPhysical: some((w) => w.heapPhysicalMiB),
+      v8Malloc: some((w) => w.v8MallocMiB),
+    };
   });
 }
 

@@ -181,6 +181,8 @@ export class Agent {
     const events = new EventReporter({ client, logger: this.log, source: `agent/${nodeName}`, flushIntervalMs: this.opts.eventFlushMs });
     // Events ride on status reports to a server that takes them: a fifth of a rollout's requests fewer.
     const reporter = new StatusReporter({ client, logger: this.log, flushIntervalMs: this.opts.statusFlushMs, events });
+    // ... and wait for one that is due rather than go on their own.
+    events.rideOn(() => reporter.takesEventsSoon);
     const supervisor = new InstanceSupervisor({
       events,
       driver,

@@ -5,6 +5,7 @@
 // `event loop delay`, with the process's memory), at warn when the max passed the stall threshold (default 100 ms), and
 // keeps the run's maximum. The bench reads these lines from the server's log.
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 
 export interface LoopMonitorOptions {
@@ -32,6 +33,13 @@ export interface LoopDelayWindow {
   heapTotalMiB: number;
   externalMiB: number;
   rssMiB: number;
+  /**
+   * V8's own view, MiB: the heap's resident pages (heapTotal counts committed ones) and what V8
+   * allocated with malloc outside the heap (compiler zones and such). With RSS they say whose
+   * memory grows when RSS creeps outside heapTotal.
+   */
+  heapPhysicalMiB: number;
+  v8MallocMiB: number;
   /**
    * Garbage collection in the window: the pauses' sum and the longest one, ms, and how many were
    * full (mark-compact) collections. A delay as long as gcMaxMs was the collector, not our code.
@@ -74,6 +82,7 @@ export class LoopMonitor {
     // The histogram measures the delay beyond the sampling interval itself.
     const ms = (ns: number): number => Math.round((Math.max(0, ns / NS_PER_MS - RESOLUTION_MS)) * 10) / 10;
     const mem = process.memoryUsage();
+    const v8heap = getHeapStatistics();
     const mib = (b: number): number => Math.round(b / 2 ** 20);
     const window = {
       p50Ms: ms(h.percentile(50)),
@@ -84,6 +93,8 @@ export class LoopMonitor {
       heapTotalMiB: mib(mem.heapTotal),
       externalMiB: mib(mem.external),
       rssMiB: mib(mem.rss),
+      heapPhysicalMiB: mib(v8heap.total_physical_size),
+      v8MallocMiB: mib(v8heap.malloced_memory),
       gcMs: Math.round(this.gc.ms),
       gcMaxMs: Math.round(this.gc.maxMs * 10) / 10,
       majorGcs: this.gc.major,

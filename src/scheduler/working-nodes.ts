@@ -1,13 +1,16 @@
 // The plan's view of the cluster: the input snapshots, with a private copy of each node the plan
-// has placed on (copy on write), and per-service spread counts that include the plan's own
-// placements. The input snapshots are never changed.
+// has placed on (copy on write: its service counts an overlay on the snapshot's, its host ports
+// copied only when a placement takes one), and per-service spread counts that include the plan's
+// own placements. The input snapshots are never changed.
+import { CountsOverlay } from './counts-overlay.js';
 import { spreadValue } from './rank.js';
 import type { NodeSnapshot, PlacementRequest } from './types.js';
 
 interface OwnedNode extends NodeSnapshot {
   used: { cpu: number; memory: number };
-  hostPorts: Set<string>;
-  serviceCounts: Map<string, number>;
+  serviceCounts: CountsOverlay;
+  /** The node's own copy of hostPorts, made when a placement first takes a port. */
+  ownPorts?: Set<string> | undefined;
 }
 
 export class WorkingNodes {
@@ -67,7 +70,11 @@ export class WorkingNodes {
     const n = this.own(index);
     n.used.cpu += req.resources.cpu;
     n.used.memory += req.resources.memory;
-    for (const p of req.hostPorts) n.hostPorts.add(p);
+    if (req.hostPorts.length > 0) {
+      n.ownPorts ??= new Set(n.hostPorts);
+      n.hostPorts = n.ownPorts;
+      for (const p of req.hostPorts) n.ownPorts.add(p);
+    }
     n.serviceCounts.set(req.serviceKey, (n.serviceCounts.get(req.serviceKey) ?? 0) + 1);
     if (this.serviceNodes) {
       let set = this.serviceNodes.get(req.serviceKey);
@@ -93,8 +100,7 @@ export class WorkingNodes {
       n = {
         ...src,
         used: { ...src.used },
-        hostPorts: new Set(src.hostPorts),
-        serviceCounts: new Map(src.serviceCounts),
+        serviceCounts: new CountsOverlay(src.serviceCounts),
       };
       this.owned.set(index, n);
       this.view[index] = n;

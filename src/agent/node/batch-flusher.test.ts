@@ -2,14 +2,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatchFlusher } from './batch-flusher.js';
 
 /** A flusher over a counter of waiting items, with a server that fails while `down` is set. */
-function aFlusher(opts: { intervalMs?: number; maxRetryDelayMs?: number } = {}) {
+function aFlusher(opts: { intervalMs?: number; maxRetryDelayMs?: number; minSpacingMs?: number; skipOnTimer?: () => boolean } = {}) {
   const state = { waiting: 0, down: false, sends: [] as number[] };
   const flusher: BatchFlusher = new BatchFlusher({
     intervalMs: opts.intervalMs ?? 100,
     maxRetryDelayMs: opts.maxRetryDelayMs ?? 450,
+    minSpacingMs: opts.minSpacingMs,
     hasWork: () => state.waiting > 0,
-    send: () => {
-      if (state.waiting === 0) return undefined;
+    send: (onTimer) => {
+      if (state.waiting === 0 || (onTimer && opts.skipOnTimer?.())) return undefined;
       state.sends.push(Date.now());
       if (state.down) {
         flusher.failed();
@@ -63,6 +64,37 @@ describe('BatchFlusher', () => {
     add();
     await vi.advanceTimersByTimeAsync(100);
     expect(state.sends).toEqual([100, 300, 700, 1150, 1600, 2050, 2150]);
+  });
+
+  it('spaces sends on the timer by minSpacingMs while changes keep coming, and sends after the interval after a quiet spell', async () => {
+    const { flusher, state, add } = aFlusher({ intervalMs: 100, minSpacingMs: 400 });
+    flusher.start();
+    add();
+    await vi.advanceTimersByTimeAsync(150);
+    add(); // 50 ms after the first send: waits until 400 ms after it
+    await vi.advanceTimersByTimeAsync(400);
+    expect(state.sends).toEqual([100, 500]);
+    await vi.advanceTimersByTimeAsync(1000); // quiet
+    add();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(state.sends).toEqual([100, 500, 1650]);
+  });
+
+  it('re-arms the timer when a send on it declines, and flush() sends regardless', async () => {
+    let skip = true;
+    const { flusher, state, add } = aFlusher({ intervalMs: 100, skipOnTimer: () => skip });
+    flusher.start();
+    add();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(state.sends).toEqual([]);
+    expect(vi.getTimerCount()).toBe(1);
+    skip = false;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(state.sends).toEqual([300]);
+    skip = true;
+    add();
+    await flusher.flush();
+    expect(state.sends).toEqual([300, 350]);
   });
 
   it('stop makes one final flush and arms nothing after it', async () => {

@@ -5,15 +5,23 @@
 export interface BatchFlusherOptions {
   /** Wait before a send while the server is healthy. */
   intervalMs: number;
+  /**
+   * While the server is healthy, a send on the timer starts no sooner than this after the last
+   * send started (default intervalMs): what keeps changing goes once per spacing, in bigger
+   * batches, while a change after a quiet spell still goes after intervalMs.
+   */
+  minSpacingMs?: number | undefined;
   /** Longest wait between retries while the server fails. */
   maxRetryDelayMs: number;
   /** Something waits to be sent; the timer is armed only then. */
   hasWork: () => boolean;
   /**
-   * Starts sending what waits, or returns undefined when there is nothing to send. Reports the
-   * outcome through succeeded() / failed(); must not reject.
+   * Starts sending what waits, or returns undefined when there is nothing to send (or, `onTimer`,
+   * nothing worth a request yet: the timer is armed again while hasWork()). `onTimer` is false for
+   * flush() and stop(), which must send what waits. Reports the outcome through succeeded() /
+   * failed(); must not reject.
    */
-  send: () => Promise<void> | undefined;
+  send: (onTimer: boolean) => Promise<void> | undefined;
 }
 
 export class BatchFlusher {
@@ -25,6 +33,8 @@ export class BatchFlusher {
   private inFlight: Promise<void> | undefined;
   private failureCount = 0;
   private stopped = true;
+  /** When the last send started (Date.now()); undefined before the first. */
+  private lastSendAt: number | undefined;
 
   constructor(private readonly opts: BatchFlusherOptions) {}
 
@@ -49,10 +59,15 @@ export class BatchFlusher {
   }
 
   /** Waits for a send under way, then sends what waits now. */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.sendNow(false);
+  }
+
+  private async sendNow(onTimer: boolean): Promise<void> {
     while (this.inFlight) await this.inFlight;
-    const sending = this.opts.send();
+    const sending = this.opts.send(onTimer);
     if (!sending) return;
+    this.lastSendAt = Date.now();
     this.inFlight = sending.finally(() => {
       this.inFlight = undefined;
     });
@@ -78,11 +93,12 @@ export class BatchFlusher {
     if (this.stopped || this.scheduled || !this.opts.hasWork()) return;
     this.scheduled = true;
     const generation = this.generation;
-    const { intervalMs, maxRetryDelayMs } = this.opts;
-    const delayMs = this.failureCount === 0 ? intervalMs : Math.min(maxRetryDelayMs, intervalMs * 2 ** this.failureCount);
+    const { intervalMs, maxRetryDelayMs, minSpacingMs = intervalMs } = this.opts;
+    const spaced = this.lastSendAt === undefined ? intervalMs : Math.max(intervalMs, this.lastSendAt + minSpacingMs - Date.now());
+    const delayMs = this.failureCount === 0 ? spaced : Math.min(maxRetryDelayMs, intervalMs * 2 ** this.failureCount);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.flush().then(() => {
+      void this.sendNow(true).then(() => {
         if (generation !== this.generation) return;
         this.scheduled = false;
         this.schedule();

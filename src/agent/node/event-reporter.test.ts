@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../core/index.js';
-import { EventReporter, type EventReporterOptions } from './event-reporter.js';
+import { EventReporter, MAX_RIDE_WAIT_MS, type EventReporterOptions } from './event-reporter.js';
 import { FakeGantryClient, silentLogger, waitFor } from '../test-helpers.js';
 
 const reporters: EventReporter[] = [];
@@ -57,6 +57,62 @@ describe('EventReporter and status reports taking events', () => {
     client.down = false;
     const carried = r.takeForReport();
     expect(carried?.items.map((e) => e.message)).toEqual(['A', 'B']);
+  });
+});
+
+describe('EventReporter waiting for a status report that is due', () => {
+  const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+  it('lets the report carry them instead of a request of their own', async () => {
+    const client = new FakeGantryClient();
+    const r = aReporter(client);
+    r.rideOn(() => true);
+    r.start();
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    await sleep(150); // five of its own intervals
+    expect(client.eventBatches).toHaveLength(0);
+    expect(r.takeForReport()?.items.map((e) => e.message)).toEqual(['A']);
+  });
+
+  it('sends them on its own when no report is due', async () => {
+    const client = new FakeGantryClient();
+    const r = aReporter(client);
+    let due = true;
+    r.rideOn(() => due);
+    r.start();
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    await sleep(100);
+    expect(client.eventBatches).toHaveLength(0);
+    due = false;
+    await waitFor(() => client.eventBatches.length > 0, 1000, 'their own batch');
+    expect(client.events().map((e) => e.message)).toEqual(['A']);
+  });
+
+  it('waits no longer than MAX_RIDE_WAIT_MS, even while reports stay due', async () => {
+    const client = new FakeGantryClient();
+    let t = 1_000_000;
+    const r = aReporter(client, { now: () => t });
+    r.rideOn(() => true);
+    r.start();
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    t += MAX_RIDE_WAIT_MS - 1;
+    r.emit(inst('web-b'), 'Normal', 'Started', 'B');
+    await sleep(100);
+    expect(client.eventBatches).toHaveLength(0);
+    t += 1; // the oldest has waited long enough: both go
+    await waitFor(() => client.eventBatches.length > 0, 1000, 'their own batch');
+    expect(client.events().map((e) => e.message)).toEqual(['A', 'B']);
+  });
+
+  it('sends at once on flush() and stop(), report due or not', async () => {
+    const client = new FakeGantryClient();
+    const r = aReporter(client, { flushIntervalMs: 60_000 });
+    r.rideOn(() => true);
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    await r.flush();
+    r.emit(inst('web-b'), 'Normal', 'Started', 'B');
+    await r.stop();
+    expect(client.events().map((e) => e.message)).toEqual(['A', 'B']);
   });
 });
 

@@ -37,6 +37,15 @@ export interface EventReporterOptions {
  */
 export const AGGREGATE_MIN = 10;
 
+/**
+ * While a status report is due that will carry them (rideOn), buffered events wait for it instead
+ * of a request of their own, but no longer than this after the oldest was emitted. A busy node
+ * reports status every quarter second; without the wait its events, due a second after the first
+ * of them, went on their own about once a second while it started instances: in a 5,000-node
+ * rollout 158 event requests a second beside 435 status reports.
+ */
+export const MAX_RIDE_WAIT_MS = 5000;
+
 /** A buffered event and the service its instance belongs to (undefined: never combined). */
 interface Buffered extends EventReport {
   service?: string | undefined;
@@ -61,6 +70,10 @@ export class EventReporter {
   /** No status report carries events before this (Date.now()): the server said the node is over its event rate. */
   private carryAfter = 0;
   private failingSince: number | undefined;
+  /** When the oldest buffered event was emitted (or given back); undefined while none wait. */
+  private waitingSince: number | undefined;
+  /** Whether a status report that will take the buffered events is due (rideOn); none by default. */
+  private reportDue: () => boolean = () => false;
   private overflow = 0;
   private readonly maxBuffered: number;
   private readonly maxBatch: number;
@@ -79,9 +92,11 @@ export class EventReporter {
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 10_000,
       // Overflow alone is worth a wake-up: its log line says events were lost.
       hasWork: () => this.buffer.length > 0 || this.overflow > 0,
-      send: () => {
+      send: (onTimer) => {
         this.noteOverflow();
-        return this.buffer.length === 0 ? undefined : this.sendBatches();
+        if (this.buffer.length === 0) return undefined;
+        if (onTimer && this.waitForReport()) return undefined;
+        return this.sendBatches();
       },
     });
   }
@@ -91,10 +106,19 @@ export class EventReporter {
   }
 
   /**
+   * Lets buffered events wait for a status report (up to MAX_RIDE_WAIT_MS) while `reportDue` says
+   * one is about to go that takes events (StatusReporter.takesEventsSoon).
+   */
+  rideOn(reportDue: () => boolean): void {
+    this.reportDue = reportDue;
+  }
+
+  /**
    * Queues one event; never blocks and never throws. `service`: the instance's service, so that
    * similar events of its instances may be combined (see the top of this file).
    */
   emit(involved: EventReport['involved'], type: EventReport['type'], reason: string, message: string, service?: string): void {
+    this.waitingSince ??= this.now();
     this.buffer.push({ involved, type, reason, message, ...(service !== undefined ? { service } : {}) });
     if (this.buffer.length > this.maxBuffered) {
       this.buffer.shift();
@@ -111,6 +135,7 @@ export class EventReporter {
   takeForReport(): CarriedEvents | undefined {
     if (this.buffer.length === 0 || this.now() < this.carryAfter) return undefined;
     const raw = this.buffer.splice(0, this.maxBatch);
+    this.noteEmptied();
     return {
       items: combineSimilar(raw),
       source: this.opts.source,
@@ -139,8 +164,19 @@ export class EventReporter {
     this.overflow = 0;
   }
 
+  /** The timer found events and a status report due: whether they wait for it (not too long). */
+  private waitForReport(): boolean {
+    if (this.now() < this.carryAfter || !this.reportDue()) return false;
+    return this.now() - (this.waitingSince ?? this.now()) < MAX_RIDE_WAIT_MS;
+  }
+
+  private noteEmptied(): void {
+    if (this.buffer.length === 0) this.waitingSince = undefined;
+  }
+
   /** Events taken out that were not delivered go back to the front, the buffer's bound kept. */
   private putBack(raw: readonly Buffered[]): void {
+    if (raw.length > 0) this.waitingSince ??= this.now();
     this.buffer = [...raw, ...this.buffer];
     while (this.buffer.length > this.maxBuffered) {
       this.buffer.shift();
@@ -153,6 +189,7 @@ export class EventReporter {
       // Taken out while in flight (a status report may take the events behind them meanwhile),
       // put back if the send fails.
       const batch = this.buffer.splice(0, this.maxBatch);
+      this.noteEmptied();
       try {
         await this.opts.client.recordEvents(combineSimilar(batch), this.opts.source);
         this.flusher.succeeded();
@@ -172,6 +209,7 @@ export class EventReporter {
             'server unreachable for long; dropped buffered events',
           );
           this.buffer = [];
+          this.waitingSince = undefined;
           this.failingSince = this.now();
         } else {
           this.opts.logger.debug({ err: describeError(e), buffered: this.buffer.length }, 'event report failed; will retry');

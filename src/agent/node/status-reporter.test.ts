@@ -46,6 +46,16 @@ describe('StatusReporter carrying events', () => {
     expect(client.eventBatches).toEqual([]);
   });
 
+  it('says a report that takes events is due only while one is pending for a server that takes them', async () => {
+    const { client, reporter } = setUp(true);
+    expect(reporter.takesEventsSoon).toBe(true);
+    client.statusTakesEvents = undefined; // not known yet (no report answered), or an older server
+    expect(reporter.takesEventsSoon).toBe(false);
+    client.statusTakesEvents = true;
+    await reporter.flush();
+    expect(reporter.takesEventsSoon).toBe(false); // nothing pending
+  });
+
   it('leaves them to their own request with a server that does not say it takes them', async () => {
     const { client, events, reporter } = setUp(false);
     await reporter.flush();
@@ -181,7 +191,11 @@ describe('StatusReporter', () => {
       expect(client.statusBatches).toHaveLength(1);
       expect(vi.getTimerCount()).toBe(0);
       reporter.report('default', inst.metadata.name, running(2));
+      // Right after a report the next waits for the spacing: a second after the last one went.
       await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(750);
       expect(client.statusBatches).toHaveLength(2);
     } finally {
       vi.useRealTimers();

@@ -13,6 +13,12 @@ export interface StatusReporterOptions {
   logger: Logger;
   /** Default 250 ms. */
   flushIntervalMs?: number | undefined;
+  /**
+   * While instances keep changing, reports go no more often than this (default four flush
+   * intervals, 1 s): a node starting many instances sends one bigger report a second, not four.
+   * A change after a quiet spell still goes after flushIntervalMs.
+   */
+  minSpacingMs?: number | undefined;
   /** Items per request; default 500. */
   maxBatch?: number | undefined;
   /** Longest wait between retries while the server fails; default 10 s. */
@@ -23,6 +29,9 @@ export interface StatusReporterOptions {
    */
   events?: { takeForReport(): CarriedEvents | undefined } | undefined;
 }
+
+/** Reports of a node whose instances keep changing are this many flush intervals apart. */
+export const STATUS_SPACING_INTERVALS = 4;
 
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
 // updatedAt is stamped when sending, so it must not make an unchanged status look changed. Plain
@@ -49,6 +58,7 @@ export class StatusReporter {
     this.failures = new FailureStreak(opts.logger, { recovered: 'status reports taken again' });
     this.flusher = new BatchFlusher({
       intervalMs: opts.flushIntervalMs ?? 250,
+      minSpacingMs: opts.minSpacingMs ?? STATUS_SPACING_INTERVALS * (opts.flushIntervalMs ?? 250),
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 10_000,
       hasWork: () => this.pending.size > 0,
       send: () => (this.pending.size === 0 ? undefined : this.sendBatch()),
@@ -79,6 +89,15 @@ export class StatusReporter {
 
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /**
+   * Whether a report is waiting to be sent that will carry the agent's events: something is
+   * pending and the server takes events with status. An event reporter waits for it (rideOn).
+   */
+  get takesEventsSoon(): boolean {
+    const { client } = this.opts;
+    return this.pending.size > 0 && client.statusTakesEvents === true && client.reportStatusWithEvents !== undefined && this.opts.events !== undefined;
   }
 
   /** Sends what is pending now; never throws. */

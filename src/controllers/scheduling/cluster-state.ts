@@ -94,13 +94,18 @@ export class ClusterState {
     return this.snapshotList;
   }
 
-  /** The snapshot of one node, undefined when there is no such node. */
+  /**
+   * The snapshot of one node, undefined when there is no such node. Like snapshots(): read it
+   * before the next await (its host ports and service counts are the usage table's own).
+   */
   snapshot(name: string): NodeSnapshot | undefined {
     const cached = this.snapshotCache.get(name);
     if (cached) return cached;
     const node = this.nodeMap.get(name);
     if (!node) return undefined;
-    const snap = nodeSnapshotOf(node, this.usage.usage(name));
+    // The usage table's own ports and counts, not copies: every change to them invalidates this
+    // snapshot (setInstance), and snapshots are read before the next await.
+    const snap = nodeSnapshotOf(node, this.usage.view(name));
     this.snapshotCache.set(name, snap);
     return snap;
   }

@@ -14,6 +14,8 @@ interface MutableUsage {
   uids: Map<number, number>;
   /** Port -> instances binding it (two would be a conflict, but removal must still be exact). */
   hostPorts: Map<string, number>;
+  /** The ports of hostPorts, as the set a snapshot reads (view()). */
+  portSet: Set<string>;
   serviceCounts: Map<string, number>;
   /** Instances counted here, so an empty node's entry can go. */
   instances: number;
@@ -30,6 +32,19 @@ export class NodeUsageTable {
   /** Gives back what `add(inst)` charged (the same object, or one with the same spec and phase). */
   remove(inst: Instance): void {
     this.change(inst, -1);
+  }
+
+  /**
+   * The usage of `node` as the table holds it now: the numbers copied, the host ports and service
+   * counts the table's own, read-only, changing with the next add() or remove() on this node. For
+   * a snapshot that is replaced at every such change and read only until then (ClusterState): a
+   * copy of the counts for every changed node cost 2% of the server's CPU in a 5,000-node
+   * rollout, where each node holds one count per service on it.
+   */
+  view(node: string): NodeUsage {
+    const u = this.byNode.get(node);
+    if (!u) return { used: { cpu: 0, memory: 0 }, hostPorts: NO_PORTS, serviceCounts: NO_COUNTS };
+    return { used: u.cores > 0 ? { cpu: u.cpu, memory: u.memory, cores: u.cores } : { cpu: u.cpu, memory: u.memory }, hostPorts: u.portSet, serviceCounts: u.serviceCounts };
   }
 
   /** A fresh copy of the usage of `node` (zero when nothing is bound there). */
@@ -50,7 +65,7 @@ export class NodeUsageTable {
     let u = this.byNode.get(node);
     if (!u) {
       if (sign < 0) return; // never charged: nothing to give back
-      u = { cpu: 0, memory: 0, cores: 0, uids: new Map(), hostPorts: new Map(), serviceCounts: new Map(), instances: 0 };
+      u = { cpu: 0, memory: 0, cores: 0, uids: new Map(), hostPorts: new Map(), portSet: new Set(), serviceCounts: new Map(), instances: 0 };
       this.byNode.set(node, u);
     }
     u.instances += sign;
@@ -63,13 +78,21 @@ export class NodeUsageTable {
     u.memory += sign * inst.spec.resources.memory;
     u.cores += sign * (inst.spec.resources.cores ?? 0);
     if (inst.spec.autoUid !== undefined) bump(u.uids, inst.spec.autoUid, sign);
-    for (const p of hostPortsOf(inst.spec.containers)) bump(u.hostPorts, p, sign);
+    for (const p of hostPortsOf(inst.spec.containers)) {
+      if (bump(u.hostPorts, p, sign)) u.portSet.add(p);
+      else u.portSet.delete(p);
+    }
     bump(u.serviceCounts, serviceKeyOf(inst), sign);
   }
 }
 
-function bump<K>(map: Map<K, number>, key: K, by: number): void {
+/** Adds `by` to the count of `key`, deleting it at zero; whether it is still counted. */
+function bump<K>(map: Map<K, number>, key: K, by: number): boolean {
   const n = (map.get(key) ?? 0) + by;
   if (n > 0) map.set(key, n);
   else map.delete(key);
+  return n > 0;
 }
+
+const NO_PORTS: ReadonlySet<string> = new Set();
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();

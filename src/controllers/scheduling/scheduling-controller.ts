@@ -239,10 +239,14 @@ export class SchedulingController {
   }
 }
 
+/**
+ * What the commit check charges: resources and host ports, which decide whether a placement still
+ * fits. Service counts only rank candidates, so they are neither copied nor charged here.
+ */
 interface ChargedNode extends NodeSnapshot {
   used: { cpu: number; memory: number; cores?: number | undefined };
-  hostPorts: Set<string>;
-  serviceCounts: Map<string, number>;
+  /** The node's own copy of hostPorts, made when a placement first takes a port. */
+  ownPorts?: Set<string> | undefined;
 }
 
 /** Node snapshots at commit time, charged with each placement accepted so far (own copies: the state's stay as they are). */
@@ -281,15 +285,18 @@ class CommitCheck {
     own.used.cpu += req.resources.cpu;
     own.used.memory += req.resources.memory;
     if (req.resources.cores) own.used.cores = (own.used.cores ?? 0) + req.resources.cores;
-    for (const p of req.hostPorts) own.hostPorts.add(p);
-    own.serviceCounts.set(req.serviceKey, (own.serviceCounts.get(req.serviceKey) ?? 0) + 1);
+    if (req.hostPorts.length > 0) {
+      own.ownPorts ??= new Set(own.hostPorts);
+      own.hostPorts = own.ownPorts;
+      for (const p of req.hostPorts) own.ownPorts.add(p);
+    }
     return undefined;
   }
 
   private own(node: NodeSnapshot): ChargedNode {
     let own = this.charged.get(node.name);
     if (!own) {
-      own = { ...node, used: { ...node.used }, hostPorts: new Set(node.hostPorts), serviceCounts: new Map(node.serviceCounts) };
+      own = { ...node, used: { ...node.used } };
       this.charged.set(node.name, own);
     }
     return own;
