@@ -51,7 +51,8 @@ export async function startDockerCluster(opts: { tempPrefix: string; nodeName: s
   try {
     const token = await until('the server', async () => (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim() || undefined, 60_000, signal);
     clusterId = await until('the cluster id', async () => (await readFile(join(dataDir, 'cluster-id'), 'utf8').catch(() => '')).trim() || undefined, 30_000, signal);
-    const ca = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    // Written after the token and the cluster id: wait for it as for them (it once raced).
+    const ca = await until('the cluster CA', async () => (await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8').catch(() => '')) || undefined, 30_000, signal);
     const client = createHttpClient({ server: url, token, ca, timeoutMs: 60_000 });
     await until('the API', async () => ((await client.version()) ? true : undefined), 60_000, signal);
     const { token: joinToken } = await client.createJoinToken({ uses: 1 });

@@ -7,7 +7,7 @@ function aFlusher(opts: { intervalMs?: number; maxRetryDelayMs?: number; minSpac
   const flusher: BatchFlusher = new BatchFlusher({
     intervalMs: opts.intervalMs ?? 100,
     maxRetryDelayMs: opts.maxRetryDelayMs ?? 450,
-    minSpacingMs: opts.minSpacingMs,
+    minSpacingMs: opts.minSpacingMs === undefined ? undefined : () => opts.minSpacingMs!,
     hasWork: () => state.waiting > 0,
     send: (onTimer) => {
       if (state.waiting === 0 || (onTimer && opts.skipOnTimer?.())) return undefined;

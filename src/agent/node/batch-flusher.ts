@@ -7,10 +7,10 @@ export interface BatchFlusherOptions {
   intervalMs: number;
   /**
    * While the server is healthy, a send on the timer starts no sooner than this after the last
-   * send started (default intervalMs): what keeps changing goes once per spacing, in bigger
-   * batches, while a change after a quiet spell still goes after intervalMs.
+   * send started (read at each arming; default intervalMs): what keeps changing goes once per
+   * spacing, in bigger batches, while a change after a quiet spell still goes after intervalMs.
    */
-  minSpacingMs?: number | undefined;
+  minSpacingMs?: (() => number) | undefined;
   /** Longest wait between retries while the server fails. */
   maxRetryDelayMs: number;
   /** Something waits to be sent; the timer is armed only then. */
@@ -93,8 +93,8 @@ export class BatchFlusher {
     if (this.stopped || this.scheduled || !this.opts.hasWork()) return;
     this.scheduled = true;
     const generation = this.generation;
-    const { intervalMs, maxRetryDelayMs, minSpacingMs = intervalMs } = this.opts;
-    const spaced = this.lastSendAt === undefined ? intervalMs : Math.max(intervalMs, this.lastSendAt + minSpacingMs - Date.now());
+    const { intervalMs, maxRetryDelayMs, minSpacingMs } = this.opts;
+    const spaced = this.lastSendAt === undefined || !minSpacingMs ? intervalMs : Math.max(intervalMs, this.lastSendAt + minSpacingMs() - Date.now());
     const delayMs = this.failureCount === 0 ? spaced : Math.min(maxRetryDelayMs, intervalMs * 2 ** this.failureCount);
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -191,12 +191,34 @@ describe('StatusReporter', () => {
       expect(client.statusBatches).toHaveLength(1);
       expect(vi.getTimerCount()).toBe(0);
       reporter.report('default', inst.metadata.name, running(2));
-      // Right after a report the next waits for the spacing: a second after the last one went.
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('spaces reports a second apart while the server asks for longer heartbeats (a large cluster), a quarter second otherwise', async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeGantryClient();
+      const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
+      client.addInstance(inst);
+      const reporter = aReporter(client, 250);
+      reporter.start();
+      client.advisedHeartbeatIntervalMs = 10_000;
+      reporter.report('default', inst.metadata.name, running());
       await vi.advanceTimersByTimeAsync(250);
       expect(client.statusBatches).toHaveLength(1);
-      expect(vi.getTimerCount()).toBe(1);
+      reporter.report('default', inst.metadata.name, running(1));
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(1); // a second after the last one went
       await vi.advanceTimersByTimeAsync(750);
       expect(client.statusBatches).toHaveLength(2);
+      client.advisedHeartbeatIntervalMs = undefined;
+      reporter.report('default', inst.metadata.name, running(2));
+      await vi.advanceTimersByTimeAsync(250);
+      expect(client.statusBatches).toHaveLength(3);
     } finally {
       vi.useRealTimers();
     }
