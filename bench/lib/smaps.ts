@@ -16,7 +16,7 @@ const MIB = 2 ** 20;
 export interface ResidentSplit {
   brkMiB: number;
   arenasMiB: number;
-  /** Thread arenas seen (mappings counted in arenasMiB). */
+  /** Thread-arena heaps seen (64 MiB mappings counted in arenasMiB; an arena may own several). */
   arenas: number;
   anonMiB: number;
   fileMiB: number;
@@ -83,8 +83,8 @@ export async function residentSplit(pid: number): Promise<ResidentSplit | undefi
   return text === undefined ? undefined : splitResident(parseSmaps(text));
 }
 
-/** One line: "brk 120, 4 thread arenas 210, other anonymous 900, files 60 (MiB)". */
+/** One line: "malloc main arena (brk) 120, 4 thread-arena heaps 210, other anonymous 900, files 60 MiB". */
 export function describeSplit(s: ResidentSplit | undefined): string {
   if (!s) return 'not readable';
-  return `malloc main arena (brk) ${s.brkMiB}, ${s.arenas} thread arenas ${s.arenasMiB}, other anonymous ${s.anonMiB}, files ${s.fileMiB} MiB`;
+  return `malloc main arena (brk) ${s.brkMiB}, ${s.arenas} thread-arena heaps ${s.arenasMiB}, other anonymous ${s.anonMiB}, files ${s.fileMiB} MiB`;
 }

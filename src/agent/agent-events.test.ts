@@ -49,6 +49,17 @@ const healthChecked = (): ContainerSpec =>
   });
 
 describe('agent events', () => {
+  it('ride on the status report that is due rather than go on their own, to a server that takes them', async () => {
+    const client = new FakeGantryClient();
+    client.statusTakesEvents = true;
+    const driver = new FakeDriver({ nodeName: 'n1', cpu: 4000, memory: 8 * 2 ** 30 });
+    client.addInstance(anInstance('web-abcde', { node: 'n1', containers: [aContainer('web')] }));
+    // The event timer (10 ms) fires long before the status report (200 ms) it waits for.
+    startAgent(driver, client, { statusFlushMs: 200 });
+    await waitFor(() => client.carriedEventBatches.some((b) => b.items.some((e) => e.reason === 'Started')), 3000, 'Started carried by a status report');
+    expect(client.events('Started')).toEqual([]);
+  });
+
   it('Registered on the node, Started on the instance, sent as agent/<node>', async () => {
     const client = new FakeGantryClient();
     const driver = new FakeDriver({ nodeName: 'n1', cpu: 4000, memory: 8 * 2 ** 30 });

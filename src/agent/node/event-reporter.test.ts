@@ -104,6 +104,22 @@ describe('EventReporter waiting for a status report that is due', () => {
     expect(client.events().map((e) => e.message)).toEqual(['A', 'B']);
   });
 
+  it('counts the wait from the oldest event even after a report that carried them failed', async () => {
+    const client = new FakeGantryClient();
+    let t = 1_000_000;
+    const r = aReporter(client, { now: () => t });
+    r.rideOn(() => true);
+    r.start();
+    r.emit(inst('web-a'), 'Normal', 'Started', 'A');
+    t += MAX_RIDE_WAIT_MS - 1000;
+    r.takeForReport()?.giveBack(); // the report failed
+    await sleep(100);
+    expect(client.eventBatches).toHaveLength(0);
+    t += 1000; // five seconds since A was emitted, not since it came back
+    await waitFor(() => client.eventBatches.length > 0, 1000, 'their own batch');
+    expect(client.events().map((e) => e.message)).toEqual(['A']);
+  });
+
   it('sends at once on flush() and stop(), report due or not', async () => {
     const client = new FakeGantryClient();
     const r = aReporter(client, { flushIntervalMs: 60_000 });

@@ -135,13 +135,14 @@ export class EventReporter {
   takeForReport(): CarriedEvents | undefined {
     if (this.buffer.length === 0 || this.now() < this.carryAfter) return undefined;
     const raw = this.buffer.splice(0, this.maxBatch);
+    const since = this.waitingSince;
     this.noteEmptied();
     return {
       items: combineSimilar(raw),
       source: this.opts.source,
       giveBack: (retryAfterMs) => {
         if (retryAfterMs !== undefined) this.carryAfter = this.now() + retryAfterMs;
-        this.putBack(raw);
+        this.putBack(raw, since);
         this.flusher.schedule();
       },
       drop: (reason) => this.opts.logger.warn({ reason, dropped: raw.length }, 'server refused events sent with a status report; dropped them'),
@@ -174,9 +175,12 @@ export class EventReporter {
     if (this.buffer.length === 0) this.waitingSince = undefined;
   }
 
-  /** Events taken out that were not delivered go back to the front, the buffer's bound kept. */
-  private putBack(raw: readonly Buffered[]): void {
-    if (raw.length > 0) this.waitingSince ??= this.now();
+  /**
+   * Events taken out that were not delivered go back to the front, the buffer's bound kept.
+   * `since`: when the oldest of them began to wait, so a failed carry does not restart its clock.
+   */
+  private putBack(raw: readonly Buffered[], since: number | undefined): void {
+    if (raw.length > 0) this.waitingSince = Math.min(this.waitingSince ?? Infinity, since ?? this.now());
     this.buffer = [...raw, ...this.buffer];
     while (this.buffer.length > this.maxBuffered) {
       this.buffer.shift();
@@ -189,6 +193,7 @@ export class EventReporter {
       // Taken out while in flight (a status report may take the events behind them meanwhile),
       // put back if the send fails.
       const batch = this.buffer.splice(0, this.maxBatch);
+      const since = this.waitingSince;
       this.noteEmptied();
       try {
         await this.opts.client.recordEvents(combineSimilar(batch), this.opts.source);
@@ -200,7 +205,7 @@ export class EventReporter {
           this.opts.logger.warn({ err: describeError(e), dropped: batch.length }, 'server refused events; dropped them');
           continue;
         }
-        this.putBack(batch);
+        this.putBack(batch, since);
         this.flusher.failed();
         this.failingSince ??= this.now();
         if (this.now() - this.failingSince >= this.dropAfterMs) {

@@ -56,6 +56,16 @@ describe('StatusReporter carrying events', () => {
     expect(reporter.takesEventsSoon).toBe(false); // nothing pending
   });
 
+  it('says no report is due while reports fail (the next waits out a back-off)', async () => {
+    const { client, reporter } = setUp(true);
+    client.nextStatusWithEvents = new UnavailableError('server restarting');
+    await reporter.flush();
+    expect(reporter.pendingCount).toBe(1);
+    expect(reporter.takesEventsSoon).toBe(false);
+    await reporter.flush();
+    expect(reporter.takesEventsSoon).toBe(false); // taken: nothing pending
+  });
+
   it('leaves them to their own request with a server that does not say it takes them', async () => {
     const { client, events, reporter } = setUp(false);
     await reporter.flush();

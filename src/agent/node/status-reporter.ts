@@ -96,11 +96,12 @@ export class StatusReporter {
 
   /**
    * Whether a report is waiting to be sent that will carry the agent's events: something is
-   * pending and the server takes events with status. An event reporter waits for it (rideOn).
+   * pending, the server takes events with status, and reports are not failing (then the next
+   * waits out a back-off). An event reporter waits for it (rideOn).
    */
   get takesEventsSoon(): boolean {
     const { client } = this.opts;
-    return this.pending.size > 0 && client.statusTakesEvents === true && client.reportStatusWithEvents !== undefined && this.opts.events !== undefined;
+    return this.pending.size > 0 && this.flusher.failures === 0 && client.statusTakesEvents === true && client.reportStatusWithEvents !== undefined && this.opts.events !== undefined;
   }
 
   /** Sends what is pending now; never throws. */

@@ -35,7 +35,7 @@ export class NodeUsageTable {
   }
 
   /**
-   * The usage of `node` as the table holds it now: the numbers copied, the host ports and service
+   * The usage of `node` (zero when nothing is bound there) as the table holds it now: the numbers copied, the host ports and service
    * counts the table's own, read-only, changing with the next add() or remove() on this node. For
    * a snapshot that is replaced at every such change and read only until then (ClusterState): a
    * copy of the counts for every changed node cost 2% of the server's CPU in a 5,000-node
@@ -45,13 +45,6 @@ export class NodeUsageTable {
     const u = this.byNode.get(node);
     if (!u) return { used: { cpu: 0, memory: 0 }, hostPorts: NO_PORTS, serviceCounts: NO_COUNTS };
     return { used: u.cores > 0 ? { cpu: u.cpu, memory: u.memory, cores: u.cores } : { cpu: u.cpu, memory: u.memory }, hostPorts: u.portSet, serviceCounts: u.serviceCounts };
-  }
-
-  /** A fresh copy of the usage of `node` (zero when nothing is bound there). */
-  usage(node: string): NodeUsage {
-    const u = this.byNode.get(node);
-    if (!u) return { used: { cpu: 0, memory: 0 }, hostPorts: new Set(), serviceCounts: new Map() };
-    return { used: u.cores > 0 ? { cpu: u.cpu, memory: u.memory, cores: u.cores } : { cpu: u.cpu, memory: u.memory }, hostPorts: new Set(u.hostPorts.keys()), serviceCounts: new Map(u.serviceCounts) };
   }
 
   /** Whether an instance holding resources on `node` runs as `uid` (runAsUser auto). */

@@ -249,8 +249,8 @@ interface ChargedNode extends NodeSnapshot {
   ownPorts?: Set<string> | undefined;
 }
 
-/** Node snapshots at commit time, charged with each placement accepted so far (own copies: the state's stay as they are). */
-class CommitCheck {
+/** Node snapshots at commit time, charged with each placement accepted so far (own copies: the state's stay as they are). Exported for its tests. */
+export class CommitCheck {
   private readonly charged = new Map<string, ChargedNode>();
   /** uids handed out by this check, per node (not in the state yet). */
   private readonly uids = new Map<string, Set<number>>();
