@@ -62,6 +62,15 @@ describe('EventReporter and status reports taking events', () => {
 
 describe('EventReporter waiting for a status report that is due', () => {
   const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+  /** A started reporter on a clock the test moves, with a status report always due. */
+  const reportAlwaysDue = () => {
+    const client = new FakeGantryClient();
+    const clock = { t: 1_000_000 };
+    const r = aReporter(client, { now: () => clock.t });
+    r.rideOn(() => true);
+    r.start();
+    return { client, r, clock };
+  };
 
   it('lets the report carry them instead of a request of their own', async () => {
     const client = new FakeGantryClient();
@@ -89,33 +98,25 @@ describe('EventReporter waiting for a status report that is due', () => {
   });
 
   it('waits no longer than MAX_RIDE_WAIT_MS, even while reports stay due', async () => {
-    const client = new FakeGantryClient();
-    let t = 1_000_000;
-    const r = aReporter(client, { now: () => t });
-    r.rideOn(() => true);
-    r.start();
+    const { client, r, clock } = reportAlwaysDue();
     r.emit(inst('web-a'), 'Normal', 'Started', 'A');
-    t += MAX_RIDE_WAIT_MS - 1;
+    clock.t += MAX_RIDE_WAIT_MS - 1;
     r.emit(inst('web-b'), 'Normal', 'Started', 'B');
     await sleep(100);
     expect(client.eventBatches).toHaveLength(0);
-    t += 1; // the oldest has waited long enough: both go
+    clock.t += 1; // the oldest has waited long enough: both go
     await waitFor(() => client.eventBatches.length > 0, 1000, 'their own batch');
     expect(client.events().map((e) => e.message)).toEqual(['A', 'B']);
   });
 
   it('counts the wait from the oldest event even after a report that carried them failed', async () => {
-    const client = new FakeGantryClient();
-    let t = 1_000_000;
-    const r = aReporter(client, { now: () => t });
-    r.rideOn(() => true);
-    r.start();
+    const { client, r, clock } = reportAlwaysDue();
     r.emit(inst('web-a'), 'Normal', 'Started', 'A');
-    t += MAX_RIDE_WAIT_MS - 1000;
+    clock.t += MAX_RIDE_WAIT_MS - 1000;
     r.takeForReport()?.giveBack(); // the report failed
     await sleep(100);
     expect(client.eventBatches).toHaveLength(0);
-    t += 1000; // five seconds since A was emitted, not since it came back
+    clock.t += 1000; // five seconds since A was emitted, not since it came back
     await waitFor(() => client.eventBatches.length > 0, 1000, 'their own batch');
     expect(client.events().map((e) => e.message)).toEqual(['A']);
   });

@@ -105,6 +105,16 @@ describe('StatusReporter carrying events', () => {
   });
 });
 
+/** A started reporter (250 ms) for one instance the fake server knows. */
+function aStartedReporter() {
+  const client = new FakeGantryClient();
+  const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
+  client.addInstance(inst);
+  const reporter = aReporter(client, 250);
+  reporter.start();
+  return { client, inst, reporter };
+}
+
 describe('StatusReporter', () => {
   it('sends many changes of many instances as one batch with the latest status of each', async () => {
     const client = new FakeGantryClient();
@@ -188,11 +198,7 @@ describe('StatusReporter', () => {
   it('keeps no timer while nothing is pending (thousands of idle agents in one process)', async () => {
     vi.useFakeTimers();
     try {
-      const client = new FakeGantryClient();
-      const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
-      client.addInstance(inst);
-      const reporter = aReporter(client, 250);
-      reporter.start();
+      const { client, inst, reporter } = aStartedReporter();
       expect(vi.getTimerCount()).toBe(0);
       reporter.report('default', inst.metadata.name, running());
       reporter.report('default', inst.metadata.name, running(1));
@@ -211,11 +217,7 @@ describe('StatusReporter', () => {
   it('spaces reports a second apart while the server asks for longer heartbeats (a large cluster), a quarter second otherwise', async () => {
     vi.useFakeTimers();
     try {
-      const client = new FakeGantryClient();
-      const inst = anInstance('web-a1b2c', { node: 'n1', containers: [aContainer()] });
-      client.addInstance(inst);
-      const reporter = aReporter(client, 250);
-      reporter.start();
+      const { client, inst, reporter } = aStartedReporter();
       client.advisedHeartbeatIntervalMs = 10_000;
       reporter.report('default', inst.metadata.name, running());
       await vi.advanceTimersByTimeAsync(250);
