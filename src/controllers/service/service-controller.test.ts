@@ -127,6 +127,49 @@ describe('ServiceController', () => {
     expect(names(await instancesOf(store))).toEqual([third!.metadata.name]);
   });
 
+  it('replaces Lost instances at once, one node after another, without a backoff', async () => {
+    const { controller } = setup();
+    await store.create(aService('web', { replicas: 3 }));
+    await controller.reconcile('default/web');
+    const [a, b] = await instancesOf(store);
+    // Nodes die a second apart (the node controller marks each at its own deadline); no clock moves.
+    await setInstanceStatus(store, a!, { phase: 'Lost', message: 'node n1 stopped heartbeating' });
+    await controller.reconcile('default/web');
+    await setInstanceStatus(store, b!, { phase: 'Lost', message: 'node n2 stopped heartbeating' });
+    await controller.reconcile('default/web');
+    const live = await instancesOf(store);
+    expect(live).toHaveLength(3);
+    expect(live.map((i) => i.metadata.name)).not.toContain(b!.metadata.name);
+    expect(live.every((i) => i.status?.phase === 'Pending')).toBe(true);
+    expect(getCondition((await getService()).status?.conditions, 'Progressing')?.reason).not.toBe('BackOff');
+  });
+
+  it('replaces a Lost instance during a crash backoff, and the backoff does not count it', async () => {
+    const { clock, controller } = setup();
+    await store.create(aService('web', { replicas: 2 }));
+    await controller.reconcile('default/web');
+    const [crashing, steady] = await instancesOf(store);
+    await setInstanceStatus(store, crashing!, { phase: 'Failed', message: 'exit code 1' });
+    await controller.reconcile('default/web'); // first replacement: at once, backoff 1 s from here
+    const again = (await instancesOf(store)).find((i) => i.metadata.name !== steady!.metadata.name)!;
+    await setInstanceStatus(store, again, { phase: 'Failed', message: 'exit code 1' });
+    await setInstanceStatus(store, steady!, { phase: 'Lost', message: 'node n2 stopped heartbeating' });
+
+    expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 1000 });
+    const during = await instancesOf(store);
+    // The Failed one waits for the backoff; the Lost one's replacement is there already.
+    expect(names(during.filter((i) => i.status?.phase !== 'Pending'))).toEqual([again.metadata.name]);
+    expect(during.filter((i) => i.status?.phase === 'Pending')).toHaveLength(1);
+    expect(during.map((i) => i.metadata.name)).not.toContain(steady!.metadata.name);
+
+    // Its second failure doubles the wait to 2 s; the Lost replacement did not make it 4 s.
+    clock.advance(1000);
+    await controller.reconcile('default/web');
+    const third = (await instancesOf(store)).find((i) => i.metadata.name !== again.metadata.name && !during.some((d) => d.metadata.name === i.metadata.name))!;
+    await setInstanceStatus(store, third, { phase: 'Failed' });
+    expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 2000 });
+  });
+
   it('deletes every instance of a deleted service', async () => {
     const { controller } = setup();
     await store.create(aService('web', { replicas: 3 }));

@@ -124,7 +124,7 @@ export class ServiceController {
       await this.recordChanges(service, plan, created, stopped.done, { version: version.spec.version, hash }, now);
     }
     if (refilled.length > 0) await this.record(service, 'Normal', 'ScalingUp', `scaled v${plan.refill?.version ?? '?'} back up to ${service.spec.replicas ?? 1} (${listSome(refilled.map((i) => i.metadata.name))}): the rollout of v${version.spec.version} failed and was not rolled back`, now);
-    if (plan.replacements > 0 || refilled.length > 0) this.noteReplacement(key, now);
+    if (plan.failedReplacements > 0 || refilled.length > 0) this.noteReplacement(key, now);
     else if (plan.progress.reason === 'Complete' && b && now - b.lastReplacedAt >= (this.opts.backoffResetMs ?? 600_000)) {
       this.backoff.delete(key);
     }
@@ -463,7 +463,7 @@ function earliest(times: readonly (number | undefined)[]): number | undefined {
 function capped(plan: ServicePlan): ServicePlan {
   if (plan.create <= MAX_OPS_PER_TXN && plan.remove.length <= MAX_OPS_PER_TXN && plan.stop.length <= MAX_OPS_PER_TXN) return plan;
   const create = Math.min(plan.create, MAX_OPS_PER_TXN);
-  return { ...plan, create, remove: plan.remove.slice(0, MAX_OPS_PER_TXN), stop: plan.stop.slice(0, MAX_OPS_PER_TXN), replacements: Math.min(plan.replacements, create) };
+  return { ...plan, create, remove: plan.remove.slice(0, MAX_OPS_PER_TXN), stop: plan.stop.slice(0, MAX_OPS_PER_TXN), replacements: Math.min(plan.replacements, create), failedReplacements: Math.min(plan.failedReplacements, create) };
 }
 
 function deleteOp(i: Instance): TxnOp {

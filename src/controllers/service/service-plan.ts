@@ -1,9 +1,12 @@
 // The pure half of the service controller: given a Service and its instances, which instances to
 // create, which to stop (graceful: spec.stop) and which objects to delete. Rollouts follow
-// rollout-math.ts; evicted instances are replaced like outdated ones (surge-first). Finished
-// instances (Failed, Lost, Succeeded) are replaced, but only when the per-service backoff
-// allows, so a crash-looping image cannot turn into a tight create/destroy loop (which the source
-// material's teams saw lock up host kernels).
+// rollout-math.ts; evicted instances are replaced like outdated ones (surge-first). Failed and
+// Succeeded instances are replaced only when the per-service backoff allows, so a crash-looping
+// image cannot turn into a tight create/destroy loop (which the source material's teams saw lock
+// up host kernels). Lost instances are replaced at once and not counted by the backoff: losing
+// one took a node's silence of `lostAfter`, which is no tight loop, and a node that died is not
+// the instance's failure (a service that lost instances on several nodes, marked a second apart,
+// would otherwise wait 1 s, 2 s, 4 s ... for each later replacement).
 // A Lost original of an onNodeReturn KeepOriginal service is replaced but not deleted: it waits
 // for its node to return (node-return.ts).
 // While the current version's rollout is Failed (held), the rollout stops: nothing more of the
@@ -40,8 +43,10 @@ export interface ServicePlan {
   remove: Instance[];
   /** Live instances to stop gracefully (spec.stop). */
   stop: Instance[];
-  /** How many of `create` replace finished instances (the backoff counts these). */
+  /** How many of `create` replace finished instances. */
   replacements: number;
+  /** How many of `replacements` replace Failed or Succeeded instances: the backoff counts these, not Lost ones. */
+  failedReplacements: number;
   /** Finished instances kept until the backoff allows replacing them. */
   heldBack: Instance[];
   progress: Progress;
@@ -150,19 +155,24 @@ export function planService(input: PlanInput): ServicePlan {
   take(stoppable.filter(isAvailable), counts.stopOldAvailable);
   take(current, counts.stopCurrent);
 
-  // Replacing finished instances waits for the backoff.
+  // Lost instances are replaced first and at once; Failed and Succeeded ones wait for the backoff.
   let create = counts.create;
-  let replacements = 0;
+  const lost = finished.filter((i) => i.status?.phase === 'Lost');
+  const failed = finished.filter((i) => i.status?.phase !== 'Lost');
+  const replacingLost = Math.min(create, lost.length);
+  remove.push(...lost);
+  let failedReplacements = 0;
   let heldBack: Instance[] = [];
-  const replacing = Math.min(create, finished.length);
-  if (replacing > 0 && !input.replaceAllowed) {
-    heldBack = finished.slice(0, replacing);
-    remove.push(...finished.slice(replacing));
-    create -= replacing;
+  const replacingFailed = Math.min(create - replacingLost, failed.length);
+  if (replacingFailed > 0 && !input.replaceAllowed) {
+    heldBack = failed.slice(0, replacingFailed);
+    remove.push(...failed.slice(replacingFailed));
+    create -= replacingFailed;
   } else {
-    replacements = replacing;
-    remove.push(...finished);
+    failedReplacements = replacingFailed;
+    remove.push(...failed);
   }
+  const replacements = replacingLost + failedReplacements;
 
   const ready = [...current, ...old].filter(isReady).length;
   const planCounts: PlanCounts = {
@@ -180,7 +190,7 @@ export function planService(input: PlanInput): ServicePlan {
   const refill = missing > 0 && refillVersion > 0 ? { version: refillVersion, count: missing } : undefined;
   const progress = progressOf({ replicas, bounds, counts, create, stop, heldBack, replacements, outdated, old, current, planCounts, nextReplaceAt: input.nextReplaceAt ?? '' });
   const evicted = old.filter((i) => i.spec.templateHash === templateHash);
-  return { create, remove, stop, replacements, heldBack, progress, avoidNodes: avoidNodesFor(old), wakeAt, counts: planCounts, blocked, refill, evicted };
+  return { create, remove, stop, replacements, failedReplacements, heldBack, progress, avoidNodes: avoidNodesFor(old), wakeAt, counts: planCounts, blocked, refill, evicted };
 }
 
 /** A held rollout: no new instances, only surplus old ones stop (replicas lowered meanwhile). */
