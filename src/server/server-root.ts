@@ -160,6 +160,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
           opts.logger.warn({ err: e.message, path: statePath }, 'the watch history was not written at stop: the next start has none, and every agent and watch lists again once'),
         onStateFileNotRebuilt: (problem) =>
           opts.logger.warn({ problem, path: statePath }, 'Secrets were sealed again at start, but the state file was not rebuilt: old bytes (sealed with another key, or in clear) may stay in its free pages until a gantry secret-key rotate rebuilds it'),
+        // WAL checkpoints in a worker thread, not in commits on the event loop (wal-checkpointer.ts).
+        backgroundCheckpoints: true,
+        onCheckpointProblem: (problem) => opts.logger.warn({ problem, path: statePath }, 'background WAL checkpoints stopped working; the server checkpoints in its commits again'),
       });
       metrics.countStoreQueue(() => ({ waiting: sqlite.waitingWrites, deferred: sqlite.deferredWrites }));
       store = instrumentStore(sqlite, metrics);

@@ -16,6 +16,7 @@ import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, Watch
 import { planTxn } from './txn-planner.js';
 import type { Change } from './txn-planner.js';
 import { DEFAULT_TURN_BUDGET_MS, TurnBudget } from './turn-budget.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WatchHub } from './watch-hub.js';
 import type { PublishedChange } from './watch-hub.js';
 
@@ -47,6 +48,16 @@ export interface SqliteStoreOptions {
    * a reader holding it): bytes sealed with another key, or in clear, may stay in its free pages.
    */
   onStateFileNotRebuilt?: (problem: string) => void;
+  /**
+   * Checkpoint the WAL from a worker thread (wal-checkpointer.ts) rather than in the commits that
+   * pass SQLite's threshold, on the event loop. Not for ':memory:'. Default off (tests open many
+   * stores); the server turns it on.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Between background checkpoints, ms (default 500). */
+  checkpointIntervalMs?: number;
+  /** Told when background checkpoints fail or stop (the writer then checkpoints itself). */
+  onCheckpointProblem?: (message: string) => void;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100_000;
@@ -77,6 +88,7 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly turns: TurnBudget;
   private readonly onHistoryNotSaved: ((error: Error) => void) | undefined;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(
     readonly path: string,
@@ -113,6 +125,14 @@ export class SqliteStore implements Store {
       // One writer: a revision above this file's was never committed to it (a restored backup).
       expireFutureRevisions: true,
     });
+    if (opts.backgroundCheckpoints && path !== ':memory:') {
+      this.checkpointer = new WalCheckpointer(path, (pages) => this.db.setAutocheckpoint(pages), { onProblem: opts.onCheckpointProblem, intervalMs: opts.checkpointIntervalMs });
+    }
+  }
+
+  /** Checkpoints the background worker has run (undefined without one): for tests and metrics. */
+  get backgroundCheckpoints(): number | undefined {
+    return this.checkpointer?.checkpoints;
   }
 
   /**
@@ -205,6 +225,9 @@ export class SqliteStore implements Store {
       this.onHistoryNotSaved?.(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.hub.close();
+      // The worker's connection first: the writer's close is then the last one, which checkpoints
+      // what is left and removes the WAL.
+      await this.checkpointer?.stop();
       this.db.close();
     }
   }
