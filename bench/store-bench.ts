@@ -105,7 +105,7 @@ async function runStoreBench(s: Settings, ctx: ScenarioContext): Promise<Scenari
     const count = (await store.list('Instance')).items.length;
     // A key rotation: no Secret here, so the time is the file's rebuild (VACUUM + checkpoint).
     const rotateStart = performance.now();
-    store.resealSecrets(new SecretBox([newSecretKey()]));
+    await store.resealSecrets(new SecretBox([newSecretKey()]));
     const rotateMs = performance.now() - rotateStart;
     const round1 = (n: number): number => Math.round(n * 10) / 10;
     const us = (name: string): number => steps.find((x) => x.name === name)?.usPerChange ?? 0;

@@ -8,7 +8,7 @@ const frame = (functionName: string, url = '') => ({ functionName, url, lineNumb
 
 /** A profile shaped like Node's: (root) over idle, the timers and immediates phases, and a socket callback. */
 const NODES = [
-  { id: 1, callFrame: frame('(root)'), children: [2, 3, 5, 7] },
+  { id: 1, callFrame: frame('(root)'), children: [2, 3, 5, 7, 9] },
   { id: 2, callFrame: frame('(idle)') },
   { id: 3, callFrame: frame('processTimers', 'node:internal/timers'), children: [4] },
   { id: 4, callFrame: frame('tick', 'file:///app/dist/a.js') },
@@ -16,6 +16,7 @@ const NODES = [
   { id: 6, callFrame: frame('handle', 'file:///app/dist/h.js') },
   { id: 7, callFrame: frame('processImmediate', 'node:internal/timers'), children: [8] },
   { id: 8, callFrame: frame('flush', 'file:///app/dist/w.js') },
+  { id: 9, callFrame: frame('(garbage collector)') },
 ];
 
 let dir: string | undefined;
@@ -33,11 +34,11 @@ async function digestOf(samples: number[]) {
 
 describe('digestProfile', () => {
   it('cuts loop turns at idle samples and at the start of a timers or immediates phase', async () => {
-    // idle | timers 20 ms, socket callbacks 120 ms | immediates 10 ms, timers 10 ms, callbacks 30 ms | idle
+    // idle | timers 20 ms, socket callbacks 120 ms | immediates 10 ms | timers 10 ms, callbacks 30 ms | idle
     const d = await digestOf([2, 4, 4, ...Array<number>(12).fill(6), 8, 4, 6, 6, 6, 2]);
     expect(d.totalMs).toBe(210);
     expect(d.idleMs).toBe(20);
-    // One turn over 100 ms (140 ms); the 50 ms one after it is not counted.
+    // One turn over 100 ms (140 ms); the 10 ms and 40 ms ones after it are not counted.
     expect(d.long).toMatchObject({ count: 1, longestMs: 140, totalMs: 140 });
     expect(d.long.inclusive).toEqual([
       { name: 'handle dist/h.js:1', ms: 120, share: 85.7 },
@@ -49,6 +50,18 @@ describe('digestProfile', () => {
       ['flush dist/w.js:1', 10],
     ]);
     expect(profileLines('p.cpuprofile', d).join('\n')).toContain('loop turns over 100 ms (idle or a timers/immediates phase to the next; what a due timer or a readable socket waited): 1, longest 140 ms, 0.1 s in all');
+  });
+
+  it('keeps a collection inside a timer callback in that turn', async () => {
+    // timers 60 ms, a GC sample, timers 50 ms more: one 120 ms turn, not two short ones.
+    const d = await digestOf([2, ...Array<number>(6).fill(4), 9, ...Array<number>(5).fill(4), 2]);
+    expect(d.long).toMatchObject({ count: 1, longestMs: 120 });
+  });
+
+  it('cuts where an immediates phase follows a timers phase directly', async () => {
+    // timers 110 ms then immediates 110 ms with nothing between: two long turns.
+    const d = await digestOf([2, ...Array<number>(11).fill(4), ...Array<number>(11).fill(8), 2]);
+    expect(d.long).toMatchObject({ count: 2, longestMs: 110, totalMs: 220 });
   });
 
   it('does not count a long run of short turns as one stall', async () => {

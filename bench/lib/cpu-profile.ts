@@ -36,7 +36,8 @@ export interface ProfileDigest {
    * Samples without an idle one between them are not one turn: a busy loop still runs its timers
    * between phases (a profile of a 5,000-node rollout had a 1.3 s "busy stretch" while the loop's
    * longest delay was 224 ms). Approximate: a turn whose phases run no JS timer or immediate
-   * merges with the next, and a poll phase is cut from the immediates that follow it.
+   * merges with the next, two timers phases in a row (nothing between) count as one turn, and a
+   * poll phase is cut from the immediates that follow it.
    */
   long: { count: number; longestMs: number; totalMs: number; inclusive: HotFunction[] };
 }
@@ -45,6 +46,8 @@ const LONG_TURN_MS = 100;
 
 /** Functions that start the timers and the check (setImmediate) phases of a loop turn. */
 const PHASE_STARTS = new Set(['processTimers', 'processImmediate']);
+/** Samples V8 records under (root) while the loop is inside some callback: the collector, its own work. */
+const OUTSIDE_JS = new Set(['(garbage collector)', '(program)']);
 
 const OWN_CODE = /\/(dist|src)\//;
 
@@ -72,14 +75,14 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
     }
   };
   let totalMs = 0;
-  // Whether a node runs inside a timers or immediates phase (memoized up the tree).
-  const inPhase = new Map<number, boolean>();
-  const phaseOf = (id: number): boolean => {
+  // The timers or immediates phase a node runs in ('' for none), memoized up the tree.
+  const inPhase = new Map<number, string>();
+  const phaseOf = (id: number): string => {
     const known = inPhase.get(id);
     if (known !== undefined) return known;
     const n = byId.get(id);
     const up = parent.get(id);
-    const v = n !== undefined && (PHASE_STARTS.has(n.callFrame.functionName) || (up !== undefined && phaseOf(up)));
+    const v = n === undefined ? '' : PHASE_STARTS.has(n.callFrame.functionName) ? n.callFrame.functionName : up !== undefined ? phaseOf(up) : '';
     inPhase.set(id, v);
     return v;
   };
@@ -89,7 +92,7 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
   const long = { count: 0, longestMs: 0, totalMs: 0 };
   let turnFrom = 0;
   let turnMs = 0;
-  let prevInPhase = false;
+  let prevPhase = '';
   const closeTurn = (end: number): void => {
     if (turnMs > LONG_TURN_MS) {
       long.count++;
@@ -108,10 +111,18 @@ export async function digestProfile(path: string, top = 12): Promise<ProfileDige
     totalMs += ms;
     const leaf = byId.get(id);
     if (!leaf) return;
-    const idle = leaf.callFrame.functionName === '(idle)';
-    const phase = !idle && phaseOf(id);
-    if (idle || (phase && !prevInPhase)) closeTurn(idle ? i + 1 : i);
-    prevInPhase = phase;
+    const fn = leaf.callFrame.functionName;
+    const idle = fn === '(idle)';
+    if (idle) {
+      closeTurn(i + 1);
+      prevPhase = '';
+    } else if (!OUTSIDE_JS.has(fn)) {
+      // The collector and V8's own work sit under (root), outside any phase: they belong to the
+      // turn they interrupt and neither end nor start one.
+      const phase = phaseOf(id);
+      if (phase !== '' && phase !== prevPhase) closeTurn(i);
+      prevPhase = phase;
+    }
     if (!idle) turnMs += ms;
     self.set(label(leaf), (self.get(label(leaf)) ?? 0) + ms);
     addInclusive(inclusive, id, ms);

@@ -235,16 +235,11 @@ export class SqliteDb {
   private rebuild(): { rebuilt: boolean; rebuildProblem?: string } {
     try {
       this.db.exec('VACUUM');
-      // The background checkpointer (wal-checkpointer.ts) may be in a checkpoint of its own: wait
-      // for it rather than report the WAL busy.
-      this.db.pragma('busy_timeout = 2000');
       const [cp] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
       if (cp && cp.busy !== 0) return { rebuilt: false, rebuildProblem: 'another connection is reading the state file (a backup, the sqlite3 shell), so its WAL could not be emptied into it' };
       return { rebuilt: true };
     } catch (e) {
       return { rebuilt: false, rebuildProblem: e instanceof Error ? e.message : String(e) };
-    } finally {
-      this.db.pragma('busy_timeout = 0');
     }
   }
 

@@ -16,7 +16,7 @@ import type { ListOptions, ListResult, NewObject, Store, TxnOp, TxnResult, Watch
 import { planTxn } from './txn-planner.js';
 import type { Change } from './txn-planner.js';
 import { DEFAULT_TURN_BUDGET_MS, TurnBudget } from './turn-budget.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
+import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.js';
 import { WatchHub } from './watch-hub.js';
 import type { PublishedChange } from './watch-hub.js';
 
@@ -88,7 +88,9 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly turns: TurnBudget;
   private readonly onHistoryNotSaved: ((error: Error) => void) | undefined;
-  private readonly checkpointer: WalCheckpointer | undefined;
+  private checkpointer: WalCheckpointer | undefined;
+  private readonly checkpointing: boolean;
+  private readonly checkpointerOptions: WalCheckpointerOptions;
 
   constructor(
     readonly path: string,
@@ -125,8 +127,18 @@ export class SqliteStore implements Store {
       // One writer: a revision above this file's was never committed to it (a restored backup).
       expireFutureRevisions: true,
     });
-    if (opts.backgroundCheckpoints && path !== ':memory:') {
-      this.checkpointer = new WalCheckpointer(path, (pages) => this.db.setAutocheckpoint(pages), { onProblem: opts.onCheckpointProblem, intervalMs: opts.checkpointIntervalMs });
+    this.checkpointing = opts.backgroundCheckpoints === true && path !== ':memory:';
+    this.checkpointerOptions = { onProblem: opts.onCheckpointProblem, intervalMs: opts.checkpointIntervalMs };
+    if (this.checkpointing) this.checkpointer = this.startCheckpointer();
+  }
+
+  /** The background checkpointer, or none when it cannot start (the writer then checkpoints itself, as without one). */
+  private startCheckpointer(): WalCheckpointer | undefined {
+    try {
+      return new WalCheckpointer(this.path, (pages) => this.db.setAutocheckpoint(pages), this.checkpointerOptions);
+    } catch (e) {
+      this.checkpointerOptions.onProblem?.(`the WAL checkpoint worker did not start: ${e instanceof Error ? e.message : String(e)}; the writer checkpoints itself`);
+      return undefined;
     }
   }
 
@@ -138,11 +150,21 @@ export class SqliteStore implements Store {
   /**
    * Seals every stored Secret with `box`'s primary key (key rotation: `box` also holds the keys
    * they were sealed with) and uses it from now on, then rebuilds the file so no byte sealed with
-   * an older key stays in it. Synchronous: no write interleaves (and none is served meanwhile).
+   * an older key stays in it. The reseal and rebuild are synchronous: no write interleaves (and
+   * none is served meanwhile). The background checkpointer stops first (its checkpoint would keep
+   * the rebuild from emptying the WAL: SQLite does not wait for a checkpoint in progress) and
+   * starts again after.
    */
-  resealSecrets(box: SecretBox): ResealCounts {
+  async resealSecrets(box: SecretBox): Promise<ResealCounts> {
     this.checkOpen();
-    return this.db.reseal(box, { rebuild: true });
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
+    try {
+      this.checkOpen();
+      return this.db.reseal(box, { rebuild: true });
+    } finally {
+      if (this.checkpointing && !this.closed) this.checkpointer = this.startCheckpointer();
+    }
   }
 
   async get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ObjectOf<K> | undefined> {

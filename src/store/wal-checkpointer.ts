@@ -2,11 +2,12 @@
 // the WAL, and a checkpoint copies them back into the database file and syncs it. SQLite's default
 // has the writing connection checkpoint inside the commit that takes the WAL past
 // wal_autocheckpoint (1,000 pages): on the server that is the event loop, every few hundred
-// commits, and it was about 40% of what a small commit cost (a one-row commit into a 100,000-row
+// commits, and it was nearly half of what a small commit cost (a one-row commit into a 100,000-row
 // table: 58 µs with those checkpoints, 32 µs without; the longest single commit 16 ms against 6-12).
 //
-// Here a second connection, in a worker thread, checkpoints every intervalMs (PASSIVE: it never
-// waits for, nor blocks, the writer). The writer's own automatic checkpoint stays on as the
+// Here a second connection, in a worker thread, checkpoints every intervalMs (PASSIVE: it does not
+// wait for the writer, and the writer's commits do not wait for it; only a checkpoint of the
+// writer's own, the backstop below or a rebuild's, cannot run beside it). The writer's own automatic checkpoint stays on as the
 // backstop, at BACKSTOP_PAGES: a PASSIVE checkpoint copies only what was committed when it began,
 // and a WAL restarts from its start only once a checkpoint has copied all of it, so a writer that
 // never pauses, a reader holding an old snapshot (a backup) or a worker that died would otherwise
@@ -20,6 +21,10 @@ export const BACKSTOP_PAGES = 4096;
 /** SQLite's own default threshold: the writer goes back to it when the worker stops. */
 export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 const DEFAULT_INTERVAL_MS = 500;
+/** Checkpoints failing this many times in a row stop the worker (the writer takes over), not a warning every tick. */
+const MAX_FAILURES_IN_A_ROW = 3;
+/** stop() waits this long for the worker to close its connection, then terminates it. */
+const STOP_TIMEOUT_MS = 5000;
 
 /** One checkpoint's answer (PRAGMA wal_checkpoint): WAL frames, and how many are in the file now. */
 export interface CheckpointResult {
@@ -67,6 +72,9 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private stopping = false;
+  /** Why the worker ended, when it was not stop(): said once, at its exit. */
+  private failure: string | undefined;
+  private failuresInARow = 0;
 
   /**
    * Starts checkpointing `path` (a WAL-mode database file) beside the writer `setAutocheckpoint`
@@ -79,32 +87,55 @@ export class WalCheckpointer {
     private readonly opts: WalCheckpointerOptions = {},
   ) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: opts.intervalMs ?? DEFAULT_INTERVAL_MS } });
-    // The worker must not keep the process alive on its own (the store's close stops it).
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { path, driver, intervalMs: opts.intervalMs ?? DEFAULT_INTERVAL_MS },
+      // Not the process's flags: `--cpu-prof` would have the worker write its own profile under
+      // the server's file name, and a loader (`--import tsx`) is of no use to it.
+      execArgv: [],
+    });
+    // The worker does not keep the process alive on its own; stop() holds it until it is closed.
     this.worker.unref();
     this.worker.on('message', (m: { result?: CheckpointResult; problem?: string }) => {
       if (m.result) {
         this.checkpoints++;
         this.last = m.result;
-      } else if (m.problem !== undefined) this.opts.onProblem?.(`checkpointing the state file's WAL failed: ${m.problem}`);
+        this.failuresInARow = 0;
+      } else if (m.problem !== undefined && ++this.failuresInARow >= MAX_FAILURES_IN_A_ROW && this.failure === undefined) {
+        this.failure = `checkpointing the state file's WAL failed ${MAX_FAILURES_IN_A_ROW} times in a row (${m.problem})`;
+        this.worker.postMessage('stop');
+      }
     });
-    this.worker.on('error', (e) => this.opts.onProblem?.(`the WAL checkpoint worker failed: ${e.message}; the writer checkpoints again itself`));
+    this.worker.on('error', (e: unknown) => {
+      // An error thrown in the worker arrives as a copy: a SqliteError as `{ code }` alone.
+      const o = (typeof e === 'object' && e !== null ? e : {}) as { message?: unknown; code?: unknown };
+      const message = typeof o.message === 'string' ? o.message : typeof o.code === 'string' ? o.code : String(e);
+      this.failure ??= `the WAL checkpoint worker failed: ${message}`;
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', () => {
         // Whatever ended it, the writer checkpoints at SQLite's default again.
         this.setAutocheckpoint(DEFAULT_AUTOCHECKPOINT_PAGES);
-        if (!this.stopping) this.opts.onProblem?.('the WAL checkpoint worker stopped; the writer checkpoints again itself');
+        if (this.failure !== undefined || !this.stopping) this.opts.onProblem?.(`${this.failure ?? 'the WAL checkpoint worker stopped'}; the writer checkpoints itself again`);
         resolve();
       });
     });
     this.setAutocheckpoint(BACKSTOP_PAGES);
   }
 
-  /** Stops the worker (its connection closed) and gives checkpoints back to the writer. Idempotent. */
+  /**
+   * Stops the worker (its connection closed; terminated after STOP_TIMEOUT_MS) and gives
+   * checkpoints back to the writer. Idempotent.
+   */
   async stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
+      // Held until it exits: at shutdown nothing else may keep the loop alive, and a process that
+      // ran out of work here would end before the store's writer closed.
+      this.worker.ref();
       this.worker.postMessage('stop');
+      const timer = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);
+      void this.exited.finally(() => clearTimeout(timer));
     }
     await this.exited;
   }

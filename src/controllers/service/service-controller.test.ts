@@ -170,6 +170,26 @@ describe('ServiceController', () => {
     expect(await controller.reconcile('default/web')).toEqual({ requeueAfterMs: 2000 });
   });
 
+  it('counts no Failed replacement in a capped pass whose creates all went to Lost instances', async () => {
+    const { controller } = setup();
+    const replicas = MAX_OPS_PER_TXN + 10;
+    await store.create(aService('web', { replicas }));
+    await controller.reconcile('default/web');
+    await controller.reconcile('default/web');
+    const all = await instancesOf(store);
+    expect(all).toHaveLength(replicas);
+    const [failed, ...rest] = all;
+    await setInstanceStatus(store, failed!, { phase: 'Failed', message: 'exit code 1' });
+    for (const i of rest.slice(0, MAX_OPS_PER_TXN + 5)) await setInstanceStatus(store, i, { phase: 'Lost' });
+
+    await controller.reconcile('default/web'); // capped: every create replaces a Lost instance
+    await controller.reconcile('default/web'); // the rest, the Failed one included: no backoff was due
+    const names = (await instancesOf(store)).map((i) => i.metadata.name);
+    expect(names).toHaveLength(replicas);
+    expect(names).not.toContain(failed!.metadata.name);
+    expect(getCondition((await getService()).status?.conditions, 'Progressing')?.reason).not.toBe('BackOff');
+  });
+
   it('deletes every instance of a deleted service', async () => {
     const { controller } = setup();
     await store.create(aService('web', { replicas: 3 }));

@@ -463,7 +463,15 @@ function earliest(times: readonly (number | undefined)[]): number | undefined {
 function capped(plan: ServicePlan): ServicePlan {
   if (plan.create <= MAX_OPS_PER_TXN && plan.remove.length <= MAX_OPS_PER_TXN && plan.stop.length <= MAX_OPS_PER_TXN) return plan;
   const create = Math.min(plan.create, MAX_OPS_PER_TXN);
-  return { ...plan, create, remove: plan.remove.slice(0, MAX_OPS_PER_TXN), stop: plan.stop.slice(0, MAX_OPS_PER_TXN), replacements: Math.min(plan.replacements, create), failedReplacements: Math.min(plan.failedReplacements, create) };
+  return {
+    ...plan,
+    create,
+    remove: plan.remove.slice(0, MAX_OPS_PER_TXN),
+    stop: plan.stop.slice(0, MAX_OPS_PER_TXN),
+    replacements: Math.min(plan.replacements, create),
+    // Lost instances are replaced first: Failed ones get what is left of the capped creates.
+    failedReplacements: Math.min(plan.failedReplacements, Math.max(0, create - (plan.replacements - plan.failedReplacements))),
+  };
 }
 
 function deleteOp(i: Instance): TxnOp {
