@@ -52,7 +52,8 @@ async function running(client: GantryClient): Promise<number> {
 
 async function runStatsBench(s: Settings, ctx: ScenarioContext): Promise<ScenarioResult> {
   const { signal } = ctx;
-  await ensureBuild(signal);
+  // A real dockerd: started here when none answers, as npm test does.
+  await ensureBuild(signal, { docker: true });
   const image = await ensureTestImage();
   const cluster = await startDockerCluster({ tempPrefix: 'gantry-statsb-', nodeName: 'stats-bench', agentArgs: ['--stats-interval', `${s.intervalSeconds}s`, '--max-container-ops', '50'], signal });
   const { client, agent } = cluster;

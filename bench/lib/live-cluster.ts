@@ -78,14 +78,15 @@ export interface LiveCluster {
 }
 
 /**
- * Builds dist/ if any source is newer (scripts/ensure.sh without Docker). Its output goes to
+ * Builds dist/ if any source is newer (scripts/ensure.sh; with `docker`, it also starts dockerd
+ * when no engine answers and builds the test image, as for `npm test`). Its output goes to
  * stderr. It runs in its own process group so an interrupt also stops the npm and tsc it starts.
  */
-export async function ensureBuild(signal: AbortSignal): Promise<void> {
+export async function ensureBuild(signal: AbortSignal, opts: { docker?: boolean } = {}): Promise<void> {
   signal.throwIfAborted();
   const child = spawn('bash', ['scripts/ensure.sh'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ENSURE_DOCKER: '0' },
+    env: { ...process.env, ENSURE_DOCKER: opts.docker ? '1' : '0' },
     stdio: ['ignore', 2, 2],
     detached: true,
   });
